@@ -1,7 +1,44 @@
-"""symgrad: symbolic derivatives, compiled to fast NumPy, cross-checked at arbitrary precision."""
+"""symgrad: symbolic derivatives, compiled to fast NumPy, cross-checked at arbitrary precision.
 
-from __future__ import annotations
+>>> import symgrad
+>>> g = symgrad.gradient("2*x**2 + 3*y**2 - 4*z")
+>>> g.to_strings()
+['4*x', '6*y', '-4']
+"""
+
+from symgrad.codegen import Compiled
+from symgrad.derivatives import derivative, function, gradient, hessian, jacobian, laplacian
+from symgrad.errors import (
+    CheckFailed,
+    ConfigError,
+    InputError,
+    LimitExceeded,
+    MissingExtra,
+    ParseError,
+    SymgradError,
+    UnsupportedError,
+)
+from symgrad.parse import parse
+from symgrad.results import Status
 
 __version__ = "0.1.0"
 
-__all__: list[str] = []
+__all__ = [
+    "CheckFailed",
+    "Compiled",
+    "ConfigError",
+    "InputError",
+    "LimitExceeded",
+    "MissingExtra",
+    "ParseError",
+    "Status",
+    "SymgradError",
+    "UnsupportedError",
+    "derivative",
+    "function",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "laplacian",
+    "parse",
+]

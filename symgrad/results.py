@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Self
 
 from symgrad.errors import CheckFailed
@@ -18,7 +18,7 @@ from symgrad.errors import CheckFailed
 __all__ = ["Result", "Status", "combine"]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The verdict of a check.
 
     ``pass``: the check agrees within its tolerance or the expected order is observed.
@@ -36,9 +36,6 @@ class Status(str, Enum):
     def ok(self) -> bool:
         """True for ``pass`` and ``exact``: what exit code 0 means."""
         return self in (Status.PASS, Status.EXACT)
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def combine(statuses: Iterable[Status]) -> Status:
@@ -90,7 +87,9 @@ class Result:
         return self.to_text()
 
     def _repr_mimebundle_(
-        self, include: object = None, exclude: object = None
+        self,
+        include: object = None,  # noqa: ARG002 - IPython's protocol passes these by name
+        exclude: object = None,  # noqa: ARG002
     ) -> dict[str, str]:
         """Jupyter display: plain text and Markdown."""
         return {"text/plain": self.to_text(), "text/markdown": self.to_markdown()}

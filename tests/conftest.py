@@ -1,0 +1,16 @@
+"""Shared test configuration: headless plotting and a guard on mpmath's global context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import mpmath
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _mpmath_global_untouched() -> Iterator[None]:
+    """Every test leaves mpmath.mp exactly as it found it (precision is a parameter)."""
+    before = (mpmath.mp.prec, mpmath.mp.dps)
+    yield
+    assert (mpmath.mp.prec, mpmath.mp.dps) == before, "symgrad changed mpmath.mp"
