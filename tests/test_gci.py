@@ -1,0 +1,476 @@
+"""Tests for symgrad.gci: the Grid Convergence Index of Celik et al. (2008).
+
+Oracles, in order of authority:
+
+* closed forms: data built as ``φ_i = φ_exact + C h_i^p`` exactly, for which the procedure must
+  return ``p`` and ``φ_exact`` themselves (numerics.md §2.3, derivation check), and the identities
+  of numerics.md §2.2 and §2.6;
+* Celik et al. (2008), Table 1, first column, as transcribed by the pyGCS project (numerics.md
+  §2.6 names its README as using that column): inputs and the values it prints;
+* an independent implementation, oscar-monsalve/GCI (README, "Examples"), run on the inputs of
+  Celik's Table 1 (first and third columns), to the four decimals it prints.
+
+The primary Table 1 is not reproduced in the references folder, so no number here is claimed
+as printed in the paper itself; see the provenance note on each table below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad.gci
+from symgrad.errors import CheckFailed, ConfigError, InputError
+from symgrad.gci import GCIResult, gci
+from symgrad.results import Status
+
+# Tolerances, one table: closed-form references are exact up to float64 rounding of the inputs.
+RTOL_CLOSED_FORM = 1e-12  # p, φ_ext and the indices for φ = φ_exact + C h^p
+RTOL_PROPERTY = 1e-8  # p recovered from random power-law data (Hypothesis)
+
+DESIGN_KEYS = {"p", "extrapolated", "e_a", "e_ext", "gci_fine", "gci_coarse", "oscillatory"}
+
+# Celik et al. (2008), Table 1, column 1 (2-D, dimensionless reattachment length), inputs and
+# outputs as printed in tomrobin-teschner/pyGCS README.md at commit 04e28c3b ("# order = 1.53",
+# "# extrapolated value = 6.1685", "# GCI_21 = 2.17%", "# GCI_32 = 4.11%", "# asymptotic GCI =
+# 1.015"); its tests/test_GCI.py asserts the same bands.
+CELIK_1_CELLS = (18000, 8000, 4500)
+CELIK_1_VALUES = (6.063, 5.972, 5.863)
+PYGCS_PRINTED = [
+    ("p", 1.0, "1.53"),
+    ("extrapolated", 1.0, "6.1685"),
+    ("gci_fine", 100.0, "2.17"),  # percent
+    ("gci_fine32", 100.0, "4.11"),  # percent; pyGCS's GCI_32
+    ("asymptotic_ratio", 1.0, "1.015"),
+]
+
+# oscar-monsalve/GCI README at commit 15480d90, "Examples" 1 and 2: its table for the inputs of Celik's Table 1,
+# columns 1 (monotone) and 3 (oscillatory; cells 18000, 4500, 980).  Percent rows are in percent.
+# Its "Asymptotic_range" row is (r21^p GCI_21)/GCI_32, the reciprocal of our asymptotic_ratio.
+MONSALVE = {
+    "monotone": (
+        CELIK_1_VALUES,
+        CELIK_1_CELLS,
+        {"r21": "1.5000", "r32": "1.3333", "p": "1.5340", "extrapolated": "6.1685",
+         "e_a%": "1.5009", "e_ext%": "1.7102", "gci_fine%": "2.1750", "gci_fine32%": "4.1129",
+         "1/asymptotic_ratio": "0.9850"},
+    ),
+    "oscillatory": (
+        (6.0042, 5.9624, 6.0909),
+        (18000, 4500, 980),
+        {"r21": "2.0000", "r32": "2.1429", "p": "1.5077", "extrapolated": "6.0269",
+         "e_a%": "0.6962", "e_ext%": "0.3762", "gci_fine%": "0.4720", "gci_fine32%": "1.2499",
+         "1/asymptotic_ratio": "1.0739"},
+    ),
+}  # fmt: skip
+
+
+def printed(value: float, text: str) -> bool:
+    """True when ``value`` rounds to ``text`` at the number of decimals ``text`` shows."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return f"{value:.{decimals}f}" == text
+
+
+def power_law(phi_exact: float, c: float, p: float, h: tuple[float, ...]) -> list[float]:
+    """Solutions ``φ_i = φ_exact + C h_i^p``: the closed-form reference of numerics.md §2.3."""
+    return [phi_exact + c * x**p for x in h]
+
+
+# --- published worked example and an independent implementation --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "scale", "text"), PYGCS_PRINTED, ids=[r[0] for r in PYGCS_PRINTED]
+)
+def test_celik_table1_column1_as_printed_by_pygcs(field: str, scale: float, text: str) -> None:
+    """Celik's Table 1 first column reproduces pyGCS's printed p, φ_ext, GCI_21, GCI_32, ratio."""
+    res = gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
+    assert printed(scale * getattr(res, field), text)
+
+
+def test_celik_table1_column1_verdict_and_ratios() -> None:
+    """The first column converges monotonically, passes, and has r21 = 3/2, r32 = 4/3 exactly."""
+    res = gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
+    assert res.status is Status.PASS
+    assert (res.convergence, res.oscillatory) == ("monotone", False)
+    assert res.r21 == pytest.approx(1.5, rel=1e-15, abs=0)
+    assert res.r32 == pytest.approx(4 / 3, rel=1e-15, abs=0)
+    assert res.iterations > 0  # r21 != r32: Celik's fixed-point iteration ran
+
+
+@pytest.mark.parametrize("case", sorted(MONSALVE))
+def test_celik_table1_inputs_match_independent_implementation(case: str) -> None:
+    """Every row oscar-monsalve/GCI prints for Celik's inputs agrees to its four decimals."""
+    values, cells, table = MONSALVE[case]
+    res = gci(values, cells=cells, dim=2)
+    ours = {
+        "r21": res.r21, "r32": res.r32, "p": res.p, "extrapolated": res.extrapolated,
+        "e_a%": 100 * res.e_a, "e_ext%": 100 * res.e_ext, "gci_fine%": 100 * res.gci_fine,
+        "gci_fine32%": 100 * res.gci_fine32, "1/asymptotic_ratio": 1 / res.asymptotic_ratio,
+    }  # fmt: skip
+    assert {k: v for k, v in table.items() if not printed(ours[k], v)} == {}
+
+
+def test_celik_table1_oscillatory_column_is_inconclusive() -> None:
+    """Celik's oscillatory column (ε32/ε21 < 0) is flagged oscillatory and inconclusive."""
+    values, cells, _ = MONSALVE["oscillatory"]
+    res = gci(values, cells=cells, dim=2)
+    assert res.oscillatory is True
+    assert res.status is Status.INCONCLUSIVE
+    assert "oscillatory" in res.reason
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_input_order_does_not_matter(seed: int) -> None:
+    """Values given coarse-first or shuffled, paired with their cells, give the same result."""
+    pairs = list(zip(CELIK_1_VALUES, CELIK_1_CELLS, strict=True))
+    random.Random(seed).shuffle(pairs)
+    shuffled = gci([v for v, _ in pairs], cells=[n for _, n in pairs], dim=2)
+    assert shuffled == gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
+    assert shuffled.values == CELIK_1_VALUES  # reported fine to coarse
+
+
+# --- closed-form references ----------------------------------------------------------------------
+
+SYNTHETIC = [  # (h, p, C, φ_exact): non-constant ratios, one where the fixed point cannot contract
+    ((1.0, 1.5, 2.4), 2.0, 0.25, 1.0),
+    ((1.0, 1.5, 2.4), 2.0, -3.0, 0.5),
+    ((1.0, 1.3, 3.9), 2.0, 0.25, 1.0),
+    ((1.0, 3.0, 3.9), 2.0, 0.25, 1.0),  # ε21 > ε32 although converging: r21 >> r32
+    ((0.5, 1.5, 1.95), 1.0, 1.0, 2.0),
+]
+
+
+@pytest.mark.parametrize(("h", "p", "c", "phi_exact"), SYNTHETIC)
+def test_power_law_recovers_order_and_limit(
+    h: tuple[float, ...], p: float, c: float, phi_exact: float
+) -> None:
+    """For φ_i = φ_exact + C h_i^p exactly, p and φ_ext equal p and φ_exact to 1e-12."""
+    res = gci(power_law(phi_exact, c, p, h), spacing=h)
+    assert res.status is Status.PASS
+    assert res.p == pytest.approx(p, rel=RTOL_CLOSED_FORM, abs=0)
+    assert res.extrapolated == pytest.approx(phi_exact, rel=RTOL_CLOSED_FORM, abs=0)
+
+
+@pytest.mark.parametrize(("h", "p", "c", "phi_exact"), SYNTHETIC)
+def test_power_law_indices_have_closed_forms(
+    h: tuple[float, ...], p: float, c: float, phi_exact: float
+) -> None:
+    """Power law: GCI_fine |φ1|/Fs = |C| h1^p, e_ext = |C h1^p/φ_exact|, coarse = r^p fine."""
+    phi = power_law(phi_exact, c, p, h)
+    res = gci(phi, spacing=h, safety_factor=1.25)
+    error1 = abs(c) * h[0] ** p  # |φ1 - φ_exact|
+    assert res.gci_fine * abs(phi[0]) / 1.25 == pytest.approx(error1, rel=RTOL_CLOSED_FORM, abs=0)
+    assert res.e_ext == pytest.approx(error1 / abs(phi_exact), rel=RTOL_CLOSED_FORM, abs=0)
+    assert res.e_a == pytest.approx(abs((phi[0] - phi[1]) / phi[0]), rel=1e-15, abs=0)
+    ratio = res.gci_coarse / res.gci_fine
+    assert ratio == pytest.approx((h[1] / h[0]) ** p, rel=RTOL_CLOSED_FORM, abs=0)
+
+
+@pytest.mark.parametrize(("h", "p", "c", "phi_exact"), SYNTHETIC)
+def test_three_grid_asymptotic_ratio_is_phi1_over_phi2(
+    h: tuple[float, ...], p: float, c: float, phi_exact: float
+) -> None:
+    """With three monotone grids Roache's ratio is φ1/φ2 identically (numerics.md §2.6)."""
+    phi = power_law(phi_exact, c, p, h)
+    res = gci(phi, spacing=h)
+    assert res.asymptotic_ratio == pytest.approx(phi[0] / phi[1], rel=RTOL_CLOSED_FORM, abs=0)
+    assert res.asymptotic_range is None  # not testable independently with three grids
+
+
+def test_bisection_fallback_when_the_iteration_cannot_contract() -> None:
+    """For r21 = 1.3, r32 = 3 Celik's iteration diverges; the fallback still finds p = 2."""
+    h = (1.0, 1.3, 3.9)
+    res = gci(power_law(1.0, 0.25, 2.0, h), spacing=h)
+    assert res.iterations == -1
+    assert res.p == pytest.approx(2.0, rel=RTOL_CLOSED_FORM, abs=0)
+
+
+def test_order_solves_the_power_law_equation_from_a_singular_start() -> None:
+    """ε32 = ε21 with r21 > r32 (start p = 0, where q is 0/0): p still solves eq. (3a)-(3b)."""
+    res = gci([10.0, 11.0, 12.0], spacing=[1.0, 2.0, 2.5])
+    r21, r32, p = res.r21, res.r32, res.p
+    assert res.status is Status.PASS
+    assert r21**p * (r32**p - 1) / (r21**p - 1) == pytest.approx(1.0, rel=RTOL_CLOSED_FORM, abs=0)
+
+
+def test_constant_ratio_matches_roache_and_aitken_closed_forms() -> None:
+    """Constant r: p = ln(ε32/ε21)/ln r, φ_ext = f1 - ε21²/(f3 - 2f2 + f1) (§2.2, §2.6)."""
+    f = (0.4, 0.43, 0.5)
+    res = gci(f, spacing=(0.1, 0.2, 0.4))
+    p = math.log((f[2] - f[1]) / (f[1] - f[0])) / math.log(2)
+    aitken = f[0] - (f[1] - f[0]) ** 2 / (f[2] - 2 * f[1] + f[0])
+    assert res.iterations == 0  # q(p) = 0: no iteration needed
+    assert res.p == pytest.approx(p, rel=RTOL_CLOSED_FORM, abs=0)
+    assert res.extrapolated == pytest.approx(aitken, rel=RTOL_CLOSED_FORM, abs=0)
+
+
+def test_cell_counts_give_exact_ratios() -> None:
+    """Ratios come from the counts, h ∝ N^(-1/dim): 3-D counts 8000, 1000, 125 give r = 2, 2."""
+    h = (1.0, 2.0, 4.0)
+    res = gci(power_law(3.0, 0.5, 2.0, h), cells=(8000, 1000, 125), dim=3)
+    assert res.r21 == pytest.approx(2.0, rel=1e-15, abs=0)
+    assert res.r32 == pytest.approx(2.0, rel=1e-15, abs=0)
+    assert res.p == pytest.approx(2.0, rel=RTOL_CLOSED_FORM, abs=0)
+    assert res.cells == (8000, 1000, 125)
+
+
+# --- verdicts ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "spacing", "status", "convergence"),
+    [
+        ((1.0, 1.1, 0.8), (1.0, 2.0, 4.0), Status.INCONCLUSIVE, "oscillatory"),
+        ((2.5, 2.5, 2.5), (1.0, 2.0, 4.0), Status.EXACT, "exact"),
+        ((1.0, 1.0 + 2**-52, 1.0), (1.0, 2.0, 4.0), Status.EXACT, "exact"),
+        ((1.0, 1.5, 1.6), (1.0, 2.0, 4.0), Status.FAIL, "divergent"),
+        ((1.0, 0.5, 0.8), (1.0, 2.0, 4.0), Status.FAIL, "oscillatory-divergent"),
+        ((1.0, 1.0, 1.2), (1.0, 2.0, 4.0), Status.INCONCLUSIVE, "stagnant"),
+        ((1.0, 1.2, 1.2), (1.0, 2.0, 4.0), Status.INCONCLUSIVE, "stagnant"),
+    ],
+    ids=["oscillatory", "equal", "equal-to-rounding", "divergent", "osc-divergent",
+         "stagnant-fine", "stagnant-coarse"],
+)  # fmt: skip
+def test_convergence_kinds_and_verdicts(
+    values: tuple[float, ...], spacing: tuple[float, ...], status: Status, convergence: str
+) -> None:
+    """Each kind of behaviour gets its verdict and a reason, never an exception or a crash."""
+    res = gci(values, spacing=spacing)
+    assert (res.status, res.convergence) == (status, convergence)
+    assert res.oscillatory is convergence.startswith("oscillatory")
+    assert res.reason.endswith(".")
+    assert res.reason.count(". ") == 0  # one sentence
+
+
+def test_exact_solutions_report_zero_uncertainty() -> None:
+    """Equal solutions: p undefined (null in JSON), φ_ext = φ1 and every GCI exactly 0."""
+    res = gci([2.5, 2.5, 2.5], cells=[400, 100, 25], dim=2)
+    assert math.isnan(res.p)
+    assert (res.extrapolated, res.gci_fine, res.gci_coarse, res.e_ext) == (2.5, 0.0, 0.0, 0.0)
+    assert res.to_dict()["p"] is None
+    assert res.ok
+
+
+def test_divergence_with_non_constant_ratios_fails() -> None:
+    """Errors growing as h shrinks (φ = 1 + h^-0.5, r21 = 1.3, r32 = 3) are a fail."""
+    h = (1.0, 1.3, 3.9)
+    res = gci(power_law(1.0, 1.0, -0.5, h), spacing=h)
+    assert res.status is Status.FAIL
+    assert math.isnan(res.p)
+
+
+def test_unsolvable_apparent_order_is_inconclusive() -> None:
+    """An oscillatory triplet whose eq. (3a) has no root in (0, 64] reports that, p = NaN."""
+    res = gci([10.0, 11.0, 6.0], spacing=[1.0, 1.5, 9.0])
+    assert res.status is Status.INCONCLUSIVE
+    assert math.isnan(res.p)
+    assert "no root" in res.reason
+
+
+@pytest.mark.parametrize("p", [0.2, 10.0])
+def test_implausible_order_is_inconclusive(p: float) -> None:
+    """An apparent order outside order_range (default [0.5, 8]) is inconclusive, not pass."""
+    h = (1.0, 1.5, 2.25)
+    res = gci(power_law(1.0, 0.01, p, h), spacing=h)
+    assert res.p == pytest.approx(p, rel=1e-9, abs=0)
+    assert res.status is Status.INCONCLUSIVE
+    assert "outside" in res.reason
+
+
+def test_small_refinement_ratio_warns_in_reason() -> None:
+    """r < 1.3 is not an error; the reason names it and Celik's recommended minimum."""
+    h = (1.0, 1.2, 1.44)
+    res = gci(power_law(1.0, 0.5, 2.0, h), spacing=h)
+    assert res.status is Status.PASS
+    assert "1.2 < 1.3" in res.reason
+
+
+# --- four or more grids --------------------------------------------------------------------------
+
+
+def test_four_grids_in_asymptotic_range_pass() -> None:
+    """A power law on four grids: equal orders per triplet, range confirmed, pass."""
+    h = (1.0, 1.4, 2.1, 3.0)
+    phi = power_law(1.0, 0.3, 2.0, h)
+    res = gci(phi, spacing=h)
+    assert res.status is Status.PASS
+    assert res.asymptotic_range is True
+    assert res.p_triplets == pytest.approx((2.0, 2.0), rel=RTOL_CLOSED_FORM, abs=0)
+    # With equal orders Roache's ratio is again φ1/φ2 (numerics.md §2.6).
+    assert res.asymptotic_ratio == pytest.approx(phi[0] / phi[1], rel=RTOL_CLOSED_FORM, abs=0)
+
+
+def test_four_grids_outside_asymptotic_range_are_inconclusive() -> None:
+    """φ = 1 + h + 2h^3: p drifts from about 1.45 to 2.05 between triplets, so inconclusive."""
+    h = (0.1, 0.2, 0.4, 0.8)
+    phi = [1.0 + x + 2.0 * x**3 for x in h]
+    res = gci(phi, spacing=h)
+    assert res.asymptotic_range is False
+    assert res.status is Status.INCONCLUSIVE
+    assert "asymptotic range" in res.reason
+    assert res.p_triplets[1] > res.p_triplets[0]
+
+
+def test_four_grids_with_coarse_oscillation_are_inconclusive() -> None:
+    """If a coarser triplet oscillates the asymptotic range is not shown."""
+    h = (1.0, 2.0, 4.0, 8.0)
+    phi = [*power_law(1.0, 0.1, 2.0, h[:3]), 0.0]
+    res = gci(phi, spacing=h)
+    assert res.convergence == "monotone"
+    assert res.asymptotic_range is False
+    assert res.status is Status.INCONCLUSIVE
+
+
+# --- input validation ----------------------------------------------------------------------------
+
+V3 = (1.0, 2.0, 3.0)
+GOOD = {"spacing": (1.0, 2.0, 4.0)}
+CELLS = {"cells": (400, 100, 25), "dim": 2}
+INVALID = [  # (id, values, keyword arguments, error, fragment of the message)
+    ("two-values", (1.0, 2.0), {"spacing": (1.0, 2.0)}, ConfigError, "values: need"),
+    ("both", V3, {**GOOD, **CELLS}, ConfigError, "both"),
+    ("neither", V3, {}, ConfigError, "neither"),
+    ("dim-with-spacing", V3, {**GOOD, "dim": 2}, ConfigError, "dim with spacing"),
+    ("cells-no-dim", V3, {"cells": (400, 100, 25)}, ConfigError, "dim:"),
+    ("dim-zero", V3, {**CELLS, "dim": 0}, ConfigError, "dim:"),
+    ("dim-float", V3, {**CELLS, "dim": 2.0}, ConfigError, "dim:"),
+    ("dim-bool", V3, {**CELLS, "dim": True}, ConfigError, "dim:"),
+    ("lengths", V3, {"spacing": (1.0, 2.0, 4.0, 8.0)}, ConfigError, "spacing: need"),
+    ("nan-value", (1.0, math.nan, 3.0), GOOD, ConfigError, "values[1]"),
+    ("inf-spacing", V3, {"spacing": (1.0, math.inf, 4.0)}, ConfigError, "spacing[1]"),
+    ("huge-int", (1.0, 2.0, 10**400), GOOD, ConfigError, "values[2]"),
+    (
+        "zero-spacing",
+        V3,
+        {"spacing": (0.0, 2.0, 4.0)},
+        ConfigError,
+        "spacing[0]: must be finite and > 0",
+    ),
+    ("negative-cells", V3, {**CELLS, "cells": (400, -100, 25)}, ConfigError, "cells[1]"),
+    ("fractional-cells", V3, {**CELLS, "cells": (400, 100.5, 25)}, ConfigError, "whole"),
+    ("same-size", V3, {"spacing": (1.0, 2.0, 1.0)}, ConfigError, "same size"),
+    ("fs-zero", V3, {**GOOD, "safety_factor": 0.0}, ConfigError, "safety_factor"),
+    ("fs-nan", V3, {**GOOD, "safety_factor": math.nan}, ConfigError, "safety_factor"),
+    ("order-range", V3, {**GOOD, "order_range": (2.0, 1.0)}, ConfigError, "order_range"),
+    ("tol", V3, {**GOOD, "asymptotic_tol": -0.1}, ConfigError, "asymptotic_tol"),
+    ("text-values", "1,2,3", GOOD, InputError, "values: must be a sequence"),
+    ("text-entry", (1.0, "2", 3.0), GOOD, InputError, "values[1]"),
+    ("bool-entry", (1.0, True, 3.0), GOOD, InputError, "values[1]"),
+    ("none-entry", (1.0, None, 3.0), GOOD, InputError, "values[1]"),
+    ("scalar", 3.0, GOOD, InputError, "values"),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "error", "fragment"),
+    [case[1:] for case in INVALID],
+    ids=[case[0] for case in INVALID],
+)
+def test_bad_input_raises_a_clear_error(
+    values: object, kwargs: dict[str, object], error: type[Exception], fragment: str
+) -> None:
+    """Bad input raises ConfigError/InputError naming the parameter and what was received."""
+    with pytest.raises(error) as info:
+        gci(values, **kwargs)  # type: ignore[arg-type]
+    assert fragment in str(info.value)
+    assert isinstance(info.value, ValueError if error is ConfigError else TypeError)
+
+
+def test_numpy_inputs_are_accepted() -> None:
+    """NumPy arrays and scalars work like lists of floats and ints."""
+    res = gci(np.array(CELIK_1_VALUES), cells=np.array(CELIK_1_CELLS), dim=np.int64(2))
+    assert res == gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
+
+
+# --- the result object ---------------------------------------------------------------------------
+
+
+def test_json_has_design_keys_fractions_and_no_nan() -> None:
+    """to_dict has DESIGN.md's keys; relative quantities are fractions; JSON has no NaN."""
+    res = gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
+    data = res.to_dict()
+    assert DESIGN_KEYS | {"status", "reason"} <= set(data)
+    assert data["status"] == "pass"
+    assert 0.02 < data["gci_fine"] < 0.03  # 2.17 %, as a fraction
+    stagnant = gci([1.0, 1.0, 1.2], spacing=[1.0, 2.0, 4.0]).to_json()
+    parsed = json.loads(stagnant, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
+    assert parsed["p"] is None
+    assert parsed["extrapolated"] is None
+
+
+def test_text_and_markdown_renderings() -> None:
+    """The text table and the Markdown table show the grids, p, φ_ext, GCI and the verdict."""
+    res = gci([1.0, 1.2, 1.4, 1.9], spacing=[1.0, 2.0, 4.0, 8.0])
+    text, markdown = res.to_text(), res.to_markdown()
+    for piece in ("apparent order p", "GCI_fine^21", "p per triplet", str(res.status)):
+        assert piece in text
+    assert markdown.startswith(f"**{res.status}**")
+    assert "| quantity | value |" in markdown
+    assert res._repr_mimebundle_()["text/markdown"] == markdown
+
+
+def test_result_is_frozen_and_raise_if_failed_follows_status() -> None:
+    """The result is immutable; raise_if_failed returns a pass and raises on inconclusive."""
+    good = gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
+    assert good.raise_if_failed() is good
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        good.p = 2.0  # type: ignore[misc]
+    oscillating = gci([1.0, 1.1, 0.8], spacing=[1.0, 2.0, 4.0])
+    with pytest.raises(CheckFailed, match="oscillatory"):
+        oscillating.raise_if_failed()
+    assert isinstance(good, GCIResult)
+
+
+def test_docstring_examples_run() -> None:
+    """The Examples in symgrad.gci's docstrings run and print what they show."""
+    outcome = doctest.testmod(symgrad.gci, optionflags=doctest.ELLIPSIS)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+ratios = st.floats(min_value=1.3, max_value=3.0)
+nonzero_c = st.floats(min_value=0.1, max_value=10.0) | st.floats(min_value=-10.0, max_value=-0.1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    p=st.floats(min_value=0.5, max_value=4.0),
+    h1=st.floats(min_value=0.5, max_value=2.0),
+    r21=ratios,
+    r32=ratios,
+    phi_exact=st.floats(min_value=-10.0, max_value=10.0),
+    c=nonzero_c,
+)
+def test_property_power_law_order_recovered(
+    p: float, h1: float, r21: float, r32: float, phi_exact: float, c: float
+) -> None:
+    """For random p in [0.5, 4], ratios in [1.3, 3], φ_exact and C != 0, p comes back to 1e-8."""
+    h = (h1, h1 * r21, h1 * r21 * r32)
+    res = gci(power_law(phi_exact, c, p, h), spacing=h)
+    assert res.convergence == "monotone"
+    assert res.p == pytest.approx(p, rel=RTOL_PROPERTY, abs=0)
+    scale = max(abs(phi_exact), abs(c) * h[2] ** p)
+    assert abs(res.extrapolated - phi_exact) <= RTOL_PROPERTY * scale
+    if p >= 0.5 + 1e-6:
+        assert res.status is Status.PASS
+
+
+@settings(max_examples=100, deadline=None)
+@given(p=st.floats(min_value=0.5, max_value=4.0), rs=st.lists(ratios, min_size=3, max_size=3))
+def test_property_four_grid_power_law_confirms_range(p: float, rs: list[float]) -> None:
+    """Four grids of an exact power law always confirm the asymptotic range."""
+    h = (1.0, rs[0], rs[0] * rs[1], rs[0] * rs[1] * rs[2])
+    res = gci(power_law(2.0, 0.5, p, h), spacing=h)
+    assert res.asymptotic_range is True
+    assert res.p_triplets == pytest.approx((p, p), rel=RTOL_PROPERTY, abs=0)
