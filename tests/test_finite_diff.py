@@ -1,0 +1,151 @@
+"""Finite differences: guard digits, automatic steps, complex step, mixed partials, classification."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import symgrad
+from symgrad.errors import ConfigError
+from symgrad.finite_diff import finite_difference
+from symgrad.stencils import Stencil
+
+
+def mpctx(dps: int) -> mpmath.MPContext:
+    """A private reference context (never mpmath.mp)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+def test_eighth_order_gradient_has_45_digits() -> None:
+    """At dps=50 the central:8 gradient of sin(x+y)*exp(-z**2) agrees with the closed form to 45+ digits."""
+    ref = mpctx(80)
+    x, y, z = ref.mpf("0.3"), ref.mpf("0.7"), ref.mpf("0.5")
+    exact = [
+        ref.cos(x + y) * ref.exp(-(z**2)),
+        ref.cos(x + y) * ref.exp(-(z**2)),
+        -2 * z * ref.sin(x + y) * ref.exp(-(z**2)),
+    ]
+    f = symgrad.function("sin(x+y)*exp(-z**2)")
+    for var, want in zip("xyz", exact, strict=True):
+        r = finite_difference(f, "x=0.3, y=0.7, z=0.5", var, scheme="central:8", dps=50)
+        assert r.status == "ok"
+        assert abs(ref.mpf(r.value[()]) - want) < ref.mpf(10) ** -45
+        # the claimed error estimate is an upper bound of the actual error
+        assert (
+            abs(ref.mpf(r.value[()]) - want) <= ref.mpf(r.error_estimate[()]) + ref.mpf(10) ** -50
+        )
+
+
+@pytest.mark.parametrize("dps", [15, 30, 50, 100, 300])
+@pytest.mark.parametrize("scheme", ["central:2", "central:4", "forward:1", "backward:2"])
+def test_requested_digits_are_delivered(dps: int, scheme: str) -> None:
+    """Whatever the stencil and precision, the result is correct to about dps digits."""
+    ref = mpctx(dps + 40)
+    r = finite_difference("exp(x)*cos(x)", "x=1.25", scheme=scheme, dps=dps)
+    x = ref.mpf("1.25")
+    want = ref.exp(x) * (ref.cos(x) - ref.sin(x))
+    assert r.status == "ok"
+    assert abs(ref.mpf(r.value[()]) - want) <= abs(want) * ref.mpf(10) ** -(dps - 1)
+
+
+def test_measured_error_follows_the_leading_term() -> None:
+    """With a given step, error / (C h^p f^(m+p)) tends to 1 as h shrinks (central:4 on sin at 1)."""
+    ref = mpctx(120)
+    stencil = Stencil.central(1, 4)
+    ratios = []
+    for h in ("1e-2", "1e-3", "1e-4"):
+        r = finite_difference("sin(x)", "x=1", scheme="central:4", step=h, dps=100)
+        err = ref.mpf(r.value[()]) - ref.cos(1)
+        # the fifth derivative of sin is cos
+        ratios.append(err / stencil.predicted_error(ref.cos(1), ref.mpf(h), ctx=ref))
+    assert abs(ratios[-1] - 1) < 1e-6
+    assert abs(ratios[0] - 1) > abs(ratios[-1] - 1)
+
+
+def test_mixed_partial_by_tensor_product() -> None:
+    """d2/dxdy of sin(x)*exp(2*y) is 2*cos(x)*exp(2*y), to the requested digits."""
+    ref = mpctx(60)
+    r = finite_difference("sin(x)*exp(2*y)", "x=0.4, y=-0.3", "x y", scheme="central:4", dps=30)
+    want = 2 * ref.cos(ref.mpf("0.4")) * ref.exp(2 * ref.mpf("-0.3"))
+    assert abs(ref.mpf(r.value[()]) - want) < ref.mpf(10) ** -29
+
+
+def test_complex_step_case_c_within_2_ulp() -> None:
+    """numerics.md 4.2 case C: complex step at h = 1e-200 is within 2 ulp of f'(1.5)."""
+    r = finite_difference(
+        "exp(x)/sqrt(sin(x)**3 + cos(x)**3)", {"x": 1.5}, method="complex", step=1e-200
+    )
+    exact = 4.05342789389862065771418792561
+    assert abs(float(r.value) - exact) <= 2 * math.ulp(exact)
+
+
+def test_high_precision_complex_step() -> None:
+    """The mp complex step gives all requested digits with one evaluation."""
+    ref = mpctx(80)
+    r = finite_difference(
+        "exp(x)/sqrt(sin(x)**3 + cos(x)**3)", "x=1.5", method="mp-complex", dps=50
+    )
+    x = ref.mpf("1.5")
+    want = (
+        (9 * ref.sin(x) + ref.sin(3 * x) + 3 * ref.cos(x) + 5 * ref.cos(3 * x))
+        * ref.exp(x)
+        / (8 * (ref.sin(x) ** 3 + ref.cos(x) ** 3) ** ref.mpf(1.5))
+    )
+    assert r.evaluations == 1
+    assert abs(ref.mpf(r.value[()]) - want) < abs(want) * ref.mpf(10) ** -49
+
+
+def test_complex_step_refuses_non_analytic() -> None:
+    """abs has no complex extension we can use: a clear ConfigError, not a wrong number."""
+    with pytest.raises(ConfigError, match="real-analytic"):
+        finite_difference("abs(x)", {"x": 0.5}, method="complex")
+
+
+def test_float64_vectorized_matches_textbook_optimum() -> None:
+    """float64 central:2 with the automatic step reaches about 1e-11 on sin at many points."""
+    x = np.linspace(-3, 3, 101)
+    r = finite_difference("sin(x)", {"x": x}, method="float64", scheme="central:2")
+    assert r.value.shape == (101,)
+    assert np.max(np.abs(r.value - np.cos(x))) < 1e-10
+
+
+def test_user_step_is_honoured() -> None:
+    """A given float64 forward step of 1e-4 gives the textbook error h/2*|f''| for exp at 0."""
+    r = finite_difference("exp(x)", {"x": 0.0}, method="float64", scheme="forward:1", step=1e-4)
+    assert_allclose(r.value - 1.0, 5.000166e-05, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("expr", "point", "status"),
+    [("log(x)", "x=-1", "domain"), ("1/x", "x=0", "pole"), ("sqrt(x)", "x=-0.5", "domain")],
+    ids=["log_negative", "pole", "sqrt_negative"],
+)
+def test_bad_points_are_classified(expr: str, point: str, status: str) -> None:
+    """A point outside the domain or at a pole gives a classified result, never a silent NaN."""
+    r = finite_difference(expr, point, dps=30)
+    assert r.status == status
+    assert r.reason
+
+
+def test_near_singularity_still_accurate() -> None:
+    """log at 1e-3: the step is scaled down and refined until the digits are reached."""
+    ref = mpctx(60)
+    r = finite_difference("log(x)", "x=0.001", dps=30)
+    assert r.status == "ok"
+    assert abs(ref.mpf(r.value[()]) - 1000) < 1000 * ref.mpf(10) ** -29
+
+
+def test_bad_options() -> None:
+    """Unknown methods, complex as a stencil and missing wrt are ConfigErrors with advice."""
+    with pytest.raises(ConfigError, match="method"):
+        finite_difference("x", "x=1", method="magic")
+    with pytest.raises(ConfigError, match="wrt"):
+        finite_difference("x*y", "x=1,y=2")
+    with pytest.raises(ConfigError, match="complex"):
+        finite_difference("x", "x=1", scheme="complex")
