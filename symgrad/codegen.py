@@ -18,6 +18,7 @@ modules it may call are always given explicitly.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -218,7 +219,7 @@ class Compiled:
 
     def point_values(self, point: PointSpec) -> list[sympy.Rational]:
         """The exact coordinates of ``point`` in ``variables`` order."""
-        parsed = parse_point(point)
+        parsed = _parse_point_text(point) if isinstance(point, str) else parse_point(point)
         missing = [v.name for v in self.variables if v not in parsed]
         if missing:
             names = [v.name for v in self.variables]
@@ -251,6 +252,12 @@ class Compiled:
     def _repr_latex_(self) -> str:
         matrix = sympy.Matrix(self.exprs.tolist()) if self.shape else self.exprs
         return f"$\\displaystyle {sympy.latex(matrix)}$"
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_point_text(text: str) -> dict[sympy.Symbol, sympy.Rational]:
+    """Points given as text are parsed once (the result is never mutated by callers)."""
+    return parse_point(text)
 
 
 def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:

@@ -29,17 +29,22 @@ from symgrad.symbolic import (
 __all__ = ["derivative", "function", "gradient", "hessian", "jacobian", "laplacian"]
 
 
-def function(expr: Source, variables: VariablesSpec = None) -> Compiled:
-    """Compile the expression itself (no differentiation).
+def function(expr: Source | Sequence[Source], variables: VariablesSpec = None) -> Compiled:
+    """Compile the expression itself (no differentiation); a list gives a vector function.
 
     Examples
     --------
     >>> f = function("x**2 + y")
     >>> f([1, 2], 3).tolist()
     [4.0, 7.0]
+    >>> function(["x*y", "x + y"])(2.0, 3.0).tolist()
+    [6.0, 5.0]
     """
-    (parsed,), names = resolve(expr, variables)
-    return Compiled(parsed, names, kind="function")
+    if isinstance(expr, str | sympy.Expr):
+        (parsed,), names = resolve(expr, variables)
+        return Compiled(parsed, names, kind="function")
+    many, names = resolve(expr, variables)
+    return Compiled(list(many), names, kind="function")
 
 
 def gradient(expr: Source, variables: VariablesSpec = None) -> Compiled:
