@@ -18,8 +18,11 @@ from symgrad.errors import (
     SymgradError,
     UnsupportedError,
 )
+from symgrad.finite_diff import FDResult, finite_difference, finite_difference_gradient
+from symgrad.gci import GCIResult, gci
 from symgrad.parse import parse
 from symgrad.results import Status
+from symgrad.stencils import Stencil
 
 __version__ = "0.1.0"
 
@@ -27,15 +30,21 @@ __all__ = [
     "CheckFailed",
     "Compiled",
     "ConfigError",
+    "FDResult",
+    "GCIResult",
     "InputError",
     "LimitExceeded",
     "MissingExtra",
     "ParseError",
     "Status",
+    "Stencil",
     "SymgradError",
     "UnsupportedError",
     "derivative",
+    "finite_difference",
+    "finite_difference_gradient",
     "function",
+    "gci",
     "gradient",
     "hessian",
     "jacobian",
