@@ -92,3 +92,54 @@ def test_python_dash_m_works() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"variables": ["x"], "gradient": ["2*x"]}
+
+
+def test_stencil_json_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    """`symgrad stencil` prints exact rational weights and the error coefficient (numerics.md 1.3)."""
+    code, out, _ = run(
+        capsys, "stencil", "--derivative", "2", "--accuracy", "4", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["weights"] == ["-1/12", "4/3", "-5/2", "4/3", "-1/12"]
+    assert data["error_coefficient"] == "-1/90"
+    assert data["offsets"] == ["-2", "-1", "0", "1", "2"]
+
+
+def test_stencil_from_offsets(capsys: pytest.CaptureFixture[str]) -> None:
+    """Staggered offsets give the published 1/24, -9/8, 9/8, -1/24 weights."""
+    code, out, _ = run(
+        capsys, "stencil", "--derivative", "1", "--offsets=-3/2,-1/2,1/2,3/2", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["weights"] == ["1/24", "-9/8", "9/8", "-1/24"]
+
+
+def test_gci_json_matches_celik_column_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """Celik's column 1 (via pyGCS's printed values): p 1.53, phi_ext 6.1685, GCI_fine 2.17 %."""
+    code, out, _ = run(
+        capsys,
+        "gci",
+        "--values",
+        "6.063,5.972,5.863",
+        "--cells",
+        "18000,8000,4500",
+        "--dim",
+        "2",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert round(data["p"], 2) == 1.53
+    assert round(data["extrapolated"], 4) == 6.1685
+    assert round(100 * data["gci_fine"], 2) == 2.17
+    assert data["status"] == "pass"
+    assert data["oscillatory"] is False
+
+
+def test_gci_without_dim_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """--cells without --dim exits 2 with a one-line message."""
+    code, out, err = run(capsys, "gci", "--values", "1,2,3", "--cells", "1,2,3")
+    assert (code, out) == (2, "")
+    assert "--dim" in err
