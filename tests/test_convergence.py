@@ -1,0 +1,395 @@
+"""Step sweeps: observed orders, leading error terms, the V curve, verdicts and renderings.
+
+References are independent of the code under test: the closed-form error sequences of
+numerics.md §3.5, the optimal steps of §4.1 and the Richardson table of §4.3, the float64 table of
+performance.md part D, exact stencil constants, and closed forms evaluated in a private mpmath
+context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import mpmath
+import pytest
+
+from symgrad.convergence import TOLERANCES, convergence, fit_order, pairwise_orders
+from symgrad.errors import ConfigError, LimitExceeded
+from symgrad.results import Status
+from symgrad.stencils import Stencil
+
+EPS = 2.220446049250313e-16  # numerics.md §4.1
+HALVING = ["0.1", "0.05", "0.025", "0.0125", "0.00625", "0.003125"]
+
+
+def mpctx(dps: int) -> mpmath.MPContext:
+    """A private reference context (never mpmath.mp)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def sin_sweep():  # type: ignore[no-untyped-def]
+    """The acceptance sweep of d/dx sin(x) at x = 1 (computed once for several tests)."""
+    schemes = ["forward:1", "central:2", "central:4", "central:6", "complex"]
+    return convergence("sin(x)", "x=1", schemes=schemes)
+
+
+@pytest.fixture(scope="module")
+def v_curve():  # type: ignore[no-untyped-def]
+    """The float64 sweep of d/dx sin(x) at x = 1 from 1e-1 to 1e-15, half a decade apart."""
+    schemes = ["forward:1", "central:2", "complex"]
+    return convergence("sin(x)", "x=1", schemes=schemes, steps="1e-1:1e-15:29", precision="float64")
+
+
+# -- acceptance ------------------------------------------------------------------------------
+
+
+def test_acceptance_orders_and_coefficients(sin_sweep) -> None:  # type: ignore[no-untyped-def]
+    """sin at 1: orders 1, 2, 4, 6, 2 within 0.1, every verdict pass, C = 1/2, 1/6, -1/30, 1/140, -1/6."""
+    r = sin_sweep
+    assert r.status == Status.PASS
+    want = {"forward:1": 1, "central:2": 2, "central:4": 4, "central:6": 6, "complex": 2}
+    constants = ["1/2", "1/6", "-1/30", "1/140", "-1/6"]
+    for s, c in zip(r.schemes, constants, strict=True):
+        assert s.status == Status.PASS, s.reason
+        assert abs(s.observed_order - want[s.scheme]) < 0.1
+        assert s.to_dict()["error_coefficient"] == c
+        assert s.to_dict()["predicted_error_coefficient"] == c
+        # the measured error follows C h^p f^(m+p) (so the sign convention is right)
+        assert s.observed_error_coefficient == pytest.approx(float(Fraction(c)), rel=1e-6)
+        assert s.asymptotic_range == (0.1, 1e-12)
+
+
+def test_round_off_never_pollutes_the_mp_sweep(sin_sweep) -> None:  # type: ignore[no-untyped-def]
+    """central:6 at h = 1e-12 (error ~4e-75) equals the closed form cos(1)(Σ w_j sin(j h)/h − 1)."""
+    ref = mpctx(200)
+    # numerics.md §1.3, centred sixth-order weights for f'
+    weights = {1: Fraction(3, 4), 2: Fraction(-3, 20), 3: Fraction(1, 60)}
+    s = next(s for s in sin_sweep.schemes if s.scheme == "central:6")
+    for h, err in zip(s.steps[-3:], s.errors[-3:], strict=True):
+        hh = ref.mpf(10) ** (round(2 * math.log10(h)) / ref.mpf(2))  # steps are 10^(-1 - j/2)
+        series = sum(
+            2 * ref.mpf(w.numerator) / w.denominator * ref.sin(j * hh) for j, w in weights.items()
+        )
+        exact = abs(ref.cos(1) * (series / hh - 1))
+        assert abs(ref.mpf(err) - exact) <= exact * ref.mpf(10) ** -12
+
+
+# -- numerics.md §3.5 closed-form sequences ----------------------------------------------------
+
+
+def test_central_difference_sequence_of_sin_at_1() -> None:
+    """§3.5(a): errors are cos(1)(1 − sin h/h); orders and LS slope equal the printed values."""
+    r = convergence("sin(x)", "x=1", schemes=["central:2"], steps=HALVING)
+    s = r.schemes[0]
+    ref = mpctx(40)
+    for h, err in zip(HALVING, s.errors, strict=True):
+        exact = ref.cos(1) * (1 - ref.sin(ref.mpf(h)) / ref.mpf(h))
+        assert abs(ref.mpf(err) - exact) <= exact * ref.mpf(10) ** -12
+    printed = [9.0005369838e-4, 2.25097821708e-4, 5.62797314242e-5, 1.40702626243e-5]
+    printed += [3.51758626687e-6, 8.79397854897e-7]
+    for err, want in zip(s.errors, printed, strict=True):
+        assert float(err) == pytest.approx(want, rel=1e-10, abs=0)
+    orders = [1.99945898131, 1.99986474684, 1.9999661868, 1.99999154671, 1.99999788668]
+    for got, want in zip(s.pairwise_orders, orders, strict=True):
+        assert got == pytest.approx(want, rel=0, abs=6e-11)
+    assert s.observed_order == pytest.approx(1.99988087, rel=0, abs=6e-9)  # whole range
+    assert s.status == Status.PASS
+
+
+def test_forward_difference_sequence_of_exp_at_0() -> None:
+    """§3.5(b): errors (e^h − 1)/h − 1, pairwise orders 1.0243… and LS slope 1.00869686.
+
+    The five printed orders imply six levels (down to h = 0.003125); the printed LS slope is
+    over those six (over the five printed errors alone it would be 1.0109).
+    """
+    r = convergence("exp(x)", "x=0", schemes=["forward:1"], steps=HALVING)
+    s = r.schemes[0]
+    printed = [0.0517091807565, 0.0254219275205, 0.0126048209772, 0.00627612325075]
+    printed += [0.00313152060192]
+    for err, want in zip(s.errors[:5], printed, strict=True):
+        assert float(err) == pytest.approx(want, rel=1e-11, abs=0)
+    orders = [1.02434702664, 1.01209779319, 1.00603003874, 1.00301031398, 1.00150398178]
+    for got, want in zip(s.pairwise_orders, orders, strict=True):
+        assert got == pytest.approx(want, rel=0, abs=6e-12)
+    assert s.observed_order == pytest.approx(1.00869686, rel=0, abs=6e-9)
+
+
+def test_fit_order_and_pairwise_orders_on_printed_errors() -> None:
+    """fit_order on the six printed §3.5(a) errors gives the printed LS slope 1.99988087."""
+    errors = ["9.0005369838e-4", "2.25097821708e-4", "5.62797314242e-5", "1.40702626243e-5"]
+    errors += ["3.51758626687e-6", "8.79397854897e-7"]
+    steps = [float(h) for h in HALVING]
+    assert fit_order(steps, errors) == pytest.approx(1.99988087, rel=0, abs=6e-8)
+    assert pairwise_orders(steps, errors)[0] == pytest.approx(1.99945898131, rel=0, abs=1e-9)
+    assert math.isnan(pairwise_orders([0.1, 0.05], [1e-3, 0.0])[0])
+    assert math.isnan(fit_order([0.1, 0.05], [0.0, 0.0]))
+
+
+def test_richardson_matches_numerics_4_3() -> None:
+    """Richardson of central:2 on exp at 1: order 4, C = −1/480, relative error 2.084e-7 at h = 0.1."""
+    r = convergence("exp(x)", "x=1", schemes=["richardson"], steps=["0.1", "0.05", "0.025"])
+    s = r.schemes[0]
+    assert s.to_dict()["error_coefficient"] == "-1/480"
+    assert s.status == Status.PASS
+    rel = [float(e) / math.e for e in s.errors]
+    assert rel == pytest.approx([2.084e-7, 1.302e-8, 8.138e-10], rel=5e-4)
+
+
+# -- float64: the V curve --------------------------------------------------------------------
+
+
+def test_v_curve_optimal_steps_match_the_textbook(v_curve) -> None:  # type: ignore[no-untyped-def]
+    """Forward and central minima lie within a decade of 1e-8 / 1e-5 and of §4.1's h*."""
+    forward, central, _ = v_curve.schemes
+    # numerics.md §4.1: h* = 2 sqrt(ε |f/f''|) = 2 sqrt(ε) for sin, (3 ε |f/f'''|)^(1/3) = (3 ε tan 1)^(1/3)
+    assert forward.textbook_optimal_step == pytest.approx(2 * 1.4901161193847656e-08, rel=1e-12)
+    assert central.textbook_optimal_step == pytest.approx(
+        (3 * EPS * math.tan(1)) ** (1 / 3), rel=1e-12
+    )
+    for s, measured in ((forward, 1e-8), (central, 1e-5)):  # performance.md part D
+        assert s.optimal_step is not None
+        assert s.textbook_optimal_step is not None
+        assert abs(math.log10(s.optimal_step / measured)) <= 1
+        assert abs(math.log10(s.optimal_step / s.textbook_optimal_step)) <= 1
+    # minimal total errors stay within 10x of §4.1's E* (forward 2 sqrt(ε |f f''|))
+    assert float(forward.minimum_error) <= 10 * 2 * math.sqrt(EPS) * math.sin(1)
+    e_star = (9 / 8) ** (1 / 3) * EPS ** (2 / 3) * math.sin(1) ** (2 / 3) * math.cos(1) ** (1 / 3)
+    assert float(central.minimum_error) <= 10 * e_star
+
+
+def test_v_curve_reproduces_performance_table(v_curve) -> None:  # type: ignore[no-untyped-def]
+    """Truncation-side float64 errors equal performance.md part D (forward 4.21e-4 at 1e-3, ...)."""
+    forward, central, cs = v_curve.schemes
+    at = {h: i for i, h in enumerate(forward.steps)}
+    table = {1e-1: (4.29e-2, 9.00e-4, 9.01e-4), 1e-3: (4.21e-4, 9.01e-8, 9.01e-8)}
+    table |= {1e-5: (4.21e-6, 1.11e-11, 9.01e-12)}
+    for h, row in table.items():
+        i = min(at, key=lambda s: abs(math.log(s / h)))
+        got = [float(s.errors[at[i]]) for s in (forward, central, cs)]
+        assert got == pytest.approx(list(row), rel=0.01)
+
+
+def test_round_off_branch_rises_as_one_over_h(v_curve) -> None:  # type: ignore[no-untyped-def]
+    """Below the optimum the forward and central errors grow like ε/h: slope ≈ −1."""
+    for s in v_curve.schemes[:2]:
+        small = [(h, e) for h, e in zip(s.steps, s.errors, strict=True) if h <= 1e-9]
+        slope = fit_order([h for h, _ in small], [e for _, e in small])
+        assert -1.4 < slope < -0.6
+
+
+def test_complex_step_has_no_floor(v_curve) -> None:  # type: ignore[no-untyped-def]
+    """Complex step: within 1 ulp of cos 1 for every h <= 1e-9, and order 2 above the floor."""
+    cs = v_curve.schemes[2]
+    ulp = math.ulp(math.cos(1))
+    assert all(float(e) <= ulp for h, e in zip(cs.steps, cs.errors, strict=True) if h <= 1e-9)
+    assert cs.status == Status.PASS
+    assert cs.textbook_optimal_step is None
+
+
+def test_float64_verdicts_use_the_truncation_side(v_curve) -> None:  # type: ignore[no-untyped-def]
+    """The asymptotic range stops above the floor and the orders still pass."""
+    forward, central, _ = v_curve.schemes
+    assert forward.status == central.status == Status.PASS
+    assert forward.asymptotic_range is not None
+    assert forward.asymptotic_range[1] >= 1e-7
+    assert central.asymptotic_range is not None
+    assert central.asymptotic_range[1] >= 1e-5
+
+
+def test_float64_floor_before_the_asymptotic_range() -> None:
+    """central:6 in float64 reaches the round-off floor at h = 0.01, before three clean steps."""
+    r = convergence(
+        "sin(x)", "x=1", schemes=["central:6"], steps="1e-1:1e-3:3", precision="float64"
+    )
+    s = r.schemes[0]
+    assert s.status == r.status == Status.INCONCLUSIVE
+    assert s.reason.startswith("round-off floor reached at h = 0.01 before the asymptotic range")
+
+
+# -- verdicts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("precision", ["mp", "float64"])
+def test_polynomial_is_exact(precision: str) -> None:
+    """x**2 under central:2 (and forward:2, central:4) is exact: errors at the rounding floor."""
+    schemes = ["central:2", "forward:2", "central:4"]
+    r = convergence("3*x**2 - x + 2", "x=1.3", schemes=schemes, precision=precision)
+    assert r.status == Status.EXACT
+    assert all(s.status == Status.EXACT for s in r.schemes)
+    assert all(math.isnan(s.observed_order) and s.asymptotic_range is None for s in r.schemes)
+
+
+def test_vanishing_leading_term_is_inconclusive() -> None:
+    """x**5 at 0: f''' = 0 and the error is h⁴, so central:2 is inconclusive, not failed."""
+    r = convergence("x**5", "x=0", schemes=["central:2", "central:4"])
+    two, four = r.schemes
+    assert two.status == Status.INCONCLUSIVE
+    assert two.reason.startswith("leading error term vanishes at this point: f''' = 0")
+    assert "choose another point" in two.reason
+    assert two.observed_order == pytest.approx(4, abs=1e-9)  # D(h) − 0 = h⁴ exactly
+    assert four.status == Status.PASS  # f^(5) = 120, C = −1/30: error −4h⁴
+    assert four.observed_error_coefficient == pytest.approx(-1 / 30, rel=1e-12)
+
+
+def test_tiny_leading_term_is_inconclusive_until_it_dominates() -> None:
+    """f''' = 6e-12 at 0: coarse steps see h⁴ (inconclusive); below h ~ 1e-6 order 2 (pass)."""
+    expr = "x**5 + x**3/10**12"  # central:2 error: h⁴ + 1e-12 h²
+    coarse = convergence(expr, "x=0", schemes=["central:2"], steps="1e-1:1e-4:7")
+    s = coarse.schemes[0]
+    assert s.status == Status.INCONCLUSIVE
+    assert "leading error term vanishes at this point: f''' ≈ 6.0e-12" in s.reason
+    fine = convergence(expr, "x=0", schemes=["central:2"], steps="1e-1:1e-12:23")
+    assert fine.schemes[0].status == Status.PASS
+    assert fine.schemes[0].asymptotic_range is not None
+    assert fine.schemes[0].asymptotic_range[0] <= 1e-6
+
+
+def test_wrong_stencil_fails() -> None:
+    """A hand-typed weight table that is really a backward difference but claims order 2 fails."""
+    wrong = dataclasses.replace(
+        Stencil.central(1, 2), weights=(Fraction(-1), Fraction(1), Fraction(0))
+    )
+    r = convergence("exp(x)", "x=0.5", schemes=[wrong])
+    s = r.schemes[0]
+    assert r.status == s.status == Status.FAIL
+    assert s.expected_order == 2
+    assert s.observed_order == pytest.approx(1, abs=0.01)
+    assert "differs from the expected 2" in s.reason
+
+
+@pytest.mark.parametrize("expected", [2, {"forward:1": 2}])
+def test_expected_order_override_fails_a_first_order_scheme(expected: object) -> None:
+    """Claiming order 2 for forward:1 (for all schemes or by label) gives fail."""
+    r = convergence(
+        "exp(x)", "x=0", schemes=["forward:1"], steps="1e-1:1e-6:11", expected_order=expected
+    )  # type: ignore[arg-type]
+    assert r.status == Status.FAIL
+    assert r.schemes[0].expected_order == 2
+
+
+def test_second_derivative_of_a_two_variable_function() -> None:
+    """∂²/∂x² of exp(x)*y with central:2 (C = 1/12) and Richardson (C = −1/1440) pass."""
+    r = convergence("exp(x)*y", "x=0, y=2", ("x", 2), schemes=["central:2", "richardson"])
+    assert r.status == Status.PASS
+    assert [s.to_dict()["error_coefficient"] for s in r.schemes] == ["1/12", "-1/1440"]
+    assert r.schemes[0].observed_error_coefficient == pytest.approx(1 / 12, rel=1e-9)
+    assert r.to_dict()["derivative"] == "x,x"
+    assert r.to_dict()["point"] == {"x": "0", "y": "2"}
+
+
+def test_combined_verdict_names_the_worst_scheme() -> None:
+    """One inconclusive scheme makes the overall verdict inconclusive, with its reason."""
+    r = convergence("x**5", "x=0", schemes=["central:4", "central:2"], steps="1e-1:1e-3:5")
+    assert r.status == Status.INCONCLUSIVE
+    assert r.reason.startswith("1 of 2 schemes inconclusive; central:2: leading error term")
+    assert not r.ok
+
+
+# -- data and renderings ---------------------------------------------------------------------
+
+
+def test_json_keys(sin_sweep) -> None:  # type: ignore[no-untyped-def]
+    """to_dict carries DESIGN.md's converge keys and the documented additions, JSON-ready."""
+    data = json.loads(sin_sweep.to_json())
+    assert {"status", "point", "dps", "schemes"} <= set(data)
+    assert {"reason", "precision", "derivative"} <= set(data)
+    assert (data["point"], data["dps"], data["precision"]) == ({"x": "1"}, 60, "mp")
+    design = {"scheme", "expected_order", "observed_order", "error_coefficient", "status"}
+    design |= {"reason", "steps", "errors"}
+    extra = {"pairwise_orders", "asymptotic_range", "predicted_error_coefficient"}
+    extra |= {"observed_error_coefficient", "optimal_step", "minimum_error"}
+    for s in data["schemes"]:
+        assert design | extra <= set(s)
+        assert len(s["steps"]) == len(s["errors"]) == len(s["pairwise_orders"]) + 1 == 23
+        assert all(isinstance(e, float) for e in s["errors"])
+        assert s["optimal_step"] is None  # float64 only
+    assert data["schemes"][0]["expected_order"] == 1
+
+
+def test_errors_below_float_range_are_strings() -> None:
+    """Errors under 1e-300 (central:6 at h = 1e-52) are 6-digit strings; steps stay floats."""
+    r = convergence(
+        "sin(x)", "x=1", schemes=["central:6"], steps=["1e-52", "1e-53", "1e-54"], dps=20
+    )
+    s = r.to_dict()["schemes"][0]
+    assert s["steps"] == [1e-52, 1e-53, 1e-54]
+    assert all(isinstance(e, str) for e in s["errors"])
+    want = mpctx(30).cos(1) / 140 * mpctx(30).mpf(10) ** -312  # C h^6 |f^(7)(1)|
+    assert float(mpctx(30).mpf(s["errors"][0]) / want) == pytest.approx(1, rel=1e-5)
+    assert r.schemes[0].status == Status.PASS
+
+
+def test_renderings_have_tables(v_curve) -> None:  # type: ignore[no-untyped-def]
+    """Text, Markdown and HTML show a summary table and one table of steps per scheme."""
+    text, md, page = v_curve.to_text(), v_curve.to_markdown(), v_curve.to_html()
+    assert "textbook h*" in text
+    assert text.count("in range") == 3
+    assert md.count("\n| --- |") == 4
+    assert "| forward:1 | pass |" in md
+    tree = ET.fromstring(page)  # well-formed, escaped fragment
+    tables = tree.findall("table")
+    assert len(tables) == 4
+    assert len(tables[1].findall("./tbody/tr")) == 29
+    bundle = v_curve._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/markdown"}
+
+
+@pytest.mark.parametrize("precision", ["mp", "float64"])
+def test_progress_callback_counts_every_scheme_and_step(precision: str) -> None:
+    """progress(done, total) is called once per (scheme, step), in order, ending at total."""
+    calls: list[tuple[int, int]] = []
+    schemes = ["forward:1", "complex", "richardson"]
+    progress = lambda done, total: calls.append((done, total))
+    convergence(
+        "exp(x)",
+        "x=0",
+        schemes=schemes,
+        steps="1e-1:1e-3:5",
+        precision=precision,
+        progress=progress,
+    )
+    assert calls == [(k, 15) for k in range(1, 16)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"precision": "float32"}, ConfigError),
+        ({"schemes": []}, ConfigError),
+        ({"schemes": ["central:3"]}, ConfigError),
+        ({"schemes": ["complex"], "wrt": ("x", 2)}, ConfigError),
+        ({"steps": "1e-1:1e-3:1"}, ConfigError),
+        ({"steps": ["0.1", "0.1"]}, ConfigError),
+        ({"steps": ["0.1", "-0.01"]}, ConfigError),
+        ({"steps": "1e-1:1e-250:5", "schemes": ["central:4"]}, LimitExceeded),
+        ({"steps": ["1e-1", "1e-305"]}, ConfigError),
+        ({"expected_order": {"central:4": 4}}, ConfigError),
+        ({"expected_order": -1}, ConfigError),
+        ({"dps": 5}, LimitExceeded),
+    ],
+)
+def test_bad_input_is_an_error(kwargs: dict[str, object], error: type[Exception]) -> None:
+    """Bad options raise a SymgradError subclass naming the problem, before any sweep."""
+    args = {"schemes": ["central:2"]} | kwargs
+    with pytest.raises(error):
+        convergence("sin(x)", "x=1", **args)  # type: ignore[arg-type]
+
+
+def test_mixed_partial_and_non_analytic_complex_step_are_refused() -> None:
+    """One variable per sweep; the complex step refuses abs()."""
+    with pytest.raises(ConfigError, match="one variable"):
+        convergence("x*y", "x=1,y=1", "x y")
+    with pytest.raises(ConfigError, match="real-analytic"):
+        convergence("abs(x)", "x=1", schemes=["complex"])
+
+
+def test_tolerance_table() -> None:
+    """The order tolerance is the project's 0.2 band (STYLE.md)."""
+    assert (TOLERANCES["order"], TOLERANCES["min_steps"]) == (0.2, 3)
