@@ -8,17 +8,27 @@ Data goes to stdout, messages and progress to stderr.  Only this module prints.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from symgrad import __version__
+from symgrad.check import check
 from symgrad.codegen import Compiled
+from symgrad.convergence import convergence
 from symgrad.derivatives import gradient, hessian, jacobian
 from symgrad.errors import ConfigError, ParseError, SymgradError
 from symgrad.gci import gci
+from symgrad.grids import verify_grid
+from symgrad.parse import validate_name
+from symgrad.render import write_atomic
+from symgrad.report import report
 from symgrad.stencils import Stencil
+from symgrad.steps import steps
 
 __all__ = ["main"]
 
@@ -61,8 +71,13 @@ def _build_parser() -> argparse.ArgumentParser:
         ("jacobian", "Jacobian of several expressions", _run_jacobian),
     ):
         _add_symbolic(commands, name, summary, handler)
-    _add_stencil(commands)
+    _add_check(commands)
+    _add_converge(commands)
+    _add_verify_grid(commands)
     _add_gci(commands)
+    _add_stencil(commands)
+    _add_steps(commands)
+    _add_report(commands)
     return parser
 
 
@@ -115,6 +130,185 @@ def _render_symbolic(compiled: Compiled, key: str, fmt: str) -> str:
         width = max(len(c) for row in cells for c in row)
         lines += ["  [ " + "  ".join(c.rjust(width) for c in row) + " ]" for row in cells]
     return "\n".join(lines)
+
+
+# -- check, converge ---------------------------------------------------------------------------
+
+
+def _add_check(commands: Any) -> None:
+    sub = _command(commands, "check", "cross-check the gradient at a point", _run_check)
+    sub.add_argument("expr", help="expression, e.g. 'sin(x+y)*exp(-z**2)'")
+    sub.add_argument("--at", required=True, help="the point, e.g. x=0.3,y=0.7 (exact decimals)")
+    sub.add_argument("--vars", help="variable order (default: sorted by name)")
+    sub.add_argument(
+        "--kind", default="gradient", help="gradient, hessian, or a partial like 'x x y'"
+    )
+    sub.add_argument("--dps", type=int, default=50, help="digits of the exact values (default 50)")
+    sub.add_argument("--scheme", default="central:4", help="referee stencil, e.g. central:4")
+    sub.add_argument("--step", help="finite-difference step (default: chosen from --dps)")
+    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+
+
+def _run_check(args: argparse.Namespace) -> tuple[str, int]:
+    result = check(
+        args.expr,
+        args.at,
+        kind=args.kind,
+        dps=args.dps,
+        scheme=args.scheme,
+        step=args.step,
+        variables=args.vars,
+    )
+    return _render_result(result, args.format)
+
+
+def _add_converge(commands: Any) -> None:
+    sub = _command(
+        commands, "converge", "observed order of finite-difference schemes", _run_converge
+    )
+    sub.add_argument("expr", help="expression, e.g. 'sin(x)'")
+    sub.add_argument("--at", required=True, help="the point, e.g. x=1")
+    sub.add_argument("--wrt", help="the partial, e.g. x or 'x y' (default: the only variable)")
+    sub.add_argument("--vars", help="variable order (default: sorted by name)")
+    sub.add_argument("--schemes", default="forward:1,central:2,central:4,complex")
+    sub.add_argument("--steps", default="1e-1:1e-12:23", help="FIRST:LAST:COUNT, geometric")
+    sub.add_argument("--dps", type=int, default=60)
+    sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
+    sub.add_argument("--plot", help="also write a convergence plot (PNG, SVG or PDF)")
+    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+
+
+def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
+    result = convergence(
+        args.expr,
+        args.at,
+        args.wrt,
+        schemes=[s for s in args.schemes.split(",") if s.strip()],
+        steps=args.steps,
+        dps=args.dps,
+        precision=args.precision,
+        variables=args.vars,
+        progress=_Progress.for_terminal("converge"),
+    )
+    if args.plot:
+        from symgrad.plots import plot_convergence, save_figure  # noqa: PLC0415 - optional extra
+
+        save_figure(plot_convergence(result), _output_path(args.plot))
+    return _render_result(result, args.format)
+
+
+# -- verify-grid -------------------------------------------------------------------------------
+
+
+def _add_verify_grid(commands: Any) -> None:
+    sub = _command(commands, "verify-grid", "observed order of a grid derivative scheme", _run_grid)
+    sub.add_argument("expr", help="manufactured field, e.g. 'sin(x+0.3)*exp(y/2)'")
+    sub.add_argument("--domain", required=True, help="box, e.g. x=-1:1,y=-1:1")
+    sub.add_argument("--sizes", default="17,33,65,129", help="points per axis on each level")
+    sub.add_argument("--scheme", default="numpy", help="numpy, numpy:edge_order=2 or MODULE:FUNC")
+    sub.add_argument("--expect-order", type=float, help="expected order (interior and boundary)")
+    sub.add_argument("--vars", help="axis order (default: the domain's order)")
+    sub.add_argument("--exact", choices=("float64", "mp"), default="float64")
+    sub.add_argument("--plot", help="also write an error-vs-spacing plot")
+    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+
+
+def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
+    scheme: Any = args.scheme
+    if not scheme.startswith("numpy"):
+        scheme = _import_scheme(scheme)
+    result = verify_grid(
+        args.expr,
+        args.domain,
+        _numbers("--sizes", args.sizes, int),
+        scheme,
+        expect_order=args.expect_order,
+        variables=args.vars,
+        exact=args.exact,
+    )
+    if args.plot:
+        from symgrad.plots import plot_grid_convergence, save_figure  # noqa: PLC0415
+
+        save_figure(plot_grid_convergence(result), _output_path(args.plot))
+    return _render_result(result, args.format)
+
+
+def _import_scheme(spec: str) -> Callable[..., Any]:
+    """``MODULE:FUNC`` → the user's own scheme function (their code, imported by name)."""
+    module_name, _, func_name = spec.partition(":")
+    parts = module_name.split(".")
+    try:
+        for part in [*parts, func_name]:
+            validate_name(part)
+    except ParseError as exc:
+        msg = f"--scheme must be numpy, numpy:edge_order=2 or MODULE:FUNC (got {spec[:80]!r})"
+        raise ConfigError(msg) from exc
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # like python -m: schemes next to the user's files
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        msg = f"cannot import module {module_name!r} for --scheme: {exc}"
+        raise ConfigError(msg) from exc
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        msg = f"module {module_name!r} has no function {func_name!r} for --scheme"
+        raise ConfigError(msg)
+    return func  # type: ignore[no-any-return]
+
+
+# -- steps, report ------------------------------------------------------------------------------
+
+
+def _add_steps(commands: Any) -> None:
+    sub = _command(commands, "steps", "differentiate step by step (for learning)", _run_steps)
+    sub.add_argument("expr", help="expression, e.g. 'x**2*sin(x)'")
+    sub.add_argument("--wrt", help="variable (default: the only one)")
+    sub.add_argument("--order", type=int, default=1, help="derivative order (default 1)")
+    sub.add_argument("--format", choices=("text", "latex", "markdown", "json"), default="text")
+
+
+def _run_steps(args: argparse.Namespace) -> tuple[str, int]:
+    result = steps(args.expr, args.wrt, args.order)
+    renderers: dict[str, Callable[[], str]] = {
+        "text": result.to_text,
+        "latex": result.to_latex,
+        "markdown": result.to_markdown,
+        "json": result.to_json,
+    }
+    return renderers[args.format](), 0
+
+
+def _add_report(commands: Any) -> None:
+    sub = _command(commands, "report", "the whole workbench on one expression", _run_report)
+    sub.add_argument("expr", help="expression, e.g. 'sin(x+y)*exp(-z**2)'")
+    sub.add_argument("--at", required=True, help="the point, e.g. x=0.3,y=0.7,z=0.5")
+    sub.add_argument("--vars", help="variable order (default: sorted by name)")
+    sub.add_argument("--dps", type=int, default=50)
+    sub.add_argument("--output", help="write the report here: .html (default), .md or .json")
+    sub.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
+
+
+def _run_report(args: argparse.Namespace) -> tuple[str, int]:
+    result = report(
+        args.expr,
+        args.at,
+        dps=args.dps,
+        variables=args.vars,
+        progress=_Progress.for_terminal("report"),
+    )
+    if args.output:
+        path = _output_path(args.output)
+        kind = {".md": "markdown", ".json": "json"}.get(path.suffix.lower(), "html")
+        content = {"markdown": result.to_markdown, "json": result.to_json, "html": result.to_html}[
+            kind
+        ]()
+        write_atomic(path, content)
+        summary = f"{result.status}: {result.reason}\nreport written to {path}"
+        return summary, 0 if result.status.ok else 1
+    if args.format == "html":
+        return result.to_html(), 0 if result.status.ok else 1
+    return _render_result(result, args.format)
 
 
 # -- stencil ------------------------------------------------------------------------------------
@@ -181,6 +375,35 @@ def _numbers(option: str, text: str, kind: Callable[[str], Any]) -> list[Any]:
     except ValueError as exc:
         msg = f"{option} must be comma-separated numbers (got {text[:80]!r})"
         raise ConfigError(msg) from exc
+
+
+def _output_path(text: str) -> Path:
+    """An output file whose directory exists (checked before any long computation ends)."""
+    path = Path(text).expanduser()
+    if not path.parent.is_dir():
+        msg = f"cannot write {text!r}: the directory {str(path.parent)!r} does not exist"
+        raise ConfigError(msg)
+    return path
+
+
+class _Progress:
+    """A one-line progress indicator on stderr, only when it is a terminal and not in CI."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    @classmethod
+    def for_terminal(cls, label: str) -> Callable[..., None] | None:
+        if not sys.stderr.isatty() or os.environ.get("CI"):
+            return None
+        return cls(label)
+
+    def __call__(self, *args: Any) -> None:
+        *stage, done, total = args
+        what = stage[0] if stage else self.label
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{what}: {done}/{total}{end}")
+        sys.stderr.flush()
 
 
 def _render_result(result: Any, fmt: str) -> tuple[str, int]:

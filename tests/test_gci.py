@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import importlib
 import json
 import math
 import random
@@ -27,7 +28,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import symgrad.gci
 from symgrad.errors import CheckFailed, ConfigError, InputError
 from symgrad.gci import GCIResult, gci
 from symgrad.results import Status
@@ -432,7 +432,9 @@ def test_result_is_frozen_and_raise_if_failed_follows_status() -> None:
 
 def test_docstring_examples_run() -> None:
     """The Examples in symgrad.gci's docstrings run and print what they show."""
-    outcome = doctest.testmod(symgrad.gci, optionflags=doctest.ELLIPSIS)
+    # the package exports the function gci, which shadows the module attribute symgrad.gci
+    module = importlib.import_module("symgrad.gci")
+    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert outcome.attempted > 0
     assert outcome.failed == 0
 

@@ -20,6 +20,7 @@ ORDER = [
     "stencils",
     "finite_diff",
     "check",
+    "check_gradient",
     "convergence",
     "grid_diagnostics",
     "grids",

@@ -1,0 +1,496 @@
+"""Grid-scheme verification: errors, observed orders, verdicts, diagnostics, sources.
+
+References are independent of the module under test: closed forms for the errors of
+numpy.gradient's documented formulas (numerics.md §5.3) on polynomials, norms recomputed here
+with boolean masks, the exact discrete solution of the 1-D Poisson MMS problem and its published
+error table (numerics.md §3.5(c)), and the published manufactured source terms (§6.3).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symgrad.errors import CheckFailed, ConfigError, InputError, LimitExceeded, ParseError
+from symgrad.grids import manufactured_source, scharr_scheme, sobel_scheme, verify_grid
+from symgrad.results import Status
+
+# Tolerances, in one place: (rtol, atol).
+EXACT_FLOAT = (1e-12, 0.0)  # quantities computed in exact binary arithmetic, up to a few ulp
+ORDER_BAND = 0.1  # observed orders of smooth fields must be this close to the integer
+TABLE = (1e-9, 0.0)  # published 10-11 digit values
+SAME_FIELD = (1e-9, 1e-13)  # the same numbers computed by two float64 evaluations
+
+QUADRATIC = "2*x**2 + 3*y**2 - 4*z"
+CUBE = "x=-100:100,y=-100:100,z=-100:100"  # 9 points per axis: spacing 25
+GENERIC = "sin(x + 0.3)*exp(y/2)"
+BOX = "x=-1:1,y=-1:1"
+
+
+def regions_of(result, k):
+    """The (interior, boundary) regions of component k."""
+    c = result.components[k]
+    return c.interior, c.boundary
+
+
+# ------------------------------------------------------------------ acceptance (issue 5)
+def test_quadratic_under_edge_order_2_is_exact():
+    """A quadratic under numpy.gradient(edge_order=2) with spacing 25 is exact in every region."""
+    r = verify_grid(QUADRATIC, CUBE, (5, 9), "numpy:edge_order=2")
+    assert r.status is Status.EXACT
+    assert r.spacings[-1] == (25.0, 25.0, 25.0)
+    for c in r.components:
+        assert (c.interior.status, c.boundary.status) == (Status.EXACT, Status.EXACT)
+
+
+def test_quadratic_under_edge_order_1_matches_the_forward_error_term():
+    """With edge_order=1 the interior is exact and the boundary error is C h f'' with C = 1/2."""
+    r = verify_grid(QUADRATIC, CUBE, (5, 9, 17), "numpy")
+    h = np.array([50.0, 25.0, 12.5])
+    # f_xx = 4, f_yy = 6, f_zz = 0: the forward difference errs by h/2 f'' on the faces.
+    for k, second in enumerate((4.0, 6.0, 0.0)):
+        interior, boundary = regions_of(r, k)
+        assert interior.status is Status.EXACT
+        np.testing.assert_allclose(boundary.errors["Linf"], h / 2 * second, *EXACT_FLOAT)
+    assert r.components[0].boundary.errors["Linf"][1] == pytest.approx(50.0, rel=1e-12)
+    assert r.components[1].boundary.errors["Linf"][1] == pytest.approx(75.0, rel=1e-12)
+    assert r.components[2].status is Status.EXACT
+    np.testing.assert_allclose(r.components[0].boundary.orders, [1.0, 1.0], *EXACT_FLOAT)
+    assert r.status is Status.PASS
+
+
+def test_missing_spacing_is_reported_as_factor_h():
+    """np.gradient(f) without spacing returns h times the derivative: the factor 25 is named."""
+    r = verify_grid(QUADRATIC, CUBE, (5, 9), lambda f, h: np.gradient(f), expect_order=(2, 1))
+    (d,) = [d for d in r.diagnostics if d["kind"] == "constant_factor"]
+    assert d["components"] == ["x", "y", "z"]
+    np.testing.assert_allclose(d["factor"], 25.0, *EXACT_FLOAT)
+    np.testing.assert_allclose(d["factors"], [50.0, 25.0], *EXACT_FLOAT)
+    assert (d["scales_as"], d["per_h"]) == ("h^1", pytest.approx(1.0, rel=1e-12))
+    assert "np.gradient(f, h)" in d["advice"]
+    assert "25 times too large" in d["message"]
+    assert not r.ok
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_generic_field_orders_in_json(edge_order):
+    """A generic field shows interior order 2 and boundary order edge_order in the JSON."""
+    r = verify_grid(GENERIC, BOX, scheme=f"numpy:edge_order={edge_order}")
+    data = json.loads(r.to_json())
+    assert data["status"] == "pass"
+    for comp in data["components"]:
+        assert abs(comp["interior"]["observed_order"] - 2) < ORDER_BAND
+        assert abs(comp["boundary"]["observed_order"] - edge_order) < ORDER_BAND
+        assert abs(comp["boundary"]["finest_order"] - edge_order) < ORDER_BAND
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(-5, 5), min_size=6, max_size=6), st.integers(-3, 3))
+def test_every_quadratic_is_exact_under_edge_order_2(c, shift):
+    """numpy.gradient's 3-point formulas (numerics.md §5.3) reproduce any quadratic exactly."""
+    expr = f"{c[0]}*x**2 + {c[1]}*x*y + {c[2]}*y**2 + {c[3]}*x + {c[4]}*y + {c[5]}"
+    r = verify_grid(expr, f"x={shift}:{shift + 2},y=-1:3", (9, 17, 33), "numpy:edge_order=2")
+    assert r.status is Status.EXACT
+    assert r.diagnostics == ()
+
+
+# ---------------------------------------------------------------------------- diagnostics
+def test_meshgrid_xy_swap_is_diagnosed():
+    """A scheme written for indexing='xy' data returns swapped components, and is told so."""
+
+    def xy_confused(f, h):
+        dfdy, dfdx = np.gradient(f, h[1], h[0])  # believes axis 0 is y
+        return dfdx, dfdy
+
+    r = verify_grid(GENERIC, "x=-1:1,y=0:3", scheme=xy_confused)
+    (d,) = r.diagnostics
+    assert (d["kind"], d["components"]) == ("swapped_components", ["x", "y"])
+    assert "indexing='ij'" in d["advice"]
+    assert r.status is Status.FAIL
+
+
+def test_sign_flip_is_diagnosed():
+    """An output of -∇f (E = -∇V) is reported as a flipped sign, not as a wrong order."""
+    r = verify_grid(GENERIC, BOX, scheme=lambda f, h: [-g for g in np.gradient(f, *h)])
+    (d,) = r.diagnostics
+    assert (d["kind"], d["components"]) == ("sign_flip", ["x", "y"])
+    assert d["factor"] == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_sine_on_full_period_is_a_degenerate_field():
+    """sin on [0, 2π]: f'' = 0 at both ends hides the first-order boundary; the test says so."""
+    r = verify_grid("sin(x)", "x=0:2*pi")
+    (d,) = r.diagnostics
+    assert (d["kind"], d["component"], d["region"]) == ("degenerate_field", "x", "boundary")
+    boundary = r.components[0].boundary
+    assert abs(boundary.observed_order - 2) < ORDER_BAND
+    assert boundary.status is Status.INCONCLUSIVE
+    assert "sin(x + 0.3) + x**3/7" in d["advice"]
+
+
+def test_generic_field_is_not_degenerate():
+    """The suggested field sin(x + 0.3) + x**3/7 shows the true boundary order 1 without warning."""
+    r = verify_grid("sin(x + 0.3) + x**3/7", "x=0:2*pi")
+    assert r.diagnostics == ()
+    assert abs(r.components[0].boundary.observed_order - 1) < ORDER_BAND
+    assert r.status is Status.PASS
+
+
+@pytest.mark.parametrize(("make", "weight"), [(sobel_scheme, 8.0), (scharr_scheme, 32.0)])
+def test_raw_filter_factor_on_a_linear_field(make, weight):
+    """A raw Sobel (Scharr) response is exactly 8h (32h) times the derivative of a linear field."""
+    r = verify_grid("3*x - 2*y", "x=0:3,y=0:3", (9, 17, 33), make(normalize=False))
+    (d,) = r.diagnostics
+    h = np.array([3 / 8, 3 / 16, 3 / 32])
+    assert (d["kind"], d["components"], d["scales_as"]) == ("constant_factor", ["x", "y"], "h^1")
+    np.testing.assert_allclose(d["factors"], weight * h, *EXACT_FLOAT)
+    np.testing.assert_allclose(d["per_h"], weight, *EXACT_FLOAT)
+
+
+@pytest.mark.parametrize("make", [sobel_scheme, scharr_scheme])
+def test_normalized_filter_is_second_order_inside(make):
+    """Normalized Sobel and Scharr converge at order 2 inside; edge padding fails at the border."""
+    r = verify_grid(GENERIC, BOX, scheme=make())
+    for c in r.components:
+        assert c.interior.status is Status.PASS
+        assert abs(c.interior.observed_order - 2) < ORDER_BAND
+        assert c.boundary.status is Status.FAIL
+        assert abs(c.boundary.observed_order) < ORDER_BAND
+
+
+# ------------------------------------------------------------------- grids and norms
+def stretched(n):
+    """A smoothly stretched grid on [-1, 1]: x = ξ + 0.2 sin(πξ)/π, dx/dξ = 1 + 0.2 cos(πξ) > 0."""
+    xi = np.linspace(-1, 1, n)
+    x = xi + 0.2 * np.sin(np.pi * xi) / np.pi
+    return [x, x]
+
+
+def test_nonuniform_coordinates_with_numpy_gradient():
+    """numpy.gradient gets the coordinates: order 2 inside and 1 at the boundary of a stretched grid."""
+    r = verify_grid(GENERIC, BOX, scheme="numpy", coordinates=stretched)
+    assert r.status is Status.PASS
+    for c in r.components:
+        assert abs(c.interior.observed_order - 2) < ORDER_BAND
+        assert abs(c.boundary.observed_order - 1) < ORDER_BAND
+    assert r.spacings[0] == pytest.approx((2 / 16, 2 / 16), rel=1e-12)
+
+
+def test_coordinate_levels_given_as_a_list():
+    """Coordinates may be a list of levels; the sizes are then their lengths."""
+    r = verify_grid(GENERIC, BOX, coordinates=[stretched(n) for n in (17, 33, 65)])
+    assert r.sizes == (17, 33, 65)
+    assert r.status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("expr", "domain", "width"),
+    [
+        ("sin(x + 0.3)", "x=-1:1", 1),
+        (GENERIC, "x=-1:1,y=0:2", 2),
+        ("sin(x + 0.3)*exp(y/2)*cos(z)", "x=-1:1,y=0:2,z=0:1", 1),
+    ],
+)
+def test_norms_follow_their_definitions(expr, domain, width):
+    """L1, L2, L∞ are mean|e|, sqrt(mean e²), max|e| over interior and boundary (boolean masks)."""
+    r = verify_grid(expr, domain, (9, 13), boundary_width=width)
+    axes = [
+        np.linspace(*map(float, part.split("=")[1].split(":")), 13) for part in domain.split(",")
+    ]
+    grid = np.meshgrid(*axes, indexing="ij")
+    x, y, z = (*grid, *[0.0] * (3 - len(grid)))
+    f = np.sin(x + 0.3) * np.exp(y / 2) * np.cos(z)
+    exact = [
+        np.cos(x + 0.3) * np.exp(y / 2) * np.cos(z),
+        f / 2,
+        -np.sin(x + 0.3) * np.exp(y / 2) * np.sin(z),
+    ]
+    approx = (
+        np.gradient(f, *[a[1] - a[0] for a in axes])
+        if len(axes) > 1
+        else [np.gradient(f, axes[0][1] - axes[0][0])]
+    )
+    inside = np.zeros(f.shape, dtype=bool)
+    inside[(slice(width, -width),) * f.ndim] = True
+    for k, c in enumerate(r.components):
+        e = np.abs(approx[k] - exact[k])
+        for region, mask in ((c.interior, inside), (c.boundary, ~inside)):
+            want = [e[mask].mean(), math.sqrt((e[mask] ** 2).mean()), e[mask].max()]
+            got = [region.errors[n][-1] for n in ("L1", "L2", "Linf")]
+            np.testing.assert_allclose(got, want, *SAME_FIELD)
+
+
+def poisson_solver(field, spacing):
+    """The standard 3-point solver of -u'' = π² sin(πx), u(0) = u(1) = 0 (ignores the field)."""
+    (h,) = spacing
+    n = field.size - 1
+    x = np.linspace(0.0, 1.0, n + 1)
+    a = (2 * np.eye(n - 1) - np.eye(n - 1, k=1) - np.eye(n - 1, k=-1)) / h**2
+    u = np.zeros(n + 1)
+    u[1:-1] = np.linalg.solve(a, np.pi**2 * np.sin(np.pi * x[1:-1]))
+    return u
+
+
+def test_poisson_mms_sequence_gives_published_errors_and_orders():
+    """The 1-D Poisson MMS errors c_N - 1 and orders match numerics.md §3.5(c) to 10 digits."""
+    # u = sin(πx) = d/dx of -cos(πx)/π, so the "scheme" output is compared with sin(πx).
+    r = verify_grid("-cos(pi*x)/pi", "x=0:1", (9, 17, 33, 65, 129), poisson_solver)
+    inner = r.components[0].interior
+    table = [
+        0.01295074672187927,
+        0.003218964440079645,
+        0.000803577679372357,
+        0.0002008218097048784,
+        5.020091591974965e-05,
+    ]
+    np.testing.assert_allclose(inner.errors["Linf"], table, *TABLE)
+    np.testing.assert_allclose(
+        inner.orders, [2.0083667395, 2.0020872428, 2.0005215338, 2.0001303661], rtol=0, atol=1e-9
+    )
+    # Interior points x_i = i/N, i = 1..N-1: mean of sin²(πx_i) is N / (2 (N - 1)).
+    n = np.array([8, 16, 32, 64, 128])
+    c = (np.pi / (2 * n)) ** 2 / np.sin(np.pi / (2 * n)) ** 2
+    np.testing.assert_allclose(inner.errors["L2"], (c - 1) * np.sqrt(n / (2 * (n - 1))), *TABLE)
+    assert r.status is Status.PASS
+
+
+def test_exact_mp_agrees_with_float64_on_small_grids():
+    """exact='mp' gives the same errors as float64 sampling where rounding is negligible."""
+    fast = verify_grid(GENERIC, BOX, (9, 17, 33))
+    slow = verify_grid(GENERIC, BOX, (9, 17, 33), exact="mp")
+    for a, b in zip(fast.components, slow.components, strict=True):
+        np.testing.assert_allclose(a.interior.errors["L2"], b.interior.errors["L2"], *SAME_FIELD)
+    assert slow.to_dict()["exact"] == "mp"
+
+
+def test_variables_reorder_the_axes():
+    """variables='y x' makes y axis 0: the components follow that order and still pass."""
+    r = verify_grid(GENERIC, BOX, variables="y x")
+    assert [c.variable for c in r.components] == ["y", "x"]
+    assert r.status is Status.PASS
+
+
+def test_one_dimensional_callable_may_return_one_array():
+    """In 1-D a callable may return the derivative array itself."""
+    r = verify_grid(
+        "exp(x/2)", "x=0:1", scheme=lambda f, h: np.gradient(f, h[0]), expect_order=(2, 1)
+    )
+    assert r.status is Status.PASS
+
+
+def test_non_finite_output_fails_with_a_reason():
+    """A scheme producing NaN fails, and the reason says so."""
+    r = verify_grid(GENERIC, BOX, scheme=lambda f, h: [np.full(f.shape, np.nan)] * 2)
+    assert r.status is Status.FAIL
+    assert "non-finite" in r.reason
+    json.dumps(r.to_dict(), allow_nan=False)  # NaN is written as null
+
+
+# ------------------------------------------------------------------------------ results
+def test_json_keys_follow_the_design():
+    """to_dict() carries DESIGN.md's verify-grid keys at every level."""
+    data = verify_grid(GENERIC, BOX).to_dict()
+    assert {"status", "scheme", "sizes", "components", "diagnostics", "reason", "spacings"} <= set(
+        data
+    )
+    comp = data["components"][0]
+    assert set(comp) == {"variable", "interior", "boundary", "status", "reason"}
+    for region in (comp["interior"], comp["boundary"]):
+        assert {"errors", "orders", "observed_order", "expected_order", "status"} <= set(region)
+        assert set(region["errors"]) == {"L1", "L2", "Linf"}
+        assert len(region["orders"]) == len(data["sizes"]) - 1
+    assert data["expected_order"] == {"interior": 2.0, "boundary": 1.0}
+    json.dumps(data, allow_nan=False)
+
+
+def test_text_and_markdown_show_a_table_per_component():
+    """The text and Markdown renderings show N, h, errors and orders for every component."""
+    r = verify_grid(GENERIC, BOX, (17, 33, 65))
+    text, markdown = r.to_text(), r.to_markdown()
+    for size in ("17", "33", "65"):
+        assert size in text
+    assert "int. Linf" in text
+    assert "component y: pass" in text
+    assert "| N | h | int. L2 |" in markdown
+    assert r.raise_if_failed() is r
+
+
+def test_raise_if_failed_raises_on_failure():
+    """raise_if_failed() raises CheckFailed for a failing scheme."""
+    with pytest.raises(CheckFailed, match="sign_flip"):
+        verify_grid(
+            GENERIC, BOX, scheme=lambda f, h: [-g for g in np.gradient(f, *h)]
+        ).raise_if_failed()
+
+
+# --------------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    ("kwargs", "error", "fragment"),
+    [
+        ({"domain": "x=-1"}, ConfigError, "NAME=LOW:HIGH"),
+        ({"domain": "x=1:-1"}, ConfigError, "LOW < HIGH"),
+        ({"domain": "x=0:2*y"}, ConfigError, "finite constants"),
+        ({"domain": "x=0:1,x=0:2"}, ConfigError, "distinct"),
+        ({"domain": "w=0:1,x=0:1,y=0:1,z=0:1"}, ConfigError, "1 to 3"),
+        ({"domain": 3}, InputError, "mapping"),
+        ({"domain": {"x": (0, 1, 2)}}, ConfigError, "(low, high)"),
+        ({"sizes": (9,)}, ConfigError, "2 or more"),
+        ({"sizes": (9, 5)}, ConfigError, "increasing"),
+        ({"sizes": (2, 5)}, ConfigError, "at least 3 points"),
+        ({"sizes": "17,33"}, InputError, "sequence"),
+        ({"scheme": "numpy:edge_order=3"}, ConfigError, "edge_order"),
+        ({"scheme": "numpy:edge_order=2", "edge_order": 1}, ConfigError, "edge_order"),
+        ({"scheme": "bogus"}, ConfigError, "'numpy'"),
+        ({"edge_order": True}, ConfigError, "edge_order"),
+        ({"exact": "float32"}, ConfigError, "'mp'"),
+        ({"expect_order": -1}, ConfigError, "positive"),
+        ({"boundary_width": 0}, ConfigError, "positive integer"),
+        ({"variables": "y"}, ConfigError, "variables"),
+        ({"coordinates": [[np.array([0, 1, 0.5, 2])]] * 3}, ConfigError, "increasing"),
+    ],
+)
+def test_bad_input_is_refused_with_advice(kwargs, error, fragment):
+    """Bad arguments raise the right error, naming the parameter and what to do."""
+    args = {"expr": "x", "domain": "x=0:1"} | kwargs
+    with pytest.raises(error) as info:
+        verify_grid(**args)
+    assert fragment in str(info.value)
+
+
+def test_unknown_field_variable_is_a_parse_error():
+    """A field using a name outside the domain is refused with the declared names."""
+    with pytest.raises(ParseError, match="unknown variable 'y'"):
+        verify_grid("x*y", "x=0:1")
+
+
+def test_too_many_points_is_a_limit():
+    """The finest level is capped at 2e7 points; exact='mp' at 2e5 points over all levels."""
+    with pytest.raises(LimitExceeded, match="finest grid"):
+        verify_grid("x", "x=0:1,y=0:1,z=0:1", (9, 300))
+    with pytest.raises(LimitExceeded, match="exact='mp'"):
+        verify_grid("x", "x=0:1,y=0:1", (9, 1000), exact="mp")
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [lambda f, h: np.gradient(f, *h)[0], lambda f, h: 3, lambda f, h: [f[1:], f[1:]]],
+    ids=["one array in 2-D", "a number", "wrong shape"],
+)
+def test_scheme_output_shape_mismatch_names_scheme_and_shapes(scheme):
+    """A scheme returning the wrong shape raises InputError naming the scheme and the shapes."""
+    with pytest.raises(
+        InputError, match=r"scheme .*lambda.* returned .* expected 2 array\(s\) of shape \(17, 17\)"
+    ):
+        verify_grid(GENERIC, BOX, scheme=scheme)
+
+
+# ---------------------------------------------------------------- manufactured sources
+x, y, t = sympy.symbols("x y t", real=True)
+nu, alpha, k0, ax, by, lx, ly = sympy.symbols("nu alpha k0 Ax By Lx Ly", real=True)
+PI = sympy.pi
+
+
+@pytest.mark.parametrize(
+    ("operator", "solution", "published"),
+    [
+        # Poisson, -∇²u = 2π² sin(πx) sin(πy)
+        (
+            "-(D(u, x, 2) + D(u, y, 2))",
+            "sin(pi*x)*sin(pi*y)",
+            2 * PI**2 * sympy.sin(PI * x) * sympy.sin(PI * y),
+        ),
+        # MASA heateq_2d_steady_const: Q = k0 (Ax² + By²) cos(Ax x) cos(By y)
+        (
+            "-k0*(D(u, x, 2) + D(u, y, 2))",
+            "cos(Ax*x)*cos(By*y)",
+            k0 * (ax**2 + by**2) * sympy.cos(ax * x) * sympy.cos(by * y),
+        ),
+        # textbook heat: f = (2π²α - 1) e^(-t) sin(πx) sin(πy)
+        (
+            "D(u, t) - alpha*(D(u, x, 2) + D(u, y, 2))",
+            "exp(-t)*sin(pi*x)*sin(pi*y)",
+            (2 * PI**2 * alpha - 1) * sympy.exp(-t) * sympy.sin(PI * x) * sympy.sin(PI * y),
+        ),
+        # 1-D viscous Burgers: f = e^(-2t) sin(πx) [(π²ν - 1) e^t + π cos(πx)]
+        (
+            "D(u, t) + u*D(u, x) - nu*D(u, x, 2)",
+            "exp(-t)*sin(pi*x)",
+            sympy.exp(-2 * t)
+            * sympy.sin(PI * x)
+            * ((PI**2 * nu - 1) * sympy.exp(t) + PI * sympy.cos(PI * x)),
+        ),
+        # MASA laplace_2d: ∇²φ = 4 (3x² + 3y² - Lx² - Ly²)
+        (
+            "D(u, x, 2) + D(u, y, 2)",
+            "(Ly - y)^2*(Ly + y)^2 + (Lx - x)^2*(Lx + x)^2",
+            4 * (3 * x**2 + 3 * y**2 - lx**2 - ly**2),
+        ),
+        # mixed partials
+        ("D(u, x, y) + D(u, x, 2, y)", "x**2*y**3", 6 * x * y**2 + 6 * y**2),
+    ],
+    ids=["poisson", "masa-heat-steady", "heat-transient", "burgers-1d", "masa-laplace", "mixed"],
+)
+def test_manufactured_source_matches_published_terms(operator, solution, published):
+    """The derived source equals the published one symbolically."""
+    q = manufactured_source(operator, solution)
+    assert sympy.simplify(q.exprs - published) == 0
+    assert q.kind == "source"
+
+
+def test_manufactured_source_masa_value():
+    """MASA heateq_2d_steady_const at (0.1, 0.2) with A_x = B_y = k_0 = 6/5 is 3.33280303407095."""
+    q = manufactured_source("-k0*(D(u, x, 2) + D(u, y, 2))", "cos(Ax*x)*cos(By*y)", "x y Ax By k0")
+    np.testing.assert_allclose(q(0.1, 0.2, 1.2, 1.2, 1.2), 3.3328030340709523, rtol=1e-14, atol=0)
+
+
+def test_manufactured_source_placeholders_never_collide():
+    """User names that look like placeholders keep their meaning."""
+    q = manufactured_source("Dterm0*D(u, x) + Dtermu*u", "x**2")
+    d0, du = sympy.symbols("Dterm0 Dtermu", real=True)
+    assert sympy.simplify(q.exprs - (d0 * 2 * x + du * x**2)) == 0
+
+
+@pytest.mark.parametrize(
+    ("operator", "error"),
+    [
+        ("__import__('os').system('echo hi')", ParseError),
+        ("D(v, x)", ParseError),
+        ("u(x) + 1", ParseError),
+        ("D(u, 2)", ParseError),
+        ("D(u, x, 0)", ParseError),
+        ("D(u, lambda)", ParseError),
+        ("D(u, x, 12, y)", LimitExceeded),
+    ],
+)
+def test_manufactured_source_refuses_bad_operators(operator, error):
+    """Malformed or hostile operator text is refused before anything is evaluated."""
+    with pytest.raises(error):
+        manufactured_source(operator, "sin(x)*y")
+
+
+def test_manufactured_source_checks_declared_variables():
+    """A derivative along an undeclared variable is refused."""
+    with pytest.raises(ConfigError, match=r"D\(u, \.\.\.\)"):
+        manufactured_source("D(u, t)", "sin(x)", variables="x")
+
+
+def test_factor_following_h_is_reported_even_where_it_is_one():
+    """A raw Scharr response 32h equals 1 at h = 1/32, yet the law 32·h is still reported."""
+    r = verify_grid("3*x - 2*y", "x=0:1,y=0:1", (9, 17, 33), scharr_scheme(normalize=False))
+    (d,) = r.diagnostics
+    assert d["factor"] == pytest.approx(1.0, rel=1e-12)
+    assert (d["scales_as"], d["per_h"]) == ("h^1", pytest.approx(32.0, rel=1e-12))
+
+
+def test_pole_on_the_grid_fails_without_spurious_diagnostics():
+    """A field with a pole on the grid fails as non-finite; no degenerate-field warning appears."""
+    r = verify_grid("1/x", "x=-1:1")
+    assert r.status is Status.FAIL
+    assert "non-finite" in r.reason
+    assert r.diagnostics == ()
