@@ -4,9 +4,16 @@
 >>> g = symgrad.gradient("2*x**2 + 3*y**2 - 4*z")
 >>> g.to_strings()
 ['4*x', '6*y', '-4']
+
+The functions ``check``, ``convergence``, ``gci``, ``report`` and ``steps`` share their names
+with the modules that define them; ``symgrad.check`` is the function.  Import a module itself
+with ``importlib.import_module("symgrad.check")`` if you ever need it.
 """
 
+from symgrad.check import CheckResult, check
+from symgrad.check_gradient import GradientCheckResult, TaylorResult, check_gradient, taylor_test
 from symgrad.codegen import Compiled
+from symgrad.convergence import ConvergenceResult, convergence
 from symgrad.derivatives import derivative, function, gradient, hessian, jacobian, laplacian
 from symgrad.errors import (
     CheckFailed,
@@ -20,26 +27,41 @@ from symgrad.errors import (
 )
 from symgrad.finite_diff import FDResult, finite_difference, finite_difference_gradient
 from symgrad.gci import GCIResult, gci
+from symgrad.grids import GridResult, manufactured_source, scharr_scheme, sobel_scheme, verify_grid
 from symgrad.parse import parse
+from symgrad.report import Report, report
 from symgrad.results import Status
 from symgrad.stencils import Stencil
+from symgrad.steps import AnswerCheck, StepsResult, check_answer, steps
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnswerCheck",
     "CheckFailed",
+    "CheckResult",
     "Compiled",
     "ConfigError",
+    "ConvergenceResult",
     "FDResult",
     "GCIResult",
+    "GradientCheckResult",
+    "GridResult",
     "InputError",
     "LimitExceeded",
     "MissingExtra",
     "ParseError",
+    "Report",
     "Status",
     "Stencil",
+    "StepsResult",
     "SymgradError",
+    "TaylorResult",
     "UnsupportedError",
+    "check",
+    "check_answer",
+    "check_gradient",
+    "convergence",
     "derivative",
     "finite_difference",
     "finite_difference_gradient",
@@ -49,5 +71,12 @@ __all__ = [
     "hessian",
     "jacobian",
     "laplacian",
+    "manufactured_source",
     "parse",
+    "report",
+    "scharr_scheme",
+    "sobel_scheme",
+    "steps",
+    "taylor_test",
+    "verify_grid",
 ]

@@ -154,16 +154,37 @@ class Compiled:
     def _evaluate(self, arrays: list[Any], dtype: Any) -> npt.NDArray[Any]:
         """Chunked evaluation into a preallocated output (see the module docstring)."""
         grid = np.broadcast_shapes(*(a.shape for a in arrays))
-        size = math.prod(grid)
-        out = np.empty((len(self._flat), size), dtype=dtype)
-        flat = [_flat_input(a, grid) for a in arrays]
+        out = np.empty((len(self._flat), *grid), dtype=dtype)
         with np.errstate(all="ignore"):
-            for start in range(0, size, CHUNK):
-                stop = min(start + CHUNK, size)
-                chunk = [f if f.ndim == 0 else f[start:stop] for f in flat]
-                for row, value in enumerate(self._numpy(*chunk)):
-                    out[row, start:stop] = value
+            if all(a.size == 1 or a.shape == grid for a in arrays):
+                self._fill_flat(out.reshape(len(self._flat), -1), arrays)
+            else:
+                self._fill_slabs(out, arrays, grid)
         return out.reshape(self.shape + grid)
+
+    def _fill_flat(self, out: npt.NDArray[Any], arrays: list[Any]) -> None:
+        """Full-size inputs: walk the flattened points in chunks of ``CHUNK``."""
+        flat = [_flat_input(a) for a in arrays]
+        size = out.shape[1]
+        for start in range(0, size, CHUNK):
+            stop = min(start + CHUNK, size)
+            chunk = [f if f.ndim == 0 else f[start:stop] for f in flat]
+            for row, value in enumerate(self._numpy(*chunk)):
+                out[row, start:stop] = value
+
+    def _fill_slabs(self, out: npt.NDArray[Any], arrays: list[Any], grid: tuple[int, ...]) -> None:
+        """Broadcasting inputs (e.g. ``x[:, None, None]``): slabs along the first axis.
+
+        Inputs are never expanded to the full grid; numpy broadcasts inside each slab, and a
+        component that depends on fewer variables is computed on its smaller shape.
+        """
+        padded = [a.reshape((1,) * (len(grid) - a.ndim) + a.shape) for a in arrays]
+        rows = max(1, CHUNK // max(1, math.prod(grid[1:])))
+        for start in range(0, grid[0], rows):
+            stop = min(start + rows, grid[0])
+            part = [a if a.shape[0] == 1 else a[start:stop] for a in padded]
+            for row, value in enumerate(self._numpy(*part)):
+                out[row, start:stop] = value
 
     def _arguments(
         self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, npt.ArrayLike]
@@ -273,13 +294,11 @@ def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
     return array.astype(np.float64, copy=False)
 
 
-def _flat_input(array: FloatArray, grid: tuple[int, ...]) -> FloatArray:
-    """A 1-D view of ``array`` over the broadcast grid (0-d for single values)."""
+def _flat_input(array: FloatArray) -> FloatArray:
+    """A 1-D view of a full-size ``array`` over the grid (0-d for single values)."""
     if array.size == 1:
         return array.reshape(())
-    if array.shape == grid:
-        return np.ascontiguousarray(array).reshape(-1)
-    return np.broadcast_to(array, grid).reshape(-1)
+    return np.ascontiguousarray(array).reshape(-1)
 
 
 def _lambdify(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], target: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,159 @@ def test_gci_without_dim_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "gci", "--values", "1,2,3", "--cells", "1,2,3")
     assert (code, out) == (2, "")
     assert "--dim" in err
+
+
+def test_converge_acceptance_orders(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 4: orders within 0.1 of 1, 2, 4, 6, 2 with status pass and exact coefficients."""
+    code, out, _ = run(
+        capsys,
+        "converge",
+        "sin(x)",
+        "--at",
+        "x=1",
+        "--schemes",
+        "forward:1,central:2,central:4,central:6,complex",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["status"] == "pass"
+    expected = {"forward:1": 1, "central:2": 2, "central:4": 4, "central:6": 6, "complex": 2}
+    coefficients = {
+        "forward:1": "1/2",
+        "central:2": "1/6",
+        "central:4": "-1/30",
+        "central:6": "1/140",
+    }
+    for scheme in data["schemes"]:
+        assert abs(scheme["observed_order"] - expected[scheme["scheme"]]) < 0.1
+        assert scheme["status"] == "pass"
+        if scheme["scheme"] in coefficients:
+            assert scheme["error_coefficient"] == coefficients[scheme["scheme"]]
+
+
+@pytest.mark.parametrize(
+    ("expr", "point", "point_status"),
+    [("abs(x)", "x=0", "nonsmooth"), ("log(x)", "x=-1", "domain"), ("1/x", "x=0", "pole")],
+    ids=["kink", "domain", "pole"],
+)
+def test_check_classifies_bad_points(
+    capsys: pytest.CaptureFixture[str], expr: str, point: str, point_status: str
+) -> None:
+    """Kinks, domain errors and poles give exit 1 and a classified, readable report."""
+    code, out, err = run(capsys, "check", expr, "--at", point, "--format", "json")
+    assert code == 1
+    assert err == ""
+    data = json.loads(out)
+    assert data["status"] == "inconclusive"
+    assert data["components"][0]["point_status"] == point_status
+
+
+def test_check_passes_with_design_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    """A correct gradient passes; the JSON carries the DESIGN.md keys for every component."""
+    code, out, _ = run(
+        capsys, "check", "sin(x+y)*exp(-z**2)", "--at", "x=0.3,y=0.7,z=0.5", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["point"] == {"x": "0.3", "y": "0.7", "z": "0.5"}
+    keys = {
+        "variable",
+        "symbolic",
+        "finite_difference",
+        "abs_error",
+        "rel_error",
+        "float64",
+        "float64_ulp_error",
+        "status",
+    }
+    assert all(keys <= set(c) for c in data["components"])
+
+
+def test_verify_grid_potential_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 5: numpy.gradient with spacing and edge_order=2 verifies the quadratic potential exactly."""
+    code, out, _ = run(
+        capsys,
+        "verify-grid",
+        "2*x**2 + 3*y**2 - 4*z",
+        "--domain",
+        "x=-100:100,y=-100:100,z=-100:100",
+        "--sizes",
+        "9,17,33",
+        "--scheme",
+        "numpy:edge_order=2",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["status"] == "exact"
+    assert [c["variable"] for c in data["components"]] == ["x", "y", "z"]
+
+
+def test_verify_grid_user_scheme_module(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--scheme MODULE:FUNC imports the user's scheme; a forgotten spacing is diagnosed (factor)."""
+    (tmp_path / "myscheme.py").write_text(
+        "import numpy as np\n\ndef nospacing(f, spacing):\n    return np.gradient(f)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, _ = run(
+        capsys,
+        "verify-grid",
+        "sin(x+0.3)",
+        "--domain",
+        "x=0:1",
+        "--sizes",
+        "17,33,65",
+        "--scheme",
+        "myscheme:nospacing",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    kinds = [d["kind"] for d in json.loads(out)["diagnostics"]]
+    assert "constant_factor" in kinds
+
+
+def test_verify_grid_bad_scheme_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A scheme that cannot be imported exits 2 with one line."""
+    code, _, err = run(capsys, "verify-grid", "x", "--domain", "x=0:1", "--scheme", "no_such_mod:f")
+    assert code == 2
+    assert "no_such_mod" in err
+
+
+def test_steps_product_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 6: the product rule is shown and the result is x**2*cos(x) + 2*x*sin(x)."""
+    code, out, _ = run(capsys, "steps", "x**2*sin(x)", "--wrt", "x", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["result"] == "x**2*cos(x) + 2*x*sin(x)"
+    assert data["steps"][0]["rule"] == "product"
+
+
+def test_report_writes_html_atomically(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`symgrad report --output` writes one self-contained HTML file and exits 0 on pass."""
+    target = tmp_path / "report.html"
+    code, out, _ = run(capsys, "report", "x**2*sin(x)", "--at", "x=0.5", "--output", str(target))
+    assert code == 0
+    assert "report written to" in out
+    page = target.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Cross-check at the point" in page
+    assert "Convergence of d/dx" in page
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_report_to_missing_directory_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An output path in a directory that does not exist is bad input (exit 2), checked first."""
+    code, _, err = run(
+        capsys, "report", "x**2", "--at", "x=1", "--output", str(tmp_path / "no" / "r.html")
+    )
+    assert code == 2
+    assert "does not exist" in err

@@ -241,3 +241,14 @@ def test_linearity_and_product_rule(a: float, b: float, x: float) -> None:
     fv, gv = np.sin(x), np.exp(x) / (1 + x**2)
     assert_allclose(lin(x), a * df(x) + b * dg(x), rtol=1e-12, atol=1e-12)
     assert_allclose(prod(x), df(x) * gv + fv * dg(x), rtol=1e-12, atol=1e-14)
+
+
+def test_open_grids_broadcast_without_full_inputs() -> None:
+    """np.ogrid inputs (x[:, None], y[None, :]) give the full-grid result, slab by slab."""
+    x, y, z = np.ogrid[-1:1:70j, 0:2:60j, 0.5:1:40j]
+    g = symgrad.gradient("sin(x)*exp(y/2)*z**2")
+    gx, gy, gz = g(x, y, z)
+    assert gx.shape == (70, 60, 40)
+    assert_allclose(gx, np.cos(x) * np.exp(y / 2) * z**2, rtol=1e-14)
+    assert_allclose(gy, np.sin(x) * np.exp(y / 2) / 2 * z**2, rtol=1e-14, atol=1e-300)
+    assert_allclose(gz, 2 * np.sin(x) * np.exp(y / 2) * z, rtol=1e-14, atol=1e-300)
