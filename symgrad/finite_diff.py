@@ -388,7 +388,9 @@ class _Terms:
         den = math.lcm(*(w.denominator for w, _ in combos))
         live = [s for s in stencils if s is not None]
         weights = sum(math.log10(sum(abs(float(w)) for w in s.weights)) for s in live)
-        offsets = tuple(sorted({shift[i] for _, shift in combos}) for i in range(len(stencils)))
+        offsets = tuple(
+            tuple(sorted({shift[i] for _, shift in combos})) for i in range(len(stencils))
+        )
         return cls(
             tuple(
                 ((w * den).numerator, tuple(offsets[i].index(o) for i, o in enumerate(shift)))
