@@ -696,31 +696,8 @@ def _evaluate(compiled: Compiled, values: Sequence[Any], dps: int) -> list[_Eval
 
 
 def settled(compiled: Compiled, values: Sequence[Any], dps: int) -> list[Any]:
-    """The components at ``dps`` correct digits: working precision doubles until two agree.
-
-    A formula that cancels (``-1/sqrt(1 - x**2)`` near x = 1) loses digits at any fixed
-    precision, so evaluating once at dps + 5 can be wrong in the last 10 of 50 digits; agreement
-    between W and 2W digits shows the digits are there (at most 3 doublings).  ``values`` are
-    Rationals or finite floats; raises what mpmath raises (ZeroDivisionError at a pole, ...).
-    """
-    work = dps + 10
-    low = _mp_call(compiled, values, work)
-    for _ in range(3):
-        high, ctx = _mp_call(compiled, values, 2 * work), thread_context(2 * work)
-        tolerance = ctx.mpf(10) ** -(dps + 1)
-        if all(
-            not (ctx.isfinite(a) and ctx.isfinite(b)) or abs(a - b) <= tolerance * abs(b)
-            for a, b in zip(low, high, strict=True)
-        ):
-            return high
-        low, work = high, 2 * work
-    return low
-
-
-def _mp_call(compiled: Compiled, values: Sequence[Any], work: int) -> list[Any]:
-    ctx, fn = compiled.mp_function(work)
-    args = [ctx.mpf(v.p) / v.q if isinstance(v, sympy.Rational) else ctx.mpf(v) for v in values]
-    return [ctx.convert(v) for v in fn(*args)]
+    """The components at ``dps`` correct digits (see :meth:`Compiled.exact_values`)."""
+    return compiled.exact_values(values, dps)
 
 
 def _size(ctx: Any, fn: Any, args: list[Any]) -> Any:

@@ -41,6 +41,7 @@ __all__ = [
     "as_float_array",
     "check_dps",
     "mp_context",
+    "round_to",
     "thread_context",
 ]
 
@@ -76,6 +77,15 @@ def mp_context(dps: int) -> Any:
 
 
 _THREAD = threading.local()
+
+
+def round_to(ctx: Any, value: Any) -> Any:
+    """``value`` rounded to ``ctx``'s precision (``convert`` alone would keep every bit)."""
+    if hasattr(value, "_mpc_"):
+        return ctx.mpc(value)
+    if hasattr(value, "_mpf_"):
+        return ctx.mpf(value)
+    return ctx.convert(value)
 
 
 def thread_context(dps: int) -> Any:
@@ -231,12 +241,36 @@ class Compiled:
         numbers with shape ``self.shape``.
         """
         dps = check_dps(dps)
-        values = self.point_values(point)
-        ctx, fn = self.mp_function(dps + 5)  # a few guard digits for the final rounding
-        args = [ctx.mpf(v.p) / v.q for v in values]
         final = thread_context(dps)
-        rounded = [final.convert(x) for x in fn(*args)]
-        return np.array(rounded, dtype=object).reshape(self.shape)
+        values = self.exact_values(self.point_values(point), dps)
+        return np.array([round_to(final, v) for v in values], dtype=object).reshape(self.shape)
+
+    def exact_values(self, values: Sequence[Any], dps: int) -> list[Any]:
+        """The flattened components at exact coordinates, with ``dps`` correct digits.
+
+        A formula that cancels (``-1/sqrt(1 - x**2)`` near x = 1) loses digits at any fixed
+        working precision, so the precision doubles (from dps + 10, at most three times) until
+        two evaluations agree to dps + 1 digits.  ``values`` are Rationals or floats (taken
+        exactly).  Raises what mpmath raises at a singularity (``ZeroDivisionError``, ...).
+        """
+        work = dps + 10
+        low = self._mp_call(values, work)
+        for _ in range(3):
+            work *= 2
+            high, ctx = self._mp_call(values, work), thread_context(work)
+            tolerance = ctx.mpf(10) ** -(dps + 1)
+            if all(
+                not (ctx.isfinite(a) and ctx.isfinite(b)) or abs(a - b) <= tolerance * abs(b)
+                for a, b in zip(low, high, strict=True)
+            ):
+                return high
+            low = high
+        return low
+
+    def _mp_call(self, values: Sequence[Any], work: int) -> list[Any]:
+        ctx, fn = self.mp_function(work)
+        args = [ctx.mpf(v.p) / v.q if isinstance(v, sympy.Rational) else ctx.mpf(v) for v in values]
+        return [ctx.convert(v) for v in fn(*args)]
 
     def point_values(self, point: PointSpec) -> list[sympy.Rational]:
         """The exact coordinates of ``point`` in ``variables`` order."""

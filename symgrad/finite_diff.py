@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad.codegen import Compiled, as_float_array, check_dps, thread_context
+from symgrad.codegen import Compiled, as_float_array, check_dps, round_to, thread_context
 from symgrad.derivatives import function
 from symgrad.errors import ConfigError
 from symgrad.parse import symbol
@@ -511,14 +511,14 @@ def _finish(
     """Round to the requested digits in this thread's dps context."""
     final = thread_context(dps)
     estimate = (
-        _shaped([final.convert(e) for e in est], f.shape)
+        _shaped([round_to(final, e) for e in est], f.shape)
         if est is not None
         else np.full(f.shape, np.nan)
     )
     return FDResult(
-        _shaped([final.convert(v) for v in value], f.shape),
+        _shaped([round_to(final, v) for v in value], f.shape),
         estimate,
-        final.convert(h),
+        round_to(final, h),
         status,
         reason,
         "mp",
@@ -631,9 +631,9 @@ def _complex_mp(f: Compiled, point: Any, axis: int, step: Any, dps: int) -> FDRe
     final = thread_context(dps)
     est = [abs(v) * ctx.mpf(10) ** -(dps + 2) + h**2 for v in values]
     return FDResult(
-        _shaped([final.convert(v) for v in values], f.shape),
-        _shaped([final.convert(e) for e in est], f.shape),
-        final.convert(h),
+        _shaped([round_to(final, v) for v in values], f.shape),
+        _shaped([round_to(final, e) for e in est], f.shape),
+        round_to(final, h),
         "ok",
         f"complex step at {work} digits",
         "mp-complex",

@@ -252,3 +252,14 @@ def test_open_grids_broadcast_without_full_inputs() -> None:
     assert_allclose(gx, np.cos(x) * np.exp(y / 2) * z**2, rtol=1e-14)
     assert_allclose(gy, np.sin(x) * np.exp(y / 2) / 2 * z**2, rtol=1e-14, atol=1e-300)
     assert_allclose(gz, 2 * np.sin(x) * np.exp(y / 2) * z, rtol=1e-14, atol=1e-300)
+
+
+def test_exact_values_survive_cancellation() -> None:
+    """d/dx acos(x) = -1/sqrt(1 - x**2) near x = 1 cancels badly; .at still gives 50 digits."""
+    got = symgrad.gradient("acos(x)").at("x=0.99999999999999", dps=50)[0]
+    ref = mpmath.MPContext()
+    ref.dps = 100
+    x = ref.mpf("0.99999999999999")
+    want = -1 / ref.sqrt(1 - x**2)
+    assert abs(ref.convert(got) - want) <= abs(want) * ref.mpf(10) ** -49
+    assert type(got).context.dps == 50  # rounded to what was asked, not the working precision

@@ -1,0 +1,559 @@
+"""Point checks, user-gradient checks and the Taylor test.
+
+References are independent of the code under test: closed forms evaluated with a private mpmath
+context, hand-computed one-sided derivatives, and deliberately wrong user code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from symgrad.check import CheckResult, ComponentCheck, PointCheck, check
+from symgrad.check_gradient import check_gradient, taylor_test
+from symgrad.errors import CheckFailed, ConfigError, InputError
+from symgrad.results import Status
+
+DESIGN_CHECK_KEYS = {"status", "reason", "dps", "scheme", "point", "components"}
+GRADIENT_KEYS = {"status", "reason", "kind", "n_points", "skipped", "rtol", "worst", "entries"}
+DESIGN_COMPONENT_KEYS = {
+    "variable",
+    "symbolic",
+    "finite_difference",
+    "abs_error",
+    "rel_error",
+    "float64",
+    "float64_ulp_error",
+    "status",
+}
+
+
+def mpctx(dps: int) -> mpmath.MPContext:
+    """A private reference context (never mpmath.mp)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+REF = mpctx(80)
+X, Y, Z = REF.mpf("0.3"), REF.mpf("0.7"), REF.mpf("0.5")
+SIN, COS, GAUSS = REF.sin(X + Y), REF.cos(X + Y), REF.exp(-(Z**2))
+
+
+# -- check: agreement at high precision -----------------------------------------------------------
+
+
+def test_gradient_agrees_to_45_digits_and_float64_within_4_ulps() -> None:
+    """check of sin(x+y)*exp(-z**2) at dps 50 passes; errors ≤ 1e-45 and float64 ≤ 4 ulps."""
+    r = check("sin(x+y)*exp(-z**2)", "x=0.3, y=0.7, z=0.5", dps=50)
+    closed = [COS * GAUSS, COS * GAUSS, -2 * Z * SIN * GAUSS]
+    assert r.status is Status.PASS
+    assert [c.variable for c in r.components] == ["x", "y", "z"]
+    for c, want in zip(r.components, closed, strict=True):
+        assert c.point_status == "ok"
+        assert REF.mpf(c.abs_error) <= REF.mpf("1e-45")
+        assert abs(REF.mpf(c.symbolic) - want) <= REF.mpf("1e-49")
+        assert abs(REF.mpf(c.finite_difference) - want) <= REF.mpf("1e-45")
+        assert c.float64_ulp_error <= 4
+
+
+def test_hessian_compares_every_entry_including_mixed_partials() -> None:
+    """The Hessian check passes and its mixed entries match the closed forms (x,y and z,x)."""
+    r = check("sin(x+y)*exp(-z**2)", "x=0.3, y=0.7, z=0.5", kind="hessian")
+    entries = {c.variable: c for c in r.components}
+    assert r.status is Status.PASS
+    assert len(entries) == 9
+    assert entries["x,y"].label == "d2/dxdy"
+    assert entries["z,x"].label == "d2/dzdx"
+    want = {"x,y": -SIN * GAUSS, "z,x": -2 * Z * COS * GAUSS, "z,z": (4 * Z**2 - 2) * SIN * GAUSS}
+    for name, value in want.items():
+        assert abs(REF.mpf(entries[name].finite_difference) - value) <= REF.mpf("1e-45")
+        assert abs(REF.mpf(entries[name].symbolic) - value) <= REF.mpf("1e-49")
+
+
+def test_jacobian_of_two_expressions() -> None:
+    """Jacobian entries are named f<row>/<variable> and match the closed forms."""
+    r = check(["x*y", "sin(x)*y"], "x=0.3, y=0.7", kind="jacobian")
+    assert r.status is Status.PASS
+    assert [c.variable for c in r.components] == ["f1/x", "f1/y", "f2/x", "f2/y"]
+    want = [Y, X, REF.cos(X) * Y, REF.sin(X)]
+    for c, value in zip(r.components, want, strict=True):
+        assert abs(REF.mpf(c.symbolic) - value) <= REF.mpf("1e-49")
+
+
+def test_single_partial_named_by_wrt() -> None:
+    """kind='x x y' checks d3/dx2dy; of x**3*y that is 6x at several points."""
+    r = check("x**3*y", ["x=0.3, y=0.1", "x=-2, y=5"], kind="x x y")
+    assert r.status is Status.PASS
+    assert [p.components[0].variable for p in r.points] == ["x,x,y", "x,x,y"]
+    assert [float(p.components[0].symbolic) for p in r.points] == [1.8, -12.0]
+
+
+def test_complex_step_referee() -> None:
+    """scheme='complex' uses the high-precision complex step as the referee."""
+    r = check("exp(x)*sin(x)", "x=1", scheme="complex", dps=40)
+    want = REF.exp(1) * (REF.sin(1) + REF.cos(1))
+    assert r.status is Status.PASS
+    assert abs(REF.mpf(r.components[0].finite_difference) - want) <= REF.mpf("1e-38")
+
+
+def test_float64_error_is_measured_at_the_float_point() -> None:
+    """ulps compare float64 with the exact derivative at the float64-rounded point, not at 0.1."""
+    r = check("x**3", "x=0.1")
+    x = REF.mpf(0.1)  # the exact binary value of the float nearest 0.1
+    f64 = 3 * 0.1**2
+    expected = float(abs(REF.mpf(f64) - 3 * x**2) / REF.mpf(np.spacing(f64)))
+    assert r.components[0].float64 == f64
+    assert r.components[0].float64_ulp_error == pytest.approx(expected, rel=1e-6)
+
+
+# -- check: failure is data -----------------------------------------------------------------------
+
+
+def test_kink_is_nonsmooth_with_left_and_right_derivatives() -> None:
+    """abs(x) at 0: inconclusive, nonsmooth, left derivative -1 and right derivative 1."""
+    r = check("abs(x)", "x=0")
+    c = r.components[0]
+    assert r.status is Status.INCONCLUSIVE
+    assert c.point_status == "nonsmooth"
+    assert (float(c.left), float(c.right)) == (-1.0, 1.0)
+    assert r.reason == "d/dx: kink at x=0: left derivative -1, right derivative 1"
+    text = r.to_text()
+    assert "nonsmooth" in text
+    assert "kink at x=0: left derivative -1, right derivative 1" in text
+
+
+def test_kink_of_the_first_derivative_makes_the_hessian_nonsmooth() -> None:
+    """abs(x) at 0 under kind='hessian': the kink of d/dx is reported, not a pass of 0 = 0."""
+    r = check("abs(x)", "x=0", kind="hessian")
+    assert r.components[0].point_status == "nonsmooth"
+    assert "in d/dx" in r.reason
+
+
+def test_smooth_point_of_a_nonsmooth_function_passes() -> None:
+    """max(x, y) away from x = y passes: the probe finds no kink there."""
+    r = check("max(x, y)", "x=1, y=0.5")
+    assert r.status is Status.PASS
+    assert [float(c.symbolic) for c in r.components] == [1.0, 0.0]
+
+
+def test_outside_the_domain_is_inconclusive() -> None:
+    """log(x) at -1 is a domain point: inconclusive with the reason, not a mismatch."""
+    r = check("log(x)", "x=-1")
+    c = r.components[0]
+    assert r.status is Status.INCONCLUSIVE
+    assert c.point_status == "domain"
+    assert "not real" in c.reason
+    assert "domain" in r.to_text()
+    assert c.to_dict(50)["symbolic"] is None
+
+
+def test_pole_is_inconclusive() -> None:
+    """1/x at 0 is a pole: inconclusive with the reason."""
+    r = check("1/x", "x=0")
+    assert r.status is Status.INCONCLUSIVE
+    assert r.components[0].point_status == "pole"
+    assert "pole" in r.to_text()
+
+
+def test_infinite_derivative_of_a_finite_function_is_a_pole() -> None:
+    """sqrt(x) at 0: f is finite but the derivative is not; classified pole, not a crash."""
+    r = check("sqrt(x)", "x=0")
+    assert r.components[0].point_status == "pole"
+    assert "although f is finite" in r.reason
+
+
+def test_one_sided_referee_next_to_a_domain_edge() -> None:
+    """sqrt(x) at 1e-14: the central stencil leaves the domain, a forward one referees."""
+    r = check("sqrt(x)", "x=1e-14")
+    c = r.components[0]
+    assert r.status is Status.PASS
+    assert "forward:4" in c.reason
+    assert abs(REF.mpf(c.finite_difference) - 5 * 10**6) < REF.mpf("1e-40")
+
+
+def test_one_row_of_a_jacobian_outside_its_domain() -> None:
+    """Only the row that is not real is inconclusive; the other row is still checked."""
+    r = check(["log(x)", "x*y"], "x=-1, y=2", kind="jacobian")
+    assert [c.point_status for c in r.components] == ["domain", "domain", "ok", "ok"]
+
+
+def test_float64_overflow_is_classified() -> None:
+    """exp(x) at 1000: the exact value is finite, float64 is inf: overflow, inconclusive."""
+    r = check("exp(x)", "x=1000")
+    c = r.components[0]
+    assert r.status is Status.INCONCLUSIVE
+    assert c.point_status == "overflow"
+    assert abs(REF.mpf(c.symbolic) / REF.exp(1000) - 1) < REF.mpf("1e-48")
+    assert math.isinf(c.float64)
+    assert "overflow" in r.to_text()
+    assert c.to_dict(50)["float64"] is None
+
+
+def test_mismatch_fails_with_both_values() -> None:
+    """A given step far outside the asymptotic range fools the referee: fail, with both values."""
+    r = check("sin(50*x)", "x=0.3", step="0.1", scheme="central:2")
+    exact = 50 * REF.cos(15)
+    assert r.status is Status.FAIL
+    assert r.components[0].point_status == "mismatch"
+    assert abs(REF.mpf(r.components[0].symbolic) - exact) < REF.mpf("1e-48")
+    assert "the finite difference gives" in r.reason
+    assert r.to_dict()["components"][0]["status"] == "fail"
+    with pytest.raises(CheckFailed, match="mismatch"):
+        r.raise_if_failed()
+
+
+def test_exact_value_survives_cancellation_in_the_formula() -> None:
+    """-1/sqrt(1 - x**2) near x = 1 loses 14 digits to cancellation; the exact value keeps 50."""
+    r = check("acos(x)", "x=0.99999999999999")
+    x = REF.mpf(99999999999999) / 10**14
+    assert r.status is Status.PASS
+    assert abs(REF.mpf(r.components[0].symbolic) * REF.sqrt(1 - x**2) + 1) < REF.mpf("1e-49")
+
+
+def test_jump_is_nonsmooth() -> None:
+    """sign(x) at 0: no one-sided difference converges, so the point is nonsmooth (inconclusive)."""
+    r = check("sign(x)", "x=0")
+    assert r.status is Status.INCONCLUSIVE
+    assert r.components[0].point_status == "nonsmooth"
+
+
+def test_kink_of_the_second_derivative() -> None:
+    """x*abs(x) at 0: f'' jumps from -2 to 2; the gradient (2|x|, continuous) still passes."""
+    assert check("x*abs(x)", "x=0").status is Status.PASS
+    c = check("x*abs(x)", "x=0", kind="hessian").components[0]
+    assert c.point_status == "nonsmooth"
+    assert (float(c.left), float(c.right)) == pytest.approx((-2.0, 2.0), abs=1e-40)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"scheme": "sideways:2"}, ConfigError),
+        ({"scheme": 4}, ConfigError),
+        ({"kind": "jacobian", "at": []}, ConfigError),
+        ({"at": "x=0.3, q=1"}, InputError),
+    ],
+)
+def test_bad_input_raises(kwargs: dict[str, object], error: type[Exception]) -> None:
+    """Bad options are errors (with a message), never verdicts."""
+    at = kwargs.pop("at", "x=0.3")
+    with pytest.raises(error):
+        check("sin(x)", at, **kwargs)  # type: ignore[arg-type]
+
+
+# -- check: renderings ----------------------------------------------------------------------------
+
+
+def test_json_has_the_design_keys_with_numbers_as_strings() -> None:
+    """to_dict has exactly DESIGN.md's check keys; exact numbers are decimal strings."""
+    data = json.loads(check("x**2*y", "x=0.3, y=0.7").to_json())
+    assert set(data) == DESIGN_CHECK_KEYS
+    assert data["point"] == {"x": "0.3", "y": "0.7"}
+    assert data["dps"] == 50
+    assert data["scheme"] == "central:4"
+    for c in data["components"]:
+        assert set(c) >= DESIGN_COMPONENT_KEYS | {"point_status", "reason"}
+        for key in ("symbolic", "finite_difference", "abs_error", "rel_error"):
+            assert isinstance(c[key], str)
+        assert isinstance(c["float64"], float)
+    assert data["components"][0]["symbolic"] == "0.42"
+
+
+def test_json_null_for_undefined_numbers() -> None:
+    """NaN and infinities become null, so the JSON is strict (no NaN literals)."""
+    data = check("exp(x)", "x=1000").to_dict()
+    text = json.dumps(data, allow_nan=False)
+    c = json.loads(text)["components"][0]
+    assert c["float64"] is None
+    assert c["float64_ulp_error"] is None
+    assert c["point_status"] == "overflow"
+
+
+def test_several_points_report_the_worst_on_top() -> None:
+    """With several points the top-level keys describe the worst point; 'points' lists all."""
+    data = check("log(x)", ["x=2", "x=-1", "x=0.5"]).to_dict()
+    assert data["status"] == "inconclusive"
+    assert data["point"] == {"x": "-1"}
+    assert [p["status"] for p in data["points"]] == ["pass", "inconclusive", "pass"]
+    assert all(set(p) == DESIGN_CHECK_KEYS for p in data["points"])
+
+
+def test_markdown_has_a_table() -> None:
+    """to_markdown gives a verdict line and a pipe table with one row per component."""
+    md = check("x*y", "x=1, y=2").to_markdown()
+    lines = md.splitlines()
+    assert lines[0].startswith("**pass**")
+    assert lines[2].startswith("| point | component | point status |")
+    assert lines[3].startswith("| --- |")
+    assert len([line for line in lines if line.startswith("| x=1, y=2 |")]) == 2
+
+
+def test_html_escapes_everything() -> None:
+    """to_html is a table fragment in which text from the result is escaped."""
+    evil = "<script>alert(1)</script>"
+    component = ComponentCheck("x", "d/dx", "domain", evil)
+    point = PointCheck({"x": "0"}, (component,))
+    result = CheckResult(Status.INCONCLUSIVE, evil, 50, "central:4", "gradient", "x", (point,))
+    page = result.to_html()
+    assert page.startswith('<table class="symgrad-checkresult">')
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    assert "text/html" in result._repr_mimebundle_()
+
+
+# -- check_gradient -------------------------------------------------------------------------------
+
+
+def rosenbrock_gradient(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Hand-written gradient of (1 - x)^2 + 100 (y - x^2)^2."""
+    return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+
+
+ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
+
+CORRECT = [
+    pytest.param(rosenbrock_gradient, ROSENBROCK, None, id="rosenbrock"),
+    pytest.param(np.expm1, "exp(x) - 1 - x", (-1e-6, 1e-6), id="expm1-near-0"),
+    pytest.param(lambda x: np.exp(x) - 1, "exp(x) - 1 - x", (-1e-6, 1e-6), id="exp-minus-1"),
+    pytest.param(
+        lambda x: (x * np.sin(x) - 2 * (1 - np.cos(x))) / x**3,
+        "(1 - cos(x))/x**2",
+        (-1e-3, 1e-3),
+        id="one-minus-cos-cancelling",
+    ),
+    pytest.param(
+        lambda x: -2 * np.sin(x / 2) * (np.sin(x / 2) - x / 2 * np.cos(x / 2)) / (x / 2) ** 3 / 4,
+        "(1 - cos(x))/x**2",
+        (0.5, 2.0),
+        id="one-minus-cos-half-angle",
+    ),
+    pytest.param(
+        lambda x, y, z: np.array(
+            [np.cos(x + y) * np.exp(-(z**2))] * 2 + [-2 * z * np.sin(x + y) * np.exp(-(z**2))]
+        ),
+        "sin(x+y)*exp(-z**2)",
+        None,
+        id="sin-exp",
+    ),
+]
+
+
+@pytest.mark.parametrize(("user", "expr", "domain"), CORRECT)
+def test_correct_gradients_pass_at_500_points(user: object, expr: str, domain: object) -> None:
+    """Correct float64 code passes everywhere, including where it cancels catastrophically."""
+    r = check_gradient(user, expr, n_points=500, domain=domain)  # type: ignore[arg-type]
+    assert r.status is Status.PASS, r.reason
+    assert r.n_points == 500
+    assert r.skipped == 0
+
+
+def test_one_entry_off_by_one_part_in_ten_thousand_is_caught_and_located() -> None:
+    """A 1e-4 relative error in d/dy of the Rosenbrock gradient fails, naming d/dy and a point."""
+
+    def wrong(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        g = rosenbrock_gradient(x, y)
+        g[1] *= 1.0001
+        return g
+
+    r = check_gradient(wrong, ROSENBROCK, n_points=500)
+    assert r.status is Status.FAIL
+    assert r.worst is not None
+    assert r.worst["entry"] == "d/dy"
+    assert r.worst["rel_error"] == pytest.approx(1e-4, rel=1e-6)
+    point = np.array([r.worst["point"]["x"], r.worst["point"]["y"]])
+    assert any(np.array_equal(point, p) for p in r.points)
+    assert r.reason.startswith("d/dy is wrong at (")
+    assert [e.status for e in r.entries] == [Status.PASS, Status.FAIL]
+
+
+def test_typed_derivative_with_a_wrong_sign_names_the_component() -> None:
+    """A derivative typed with one wrong sign fails, and the reason names that component."""
+    r = check_gradient(["2*x*y - cos(x)", "x**2"], "x**2*y + sin(x)")
+    assert r.status is Status.FAIL
+    assert r.reason.startswith("d/dx is wrong at (")
+    assert [(e.entry, e.status) for e in r.entries] == [
+        ("d/dx", Status.FAIL),
+        ("d/dy", Status.PASS),
+    ]
+
+
+def test_wrong_sign_reason_reads_like_the_documented_example() -> None:
+    """Flipping d/dy of x**2*y gives 'got -v, exact v (relative error 2.0)'."""
+    r = check_gradient(["2*x*y", "-x**2"], "x**2*y", points=[[0.3, -1.2]])
+    assert r.reason.startswith("d/dy is wrong at (0.3, -1.2): got -0.0900, exact 0.0900")
+    assert "(relative error 2.0)" in r.reason
+
+
+def test_raise_if_failed_is_a_pytest_assertion() -> None:
+    """In a user's pytest suite a wrong gradient raises AssertionError; a right one returns."""
+    with pytest.raises(AssertionError, match=r"d/dy is wrong at \("):
+        check_gradient(["2*x*y", "-x**2"], "x**2*y").raise_if_failed()
+    good = check_gradient(["2*x*y", "x**2"], "x**2*y")
+    assert good.raise_if_failed() is good
+
+
+def test_call_conventions() -> None:
+    """Vectorized, scalar-only and packed functions are all called correctly (call='auto')."""
+
+    def scalar_only(x: float, y: float) -> list[float]:
+        return [2 * x * y + math.cos(x), x**2]
+
+    def packed(p: np.ndarray) -> np.ndarray:
+        assert p.shape == (2,)
+        return np.array([2 * p[0] * p[1] + np.cos(p[0]), p[0] ** 2])
+
+    def vectorized(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.array([2 * x * y + np.cos(x), x**2])
+
+    expr = "x**2*y + sin(x)"
+    for user in (scalar_only, packed, vectorized):
+        assert check_gradient(user, expr, n_points=50).status is Status.PASS
+    assert check_gradient(packed, expr, n_points=50, call="packed").status is Status.PASS
+    with pytest.raises(InputError, match="could not call user_fn"):
+        check_gradient(packed, expr, n_points=5, call="unpacked")
+
+
+def test_vectorized_call_that_mixes_points_is_not_trusted() -> None:
+    """A function whose vectorized call couples points is called point by point instead."""
+
+    def grad(x: np.ndarray) -> np.ndarray:  # d/dx of x**2 * |x|_2 ... written for scalars only
+        return np.atleast_1d(3 * x * np.linalg.norm(x))
+
+    r = check_gradient(grad, "x**2*abs(x)", n_points=50)
+    assert r.status is Status.PASS, r.reason
+
+
+def test_hessian_user_functions() -> None:
+    """An (n, n) Hessian passes packed or vectorized (nested lists with constants) and a wrong
+    off-diagonal entry fails, named by its row and column."""
+    expr = "x**2*y + y**3"
+
+    def packed(p: np.ndarray) -> np.ndarray:
+        x, y = p
+        return np.array([[2 * y, 2 * x], [2 * x, 6 * y]])
+
+    def nested(x: np.ndarray, y: np.ndarray) -> list[list[object]]:
+        return [[2 * y, 2 * x], [2 * x, 6 * y + 0.0]]
+
+    def asymmetric(p: np.ndarray) -> np.ndarray:
+        h = packed(p)
+        h[1, 0] = -h[1, 0]
+        return h
+
+    assert check_gradient(packed, expr, kind="hessian").status is Status.PASS
+    assert check_gradient(nested, expr, kind="hessian").status is Status.PASS
+    r = check_gradient(asymmetric, expr, kind="hessian")
+    assert r.status is Status.FAIL
+    assert r.reason.startswith("d2/dydx is wrong")
+
+
+def test_jacobian_user_function() -> None:
+    """A user Jacobian (m, n) is compared entry by entry."""
+    r = check_gradient(
+        lambda x, y: [[y, x], [np.cos(x) * y, np.sin(x)]], ["x*y", "sin(x)*y"], kind="jacobian"
+    )
+    assert r.status is Status.PASS
+    assert [e.entry for e in r.entries] == ["df1/dx", "df1/dy", "df2/dx", "df2/dy"]
+
+
+def test_points_without_a_finite_derivative_are_skipped_and_counted() -> None:
+    """sqrt(x) at negative points has no real derivative: those points are skipped."""
+    r = check_gradient(lambda x: 0.5 / np.sqrt(x), "sqrt(x)", points=[-1.0, -0.5, 0.25, 1.0])
+    assert (r.n_points, r.skipped) == (2, 2)
+    assert r.status is Status.PASS
+    assert "2 points skipped" in r.reason
+    nothing = check_gradient(lambda x: x, "sqrt(x)", points=[-1.0])
+    assert nothing.status is Status.INCONCLUSIVE
+
+
+def test_nan_from_the_user_fails_and_serialises_as_null() -> None:
+    """A user gradient that returns NaN fails; the JSON has exactly the documented keys."""
+    r = check_gradient(lambda x: np.where(x > 1, np.nan, 2 * x), "x**2", domain={"x": (0, 2)})
+    data = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert r.status is Status.FAIL
+    assert set(data) == GRADIENT_KEYS
+    assert set(data["worst"]) == {"entry", "point", "user", "exact", "rel_error"}
+    assert data["worst"]["user"] is None
+    assert data["entries"] == [{"entry": "d/dx", "max_rel_error": None, "status": "fail"}]
+    assert "| d/dx |" in r.to_markdown()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kind": "hessian2"},
+        {"call": "packed2"},
+        {"n_points": 0},
+        {"rtol": -1.0},
+        {"domain": (1, 0)},
+    ],
+)
+def test_check_gradient_bad_options(kwargs: dict[str, object]) -> None:
+    """Bad options raise ConfigError with a message."""
+    with pytest.raises(ConfigError):
+        check_gradient(["2*x"], "x**2", **kwargs)  # type: ignore[arg-type]
+
+
+# -- taylor_test ----------------------------------------------------------------------------------
+
+
+def rosenbrock(p: np.ndarray) -> float:
+    """(1 - x)^2 + 100 (y - x^2)^2."""
+    return float((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2)
+
+
+def rosenbrock_packed(p: np.ndarray) -> np.ndarray:
+    """Its gradient, packed."""
+    return rosenbrock_gradient(p[0], p[1])
+
+
+def test_taylor_correct_gradient_has_order_two() -> None:
+    """A correct gradient: the remainder falls as h^2 (within 0.1) and the verdict is pass."""
+    r = taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7])
+    assert r.status is Status.PASS
+    assert r.observed_order is not None
+    assert abs(r.observed_order - 2) < 0.1
+
+
+def test_taylor_gradient_off_by_one_part_in_ten_thousand_has_order_one() -> None:
+    """One component scaled by 1.0001: the remainder falls as h^1 and the verdict is fail."""
+    r = taylor_test(rosenbrock, lambda p: rosenbrock_packed(p) * [1, 1.0001], [0.3, 0.7])
+    assert r.status is Status.FAIL
+    assert r.observed_order is not None
+    assert abs(r.observed_order - 1) < 0.1
+    assert "the gradient is wrong" in r.reason
+
+
+def test_taylor_linear_function_is_exact() -> None:
+    """f linear: the remainder is round-off at every step, so the verdict is exact."""
+    r = taylor_test(lambda p: 3 * p[0] - 2 * p[1], lambda p: np.array([3.0, -2.0]), [0.3, 0.7])
+    assert r.status is Status.EXACT
+    assert r.observed_order is None
+
+
+def test_taylor_quadratic_function_has_order_two() -> None:
+    """f quadratic: the remainder is exactly h^2 v'Hv/2, order 2 (pass)."""
+    r = taylor_test(lambda p: p @ p, lambda p: 2 * p, [1.0, -2.0, 0.5], direction=[1.0, 1.0, 1.0])
+    assert r.status is Status.PASS
+    assert r.remainders[0] == pytest.approx(3 * 0.1**2, rel=1e-12)
+
+
+def test_taylor_json_and_table() -> None:
+    """to_dict has the documented keys and the text shows the steps and the round-off floor."""
+    r = taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7])
+    data = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert set(data) >= {"steps", "remainders", "orders", "observed_order", "status", "reason"}
+    assert len(data["steps"]) == 13
+    assert data["steps"][0] == 0.1
+    assert "round-off" in r.to_text()
+
+
+def test_taylor_bad_direction_raises() -> None:
+    """A direction of the wrong shape is bad input."""
+    with pytest.raises(ConfigError, match="direction"):
+        taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], direction=[1.0])
