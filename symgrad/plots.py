@@ -55,13 +55,21 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 _EXTRA = "install the plot extra: pip install 'symgrad[plot]'"
-_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _MINUS, _PRIME = "\u2212", "\u2032"  # typographic minus and prime for figure text
 _LOG_RANGE = 300.0  # |log10 v| beyond this does not fit a float64 log axis
 _EPS = float(np.finfo(np.float64).eps)
 _STEPS = 10.0 ** (-np.arange(3, 49) / 3)  # 1e-1 … 1e-16, three per decade, exact decades
 _FORMATS = ("pdf", "png", "svg")
+_HIGHLIGHT: dict[str, Any] = {
+    "lw": 9,
+    "alpha": 0.25,
+    "solid_capstyle": "round",
+    "zorder": 1,
+    "gid": "range",
+}
+_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1}
 
 
 class HasToDict(Protocol):
@@ -121,7 +129,7 @@ class _LogAxis:
     def of(cls, *arrays: FloatArray) -> _LogAxis:
         values = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
         values = values[np.isfinite(values)]
-        return cls(bool(values.size) and float(np.abs(values).max()) > _LOG_RANGE)
+        return cls(not values.size or float(np.abs(values).max()) > _LOG_RANGE)
 
     def __call__(self, logs: Any) -> FloatArray:
         values: FloatArray = np.asarray(logs, dtype=float)
@@ -143,17 +151,9 @@ def _guide(ax: Axes, x: Any, y: Any, text: str, color: str, at: int, seen: set[s
         return
     seen.add(text)
     rising = (y[-1] - y[0]) * (x[-1] - x[0]) > 0
-    box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1}
-    ax.annotate(
-        text,
-        (x[at], y[at]),
-        xytext=(6, -4 if rising else 4),
-        textcoords="offset points",
-        va="top" if rising else "bottom",
-        fontsize=8,
-        color=color,
-        bbox=box,
-    )
+    box: dict[str, Any] = {"fontsize": 8, "color": color, "bbox": _LABEL_BOX}
+    where: dict[str, Any] = {"xytext": (6, -4 if rising else 4), "textcoords": "offset points"}
+    ax.annotate(text, (x[at], y[at]), va="top" if rising else "bottom", **where, **box)
 
 
 def _as_data(result: Mapping[str, Any] | HasToDict, key: str) -> Mapping[str, Any]:
@@ -184,11 +184,13 @@ class _Sweep:
     exact: tuple[Any, Any]  # f' at the exact point (dps + 20 digits) and at the float64 point
 
     def size(self, order: int) -> float:
-        """|f^(order)| at the point, for the error models."""
-        if not order:
-            return abs(float(self.f.at(self.point, 20)[()]))
-        g = derivative(self.f.exprs, self.name, order, variables=self.f.variables)
-        return abs(float(g.at(self.point, 20)[()]))
+        """|f^(order)| at the point, for the error models (NaN where it is not finite)."""
+        g = (
+            derivative(self.f.exprs, self.name, order, variables=self.f.variables)
+            if order
+            else None
+        )
+        return abs(float(_exact(g or self.f, self.point, 20, strict=False)))
 
     def model(self, scheme: str) -> tuple[int, float, float]:
         """(p, A, B): truncation A·h^p and float64 round-off B/h of a first-derivative scheme."""
@@ -220,7 +222,24 @@ def plot_step_error(
     nothing, so it has no round-off branch.  Right: the same formulas at ``dps`` digits with
     guard digits; the floor is gone and the truncation slopes continue.  Dashed lines are
     these predictions, not fits.  Errors that are exactly 0 are drawn at the floor (half an
-    ulp of f′, or 10^-dps·|f′|).  ``schemes`` are stencil names or ``"complex"``.
+    ulp of f′, or 10^-dps·|f′|).
+
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+        The function.
+    at : str or mapping
+        The point, ``"x=1"`` or ``"x=0.3, y=0.7"`` (exact decimals).
+    wrt : str, optional
+        The variable to differentiate along; may be omitted for one variable.
+    schemes : sequence of str
+        One to seven stencils (``"forward:1"``, ``"central:4"``, ...) or ``"complex"``.
+    steps : sequence of float, optional
+        The steps h; by default 46 from 1e-1 to 1e-16, three per decade.
+    dps : int
+        Digits of the right panel.
+    variables : str or sequence, optional
+        Variable order, as for :func:`symgrad.function`.
 
     Examples
     --------
@@ -235,20 +254,19 @@ def plot_step_error(
     fig, axes = _figure(2, (12.5, 6.0))
     log_h = np.log10(sweep.steps)
     for ax, precise in zip(axes, (False, True), strict=True):
+        # where exact (zero-error) estimates are drawn: 10^-dps |f′|, or half an ulp (2^-53)
         floor = math.log10(abs(float(sweep.exact[0])) or 1.0) - (dps if precise else 15.95)
         logs = [_sweep_errors(sweep, s, precise) for s in schemes]
         logs = [np.where(e == -np.inf, floor, e) for e in logs]
         scale, seen = _LogAxis.of(log_h, *logs), set[str]()
         for k, (scheme, errors) in enumerate(zip(schemes, logs, strict=True)):
-            style: dict[str, Any] = {
-                "marker": _MARKERS[k],
-                "ms": 4,
-                "color": _PALETTE[k],
-                "label": scheme,
-            }
-            ax.plot(scale(log_h), scale(errors), **style)
+            style: dict[str, Any] = {"marker": _MARKERS[k], "ms": 4, "color": _PALETTE[k]}
+            ax.plot(log_h if scale.linear else sweep.steps, scale(errors), label=scheme, **style)
             _sweep_guides(ax, scale, sweep, scheme, k, seen, roundoff=not precise)
         shown = np.concatenate(logs)[np.isfinite(np.concatenate(logs))]
+        if not shown.size:
+            msg = f"no difference quotient of {expr} could be evaluated near {_point_text(at)}"
+            raise ConfigError(msg)
         ax.set_ylim(scale.at(shown.min() - 0.7), scale.at(shown.max() + 1.0))
         scale.label(ax, "x", "step h")
         scale.label(ax, "y", "|error| of the estimate")
@@ -277,7 +295,10 @@ def _sweep_setup(
         raise ConfigError(msg)
     for scheme in schemes:  # an unknown name fails here, before any work
         _ = scheme == "complex" or stencils_for(scheme, counts)
-    hs = np.asarray(_STEPS if steps is None else steps, dtype=float)
+    try:
+        hs = np.asarray(_STEPS if steps is None else steps, dtype=float)
+    except (TypeError, ValueError):
+        hs = np.array([])
     if hs.ndim != 1 or hs.size < 2 or not np.all(np.isfinite(hs) & (hs > 0)):
         msg = f"steps must be two or more positive finite numbers (got {quote(repr(steps))})"
         raise ConfigError(msg)
@@ -286,8 +307,23 @@ def _sweep_setup(
     floats = {k: float(v) for k, v in point.items()}
     d1 = derivative(f.exprs, name, variables=f.variables)
     # float64 differences are taken at the rounded point, so their reference is f' there
-    pair = (d1.at(point, min(dps + 20, MAX_DPS))[()], d1.at(floats, 40)[()])
+    pair = (_exact(d1, point, min(dps + 20, MAX_DPS)), _exact(d1, floats, 40))
     return _Sweep(f, name, point, floats, hs, dps, pair)
+
+
+def _exact(g: Compiled, point: Mapping[str, Any], dps: int, *, strict: bool = True) -> Any:
+    """g at the point, exactly; a pole or a complex value is an error (or NaN if not strict)."""
+    ctx = thread_context(dps)
+    try:
+        value = g.at(point, dps)[()]
+    except (ZeroDivisionError, ValueError, TypeError):
+        value = None
+    if isinstance(value, ctx.mpf) and ctx.isfinite(value):
+        return value
+    if not strict:
+        return math.nan
+    msg = f"{g.exprs} is not a finite real number at {_point_text(point)}; choose another point"
+    raise ConfigError(msg)
 
 
 def _sweep_errors(sweep: _Sweep, scheme: str, precise: bool) -> FloatArray:
@@ -298,14 +334,11 @@ def _sweep_errors(sweep: _Sweep, scheme: str, precise: bool) -> FloatArray:
     exact = ctx.convert(sweep.exact[0 if precise else 1])
     point, stencil = (sweep.point if precise else sweep.floats), "central:2" if cplx else scheme
     errors: list[Any] = []
+    options: dict[str, Any] = {"scheme": stencil, "method": method, "dps": sweep.dps}
     for h in sweep.steps:
-        options: dict[str, Any] = {
-            "method": method,
-            "step": float(h),
-            "dps": sweep.dps,
-            "error_control": False,
-        }
-        r = finite_difference(sweep.f, point, sweep.name, scheme=stencil, **options)
+        r = finite_difference(
+            sweep.f, point, sweep.name, step=float(h), error_control=False, **options
+        )
         errors.append(ctx.convert(r.value[()]) - exact if r.status == "ok" else None)
     return _log10(errors)
 
@@ -316,7 +349,7 @@ def _sweep_guides(
     """Predicted truncation and (float64) round-off lines, and the optimal step between them."""
     p, a, b = sweep.model(scheme)
     log_h = np.sort(np.log10(sweep.steps))
-    near_big, near_small = int(0.85 * (log_h.size - 1)), int(0.2 * (log_h.size - 1))
+    near_big, near_small = int(0.7 * (log_h.size - 1)), int(0.2 * (log_h.size - 1))
     if a > 0:
         line = math.log10(a) + p * log_h
         text = f"slope {p} (truncation)"
@@ -340,7 +373,7 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
     ``steps`` and ``errors`` (numbers or decimal strings of any magnitude), ``expected_order``,
     ``observed_order``, ``status``, and optionally ``pairwise_orders`` (one per consecutive
     pair, or one per step) and ``asymptotic_range``: two step bounds ``[h_large, h_small]`` or
-    ``{"start": i, "stop": j}`` (step indices, stop excluded).  The range is shaded; a dashed
+    ``{"start": i, "stop": j}`` (step indices, stop excluded).  The range is highlighted; a dashed
     line of the expected slope runs through it, half a decade below the data's middle point
     (through the whole sweep when no range is given).  The right panel shows the pairwise
     orders log(e₁/e₂)/log(h₁/h₂) with the expected orders as horizontal lines.
@@ -358,6 +391,9 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
     ...     save_figure(fig, pathlib.Path(tmp) / "convergence.svg")
     """
     data = _as_data(result, "schemes")
+    if not isinstance(data["schemes"], Sequence) or not data["schemes"]:
+        msg = f"'schemes' must be a non-empty list (got {quote(repr(data['schemes']))})"
+        raise InputError(msg)
     series = [_series(spec) for spec in data["schemes"]]
     fig, axes = _figure(2 if ax_orders else 1, (12.5 if ax_orders else 7.0, 5.2))
     sx, sy = _LogAxis.of(*(s[1] for s in series)), _LogAxis.of(*(s[2] for s in series))
@@ -371,23 +407,37 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
         axes[0].plot(sx(log_h), sy(log_e), marker=_MARKERS[k % 7], color=color, label=label)
         inside = _asymptotic(spec, log_h) & np.isfinite(log_e)
         p = spec.get("expected_order")
-        if given and inside.any():
-            for ax in axes:
-                ax.axvspan(*sx([log_h[inside].min(), log_h[inside].max()]), color=color, alpha=0.1)
+        if given and inside.any():  # a highlighter stroke under the points of the range
+            axes[0].plot(sx(log_h[inside]), sy(log_e[inside]), color=color, **_HIGHLIGHT)
         if p is not None and inside.any():
             i = np.flatnonzero(inside)
             x, mid = log_h[i], i[i.size // 2]
             y = log_e[mid] - 0.5 + float(p) * (x - log_h[mid])
             _guide(axes[0], sx(x), sy(y), f"slope {_num(p)}", color, x.size // 2, seen)
         if ax_orders:
-            _orders_panel(axes[1], sx, spec, log_h, log_e, k)
+            _orders_panel(axes[1], sx, spec, (log_h, log_e), inside if given else None, k)
+    _convergence_axes(axes, sx, sy, series)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2), fontsize=9)
+    where = _point_text(data.get("point"))
+    digits = "float64" if data.get("precision") == "float64" else f"{data.get('dps', '?')} digits"
+    fig.suptitle(f"Convergence at {where} ({digits}): {data.get('status', '?')}")
+    return fig
+
+
+def _convergence_axes(axes: list[Axes], sx: _LogAxis, sy: _LogAxis, series: list[Any]) -> None:
+    """Shared step limits (set explicitly: all-zero errors give no data limits), labels."""
+    log_h = np.concatenate([s[1] for s in series])
+    if np.isfinite(log_h).any():
+        low, high = np.nanmin(log_h), np.nanmax(log_h)
+        pad = 0.05 * (high - low or 1.0)
+        for ax in axes:
+            ax.set_xlim(sx.at(low - pad), sx.at(high + pad))
     sx.label(axes[0], "x", "step h")
     sy.label(axes[0], "y", "|error|")
-    axes[0].set_title("error against step (shaded: asymptotic range)")
-    axes[0].legend(fontsize=8)
-    where, digits = _point_text(data.get("point")), data.get("dps", "?")
-    fig.suptitle(f"Convergence at {where} ({digits} digits): {data.get('status', '?')}")
-    return fig
+    axes[0].set_title("error against step (highlighted: asymptotic range)")
+    if not any(np.isfinite(s[2]).any() for s in series):
+        axes[0].text(0.5, 0.5, "every error is exactly 0", transform=axes[0].transAxes, ha="center")
 
 
 def _series(spec: Any) -> tuple[Mapping[str, Any], FloatArray, FloatArray]:
@@ -421,10 +471,15 @@ def _asymptotic(spec: Mapping[str, Any], log_h: FloatArray) -> npt.NDArray[np.bo
 
 
 def _orders_panel(
-    ax: Axes, sx: _LogAxis, spec: Mapping[str, Any], log_h: FloatArray, log_e: FloatArray, k: int
+    ax: Axes,
+    sx: _LogAxis,
+    spec: Mapping[str, Any],
+    logs: tuple[FloatArray, FloatArray],
+    inside: Any,
+    k: int,
 ) -> None:
     """Pairwise orders at the geometric middle of each pair of steps, expected order dotted."""
-    given, color = spec.get("pairwise_orders"), _PALETTE[k % 7]
+    (log_h, log_e), given, color = logs, spec.get("pairwise_orders"), _PALETTE[k % 7]
     where = (log_h[1:] + log_h[:-1]) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         orders = np.diff(log_e) / np.diff(log_h)
@@ -432,9 +487,21 @@ def _orders_panel(
         orders = np.array([np.nan if v is None else float(v) for v in given])
         where = log_h if orders.size == log_h.size else where
     ax.plot(sx(where), orders, marker=_MARKERS[k % 7], color=color, label=spec.get("scheme"))
+    if inside is not None:  # the pairs whose two steps both lie in the asymptotic range
+        pairs = inside if orders.size == log_h.size else inside[1:] & inside[:-1]
+        ax.plot(sx(where[pairs]), orders[pairs], color=color, **_HIGHLIGHT)
     p = spec.get("expected_order")
     if p is not None:
         ax.axhline(float(p), color=color, ls=":", label=f"expected {_num(p)}")
+    if p is not None and f"expected {_num(p)}" not in [t.get_text() for t in ax.texts]:
+        where_p: dict[str, Any] = {
+            "xycoords": ("axes fraction", "data"),
+            "ha": "right",
+            "fontsize": 8,
+            "bbox": _LABEL_BOX,
+        }
+        where_p |= {"xytext": (-2, 4), "textcoords": "offset points", "va": "bottom"}
+        ax.annotate(f"expected {_num(p)}", (1.0, float(p)), color=color, **where_p)
     finite = orders[np.isfinite(orders)]
     low, high = ax.get_ylim() if k else (math.inf, -math.inf)
     top = max(float(p or 0), float(finite.max()) if finite.size else 0.0)
@@ -443,7 +510,6 @@ def _orders_panel(
     sx.label(ax, "x", "step h (middle of each pair)")
     ax.set_ylabel("observed order p")
     ax.set_title("pairwise observed order log(e₁/e₂) / log(h₁/h₂)")
-    ax.legend(fontsize=8, loc="best")
 
 
 # -- secant and tangent ---------------------------------------------------------------------
@@ -471,23 +537,19 @@ def plot_secant_tangent(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     save_figure(fig, pathlib.Path(tmp) / "secants.pdf")
     """
-    f = function(expr, variable)
-    if len(f.variables) != 1:
-        msg = f"plot_secant_tangent needs one variable (got {[v.name for v in f.variables]})"
-        raise ConfigError(msg)
-    name = f.variables[0].name
-    exact = _coordinate(x0, name)
-    a, hs = float(exact), [float(h) for h in steps]
-    if not hs or not all(math.isfinite(h) and h != 0 for h in hs):
-        msg = f"steps must be non-zero finite numbers (got {steps!r})"
-        raise ConfigError(msg)
+    f, exact, hs = _secant_setup(expr, x0, steps, variable)
+    name, a = f.variables[0].name, float(exact)
     lo, hi = _window(window, [a, *(a + h for h in hs)])
     with np.errstate(all="ignore"):
         xs = np.linspace(lo, hi, 400)
         ys, fa, fb = f(xs), float(f(a)), [float(f(a + h)) for h in hs]
+    if not all(map(math.isfinite, [fa, *fb])):
+        msg = f"{expr} is not finite at x0 = {a:g} or at x0 + h for some h in {hs}"
+        raise ConfigError(msg)
     fig, (ax,) = _figure(1, (7.5, 5.5))
     ax.plot(xs, ys, color="black", lw=2, label=f"f({name}) = {expr}")
-    slope = float(derivative(f.exprs, name, variables=f.variables).at({name: exact}, 30)[()])
+    d = derivative(f.exprs, name, variables=f.variables)
+    slope = float(_exact(d, {name: exact}, 30))
     lines = [(slope, f"tangent: slope {slope:.6g}", "-")]
     lines += [
         ((b - fa) / h, f"secant h = {h:g}: slope {(b - fa) / h:.6g}", "--")
@@ -495,7 +557,7 @@ def plot_secant_tangent(
     ]
     for k, (s, label, ls) in enumerate(lines):
         ends = [fa + s * (lo - a), fa + s * (hi - a)]
-        ax.plot([lo, hi], ends, ls=ls, lw=2 if k == 0 else 1.3, color=_PALETTE[k], label=label)
+        ax.plot([lo, hi], ends, ls=ls, lw=1.3 if k else 2, color=_PALETTE[k % 7], label=label)
     for k, (h, b) in enumerate(zip(hs, fb, strict=True), start=1):
         ax.plot([a + h], [b], marker=_MARKERS[k % 7], color=_PALETTE[k % 7], ms=7)
     ax.plot([a], [fa], "o", color="black", ms=7)
@@ -507,6 +569,24 @@ def plot_secant_tangent(
     ax.legend(fontsize=9)
     ax.set_title(f"Secant slopes approach the tangent slope f{_PRIME}({a:g}) as h → 0")
     return fig
+
+
+def _secant_setup(
+    expr: Source, x0: str | float, steps: Sequence[float], variable: str | None
+) -> tuple[Compiled, Any, list[float]]:
+    """Validate once: a function of one variable, its exact x0, non-zero finite steps."""
+    f = function(expr, variable)
+    if len(f.variables) != 1:
+        msg = f"plot_secant_tangent needs one variable (got {[v.name for v in f.variables]})"
+        raise ConfigError(msg)
+    try:
+        hs = [float(h) for h in steps]
+    except (TypeError, ValueError):
+        hs = []
+    if not hs or not all(math.isfinite(h) and h != 0 for h in hs):
+        msg = f"steps must be non-zero finite numbers (got {quote(repr(steps))})"
+        raise ConfigError(msg)
+    return f, _coordinate(x0, f.variables[0].name), hs
 
 
 def _coordinate(value: str | float, name: str) -> Any:
@@ -558,7 +638,7 @@ def parse_domain(spec: str | Mapping[str, Any]) -> dict[sympy.Symbol, tuple[floa
         raise InputError(msg)
     box: dict[sympy.Symbol, tuple[float, float]] = {}
     for name, bounds in items:
-        pair = bounds.split(":") if isinstance(bounds, str) else list(bounds)
+        pair = bounds.split(":") if isinstance(bounds, str) else list(bounds or [None])
         if len(pair) != 2:
             msg = f"bounds of {name.strip()} must be low:high, e.g. -2:2 (got {quote(str(bounds))})"
             raise ParseError(msg, reason="not_a_domain")
@@ -581,7 +661,7 @@ def plot_gradient_field(
     contours: int = 15,
     variables: VariablesSpec = None,
 ) -> Figure:
-    """Filled contours of f(x, y) with the exact gradient as arrows on an n × n grid.
+    """Filled contours of f(x, y) with its exact gradient as arrows (n along the longer side).
 
     The arrows point uphill, perpendicular to the level curves (the equal aspect keeps right
     angles right).  Fields are evaluated on ``indexing="ij"`` grids and transposed for
@@ -605,26 +685,47 @@ def plot_gradient_field(
     if not (2 <= n <= 200 and 2 <= contours <= 200):
         msg = f"n and contours must be between 2 and 200 (got n={n}, contours={contours})"
         raise ConfigError(msg)
-    axes_of = [np.linspace(*box[name], num) for name in names for num in (201, n)]
-    fine = np.meshgrid(axes_of[0], axes_of[2], indexing="ij")
-    coarse = np.meshgrid(axes_of[1], axes_of[3], indexing="ij")
+    (x0, x1), (y0, y1) = box[names[0]], box[names[1]]
+    cell = max(x1 - x0, y1 - y0) / (n - 1)  # square cells: n arrows along the longer side
+    lines = [
+        np.linspace(lo, hi, num)
+        for lo, hi in ((x0, x1), (y0, y1))
+        for num in (201, max(2, round((hi - lo) / cell) + 1))
+    ]
+    fine = np.meshgrid(lines[0], lines[2], indexing="ij")
+    coarse = np.meshgrid(lines[1], lines[3], indexing="ij")
     with np.errstate(all="ignore"):
         z, g = np.ma.masked_invalid(f(*fine)), np.ma.masked_invalid(grad(*coarse))
-    (x0, x1), (y0, y1) = box[names[0]], box[names[1]]
-    fig, (ax,) = _figure(1, (7.5, min(max(6.0 * (y1 - y0) / (x1 - x0) + 1.5, 3.5), 9.0)), False)
+    fig, (ax,) = _figure(1, (7.5, min(max(6.2 * (y1 - y0) / (x1 - x0) + 1.2, 3.0), 9.0)), False)
     if z.count() and z.max() > z.min():
-        filled = ax.contourf(fine[0].T, fine[1].T, z.T, levels=contours, cmap="viridis")
+        levels, extend = _levels(z.compressed(), contours)
+        filled = ax.contourf(*(a.T for a in (*fine, z)), levels, cmap="viridis", extend=extend)
         ax.contour(filled, colors="white", linewidths=0.5, linestyles="solid")
-        fig.colorbar(filled, ax=ax, label=f"f({names[0]}, {names[1]})")
-    # the longest arrow spans 0.9 grid cells, in data units, so that arrows never overlap
-    cell, longest = min(x1 - x0, y1 - y0) / (n - 1), float(np.hypot(g[0], g[1]).max() or 1.0)
-    arrows = {"angles": "xy", "scale_units": "xy", "scale": longest / (0.9 * cell)}
+        bar = ax.inset_axes((1.03, 0.0, 0.04, 1.0))  # exactly as tall as the equal-aspect axes
+        fig.colorbar(filled, cax=bar, label=f"f({names[0]}, {names[1]})")
+    # in data units 90 % of the arrows are shorter than a cell: little overlap, and smaller
+    # gradients stay visible
+    length = np.ma.sqrt(g[0] ** 2 + g[1] ** 2).compressed()
+    typical = float(np.quantile(length, 0.9)) if length.size else 0.0
+    arrows: dict[str, Any] = {"angles": "xy", "scale_units": "xy", "scale": (typical or 1) / cell}
     ax.quiver(coarse[0].T, coarse[1].T, g[0].T, g[1].T, pivot="tail", width=0.004, **arrows)
     ax.set(aspect="equal", xlabel=names[0], ylabel=names[1])
     ax.set_title(
         f"f = {expr} and its gradient ∇f\n(arrows point uphill, perpendicular to the contours)"
     )
     return fig
+
+
+def _levels(values: FloatArray, contours: int) -> tuple[FloatArray, str]:
+    """Round contour levels over the central 98 % of f, so that a pole cannot flatten the rest."""
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - matplotlib is optional
+
+    low, high = np.quantile(values, [0.01, 0.99])
+    if not high > low:
+        low, high = values.min(), values.max()
+    levels = np.asarray(MaxNLocator(contours).tick_values(low, high), dtype=float)
+    below, above = bool(values.min() < levels[0]), bool(values.max() > levels[-1])
+    return levels, {(1, 1): "both", (1, 0): "min", (0, 1): "max"}.get((below, above), "neither")
 
 
 # -- grid convergence -----------------------------------------------------------------------
@@ -634,7 +735,7 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
     """L2 and L∞ errors against the grid spacing, interior (solid) and boundary (dashed).
 
     ``result`` is the ``verify-grid`` JSON or an object with ``to_dict()``.  One panel per
-    component; the dotted reference line of each region has its expected order (else the
+    component; the grey dashed reference line of each region has its expected order (else the
     observed one) and runs half a decade below the finest L∞ error.  Without ``spacings``
     the abscissa is 1/(N − 1), proportional to h on a fixed domain.
 
@@ -652,25 +753,42 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
     ...     save_figure(fig, pathlib.Path(tmp) / "grid.png")
     """
     data = _as_data(result, "components")
-    sizes, spacings = [int(s) for s in data.get("sizes", [])], data.get("spacings")
-    h = [max(s) if isinstance(s, Sequence) else s for s in spacings or []]
-    log_h = _log10(h if spacings else [1 / (n - 1) for n in sizes])
+    log_h, ticks, xlabel = _grid_abscissa(data)
     components = list(data["components"])
     fig, axes = _figure(max(1, len(components)), (5.5 * max(1, len(components)), 5.2))
     for ax, comp in zip(axes, components, strict=False):
         seen: set[str] = set()
         for region, ls in (("interior", "-"), ("boundary", "--")):
             _grid_region(ax, comp.get(region) or {}, log_h, (region, ls), data, seen)
-        ax.set(xscale="log", yscale="log", ylabel="error norm")
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="error norm")
+        ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
-        ax.set_xlabel("grid spacing h" if spacings else f"1/(N {_MINUS} 1)  (∝ h)")
         ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
         ax.legend(fontsize=8)
-    where = ", ".join(map(str, sizes))
+    where = ", ".join(map(str, data.get("sizes") or []))
     fig.suptitle(
         f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"
     )
     return fig
+
+
+def _grid_abscissa(data: Mapping[str, Any]) -> tuple[FloatArray, list[str], str]:
+    """log10 h per level (the largest spacing, else 1/(N − 1)), tick labels, axis label."""
+    sizes, spacings = list(data.get("sizes") or []), data.get("spacings")
+    if spacings:
+        h = [max(s) if isinstance(s, Sequence) else s for s in spacings]
+        label = "grid spacing h"
+    else:
+        h, label = [1 / (int(n) - 1) for n in sizes], f"1/(N {_MINUS} 1)  (∝ h)"
+    if sizes and len(sizes) != len(h):
+        msg = f"{len(sizes)} sizes but {len(h)} spacings: give one spacing per grid"
+        raise InputError(msg)
+    log_h = _log10(h)
+    ticks = [
+        f"{10**v:.3g}" + (f"\nN = {n}" if sizes else "")
+        for v, n in zip(log_h, sizes or h, strict=True)
+    ]
+    return log_h, ticks, label
 
 
 def _grid_region(
@@ -684,10 +802,14 @@ def _grid_region(
     (name, ls), errors = style, region.get("errors") or {}
     logs = {norm: _log10(errors[norm]) for norm in ("L2", "Linf") if norm in errors}
     for k, (norm, log_e) in enumerate(logs.items()):
+        if log_e.size != log_h.size:
+            msg = f"{name} {norm}: {log_e.size} errors for {log_h.size} grid levels"
+            raise InputError(msg)
         label = f"{name} {norm.replace('inf', '∞')}"
         ax.plot(10.0**log_h, 10.0**log_e, ls=ls, color=_PALETTE[k], marker=_MARKERS[k], label=label)
-    expected = region.get("expected_order")
-    expected = (data.get("expected_order") or {}).get(name) if expected is None else expected
+    expected, overall = region.get("expected_order"), data.get("expected_order")
+    if expected is None:
+        expected = overall.get(name) if isinstance(overall, Mapping) else overall
     p = expected if expected is not None else region.get("observed_order")
     last = logs.get("Linf", logs.get("L2"))
     if p is None or last is None or last.size != log_h.size or not np.isfinite(last[-1]):

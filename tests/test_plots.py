@@ -1,0 +1,585 @@
+"""Figures: real content (data on the lines, scales, labels, legends), headless and atomic saves."""
+
+from __future__ import annotations
+
+import base64
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from symgrad import plots
+from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra, ParseError
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")  # headless; symgrad.plots never uses pyplot, but a stray import would
+
+from matplotlib.artist import Artist
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.quiver import Quiver
+
+EPS = float(np.finfo(np.float64).eps)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def line(ax: Any, label: str) -> Line2D:
+    """The one line of ``ax`` with this legend label."""
+    (found,) = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    return found
+
+
+def value_at(ln: Line2D, x: float) -> float:
+    """The y value a line plots at abscissa ``x`` (which must be one of its points)."""
+    xs, ys = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+    (index,) = np.flatnonzero(np.isclose(xs, x, rtol=1e-12, atol=0))
+    return float(ys[index])
+
+
+def highlights(ax: Any) -> list[Line2D]:
+    """The highlighter strokes that mark asymptotic ranges."""
+    return [ln for ln in ax.get_lines() if ln.get_gid() == "range"]
+
+
+def loglog_slopes(ln: Line2D) -> Any:
+    """Slopes between consecutive points of a line drawn on log-log axes."""
+    xs, ys = np.log10(ln.get_xdata()), np.log10(ln.get_ydata())
+    return np.diff(ys) / np.diff(xs)
+
+
+@pytest.fixture(scope="module")
+def v_curve() -> Figure:
+    """The default V curve of d/dx sin(x) at x = 1, drawn once for the module."""
+    return plots.plot_step_error("sin(x)", "x=1")
+
+
+# -- plot_step_error --------------------------------------------------------------------
+
+
+def test_step_error_has_two_log_log_panels_with_labels(v_curve: Figure) -> None:
+    """Two panels, float64 and 50 digits, log-log, labelled, one legend entry per scheme."""
+    left, right = v_curve.axes
+    assert [left.get_title(), right.get_title()] == ["float64", "50 digits"]
+    for ax in (left, right):
+        assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+        assert ax.get_xlabel() == "step h"
+        assert "error" in ax.get_ylabel()
+        assert {"forward:1", "central:2", "complex"} <= {ln.get_label() for ln in ax.get_lines()}
+        assert len(line(ax, "central:2").get_xdata()) == 46
+    legend = [t.get_text() for t in v_curve.legends[0].get_texts()]
+    assert legend[0] == "forward:1"
+    assert "complex" in legend
+    assert "d/dx sin(x) at x = 1" in v_curve.get_suptitle()
+
+
+def test_step_error_float64_central_matches_the_formula(v_curve: Figure) -> None:
+    """The float64 central error at h = 1e-2 is |(sin 1.01 − sin 0.99)/0.02 − cos 1|."""
+    expected = abs((math.sin(1.01) - math.sin(0.99)) / 0.02 - math.cos(1))
+    plotted = value_at(line(v_curve.axes[0], "central:2"), 1e-2)
+    assert_allclose(plotted, expected, rtol=1e-9, atol=0)
+
+
+def test_step_error_forward_minimum_near_sqrt_eps(v_curve: Figure) -> None:
+    """The float64 forward-difference curve bottoms out within a decade of h = 1e-8."""
+    ln = line(v_curve.axes[0], "forward:1")
+    best = float(np.asarray(ln.get_xdata())[np.argmin(ln.get_ydata())])
+    assert 1e-9 <= best <= 1e-7
+
+
+def test_step_error_mp_central_is_pure_truncation(v_curve: Figure) -> None:
+    """At 50 digits the central error at h = 1e-6 is cos(1)(1 − sin(h)/h), no round-off."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    h = ctx.mpf(1e-6)
+    expected = float(ctx.cos(1) * (1 - ctx.sin(h) / h))
+    plotted = value_at(line(v_curve.axes[1], "central:2"), 1e-6)
+    assert_allclose(plotted, expected, rtol=1e-3, atol=0)
+
+
+def test_step_error_mp_slopes_are_the_orders(v_curve: Figure) -> None:
+    """At 50 digits the slopes stay p (1, 2 and 2) all the way down to h = 1e-16."""
+    for label, order in (("forward:1", 1), ("central:2", 2), ("complex", 2)):
+        ln = line(v_curve.axes[1], label)
+        slopes = loglog_slopes(ln)[np.asarray(ln.get_xdata())[1:] < 1e-2]
+        assert slopes.size == 42
+        assert_allclose(slopes, order, rtol=0, atol=0.005)
+
+
+def test_step_error_marks_the_textbook_optimal_steps(v_curve: Figure) -> None:
+    """h* = 2·sqrt(ε|f/f″|) (forward) and (3ε|f/f‴|)^(1/3) (central) are drawn as lines."""
+    ax = v_curve.axes[0]
+    optimal = {
+        ln.get_label().split(":")[0]: ln.get_xdata()[0]
+        for ln in ax.get_lines()
+        if "optimal" in str(ln.get_label())
+    }
+    assert set(optimal) == {"forward", "central"}
+    assert_allclose(optimal["forward"], 2 * math.sqrt(EPS), rtol=1e-9, atol=0)
+    assert_allclose(optimal["central"], (3 * EPS * math.tan(1)) ** (1 / 3), rtol=1e-9, atol=0)
+
+
+def test_step_error_annotates_truncation_and_roundoff_slopes(v_curve: Figure) -> None:
+    """Slope annotations name the truncation orders and the round-off slope −1."""
+    left = {t.get_text() for t in v_curve.axes[0].texts}
+    right = {t.get_text() for t in v_curve.axes[1].texts}
+    assert left == {"slope 1 (truncation)", "slope 2 (truncation)", "slope \u22121 (round-off)"}
+    assert right == {"slope 1 (truncation)", "slope 2 (truncation)"}
+
+
+def test_step_error_draws_exact_estimates_at_the_floor() -> None:
+    """Differences of f = x at 0 are exact; their zero errors are drawn at a positive floor."""
+    fig = plots.plot_step_error("x", "x=0", schemes=("forward:1", "central:2"), steps=[0.1, 0.01])
+    for ax in fig.axes:
+        ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines()])
+        assert ys.size == 4
+        assert np.all(ys == ys[0])
+        assert 0 < ys[0] < 1e-15
+        assert len(ax.texts) == 0  # no truncation, no round-off: nothing to annotate
+
+
+def test_step_error_several_variables_and_explicit_steps() -> None:
+    """A partial of a two-variable function uses wrt, the given steps and the other coordinate."""
+    fig = plots.plot_step_error(
+        "x*exp(y)", "x=2, y=0.5", "y", schemes=["central:4"], steps=[0.1, 0.05]
+    )
+    ln = line(fig.axes[1], "central:4")
+    assert_allclose(ln.get_xdata(), [0.1, 0.05], rtol=0, atol=0)
+    assert "d/dy" in fig.get_suptitle()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"wrt": "x x"}, ConfigError),
+        ({"steps": [0.1]}, ConfigError),
+        ({"steps": [0.1, -0.01]}, ConfigError),
+        ({"steps": ["a", "b"]}, ConfigError),
+        ({"schemes": "central:2"}, ConfigError),
+        ({"schemes": ["sideways:2"]}, ConfigError),
+        ({"dps": 5}, LimitExceeded),
+    ],
+    ids=[
+        "second-derivative",
+        "one-step",
+        "negative-step",
+        "text-steps",
+        "bare-string",
+        "unknown",
+        "low-dps",
+    ],
+)
+def test_step_error_rejects_bad_options(kwargs: dict[str, Any], error: type[Exception]) -> None:
+    """Bad options fail up front with symgrad errors, before any figure is built."""
+    with pytest.raises(error):
+        plots.plot_step_error("sin(x)", "x=1", **kwargs)
+
+
+@pytest.mark.parametrize(("expr", "at"), [("1/x", "x=0"), ("sqrt(x)", "x=0")], ids=["pole", "cusp"])
+def test_step_error_needs_a_finite_derivative(expr: str, at: str) -> None:
+    """Where f′ is not a finite real number the figure is refused with the point named."""
+    with pytest.raises(ConfigError, match="x = 0"):
+        plots.plot_step_error(expr, at, steps=[0.1, 0.01])
+
+
+# -- plot_convergence ----------------------------------------------------------------------
+
+STEPS = [0.1, 0.05, 0.025, 0.0125]
+ERRORS = ["1.5e-3", 3.75e-4, "9.375e-5", 2.34375e-5]
+
+
+def sweep(**extra: Any) -> dict[str, Any]:
+    """A converge JSON dict with one second-order scheme; ``extra`` goes into the scheme."""
+    scheme = {
+        "scheme": "central:2",
+        "expected_order": 2,
+        "observed_order": 2.0,
+        "error_coefficient": "1/6",
+        "status": "pass",
+        "steps": STEPS,
+        "errors": ERRORS,
+    }
+    return {"status": "pass", "point": {"x": "1"}, "dps": 50, "schemes": [scheme | extra]}
+
+
+def test_convergence_reproduces_the_given_errors() -> None:
+    """The plotted line carries exactly the steps and errors of the JSON (strings parsed)."""
+    fig = plots.plot_convergence(sweep())
+    ax = fig.axes[0]
+    assert highlights(ax) == []  # no asymptotic range was given
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    (data,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("central:2")]
+    assert_allclose(data.get_xdata(), STEPS, rtol=1e-12, atol=0)
+    assert_allclose(data.get_ydata(), [float(e) for e in ERRORS], rtol=1e-12, atol=0)
+    assert "observed 2, expected 2 (pass)" in str(data.get_label())
+    assert "x = 1" in fig.get_suptitle()
+
+
+def test_convergence_orders_panel_and_reference_slope() -> None:
+    """Pairwise orders sit at the geometric middle of each pair; guides have the expected slope."""
+    fig = plots.plot_convergence(sweep())
+    left, right = fig.axes
+    orders = line(right, "central:2")
+    assert_allclose(orders.get_ydata(), [2.0, 2.0, 2.0], rtol=1e-9, atol=0)
+    middles = np.sqrt(np.multiply(STEPS[1:], STEPS[:-1]))
+    assert_allclose(orders.get_xdata(), middles, rtol=1e-12, atol=0)
+    (expected,) = [ln for ln in right.get_lines() if ln.get_label() == "expected 2"]
+    assert_allclose(expected.get_ydata(), [2, 2], rtol=0, atol=0)
+    (guide,) = [ln for ln in left.get_lines() if ln.get_linestyle() == "--"]
+    assert_allclose(loglog_slopes(guide), 2.0, rtol=0, atol=1e-9)
+    assert [t.get_text() for t in left.texts] == ["slope 2"]
+
+
+def test_convergence_given_pairwise_orders_and_range() -> None:
+    """Given pairwise orders are plotted as is; the asymptotic range is highlighted in both."""
+    fig = plots.plot_convergence(
+        sweep(pairwise_orders=[1.9, None, 2.1], asymptotic_range=["0.05", 0.0125])
+    )
+    left, right = fig.axes
+    assert_allclose(line(right, "central:2").get_ydata(), [1.9, np.nan, 2.1], rtol=0, atol=0)
+    (stroke,) = highlights(left)
+    assert_allclose(stroke.get_xdata(), STEPS[1:], rtol=1e-12, atol=0)
+    (stroke,) = highlights(right)  # the pairs (0.05, 0.025) and (0.025, 0.0125)
+    assert_allclose(stroke.get_ydata(), [np.nan, 2.1], rtol=0, atol=0)
+
+
+def test_convergence_index_range_and_single_panel() -> None:
+    """``{"start", "stop"}`` selects steps by index; ``ax_orders=False`` gives one panel."""
+    fig = plots.plot_convergence(sweep(asymptotic_range={"start": 1, "stop": 3}), ax_orders=False)
+    (ax,) = fig.axes
+    (stroke,) = highlights(ax)
+    assert_allclose(stroke.get_xdata(), [0.05, 0.025], rtol=1e-12, atol=0)
+
+
+def test_convergence_errors_below_float_range_use_a_log10_axis() -> None:
+    """Errors such as 1e-400 are plotted as log10 values on a linear, relabelled axis."""
+    data = sweep(steps=["1e-50", "1e-60", "1e-70"], errors=["1e-400", "1e-480", "1e-560"])
+    data["schemes"][0]["expected_order"] = 8
+    fig = plots.plot_convergence(data)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "linear"
+    assert ax.get_ylabel() == "log10 |error|"
+    (values,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("central:2")]
+    assert_allclose(values.get_ydata(), [-400, -480, -560], rtol=0, atol=1e-9)
+    assert_allclose(line(fig.axes[1], "central:2").get_ydata(), [8, 8], rtol=1e-9, atol=0)
+
+
+def test_convergence_accepts_objects_with_to_dict() -> None:
+    """Any result object with ``to_dict()`` is accepted in place of its JSON dict."""
+
+    class Result:
+        def to_dict(self) -> dict[str, Any]:
+            return sweep()
+
+    assert len(plots.plot_convergence(Result()).axes) == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"status": "pass"},
+        {"schemes": []},
+        sweep(errors=[1e-3]),
+        sweep(errors=["a", "b", "c", "d"]),
+        [1, 2],
+    ],
+    ids=["no-schemes", "empty", "length-mismatch", "not-numbers", "not-a-mapping"],
+)
+def test_convergence_rejects_malformed_results(data: Any) -> None:
+    """Malformed results raise InputError naming what is wrong."""
+    with pytest.raises(InputError):
+        plots.plot_convergence(data)
+
+
+# -- plot_secant_tangent -------------------------------------------------------------------
+
+
+def test_secant_tangent_slopes_are_exact_and_labelled() -> None:
+    """The tangent's slope is cos(1); each secant's is (sin(1+h) − sin 1)/h, shown in the legend."""
+    fig = plots.plot_secant_tangent("sin(x)", "x=1")
+    ax = fig.axes[0]
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert labels[0] == "f(x) = sin(x)"
+    tangent = ax.get_lines()[1]
+    assert_allclose(
+        np.diff(tangent.get_ydata()) / np.diff(tangent.get_xdata()), math.cos(1), rtol=1e-12, atol=0
+    )
+    assert labels[1] == f"tangent: slope {math.cos(1):.6g}"
+    for h, secant in zip((1.0, 0.5, 0.25), ax.get_lines()[2:5], strict=True):
+        slope = (math.sin(1 + h) - math.sin(1)) / h
+        assert_allclose(
+            np.diff(secant.get_ydata()) / np.diff(secant.get_xdata()), slope, rtol=1e-9, atol=0
+        )
+        assert secant.get_label() == f"secant h = {h:g}: slope {slope:.6g}"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "f(x)")
+    assert ax.get_legend() is not None
+
+
+@pytest.mark.parametrize("x0", ["x=1/2", "0.5", 0.5], ids=["point", "text", "float"])
+def test_secant_tangent_accepts_every_form_of_x0(x0: Any) -> None:
+    """x0 may be a point, a decimal string or a number; the tangent touches f at x0."""
+    ax = plots.plot_secant_tangent("exp(x)", x0, steps=[0.5], window=(0, 1)).axes[0]
+    assert ax.get_xlim() == (0.0, 1.0)
+    tangent = ax.get_lines()[1]
+    xs, ys = tangent.get_xdata(), tangent.get_ydata()
+    assert_allclose(np.interp(0.5, xs, ys), math.exp(0.5), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("expr", "kwargs"),
+    [("x*y", {}), ("sin(x)", {"steps": [0.0]}), ("sin(x)", {"window": (1, 0)})],
+    ids=["two-variables", "zero-step", "empty-window"],
+)
+def test_secant_tangent_rejects_bad_input(expr: str, kwargs: dict[str, Any]) -> None:
+    """Two variables, a zero step or an empty window are configuration errors."""
+    with pytest.raises(ConfigError):
+        plots.plot_secant_tangent(expr, 0.5, **kwargs)
+
+
+def test_secant_tangent_needs_finite_values_and_slope() -> None:
+    """A secant end at a pole, or an infinite tangent slope, is refused clearly."""
+    with pytest.raises(ConfigError, match="not finite"):
+        plots.plot_secant_tangent("1/x", -0.5, steps=[0.5])
+    with pytest.raises(ConfigError, match="not a finite real number"):
+        plots.plot_secant_tangent("sqrt(x)", 0, steps=[0.5])
+
+
+# -- parse_domain and plot_gradient_field --------------------------------------------------
+
+
+def test_parse_domain_text_and_mapping() -> None:
+    """Text and mappings give the same exact-decimal bounds keyed by real symbols."""
+    box = plots.parse_domain("x=-2:2, y=0:1/2")
+    assert {str(k): v for k, v in box.items()} == {"x": (-2.0, 2.0), "y": (0.0, 0.5)}
+    assert all(k.is_real for k in box)
+    assert plots.parse_domain({"x": (-2, 2), "y": "0:0.5"}) == box
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("x=1", ParseError),
+        ("x=2:1", ConfigError),
+        ("x=0:1,x=2:3", ConfigError),
+        ("x=a:b", ParseError),
+        ("", ParseError),
+        ("x:1", ParseError),
+        (42, InputError),
+    ],
+    ids=["no-colon", "reversed", "twice", "names", "empty", "no-equals", "not-text"],
+)
+def test_parse_domain_errors(spec: Any, error: type[Exception]) -> None:
+    """Malformed domains raise a clear symgrad error that quotes what was received."""
+    with pytest.raises(error):
+        plots.parse_domain(spec)
+
+
+def test_gradient_field_arrows_are_the_exact_gradient() -> None:
+    """Quiver U, V equal (2xy, x² + cos y) at the arrow positions, with x horizontal."""
+    fig = plots.plot_gradient_field("x**2*y + sin(y)", "x=-2:2, y=-1:1", n=9)
+    ax = fig.axes[0]
+    (quiver,) = [c for c in ax.collections if isinstance(c, Quiver)]
+    x, y = np.asarray(quiver.X), np.asarray(quiver.Y)
+    assert (x.min(), x.max(), y.min(), y.max()) == (-2.0, 2.0, -1.0, 1.0)
+    assert x.size == 9 * 5  # square cells: 9 arrows across, 5 up
+    assert_allclose(quiver.U, 2 * x * y, rtol=1e-12, atol=1e-15)
+    assert_allclose(quiver.V, x**2 + np.cos(y), rtol=1e-12, atol=1e-15)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "y")
+    assert ax.get_aspect() == 1.0
+    assert "uphill" in ax.get_title()
+    assert len(ax.collections) >= 3  # filled contours, contour lines, arrows
+    (bar,) = ax.child_axes
+    assert bar.get_ylabel() == "f(x, y)"
+
+
+def test_gradient_field_follows_the_variable_order() -> None:
+    """With variables "y x", y is horizontal and the arrows are (∂f/∂y, ∂f/∂x)."""
+    fig = plots.plot_gradient_field("x + 3*y", {"x": (0, 1), "y": (0, 2)}, n=3, variables="y x")
+    (quiver,) = [c for c in fig.axes[0].collections if isinstance(c, Quiver)]
+    assert_allclose(quiver.U, 3.0, rtol=0, atol=0)
+    assert_allclose(quiver.V, 1.0, rtol=0, atol=0)
+    assert np.asarray(quiver.X).max() == 2.0
+    assert fig.axes[0].get_xlabel() == "y"
+
+
+@pytest.mark.parametrize(
+    ("expr", "domain"),
+    [("x*y*z", "x=0:1,y=0:1,z=0:1"), ("x*y", "x=0:1"), ("x*y", "x=0:1,t=0:1")],
+    ids=["three-variables", "missing-bound", "wrong-name"],
+)
+def test_gradient_field_needs_two_variables_with_bounds(expr: str, domain: str) -> None:
+    """Only two-variable functions with a bound for each variable can be drawn."""
+    with pytest.raises(ConfigError):
+        plots.plot_gradient_field(expr, domain)
+
+
+# -- plot_grid_convergence -----------------------------------------------------------------
+
+SIZES = [17, 33, 65]
+SPACINGS = [[0.125, 0.0625], [0.0625, 0.03125], [0.03125, 0.015625]]
+
+
+def region(scale: float, p: float) -> dict[str, Any]:
+    """Errors scale·h^p on the three levels (h = 1/8, 1/16, 1/32) for every norm."""
+    errors = [scale * 0.125**p / 2 ** (p * k) for k in range(3)]
+    return {
+        "errors": {"L1": errors, "L2": errors, "Linf": [2 * e for e in errors]},
+        "orders": [p, p],
+        "observed_order": p,
+        "expected_order": p,
+    }
+
+
+def grid_result(**extra: Any) -> dict[str, Any]:
+    """A verify-grid JSON dict with two components, second order inside, first at the edge."""
+    comp = {"interior": region(1.0, 2.0), "boundary": region(10.0, 1.0), "status": "pass"}
+    return {
+        "status": "pass",
+        "scheme": "numpy",
+        "sizes": SIZES,
+        "components": [comp | {"variable": "x"}, comp | {"variable": "y"}],
+    } | extra
+
+
+def test_grid_convergence_lines_and_reference_slopes() -> None:
+    """One log-log panel per component; L2 and L∞ per region; guides of slopes 2 and 1."""
+    fig = plots.plot_grid_convergence(grid_result(spacings=SPACINGS))
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert ax.get_title() == "\u2202/\u2202x: pass"
+    assert ax.get_xlabel() == "grid spacing h"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["interior L2", "interior L∞", "boundary L2", "boundary L∞"]
+    interior = line(ax, "interior L∞")
+    assert_allclose(interior.get_xdata(), [0.125, 0.0625, 0.03125], rtol=1e-12, atol=0)
+    assert_allclose(interior.get_ydata(), region(1.0, 2.0)["errors"]["Linf"], rtol=1e-12, atol=0)
+    assert line(ax, "boundary L2").get_linestyle() == "--"
+    guides = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("_")]
+    slopes = sorted(float(np.mean(loglog_slopes(g))) for g in guides)
+    assert_allclose(slopes, [1.0, 2.0], rtol=0, atol=1e-9)
+    assert {t.get_text() for t in ax.texts} == {
+        "slope 2 (interior, expected)",
+        "slope 1 (boundary, expected)",
+    }
+
+
+def test_grid_convergence_without_spacings_uses_one_over_n_minus_one() -> None:
+    """Without spacings the abscissa is 1/(N − 1)."""
+    fig = plots.plot_grid_convergence(grid_result())
+    ax = fig.axes[0]
+    assert_allclose(line(ax, "interior L2").get_xdata(), [1 / 16, 1 / 32, 1 / 64], rtol=1e-12)
+    assert ax.get_xlabel().startswith("1/(N")
+
+
+def test_grid_convergence_rejects_mismatched_levels() -> None:
+    """Error lists or spacings that do not match the number of grid levels are input errors."""
+    data = grid_result()
+    data["sizes"] = [17, 33]
+    with pytest.raises(InputError, match="2 grid levels"):
+        plots.plot_grid_convergence(data)
+    with pytest.raises(InputError, match="one spacing per grid"):
+        plots.plot_grid_convergence(grid_result(spacings=SPACINGS[:2]))
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_figure() -> Figure:
+    """A quick figure to save."""
+    return plots.plot_secant_tangent("x**2", 1, steps=[0.5])
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_save_figure_writes_the_format_of_the_suffix(
+    small_figure: Figure, tmp_path: Path, suffix: str
+) -> None:
+    """save_figure writes a non-empty file in the suffix's format and nothing else."""
+    target = tmp_path / f"plot{suffix}"
+    plots.save_figure(small_figure, target)
+    head = target.read_bytes()[:8]
+    assert head.startswith({".png": PNG_SIGNATURE, ".svg": b"<?xml", ".pdf": b"%PDF"}[suffix])
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_save_figure_replaces_a_file_and_keeps_its_mode(
+    small_figure: Figure, tmp_path: Path
+) -> None:
+    """Saving over an existing file replaces its content and keeps its permissions."""
+    target = tmp_path / "plot.png"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    plots.save_figure(small_figure, str(target))
+    assert target.read_bytes().startswith(PNG_SIGNATURE)
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_save_figure_unknown_suffix_leaves_the_file_untouched(
+    small_figure: Figure, tmp_path: Path
+) -> None:
+    """An unsupported suffix raises ConfigError and leaves the existing file as it was."""
+    target = tmp_path / "plot.xyz"
+    target.write_bytes(b"precious")
+    with pytest.raises(ConfigError, match=r"\.png, \.svg or \.pdf"):
+        plots.save_figure(small_figure, target)
+    assert target.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.xyz"]
+
+
+def test_save_figure_failed_render_leaves_no_partial_file(
+    small_figure: Figure, tmp_path: Path
+) -> None:
+    """A render that fails half-way leaves the user's file intact and no temporary file."""
+
+    class Exploding(Artist):
+        def draw(self, renderer: Any) -> None:
+            msg = "render failed"
+            raise RuntimeError(msg)
+
+    small_figure.axes[0].add_artist(Exploding())
+    target = tmp_path / "plot.png"
+    target.write_bytes(b"precious")
+    with pytest.raises(RuntimeError, match="render failed"):
+        plots.save_figure(small_figure, target)
+    assert target.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_figure_to_png_base64_decodes_to_a_png(small_figure: Figure) -> None:
+    """The base64 payload is ASCII and decodes to a PNG."""
+    payload = plots.figure_to_png_base64(small_figure, dpi=50)
+    assert payload.isascii()
+    assert base64.b64decode(payload).startswith(PNG_SIGNATURE)
+
+
+# -- optional dependency and global state --------------------------------------------------
+
+
+def test_missing_matplotlib_raises_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without matplotlib every plot raises MissingExtra (an ImportError) naming the extra."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'symgrad\[plot\]'") as caught:
+        plots.plot_secant_tangent("x**2", 1)
+    assert isinstance(caught.value, ImportError)
+
+
+def test_many_figures_open_no_pyplot_state() -> None:
+    """Thirty figures in one test raise no too-many-figures warning: pyplot is never used."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figures = [plots.plot_secant_tangent("x**3", 0.5, steps=[0.1]) for _ in range(30)]
+    assert all(isinstance(fig, Figure) for fig in figures)
+
+
+def test_gradient_field_levels_ignore_a_pole() -> None:
+    """Near a pole the colour levels cover the central 98 % of f and the colour bar extends."""
+    fig = plots.plot_gradient_field("1/(x**2 + y**2)", "x=-1:1, y=-1:1", n=11)
+    filled = fig.axes[0].collections[0]
+    assert filled.extend == "max"
+    assert 10 < filled.levels[-1] < 1000  # f reaches 1e4 next to the origin
