@@ -87,6 +87,15 @@ def markdown_document(title: str, sections: Sequence[Section], *, subtitle: str 
     return "\n".join(parts)
 
 
+def _file_mode(target: Path) -> int:
+    """The replaced file's permissions, or the usual 0666 less the umask for a new file."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     """Write ``data`` to ``path`` completely or not at all.
 
@@ -99,6 +108,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     encoding = None if isinstance(data, bytes) else "utf-8"
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, _file_mode(target))
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             handle.write(data)
             handle.flush()

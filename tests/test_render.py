@@ -49,3 +49,15 @@ def test_write_atomic_bytes(tmp_path: Path) -> None:
     """Bytes are written verbatim."""
     target = write_atomic(tmp_path / "plot.png", b"\x89PNG\r\n")
     assert target.read_bytes() == b"\x89PNG\r\n"
+
+
+def test_new_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    """A new report is readable like any file the user creates (0666 less the umask)."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        target = write_atomic(tmp_path / "new.html", "x")
+    finally:
+        os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o644
