@@ -108,7 +108,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     encoding = None if isinstance(data, bytes) else "utf-8"
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.chmod(tmp, _file_mode(target))
+        Path(tmp).chmod(_file_mode(target))
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             handle.write(data)
             handle.flush()
