@@ -14,6 +14,7 @@ exact-point sampling it uses for that (and for checking answers) lives at the en
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,15 +39,16 @@ __all__ = [
 
 MAX_STEPS = 2_000  # rule applications per request: the tree is read by people
 _DPS = 30  # digits of the numeric comparisons of exact expressions
-_SEED, _CANDIDATES = 20_240_611, 16  # sample points: fixed seed, points tried
+_SEED, _CANDIDATES, _PRIMES = 20_240_611, 16, (401, 409, 419)  # sample points
 _KINK = "at u = 0 the graph has a kink and there is no derivative"
 
 _Expr = Any  # SymPy is untyped
+_Fn = Callable[[_Expr], _Expr]
 
 # Unary functions: head -> (rule, d/du f(u), a remark for the explanation).  The derivatives are
 # the textbook forms (sec(u)**2 rather than SymPy's tan(u)**2 + 1); each is valid wherever f is
 # real and differentiable, which is where symgrad.steps checks it against SymPy.
-_UNARY: dict[Any, tuple[str, Callable[[_Expr], _Expr], str]] = {
+_UNARY: dict[Any, tuple[str, _Fn, str]] = {
     sympy.exp: ("exp", sympy.exp, "e**u is its own derivative"),
     sympy.log: ("log", lambda u: 1 / u, "log is the natural logarithm"),
     sympy.sin: ("trig", sympy.cos, ""),
@@ -82,10 +84,8 @@ class Step:
         engine's derivative and ``after`` the equal, tidied form.
     variable : sympy.Symbol
         The variable of this step: the one asked for, or ``u`` inside a chain rule.
-    explanation : str
-        A sentence for people.
-    substeps : tuple of Step
-        The derivatives this rule combines, in the order the explanation names them.
+    explanation, substeps : str, tuple of Step
+        A sentence for people; the derivatives this rule combines, in the order it names them.
     """
 
     rule: str
@@ -165,12 +165,8 @@ def derive(expr: _Expr, var: _Expr) -> Step:
 class Engine:
     """Builds step trees; one engine per request, so the step cap and memory span all orders.
 
-    Parameters
-    ----------
-    taken : iterable of str
-        Names used by the expression: chain-rule variables (u, v, w, u1, ...) avoid them.
-    max_steps : int
-        Rule applications allowed before `LimitExceeded` is raised.
+    ``taken`` are the expression's names, which chain variables (u, v, w, u1, ...) avoid;
+    ``max_steps`` rule applications are allowed before `LimitExceeded` is raised.
     """
 
     def __init__(self, taken: Any, max_steps: int = MAX_STEPS) -> None:
@@ -246,13 +242,10 @@ class Engine:
         terms = [
             sympy.Mul(*factors[:i], sub.after, *factors[i + 1 :]) for i, sub in enumerate(subs)
         ]
-        if len(factors) == 2:
-            said = f"Product rule: (f*g)' = f'*g + f*g' with f = {factors[0]} and g = {factors[1]}."
-        else:
-            said = (
-                f"Product rule for {len(factors)} factors: differentiate one factor at a time, "
-                "keep the others, and add the results."
-            )
+        said = f"Product rule: (f*g)' = f'*g + f*g' with f = {factors[0]} and g = {factors[1]}."
+        if len(factors) > 2:
+            said = f"Product rule ({len(factors)} factors): differentiate each factor in turn, "
+            said += "keep the others, and add."
         return Step("product", expr, sympy.Add(*terms), var, said, subs)
 
     def _quotient(self, expr: _Expr, above: list[_Expr], below: list[_Expr], var: _Expr) -> Step:
@@ -262,9 +255,7 @@ class Engine:
         said = f"Quotient rule: (f/g)' = (f'*g - f*g')/g**2 with f = {f} and g = {g}."
         return Step("quotient", expr, after, var, said, (top, bottom))
 
-    def _chain(
-        self, expr: _Expr, inner: _Expr, outer: Callable[[_Expr], _Expr], var: _Expr
-    ) -> Step:
+    def _chain(self, expr: _Expr, inner: _Expr, outer: _Fn, var: _Expr) -> Step:
         """Chain rule as a u-substitution: d/dx F(g(x)) = F'(u) * du/dx with u = g(x)."""
         u = self._fresh()
         self._active.append(u.name)
@@ -366,12 +357,11 @@ def _constant(expr: _Expr, var: _Expr) -> Step:
 
 def _constant_words(const: _Expr, var: _Expr) -> str:
     """'3 is a constant' or 'y is held constant' (partial derivatives name the fixed variables)."""
-    names = sorted(s.name for s in const.free_symbols)
-    if not names:
+    *most, last = sorted(s.name for s in const.free_symbols) or [""]
+    if not last:
         return f"{const} is a constant"
-    verb = "is" if len(names) == 1 else "are"
-    held = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-    return f"{held} {verb} held constant (a partial derivative with respect to {var})"
+    held = f"{', '.join(most)} and {last} are" if most else f"{last} is"
+    return f"{held} held constant (a partial derivative with respect to {var})"
 
 
 def _log_base_note(const: _Expr, dep: _Expr) -> str:
@@ -392,10 +382,8 @@ def _power_note(exp: _Expr) -> str:
 
 def _sign(expr: _Expr, var: _Expr) -> Step:
     (arg,) = expr.args
-    said = (
-        f"sign({arg}) is constant (-1 or +1) wherever {arg} != 0, so its derivative is 0 there; "
-        f"where {arg} = 0 it jumps and has no derivative."
-    )
+    said = f"sign({arg}) is -1 or +1 wherever {arg} != 0, so its derivative is 0 there; "
+    said += f"where {arg} = 0 it jumps and has no derivative."
     return Step("sign", expr, sympy.S.Zero, var, said)
 
 
@@ -436,16 +424,12 @@ def real_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list[_
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     rng = random.Random(_SEED)  # a private generator: reproducible and thread-safe
     for _ in range(_CANDIDATES):
-        point = {}
-        for s in symbols:
-            value = sympy.Rational(rng.randint(1, 400), rng.choice((97, 101, 103, 107)))
-            point[s] = -value if rng.random() < 1 / 3 else value
-        values = []
-        for e in exprs:  # stop at the first expression that is not real there
-            values.append(value_at(e, point))
-            if values[-1] is None:
-                break
-        else:
+        # 4*k/p with a prime p > 400: no integer or simple fraction, so no kink such as max(x, 1)
+        sizes = [4 * sympy.Rational(rng.randint(1, 399), rng.choice(_PRIMES)) for _ in symbols]
+        point = {s: -v if rng.random() < 1 / 3 else v for s, v in zip(symbols, sizes, strict=True)}
+        found = (value_at(e, point) for e in exprs)  # lazily: stop at the first non-real value
+        values = list(itertools.takewhile(lambda v: v is not None, found))
+        if len(values) == len(exprs):
             yield point, values
 
 
@@ -458,7 +442,7 @@ def value_at(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr | None:
         return None
     if not real.is_Number or not real.is_finite or abs(imag) > 1e-25 * (1 + abs(real)):
         return None
-    return real
+    return sympy.Float(real, _DPS)  # evalf leaves an exact 0 as Zero
 
 
 def close(a: _Expr, b: _Expr) -> bool:
