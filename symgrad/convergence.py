@@ -180,8 +180,12 @@ class ConvergenceResult(Result):
 
     def to_html(self) -> str:
         """The same as an escaped HTML fragment."""
-        parts = [f"<p>{html.escape(h)}</p>\n{_html_table(rows)}" for h, rows in self._blocks()]
-        return '<div class="symgrad-convergence">\n' + "\n".join(parts) + "\n</div>"
+        blocks = self._blocks()
+        parts = [f"<p>{html.escape(h)}</p>\n{_html_table(rows)}" for h, rows in blocks]
+        # the summary stays visible; the per-step tables fold away (they are long)
+        details = "\n".join(parts[1:])
+        folded = f"<details><summary>errors at every step</summary>\n{details}\n</details>"
+        return f'<div class="symgrad-convergence">\n{parts[0]}\n{folded}\n</div>'
 
 
 def convergence(

@@ -115,7 +115,7 @@ class Report(Result):
             sections.append(
                 Section(
                     f"Convergence of d/d{var}",
-                    study.to_html() + image,
+                    image + study.to_html(),
                     study.to_markdown(),
                     study.status,
                 )

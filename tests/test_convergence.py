@@ -334,7 +334,7 @@ def test_renderings_have_tables(v_curve) -> None:  # type: ignore[no-untyped-def
     assert md.count("\n| --- |") == 4
     assert "| forward:1 | pass |" in md
     tree = ET.fromstring(page)  # well-formed, escaped fragment
-    tables = tree.findall("table")
+    tables = list(tree.iter("table"))  # the per-step tables sit inside <details>
     assert len(tables) == 4
     assert len(tables[1].findall("./tbody/tr")) == 29
     bundle = v_curve._repr_mimebundle_()
