@@ -34,7 +34,6 @@ sign, min, max, Heaviside or Piecewise, or when the central difference is unreli
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from symgrad.codegen import Compiled, check_dps, thread_context
 from symgrad.derivatives import derivative, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError
 from symgrad.finite_diff import FDResult, finite_difference, order_of, stencils_for
-from symgrad.results import Result, Status, combine
+from symgrad.results import Status, TableResult, combine
 from symgrad.symbolic import Source, VariablesSpec
 
 __all__ = [
@@ -55,7 +54,6 @@ __all__ = [
     "CheckResult",
     "ComponentCheck",
     "PointCheck",
-    "TableResult",
     "Tolerances",
     "check",
 ]
@@ -172,60 +170,6 @@ class PointCheck:
             "point": dict(self.point),
             "components": [c.to_dict(dps) for c in self.components],
         }
-
-
-class TableResult(Result):
-    """A result rendered from one table: fixed-width text, Markdown, and escaped HTML.
-
-    Subclasses give ``_title()``, ``_table()`` (header and rows of strings) and ``_notes()``.
-    """
-
-    def _title(self) -> str:
-        raise NotImplementedError  # pragma: no cover
-
-    def _table(self) -> tuple[list[str], list[list[str]]]:
-        raise NotImplementedError  # pragma: no cover
-
-    def _notes(self) -> list[str]:
-        return []
-
-    def to_text(self) -> str:
-        """Title, verdict and reason, the table, then notes (one per line)."""
-        head, rows = self._table()
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        table = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]
-        ]
-        lines = [self._title(), f"{self.status}: {self.reason}", "", *(t.rstrip() for t in table)]
-        notes = self._notes()
-        return "\n".join(lines + (["", *notes] if notes else [])) + "\n"
-
-    def to_markdown(self) -> str:
-        """The verdict and reason, a Markdown table (pipes in cells escaped), notes as a list."""
-        head, rows = self._table()
-        lines = [head, ["---"] * len(head), *rows]
-        table = "".join("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |\n" for r in lines)
-        notes = "".join(f"- {n}\n" for n in self._notes())
-        return f"**{self.status}**: {self.reason}\n\n{table}" + ("\n" + notes if notes else "")
-
-    def to_html(self) -> str:
-        """A self-contained HTML fragment: a ``<table>`` in which every text is escaped."""
-        e, (head, rows) = html.escape, self._table()
-        css = "symgrad-" + type(self).__name__.lower()
-        parts = [
-            f'<table class="{css}">',
-            f"<caption>{e(f'{self.status}: {self.reason}')}</caption>",
-        ]
-        parts.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead>")
-        parts += ["<tbody>"] + [
-            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows
-        ]
-        notes = [f"<p>{e(n)}</p>" for n in self._notes()]
-        return "\n".join([*parts, "</tbody>", "</table>", *notes]) + "\n"
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        """Jupyter display: text, Markdown and HTML."""
-        return super()._repr_mimebundle_(include, exclude) | {"text/html": self.to_html()}
 
 
 @dataclass(frozen=True)

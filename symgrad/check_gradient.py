@@ -24,12 +24,12 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad.check import TOLERANCES, TableResult, json_float, labels, settled
+from symgrad.check import TOLERANCES, json_float, labels, settled
 from symgrad.codegen import Compiled
 from symgrad.derivatives import function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, InputError
 from symgrad.parse import parse_number
-from symgrad.results import Status
+from symgrad.results import Status, TableResult
 from symgrad.symbolic import Source, VariablesSpec
 
 __all__ = ["EntryCheck", "GradientCheckResult", "TaylorResult", "check_gradient", "taylor_test"]

@@ -49,7 +49,7 @@ from symgrad.derivatives import function
 from symgrad.errors import ConfigError, LimitExceeded, UnsupportedError, quote
 from symgrad.finite_diff import order_of
 from symgrad.parse import parse_number
-from symgrad.results import Result, Status, combine
+from symgrad.results import Result, Status, combine, html_table, markdown_table, text_table
 from symgrad.stencils import Stencil
 from symgrad.symbolic import Source, VariablesSpec, differentiate
 
@@ -172,16 +172,19 @@ class ConvergenceResult(Result):
 
     def to_text(self) -> str:
         """The verdict, a summary table and one table of steps per scheme."""
-        return "\n\n".join(f"{head}\n{_text_table(rows)}" for head, rows in self._blocks())
+        return "\n\n".join(
+            f"{head}\n{text_table(rows, indent='  ', align='right')}"
+            for head, rows in self._blocks()
+        )
 
     def to_markdown(self) -> str:
         """The same as Markdown tables."""
-        return "\n\n".join(f"{head}\n\n{_markdown_table(rows)}" for head, rows in self._blocks())
+        return "\n\n".join(f"{head}\n\n{markdown_table(rows)}" for head, rows in self._blocks())
 
     def to_html(self) -> str:
         """The same as an escaped HTML fragment."""
         blocks = self._blocks()
-        parts = [f"<p>{html.escape(h)}</p>\n{_html_table(rows)}" for h, rows in blocks]
+        parts = [f"<p>{html.escape(h)}</p>\n{html_table(rows)}" for h, rows in blocks]
         # the summary stays visible; the per-step tables fold away (they are long)
         details = "\n".join(parts[1:])
         folded = f"<details><summary>errors at every step</summary>\n{details}\n</details>"
@@ -666,25 +669,6 @@ def _step_rows(s: SchemeConvergence) -> list[list[str]]:
         predicted = _sci(s.predicted[i]) if s.predicted else "-"
         rows.append([f"{h:.3g}", _sci(s.errors[i]), order, predicted, "*" if lo >= h >= hi else ""])
     return rows
-
-
-def _text_table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows
-    )
-
-
-def _markdown_table(rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-    return "\n".join([lines[0], "|" + " --- |" * len(rows[0]), *lines[1:]])
-
-
-def _html_table(rows: list[list[str]]) -> str:
-    cells = [[html.escape(c) for c in r] for r in rows]
-    head = "".join(f"<th>{c}</th>" for c in cells[0])
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>\n" for r in cells[1:])
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
 
 
 # -- numbers --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the keys of DESIGN.md) and ``to_text()``; Markdown defaults to the text in a cod
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable
 from enum import StrEnum
@@ -15,7 +16,15 @@ from typing import Any, Self
 
 from symgrad.errors import CheckFailed
 
-__all__ = ["Result", "Status", "combine"]
+__all__ = [
+    "Result",
+    "Status",
+    "TableResult",
+    "combine",
+    "html_table",
+    "markdown_table",
+    "text_table",
+]
 
 
 class Status(StrEnum):
@@ -93,3 +102,80 @@ class Result:
     ) -> dict[str, str]:
         """Jupyter display: plain text and Markdown."""
         return {"text/plain": self.to_text(), "text/markdown": self.to_markdown()}
+
+
+# -- tables: one renderer for every result -----------------------------------------------------
+
+
+def text_table(rows: list[list[str]], *, indent: str = "", align: str = "left") -> str:
+    """Fixed-width columns; ``rows[0]`` is the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    pad = str.ljust if align == "left" else str.rjust
+    return "\n".join(
+        (indent + "  ".join(pad(c, w) for c, w in zip(r, widths, strict=True))).rstrip()
+        for r in rows
+    )
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    """A pipe table (pipes inside cells escaped); ``rows[0]`` is the header."""
+    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join([lines[0], "|" + " --- |" * len(rows[0]), *lines[1:]])
+
+
+def html_table(rows: list[list[str]], *, css: str = "", caption: str = "") -> str:
+    """An HTML table in which every text is escaped; ``rows[0]`` is the header."""
+    e = html.escape
+    parts = [f'<table class="{e(css)}">' if css else "<table>"]
+    if caption:
+        parts.append(f"<caption>{e(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in rows[0]) + "</tr></thead>")
+    parts.append("<tbody>")
+    parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows[1:]]
+    return "\n".join([*parts, "</tbody>", "</table>"])
+
+
+class TableResult(Result):
+    """A result rendered from one table: fixed-width text, Markdown, and escaped HTML.
+
+    Subclasses give ``_title()``, ``_table()`` (header and rows of strings) and ``_notes()``.
+    """
+
+    def _title(self) -> str:
+        raise NotImplementedError  # pragma: no cover
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        raise NotImplementedError  # pragma: no cover
+
+    def _notes(self) -> list[str]:
+        return []
+
+    def to_text(self) -> str:
+        """Title, verdict and reason, the table, then notes (one per line)."""
+        head, rows = self._table()
+        lines = [self._title(), f"{self.status}: {self.reason}", "", text_table([head, *rows])]
+        notes = self._notes()
+        return "\n".join(lines + (["", *notes] if notes else [])) + "\n"
+
+    def to_markdown(self) -> str:
+        """The verdict and reason, a Markdown table, notes as a list."""
+        head, rows = self._table()
+        notes = "".join(f"- {n}\n" for n in self._notes())
+        table = markdown_table([head, *rows])
+        return f"**{self.status}**: {self.reason}\n\n{table}\n" + ("\n" + notes if notes else "")
+
+    def to_html(self) -> str:
+        """A self-contained HTML fragment: the table with the verdict as caption, then notes."""
+        head, rows = self._table()
+        css = "symgrad-" + type(self).__name__.lower()
+        table = html_table([head, *rows], css=css, caption=f"{self.status}: {self.reason}")
+        notes = [f"<p>{html.escape(n)}</p>" for n in self._notes()]
+        return "\n".join([table, *notes]) + "\n"
+
+    def _repr_mimebundle_(
+        self,
+        include: object = None,
+        exclude: object = None,
+    ) -> dict[str, str]:
+        """Jupyter display: text, Markdown and HTML."""
+        return super()._repr_mimebundle_(include, exclude) | {"text/html": self.to_html()}
