@@ -78,9 +78,13 @@ _Expr = Any  # SymPy ships no type information
 
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
-    """An allowed function: the SymPy function it builds, its arity, whether it is smooth."""
+    """An allowed function: canonical name (``asin`` for ``arcsin``), arity, smoothness.
 
-    sympy_name: str
+    The name is the SymPy function built, except ``sqrt``, ``log10`` and ``log2``, which build a
+    power and logarithms.  Non-smooth functions (``abs``, ``sign``, ``min``, ``max``) have kinks.
+    """
+
+    name: str
     min_args: int = 1
     max_args: int = 1
     smooth: bool = True
@@ -107,7 +111,7 @@ CONSTANTS: Mapping[str, _Expr] = MappingProxyType({"pi": sympy.pi, "E": sympy.E}
 
 _ALLOWED = " ".join(sorted({n for n in FUNCTIONS if n.islower() and not n.startswith("arc")}))
 _SYMPY_FUNCTIONS = {  # the classes a SymPy input may use (sqrt, log10, log2 build Pow and log)
-    getattr(sympy, s.sympy_name) for s in FUNCTIONS.values() if hasattr(sympy, s.sympy_name)
+    getattr(sympy, s.name) for s in FUNCTIONS.values() if hasattr(sympy, s.name)
 } - {sympy.sqrt}
 _GENERATED = ("numpy", "math", "mpmath", "scipy", "builtins", "select", "Dummy")
 _RESERVED = dict.fromkeys(FUNCTIONS, "a function") | dict.fromkeys(CONSTANTS, "a constant")
@@ -336,7 +340,7 @@ def _pow(base: _Expr, exp: _Expr, where: str = "") -> _Expr:
 
 
 def _call(spec: FunctionSpec, args: list[_Expr], where: str = "") -> _Expr:
-    name = spec.sympy_name
+    name = spec.name
     if name in ("exp", "sqrt"):  # exp(z) is E**z: the same exponent and size rules
         return _pow(sympy.E, args[0], where) if name == "exp" else _pow(args[0], _HALF, where)
     log_base = {"log10": 10, "log2": 2}.get(name, args[-1] if len(args) == 2 else None)
@@ -391,7 +395,7 @@ def _as_text(source: str, what: str, forbidden: re.Pattern[str] = _FORBIDDEN) ->
     return text
 
 
-def _forbidden(char: str, text: str, column: int) -> None:
+def _forbidden(char: str, text: str, column: int) -> NoReturn:
     msg = f"character {char!r} is not allowed here; {_WHY.get(char, _ALLOWED_CHARS)}"
     raise ParseError(msg, reason="forbidden_character", text=text, column=column)
 
@@ -585,7 +589,7 @@ class _Parser:
 
 
 def _arity(spec: FunctionSpec) -> str:
-    if spec.sympy_name == "log":
+    if spec.name == "log":
         return "1 or 2 arguments: log(x) or log(x, base)"
     if spec.min_args == spec.max_args:
         return f"exactly {spec.min_args} argument{'s' * (spec.min_args > 1)}"
@@ -817,7 +821,7 @@ _NUMBER_PREFIX = re.compile(r"[+-]?(?:n(?:/[+-]?n?)?)?")
 def _number_text(segment: str, text: str, offset: int) -> _Expr:
     """``[sign] literal [/ [sign] literal]`` in ``segment``, which starts at ``offset``."""
     *tokens, end = _tokenize(segment, text, offset)
-    shape = "".join("n" if t.kind == "number" else t.text[0] for t in tokens)
+    shape = "".join({"number": "n", "name": "a"}.get(t.kind, t.text[:1]) for t in tokens)
     if not re.fullmatch(r"[+-]?n(/[+-]?n)?", shape):  # point at the first token that can't fit
         k = next((i for i in range(len(shape)) if not _NUMBER_PREFIX.fullmatch(shape[: i + 1])), -1)
         msg = f"expected a number such as 0.3, -1e-3 or 1/3 (got {quote(segment.strip())})"
