@@ -25,9 +25,11 @@ from symgrad.errors import (
     SymgradError,
     UnsupportedError,
 )
+from symgrad.filters import scharr_scheme, sobel_scheme
 from symgrad.finite_diff import FDResult, finite_difference, finite_difference_gradient
 from symgrad.gci import GCIResult, gci
-from symgrad.grids import GridResult, manufactured_source, scharr_scheme, sobel_scheme, verify_grid
+from symgrad.grids import GridResult, verify_grid
+from symgrad.mms import manufactured_source
 from symgrad.parse import parse
 from symgrad.report import Report, report
 from symgrad.results import Status

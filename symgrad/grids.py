@@ -35,7 +35,7 @@ import numpy.typing as npt
 import sympy
 
 from symgrad.codegen import Compiled
-from symgrad.errors import ConfigError, InputError, LimitExceeded, ParseError, quote
+from symgrad.errors import ConfigError, InputError, LimitExceeded, quote
 from symgrad.grid_diagnostics import (
     TOLERANCES,
     FitStats,
@@ -53,20 +53,11 @@ from symgrad.grid_diagnostics import (
     rounding_floor,
     swap_diagnostics,
 )
-from symgrad.parse import free_variables, parse, parse_variables, validate_name
+from symgrad.parse import parse, parse_variables, validate_name
 from symgrad.results import combine
-from symgrad.symbolic import Source, VariablesSpec, differentiate, gradient_exprs, resolve
+from symgrad.symbolic import Source, VariablesSpec, gradient_exprs, resolve
 
-__all__ = [
-    "GridComponent",
-    "GridRegion",
-    "GridResult",
-    "KernelScheme",
-    "manufactured_source",
-    "scharr_scheme",
-    "sobel_scheme",
-    "verify_grid",
-]
+__all__ = ["DEFAULT_SIZES", "GridComponent", "GridRegion", "GridResult", "verify_grid"]
 
 FloatArray = npt.NDArray[np.float64]
 Scheme = Callable[[FloatArray, tuple[Any, ...]], Any]
@@ -77,7 +68,6 @@ MAX_POINTS = 20_000_000
 #: ``exact="mp"`` evaluates point by point (~30 µs per point and component): total points cap.
 MP_MAX_POINTS = 200_000
 MP_DPS = 30
-MAX_SOURCE_ORDER = 12
 _NUMPY = re.compile(r"numpy(?::edge_order=(\d+))?")
 _DOMAIN_ITEM = re.compile(r"\s*([^=:,]+?)\s*=\s*([^=:,]+):([^=:,]+)")
 
@@ -540,179 +530,3 @@ def _positive(value: object) -> TypeGuard[numbers.Real]:
 
 
 # ------------------------------------------------------------------------ image filters
-@dataclass(frozen=True)
-class KernelScheme:
-    """A 3x3(x3) derivative filter: ``[-1, 0, 1]`` along the axis, ``smooth`` across it.
-
-    The Sobel (``smooth = (1, 2, 1)``) and Scharr (``(3, 10, 3)``) operators.  Along the axis the
-    filter is ``f(x+h) - f(x-h) = 2h f' + O(h³)``; across, ``a g(y-h) + b g(y) + a g(y+h) =
-    (2a + b) g + a h² g'' + ...``.  The raw response is therefore ``2h (2a + b)^(d-1)`` times the
-    derivative plus ``O(h²)``: 8h for 2-D Sobel, 32h for 2-D Scharr.  With ``normalize=True``
-    that factor is divided out and the interior converges at order 2.  Borders are padded by
-    repeating the edge values (as image libraries do), which halves the derivative there: the
-    boundary region does not converge (order 0).
-    """
-
-    name: str
-    smooth: tuple[float, float, float]
-    normalize: bool
-
-    def __call__(self, field: FloatArray, spacing: tuple[Any, ...]) -> list[FloatArray]:
-        """The filter response (or derivative estimate) along each axis of ``field``."""
-        if any(np.ndim(h) for h in spacing):
-            msg = f"{self!r} needs a uniform grid: pass no coordinates"
-            raise InputError(msg)
-        padded = np.pad(field, 1, mode="edge")
-        a, b, _ = self.smooth
-        out = []
-        for axis, h in enumerate(spacing):
-            value = _cut(padded, axis, 2) - _cut(padded, axis, 0)
-            for other in (k for k in range(field.ndim) if k != axis):
-                value = a * (_cut(value, other, 0) + _cut(value, other, 2)) + b * _cut(
-                    value, other, 1
-                )
-            if self.normalize:
-                value /= 2 * h * (2 * a + b) ** (field.ndim - 1)
-            out.append(value)
-        return out
-
-    def __repr__(self) -> str:
-        return f"{self.name}_scheme(normalize={self.normalize})"
-
-
-def _cut(a: FloatArray, axis: int, start: int) -> FloatArray:
-    """``a`` shifted by ``start`` along ``axis``, two entries shorter (a 3-point window)."""
-    index = [slice(None)] * a.ndim
-    index[axis] = slice(start, a.shape[axis] - 2 + start)
-    return a[tuple(index)]
-
-
-def sobel_scheme(normalize: bool = True) -> KernelScheme:
-    """The Sobel operator as a scheme for :func:`verify_grid` (raw response: 8h × the derivative).
-
-    Examples
-    --------
-    >>> r = verify_grid("3*x - 2*y", "x=0:1,y=0:1", (9, 17, 33), sobel_scheme(normalize=False))
-    >>> d = r.diagnostics[0]
-    >>> d["kind"], round(d["per_h"], 12), d["scales_as"]
-    ('constant_factor', 8.0, 'h^1')
-    """
-    return KernelScheme("sobel", (1.0, 2.0, 1.0), normalize)
-
-
-def scharr_scheme(normalize: bool = True) -> KernelScheme:
-    """The Scharr operator as a scheme for :func:`verify_grid` (raw response: 32h × the derivative).
-
-    Examples
-    --------
-    >>> r = verify_grid("sin(x + 0.3)*exp(y/2)", "x=-1:1,y=-1:1", (17, 33, 65), scharr_scheme())
-    >>> r.components[0].interior.status
-    <Status.PASS: 'pass'>
-    """
-    return KernelScheme("scharr", (3.0, 10.0, 3.0), normalize)
-
-
-# ------------------------------------------------------------------ manufactured sources
-_D_CALL = re.compile(r"\bD\s*\(\s*u\s*,([^()]*)\)")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
-def manufactured_source(operator: str, solution: str, variables: VariablesSpec = None) -> Compiled:
-    """The source term ``Q = L(u)`` of a manufactured solution ``u``, compiled.
-
-    ``operator`` is an expression in which ``u`` stands for the solution and ``D(u, t)``,
-    ``D(u, x, 2)``, ``D(u, x, y)`` (``D(u, x, 2, y)``, ...) for its partial derivatives.  The
-    text is never evaluated: the ``D(...)`` calls and ``u`` are replaced by placeholder names,
-    the result goes through the safe parser, and the placeholders are then substituted by the
-    symbolic derivatives of the parsed solution.
-
-    Parameters
-    ----------
-    operator, solution : str
-        E.g. ``"D(u, t) - nu*(D(u, x, 2) + D(u, y, 2))"`` and ``"exp(-t)*sin(pi*x)*sin(pi*y)"``.
-    variables : str or sequence, optional
-        Argument order of the result; by default every name of both texts, sorted (parameters
-        such as ``nu`` included).
-
-    Examples
-    --------
-    >>> q = manufactured_source("-D(u, x, 2)", "sin(pi*x)")
-    >>> q.to_strings()
-    'pi**2*sin(pi*x)'
-    """
-    rewritten, placeholders = _placeholders(operator, solution)
-    names = None if variables is None else parse_variables(variables)
-    sol = parse(solution, names)
-    expr = parse(rewritten, None if names is None else (*names, *map(_sym, placeholders)))
-    table = {
-        s: _substitute(placeholders[s.name], sol, names)
-        for s in expr.free_symbols
-        if s.name in placeholders
-    }
-    source = expr.xreplace(table)
-    if names is None:
-        found = set(sol.free_symbols) | {s for s in expr.free_symbols if s.name not in placeholders}
-        found |= {s for wrt in placeholders.values() for s in wrt}
-        names = free_variables(sympy.Tuple(*found)) if found else ()
-    return Compiled(source, names, kind="source")
-
-
-def _sym(name: str) -> sympy.Symbol:
-    return sympy.Symbol(name, real=True)
-
-
-def _substitute(
-    wrt: tuple[sympy.Symbol, ...], solution: sympy.Expr, names: Sequence[sympy.Symbol] | None
-) -> sympy.Expr:
-    """The solution (no ``wrt``) or its derivative along ``wrt``."""
-    missing = [s.name for s in wrt if names is not None and s not in names]
-    if missing:
-        msg = f"variables: D(u, ...) differentiates along {missing}, not among {list(names or ())}"
-        raise ConfigError(msg)
-    return differentiate(solution, list(wrt)) if wrt else solution
-
-
-def _placeholders(
-    operator: object, solution: object
-) -> tuple[str, dict[str, tuple[sympy.Symbol, ...]]]:
-    """Replace ``D(u, ...)`` calls and bare ``u`` by fresh names that occur in neither text."""
-    if not isinstance(operator, str) or not isinstance(solution, str):
-        msg = f"operator, solution: must be strings (got {type(operator).__name__}, {type(solution).__name__})"
-        raise InputError(msg)
-    words = set(_WORD.findall(operator + " " + solution))
-    base = "Dterm"
-    while any(w.startswith(base) for w in words):
-        base += "x"
-    table: dict[str, tuple[sympy.Symbol, ...]] = {}
-
-    def replace(match: re.Match[str]) -> str:
-        name = f"{base}{len(table)}"
-        table[name] = _derivative_spec(match[1], operator, match.start() + 1)
-        return name
-
-    text = _D_CALL.sub(replace, operator)
-    left = re.search(r"\bD\s*\(|\bu\s*\(", text)
-    if left:
-        msg = "write derivatives as D(u, x), D(u, x, 2) or D(u, x, y), and u alone for the solution"
-        raise ParseError(
-            msg, reason="bad_derivative", text=operator, column=operator.find(left[0]) + 1
-        )
-    table[f"{base}u"] = ()
-    return re.sub(r"\bu\b", f"{base}u", text), table
-
-
-def _derivative_spec(args: str, text: str, column: int) -> tuple[sympy.Symbol, ...]:
-    """``" x, 2, y"`` -> (x, x, y): names validated, counts 1..12, total order at most 12."""
-    wrt: list[sympy.Symbol] = []
-    for item in (a.strip() for a in args.split(",")):
-        if item.isdigit() and wrt and 1 <= int(item) <= MAX_SOURCE_ORDER:
-            wrt.extend([wrt[-1]] * (int(item) - 1))
-        elif item.isdigit() or not item:
-            msg = f"D(u, ...) takes variables, each optionally followed by a count 1..{MAX_SOURCE_ORDER}"
-            raise ParseError(msg, reason="bad_derivative", text=text, column=column)
-        else:
-            wrt.append(_sym(validate_name(item)))
-    if len(wrt) > MAX_SOURCE_ORDER:
-        msg = f"D(u, ...) of order {len(wrt)}; at most {MAX_SOURCE_ORDER} is allowed"
-        raise LimitExceeded(msg, limit="derivative_order", value=len(wrt), allowed=MAX_SOURCE_ORDER)
-    return tuple(wrt)

@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad.errors import CheckFailed, ConfigError, InputError, LimitExceeded, ParseError
-from symgrad.grids import manufactured_source, scharr_scheme, sobel_scheme, verify_grid
+from symgrad.filters import scharr_scheme, sobel_scheme
+from symgrad.grids import verify_grid
+from symgrad.mms import manufactured_source
 from symgrad.results import Status
 
 # Tolerances, in one place: (rtol, atol).

@@ -24,6 +24,8 @@ ORDER = [
     "convergence",
     "grid_diagnostics",
     "grids",
+    "filters",
+    "mms",
     "gci",
     "step_rules",
     "steps",
