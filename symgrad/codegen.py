@@ -18,7 +18,9 @@ modules it may call are always given explicitly.
 
 from __future__ import annotations
 
+import builtins
 import functools
+import keyword
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -335,8 +337,28 @@ def _flat_input(array: FloatArray) -> FloatArray:
     return np.ascontiguousarray(array).reshape(-1)
 
 
+def _printed_names() -> frozenset[str]:
+    """Names the generated code may use for functions and constants (``e`` is Euler's number).
+
+    A variable with one of these names would shadow it inside the generated function (``e*E``
+    would compute ``e*e``), so such variables get a private argument name.
+    """
+    names = set(dir(np)) | set(dir(mpmath)) | set(dir(builtins)) | set(keyword.kwlist)
+    return frozenset(names | {"numpy", "mpmath", "math", "scipy"})
+
+
+_PRINTED_NAMES = _printed_names()
+
+
 def _lambdify(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], target: Any) -> Any:
     """The single lambdify call site (see module docstring), with errors made ours."""
+    # the parser never makes names with a leading underscore, so these cannot collide
+    private = {
+        v: sympy.Symbol("_" + v.name, real=True) for v in variables if v.name in _PRINTED_NAMES
+    }
+    if private:
+        variables = [private.get(v, v) for v in variables]
+        exprs = [e.xreplace(private) for e in exprs]
     if target == "numpy":
         modules: list[Any] = [{}, "numpy"]
     else:

@@ -263,3 +263,11 @@ def test_exact_values_survive_cancellation() -> None:
     want = -1 / ref.sqrt(1 - x**2)
     assert abs(ref.convert(got) - want) <= abs(want) * ref.mpf(10) ** -49
     assert type(got).context.dps == 50  # rounded to what was asked, not the working precision
+
+
+def test_variable_names_never_shadow_constants() -> None:
+    """A variable named e (or less, select, mpf...) is not confused with Euler's number E."""
+    f = symgrad.function("e*E + less")
+    assert_allclose(f(2.0, 1.0), 2.0 * np.e + 1.0, rtol=1e-15)
+    assert_allclose(float(f.at("e=2, less=1", dps=20)[()]), 2.0 * np.e + 1.0, rtol=1e-15)
+    assert_allclose(symgrad.gradient("e*E")(2.0), [np.e], rtol=1e-15)
