@@ -5,9 +5,9 @@
 >>> g.to_strings()
 ['4*x', '6*y', '-4']
 
-The functions ``check``, ``convergence``, ``gci``, ``report`` and ``steps`` share their names
-with the modules that define them; ``symgrad.check`` is the function.  Import a module itself
-with ``importlib.import_module("symgrad.check")`` if you ever need it.
+The functions ``check``, ``convergence``, ``gci``, ``parse``, ``report`` and ``steps`` share their
+names with the modules that define them; ``symgrad.check`` is the function.  Reach a module's
+other names with ``from symgrad.parse import MAX_LEN`` (or ``importlib.import_module``).
 """
 
 from symgrad.check import CheckResult, check

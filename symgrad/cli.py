@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from symgrad import __version__
 from symgrad.check import check
@@ -36,10 +36,27 @@ Handler = Callable[[argparse.Namespace], tuple[str, int]]
 RESULT_FORMATS = ("text", "markdown", "json")
 
 
+# Options whose values may start with "-" (negative numbers, lists such as -2,-1,0,1,2).
+_VALUE_OPTIONS = frozenset(
+    {"--at", "--domain", "--offsets", "--values", "--cells", "--spacing", "--steps", "--step"}
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"symgrad: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(_join_values(sys.argv[1:] if argv is None else list(argv)))
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0)
     handler: Handler = args.handler
     try:
         output, code = handler(args)
@@ -48,6 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return code
+
+
+def _join_values(argv: list[str]) -> list[str]:
+    """``--offsets -2,-1`` → ``--offsets=-2,-1``: argparse would read ``-2,-1`` as an option."""
+    joined: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item in _VALUE_OPTIONS:
+            value = next(items, None)
+            joined.append(item if value is None else f"{item}={value}")
+        else:
+            joined.append(item)
+    return joined
 
 
 def _report_error(exc: SymgradError) -> None:
@@ -59,7 +89,7 @@ def _report_error(exc: SymgradError) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symgrad",
         description="Symbolic derivatives, compiled to NumPy, cross-checked at high precision.",
     )

@@ -87,8 +87,11 @@ class Result:
 
     def raise_if_failed(self) -> Self:
         """Return ``self`` when the verdict is pass or exact, else raise ``CheckFailed``."""
+        __tracebackhide__ = True  # pytest shows the caller's line, not this one
         if not self.status.ok:
-            msg = f"{self.status}: {self.reason}\n{self.to_text()}"
+            text = self.to_text()
+            reason = f"{self.status}: {self.reason}"
+            msg = text if reason in text else f"{reason}\n{text}"
             raise CheckFailed(msg)
         return self
 

@@ -300,3 +300,20 @@ def test_report_to_missing_directory_is_refused(
     )
     assert code == 2
     assert "does not exist" in err
+
+
+def test_negative_values_after_an_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--offsets -2,-1,0,1,2` (a value starting with '-') is a value, not an option."""
+    code, out, _ = run(
+        capsys, "stencil", "--derivative", "1", "--offsets", "-2,-1,0,1,2", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["weights"] == ["1/12", "-2/3", "0", "2/3", "-1/12"]
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing required option exits 2 with exactly one line on stderr."""
+    code, out, err = run(capsys, "check", "x**2")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "--at" in err
