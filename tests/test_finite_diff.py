@@ -149,3 +149,12 @@ def test_bad_options() -> None:
         finite_difference("x*y", "x=1,y=2")
     with pytest.raises(ConfigError, match="complex"):
         finite_difference("x", "x=1", scheme="complex")
+
+
+@pytest.mark.parametrize("scheme", ["central:2", "central:4", "forward:1", "backward:2"])
+@pytest.mark.parametrize("x0", [0.3, 1.0, 25.0, 1000.0])
+def test_float64_error_estimate_bounds_the_error(scheme: str, x0: float) -> None:
+    """The float64 error estimate bounds the actual error of sin' = cos, at small and large x."""
+    r = finite_difference("sin(x)", {"x": x0}, method="float64", scheme=scheme)
+    assert abs(float(r.value) - math.cos(x0)) <= float(r.error_estimate)
+    assert float(r.step) >= 1e-8 * max(1.0, x0)  # the (relative) step actually used
