@@ -89,9 +89,9 @@ class Result:
         """Return ``self`` when the verdict is pass or exact, else raise ``CheckFailed``."""
         __tracebackhide__ = True  # pytest shows the caller's line, not this one
         if not self.status.ok:
-            text = self.to_text()
-            reason = f"{self.status}: {self.reason}"
-            msg = text if reason in text else f"{reason}\n{text}"
+            verdict = f"{self.status}: {self.reason}"
+            details = [line for line in self.to_text().splitlines() if line != verdict]
+            msg = "\n".join([verdict, *details])  # the verdict first, said once
             raise CheckFailed(msg)
         return self
 
