@@ -128,10 +128,38 @@ def _add_symbolic(commands: Any, name: str, summary: str, handler: Handler) -> N
         sub.add_argument("expr", help="expression, e.g. '2*x**2 + 3*y**2 - 4*z'")
     sub.add_argument("--vars", help="variable order, e.g. x,y,z (default: sorted by name)")
     sub.add_argument("--format", choices=("text", "latex", "json"), default="text")
+    if name == "grad":
+        sub.add_argument(
+            "--plot",
+            help="also draw it: a gradient field (two variables) or secant and tangent lines "
+            "(one variable), as PNG, SVG or PDF",
+        )
+        sub.add_argument("--domain", help="plot box for two variables (default: -2:2 each)")
+        sub.add_argument("--at", help="tangent point for one variable, e.g. x=1 (default 1)")
 
 
 def _run_grad(args: argparse.Namespace) -> tuple[str, int]:
-    return _render_symbolic(gradient(args.expr, args.vars), "gradient", args.format), 0
+    compiled = gradient(args.expr, args.vars)
+    if args.plot:
+        _plot_gradient(args, [v.name for v in compiled.variables])
+    return _render_symbolic(compiled, "gradient", args.format), 0
+
+
+def _plot_gradient(args: argparse.Namespace, names: list[str]) -> None:
+    """The teaching picture of a gradient: a field over contours, or secant and tangent."""
+    from symgrad.plots import plot_gradient_field, plot_secant_tangent, save_figure  # noqa: PLC0415
+
+    path = _output_path(args.plot)
+    if len(names) == 2:
+        domain = args.domain or ",".join(f"{n}=-2:2" for n in names)
+        figure = plot_gradient_field(args.expr, domain, variables=names)
+    elif len(names) == 1:
+        x0 = args.at.partition("=")[2] if args.at else "1"
+        figure = plot_secant_tangent(args.expr, x0, variable=names[0])
+    else:
+        msg = f"--plot draws one- or two-variable gradients; this one has {len(names)} variables"
+        raise ConfigError(msg)
+    save_figure(figure, path)
 
 
 def _run_hessian(args: argparse.Namespace) -> tuple[str, int]:
@@ -176,10 +204,16 @@ def _add_check(commands: Any) -> None:
     sub.add_argument("--dps", type=int, default=50, help="digits of the exact values (default 50)")
     sub.add_argument("--scheme", default="central:4", help="referee stencil, e.g. central:4")
     sub.add_argument("--step", help="finite-difference step (default: chosen from --dps)")
+    sub.add_argument(
+        "--plot",
+        help="also draw the error against step size (float64 and high precision) of forward, "
+        "central and complex-step differences for the first variable",
+    )
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
 def _run_check(args: argparse.Namespace) -> tuple[str, int]:
+    path = _output_path(args.plot) if args.plot else None
     result = check(
         args.expr,
         args.at,
@@ -189,6 +223,11 @@ def _run_check(args: argparse.Namespace) -> tuple[str, int]:
         step=args.step,
         variables=args.vars,
     )
+    if path is not None:
+        from symgrad.plots import plot_step_error, save_figure  # noqa: PLC0415 - optional extra
+
+        first = gradient(args.expr, args.vars).variables[0].name
+        save_figure(plot_step_error(args.expr, args.at, first, variables=args.vars), path)
     return _render_result(result, args.format)
 
 

@@ -317,3 +317,36 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
     assert "--at" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["grad", "x**2 - y**2", "--plot"],
+        ["grad", "sin(x)", "--at", "x=1", "--plot"],
+        ["check", "exp(x)*y", "--at", "x=1,y=2", "--plot"],
+        ["converge", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-6:6", "--plot"],
+    ],
+    ids=["gradient_field", "secant_tangent", "v_curve", "convergence"],
+)
+def test_plots_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """--plot FILE writes a PNG headlessly next to the usual output."""
+    target = tmp_path / "figure.png"
+    code, out, err = run(capsys, *argv, str(target))
+    assert code == 0, err
+    assert out
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_json_has_every_part(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`report --output r.json` holds the gradient, the check and one study per variable."""
+    target = tmp_path / "r.json"
+    code, _, _ = run(capsys, "report", "x*y**2", "--at", "x=0.5,y=2", "--output", str(target))
+    assert code == 0
+    data = json.loads(target.read_text())
+    assert data["status"] == "pass"
+    assert data["gradient"] == ["y**2", "2*x*y"]
+    assert data["check"]["point"] == {"x": "0.5", "y": "2"}
+    assert [len(c["schemes"]) for c in data["converge"]] == [4, 4]
