@@ -212,7 +212,7 @@ def _dispatch(
         return tuple(_complex_float64(f, point, _complex_axis(f, c), step) for c in partials)
     if method == "mp-complex":
         dps = check_dps(dps)
-        return tuple(_complex_mp(f, point, _complex_axis(f, c), step, dps) for c in partials)
+        return _complex_mp(f, point, [_complex_axis(f, c) for c in partials], step, dps)
     if method == "float64":
         return tuple(_float64(f, point, c, stencils_for(scheme, c), step) for c in partials)
     dps = check_dps(dps)
@@ -603,12 +603,25 @@ def _points(stencils: Sequence[Stencil]) -> int:
     return math.prod(sum(1 for w in s.weights if w) for s in stencils)
 
 
+_ANALYTIC: dict[int, tuple[Compiled, bool]] = {}
+
+
+def _is_real_analytic(f: Compiled) -> bool:
+    """No abs, sign, min, max or atan2 in f (answered once per compiled function)."""
+    known = _ANALYTIC.get(id(f))
+    if known is None or known[0] is not f:
+        if len(_ANALYTIC) > 256:
+            _ANALYTIC.clear()
+        known = _ANALYTIC[id(f)] = (f, not any(e.has(*_NON_ANALYTIC) for e in f.components))
+    return known[1]
+
+
 def _complex_axis(f: Compiled, counts: Sequence[int]) -> int:
     """The one axis of a first derivative, after checking the expression is real-analytic."""
     if sum(counts) != 1:
         msg = "the complex step gives first derivatives only; use a stencil for higher orders"
         raise ConfigError(msg)
-    if any(e.has(*_NON_ANALYTIC) for e in f.components):
+    if not _is_real_analytic(f):
         msg = (
             "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2); "
             "use a stencil such as scheme='central:4'"
@@ -627,34 +640,53 @@ def _complex_float64(f: Compiled, point: Any, axis: int, step: Any) -> FDResult:
     return FDResult(value, est, h, "ok", f"complex step h = {h:.0e}", "complex", "complex", 0, 1)
 
 
-def _complex_mp(f: Compiled, point: Any, axis: int, step: Any, dps: int) -> FDResult:
-    """High-precision complex step: no cancellation, so few guard digits are needed."""
+def _complex_mp(
+    f: Compiled, point: Any, axes: Sequence[int], step: Any, dps: int
+) -> tuple[FDResult, ...]:
+    """High-precision complex step Im f(x + ih)/h: no cancellation, so few guard digits.
+
+    f is first evaluated at the point itself, where it must be real: a point outside the real
+    domain (log at -1) would otherwise give a large, meaningless imaginary part.
+    """
     x0 = f.point_values(point)
     work = dps + _GUARD + 3
-    ctx, fn = f.mp_function(work)
+    probe = _probe(f, x0, work, relative=True)
+    ctx, fn = probe.ctx, probe.fn
     h = ctx.mpf(10) ** -(dps + _GUARD) if step is None else _mp_number(ctx, step)
-    args = [ctx.mpf(v.p) / v.q + (ctx.mpc(0, h) if j == axis else 0) for j, v in enumerate(x0)]
     try:
-        values = [ctx.im(ctx.convert(v)) / h for v in fn(*args)]
-    except ZeroDivisionError:
-        problem = _PointProblem(ctx, args, status="pole")
-        return _failed(f, problem, "mp-complex", "complex", work, 1)
-    except (ValueError, TypeError):
-        problem = _PointProblem(ctx, args, status="domain")
-        return _failed(f, problem, "mp-complex", "complex", work, 1)
-    final = thread_context(dps)
-    est = [abs(v) * ctx.mpf(10) ** -(dps + 2) + h**2 for v in values]
-    return FDResult(
-        _shaped([round_to(final, v) for v in values], f.shape),
-        _shaped([round_to(final, e) for e in est], f.shape),
-        round_to(final, h),
-        "ok",
-        f"complex step at {work} digits",
-        "mp-complex",
-        "complex",
-        work,
-        1,
-    )
+        probe.at(probe.args)
+    except _PointProblem as problem:
+        failed = _failed(f, problem, "mp-complex", "complex", work, 1)
+        return tuple(failed for _ in axes)
+    final, shift = thread_context(dps), ctx.mpc(0, h)
+    rounding, truncation = ctx.mpf(10) ** -(dps + 2), h * h  # error model: one rounding + h^2
+    results = []
+    for axis in axes:
+        args = list(probe.args)
+        args[axis] = args[axis] + shift
+        try:
+            values = [ctx.im(v) / h for v in fn(*args)]
+        except (ZeroDivisionError, ValueError, TypeError) as exc:
+            trouble = _PointProblem(
+                ctx, args, status="pole" if isinstance(exc, ZeroDivisionError) else "domain"
+            )
+            results.append(_failed(f, trouble, "mp-complex", "complex", work, 1))
+            continue
+        est = [abs(v) * rounding + truncation for v in values]
+        results.append(
+            FDResult(
+                _shaped([round_to(final, v) for v in values], f.shape),
+                _shaped([round_to(final, e) for e in est], f.shape),
+                round_to(final, h),
+                "ok",
+                f"complex step at {work} digits",
+                "mp-complex",
+                "complex",
+                work,
+                1,
+            )
+        )
+    return tuple(results)
 
 
 def _float_point(f: Compiled, point: Any) -> list[npt.NDArray[np.float64]]:
