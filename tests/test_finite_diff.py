@@ -158,3 +158,28 @@ def test_float64_error_estimate_bounds_the_error(scheme: str, x0: float) -> None
     r = finite_difference("sin(x)", {"x": x0}, method="float64", scheme=scheme)
     assert abs(float(r.value) - math.cos(x0)) <= float(r.error_estimate)
     assert float(r.step) >= 1e-8 * max(1.0, x0)  # the (relative) step actually used
+
+
+def test_high_precision_complex_step_classifies_domain_errors() -> None:
+    """log at -1 is outside the real domain: the complex step says so instead of returning pi/h."""
+    r = finite_difference("log(x)", "x=-1", method="mp-complex", dps=30)
+    assert r.status == "domain"
+    assert np.isnan(r.value)
+
+
+def test_high_precision_complex_step_gradient() -> None:
+    """All three components of a gradient by the mp complex step, each to 50 digits."""
+    from symgrad.finite_diff import finite_difference_gradient
+
+    ref = mpctx(80)
+    x, y, z = ref.mpf("0.3"), ref.mpf("0.7"), ref.mpf("0.5")
+    exact = [
+        ref.cos(x + y) * ref.exp(-(z**2)),
+        ref.cos(x + y) * ref.exp(-(z**2)),
+        -2 * z * ref.sin(x + y) * ref.exp(-(z**2)),
+    ]
+    results = finite_difference_gradient(
+        "sin(x+y)*exp(-z**2)", "x=0.3, y=0.7, z=0.5", method="mp-complex", dps=50
+    )
+    for r, want in zip(results, exact, strict=True):
+        assert abs(ref.convert(r.value[()]) - want) <= abs(want) * ref.mpf(10) ** -49
