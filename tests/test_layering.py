@@ -30,6 +30,8 @@ ORDER = [
     "step_rules",
     "steps",
     "render",
+    "figures",
+    "teaching_plots",
     "plots",
     "report",
     "cli",
