@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 ORDER = [
     "errors",
     "results",
+    "grammar",
     "parse",
     "symbolic",
     "codegen",
