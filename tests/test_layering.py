@@ -19,6 +19,7 @@ ORDER = [
     "codegen",
     "derivatives",
     "stencils",
+    "fd_core",
     "finite_diff",
     "check",
     "check_gradient",
