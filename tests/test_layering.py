@@ -23,6 +23,7 @@ ORDER = [
     "finite_diff",
     "check",
     "check_gradient",
+    "sweeps",
     "convergence",
     "grid_diagnostics",
     "grids",
