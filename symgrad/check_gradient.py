@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad.check import TOLERANCES, json_float, labels, settled
+from symgrad.check import labels, settled
+from symgrad.check_results import TOLERANCES, json_float
 from symgrad.codegen import Compiled
 from symgrad.derivatives import function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, InputError

@@ -21,6 +21,7 @@ ORDER = [
     "stencils",
     "fd_core",
     "finite_diff",
+    "check_results",
     "check",
     "check_gradient",
     "sweeps",
