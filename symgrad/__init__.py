@@ -11,7 +11,7 @@ other names with ``from symgrad.parse import MAX_LEN`` (or ``importlib.import_mo
 """
 
 from symgrad.check import CheckResult, check
-from symgrad.check_gradient import GradientCheckResult, TaylorResult, check_gradient, taylor_test
+from symgrad.check_gradient import GradientCheckResult, check_gradient
 from symgrad.codegen import Compiled
 from symgrad.convergence import ConvergenceResult, convergence
 from symgrad.derivatives import derivative, function, gradient, hessian, jacobian, laplacian
@@ -35,6 +35,7 @@ from symgrad.report import Report, report
 from symgrad.results import Status
 from symgrad.stencils import Stencil
 from symgrad.steps import AnswerCheck, StepsResult, check_answer, steps
+from symgrad.taylor import TaylorResult, taylor_test
 
 __version__ = "0.1.0"
 

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from symgrad.check import CheckResult, ComponentCheck, PointCheck, check
-from symgrad.check_gradient import check_gradient, taylor_test
+from symgrad.check_gradient import check_gradient
 from symgrad.errors import CheckFailed, ConfigError, InputError
 from symgrad.results import Status
+from symgrad.taylor import taylor_test
 
 DESIGN_CHECK_KEYS = {"status", "reason", "dps", "scheme", "point", "components"}
 GRADIENT_KEYS = {"status", "reason", "kind", "n_points", "skipped", "rtol", "worst", "entries"}

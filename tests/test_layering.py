@@ -24,6 +24,7 @@ ORDER = [
     "check_results",
     "check",
     "check_gradient",
+    "taylor",
     "sweeps",
     "convergence",
     "grid_diagnostics",
