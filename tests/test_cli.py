@@ -350,3 +350,19 @@ def test_report_json_has_every_part(capsys: pytest.CaptureFixture[str], tmp_path
     assert data["gradient"] == ["y**2", "2*x*y"]
     assert data["check"]["point"] == {"x": "0.5", "y": "2"}
     assert [len(c["schemes"]) for c in data["converge"]] == [4, 4]
+
+
+def test_progress_only_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long runs report progress on stderr when it is a terminal, and never in CI logs."""
+    argv = ["converge", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-4:4", "--format", "json"]
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    code, out, err = run(capsys, *argv)
+    assert code == 0
+    assert "converge: 16/16" in err
+    assert json.loads(out)["status"] == "pass"
+    monkeypatch.setenv("CI", "true")
+    code, _, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
