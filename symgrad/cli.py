@@ -275,7 +275,13 @@ def _add_verify_grid(commands: Any) -> None:
     sub.add_argument("--domain", required=True, help="box, e.g. x=-1:1,y=-1:1")
     sub.add_argument("--sizes", default="17,33,65,129", help="points per axis on each level")
     sub.add_argument("--scheme", default="numpy", help="numpy, numpy:edge_order=2 or MODULE:FUNC")
-    sub.add_argument("--expect-order", type=float, help="expected order (interior and boundary)")
+    sub.add_argument(
+        "--expect-order",
+        help="expected order: one number for interior and boundary, or INTERIOR,BOUNDARY",
+    )
+    sub.add_argument(
+        "--boundary-width", type=int, help="layers of boundary points (default: the scheme's)"
+    )
     sub.add_argument("--vars", help="axis order (default: the domain's order)")
     sub.add_argument("--exact", choices=("float64", "mp"), default="float64")
     sub.add_argument("--plot", help="also write an error-vs-spacing plot")
@@ -291,7 +297,8 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
         args.domain,
         _numbers("--sizes", args.sizes, int),
         scheme,
-        expect_order=args.expect_order,
+        expect_order=_expected_orders(args.expect_order),
+        boundary_width=args.boundary_width,
         variables=args.vars,
         exact=args.exact,
     )
@@ -300,6 +307,19 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
 
         save_figure(plot_grid_convergence(result), _output_path(args.plot))
     return _render_result(result, args.format)
+
+
+def _expected_orders(text: str | None) -> float | tuple[float, float] | None:
+    """``"2"`` → 2.0; ``"4,2"`` → (4.0, 2.0) for interior and boundary."""
+    if text is None:
+        return None
+    numbers = _numbers("--expect-order", text, float)
+    if len(numbers) == 1:
+        return float(numbers[0])
+    if len(numbers) == 2:
+        return (float(numbers[0]), float(numbers[1]))
+    msg = f"--expect-order takes one number or INTERIOR,BOUNDARY (got {text[:80]!r})"
+    raise ConfigError(msg)
 
 
 def _import_scheme(spec: str) -> Callable[..., Any]:

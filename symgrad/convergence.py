@@ -390,7 +390,10 @@ def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, 
         return (h_opt, low, None)
     # d/dh [c h^p |f^(m+p)| + ε Σ|w| |f| h^-m] = 0  ⇒  h* = (m ε Σ|w| |f| / (p c |f^(m+p)|))^(1/(m+p))
     ratio = m * _EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
-    return (h_opt, low, ratio ** (1 / (m + p)))
+    textbook = ratio ** (1 / (m + p))
+    # a (nearly) vanishing leading term puts h* beyond any step swept: the formula does not apply
+    largest = max(float(h) for h in job.steps)
+    return (h_opt, low, textbook if math.isfinite(textbook) and textbook <= 10 * largest else None)
 
 
 # -- rendering ------------------------------------------------------------------------------

@@ -366,3 +366,38 @@ def test_progress_only_on_a_terminal(
     monkeypatch.setenv("CI", "true")
     code, _, err = run(capsys, *argv)
     assert (code, err) == (0, "")
+
+
+def test_verify_grid_interior_and_boundary_orders(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fourth-order scheme with a second-order two-layer border passes with 4,2 and width 2."""
+    (tmp_path / "fourth.py").write_text(
+        "import numpy as np\n\n"
+        "def fourth(f, spacing):\n"
+        "    (h,) = spacing\n"
+        "    d = np.gradient(f, h, edge_order=2)\n"
+        "    d[2:-2] = (f[:-4] - 8 * f[1:-3] + 8 * f[3:-1] - f[4:]) / (12 * h)\n"
+        "    return d\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = [
+        "verify-grid",
+        "sin(x+0.3)",
+        "--domain",
+        "x=0:1",
+        "--sizes",
+        "17,33,65,129",
+        "--scheme",
+        "fourth:fourth",
+        "--format",
+        "json",
+    ]
+    code, out, _ = run(capsys, *argv, "--expect-order", "4,2", "--boundary-width", "2")
+    assert code == 0
+    component = json.loads(out)["components"][0]
+    assert abs(component["interior"]["observed_order"] - 4) < 0.1
+    assert abs(component["boundary"]["observed_order"] - 2) < 0.1
+    code, _, _ = run(capsys, *argv, "--expect-order", "4")  # the border is only second order
+    assert code == 1
