@@ -50,8 +50,10 @@ from symgrad.grammar import (
     MAX_DIGITS,
     MAX_EXPONENT,
     MAX_LEN,
+    MAX_MINMAX_COST,
     MAX_NAME_LEN,
     MAX_NODES,
+    MAX_NONSMOOTH,
     FunctionSpec,
     _add,
     _bits,
@@ -264,7 +266,7 @@ class _Parser:
 
     def __init__(self, tokens: list[_Token], text: str, names: frozenset[str] | None) -> None:
         self.tokens, self.text, self.names = tokens, text, names
-        self.pos = self.depth = 0
+        self.pos = self.depth = self.nonsmooth = self.minmax_cost = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.pos]
@@ -378,7 +380,23 @@ class _Parser:
         if spec is None:
             raise self.not_a_function(token)
         args = self.deeper(token, lambda: self.arguments(token, spec))
+        if not spec.smooth:
+            self.count_nonsmooth(token, len(args))
         return _call(spec, args, f" at column {token.column}")
+
+    def count_nonsmooth(self, token: _Token, n_args: int) -> None:
+        """Bound what SymPy's simplification of abs/sign/min/max costs (see grammar)."""
+        self.nonsmooth += 1
+        self.minmax_cost += n_args**2 if n_args > 1 else 0
+        if self.nonsmooth > MAX_NONSMOOTH or self.minmax_cost > MAX_MINMAX_COST:
+            msg = (
+                f"too many abs/sign/min/max calls or arguments at column {token.column} (at most "
+                f"{MAX_NONSMOOTH} calls and a total of {MAX_MINMAX_COST} squared min/max "
+                "arguments); split the expression"
+            )
+            raise LimitExceeded(
+                msg, limit="too_many_nodes", value=self.nonsmooth, allowed=MAX_NONSMOOTH
+            )
 
     def arguments(self, token: _Token, spec: FunctionSpec) -> Any:
         opening = self.take()

@@ -168,6 +168,13 @@ DOS = [
     pytest.param(
         "max(" + ",".join(f"x{i}" for i in range(300)) + ")", ParseError, "arity", id="row32 max"
     ),
+    pytest.param(
+        "+".join("max(" + ",".join(f"x{i}_{j}" for j in range(16)) + ")" for i in range(20)),
+        LimitExceeded,
+        "too_many_nodes",
+        id="20 max of 16",
+    ),
+    pytest.param("abs(" * 40 + "x" + "-1)" * 40, LimitExceeded, "too_many_nodes", id="abs x40"),
     pytest.param("x" * 100, ParseError, "name_too_long", id="row33 100-char name"),
     pytest.param("x" * 10**6, LimitExceeded, "too_long", id="row33 1e6-char name"),
 ]
