@@ -12,12 +12,15 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
+import symgrad
 from symgrad.check import CheckResult, ComponentCheck, PointCheck, check
 from symgrad.check_gradient import check_gradient
 from symgrad.errors import CheckFailed, ConfigError, InputError
 from symgrad.results import Status
 from symgrad.taylor import taylor_test
+from tests.strategies import points, smooth_expressions
 
 DESIGN_CHECK_KEYS = {"status", "reason", "dps", "scheme", "point", "components"}
 GRADIENT_KEYS = {"status", "reason", "kind", "n_points", "skipped", "rtol", "worst", "entries"}
@@ -558,3 +561,20 @@ def test_taylor_bad_direction_raises() -> None:
     """A direction of the wrong shape is bad input."""
     with pytest.raises(ConfigError, match="direction"):
         taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], direction=[1.0])
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(expr=smooth_expressions(), point=points())
+def test_correct_derivatives_never_fail(expr: str, point: str) -> None:
+    """No false fails: the exact gradient of any smooth expression passes at any point."""
+    result = check(expr, point, dps=30, variables="x y")
+    assert result.status in (Status.PASS, Status.EXACT), result.to_text()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(expr=smooth_expressions())
+def test_exact_gradient_passes_check_gradient(expr: str) -> None:
+    """symgrad's own compiled gradient, handed in as a user's function, always passes."""
+    exact = symgrad.gradient(expr, "x y")
+    result = check_gradient(exact, expr, n_points=50, variables="x y")
+    assert result.status in (Status.PASS, Status.EXACT), result.to_text()
