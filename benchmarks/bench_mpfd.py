@@ -69,6 +69,7 @@ def measure(dps: int, seconds: float) -> list[list[str]]:
         "symgrad mp central:4 (Richardson)": lambda: symgrad_fd("mp", "central:4"),
         "symgrad mp central:2, no error control": lambda: symgrad_fd("mp", control=False),
         "symgrad mp-complex": lambda: symgrad_fd("mp-complex"),
+        "symgrad default (auto)": lambda: symgrad_fd("auto"),
     }
     speeds = {name: rate(m, seconds) for name, m in methods.items()}
     rows = []

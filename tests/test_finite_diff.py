@@ -183,3 +183,16 @@ def test_high_precision_complex_step_gradient() -> None:
     )
     for r, want in zip(results, exact, strict=True):
         assert abs(ref.convert(r.value[()]) - want) <= abs(want) * ref.mpf(10) ** -49
+
+
+def test_auto_method_picks_the_complex_step_only_when_it_applies() -> None:
+    """auto: one complex evaluation per component when analytic; the stencil for abs."""
+    from symgrad.finite_diff import finite_difference_gradient
+
+    smooth = finite_difference_gradient("sin(x)*y", "x=1, y=2", dps=30)
+    assert [r.method for r in smooth] == ["mp-complex", "mp-complex"]
+    kinked = finite_difference_gradient("abs(x)*y", "x=1, y=2", dps=30)
+    assert [r.method for r in kinked] == ["mp", "mp"]
+    ref = mpctx(50)
+    assert abs(ref.convert(smooth[0].value[()]) - 2 * ref.cos(1)) < ref.mpf(10) ** -29
+    assert abs(ref.convert(kinked[0].value[()]) - 2) < ref.mpf(10) ** -29
