@@ -516,17 +516,25 @@ def _expected(expect_order: object, numpy_order: int | None) -> tuple[float, flo
     if expect_order is None:
         return 2.0, float(numpy_order or 2)
     pair = expect_order if isinstance(expect_order, Sequence) else (expect_order, expect_order)
-    valid = [float(p) for p in pair if _positive(p)]
+    # the boundary may be declared not to converge (order 0), as an image filter's border is
+    valid = [float(p) for p in pair[:1] if _positive(p)] + [
+        float(p) for p in pair[1:] if _positive(p) or (_real(p) and float(p) == 0)
+    ]
     if len(pair) != 2 or len(valid) != 2:
-        msg = f"expect_order: must be a positive number or (interior, boundary) (got {expect_order!r:.60})"
+        msg = (
+            "expect_order: must be a positive number or (interior, boundary), the boundary "
+            f"order possibly 0 (got {expect_order!r:.60})"
+        )
         raise ConfigError(msg)
     return valid[0], valid[1]
 
 
+def _real(value: object) -> TypeGuard[numbers.Real]:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _positive(value: object) -> TypeGuard[numbers.Real]:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    return float(value) > 0
+    return _real(value) and float(value) > 0
 
 
 # ------------------------------------------------------------------------ image filters

@@ -496,3 +496,16 @@ def test_pole_on_the_grid_fails_without_spurious_diagnostics():
     assert r.status is Status.FAIL
     assert "non-finite" in r.reason
     assert r.diagnostics == ()
+
+
+def test_image_filter_border_can_be_declared_not_to_converge() -> None:
+    """expect_order=(2, 0): a normalized Sobel filter passes; its border does not converge (order 0)."""
+    result = verify_grid(
+        "sin(x + 0.3)*exp(y/2)", "x=-1:1,y=-1:1", (17, 33, 65), sobel_scheme(), expect_order=(2, 0)
+    )
+    assert result.status == Status.PASS
+    for component in result.components:
+        assert abs(component.interior.observed_order - 2) < 0.2
+        assert abs(component.boundary.observed_order) < 0.2
+    with pytest.raises(ConfigError, match="expect_order"):
+        verify_grid("x", "x=0:1", (5, 9, 17), expect_order=(0, 0))
