@@ -8,11 +8,14 @@ Data goes to stdout, messages and progress to stderr.  Only this module prints.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,7 +24,7 @@ from symgrad.check import check
 from symgrad.codegen import Compiled
 from symgrad.convergence import convergence
 from symgrad.derivatives import gradient, hessian, jacobian
-from symgrad.errors import ConfigError, ParseError, SymgradError
+from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError
 from symgrad.gci import gci
 from symgrad.grids import verify_grid
 from symgrad.parse import validate_name
@@ -59,12 +62,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     handler: Handler = args.handler
     try:
-        output, code = handler(args)
+        with _time_limit(args.timeout):
+            output, code = handler(args)
     except SymgradError as exc:
         _report_error(exc)
         return 2
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return code
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """``--timeout``: stop a runaway job with ``LimitExceeded(timeout)`` (exit 2).
+
+    A real-time alarm interrupts Python code, SymPy and mpmath (big-integer arithmetic polls for
+    signals); it needs a POSIX main thread, elsewhere the limit is not enforced.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if seconds is None or seconds <= 0 or not hasattr(signal, "setitimer") or not main:
+        yield
+        return
+    limit: float = seconds
+
+    def expire(signum: int, frame: object) -> None:  # noqa: ARG001 - the signal API's shape
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    except _Expired:
+        msg = f"stopped after the --timeout of {limit:g} s; simplify the input or raise the limit"
+        raise LimitExceeded(msg, limit="timeout", value=limit, allowed=limit) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Expired(BaseException):
+    """Raised by the alarm: a BaseException, so no ``except Exception`` on the way swallows it."""
 
 
 def _join_values(argv: list[str]) -> list[str]:
@@ -94,6 +130,12 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Symbolic derivatives, compiled to NumPy, cross-checked at high precision.",
     )
     parser.add_argument("--version", action="version", version=f"symgrad {__version__}")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop any command that runs longer (exit 2); for untrusted input in pipelines",
+    )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     for name, summary, handler in (
         ("grad", "gradient of a scalar expression", _run_grad),

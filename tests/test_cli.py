@@ -401,3 +401,16 @@ def test_verify_grid_interior_and_boundary_orders(
     assert abs(component["boundary"]["observed_order"] - 2) < 0.1
     code, _, _ = run(capsys, *argv, "--expect-order", "4")  # the border is only second order
     assert code == 1
+
+
+def test_timeout_stops_a_long_job(capsys: pytest.CaptureFixture[str]) -> None:
+    """--timeout stops a runaway job: exit 2, one line, and the alarm is cleared afterwards."""
+    import signal
+
+    argv = ["converge", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-12:200", "--dps", "900"]
+    code, out, err = run(capsys, "--timeout", "0.001", *argv)
+    assert (code, out) == (2, "")
+    assert "--timeout of 0.001 s" in err
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    code, _, _ = run(capsys, "--timeout", "60", "grad", "x**2")
+    assert code == 0
