@@ -54,6 +54,7 @@ __all__ = [
     "FDResult",
     "finite_difference",
     "finite_difference_gradient",
+    "is_real_analytic",
     "order_of",
     "stencils_for",
 ]
@@ -163,7 +164,7 @@ def _dispatch(
         raise ConfigError(msg)
     if method == "auto":  # the fastest way to all the digits asked (benchmarks/bench_mpfd.py)
         first_order = all(sum(c) == 1 for c in partials)
-        method = "mp-complex" if first_order and _is_real_analytic(f) and step is None else "mp"
+        method = "mp-complex" if first_order and is_real_analytic(f) and step is None else "mp"
     if method == "complex":
         return tuple(_complex_float64(f, point, _complex_axis(f, c), step) for c in partials)
     if method == "mp-complex":
@@ -312,7 +313,7 @@ def _points(stencils: Sequence[Stencil]) -> int:
 _ANALYTIC: dict[int, tuple[Compiled, bool]] = {}
 
 
-def _is_real_analytic(f: Compiled) -> bool:
+def is_real_analytic(f: Compiled) -> bool:
     """No abs, sign, min, max or atan2 in f (answered once per compiled function)."""
     known = _ANALYTIC.get(id(f))
     if known is None or known[0] is not f:
@@ -327,7 +328,7 @@ def _complex_axis(f: Compiled, counts: Sequence[int]) -> int:
     if sum(counts) != 1:
         msg = "the complex step gives first derivatives only; use a stencil for higher orders"
         raise ConfigError(msg)
-    if not _is_real_analytic(f):
+    if not is_real_analytic(f):
         msg = (
             "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2); "
             "use a stencil such as scheme='central:4'"

@@ -20,7 +20,7 @@ import sympy
 from symgrad.codegen import MAX_DPS, Compiled, check_dps, thread_context
 from symgrad.derivatives import function
 from symgrad.errors import ConfigError, LimitExceeded, UnsupportedError, quote
-from symgrad.finite_diff import order_of
+from symgrad.finite_diff import is_real_analytic, order_of
 from symgrad.parse import parse_number
 from symgrad.stencils import Stencil
 from symgrad.symbolic import Source, VariablesSpec, differentiate
@@ -28,8 +28,6 @@ from symgrad.symbolic import Source, VariablesSpec, differentiate
 __all__: list[str] = []
 
 _GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT, _EPS = 5, 200, 1e-300, "1e-300", 2.0**-52
-# As in finite_diff: Im f(x + ih)/h needs a real-analytic f implemented complex-safely.
-_NON_ANALYTIC = (sympy.Abs, sympy.sign, sympy.Min, sympy.Max, sympy.Heaviside, sympy.atan2)
 _FAILED = (ZeroDivisionError, ValueError, TypeError, OverflowError)
 _Progress = Callable[[int, int], None]
 
@@ -92,7 +90,7 @@ def _job(
         raise ConfigError(msg)
     axis = next(i for i, c in enumerate(counts) if c)
     plan = _schemes(schemes, counts[axis], expected)
-    if any(s.stencil is None for s in plan) and f.components[0].has(*_NON_ANALYTIC):
+    if any(s.stencil is None for s in plan) and not is_real_analytic(f):
         msg = "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2)"
         raise ConfigError(msg)
     hs = _step_values(steps, thread_context(30))
