@@ -20,6 +20,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> None:
+    """Write a user's scheme module and make it importable, as from the user's own folder."""
+    (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
 def test_grad_text(capsys: pytest.CaptureFixture[str]) -> None:
     """`symgrad grad` prints one line per partial derivative."""
     code, out, _ = run(capsys, "grad", "2*x**2 + 3*y**2 - 4*z")
@@ -230,11 +237,12 @@ def test_verify_grid_user_scheme_module(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--scheme MODULE:FUNC imports the user's scheme; a forgotten spacing is diagnosed (factor)."""
-    (tmp_path / "myscheme.py").write_text(
-        "import numpy as np\n\ndef nospacing(f, spacing):\n    return np.gradient(f)\n"
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "myscheme",
+        "import numpy as np\n\ndef nospacing(f, spacing):\n    return np.gradient(f)\n",
     )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
     code, out, _ = run(
         capsys,
         "verify-grid",
@@ -363,16 +371,17 @@ def test_verify_grid_interior_and_boundary_orders(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fourth-order scheme with a second-order two-layer border passes with 4,2 and width 2."""
-    (tmp_path / "fourth.py").write_text(
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "fourth",
         "import numpy as np\n\n"
         "def fourth(f, spacing):\n"
         "    (h,) = spacing\n"
         "    d = np.gradient(f, h, edge_order=2)\n"
         "    d[2:-2] = (f[:-4] - 8 * f[1:-3] + 8 * f[3:-1] - f[4:]) / (12 * h)\n"
-        "    return d\n"
+        "    return d\n",
     )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
     argv = [
         "verify-grid",
         "sin(x+0.3)",
