@@ -15,10 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_gradient
 import bench_grids
 import bench_mpfd
+import bench_refusal
 
 
 def main() -> None:
-    for module in (bench_gradient, bench_mpfd, bench_grids):
+    for module in (bench_gradient, bench_mpfd, bench_grids, bench_refusal):
         title = (module.__doc__ or module.__name__).strip().splitlines()[0]
         print(f"\n== {title}")
         start = time.perf_counter()

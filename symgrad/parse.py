@@ -261,12 +261,49 @@ def _literal(lexeme: str, text: str, column: int) -> _Expr:
     return sympy.Rational(int(significant), 10**-power)
 
 
+def _prescan_nonsmooth(tokens: list[_Token]) -> None:
+    """Bound what SymPy's simplification of abs/sign/min/max costs before SymPy builds anything.
+
+    Counts the calls of non-smooth functions and the arguments of each (commas at the call's own
+    parenthesis level) over the tokens alone, so a refused text never reaches SymPy (see grammar).
+    """
+    calls, cost, depth = 0, 0, 0
+    open_calls: list[tuple[int, int]] = []  # (parenthesis depth inside the call, arguments)
+    for i, token in enumerate(tokens):
+        if token.text == "(":
+            depth += 1
+            name = tokens[i - 1] if i else token
+            spec = FUNCTIONS.get(name.text) if name.kind == "name" else None
+            if spec is not None and not spec.smooth:
+                calls += 1
+                open_calls.append((depth, 1))
+                _refuse_nonsmooth(calls, cost, name)
+        elif token.text == "," and open_calls and open_calls[-1][0] == depth:
+            open_calls[-1] = (depth, open_calls[-1][1] + 1)
+        elif token.text == ")":
+            if open_calls and open_calls[-1][0] == depth:
+                n_args = min(open_calls.pop()[1], MAX_ARITY)  # more: the parser's arity error
+                cost += n_args**2 if n_args > 1 else 0
+                _refuse_nonsmooth(calls, cost, token)
+            depth -= 1
+
+
+def _refuse_nonsmooth(calls: int, cost: int, token: _Token) -> None:
+    if calls > MAX_NONSMOOTH or cost > MAX_MINMAX_COST:
+        msg = (
+            f"too many abs/sign/min/max calls or arguments at column {token.column} (at most "
+            f"{MAX_NONSMOOTH} calls and a total of {MAX_MINMAX_COST} squared min/max "
+            "arguments); split the expression"
+        )
+        raise LimitExceeded(msg, limit="too_many_nodes", value=calls, allowed=MAX_NONSMOOTH)
+
+
 class _Parser:
     """Precedence climbing over the tokens; builds SymPy through the checked constructors."""
 
     def __init__(self, tokens: list[_Token], text: str, names: frozenset[str] | None) -> None:
         self.tokens, self.text, self.names = tokens, text, names
-        self.pos = self.depth = self.nonsmooth = self.minmax_cost = 0
+        self.pos = self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.pos]
@@ -380,23 +417,7 @@ class _Parser:
         if spec is None:
             raise self.not_a_function(token)
         args = self.deeper(token, lambda: self.arguments(token, spec))
-        if not spec.smooth:
-            self.count_nonsmooth(token, len(args))
         return _call(spec, args, f" at column {token.column}")
-
-    def count_nonsmooth(self, token: _Token, n_args: int) -> None:
-        """Bound what SymPy's simplification of abs/sign/min/max costs (see grammar)."""
-        self.nonsmooth += 1
-        self.minmax_cost += n_args**2 if n_args > 1 else 0
-        if self.nonsmooth > MAX_NONSMOOTH or self.minmax_cost > MAX_MINMAX_COST:
-            msg = (
-                f"too many abs/sign/min/max calls or arguments at column {token.column} (at most "
-                f"{MAX_NONSMOOTH} calls and a total of {MAX_MINMAX_COST} squared min/max "
-                "arguments); split the expression"
-            )
-            raise LimitExceeded(
-                msg, limit="too_many_nodes", value=self.nonsmooth, allowed=MAX_NONSMOOTH
-            )
 
     def arguments(self, token: _Token, spec: FunctionSpec) -> Any:
         opening = self.take()
@@ -566,7 +587,9 @@ def parse(
     try:
         if isinstance(source, str):
             text = _as_text(source, "expression")
-            expr = _Parser(_tokenize(text, text), text, names).parse()
+            tokens = _tokenize(text, text)
+            _prescan_nonsmooth(tokens)
+            expr = _Parser(tokens, text, names).parse()
         elif isinstance(source, sympy.Basic):
             if not isinstance(source, sympy.Expr) or getattr(source, "is_Matrix", False):
                 _wrong_type("a scalar expression", "not_an_expression", source)
