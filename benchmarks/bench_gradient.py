@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_gradient.py`` (env NPTS, ROUNDS).  Prints median ms, the ratio
 symgrad / hand-written measured in the same run, and peak extra memory (output included).
-Targets (issue 2): <= 1.1x on the simple expression f2, <= 0.9x on the shared-subexpression f3,
+Targets: <= 1.1x on the simple expression f2, <= 0.9x on the shared-subexpression f3,
 peak extra memory within output size + 32 MiB.
 """
 

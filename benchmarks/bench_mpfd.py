@@ -1,7 +1,7 @@
 """Full-accuracy arbitrary-precision gradients per second: symgrad vs mpmath.diff.
 
 Run: ``python benchmarks/bench_mpfd.py`` (env DPS="30,50,300", SECONDS per sample).  Function
-f2 = sin(x+y)*exp(-z**2) at (0.3, 0.7, 0.5) as in performance.md part C.  Every method's error
+f2 = sin(x+y)*exp(-z**2) at (0.3, 0.7, 0.5).  Every method's error
 against the exact gradient (evaluated at dps + 30) is printed next to its speed: a method only
 counts if it reaches the requested digits.  mpmath.diff runs on the same function compiled into
 a private mpmath context (never mpmath.mp).
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import table
 
 import symgrad
-from symgrad.finite_diff import finite_difference_gradient
+from symgrad.fd import finite_difference_gradient
 
 EXPR = "sin(x+y)*exp(-z**2)"
 POINT = "x=0.3, y=0.7, z=0.5"

@@ -18,7 +18,7 @@ from common import table, time_round_robin
 from test_security import DOS
 
 from symgrad.errors import SymgradError
-from symgrad.parse import parse
+from symgrad.expr import parse
 
 
 def refuse(text: str) -> None:

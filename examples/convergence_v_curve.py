@@ -2,7 +2,7 @@
 
 A difference quotient has two errors.  Truncation, C·h^p·f^(m+p)(x), shrinks with h; round-off,
 about ε·|f|/h in float64 (ε = 2^-52), grows as h shrinks.  On log-log axes the total is a V,
-and its bottom is at the textbook optimal steps (numerics.md §4.1):
+and its bottom is at the textbook optimal steps:
 
     forward  (f(x+h) − f(x))/h:        h* = 2·sqrt(ε·|f/f''|)   ≈ 3.0e-8 for sin at 1
     central  (f(x+h) − f(x−h))/(2h):   h* = (3ε·|f/f'''|)^(1/3) ≈ 1.0e-5 for sin at 1
@@ -59,7 +59,7 @@ for label, result in (("float64", float64), ("30 digits", exact)):
 plot_dir = os.environ.get("SYMGRAD_EXAMPLE_PLOTS")
 if plot_dir:
     try:
-        from symgrad import plots
+        from symgrad.output import _plots as plots
 
         figure = plots.plot_step_error(
             "sin(x)", "x=1", schemes=["forward:1", "central:2", "complex"]

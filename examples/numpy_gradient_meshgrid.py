@@ -101,7 +101,7 @@ print(f"verify_grid(fixed_gradient_xy): {fixed.status.value}: {fixed.reason}")
 assert labels == {("xy", 0): "∂f/∂y", ("xy", 1): "∂f/∂x", ("ij", 0): "∂f/∂x", ("ij", 1): "∂f/∂y"}
 assert hidden[0][0] == hidden[0][1]  # for sin(x + y) the two partials are the same array
 assert np.all(gy == 0.0)  # sin(x) does not depend on y
-assert stencil.error_coefficient == Fraction(1, 6)  # exact rational, DESIGN.md's convention
+assert stencil.error_coefficient == Fraction(1, 6)  # exact rational, the documented convention
 assert np.isclose(gx[20, 30] - np.cos(X[20, 30]), -(h**2) / 6 * np.cos(X[20, 30]), rtol=1e-3)
 assert residual <= h**4 / 120 + 1e-13  # prediction right up to the next Taylor term
 assert buggy.status is symgrad.Status.FAIL

@@ -5,16 +5,22 @@
 >>> g.to_strings()
 ['4*x', '6*y', '-4']
 
-The functions ``check``, ``convergence``, ``gci``, ``parse``, ``report`` and ``steps`` share their
-names with the modules that define them; ``symgrad.check`` is the function.  Reach a module's
-other names with ``from symgrad.parse import MAX_LEN`` (or ``importlib.import_module``).
+Everything public is here.  The subpackages follow the pipeline and each lists its public names
+in ``__all__``: ``symgrad.expr`` (parser, symbolic derivatives), ``symgrad.derive`` (compiled
+functions), ``symgrad.fd`` (stencils, finite differences, convergence), ``symgrad.checks``,
+``symgrad.grids``, ``symgrad.teaching`` and ``symgrad.output``; for example
+``from symgrad.expr import MAX_LEN``.  See docs/explanation/architecture.md.
 """
 
-from symgrad.check import CheckResult, check
-from symgrad.check_gradient import GradientCheckResult, check_gradient
-from symgrad.codegen import Compiled
-from symgrad.convergence import ConvergenceResult, convergence
-from symgrad.derivatives import derivative, function, gradient, hessian, jacobian, laplacian
+from symgrad.checks import (
+    CheckResult,
+    GradientCheckResult,
+    TaylorResult,
+    check,
+    check_gradient,
+    taylor_test,
+)
+from symgrad.derive import Compiled, derivative, function, gradient, hessian, jacobian, laplacian
 from symgrad.errors import (
     CheckFailed,
     ConfigError,
@@ -25,17 +31,27 @@ from symgrad.errors import (
     SymgradError,
     UnsupportedError,
 )
-from symgrad.filters import scharr_scheme, sobel_scheme
-from symgrad.finite_diff import FDResult, finite_difference, finite_difference_gradient
-from symgrad.gci import GCIResult, gci
-from symgrad.grids import GridResult, verify_grid
-from symgrad.mms import manufactured_source
-from symgrad.parse import parse
-from symgrad.report import Report, report
+from symgrad.expr import parse
+from symgrad.fd import (
+    ConvergenceResult,
+    FDResult,
+    Stencil,
+    convergence,
+    finite_difference,
+    finite_difference_gradient,
+)
+from symgrad.grids import (
+    GCIResult,
+    GridResult,
+    gci,
+    manufactured_source,
+    scharr_scheme,
+    sobel_scheme,
+    verify_grid,
+)
+from symgrad.output import Report, report
 from symgrad.results import Status
-from symgrad.stencils import Stencil
-from symgrad.steps import AnswerCheck, StepsResult, check_answer, steps
-from symgrad.taylor import TaylorResult, taylor_test
+from symgrad.teaching import AnswerCheck, StepsResult, check_answer, steps
 
 __version__ = "0.1.0"
 

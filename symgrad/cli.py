@@ -20,18 +20,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from symgrad import __version__
-from symgrad.check import check
-from symgrad.codegen import Compiled
-from symgrad.convergence import convergence
-from symgrad.derivatives import gradient, hessian, jacobian
+from symgrad._files import write_atomic
+from symgrad.checks import check
+from symgrad.derive import Compiled, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError
-from symgrad.gci import gci
-from symgrad.grids import verify_grid
-from symgrad.parse import validate_name
-from symgrad.render import write_atomic
-from symgrad.report import report
-from symgrad.stencils import Stencil
-from symgrad.steps import steps
+from symgrad.expr import validate_name
+from symgrad.fd import Stencil, convergence
+from symgrad.grids import gci, verify_grid
+from symgrad.output import report
+from symgrad.teaching import steps
 
 __all__ = ["main"]
 
@@ -189,7 +186,7 @@ def _run_grad(args: argparse.Namespace) -> tuple[str, int]:
 
 def _plot_gradient(args: argparse.Namespace, names: list[str]) -> None:
     """The teaching picture of a gradient: a field over contours, or secant and tangent."""
-    from symgrad.plots import plot_gradient_field, plot_secant_tangent, save_figure  # noqa: PLC0415
+    from symgrad.output import plot_gradient_field, plot_secant_tangent, save_figure  # noqa: PLC0415
 
     path = _output_path(args.plot)
     if len(names) == 2:
@@ -213,7 +210,7 @@ def _run_jacobian(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _render_symbolic(compiled: Compiled, key: str, fmt: str) -> str:
-    """Text, LaTeX or the JSON of DESIGN.md for gradient, Hessian and Jacobian."""
+    """Text, LaTeX or the documented JSON (docs/reference/json.md) for gradient, Hessian and Jacobian."""
     names = [v.name for v in compiled.variables]
     if fmt == "json":
         return json.dumps({"variables": names, key: compiled.to_strings()}, indent=2)
@@ -266,7 +263,7 @@ def _run_check(args: argparse.Namespace) -> tuple[str, int]:
         variables=args.vars,
     )
     if path is not None:
-        from symgrad.plots import plot_step_error, save_figure  # noqa: PLC0415 - optional extra
+        from symgrad.output import plot_step_error, save_figure  # noqa: PLC0415
 
         first = gradient(args.expr, args.vars).variables[0].name
         save_figure(plot_step_error(args.expr, args.at, first, variables=args.vars), path)
@@ -302,7 +299,7 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
         progress=_Progress.for_terminal("converge"),
     )
     if args.plot:
-        from symgrad.plots import plot_convergence, save_figure  # noqa: PLC0415 - optional extra
+        from symgrad.output import plot_convergence, save_figure  # noqa: PLC0415
 
         save_figure(plot_convergence(result), _output_path(args.plot))
     return _render_result(result, args.format)
@@ -345,7 +342,7 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
         exact=args.exact,
     )
     if args.plot:
-        from symgrad.plots import plot_grid_convergence, save_figure  # noqa: PLC0415
+        from symgrad.output import plot_grid_convergence, save_figure  # noqa: PLC0415
 
         save_figure(plot_grid_convergence(result), _output_path(args.plot))
     return _render_result(result, args.format)

@@ -3,7 +3,7 @@
 One vocabulary for every check (``Status``) and one small mixin (``Result``) that gives each
 frozen result dataclass ``raise_if_failed()``, JSON, text and Markdown renderings and Jupyter
 display.  A concrete result implements two methods: ``to_dict()`` (plain JSON-ready data with
-the keys of DESIGN.md) and ``to_text()``; Markdown defaults to the text in a code block.
+the keys of docs/reference/json.md) and ``to_text()``; Markdown defaults to the text in a code block.
 """
 
 from __future__ import annotations

@@ -15,11 +15,16 @@ import pytest
 from hypothesis import given, settings
 
 import symgrad
-from symgrad.check import CheckResult, ComponentCheck, PointCheck, check
-from symgrad.check_gradient import check_gradient
+from symgrad.checks import (
+    CheckResult,
+    ComponentCheck,
+    PointCheck,
+    check,
+    check_gradient,
+    taylor_test,
+)
 from symgrad.errors import CheckFailed, ConfigError, InputError
 from symgrad.results import Status
-from symgrad.taylor import taylor_test
 from tests.strategies import points, smooth_expressions
 
 DESIGN_CHECK_KEYS = {"status", "reason", "dps", "scheme", "point", "components"}
@@ -254,7 +259,7 @@ def test_bad_input_raises(kwargs: dict[str, object], error: type[Exception]) -> 
 
 
 def test_json_has_the_design_keys_with_numbers_as_strings() -> None:
-    """to_dict has exactly DESIGN.md's check keys; exact numbers are decimal strings."""
+    """to_dict has exactly the documented check keys; exact numbers are decimal strings."""
     data = json.loads(check("x**2*y", "x=0.3, y=0.7").to_json())
     assert set(data) == DESIGN_CHECK_KEYS
     assert data["point"] == {"x": "0.3", "y": "0.7"}

@@ -40,7 +40,7 @@ def test_grad_text(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_grad_json_keys_and_vars_order(capsys: pytest.CaptureFixture[str]) -> None:
-    """JSON has the DESIGN.md keys, and --vars fixes the order."""
+    """JSON has the documented keys, and --vars fixes the order."""
     code, out, _ = run(capsys, "grad", "x*y^2", "--vars", "y,x", "--format", "json")
     assert code == 0
     assert json.loads(out) == {"variables": ["y", "x"], "gradient": ["2*x*y", "y**2"]}
@@ -104,7 +104,7 @@ def test_python_dash_m_works() -> None:
 
 
 def test_stencil_json_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
-    """`symgrad stencil` prints exact rational weights and the error coefficient (numerics.md 1.3)."""
+    """`symgrad stencil` prints exact rational weights and the error coefficient."""
     code, out, _ = run(
         capsys, "stencil", "--derivative", "2", "--accuracy", "4", "--format", "json"
     )
@@ -155,7 +155,7 @@ def test_gci_without_dim_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_converge_acceptance_orders(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 4: orders within 0.1 of 1, 2, 4, 6, 2 with status pass and exact coefficients."""
+    """orders within 0.1 of 1, 2, 4, 6, 2 with status pass and exact coefficients."""
     code, out, _ = run(
         capsys,
         "converge",
@@ -202,7 +202,7 @@ def test_check_classifies_bad_points(
 
 
 def test_check_passes_with_design_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    """A correct gradient passes; the JSON carries the DESIGN.md keys for every component."""
+    """A correct gradient passes; the JSON carries the documented keys for every component."""
     code, out, _ = run(
         capsys, "check", "sin(x+y)*exp(-z**2)", "--at", "x=0.3,y=0.7,z=0.5", "--format", "json"
     )
@@ -213,7 +213,7 @@ def test_check_passes_with_design_keys(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_verify_grid_potential_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 5: numpy.gradient with spacing and edge_order=2 verifies the quadratic potential exactly."""
+    """numpy.gradient with spacing and edge_order=2 verifies the quadratic potential exactly."""
     code, out, _ = run(
         capsys,
         "verify-grid",
@@ -269,7 +269,7 @@ def test_verify_grid_bad_scheme_is_usage_error(capsys: pytest.CaptureFixture[str
 
 
 def test_steps_product_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 6: the product rule is shown and the result is x**2*cos(x) + 2*x*sin(x)."""
+    """the product rule is shown and the result is x**2*cos(x) + 2*x*sin(x)."""
     code, out, _ = run(capsys, "steps", "x**2*sin(x)", "--wrt", "x", "--format", "json")
     assert code == 0
     data = json.loads(out)

@@ -1,8 +1,8 @@
 """Step sweeps: observed orders, leading error terms, the V curve, verdicts and renderings.
 
-References are independent of the code under test: the closed-form error sequences of
-numerics.md §3.5, the optimal steps of §4.1 and the Richardson table of §4.3, the float64 table of
-performance.md part D, exact stencil constants, and closed forms evaluated in a private mpmath
+References are independent of the code under test: closed-form error sequences, the
+textbook optimal steps, the Richardson table, a measured float64 error table, exact stencil
+constants, and closed forms evaluated in a private mpmath
 context.
 """
 
@@ -17,12 +17,11 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-from symgrad.convergence import TOLERANCES, convergence, fit_order, pairwise_orders
 from symgrad.errors import ConfigError, LimitExceeded
+from symgrad.fd import TOLERANCES, Stencil, convergence, fit_order, pairwise_orders
 from symgrad.results import Status
-from symgrad.stencils import Stencil
 
-EPS = 2.220446049250313e-16  # numerics.md §4.1
+EPS = 2.220446049250313e-16  # float64 machine epsilon
 HALVING = ["0.1", "0.05", "0.025", "0.0125", "0.00625", "0.003125"]
 
 
@@ -69,7 +68,7 @@ def test_acceptance_orders_and_coefficients(sin_sweep) -> None:  # type: ignore[
 def test_round_off_never_pollutes_the_mp_sweep(sin_sweep) -> None:  # type: ignore[no-untyped-def]
     """central:6 at h = 1e-12 (error ~4e-75) equals the closed form cos(1)(Σ w_j sin(j h)/h − 1)."""
     ref = mpctx(200)
-    # numerics.md §1.3, centred sixth-order weights for f'
+    # Fornberg's centred sixth-order weights for f'
     weights = {1: Fraction(3, 4), 2: Fraction(-3, 20), 3: Fraction(1, 60)}
     s = next(s for s in sin_sweep.schemes if s.scheme == "central:6")
     for h, err in zip(s.steps[-3:], s.errors[-3:], strict=True):
@@ -81,11 +80,11 @@ def test_round_off_never_pollutes_the_mp_sweep(sin_sweep) -> None:  # type: igno
         assert abs(ref.mpf(err) - exact) <= exact * ref.mpf(10) ** -12
 
 
-# -- numerics.md §3.5 closed-form sequences ----------------------------------------------------
+# -- closed-form sequences ----------------------------------------------------
 
 
 def test_central_difference_sequence_of_sin_at_1() -> None:
-    """§3.5(a): errors are cos(1)(1 − sin h/h); orders and LS slope equal the printed values."""
+    """Closed form (a): errors are cos(1)(1 − sin h/h); orders and LS slope equal the printed values."""
     r = convergence("sin(x)", "x=1", schemes=["central:2"], steps=HALVING)
     s = r.schemes[0]
     ref = mpctx(40)
@@ -104,7 +103,7 @@ def test_central_difference_sequence_of_sin_at_1() -> None:
 
 
 def test_forward_difference_sequence_of_exp_at_0() -> None:
-    """§3.5(b): errors (e^h − 1)/h − 1, pairwise orders 1.0243… and LS slope 1.00869686.
+    """Closed form (b): errors (e^h − 1)/h − 1, pairwise orders 1.0243… and LS slope 1.00869686.
 
     The five printed orders imply six levels (down to h = 0.003125); the printed LS slope is
     over those six (over the five printed errors alone it would be 1.0109).
@@ -122,7 +121,7 @@ def test_forward_difference_sequence_of_exp_at_0() -> None:
 
 
 def test_fit_order_and_pairwise_orders_on_printed_errors() -> None:
-    """fit_order on the six printed §3.5(a) errors gives the printed LS slope 1.99988087."""
+    """fit_order on the six printed errors of closed form (a) gives the printed LS slope 1.99988087."""
     errors = ["9.0005369838e-4", "2.25097821708e-4", "5.62797314242e-5", "1.40702626243e-5"]
     errors += ["3.51758626687e-6", "8.79397854897e-7"]
     steps = [float(h) for h in HALVING]
@@ -146,26 +145,26 @@ def test_richardson_matches_numerics_4_3() -> None:
 
 
 def test_v_curve_optimal_steps_match_the_textbook(v_curve) -> None:  # type: ignore[no-untyped-def]
-    """Forward and central minima lie within a decade of 1e-8 / 1e-5 and of §4.1's h*."""
+    """Forward and central minima lie within a decade of 1e-8 / 1e-5 and of the textbook h*."""
     forward, central, _ = v_curve.schemes
-    # numerics.md §4.1: h* = 2 sqrt(ε |f/f''|) = 2 sqrt(ε) for sin, (3 ε |f/f'''|)^(1/3) = (3 ε tan 1)^(1/3)
+    # textbook optimal steps: h* = 2 sqrt(ε |f/f''|) = 2 sqrt(ε) for sin, (3 ε |f/f'''|)^(1/3) = (3 ε tan 1)^(1/3)
     assert forward.textbook_optimal_step == pytest.approx(2 * 1.4901161193847656e-08, rel=1e-12)
     assert central.textbook_optimal_step == pytest.approx(
         (3 * EPS * math.tan(1)) ** (1 / 3), rel=1e-12
     )
-    for s, measured in ((forward, 1e-8), (central, 1e-5)):  # performance.md part D
+    for s, measured in ((forward, 1e-8), (central, 1e-5)):  # the measured float64 table
         assert s.optimal_step is not None
         assert s.textbook_optimal_step is not None
         assert abs(math.log10(s.optimal_step / measured)) <= 1
         assert abs(math.log10(s.optimal_step / s.textbook_optimal_step)) <= 1
-    # minimal total errors stay within 10x of §4.1's E* (forward 2 sqrt(ε |f f''|))
+    # minimal total errors stay within 10x of the textbook E* (forward 2 sqrt(ε |f f''|))
     assert float(forward.minimum_error) <= 10 * 2 * math.sqrt(EPS) * math.sin(1)
     e_star = (9 / 8) ** (1 / 3) * EPS ** (2 / 3) * math.sin(1) ** (2 / 3) * math.cos(1) ** (1 / 3)
     assert float(central.minimum_error) <= 10 * e_star
 
 
 def test_v_curve_reproduces_performance_table(v_curve) -> None:  # type: ignore[no-untyped-def]
-    """Truncation-side float64 errors equal performance.md part D (forward 4.21e-4 at 1e-3, ...)."""
+    """Truncation-side float64 errors equal the measured float64 table (forward 4.21e-4 at 1e-3, ...)."""
     forward, central, cs = v_curve.schemes
     at = {h: i for i, h in enumerate(forward.steps)}
     table = {1e-1: (4.29e-2, 9.00e-4, 9.01e-4), 1e-3: (4.21e-4, 9.01e-8, 9.01e-8)}
@@ -296,7 +295,7 @@ def test_combined_verdict_names_the_worst_scheme() -> None:
 
 
 def test_json_keys(sin_sweep) -> None:  # type: ignore[no-untyped-def]
-    """to_dict carries DESIGN.md's converge keys and the documented additions, JSON-ready."""
+    """to_dict carries the documented converge keys and the documented additions, JSON-ready."""
     data = json.loads(sin_sweep.to_json())
     assert {"status", "point", "dps", "schemes"} <= set(data)
     assert {"reason", "precision", "derivative"} <= set(data)
@@ -391,5 +390,5 @@ def test_mixed_partial_and_non_analytic_complex_step_are_refused() -> None:
 
 
 def test_tolerance_table() -> None:
-    """The order tolerance is the project's 0.2 band (STYLE.md)."""
+    """The order tolerance is the project's 0.2 band."""
     assert (TOLERANCES["order"], TOLERANCES["min_steps"]) == (0.2, 3)

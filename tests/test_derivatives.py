@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import symgrad
-from symgrad import symbolic
 from symgrad.errors import ConfigError, InputError, LimitExceeded
+from symgrad.expr import _symbolic as symbolic
 from tests.cases import CASES, Case
 
 # Tolerances by what is compared (one table, not scattered literals).

@@ -3,14 +3,13 @@
 Oracles, in order of authority:
 
 * closed forms: data built as ``φ_i = φ_exact + C h_i^p`` exactly, for which the procedure must
-  return ``p`` and ``φ_exact`` themselves (numerics.md §2.3, derivation check), and the identities
-  of numerics.md §2.2 and §2.6;
-* Celik et al. (2008), Table 1, first column, as transcribed by the pyGCS project (numerics.md
-  §2.6 names its README as using that column): inputs and the values it prints;
+  return ``p`` and ``φ_exact`` themselves (a derivation check), and Roache's identities;
+* Celik et al. (2008), Table 1, first column, as transcribed by the pyGCS project
+  (its README uses that column): inputs and the values it prints;
 * an independent implementation, oscar-monsalve/GCI (README, "Examples"), run on the inputs of
   Celik's Table 1 (first and third columns), to the four decimals it prints.
 
-The primary Table 1 is not reproduced in the references folder, so no number here is claimed
+The primary Table 1 is not reproduced here, so no number here is claimed
 as printed in the paper itself; see the provenance note on each table below.
 """
 
@@ -29,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad.errors import CheckFailed, ConfigError, InputError
-from symgrad.gci import GCIResult, gci
+from symgrad.grids import GCIResult, gci
 from symgrad.results import Status
 
 # Tolerances, one table: closed-form references are exact up to float64 rounding of the inputs.
@@ -80,7 +79,7 @@ def printed(value: float, text: str) -> bool:
 
 
 def power_law(phi_exact: float, c: float, p: float, h: tuple[float, ...]) -> list[float]:
-    """Solutions ``φ_i = φ_exact + C h_i^p``: the closed-form reference of numerics.md §2.3."""
+    """Solutions ``φ_i = φ_exact + C h_i^p``: the closed-form reference."""
     return [phi_exact + c * x**p for x in h]
 
 
@@ -179,7 +178,7 @@ def test_power_law_indices_have_closed_forms(
 def test_three_grid_asymptotic_ratio_is_phi1_over_phi2(
     h: tuple[float, ...], p: float, c: float, phi_exact: float
 ) -> None:
-    """With three monotone grids Roache's ratio is φ1/φ2 identically (numerics.md §2.6)."""
+    """With three monotone grids Roache's ratio is φ1/φ2 identically."""
     phi = power_law(phi_exact, c, p, h)
     res = gci(phi, spacing=h)
     assert res.asymptotic_ratio == pytest.approx(phi[0] / phi[1], rel=RTOL_CLOSED_FORM, abs=0)
@@ -203,7 +202,7 @@ def test_order_solves_the_power_law_equation_from_a_singular_start() -> None:
 
 
 def test_constant_ratio_matches_roache_and_aitken_closed_forms() -> None:
-    """Constant r: p = ln(ε32/ε21)/ln r, φ_ext = f1 - ε21²/(f3 - 2f2 + f1) (§2.2, §2.6)."""
+    """Constant r: p = ln(ε32/ε21)/ln r, φ_ext = f1 - ε21²/(f3 - 2f2 + f1)."""
     f = (0.4, 0.43, 0.5)
     res = gci(f, spacing=(0.1, 0.2, 0.4))
     p = math.log((f[2] - f[1]) / (f[1] - f[0])) / math.log(2)
@@ -305,7 +304,7 @@ def test_four_grids_in_asymptotic_range_pass() -> None:
     assert res.status is Status.PASS
     assert res.asymptotic_range is True
     assert res.p_triplets == pytest.approx((2.0, 2.0), rel=RTOL_CLOSED_FORM, abs=0)
-    # With equal orders Roache's ratio is again φ1/φ2 (numerics.md §2.6).
+    # With equal orders Roache's ratio is again φ1/φ2.
     assert res.asymptotic_ratio == pytest.approx(phi[0] / phi[1], rel=RTOL_CLOSED_FORM, abs=0)
 
 
@@ -395,7 +394,7 @@ def test_numpy_inputs_are_accepted() -> None:
 
 
 def test_json_has_design_keys_fractions_and_no_nan() -> None:
-    """to_dict has DESIGN.md's keys; relative quantities are fractions; JSON has no NaN."""
+    """to_dict has the documented keys; relative quantities are fractions; JSON has no NaN."""
     res = gci(CELIK_1_VALUES, cells=CELIK_1_CELLS, dim=2)
     data = res.to_dict()
     assert DESIGN_KEYS | {"status", "reason"} <= set(data)
@@ -433,7 +432,7 @@ def test_result_is_frozen_and_raise_if_failed_follows_status() -> None:
 def test_docstring_examples_run() -> None:
     """The Examples in symgrad.gci's docstrings run and print what they show."""
     # the package exports the function gci, which shadows the module attribute symgrad.gci
-    module = importlib.import_module("symgrad.gci")
+    module = importlib.import_module("symgrad.grids._gci")
     outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert outcome.attempted > 0
     assert outcome.failed == 0

@@ -1,9 +1,9 @@
 """Grid-scheme verification: errors, observed orders, verdicts, diagnostics, sources.
 
 References are independent of the module under test: closed forms for the errors of
-numpy.gradient's documented formulas (numerics.md §5.3) on polynomials, norms recomputed here
+numpy.gradient's documented formulas on polynomials, norms recomputed here
 with boolean masks, the exact discrete solution of the 1-D Poisson MMS problem and its published
-error table (numerics.md §3.5(c)), and the published manufactured source terms (§6.3).
+error table, and the published manufactured source terms.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad.errors import CheckFailed, ConfigError, InputError, LimitExceeded, ParseError
-from symgrad.filters import scharr_scheme, sobel_scheme
-from symgrad.grids import verify_grid
-from symgrad.mms import manufactured_source
+from symgrad.grids import manufactured_source, scharr_scheme, sobel_scheme, verify_grid
 from symgrad.results import Status
 
 # Tolerances, in one place: (rtol, atol).
@@ -41,7 +39,7 @@ def regions_of(result, k):
     return c.interior, c.boundary
 
 
-# ------------------------------------------------------------------ acceptance (issue 5)
+# ------------------------------------------------------------------ acceptance
 def test_quadratic_under_edge_order_2_is_exact():
     """A quadratic under numpy.gradient(edge_order=2) with spacing 25 is exact in every region."""
     r = verify_grid(QUADRATIC, CUBE, (5, 9), "numpy:edge_order=2")
@@ -95,7 +93,7 @@ def test_generic_field_orders_in_json(edge_order):
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(-5, 5), min_size=6, max_size=6), st.integers(-3, 3))
 def test_every_quadratic_is_exact_under_edge_order_2(c, shift):
-    """numpy.gradient's 3-point formulas (numerics.md §5.3) reproduce any quadratic exactly."""
+    """numpy.gradient's 3-point formulas reproduce any quadratic exactly."""
     expr = f"{c[0]}*x**2 + {c[1]}*x*y + {c[2]}*y**2 + {c[3]}*x + {c[4]}*y + {c[5]}"
     r = verify_grid(expr, f"x={shift}:{shift + 2},y=-1:3", (9, 17, 33), "numpy:edge_order=2")
     assert r.status is Status.EXACT
@@ -240,7 +238,7 @@ def poisson_solver(field, spacing):
 
 
 def test_poisson_mms_sequence_gives_published_errors_and_orders():
-    """The 1-D Poisson MMS errors c_N - 1 and orders match numerics.md §3.5(c) to 10 digits."""
+    """The 1-D Poisson MMS errors c_N - 1 and orders match to 10 digits."""
     # u = sin(πx) = d/dx of -cos(πx)/π, so the "scheme" output is compared with sin(πx).
     r = verify_grid("-cos(pi*x)/pi", "x=0:1", (9, 17, 33, 65, 129), poisson_solver)
     inner = r.components[0].interior
@@ -296,7 +294,7 @@ def test_non_finite_output_fails_with_a_reason():
 
 # ------------------------------------------------------------------------------ results
 def test_json_keys_follow_the_design():
-    """to_dict() carries DESIGN.md's verify-grid keys at every level."""
+    """to_dict() carries the documented verify-grid keys at every level."""
     data = verify_grid(GENERIC, BOX).to_dict()
     assert {"status", "scheme", "sizes", "components", "diagnostics", "reason", "spacings"} <= set(
         data

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sympy import Abs, Add, Integer, Max, Min, Mul, Pow, Rational, Symbol
 
 from symgrad.errors import LimitExceeded, ParseError, SymgradError, UnsupportedError
-from symgrad.parse import (
+from symgrad.expr import (
     CONSTANTS,
     FUNCTIONS,
     MAX_ARITY,
@@ -155,7 +155,7 @@ def test_nesting_up_to_max_depth_parses() -> None:
     assert info.value.limit == "too_deep"
 
 
-# Rows 42-55 of references/security.md §6, plus other syntax errors: (text, reason, column).
+# Syntax errors of the hostile-input catalogue, plus others: (text, reason, column).
 ERRORS = [
     ("2x", "unexpected_token", 2),
     ("x y", "unexpected_token", 3),

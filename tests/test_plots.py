@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from symgrad import plots
 from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra, ParseError
+from symgrad.output import _plots as plots
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")  # headless; symgrad.plots never uses pyplot, but a stray import would

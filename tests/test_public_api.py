@@ -39,7 +39,7 @@ def test_all_is_sorted_and_unique() -> None:
 
 
 def test_required_names_are_public() -> None:
-    """The names DESIGN.md promises are exported."""
+    """The names docs/reference/api.md documents are exported."""
     assert set(symgrad.__all__) >= REQUIRED
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from symgrad.render import Section, html_page, markdown_document, write_atomic
+from symgrad._files import write_atomic
+from symgrad.output import Section, html_page, markdown_document
 from symgrad.results import Status
 
 

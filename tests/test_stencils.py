@@ -1,6 +1,6 @@
 """Exact finite-difference stencils against published tables, closed forms and an independent solver.
 
-The reference data below is copied from references/numerics.md §1.3-§1.5 (Fornberg 1988 and the
+The reference data below is Fornberg's published tables (Fornberg 1988 and the
 Wikipedia "Finite difference coefficient" tables that cite it); nothing here calls the code under
 test to produce an expected value.
 """
@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad.errors import ConfigError, InputError, LimitExceeded, SymgradError
-from symgrad.stencils import MAX_POINTS, Stencil, fornberg_weights
+from symgrad.fd import MAX_POINTS, Stencil, fornberg_weights
 
-# numerics.md §1.3 — centered weights: | m | p | offsets | weights (times h^-m) | leading error C |
+# — centered weights: | m | p | offsets | weights (times h^-m) | leading error C |
 CENTRAL_TABLE = """
 | 1 | 2 | -1 … 1 | -1/2, 0, 1/2 | 1/6 |
 | 1 | 4 | -2 … 2 | 1/12, -2/3, 0, 2/3, -1/12 | -1/30 |
@@ -40,7 +40,7 @@ CENTRAL_TABLE = """
 | 4 | 6 | -4 … 4 | 7/240, -2/5, 169/60, -122/15, 91/8, -122/15, 169/60, -2/5, 7/240 | 41/7560 |
 """
 
-# numerics.md §1.4 — forward (one-sided) weights, same columns.
+# — forward (one-sided) weights, same columns.
 FORWARD_TABLE = """
 | 1 | 1 | 0 … 1 | -1, 1 | 1/2 |
 | 1 | 2 | 0 … 2 | -3/2, 2, -1/2 | -1/3 |
@@ -113,7 +113,7 @@ FORWARD_ROWS = rows(FORWARD_TABLE)
 
 @pytest.mark.parametrize("row", CENTRAL_ROWS, ids=[r.id for r in CENTRAL_ROWS])
 def test_central_matches_published_row(row: Row) -> None:
-    """Centered stencils reproduce every row of numerics.md §1.3 exactly, error constant included."""
+    """Centered stencils reproduce every row of exactly, error constant included."""
     s = Stencil.central(row.derivative, row.accuracy)
     assert (s.offsets, s.weights) == (row.offsets, row.weights)
     assert (s.accuracy, s.error_coefficient, s.kind) == (row.accuracy, row.constant, "central")
@@ -122,7 +122,7 @@ def test_central_matches_published_row(row: Row) -> None:
 
 @pytest.mark.parametrize("row", FORWARD_ROWS, ids=[r.id for r in FORWARD_ROWS])
 def test_forward_matches_published_row(row: Row) -> None:
-    """Forward stencils reproduce every row of numerics.md §1.4 exactly, error constant included."""
+    """Forward stencils reproduce every row of exactly, error constant included."""
     s = Stencil.forward(row.derivative, row.accuracy)
     assert (s.offsets, s.weights) == (row.offsets, row.weights)
     assert (s.accuracy, s.error_coefficient, s.kind) == (row.accuracy, row.constant, "forward")
@@ -149,7 +149,7 @@ def test_published_rows_sum_to_zero() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Closed forms (numerics.md §1.5)
+# Closed forms
 
 
 def harmonic(n: int) -> Fraction:
@@ -311,7 +311,7 @@ def test_error_on_first_failing_power(s: Stencil, h: Fraction) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# numpy.gradient's non-uniform interior formula (numerics.md §5)
+# numpy.gradient's non-uniform interior formula
 
 
 @settings(max_examples=100, deadline=None)
@@ -551,7 +551,7 @@ def test_offsets_given_as_text_are_sorted() -> None:
 
 
 def test_to_dict_central_first_derivative() -> None:
-    """to_dict has the DESIGN.md stencil keys with exact rationals as strings and is JSON-ready."""
+    """to_dict has the documented stencil keys with exact rationals as strings and is JSON-ready."""
     expected = {
         "derivative": 1,
         "offsets": ["-1", "0", "1"],

@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 
 from symgrad.errors import ConfigError, LimitExceeded, ParseError
 from symgrad.results import Status
-from symgrad.step_rules import Engine, Step, derive
-from symgrad.steps import AnswerCheck, StepsResult, check_answer, steps
+from symgrad.teaching import AnswerCheck, Engine, Step, StepsResult, check_answer, derive, steps
 
 X, Y, Z = (sympy.Symbol(n, real=True) for n in "xyz")
 VALUES = [sympy.Rational(p, q) for p, q in [(3, 7), (5, 4), (-2, 3), (9, 5), (13, 11), (-7, 5)]]

@@ -1,0 +1,203 @@
+"""Figure plumbing shared by symgrad's plots: matplotlib on demand, log axes, saving.
+
+matplotlib is the optional ``plot`` extra: it is imported only when a figure is made, and a
+missing installation raises :class:`~symgrad.errors.MissingExtra` naming the extra.  Figures are
+built on an Agg canvas, never through pyplot: no global state, nothing shown, works headless.
+
+Errors may lie far below the float64 range (``"1.2e-400"`` from a 500-digit sweep): they are
+read exactly with mpmath and handled as log10 values.  When every value of an axis lies within
+1e±300 the axis is an ordinary log axis; otherwise it is linear in log10 |value|, labelled so.
+
+Colours are the Okabe–Ito palette, distinguishable under the common colour-vision deficiencies
+(matplotlib's tab10 pairs red with green); lines also differ in marker or dash.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from symgrad._files import write_atomic
+from symgrad._precision import thread_context
+from symgrad.errors import ConfigError, InputError, MissingExtra, quote
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+__all__ = ["HasToDict", "figure_to_png_base64", "save_figure"]
+
+FloatArray = npt.NDArray[np.float64]
+_EXTRA = "install the plot extra: pip install 'symgrad[plot]'"
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+MINUS, PRIME = "\u2212", "\u2032"  # typographic minus and prime for figure text
+_LOG_RANGE = 300.0  # |log10 v| beyond this does not fit a float64 log axis
+EPS = float(np.finfo(np.float64).eps)
+STEP_SIZES = 10.0 ** (-np.arange(3, 49) / 3)  # 1e-1 … 1e-16, three per decade, exact decades
+_FORMATS = ("pdf", "png", "svg")
+HIGHLIGHT: dict[str, Any] = {
+    "lw": 9,
+    "alpha": 0.25,
+    "solid_capstyle": "round",
+    "zorder": 1,
+    "gid": "range",
+}
+LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1}
+
+
+class HasToDict(Protocol):
+    """Any symgrad result: an object whose ``to_dict()`` gives its JSON data."""
+
+    def to_dict(self) -> Mapping[str, Any]:
+        """Plain JSON-ready data."""
+        ...
+
+
+# -- figures, axes and numbers --------------------------------------------------------------
+
+
+def _mpl() -> tuple[type[Figure], type[FigureCanvasAgg]]:
+    """matplotlib's Figure and Agg canvas, or ``MissingExtra`` naming the extra to install."""
+    try:
+        importlib.import_module("matplotlib")  # first, so that a blocked package fails here
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+        from matplotlib.figure import Figure  # noqa: PLC0415
+    except ImportError as exc:
+        raise MissingExtra(_EXTRA) from exc
+    return Figure, FigureCanvasAgg
+
+
+def new_figure(
+    panels: int, size: tuple[float, float], grid: bool = True
+) -> tuple[Figure, list[Axes]]:
+    figure_class, canvas_class = _mpl()
+    fig = figure_class(figsize=size, layout="constrained")
+    canvas_class(fig)
+    axes = [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
+    for ax in axes if grid else ():
+        ax.grid(visible=True, alpha=0.3)
+    return fig, axes
+
+
+def log10_axis(values: Sequence[Any]) -> FloatArray:
+    """log10 |v|, read exactly (strings such as "1.2e-400" too); -inf for 0, NaN if missing."""
+    ctx = thread_context(20)
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        try:
+            x = None if v is None else ctx.mpf(v.strip()) if isinstance(v, str) else ctx.convert(v)
+        except (ValueError, TypeError) as exc:
+            msg = f"expected a number or a decimal string (got {quote(str(v))})"
+            raise InputError(msg) from exc
+        if x is not None and ctx.isfinite(x):
+            out[i] = -math.inf if x == 0 else float(ctx.log10(abs(x)))
+    return out
+
+
+@dataclass(frozen=True)
+class LogAxis:
+    """Where log10 data goes: a log axis, or beyond the float64 range a linear log10 axis."""
+
+    linear: bool
+
+    @classmethod
+    def of(cls, *arrays: FloatArray) -> LogAxis:
+        values = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+        values = values[np.isfinite(values)]
+        return cls(not values.size or float(np.abs(values).max()) > _LOG_RANGE)
+
+    def __call__(self, logs: Any) -> FloatArray:
+        values: FloatArray = np.asarray(logs, dtype=float)
+        return values if self.linear else np.power(10.0, values)
+
+    def at(self, log: float) -> float:
+        return float(self(log))
+
+    def label(self, ax: Axes, which: str, text: str) -> None:
+        if not self.linear:
+            getattr(ax, f"set_{which}scale")("log")
+        getattr(ax, f"set_{which}label")(f"log10 {text}" if self.linear else text)
+
+
+def guide(ax: Axes, x: Any, y: Any, text: str, color: str, at: int, seen: set[str]) -> None:
+    """A dashed reference line; ``text`` beside its point ``at``, on the empty side (once)."""
+    ax.plot(x, y, ls="--", lw=1, color=color, alpha=0.75)
+    if text in seen or not len(x):
+        return
+    seen.add(text)
+    rising = (y[-1] - y[0]) * (x[-1] - x[0]) > 0
+    box: dict[str, Any] = {"fontsize": 8, "color": color, "bbox": LABEL_BOX}
+    where: dict[str, Any] = {"xytext": (6, -4 if rising else 4), "textcoords": "offset points"}
+    ax.annotate(text, (x[at], y[at]), va="top" if rising else "bottom", **where, **box)
+
+
+def as_data(result: Mapping[str, Any] | HasToDict, key: str) -> Mapping[str, Any]:
+    data = result.to_dict() if hasattr(result, "to_dict") else result
+    if not isinstance(data, Mapping) or key not in data:
+        msg = f"expected a result or its JSON dict with a {key!r} entry (got {type(data).__name__})"
+        raise InputError(msg)
+    return data
+
+
+def point_text(point: object) -> str:
+    if isinstance(point, Mapping):
+        return ", ".join(f"{k} = {v}" for k, v in point.items())
+    return "?" if point is None else str(point)
+
+
+# -- output ---------------------------------------------------------------------------------
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> None:
+    """Write ``fig`` to ``path`` atomically; the format (png, svg, pdf) comes from the suffix.
+
+    The figure is rendered in memory and written by :func:`symgrad._files.write_atomic`: a
+    failed or interrupted render never leaves a half-written plot in place of the user's file.
+    A replaced file keeps its permissions; a new one gets the usual 0666 less the umask.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from symgrad.output import plot_secant_tangent
+    >>> fig = plot_secant_tangent("exp(x)", 0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_figure(fig, pathlib.Path(tmp) / "tangent.svg")
+    ...     (pathlib.Path(tmp) / "tangent.svg").read_text()[:5]
+    '<?xml'
+    """
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in _FORMATS:
+        msg = f"cannot tell the format of {quote(str(path))}: end the name in .png, .svg or .pdf"
+        raise ConfigError(msg)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt)
+    write_atomic(target, buffer.getvalue())
+
+
+def figure_to_png_base64(fig: Figure, dpi: int = 110) -> str:
+    """The figure as base64 PNG: the payload of a ``data:image/png;base64,`` URI.
+
+    Examples
+    --------
+    >>> import base64
+    >>> from symgrad.output import plot_secant_tangent
+    >>> payload = figure_to_png_base64(plot_secant_tangent("x**3", 0.5), dpi=40)
+    >>> base64.b64decode(payload)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,480 @@
+"""Point cross-checks: the symbolic derivative against an independent high-precision referee.
+
+For every component (gradient, Hessian or Jacobian entry, or one partial) at every point,
+:func:`check` compares the **exact** value (the symbolic derivative at ``dps`` digits) with the
+**referee**, an arbitrary-precision finite difference *of f itself* (Hessian entries by second and
+mixed stencils of f, never by differencing the symbolic gradient, which would share any error of
+the symbolic step).  It also scores the compiled **float64** function, evaluated at the
+float64-rounded point, in ulps of the exact derivative at that same binary point, so that rounding
+the input is not counted as an evaluation error.  Exact values are computed at two working
+precisions, doubled until they agree to ``dps`` digits: a derivative formula may cancel (as
+``-1/sqrt(1 - x**2)`` does near x = 1), and a fixed number of guard digits would then let the
+"exact" side be wrong.
+
+Rules, per component (combined with :func:`symgrad.results.combine`)::
+
+    point_status  verdict       when
+    ok            pass          |exact - fd| <= max(κ·error_estimate, 10^-(dps-3)·scale)
+    mismatch      fail          otherwise
+    domain        inconclusive  f is not real at the point (log(x) at -1), or no stencil fits
+    pole          inconclusive  f or the derivative is infinite there (1/x at 0, sqrt(x)' at 0)
+    nonsmooth     inconclusive  forward and backward differences disagree (abs(x) at 0)
+    overflow      inconclusive  float64 gives inf or nan where the exact value is finite
+    unreliable    inconclusive  the finite difference cannot reach the requested digits
+
+Domain, pole, kink and overflow points are *inconclusive*, not failures: there the derivative is
+undefined or float64 cannot hold it, so neither side can be shown wrong.  ``scale`` is the largest
+of |exact|, |fd| and |f| near the point over max(1, |x|)^m, because a difference quotient of order
+m cancels the leading digits of f: its precision floor is relative to f, not to the derivative.
+
+The one-sided kink probe (backward:2 against forward:2, for the partial itself and, for higher
+partials, for the first derivative along each differentiated axis) runs only when f contains abs,
+sign, min, max, Heaviside or Piecewise, or when the central difference is unreliable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import sympy
+
+from symgrad._precision import check_dps, thread_context
+from symgrad.checks._results import (
+    _KINDS,
+    _NONSMOOTH,
+    RANK,
+    TOLERANCES,
+    CheckResult,
+    ComponentCheck,
+    PointCheck,
+    Tolerances,
+    mp_text,
+    point_text,
+    short,
+)
+from symgrad.derive import Compiled, derivative, function, gradient, hessian, jacobian
+from symgrad.errors import ConfigError
+from symgrad.expr import Source, VariablesSpec
+from symgrad.fd import FDResult, finite_difference, order_of, stencils_for
+from symgrad.results import Status, combine
+
+__all__ = [
+    "TOLERANCES",
+    "CheckResult",
+    "ComponentCheck",
+    "PointCheck",
+    "Tolerances",
+    "check",
+]
+
+
+# -- the check ----------------------------------------------------------------------------------
+
+
+def check(
+    expr: Source | Sequence[Source],
+    at: Any,
+    *,
+    kind: str | Sequence[str | int] = "gradient",
+    dps: int = 50,
+    scheme: str = "central:4",
+    step: Any = None,
+    variables: VariablesSpec = None,
+) -> CheckResult:
+    """Cross-check a symbolic derivative against arbitrary-precision finite differences.
+
+    Parameters
+    ----------
+    expr : str, sympy.Expr or list of them
+        The function (a list for ``kind="jacobian"``).
+    at : str, mapping, or a list or tuple of them
+        One point (``"x=0.3, y=0.7"``; decimals are exact) or several.
+    kind : {"gradient", "hessian", "jacobian"} or wrt
+        What to check; anything else names one partial, e.g. ``"x x y"`` or ``("x", 2, "y")``.
+    dps : int
+        Digits of the exact values and of the finite differences.
+    scheme : str
+        The finite-difference stencil (``"central:4"``, ``"forward:2"``, ...) or ``"complex"``.
+    step : number or str, optional
+        A fixed finite-difference step; by default one is chosen from ``dps``.
+    variables : str or sequence, optional
+        Variable order; by default the free symbols sorted by name.
+
+    Returns
+    -------
+    CheckResult
+        The verdict and, per point and component, the exact value, the finite difference, their
+        errors, the float64 value and its error in ulps, and a ``point_status`` (rules in the
+        module docstring: domain, pole, kink and overflow points are inconclusive, not failures).
+
+    Examples
+    --------
+    >>> r = check("sin(x+y)*exp(-z**2)", "x=0.3, y=0.7, z=0.5")
+    >>> r.status.value, [c.variable for c in r.components]
+    ('pass', ['x', 'y', 'z'])
+    >>> r = check("abs(x)", "x=0")
+    >>> r.status.value, r.components[0].point_status
+    ('inconclusive', 'nonsmooth')
+    >>> r.reason
+    'd/dx: kink at x=0: left derivative -1, right derivative 1'
+    """
+    job = _Job.make(expr, kind, check_dps(dps), scheme, step, variables)
+    specs = list(at) if isinstance(at, list | tuple) else [at]
+    if not specs:
+        msg = "at must give at least one point, e.g. at='x=0.3, y=0.7' (got an empty sequence)"
+        raise ConfigError(msg)
+    exact_points = [job.exact.point_values(s) for s in specs]
+    float_points = [[_to_float(v) for v in p] for p in exact_points]
+    # every point's float64 values in one vectorized call: shape (components, points)
+    f64 = job.exact(*np.array(float_points, dtype=np.float64).T).reshape(len(job.entries), -1)
+    points = tuple(
+        job.check_point(p, fp, f64[:, i])
+        for i, (p, fp) in enumerate(zip(exact_points, float_points, strict=True))
+    )
+    worst = max(points, key=lambda p: (RANK[p.status], p.worst.badness))
+    c, status = worst.worst, combine(p.status for p in points)
+    reason = f"{c.label}: {c.reason}"
+    if status is Status.PASS:
+        n = len(job.entries)
+        what = f"all {n} components agree" if n > 1 else "the derivative agrees"
+        where = f"{len(points)} points" if len(points) > 1 else point_text(worst.point)
+        reason = (
+            f"{what} with the finite differences at {where} (closest to its tolerance: "
+            f"{c.label} at {point_text(worst.point)}, relative error {short(c.rel_error, 2)})"
+        )
+    return CheckResult(status, reason, job.dps, job.scheme, job.kind, job.text, points)
+
+
+class _Entry(NamedTuple):
+    pos: int  # position among the flattened components
+    variable: str
+    label: str
+    row: int  # which expression (Jacobian row) is differentiated
+    counts: tuple[int, ...]  # how often along each variable
+
+
+class _Eval(NamedTuple):
+    value: Any  # a finite real mpmath number, or None
+    status: str  # "ok", "pole" or "domain"
+
+
+class _Referee(NamedTuple):
+    value: Any
+    estimate: Any
+    step: Any
+    status: str  # "ok", "unreliable", "domain" or "pole"
+    text: str  # the reason when not ok; a note to append when ok
+
+
+@dataclass
+class _At:
+    """One point, evaluated once: f (per row) and the derivative, also at the float64 point."""
+
+    values: list[sympy.Rational]
+    where: str
+    rows: list[_Eval]
+    exact: list[_Eval]
+    at_float: list[_Eval]
+    f64: np.ndarray
+    cache: dict[Any, FDResult] = field(default_factory=dict)
+
+
+@dataclass
+class _Job:
+    """The compiled pieces shared by every point of one check, and the per-component rules."""
+
+    exact: Compiled
+    rows: list[Compiled]  # f, or each Jacobian row, as a function of its own
+    entries: list[_Entry]
+    kind: str
+    text: str
+    dps: int
+    scheme: str
+    step: Any
+    singles: list[Compiled] | None = None
+
+    @classmethod
+    def make(
+        cls, expr: Any, kind: Any, dps: int, scheme: str, step: Any, variables: VariablesSpec
+    ) -> _Job:
+        scheme = _validate_scheme(scheme)
+        exprs = [expr] if isinstance(expr, str | sympy.Expr) else list(expr)
+        if kind == "jacobian":
+            exact = jacobian(exprs, variables)
+        elif len(exprs) != 1:
+            msg = f"a list of {len(exprs)} expressions needs kind='jacobian' (got kind={kind!r})"
+            raise ConfigError(msg)
+        elif kind in _KINDS:
+            exact = (gradient if kind == "gradient" else hessian)(exprs[0], variables)
+        else:
+            wrt = [kind] if isinstance(kind, str) else list(kind)
+            exact = derivative(exprs[0], *wrt, variables=variables)
+        rows = [function(e, exact.variables) for e in exprs]
+        entries = _entries(exact, kind)
+        name = kind if kind in _KINDS else f"partial {entries[0].label}"
+        text = str([str(r.exprs) for r in rows]) if kind == "jacobian" else str(rows[0].exprs)
+        return cls(exact, rows, entries, name, text, dps, scheme, step)
+
+    @property
+    def nonsmooth(self) -> bool:
+        return any(r.components[0].has(*_NONSMOOTH) for r in self.rows)
+
+    def evaluate(self, values: Sequence[Any]) -> list[_Eval]:
+        """The exact components; one at a time only when evaluating them together raises."""
+        together = _evaluate(self.exact, values, self.dps)
+        if len(together) == len(self.entries):
+            return together
+        if self.singles is None:
+            self.singles = [Compiled(c, self.exact.variables) for c in self.exact.components]
+        return [_evaluate(s, values, self.dps)[0] for s in self.singles]
+
+    def check_point(self, values: list[Any], floats: list[float], f64: Any) -> PointCheck:
+        """Every component at one point."""
+        ctx, names = thread_context(self.dps), [s.name for s in self.exact.variables]
+        exact_point = [ctx.mpf(v.p) / v.q for v in values]
+        point = {x: str(mp_text(v, self.dps)) for x, v in zip(names, exact_point, strict=True)}
+        rows = [_evaluate(r, values, self.dps)[0] for r in self.rows]
+        at = _At(values, point_text(point), rows, self.evaluate(values), self.evaluate(floats), f64)
+        return PointCheck(point, tuple(self.component(e, at) for e in self.entries))
+
+    def component(self, e: _Entry, at: _At) -> ComponentCheck:
+        """Classify one component at one point (the rules of the module docstring)."""
+        f0, exact = at.rows[e.row], at.exact[e.pos]
+        fname = f"f{e.row + 1}" if self.kind == "jacobian" else "f"
+        known: dict[str, Any] = {"variable": e.variable, "label": e.label}
+        known["float64"] = float(at.f64[e.pos])
+        if f0.status != "ok":
+            what = "is not real (outside its domain)" if f0.status == "domain" else "has a pole"
+            why = f"{fname} {what} at {at.where}, so {e.label} is undefined there"
+            return ComponentCheck(point_status=f0.status, reason=why, **known)
+        if exact.status != "ok":
+            what = "is not real" if exact.status == "domain" else "is infinite"
+            why = f"the symbolic {e.label} {what} at {at.where} although {fname} is finite there"
+            return ComponentCheck(point_status=exact.status, reason=why, **known)
+        ref, kink = self.referee(e, at), ""
+        sides: tuple[Any, Any] = (None, None)
+        if ref.status in ("ok", "unreliable") and (ref.status != "ok" or self.nonsmooth):
+            kink, sides = self.probe(e, at)
+        known |= {"symbolic": exact.value, "left": sides[0], "right": sides[1]}
+        if kink:
+            return ComponentCheck(point_status="nonsmooth", reason=kink, **known)
+        if ref.status == "unreliable" and sides[0] is not None:
+            # the one-sided differences agree (no kink): they referee instead
+            mean, half = (sides[0] + sides[1]) / 2, abs(sides[0] - sides[1]) / 2
+            ref = ref._replace(value=mean, estimate=half + ref.estimate, status="ok")
+            ref = ref._replace(text=" (from one-sided differences)")
+        if ref.status != "ok":
+            return ComponentCheck(point_status=ref.status, reason=ref.text, **known)
+        return self.compare(e, at, ref, known)
+
+    def compare(self, e: _Entry, at: _At, ref: _Referee, known: dict[str, Any]) -> ComponentCheck:
+        """ok or mismatch by the tolerance rule; then float64 in ulps, or an overflow."""
+        exact, f64, at_float = known["symbolic"], known["float64"], at.at_float[e.pos]
+        err = abs(exact - ref.value)
+        floor = self.floor(e, at, ref.step, exact, ref.value)
+        tol = max(TOLERANCES.fd_safety * ref.estimate, floor)
+        status, why = "ok", f"agrees at {at.where} within {short(tol, 3)}{ref.text}"
+        if err > tol:
+            status = "mismatch"
+            why = (
+                f"at {at.where} the symbolic value is {short(exact, 17)} but the finite "
+                f"difference gives {short(ref.value, 17)} ± {short(ref.estimate, 2)}{ref.text}"
+            )
+        elif not math.isfinite(f64) and at_float.status == "ok":
+            status = "overflow"
+            why = f"float64 gives {f64} at {at.where} where the exact value is "
+            why += short(at_float.value)
+        known |= {"point_status": status, "reason": why, "finite_difference": ref.value}
+        known |= {"error_estimate": ref.estimate, "abs_error": err, "tolerance": tol}
+        known["rel_error"] = err / abs(exact) if exact else (err if not err else None)
+        return ComponentCheck(float64_ulp_error=_ulps(f64, at_float), **known)
+
+    def fd(self, row: int, counts: tuple[int, ...], at: _At, scheme: str) -> FDResult:
+        """A finite difference of one row of f at the point (cached: Hessians reuse them)."""
+        key = (row, counts, scheme)
+        if key not in at.cache:
+            names = [s.name for s in self.exact.variables]
+            wrt = [item for x, c in zip(names, counts, strict=True) if c for item in (x, c)]
+            point = dict(zip(names, at.values, strict=True))
+            method = "mp-complex" if scheme == "complex" else "mp"
+            stencil = "central:2" if method != "mp" else scheme  # ignored by the complex step
+            at.cache[key] = finite_difference(
+                self.rows[row],
+                point,
+                wrt,
+                scheme=stencil,
+                method=method,
+                step=self.step,
+                dps=self.dps,
+            )
+        return at.cache[key]
+
+    def referee(self, e: _Entry, at: _At) -> _Referee:
+        """The scheme's finite difference; a one-sided one when its stencil leaves the domain."""
+        fd = self.fd(e.row, e.counts, at, self.scheme)
+        why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
+        if fd.status in ("ok", "unreliable"):
+            text = why if fd.status == "unreliable" else ""
+            return _Referee(fd.value[()], fd.error_estimate[()], fd.step, fd.status, text)
+        # f is finite at the point itself (checked before): only stencil points left the domain
+        accuracy = 4 if self.scheme == "complex" else int(self.scheme.split(":")[1])
+        for side in ("forward", "backward"):
+            alt = self.fd(e.row, e.counts, at, f"{side}:{accuracy}")
+            if alt.status == "ok":
+                note = f" ({side}:{accuracy}: the {self.scheme} stencil leaves the domain)"
+                return _Referee(alt.value[()], alt.error_estimate[()], alt.step, "ok", note)
+        why = f"every stencil around {at.where} leaves the domain of f: {fd.reason}"
+        return _Referee(None, None, 0, fd.status, why)
+
+    def probe(self, e: _Entry, at: _At) -> tuple[str, tuple[Any, Any]]:
+        """Backward against forward differences, of the partial and of each first derivative.
+
+        Returns the kink's description ('' when there is none) and the one-sided values.
+        """
+        n = len(e.counts)
+        firsts = [tuple(int(i == j) for j in range(n)) for i in range(n) if e.counts[i]]
+        sides: tuple[Any, Any] = (None, None)
+        for counts in dict.fromkeys([e.counts, *firsts]):
+            bwd = self.fd(e.row, counts, at, "backward:2")
+            fwd = self.fd(e.row, counts, at, "forward:2")
+            label = _label(counts, [s.name for s in self.exact.variables])
+            if "unreliable" in (bwd.status, fwd.status) and self.nonsmooth:
+                # a one-sided quotient that never settles, with abs, sign, ... in f: a jump, or
+                # a kink closer to the point than the stencil is wide
+                return f"{label} does not converge from both sides of {at.where}", sides
+            if bwd.status != "ok" or fwd.status != "ok":
+                continue
+            left, right = bwd.value[()], fwd.value[()]
+            sides = (left, right) if counts == e.counts else sides
+            gap = abs(right - left) - self.floor(
+                e._replace(counts=counts), at, fwd.step, left, right
+            )
+            if gap > TOLERANCES.fd_safety * (bwd.error_estimate[()] + fwd.error_estimate[()]):
+                where = f" in {label}" if "," in at.where or counts != e.counts else ""
+                both = f"left derivative {short(left)}, right derivative {short(right)}"
+                return f"kink at {at.where}{where}: {both}", (left, right)
+        return "", sides
+
+    def floor(self, e: _Entry, at: _At, step: Any, *values: Any) -> Any:
+        """10^-(dps-3) × the largest of |values| and |f| within 2 steps, over max(1, |x|)^m."""
+        ctx, fn = self.rows[e.row].mp_function(self.dps)
+        base = [ctx.mpf(v.p) / v.q for v in at.values]
+        sizes = [abs(v) for v in values] + [abs(at.rows[e.row].value)]
+        for i in (i for i, c in enumerate(e.counts) if c):
+            shifted = ([b + s * step if j == i else b for j, b in enumerate(base)] for s in (-2, 2))
+            sizes += [_size(ctx, fn, args) for args in shifted]
+        powers = [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)]
+        return max(sizes) / math.prod(powers) * ctx.mpf(10) ** (TOLERANCES.digits_lost - self.dps)
+
+
+def _validate_scheme(scheme: object) -> str:
+    """``"complex"`` or a stencil scheme that :mod:`symgrad.fd._finite_diff` accepts."""
+    if not isinstance(scheme, str):
+        msg = f"scheme must be a string such as 'central:4' or 'complex' (got {scheme!r})"
+        raise ConfigError(msg)
+    text = scheme.strip().lower()
+    if text != "complex":
+        stencils_for(text, (1,))  # raises ConfigError, with the scheme help, for anything else
+    return text
+
+
+def _entries(exact: Compiled, kind: Any) -> list[_Entry]:
+    """Names, row and partial of every component, in row-major order."""
+    names = [s.name for s in exact.variables]
+    n = len(names)
+    unit = [tuple(int(i == j) for j in range(n)) for i in range(n)]
+    if kind == "gradient":
+        return [_Entry(j, x, f"d/d{x}", 0, unit[j]) for j, x in enumerate(names)]
+    if kind == "hessian":  # labelled in row, column order: entry (y, x) reads d2/dydx
+        return [
+            _Entry(i * n + j, f"{x},{y}", "d2/d" + (f"{x}2" if i == j else f"{x}d{y}"), 0, both)
+            for i, x in enumerate(names)
+            for j, y in enumerate(names)
+            for both in [tuple(a + b for a, b in zip(unit[i], unit[j], strict=True))]
+        ]
+    if kind == "jacobian":
+        return [
+            _Entry(r * n + j, f"f{r + 1}/{x}", f"df{r + 1}/d{x}", r, unit[j])
+            for r in range(exact.shape[0])
+            for j, x in enumerate(names)
+        ]
+    counts = order_of(kind, exact.variables)
+    variable = ",".join(x for x, c in zip(names, counts, strict=True) for _ in range(c))
+    return [_Entry(0, variable, _label(counts, names), 0, counts)]
+
+
+def labels(exact: Compiled, kind: str) -> list[str]:
+    """Readable names of the components of ``exact``: ``d/dx``, ``d2/dxdy``, ``df2/dx``, ..."""
+    return [e.label for e in _entries(exact, kind)]
+
+
+def _label(counts: Sequence[int], names: Sequence[str]) -> str:
+    """``d/dx``, ``d2/dx2``, ``d2/dxdy``, ``d3/dx2dy``."""
+    below = [f"d{x}" + (str(c) if c > 1 else "") for x, c in zip(names, counts, strict=True) if c]
+    m = sum(counts)
+    return f"d{m if m > 1 else ''}/{''.join(below)}"
+
+
+def _to_float(value: sympy.Rational) -> float:
+    """The float64 nearest a rational (integer true division rounds correctly)."""
+    try:
+        return int(value.p) / int(value.q)
+    except OverflowError:
+        return math.copysign(math.inf, int(value.p))
+
+
+def _evaluate(compiled: Compiled, values: Sequence[Any], dps: int) -> list[_Eval]:
+    """Every component of ``compiled`` correct to ``dps`` digits, classified.
+
+    ``values`` are Rationals or floats (taken at their exact binary value).  When evaluating
+    several components together raises, returns [] so that the caller can go one at a time.
+    """
+    if not all(math.isfinite(v) for v in values if isinstance(v, float)):
+        return [_Eval(None, "domain")] * len(compiled.components)
+    try:
+        raw = settled(compiled, values, dps)
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        if len(compiled.components) > 1:
+            return []
+        pole = isinstance(exc, ZeroDivisionError) or "pole" in str(exc)
+        return [_Eval(None, "pole" if pole else "domain")]
+    return [_classify(thread_context(dps), v) for v in raw]
+
+
+def settled(compiled: Compiled, values: Sequence[Any], dps: int) -> list[Any]:
+    """The components at ``dps`` correct digits (see :meth:`Compiled.exact_values`)."""
+    return compiled.exact_values(values, dps)
+
+
+def _size(ctx: Any, fn: Any, args: list[Any]) -> Any:
+    """|f| at ``args`` (its first component), or 0 where it is not a finite real number."""
+    try:
+        value = _classify(ctx, fn(*args)[0]).value
+    except (ArithmeticError, ValueError, TypeError):
+        value = None
+    return ctx.zero if value is None else abs(value)
+
+
+def _classify(ctx: Any, value: Any) -> _Eval:
+    """ok (finite real), domain (not real, or NaN) or pole (infinite)."""
+    value = ctx.convert(value)
+    if hasattr(value, "_mpc_"):
+        if value.imag:
+            return _Eval(None, "domain")
+        value = value.real
+    if ctx.isnan(value):
+        return _Eval(None, "domain")
+    return _Eval(None, "pole") if ctx.isinf(value) else _Eval(ctx.mpf(value), "ok")
+
+
+def _ulps(f64: float, at_float: _Eval) -> float:
+    """|float64 − exact| in ulps of the exact value (NaN when either is not finite)."""
+    nearest = float(at_float.value) if at_float.status == "ok" else math.nan
+    if not (math.isfinite(f64) and math.isfinite(nearest)):
+        return math.nan
+    error = abs(thread_context(30).mpf(f64) - at_float.value)
+    return float(error / float(np.spacing(abs(nearest))))

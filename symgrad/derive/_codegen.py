@@ -1,0 +1,349 @@
+"""Compile SymPy expressions into vectorized float64 functions and exact mpmath functions.
+
+The NumPy side follows measurements on our machines (benchmarks/bench_gradient.py):
+``lambdify(cse=True)`` computes shared subexpressions once, and calling it on chunks of 2**16
+points that are written into a preallocated output keeps every temporary cache-resident (CSE
+code on full arrays keeps all temporaries alive at once: 1.6x the memory and 2-3x the time of
+hand-written NumPy).  Writing into the output also broadcasts constant components to full
+arrays and guarantees that no two components share memory.
+
+The mpmath side builds one function per (thread, precision) from a private ``MPContext``:
+symgrad never reads or writes ``mpmath.mp``, and mpmath contexts are not safe to share between
+threads (some functions raise the context's precision temporarily), hence one per thread.
+
+``lambdify`` is the one place where generated code is executed.  It only ever sees SymPy
+objects built by :mod:`symgrad.expr._parse`, whose symbol names are validated identifiers, and the
+modules it may call are always given explicitly.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import keyword
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+import mpmath
+import numpy as np
+import numpy.typing as npt
+import sympy
+
+from symgrad._precision import check_dps, round_to, thread_context
+from symgrad.errors import InputError, LimitExceeded, UnsupportedError
+from symgrad.expr import parse_point
+
+__all__ = [
+    "CHUNK",
+    "Compiled",
+    "as_float_array",
+]
+
+#: Points per chunk in the vectorized evaluator (2**16: neutral for tiny expressions, 3.7x
+#: faster than one full-array call for CSE-heavy ones; benchmarks/bench_gradient.py).
+CHUNK = 1 << 16
+
+FloatArray = npt.NDArray[np.float64]
+PointSpec = str | Mapping[str | sympy.Symbol, object]
+
+_REJECTED_KINDS = {"b": "booleans", "O": "Python objects", "U": "strings", "S": "bytes"}
+_REJECTED_KINDS |= {"M": "datetimes", "m": "timedeltas", "V": "structured records"}
+
+
+class Compiled:
+    """Symbolic expressions with their compiled float64 and exact evaluators.
+
+    Returned by :func:`symgrad.gradient`, :func:`symgrad.jacobian`, :func:`symgrad.hessian`,
+    :func:`symgrad.derivative` and :func:`symgrad.laplacian`.
+
+    Parameters
+    ----------
+    exprs : sympy.Expr or nested sequences of sympy.Expr
+        The components; their nesting gives ``shape`` (``(n,)`` for a gradient, ``(n, n)`` for a
+        Hessian, ``()`` for a single derivative).
+    variables : sequence of sympy.Symbol
+        The arguments, in order.
+    kind : str
+        What the components are, for display ("gradient", "hessian", ...).
+    """
+
+    def __init__(
+        self, exprs: Any, variables: Sequence[sympy.Symbol], kind: str = "function"
+    ) -> None:
+        array = sympy.Array(exprs) if isinstance(exprs, list | tuple) else None
+        self.shape: tuple[int, ...] = tuple(array.shape) if array is not None else ()
+        self._flat: tuple[sympy.Expr, ...] = (
+            tuple(_flatten(array.tolist())) if array is not None else (exprs,)
+        )
+        self.exprs = array if array is not None else exprs
+        self.variables: tuple[sympy.Symbol, ...] = tuple(variables)
+        self.kind = kind
+        self._numpy = _lambdify(self.variables, list(self._flat), "numpy")
+        self._local = threading.local()
+
+    @property
+    def components(self) -> tuple[sympy.Expr, ...]:
+        """The component expressions, flattened in row-major order."""
+        return self._flat
+
+    # -- float64 -----------------------------------------------------------------------------
+
+    @cached_property
+    def source(self) -> str:
+        """The generated NumPy source code that the float64 evaluator runs."""
+        import inspect  # noqa: PLC0415 - only needed when someone asks to see the code
+
+        return inspect.getsource(self._numpy)
+
+    def __call__(self, *args: npt.ArrayLike, **kwargs: npt.ArrayLike) -> FloatArray:
+        """Evaluate in float64 on inputs that broadcast together.
+
+        Arguments are given positionally in ``variables`` order or by name.  The result has shape
+        ``(*self.shape, *broadcast_shape)``; every component is a full array of its own.
+        """
+        return self._evaluate(self._arguments(args, kwargs), np.float64)
+
+    def complex_call(self, *args: npt.ArrayLike) -> npt.NDArray[np.complex128]:
+        """Evaluate with complex128 inputs (for the complex-step method).
+
+        Only meaningful for real-analytic expressions; :mod:`symgrad.fd._finite_diff` refuses the
+        others (abs, sign, min, max) before calling this.
+        """
+        arrays = [np.asarray(a, dtype=np.complex128) for a in args]
+        if len(arrays) != len(self.variables):
+            msg = f"complex_call takes {len(self.variables)} inputs (got {len(arrays)})"
+            raise InputError(msg)
+        return self._evaluate(arrays, np.complex128)
+
+    def _evaluate(self, arrays: list[Any], dtype: Any) -> npt.NDArray[Any]:
+        """Chunked evaluation into a preallocated output (see the module docstring)."""
+        grid = np.broadcast_shapes(*(a.shape for a in arrays))
+        out = np.empty((len(self._flat), *grid), dtype=dtype)
+        with np.errstate(all="ignore"):
+            if all(a.size == 1 or a.shape == grid for a in arrays):
+                self._fill_flat(out.reshape(len(self._flat), -1), arrays)
+            else:
+                self._fill_slabs(out, arrays, grid)
+        return out.reshape(self.shape + grid)
+
+    def _fill_flat(self, out: npt.NDArray[Any], arrays: list[Any]) -> None:
+        """Full-size inputs: walk the flattened points in chunks of ``CHUNK``."""
+        flat = [_flat_input(a) for a in arrays]
+        size = out.shape[1]
+        for start in range(0, size, CHUNK):
+            stop = min(start + CHUNK, size)
+            chunk = [f if f.ndim == 0 else f[start:stop] for f in flat]
+            for row, value in enumerate(self._numpy(*chunk)):
+                out[row, start:stop] = value
+
+    def _fill_slabs(self, out: npt.NDArray[Any], arrays: list[Any], grid: tuple[int, ...]) -> None:
+        """Broadcasting inputs (e.g. ``x[:, None, None]``): slabs along the first axis.
+
+        Inputs are never expanded to the full grid; numpy broadcasts inside each slab, and a
+        component that depends on fewer variables is computed on its smaller shape.
+        """
+        padded = [a.reshape((1,) * (len(grid) - a.ndim) + a.shape) for a in arrays]
+        rows = max(1, CHUNK // max(1, math.prod(grid[1:])))
+        for start in range(0, grid[0], rows):
+            stop = min(start + rows, grid[0])
+            part = [a if a.shape[0] == 1 else a[start:stop] for a in padded]
+            for row, value in enumerate(self._numpy(*part)):
+                out[row, start:stop] = value
+
+    def _arguments(
+        self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, npt.ArrayLike]
+    ) -> list[FloatArray]:
+        """Match positional and keyword inputs to variables and coerce them to float64."""
+        names = [v.name for v in self.variables]
+        if len(args) > len(names):
+            msg = f"got {len(args)} positional inputs but the variables are {names}"
+            raise InputError(msg)
+        given = dict(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in names:
+                msg = f"unknown input {key!r}: the variables are {names}"
+                raise InputError(msg)
+            if key in given:
+                msg = f"input {key!r} given twice (by position and by name)"
+                raise InputError(msg)
+            given[key] = value
+        missing = [n for n in names if n not in given]
+        if missing:
+            msg = f"missing inputs for {missing}; the variables are {names} in this order"
+            raise InputError(msg)
+        return [as_float_array(given[n], n) for n in names]
+
+    # -- exact -------------------------------------------------------------------------------
+
+    def mp_function(self, dps: int) -> tuple[Any, Callable[..., Any]]:
+        """The private context at ``dps`` digits and the compiled mpmath function of it.
+
+        Both are cached per thread and per precision; the function takes one context number
+        per variable and returns the flattened components.
+        """
+        cache: dict[int, Callable[..., Any]] = self._local.__dict__.setdefault("mp", {})
+        ctx = thread_context(dps)
+        if dps not in cache:
+            cache[dps] = _lambdify(self.variables, list(self._flat), ctx)
+        return ctx, cache[dps]
+
+    def at(self, point: PointSpec, dps: int = 50) -> np.ndarray:
+        """Evaluate exactly at one point, correct to about ``dps`` digits.
+
+        ``point`` is ``"x=0.3,y=0.7"`` or a mapping; decimal strings are exact (0.3 is 3/10),
+        floats are taken at their exact binary value.  Returns an object array of mpmath
+        numbers with shape ``self.shape``.
+        """
+        dps = check_dps(dps)
+        final = thread_context(dps)
+        values = self.exact_values(self.point_values(point), dps)
+        return np.array([round_to(final, v) for v in values], dtype=object).reshape(self.shape)
+
+    def exact_values(self, values: Sequence[Any], dps: int) -> list[Any]:
+        """The flattened components at exact coordinates, with ``dps`` correct digits.
+
+        A formula that cancels (``-1/sqrt(1 - x**2)`` near x = 1) loses digits at any fixed
+        working precision, so the precision doubles (from dps + 10, at most three times) until
+        two evaluations agree to dps + 1 digits.  ``values`` are Rationals or floats (taken
+        exactly).  Raises what mpmath raises at a singularity (``ZeroDivisionError``, ...).
+        """
+        work = dps + 10
+        low = self._mp_call(values, work)
+        for _ in range(3):
+            work *= 2
+            high, ctx = self._mp_call(values, work), thread_context(work)
+            tolerance = ctx.mpf(10) ** -(dps + 1)
+            if all(
+                not (ctx.isfinite(a) and ctx.isfinite(b)) or abs(a - b) <= tolerance * abs(b)
+                for a, b in zip(low, high, strict=True)
+            ):
+                return high
+            low = high
+        return low
+
+    def _mp_call(self, values: Sequence[Any], work: int) -> list[Any]:
+        ctx, fn = self.mp_function(work)
+        args = [ctx.mpf(v.p) / v.q if isinstance(v, sympy.Rational) else ctx.mpf(v) for v in values]
+        return [ctx.convert(v) for v in fn(*args)]
+
+    def point_values(self, point: PointSpec) -> list[sympy.Rational]:
+        """The exact coordinates of ``point`` in ``variables`` order."""
+        parsed = _parse_point_text(point) if isinstance(point, str) else parse_point(point)
+        missing = [v.name for v in self.variables if v not in parsed]
+        if missing:
+            names = [v.name for v in self.variables]
+            msg = f"the point gives no value for {missing}; give one for each of {names}"
+            raise InputError(msg)
+        extra = [s.name for s in parsed if s not in self.variables]
+        if extra:
+            msg = f"the point names {extra}, which are not variables of {self.kind}"
+            raise InputError(msg)
+        return [parsed[v] for v in self.variables]
+
+    # -- display -----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        names = ", ".join(v.name for v in self.variables)
+        return f"<symgrad {self.kind} in ({names}): {_short(str(self.exprs))}>"
+
+    def to_strings(self) -> Any:
+        """The components as SymPy strings, nested like ``shape``."""
+        if not self.shape:
+            return str(self.exprs)
+        return _nest([str(e) for e in self._flat], self.shape)
+
+    def to_latex(self) -> Any:
+        """The components as LaTeX strings, nested like ``shape``."""
+        if not self.shape:
+            return sympy.latex(self.exprs)
+        return _nest([sympy.latex(e) for e in self._flat], self.shape)
+
+    def _repr_latex_(self) -> str:
+        matrix = sympy.Matrix(self.exprs.tolist()) if self.shape else self.exprs
+        return f"$\\displaystyle {sympy.latex(matrix)}$"
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_point_text(text: str) -> dict[sympy.Symbol, sympy.Rational]:
+    """Points given as text are parsed once (the result is never mutated by callers)."""
+    return parse_point(text)
+
+
+def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
+    """Coerce one input to a float64 array, refusing non-numeric kinds clearly."""
+    array = np.asarray(value)
+    kind = _REJECTED_KINDS.get(array.dtype.kind)
+    if kind is not None:
+        msg = f"input {name!r} must be real numbers (got an array of {kind}, dtype {array.dtype})"
+        raise InputError(msg)
+    if array.dtype.kind == "c":
+        msg = f"input {name!r} is complex; symgrad's compiled functions take real numbers"
+        raise InputError(msg)
+    return array.astype(np.float64, copy=False)
+
+
+def _flat_input(array: FloatArray) -> FloatArray:
+    """A 1-D view of a full-size ``array`` over the grid (0-d for single values)."""
+    if array.size == 1:
+        return array.reshape(())
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+def _printed_names() -> frozenset[str]:
+    """Names the generated code may use for functions and constants (``e`` is Euler's number).
+
+    A variable with one of these names would shadow it inside the generated function (``e*E``
+    would compute ``e*e``), so such variables get a private argument name.
+    """
+    names = set(dir(np)) | set(dir(mpmath)) | set(dir(builtins)) | set(keyword.kwlist)
+    return frozenset(names | {"numpy", "mpmath", "math", "scipy"})
+
+
+_PRINTED_NAMES = _printed_names()
+
+
+def _lambdify(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], target: Any) -> Any:
+    """The single lambdify call site (see module docstring), with errors made ours."""
+    # the parser never makes names with a leading underscore, so these cannot collide
+    private = {
+        v: sympy.Symbol("_" + v.name, real=True) for v in variables if v.name in _PRINTED_NAMES
+    }
+    if private:
+        variables = [private.get(v, v) for v in variables]
+        exprs = [e.xreplace(private) for e in exprs]
+    if target == "numpy":
+        modules: list[Any] = [{}, "numpy"]
+    else:
+        namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
+        modules = [namespace, "mpmath"]
+    try:
+        return sympy.lambdify(variables, exprs, modules=modules, cse=True, docstring_limit=0)
+    except (RecursionError, MemoryError) as exc:
+        msg = "the expression is too large or deep to compile; simplify it"
+        raise LimitExceeded(msg, limit="expression_too_large") from exc
+    except (SyntaxError, NameError, TypeError, NotImplementedError) as exc:
+        msg = f"cannot compile {_short(str(exprs))}: {exc}"
+        raise UnsupportedError(msg) from exc
+
+
+def _flatten(nested: Iterable[Any]) -> list[Any]:
+    """Flatten nested lists in row-major order."""
+    flat: list[Any] = []
+    for item in nested:
+        flat.extend(_flatten(item) if isinstance(item, list) else [item])
+    return flat
+
+
+def _nest(flat: list[Any], shape: tuple[int, ...]) -> Any:
+    """Inverse of ``_flatten`` for a known shape."""
+    if len(shape) == 1:
+        return flat
+    step = len(flat) // shape[0]
+    return [_nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

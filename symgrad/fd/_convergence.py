@@ -1,0 +1,472 @@
+"""Step sweeps: how the error of a finite difference shrinks with h, and at what order.
+
+:func:`convergence` runs every scheme at every step of a sweep against the exact derivative and
+reports the errors ``E_i = |FD(h_i) − f^(m)(x)|``, the pairwise orders
+``p_i = ln(E_i/E_(i+1)) / ln(h_i/h_(i+1))``, a least-squares order over the asymptotic range, the
+leading error term ``C h^p f^(m+p)(x)`` next to the measured error, and a verdict per scheme.
+
+**Precision.** ``"mp"``: one working precision W for the whole sweep.  Rounding errors 10^-W |f|
+are amplified by Σ|w| / h^m and the smallest truncation error is about h_min^p, so with
+h_min = 10^-k, W = dps + guard + k (m + p_max) + log10 Σ|w| resolves every truncation error to
+about dps digits.  ``"float64"``: the stencil runs in float64 as a user's code would (the V curve),
+against the exact derivative at dps digits.
+
+**Rounding floor.** An error is *resolved* when it exceeds ``floor_ulps · ε · (Σ|w| F / h^m +
+|f^(m)(x)|)``: ε the machine epsilon (2^-52, or that of W digits), F = max |f| over the stencil's
+points plus |x f'(x)| (the rounding of x + s h) — a rounding error after division by h^m.  The
+complex step subtracts nothing: its floor is ``floor_ulps · ε · |f'(x)|``.
+
+**Asymptotic range**, chosen without the expected order: the longest run of consecutive resolved
+steps whose pairwise orders lie within ``TOLERANCES["band"]`` of each other (max − min), the
+finest of equally long runs.  The observed order is the least-squares slope of ln E against ln h
+over it (:func:`fit_order`).
+
+**Verdicts**, in this order: ``exact`` — no error above the floor; ``inconclusive`` — fewer than
+``min_steps`` steps in the range (in float64 usually the round-off floor came first); ``pass`` —
+the fitted and the finest pair's orders within ``TOLERANCES["order"]`` of the expected order;
+``inconclusive`` — the leading term vanishes: f^(m+p)(x) = 0, or the order exceeds p while the
+error is ``vanish`` times the predicted leading term or more; ``fail`` otherwise.
+
+JSON: steps and errors are floats, except magnitudes below 1e-300 (out of float range), which are
+strings with 6 significant digits; undefined numbers are ``null``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from symgrad._precision import thread_context
+from symgrad.expr import Source, VariablesSpec
+from symgrad.fd._stencils import Stencil
+from symgrad.fd._sweeps import (
+    _EPS,
+    _MIN_STEP,
+    _Job,
+    _job,
+    _Progress,
+    _Row,
+    _Scheme,
+    _sweep_float64,
+    _sweep_mp,
+)
+from symgrad.results import Result, Status, combine, html_table, markdown_table, text_table
+
+__all__ = [
+    "DEFAULT_SCHEMES",
+    "TOLERANCES",
+    "ConvergenceResult",
+    "SchemeConvergence",
+    "convergence",
+    "fit_order",
+    "pairwise_orders",
+]
+
+DEFAULT_SCHEMES = ("forward:1", "central:2", "central:4", "complex")
+
+#: Every tolerance behind a verdict, in one place.
+TOLERANCES: dict[str, float] = {
+    "order": 0.2,  # |fitted − expected| and |finest pair − expected| for a pass
+    "band": 0.2,  # max − min of the pairwise orders inside the asymptotic range
+    "floor_ulps": 64.0,  # errors below floor_ulps · ε · scale are rounding (module docstring)
+    "vanish": 10.0,  # error ≥ vanish · |C h^p f^(m+p)|: the "leading" term is not leading
+    "min_steps": 3,  # fewest steps in the asymptotic range for a verdict on the order
+}
+
+_VERB = {"pass": "passes", "fail": "fails", "exact": "is exact", "inconclusive": "is inconclusive"}
+
+
+@dataclass(frozen=True)
+class SchemeConvergence:
+    """One scheme's sweep (the module docstring defines the rules).
+
+    ``error_coefficient`` is C in ``FD(h) − f^(m)(x) = C h^p f^(m+p)(x) + …``; ``steps`` are
+    descending floats; ``errors`` absolute errors as mpmath numbers (possibly below float range);
+    ``predicted`` the signed leading terms ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN where an
+    error is zero or not finite; ``observed_order`` the fitted order (NaN without a range);
+    ``higher_derivative`` f^(m+p)(x); ``observed_error_coefficient`` (FD − f^(m))/(h^p f^(m+p))
+    at the finest step of the range.  float64 only: ``optimal_step`` and ``minimum_error`` (the
+    argmin and minimum of the error) and ``textbook_optimal_step``, the minimiser of
+    ``|C| h^p |f^(m+p)| + ε Σ|w| |f| / h^m``, which is ``2 sqrt(ε |f/f''|)``
+    (forward) and ``(3 ε |f/f'''|)^(1/3)`` (central).
+    """
+
+    scheme: str
+    expected_order: float
+    error_coefficient: Fraction
+    status: Status
+    reason: str
+    steps: tuple[float, ...]
+    errors: tuple[Any, ...]
+    predicted: tuple[Any, ...]
+    pairwise_orders: tuple[float, ...]
+    observed_order: float
+    asymptotic_range: tuple[float, float] | None
+    higher_derivative: float | None
+    observed_error_coefficient: float | None
+    optimal_step: float | None = None
+    minimum_error: Any = None
+    textbook_optimal_step: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The per-scheme ``converge`` JSON (docs/reference/json.md), plus orders, range and leading term."""
+        p, c, rng = self.expected_order, str(self.error_coefficient), self.asymptotic_range
+        return {
+            "scheme": self.scheme,
+            "expected_order": int(p) if p.is_integer() else p,
+            "observed_order": _finite(self.observed_order),
+            "error_coefficient": c,
+            "status": self.status.value,
+            "reason": self.reason,
+            "steps": [_number(h) for h in self.steps],
+            "errors": [_number(e) for e in self.errors],
+            "pairwise_orders": [_finite(q) for q in self.pairwise_orders],
+            "asymptotic_range": None if rng is None else list(rng),
+            "predicted_error_coefficient": c,
+            "predicted_errors": [_number(e) for e in self.predicted],
+            "higher_derivative": _number(self.higher_derivative),
+            "observed_error_coefficient": self.observed_error_coefficient,
+            "optimal_step": self.optimal_step,
+            "minimum_error": _number(self.minimum_error),
+            "textbook_optimal_step": self.textbook_optimal_step,
+        }
+
+
+@dataclass(frozen=True)
+class ConvergenceResult(Result):
+    """The outcome of :func:`convergence`: one :class:`SchemeConvergence` per scheme."""
+
+    status: Status
+    reason: str
+    expression: str
+    point: dict[str, str]
+    derivative: str
+    dps: int
+    precision: str
+    working_dps: int
+    schemes: tuple[SchemeConvergence, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``converge`` JSON (docs/reference/json.md) plus reason, precision and derivative."""
+        keys = ("status", "reason", "expression", "point", "derivative", "dps", "precision")
+        data: dict[str, Any] = {k: getattr(self, k) for k in (*keys, "working_dps")}
+        data["status"] = self.status.value
+        data |= {"point": dict(self.point), "tolerances": dict(TOLERANCES)}
+        return data | {"schemes": [s.to_dict() for s in self.schemes]}
+
+    def _blocks(self) -> list[tuple[str, list[list[str]]]]:
+        at = ", ".join(f"{k}={v}" for k, v in self.point.items())
+        work = f", {self.working_dps} working digits" if self.precision == "mp" else ""
+        title = f"convergence of {_dname(self.derivative)} of {self.expression} at {at}"
+        head = f"{title} ({self.precision}{work}): {self.status}: {self.reason}"
+        blocks = [(head, _summary_rows(self.schemes))]
+        return blocks + [
+            (f"{s.scheme}: {s.status}: {s.reason}", _step_rows(s)) for s in self.schemes
+        ]
+
+    def to_text(self) -> str:
+        """The verdict, a summary table and one table of steps per scheme."""
+        return "\n\n".join(
+            f"{head}\n{text_table(rows, indent='  ', align='right')}"
+            for head, rows in self._blocks()
+        )
+
+    def to_markdown(self) -> str:
+        """The same as Markdown tables."""
+        return "\n\n".join(f"{head}\n\n{markdown_table(rows)}" for head, rows in self._blocks())
+
+    def to_html(self) -> str:
+        """The same as an escaped HTML fragment."""
+        blocks = self._blocks()
+        parts = [f"<p>{html.escape(h)}</p>\n{html_table(rows)}" for h, rows in blocks]
+        # the summary stays visible; the per-step tables fold away (they are long)
+        details = "\n".join(parts[1:])
+        folded = f"<details><summary>errors at every step</summary>\n{details}\n</details>"
+        return f'<div class="symgrad-convergence">\n{parts[0]}\n{folded}\n</div>'
+
+
+def convergence(
+    expr: Source,
+    at: str | Mapping[str | sympy.Symbol, object],
+    wrt: str | Sequence[str | int] | None = None,
+    *,
+    schemes: str | Sequence[str | Stencil] = DEFAULT_SCHEMES,
+    steps: str | Sequence[object] = "1e-1:1e-12:23",
+    dps: int = 60,
+    precision: str = "mp",
+    variables: VariablesSpec = None,
+    expected_order: float | Mapping[str, float] | None = None,
+    progress: _Progress | None = None,
+) -> ConvergenceResult:
+    """Sweep the step h and measure each scheme's error and observed order of accuracy.
+
+    Parameters
+    ----------
+    expr, at : str or sympy.Expr; str or mapping
+        The function and the point (``"x=1"``; decimals are exact).
+    wrt : str or sequence, optional
+        One variable, possibly repeated (``"x"``, ``("x", 2)``); optional for one variable.
+    schemes : str or sequence
+        ``"forward:P"``, ``"backward:P"``, ``"central:P"`` (accuracy P), ``"complex"``,
+        ``"richardson"`` ((4 D(h/2) − D(h))/3 of central:2) or :class:`Stencil` objects; a
+        string may list several, separated by commas.
+    steps : str or sequence
+        ``"START:STOP:N"`` (N geometrically spaced steps) or the steps (numbers or decimal text).
+    dps : int
+        Digits to which truncation errors are resolved (``mp``); digits of the reference.
+    precision : {"mp", "float64"}
+        Arithmetic of the finite differences (module docstring).
+    expected_order : float or mapping, optional
+        The order to expect instead of the scheme's own, for all schemes or by scheme label.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each (scheme, step).
+
+    Examples
+    --------
+    >>> r = convergence("exp(x)", "x=0", schemes="forward:1, central:2", steps="1e-1:1e-4:7")
+    >>> str(r.status), [round(s.observed_order, 2) for s in r.schemes]
+    ('pass', [1.0, 2.0])
+    >>> [s.to_dict()["error_coefficient"] for s in r.schemes]
+    ['1/2', '1/6']
+    """
+    job = _job(expr, at, wrt, schemes, steps, dps, precision, variables, expected_order)
+    sweep = _sweep_mp if precision == "mp" else _sweep_float64
+    rows = sweep(job, progress)
+    out = tuple(_analyse(job, sch, row) for sch, row in zip(job.schemes, rows, strict=True))
+    status = combine(s.status for s in out)
+    worst = [s for s in out if s.status == status]
+    reason = f"every scheme {_VERB[status]}"
+    if len(worst) < len(out):
+        reason = (
+            f"{len(worst)} of {len(out)} schemes {status}; {worst[0].scheme}: {worst[0].reason}"
+        )
+    var = job.f.variables[job.axis].name
+    point = {v.name: _decimal(r) for v, r in zip(job.f.variables, job.x0, strict=True)}
+    wrt_text = ",".join([var] * job.m)
+    return ConvergenceResult(
+        status, reason, str(job.f.components[0]), point, wrt_text, job.dps, precision,
+        job.ctx.dps, out,
+    )  # fmt: skip
+
+
+def pairwise_orders(steps: Sequence[Any], errors: Sequence[Any]) -> list[float]:
+    """Observed orders ``ln(E_i/E_(i+1)) / ln(h_i/h_(i+1))`` of consecutive pairs.
+
+    NaN where an error is zero or not finite; numbers may be floats, text or mpmath numbers.
+
+    Examples
+    --------
+    >>> [round(p, 6) for p in pairwise_orders([0.1, 0.05, 0.025], [4e-3, 1e-3, 2.5e-4])]
+    [2.0, 2.0]
+    """
+    u, v = [_ln(h) for h in steps], [_ln(e) for e in errors]
+    return [(v[i] - v[i + 1]) / (u[i] - u[i + 1]) for i in range(len(u) - 1)]
+
+
+def fit_order(steps: Sequence[Any], errors: Sequence[Any]) -> float:
+    """Least-squares slope of ln E against ln h over the levels with a positive finite error.
+
+    Examples
+    --------
+    >>> round(fit_order([1e-1, 1e-2, 1e-3], [3e-2, 3e-4, 3e-6]), 6)
+    2.0
+    """
+    pairs = [(_ln(h), _ln(e)) for h, e in zip(steps, errors, strict=True)]
+    pairs = [(u, v) for u, v in pairs if math.isfinite(v)]
+    if len(pairs) < 2:
+        return math.nan
+    mu, mv = (sum(c) / len(pairs) for c in zip(*pairs, strict=True))
+    sxx = sum((u - mu) ** 2 for u, _ in pairs)
+    return float(sum((u - mu) * (v - mv) for u, v in pairs) / sxx)
+
+
+# -- analysis -------------------------------------------------------------------------------
+
+
+def _analyse(job: _Job, sch: _Scheme, row: _Row) -> SchemeConvergence:
+    ctx, m, p, exact = job.ctx, job.m, sch.order, job.deriv(job.m)
+    signed = [d - exact for d, _ in row]
+    errors = [abs(e) for e in signed]
+    shift = abs(job.x[job.axis] * (job.deriv(1) or 0))  # rounding of x + s h, times f'
+    ulps = TOLERANCES["floor_ulps"] * job.unit
+    floors = [
+        ulps * (sch.weight_sum * (big + shift) / h**m + abs(exact))
+        for (_, big), h in zip(row, job.steps, strict=True)
+    ]
+    resolved = [ctx.isfinite(e) and e > fl for e, fl in zip(errors, floors, strict=True)]
+    orders = pairwise_orders(job.steps, errors)
+    span = _asymptotic_range(orders, resolved)
+    hi = job.deriv(m + p)
+    predicted = [] if hi is None else [sch.constant * h**p * hi for h in job.steps]
+    status, reason, fitted = _verdict(job, sch, errors, resolved, orders, span, predicted, hi)
+    b = None if span is None else span[1]
+    coef = None if b is None or not hi else float(signed[b] / (job.steps[b] ** p * hi))
+    hs = tuple(float(h) for h in job.steps)
+    return SchemeConvergence(
+        sch.label, sch.expected, sch.constant, status, reason, hs, tuple(errors),
+        tuple(predicted), tuple(orders), fitted,
+        None if span is None else (hs[span[0]], hs[span[1]]),
+        None if hi is None else float(hi), coef, *_optimum(job, sch, errors, hi),
+    )  # fmt: skip
+
+
+def _asymptotic_range(orders: Sequence[float], resolved: Sequence[bool]) -> tuple[int, int] | None:
+    """Longest run of resolved steps whose pairwise orders agree within the band; finest on ties."""
+    best: tuple[int, int] | None = None
+    for a in range(len(resolved)):
+        b, lo, hi = a, math.inf, -math.inf
+        while resolved[a] and b + 1 < len(resolved) and resolved[b + 1]:
+            lo, hi = min(lo, orders[b]), max(hi, orders[b])
+            if not hi - lo <= TOLERANCES["band"]:
+                break
+            b += 1
+        if b > a and (best is None or b - a >= best[1] - best[0]):
+            best = (a, b)
+    return best
+
+
+def _verdict(
+    job: _Job, sch: _Scheme, errors: list[Any], resolved: list[bool], orders: list[float],
+    span: tuple[int, int] | None, predicted: list[Any], hi: Any,
+) -> tuple[Status, str, float]:  # fmt: skip
+    ctx, tol, p, name = job.ctx, TOLERANCES["order"], sch.expected, sch.label
+    if not any(resolved) and all(ctx.isfinite(e) for e in errors):
+        return Status.EXACT, f"every error is at the rounding floor: {name} is exact here", math.nan
+    if span is None or span[1] - span[0] + 1 < TOLERANCES["min_steps"]:
+        return Status.INCONCLUSIVE, _too_few(job, errors, resolved, span), math.nan
+    a, b = span
+    fitted = fit_order(job.steps[a : b + 1], errors[a : b + 1])
+    where = f"order {fitted:.2f} over h = {float(job.steps[a]):.3g} … {float(job.steps[b]):.3g}"
+    if abs(fitted - p) <= tol and abs(orders[b - 1] - p) <= tol:
+        return (
+            Status.PASS,
+            f"observed {where} ({b - a + 1} steps) matches {p:g} within {tol}",
+            fitted,
+        )
+    big = bool(predicted) and errors[b] >= TOLERANCES["vanish"] * abs(predicted[b])
+    if hi is not None and (hi == 0 or (fitted > p + tol and big)):
+        value = "= 0" if hi == 0 else f"≈ {ctx.nstr(hi, 3)}"
+        reason = (
+            f"leading error term vanishes at this point: {_dname(job.m + sch.order)} {value}, "
+            f"choose another point (observed {where}, expected {p:g})"
+        )
+        return Status.INCONCLUSIVE, reason, fitted
+    return (
+        Status.FAIL,
+        f"observed {where} differs from the expected {p:g} by more than {tol}",
+        fitted,
+    )
+
+
+def _too_few(
+    job: _Job, errors: list[Any], resolved: list[bool], span: tuple[int, int] | None
+) -> str:
+    count = 0 if span is None else span[1] - span[0] + 1
+    need = f"{count} consistent steps, {TOLERANCES['min_steps']:g} needed"
+    first = next((i for i, e in enumerate(errors) if job.ctx.isfinite(e) and not resolved[i]), None)
+    if first is not None and any(resolved[:first]):
+        return (
+            f"round-off floor reached at h = {float(job.steps[first]):.3g} before the asymptotic "
+            f"range ({need}); start the sweep at larger steps"
+        )
+    return f"too few steps in the asymptotic range ({need}); add steps or change the sweep"
+
+
+def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, ...]:
+    """float64 only: the measured optimal step and minimum error, and the textbook h*."""
+    finite = [(e, float(h)) for e, h in zip(errors, job.steps, strict=True) if job.ctx.isfinite(e)]
+    if not job.float64 or not finite:
+        return (None, None, None)
+    low, h_opt = min(finite, key=lambda t: t[0])
+    f0, c, m, p = job.deriv(0), abs(float(sch.constant)), job.m, sch.order
+    if sch.stencil is None or not hi or not f0:
+        return (h_opt, low, None)
+    # d/dh [c h^p |f^(m+p)| + ε Σ|w| |f| h^-m] = 0  ⇒  h* = (m ε Σ|w| |f| / (p c |f^(m+p)|))^(1/(m+p))
+    ratio = m * _EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
+    textbook = ratio ** (1 / (m + p))
+    # a (nearly) vanishing leading term puts h* beyond any step swept: the formula does not apply
+    largest = max(float(h) for h in job.steps)
+    return (h_opt, low, textbook if math.isfinite(textbook) and textbook <= 10 * largest else None)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _summary_rows(schemes: Sequence[SchemeConvergence]) -> list[list[str]]:
+    rows = [["scheme", "status", "expected", "observed", "C", "observed C", "asymptotic range"]]
+    float64 = any(s.optimal_step is not None for s in schemes)
+    rows[0] += ["optimal h", "textbook h*", "min error"] if float64 else []
+    for s in schemes:
+        rng = "-" if s.asymptotic_range is None else "{:.3g} … {:.3g}".format(*s.asymptotic_range)
+        cells = [s.scheme, str(s.status), f"{s.expected_order:g}", _fmt(s.observed_order)]
+        cells += [str(s.error_coefficient), _fmt(s.observed_error_coefficient, ".4g"), rng]
+        if float64:
+            cells += [_fmt(s.optimal_step, ".3g"), _fmt(s.textbook_optimal_step, ".3g")]
+            cells += [_sci(s.minimum_error)]
+        rows.append(cells)
+    return rows
+
+
+def _step_rows(s: SchemeConvergence) -> list[list[str]]:
+    rows = [["h", "|error|", "order", "C h^p f^(m+p)", "in range"]]
+    lo, hi = s.asymptotic_range or (math.inf, math.inf)
+    for i, h in enumerate(s.steps):
+        order = _fmt(s.pairwise_orders[i]) if i < len(s.pairwise_orders) else ""
+        predicted = _sci(s.predicted[i]) if s.predicted else "-"
+        rows.append([f"{h:.3g}", _sci(s.errors[i]), order, predicted, "*" if lo >= h >= hi else ""])
+    return rows
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+def _ln(x: Any) -> float:
+    """ln |x| as a float for numbers of any size; NaN for zero or non-finite values."""
+    ctx = thread_context(30)
+    v = abs(ctx.convert(x))
+    return float(ctx.log(v)) if ctx.isfinite(v) and v > 0 else math.nan
+
+
+def _number(x: Any) -> float | str | None:
+    """A JSON number: a float, text with 6 digits out of float range, None for NaN or None."""
+    ctx = thread_context(30)
+    v = ctx.nan if x is None else ctx.convert(x)
+    if ctx.isnan(v):
+        return None
+    return float(v) if v == 0 or _MIN_STEP <= abs(v) <= 1e300 else ctx.nstr(v, 6)
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _fmt(x: float | None, spec: str = ".2f") -> str:
+    return "-" if x is None or not math.isfinite(x) else format(x, spec)
+
+
+def _sci(x: Any) -> str:
+    text = _number(x)
+    return "-" if text is None else text if isinstance(text, str) else f"{text:.2e}"
+
+
+def _decimal(r: sympy.Rational) -> str:
+    """``3/10`` as ``"0.3"``; a rational without a finite decimal expansion stays a fraction."""
+    with decimal.localcontext(prec=400) as local:
+        d = decimal.Decimal(int(r.p)) / int(r.q)
+        return f"{r.p}/{r.q}" if local.flags[decimal.Inexact] else format(d.normalize(), "f")
+
+
+def _dname(derivative: str | int) -> str:
+    """``f'''`` and ``f^(5)`` from an order; ``d/dx`` and ``d^2/dx^2`` from ``"x"``, ``"x,x"``."""
+    if isinstance(derivative, int):
+        return "f" + "'" * derivative if derivative <= 3 else f"f^({derivative})"
+    names = derivative.split(",")
+    k = "" if len(names) == 1 else f"^{len(names)}"
+    return f"d{k}/d{names[0]}{k}"

@@ -1,0 +1,286 @@
+"""The sweeps behind :func:`symgrad.convergence`: every scheme at every step, one precision.
+
+A job fixes the schemes (stencils with exact integer weights, the complex step, Richardson),
+the steps and the working precision, chosen so that round-off never reaches the truncation
+errors being measured: W = dps + guard + k·(m + p_max) + log10 Σ|w| for h_min = 10^-k.  The
+sweeps return the raw values; :mod:`symgrad.fd._convergence` analyses them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symgrad._precision import MAX_DPS, check_dps, thread_context
+from symgrad.derive import Compiled, function
+from symgrad.errors import ConfigError, LimitExceeded, UnsupportedError, quote
+from symgrad.expr import Source, VariablesSpec, differentiate, parse_number
+from symgrad.fd._finite_diff import is_real_analytic, order_of
+from symgrad.fd._stencils import Stencil
+
+__all__: list[str] = []
+
+_GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT, _EPS = 5, 200, 1e-300, "1e-300", 2.0**-52
+_FAILED = (ZeroDivisionError, ValueError, TypeError, OverflowError)
+_Progress = Callable[[int, int], None]
+
+
+# -- preparing a job -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    label: str
+    stencil: Stencil | None  # None: the complex step
+    order: int  # p of the error term C h^p f^(m+p)
+    constant: Fraction
+    expected: float
+    terms: tuple[tuple[Fraction, int], ...] = ()  # (offset, integer weight) over den
+    den: int = 1
+    weight_sum: float = 0.0  # Σ|w|
+
+
+@dataclass
+class _Job:
+    f: Compiled
+    x0: list[sympy.Rational]
+    axis: int
+    m: int
+    schemes: list[_Scheme]
+    steps: list[Any]  # numbers of ctx, descending
+    ctx: Any  # the working context
+    dps: int
+    unit: Any  # machine epsilon of the arithmetic the stencils ran in
+    float64: bool
+    x: list[Any] = field(default_factory=list)
+    cache: dict[int, Any] = field(default_factory=dict)
+
+    def deriv(self, k: int) -> Any:
+        """∂^k f/∂x^k at the point at the working precision; None if not finite or too large."""
+        if k not in self.cache:
+            try:
+                expr = differentiate(self.f.components[0], [self.f.variables[self.axis]] * k)
+                _, fn = Compiled(expr, self.f.variables, "derivative").mp_function(self.ctx.dps)
+                value = _call(self.ctx, fn, self.x, real=True)
+            except (LimitExceeded, UnsupportedError):
+                value = self.ctx.nan
+            self.cache[k] = None if self.ctx.isnan(value) else value
+        return self.cache[k]
+
+
+def _job(
+    expr: Source, at: Any, wrt: Any, schemes: Any, steps: Any, dps: int, precision: str,
+    variables: VariablesSpec, expected: float | Mapping[str, float] | None,
+) -> _Job:  # fmt: skip
+    """Validate every input once and fix the working precision."""
+    if precision not in ("mp", "float64"):
+        msg = f"precision must be 'mp' or 'float64' (got {precision!r})"
+        raise ConfigError(msg)
+    dps, f = check_dps(dps), function(expr, variables)
+    counts = order_of(wrt, f.variables)
+    if sum(1 for c in counts if c) != 1:
+        msg = f"convergence sweeps one variable (wrt={wrt!r} mixes several); e.g. wrt=('x', 2)"
+        raise ConfigError(msg)
+    axis = next(i for i, c in enumerate(counts) if c)
+    plan = _schemes(schemes, counts[axis], expected)
+    if any(s.stencil is None for s in plan) and not is_real_analytic(f):
+        msg = "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2)"
+        raise ConfigError(msg)
+    hs = _step_values(steps, thread_context(30))
+    work = _working_dps(dps, counts[axis], plan, hs) if precision == "mp" else dps + _GUARD
+    ctx = thread_context(work)
+    hs = [ctx.mpf(float(h)) for h in hs] if precision == "float64" else _step_values(steps, ctx)
+    unit = ctx.mpf(_EPS) if precision == "float64" else ctx.eps
+    job = _Job(
+        f, f.point_values(at), axis, counts[axis], plan, hs, ctx, dps, unit, precision == "float64"
+    )
+    job.x.extend(ctx.mpf(int(v.p)) / int(v.q) for v in job.x0)
+    if job.deriv(job.m) is None:
+        msg = f"the derivative is not a finite real number at {quote(str(at))}; move the point"
+        raise ConfigError(msg)
+    return job
+
+
+def _schemes(specs: Any, m: int, expected: float | Mapping[str, float] | None) -> list[_Scheme]:
+    items = (
+        specs.split(",")
+        if isinstance(specs, str)
+        else [specs]
+        if isinstance(specs, Stencil)
+        else specs
+    )
+    plan = [_scheme(s, m) for s in items]
+    labels = [s.label for s in plan]
+    want = expected if isinstance(expected, Mapping) else dict.fromkeys(labels, expected)
+    if not plan or set(want) - set(labels):
+        msg = f"schemes must be non-empty and name every expected_order key (got {labels})"
+        raise ConfigError(msg)
+    for p in (v for v in want.values() if v is not None):
+        if isinstance(p, bool) or not isinstance(p, int | float) or not p > 0:
+            msg = f"expected_order must be a positive number (got {p!r})"
+            raise ConfigError(msg)
+    return [replace(s, expected=float(want.get(s.label) or s.expected)) for s in plan]
+
+
+def _scheme(spec: str | Stencil, m: int) -> _Scheme:
+    """A scheme string or Stencil for the m-th derivative, with integer weights over one den."""
+    name = spec.strip().lower() if isinstance(spec, str) else ""
+    if name == "complex":
+        if m != 1:
+            msg = "the complex step gives first derivatives only; use a stencil for higher ones"
+            raise ConfigError(msg)
+        # Im f(x + ih)/h = f'(x) − h² f'''(x)/6 + h⁴ f⁽⁵⁾(x)/120 − …: p = 2, C = −1/6.
+        return _Scheme("complex", None, 2, Fraction(-1, 6), 2.0)
+    if isinstance(spec, Stencil):
+        stencil, name = spec, f"{spec.kind}:{spec.accuracy}"
+        if spec.kind == "custom":
+            name += "[" + ",".join(map(str, spec.offsets)) + "]"
+    elif name == "richardson":
+        stencil = _richardson(m)
+    else:
+        stencil = Stencil.parse(name if name.count(":") == 2 else f"{name}:d{m}")
+    if stencil.derivative != m:
+        msg = f"scheme {name} is for derivative {stencil.derivative}, but wrt asks for {m}"
+        raise ConfigError(msg)
+    den = math.lcm(*(w.denominator for w in stencil.weights))
+    terms = tuple(
+        (s, int(w * den)) for s, w in zip(stencil.offsets, stencil.weights, strict=True) if w
+    )
+    p, total = stencil.accuracy, float(sum(abs(w) for w in stencil.weights))
+    return _Scheme(name, stencil, p, stencil.error_coefficient, p, terms, den, total)
+
+
+def _richardson(m: int) -> Stencil:
+    """(4 D(h/2) − D(h))/3 of central:2 as one stencil on the union of both sets of offsets.
+
+    D(h/2) = (h/2)^-m Σ w f(x + s h/2) puts weight 2^m w at offset s/2.  With D(h) = f^(m) +
+    C₂ h² f^(m+2) + C₄ h⁴ f^(m+4) + … (odd powers vanish by symmetry) the h² terms cancel and
+    C₄ (4/16 − 1)/3 = −C₄/4 remains: order 4, C = −1/480 for m = 1.
+    """
+    base = Stencil.central(m, 2)
+    pairs = list(zip(base.offsets, base.weights, strict=True))
+    weights: dict[Fraction, Fraction] = {}
+    for s, w in pairs:
+        weights[s / 2] = weights.get(s / 2, Fraction(0)) + Fraction(4 * 2**m, 3) * w
+        weights[s] = weights.get(s, Fraction(0)) - w / 3
+    c4 = sum((w * s ** (m + 4) for s, w in pairs), Fraction(0)) / math.factorial(m + 4)
+    offsets = tuple(sorted(weights))
+    return Stencil(m, offsets, tuple(weights[s] for s in offsets), 4, -c4 / 4, "richardson")
+
+
+def _step_values(spec: Any, ctx: Any) -> list[Any]:
+    """Steps as numbers of ``ctx``, descending: ``"START:STOP:N"`` or explicit values."""
+    geometric = isinstance(spec, str) and spec.count(":") == 2
+    items = spec.split(":") if geometric else spec.split(",") if isinstance(spec, str) else spec
+    items = list(items) if isinstance(items, Sequence) else []
+    n = items[2].strip() if geometric else str(len(items))
+    count = int(n) if n.isdigit() and len(n) <= 4 else 0
+    if not 2 <= count <= _MAX_STEPS:
+        msg = f"steps must give 2 to {_MAX_STEPS} steps: 'START:STOP:N' or a list (got {spec!r})"
+        raise ConfigError(msg[:240])
+    values = [_mp(ctx, parse_number(v)) for v in (items[:2] if geometric else items)]
+    if geometric and values[0] > 0:
+        ratio = values[1] / values[0]
+        values = [values[0] * ratio ** (ctx.mpf(j) / (count - 1)) for j in range(count)]
+    values = sorted(values, reverse=True)
+    if len(set(values)) < count or not values[-1] >= ctx.mpf(_MIN_STEP_TEXT):
+        msg = f"steps must be distinct and at least {_MIN_STEP_TEXT} (got {spec!r})"
+        raise ConfigError(msg[:240])
+    return values
+
+
+def _working_dps(dps: int, m: int, plan: Sequence[_Scheme], steps: Sequence[Any]) -> int:
+    """W = dps + guard + k (m + p_max) + log10 Σ|w| with h_min = 10^-k (module docstring)."""
+    k = max(0.0, -math.log10(float(steps[-1])))
+    p = max(max(s.order, s.expected) for s in plan)
+    weights = max(math.log10(max(s.weight_sum, 1.0)) for s in plan)
+    work = dps + _GUARD + math.ceil(k * (m + p) + weights)
+    if work > MAX_DPS:
+        msg = (
+            f"steps down to {float(steps[-1]):.3g} need {work} working digits at dps={dps}, above "
+            f"the cap of {MAX_DPS}; end the sweep at a larger step or lower dps"
+        )
+        raise LimitExceeded(msg, limit="precision_too_high", value=work, allowed=MAX_DPS)
+    return work
+
+
+# -- sweeping -------------------------------------------------------------------------------
+
+_Row = list[tuple[Any, Any]]  # per step: (FD value, max |f| over the stencil's points)
+
+
+def _sweep_mp(job: _Job, progress: _Progress | None) -> list[_Row]:
+    """All schemes at all steps at the working precision, each value of f computed once."""
+    ctx, fn = job.f.mp_function(job.ctx.dps)
+    values: dict[tuple[int, Fraction], Any] = {}
+
+    def at(i: int, s: Fraction) -> Any:
+        if (i, s) not in values:
+            args = list(job.x)
+            args[job.axis] += ctx.mpf(s.numerator) / s.denominator * job.steps[i]
+            values[i, s] = _call(ctx, fn, args, real=True)
+        return values[i, s]
+
+    rows: list[_Row] = []
+    for k, sch in enumerate(job.schemes):
+        rows.append([])
+        for i, h in enumerate(job.steps):
+            if sch.stencil is None:
+                args = list(job.x)
+                args[job.axis] = ctx.mpc(job.x[job.axis], h)
+                rows[-1].append((_call(ctx, fn, args, real=False) / h, ctx.zero))
+            else:
+                fs = [at(i, s) for s, _ in sch.terms]
+                total = ctx.fdot([n for _, n in sch.terms], fs)
+                rows[-1].append((total / (sch.den * h**job.m), max(abs(v) for v in fs)))
+            if progress is not None:
+                progress(k * len(job.steps) + i + 1, len(job.schemes) * len(job.steps))
+    return rows
+
+
+def _call(ctx: Any, fn: Any, args: list[Any], *, real: bool) -> Any:
+    """f at ``args`` (its imaginary part unless ``real``); NaN where f is not finite or real."""
+    try:
+        value = ctx.convert(fn(*args)[0])
+    except _FAILED:
+        return ctx.nan
+    if real and not isinstance(value, ctx.mpf):
+        return ctx.nan
+    value = value if real else ctx.im(value)
+    return value if ctx.isfinite(value) else ctx.nan
+
+
+def _sweep_float64(job: _Job, progress: _Progress | None) -> list[_Row]:
+    """All schemes in float64, vectorized over the steps (the step as given, no h′ trick)."""
+    h, n = np.array([float(v) for v in job.steps]), len(job.steps)
+    x, a = [float(v) for v in job.x], job.axis
+    rows: list[_Row] = []
+    with np.errstate(all="ignore"):
+        for k, sch in enumerate(job.schemes):
+            if sch.stencil is None:
+                d = job.f.complex_call(*x[:a], x[a] + 1j * h, *x[a + 1 :]).imag / h
+                big = np.zeros_like(h)
+            else:
+                fs = [job.f(*x[:a], x[a] + float(s) * h, *x[a + 1 :]) for s, _ in sch.terms]
+                d = sum(c * v for (_, c), v in zip(sch.terms, fs, strict=True)) / sch.den / h**job.m
+                big = np.max(np.abs(fs), axis=0)
+            rows.append(
+                [
+                    (job.ctx.mpf(float(u)), job.ctx.mpf(float(v)))
+                    for u, v in zip(d, big, strict=True)
+                ]
+            )
+            for i in range(n):
+                if progress is not None:
+                    progress(k * n + i + 1, len(job.schemes) * n)
+    return rows
+
+
+def _mp(ctx: Any, r: sympy.Rational) -> Any:
+    return ctx.mpf(int(r.p)) / int(r.q)

@@ -1,0 +1,547 @@
+"""Grid-scheme verification: does a derivative scheme converge at its order, inside and at the edge?
+
+:func:`verify_grid` samples a field f on a sequence of grids, applies a derivative scheme
+(``numpy.gradient`` or any callable), and compares its output with the exact gradient sampled on
+the same points.  Per component it reports L1, L2 and L∞ errors separately for the interior and
+for the boundary (the points within ``boundary_width`` of any face), pairwise and least-squares
+observed orders, a verdict against the expected order, and diagnostics of common mistakes
+(missing spacing, swapped axes, flipped sign, a test field that hides the boundary error); the
+arithmetic lives in :mod:`symgrad.grids._verify._diagnostics`.  :func:`sobel_scheme` and
+:func:`scharr_scheme` build image-filter schemes with NumPy only; :func:`manufactured_source`
+derives the source term of a manufactured solution.
+
+**The scheme calling convention.**  A callable scheme is called once per level as
+``scheme(field, spacing)``: ``field`` is a read-only float64 array of shape ``(N,) * d`` holding
+``f`` at the grid points with ``indexing='ij'`` (axis k is variable k); ``spacing`` is a tuple of
+d floats (the uniform step per axis) or, with ``coordinates=``, a tuple of d 1-D coordinate
+arrays.  It returns d arrays of the field's shape, the derivative along each axis in axis order
+(a sequence, or one array of shape ``(d, *field.shape)``; a single array in 1-D).
+``lambda f, h: np.gradient(f, *h)`` is therefore a correct scheme for both kinds of grid.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import numbers
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import numpy as np
+import numpy.typing as npt
+import sympy
+
+from symgrad.derive import Compiled
+from symgrad.errors import ConfigError, InputError, LimitExceeded, quote
+from symgrad.expr import (
+    Source,
+    VariablesSpec,
+    gradient_exprs,
+    parse,
+    parse_variables,
+    resolve,
+    validate_name,
+)
+from symgrad.grids._diagnostics import (
+    TOLERANCES,
+    FitStats,
+    GridComponent,
+    GridRegion,
+    GridResult,
+    Norms,
+    degenerate_diagnostics,
+    factor_diagnostics,
+    fit_stats,
+    judge_component,
+    norms,
+    overall_reason,
+    regions,
+    rounding_floor,
+    swap_diagnostics,
+)
+from symgrad.results import combine
+
+__all__ = ["DEFAULT_SIZES", "GridComponent", "GridRegion", "GridResult", "verify_grid"]
+
+FloatArray = npt.NDArray[np.float64]
+Scheme = Callable[[FloatArray, tuple[Any, ...]], Any]
+
+DEFAULT_SIZES = (17, 33, 65, 129)
+#: Points of the finest level, all axes together.
+MAX_POINTS = 20_000_000
+#: ``exact="mp"`` evaluates point by point (~30 µs per point and component): total points cap.
+MP_MAX_POINTS = 200_000
+MP_DPS = 30
+_NUMPY = re.compile(r"numpy(?::edge_order=(\d+))?")
+_DOMAIN_ITEM = re.compile(r"\s*([^=:,]+?)\s*=\s*([^=:,]+):([^=:,]+)")
+
+
+# ------------------------------------------------------------------------ verification
+@dataclass(frozen=True)
+class _Level:
+    """One grid: N points per axis, their coordinates, mean and smallest spacing per axis."""
+
+    size: int
+    coords: tuple[FloatArray, ...]
+    spacings: tuple[float, ...]
+    min_spacings: tuple[float, ...]
+    uniform: bool
+
+    def open_grid(self, axis: int | None = None, points: int = 0) -> list[FloatArray]:
+        """Coordinates shaped to broadcast (``x[:, None]``...): only the two ends of ``axis``;
+        with ``points``, that many evenly spaced coordinates per axis (a cheap probe grid)."""
+        d = len(self.coords)
+        picked = [np.linspace(c[0], c[-1], points) if points else c for c in self.coords]
+        picked = [c[[0, -1]] if k == axis else c for k, c in enumerate(picked)]
+        return [c.reshape([-1 if k == j else 1 for j in range(d)]) for k, c in enumerate(picked)]
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything :func:`verify_grid` needs, validated once by ``_verify_grid_iv``."""
+
+    expr: sympy.Expr
+    symbols: tuple[sympy.Symbol, ...]
+    levels: tuple[_Level, ...]
+    scheme: Scheme
+    scheme_name: str
+    expected: tuple[float, float]
+    width: int
+    exact: str
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """Norms (L1, L2, L∞) per component for interior and boundary, floors, and fit statistics."""
+
+    interior: list[Norms]
+    boundary: list[Norms]
+    floors: list[float]
+    fits: FitStats
+
+
+def verify_grid(
+    expr: Source,
+    domain: str | Mapping[Any, Any],
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    scheme: str | Scheme = "numpy",
+    *,
+    expect_order: float | Sequence[float] | None = None,
+    variables: VariablesSpec = None,
+    edge_order: int | None = None,
+    exact: str = "float64",
+    boundary_width: int | None = None,
+    coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
+) -> GridResult:
+    """Verify a grid derivative scheme against the exact gradient of ``expr``.
+
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+        The test field, e.g. ``"sin(x + 0.3)*exp(y/2)"``.
+    domain : str or mapping
+        ``"x=-1:1,y=0:2*pi"`` or ``{"x": (-1, 1), "y": (0, 6.28)}``: 1 to 3 axes, in axis order
+        (unless ``variables`` reorders them).  Bounds may be constant expressions.
+    sizes : sequence of int
+        Points per axis on each level (``np.linspace``, endpoints included), increasing; at least
+        2 levels, 3 or more to decide an order.
+    scheme : ``"numpy"``, ``"numpy:edge_order=2"`` or callable
+        ``numpy.gradient`` with the spacing (or coordinates) and ``edge_order``, or any callable
+        following the convention of the module docstring.
+    expect_order : float or (interior, boundary), optional
+        Default: 2 inside and ``edge_order`` at the boundary for numpy; 2 and 2 for callables.
+    variables : str or sequence, optional
+        Axis order, a permutation of the domain's names.
+    edge_order : {1, 2}, optional
+        numpy.gradient's boundary order (default 1, as in NumPy).
+    exact : {"float64", "mp"}
+        How the exact gradient is sampled: compiled float64, or at 30 digits point by point
+        (about 30 µs per point and component; at most ``MP_MAX_POINTS`` points over all levels),
+        so that float64 rounding of the reference is not mistaken for scheme error.
+    boundary_width : int, optional
+        Layers of points counted as boundary (default 1: numpy.gradient's one-sided region).
+    coordinates : callable or sequence, optional
+        Non-uniform grids: ``coordinates(N)`` returns one increasing 1-D array per axis, or give
+        a list of levels (then the sizes are their lengths).
+
+    Returns
+    -------
+    GridResult
+        ``status`` is ``exact`` when errors sit at the rounding floor on every level, ``pass``
+        when the L∞ orders (fitted and finest pair) are within 0.2 of the expected ones.
+
+    Raises
+    ------
+    ParseError
+        ``expr`` or a bound cannot be parsed, or ``expr`` names a variable outside the domain.
+    ConfigError, InputError
+        A bad domain, sizes, scheme, option or coordinates; or a scheme output of the wrong
+        shape or kind (InputError naming the scheme and the shapes).
+    LimitExceeded
+        More than ``MAX_POINTS`` points on the finest level, or ``MP_MAX_POINTS`` with ``mp``.
+
+    Exceptions raised inside a callable scheme propagate unchanged.
+
+    Examples
+    --------
+    >>> r = verify_grid("sin(x + 0.3)*exp(y/2)", "x=-1:1,y=-1:1")
+    >>> r.status, [f"{c.interior.observed_order:.1f}" for c in r.components]
+    (<Status.PASS: 'pass'>, ['2.0', '2.0'])
+    >>> verify_grid("2*x**2 + 3*y**2", "x=-1:1,y=-1:1", (5, 9), "numpy:edge_order=2").status
+    <Status.EXACT: 'exact'>
+    """
+    setup = _verify_grid_iv(
+        expr,
+        domain,
+        sizes,
+        scheme,
+        expect_order,
+        variables,
+        edge_order,
+        exact,
+        boundary_width,
+        coordinates,
+    )
+    model = _field_model(setup.expr, setup.symbols)
+    return _assemble(setup, [_measure(setup, model, level) for level in setup.levels])
+
+
+@functools.lru_cache(maxsize=16)
+def _field_model(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...]) -> Compiled:
+    """f and its gradient compiled together: one pass, shared subexpressions computed once."""
+    return Compiled([expr, *gradient_exprs(expr, symbols)], symbols, kind="field and gradient")
+
+
+def _sample(model: Compiled, level: _Level) -> FloatArray:
+    """f and its exact gradient on the grid, ``(1 + d, *shape)``, from open-grid coordinates.
+
+    Evaluating on ``x[:, None, None], y[None, :, None], ...`` lets NumPy broadcasting compute
+    every subexpression on as few points as it depends on (``exp(y/2)`` on N values, not N³);
+    the compiled function walks such inputs in cache-sized slabs along axis 0: 8x faster than
+    full meshgrids at 129³ for a product of sin, exp and cos (benchmarks/bench_grids.py).
+    """
+    result: FloatArray = model(*level.open_grid())
+    return result
+
+
+def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
+    """Sample, apply the scheme and reduce the errors of one level, in place where possible."""
+    values = _sample(model, level)
+    field = values[0]
+    exact = list(_exact_mp(model, level) if setup.exact == "mp" else values[1:])
+    field_scale = _absmax(field)
+    field.flags.writeable = False
+    approx = _components(setup.scheme(field, _spacing(level)), field.shape, setup)
+    inner, slabs = regions(field.shape, setup.width)
+    out = _Measured([], [], [], fit_stats(approx, exact, inner))  # before exact is overwritten
+    for k, (a, e) in enumerate(zip(approx, exact, strict=True)):
+        out.floors.append(rounding_floor(field_scale, _absmax(e), level.min_spacings[k]))
+        error = np.subtract(a, e, out=e)
+        np.abs(error, out=error)
+        out.interior.append(norms(error, [inner]))
+        out.boundary.append(norms(error, slabs))
+    return out
+
+
+def _spacing(level: _Level) -> tuple[Any, ...]:
+    return level.spacings if level.uniform else level.coords
+
+
+def _absmax(a: FloatArray) -> float:
+    return max(float(a.max()), -float(a.min()))
+
+
+def _exact_mp(model: Compiled, level: _Level) -> FloatArray:
+    """The exact gradient at every point at ``MP_DPS`` digits (float coordinates taken exactly)."""
+    ctx, fn = model.mp_function(MP_DPS)
+    axes = [[ctx.mpf(float(x)) for x in c] for c in level.coords]
+    shape = tuple(len(c) for c in axes)
+    out = np.empty((len(axes), *shape))
+    for index in np.ndindex(*shape):
+        try:
+            values = fn(*(axis[i] for axis, i in zip(axes, index, strict=True)))[1:]
+            out[(slice(None), *index)] = [float(v) for v in values]
+        except (ValueError, ZeroDivisionError, TypeError):
+            out[(slice(None), *index)] = math.nan  # a pole or a complex value: a NaN, as in float64
+    return out
+
+
+def _components(result: Any, shape: tuple[int, ...], setup: _Setup) -> list[FloatArray]:
+    """The scheme's output as d float64 arrays of the field's shape, or an InputError."""
+    d = len(shape)
+    if isinstance(result, np.ndarray) and result.shape == shape and d == 1:
+        result = [result]
+    arrays = [np.asarray(a) for a in result] if isinstance(result, Iterable) else []
+    got = [a.shape for a in arrays] if arrays else type(result).__name__
+    if len(arrays) != d or any(a.shape != shape for a in arrays):
+        msg = (
+            f"scheme {setup.scheme_name} returned {got}; expected {d} array(s) of shape "
+            f"{shape}, the derivatives along each axis in the order {_names(setup)}"
+        )
+        raise InputError(msg)
+    if any(a.dtype.kind not in "fiu" for a in arrays):
+        msg = f"scheme {setup.scheme_name} returned arrays of dtype {arrays[0].dtype}; expected real numbers"
+        raise InputError(msg)
+    return [a.astype(np.float64, copy=False) for a in arrays]
+
+
+def _names(setup: _Setup) -> list[str]:
+    return [s.name for s in setup.symbols]
+
+
+def _assemble(setup: _Setup, measured: list[_Measured]) -> GridResult:
+    """Diagnostics first (a degenerate field softens a verdict), then per-component verdicts."""
+    names, levels = _names(setup), setup.levels
+    h, sizes = [max(lvl.spacings) for lvl in levels], [lvl.size for lvl in levels]
+    swaps = swap_diagnostics(names, measured[-1].fits)
+    swapped = {name for d in swaps for name in d["components"]}
+    faces = [levels[-1].open_grid(k) for k in range(len(names))]
+    diagnostics = swaps + factor_diagnostics(names, [m.fits for m in measured], h, swapped)
+    diagnostics += degenerate_diagnostics(
+        setup.expr, setup.symbols, setup.expected[1], faces, levels[0].open_grid(points=17)
+    )
+    flagged = {d.get("component") for d in diagnostics if d["kind"] == "degenerate_field"}
+    comps = tuple(
+        judge_component(
+            name,
+            ([m.interior[k] for m in measured], [m.boundary[k] for m in measured]),
+            tuple(m.floors[k] for m in measured),
+            h,
+            sizes,
+            setup.expected,
+            degenerate=name in flagged,
+        )
+        for k, name in enumerate(names)
+    )
+    status = combine(c.status for c in comps)
+    return GridResult(
+        status,
+        overall_reason(status, comps, (d["kind"] for d in diagnostics)),
+        setup.scheme_name,
+        tuple(names),
+        tuple(sizes),
+        tuple(lvl.spacings for lvl in levels),
+        dict(zip(("interior", "boundary"), setup.expected, strict=True)),
+        setup.width,
+        setup.exact,
+        TOLERANCES["order"],
+        comps,
+        tuple(diagnostics),
+    )
+
+
+# -------------------------------------------------------------------------- validation
+def _verify_grid_iv(
+    expr: Source,
+    domain: object,
+    sizes: object,
+    scheme: object,
+    expect_order: object,
+    variables: VariablesSpec,
+    edge_order: object,
+    exact: object,
+    boundary_width: object,
+    coordinates: object,
+) -> _Setup:
+    """Validate every argument of :func:`verify_grid` once; messages say what to change."""
+    axes = _domain(domain, variables)
+    (parsed,), symbols = resolve(expr, [name for name, _, _ in axes])
+    fn, name, numpy_order = _scheme(scheme, edge_order)
+    width = 1 if boundary_width is None else _count("boundary_width", boundary_width)
+    minimum = max(3, 2 * width + 1, (numpy_order or 0) + 1)
+    if coordinates is None:
+        levels = [_uniform(axes, n) for n in _sizes(sizes, minimum)]
+    else:
+        levels = _coordinate_levels(coordinates, sizes, len(axes), minimum)
+    if exact not in ("float64", "mp"):
+        msg = f"exact: must be 'float64' or 'mp' (got {exact!r:.60})"
+        raise ConfigError(msg)
+    points = [lvl.size ** len(axes) for lvl in levels]
+    for total, cap, what in (
+        (points[-1], MAX_POINTS, "the finest grid"),
+        (sum(points) if exact == "mp" else 0, MP_MAX_POINTS, "exact='mp'"),
+    ):
+        if total > cap:
+            msg = f"sizes: {what} needs {total} points (at most {cap}); use fewer points per axis"
+            raise LimitExceeded(msg, limit="grid_points", value=total, allowed=cap)
+    expected = _expected(expect_order, numpy_order)
+    return _Setup(parsed, symbols, tuple(levels), fn, name, expected, width, str(exact))
+
+
+def _domain(domain: object, variables: VariablesSpec) -> list[tuple[str, float, float]]:
+    """``[(name, low, high), ...]`` in axis order from a domain string or mapping."""
+    if isinstance(domain, str):
+        found = [_DOMAIN_ITEM.fullmatch(part) for part in domain.split(",")]
+        raw = [(m[1], m[2], m[3]) for m in found if m]
+        if len(raw) < len(found):
+            msg = (
+                f"domain: cannot read {quote(domain)}; write NAME=LOW:HIGH per axis, separated "
+                "by commas, e.g. 'x=-1:1,y=0:2*pi'"
+            )
+            raise ConfigError(msg)
+    elif isinstance(domain, Mapping):
+        raw = [(getattr(k, "name", k), *_pair(k, v)) for k, v in domain.items()]
+    else:
+        msg = (
+            f"domain: must be a string such as 'x=-1:1' or a mapping (got {type(domain).__name__})"
+        )
+        raise InputError(msg)
+    axes = [(validate_name(n), _bound(n, lo), _bound(n, hi)) for n, lo, hi in raw]
+    names = [a[0] for a in axes]
+    order = names if variables is None else [s.name for s in parse_variables(variables)]
+    bad = [f"{n}={lo:g}:{hi:g}" for n, lo, hi in axes if not lo < hi]
+    if not 1 <= len(axes) <= 3 or len(set(names)) < len(names) or sorted(order) != sorted(names):
+        msg = f"domain: give 1 to 3 distinct axes, matching variables if given (got {names})"
+        raise ConfigError(msg)
+    if bad:
+        msg = f"domain: each axis needs LOW < HIGH (got {', '.join(bad)})"
+        raise ConfigError(msg)
+    return [axes[names.index(n)] for n in order]
+
+
+def _pair(key: object, bounds: object) -> tuple[object, object]:
+    if isinstance(bounds, str) or not isinstance(bounds, Sequence) or len(bounds) != 2:
+        msg = f"domain: {key!s} must map to (low, high) (got {bounds!r:.60})"
+        raise ConfigError(msg)
+    return bounds[0], bounds[1]
+
+
+def _bound(name: str, value: object) -> float:
+    """A finite bound: a real number, or text for a constant expression such as ``2*pi``."""
+    if isinstance(value, bool) or not isinstance(value, str | numbers.Real):
+        msg = f"domain: bounds of {name} must be numbers (got {value!r:.60})"
+        raise InputError(msg)
+    if isinstance(value, str):
+        expr = parse(value.strip())
+        number = math.nan if expr.free_symbols else float(expr)
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        msg = f"domain: bounds of {name} must be finite constants (got {value!r:.60})"
+        raise ConfigError(msg)
+    return number
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        msg = f"{name}: must be a positive integer (got {value!r:.60})"
+        raise ConfigError(msg)
+    return int(value)
+
+
+def _sizes(sizes: object, minimum: int) -> list[int]:
+    """At least 2 increasing sizes, each with enough points for the scheme and the boundary."""
+    if isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable):
+        msg = f"sizes: must be a sequence of integers (got {sizes!r:.60})"
+        raise InputError(msg)
+    values = [_count(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
+    if len(values) < 2 or any(a >= b for a, b in itertools.pairwise(values)):
+        msg = f"sizes: need 2 or more increasing levels, 3 to confirm an order (got {values})"
+        raise ConfigError(msg)
+    if values[0] < minimum:
+        msg = (
+            f"sizes: this scheme and boundary width need at least {minimum} points per axis "
+            f"(got {values[0]})"
+        )
+        raise ConfigError(msg)
+    return values
+
+
+def _uniform(axes: Sequence[tuple[str, float, float]], n: int) -> _Level:
+    h = tuple((hi - lo) / (n - 1) for _, lo, hi in axes)
+    coords = tuple(np.linspace(lo, hi, n) for _, lo, hi in axes)
+    return _Level(n, coords, h, h, uniform=True)
+
+
+def _coordinate_levels(coordinates: object, sizes: object, d: int, minimum: int) -> list[_Level]:
+    """Non-uniform levels from ``coordinates(N)`` for each N, or from a list of levels."""
+    if callable(coordinates):
+        raw = [coordinates(n) for n in _sizes(sizes, minimum)]
+    elif isinstance(coordinates, Sequence) and not isinstance(coordinates, str):
+        raw = list(coordinates)
+    else:
+        msg = f"coordinates: must be a callable or a list of levels (got {coordinates!r:.60})"
+        raise InputError(msg)
+    levels = [_coordinate_level(i, level, d) for i, level in enumerate(raw)]
+    got = [lvl.size for lvl in levels]
+    if not callable(coordinates) and sizes not in (DEFAULT_SIZES, tuple(got), got):
+        msg = f"sizes: {sizes!r:.60} disagree with the coordinate levels' lengths {got}"
+        raise ConfigError(msg)
+    _sizes(got, minimum)
+    return levels
+
+
+def _coordinate_level(i: int, level: Any, d: int) -> _Level:
+    """One non-uniform level: d finite, strictly increasing 1-D arrays of equal length."""
+    arrays = [level] if d == 1 and np.ndim(level) == 1 else list(level)
+    coords = tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+    steps = [np.diff(c) for c in coords]
+    if (
+        len(coords) != d
+        or any(c.shape != coords[0].shape or c.ndim != 1 for c in coords)
+        or not all(
+            np.all(np.isfinite(c)) and np.all(s > 0) for c, s in zip(coords, steps, strict=True)
+        )
+    ):
+        msg = f"coordinates: level {i} must be {d} finite, increasing 1-D arrays of equal length"
+        raise ConfigError(msg)
+    mean = tuple(float(c[-1] - c[0]) / (c.size - 1) for c in coords)
+    return _Level(coords[0].size, coords, mean, tuple(float(s.min()) for s in steps), uniform=False)
+
+
+def _scheme(scheme: object, edge_order: object) -> tuple[Scheme, str, int | None]:
+    """The scheme as a callable, its display name, and numpy's edge_order (None for callables)."""
+    if callable(scheme) and edge_order is None:
+        return scheme, getattr(scheme, "__qualname__", None) or repr(scheme), None
+    match = _NUMPY.fullmatch(scheme.strip().lower()) if isinstance(scheme, str) else None
+    written = None if match is None or match[1] is None else int(match[1])
+    order = written if edge_order is None else edge_order
+    order = 1 if order is None else order
+    if (
+        match is None
+        or isinstance(order, bool)
+        or order not in (1, 2)
+        or written not in (None, order)
+    ):
+        msg = (
+            f"scheme, edge_order: use 'numpy', 'numpy:edge_order=2' (edge_order 1 or 2) or a "
+            f"callable without edge_order (got {scheme!r:.60}, edge_order={edge_order!r})"
+        )
+        raise ConfigError(msg)
+
+    def numpy_gradient(field: FloatArray, spacing: tuple[Any, ...]) -> Any:
+        return np.gradient(field, *spacing, edge_order=order)
+
+    return numpy_gradient, f"numpy.gradient(edge_order={order})", int(order)
+
+
+def _expected(expect_order: object, numpy_order: int | None) -> tuple[float, float]:
+    """(interior, boundary): the user's, else numpy's (2, edge_order), else (2, 2)."""
+    if expect_order is None:
+        return 2.0, float(numpy_order or 2)
+    pair = expect_order if isinstance(expect_order, Sequence) else (expect_order, expect_order)
+    # the boundary may be declared not to converge (order 0), as an image filter's border is
+    valid = [float(p) for p in pair[:1] if _positive(p)] + [
+        float(p) for p in pair[1:] if _positive(p) or (_real(p) and float(p) == 0)
+    ]
+    if len(pair) != 2 or len(valid) != 2:
+        msg = (
+            "expect_order: must be a positive number or (interior, boundary), the boundary "
+            f"order possibly 0 (got {expect_order!r:.60})"
+        )
+        raise ConfigError(msg)
+    return valid[0], valid[1]
+
+
+def _real(value: object) -> TypeGuard[numbers.Real]:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _positive(value: object) -> TypeGuard[numbers.Real]:
+    return _real(value) and float(value) > 0
+
+
+# ------------------------------------------------------------------------ image filters

@@ -1,0 +1,292 @@
+"""Figures for teaching and for verification reports (matplotlib is the optional ``plot`` extra).
+
+Every function builds a :class:`matplotlib.figure.Figure` on an Agg canvas and returns it: no
+pyplot, no global state, nothing shown, works headless.  Verification results come in as plain
+data (``result.to_dict()`` or the CLI's JSON), so this module needs none of the checking modules.
+The teaching figures live in :mod:`symgrad.teaching._plots` and are re-exported here, as are
+:func:`save_figure` and :func:`figure_to_png_base64` from :mod:`symgrad._figures`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from symgrad.errors import InputError, quote
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+from symgrad._figures import (
+    HIGHLIGHT,
+    LABEL_BOX,
+    MARKERS,
+    MINUS,
+    PALETTE,
+    FloatArray,
+    HasToDict,
+    LogAxis,
+    as_data,
+    figure_to_png_base64,
+    guide,
+    log10_axis,
+    new_figure,
+    point_text,
+    save_figure,
+)
+from symgrad.teaching import parse_domain, plot_gradient_field, plot_secant_tangent, plot_step_error
+
+__all__ = [
+    "HasToDict",
+    "figure_to_png_base64",
+    "parse_domain",
+    "plot_convergence",
+    "plot_gradient_field",
+    "plot_grid_convergence",
+    "plot_secant_tangent",
+    "plot_step_error",
+    "save_figure",
+]
+
+# -- convergence sweeps ---------------------------------------------------------------------
+
+
+def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool = True) -> Figure:
+    """Error against step for every scheme of a convergence sweep, and the observed orders.
+
+    ``result`` is the ``converge`` JSON or an object with ``to_dict()``: ``schemes`` with
+    ``steps`` and ``errors`` (numbers or decimal strings of any magnitude), ``expected_order``,
+    ``observed_order``, ``status``, and optionally ``pairwise_orders`` (one per consecutive
+    pair, or one per step) and ``asymptotic_range``: two step bounds ``[h_large, h_small]`` or
+    ``{"start": i, "stop": j}`` (step indices, stop excluded).  The range is highlighted; a dashed
+    line of the expected slope runs through it, half a decade below the data's middle point
+    (through the whole sweep when no range is given).  The right panel shows the pairwise
+    orders log(e₁/e₂)/log(h₁/h₂) with the expected orders as horizontal lines.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> data = {"status": "pass", "point": {"x": "1"}, "dps": 50, "schemes": [
+    ...     {"scheme": "central:2", "expected_order": 2, "observed_order": 2.0,
+    ...      "status": "pass", "steps": [0.1, 0.05, 0.025], "errors": ["9e-4", 2.25e-4, 5.6e-5]}]}
+    >>> fig = plot_convergence(data)
+    >>> fig.axes[0].get_xscale(), len(fig.axes)
+    ('log', 2)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_figure(fig, pathlib.Path(tmp) / "convergence.svg")
+    """
+    data = as_data(result, "schemes")
+    if not isinstance(data["schemes"], Sequence) or not data["schemes"]:
+        msg = f"'schemes' must be a non-empty list (got {quote(repr(data['schemes']))})"
+        raise InputError(msg)
+    series = [_series(spec) for spec in data["schemes"]]
+    fig, axes = new_figure(2 if ax_orders else 1, (12.5 if ax_orders else 7.0, 5.2))
+    sx, sy = LogAxis.of(*(s[1] for s in series)), LogAxis.of(*(s[2] for s in series))
+    seen: set[str] = set()
+    for k, (spec, log_h, log_e) in enumerate(series):
+        color, given = PALETTE[k % 7], spec.get("asymptotic_range") is not None
+        label = (
+            f"{spec.get('scheme', k)}: observed {_num(spec.get('observed_order'))}, "
+            f"expected {_num(spec.get('expected_order'))} ({spec.get('status', '?')})"
+        )
+        axes[0].plot(sx(log_h), sy(log_e), marker=MARKERS[k % 7], color=color, label=label)
+        inside = _asymptotic(spec, log_h) & np.isfinite(log_e)
+        p = spec.get("expected_order")
+        if given and inside.any():  # a highlighter stroke under the points of the range
+            axes[0].plot(sx(log_h[inside]), sy(log_e[inside]), color=color, **HIGHLIGHT)
+        if p is not None and inside.any():
+            i = np.flatnonzero(inside)
+            x, mid = log_h[i], i[i.size // 2]
+            y = log_e[mid] - 0.5 + float(p) * (x - log_h[mid])
+            guide(axes[0], sx(x), sy(y), f"slope {_num(p)}", color, x.size // 2, seen)
+        if ax_orders:
+            _orders_panel(axes[1], sx, spec, (log_h, log_e), inside if given else None, k)
+    _convergence_axes(axes, sx, sy, series)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2), fontsize=9)
+    where = point_text(data.get("point"))
+    digits = "float64" if data.get("precision") == "float64" else f"{data.get('dps', '?')} digits"
+    fig.suptitle(f"Convergence at {where} ({digits}): {data.get('status', '?')}")
+    return fig
+
+
+def _convergence_axes(axes: list[Axes], sx: LogAxis, sy: LogAxis, series: list[Any]) -> None:
+    """Shared step limits (set explicitly: all-zero errors give no data limits), labels."""
+    log_h = np.concatenate([s[1] for s in series])
+    if np.isfinite(log_h).any():
+        low, high = np.nanmin(log_h), np.nanmax(log_h)
+        pad = 0.05 * (high - low or 1.0)
+        for ax in axes:
+            ax.set_xlim(sx.at(low - pad), sx.at(high + pad))
+    sx.label(axes[0], "x", "step h")
+    sy.label(axes[0], "y", "|error|")
+    axes[0].set_title("error against step (highlighted: asymptotic range)")
+    if not any(np.isfinite(s[2]).any() for s in series):
+        axes[0].text(0.5, 0.5, "every error is exactly 0", transform=axes[0].transAxes, ha="center")
+
+
+def _series(spec: Any) -> tuple[Mapping[str, Any], FloatArray, FloatArray]:
+    if not isinstance(spec, Mapping) or "steps" not in spec or "errors" not in spec:
+        msg = f"each entry of 'schemes' needs 'steps' and 'errors' (got {quote(repr(spec))})"
+        raise InputError(msg)
+    log_h, log_e = log10_axis(spec["steps"]), log10_axis(spec["errors"])
+    if log_h.size != log_e.size:
+        msg = f"{spec.get('scheme')}: {log_h.size} steps but {log_e.size} errors"
+        raise InputError(msg)
+    return spec, log_h, np.where(np.isinf(log_e), np.nan, log_e)  # exact zeros: no log
+
+
+def _num(value: Any) -> str:
+    return "?" if value is None else f"{float(value):.3g}"
+
+
+def _asymptotic(spec: Mapping[str, Any], log_h: FloatArray) -> npt.NDArray[np.bool_]:
+    """Which steps lie in the asymptotic range (all of them when the result gives none)."""
+    given, index = spec.get("asymptotic_range"), np.arange(log_h.size)
+    inside: npt.NDArray[np.bool_] = index >= 0
+    if isinstance(given, Mapping):
+        inside = (index >= given.get("start", 0)) & (index < given.get("stop", log_h.size))
+    if given is None or isinstance(given, Mapping):
+        return inside
+    bounds = log10_axis(list(given)) if isinstance(given, Sequence) else np.array([])
+    if bounds.size != 2 or not np.isfinite(bounds).all():
+        msg = f"asymptotic_range must be [h_large, h_small] or {{start, stop}} (got {given!r})"
+        raise InputError(msg)
+    return np.asarray((log_h >= bounds.min() - 1e-9) & (log_h <= bounds.max() + 1e-9), bool)
+
+
+def _orders_panel(
+    ax: Axes,
+    sx: LogAxis,
+    spec: Mapping[str, Any],
+    logs: tuple[FloatArray, FloatArray],
+    inside: Any,
+    k: int,
+) -> None:
+    """Pairwise orders at the geometric middle of each pair of steps, expected order dotted."""
+    (log_h, log_e), given, color = logs, spec.get("pairwise_orders"), PALETTE[k % 7]
+    where = (log_h[1:] + log_h[:-1]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        orders = np.diff(log_e) / np.diff(log_h)
+    if given is not None:
+        orders = np.array([np.nan if v is None else float(v) for v in given])
+        where = log_h if orders.size == log_h.size else where
+    ax.plot(sx(where), orders, marker=MARKERS[k % 7], color=color, label=spec.get("scheme"))
+    if inside is not None:  # the pairs whose two steps both lie in the asymptotic range
+        pairs = inside if orders.size == log_h.size else inside[1:] & inside[:-1]
+        ax.plot(sx(where[pairs]), orders[pairs], color=color, **HIGHLIGHT)
+    p = spec.get("expected_order")
+    if p is not None:
+        ax.axhline(float(p), color=color, ls=":", label=f"expected {_num(p)}")
+    if p is not None and f"expected {_num(p)}" not in [t.get_text() for t in ax.texts]:
+        where_p: dict[str, Any] = {
+            "xycoords": ("axes fraction", "data"),
+            "ha": "right",
+            "fontsize": 8,
+            "bbox": LABEL_BOX,
+        }
+        where_p |= {"xytext": (-2, 4), "textcoords": "offset points", "va": "bottom"}
+        ax.annotate(f"expected {_num(p)}", (1.0, float(p)), color=color, **where_p)
+    finite = orders[np.isfinite(orders)]
+    low, high = ax.get_ylim() if k else (math.inf, -math.inf)
+    top = max(float(p or 0), float(finite.max()) if finite.size else 0.0)
+    bottom = float(finite.min()) if finite.size else 0.0
+    ax.set_ylim(min(low, max(bottom, -3.0) - 0.5), max(high, min(top, float(p or 0) + 4) + 0.5))
+    sx.label(ax, "x", "step h (middle of each pair)")
+    ax.set_ylabel("observed order p")
+    ax.set_title("pairwise observed order log(e₁/e₂) / log(h₁/h₂)")
+
+
+# -- grid convergence -----------------------------------------------------------------------
+
+
+def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
+    """L2 and L∞ errors against the grid spacing, interior (solid) and boundary (dashed).
+
+    ``result`` is the ``verify-grid`` JSON or an object with ``to_dict()``.  One panel per
+    component; the grey dashed reference line of each region has its expected order (else the
+    observed one) and runs half a decade below the finest L∞ error.  Without ``spacings``
+    the abscissa is 1/(N − 1), proportional to h on a fixed domain.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> region = {"errors": {"L2": [4e-3, 1e-3, 2.5e-4], "Linf": [8e-3, 2e-3, 5e-4]},
+    ...           "orders": [2.0, 2.0], "observed_order": 2.0}
+    >>> data = {"status": "pass", "scheme": "numpy", "sizes": [17, 33, 65], "components": [
+    ...     {"variable": "x", "interior": region, "boundary": region, "status": "pass"}]}
+    >>> fig = plot_grid_convergence(data)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ['interior L2', 'interior L∞']
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_figure(fig, pathlib.Path(tmp) / "grid.png")
+    """
+    data = as_data(result, "components")
+    log_h, ticks, xlabel = _grid_abscissa(data)
+    components = list(data["components"])
+    fig, axes = new_figure(max(1, len(components)), (5.5 * max(1, len(components)), 5.2))
+    for ax, comp in zip(axes, components, strict=False):
+        seen: set[str] = set()
+        for region, ls in (("interior", "-"), ("boundary", "--")):
+            _grid_region(ax, comp.get(region) or {}, log_h, (region, ls), data, seen)
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="error norm")
+        ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
+        ax.tick_params(which="minor", labelbottom=False)
+        ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
+        ax.legend(fontsize=8)
+    where = ", ".join(map(str, data.get("sizes") or []))
+    fig.suptitle(
+        f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"
+    )
+    return fig
+
+
+def _grid_abscissa(data: Mapping[str, Any]) -> tuple[FloatArray, list[str], str]:
+    """log10 h per level (the largest spacing, else 1/(N − 1)), tick labels, axis label."""
+    sizes, spacings = list(data.get("sizes") or []), data.get("spacings")
+    if spacings:
+        h = [max(s) if isinstance(s, Sequence) else s for s in spacings]
+        label = "grid spacing h"
+    else:
+        h, label = [1 / (int(n) - 1) for n in sizes], f"1/(N {MINUS} 1)  (∝ h)"
+    if sizes and len(sizes) != len(h):
+        msg = f"{len(sizes)} sizes but {len(h)} spacings: give one spacing per grid"
+        raise InputError(msg)
+    log_h = log10_axis(h)
+    ticks = [
+        f"{10**v:.3g}" + (f"\nN = {n}" if sizes else "")
+        for v, n in zip(log_h, sizes or h, strict=True)
+    ]
+    return log_h, ticks, label
+
+
+def _grid_region(
+    ax: Axes,
+    region: Mapping[str, Any],
+    log_h: FloatArray,
+    style: tuple[str, str],
+    data: Mapping[str, Any],
+    seen: set[str],
+) -> None:
+    (name, ls), errors = style, region.get("errors") or {}
+    logs = {norm: log10_axis(errors[norm]) for norm in ("L2", "Linf") if norm in errors}
+    for k, (norm, log_e) in enumerate(logs.items()):
+        if log_e.size != log_h.size:
+            msg = f"{name} {norm}: {log_e.size} errors for {log_h.size} grid levels"
+            raise InputError(msg)
+        label = f"{name} {norm.replace('inf', '∞')}"
+        ax.plot(10.0**log_h, 10.0**log_e, ls=ls, color=PALETTE[k], marker=MARKERS[k], label=label)
+    expected, overall = region.get("expected_order"), data.get("expected_order")
+    if expected is None:
+        expected = overall.get(name) if isinstance(overall, Mapping) else overall
+    p = expected if expected is not None else region.get("observed_order")
+    last = logs.get("Linf", logs.get("L2"))
+    if p is None or last is None or last.size != log_h.size or not np.isfinite(last[-1]):
+        return
+    line = last[-1] - 0.5 + float(p) * (log_h - log_h[-1])
+    text = f"slope {float(p):g} ({name}, {'expected' if expected is not None else 'observed'})"
+    guide(ax, 10.0**log_h, 10.0**line, text, "0.3", log_h.size // 2, seen)

@@ -1,0 +1,247 @@
+"""The whole workbench on one expression: derivatives, cross-check, convergence, plots.
+
+``report(expr, at)`` differentiates symbolically, cross-checks every gradient component at the
+point against an arbitrary-precision finite difference (and the float64 compiled function),
+runs a convergence study of the standard schemes for every partial derivative, and assembles
+the results into one document (HTML with inline plots, Markdown, text or JSON).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from symgrad.checks import CheckResult, check
+from symgrad.derive import gradient
+from symgrad.errors import MissingExtra
+from symgrad.expr import Source, VariablesSpec, parse
+from symgrad.fd import DEFAULT_SCHEMES, ConvergenceResult, convergence
+from symgrad.output._render import Section, escape, html_page, markdown_document
+from symgrad.results import Result, Status, combine
+
+__all__ = ["Report", "report"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Report(Result):
+    """Everything symgrad knows about one expression at one point.
+
+    Attributes
+    ----------
+    expression : str
+        The expression as differentiated (after SymPy's automatic simplification).
+    variables : tuple of str
+    gradient, gradient_latex : tuple of str
+        The symbolic partial derivatives.
+    check : CheckResult
+        Exact vs arbitrary-precision finite difference vs float64, per component.
+    convergence : tuple of ConvergenceResult
+        One study per variable.
+    figures : dict
+        Plot name to base64 PNG (empty without the ``plot`` extra).
+    """
+
+    expression: str
+    expression_latex: str
+    variables: tuple[str, ...]
+    gradient: tuple[str, ...]
+    gradient_latex: tuple[str, ...]
+    check: CheckResult
+    convergence: tuple[ConvergenceResult, ...]
+    status: Status
+    reason: str
+    figures: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: the JSON of each part under its command's name."""
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "expression": self.expression,
+            "variables": list(self.variables),
+            "gradient": list(self.gradient),
+            "check": self.check.to_dict(),
+            "converge": [c.to_dict() for c in self.convergence],
+            "notes": list(self.notes),
+        }
+
+    def to_text(self) -> str:
+        """A readable summary for the terminal."""
+        lines = [f"symgrad report: {self.expression}", f"verdict: {self.status} - {self.reason}"]
+        lines += ["", "gradient:"]
+        lines += [f"  d/d{v} = {g}" for v, g in zip(self.variables, self.gradient, strict=True)]
+        lines += ["", self.check.to_text()]
+        for study in self.convergence:
+            lines += ["", study.to_text()]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _sections(self) -> list[Section]:
+        derivatives_md = "\n".join(
+            f"- $\\partial f/\\partial {v} = {g}$"
+            for v, g in zip(self.variables, self.gradient_latex, strict=True)
+        )
+        derivatives_html = (
+            "<ul>"
+            + "".join(
+                f"<li><code>d/d{escape(v)} = {escape(g)}</code></li>"
+                for v, g in zip(self.variables, self.gradient, strict=True)
+            )
+            + "</ul>"
+        )
+        sections = [
+            Section("Symbolic gradient", derivatives_html, derivatives_md),
+            Section(
+                "Cross-check at the point",
+                self.check.to_html(),
+                self.check.to_markdown(),
+                self.check.status,
+            ),
+        ]
+        for study, var in zip(self.convergence, self.variables, strict=True):
+            figure = self.figures.get(f"convergence_{var}")
+            image = (
+                f'<img alt="convergence plot" src="data:image/png;base64,{figure}">'
+                if figure
+                else ""
+            )
+            sections.append(
+                Section(
+                    f"Convergence of d/d{var}",
+                    image + study.to_html(),
+                    study.to_markdown(),
+                    study.status,
+                )
+            )
+        if self.notes:
+            notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
+            sections.append(
+                Section("Notes", f"<ul>{notes}</ul>", "\n".join(f"- {n}" for n in self.notes))
+            )
+        return sections
+
+    def to_markdown(self) -> str:
+        """The report as a Markdown document (plots are only in HTML)."""
+        subtitle = f"**{self.status}**: {self.reason}"
+        return markdown_document(
+            f"symgrad report: {self.expression}", self._sections(), subtitle=subtitle
+        )
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page with inline plots."""
+        subtitle = f"{self.status}: {self.reason}"
+        return html_page(f"symgrad report: {self.expression}", self._sections(), subtitle=subtitle)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def report(
+    expr: Source,
+    at: str | Mapping[str | sympy.Symbol, object],
+    *,
+    dps: int = 50,
+    schemes: Sequence[str] = DEFAULT_SCHEMES,
+    steps: str | Sequence[object] = "1e-1:1e-12:23",
+    variables: VariablesSpec = None,
+    plots: bool = True,
+    progress: Progress | None = None,
+) -> Report:
+    """Run the workbench on ``expr`` at the point ``at``.
+
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+    at : str or mapping
+        The point, e.g. ``"x=0.3, y=0.7"`` (exact decimals).
+    dps : int
+        Digits for the exact values and the finite-difference referee.
+    schemes, steps
+        Passed to :func:`symgrad.fd._convergence.convergence` for every variable.
+    plots : bool
+        Embed convergence plots when matplotlib (the ``plot`` extra) is installed.
+    progress : callable, optional
+        ``progress(stage, done, total)`` during the convergence studies.
+
+    Examples
+    --------
+    >>> r = report("x**2*sin(x)", "x=0.5", steps="1e-1:1e-6:11", plots=False)
+    >>> r.status.value, r.gradient
+    ('pass', ('x**2*cos(x) + 2*x*sin(x)',))
+    """
+    g = gradient(expr, variables)
+    names = tuple(v.name for v in g.variables)
+    expression = parse(expr, names)
+    checked = check(expr, at, dps=dps, variables=names)
+    studies = []
+    for name in names:
+
+        def tick(done: int, total: int, name: str = name) -> None:
+            if progress is not None:
+                progress(f"convergence d/d{name}", done, total)
+
+        studies.append(
+            convergence(
+                expr,
+                at,
+                name,
+                schemes=schemes,
+                steps=steps,
+                dps=max(dps, 30),
+                variables=names,
+                progress=tick,
+            )
+        )
+    figures, notes = _figures(studies, names) if plots else ({}, ())
+    status = combine([checked.status, *(s.status for s in studies)])
+    return Report(
+        expression=str(expression),
+        expression_latex=sympy.latex(expression),
+        variables=names,
+        gradient=tuple(g.to_strings()),
+        gradient_latex=tuple(g.to_latex()),
+        check=checked,
+        convergence=tuple(studies),
+        status=status,
+        reason=_reason(status, checked, studies, names),
+        figures=figures,
+        notes=notes,
+    )
+
+
+def _figures(
+    studies: Sequence[ConvergenceResult], names: Sequence[str]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Convergence plots as base64 PNG, or a note when matplotlib is not installed."""
+    try:
+        from symgrad.output._plots import figure_to_png_base64, plot_convergence  # noqa: PLC0415
+
+        return {
+            f"convergence_{name}": figure_to_png_base64(plot_convergence(study))
+            for study, name in zip(studies, names, strict=True)
+        }, ()
+    except MissingExtra as exc:
+        return {}, (f"plots left out: {exc}",)
+
+
+def _reason(
+    status: Status, checked: CheckResult, studies: Sequence[ConvergenceResult], names: Sequence[str]
+) -> str:
+    """One sentence: what passed, or the first thing that did not."""
+    if status.ok:
+        return (
+            f"the symbolic gradient agrees with the {checked.dps}-digit finite-difference referee "
+            f"and every scheme converges at its expected order in {', '.join(names)}"
+        )
+    if not checked.status.ok:
+        return f"cross-check: {checked.reason}"
+    for study, name in zip(studies, names, strict=True):
+        if not study.status.ok:
+            return f"convergence of d/d{name}: {study.reason}"
+    return "see the sections below"

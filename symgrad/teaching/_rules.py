@@ -1,0 +1,450 @@
+"""The rule engine behind :mod:`symgrad.teaching._steps`: textbook differentiation rules as a tree of steps.
+
+The design follows SymPy Gamma's ``diffsteps`` (a tree of rule records, dispatch on the head of
+the expression, the chain rule as a u-substitution) re-thought as one frozen dataclass, `Step`,
+whose ``after`` is computed while the tree is built, so every node carries its own derivative and
+can be checked against ``sympy.diff`` on its own.  Gamma's gaps are filled: inverse trigonometric
+and hyperbolic functions, ``abs``/``sign``/``min``/``max`` (derivatives away from the kink),
+``atan2`` and ``f**g`` with both parts depending on the variable (logarithmic differentiation).
+
+Nothing is simplified here: ``after`` is what the rule gives, auto-evaluated by SymPy only.
+:mod:`symgrad.teaching._steps` confirms that it equals SymPy's own derivative and shows the tidy form; the
+exact-point sampling it uses for that (and for checking answers) lives at the end of this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from symgrad.errors import LimitExceeded
+from symgrad.expr import differentiate
+
+__all__ = [
+    "MAX_STEPS",
+    "Engine",
+    "Step",
+    "close",
+    "derivative_of",
+    "derive",
+    "markdown_escape",
+    "real_points",
+    "value_at",
+]
+
+MAX_STEPS = 2_000  # rule applications per request: the tree is read by people
+_DPS = 30  # digits of the numeric comparisons of exact expressions
+_SEED, _CANDIDATES, _PRIMES = 20_240_611, 16, (401, 409, 419)  # sample points
+_KINK = "at u = 0 the graph has a kink and there is no derivative"
+
+_Expr = Any  # SymPy is untyped
+_Fn = Callable[[_Expr], _Expr]
+
+# Unary functions: head -> (rule, d/du f(u), a remark for the explanation).  The derivatives are
+# the textbook forms (sec(u)**2 rather than SymPy's tan(u)**2 + 1); each is valid wherever f is
+# real and differentiable, which is where symgrad.steps checks it against SymPy.
+_UNARY: dict[Any, tuple[str, _Fn, str]] = {
+    sympy.exp: ("exp", sympy.exp, "e**u is its own derivative"),
+    sympy.log: ("log", lambda u: 1 / u, "log is the natural logarithm"),
+    sympy.sin: ("trig", sympy.cos, ""),
+    sympy.cos: ("trig", lambda u: -sympy.sin(u), ""),
+    sympy.tan: ("trig", lambda u: sympy.sec(u) ** 2, ""),
+    sympy.sec: ("trig", lambda u: sympy.sec(u) * sympy.tan(u), ""),
+    sympy.csc: ("trig", lambda u: -sympy.csc(u) * sympy.cot(u), ""),
+    sympy.cot: ("trig", lambda u: -(sympy.csc(u) ** 2), ""),
+    sympy.asin: ("inverse_trig", lambda u: 1 / sympy.sqrt(1 - u**2), "for |u| < 1"),
+    sympy.acos: ("inverse_trig", lambda u: -1 / sympy.sqrt(1 - u**2), "for |u| < 1"),
+    sympy.atan: ("inverse_trig", lambda u: 1 / (1 + u**2), ""),
+    sympy.sinh: ("hyperbolic", sympy.cosh, ""),
+    sympy.cosh: ("hyperbolic", sympy.sinh, ""),
+    sympy.tanh: ("hyperbolic", lambda u: sympy.sech(u) ** 2, ""),
+    sympy.asinh: ("inverse_hyperbolic", lambda u: 1 / sympy.sqrt(u**2 + 1), ""),
+    sympy.acosh: ("inverse_hyperbolic", lambda u: 1 / sympy.sqrt(u**2 - 1), "for u > 1"),
+    sympy.atanh: ("inverse_hyperbolic", lambda u: 1 / (1 - u**2), "for |u| < 1"),
+    sympy.Abs: ("abs", sympy.sign, f"the slope is -1 left of 0 and +1 right of it; {_KINK}"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rule application: ``after`` is the derivative of ``before`` with respect to ``variable``.
+
+    Attributes
+    ----------
+    rule : str
+        A short stable identifier (``"product"``, ``"chain"``, ``"power"``, ...).
+    before, after : sympy.Expr
+        The expression differentiated and its derivative as the rule gives it (unsimplified).
+        For the rule ``"simplify"`` (added by :func:`symgrad.teaching._steps.steps`), ``before`` is the
+        engine's derivative and ``after`` the equal, tidied form.
+    variable : sympy.Symbol
+        The variable of this step: the one asked for, or ``u`` inside a chain rule.
+    explanation, substeps : str, tuple of Step
+        A sentence for people; the derivatives this rule combines, in the order it names them.
+    """
+
+    rule: str
+    before: _Expr
+    after: _Expr
+    variable: _Expr
+    explanation: str
+    substeps: tuple[Step, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: rule, before, after, variable, explanation and substeps."""
+        return {
+            "rule": self.rule,
+            "before": str(self.before),
+            "after": str(self.after),
+            "variable": str(self.variable),
+            "explanation": self.explanation,
+            "substeps": [s.to_dict() for s in self.substeps],
+        }
+
+    def walk(self) -> Iterator[Step]:
+        """This step and all its substeps, depth first."""
+        yield self
+        for sub in self.substeps:
+            yield from sub.walk()
+
+    def equation(self, *, latex: bool = False) -> str:
+        """``d/dx (before) = after`` (``before = after`` for a ``simplify`` step)."""
+        show = sympy.latex if latex else str
+        if self.rule == "simplify":
+            return f"{show(self.before)} = {show(self.after)}"
+        return f"{derivative_of(self.before, self.variable, latex=latex)} = {show(self.after)}"
+
+    def text_lines(self, number: str = "1", depth: int = 0) -> list[str]:
+        """Numbered, indented lines: rule and explanation, then the equation."""
+        pad = "  " * depth
+        lines = [f"{pad}{number}. {self.rule}: {self.explanation}"]
+        lines.append(f"{pad}{' ' * (len(number) + 2)}{self.equation()}")
+        for i, sub in enumerate(self.substeps, 1):
+            lines += sub.text_lines(f"{number}.{i}", depth + 1)
+        return lines
+
+    def latex_rows(self, depth: int = 0) -> list[str]:
+        """Rows of a two-column LaTeX ``array``: indented equation, rule name."""
+        indent, rule = "\\quad " * depth, self.rule.replace("_", "\\_")
+        rows = [f"{indent}{self.equation(latex=True)} & \\text{{{rule}}} \\\\"]
+        for sub in self.substeps:
+            rows += sub.latex_rows(depth + 1)
+        return rows
+
+    def markdown_lines(self, depth: int = 0) -> list[str]:
+        """A nested Markdown list item: rule, explanation, and the equation in ``$$``."""
+        pad = "   " * depth
+        said = markdown_escape(self.explanation)
+        lines = [f"{pad}1. **{markdown_escape(self.rule)}**: {said}"]
+        lines.append(f"{pad}   $${self.equation(latex=True)}$$")
+        for sub in self.substeps:
+            lines += sub.markdown_lines(depth + 1)
+        return lines
+
+
+def derive(expr: _Expr, var: _Expr) -> Step:
+    """Differentiate ``expr`` with respect to ``var`` rule by rule (no simplification).
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> step = derive(x**2 * sympy.sin(x), x)
+    >>> step.rule, [s.rule for s in step.substeps]
+    ('product', ['power', 'trig'])
+    >>> step.after
+    x**2*cos(x) + 2*x*sin(x)
+    """
+    return Engine(s.name for s in expr.free_symbols).derive(expr, var)
+
+
+class Engine:
+    """Builds step trees; one engine per request, so the step cap and memory span all orders.
+
+    ``taken`` are the expression's names, which chain variables (u, v, w, u1, ...) avoid;
+    ``max_steps`` rule applications are allowed before `LimitExceeded` is raised.
+    """
+
+    def __init__(self, taken: Any, max_steps: int = MAX_STEPS) -> None:
+        self.count = 0
+        self._max_steps = max_steps
+        self._taken = set(taken)
+        self._active: list[str] = []  # u-names of the chains being worked on (nested chains)
+        self._seen: dict[tuple[_Expr, _Expr], Step] = {}
+
+    def derive(self, expr: _Expr, var: _Expr) -> Step:
+        """The step tree of d expr / d var; a repeated sub-derivative refers back to the first."""
+        self.count += 1
+        if self.count > self._max_steps:
+            msg = (
+                f"more than {self._max_steps} steps are needed; differentiate a smaller "
+                "expression or a lower order"
+            )
+            raise LimitExceeded(msg, limit="too_many_steps", allowed=self._max_steps)
+        earlier = self._seen.get((expr, var))
+        if earlier is not None:  # Gamma PR #8 asks not to repeat work, e.g. in cot(cot(x))
+            said = f"Worked out above: d/d{var} {expr} = {earlier.after}."
+            return Step(earlier.rule, expr, earlier.after, var, said)
+        step = self._dispatch(expr, var)
+        if step.substeps:
+            self._seen[(expr, var)] = step
+        return step
+
+    def _dispatch(self, expr: _Expr, var: _Expr) -> Step:
+        if var not in expr.free_symbols:
+            return _constant(expr, var)
+        if expr == var:
+            return Step("variable", expr, sympy.S.One, var, f"d/d{var} {var} = 1.")
+        if expr.is_Add:
+            return self._sum(expr, var)
+        if expr.is_Mul:
+            return self._mul(expr, var)
+        if expr.is_Pow:
+            return self._pow(expr, var)
+        if expr.func in _UNARY:
+            return self._unary(expr, var)
+        if isinstance(expr, sympy.sign):
+            return _sign(expr, var)
+        if isinstance(expr, sympy.Min | sympy.Max):
+            return self._extremum(expr, var)
+        if isinstance(expr, sympy.atan2):
+            return self._atan2(expr, var)
+        return _lookup(expr, var)
+
+    # ------------------------------------------------------------------ combining rules
+    def _sum(self, expr: _Expr, var: _Expr) -> Step:
+        subs = tuple(self.derive(term, var) for term in expr.as_ordered_terms())
+        minus = any(t.could_extract_minus_sign() for t in expr.args)
+        said = f"Sum{' and difference' if minus else ''} rule: differentiate the {len(subs)} terms"
+        said += " one by one and add."
+        return Step("sum", expr, sympy.Add(*(s.after for s in subs)), var, said, subs)
+
+    def _mul(self, expr: _Expr, var: _Expr) -> Step:
+        const, dep = expr.as_independent(var, as_Add=False)
+        if const != 1:
+            sub = self.derive(dep, var)
+            said = f"Constant multiple rule: {_constant_words(const, var)}, so it multiplies "
+            said += f"the derivative of {dep}.{_log_base_note(const, dep)}"
+            return Step("constant_multiple", expr, const * sub.after, var, said, (sub,))
+        factors = sympy.Mul.make_args(expr)
+        below = [f for f in factors if f.is_Pow and f.exp.is_number and f.exp.is_negative]
+        if below:
+            above = [f for f in factors if f not in below]
+            return self._quotient(expr, above, [f.base**-f.exp for f in below], var)
+        return self._product(expr, factors, var)
+
+    def _product(self, expr: _Expr, factors: Sequence[_Expr], var: _Expr) -> Step:
+        subs = tuple(self.derive(f, var) for f in factors)
+        terms = [
+            sympy.Mul(*factors[:i], sub.after, *factors[i + 1 :]) for i, sub in enumerate(subs)
+        ]
+        said = f"Product rule: (f*g)' = f'*g + f*g' with f = {factors[0]} and g = {factors[1]}."
+        if len(factors) > 2:
+            said = f"Product rule ({len(factors)} factors): differentiate each factor in turn, "
+            said += "keep the others, and add."
+        return Step("product", expr, sympy.Add(*terms), var, said, subs)
+
+    def _quotient(self, expr: _Expr, above: list[_Expr], below: list[_Expr], var: _Expr) -> Step:
+        f, g = sympy.Mul(*above), sympy.Mul(*below)
+        top, bottom = self.derive(f, var), self.derive(g, var)
+        after = (top.after * g - f * bottom.after) / g**2
+        said = f"Quotient rule: (f/g)' = (f'*g - f*g')/g**2 with f = {f} and g = {g}."
+        return Step("quotient", expr, after, var, said, (top, bottom))
+
+    def _chain(self, expr: _Expr, inner: _Expr, outer: _Fn, var: _Expr) -> Step:
+        """Chain rule as a u-substitution: d/dx F(g(x)) = F'(u) * du/dx with u = g(x)."""
+        u = self._fresh()
+        self._active.append(u.name)
+        try:
+            out, inn = self.derive(outer(u), u), self.derive(inner, var)
+        finally:
+            self._active.pop()
+        said = (
+            f"Chain rule: let {u} = {inner}; then d/d{var} {expr} = (d/d{u} {out.before}) "
+            f"* (d{u}/d{var}), with {u} = {inner} put back."
+        )
+        after = out.after.xreplace({u: inner}) * inn.after
+        return Step("chain", expr, after, var, said, (out, inn))
+
+    def _fresh(self) -> _Expr:
+        """A chain variable named u, v, w, u1, v1, ... unused by the expression and outer chains."""
+        k = 0
+        while True:
+            for letter in "uvw":
+                name = f"{letter}{k or ''}"
+                if name not in self._taken and name not in self._active:
+                    return sympy.Symbol(name, real=True)
+            k += 1
+
+    # ------------------------------------------------------------- powers and functions
+    def _pow(self, expr: _Expr, var: _Expr) -> Step:
+        base, exp = expr.base, expr.exp
+        if var not in exp.free_symbols:
+            if base != var:
+                return self._chain(expr, base, lambda u: u**exp, var)
+            said = f"Power rule: d/d{var} {var}**n = n*{var}**(n - 1) with n = {exp}"
+            said += _power_note(exp)
+            return Step("power", expr, exp * var ** (exp - 1), var, said)
+        if var not in base.free_symbols:
+            if exp != var:
+                return self._chain(expr, exp, lambda u: base**u, var)
+            said = f"Exponential rule: d/d{var} a**{var} = a**{var}*log(a) with a = {base}."
+            return Step("exponential", expr, expr * sympy.log(base), var, said)
+        return self._log_differentiation(expr, var)
+
+    def _log_differentiation(self, expr: _Expr, var: _Expr) -> Step:
+        """y = f**g with f and g depending on x: log(y) = g*log(f), so y' = y * (g*log(f))'."""
+        sub = self.derive(expr.exp * sympy.log(expr.base), var)
+        said = (
+            f"Logarithmic differentiation: base and exponent both depend on {var}, so no power "
+            f"or exponential rule applies. Write y = {expr}; then log(y) = {sub.before}; "
+            f"differentiate both sides, y'/y = d/d{var} {sub.before}, and multiply by y."
+        )
+        return Step("log_differentiation", expr, expr * sub.after, var, said, (sub,))
+
+    def _unary(self, expr: _Expr, var: _Expr) -> Step:
+        (arg,) = expr.args
+        if arg != var:
+            return self._chain(expr, arg, expr.func, var)
+        rule, derivative, note = _UNARY[expr.func]
+        after = derivative(var)
+        said = f"{rule.replace('_', ' ').capitalize()} rule: d/d{var} {expr} = {after}"
+        said += f" ({note})." if note else "."
+        return Step(rule, expr, after, var, said)
+
+    def _extremum(self, expr: _Expr, var: _Expr) -> Step:
+        """max/min: the derivative of whichever argument is largest/smallest, piece by piece."""
+        args = expr.args
+        subs = tuple(self.derive(a, var) for a in args)
+        beats = sympy.Gt if isinstance(expr, sympy.Max) else sympy.Lt
+        pieces = [
+            (sub.after, sympy.And(*(beats(a, b) for b in args[i + 1 :])))
+            for i, (a, sub) in enumerate(zip(args, subs, strict=True))
+        ]
+        after = sympy.Piecewise(*pieces[:-1], (pieces[-1][0], True))
+        which = "largest" if isinstance(expr, sympy.Max) else "smallest"
+        said = (
+            f"{type(expr).__name__} rule: {expr} follows whichever argument is {which}, so its "
+            "derivative is that argument's derivative. Where two arguments are equal the graph "
+            "can have a kink, and there is no derivative."
+        )
+        return Step("min_max", expr, after, var, said, subs)
+
+    def _atan2(self, expr: _Expr, var: _Expr) -> Step:
+        a, b = expr.args
+        top, side = self.derive(a, var), self.derive(b, var)
+        after = (b * top.after - a * side.after) / (a**2 + b**2)
+        said = (
+            f"atan2 rule: atan2(a, b) is the angle of the point (b, a), and its derivative is "
+            f"(b*a' - a*b')/(a**2 + b**2) with a = {a} and b = {b}."
+        )
+        return Step("atan2", expr, after, var, said, (top, side))
+
+
+# ------------------------------------------------------------------------- leaf rules
+def _constant(expr: _Expr, var: _Expr) -> Step:
+    """No dependence on ``var``: a number (rule ``constant``) or other variables held fixed."""
+    if not expr.free_symbols:
+        said = f"{expr} is a constant, so its derivative is 0."
+        return Step("constant", expr, sympy.S.Zero, var, said)
+    said = f"{_constant_words(expr, var)}, so the derivative of {expr} is 0."
+    return Step("held_constant", expr, sympy.S.Zero, var, said)
+
+
+def _constant_words(const: _Expr, var: _Expr) -> str:
+    """'3 is a constant' or 'y is held constant' (partial derivatives name the fixed variables)."""
+    *most, last = sorted(s.name for s in const.free_symbols) or [""]
+    if not last:
+        return f"{const} is a constant"
+    held = f"{', '.join(most)} and {last} are" if most else f"{last} is"
+    return f"{held} held constant (a partial derivative with respect to {var})"
+
+
+def _log_base_note(const: _Expr, dep: _Expr) -> str:
+    """log(u, b) arrives as log(u)/log(b): say so, since the user wrote a base-b logarithm."""
+    if isinstance(dep, sympy.log) and const.is_Pow and isinstance(const.base, sympy.log):
+        base = const.base.args[0]
+        return f" (A base-{base} logarithm is log(u)/log({base}).)"
+    return ""
+
+
+def _power_note(exp: _Expr) -> str:
+    if exp == sympy.S.Half:
+        return " (a square root is the power 1/2)."
+    if exp.is_number and exp.is_negative:
+        return " (a reciprocal power is a negative power)."
+    return "."
+
+
+def _sign(expr: _Expr, var: _Expr) -> Step:
+    (arg,) = expr.args
+    said = f"sign({arg}) is -1 or +1 wherever {arg} != 0, so its derivative is 0 there; "
+    said += f"where {arg} = 0 it jumps and has no derivative."
+    return Step("sign", expr, sympy.S.Zero, var, said)
+
+
+def _lookup(expr: _Expr, var: _Expr) -> Step:
+    """A graceful fallback (Gamma #21): no textbook rule, so quote SymPy's derivative."""
+    after = differentiate(expr, [var])
+    said = f"No textbook rule for {expr.func}; SymPy's derivative table gives {after}."
+    return Step("function", expr, after, var, said)
+
+
+# ------------------------------------------------------------------------ rendering
+def derivative_of(body: _Expr, var: _Expr, order: int = 1, *, latex: bool = False) -> str:
+    """``d/dx (body)``, ``d^2/dx^2 (body)``, or the same in LaTeX.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> derivative_of(x**3, x, 2)
+    'd^2/dx^2 (x**3)'
+    """
+    power = "" if order == 1 else f"^{order}"
+    if latex:
+        power = power.replace(f"{order}", f"{{{order}}}")
+        name, shown = sympy.latex(var), sympy.latex(body)
+        return f"\\frac{{d{power}}}{{d{name}{power}}}\\left({shown}\\right)"
+    return f"d{power}/d{var}{power} ({body})"
+
+
+def markdown_escape(text: str) -> str:
+    """Escape the Markdown emphasis characters that appear in SymPy's text (``x**2``, ``x_1``)."""
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+
+
+# ---------------------------------------------------------------- sampling at points
+def real_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list[_Expr]]]:
+    """Seeded random rational points (|value| from 0.01 to 4, one in three negative) where every
+    expression is finite and real, with the values there."""
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    rng = random.Random(_SEED)  # a private generator: reproducible and thread-safe
+    for _ in range(_CANDIDATES):
+        # 4*k/p with a prime p > 400: no integer or simple fraction, so no kink such as max(x, 1)
+        sizes = [4 * sympy.Rational(rng.randint(1, 399), rng.choice(_PRIMES)) for _ in symbols]
+        point = {s: -v if rng.random() < 1 / 3 else v for s, v in zip(symbols, sizes, strict=True)}
+        found = (value_at(e, point) for e in exprs)  # lazily: stop at the first non-real value
+        values = list(itertools.takewhile(lambda v: v is not None, found))
+        if len(values) == len(exprs):
+            yield point, values
+
+
+def value_at(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr | None:
+    """``expr`` at ``point``, exactly then to 30 digits; None where it is not finite and real."""
+    try:
+        value = expr.xreplace(point).evalf(_DPS)
+        real, imag = value.as_real_imag()
+    except (TypeError, ValueError, ArithmeticError):  # e.g. an undecidable Piecewise condition
+        return None
+    if not real.is_Number or not real.is_finite or abs(imag) > 1e-25 * (1 + abs(real)):
+        return None
+    return sympy.Float(real, _DPS)  # evalf leaves an exact 0 as Zero
+
+
+def close(a: _Expr, b: _Expr) -> bool:
+    """Equal to 20 significant digits (values are computed to 30)."""
+    return bool(abs(a - b) <= 1e-20 * max(1, abs(a), abs(b)))
