@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra, ParseError
+from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra
 from symgrad.output import _plots as plots
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -349,34 +349,7 @@ def test_secant_tangent_needs_finite_values_and_slope() -> None:
         plots.plot_secant_tangent("sqrt(x)", 0, steps=[0.5])
 
 
-# -- parse_domain and plot_gradient_field --------------------------------------------------
-
-
-def test_parse_domain_text_and_mapping() -> None:
-    """Text and mappings give the same exact-decimal bounds keyed by real symbols."""
-    box = plots.parse_domain("x=-2:2, y=0:1/2")
-    assert {str(k): v for k, v in box.items()} == {"x": (-2.0, 2.0), "y": (0.0, 0.5)}
-    assert all(k.is_real for k in box)
-    assert plots.parse_domain({"x": (-2, 2), "y": "0:0.5"}) == box
-
-
-@pytest.mark.parametrize(
-    ("spec", "error"),
-    [
-        ("x=1", ParseError),
-        ("x=2:1", ConfigError),
-        ("x=0:1,x=2:3", ConfigError),
-        ("x=a:b", ParseError),
-        ("", ParseError),
-        ("x:1", ParseError),
-        (42, InputError),
-    ],
-    ids=["no-colon", "reversed", "twice", "names", "empty", "no-equals", "not-text"],
-)
-def test_parse_domain_errors(spec: Any, error: type[Exception]) -> None:
-    """Malformed domains raise a clear symgrad error that quotes what was received."""
-    with pytest.raises(error):
-        plots.parse_domain(spec)
+# -- plot_gradient_field (its domain grammar: tests/test_domain.py) --------------------------------------------------
 
 
 def test_gradient_field_arrows_are_the_exact_gradient() -> None:

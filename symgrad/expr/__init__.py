@@ -6,6 +6,7 @@ symbolic differentiation with its caps.  Nothing here executes user text.
 Everything listed in ``__all__`` is public; the underscore modules are private.
 """
 
+from symgrad.expr._domain import parse_domain
 from symgrad.expr._grammar import (
     CONSTANTS,
     FUNCTIONS,
@@ -74,6 +75,7 @@ __all__ = [
     "jacobian_exprs",
     "laplacian_expr",
     "parse",
+    "parse_domain",
     "parse_number",
     "parse_point",
     "parse_variables",

@@ -38,7 +38,8 @@ from symgrad._figures import (
     point_text,
     save_figure,
 )
-from symgrad.teaching import parse_domain, plot_gradient_field, plot_secant_tangent, plot_step_error
+from symgrad.expr import parse_domain
+from symgrad.teaching import plot_gradient_field, plot_secant_tangent, plot_step_error
 
 __all__ = [
     "HasToDict",

@@ -7,7 +7,6 @@ Everything listed in ``__all__`` is public; the underscore modules are private.
 """
 
 from symgrad.teaching._plots import (
-    parse_domain,
     plot_gradient_field,
     plot_secant_tangent,
     plot_step_error,
@@ -45,7 +44,6 @@ __all__ = [
     "derivative_of",
     "derive",
     "markdown_escape",
-    "parse_domain",
     "plot_gradient_field",
     "plot_secant_tangent",
     "plot_step_error",

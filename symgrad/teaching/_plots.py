@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from symgrad._precision import MAX_DPS, check_dps, thread_context
 from symgrad.derive import Compiled, derivative, function, gradient
-from symgrad.errors import ConfigError, InputError, ParseError, quote
-from symgrad.expr import Source, VariablesSpec, parse_number, parse_point, symbol
+from symgrad.errors import ConfigError, quote
+from symgrad.expr import Source, VariablesSpec, parse_domain, parse_number, parse_point
 from symgrad.fd import finite_difference, order_of, stencils_for
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ from symgrad._figures import (
     point_text,
 )
 
-__all__ = ["parse_domain", "plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
+__all__ = ["plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
 
 # -- the V curve: truncation against round-off ---------------------------------------------
 
@@ -336,46 +335,6 @@ def _window(window: Any, xs: list[float]) -> tuple[float, float]:
 # -- gradient fields ------------------------------------------------------------------------
 
 
-def parse_domain(spec: str | Mapping[str, Any]) -> dict[sympy.Symbol, tuple[float, float]]:
-    """A box ``{symbol: (low, high)}`` from ``"x=-2:2, y=-1:1"`` or a mapping.
-
-    Bounds are exact decimals or ratios (``parse_number``) rounded once to float; a mapping's
-    values may be ``(low, high)`` pairs or ``"low:high"`` strings.
-
-    Examples
-    --------
-    >>> parse_domain("x=-2:2, y=0:1/2")
-    {x: (-2.0, 2.0), y: (0.0, 0.5)}
-    """
-    given: object = spec  # checked at run time too: the type is a promise, not a proof
-    items: list[tuple[str, Any]]
-    if isinstance(given, str):
-        if not given.strip() or any("=" not in piece for piece in given.split(",")):
-            msg = f"expected a domain such as 'x=-2:2, y=-1:1' (got {quote(given)})"
-            raise ParseError(msg, reason="not_a_domain")
-        items = [(p.split("=", 1)[0], p.split("=", 1)[1]) for p in given.split(",")]
-    elif isinstance(given, Mapping):
-        items = [(str(k), v) for k, v in given.items()]
-    else:
-        msg = f"domain must be text such as 'x=-2:2, y=-1:1' or a mapping (got {spec!r})"
-        raise InputError(msg)
-    box: dict[sympy.Symbol, tuple[float, float]] = {}
-    for name, bounds in items:
-        pair = bounds.split(":") if isinstance(bounds, str) else list(bounds or [None])
-        if len(pair) != 2:
-            msg = f"bounds of {name.strip()} must be low:high, e.g. -2:2 (got {quote(str(bounds))})"
-            raise ParseError(msg, reason="not_a_domain")
-        low, high = (float(parse_number(v.strip() if isinstance(v, str) else v)) for v in pair)
-        key = symbol(name.strip())
-        if key in box or not low < high:
-            msg = f"domain: {key} " + (
-                "is given twice" if key in box else f"needs low < high (got {low:g}:{high:g})"
-            )
-            raise ConfigError(msg)
-        box[key] = (low, high)
-    return box
-
-
 def plot_gradient_field(
     expr: Source,
     domain: str | Mapping[str, Any],
@@ -402,7 +361,7 @@ def plot_gradient_field(
     """
     f, grad = function(expr, variables), gradient(expr, variables)
     names = [v.name for v in f.variables]
-    box = {k.name: v for k, v in parse_domain(domain).items()}
+    box = parse_domain(domain)
     if len(names) != 2 or set(box) != set(names):
         msg = f"need a function of two variables and bounds for each (got {names}, {sorted(box)})"
         raise ConfigError(msg)
