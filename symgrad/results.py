@@ -17,6 +17,7 @@ from typing import Any, Self
 from symgrad.errors import CheckFailed
 
 __all__ = [
+    "PointStatus",
     "Result",
     "Status",
     "TableResult",
@@ -45,6 +46,29 @@ class Status(StrEnum):
     def ok(self) -> bool:
         """True for ``pass`` and ``exact``: what exit code 0 means."""
         return self in (Status.PASS, Status.EXACT)
+
+
+class PointStatus(StrEnum):
+    """What happened at one point of one component, before it becomes a :class:`Status`.
+
+    ``ok``: the values agree; ``mismatch``: they disagree beyond the tolerance; ``domain``: the
+    point is outside the real domain; ``pole``: the function or derivative is infinite there;
+    ``nonsmooth``: a kink (one-sided derivatives differ); ``overflow``: a value exceeds float64;
+    ``unreliable``: the referee cannot resolve the value (the reason says why).
+    """
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    DOMAIN = "domain"
+    POLE = "pole"
+    NONSMOOTH = "nonsmooth"
+    OVERFLOW = "overflow"
+    UNRELIABLE = "unreliable"
+
+    @property
+    def verdict(self) -> Status:
+        """``ok`` passes, ``mismatch`` fails; everything else cannot decide: inconclusive."""
+        return {"ok": Status.PASS, "mismatch": Status.FAIL}.get(self.value, Status.INCONCLUSIVE)
 
 
 def combine(statuses: Iterable[Status]) -> Status:

@@ -62,3 +62,21 @@ def test_new_files_get_ordinary_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_point_status_carries_its_verdict() -> None:
+    """ok passes, mismatch fails, and every status that cannot decide is inconclusive."""
+    from symgrad.results import PointStatus, Status
+
+    expected = {"ok": "pass", "mismatch": "fail"}
+    for point_status in PointStatus:
+        assert point_status.verdict is Status(expected.get(point_status, "inconclusive"))
+    assert {p.value for p in PointStatus} == {
+        "ok",
+        "mismatch",
+        "domain",
+        "pole",
+        "nonsmooth",
+        "overflow",
+        "unreliable",
+    }
