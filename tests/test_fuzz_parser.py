@@ -88,10 +88,11 @@ LEAVES = st.one_of(
     st.sampled_from(VARIABLE_NAMES).map(lambda n: Node("var", n)),
     st.sampled_from(["pi", "E"]).map(lambda n: Node("const", n)),
 )
-FUNCTIONS_1 = (
-    "sin cos tan sec csc cot asin acos atan sinh cosh tanh asinh acosh atanh exp sqrt log ln "
-    "log10 log2 abs sign arcsin arccos arctan arcsinh arccosh arctanh Abs"
-).split()
+FUNCTIONS_1 = [
+    *("sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "sinh", "cosh", "tanh"),
+    *("asinh", "acosh", "atanh", "exp", "sqrt", "log", "ln", "log10", "log2", "abs", "sign"),
+    *("arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "Abs"),
+]
 
 
 def _extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
@@ -237,9 +238,8 @@ def _combine(node: Node, values: list[Any]) -> Any:
         return CTX.power(base, exp)
     if any(isinstance(v, CTX.mpc) for v in values):
         raise Ambiguous  # only reached for variable sub-trees already outside the real domain
-    if node.text == "atan2" or node.text == "arctan2":
-        if values[0] == 0 and values[1] == 0:
-            raise ZeroDivisionError  # atan2(0, 0) is undefined
+    if node.text in {"atan2", "arctan2"} and values[0] == 0 and values[1] == 0:
+        raise ZeroDivisionError  # atan2(0, 0) is undefined
     return _log(*values) if node.text == "log" else _CALLS[node.text](*values)
 
 
@@ -259,11 +259,14 @@ def _classify(value: Any, variable: bool, node: Node) -> None:
     raise Undefined(node)
 
 
+def _exact_point(expr: Any) -> dict[Any, Any]:
+    return {s: sympy.Rational(POINT[s.name]) for s in expr.free_symbols}
+
+
 def _sympy_value(expr: Any, e_is_variable: bool) -> Any:
     """SymPy's own evalf of the parsed expression at POINT (independent of symgrad)."""
-    subs = {s: sympy.Rational(POINT[s.name]) for s in expr.free_symbols}
     assert e_is_variable or all(s.name != "e" for s in expr.free_symbols)
-    return sympy.N(expr.xreplace(subs), 40)
+    return sympy.N(expr.xreplace(_exact_point(expr)), 40)
 
 
 # ---------------------------------------------------------------------------- tests
@@ -318,7 +321,14 @@ def test_printed_expression_parses_back_to_itself(case: tuple[str, Node, bool]) 
     # SymPy prints exact results in full: 2^100 is a literal longer than the 30-digit cap
     assume(not re.search(r"[0-9]{31}", printed))
     again = symgrad.parse(printed, variables=variables)
-    assert again == first, (text, printed)
+    if again != first:
+        # SymPy distributes a rational over a sum when a product has just those two factors:
+        # 2*x/(3*(pi - 5/4)) prints so, and its 3*(pi - 5/4) parses back as 3*pi - 15/4.  The
+        # value is the same and one more round trip changes nothing.
+        assert symgrad.parse(str(again), variables=variables) == again, (text, printed)
+        difference = sympy.N((again - first).xreplace(_exact_point(first)), 40)
+        scale = 1 + abs(sympy.N(first.xreplace(_exact_point(first)), 40))
+        assert abs(difference) <= sympy.Rational(1, 10**30) * scale, (text, printed)
 
 
 VOCABULARY = [

@@ -21,11 +21,17 @@ from symgrad.expr import (
     FUNCTIONS,
     MAX_ARITY,
     MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_POINT_DIGITS,
+    SOFT_CONSTANTS,
     free_variables,
+    name_order,
     parse,
     parse_number,
     parse_point,
     parse_variables,
+    parse_with_variables,
+    sort_variables,
     symbol,
     validate_name,
 )
@@ -98,7 +104,9 @@ GOLDEN = [
     # constants and plain variables
     ("pi", sympy.pi),
     ("2*pi*E", Mul(2, sympy.pi, sympy.E)),
-    ("e**x", Pow(e, x)),
+    ("e**x", sympy.exp(x)),
+    ("x*e^x", Mul(x, sympy.exp(x))),
+    ("2*e", Mul(2, sympy.E)),
     ("N*S*O*Q*beta*gamma", Mul(*real("N S O Q beta gamma"))),
     # SymPy's automatic evaluation happens (documented)
     ("x/x", Integer(1)),
@@ -254,10 +262,18 @@ def test_unknown_function_lists_allowed_functions() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("1/0", "zoo"), ("0/0", "nan"), ("sqrt(-1)", "I"), ("log(-2)", "I"), ("log(0)", "zoo")],
+    [
+        ("1/0", "zoo"),
+        ("0/0", "1/0"),
+        ("atan2(0, 0)", "nan"),
+        ("sqrt(-1)", "I"),
+        ("log(-2)", "I"),
+        ("log(0)", "zoo"),
+        ("x*(1/0 - 1/0)", "zoo"),
+    ],
 )
 def test_undefined_or_complex_values_are_unsupported(text: str, message: str) -> None:
-    """Values SymPy turns into zoo, nan or I are refused rather than passed downstream."""
+    """Values SymPy turns into zoo, nan or I are refused, before SymPy can cancel them."""
     with pytest.raises(UnsupportedError, match=message):
         parse(text)
 
@@ -541,6 +557,57 @@ def test_free_variables_sorted_by_name() -> None:
     assert free_variables(Add(y, Mul(x, b), z)) == (b, x, y, z)
 
 
+def test_numbered_names_sort_naturally() -> None:
+    """Digit runs compare as numbers: x2 before x10, a9b before a10a; ties by the name."""
+    names = ["x10", "x2", "x", "x1b", "x_1", "x01", "x1", "B2", "a10a", "a9b", "y0"]
+    expected = ["B2", "a9b", "a10a", "x", "x01", "x1", "x1b", "x2", "x10", "x_1", "y0"]
+    assert sorted(names, key=name_order) == expected
+    symbols = real(" ".join(names))
+    assert [s.name for s in sort_variables(symbols)] == expected
+    assert free_variables(parse("x10 + x9 + x100")) == real("x9 x10 x100")
+
+
+def test_written_names_are_the_variables() -> None:
+    """parse_with_variables keeps names SymPy cancels; a SymPy input has its free symbols."""
+    assert parse_with_variables("x - x + y") == (y, (x, y))
+    assert parse_with_variables("0*x10 + x2") == (Symbol("x2", real=True), real("x2 x10"))
+    assert parse_with_variables("x^0", variables="x y") == (Integer(1), (x,))
+    assert parse_with_variables(Symbol("x") - Symbol("x") + Symbol("y")) == (y, (y,))
+    assert parse_with_variables("E + pi + e") == (Add(Mul(2, sympy.E), sympy.pi), ())
+
+
+def test_e_is_eulers_number_unless_declared() -> None:
+    """e is E by default, a real variable when declared; a SymPy Symbol('e') stays a variable."""
+    assert SOFT_CONSTANTS == {"e": sympy.E}
+    assert parse("e") == sympy.E
+    assert parse("e^x", variables="x") == sympy.exp(x)
+    assert parse("e^x", variables="x e") == Pow(e, x)
+    assert parse(Symbol("e") * 2) == Mul(2, e)
+    with pytest.raises(ParseError) as info:
+        parse("e(x)")
+    assert "'e' is a constant" in str(info.value)
+    with pytest.raises(ParseError) as info:
+        parse("e(x)", variables="e x")
+    assert "'e' is a variable" in str(info.value)
+
+
+def test_point_coordinates_take_more_digits_than_literals() -> None:
+    """A coordinate may have MAX_POINT_DIGITS significant digits; an expression literal 30."""
+    double = "1.5707963267948965579989817342720925807952880859375"
+    exact = Rational(*(1.5707963267948966).as_integer_ratio())
+    assert parse_number(double) == exact
+    assert parse_point(f"x={double}") == {x: exact}
+    many = "0." + "7" * MAX_POINT_DIGITS
+    assert parse_number(many) == Rational(int("7" * MAX_POINT_DIGITS), 10**MAX_POINT_DIGITS)
+    with pytest.raises(ParseError) as info:
+        parse_number(many + "7")
+    assert (info.value.reason, info.value.column) == ("literal_too_large", 1)
+    with pytest.raises(ParseError) as info:
+        parse("x*" + double)
+    assert (info.value.reason, info.value.column) == ("literal_too_large", 3)
+    assert f"at most {MAX_DIGITS})" in str(info.value)
+
+
 def test_tables_are_read_only_and_complete() -> None:
     """FUNCTIONS and CONSTANTS cannot be modified and hold the documented names."""
     with pytest.raises(TypeError):
@@ -579,9 +646,17 @@ def _combine(children: st.SearchStrategy[sympy.Expr]) -> st.SearchStrategy[sympy
     )
 
 
+def _defined(expr: sympy.Expr) -> bool:
+    """No undefined atom, and every constant sub-expression real by SymPy's own judgement."""
+    if expr.has(*UNDEFINED):
+        return False
+    constants = (n for n in sympy.preorder_traversal(expr) if n.is_number and not n.is_Rational)
+    return all(n.is_extended_real is True for n in constants)
+
+
 EXPRESSIONS = st.recursive(
     st.one_of(VARIABLES, NUMBERS, st.just(sympy.pi), st.just(sympy.E)), _combine, max_leaves=8
-).filter(lambda expr: not expr.has(*UNDEFINED))
+).filter(_defined)
 
 
 GENERIC_POINT = dict(

@@ -5,19 +5,30 @@ constructors through which every SymPy object of a parse is built: each estimate
 the exact number SymPy would compute (``bits(a^b) ≈ bits(a)·|b|``, ``bits(a·b) ≈ bits(a) +
 bits(b)``) and refuses it before SymPy starts, so that ``10^10^10`` or ``((9^9)^9999)^9999``
 cost microseconds, not hours.  :mod:`symgrad.expr._parse` turns text into calls of these constructors.
+
+The calls and powers also refuse a value without variables that is not a finite real number,
+as soon as it is built and before SymPy can cancel it (``asin(2) - asin(2)``): ``asin(2)``,
+``acosh(1/2)``, ``(-8)^(1/3)`` (SymPy's principal cube root is complex), ``(-2)^pi`` and a
+logarithm to a base that is not a positive number other than 1 (``log(x, 1)``, ``log(x, 0)``,
+which SymPy would silently turn into 0).  SymPy decides whether such a constant is real from
+its exact form, evaluating numerically (with its precision tracking) where it must; when it
+cannot decide, the constant is refused too.
 """
 
 from __future__ import annotations
 
 import cmath
+import functools
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import sympy
 
+from symgrad._precision import MAX_DPS
 from symgrad.errors import LimitExceeded, UnsupportedError
 
 __all__ = [
@@ -34,6 +45,8 @@ __all__ = [
     "MAX_NAME_LEN",
     "MAX_NODES",
     "MAX_NONSMOOTH",
+    "MAX_POINT_DIGITS",
+    "SOFT_CONSTANTS",
     "FunctionSpec",
 ]
 
@@ -41,7 +54,10 @@ MAX_LEN = 10_000  # characters of text
 MAX_DEPTH = 64  # nesting of parentheses, calls, unary signs and exponents
 MAX_NODES = 5_000  # tokens of a text, nodes of a SymPy input
 MAX_NAME_LEN = 32
-MAX_DIGITS = 30  # significant digits of a number literal
+MAX_DIGITS = 30  # significant digits of a number literal in an expression
+# A point's coordinate may carry the digits of the largest precision (the exact value of a
+# double has up to 767); 1000 digits are about 3322 bits, within MAX_CONST_BITS.
+MAX_POINT_DIGITS = MAX_DPS
 MAX_DECIMAL_EXPONENT = 308  # |n| of a literal's written exponent and of its magnitude 10**n
 MAX_EXPONENT = 1000  # |n| of a numeric exponent, including the argument of exp
 MAX_CONST_BITS = 4096  # estimated size of any exact number SymPy would compute
@@ -86,6 +102,8 @@ def _function_table() -> dict[str, FunctionSpec]:
 FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(_function_table())
 #: The only named constants.
 CONSTANTS: Mapping[str, _Expr] = MappingProxyType({"pi": sympy.pi, "E": sympy.E})
+#: Names that are constants unless declared as variables: ``e`` is Euler's number, as in ``e^x``.
+SOFT_CONSTANTS: Mapping[str, _Expr] = MappingProxyType({"e": sympy.E})
 
 _UNDEFINED = {sympy.zoo: "zoo (complex infinity, e.g. 1/0)", sympy.nan: "nan (e.g. 0/0)"}
 _UNDEFINED |= {sympy.oo: "oo", -sympy.oo: "-oo", sympy.I: "I (e.g. sqrt(-1), log(-2))"}
@@ -220,18 +238,92 @@ def _mul(factors: list[_Expr], where: str = "") -> _Expr:
 def _pow(base: _Expr, exp: _Expr, where: str = "") -> _Expr:
     _check_exponent(exp, where)
     _refuse_bits(_pow_bits(base, exp), where)
-    return sympy.Pow(base, exp)
+    return _real(sympy.Pow(base, exp), functools.partial(_power_text, base, exp), where)
+
+
+_LOG_BASES = {"log10": sympy.Integer(10), "log2": sympy.Integer(2)}
 
 
 def _call(spec: FunctionSpec, args: list[_Expr], where: str = "") -> _Expr:
     name = spec.name
     if name in ("exp", "sqrt"):  # exp(z) is E**z: the same exponent and size rules
         return _pow(sympy.E, args[0], where) if name == "exp" else _pow(args[0], _HALF, where)
-    log_base = {"log10": 10, "log2": 2}.get(name, args[-1] if len(args) == 2 else None)
+    log_base = _LOG_BASES.get(name, args[-1] if len(args) == 2 else None)
     if name in ("log", "log10", "log2") and log_base is not None:  # as SymPy writes log(x, b)
+        _check_log_base(log_base, where)
         inverse = _pow(sympy.log(log_base), _MINUS_ONE, where)
-        return _mul([sympy.log(args[0]), inverse], where)
-    return getattr(sympy, name)(*args)
+        return _mul([call_function(sympy.log, args[:1], where), inverse], where)
+    return call_function(getattr(sympy, name), args, where)
+
+
+def call_function(func: Any, args: list[_Expr], where: str = "") -> _Expr:
+    """``func(*args)`` for an allowed SymPy function, refusing a constant without a real value."""
+    return _real(func(*args), functools.partial(_call_text, func, args), where)
+
+
+def _call_text(func: Any, args: list[_Expr]) -> str:
+    return f"{func.__name__}({', '.join(map(str, args))})"
+
+
+def _power_text(base: _Expr, exp: _Expr) -> str:
+    """``base^exp`` as a user would write it, for messages (``1/0`` rather than ``0^-1``)."""
+    if exp == _MINUS_ONE:
+        return f"1/{_operand(base)}"
+    if exp == _HALF:
+        return f"sqrt({base})"
+    return f"{_operand(base)}^{_operand(exp)}"
+
+
+def _operand(expr: _Expr) -> str:
+    """``expr`` as an operand in a message: parenthesized unless a name or a whole number."""
+    text = str(expr)
+    return text if re.fullmatch(r"[A-Za-z0-9_]+", text) else f"({text})"
+
+
+def _check_log_base(base: _Expr, where: str) -> None:
+    """A constant logarithm base must be a positive number other than 1.
+
+    SymPy writes ``log(x, b)`` as ``log(x)/log(b)``: with b = 1 that is ``log(x)/0``, with
+    b = 0 it is ``log(x)/zoo``, which SymPy simplifies to 0 without a word.
+    """
+    if not base.is_number:  # a variable base: where it is 1 or negative is a point's business
+        return
+    positive, is_one = base.is_extended_positive, (base - 1).is_zero
+    if positive is True and is_one is False:
+        return
+    verdict = "is not" if positive is False or is_one is True else "cannot be shown to be"
+    msg = (
+        f"the logarithm base {base}{where} {verdict} a positive number other than 1; "
+        "log(x, b) is undefined for b <= 0 and for b = 1"
+    )
+    raise UnsupportedError(msg)
+
+
+def _real(value: _Expr, shown: Callable[[], str], where: str) -> _Expr:
+    """``value``, unless it has no variables and is not a finite real number.
+
+    ``shown()`` is the constant as written (``asin(2)``, ``(-8)^(1/3)``), called only for a
+    message.  Rationals are real; for anything else SymPy's ``is_extended_real`` decides (exact
+    rules, then numerical evaluation that tracks its precision); undecided counts as not real.
+    """
+    if value.is_Rational or not value.is_number:
+        return value
+    undefined = next((_UNDEFINED[a] for a in (value, *value.atoms()) if a in _UNDEFINED), "")
+    real = value.is_extended_real if not undefined else False
+    if real is True:
+        return value
+    if undefined:
+        why = f"is not a real, finite number: it contains {undefined}"
+    else:
+        got = str(value)
+        why = "has no real value" if real is False else "cannot be shown to be real"
+        why += f" (SymPy gives {got[:60]})" if got != shown() else ""
+    msg = f"the constant {_short(shown())}{where} {why}; symgrad needs real, finite values"
+    raise UnsupportedError(msg)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _checked_result(expr: _Expr) -> _Expr:

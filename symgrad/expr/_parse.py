@@ -15,11 +15,23 @@ safe.  symgrad never evaluates text.  Text goes through
    and never finishes; a 5,000-digit integer cannot even be printed).
 
 Numbers are exact (``0.1`` is ``1/10``).  There is no implicit multiplication: write ``2*x``.
-The constants are ``pi`` and ``E`` (Euler's number; ``e`` is an ordinary variable).  Variables are
-``sympy.Symbol(name, real=True)``.  Reserved names, refused as variables: the function names,
+The constants are ``pi`` and ``E``; ``e`` is Euler's number too, as in ``e^x``, unless the
+``variables`` declare it (then it is a variable).  The parsed expression shows the reading:
+``x*e^x`` prints as ``x*exp(x)``.  A SymPy input's ``Symbol("e")`` is a variable, as built.
+
+Variables are ``sympy.Symbol(name, real=True)``.  The variables of a text are the names it
+writes, even those SymPy cancels on construction (``x - x + y`` is a function of x and y, so
+its gradient has a zero x-component); those of a SymPy input are its free symbols.  Without an
+explicit order they are sorted naturally: digit runs compare as numbers, so ``x2`` comes before
+``x10`` (`sort_variables`).  Reserved names, refused as variables: the function names,
 ``pi``, ``E``, ``I``, ``oo``, ``zoo``, ``nan``, ``inf``, Python keywords, and ``numpy``, ``math``,
 ``mpmath``, ``scipy``, ``builtins``, ``select``, ``Dummy`` and ``Dummy_*`` (names in generated
 code).  ``cbrt`` is not offered: SymPy's cube root of a negative number is complex.
+
+A point is not an expression: each coordinate is a decimal literal or a ratio of two, read
+exactly, with up to ``MAX_POINT_DIGITS`` significant digits (the largest precision), so that
+the exact value of a double, 1.5707963267948965579989817342720925807952880859375, is accepted.
+Literals inside an expression keep the ``MAX_DIGITS`` cap.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ import math
 import numbers
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NoReturn
@@ -54,6 +66,8 @@ from symgrad.expr._grammar import (
     MAX_NAME_LEN,
     MAX_NODES,
     MAX_NONSMOOTH,
+    MAX_POINT_DIGITS,
+    SOFT_CONSTANTS,
     FunctionSpec,
     _add,
     _bits,
@@ -63,6 +77,7 @@ from symgrad.expr._grammar import (
     _mul,
     _pow,
     _refuse_bits,
+    call_function,
 )
 
 __all__ = [
@@ -77,12 +92,17 @@ __all__ = [
     "MAX_LEN",
     "MAX_NAME_LEN",
     "MAX_NODES",
+    "MAX_POINT_DIGITS",
+    "SOFT_CONSTANTS",
     "FunctionSpec",
     "free_variables",
+    "name_order",
     "parse",
     "parse_number",
     "parse_point",
     "parse_variables",
+    "parse_with_variables",
+    "sort_variables",
     "symbol",
     "validate_name",
 ]
@@ -172,15 +192,47 @@ def symbol(name: str) -> _Expr:
     return sympy.Symbol(validate_name(name), real=True)
 
 
-def free_variables(expr: _Expr) -> tuple[_Expr, ...]:
-    """The free symbols of ``expr`` sorted by name (the default variable order).
+_DIGIT_RUN = re.compile(r"([0-9]+)")
+
+
+def name_order(name: str) -> tuple[tuple[str | int, ...], str]:
+    """The sort key of a variable name: digit runs compare as numbers (``x2`` before ``x10``).
+
+    The name splits into alternating letter and digit runs (letters first, possibly empty), so
+    two keys only ever compare text with text and numbers with numbers; equal keys (``x01``,
+    ``x1``) fall back to the name itself.
 
     Examples
     --------
-    >>> free_variables(parse("y*x + b"))
-    (b, x, y)
+    >>> sorted(["x10", "x2", "x", "x_1", "x1b"], key=name_order)
+    ['x', 'x1b', 'x2', 'x10', 'x_1']
     """
-    return tuple(sorted(expr.free_symbols, key=lambda s: s.name))
+    runs = _DIGIT_RUN.split(name)
+    return tuple(int(run) if i % 2 else run for i, run in enumerate(runs)), name
+
+
+def sort_variables(symbols: Iterable[_Expr]) -> tuple[_Expr, ...]:
+    """Symbols in the default variable order: by `name_order` of their names.
+
+    Examples
+    --------
+    >>> sort_variables(parse_variables("x10 y x2 x1"))
+    (x1, x2, x10, y)
+    """
+    return tuple(sorted(symbols, key=lambda s: name_order(s.name)))
+
+
+def free_variables(expr: _Expr) -> tuple[_Expr, ...]:
+    """The free symbols of ``expr`` in the default variable order (`sort_variables`).
+
+    For text, prefer `parse_with_variables`: it also keeps the names SymPy cancelled.
+
+    Examples
+    --------
+    >>> free_variables(parse("y*x10 + x2"))
+    (x2, x10, y)
+    """
+    return sort_variables(expr.free_symbols)
 
 
 # -------------------------------------------------------------------------------- text
@@ -219,8 +271,11 @@ def _forbidden(char: str, text: str, column: int) -> NoReturn:
     raise ParseError(msg, reason="forbidden_character", text=text, column=column)
 
 
-def _tokenize(segment: str, text: str, offset: int = 0) -> list[_Token]:
-    """The tokens of ``segment``, which starts after ``offset`` characters of ``text``."""
+def _tokenize(segment: str, text: str, offset: int = 0, digits: int = MAX_DIGITS) -> list[_Token]:
+    """The tokens of ``segment``, which starts after ``offset`` characters of ``text``.
+
+    ``digits`` caps the significant digits of a number literal (more in a point).
+    """
     tokens = []
     for match in _TOKEN.finditer(segment):
         kind, lexeme, column = match.lastgroup or "", match.group(), offset + match.start() + 1
@@ -229,7 +284,7 @@ def _tokenize(segment: str, text: str, offset: int = 0) -> list[_Token]:
         if kind == "name" and len(lexeme) > MAX_NAME_LEN:
             _check_name(lexeme, text, column)
         if kind != "space":
-            value = _literal(lexeme, text, column) if kind == "number" else None
+            value = _literal(lexeme, text, column, digits) if kind == "number" else None
             tokens.append(_Token(kind, lexeme, column, value))
         if len(tokens) > MAX_NODES:
             msg = f"more than {MAX_NODES} tokens; split the expression"
@@ -237,7 +292,7 @@ def _tokenize(segment: str, text: str, offset: int = 0) -> list[_Token]:
     return [*tokens, _Token("end", "", offset + len(segment) + 1)]
 
 
-def _literal(lexeme: str, text: str, column: int) -> _Expr:
+def _literal(lexeme: str, text: str, column: int, max_digits: int = MAX_DIGITS) -> _Expr:
     """The exact value of a number literal, checked only once the whole lexeme is read."""
     mantissa, _, exponent = lexeme.lower().partition("e")
     whole, _, frac = mantissa.partition(".")
@@ -247,8 +302,8 @@ def _literal(lexeme: str, text: str, column: int) -> _Expr:
     problem = ""
     if len(exp_digits) > 3 or int(exp_digits) > MAX_DECIMAL_EXPONENT:
         problem = f"its exponent is out of range (at most {MAX_DECIMAL_EXPONENT})"
-    elif len(significant) > MAX_DIGITS:
-        problem = f"it has {len(significant)} significant digits (at most {MAX_DIGITS})"
+    elif len(significant) > max_digits:
+        problem = f"it has {len(significant)} significant digits (at most {max_digits})"
     power = int(exp_digits) * (-1 if exponent.startswith("-") else 1)
     power += len(digits) - len(significant) - len(frac)  # value == significant * 10**power
     if not problem and significant and abs(power + len(significant) - 1) > MAX_DECIMAL_EXPONENT:
@@ -304,6 +359,13 @@ class _Parser:
     def __init__(self, tokens: list[_Token], text: str, names: frozenset[str] | None) -> None:
         self.tokens, self.text, self.names = tokens, text, names
         self.pos = self.depth = 0
+        self.written: set[str] = set()  # the variables the text names, cancelled or not
+
+    def constant(self, name: str) -> _Expr | None:
+        """The constant ``name`` stands for here: ``pi``, ``E``, or ``e`` unless declared."""
+        if name in SOFT_CONSTANTS and name in (self.names or ()):
+            return None
+        return CONSTANTS.get(name, SOFT_CONSTANTS.get(name))
 
     def peek(self) -> _Token:
         return self.tokens[self.pos]
@@ -404,12 +466,14 @@ class _Parser:
             arg = after.text if after.kind in ("name", "number") else "..."
             msg = f"function {name!r} needs parentheses: write {name}({arg})"
             raise self.error(msg, "unexpected_token", after)
-        if name in CONSTANTS:
-            return CONSTANTS[name]
+        constant = self.constant(name)
+        if constant is not None:
+            return constant
         _check_name(name, self.text, token.column)
         if self.names is not None and name not in self.names:
             msg = f"unknown variable {name!r}; declared: {' '.join(sorted(self.names))[:80]}"
             raise self.error(msg, "unknown_variable", token)
+        self.written.add(name)
         return sympy.Symbol(name, real=True)
 
     def call(self, token: _Token) -> _Expr:
@@ -435,10 +499,11 @@ class _Parser:
 
     def not_a_function(self, token: _Token) -> ParseError:
         name = token.text
-        if name not in CONSTANTS:
+        constant = self.constant(name) is not None
+        if not constant:
             _check_name(name, self.text, token.column)  # I(x), lambda(x): reserved names
-        if name in CONSTANTS or len(name) == 1 or name in (self.names or ()):
-            kind = "constant" if name in CONSTANTS else "variable"
+        if constant or len(name) == 1 or name in (self.names or ()):
+            kind = "constant" if constant else "variable"
             msg = f"{name!r} is a {kind}, not a function; write {name}*(...) for a product"
             return self.error(msg, "unexpected_token", token)
         close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1)
@@ -519,7 +584,7 @@ def _rebuild(node: _Expr, args: list[_Expr]) -> _Expr:
         return _add(args) if node.is_Add else _mul(args)
     if node.is_Pow or node.func is sympy.exp:
         return _pow(*args) if node.is_Pow else _pow(sympy.E, args[0])
-    return node.func(*args)
+    return call_function(node.func, args)
 
 
 def _wrong_type(expected: str, reason: str, value: object) -> NoReturn:
@@ -583,13 +648,33 @@ def parse(
     ...
     symgrad.errors.ParseError: missing operator before 'x' (no implicit multiplication); ...
     """
+    return parse_with_variables(source, variables)[0]
+
+
+def parse_with_variables(
+    source: str | _Expr | float | Fraction,
+    variables: str | Sequence[str | _Expr] | None = None,
+) -> tuple[_Expr, tuple[_Expr, ...]]:
+    """`parse`, and the variables ``source`` is written with, in the default order.
+
+    For text these are the names it writes, also those SymPy cancels on construction (``x - x``
+    still has the variable x); for a SymPy input or a number, its free symbols.  With declared
+    ``variables`` they are some of those.  Every default variable order derives from this.
+
+    Examples
+    --------
+    >>> parse_with_variables("0*x10 + x2 + e")
+    (x2 + E, (x2, x10))
+    """
     names = None if variables is None else frozenset(s.name for s in parse_variables(variables))
+    written: set[str] = set()
     try:
         if isinstance(source, str):
             text = _as_text(source, "expression")
             tokens = _tokenize(text, text)
             _prescan_nonsmooth(tokens)
-            expr = _Parser(tokens, text, names).parse()
+            parser = _Parser(tokens, text, names)
+            expr, written = parser.parse(), parser.written
         elif isinstance(source, sympy.Basic):
             if not isinstance(source, sympy.Expr) or getattr(source, "is_Matrix", False):
                 _wrong_type("a scalar expression", "not_an_expression", source)
@@ -606,7 +691,8 @@ def parse(
     if unknown:  # text reports this while parsing, with a column; a SymPy input here
         msg = f"unknown variable {unknown[0]!r}; declared: {' '.join(sorted(names or ()))[:80]}"
         raise ParseError(msg, reason="unknown_variable")
-    return expr
+    symbols = expr.free_symbols | {sympy.Symbol(name, real=True) for name in written}
+    return expr, sort_variables(symbols)
 
 
 def parse_variables(spec: str | Sequence[str | _Expr]) -> tuple[_Expr, ...]:
@@ -657,7 +743,9 @@ def parse_number(value: str | float | Fraction | _Expr) -> _Expr:
 
     Text is a signed decimal literal or a ratio of two (``"-1e-3"``, ``"1/3"``); a name such as
     ``pi`` is refused (reason ``not_a_number``).  A float gives the exact rational of its binary
-    value; integers and fractions obey the digit and exponent caps of literals.
+    value; integers and fractions obey the caps of a coordinate: ``MAX_POINT_DIGITS``
+    significant digits (the largest precision, not the 30 of an expression literal) and the
+    exponent range of literals.
 
     Examples
     --------
@@ -672,8 +760,11 @@ def parse_number(value: str | float | Fraction | _Expr) -> _Expr:
     for part in (int(number.p), int(number.q)) if exact_input else ():
         digits = str(abs(part)) if part.bit_length() < 1100 else ""  # 10**308 has 1024 bits
         too_big = not digits or len(digits) > MAX_DECIMAL_EXPONENT + 1
-        if too_big or len(digits.rstrip("0")) > MAX_DIGITS:
-            msg = f"number too large: {MAX_DIGITS} significant digits, 10^{MAX_DECIMAL_EXPONENT}"
+        if too_big or len(digits.rstrip("0")) > MAX_POINT_DIGITS:
+            msg = (
+                f"number too large: at most {MAX_POINT_DIGITS} significant digits and "
+                f"10^{MAX_DECIMAL_EXPONENT}"
+            )
             raise ParseError(msg, reason="literal_too_large")
     return number
 
@@ -683,7 +774,7 @@ _NUMBER_PREFIX = re.compile(r"[+-]?(?:n(?:/[+-]?n?)?)?")
 
 def _number_text(segment: str, text: str, offset: int) -> _Expr:
     """``[sign] literal [/ [sign] literal]`` in ``segment``, which starts at ``offset``."""
-    *tokens, end = _tokenize(segment, text, offset)
+    *tokens, end = _tokenize(segment, text, offset, MAX_POINT_DIGITS)
     shape = "".join({"number": "n", "name": "a"}.get(t.kind, t.text[:1]) for t in tokens)
     if not re.fullmatch(r"[+-]?n(/[+-]?n)?", shape):  # point at the first token that can't fit
         k = next((i for i in range(len(shape)) if not _NUMBER_PREFIX.fullmatch(shape[: i + 1])), -1)

@@ -19,7 +19,7 @@ from typing import TypeAlias
 import sympy
 
 from symgrad.errors import LimitExceeded, ParseError, UnsupportedError
-from symgrad.expr._parse import free_variables, parse, parse_variables
+from symgrad.expr._parse import parse_variables, parse_with_variables, sort_variables
 
 __all__ = [
     "MAX_DERIVATIVE_NODES",
@@ -73,20 +73,20 @@ def resolve(
 ) -> tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...]]:
     """Parse one or several expressions and fix the variable order.
 
-    Explicit ``variables`` keep their order (and every free name must be among them);
-    otherwise the variables are the free symbols of all expressions, sorted by name.
+    Explicit ``variables`` keep their order (and every name written must be among them);
+    otherwise the variables are every name the expressions are written with, also one SymPy
+    cancels (``x - x + y`` has x and y), in natural order: ``x2`` before ``x10``.  The
+    derivatives, and through them the checks and the CLI, take their variables from here.
     """
     sources = [source] if isinstance(source, str | sympy.Expr) else list(source)
     if not sources:
         msg = "no expression given: pass at least one expression"
         raise ParseError(msg, reason="empty")
     names = None if variables is None else parse_variables(variables)
-    exprs = tuple(parse(s, names) for s in sources)
+    parsed = [parse_with_variables(s, names) for s in sources]
+    exprs = tuple(expr for expr, _ in parsed)
     if names is None:
-        found: set[sympy.Symbol] = set()
-        for expr in exprs:
-            found.update(free_variables(expr))
-        names = tuple(sorted(found, key=lambda s: s.name))
+        names = sort_variables({v for _, written in parsed for v in written})
     if len(names) > MAX_VARIABLES:
         msg = f"{len(names)} variables given; at most {MAX_VARIABLES} are allowed"
         raise LimitExceeded(
