@@ -250,17 +250,26 @@ def test_tiny_leading_term_is_inconclusive_until_it_dominates() -> None:
     assert fine.schemes[0].asymptotic_range[0] <= 1e-6
 
 
-def test_wrong_stencil_fails() -> None:
-    """A hand-typed weight table that is really a backward difference but claims order 2 fails."""
-    wrong = dataclasses.replace(
-        Stencil.central(1, 2), weights=(Fraction(-1), Fraction(1), Fraction(0))
-    )
-    r = convergence("exp(x)", "x=0.5", schemes=[wrong])
+def test_wrong_stencil_is_refused() -> None:
+    """A hand-typed weight table that is really a backward difference cannot claim order 2."""
+    with pytest.raises(ConfigError, match=r"the weights give accuracy 1 \(Σ w s\^2 = -1 ≠ 0\)"):
+        dataclasses.replace(Stencil.central(1, 2), weights=(Fraction(-1), Fraction(1), Fraction(0)))
+
+
+def test_truthful_stencil_with_a_wrong_claim_fails() -> None:
+    """The same backward difference, stated truthfully (accuracy 1, C = −1/2), claimed order 2."""
+    backward = Stencil(1, (Fraction(-1), Fraction(0)), (Fraction(-1), Fraction(1)), 1,
+                       Fraction(-1, 2), "custom")  # fmt: skip
+    r = convergence("exp(x)", "x=0.5", schemes=[backward], expected_order=2)
     s = r.schemes[0]
     assert r.status == s.status == Status.FAIL
     assert s.expected_order == 2
     assert s.observed_order == pytest.approx(1, abs=0.01)
-    assert "differs from the expected 2" in s.reason
+    assert "is the accuracy 1 of custom:1[-1,0] (exact, from its weights), not the claimed 2" in (
+        s.reason
+    )
+    # measured against e^0.5 (−h/2 + h²/6 − …): the error follows −1/2 h f''
+    assert s.observed_error_coefficient == pytest.approx(-0.5, rel=1e-9)
 
 
 @pytest.mark.parametrize("expected", [2, {"forward:1": 2}])

@@ -656,3 +656,73 @@ def test_stencil_is_frozen_and_hashable() -> None:
     assert hash(a) == hash(b)
     with pytest.raises(AttributeError):
         a.accuracy = 3  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-built stencils must agree with their weights (moments computed by hand below)
+
+F = Fraction
+HALF = (F(-1, 2), F(0), F(1, 2))  # central:2 weights on -1, 0, 1
+UNIT = (F(-1), F(0), F(1))
+
+
+def test_hand_built_textbook_stencil_is_accepted() -> None:
+    """The published central:4 row typed in by hand equals Stencil.central(1, 4)."""
+    row = next(r for r in CENTRAL_ROWS if (r.derivative, r.accuracy) == (1, 4))
+    by_hand = Stencil(1, row.offsets, row.weights, 4, F(-1, 30), "central")
+    assert by_hand == Stencil.central(1, 4)
+    assert Stencil(1, [-1, 0, 1], ["-1/2", 0, "1/2"], 2, "1/6", "custom").weights == HALF
+
+
+HAND_BUILT = [  # (id, fields, fragment); the moments M_k = Σ w s^k are worked out in the id
+    # M_3 = 1/2 + 1/2 = 1: accuracy 2, C = 1/6
+    ("accuracy-too-high", (1, UNIT, HALF, 4, F(1, 6), "custom"),
+     "the weights give accuracy 2 (Σ w s^3 = 1 ≠ 0), not the stated accuracy 4"),
+    ("accuracy-too-low", (1, UNIT, HALF, 1, F(1, 6), "custom"), "not the stated accuracy 1"),
+    ("wrong-constant", (1, UNIT, HALF, 2, F(1, 3), "custom"),
+     "the weights give the error coefficient 1/6 (Σ w s^3 / 3! = 1/6), not the stated 1/3"),
+    # M_1 = 1 + 1 = 2: twice the derivative
+    ("scaled", (1, UNIT, (F(-1), F(0), F(1)), 2, F(1, 3), "custom"),
+     "approximate no derivative of order 1: Σ w s^1 = 2, but a stencil for it needs 1"),
+    # M_0 = 1/2: a perturbed weight
+    ("perturbed", (1, UNIT, (F(-1, 2), F(1, 2), F(1, 2)), 2, F(1, 6), "custom"),
+     "Σ w s^0 = 1/2, but a stencil for it needs 0"),
+    ("wrong-kind-nodes", (1, (F(-1), F(0)), (F(-1), F(1)), 1, F(-1, 2), "forward"),
+     "forward stencils of accuracy 1 sit on the offsets 0, 1; use kind='custom'"),
+    ("unknown-kind", (1, UNIT, HALF, 2, F(1, 6), "magic"), "kind must be one of"),
+    ("descending", (1, UNIT[::-1], HALF[::-1], 2, F(1, 6), "custom"), "must be ascending"),
+    ("float-weight", (1, UNIT, (-0.5, 0, 0.5), 2, F(1, 6), "custom"), "weights[0] must be"),
+    ("short-weights", (1, UNIT, HALF[:2], 2, F(1, 6), "custom"), "one rational per offset (3)"),
+    ("zero-node-interpolation", (0, (F(0), F(1)), (F(1), F(0)), 1, F(1), "custom"),
+     "derivative=0 with offset 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"), [c[1:] for c in HAND_BUILT], ids=[c[0] for c in HAND_BUILT]
+)
+def test_hand_built_stencil_must_agree_with_its_weights(fields: Any, fragment: str) -> None:
+    """Stencil(...) refuses a stated accuracy, constant, kind or shape its weights contradict."""
+    with pytest.raises(ConfigError) as info:
+        Stencil(*fields)
+    assert fragment in str(info.value)
+
+
+def test_replace_is_validated_too() -> None:
+    """dataclasses.replace goes through the same check: new weights need their own accuracy."""
+    import dataclasses
+
+    forward = Stencil.forward(1, 1)
+    with pytest.raises(ConfigError, match=r"accuracy 2 .* not the stated accuracy 1"):
+        dataclasses.replace(forward, weights=(F(-1, 2), F(1, 2)), offsets=(F(-1), F(1)))
+    assert dataclasses.replace(forward, kind="custom").kind == "custom"
+
+
+def test_error_terms_are_the_taylor_series() -> None:
+    """Taylor: (f(x+h) − f(x−h))/2h − f' = Σ_k h^2k f^(2k+1)/(2k+1)!, (f(x+h) − f)/h − f' = Σ h^j f^(j+1)/(j+1)!."""
+    central = tuple((2 * k, F(1, math.factorial(2 * k + 1))) for k in range(1, 5))
+    assert Stencil.central(1, 2).error_terms(8) == central
+    forward = tuple((j, F(1, math.factorial(j + 1))) for j in range(1, 5))
+    assert Stencil.forward(1, 1).error_terms(4) == forward
+    assert Stencil.central(1, 4).error_terms(4) == ((4, F(-1, 30)),)
+    assert Stencil.central(1, 4).error_terms(3) == ()

@@ -11,16 +11,25 @@ Scheme strings (the command line's ``--scheme``) are ``KIND:ACCURACY`` or ``KIND
 
 Caps: derivative order <= :data:`MAX_DERIVATIVE`, at most :data:`MAX_POINTS` points, offsets whose
 numerator and denominator fit in 64 bits (all raise :class:`~symgrad.errors.LimitExceeded`).
+
+**Validation.**  A stencil built directly, ``Stencil(derivative, offsets, weights, accuracy,
+error_coefficient, kind)`` (or by :func:`dataclasses.replace`), must tell the truth about its
+weights: the constructor recomputes the moments ``M_k = Σ_j w_j s_j^k`` exactly and refuses
+(:class:`~symgrad.errors.ConfigError`) weights that approximate no m-th derivative
+(``M_k ≠ m! [k = m]`` for some k <= m) and a stated accuracy or error coefficient that differs from
+the one the moments give.  Stencils of kind ``central``, ``forward`` or ``backward`` must also sit
+on that kind's nodes, so a label such as ``central:4`` always names the textbook stencil.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import numbers
 import re
 import reprlib
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeGuard, TypeVar
@@ -36,11 +45,18 @@ MAX_DERIVATIVE = 12
 MAX_POINTS = 25
 _MAX_OFFSET_BITS = 64
 _KINDS = ("central", "forward", "backward")
+_OTHER_KINDS = ("custom", "richardson")
+_MAX_WEIGHT_BITS = 1 << 14  # Fornberg weights of 25 nodes with 64-bit offsets stay far below
 # Plain decimals and fractions only: an exponent ("1e999999999") would make Fraction build a huge int.
 _RATIONAL_TEXT = re.compile(r"[+-]?(?:\d{1,20}/\d{1,20}|\d{0,20}\.?\d{0,20})")
 _SCHEME_HELP = (
     "write KIND:ACCURACY or KIND:ACCURACY:dM, e.g. 'central:4', 'forward:1' or 'backward:2:d2' "
     "(KIND is central, forward or backward; the derivative M defaults to 1)"
+)
+
+_INTERPOLATION_AT_ZERO = (
+    "derivative=0 with offset 0 is f(x0) itself, exact to every order, so it has no accuracy or "
+    "error term; use offsets that avoid 0 (e.g. '-1/2,1/2') to interpolate"
 )
 
 T = TypeVar("T")
@@ -51,7 +67,9 @@ class Stencil:
     """An exact finite-difference stencil ``f^(m)(x0) ≈ h^-m Σ w_j f(x0 + s_j h)``.
 
     Build one with :meth:`central`, :meth:`forward`, :meth:`backward`, :meth:`from_offsets` or
-    :meth:`parse`: they validate their input and guarantee that the fields agree.
+    :meth:`parse`.  A stencil built field by field is checked against its weights (module
+    docstring): a stated accuracy or error coefficient that the weights do not have raises
+    :class:`~symgrad.errors.ConfigError`.
 
     Attributes
     ----------
@@ -66,7 +84,8 @@ class Stencil:
     error_coefficient : Fraction
         C with ``FD(h) - f^(m)(x0) = C h^p f^(m+p)(x0) + O(h^(p+1))``; never zero.
     kind : str
-        ``"central"``, ``"forward"``, ``"backward"`` or ``"custom"`` (from :meth:`from_offsets`).
+        ``"central"``, ``"forward"``, ``"backward"``, ``"custom"`` (from :meth:`from_offsets`) or
+        ``"richardson"``.
 
     Examples
     --------
@@ -83,6 +102,10 @@ class Stencil:
     >>> s = Stencil.from_offsets(1, "-3/2, -1/2, 1/2, 3/2")  # staggered
     >>> [str(w) for w in s.weights], s.accuracy, str(s.error_coefficient)
     (['1/24', '-9/8', '9/8', '-1/24'], 4, '-3/640')
+    >>> Stencil(1, (Fraction(0), Fraction(1)), (Fraction(-1), Fraction(1)), 2, Fraction(1, 2), "custom")
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.ConfigError: the weights give accuracy 1 (Σ w s^2 = 1 ≠ 0), not the stated accuracy 2
     """
 
     derivative: int
@@ -91,6 +114,29 @@ class Stencil:
     accuracy: int
     error_coefficient: Fraction
     kind: str
+
+    def __post_init__(self) -> None:
+        """Normalise the fields to exact numbers and check them against the weights."""
+        m = _check_derivative(self.derivative)
+        offsets = _check_offsets(self.offsets, m)
+        weights = _check_weights(self.weights, len(offsets))
+        stated = _check_accuracy(self.accuracy)
+        constant = _to_fraction(self.error_coefficient, "error_coefficient", _MAX_WEIGHT_BITS)
+        kind = _check_kind(self.kind)
+        if list(offsets) != sorted(offsets):
+            msg = "offsets must be ascending (the weights follow their order); sort both together"
+            raise ConfigError(msg)
+        if m == 0 and 0 in offsets:
+            raise ConfigError(_INTERPOLATION_AT_ZERO)
+        accuracy, coefficient = _order_and_constant(m, offsets, weights)
+        _check_claims(m, (stated, constant), (accuracy, coefficient))
+        if kind in _KINDS and offsets != _nodes(kind, m, accuracy):
+            msg = f"{kind} stencils of accuracy {accuracy} sit on the offsets "
+            msg += f"{', '.join(map(str, _nodes(kind, m, accuracy)))}; use kind='custom' for others"
+            raise ConfigError(msg)
+        fields = {"derivative": m, "offsets": offsets, "weights": weights, "accuracy": accuracy}
+        for name, value in (fields | {"error_coefficient": coefficient, "kind": kind}).items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def central(cls, derivative: int, accuracy: int) -> Stencil:
@@ -104,22 +150,21 @@ class Stencil:
             raise ConfigError(msg)
         base = 2 * ((m + 1) // 2) - 1
         _check_size(base + p, f"central derivative {m}, accuracy {p}", MAX_POINTS - base)
-        k = (base + p - 1) // 2
-        return cls._build(m, range(-k, k + 1), "central")
+        return cls._build(m, _nodes("central", m, p), "central")
 
     @classmethod
     def forward(cls, derivative: int, accuracy: int) -> Stencil:
         """One-sided stencil on ``0 ... m+p-1`` (the boundary node first)."""
         m, p = _check_derivative(derivative), _check_accuracy(accuracy)
         _check_size(m + p, f"forward derivative {m}, accuracy {p}", MAX_POINTS - m)
-        return cls._build(m, range(m + p), "forward")
+        return cls._build(m, _nodes("forward", m, p), "forward")
 
     @classmethod
     def backward(cls, derivative: int, accuracy: int) -> Stencil:
         """One-sided stencil on ``-(m+p-1) ... 0`` (the boundary node last)."""
         m, p = _check_derivative(derivative), _check_accuracy(accuracy)
         _check_size(m + p, f"backward derivative {m}, accuracy {p}", MAX_POINTS - m)
-        return cls._build(m, range(1 - m - p, 1), "backward")
+        return cls._build(m, _nodes("backward", m, p), "backward")
 
     @classmethod
     def from_offsets(
@@ -145,11 +190,7 @@ class Stencil:
     def _build(cls, m: int, nodes: Iterable[int | Fraction], kind: str) -> Stencil:
         offsets = tuple(sorted(Fraction(s) for s in nodes))
         if m == 0 and 0 in offsets:
-            msg = (
-                "derivative=0 with offset 0 is f(x0) itself, exact to every order, so it has no "
-                "accuracy or error term; use offsets that avoid 0 (e.g. '-1/2,1/2') to interpolate"
-            )
-            raise ConfigError(msg)
+            raise ConfigError(_INTERPOLATION_AT_ZERO)
         weights = _fornberg(m, offsets, Fraction(0))
         accuracy, constant = _order_and_constant(m, offsets, weights)
         return cls(m, offsets, weights, accuracy, constant, kind)
@@ -205,6 +246,21 @@ class Stencil:
         if all(_is_rational(values[j]) for j, _ in live) and _is_rational(h):
             return sum((w * Fraction(values[j]) for j, w in live), Fraction(0)) / Fraction(h) ** m
         return sum(float(w) * values[j] for j, w in live) / h**m
+
+    def error_terms(self, up_to: int) -> tuple[tuple[int, Fraction], ...]:
+        """The nonzero terms ``(j, C_j)``, p <= j <= ``up_to``, of the error expansion.
+
+        ``FD(h) − f^(m)(x0) = Σ_j C_j h^j f^(m+j)(x0)`` with ``C_j = M_(m+j) / (m+j)!`` and the
+        moments ``M_k = Σ w s^k``; the first term is ``(accuracy, error_coefficient)``.
+
+        Examples
+        --------
+        >>> Stencil.central(1, 2).error_terms(6)  # odd moments only: f^(3), f^(5), f^(7)
+        ((2, Fraction(1, 6)), (4, Fraction(1, 120)), (6, Fraction(1, 5040)))
+        """
+        m, p = self.derivative, self.accuracy
+        moments = enumerate(_moments(self.offsets, self.weights, m + max(up_to, 0) + 1))
+        return tuple((k - m, mk / math.factorial(k)) for k, mk in moments if k - m >= p and mk)
 
     def predicted_error(self, higher_derivative: Any, h: Any, *, ctx: Any = None) -> Any:
         """The leading error term ``C h^p f^(m+p)(x0)`` from ``f^(m+p)(x0)`` and the step ``h``.
@@ -339,20 +395,76 @@ def _fornberg(m: int, nodes: Sequence[Fraction], x0: Fraction) -> tuple[Fraction
     return tuple(prev[m + 1])
 
 
-# Moments M_k = Σ w_j s_j^k equal m! [k = m] for k < m + p by construction (k < size); the first
-# nonzero M_k with k > m gives p = k - m and C = M_k / k!.  The search always ends: if the N nonzero
-# offsets had N consecutive vanishing moments beyond m, their weights would vanish (a scaled
-# Vandermonde matrix is invertible), contradicting M_m = m! (for m = 0, M_0 = 1 with no node at 0,
-# which _build enforces).  Hence p <= N <= size, and C is never zero.
+# Moments M_k = Σ w_j s_j^k.  Weights approximate f^(m) iff M_k = m! [k = m] for k <= m
+# (Fornberg's weights satisfy it for every k < size; hand-built ones are checked).  The first nonzero M_k
+# with k > m gives p = k - m and C = M_k / k!.  The search always ends: if the N nonzero offsets
+# had N consecutive vanishing moments beyond m, their weights would vanish (a scaled Vandermonde
+# matrix is invertible), contradicting M_m = m! (for m = 0, M_0 = 1 with no node at 0, which the
+# constructor enforces).  Hence p <= N <= size, and C is never zero.
+@functools.lru_cache(maxsize=256)  # the constructors compute it, then __post_init__ checks it
 def _order_and_constant(
-    m: int, offsets: Sequence[Fraction], weights: Sequence[Fraction]
+    m: int, offsets: tuple[Fraction, ...], weights: tuple[Fraction, ...]
 ) -> tuple[int, Fraction]:
-    for k in range(m + 1, m + len(offsets) + 1):
-        moment = sum((w * s**k for s, w in zip(offsets, weights, strict=True)), Fraction(0))
-        if moment:
+    """(p, C) from the moments; ConfigError when the weights approximate no m-th derivative."""
+    for k, moment in enumerate(_moments(offsets, weights, m + len(offsets) + 1)):
+        want = math.factorial(m) if k == m else 0
+        if k <= m and moment != want:
+            msg = (
+                f"the weights approximate no derivative of order {m}: Σ w s^{k} = {moment}, "
+                f"but a stencil for it needs {want}"
+            )
+            raise ConfigError(msg)
+        if k > m and moment:
             return k - m, moment / math.factorial(k)
     msg = "unreachable: a finite stencil always has a nonzero moment beyond its derivative"
     raise AssertionError(msg)
+
+
+def _moments(
+    offsets: Sequence[Fraction], weights: Sequence[Fraction], count: int
+) -> Iterator[Fraction]:
+    """``M_k = Σ_j w_j s_j^k`` for k = 0, 1, ... count - 1, one at a time."""
+    powers = list(weights)
+    for _ in range(count):
+        yield sum(powers, Fraction(0))
+        powers = [q * s for q, s in zip(powers, offsets, strict=True)]
+
+
+def _check_claims(m: int, stated: tuple[int, Fraction], true: tuple[int, Fraction]) -> None:
+    """The stated accuracy and error coefficient must be those of the weights."""
+    (p, c), (accuracy, coefficient) = stated, true
+    moment = coefficient * math.factorial(m + accuracy)
+    if p != accuracy:
+        msg = f"the weights give accuracy {accuracy} (Σ w s^{m + accuracy} = {moment} ≠ 0), "
+        raise ConfigError(msg + f"not the stated accuracy {p}")
+    if c != coefficient:
+        msg = f"the weights give the error coefficient {coefficient} (Σ w s^{m + accuracy} "
+        raise ConfigError(msg + f"/ {m + accuracy}! = {coefficient}), not the stated {c}")
+
+
+def _nodes(kind: str, m: int, p: int) -> tuple[Fraction, ...]:
+    """The offsets of the named stencils: central ``-k ... k``, one-sided ``m + p`` points."""
+    if kind == "central":
+        k = (2 * ((m + 1) // 2) - 2 + p) // 2
+        nodes = range(-k, k + 1)
+    else:
+        nodes = range(m + p) if kind == "forward" else range(1 - m - p, 1)
+    return tuple(Fraction(s) for s in nodes)
+
+
+def _check_weights(weights: object, size: int) -> tuple[Fraction, ...]:
+    items = list(weights) if isinstance(weights, Iterable) and not isinstance(weights, str) else []
+    if len(items) != size:
+        msg = f"weights must hold one rational per offset ({size}), got {_show(weights)}"
+        raise ConfigError(msg)
+    return tuple(_to_fraction(w, f"weights[{i}]", _MAX_WEIGHT_BITS) for i, w in enumerate(items))
+
+
+def _check_kind(kind: object) -> str:
+    if kind not in (*_KINDS, *_OTHER_KINDS):
+        msg = f"kind must be one of {', '.join((*_KINDS, *_OTHER_KINDS))} (got {_show(kind)})"
+        raise ConfigError(msg)
+    return str(kind)
 
 
 def _check_derivative(derivative: object) -> int:
@@ -405,7 +517,7 @@ def _check_offsets(offsets: object, m: int) -> tuple[Fraction, ...]:
     return nodes
 
 
-def _to_fraction(value: object, name: str) -> Fraction:
+def _to_fraction(value: object, name: str, bits: int = _MAX_OFFSET_BITS) -> Fraction:
     frac = None
     if isinstance(value, str):
         frac = _parse_rational(value.strip())
@@ -415,9 +527,9 @@ def _to_fraction(value: object, name: str) -> Fraction:
         msg = f"{name} must be an int, a Fraction or a string like '-3/2' or '0.5' "
         msg += f"(got {_show(value)}, a {type(value).__name__})"
         raise ConfigError(msg)
-    if max(frac.numerator.bit_length(), frac.denominator.bit_length()) > _MAX_OFFSET_BITS:
-        msg = f"{name}={frac} is too large: numerator and denominator must fit in 64 bits"
-        raise LimitExceeded(msg, limit="offset_size", value=frac, allowed=_MAX_OFFSET_BITS)
+    if max(frac.numerator.bit_length(), frac.denominator.bit_length()) > bits:
+        msg = f"{name} is too large: numerator and denominator must fit in {bits} bits"
+        raise LimitExceeded(msg, limit="offset_size", value=frac, allowed=bits)
     return frac
 
 

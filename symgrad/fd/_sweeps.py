@@ -27,6 +27,7 @@ from symgrad.fd._stencils import Stencil
 __all__: list[str] = []
 
 _GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT, _EPS = 5, 200, 1e-300, "1e-300", 2.0**-52
+_SERIES = 6  # error terms beyond the leading one that an ``exact`` verdict checks
 _FAILED = (ZeroDivisionError, ValueError, TypeError, OverflowError)
 _Progress = Callable[[int, int], None]
 
@@ -44,6 +45,8 @@ class _Scheme:
     terms: tuple[tuple[Fraction, int], ...] = ()  # (offset, integer weight) over den
     den: int = 1
     weight_sum: float = 0.0  # Σ|w|
+    # (j, C_j), C_j ≠ 0, j = p ... p + _SERIES: FD(h) − f^(m)(x) = Σ_j C_j h^j f^(m+j)(x)
+    series: tuple[tuple[int, Fraction], ...] = ()
 
 
 @dataclass
@@ -77,8 +80,13 @@ class _Job:
 def _job(
     expr: Source, at: Any, wrt: Any, schemes: Any, steps: Any, dps: int, precision: str,
     variables: VariablesSpec, expected: float | Mapping[str, float] | None,
+    *, optional_complex: bool = False,
 ) -> _Job:  # fmt: skip
-    """Validate every input once and fix the working precision."""
+    """Validate every input once and fix the working precision.
+
+    ``optional_complex``: the schemes are the defaults, so a complex step that ``f`` does not
+    allow (abs, sign, ...) is left out instead of refused.
+    """
     if precision not in ("mp", "float64"):
         msg = f"precision must be 'mp' or 'float64' (got {precision!r})"
         raise ConfigError(msg)
@@ -90,8 +98,12 @@ def _job(
     axis = next(i for i, c in enumerate(counts) if c)
     plan = _schemes(schemes, counts[axis], expected)
     if any(s.stencil is None for s in plan) and not is_real_analytic(f):
-        msg = "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2)"
-        raise ConfigError(msg)
+        if not optional_complex:
+            msg = (
+                "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2)"
+            )
+            raise ConfigError(msg)
+        plan = [s for s in plan if s.stencil is not None]
     hs = _step_values(steps, thread_context(30))
     work = _working_dps(dps, counts[axis], plan, hs) if precision == "mp" else dps + _GUARD
     ctx = thread_context(work)
@@ -136,7 +148,10 @@ def _scheme(spec: str | Stencil, m: int) -> _Scheme:
             msg = "the complex step gives first derivatives only; use a stencil for higher ones"
             raise ConfigError(msg)
         # Im f(x + ih)/h = f'(x) − h² f'''(x)/6 + h⁴ f⁽⁵⁾(x)/120 − …: p = 2, C = −1/6.
-        return _Scheme("complex", None, 2, Fraction(-1, 6), 2.0)
+        series = tuple(
+            (j, Fraction((-1) ** (j // 2), math.factorial(j + 1))) for j in range(2, 3 + _SERIES, 2)
+        )
+        return _Scheme("complex", None, 2, Fraction(-1, 6), 2.0, series=series)
     if isinstance(spec, Stencil):
         stencil, name = spec, f"{spec.kind}:{spec.accuracy}"
         if spec.kind == "custom":
@@ -153,7 +168,8 @@ def _scheme(spec: str | Stencil, m: int) -> _Scheme:
         (s, int(w * den)) for s, w in zip(stencil.offsets, stencil.weights, strict=True) if w
     )
     p, total = stencil.accuracy, float(sum(abs(w) for w in stencil.weights))
-    return _Scheme(name, stencil, p, stencil.error_coefficient, p, terms, den, total)
+    series = stencil.error_terms(p + _SERIES)
+    return _Scheme(name, stencil, p, stencil.error_coefficient, p, terms, den, total, series)
 
 
 def _richardson(m: int) -> Stencil:
