@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from symgrad._files import write_atomic
+from symgrad._files import figure_metadata, write_atomic
 from symgrad._precision import thread_context
 from symgrad.errors import ConfigError, InputError, MissingExtra, quote
 
@@ -183,7 +183,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> None:
         msg = f"cannot tell the format of {quote(str(path))}: end the name in .png, .svg or .pdf"
         raise ConfigError(msg)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt)
+    fig.savefig(buffer, format=fmt, metadata=figure_metadata(fmt))  # marks the file as symgrad's
     write_atomic(target, buffer.getvalue())
 
 

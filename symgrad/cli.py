@@ -1,17 +1,38 @@
 """The ``symgrad`` command line: ``main(argv) -> int``.
 
-Exit codes (stable; CI pipelines depend on them): 0 ran and every verdict is pass/exact; 1 ran
-and a check failed or was inconclusive; 2 bad input or usage, with one clear line on stderr.
-Data goes to stdout, messages and progress to stderr.  Only this module prints.
+Exit codes (:class:`ExitCode`, stable: CI pipelines depend on them): 0 ran and every verdict is
+pass/exact; 1 ran and a check failed or was inconclusive; 2 bad input, usage, ``--timeout`` or
+a file that cannot be written, with one clear line on stderr and no traceback; 130 interrupted
+(Ctrl-C).  Data goes to stdout, messages and progress to stderr.  Only this module prints.
+
+Only bad input is turned into a one-line message: a :class:`~symgrad.errors.SymgradError`, or an
+``OSError`` from writing a file or stdout.  Any other exception is a bug in symgrad and keeps
+its traceback.
+
+**Files.**  ``--output`` and ``--plot`` are checked before anything is computed (the directory
+exists and is writable, the name is not a directory, the format follows from the suffix) and
+written atomically; an existing file is replaced only when symgrad wrote it (its generator
+mark), or with ``--force``.  See :mod:`symgrad._files`.
+
+**Your code.**  ``verify-grid --scheme MODULE:FUNC`` imports ``MODULE`` with the working
+directory in front of ``sys.path`` for that import only, and reports an exception raised by the
+scheme as one line naming it.  Standard-library modules are refused: a scheme is a function you
+wrote.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
+import functools
 import importlib
+import inspect
+import io
 import json
+import keyword
 import os
+import re
 import signal
 import sys
 import threading
@@ -19,53 +40,109 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import mpmath
+
 from symgrad import __version__
-from symgrad._files import write_atomic
+from symgrad._files import check_destination, figure_metadata, stamp, write_output
 from symgrad.checks import check
 from symgrad.derive import Compiled, gradient, hessian, jacobian
-from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError
-from symgrad.expr import validate_name
+from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError, quote
 from symgrad.fd import Stencil, convergence
 from symgrad.grids import gci, verify_grid
 from symgrad.output import report
 from symgrad.teaching import steps
 
-__all__ = ["main"]
+__all__ = ["ExitCode", "main"]
 
 Handler = Callable[[argparse.Namespace], tuple[str, int]]
 RESULT_FORMATS = ("text", "markdown", "json")
-
+GENERATOR = f"symgrad {__version__}"
+MIN_TIMEOUT, MAX_TIMEOUT = 0.01, 1e7  # seconds: a scheduler tick, and about four months
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+DOCUMENT_SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+}
 
 # Options whose values may start with "-" (negative numbers, lists such as -2,-1,0,1,2).
 _VALUE_OPTIONS = frozenset(
     {"--at", "--domain", "--offsets", "--values", "--cells", "--spacing", "--steps", "--step"}
 )
+_SHORT_OPTIONS = frozenset({"-h"})
+_NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # argparse keeps these as values itself
+
+
+class ExitCode(enum.IntEnum):
+    """The exit status of ``symgrad``; ``main`` returns one of these."""
+
+    OK = 0
+    """The command ran and every verdict is pass or exact (or it has no verdict)."""
+    FAILED = 1
+    """The command ran and a verdict is fail, inconclusive or unreliable."""
+    USAGE = 2
+    """Bad input or usage, ``--timeout``, or a file that cannot be written: one line on stderr."""
+    INPUT = 2  # an alias: bad input and bad usage share exit code 2
+    """Alias of ``USAGE``."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it."""
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors as one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"symgrad: error: {message} (see '{self.prog} --help')\n")
-        raise SystemExit(2)
+        _say(f"{message} (see '{self.prog} --help')")
+        raise SystemExit(ExitCode.USAGE)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """``--help`` and ``--version``; unlike argparse, a failed write is not hidden."""
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = _build_parser()
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    Never raises for bad input, an unwritable file or stdout, or Ctrl-C: those print one line
+    on stderr and return :class:`ExitCode` 2 or 130.
+    """
     try:
-        args = parser.parse_args(_join_values(sys.argv[1:] if argv is None else list(argv)))
+        code = _main(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        _say("interrupted", prefix="symgrad: ")
+        return ExitCode.INTERRUPTED
+    except OSError as exc:  # stdout is gone: a full disk, a closed pipe
+        _silence_stdout()
+        _say(f"cannot write the output: {_os_reason(exc)}")
+        return ExitCode.USAGE
+    return code
+
+
+def _main(argv: list[str]) -> ExitCode:
+    """Parse, run the command under ``--timeout``, print its output; user errors as one line."""
+    prepared, expressions = _prepare(argv)
+    try:
+        args = _build_parser().parse_args(prepared)
     except SystemExit as exc:  # --help, --version and usage errors
-        return int(exc.code or 0)
+        return ExitCode.OK if not exc.code else ExitCode.USAGE
+    _restore(args, expressions)
     handler: Handler = args.handler
     try:
         with _time_limit(args.timeout):
             output, code = handler(args)
     except SymgradError as exc:
         _report_error(exc)
-        return 2
+        return ExitCode.USAGE
+    except OSError as exc:  # writing --output or --plot
+        name = f" {quote(str(exc.filename))}" if exc.filename else ""
+        _say(f"cannot write{name}: {_os_reason(exc)}")
+        return ExitCode.USAGE
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
-    return code
+    return ExitCode(code)
 
 
 @contextlib.contextmanager
@@ -73,25 +150,32 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
     """``--timeout``: stop a runaway job with ``LimitExceeded(timeout)`` (exit 2).
 
     A real-time alarm interrupts Python code, SymPy and mpmath (big-integer arithmetic polls for
-    signals); it needs a POSIX main thread, elsewhere the limit is not enforced.
+    signals); it needs a POSIX main thread, elsewhere the limit is not enforced.  The handler
+    raises only while the job runs: an alarm that fires as the job ends is either reported as
+    the timeout or ignored, never leaked as a stray exception.
     """
     main = threading.current_thread() is threading.main_thread()
-    if seconds is None or seconds <= 0 or not hasattr(signal, "setitimer") or not main:
+    if seconds is None or not hasattr(signal, "setitimer") or not main:
         yield
         return
-    limit: float = seconds
+    armed = [True]
 
     def expire(signum: int, frame: object) -> None:  # noqa: ARG001 - the signal API's shape
-        raise _Expired
+        if armed[0]:
+            raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        yield
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            armed[0] = False
     except _Expired:
-        msg = f"stopped after the --timeout of {limit:g} s; simplify the input or raise the limit"
-        raise LimitExceeded(msg, limit="timeout", value=limit, allowed=limit) from None
+        msg = f"stopped after the --timeout of {seconds:g} s; simplify the input or raise the limit"
+        raise LimitExceeded(msg, limit="timeout", value=seconds, allowed=seconds) from None
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
@@ -100,25 +184,99 @@ class _Expired(BaseException):
     """Raised by the alarm: a BaseException, so no ``except Exception`` on the way swallows it."""
 
 
-def _join_values(argv: list[str]) -> list[str]:
-    """``--offsets -2,-1`` → ``--offsets=-2,-1``: argparse would read ``-2,-1`` as an option."""
-    joined: list[str] = []
+def _timeout(text: str) -> float:
+    """``--timeout``: positive finite seconds within [MIN_TIMEOUT, MAX_TIMEOUT]."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        msg = f"expected seconds, a number such as 30 or 0.5 (got {quote(text.strip())})"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:  # refuses nan, inf, 0 and negatives too
+        msg = (
+            f"must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:,.0f} seconds "
+            f"(got {quote(text.strip())}); "
+            "leave it out for no limit"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
+def _prepare(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Make argv unambiguous for argparse before it parses.
+
+    * ``--offsets -2,-1`` → ``--offsets=-2,-1``: argparse would read ``-2,-1`` as an option.
+    * An expression that starts with a minus sign (``symgrad grad "-x^2"``) gets a leading
+      space, so argparse does not take it for an option; :func:`_restore` removes it.  Every
+      word starting with one ``-`` is an expression except ``-h``; after ``--`` nothing changes.
+    """
+    prepared: list[str] = []
+    expressions: dict[str, str] = {}
     items = iter(argv)
     for item in items:
+        if item == "--":
+            prepared += [item, *items]
+            break
         if item in _VALUE_OPTIONS:
             value = next(items, None)
-            joined.append(item if value is None else f"{item}={value}")
+            prepared.append(item if value is None else f"{item}={value}")
+        elif _dash_expression(item):
+            expressions[" " + item] = item
+            prepared.append(" " + item)
         else:
-            joined.append(item)
-    return joined
+            prepared.append(item)
+    return prepared, expressions
+
+
+def _dash_expression(item: str) -> bool:
+    """A word that argparse would take for an unknown option but that is an expression."""
+    return (
+        item.startswith("-")
+        and not item.startswith("--")
+        and item not in _SHORT_OPTIONS
+        and not _NEGATIVE_NUMBER.fullmatch(item)
+    )
+
+
+def _restore(args: argparse.Namespace, expressions: dict[str, str]) -> None:
+    """Undo :func:`_prepare`'s leading spaces in the parsed values."""
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            setattr(args, name, expressions.get(value, value))
+        elif isinstance(value, list):
+            setattr(args, name, [expressions.get(v, v) if isinstance(v, str) else v for v in value])
+
+
+def _say(message: str, *, prefix: str = "symgrad: error: ") -> None:
+    """One line on stderr (control characters escaped); silent when stderr itself is gone."""
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"{prefix}{line}\n")
+        sys.stderr.flush()
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point stdout at /dev/null so the exit does not fail again."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
 
 
 def _report_error(exc: SymgradError) -> None:
     """One clear line on stderr; the caret snippet of a parse error only on a terminal."""
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    sys.stderr.write(f"symgrad: error: {first}\n")
+    lines = str(exc).splitlines()
+    _say(lines[0] if lines else type(exc).__name__)
     if isinstance(exc, ParseError) and exc.snippet and sys.stderr.isatty():
-        sys.stderr.write(exc.snippet + "\n")
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(exc.snippet + "\n")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -126,10 +284,10 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="symgrad",
         description="Symbolic derivatives, compiled to NumPy, cross-checked at high precision.",
     )
-    parser.add_argument("--version", action="version", version=f"symgrad {__version__}")
+    parser.add_argument("--version", action="version", version=GENERATOR)
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         metavar="SECONDS",
         help="stop any command that runs longer (exit 2); for untrusted input in pipelines",
     )
@@ -156,6 +314,18 @@ def _command(commands: Any, name: str, summary: str, handler: Handler) -> argpar
     return sub
 
 
+def _add_variables(sub: argparse.ArgumentParser, help_text: str) -> None:
+    sub.add_argument("--vars", "--variables", dest="vars", metavar="VARS", help=help_text)
+
+
+def _add_force(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing file even when symgrad did not write it",
+    )
+
+
 # -- grad, hessian, jacobian ------------------------------------------------------------------
 
 
@@ -165,7 +335,7 @@ def _add_symbolic(commands: Any, name: str, summary: str, handler: Handler) -> N
         sub.add_argument("expr", nargs="+", help="expressions, e.g. 'x*y' 'x+y'")
     else:
         sub.add_argument("expr", help="expression, e.g. '2*x**2 + 3*y**2 - 4*z'")
-    sub.add_argument("--vars", help="variable order, e.g. x,y,z (default: sorted by name)")
+    _add_variables(sub, "variable order, e.g. x,y,z (default: sorted by name)")
     sub.add_argument("--format", choices=("text", "latex", "json"), default="text")
     if name == "grad":
         sub.add_argument(
@@ -175,20 +345,21 @@ def _add_symbolic(commands: Any, name: str, summary: str, handler: Handler) -> N
         )
         sub.add_argument("--domain", help="plot box for two variables (default: -2:2 each)")
         sub.add_argument("--at", help="tangent point for one variable, e.g. x=1 (default 1)")
+        _add_force(sub)
 
 
 def _run_grad(args: argparse.Namespace) -> tuple[str, int]:
+    path = _figure_path(args.plot, args.force) if args.plot else None
     compiled = gradient(args.expr, args.vars)
-    if args.plot:
-        _plot_gradient(args, [v.name for v in compiled.variables])
-    return _render_symbolic(compiled, "gradient", args.format), 0
+    if path is not None:
+        _plot_gradient(args, [v.name for v in compiled.variables], path)
+    return _render_symbolic(compiled, "gradient", args.format), ExitCode.OK
 
 
-def _plot_gradient(args: argparse.Namespace, names: list[str]) -> None:
+def _plot_gradient(args: argparse.Namespace, names: list[str], path: Path) -> None:
     """The teaching picture of a gradient: a field over contours, or secant and tangent."""
-    from symgrad.output import plot_gradient_field, plot_secant_tangent, save_figure  # noqa: PLC0415
+    from symgrad.output import plot_gradient_field, plot_secant_tangent  # noqa: PLC0415
 
-    path = _output_path(args.plot)
     if len(names) == 2:
         domain = args.domain or ",".join(f"{n}=-2:2" for n in names)
         figure = plot_gradient_field(args.expr, domain, variables=names)
@@ -198,15 +369,15 @@ def _plot_gradient(args: argparse.Namespace, names: list[str]) -> None:
     else:
         msg = f"--plot draws one- or two-variable gradients; this one has {len(names)} variables"
         raise ConfigError(msg)
-    save_figure(figure, path)
+    _save_figure(figure, path, args.force)
 
 
 def _run_hessian(args: argparse.Namespace) -> tuple[str, int]:
-    return _render_symbolic(hessian(args.expr, args.vars), "hessian", args.format), 0
+    return _render_symbolic(hessian(args.expr, args.vars), "hessian", args.format), ExitCode.OK
 
 
 def _run_jacobian(args: argparse.Namespace) -> tuple[str, int]:
-    return _render_symbolic(jacobian(args.expr, args.vars), "jacobian", args.format), 0
+    return _render_symbolic(jacobian(args.expr, args.vars), "jacobian", args.format), ExitCode.OK
 
 
 def _render_symbolic(compiled: Compiled, key: str, fmt: str) -> str:
@@ -224,7 +395,7 @@ def _render_symbolic(compiled: Compiled, key: str, fmt: str) -> str:
     if key == "gradient":
         lines += [f"  d/d{n} = {c}" for n, c in zip(names, cells, strict=True)]
     else:
-        width = max(len(c) for row in cells for c in row)
+        width = max((len(c) for row in cells for c in row), default=0)  # a constant: none
         lines += ["  [ " + "  ".join(c.rjust(width) for c in row) + " ]" for row in cells]
     return "\n".join(lines)
 
@@ -236,7 +407,7 @@ def _add_check(commands: Any) -> None:
     sub = _command(commands, "check", "cross-check the gradient at a point", _run_check)
     sub.add_argument("expr", help="expression, e.g. 'sin(x+y)*exp(-z**2)'")
     sub.add_argument("--at", required=True, help="the point, e.g. x=0.3,y=0.7 (exact decimals)")
-    sub.add_argument("--vars", help="variable order (default: sorted by name)")
+    _add_variables(sub, "variable order (default: sorted by name)")
     sub.add_argument(
         "--kind", default="gradient", help="gradient, hessian, or a partial like 'x x y'"
     )
@@ -248,26 +419,43 @@ def _add_check(commands: Any) -> None:
         help="also draw the error against step size (float64 and high precision) of forward, "
         "central and complex-step differences for the first variable",
     )
+    _add_force(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
 def _run_check(args: argparse.Namespace) -> tuple[str, int]:
-    path = _output_path(args.plot) if args.plot else None
+    path = _figure_path(args.plot, args.force) if args.plot else None
     result = check(
         args.expr,
         args.at,
         kind=args.kind,
         dps=args.dps,
         scheme=args.scheme,
-        step=args.step,
+        step=_step(args.step),
         variables=args.vars,
     )
     if path is not None:
-        from symgrad.output import plot_step_error, save_figure  # noqa: PLC0415
+        from symgrad.output import plot_step_error  # noqa: PLC0415
 
         first = gradient(args.expr, args.vars).variables[0].name
-        save_figure(plot_step_error(args.expr, args.at, first, variables=args.vars), path)
+        figure = plot_step_error(args.expr, args.at, first, variables=args.vars)
+        _save_figure(figure, path, args.force)
     return _render_result(result, args.format)
+
+
+def _step(text: str | None) -> str | None:
+    """``--step``: a finite nonzero number (the text itself is passed on, exactly)."""
+    if text is None:
+        return None
+    ctx = mpmath.MPContext()
+    try:
+        value = ctx.mpf(text.strip())
+    except (ValueError, TypeError):
+        return text  # not a plain number: check() says what it accepts
+    if not ctx.isfinite(value) or value == 0:
+        msg = f"--step must be a finite nonzero number such as 1e-3 (got {quote(text)})"
+        raise ConfigError(msg)
+    return text
 
 
 def _add_converge(commands: Any) -> None:
@@ -277,16 +465,18 @@ def _add_converge(commands: Any) -> None:
     sub.add_argument("expr", help="expression, e.g. 'sin(x)'")
     sub.add_argument("--at", required=True, help="the point, e.g. x=1")
     sub.add_argument("--wrt", help="the partial, e.g. x or 'x y' (default: the only variable)")
-    sub.add_argument("--vars", help="variable order (default: sorted by name)")
+    _add_variables(sub, "variable order (default: sorted by name)")
     sub.add_argument("--schemes", default="forward:1,central:2,central:4,complex")
     sub.add_argument("--steps", default="1e-1:1e-12:23", help="FIRST:LAST:COUNT, geometric")
     sub.add_argument("--dps", type=int, default=60)
     sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
     sub.add_argument("--plot", help="also write a convergence plot (PNG, SVG or PDF)")
+    _add_force(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
 def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
+    path = _figure_path(args.plot, args.force) if args.plot else None
     result = convergence(
         args.expr,
         args.at,
@@ -298,10 +488,10 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
         variables=args.vars,
         progress=_Progress.for_terminal("converge"),
     )
-    if args.plot:
-        from symgrad.output import plot_convergence, save_figure  # noqa: PLC0415
+    if path is not None:
+        from symgrad.output import plot_convergence  # noqa: PLC0415
 
-        save_figure(plot_convergence(result), _output_path(args.plot))
+        _save_figure(plot_convergence(result), path, args.force)
     return _render_result(result, args.format)
 
 
@@ -321,13 +511,16 @@ def _add_verify_grid(commands: Any) -> None:
     sub.add_argument(
         "--boundary-width", type=int, help="layers of boundary points (default: the scheme's)"
     )
-    sub.add_argument("--vars", help="axis order (default: the domain's order)")
+    _add_variables(sub, "axis order (default: the domain's order)")
     sub.add_argument("--exact", choices=("float64", "mp"), default="float64")
     sub.add_argument("--plot", help="also write an error-vs-spacing plot")
+    _add_force(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
+    path = _figure_path(args.plot, args.force) if args.plot else None
+    expect_order = _expected_orders(args.expect_order)
     scheme: Any = args.scheme
     if not scheme.startswith("numpy"):
         scheme = _import_scheme(scheme)
@@ -336,15 +529,15 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
         args.domain,
         _numbers("--sizes", args.sizes, int),
         scheme,
-        expect_order=_expected_orders(args.expect_order),
+        expect_order=expect_order,
         boundary_width=args.boundary_width,
         variables=args.vars,
         exact=args.exact,
     )
-    if args.plot:
-        from symgrad.output import plot_grid_convergence, save_figure  # noqa: PLC0415
+    if path is not None:
+        from symgrad.output import plot_grid_convergence  # noqa: PLC0415
 
-        save_figure(plot_grid_convergence(result), _output_path(args.plot))
+        _save_figure(plot_grid_convergence(result), path, args.force)
     return _render_result(result, args.format)
 
 
@@ -357,32 +550,80 @@ def _expected_orders(text: str | None) -> float | tuple[float, float] | None:
         return float(numbers[0])
     if len(numbers) == 2:
         return (float(numbers[0]), float(numbers[1]))
-    msg = f"--expect-order takes one number or INTERIOR,BOUNDARY (got {text[:80]!r})"
+    msg = f"--expect-order takes one number or INTERIOR,BOUNDARY (got {quote(text)})"
     raise ConfigError(msg)
 
 
+# -- the user's scheme --------------------------------------------------------------------------
+
+
 def _import_scheme(spec: str) -> Callable[..., Any]:
-    """``MODULE:FUNC`` → the user's own scheme function (their code, imported by name)."""
-    module_name, _, func_name = spec.partition(":")
+    """``MODULE:FUNC`` → the user's own scheme function, guarded by :func:`_guarded`."""
+    module_name, colon, func_name = spec.partition(":")
     parts = module_name.split(".")
-    try:
-        for part in [*parts, func_name]:
-            validate_name(part)
-    except ParseError as exc:
-        msg = f"--scheme must be numpy, numpy:edge_order=2 or MODULE:FUNC (got {spec[:80]!r})"
-        raise ConfigError(msg) from exc
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))  # like python -m: schemes next to the user's files
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        msg = f"cannot import module {module_name!r} for --scheme: {exc}"
-        raise ConfigError(msg) from exc
-    func = getattr(module, func_name, None)
-    if not callable(func):
+    if not colon or not all(_identifier(p) for p in [*parts, func_name]):
+        msg = f"--scheme must be numpy, numpy:edge_order=2 or MODULE:FUNC (got {quote(spec)})"
+        raise ConfigError(msg)
+    if parts[0] in sys.stdlib_module_names or parts[0] in sys.builtin_module_names:
+        msg = (
+            f"--scheme {quote(spec)}: {parts[0]!r} is a standard-library module; a scheme is "
+            "your own function FUNC(field, spacing) in MODULE.py"
+        )
+        raise ConfigError(msg)
+    func = getattr(_import_user_module(module_name), func_name, None)
+    if not callable(func) or inspect.isbuiltin(func) or inspect.isclass(func):
         msg = f"module {module_name!r} has no function {func_name!r} for --scheme"
         raise ConfigError(msg)
-    return func  # type: ignore[no-any-return]
+    return _guarded(func, spec)
+
+
+def _identifier(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+
+
+def _import_user_module(name: str) -> Any:
+    """Import ``name`` with the working directory first on ``sys.path``, for this import only.
+
+    Like ``python -m``, a scheme next to the user's files is found; unlike it, the directory is
+    removed again, so a stray module there (say ``packaging.py``) never shadows a later import.
+    """
+    here = str(Path.cwd())
+    sys.path.insert(0, here)
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            msg = (
+                f"cannot import module {name!r} for --scheme: no {name}.py in {here!r} "
+                "or on PYTHONPATH"
+            )
+            raise ConfigError(msg) from exc
+        raise ConfigError(_raised(f"importing {name!r} for --scheme", exc)) from exc
+    except (Exception, SystemExit) as exc:  # the user's code: one line
+        raise ConfigError(_raised(f"importing {name!r} for --scheme", exc)) from exc
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(here)
+
+
+def _guarded(func: Callable[..., Any], spec: str) -> Callable[..., Any]:
+    """The user's scheme; an exception it raises becomes one ``ConfigError`` line naming it."""
+
+    @functools.wraps(func)
+    def scheme(field: Any, spacing: Any) -> Any:
+        try:
+            return func(field, spacing)
+        except (Exception, SystemExit) as exc:  # the user's code: one line
+            raise ConfigError(_raised(f"the scheme {spec}", exc)) from exc
+
+    scheme.__qualname__ = spec  # how verify_grid names the scheme in its messages
+    return scheme
+
+
+def _raised(what: str, exc: BaseException) -> str:
+    lines = str(exc).splitlines()
+    return f"{what} raised {type(exc).__name__}" + (f": {lines[0][:200]}" if lines else "")
 
 
 # -- steps, report ------------------------------------------------------------------------------
@@ -404,20 +645,31 @@ def _run_steps(args: argparse.Namespace) -> tuple[str, int]:
         "markdown": result.to_markdown,
         "json": result.to_json,
     }
-    return renderers[args.format](), 0
+    return renderers[args.format](), ExitCode.OK
 
 
 def _add_report(commands: Any) -> None:
     sub = _command(commands, "report", "the whole workbench on one expression", _run_report)
     sub.add_argument("expr", help="expression, e.g. 'sin(x+y)*exp(-z**2)'")
     sub.add_argument("--at", required=True, help="the point, e.g. x=0.3,y=0.7,z=0.5")
-    sub.add_argument("--vars", help="variable order (default: sorted by name)")
+    _add_variables(sub, "variable order (default: sorted by name)")
     sub.add_argument("--dps", type=int, default=50)
-    sub.add_argument("--output", help="write the report here: .html (default), .md or .json")
-    sub.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
+    sub.add_argument(
+        "--output", help="write the report here: .html, .md or .json (the suffix sets the format)"
+    )
+    _add_force(sub)
+    sub.add_argument(
+        "--format",
+        choices=("text", "markdown", "json", "html"),
+        help="text (default on stdout), markdown, json or html",
+    )
 
 
 def _run_report(args: argparse.Namespace) -> tuple[str, int]:
+    path = fmt = None
+    if args.output:
+        path = check_destination(args.output, option="--output", force=args.force)
+        fmt = _document_format(path, args.format)
     result = report(
         args.expr,
         args.at,
@@ -425,18 +677,38 @@ def _run_report(args: argparse.Namespace) -> tuple[str, int]:
         variables=args.vars,
         progress=_Progress.for_terminal("report"),
     )
-    if args.output:
-        path = _output_path(args.output)
-        kind = {".md": "markdown", ".json": "json"}.get(path.suffix.lower(), "html")
-        content = {"markdown": result.to_markdown, "json": result.to_json, "html": result.to_html}[
-            kind
-        ]()
-        write_atomic(path, content)
-        summary = f"{result.status}: {result.reason}\nreport written to {path}"
-        return summary, 0 if result.status.ok else 1
+    code = ExitCode.OK if result.status.ok else ExitCode.FAILED
+    if path is not None and fmt is not None:
+        render = {"markdown": result.to_markdown, "json": result.to_json, "html": result.to_html}
+        content = stamp(render[fmt](), fmt, GENERATOR)
+        write_output(path, content, option="--output", force=args.force)
+        return f"{result.status}: {result.reason}\nreport written to {path}", code
     if args.format == "html":
-        return result.to_html(), 0 if result.status.ok else 1
-    return _render_result(result, args.format)
+        return result.to_html(), code
+    return _render_result(result, args.format or "text")
+
+
+def _document_format(path: Path, given: str | None) -> str:
+    """The report's format for ``--output``: from the suffix, and never against ``--format``."""
+    implied = DOCUMENT_SUFFIXES.get(path.suffix.lower())
+    shown = quote(str(path))
+    if path.suffix and implied is None:
+        msg = f"--output {shown}: a report is written as .html, .md or .json"
+        raise ConfigError(msg)
+    if given is not None and implied is not None and given != implied:
+        msg = (
+            f"--output {shown} names a {implied} file but --format is {given}; "
+            "change the suffix or leave out --format"
+        )
+        raise ConfigError(msg)
+    fmt = given or implied
+    if fmt not in ("html", "markdown", "json"):
+        msg = (
+            f"--output {shown}: end the name in .html, .md or .json "
+            "(or give --format html, markdown or json)"
+        )
+        raise ConfigError(msg)
+    return fmt
 
 
 # -- stencil ------------------------------------------------------------------------------------
@@ -465,7 +737,7 @@ def _run_stencil(args: argparse.Namespace) -> tuple[str, int]:
         "markdown": stencil.to_markdown,
         "json": lambda: json.dumps(stencil.to_dict(), indent=2),
     }
-    return renderers[args.format](), 0
+    return renderers[args.format](), ExitCode.OK
 
 
 # -- gci ------------------------------------------------------------------------------------------
@@ -497,21 +769,33 @@ def _run_gci(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _numbers(option: str, text: str, kind: Callable[[str], Any]) -> list[Any]:
-    """A comma-separated list of numbers, with a message naming the option when it is not."""
+    """A comma-separated list of finite numbers, with a message naming the option when it is not."""
     try:
-        return [kind(part) for part in text.split(",") if part.strip()]
+        numbers = [kind(part) for part in text.split(",") if part.strip()]
     except ValueError as exc:
-        msg = f"{option} must be comma-separated numbers (got {text[:80]!r})"
+        msg = f"{option} must be comma-separated numbers (got {quote(text)})"
         raise ConfigError(msg) from exc
+    if not all(mpmath.isfinite(n) for n in numbers):
+        msg = f"{option} must be finite numbers (got {quote(text)})"
+        raise ConfigError(msg)
+    return numbers
 
 
-def _output_path(text: str) -> Path:
-    """An output file whose directory exists (checked before any long computation ends)."""
-    path = Path(text).expanduser()
-    if not path.parent.is_dir():
-        msg = f"cannot write {text!r}: the directory {str(path.parent)!r} does not exist"
+def _figure_path(text: str, force: bool) -> Path:
+    """A ``--plot`` file: a writable place (see ``check_destination``) and a figure suffix."""
+    path = check_destination(text, option="--plot", force=force)
+    if path.suffix.lower() not in FIGURE_SUFFIXES:
+        msg = f"--plot {quote(text)}: end the name in .png, .svg or .pdf"
         raise ConfigError(msg)
     return path
+
+
+def _save_figure(figure: Any, path: Path, force: bool) -> None:
+    """Render ``figure`` with symgrad's generator mark and write it (never over a user's file)."""
+    fmt = path.suffix.lower().lstrip(".")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, metadata=figure_metadata(fmt, GENERATOR))
+    write_output(path, buffer.getvalue(), option="--plot", force=force)
 
 
 class _Progress:
@@ -530,11 +814,12 @@ class _Progress:
         *stage, done, total = args
         what = stage[0] if stage else self.label
         end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r{what}: {done}/{total}{end}")
-        sys.stderr.flush()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"\r{what}: {done}/{total}{end}")
+            sys.stderr.flush()
 
 
 def _render_result(result: Any, fmt: str) -> tuple[str, int]:
     """Any result object in the chosen format; exit 0 when its verdict is pass or exact."""
     renderers = {"text": result.to_text, "markdown": result.to_markdown, "json": result.to_json}
-    return renderers[fmt](), 0 if result.status.ok else 1
+    return renderers[fmt](), ExitCode.OK if result.status.ok else ExitCode.FAILED
