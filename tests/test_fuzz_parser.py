@@ -283,7 +283,7 @@ def _parse_or_refuse(text: str, variables: str | None) -> Any:
         return None
 
 
-@_settings(400)
+@_settings(100)
 @given(cases())
 @example(("asin(2)*x", Node("call", "asin", children=(Node("num", "2", Fraction(2)),)), False))
 def test_generated_text_is_refused_or_means_what_it_says(case: tuple[str, Node, bool]) -> None:
@@ -309,7 +309,7 @@ def test_generated_text_is_refused_or_means_what_it_says(case: tuple[str, Node, 
     assert abs(CTX.mpf(str(value)) - want) <= CTX.mpf(10) ** -25 * (1 + abs(want)), text
 
 
-@_settings(300)
+@_settings(80)
 @given(cases())
 def test_printed_expression_parses_back_to_itself(case: tuple[str, Node, bool]) -> None:
     """parse(text) printed by SymPy parses back to the identical SymPy expression."""
@@ -338,7 +338,7 @@ VOCABULARY = [
 ]  # fmt: skip
 
 
-@_settings(500)
+@_settings(200)
 @given(st.lists(st.sampled_from(VOCABULARY), max_size=25).map("".join), st.booleans())
 def test_token_soup_is_parsed_or_refused(text: str, declare_e: bool) -> None:
     """Random token sequences: a SymgradError or a real, finite expression; nothing else."""
@@ -351,7 +351,7 @@ def test_token_soup_is_parsed_or_refused(text: str, declare_e: bool) -> None:
                 assert value.is_real is not False, (text, node)
 
 
-@_settings(500)
+@_settings(200)
 @given(st.text(max_size=80))
 def test_arbitrary_text_is_parsed_or_refused(text: str) -> None:
     """Any Unicode text: parsed, or refused with a SymgradError subclass and nothing else."""

@@ -278,6 +278,30 @@ def test_undefined_or_complex_values_are_unsupported(text: str, message: str) ->
         parse(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x^1000*x^1000",
+        "(x^2)^501",
+        "(x*y^500)^3",
+        "exp(600)*exp(600)",
+        "(max(x, pi)^(7^pi))^(-3)",  # found by the parser fuzz: accepted, printed, then refused
+    ],
+)
+def test_powers_sympy_merges_obey_the_exponent_cap(text: str) -> None:
+    """A power SymPy merges is capped as if written out, so accepted text prints re-parsably."""
+    with pytest.raises(LimitExceeded) as info:
+        parse(text)
+    assert info.value.limit == "exponent_too_large"
+
+
+def test_merged_powers_within_the_cap_are_kept() -> None:
+    """x^600*x^-100 is x^500 and (x^2)^500 is x^1000, exactly at the cap."""
+    assert parse("x^600*x^-100") == Pow(x, 500)
+    assert parse("(x^2)^500") == Pow(x, 1000)
+    assert parse("exp(600*x)*exp(600*x)") == sympy.exp(Mul(1200, x))
+
+
 def test_declared_variables() -> None:
     """With variables declared, an undeclared name is refused at its column."""
     assert parse("x + y", variables="x y") == Add(x, y)

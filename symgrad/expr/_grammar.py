@@ -232,13 +232,27 @@ def _mul(factors: list[_Expr], where: str = "") -> _Expr:
             if f.is_Add:  # 2*(x + 1) is distributed: 2*x + 2
                 spread = max(spread, *(_bits(t.as_coeff_Mul()[0]) for t in f.args))
     _refuse_bits(_bits(coeff) + spread, where)
-    return sympy.Mul(*factors)
+    return _merged_exponents(sympy.Mul(*factors), where)
 
 
 def _pow(base: _Expr, exp: _Expr, where: str = "") -> _Expr:
     _check_exponent(exp, where)
     _refuse_bits(_pow_bits(base, exp), where)
-    return _real(sympy.Pow(base, exp), functools.partial(_power_text, base, exp), where)
+    power = _merged_exponents(sympy.Pow(base, exp), where)
+    return _real(power, functools.partial(_power_text, base, exp), where)
+
+
+def _merged_exponents(result: _Expr, where: str) -> _Expr:
+    """``result``, once the powers SymPy merged while building it obey the exponent cap.
+
+    ``x^1000*x^1000`` is ``x^2000``, ``(x^2)^501`` is ``x^1002`` and ``exp(600)*exp(600)`` is
+    ``exp(1200)``: refused like the same power written out, so that every accepted expression
+    prints as text that parses back.
+    """
+    for node in (result, *result.args) if result.is_Mul else (result,):
+        if node.is_Pow or isinstance(node, sympy.exp):
+            _check_exponent(node.as_base_exp()[1], where)
+    return result
 
 
 _LOG_BASES = {"log10": sympy.Integer(10), "log2": sympy.Integer(2)}
