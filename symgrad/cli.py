@@ -452,6 +452,8 @@ def _step(text: str | None) -> str | None:
         value = ctx.mpf(text.strip())
     except (ValueError, TypeError):
         return text  # not a plain number: check() says what it accepts
+    except ZeroDivisionError:  # "1/0", "0/0"
+        value = ctx.nan
     if not ctx.isfinite(value) or value == 0:
         msg = f"--step must be a finite nonzero number such as 1e-3 (got {quote(text)})"
         raise ConfigError(msg)

@@ -95,6 +95,8 @@ CATALOGUE = [
     (["check", "x**2", "--at", "x=1", "--step", "-0.0e7"], "--step"),
     (["check", "x**2", "--at", "x=1", "--step", "nan"], "nan"),
     (["check", "x**2", "--at", "x=1", "--step", "inf"], "inf"),
+    (["check", "x**2", "--at", "x=1", "--step", "0/0"], "--step"),  # found by the fuzzer
+    (["check", "x**2", "--at", "x=1", "--step", "1/0"], "--step"),
     (["verify-grid", "x", "--domain", "x=0:1", "--expect-order", "inf"], "--expect-order"),
     (["verify-grid", "x", "--domain", "x=0:1", "--expect-order", "2,nan"], "--expect-order"),
     (["verify-grid", "x", "--domain", "x=0:1", "--expect-order", "1e999"], "--expect-order"),
@@ -188,6 +190,29 @@ def test_the_reference_example_with_a_leading_minus_runs() -> None:
     code, out, err = run("grad", "-x^2")
     assert (code, err) == (0, "")
     assert out == shown[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["hessian", "0", "--format", "json"], {"variables": [], "hessian": []}),
+        (["jacobian", "0", "--format", "json"], {"variables": [], "jacobian": [[]]}),
+    ],
+)
+def test_derivatives_of_a_constant_in_json(argv: list[str], expected: dict[str, Any]) -> None:
+    """A constant has no variables: empty matrices (the text form once raised ValueError)."""
+    code, out, err = run(*argv)
+    assert (code, err) == (0, "")
+    assert json.loads(out) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("hessian", "hessian in ():\n"), ("jacobian", "jacobian in ():\n  [  ]\n")],
+)
+def test_derivatives_of_a_constant_as_text(command: str, text: str) -> None:
+    """Found by the fuzzer: `symgrad hessian 0` raised ValueError from max() of nothing."""
+    assert run(command, "0") == (0, text, "")
 
 
 def test_variables_is_an_alias_of_vars() -> None:
@@ -661,6 +686,15 @@ SANE: dict[str, list[str]] = {
     "--order": ["1", "2", "8", "9", "0"],
 }  # fmt: skip
 SANE["--variables"] = SANE["--vars"]
+FORMATS = {
+    "grad": ["text", "latex", "json"],
+    "hessian": ["text", "latex", "json"],
+    "jacobian": ["text", "latex", "json"],
+    "stencil": ["text", "latex", "markdown", "json"],
+    "steps": ["text", "latex", "markdown", "json"],
+    "report": ["text", "markdown", "json", "html"],
+}
+EXPRESSION_COUNT = {"gci": 0, "stencil": 0, "jacobian": 2}  # the others: 1
 FILES = ["f.png", "f.svg", "f.pdf", "f.html", "f.md", "f.json", "f.txt", "f", "d", "d/", ".",
          "missing/f.png", "user.png", "user.html", "pipe.png"]  # fmt: skip
 OPTIONS: dict[str, list[str]] = {
@@ -696,18 +730,22 @@ def random_argv(rng: random.Random) -> list[str]:
     command = rng.choices(commands, [WEIGHTS.get(c, 3) for c in commands])[0]
     argv = ["--timeout", "20"] if rng.random() < 0.9 else []
     argv.append(command)
-    words: list[list[str]] = [[rng.choice(EXPRESSIONS)] for _ in range(rng.choice((0, 1, 1, 2)))]
-    chosen = [o for o in REQUIRED.get(command, []) if rng.random() < 0.85]
+    count = EXPRESSION_COUNT.get(command, 1) if rng.random() < 0.85 else rng.randrange(3)
+    words: list[list[str]] = [[rng.choice(EXPRESSIONS)] for _ in range(count)]
+    chosen = [o for o in REQUIRED.get(command, []) if rng.random() < 0.9]
     for _ in range(rng.randrange(4)):
-        stray = rng.random() < 0.08
+        stray = rng.random() < 0.04
         chosen.append(rng.choice(["--bogus", "-h", "--timeout"] if stray else OPTIONS[command]))
     for option in chosen:
         if option in FLAGS or option == "-h" or rng.random() < 0.02:
             words.append([option])
         elif option in FILE_OPTIONS:
             words.append([option, rng.choice(FILES)])
-        elif option in SANE and rng.random() < 0.7:
-            words.append([option, rng.choice(SANE[option])])
+        elif option in SANE and rng.random() < 0.85:
+            sane = (
+                FORMATS.get(command, ["text", "markdown", "json"]) if option == "--format" else []
+            )
+            words.append([option, rng.choice(sane or SANE[option])])
         else:
             words.append([option, rng.choice(HOSTILE)])
     cheap = [[option, value] for option, value in CHEAP.items() if option in OPTIONS[command]]
