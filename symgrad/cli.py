@@ -36,6 +36,7 @@ import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -110,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     on stderr and return :class:`ExitCode` 2 or 130.
     """
     try:
-        code = _main(sys.argv[1:] if argv is None else list(argv))
+        with _one_line_warnings():
+            code = _main(sys.argv[1:] if argv is None else list(argv))
         sys.stdout.flush()
     except KeyboardInterrupt:
         _say("interrupted", prefix="symgrad: ")
@@ -125,11 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: list[str]) -> ExitCode:
     """Parse, run the command under ``--timeout``, print its output; user errors as one line."""
     prepared, expressions = _prepare(argv)
+    parser = _build_parser()
     try:
-        args = _build_parser().parse_args(prepared)
+        args = parser.parse_args(prepared)
+        _restore(args, expressions, parser)
     except SystemExit as exc:  # --help, --version and usage errors
         return ExitCode.OK if not exc.code else ExitCode.USAGE
-    _restore(args, expressions)
     handler: Handler = args.handler
     try:
         with _time_limit(args.timeout):
@@ -218,7 +221,13 @@ def _prepare(argv: list[str]) -> tuple[list[str], dict[str, str]]:
             break
         if item in _VALUE_OPTIONS:
             value = next(items, None)
-            prepared.append(item if value is None else f"{item}={value}")
+            if value is None or value.startswith("--"):  # a missing value, not "--at=--x"
+                prepared += [item] if value is None else [item, value]
+                if value == "--":
+                    prepared += list(items)
+                    break
+            else:
+                prepared.append(f"{item}={value}")
         elif _dash_expression(item):
             expressions[" " + item] = item
             prepared.append(" " + item)
@@ -237,13 +246,47 @@ def _dash_expression(item: str) -> bool:
     )
 
 
-def _restore(args: argparse.Namespace, expressions: dict[str, str]) -> None:
-    """Undo :func:`_prepare`'s leading spaces in the parsed values."""
+def _restore(
+    args: argparse.Namespace, expressions: dict[str, str], parser: argparse.ArgumentParser
+) -> None:
+    """Undo :func:`_prepare`'s leading spaces in the parsed values.
+
+    Only ``jacobian``'s expressions are a list; any other list is argparse reading ``--at=--``
+    (a value ``--``) as no value at all, which is a usage error.
+    """
     for name, value in vars(args).items():
         if isinstance(value, str):
             setattr(args, name, expressions.get(value, value))
-        elif isinstance(value, list):
+        elif isinstance(value, list) and name == "expr":
             setattr(args, name, [expressions.get(v, v) if isinstance(v, str) else v for v in value])
+        elif isinstance(value, list):
+            parser.error(f"argument --{name.replace('_', '-')}: expected one argument")
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """A warning that reaches the user is one line ``symgrad: warning: ...`` on stderr.
+
+    Only the display changes: the warning filters (``-W error``, pytest's) still apply.
+    """
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,  # noqa: ARG001 - the warnings API's shape
+        lineno: int,  # noqa: ARG001
+        file: Any = None,  # noqa: ARG001
+        line: str | None = None,  # noqa: ARG001
+    ) -> None:
+        text = str(message).splitlines()
+        _say(f"{category.__name__}: {text[0] if text else ''}", prefix="symgrad: warning: ")
+
+    previous = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
 
 
 def _say(message: str, *, prefix: str = "symgrad: error: ") -> None:

@@ -26,6 +26,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -113,6 +114,9 @@ CATALOGUE = [
     (["verify-grid", "x", "--domain", "x=0:1", "--scheme", "os:system"], "standard-library"),
     (["verify-grid", "x", "--domain", "x=0:1", "--scheme", "subprocess:call"], "standard"),
     (["verify-grid", "x", "--domain", "x=0:1", "--scheme", "builtins:exec"], "standard"),
+    (["gci", "--values", "1,2,3", "--spacing", "--", "--values", "1,2,3"], "--spacing"),  # fuzz
+    (["grad", "x", "--vars=--"], "--vars"),
+    (["stencil", "--derivative", "1", "--offsets", "--"], "--offsets"),
     (["grad", "x", "unexpected\nsecond line"], "unrecognized"),
     (["grad", "x", "--format", "json\x1b[2J"], "invalid choice"),
 ]
@@ -220,6 +224,22 @@ def test_variables_is_an_alias_of_vars() -> None:
     code, out, _ = run("grad", "x*y^2", "--variables", "y,x", "--format", "json")
     assert code == 0
     assert json.loads(out) == {"variables": ["y", "x"], "gradient": ["2*x*y", "y**2"]}
+
+
+def test_a_warning_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warning that reaches the user (filters permitting) is one line, not file:line + source."""
+    real_gradient = symgrad.cli.gradient
+
+    def warning_gradient(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn("overflow encountered in exp\nsecond line", RuntimeWarning, stacklevel=1)
+        return real_gradient(*args, **kwargs)
+
+    monkeypatch.setattr(symgrad.cli, "gradient", warning_gradient)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, out, err = run("grad", "x**2")
+    assert (code, out) == (0, "gradient in (x):\n  d/dx = 2*x\n")
+    assert err == "symgrad: warning: RuntimeWarning: overflow encountered in exp\n"
 
 
 # -- Ctrl-C --------------------------------------------------------------------------------------
@@ -378,6 +398,25 @@ def test_unwritable_directory_is_refused_before_computing(
         code, out, err = run("report", "x", "--at", "x=1", "--output", str(locked / "r.html"))
     finally:
         locked.chmod(0o700)
+    assert_one_line_error(code, out, err, "not writable")
+
+
+def test_directory_the_system_says_is_unwritable_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same refusal as seen by any user (root included): access(2) says no write."""
+    forbid(monkeypatch, "report")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        if Path(path) == locked and mode & os.W_OK:
+            return False
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    code, out, err = run("report", "x", "--at", "x=1", "--output", str(locked / "r.html"))
     assert_one_line_error(code, out, err, "not writable")
 
 
