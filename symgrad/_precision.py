@@ -16,10 +16,21 @@ import numpy as np
 
 from symgrad.errors import ConfigError, LimitExceeded
 
-__all__ = ["MAX_DPS", "MIN_DPS", "check_dps", "mp_context", "round_to", "thread_context"]
+__all__ = [
+    "MAX_DPS",
+    "MAX_WORK_DPS",
+    "MIN_DPS",
+    "check_dps",
+    "mp_context",
+    "round_to",
+    "thread_context",
+]
 
 MIN_DPS = 15
 MAX_DPS = 1000
+#: Working digits that certified exact values may use to prove ``dps`` digits through cancellation
+#: (a formula such as ``(1 - cos(x))/x**2`` at x = 1e-300 loses 600 digits before it shows one).
+MAX_WORK_DPS = 4 * MAX_DPS
 
 
 def check_dps(dps: object) -> int:

@@ -9,7 +9,9 @@ arrays and guarantees that no two components share memory.
 
 The mpmath side builds one function per (thread, precision) from a private ``MPContext``:
 symgrad never reads or writes ``mpmath.mp``, and mpmath contexts are not safe to share between
-threads (some functions raise the context's precision temporarily), hence one per thread.
+threads (some functions raise the context's precision temporarily), hence one per thread.  Exact
+values (``.at()``, ``exact_values``) do not use it: they are evaluated in ball arithmetic until
+every digit is proven (:mod:`symgrad.derive._exact`).
 
 ``lambdify`` is the one place where generated code is executed.  It only ever sees SymPy
 objects built by :mod:`symgrad.expr._parse`, whose symbol names are validated identifiers, and the
@@ -32,7 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad._precision import check_dps, round_to, thread_context
+from symgrad._precision import check_dps, thread_context
+from symgrad.derive._exact import Program, certified_values, compile_program
 from symgrad.errors import InputError, LimitExceeded, UnsupportedError
 from symgrad.expr import parse_point
 
@@ -190,44 +193,66 @@ class Compiled:
             cache[dps] = _lambdify(self.variables, list(self._flat), ctx)
         return ctx, cache[dps]
 
-    def at(self, point: PointSpec, dps: int = 50) -> np.ndarray:
-        """Evaluate exactly at one point, correct to about ``dps`` digits.
+    def at(self, point: PointSpec, dps: int = 50, *, engine: str = "auto") -> np.ndarray:
+        """Evaluate exactly at one point: every digit returned is proven correct.
 
-        ``point`` is ``"x=0.3,y=0.7"`` or a mapping; decimal strings are exact (0.3 is 3/10),
-        floats are taken at their exact binary value.  Returns an object array of mpmath
-        numbers with shape ``self.shape``.
+        Parameters
+        ----------
+        point : str or mapping
+            ``"x=0.3, y=0.7"`` or a mapping; decimal strings are exact (0.3 is 3/10), floats
+            are taken at their exact binary value.
+        dps : int
+            Significant decimal digits, each certified (a component that is exactly zero is 0).
+        engine : {"auto", "arb", "mpmath"}
+            The ball arithmetic that proves them: python-flint's ``arb`` (``"auto"`` uses it
+            when the ``fast`` extra is installed) or outward-rounded mpmath intervals.  Both
+            give the same values.
+
+        Returns
+        -------
+        numpy.ndarray
+            An object array of mpmath numbers at ``dps`` digits with shape ``self.shape``.
+
+        Raises
+        ------
+        LimitExceeded
+            ``limit="unreliable"``: the digits cannot be proven within 4000 working digits
+            (a cancellation deeper than that); the message gives the reason.
+        UnsupportedError
+            A component is infinite at the point (the message says "pole") or not real there
+            (``sqrt(x)`` at x = -1), or uses a function outside symgrad's grammar.
+        MissingExtra
+            ``engine="arb"`` without python-flint.
+
+        Examples
+        --------
+        >>> import symgrad
+        >>> f = symgrad.function("(exp(x) - 1)/x")
+        >>> print(f.at("x=1e-200", dps=30)[()])  # cancels completely below 200 digits
+        1.0
+        >>> print(symgrad.derivative("(exp(x) - 1)/x", "x").at("x=1e-200", dps=30)[()])
+        0.5
         """
         dps = check_dps(dps)
-        final = thread_context(dps)
-        values = self.exact_values(self.point_values(point), dps)
-        return np.array([round_to(final, v) for v in values], dtype=object).reshape(self.shape)
+        values = self.exact_values(self.point_values(point), dps, engine=engine)
+        return np.array(values, dtype=object).reshape(self.shape)
 
-    def exact_values(self, values: Sequence[Any], dps: int) -> list[Any]:
-        """The flattened components at exact coordinates, with ``dps`` correct digits.
+    def exact_values(self, values: Sequence[Any], dps: int, *, engine: str = "auto") -> list[Any]:
+        """The flattened components at exact coordinates, each with ``dps`` proven digits.
 
-        A formula that cancels (``-1/sqrt(1 - x**2)`` near x = 1) loses digits at any fixed
-        working precision, so the precision doubles (from dps + 10, at most three times) until
-        two evaluations agree to dps + 1 digits.  ``values`` are Rationals or floats (taken
-        exactly).  Raises what mpmath raises at a singularity (``ZeroDivisionError``, ...).
+        ``values`` are Rationals or floats (taken exactly), in ``variables`` order.  The
+        components are evaluated in ball arithmetic at rising precision until each ball proves
+        ``dps`` significant digits (see :mod:`symgrad.derive._exact`): a formula that cancels
+        (``-1/sqrt(1 - x**2)`` near x = 1, ``(exp(x) - 1)/x`` near 0) costs more working
+        digits, never wrong ones.  Returns numbers of this thread's ``dps``-digit mpmath
+        context; raises as :meth:`at` does.
         """
-        work = dps + 10
-        low = self._mp_call(values, work)
-        for _ in range(3):
-            work *= 2
-            high, ctx = self._mp_call(values, work), thread_context(work)
-            tolerance = ctx.mpf(10) ** -(dps + 1)
-            if all(
-                not (ctx.isfinite(a) and ctx.isfinite(b)) or abs(a - b) <= tolerance * abs(b)
-                for a, b in zip(low, high, strict=True)
-            ):
-                return high
-            low = high
-        return low
+        return certified_values(self._program, values, dps, engine)
 
-    def _mp_call(self, values: Sequence[Any], work: int) -> list[Any]:
-        ctx, fn = self.mp_function(work)
-        args = [ctx.mpf(v.p) / v.q if isinstance(v, sympy.Rational) else ctx.mpf(v) for v in values]
-        return [ctx.convert(v) for v in fn(*args)]
+    @cached_property
+    def _program(self) -> Program:
+        """The components as a list of ball operations (compiled on first use)."""
+        return compile_program(self._flat, self.variables)
 
     def point_values(self, point: PointSpec) -> list[sympy.Rational]:
         """The exact coordinates of ``point`` in ``variables`` order."""
