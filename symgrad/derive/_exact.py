@@ -387,12 +387,13 @@ _HANDLERS: dict[str, Callable[[_Op, list[Any], Balls], Any]] = {
 
 
 def exact_at(expr: Any, point: Mapping[Any, Any]) -> Any:
-    """``expr`` at the rational ``point`` by SymPy's exact arithmetic, or None when too costly.
+    """``expr`` at the rational ``point`` by SymPy's exact arithmetic.
 
     The tree is rebuilt bottom-up with the coordinates in place of the variables, so that SymPy's
     automatic evaluation sees numbers (``sin(pi*1)`` becomes 0).  A power whose exact rational
     would exceed ``_SYMBOLIC_BITS`` bits, and ``exp`` of a logarithm (which SymPy turns into a
-    power), are not built.
+    power), are not built: they become an unknown finite number, so that the result is exact
+    only where it does not depend on them (``0 * sqrt(huge)`` is still 0).
     """
     done: dict[Any, Any] = {}
     stack = [expr]
@@ -411,11 +412,9 @@ def exact_at(expr: Any, point: Mapping[Any, Any]) -> Any:
             continue
         stack.pop()
         args = [done[a] for a in node.args]
-        if not _affordable(node, args):
-            return None
-        value = node.func(*args)
-        if value.is_Rational and _bits(value) > _SYMBOLIC_BITS:
-            return None
+        value = node.func(*args) if _affordable(node, args) else None
+        if value is None or (value.is_Rational and _bits(value) > _SYMBOLIC_BITS):
+            value = sympy.Dummy(finite=True)  # a finite number too costly to know exactly
         done[node] = value
     return done[expr]
 
@@ -538,8 +537,6 @@ def _symbolic(
     try:
         value = exact_at(_as_expr(program.exprs[i]), point)
     except (ArithmeticError, ValueError, TypeError, RecursionError):  # SymPy gave up
-        return
-    if value is None:
         return
     if value.is_Rational:
         ctx = thread_context(dps)
