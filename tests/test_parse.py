@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 import sympy
@@ -300,6 +301,25 @@ def test_merged_powers_within_the_cap_are_kept() -> None:
     assert parse("x^600*x^-100") == Pow(x, 500)
     assert parse("(x^2)^500") == Pow(x, 1000)
     assert parse("exp(600*x)*exp(600*x)") == sympy.exp(Mul(1200, x))
+
+
+@pytest.mark.parametrize(
+    ("y", "x", "y_sign", "x_sign"),
+    [
+        ("cot(E)", "-E", 1, -1),
+        ("-cot(E)", "-E", -1, -1),
+        ("cot(E)", "E", 1, 1),
+        ("cot(E)", "0", 1, 0),
+    ],
+)
+def test_atan2_of_constants_is_real(y: str, x: str, y_sign: int, x_sign: int) -> None:
+    """atan2(cot(E), -E) is real (found by the parser fuzz: SymPy wrote it with I, refused)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    value = parse(f"atan2({y}, {x})")
+    assert not value.has(sympy.I)
+    want = ctx.atan2(y_sign * ctx.cot(ctx.e), x_sign * ctx.e)
+    assert abs(ctx.mpf(str(sympy.N(value, 35))) - want) <= ctx.mpf(10) ** -30
 
 
 def test_declared_variables() -> None:

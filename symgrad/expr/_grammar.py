@@ -272,7 +272,32 @@ def _call(spec: FunctionSpec, args: list[_Expr], where: str = "") -> _Expr:
 
 def call_function(func: Any, args: list[_Expr], where: str = "") -> _Expr:
     """``func(*args)`` for an allowed SymPy function, refusing a constant without a real value."""
-    return _real(func(*args), functools.partial(_call_text, func, args), where)
+    value = func(*args)
+    if func is sympy.atan2 and value.has(sympy.I):
+        value = _atan2_constant(args[0], args[1], where) or value
+    return _real(value, functools.partial(_call_text, func, args), where)
+
+
+def _atan2_constant(y: _Expr, x: _Expr, where: str) -> _Expr | None:
+    """``atan2(y, x)`` of constants by quadrant, when SymPy wrote it with ``I``.
+
+    SymPy falls back to ``-I*log((x + I*y)/sqrt(x**2 + y**2))`` when ``y.is_negative`` is
+    unknown, as for ``atan2(cot(E), -E)``, although the value is real; the quadrant rule uses
+    the extended-real signs, which SymPy decides numerically.
+    """
+    if not x.is_extended_real or not y.is_extended_real:
+        return None
+    if x.is_zero:
+        half = sympy.pi / 2
+        return half if y.is_extended_positive else -half if y.is_extended_negative else None
+    arctan = call_function(sympy.atan, [_mul([y, _pow(x, _MINUS_ONE, where)], where)], where)
+    if x.is_extended_positive:
+        return arctan
+    if x.is_extended_negative and y.is_extended_negative:
+        return _add([arctan, -sympy.pi], where)
+    if x.is_extended_negative and y.is_extended_nonnegative:
+        return _add([arctan, sympy.pi], where)
+    return None
 
 
 def _call_text(func: Any, args: list[_Expr]) -> str:
