@@ -120,6 +120,8 @@ def check_destination(
     """
     target = Path(path).expanduser()
     shown = quote(str(path))
+    if not str(path).strip():
+        _refuse(f"{option} needs a file name (got {shown})")
     if str(path).endswith(("/", os.sep)) or target.name in ("", ".", ".."):
         _refuse(f"{option} {shown} names a directory; name a file inside it")
     if os.path.lexists(target):

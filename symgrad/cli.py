@@ -392,7 +392,7 @@ def _add_symbolic(commands: Any, name: str, summary: str, handler: Handler) -> N
 
 
 def _run_grad(args: argparse.Namespace) -> tuple[str, int]:
-    path = _figure_path(args.plot, args.force) if args.plot else None
+    path = _figure_path(args.plot, args.force) if args.plot is not None else None
     compiled = gradient(args.expr, args.vars)
     if path is not None:
         _plot_gradient(args, [v.name for v in compiled.variables], path)
@@ -467,7 +467,7 @@ def _add_check(commands: Any) -> None:
 
 
 def _run_check(args: argparse.Namespace) -> tuple[str, int]:
-    path = _figure_path(args.plot, args.force) if args.plot else None
+    path = _figure_path(args.plot, args.force) if args.plot is not None else None
     result = check(
         args.expr,
         args.at,
@@ -521,7 +521,7 @@ def _add_converge(commands: Any) -> None:
 
 
 def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
-    path = _figure_path(args.plot, args.force) if args.plot else None
+    path = _figure_path(args.plot, args.force) if args.plot is not None else None
     result = convergence(
         args.expr,
         args.at,
@@ -564,7 +564,7 @@ def _add_verify_grid(commands: Any) -> None:
 
 
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
-    path = _figure_path(args.plot, args.force) if args.plot else None
+    path = _figure_path(args.plot, args.force) if args.plot is not None else None
     expect_order = _expected_orders(args.expect_order)
     scheme: Any = args.scheme
     if not scheme.startswith("numpy"):
@@ -712,7 +712,7 @@ def _add_report(commands: Any) -> None:
 
 def _run_report(args: argparse.Namespace) -> tuple[str, int]:
     path = fmt = None
-    if args.output:
+    if args.output is not None:
         path = check_destination(args.output, option="--output", force=args.force)
         fmt = _document_format(path, args.format)
     result = report(
