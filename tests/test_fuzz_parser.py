@@ -189,10 +189,9 @@ _CALLS |= {"Abs": abs, "Min": _CALLS["min"], "Max": _CALLS["max"]}
 def _log(*args: Any) -> Any:
     if len(args) == 1:
         return CTX.log(args[0])
-    base = CTX.log(args[1])
-    if base == 0:
-        raise ZeroDivisionError
-    return CTX.log(args[0]) / base
+    if isinstance(args[1], CTX.mpc) or args[1] <= 0 or args[1] == 1:
+        raise ZeroDivisionError  # the logarithm to base b <= 0 or b = 1 is undefined
+    return CTX.log(args[0]) / CTX.log(args[1])
 
 
 def evaluate(node: Node, env: dict[str, Any], e_is_variable: bool) -> tuple[Any, bool]:

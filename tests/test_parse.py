@@ -322,6 +322,23 @@ def test_atan2_of_constants_is_real(y: str, x: str, y_sign: int, x_sign: int) ->
     assert abs(ctx.mpf(str(sympy.N(value, 35))) - want) <= ctx.mpf(10) ** -30
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("log2(1/4)", Integer(-2)),
+        ("log10(1000)*x", Mul(3, x)),
+        ("log(27/8, 3/2)", Integer(3)),
+        ("(log2(0.25))^(log2(0.25))", Rational(1, 4)),  # found by the parser fuzz: was refused
+        ("log(3, 2)", Mul(sympy.log(3), Pow(sympy.log(2), -1))),
+    ],
+)
+def test_logarithms_of_rationals_to_rational_bases_are_exact(
+    text: str, expected: sympy.Expr
+) -> None:
+    """log(a, b) of rationals is the exact exponent when a is a power of b."""
+    assert parse(text) == expected
+
+
 def test_declared_variables() -> None:
     """With variables declared, an undeclared name is refused at its column."""
     assert parse("x + y", variables="x y") == Add(x, y)

@@ -265,6 +265,9 @@ def _call(spec: FunctionSpec, args: list[_Expr], where: str = "") -> _Expr:
     log_base = _LOG_BASES.get(name, args[-1] if len(args) == 2 else None)
     if name in ("log", "log10", "log2") and log_base is not None:  # as SymPy writes log(x, b)
         _check_log_base(log_base, where)
+        if args[0].is_Rational and log_base.is_Rational:  # log(1/4, 2) is exactly -2
+            value = sympy.log(args[0], log_base)
+            return _real(value, functools.partial(_call_text, sympy.log, args), where)
         inverse = _pow(sympy.log(log_base), _MINUS_ONE, where)
         return _mul([call_function(sympy.log, args[:1], where), inverse], where)
     return call_function(getattr(sympy, name), args, where)
