@@ -52,7 +52,9 @@ def test_quadratic_under_edge_order_2_is_exact():
 def test_quadratic_under_edge_order_1_matches_the_forward_error_term():
     """With edge_order=1 the interior is exact and the boundary error is C h f'' with C = 1/2."""
     r = verify_grid(QUADRATIC, CUBE, (5, 9, 17), "numpy")
-    h = np.array([50.0, 25.0, 12.5])
+    # two orders do not show an order settle: one finer level (h = 6.25) is added
+    assert (r.sizes, r.refined) == ((5, 9, 17, 33), (33,))
+    h = np.array([50.0, 25.0, 12.5, 6.25])
     # f_xx = 4, f_yy = 6, f_zz = 0: the forward difference errs by h/2 f'' on the faces.
     for k, second in enumerate((4.0, 6.0, 0.0)):
         interior, boundary = regions_of(r, k)
@@ -61,7 +63,7 @@ def test_quadratic_under_edge_order_1_matches_the_forward_error_term():
     assert r.components[0].boundary.errors["Linf"][1] == pytest.approx(50.0, rel=1e-12)
     assert r.components[1].boundary.errors["Linf"][1] == pytest.approx(75.0, rel=1e-12)
     assert r.components[2].status is Status.EXACT
-    np.testing.assert_allclose(r.components[0].boundary.orders, [1.0, 1.0], *EXACT_FLOAT)
+    np.testing.assert_allclose(r.components[0].boundary.orders, [1.0, 1.0, 1.0], *EXACT_FLOAT)
     assert r.status is Status.PASS
 
 
@@ -184,9 +186,12 @@ def test_nonuniform_coordinates_with_numpy_gradient():
 
 def test_coordinate_levels_given_as_a_list():
     """Coordinates may be a list of levels; the sizes are then their lengths."""
-    r = verify_grid(GENERIC, BOX, coordinates=[stretched(n) for n in (17, 33, 65)])
-    assert r.sizes == (17, 33, 65)
+    r = verify_grid(GENERIC, BOX, coordinates=[stretched(n) for n in (17, 33, 65, 129)])
+    assert (r.sizes, r.refined) == ((17, 33, 65, 129), ())
     assert r.status is Status.PASS
+    short = verify_grid(GENERIC, BOX, coordinates=[stretched(n) for n in (17, 33, 65)])
+    assert short.status is Status.INCONCLUSIVE  # two orders, and no finer level can be made
+    assert "given as a list" in short.reason
 
 
 @pytest.mark.parametrize(
@@ -199,7 +204,7 @@ def test_coordinate_levels_given_as_a_list():
 )
 def test_norms_follow_their_definitions(expr, domain, width):
     """L1, L2, L∞ are mean|e|, sqrt(mean e²), max|e| over interior and boundary (boolean masks)."""
-    r = verify_grid(expr, domain, (9, 13), boundary_width=width)
+    r = verify_grid(expr, domain, (9, 13), boundary_width=width, max_points=0)
     axes = [
         np.linspace(*map(float, part.split("=")[1].split(":")), 13) for part in domain.split(",")
     ]
@@ -220,7 +225,14 @@ def test_norms_follow_their_definitions(expr, domain, width):
     inside[(slice(width, -width),) * f.ndim] = True
     for k, c in enumerate(r.components):
         e = np.abs(approx[k] - exact[k])
-        for region, mask in ((c.interior, inside), (c.boundary, ~inside)):
+        # the boundary of component k: the faces normal to axis k; transverse: the other faces
+        own = np.ones(f.shape, dtype=bool)
+        own[(slice(None),) * k + (slice(width, -width),)] = False
+        masks = [(c.interior, inside), (c.boundary, own), (c.transverse, ~inside & ~own)]
+        for region, mask in masks:
+            if not mask.any():
+                assert region is None  # 1-D: no transverse faces
+                continue
             want = [e[mask].mean(), math.sqrt((e[mask] ** 2).mean()), e[mask].max()]
             got = [region.errors[n][-1] for n in ("L1", "L2", "Linf")]
             np.testing.assert_allclose(got, want, *SAME_FIELD)
@@ -257,13 +269,17 @@ def test_poisson_mms_sequence_gives_published_errors_and_orders():
     n = np.array([8, 16, 32, 64, 128])
     c = (np.pi / (2 * n)) ** 2 / np.sin(np.pi / (2 * n)) ** 2
     np.testing.assert_allclose(inner.errors["L2"], (c - 1) * np.sqrt(n / (2 * (n - 1))), *TABLE)
+    # u(0) = u(1) = 0 are imposed: exact.  The field F = -cos(πx)/π has F‴ = -π² sin(πx), so
+    # an order-2 error term h²F‴ vanishes on the faces, but the next one, h³F⁗ = h³π³ cos(πx),
+    # would have stood far above the rounding floor.
+    assert r.components[0].boundary.status is Status.EXACT
     assert r.status is Status.PASS
 
 
 def test_exact_mp_agrees_with_float64_on_small_grids():
     """exact='mp' gives the same errors as float64 sampling where rounding is negligible."""
-    fast = verify_grid(GENERIC, BOX, (9, 17, 33))
-    slow = verify_grid(GENERIC, BOX, (9, 17, 33), exact="mp")
+    fast = verify_grid(GENERIC, BOX, (9, 17, 33), max_points=0)
+    slow = verify_grid(GENERIC, BOX, (9, 17, 33), exact="mp", max_points=0)
     for a, b in zip(fast.components, slow.components, strict=True):
         np.testing.assert_allclose(a.interior.errors["L2"], b.interior.errors["L2"], *SAME_FIELD)
     assert slow.to_dict()["exact"] == "mp"
@@ -292,6 +308,140 @@ def test_non_finite_output_fails_with_a_reason():
     json.dumps(r.to_dict(), allow_nan=False)  # NaN is written as null
 
 
+# ------------------------------------------------- regions of a component, refinement
+DRIFTING = "exp(2*x)*cos(1.5*y)"  # on the y faces h/2·f_yy is small: cos(1.5) = 0.0707
+
+
+def numpy_errors(n):
+    """|np.gradient - exact| of DRIFTING on the n-point grid of BOX, per component."""
+    x = np.linspace(-1, 1, n)
+    gx, gy = np.meshgrid(x, x, indexing="ij")
+    approx = np.gradient(np.exp(2 * gx) * np.cos(1.5 * gy), x[1] - x[0], x[1] - x[0])
+    exact = [2 * np.exp(2 * gx) * np.cos(1.5 * gy), -1.5 * np.exp(2 * gx) * np.sin(1.5 * gy)]
+    return [np.abs(a - e) for a, e in zip(approx, exact, strict=True)]
+
+
+def test_boundary_of_a_component_is_its_own_faces():
+    """d/dy is one-sided on the faces normal to y only; the faces normal to x are transverse.
+
+    On the y faces the forward difference errs by h/2·f_yy (order 1); on the x faces d/dy is
+    central and errs by h²/6·f_yyy (order 2).  Reported errors equal this test's masks.
+    """
+    r = verify_grid(DRIFTING, BOX)
+    n = r.sizes[-1]
+    error = numpy_errors(n)[1]
+    y_faces = np.concatenate([error[:, 0], error[:, -1]])
+    x_faces = np.concatenate([error[0, 1:-1], error[-1, 1:-1]])
+    comp = r.components[1]
+    assert comp.boundary.errors["Linf"][-1] == pytest.approx(y_faces.max(), rel=1e-9)
+    assert comp.transverse.errors["Linf"][-1] == pytest.approx(x_faces.max(), rel=1e-9)
+    assert abs(comp.transverse.finest_order - 2) < ORDER_BAND
+    assert (comp.transverse.expected_order, comp.transverse.at_least) == (1.0, True)
+
+
+def test_drifting_orders_are_refined_until_they_settle():
+    """The y faces' orders drift (1.38, 1.24, 1.14 on 17…129): finer levels are added, then pass."""
+    r = verify_grid(DRIFTING, BOX)
+    assert r.sizes[:4] == (17, 33, 65, 129)
+    assert r.refined == r.sizes[4:]
+    assert r.refined[0] == 257
+    boundary = r.components[1].boundary
+    np.testing.assert_allclose(boundary.orders[:3], [1.38, 1.24, 1.14], rtol=0, atol=0.01)
+    assert abs(boundary.orders[-1] - boundary.orders[-2]) <= 0.05
+    assert abs(boundary.finest_order - 1) < ORDER_BAND
+    assert r.status is Status.PASS
+
+
+def test_refinement_stays_within_its_budget():
+    """No level beyond the budget is allocated; still-drifting orders are inconclusive, saying so."""
+    seen = []
+
+    def scheme(f, h):
+        seen.append(f.size)
+        return np.gradient(f, *h)
+
+    budget = sum(n * n for n in (17, 33, 65, 129)) + 1000  # no room for 257 x 257
+    r = verify_grid(DRIFTING, BOX, scheme=scheme, expect_order=(2, 1), max_points=budget)
+    assert seen == [17**2, 33**2, 65**2, 129**2]
+    assert (r.refined, r.max_points) == ((), budget)
+    assert r.components[1].boundary.status is Status.INCONCLUSIVE
+    assert r.status is Status.INCONCLUSIVE
+    assert "budget" in r.reason
+    assert "N = 257" in r.reason
+
+
+def forward(f, h):
+    """First-order forward differences (backward at the last point)."""
+    d = np.empty_like(f)
+    d[:-1] = (f[1:] - f[:-1]) / h[0]
+    d[-1] = (f[-1] - f[-2]) / h[0]
+    return d
+
+
+def test_errors_below_the_rounding_floor_are_inconclusive_not_exact():
+    """1e12 + sin(x + 0.3): rounding of the values hides a first-order scheme's error.
+
+    A value near 1e12 is rounded by up to 2^-14 (half its ulp), so a difference over h carries
+    up to 2^-13/h: the floor reported must be at least that, and nothing is called exact.
+    """
+    r = verify_grid("1e12 + sin(x + 0.3)", "x=-1:1", scheme=forward, expect_order=1)
+    interior = r.components[0].interior
+    assert r.status is Status.INCONCLUSIVE
+    assert interior.status is Status.INCONCLUSIVE
+    assert "rounding floor" in interior.reason
+    assert "nothing can be decided" in interior.reason
+    h = 2 / (np.array(r.sizes) - 1)
+    assert np.all(np.array(interior.rounding_floor) >= 2.0**-13 / h)
+    # without the offset the same scheme shows its order
+    assert (
+        verify_grid("sin(x + 0.3)", "x=-1:1", scheme=forward, expect_order=1).status is Status.PASS
+    )
+
+
+def test_exact_needs_a_floor_small_against_what_a_poorer_scheme_would_leave():
+    """1e6 + 2x² under edge_order=2 is exact: a first-order error, h·f'' = 4h, would be far above
+    the floor (about 64 ε 1e6/h); a first-order boundary claimed as second fails instead."""
+    field = "1e6 + 2*x**2"
+    exact = verify_grid(field, "x=-1:1", scheme="numpy:edge_order=2")
+    assert exact.status is Status.EXACT
+    wrong = verify_grid(field, "x=-1:1", scheme="numpy", expect_order=(2, 2))
+    assert wrong.components[0].boundary.status is Status.FAIL
+    np.testing.assert_allclose(
+        wrong.components[0].boundary.errors["Linf"], 2.0 * h_of(wrong), rtol=1e-6
+    )
+
+
+def h_of(result):
+    return np.array([max(s) for s in result.spacings])
+
+
+def test_field_constant_along_an_axis_is_exact_there():
+    """sin(x + 0.3) on a 2-D box: ∂f/∂y ≡ 0, so the y component is exact, x passes."""
+    r = verify_grid("sin(x + 0.3)", BOX)
+    x, y = r.components
+    assert (x.status, y.status) == (Status.PASS, Status.EXACT)
+    assert all(e == 0.0 for e in y.boundary.errors["Linf"])
+
+
+def zeroed_transverse(f, h):
+    """numpy.gradient with each component zeroed on the faces normal to the other axis only
+    (the corners belong to the component's own faces and keep numpy's values)."""
+    dx, dy = np.gradient(f, *h)
+    dx[1:-1, [0, -1]] = 0.0
+    dy[[0, -1], 1:-1] = 0.0
+    return dx, dy
+
+
+def test_a_scheme_wrong_only_on_transverse_faces_fails_there():
+    """Zeroing d/dx on the y faces errs by |f_x| there (order 0): the transverse region fails."""
+    r = verify_grid(GENERIC, BOX, scheme=zeroed_transverse, expect_order=(2, 1))
+    for c in r.components:
+        assert (c.interior.status, c.boundary.status) == (Status.PASS, Status.PASS)
+        assert c.transverse.status is Status.FAIL
+        assert abs(c.transverse.finest_order) < ORDER_BAND
+    assert r.status is Status.FAIL
+
+
 # ------------------------------------------------------------------------------ results
 def test_json_keys_follow_the_design():
     """to_dict() carries the documented verify-grid keys at every level."""
@@ -300,12 +450,13 @@ def test_json_keys_follow_the_design():
         data
     )
     comp = data["components"][0]
-    assert set(comp) == {"variable", "interior", "boundary", "status", "reason"}
-    for region in (comp["interior"], comp["boundary"]):
+    assert set(comp) == {"variable", "interior", "boundary", "transverse", "status", "reason"}
+    for region in (comp["interior"], comp["boundary"], comp["transverse"]):
         assert {"errors", "orders", "observed_order", "expected_order", "status"} <= set(region)
         assert set(region["errors"]) == {"L1", "L2", "Linf"}
         assert len(region["orders"]) == len(data["sizes"]) - 1
     assert data["expected_order"] == {"interior": 2.0, "boundary": 1.0}
+    assert (data["refined"], data["max_points"]) == ([], 4_000_000)
     json.dumps(data, allow_nan=False)
 
 

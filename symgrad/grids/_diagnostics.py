@@ -2,13 +2,55 @@
 
 The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
 
+* **Regions** of component k (the derivative along axis k), each a union of disjoint slabs so
+  that every norm is a reduction over views (no boolean mask, no copy):
+
+  - the *interior*: the points at least ``width`` layers away from every face;
+  - the *boundary*: the faces normal to axis k (``width`` layers), where the stencil of
+    ∂/∂x_k is cut off and a scheme uses its one-sided boundary formula;
+  - the *transverse* faces (2-D and 3-D): the rest of the shell, the faces normal to the other
+    axes.  ``numpy.gradient`` differences ∂/∂x_k centrally there, a 3x3 image filter pads its
+    smoothing across them.  Mixing them into the boundary would mix two error laws (``C₁ h`` on
+    the own faces, ``C₂ h²`` on the others) into a maximum whose order drifts for a long while
+    (``exp(2x)·cos(1.5y)``: 1.38, 1.24, 1.14 towards 1), so they are judged on their own: their
+    order must be at least the smaller expected order (the boundary's, usually).
+
 * **Norms** per region: ``L1 = mean|e|``, ``L2 = sqrt(mean e²)``, ``L∞ = max|e|``.
-  The boundary (points within ``width`` of any face) is cut into disjoint slabs (both
-  ends of axis 0, then both ends of axis 1 inside axis 0's interior, ...), so every norm is a
-  reduction over views: no boolean mask, no copy.
 * **Observed order** between consecutive levels, ``p = ln(E_c/E_f) / ln(h_c/h_f)``, and the
-  least-squares slope of ``ln E`` against ``ln h``.  Verdicts use the L∞ norm and the tolerances
-  of :data:`TOLERANCES`.
+  least-squares slope of ``ln E`` against ``ln h`` over the asymptotic range.  Verdicts use the
+  L∞ norm and the tolerances of :data:`TOLERANCES`:
+
+  - a level is *resolved* when its error is above the rounding floor
+    ``64 ε (max|f|/h + max|∂f|)`` (a difference of values of size |f| divided by h carries about
+    ``ε |f|/h``);
+  - the *asymptotic range* is the longest run of the finest resolved levels whose pairwise
+    orders lie within a band of 0.1; the orders have *settled* when the last three lie within
+    that band and the last two differ by at most 0.05 (with deviations from the limit
+    shrinking by about half per halving of h, the finest order is then within about 0.05 of
+    the limit, well inside the tolerance 0.2).  Two orders are not enough: where the maximum
+    moves from one face to the other, or a face's error ``C h² + D h³`` has terms of opposite
+    sign, two consecutive orders can agree on their way to the limit (1.70, 1.72, then 1.88,
+    1.94, 1.97 towards 2);
+  - ``pass``: settled, and the fitted and finest-pair orders are within 0.2 of the expected one
+    (at least the expected one, less 0.2, for the transverse faces); ``fail``: settled
+    elsewhere; ``inconclusive``: still drifting when no finer grid may be added (the reason says
+    why: the refinement budget, or the floor reached first).  :func:`symgrad.verify_grid` adds
+    finer levels itself while some region is still drifting (see :func:`unsettled`).
+
+* **Exact or undecidable.**  When every level of a region sits at the rounding floor, nothing
+  about the order can be measured; whether the scheme is *exact* for the field is decided from
+  the field.  Let p be the region's expected order and q the highest order ``q <= ⌊p⌋`` whose
+  error term ``∂^(q+1)f/∂x_k^(q+1)`` is not identically zero (SymPy), and S_j the largest size
+  of ``∂^(j+1)f/∂x_k^(j+1)`` on the region (a 17-point probe grid).  A scheme that is not exact
+  for f - one of order q or less - errs by about ``h^q S_q``, or by ``h^(q+1) S_(q+1)`` where
+  its leading term vanishes on the region (``∂³f`` of ``cos(πx)`` on the faces of [0, 1]).
+  ``exact`` needs the rounding floor to be at most 0.01 times the larger of the two on every
+  level, so that such an error would have stood a hundredfold above the floor: for a quadratic
+  under a second-order scheme q = 1 and S_1 = max|f''| (a first-order scheme would have
+  shown); for a field with ``∂f/∂x_k ≡ 0`` no q exists and the output 0 is exact.  Otherwise
+  the floor hides every truncation error the scheme could have (``1e12 + sin(x + 0.3)``: floor
+  0.11 at h = 1/8, ``h S_1`` = 0.12) and the verdict is ``inconclusive``, naming the floor.
+
 * **Diagnostics** compare the output ``a_k`` with the exact derivative ``e_k`` on the interior
   (an image filter's border is legitimately poor):
 
@@ -18,6 +60,9 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
     ``c = 8h``); ``c = -1`` is a flipped sign (``E = -∇V``);
   - swapped components, ``a_i ≈ e_j`` and ``a_j ≈ e_i`` (``np.meshgrid``'s default
     ``indexing='xy'`` puts y on axis 0);
+  - a flipped sign, swapped components, or a factor that follows a law ``c = per_h · h^s`` over
+    the levels fail their components whatever the orders say (a consistent scheme's factor
+    tends to 1); such components are not refined;
   - a degenerate test field: a one-sided formula of order p along axis k errs by
     ``C h^p ∂^(p+1)f/∂x_k^(p+1)`` on the faces normal to axis k.  Where that derivative vanishes
     (``sin(x)`` on ``[0, 2π]`` with ``edge_order=1``: ``h f''/2 = -h sin(x)/2 = 0`` at both ends)
@@ -28,7 +73,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -43,12 +88,19 @@ from symgrad.results import Result, Status, combine
 __all__ = [
     "JUDGED_NORM",
     "NORMS",
+    "REGIONS",
     "TOLERANCES",
+    "Evidence",
     "FitStats",
     "GridComponent",
     "GridRegion",
     "GridResult",
+    "Judging",
+    "Span",
+    "asymptotic_range",
+    "decisive",
     "degenerate_diagnostics",
+    "exactness_evidence",
     "factor_diagnostics",
     "fit_stats",
     "fitted_order",
@@ -60,13 +112,19 @@ __all__ = [
     "regions",
     "rounding_floor",
     "swap_diagnostics",
+    "unsettled",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 Index = tuple[slice, ...]
 Norms = tuple[float, float, float]
+#: ``((q, S_q), (q + 1, S_(q+1)))`` of the module docstring's exactness rule; None when
+#: ∂f/∂x_k ≡ 0.
+Evidence = tuple[tuple[int, float], ...] | None
 
 NORMS = ("L1", "L2", "Linf")
+#: The regions of a component, in the order of :func:`regions`.
+REGIONS = ("interior", "boundary", "transverse")
 #: The norm whose orders decide a verdict (the strictest of the three, as in Roy 2005).
 JUDGED_NORM = "Linf"
 
@@ -77,6 +135,15 @@ TOLERANCES: dict[str, float] = {
     # Errors below floor_ulps * eps * (max|f| / h_min + max|∂f|) are rounding, not truncation:
     # a difference of values of size |f| divided by h carries about eps |f| / h.
     "floor_ulps": 64.0,
+    # Orders have settled when the last `window` pairwise orders span at most `band` and the last
+    # two differ by at most `settle`.
+    "settle": 0.05,
+    "window": 3,
+    # The asymptotic range: the finest resolved levels whose pairwise orders span at most this.
+    "band": 0.1,
+    # Errors at the floor prove exactness only where a scheme short of exact would have erred by
+    # at least floor / exact_margin (module docstring).
+    "exact_margin": 1e-2,
     # A factor c with |c - 1| above this that explains the output (see "fit") is reported.
     "factor": 0.05,
     # Output a_i is "c times the exact derivative e_j" when |a_i - c e_j| <= fit * |a_i|, with the
@@ -97,15 +164,44 @@ def rounding_floor(field_scale: float, exact_scale: float, h_min: float) -> floa
 
 
 # ------------------------------------------------------------------------------ norms
-def regions(shape: tuple[int, ...], width: int) -> tuple[Index, list[Index]]:
-    """The interior block and the disjoint boundary slabs of a grid (see module docstring)."""
+def regions(
+    shape: tuple[int, ...], width: int, axis: int
+) -> tuple[Index, list[Index], list[Index]]:
+    """Interior block, boundary slabs and transverse slabs of component ``axis`` (module docstring).
+
+    The boundary is the two ``width``-thick slabs normal to ``axis``; the transverse slabs are
+    the faces normal to each other axis, cut to the interior of the axes already counted, so
+    the three parts are disjoint and cover the grid.
+
+    Examples
+    --------
+    >>> inner, own, other = regions((5, 4), 1, axis=1)
+    >>> inner, own
+    ((slice(1, 4, None), slice(1, 3, None)), [(slice(None, None, None), slice(0, 1, None)), \
+(slice(None, None, None), slice(3, 4, None))])
+    >>> other
+    [(slice(0, 1, None), slice(1, 3, None)), (slice(4, 5, None), slice(1, 3, None))]
+    """
     inner = tuple(slice(width, n - width) for n in shape)
-    slabs = []
-    for axis, n in enumerate(shape):
-        rest = (slice(None),) * (len(shape) - axis - 1)
-        slabs.append((*inner[:axis], slice(0, width), *rest))
-        slabs.append((*inner[:axis], slice(n - width, n), *rest))
-    return inner, slabs
+    counted = {axis}
+    own = [_slab(shape, axis, part, counted - {axis}, inner) for part in _ends(shape[axis], width)]
+    transverse = []
+    for j, n in enumerate(shape):
+        if j != axis:
+            transverse += [_slab(shape, j, part, counted, inner) for part in _ends(n, width)]
+            counted.add(j)
+    return inner, own, transverse
+
+
+def _ends(n: int, width: int) -> tuple[slice, slice]:
+    return slice(0, width), slice(n - width, n)
+
+
+def _slab(shape: tuple[int, ...], axis: int, part: slice, counted: set[int], inner: Index) -> Index:
+    """``part`` along ``axis``, the interior along the ``counted`` axes, everything elsewhere."""
+    return tuple(
+        part if j == axis else inner[j] if j in counted else slice(None) for j in range(len(shape))
+    )
 
 
 def dot(a: FloatArray, b: FloatArray) -> float:
@@ -123,7 +219,7 @@ def norms(abs_error: FloatArray, parts: Sequence[Index]) -> Norms:
     return total / count, math.sqrt(squares / count), max(float(v.max()) for v in views)
 
 
-# ------------------------------------------------------------------- orders, verdicts
+# ------------------------------------------------------------------------------ orders
 def pairwise_orders(errors: Sequence[float], h: Sequence[float]) -> list[float]:
     """``ln(E_c/E_f) / ln(h_c/h_f)`` for consecutive levels (NaN where an error is 0 or not finite).
 
@@ -157,53 +253,210 @@ def fitted_order(errors: Sequence[float], h: Sequence[float]) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
+@dataclass(frozen=True)
+class Span:
+    """The levels of a region that speak about its order (indices into the levels).
+
+    ``start`` opens the run of resolved levels that ends at ``last``, the finest resolved level;
+    ``first`` opens the asymptotic range inside it; ``orders`` are the run's pairwise orders;
+    ``settled`` says the last three lie within ``TOLERANCES["band"]`` and the last two within
+    ``TOLERANCES["settle"]``; ``floor_reached`` that a finer level than ``last`` sits at the
+    rounding floor.
+    """
+
+    start: int
+    first: int
+    last: int
+    orders: tuple[float, ...]
+    settled: bool
+    floor_reached: bool
+
+
+def asymptotic_range(
+    errors: Sequence[float], floors: Sequence[float], h: Sequence[float]
+) -> Span | None:
+    """The run of finest resolved levels, its asymptotic range, and whether it has settled.
+
+    None when no level is resolved (every error at the floor).
+
+    Examples
+    --------
+    >>> h = [2.0**-i for i in range(6)]
+    >>> errors = [2.0**-p for p in (0, 1.3, 2.45, 3.52, 4.55, 5.56)]
+    >>> s = asymptotic_range(errors, [1e-9] * 6, h)
+    >>> s.first, s.last, s.settled, [round(p, 2) for p in s.orders]
+    (2, 5, True, [1.3, 1.15, 1.07, 1.03, 1.01])
+    >>> asymptotic_range(errors[:5], [1e-9] * 5, h[:5]).settled  # 1.15, 1.07, 1.03: still moving
+    False
+    """
+    resolved = [math.isfinite(e) and e > f for e, f in zip(errors, floors, strict=True)]
+    if not any(resolved):
+        return None
+    last = max(i for i, r in enumerate(resolved) if r)
+    start = last
+    while start > 0 and resolved[start - 1]:
+        start -= 1
+    orders = pairwise_orders(errors[start : last + 1], h[start : last + 1])
+    first = max(start, last - 1)
+    for j in range(len(orders) - 2, -1, -1):
+        window = orders[j:]
+        if not max(window) - min(window) <= TOLERANCES["band"]:
+            break
+        first = start + j
+    window = orders[-int(TOLERANCES["window"]) :]
+    settled = (
+        len(window) == int(TOLERANCES["window"])
+        and max(window) - min(window) <= TOLERANCES["band"]
+        and abs(orders[-1] - orders[-2]) <= TOLERANCES["settle"]
+    )
+    return Span(start, first, last, tuple(orders), settled, last < len(errors) - 1)
+
+
+def unsettled(errors: Sequence[float], floors: Sequence[float], h: Sequence[float]) -> bool:
+    """Whether a finer level could settle this region's orders (they drift, no floor in sight)."""
+    if not all(math.isfinite(e) for e in errors):
+        return False
+    span = asymptotic_range(errors, floors, h)
+    return span is not None and not span.settled and not span.floor_reached
+
+
+# ---------------------------------------------------------------------------- verdicts
+@dataclass(frozen=True)
+class Judging:
+    """What a verdict needs besides the errors: the levels, the expectations, the refinement.
+
+    ``stop`` says why no finer level was added (it ends an inconclusive reason); ``evidence``
+    maps (component index, region, order) to the exactness evidence of the module docstring,
+    computed only when a region sits at the floor on every level.
+    """
+
+    h: tuple[float, ...]
+    sizes: tuple[int, ...]
+    expected: tuple[float, float]
+    stop: str
+    evidence: Callable[[int, str, float], Evidence]
+
+
 def region_verdict(
     where: str,
     errors: Sequence[float],
     floors: Sequence[float],
-    sizes: Sequence[int],
-    orders: tuple[float, float],
+    judging: Judging,
     expected: float,
     *,
-    degenerate: bool,
-) -> tuple[Status, str]:
-    """Judge one region from its L∞ errors, rounding floors and (fitted, finest-pair) orders."""
+    at_least: bool = False,
+    degenerate: bool = False,
+    evidence: Callable[[], Evidence] | None = None,
+) -> tuple[Status, str, Span | None]:
+    """Judge one region from its L∞ errors and rounding floors (module docstring's rules).
+
+    ``at_least`` judges a lower bound (the transverse faces); ``degenerate`` says the region's
+    leading error term vanishes on this field; ``evidence`` is called when every level sits at
+    the floor (without it, errors at the floor decide nothing).
+    """
+    sizes = judging.sizes
     if not all(math.isfinite(e) for e in errors):
         bad = [n for n, e in zip(sizes, errors, strict=True) if not math.isfinite(e)]
-        return Status.FAIL, (
-            f"{where}: non-finite errors at N = {bad}: the field or its derivative is not finite "
-            "on the grid (a pole or a domain error), or the scheme returned NaN or inf"
+        return (
+            Status.FAIL,
+            (
+                f"{where}: non-finite errors at N = {bad}: the field or its derivative is not finite "
+                "on the grid (a pole or a domain error), or the scheme returned NaN or inf"
+            ),
+            None,
         )
-    at_floor = [e <= f for e, f in zip(errors, floors, strict=True)]
-    if all(at_floor):
-        return Status.EXACT, (
-            f"{where}: errors are at the rounding floor on every level (max {max(errors):.2e}), "
-            "so the scheme is exact for this field"
-        )
-    if any(at_floor):
-        return Status.INCONCLUSIVE, (
-            f"{where}: errors reach the float64 rounding floor at N = {sizes[at_floor.index(True)]} "
-            "before an order can be confirmed; use coarser grids or a less trivial field"
-        )
-    fitted, finest = orders
-    seen = f"observed order {fitted:.2f} (fitted), {finest:.2f} (finest pair)"
-    if len(errors) < 3:
-        return Status.INCONCLUSIVE, f"{where}: {seen} from only 2 levels; add a third grid"
-    tol = TOLERANCES["order"]
+    span = asymptotic_range(errors, floors, judging.h)
+    if span is None:
+        found = ((0, 0.0),) if evidence is None else evidence()
+        return (*_floor_verdict(where, errors, floors, judging.h, found), None)
+    if not span.settled:
+        return Status.INCONCLUSIVE, _drifting(where, span, sizes, judging.stop), span
+    a, b = span.first, span.last
+    fitted = fitted_order(errors[a : b + 1], judging.h[a : b + 1])
+    finest, tol = span.orders[-1], TOLERANCES["order"]
+    seen = (
+        f"observed order {fitted:.2f} (fitted over N = {sizes[a]}…{sizes[b]}), "
+        f"{finest:.2f} (finest pair)"
+    )
+    if at_least:
+        if min(fitted, finest) >= expected - tol:
+            return Status.PASS, f"{where}: {seen}, at least {expected:g} - {tol:g}", span
+        return Status.FAIL, f"{where}: {seen}, below {expected:g} - {tol:g}", span
     if abs(fitted - expected) <= tol and abs(finest - expected) <= tol:
-        return Status.PASS, f"{where}: {seen}, expected {expected:g} ± {tol:g}"
+        return Status.PASS, f"{where}: {seen}, expected {expected:g} ± {tol:g}", span
     if degenerate and min(fitted, finest) > expected:
-        return Status.INCONCLUSIVE, (
-            f"{where}: {seen} exceeds the expected {expected:g} because the leading error term "
-            "vanishes on this field (see diagnostics); use a more generic field"
+        return (
+            Status.INCONCLUSIVE,
+            (
+                f"{where}: {seen} exceeds the expected {expected:g} because the leading error term "
+                "vanishes on this field (see diagnostics); use a more generic field"
+            ),
+            span,
         )
-    return Status.FAIL, f"{where}: {seen} vs expected {expected:g} (tolerance {tol:g})"
+    return Status.FAIL, f"{where}: {seen} vs expected {expected:g} (tolerance {tol:g})", span
+
+
+def _drifting(where: str, span: Span, sizes: Sequence[int], stop: str) -> str:
+    """The reason of a region whose orders have not settled: the orders, and why no finer grid."""
+    shown = ", ".join(f"{p:.2f}" for p in span.orders)
+    need = int(TOLERANCES["window"]) + 1
+    if len(span.orders) < need - 1:
+        got = f"{span.last - span.start + 1} resolved level(s) (up to N = {sizes[span.last]})"
+        head = f"{where}: only {got}, {need} are needed to see an order settle"
+    else:
+        head = (
+            f"{where}: the observed orders are still changing ({shown} up to N = "
+            f"{sizes[span.last]}): the grids are not yet in the asymptotic range"
+        )
+    if span.floor_reached:
+        first = sizes[span.last + 1]
+        return (
+            f"{head}, and the errors reach the float64 rounding floor at N = {first}; use "
+            "coarser grids or a less trivial field"
+        )
+    return f"{head}; {stop}"
+
+
+def _floor_verdict(
+    where: str,
+    errors: Sequence[float],
+    floors: Sequence[float],
+    h: Sequence[float],
+    evidence: Evidence,
+) -> tuple[Status, str]:
+    """Every level at the floor: exact with evidence from the field, else undecidable."""
+    top = max(errors)
+    if evidence is None:
+        return Status.EXACT, (
+            f"{where}: errors are at the rounding floor on every level (max {top:.2e}) and the "
+            "exact derivative along this axis is identically 0: the scheme is exact here"
+        )
+    q = evidence[0][0]
+    # what a scheme of order q or less would leave: its leading term, or the next one where
+    # the leading one vanishes on the region
+    visible = [max(size * step**j for j, size in evidence) for step in h]
+    term = " or ".join(f"h^{j}·max|∂^{j + 1}f|" for j, _ in evidence)
+    if all(f <= TOLERANCES["exact_margin"] * v for f, v in zip(floors, visible, strict=True)):
+        return Status.EXACT, (
+            f"{where}: errors are at the rounding floor on every level (max {top:.2e}), at "
+            f"most {TOLERANCES['exact_margin']:g} times the larger of {term} (at least "
+            f"{min(visible):.2e}) that an error of order {q} or less would leave: the scheme is "
+            "exact for this field"
+        )
+    return Status.INCONCLUSIVE, (
+        f"{where}: every error is below the float64 rounding floor ({floors[0]:.2e} on the "
+        f"coarsest level, {floors[-1]:.2e} on the finest), which hides any truncation error of "
+        f"order {q} or less (the larger of {term} is {visible[-1]:.2e} on the finest level): "
+        "nothing can be "
+        "decided; use a field whose values are not large against their variation (subtract a "
+        "constant offset) or coarser grids"
+    )
 
 
 # ---------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class GridRegion:
-    """Errors, observed orders and verdict of one region (interior or boundary) of a component.
+    """Errors, observed orders and verdict of one region of a component (module docstring).
 
     Attributes
     ----------
@@ -211,10 +464,15 @@ class GridRegion:
         ``{"L1": [...], "L2": [...], "Linf": [...]}``, one value per level, coarse to fine.
     orders : tuple of float
         Pairwise observed orders of the judged norm (Linf), one per consecutive pair.
-    observed_order, finest_order, expected_order : float
-        Least-squares order and finest-pair order of the judged norm; the expected order.
+    observed_order, finest_order : float
+        Least-squares order over the asymptotic range (all levels without one) and
+        finest-pair order of the judged norm.
+    expected_order : float
+        The expected order; a lower bound when ``at_least`` (the transverse faces).
+    asymptotic_range : tuple of int or None
+        N of the coarsest and finest level of the range the fit used.
     orders_by_norm, fitted_orders : dict
-        Pairwise and least-squares orders for every norm.
+        Pairwise orders, and least-squares orders over the same levels, for every norm.
     rounding_floor : tuple of float
         Per level, the error size below which float64 rounding is measured.
     """
@@ -224,6 +482,8 @@ class GridRegion:
     observed_order: float
     finest_order: float
     expected_order: float
+    at_least: bool
+    asymptotic_range: tuple[int, int] | None
     orders_by_norm: dict[str, tuple[float, ...]]
     fitted_orders: dict[str, float]
     rounding_floor: tuple[float, ...]
@@ -237,23 +497,36 @@ class GridRegion:
 
 @dataclass(frozen=True)
 class GridComponent:
-    """One component of the gradient (the derivative along one axis): both regions, a verdict."""
+    """One component of the gradient (the derivative along one axis): its regions, a verdict.
+
+    ``transverse`` is None in 1-D (no other faces).
+    """
 
     variable: str
     interior: GridRegion
     boundary: GridRegion
+    transverse: GridRegion | None
     status: Status
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"variable", "interior", "boundary", "status", "reason"}``."""
+        """``{"variable", "interior", "boundary", "transverse", "status", "reason"}``."""
         return _plain(self)  # type: ignore[no-any-return]
+
+    @property
+    def regions(self) -> tuple[GridRegion, ...]:
+        """The judged regions: interior, boundary, and the transverse faces where present."""
+        return (self.interior, self.boundary) + (
+            () if self.transverse is None else (self.transverse,)
+        )
 
 
 @dataclass(frozen=True)
 class GridResult(Result):
     """Outcome of :func:`symgrad.verify_grid`: per-component errors, orders, verdicts.
 
+    ``sizes`` are all levels, ``refined`` those :func:`symgrad.verify_grid` added (within
+    ``max_points`` points over all levels) because some region's orders had not settled;
     ``spacings[level][axis]`` is the (mean) step; ``expected_order`` maps ``interior`` and
     ``boundary`` to the expected orders; ``tolerance`` is the order tolerance of the verdicts;
     ``diagnostics`` are dicts with ``kind``, ``message``, ``advice`` and details.
@@ -264,6 +537,8 @@ class GridResult(Result):
     scheme: str
     variables: tuple[str, ...]
     sizes: tuple[int, ...]
+    refined: tuple[int, ...]
+    max_points: int
     spacings: tuple[tuple[float, ...], ...]
     expected_order: dict[str, float]
     boundary_width: int
@@ -277,8 +552,9 @@ class GridResult(Result):
         return _plain(self)  # type: ignore[no-any-return]
 
     def to_text(self) -> str:
-        """A table per component: N, h, interior L2, Linf and order, boundary Linf and order."""
+        """A table per component: N, h, interior L2, Linf and order, the faces' Linf and order."""
         lines = [f"verify_grid: {self.scheme} on {', '.join(self.variables)}: {self.status}"]
+        lines += [self._refinement()] if self.refined else []
         for c in self.components:
             lines.append(f"component {c.variable}: {c.status}")
             lines.extend("  " + "  ".join(f"{x:>10}" for x in row) for row in self._rows(c))
@@ -288,6 +564,7 @@ class GridResult(Result):
     def to_markdown(self) -> str:
         """The verdict, a Markdown table per component, and the diagnostics."""
         parts = [f"**{self.status}**: {self.reason}\n\nScheme: `{self.scheme}`\n"]
+        parts += [self._refinement() + "\n"] if self.refined else []
         for c in self.components:
             head, *rows = self._rows(c)
             table = [head, ["---"] * len(head), *rows]
@@ -296,22 +573,29 @@ class GridResult(Result):
         parts += [f"- *{d['kind']}*: {d['message']}; {d['advice']}" for d in self.diagnostics]
         return "\n".join(parts) + "\n"
 
-    def _rows(self, c: GridComponent) -> list[list[str]]:
-        inner, edge = c.interior, c.boundary
-        rows = [["N", "h", "int. L2", "int. Linf", "order", "bnd. Linf", "order"]]
-        p_in, p_bd = (math.nan, *inner.orders), (math.nan, *edge.orders)
-        for i, n in enumerate(self.sizes):
-            e = [
-                f"{x[i]:.3e}"
-                for x in (inner.errors["L2"], inner.errors["Linf"], edge.errors["Linf"])
-            ]
-            h = f"{max(self.spacings[i]):.4g}"
-            rows.append([str(n), h, e[0], e[1], _fmt(p_in[i]), e[2], _fmt(p_bd[i])])
-        rows.append(
-            ["fitted", "", "", "", _fmt(inner.observed_order), "", _fmt(edge.observed_order)]
+    def _refinement(self) -> str:
+        added = ", ".join(map(str, self.refined))
+        return (
+            f"refined: added N = {added} because the observed orders had not settled "
+            f"(budget {self.max_points:,} points over all levels)"
         )
-        expected = [f"{r.expected_order:g}" for r in (inner, edge)]
-        rows.append(["expected", "", "", "", expected[0], "", expected[1]])
+
+    def _rows(self, c: GridComponent) -> list[list[str]]:
+        named = [("int.", c.interior), ("bnd.", c.boundary), ("trv.", c.transverse)]
+        shown = [(label, r) for label, r in named if r is not None]
+        rows = [
+            ["N", "h", "int. L2"] + [x for label, _ in shown for x in (f"{label} Linf", "order")]
+        ]
+        for i, n in enumerate(self.sizes):
+            row = [str(n), f"{max(self.spacings[i]):.4g}", f"{c.interior.errors['L2'][i]:.3e}"]
+            for _, r in shown:
+                row += [f"{r.errors['Linf'][i]:.3e}", _fmt(r.orders[i - 1] if i else math.nan)]
+            rows.append(row)
+        rows.append(
+            ["fitted", "", ""] + [x for _, r in shown for x in ("", _fmt(r.observed_order))]
+        )
+        expected = [("≥ " if r.at_least else "") + f"{r.expected_order:g}" for _, r in shown]
+        rows.append(["expected", "", ""] + [x for e in expected for x in ("", e)])
         return rows
 
 
@@ -335,43 +619,85 @@ def _plain(value: Any) -> Any:
 
 
 def judge_component(
+    k: int,
     name: str,
-    rows: tuple[list[Norms], list[Norms]],
+    rows: tuple[list[Norms], list[Norms], list[Norms] | None],
     floors: tuple[float, ...],
-    h: Sequence[float],
-    sizes: Sequence[int],
-    expected: tuple[float, float],
+    judging: Judging,
     *,
     degenerate: bool,
 ) -> GridComponent:
-    """Orders and verdicts of one component from its (interior, boundary) norms per level."""
-    parts = []
-    for region, per_level, p in zip(("interior", "boundary"), rows, expected, strict=True):
+    """Orders and verdicts of component ``k`` from its norms per level, one list per region.
+
+    ``rows`` follows :data:`REGIONS` (the transverse entry None in 1-D).
+    """
+
+    def judge(region: str, per_level: list[Norms]) -> GridRegion:
         errors = {norm: tuple(r[i] for r in per_level) for i, norm in enumerate(NORMS)}
-        orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
-        fitted = {norm: fitted_order(e, h) for norm, e in errors.items()}
-        judged = (fitted[JUDGED_NORM], orders[JUDGED_NORM][-1])
-        where = f"component {name}, {region}"
-        deg = degenerate and region == "boundary"
-        status, reason = region_verdict(
-            where, errors[JUDGED_NORM], floors, sizes, judged, p, degenerate=deg
-        )
-        parts.append(
-            GridRegion(
-                errors, orders[JUDGED_NORM], *judged, p, orders, fitted, floors, status, reason
-            )
-        )
-    status = combine(p.status for p in parts)
-    worst = next(p for p in parts if p.status == status)
-    return GridComponent(name, parts[0], parts[1], status, worst.reason)
+        return _judge_region(k, name, region, errors, floors, judging, degenerate)
+
+    interior, boundary = judge("interior", rows[0]), judge("boundary", rows[1])
+    transverse = None if rows[2] is None else judge("transverse", rows[2])
+    judged = [r for r in (interior, boundary, transverse) if r is not None]
+    status = combine(r.status for r in judged)
+    worst = next(r for r in judged if r.status == status)
+    return GridComponent(name, interior, boundary, transverse, status, worst.reason)
+
+
+def _judge_region(
+    k: int,
+    name: str,
+    region: str,
+    errors: dict[str, tuple[float, ...]],
+    floors: tuple[float, ...],
+    judging: Judging,
+    degenerate: bool,
+) -> GridRegion:
+    """One region's orders (over its asymptotic range) and verdict."""
+    p_in, p_bd = judging.expected
+    at_least = region == "transverse"
+    p = {"interior": p_in, "boundary": p_bd}.get(region, min(p_in, p_bd))
+    exactness_order = max(p_in, p_bd) if at_least else p
+    status, reason, span = region_verdict(
+        f"component {name}, {region}",
+        errors[JUDGED_NORM],
+        floors,
+        judging,
+        p,
+        at_least=at_least,
+        degenerate=degenerate and region == "boundary",
+        evidence=lambda: judging.evidence(k, region, exactness_order),
+    )
+    h = judging.h
+    fit = None if span is None or span.first == span.last else (span.first, span.last)
+    a, b = fit or (0, len(h) - 1)
+    orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
+    fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
+    return GridRegion(
+        errors=errors,
+        orders=orders[JUDGED_NORM],
+        observed_order=fitted[JUDGED_NORM],
+        finest_order=orders[JUDGED_NORM][-1],
+        expected_order=p,
+        at_least=at_least,
+        asymptotic_range=None if fit is None else (judging.sizes[a], judging.sizes[b]),
+        orders_by_norm=orders,
+        fitted_orders=fitted,
+        rounding_floor=floors,
+        status=status,
+        reason=reason,
+    )
 
 
 def overall_reason(status: Status, comps: Iterable[GridComponent], kinds: Iterable[str]) -> str:
     """One sentence for the whole verification: the first failing component, or the summary."""
     if status == Status.EXACT:
-        return "errors are at the rounding floor on every level: the scheme is exact for this field"
+        return (
+            "errors are at the rounding floor on every level, far below what a scheme short of "
+            "exact would leave: the scheme is exact for this field"
+        )
     if status == Status.PASS:
-        return "every component converges at its expected order, inside and at the boundary"
+        return "every component converges at its expected order, inside and on the faces"
     reason = next(c.reason for c in comps if c.status == status)
     seen = sorted(set(kinds))
     return reason + (f"; see diagnostics: {', '.join(seen)}" if seen else "")
@@ -503,6 +829,23 @@ def _factor_message(entry: dict[str, Any], h: float) -> str:
     return text
 
 
+def decisive(diagnostics: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Components a diagnostic proves wrong whatever their orders, with its message.
+
+    A flipped sign, swapped components, and a constant factor that follows a law
+    ``c = per_h · h^s`` over the levels (s ≠ 0, or s = 0 with c ≠ 1): the output of a consistent
+    scheme tends to the derivative, so its factor tends to 1 and follows no such law.  (A
+    factor without a law, as an under-resolved field gives, decides nothing.)
+    """
+    out: dict[str, str] = {}
+    for d in diagnostics:
+        law = d["kind"] == "constant_factor" and d["scales_as"] is not None
+        if law or d["kind"] in ("sign_flip", "swapped_components"):
+            for name in d["components"]:
+                out.setdefault(name, d["message"])
+    return out
+
+
 def degenerate_diagnostics(
     expr: sympy.Expr,
     symbols: tuple[sympy.Symbol, ...],
@@ -556,3 +899,34 @@ def _boundary_term(
     """``∂^(order+1) expr / ∂x_k^(order+1)`` compiled (None when it is identically zero)."""
     term = differentiate(expr, [symbols[k]] * (order + 1))
     return None if term.is_zero else Compiled(term, symbols, kind="derivative")
+
+
+def exactness_evidence(
+    expr: sympy.Expr,
+    symbols: tuple[sympy.Symbol, ...],
+    k: int,
+    order: float,
+    probe: list[FloatArray],
+    parts: Sequence[Index],
+) -> Evidence:
+    """The error terms ``((q, S_q), (q + 1, S_(q+1)))`` of the module docstring's rule, or None.
+
+    q is the highest order ``q <= ⌊order⌋`` whose term ``∂^(q+1)f/∂x_k^(q+1)`` is not
+    identically zero, ``S_j`` the largest finite ``|∂^(j+1)f/∂x_k^(j+1)|`` over the ``parts`` of
+    the ``probe`` grid (open-grid coordinates; 0 where identically zero); None when ``∂f/∂x_k``
+    itself is identically zero.
+    """
+    shape = tuple(max(c.shape) for c in probe)
+
+    def size(j: int) -> float | None:
+        term = _boundary_term(expr, symbols, k, j)
+        if term is None:
+            return None
+        values = np.broadcast_to(term(*probe), shape)
+        return max(_finite_max(values[p]) for p in parts)
+
+    for q in range(max(math.floor(order), 0), -1, -1):
+        leading = size(q)
+        if leading is not None:
+            return (q, leading), (q + 1, size(q + 1) or 0.0)
+    return None

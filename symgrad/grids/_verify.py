@@ -2,13 +2,16 @@
 
 :func:`verify_grid` samples a field f on a sequence of grids, applies a derivative scheme
 (``numpy.gradient`` or any callable), and compares its output with the exact gradient sampled on
-the same points.  Per component it reports L1, L2 and L∞ errors separately for the interior and
-for the boundary (the points within ``boundary_width`` of any face), pairwise and least-squares
-observed orders, a verdict against the expected order, and diagnostics of common mistakes
-(missing spacing, swapped axes, flipped sign, a test field that hides the boundary error); the
-arithmetic lives in :mod:`symgrad.grids._verify._diagnostics`.  :func:`sobel_scheme` and
-:func:`scharr_scheme` build image-filter schemes with NumPy only; :func:`manufactured_source`
-derives the source term of a manufactured solution.
+the same points.  Per component (the derivative along axis k) it reports L1, L2 and L∞ errors
+separately for the interior, the boundary (the ``boundary_width`` layers of the faces normal to
+axis k, where the scheme's stencil is one-sided) and the transverse faces (normal to the other
+axes); pairwise observed orders and least-squares orders over the asymptotic range; a verdict
+against the expected orders; and diagnostics of common mistakes (missing spacing, swapped axes,
+flipped sign, a test field that hides the boundary error).  While some region's orders still
+drift, it adds finer levels (h halved) within a budget of grid points checked before each level
+is allocated.  The rules and the arithmetic live in :mod:`symgrad.grids._diagnostics`.
+:func:`sobel_scheme` and :func:`scharr_scheme` build image-filter schemes with NumPy only;
+:func:`manufactured_source` derives the source term of a manufactured solution.
 
 **The scheme calling convention.**  A callable scheme is called once per level as
 ``scheme(field, spacing)``: ``field`` is a read-only float64 array of shape ``(N,) * d`` holding
@@ -21,6 +24,7 @@ arrays.  It returns d arrays of the field's shape, the derivative along each axi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -46,13 +50,18 @@ from symgrad.expr import (
     validate_name,
 )
 from symgrad.grids._diagnostics import (
+    REGIONS,
     TOLERANCES,
+    Evidence,
     FitStats,
     GridComponent,
     GridRegion,
     GridResult,
+    Judging,
     Norms,
+    decisive,
     degenerate_diagnostics,
+    exactness_evidence,
     factor_diagnostics,
     fit_stats,
     judge_component,
@@ -61,8 +70,9 @@ from symgrad.grids._diagnostics import (
     regions,
     rounding_floor,
     swap_diagnostics,
+    unsettled,
 )
-from symgrad.results import combine
+from symgrad.results import Status, combine
 
 __all__ = ["DEFAULT_SIZES", "GridComponent", "GridRegion", "GridResult", "verify_grid"]
 
@@ -72,6 +82,11 @@ Scheme = Callable[[FloatArray, tuple[Any, ...]], Any]
 DEFAULT_SIZES = (17, 33, 65, 129)
 #: Points of the finest level, all axes together.
 MAX_POINTS = 20_000_000
+#: Default refinement budget: points over all levels, requested and added, all axes together
+#: (1025² in 2-D; 3-D stops at 129³).  Memory follows one level at a time.
+REFINE_POINTS = 4_000_000
+#: Points per axis of the probe grid on which the exactness evidence is evaluated.
+PROBE_POINTS = 17
 #: ``exact="mp"`` evaluates point by point (~30 µs per point and component): total points cap.
 MP_MAX_POINTS = 200_000
 MP_DPS = 30
@@ -101,7 +116,11 @@ class _Level:
 
 @dataclass(frozen=True)
 class _Setup:
-    """Everything :func:`verify_grid` needs, validated once by ``_verify_grid_iv``."""
+    """Everything :func:`verify_grid` needs, validated once by ``_verify_grid_iv``.
+
+    ``grow(N)`` builds a finer level for the refinement (None: the levels were given as a list);
+    ``budget`` caps the points over all levels.
+    """
 
     expr: sympy.Expr
     symbols: tuple[sympy.Symbol, ...]
@@ -111,14 +130,18 @@ class _Setup:
     expected: tuple[float, float]
     width: int
     exact: str
+    grow: Callable[[int], _Level] | None
+    budget: int
 
 
 @dataclass(frozen=True)
 class _Measured:
-    """Norms (L1, L2, L∞) per component for interior and boundary, floors, and fit statistics."""
+    """Norms (L1, L2, L∞) per component and region (``REGIONS``), floors, and fit statistics.
 
-    interior: list[Norms]
-    boundary: list[Norms]
+    ``regions[r][k]`` holds region r of component k (None for the transverse faces in 1-D).
+    """
+
+    regions: tuple[list[Norms | None], ...]
     floors: list[float]
     fits: FitStats
 
@@ -135,6 +158,7 @@ def verify_grid(
     exact: str = "float64",
     boundary_width: int | None = None,
     coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
+    max_points: int = REFINE_POINTS,
 ) -> GridResult:
     """Verify a grid derivative scheme against the exact gradient of ``expr``.
 
@@ -147,7 +171,9 @@ def verify_grid(
         (unless ``variables`` reorders them).  Bounds may be constant expressions.
     sizes : sequence of int
         Points per axis on each level (``np.linspace``, endpoints included), increasing; at least
-        2 levels, 3 or more to decide an order.
+        2 levels.  While some region's observed orders have not settled (the last three
+        pairwise orders within 0.1, the last two within 0.05), finer levels ``N -> 2N - 1``
+        (h halved) are added, within ``max_points``.
     scheme : ``"numpy"``, ``"numpy:edge_order=2"`` or callable
         ``numpy.gradient`` with the spacing (or coordinates) and ``edge_order``, or any callable
         following the convention of the module docstring.
@@ -164,14 +190,29 @@ def verify_grid(
     boundary_width : int, optional
         Layers of points counted as boundary (default 1: numpy.gradient's one-sided region).
     coordinates : callable or sequence, optional
-        Non-uniform grids: ``coordinates(N)`` returns one increasing 1-D array per axis, or give
-        a list of levels (then the sizes are their lengths).
+        Non-uniform grids: ``coordinates(N)`` returns one increasing 1-D array per axis (also
+        called for refined levels), or give a list of levels (then the sizes are their lengths
+        and no level is added).
+    max_points : int
+        Refinement budget: the points of all levels together (requested and added, all axes)
+        that refinement may reach; a level is added only if the total stays within it, checked
+        before the level is allocated.  Default ``REFINE_POINTS`` (4e6); at most
+        ``MP_MAX_POINTS`` with ``exact="mp"``; 0 turns refinement off.
 
     Returns
     -------
     GridResult
-        ``status`` is ``exact`` when errors sit at the rounding floor on every level, ``pass``
-        when the L∞ orders (fitted and finest pair) are within 0.2 of the expected ones.
+        Per component, three regions: the interior, the boundary (the faces normal to the
+        component's own axis, where its stencil is one-sided) and in 2-D and 3-D the transverse
+        faces (normal to the other axes).  ``pass`` when every region's L∞ orders have settled
+        and (fitted over the asymptotic range, and the finest pair) lie within 0.2 of the
+        expected ones - for the transverse faces at least the smaller expected order, less 0.2.
+        ``exact`` when a region's errors sit at the rounding floor on every level and the floor
+        is small enough that a scheme short of exact for this field would have shown (rules in
+        :mod:`symgrad.grids._diagnostics`); at the floor without that evidence,
+        ``inconclusive`` naming the floor.  ``inconclusive`` also when orders still drift and
+        the budget (or the floor) allows no finer grid: the reason says which.  A flipped sign,
+        swapped components or a factor following a law in h fail their component.
 
     Raises
     ------
@@ -181,7 +222,8 @@ def verify_grid(
         A bad domain, sizes, scheme, option or coordinates; or a scheme output of the wrong
         shape or kind (InputError naming the scheme and the shapes).
     LimitExceeded
-        More than ``MAX_POINTS`` points on the finest level, or ``MP_MAX_POINTS`` with ``mp``.
+        More than ``MAX_POINTS`` points on the finest requested level, or ``MP_MAX_POINTS``
+        over the requested levels with ``mp`` (refinement never exceeds either).
 
     Exceptions raised inside a callable scheme propagate unchanged.
 
@@ -204,9 +246,70 @@ def verify_grid(
         exact,
         boundary_width,
         coordinates,
+        max_points,
     )
     model = _field_model(setup.expr, setup.symbols)
-    return _assemble(setup, [_measure(setup, model, level) for level in setup.levels])
+    levels = list(setup.levels)
+    measured = [_measure(setup, model, level) for level in levels]
+    stop = _refine(setup, model, levels, measured)
+    return _assemble(setup, levels, measured, stop)
+
+
+def _refine(setup: _Setup, model: Compiled, levels: list[_Level], measured: list[_Measured]) -> str:
+    """Add levels ``N -> 2N - 1`` while some region drifts and the budget allows; say why not."""
+    while _drifting(_names(setup), levels, measured):
+        if setup.grow is None:
+            return "the levels were given as a list of coordinates; add finer levels"
+        size = 2 * levels[-1].size - 1
+        stop = _no_room(setup, levels, size)
+        if stop:
+            return stop
+        level = setup.grow(size)  # 1-D coordinates only: the grid is allocated by _measure
+        if level.size <= levels[-1].size:
+            return f"coordinates({size}) returned {level.size} points per axis, not a finer level"
+        stop = _no_room(setup, levels, level.size)
+        if stop:
+            return stop
+        levels.append(level)
+        measured.append(_measure(setup, model, level))
+    return "no finer level was needed"
+
+
+def _drifting(names: list[str], levels: Sequence[_Level], measured: Sequence[_Measured]) -> bool:
+    """Whether some region has orders a finer level could settle (diagnosed components aside)."""
+    h = [max(lvl.spacings) for lvl in levels]
+    wrong = decisive(_scheme_diagnostics(names, measured, h))
+    for r in range(len(REGIONS)):
+        for k in range(len(names)):
+            rows = [m.regions[r][k] for m in measured]
+            linf = [row[2] for row in rows if row is not None]
+            floors = [m.floors[k] for m in measured]
+            if names[k] not in wrong and linf and unsettled(linf, floors, h):
+                return True
+    return False
+
+
+def _scheme_diagnostics(
+    names: list[str], measured: Sequence[_Measured], h: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Swapped components and constant factors, from the interior fits of every level."""
+    swaps = swap_diagnostics(names, measured[-1].fits)
+    swapped = {name for d in swaps for name in d["components"]}
+    return swaps + factor_diagnostics(names, [m.fits for m in measured], h, swapped)
+
+
+def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
+    """Why a level of ``size`` points per axis may not be added ("" when it may)."""
+    d = len(setup.symbols)
+    points = size**d
+    total = sum(lvl.size**d for lvl in levels) + points
+    if total <= setup.budget and points <= MAX_POINTS:
+        return ""
+    return (
+        f"the next level (N = {size}, {points:,} points) would exceed the refinement budget "
+        f"({setup.budget:,} points over all levels, {MAX_POINTS:,} on one level); raise "
+        "max_points or use a field whose orders settle on coarser grids"
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -235,14 +338,15 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
     field_scale = _absmax(field)
     field.flags.writeable = False
     approx = _components(setup.scheme(field, _spacing(level)), field.shape, setup)
-    inner, slabs = regions(field.shape, setup.width)
-    out = _Measured([], [], [], fit_stats(approx, exact, inner))  # before exact is overwritten
+    inner = regions(field.shape, setup.width, 0)[0]
+    out = _Measured(([], [], []), [], fit_stats(approx, exact, inner))  # before exact is reused
     for k, (a, e) in enumerate(zip(approx, exact, strict=True)):
         out.floors.append(rounding_floor(field_scale, _absmax(e), level.min_spacings[k]))
         error = np.subtract(a, e, out=e)
         np.abs(error, out=error)
-        out.interior.append(norms(error, [inner]))
-        out.boundary.append(norms(error, slabs))
+        inner, own, transverse = regions(field.shape, setup.width, k)
+        for row, parts in zip(out.regions, ([inner], own, transverse), strict=True):
+            row.append(norms(error, parts) if parts else None)
     return out
 
 
@@ -292,45 +396,75 @@ def _names(setup: _Setup) -> list[str]:
     return [s.name for s in setup.symbols]
 
 
-def _assemble(setup: _Setup, measured: list[_Measured]) -> GridResult:
+def _assemble(
+    setup: _Setup, levels: Sequence[_Level], measured: Sequence[_Measured], stop: str
+) -> GridResult:
     """Diagnostics first (a degenerate field softens a verdict), then per-component verdicts."""
-    names, levels = _names(setup), setup.levels
-    h, sizes = [max(lvl.spacings) for lvl in levels], [lvl.size for lvl in levels]
-    swaps = swap_diagnostics(names, measured[-1].fits)
-    swapped = {name for d in swaps for name in d["components"]}
+    names = _names(setup)
+    h, sizes = tuple(max(lvl.spacings) for lvl in levels), tuple(lvl.size for lvl in levels)
     faces = [levels[-1].open_grid(k) for k in range(len(names))]
-    diagnostics = swaps + factor_diagnostics(names, [m.fits for m in measured], h, swapped)
+    diagnostics = _scheme_diagnostics(names, measured, h)
     diagnostics += degenerate_diagnostics(
         setup.expr, setup.symbols, setup.expected[1], faces, levels[0].open_grid(points=17)
     )
     flagged = {d.get("component") for d in diagnostics if d["kind"] == "degenerate_field"}
+    judging = Judging(h, sizes, setup.expected, stop, functools.partial(_evidence, setup))
     comps = tuple(
         judge_component(
+            k,
             name,
-            ([m.interior[k] for m in measured], [m.boundary[k] for m in measured]),
+            _rows(measured, k),
             tuple(m.floors[k] for m in measured),
-            h,
-            sizes,
-            setup.expected,
+            judging,
             degenerate=name in flagged,
         )
         for k, name in enumerate(names)
     )
+    wrong = decisive(diagnostics)
+    comps = tuple(_diagnosed(c, wrong[c.variable]) if c.variable in wrong else c for c in comps)
     status = combine(c.status for c in comps)
     return GridResult(
-        status,
-        overall_reason(status, comps, (d["kind"] for d in diagnostics)),
-        setup.scheme_name,
-        tuple(names),
-        tuple(sizes),
-        tuple(lvl.spacings for lvl in levels),
-        dict(zip(("interior", "boundary"), setup.expected, strict=True)),
-        setup.width,
-        setup.exact,
-        TOLERANCES["order"],
-        comps,
-        tuple(diagnostics),
+        status=status,
+        reason=overall_reason(status, comps, (d["kind"] for d in diagnostics)),
+        scheme=setup.scheme_name,
+        variables=tuple(names),
+        sizes=sizes,
+        refined=sizes[len(setup.levels) :],
+        max_points=setup.budget,
+        spacings=tuple(lvl.spacings for lvl in levels),
+        expected_order=dict(zip(("interior", "boundary"), setup.expected, strict=True)),
+        boundary_width=setup.width,
+        exact=setup.exact,
+        tolerance=TOLERANCES["order"],
+        components=comps,
+        diagnostics=tuple(diagnostics),
     )
+
+
+def _diagnosed(comp: GridComponent, message: str) -> GridComponent:
+    """A component a diagnostic proves wrong fails, whatever its regions' orders say."""
+    if comp.status is Status.FAIL:
+        return comp
+    reason = f"component {comp.variable}: {message}, whatever the observed orders"
+    return dataclasses.replace(comp, status=Status.FAIL, reason=reason)
+
+
+def _rows(
+    measured: Sequence[_Measured], k: int
+) -> tuple[list[Norms], list[Norms], list[Norms] | None]:
+    """Component k's (interior, boundary, transverse) norms on every level (None in 1-D)."""
+    interior, boundary, transverse = (
+        [row for m in measured if (row := m.regions[r][k]) is not None] for r in range(3)
+    )
+    return interior, boundary, transverse or None
+
+
+def _evidence(setup: _Setup, k: int, region: str, order: float) -> Evidence:
+    """The exactness evidence of component k's region on a probe grid of the domain."""
+    probe = setup.levels[0].open_grid(points=PROBE_POINTS)
+    inner, own, transverse = regions((PROBE_POINTS,) * len(probe), 1, k)
+    parts = {"interior": [inner], "boundary": own, "transverse": transverse}[region]
+    return exactness_evidence(setup.expr, setup.symbols, k, order, probe, parts)
 
 
 # -------------------------------------------------------------------------- validation
@@ -345,6 +479,7 @@ def _verify_grid_iv(
     exact: object,
     boundary_width: object,
     coordinates: object,
+    max_points: object,
 ) -> _Setup:
     """Validate every argument of :func:`verify_grid` once; messages say what to change."""
     axes = _domain(domain, variables)
@@ -368,7 +503,34 @@ def _verify_grid_iv(
             msg = f"sizes: {what} needs {total} points (at most {cap}); use fewer points per axis"
             raise LimitExceeded(msg, limit="grid_points", value=total, allowed=cap)
     expected = _expected(expect_order, numpy_order)
-    return _Setup(parsed, symbols, tuple(levels), fn, name, expected, width, str(exact))
+    budget = _budget(max_points, exact)
+    grow = _grower(axes, coordinates)
+    return _Setup(
+        parsed, symbols, tuple(levels), fn, name, expected, width, str(exact), grow, budget
+    )
+
+
+def _budget(max_points: object, exact: object) -> int:
+    """The refinement budget: a non-negative integer, at most ``MP_MAX_POINTS`` with mp."""
+    if (
+        isinstance(max_points, bool)
+        or not isinstance(max_points, numbers.Integral)
+        or max_points < 0
+    ):
+        msg = f"max_points: must be a non-negative integer (got {max_points!r:.60})"
+        raise ConfigError(msg)
+    return min(int(max_points), MP_MAX_POINTS) if exact == "mp" else int(max_points)
+
+
+def _grower(
+    axes: Sequence[tuple[str, float, float]], coordinates: object
+) -> Callable[[int], _Level] | None:
+    """How to build a finer level of N points per axis (None for a list of given levels)."""
+    if coordinates is None:
+        return functools.partial(_uniform, axes)
+    if callable(coordinates):
+        return lambda n: _coordinate_level(n, coordinates(n), len(axes))
+    return None
 
 
 def _domain(domain: object, variables: VariablesSpec) -> list[tuple[str, float, float]]:
