@@ -24,13 +24,14 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
     ``64 ε (max|f|/h + max|∂f|)`` (a difference of values of size |f| divided by h carries about
     ``ε |f|/h``);
   - the *asymptotic range* is the longest run of the finest resolved levels whose pairwise
-    orders lie within a band of 0.1; the orders have *settled* when the last three lie within
-    that band and the last two differ by at most 0.05 (with deviations from the limit
-    shrinking by about half per halving of h, the finest order is then within about 0.05 of
-    the limit, well inside the tolerance 0.2).  Two orders are not enough: where the maximum
-    moves from one face to the other, or a face's error ``C h² + D h³`` has terms of opposite
-    sign, two consecutive orders can agree on their way to the limit (1.70, 1.72, then 1.88,
-    1.94, 1.97 towards 2);
+    orders lie within a band of 0.1;
+  - the orders have *settled* when, of the last three, the last two differ by at most 0.05 and
+    the two before either by at most 0.05 too, or by at most 0.2 in the same direction with
+    the last change at most 0.7 times that one: a converging approach (1.80, 1.91, 1.95), whose
+    remaining distance to the limit is then at most about ``0.05·0.7/0.3`` ≈ 0.12, inside the
+    tolerance 0.2.  Two orders are not enough: where the maximum moves from one face to the
+    other, or a face's error ``C h² + D h³`` has terms of opposite sign, two consecutive orders
+    can agree on their way to the limit (2.80, 1.70, 1.72, then 1.88, 1.94, 1.97 towards 2);
   - ``pass``: settled, and the fitted and finest-pair orders are within 0.2 of the expected one
     (at least the expected one, less 0.2, for the transverse faces); ``fail``: settled
     elsewhere; ``inconclusive``: still drifting when no finer grid may be added (the reason says
@@ -135,10 +136,12 @@ TOLERANCES: dict[str, float] = {
     # Errors below floor_ulps * eps * (max|f| / h_min + max|∂f|) are rounding, not truncation:
     # a difference of values of size |f| divided by h carries about eps |f| / h.
     "floor_ulps": 64.0,
-    # Orders have settled when the last `window` pairwise orders span at most `band` and the last
-    # two differ by at most `settle`.
+    # Orders have settled when of the last three pairwise orders the last two differ by at most
+    # `settle`, and the two before by at most `settle`, or by at most `drift` in the same
+    # direction with the last change at most `contract` times this one.
     "settle": 0.05,
-    "window": 3,
+    "drift": 0.2,
+    "contract": 0.7,
     # The asymptotic range: the finest resolved levels whose pairwise orders span at most this.
     "band": 0.1,
     # Errors at the floor prove exactness only where a scheme short of exact would have erred by
@@ -259,9 +262,8 @@ class Span:
 
     ``start`` opens the run of resolved levels that ends at ``last``, the finest resolved level;
     ``first`` opens the asymptotic range inside it; ``orders`` are the run's pairwise orders;
-    ``settled`` says the last three lie within ``TOLERANCES["band"]`` and the last two within
-    ``TOLERANCES["settle"]``; ``floor_reached`` that a finer level than ``last`` sits at the
-    rounding floor.
+    ``settled`` says they have stopped moving (module docstring); ``floor_reached`` that a
+    finer level than ``last`` sits at the rounding floor.
     """
 
     start: int
@@ -286,7 +288,10 @@ def asymptotic_range(
     >>> s = asymptotic_range(errors, [1e-9] * 6, h)
     >>> s.first, s.last, s.settled, [round(p, 2) for p in s.orders]
     (2, 5, True, [1.3, 1.15, 1.07, 1.03, 1.01])
-    >>> asymptotic_range(errors[:5], [1e-9] * 5, h[:5]).settled  # 1.15, 1.07, 1.03: still moving
+    >>> asymptotic_range(errors[:4], [1e-9] * 4, h[:4]).settled  # 1.3, 1.15, 1.07: still moving
+    False
+    >>> errors = [2.0**-p for p in (0, 2.8, 4.5, 6.22)]  # 2.8, 1.7, 1.72: a jump, then flat
+    >>> asymptotic_range(errors, [1e-9] * 4, h[:4]).settled
     False
     """
     resolved = [math.isfinite(e) and e > f for e, f in zip(errors, floors, strict=True)]
@@ -303,13 +308,19 @@ def asymptotic_range(
         if not max(window) - min(window) <= TOLERANCES["band"]:
             break
         first = start + j
-    window = orders[-int(TOLERANCES["window"]) :]
-    settled = (
-        len(window) == int(TOLERANCES["window"])
-        and max(window) - min(window) <= TOLERANCES["band"]
-        and abs(orders[-1] - orders[-2]) <= TOLERANCES["settle"]
-    )
-    return Span(start, first, last, tuple(orders), settled, last < len(errors) - 1)
+    return Span(start, first, last, tuple(orders), _settled(orders), last < len(errors) - 1)
+
+
+def _settled(orders: Sequence[float]) -> bool:
+    """The last three orders have stopped moving: the last step small, the one before it small
+    too or the same way and at least ``contract`` times larger (a converging approach)."""
+    if len(orders) < 3:
+        return False
+    before, last = orders[-2] - orders[-3], orders[-1] - orders[-2]
+    if not (abs(last) <= TOLERANCES["settle"] and abs(before) <= TOLERANCES["drift"]):
+        return False
+    converging = before * last > 0 and abs(last) <= TOLERANCES["contract"] * abs(before)
+    return abs(before) <= TOLERANCES["settle"] or converging
 
 
 def unsettled(errors: Sequence[float], floors: Sequence[float], h: Sequence[float]) -> bool:
@@ -399,10 +410,9 @@ def region_verdict(
 def _drifting(where: str, span: Span, sizes: Sequence[int], stop: str) -> str:
     """The reason of a region whose orders have not settled: the orders, and why no finer grid."""
     shown = ", ".join(f"{p:.2f}" for p in span.orders)
-    need = int(TOLERANCES["window"]) + 1
-    if len(span.orders) < need - 1:
+    if len(span.orders) < 3:
         got = f"{span.last - span.start + 1} resolved level(s) (up to N = {sizes[span.last]})"
-        head = f"{where}: only {got}, {need} are needed to see an order settle"
+        head = f"{where}: only {got}, 4 are needed to see an order settle"
     else:
         head = (
             f"{where}: the observed orders are still changing ({shown} up to N = "

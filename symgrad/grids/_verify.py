@@ -171,9 +171,9 @@ def verify_grid(
         (unless ``variables`` reorders them).  Bounds may be constant expressions.
     sizes : sequence of int
         Points per axis on each level (``np.linspace``, endpoints included), increasing; at least
-        2 levels.  While some region's observed orders have not settled (the last three
-        pairwise orders within 0.1, the last two within 0.05), finer levels ``N -> 2N - 1``
-        (h halved) are added, within ``max_points``.
+        2 levels.  While some region's observed orders have not settled (the last two of the
+        last three pairwise orders within 0.05, the approach to them converging), finer levels
+        ``N -> 2N - 1`` (h halved) are added, within ``max_points``.
     scheme : ``"numpy"``, ``"numpy:edge_order=2"`` or callable
         ``numpy.gradient`` with the spacing (or coordinates) and ``edge_order``, or any callable
         following the convention of the module docstring.
