@@ -1,24 +1,41 @@
-"""Check someone's derivative code: against the exact symbolic one, or by the Taylor test.
+"""Check someone's derivative code against the exact symbolic derivative.
 
 :func:`check_gradient` compares a user's gradient, Jacobian or Hessian (plain NumPy code, or
-expressions typed as text) with the exact symbolic one at many points.  Its threshold knows what
-float64 can attain: ``|user − exact| <= rtol·|exact| + floor``, where the floor is a multiple of
-symgrad's *own* float64 error for that entry at that point (measured against the exact value,
-correct to 20 digits, and as the spread of its float64 values at the neighbouring floats, which
-is the rounding noise of the formula), plus a few ulps of the norm of all entries there.  Correct code
-that suffers cancellation therefore passes, while a 1e-4 relative error in one entry fails
-wherever float64 is accurate to better than about 1e-6, which is almost everywhere.
+expressions typed as text) with the exact symbolic one at many points.  Each entry at each point
+is judged against what floating point can attain *for that entry*::
 
-:func:`taylor_test` needs no expression: for a correct gradient the remainder
-``r(h) = |f(x0 + h v) − f(x0) − h ∇f(x0)·v|`` falls as h², for a wrong one as h.
+    |user − exact| <= rtol·|exact| + floor
+
+The floor is computed per entry and point, never from the size of the other entries (so the
+d/dy of ``1e16*x**2 + y**2`` is judged at the scale of ``2*y``).  It is κ times a first-order
+running error bound of evaluating the entry in the user's arithmetic: walking the symbolic
+derivative's expression tree, every rounded result r costs up to u·|r| (sums
+(k − 1)·u·Σ|terms|, library functions and powers 2u·|r|), an error e in an argument a moves
+f(a) by |f′(a)|·e, and sign or Heaviside can jump where the error of their argument reaches 0.
+To this the floor adds u times the sum of the absolute values of the chain-rule terms of the
+entry (what code that sums those terms may cancel, e.g. an entry that SymPy simplified to 0),
+twice symgrad's own measured float64 error, and the smallest subnormal of the user's format.
+u is the unit roundoff of the *user's* values: float64, or float32 and float16 when the code
+returns those (their inputs are then taken as rounded too).
+
+Where float arithmetic cannot resolve an entry (its floor exceeds ``resolve``·|exact|, 1e-3 by
+default: the formula cancels, as that of ``(exp(x) - 1)/x`` does near 0), an agreement within the
+floor decides nothing: the entry is *undecided* there, not passed.  It still fails beyond the
+floor, and passes if the user is within rtol (accurate code needs no floor).  An entry undecided
+at every point makes the verdict inconclusive; otherwise the undecided points are counted in
+the reason.  Points where the exact derivative, or symgrad's own float64 value, is not finite
+are skipped.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import accumulate
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -27,8 +44,8 @@ import sympy
 from symgrad.checks._point import labels, settled
 from symgrad.checks._results import TOLERANCES, json_float
 from symgrad.derive import Compiled, function, gradient, hessian, jacobian
-from symgrad.errors import ConfigError, InputError
-from symgrad.expr import Source, VariablesSpec, parse_number
+from symgrad.errors import ConfigError, InputError, SymgradError
+from symgrad.expr import Source, VariablesSpec, gradient_exprs, parse_domain, resolve
 from symgrad.results import Status, TableResult
 
 __all__ = ["EntryCheck", "GradientCheckResult", "check_gradient"]
@@ -53,8 +70,11 @@ class GradientCheckResult(TableResult):
 
     ``worst`` is ``{"entry", "point": {var: float}, "user", "exact", "rel_error"}``: the entry
     and point furthest past the threshold when the check fails, else those with the largest
-    relative error (None when no point was compared).  ``n_points`` counts the compared points,
+    relative error among the decided ones (when inconclusive: the undecided entry whose floor is
+    largest; None when no point was compared).  ``n_points`` counts the compared points,
     ``skipped`` the others; ``points`` holds the compared ones, shape (n_points, n_variables).
+    ``undecided`` counts the (entry, point) pairs that float arithmetic cannot resolve, and
+    ``precision`` names the user's floating-point format (``"float64"``, ``"float32"``, ...).
     """
 
     status: Status
@@ -66,6 +86,8 @@ class GradientCheckResult(TableResult):
     worst: dict[str, Any] | None
     entries: tuple[EntryCheck, ...]
     points: FloatArray = field(repr=False, compare=False)
+    undecided: int = 0
+    precision: str = "float64"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; floats as JSON numbers, NaN and infinities as null."""
@@ -78,6 +100,8 @@ class GradientCheckResult(TableResult):
             "kind": self.kind,
             "n_points": self.n_points,
             "skipped": self.skipped,
+            "undecided": self.undecided,
+            "precision": self.precision,
             "rtol": self.rtol,
             "worst": worst,
             "entries": [
@@ -92,6 +116,8 @@ class GradientCheckResult(TableResult):
 
     def _title(self) -> str:
         counts = f"{self.n_points} points compared, {self.skipped} skipped, rtol {self.rtol:g}"
+        if self.precision != "float64":
+            counts += f", {self.precision} values"
         return f"check_gradient of a user's {self.kind}: {counts}"
 
     def _table(self) -> tuple[list[str], list[list[str]]]:
@@ -137,8 +163,9 @@ def check_gradient(
     seed : int
         Seed of the random points.
     rtol : float, optional
-        Relative tolerance (default ``TOLERANCES.gradient_rtol`` = 1e-8); float64's attainable
-        accuracy at each point is added as a floor (see the module docstring).
+        Relative tolerance (default ``TOLERANCES.gradient_rtol`` = 1e-8); the attainable
+        accuracy of each entry at each point, in the precision of the values ``user_fn``
+        returns, is added as a floor (see the module docstring).
     variables : str or sequence, optional
         Variable order (the order of ``user_fn``'s arguments); by default sorted by name.
     call : {"auto", "unpacked", "packed"}
@@ -147,9 +174,10 @@ def check_gradient(
     Returns
     -------
     GradientCheckResult
-        pass or fail (inconclusive when no point has a finite exact derivative); the reason names
-        the worst entry and point.  Points where the exact derivative, or symgrad's own float64
-        value, is not finite are skipped and counted.
+        fail when an entry is wrong beyond rtol and its floor at some point; pass when every
+        entry agrees at every point where it can be resolved; inconclusive when an entry cannot
+        be resolved at any point (or no point has a finite exact derivative).  The reason names
+        the worst entry and point.
 
     Examples
     --------
@@ -168,7 +196,8 @@ def check_gradient(
     symgrad.errors.CheckFailed: fail: d/dy is wrong at ...
     """
     rtol = _validate(n_points, kind, rtol, call)
-    exact = _exact_function(expr, kind, variables)
+    target = _Target.make(expr, kind, variables)
+    exact = target.exact
     sample = _sample(points, n_points, domain, seed, [s.name for s in exact.variables])
     values = _exact_values(exact, sample)
     own = exact(*sample.T).reshape(values.shape)
@@ -180,9 +209,11 @@ def check_gradient(
         return GradientCheckResult(
             Status.INCONCLUSIVE, reason, kind, 0, skipped, rtol, None, none, kept
         )
-    user = _user_values(user_fn, exact, kept, call)
-    floor = _floor(exact, kept, values[:, keep], own[:, keep])
-    return _verdict(exact, kind, kept, (user, values[:, keep], floor), rtol, skipped)
+    user, dtype = _user_values(user_fn, exact, kept, call)
+    arith = _Arithmetic.of(dtype)
+    floors = target.floor(kept, values[:, keep], own[:, keep], arith)
+    judged = _Judged.make(user, values[:, keep], floors, rtol, arith)
+    return _verdict(exact, kind, kept, judged, rtol, skipped)
 
 
 def _validate(n_points: object, kind: object, rtol: object, call: object) -> float:
@@ -204,10 +235,240 @@ def _validate(n_points: object, kind: object, rtol: object, call: object) -> flo
     return float(rtol)
 
 
-def _exact_function(expr: Any, kind: str, variables: VariablesSpec) -> Compiled:
-    if kind == "jacobian":
-        return jacobian([expr] if isinstance(expr, str | sympy.Expr) else list(expr), variables)
-    return (gradient if kind == "gradient" else hessian)(expr, variables)
+# -- the derivative, and the expressions whose chain rule gives each entry ----------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The exact derivative, and for each entry the function it differentiates and along what.
+
+    Entry k is ∂ ``sources[k][0]`` / ∂ variable ``sources[k][1]``: f for a gradient, row r for
+    a Jacobian, the i-th first derivative for the Hessian entry (i, j).
+    """
+
+    exact: Compiled
+    sources: tuple[tuple[sympy.Expr, int], ...]
+
+    @classmethod
+    def make(cls, expr: Any, kind: str, variables: VariablesSpec) -> _Target:
+        many = kind == "jacobian" and not isinstance(expr, str | sympy.Expr)
+        parsed, names = resolve(list(expr) if many else expr, variables)
+        n = len(names)
+        if kind == "jacobian":
+            exact = jacobian(list(parsed), names)
+            sources = [(row, j) for row in parsed for j in range(n)]
+        elif kind == "hessian":
+            exact = hessian(parsed[0], names)
+            firsts = gradient_exprs(parsed[0], names)
+            sources = [(firsts[i], j) for i in range(n) for j in range(n)]
+        else:
+            exact = gradient(parsed[0], names)
+            sources = [(parsed[0], j) for j in range(n)]
+        return cls(exact, tuple(sources))
+
+    def floor(
+        self, kept: FloatArray, values: FloatArray, own: FloatArray, arith: _Arithmetic
+    ) -> tuple[FloatArray, FloatArray]:
+        """What ``arith`` can attain per entry and point (module docstring), and the scale.
+
+        The scale that the floor is compared with is |exact|, or where the exact entry is 0 the
+        size of its chain-rule terms (there the entry cancels to 0 and has no size of its own).
+        """
+        bounds = _ErrorBounds(self.exact.variables, kept.T, arith)
+        with np.errstate(all="ignore"):
+            rounding = np.stack([bounds.error(c) for c in self.exact.components])
+            chain = np.stack([bounds.chain(expr)[j] for expr, j in self.sources])
+            floor = TOLERANCES.floor_safety * (rounding + arith.u * chain)
+            floor = floor + 2 * np.abs(own - values) + arith.tiny
+        scale = np.where(values != 0, np.abs(values), chain)
+        return np.where(np.isnan(floor), np.inf, floor), np.where(np.isnan(scale), 0.0, scale)
+
+
+# -- the user's arithmetic and its error bounds -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Arithmetic:
+    """The floating-point format of the user's values: unit roundoff, input rounding, range."""
+
+    name: str
+    dtype: Any
+    u: float  # unit roundoff of every operation
+    u_in: float  # relative rounding of the inputs: 0 when the code computes in float64
+    tiny: float  # the smallest subnormal: the absolute resolution near 0
+    huge: float  # the largest finite value
+
+    @classmethod
+    def of(cls, dtype: Any) -> _Arithmetic:
+        info = np.finfo(dtype if np.dtype(dtype).kind == "f" else np.float64)
+        if float(info.eps) <= _EPS:  # float64 (or longer): the inputs are exact
+            info = np.finfo(np.float64)
+            return cls("float64", np.float64, _EPS / 2, 0.0, float(info.smallest_subnormal), 0.0)
+        u = float(info.eps) / 2
+        return cls(
+            info.dtype.name, info.dtype, u, u, float(info.smallest_subnormal), float(info.max)
+        )
+
+    def representable(self, node: sympy.Expr, value: float) -> bool:
+        """Is the constant ``node`` exactly a number of this format?"""
+        if not node.is_Rational or not math.isfinite(value):
+            return False
+        rounded = float(np.asarray(value, dtype=self.dtype))
+        return rounded == value and sympy.Rational(*value.as_integer_ratio()) == node
+
+
+class _Local(NamedTuple):
+    """One node: its value, its arguments with |∂node/∂argument|, and its own rounding."""
+
+    value: Any
+    args: tuple[sympy.Expr, ...]
+    sensitivities: tuple[Any, ...]
+    rounding: Any  # the node's own rounding error, in units of u
+    jump: float = 0.0  # sign, Heaviside: the jump where the argument's error reaches 0
+
+
+class _ErrorBounds:
+    """First-order error bounds of float evaluation, at many points at once (module docstring).
+
+    ``error(expr)`` bounds |computed − exact| of ``expr`` evaluated in the user's arithmetic;
+    ``chain(expr)[j]`` is the sum of the absolute values of the chain-rule terms of ∂expr/∂x_j.
+    Both walk the expression tree once per distinct node (shared subexpressions are reused).
+    """
+
+    def __init__(
+        self, variables: Sequence[sympy.Symbol], columns: Iterable[Any], arith: _Arithmetic
+    ) -> None:
+        self.columns = dict(zip(variables, columns, strict=True))
+        self.index = {v: i for i, v in enumerate(variables)}
+        self.arith = arith
+        self.shape = np.shape(next(iter(self.columns.values()), np.zeros(1)))
+        self._local: dict[sympy.Expr, _Local] = {}
+        self._error: dict[sympy.Expr, Any] = {}
+        self._chain: dict[sympy.Expr, Any] = {}
+
+    def error(self, node: sympy.Expr) -> Any:
+        if node not in self._error:
+            self._error[node] = self._error_of(node)
+        return self._error[node]
+
+    def chain(self, node: sympy.Expr) -> Any:
+        if node not in self._chain:
+            self._chain[node] = self._chain_of(node)
+        return self._chain[node]
+
+    def value(self, node: sympy.Expr) -> Any:
+        return self.local(node).value
+
+    def _error_of(self, node: sympy.Expr) -> Any:
+        if node.is_Symbol:
+            return self.arith.u_in * np.abs(self.columns[node])
+        local = self.local(node)
+        total = self.arith.u * local.rounding
+        for arg, sensitivity in zip(local.args, local.sensitivities, strict=True):
+            total = total + _times(sensitivity, self.error(arg))
+        if local.jump:
+            reach = self.error(local.args[0])
+            total = total + np.where(
+                (reach > 0) & (reach >= np.abs(self.value(local.args[0]))), local.jump, 0.0
+            )
+        return np.broadcast_to(total, self.shape)
+
+    def _chain_of(self, node: sympy.Expr) -> Any:
+        out = np.zeros((len(self.index), *self.shape))
+        if node.is_Symbol:
+            out[self.index[node]] = 1.0
+            return out
+        local = self.local(node)
+        for arg, sensitivity in zip(local.args, local.sensitivities, strict=True):
+            out = out + _times(sensitivity, self.chain(arg))
+        return out
+
+    def local(self, node: sympy.Expr) -> _Local:
+        if node not in self._local:
+            self._local[node] = self._rule(node)
+        return self._local[node]
+
+    def _rule(self, node: sympy.Expr) -> _Local:
+        """Value, sensitivities and rounding of one node (Add, Mul, Pow, a function, ...)."""
+        if node.is_Symbol:
+            return _Local(self.columns[node], (), (), 0.0)
+        if not node.free_symbols:
+            value = float(node)  # a constant: rounded once unless the format holds it exactly
+            return _Local(
+                value, (), (), 0.0 if self.arith.representable(node, value) else abs(value)
+            )
+        args = node.args
+        values = [self.value(a) for a in args]
+        if node.is_Add:
+            sizes = sum(np.abs(v) for v in values)
+            return _Local(sum(values), args, (1.0,) * len(args), (len(args) - 1) * sizes)
+        if node.is_Mul:
+            return _product(args, values)
+        if node.is_Pow:
+            return _power(args, values)
+        if isinstance(node, sympy.Abs):
+            return _Local(np.abs(values[0]), args, (1.0,), 0.0)
+        if isinstance(node, sympy.sign | sympy.Heaviside):
+            step = (
+                np.sign(values[0]) if isinstance(node, sympy.sign) else np.heaviside(values[0], 0.5)
+            )
+            return _Local(step, args[:1], (0.0,), 0.0, 2.0 if isinstance(node, sympy.sign) else 1.0)
+        if isinstance(node, sympy.Min | sympy.Max):
+            pick = np.minimum if isinstance(node, sympy.Min) else np.maximum
+            return _Local(functools.reduce(pick, values), args, (1.0,) * len(args), 0.0)
+        return _function(node, values)
+
+
+def _times(sensitivity: Any, error: Any) -> Any:
+    """sensitivity × error, 0 where the error is 0 (an infinite slope times no error is none)."""
+    return np.where(error == 0, 0.0, np.abs(sensitivity) * error)
+
+
+def _product(args: tuple[sympy.Expr, ...], values: list[Any]) -> _Local:
+    """k factors: ∂/∂a_i is the product of the others; k − 1 roundings of |product|."""
+    sizes = [np.abs(v) for v in values]
+    before = [1.0, *accumulate(sizes[:-1], operator.mul)]
+    after = [*reversed([*accumulate(sizes[:0:-1], operator.mul)]), 1.0]
+    others = tuple(b * a for b, a in zip(before, after, strict=True))
+    value = functools.reduce(np.multiply, values)
+    return _Local(value, args, others, (len(args) - 1) * np.abs(value))
+
+
+def _power(args: tuple[sympy.Expr, ...], values: list[Any]) -> _Local:
+    """a**b: |b·a^(b−1)| and |log|a|·a^b|; a power rounds like a library function (2u)."""
+    (base, exponent), (a, b) = args, values
+    value = np.power(a, b)
+    slope = np.abs(b) * np.power(np.abs(a), b - 1.0)
+    if not exponent.free_symbols:
+        return _Local(value, (base,), (slope,), 2 * np.abs(value))
+    log_slope = np.abs(np.log(np.abs(a)) * value)
+    return _Local(value, args, (slope, log_slope), 2 * np.abs(value))
+
+
+def _function(node: sympy.Expr, values: list[Any]) -> _Local:
+    """A library function: its value, |∂f/∂a_i| from SymPy, and 2u·|f| of its own error."""
+    compiled = _primitive(node.func, len(node.args))
+    if compiled is None:  # nothing known about its accuracy: every point is undecided
+        return _Local(np.nan, (), (), np.inf)
+    out = compiled(*values)
+    return _Local(out[0], node.args, tuple(out[1:]), 2 * np.abs(out[0]))
+
+
+@functools.cache
+def _primitive(func: Any, arity: int) -> Compiled | None:
+    """f(t_1, ..., t_k) and its k partial derivatives, compiled once per function."""
+    ts = [sympy.Symbol(f"t{i}", real=True) for i in range(arity)]
+    try:
+        value = func(*ts)
+        exprs = [value, *(sympy.diff(value, t) for t in ts)]
+        if any(e.has(sympy.Derivative, sympy.DiracDelta, sympy.Subs) for e in exprs):
+            return None
+        return Compiled(exprs, ts)
+    except (TypeError, ValueError, ArithmeticError, SymgradError):
+        return None
+
+
+# -- points and exact values ---------------------------------------------------------------------
 
 
 def _sample(points: Any, n_points: int, domain: Any, seed: int, names: list[str]) -> FloatArray:
@@ -233,39 +494,20 @@ def _sample(points: Any, n_points: int, domain: Any, seed: int, names: list[str]
 
 
 def _bounds(domain: Any, names: list[str]) -> list[tuple[float, float]]:
-    """(low, high) per variable from None, a pair, a mapping or text such as 'x=-1:1, y=0:2'."""
+    """(low, high) per variable from None, one pair for all, or :func:`parse_domain`'s forms."""
     if domain is None:
         return [(-2.0, 2.0)] * len(names)
-    if isinstance(domain, str):
-        items = [item.partition("=") for item in domain.split(",") if item.strip()]
-        domain = {name.strip(): tuple(text.split(":")) for name, _, text in items}
-    if not isinstance(domain, Mapping):
+    if not isinstance(domain, str | Mapping):
         domain = dict.fromkeys(names, domain)
-    unknown = sorted(set(map(str, domain)) - set(names))
-    if unknown:
-        msg = f"domain names {unknown}, which are not among the variables {names}"
-        raise ConfigError(msg)
-    bounds = {str(k): _pair(k, v) for k, v in domain.items()}
-    return [bounds.get(x, (-2.0, 2.0)) for x in names]
-
-
-def _pair(name: object, value: Any) -> tuple[float, float]:
-    try:
-        low, high = (float(parse_number(v.strip()) if isinstance(v, str) else v) for v in value)
-    except (ValueError, TypeError) as exc:
-        msg = f"domain of {name} must be (low, high) or 'low:high' (got {value!r})"
-        raise ConfigError(msg) from exc
-    if not low < high or not np.isfinite([low, high]).all():
-        msg = f"domain of {name} must have finite low < high (got {low}, {high})"
-        raise ConfigError(msg)
-    return low, high
+    box = parse_domain(domain, names)
+    return [box.get(x, (-2.0, 2.0)) for x in names]
 
 
 def _exact_values(exact: Compiled, sample: FloatArray) -> FloatArray:
     """The exact derivative at every point rounded to float64, shape (entries, N).
 
-    NaN where it is not a real number or raises; inf beyond float64's range.  The float
-    coordinates are taken at their exact binary values.
+    NaN where it is not a real number or raises (also where the exact value cannot be
+    certified); inf beyond float64's range.  Float coordinates are taken at their binary values.
     """
     out = np.full((len(exact.components), len(sample)), np.nan)
     for i, row in enumerate(sample):
@@ -277,32 +519,21 @@ def _exact_values(exact: Compiled, sample: FloatArray) -> FloatArray:
     return out
 
 
-def _floor(exact: Compiled, kept: FloatArray, values: FloatArray, own: FloatArray) -> FloatArray:
-    """What float64 can attain per entry and point (see the module docstring).
-
-    symgrad's own error |own − exact| is one sample of the formula's rounding noise and may be
-    small by luck; its values at the neighbouring floats (all coordinates one ulp up, and down)
-    are two more samples, and also carry the condition of the derivative on its inputs.
-    """
-    shape = own.shape
-    up = exact(*np.nextafter(kept, np.inf).T).reshape(shape)
-    down = exact(*np.nextafter(kept, -np.inf).T).reshape(shape)
-    spread = np.stack([np.abs(own - values), np.abs(up - own), np.abs(down - own)])
-    noise = np.where(np.isfinite(spread), spread, 0.0).max(axis=0)
-    norm = np.sqrt((values**2).sum(axis=0))
-    floor: FloatArray = TOLERANCES.noise_multiple * noise + TOLERANCES.norm_ulps * _EPS * norm
-    return floor
+# -- calling the user's code ---------------------------------------------------------------------
 
 
-def _user_values(user_fn: Any, exact: Compiled, kept: FloatArray, call: str) -> FloatArray:
-    """The user's derivative at every point, shape (entries, N)."""
+def _user_values(
+    user_fn: Any, exact: Compiled, kept: FloatArray, call: str
+) -> tuple[FloatArray, Any]:
+    """The user's derivative at every point, shape (entries, N), and the format it came in."""
     shape, size = exact.shape, len(exact.components)
     if not callable(user_fn):
         flat = _flatten(user_fn)
         if len(flat) != size or not all(isinstance(e, str | sympy.Expr) for e in flat):
             msg = f"user_fn must be callable or a list of {size} expressions shaped {shape}"
             raise InputError(msg)
-        return function(flat, exact.variables)(*kept.T).reshape(size, len(kept))
+        values = function(flat, exact.variables)(*kept.T).reshape(size, len(kept))
+        return values, np.float64
     attempts = {
         "auto": (_vectorized, _one_by_one, _packed),
         "unpacked": (_vectorized, _one_by_one),
@@ -312,43 +543,50 @@ def _user_values(user_fn: Any, exact: Compiled, kept: FloatArray, call: str) -> 
     for attempt in attempts:
         try:
             with np.errstate(all="ignore"):
-                return attempt(user_fn, kept, shape)
+                values, outputs = attempt(user_fn, kept, shape)
+            return values, _coarsest(outputs)
         except Exception as exc:  # noqa: BLE001 - any failure of user code means "try the next way"
             problems.append(f"{attempt.__doc__} raised {type(exc).__name__}: {exc}")
     msg = f"could not call user_fn (expected a result of shape {shape}): " + "; ".join(problems)
     raise InputError(msg)
 
 
-def _vectorized(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+_Called = tuple[FloatArray, list[Any]]  # the values as (entries, N), and what user_fn returned
+
+
+def _vectorized(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> _Called:
     """user_fn(x, y, ...) on arrays"""
-    values = _as_values(user_fn(*kept.T), shape, len(kept))
+    out = user_fn(*kept.T)
+    values = _as_values(out, shape, len(kept))
     # a function that mixes points (np.linalg.norm of all x, say) has the right shape but wrong
     # values: compare one point with a call on that point alone, when such a call works
     try:
         first = _as_values(user_fn(*(float(v) for v in kept[0])), shape, 1)
     except Exception:  # noqa: BLE001 - code written for arrays only: nothing to compare
-        return values
+        return values, [out]
     if not np.allclose(values[:, :1], first, rtol=1e-12, atol=0.0, equal_nan=True):
         msg = "the vectorized call disagrees with a call on the first point alone"
         raise ValueError(msg)
-    return values
+    return values, [out]
 
 
-def _one_by_one(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+def _one_by_one(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> _Called:
     """user_fn(x, y, ...) point by point"""
-    return np.hstack([_as_values(user_fn(*(float(v) for v in row)), shape, 1) for row in kept])
+    outs = [user_fn(*(float(v) for v in row)) for row in kept]
+    return np.hstack([_as_values(out, shape, 1) for out in outs]), outs
 
 
-def _packed(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+def _packed(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> _Called:
     """user_fn(p) point by point"""
-    return np.hstack([_as_values(user_fn(row.copy()), shape, 1) for row in kept])
+    outs = [user_fn(row.copy()) for row in kept]
+    return np.hstack([_as_values(out, shape, 1) for out in outs]), outs
 
 
 def _as_values(out: Any, shape: tuple[int, ...], n: int) -> FloatArray:
     """A user's result as (entries, n): ``(*shape, n)``, ``(n,) + shape``, or nested lists."""
     size = int(np.prod(shape))
     if isinstance(out, list | tuple) and len(flat := _flatten(out)) == size:
-        out = np.stack([np.broadcast_to(np.asarray(v), (n,)) for v in flat])
+        out = np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v in flat])
     array = np.asarray(out)
     if array.dtype.kind not in "biuf":
         msg = f"user_fn returned {array.dtype} values; a real derivative is needed"
@@ -364,48 +602,133 @@ def _as_values(out: Any, shape: tuple[int, ...], n: int) -> FloatArray:
     raise ValueError(msg)
 
 
+def _coarsest(outputs: Iterable[Any]) -> Any:
+    """The least precise floating-point type among the NumPy values returned (else float64).
+
+    Python numbers carry no format of their own (NumPy treats them as weak), so a list mixing
+    float32 arrays and constants still counts as float32.
+    """
+    found = [
+        np.dtype(getattr(leaf, "dtype", np.float64))
+        for out in outputs
+        for leaf in _flatten(out)
+        if isinstance(leaf, np.ndarray | np.generic)
+    ]
+    floats = [d for d in found if d.kind == "f"]
+    return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
+
+
 def _flatten(nested: Any) -> list[Any]:
     if isinstance(nested, list | tuple):
         return [leaf for item in nested for leaf in _flatten(item)]
     return [nested]
 
 
+# -- the verdict ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """Every entry at every point: errors, and failed / passed / undecided (module docstring)."""
+
+    user: FloatArray
+    values: FloatArray
+    floor: FloatArray
+    scale: FloatArray  # |exact|, or where it is 0 the size of its chain-rule terms
+    arith: _Arithmetic
+    error: FloatArray
+    ratio: FloatArray  # error / (rtol·|exact| + floor)
+    rel: FloatArray
+    failed: Any
+    passed: Any
+
+    @classmethod
+    def make(
+        cls,
+        user: FloatArray,
+        values: FloatArray,
+        floors: tuple[FloatArray, FloatArray],
+        rtol: float,
+        arith: _Arithmetic,
+    ) -> _Judged:
+        floor, scale = floors
+        with np.errstate(all="ignore"):
+            error = np.where(np.isnan(user), np.inf, np.abs(user - values))
+            tight = rtol * np.abs(values)
+            ratio = np.where(error == 0, 0.0, error / (tight + floor))
+            rel = np.where(error == 0, 0.0, error / scale)
+        # beyond the user's range nothing can be right or wrong (float32 overflows at 3.4e38)
+        held = np.abs(values) <= arith.huge if arith.huge else np.ones(values.shape, bool)
+        failed = held & (ratio > 1)
+        resolved = held & ((error <= tight) | (floor <= TOLERANCES.resolve * scale))
+        passed = ~failed & resolved
+        return cls(user, values, floor, scale, arith, error, ratio, rel, failed, passed)
+
+    @property
+    def undecided(self) -> Any:
+        return ~self.failed & ~self.passed
+
+    def status(self, j: int) -> Status:
+        """One entry over all points: fail anywhere, else pass where resolved, else undecided."""
+        if self.failed[j].any():
+            return Status.FAIL
+        return Status.PASS if self.passed[j].any() else Status.INCONCLUSIVE
+
+    def worst(self, status: Status) -> tuple[int, int]:
+        """The (entry, point) that decides: furthest past its threshold, least resolved, ..."""
+        with np.errstate(all="ignore"):
+            if status is Status.FAIL:
+                key = np.where(self.failed, self.ratio, -1.0)
+            elif status is Status.INCONCLUSIVE:
+                key = np.where(self.undecided, self.floor / self.scale, -1.0)
+            else:
+                key = np.where(self.passed, self.rel, -1.0)
+        k, i = np.unravel_index(int(np.argmax(np.nan_to_num(key, nan=np.inf))), key.shape)
+        return int(k), int(i)
+
+
 def _verdict(
-    exact: Compiled,
-    kind: str,
-    kept: FloatArray,
-    arrays: tuple[FloatArray, FloatArray, FloatArray],
-    rtol: float,
-    skipped: int,
+    exact: Compiled, kind: str, kept: FloatArray, judged: _Judged, rtol: float, skipped: int
 ) -> GradientCheckResult:
-    """Compare |user − exact| with rtol·|exact| + floor at every entry and point."""
-    user, values, floor = arrays
-    with np.errstate(all="ignore"):
-        error = np.where(np.isnan(user), np.inf, np.abs(user - values))
-        ratio = np.where(error == 0, 0.0, error / (rtol * np.abs(values) + floor))
-        norm = np.sqrt((values**2).sum(axis=0))
-        # relative to the entry, or to the norm of all entries where the entry is 0
-        rel = np.where(error == 0, 0.0, error / np.where(values != 0, np.abs(values), norm))
-    failed, entries = ratio > 1, labels(exact, kind)
-    # the worst entry: furthest past its threshold when something fails, else the largest error
-    k, i = np.unravel_index(int(np.argmax(ratio if failed.any() else rel)), rel.shape)
-    point = dict(zip([s.name for s in exact.variables], kept[i].tolist(), strict=True))
-    worst = {"entry": entries[k], "point": point, "user": float(user[k, i])}
-    worst |= {"exact": float(values[k, i]), "rel_error": float(rel[k, i])}
+    """Combine the entries (module docstring) and explain the verdict in one sentence."""
+    entries = labels(exact, kind)
+    statuses = [judged.status(j) for j in range(len(entries))]
     checks = tuple(
-        EntryCheck(e, float(rel[j].max()), Status.FAIL if failed[j].any() else Status.PASS)
-        for j, e in enumerate(entries)
+        EntryCheck(e, float(np.max(judged.rel[j])), s)
+        for j, (e, s) in enumerate(zip(entries, statuses, strict=True))
     )
-    reason = _reason(worst, int(failed.any(axis=0).sum()), len(kept), len(entries), kind)
-    if skipped:
-        reason += f"; {skipped} points skipped where the exact {kind} is not finite in float64"
-    status = Status.FAIL if failed.any() else Status.PASS
-    return GradientCheckResult(status, reason, kind, len(kept), skipped, rtol, worst, checks, kept)
+    status = Status.FAIL if Status.FAIL in statuses else Status.PASS
+    if Status.INCONCLUSIVE in statuses and status is Status.PASS:
+        status = Status.INCONCLUSIVE
+    k, i = judged.worst(status)
+    point = dict(zip([s.name for s in exact.variables], kept[i].tolist(), strict=True))
+    worst = {"entry": entries[k], "point": point, "user": float(judged.user[k, i])}
+    worst |= {"exact": float(judged.values[k, i]), "rel_error": float(judged.rel[k, i])}
+    undecided = int(judged.undecided.sum())
+    if status is Status.INCONCLUSIVE:
+        reason = _unresolved(worst, float(judged.floor[k, i]), len(kept), judged.arith.name)
+    else:
+        failing = int(judged.failed.any(axis=0).sum())
+        reason = _reason(worst, failing, len(kept), len(entries), kind)
+    reason += _notes(judged, 0 if status is Status.INCONCLUSIVE else undecided, skipped, kind)
+    return GradientCheckResult(
+        status,
+        reason,
+        kind,
+        len(kept),
+        skipped,
+        rtol,
+        worst,
+        checks,
+        kept,
+        undecided,
+        judged.arith.name,
+    )
 
 
 def _reason(worst: dict[str, Any], failing: int, n: int, entries: int, kind: str) -> str:
     """'d/dy is wrong at (0.3, -1.2): got -0.0900, exact 0.0900 (...)', or the pass sentence."""
-    where = ", ".join(f"{v:.6g}" for v in worst["point"].values())
+    where = _where(worst)
     rel = worst["rel_error"]
     if not failing:
         return (
@@ -419,6 +742,39 @@ def _reason(worst: dict[str, Any], failing: int, n: int, entries: int, kind: str
         f"{worst['entry']} is wrong at ({where}): got {got}, exact {want} (relative error "
         f"{_rel(rel)}); {failing} of {n} points fail"
     )
+
+
+def _unresolved(worst: dict[str, Any], floor: float, n: int, precision: str) -> str:
+    """Why an entry decides nothing anywhere."""
+    size = abs(worst["exact"])
+    accuracy = f"{_rel(floor / size)} relative" if size else f"±{floor:.2g}"
+    return (
+        f"{worst['entry']} cannot be resolved in {precision} at any of the {n} points: evaluating "
+        f"it loses nearly all its digits there (attainable accuracy {accuracy} at ({_where(worst)})"
+        f"), so agreeing within that proves nothing; got {worst['user']:.6g}, exact "
+        f"{worst['exact']:.6g}"
+    )
+
+
+def _notes(judged: _Judged, undecided: int, skipped: int, kind: str) -> str:
+    """The precision judged at, the undecided entries and the skipped points, if any."""
+    notes = ""
+    name = judged.arith.name
+    if name != "float64":
+        notes += f"; judged at {name}'s attainable accuracy (user_fn returns {name} values)"
+    if undecided:
+        where = int(judged.undecided.any(axis=0).sum())
+        notes += (
+            f"; {undecided} entry values at {where} points decide nothing: {name} cannot "
+            "resolve them there (cancellation)"
+        )
+    if skipped:
+        notes += f"; {skipped} points skipped where the exact {kind} is not finite in float64"
+    return notes
+
+
+def _where(worst: dict[str, Any]) -> str:
+    return ", ".join(f"{v:.6g}" for v in worst["point"].values())
 
 
 def _rel(value: float) -> str:

@@ -37,9 +37,10 @@ class Tolerances:
 
     fd_safety: float = 10.0  # κ: trust the referee's a-posteriori error estimate up to this factor
     digits_lost: int = 3  # precision floor of a component: 10^-(dps - 3) · scale
+    resolution_digits: int = 2  # check: a pass needs tol <= 10^-(dps/this) · |exact|
     gradient_rtol: float = 1e-8  # check_gradient: default relative tolerance
-    noise_multiple: float = 16.0  # check_gradient: floor = this × symgrad's own float64 error
-    norm_ulps: float = 4.0  # check_gradient: floor += this many ulps of the entries' norm
+    floor_safety: float = 4.0  # check_gradient: floor = this × the entry's running error bound
+    resolve: float = 1e-3  # check_gradient: floor > this × |exact|: the entry is undecided
     exact_dps: int = 20  # check_gradient: correct digits of the exact reference (float64: 17)
     taylor_band: float = 0.2  # taylor_test: an order within this of 2 passes, of 1 fails
     taylor_floor: float = 1e3  # taylor_test: remainders below this × ε·|f| are round-off
