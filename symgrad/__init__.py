@@ -51,7 +51,7 @@ from symgrad.grids import (
 )
 from symgrad.output import Report, report
 from symgrad.results import Status
-from symgrad.teaching import AnswerCheck, StepsResult, check_answer, steps
+from symgrad.teaching import AnswerCheck, StepsResult, check_answer, implicit_steps, steps
 
 __version__ = "0.1.0"
 
@@ -88,6 +88,7 @@ __all__ = [
     "gci",
     "gradient",
     "hessian",
+    "implicit_steps",
     "jacobian",
     "laplacian",
     "manufactured_source",

@@ -51,7 +51,7 @@ from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError,
 from symgrad.fd import Stencil, convergence
 from symgrad.grids import gci, verify_grid
 from symgrad.output import report
-from symgrad.teaching import steps
+from symgrad.teaching import check_answer, implicit_steps, steps
 
 __all__ = ["ExitCode", "main"]
 
@@ -70,7 +70,17 @@ DOCUMENT_SUFFIXES = {
 
 # Options whose values may start with "-" (negative numbers, lists such as -2,-1,0,1,2).
 _VALUE_OPTIONS = frozenset(
-    {"--at", "--domain", "--offsets", "--values", "--cells", "--spacing", "--steps", "--step"}
+    {
+        "--at",
+        "--domain",
+        "--offsets",
+        "--values",
+        "--cells",
+        "--spacing",
+        "--steps",
+        "--step",
+        "--answer",
+    }
 )
 _SHORT_OPTIONS = frozenset({"-h"})
 _NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")  # argparse keeps these as values itself
@@ -676,21 +686,39 @@ def _raised(what: str, exc: BaseException) -> str:
 
 def _add_steps(commands: Any) -> None:
     sub = _command(commands, "steps", "differentiate step by step (for learning)", _run_steps)
-    sub.add_argument("expr", help="expression, e.g. 'x**2*sin(x)'")
-    sub.add_argument("--wrt", help="variable (default: the only one)")
+    sub.add_argument("expr", help="expression, e.g. 'x**2*sin(x)', or an equation with --implicit")
+    sub.add_argument("--wrt", help="variable (default: the only one; x with --implicit)")
     sub.add_argument("--order", type=int, default=1, help="derivative order (default 1)")
     sub.add_argument("--format", choices=("text", "latex", "markdown", "json"), default="text")
+    task = sub.add_mutually_exclusive_group()
+    task.add_argument(
+        "--answer",
+        help="check your derivative instead: exit 0 if it is right, 1 if not, 2 for bad input",
+    )
+    task.add_argument(
+        "--implicit",
+        metavar="Y",
+        help="EXPR is an equation such as 'x**2 + y**2 = 1': find dY/dx (with --wrt, dY/dWRT)",
+    )
 
 
 def _run_steps(args: argparse.Namespace) -> tuple[str, int]:
-    result = steps(args.expr, args.wrt, args.order)
+    if args.implicit is not None:
+        result: Any = implicit_steps(args.expr, args.implicit, args.wrt or "x", order=args.order)
+    elif args.answer is not None:
+        result = check_answer(args.expr, args.answer, args.wrt, order=args.order)
+    elif args.expr.count("=") == 1:
+        msg = "EXPR is an equation: add --implicit y to find dy/dx by implicit differentiation"
+        raise ConfigError(msg)
+    else:
+        result = steps(args.expr, args.wrt, args.order)
     renderers: dict[str, Callable[[], str]] = {
         "text": result.to_text,
-        "latex": result.to_latex,
+        "latex": getattr(result, "to_latex", result.to_markdown),
         "markdown": result.to_markdown,
         "json": result.to_json,
     }
-    return renderers[args.format](), ExitCode.OK
+    return renderers[args.format](), ExitCode.OK if result.status.ok else ExitCode.FAILED
 
 
 def _add_report(commands: Any) -> None:

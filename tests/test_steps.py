@@ -9,6 +9,7 @@ checked at exact rational points to 30 digits.
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -108,14 +109,14 @@ def test_logarithmic_differentiation_of_x_to_the_x() -> None:
 
 
 def test_quotient_rule_on_sin_over_x() -> None:
-    """sin(x)/x is a quotient with f = sin(x), g = x, then tidied into SymPy's form."""
+    """sin(x)/x is a quotient with f = sin(x), g = x; the rule's fraction is already textbook form."""
     result = steps("sin(x)/x", "x")
     quotient = result.steps[0]
     assert quotient.rule == "quotient"
     assert "f = sin(x) and g = x" in quotient.explanation
     assert quotient.after == (X * sympy.cos(X) - sympy.sin(X)) / X**2
-    assert result.steps[-1].rule == "simplify"
-    assert result.result == sympy.cos(X) / X - sympy.sin(X) / X**2
+    assert [s.rule for s in result.steps] == ["quotient"]
+    assert result.result == (X * sympy.cos(X) - sympy.sin(X)) / X**2
 
 
 def test_partial_derivative_names_the_variables_held_constant() -> None:
@@ -267,7 +268,9 @@ def test_engine_matches_sympy(text: str, wrt: str, expected_rules: set[str]) -> 
     var = result.variable
     assert expected_rules <= set(rules(result))
     assert_same_derivative(result.steps[0].after, result.expression, var)
-    assert result.result == reference(result.expression, var)
+    # simplify of piecewise min/max derivatives takes a minute: those are compared at points
+    symbolic = not result.result.has(sympy.Piecewise)
+    assert_same_derivative(result.result, result.expression, var, symbolic=symbolic)
     assert result.status is Status.PASS
 
 
@@ -340,7 +343,7 @@ def _expressions() -> st.SearchStrategy[Any]:
 def test_random_expressions_match_sympy(expr: Any) -> None:
     """On random expressions, the engine's derivative equals SymPy's at exact rational points."""
     result = steps(expr, "x")
-    assert result.result == reference(result.expression, X)
+    assert_same_derivative(result.result, result.expression, X, symbolic=False)
     assert_same_derivative(result.steps[0].after, result.expression, X, symbolic=False)
 
 
@@ -358,12 +361,15 @@ def test_json_has_the_design_keys() -> None:
 
 
 def test_text_rendering_names_the_rules() -> None:
-    """The text derivation shows the rule names, the equations and the result."""
+    """The text derivation shows the rule names and the equations, in Unicode maths."""
     text = steps("sin(x**2)*x").to_text()
-    for word in ("product", "chain", "trig", "power", "let u = x**2", "Result: "):
+    for word in ("product", "chain", "trig", "power", "let u = x²"):
         assert word in text
-    assert "d/dx (x**2) = 2*x" in text
-    assert "d^2/dx^2 (x**3) = 6*x" in steps("x**3", "x", 2).to_text()
+    assert "d/dx (x²) = 2x" in text
+    assert "**" not in text
+    second = steps("x**3", "x", 2).to_text()
+    assert second.startswith("d^2/dx^2 (x³)\n")
+    assert second.rstrip().endswith("d/dx (3x²) = 6x")
 
 
 def test_latex_and_markdown_renderings() -> None:
@@ -373,11 +379,11 @@ def test_latex_and_markdown_renderings() -> None:
     assert latex.startswith("\\begin{array}")
     assert latex.endswith("\\end{array}")
     assert "\\frac{d}{dx}\\left(x^{2}\\right) = 2 x" in latex
-    assert "\\text{product}" in latex
+    assert "\\text{product: Product rule" in latex
     markdown = result.to_markdown()
     assert markdown.count("$$") >= 8
     assert "**product**" in markdown
-    assert "x\\*\\*2" in markdown  # SymPy's ** is not Markdown emphasis
+    assert "*" not in re.sub(r"\*\*\w+\*\*", "", markdown)  # only the bold rule names
     bundle = result._repr_mimebundle_()
     assert {"text/plain", "text/markdown", "text/latex"} <= bundle.keys()
 
@@ -479,7 +485,7 @@ def test_wrong_term_is_named() -> None:
     check = check_answer("x**2*sin(x)", "x**2*cos(x) + 2*x*cos(x)")
     assert check.status is Status.FAIL
     assert check.issues[0] == "the term 2*x*cos(x) should be 2*x*sin(x)"
-    assert "the term 2*x*cos(x) should be 2*x*sin(x)" in check.reason
+    assert check.reason.startswith("the answer is not the derivative: at x = 1 it gives")
     assert (check.missing_terms, check.extra_terms) == (
         (2 * X * sympy.sin(X),),
         (2 * X * sympy.cos(X),),
@@ -524,7 +530,8 @@ def test_numeric_fallback_when_simplify_is_inconclusive() -> None:
     """abs(log(x)) with sign(log(x))/x is equal where the function is real: pass, said so."""
     check = check_answer("abs(log(x))", "sign(log(x))/x")
     assert check.status is Status.PASS
-    assert "random rational points" in check.reason
+    assert "equal at 4 exact rational points" in check.reason
+    assert "not proved symbolically" in check.reason
 
 
 def test_nowhere_real_is_inconclusive() -> None:
@@ -540,7 +547,7 @@ def test_answer_check_dict_and_text() -> None:
     assert {"status", "reason", "expected", "answer", "missing_terms", "extra_terms"} <= data.keys()
     assert data["missing_terms"] == ["2*x*sin(x)"]
     assert data["expected"] == "x**2*cos(x) + 2*x*sin(x)"
-    assert "the term 2*x*sin(x) is missing" in check.to_text()
+    assert "the term 2x\N{MULTIPLICATION SIGN}sin(x) is missing" in check.to_text()
     assert isinstance(check, AnswerCheck)
     with pytest.raises(AssertionError):
         check.raise_if_failed()

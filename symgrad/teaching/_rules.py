@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,11 @@ __all__ = [
     "close",
     "derivative_of",
     "derive",
+    "latex_text",
     "markdown_escape",
     "real_points",
+    "simple_points",
+    "unicode_text",
     "value_at",
 ]
 
@@ -81,7 +85,7 @@ class Step:
     before, after : sympy.Expr
         The expression differentiated and its derivative as the rule gives it (unsimplified).
         For the rule ``"simplify"`` (added by :func:`symgrad.teaching._steps.steps`), ``before`` is the
-        engine's derivative and ``after`` the equal, tidied form.
+        engine's derivative and ``after`` the equal textbook form.
     variable : sympy.Symbol
         The variable of this step: the one asked for, or ``u`` inside a chain rule.
     explanation, substeps : str, tuple of Step
@@ -113,38 +117,63 @@ class Step:
             yield from sub.walk()
 
     def equation(self, *, latex: bool = False) -> str:
-        """``d/dx (before) = after`` (``before = after`` for a ``simplify`` step)."""
+        """``d/dx (before) = after`` in SymPy's text or LaTeX.
+
+        A ``simplify`` step continues the equation above it (``= after``), and a
+        ``higher_order`` block states its question (``d/dx (before)``): its substeps give the
+        answer, so every form is shown once.
+        """
         show = sympy.latex if latex else str
+        question = derivative_of(self.before, self.variable, latex=latex)
         if self.rule == "simplify":
-            return f"{show(self.before)} = {show(self.after)}"
-        return f"{derivative_of(self.before, self.variable, latex=latex)} = {show(self.after)}"
+            return f"= {show(self.after)}"
+        if self.rule == "higher_order":
+            return question
+        if self.rule in ("implicit", "implicit_second"):
+            power = "" if self.rule == "implicit" else "^2"
+            if latex:
+                power = power.replace("2", "{2}")
+                top, bottom = sympy.latex(self.before), sympy.latex(self.variable)
+                return f"\\frac{{d{power}{top}}}{{d{bottom}{power}}} = {show(self.after)}"
+            return f"d{power}{self.before}/d{self.variable}{power} = {show(self.after)}"
+        return f"{question} = {show(self.after)}"
 
     def text_lines(self, number: str = "1", depth: int = 0) -> list[str]:
-        """Numbered, indented lines: rule and explanation, then the equation."""
+        """Numbered, indented lines (Unicode maths): the rule and its explanation, the substeps
+        it combines, then its equation, so a derivation's last line is its answer."""
         pad = "  " * depth
-        lines = [f"{pad}{number}. {self.rule}: {self.explanation}"]
-        lines.append(f"{pad}{' ' * (len(number) + 2)}{self.equation()}")
+        lines = [f"{pad}{number}. {self.rule}: {unicode_text(self.explanation)}"]
+        equation = f"{pad}{' ' * (len(number) + 2)}{unicode_text(self.equation())}"
+        if self.rule == "higher_order":  # a question: before its steps
+            lines.append(equation)
         for i, sub in enumerate(self.substeps, 1):
             lines += sub.text_lines(f"{number}.{i}", depth + 1)
-        return lines
+        return lines if self.rule == "higher_order" else [*lines, equation]
 
     def latex_rows(self, depth: int = 0) -> list[str]:
-        """Rows of a two-column LaTeX ``array``: indented equation, rule name."""
+        """Rows of a LaTeX ``array``: the rule and its explanation, the substeps, the equation."""
         indent, rule = "\\quad " * depth, self.rule.replace("_", "\\_")
-        rows = [f"{indent}{self.equation(latex=True)} & \\text{{{rule}}} \\\\"]
+        rows = [f"{indent}\\text{{{rule}: {latex_text(self.explanation)}}} \\\\"]
+        equation = f"{indent}\\quad {self.equation(latex=True)} \\\\"
+        if self.rule == "higher_order":
+            rows.append(equation)
         for sub in self.substeps:
             rows += sub.latex_rows(depth + 1)
-        return rows
+        return rows if self.rule == "higher_order" else [*rows, equation]
 
     def markdown_lines(self, depth: int = 0) -> list[str]:
-        """A nested Markdown list item: rule, explanation, and the equation in ``$$``."""
+        """A nested Markdown list item: rule and explanation, the substeps, the equation in ``$$``."""
         pad = "   " * depth
-        said = markdown_escape(self.explanation)
+        said = markdown_escape(unicode_text(self.explanation))
         lines = [f"{pad}1. **{markdown_escape(self.rule)}**: {said}"]
-        lines.append(f"{pad}   $${self.equation(latex=True)}$$")
+        equation = f"{pad}   $${self.equation(latex=True)}$$"
+        if self.rule == "higher_order":
+            lines.append(equation)
         for sub in self.substeps:
             lines += sub.markdown_lines(depth + 1)
-        return lines
+        if self.rule == "higher_order":
+            return lines
+        return [*lines, *([""] if self.substeps else []), equation]
 
 
 def derive(expr: _Expr, var: _Expr) -> Step:
@@ -412,6 +441,41 @@ def derivative_of(body: _Expr, var: _Expr, order: int = 1, *, latex: bool = Fals
     return f"d{power}/d{var}{power} ({body})"
 
 
+TIMES_SIGN, MINUS_SIGN = "\N{MULTIPLICATION SIGN}", "\N{MINUS SIGN}"
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_POWER = re.compile(r"\*\*(\d+)(?!\.?\d)")  # x**2 -> x², not x**2.5
+_MINUS = re.compile(r"(?<![A-Za-z0-9_.])-")  # a minus sign; leaves base-10 and 1e-5 alone
+_COEFFICIENT = re.compile(r"(?<![\w.])(\d+)\*(?=[A-Za-z](?![A-Za-z0-9_(])|\()")  # 2*x -> 2x
+
+
+def unicode_text(text: str) -> str:
+    """SymPy's text as a textbook prints it: ``x**2`` -> x², ``*`` -> ×, ``-`` -> −.
+
+    Integer powers become superscripts, other powers ``^``; a number times a one-letter name or
+    a bracket is written side by side (2x), other products with ×.  Names never contain these characters, so the
+    rewriting is safe on explanations that quote expressions.
+
+    Examples
+    --------
+    >>> unicode_text("2*x/(x - 1) - x**(-1/2)*sin(x)")
+    '2x/(x − 1) − x^(−1/2)×sin(x)'
+    """
+    text = _POWER.sub(lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    text = _COEFFICIENT.sub(r"\1", text.replace("**", "^"))
+    return _MINUS.sub(MINUS_SIGN, text.replace("*", TIMES_SIGN))
+
+
+def latex_text(text: str) -> str:
+    """An explanation for LaTeX ``\\text{...}``: specials escaped, powers and products as maths."""
+    for char, escaped in (("\\", "\\textbackslash{}"), ("{", "\\{"), ("}", "\\}")):
+        text = text.replace(char, escaped)
+    for char in "&%$#_":
+        text = text.replace(char, f"\\{char}")
+    text = _POWER.sub(lambda m: f"$^{{{m.group(1)}}}$", text)
+    text = _COEFFICIENT.sub(r"\1", text.replace("**", "\\textasciicircum{}"))
+    return text.replace("*", "$\\cdot$").replace("~", "\\textasciitilde{}")
+
+
 def markdown_escape(text: str) -> str:
     """Escape the Markdown emphasis characters that appear in SymPy's text (``x**2``, ``x_1``)."""
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
@@ -431,6 +495,37 @@ def real_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list[_
         values = list(itertools.takewhile(lambda v: v is not None, found))
         if len(values) == len(exprs):
             yield point, values
+
+
+def simple_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list[_Expr]]]:
+    """Points a student can check by hand, simplest first, where every expression is finite and
+    real, also a little to either side (so a point on the edge of the domain is skipped).
+
+    Small integers (1, -1, 2, -2, ...) come first, then halves, thirds and quarters, and 0 last
+    (it is often special); every variable takes the same value.
+    """
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    near = sympy.Rational(1, 1000)
+    for value in _SIMPLE_VALUES:
+        point = dict.fromkeys(symbols, value)
+        values = [value_at(e, point) for e in exprs]
+        if any(v is None for v in values):
+            continue
+        around = ({s: v + d for s, v in point.items()} for d in (-near, near))
+        if all(value_at(e, p) is not None for p in around for e in exprs):
+            yield point, values
+
+
+_SIMPLE_VALUES = (
+    *(
+        sympy.Rational(sign * n, d)
+        for d in (1, 2, 3, 4)
+        for n in range(1, 5)
+        for sign in (1, -1)
+        if sympy.gcd(n, d) == 1
+    ),
+    sympy.S.Zero,
+)
 
 
 def value_at(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr | None:

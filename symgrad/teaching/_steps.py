@@ -19,7 +19,7 @@ from typing import Any
 
 import sympy
 
-from symgrad.errors import ConfigError, LimitExceeded
+from symgrad.errors import ConfigError, LimitExceeded, ParseError
 from symgrad.expr import (
     VariablesSpec,
     differentiate,
@@ -34,12 +34,26 @@ from symgrad.teaching._rules import (
     Step,
     close,
     derivative_of,
+    latex_text,
     markdown_escape,
     real_points,
+    simple_points,
+    unicode_text,
     value_at,
 )
 
-__all__ = ["MAX_NODES", "MAX_ORDER", "AnswerCheck", "Step", "StepsResult", "check_answer", "steps"]
+__all__ = [
+    "MAX_NODES",
+    "MAX_ORDER",
+    "AnswerCheck",
+    "ImplicitResult",
+    "Step",
+    "StepsResult",
+    "check_answer",
+    "implicit_steps",
+    "steps",
+    "textbook_form",
+]
 
 MAX_ORDER = 8  # each order differentiates a larger expression: the steps grow fast
 MAX_NODES = 1_000  # nodes of the expression to explain; teaching examples are far smaller
@@ -49,6 +63,8 @@ _ENOUGH = 4  # sample points that must agree
 _SIMPLIFY_NODES = 250  # larger differences skip simplify (slow) and go straight to the numbers
 _MAX_TERMS = 30  # term-by-term diagnosis only for answers of reasonable length
 _ANSWER_NODES = 5 * MAX_NODES  # an answer may be written longer than the expression
+_SIMPLE_TRIES = 12  # simple points tried for a counterexample a student can check by hand
+_PROVED = "proved equal symbolically"  # simplify reduces the difference to 0
 
 
 @dataclass(frozen=True)
@@ -90,27 +106,28 @@ class StepsResult(Result):
         }
 
     def _heading(self, latex: bool) -> str:
-        show = sympy.latex if latex else str
-        head = derivative_of(self.expression, self.variable, self.order, latex=latex)
-        return f"{head} = {show(self.result)}"
+        """The question; the answer is the last equation of the steps, shown once."""
+        return derivative_of(self.expression, self.variable, self.order, latex=latex)
 
     def to_text(self) -> str:
-        """An indented derivation: number, rule, explanation, then the step as an equation."""
-        lines = [self._heading(False), f"{self.status}: {self.reason}", ""]
+        """An indented derivation with Unicode maths (x², ×, −): number, rule, explanation,
+        then the step as an equation; the last equation is the answer."""
+        lines = [unicode_text(self._heading(False)), f"{self.status}: {self.reason}", ""]
         for i, step in enumerate(self.steps, 1):
             lines += step.text_lines(str(i))
-        return "\n".join([*lines, "", f"Result: {self.result}"])
+        return "\n".join(lines)
 
     def to_latex(self) -> str:
-        """The derivation as a LaTeX ``array``: indented equations, each with its rule."""
-        rows = [f"{self._heading(True)} & \\\\"]
+        """The derivation as a LaTeX ``array``: each rule with its explanation, then its equation."""
+        reason = latex_text(f"{self.status}: {self.reason}")
+        rows = [f"{self._heading(True)} \\\\", f"\\text{{{reason}}} \\\\"]
         rows += [row for step in self.steps for row in step.latex_rows(1)]
-        return "\\begin{array}{ll}\n" + "\n".join(rows) + "\n\\end{array}"
+        return "\\begin{array}{l}\n" + "\n".join(rows) + "\n\\end{array}"
 
     def to_markdown(self) -> str:
         """Markdown with ``$$`` maths: a nested numbered list of the steps."""
-        lines = [f"**{self.status}**: {markdown_escape(self.reason)}", ""]
-        lines += [f"$${self._heading(True)}$$", ""]
+        lines = [f"$${self._heading(True)}$$", ""]
+        lines += [f"**{self.status}**: {markdown_escape(self.reason)}", ""]
         lines += [line for step in self.steps for line in step.markdown_lines()]
         return "\n".join(lines) + "\n"
 
@@ -118,6 +135,50 @@ class StepsResult(Result):
         """Jupyter display: text, Markdown and LaTeX."""
         bundle = super()._repr_mimebundle_(include, exclude)
         return {**bundle, "text/latex": f"$${self.to_latex()}$$"}
+
+
+@dataclass(frozen=True)
+class ImplicitResult(StepsResult):
+    """Implicit differentiation of an equation F(x, y) = 0: dy/dx = -F_x/F_y, step by step.
+
+    Attributes
+    ----------
+    equation : str
+        The equation as given (its two sides were parsed separately).
+    dependent : sympy.Symbol
+        y, the variable that depends on x (``variable`` is x).
+    expression : sympy.Expr
+        F = left side - right side.
+    result : sympy.Expr
+        dy/dx in the textbook form, in terms of x and y (``order`` 1), or d²y/dx² (``order`` 2,
+        with dy/dx put in).
+    branches : tuple of sympy.Expr
+        The explicit solutions y = b(x) SymPy found; the result is checked against d/dx b(x)
+        on each, at exact points where the branch is real.
+    """
+
+    equation: str = ""
+    dependent: _Expr = None
+    branches: tuple[_Expr, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The steps' data plus equation, dependent variable and explicit branches."""
+        data = super().to_dict()
+        data.update(
+            equation=self.equation,
+            dependent=str(self.dependent),
+            branches=[str(b) for b in self.branches],
+        )
+        return data
+
+    def _heading(self, latex: bool) -> str:
+        y, x = (sympy.latex(v) if latex else str(v) for v in (self.dependent, self.variable))
+        power = "" if self.order == 1 else "^2"
+        if latex:
+            power = power.replace("2", "{2}")
+            left, right = (sympy.latex(parse_side(t)) for t in self.equation.split("="))
+            return f"\\frac{{d{power}{y}}}{{d{x}{power}}} \\text{{ where }} {left} = {right}"
+        return f"d{power}{y}/d{x}{power} where {self.equation.strip()}"
 
 
 @dataclass(frozen=True)
@@ -171,15 +232,24 @@ class AnswerCheck(Result):
             "counterexample": self.counterexample,
         }
 
+    def _lines(self) -> list[str]:
+        """The answer, the expected derivative, then one sentence per issue (Unicode maths)."""
+        lines = [f"answer: {self.answer}", f"expected: {self.expected}", *self.issues]
+        return [unicode_text(line) for line in lines]
+
     def to_text(self) -> str:
-        """The question, both derivatives, the verdict and one line per issue."""
-        lines = [
-            f"check {derivative_of(self.expression, self.variable, self.order)}",
-            f"  answer:   {self.answer}",
-            f"  expected: {self.expected}",
-            f"{self.status}: {self.reason}",
-        ]
-        return "\n".join(lines + [f"  - {issue}" for issue in self.issues])
+        """The question, the verdict, both derivatives and one line per issue."""
+        question = unicode_text(derivative_of(self.expression, self.variable, self.order))
+        head = [f"check {question}", unicode_text(f"{self.status}: {self.reason}")]
+        return "\n".join(head + [f"  - {line}" for line in self._lines()])
+
+    def to_markdown(self) -> str:
+        """The verdict, then a list: answer and expected derivative in LaTeX, one item per issue."""
+        show = [sympy.latex(e) for e in (self.answer, self.expected)]
+        items = [f"answer: ${show[0]}$", f"expected: ${show[1]}$"]
+        items += [markdown_escape(line) for line in self._lines()[2:]]
+        said = markdown_escape(unicode_text(self.reason))
+        return f"**{self.status}**: {said}\n\n" + "".join(f"- {item}\n" for item in items)
 
 
 # ---------------------------------------------------------------------------- public API
@@ -195,7 +265,7 @@ def steps(
     Parameters
     ----------
     expr : str or sympy.Expr
-        The expression; text is parsed safely (:func:`symgrad.expr._parse.parse`).
+        The expression; text is parsed safely (:func:`symgrad.expr.parse`).
     wrt : str or sympy.Symbol, optional
         The variable; may be omitted when the expression has exactly one.  Other variables are
         held constant (a partial derivative).
@@ -207,6 +277,7 @@ def steps(
     Returns
     -------
     StepsResult
+        Its ``result`` is the textbook form (see :func:`textbook_form`).
 
     Raises
     ------
@@ -222,34 +293,98 @@ def steps(
     ['product', 'power', 'trig']
     >>> steps("sin(x**2)").steps[0].explanation.split(";")[0]
     'Chain rule: let u = x**2'
+    >>> steps("(x**2 + 1)/(x - 1)").result
+    (x**2 - 2*x - 1)/(x - 1)**2
     """
     expr, var = _validate(expr, wrt, order, variables)
     engine = Engine(s.name for s in expr.free_symbols)
     blocks: list[Step] = []
-    checks: list[str | None] = []
+    proofs: list[str | None] = []
     current = expr
     for k in range(1, order + 1):
         _check_size(current, "the expression" if k == 1 else f"derivative {k - 1}")
         tree = engine.derive(current, var)
-        exact = differentiate(current, [var])
-        checks.append(_confirm(tree.after, exact, current))
+        final = textbook_form(tree.after, var)
+        proofs.append(_confirm(final, differentiate(current, [var]), current))
         tidy: tuple[Step, ...] = ()
-        if str(tree.after) != str(exact):  # bridge to SymPy's form (Gamma #106)
-            said = f"Tidy up: {tree.after} is rewritten in SymPy's form; the two are equal."
-            tidy = (Step("simplify", tree.after, exact, var, said),)
+        if final != tree.after:
+            tidy = (Step("simplify", tree.after, final, var, _tidy_words(final, var)),)
         if order == 1:
             blocks.extend((tree, *tidy))
         else:
             again = " once more" if k > 1 else ""
             said = f"Derivative {k} of {order}: differentiate {current}{again}."
-            blocks.append(Step("higher_order", current, exact, var, said, (tree, *tidy)))
-        current = exact
-    reason = f"derivative computed by {engine.count} rule applications"
-    if None in checks:
-        reason += "; equality with SymPy's derivative is undecided"
-        return StepsResult(expr, var, order, current, tuple(blocks), Status.INCONCLUSIVE, reason)
-    reason += f"; verified equal to SymPy's derivative ({'; '.join(sorted(set(map(str, checks))))})"
-    return StepsResult(expr, var, order, current, tuple(blocks), Status.PASS, reason)
+            blocks.append(Step("higher_order", current, final, var, said, (tree, *tidy)))
+        current = final
+    reason = f"derivative computed by {engine.count} rule application{'s' * (engine.count > 1)}"
+    status = Status.INCONCLUSIVE if None in proofs else Status.PASS
+    return StepsResult(expr, var, order, current, tuple(blocks), status, reason + _verdict(proofs))
+
+
+def _verdict(proofs: list[str | None]) -> str:
+    """The reason's second half: how every order was shown equal to SymPy's derivative."""
+    if None in proofs:
+        return "; equality with SymPy's derivative is undecided"
+    if all(p == _PROVED for p in proofs):
+        return f"; {_PROVED} to SymPy's derivative"
+    return f"; checked against SymPy's derivative: {'; '.join(sorted(set(map(str, proofs))))}"
+
+
+def textbook_form(derivative: _Expr, var: _Expr) -> _Expr:
+    """The form a textbook prints, with the functions the rules produced (no trig rewriting).
+
+    A derivative with a variable in a denominator becomes one fraction (``together``, then
+    ``cancel``): the numerator expanded or factored, whichever is shorter, the polynomial
+    factors of the denominator factored.  A polynomial is expanded or factored, whichever is
+    shorter; anything else stays as the rules wrote it (``x**2*cos(x) + 2*x*sin(x)``,
+    ``sec(x)**2``).  Only algebraic identities are used, and :func:`steps` proves the result
+    equal to SymPy's derivative.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> textbook_form(2*x/(x - 1) - (x**2 + 1)/(x - 1)**2, x)
+    (x**2 - 2*x - 1)/(x - 1)**2
+    >>> textbook_form(sympy.sec(x)**2, x)
+    sec(x)**2
+    """
+    if not _within(derivative, _SIMPLIFY_NODES) or derivative.has(sympy.Piecewise):
+        return derivative
+    try:
+        num, den = sympy.fraction(sympy.cancel(sympy.together(derivative)), exact=True)
+    except (sympy.PolynomialError, ValueError, TypeError):  # pragma: no cover - defensive
+        return derivative
+    if not den.free_symbols:  # any variable below the line (y in an implicit derivative) counts
+        shapes = [derivative]
+        if derivative.is_polynomial(var):
+            shapes += [sympy.expand(derivative), sympy.factor(derivative)]
+        return min(shapes, key=_length)
+    bottom = sympy.Mul(*(_factor_polynomial(f, var) for f in sympy.Mul.make_args(den)))
+    return min((sympy.expand(num) / bottom, sympy.factor(num) / bottom), key=_length)
+
+
+def _factor_polynomial(factor: _Expr, var: _Expr) -> _Expr:
+    """A polynomial factor (or an integer power of one) factored; roots and the rest unchanged."""
+    base, exp = factor.as_base_exp()
+    if exp.is_Integer and base.is_polynomial(var):
+        return sympy.factor(base) ** exp
+    return factor
+
+
+def _length(expr: _Expr) -> int:
+    return len(str(expr))
+
+
+def _tidy_words(final: _Expr, var: _Expr) -> str:
+    """The explanation of the last step: what was done to reach the textbook form."""
+    _, den = sympy.fraction(final, exact=True)
+    if den.free_symbols and var.is_Symbol:
+        return (
+            "Simplify: write the result as one fraction over the common denominator and cancel "
+            "common factors; the numerator is multiplied out or factored (whichever is shorter) "
+            "and the denominator factored."
+        )
+    return "Simplify: multiply out or factor the result, whichever is shorter."
 
 
 def check_answer(
@@ -260,7 +395,7 @@ def check_answer(
     order: int = 1,
     variables: VariablesSpec = None,
 ) -> AnswerCheck:
-    """Check a student's derivative against the exact one; say which term is wrong.
+    """Check a student's derivative against the exact one; say what went wrong.
 
     Parameters
     ----------
@@ -272,8 +407,9 @@ def check_answer(
     Returns
     -------
     AnswerCheck
-        ``pass`` when equal (any equivalent form), ``fail`` with the differing terms,
-        ``inconclusive`` when neither simplification nor the sample points can decide.
+        ``pass`` when equal (any equivalent form), ``fail`` with the classic slip or the
+        differing terms, ``inconclusive`` when neither simplification nor the sample points
+        can decide.
 
     Examples
     --------
@@ -286,6 +422,8 @@ def check_answer(
     given = parse(answer, variables)
     _check_size(given, "the answer", _ANSWER_NODES)
     expected = differentiate(expr, [var] * order)
+    if order == 1:
+        expected = textbook_form(expected, var)
     check = AnswerCheck(expr, var, order, expected, given, Status.PASS, "")
     if given == expected:
         return replace(check, reason="the answer is the exact derivative")
@@ -293,12 +431,179 @@ def check_answer(
     if point is not None:  # a counterexample settles it: no need for a (slow) simplify
         return _wrong_answer(check, point)
     if _simplifies_to_zero(given - expected):
-        return replace(check, reason="the answer equals the exact derivative (simplify proves it)")
+        return replace(check, reason=f"the answer is right: {_PROVED} to the exact derivative")
     if checked:
-        said = f"the answer equals the exact derivative at {checked} random rational points"
-        return replace(check, reason=f"{said} (simplify could not prove it)")
+        return replace(check, reason=f"the answer is {_points_words(checked)}")
     said = "undecided: simplify cannot show the two equal, and no sample point is in the domain"
     return replace(check, status=Status.INCONCLUSIVE, reason=said)
+
+
+def implicit_steps(
+    equation: str,
+    y: str = "y",
+    x: str = "x",
+    *,
+    order: int = 1,
+) -> ImplicitResult:
+    """dy/dx of a curve given by an equation, by implicit differentiation, step by step.
+
+    The equation ``left = right`` becomes F(x, y) = left - right = 0.  Treating y as a function
+    of x and differentiating F(x, y(x)) = 0 gives F_x + F_y * dy/dx = 0, so dy/dx = -F_x/F_y
+    wherever F_y is not 0.  F_x (y held constant) and F_y (x held constant) are explained rule
+    by rule and proved equal to SymPy's partial derivatives; dy/dx is written as one fraction.
+    Where SymPy can solve the equation for y, dy/dx is checked on every explicit branch
+    y = b(x) against d/dx b(x): symbolically, else at exact points where the branch is real.
+    ``order=2`` goes on to d²y/dx² = d/dx (dy/dx), with dy/dx put in for y'.
+
+    Parameters
+    ----------
+    equation : str
+        One ``=`` between two expressions, e.g. ``"x**2 + y**2 = 1"``; each side is parsed
+        safely (:func:`symgrad.expr.parse`).
+    y, x : str
+        The dependent and the independent variable.
+    order : int
+        1 (dy/dx) or 2 (d²y/dx²).
+
+    Returns
+    -------
+    ImplicitResult
+
+    Raises
+    ------
+    ParseError, ConfigError
+        Not exactly one ``=``, a side that does not parse, y or x missing, a bad order.
+
+    Examples
+    --------
+    >>> implicit_steps("x**2 + y**2 = 1").result
+    -x/y
+    """
+    if order not in (1, 2) or isinstance(order, bool):
+        msg = f"order must be 1 or 2 for implicit differentiation (got {order!r})"
+        raise ConfigError(msg)
+    left, right = _sides(equation)
+    dep, var = symbol(y), symbol(x)
+    if dep == var:
+        msg = f"y and x must be different variables (both are {var})"
+        raise ConfigError(msg)
+    function = left - right
+    if dep not in function.free_symbols:
+        msg = f"the equation does not contain {dep}, so it does not define {dep}({var})"
+        raise ConfigError(msg)
+    _check_size(function, "the equation")
+    engine = Engine(s.name for s in function.free_symbols)
+    blocks, proofs, slope = _implicit_blocks(engine, function, dep, var)
+    result = slope
+    if order == 2:
+        result, more = _second_derivative(engine, slope, dep, var)
+        blocks += more
+    branches = _branches(function, dep)
+    check = _branch_check(result, branches, dep, var, order)
+    reason = f"derivative computed by {engine.count} rule applications"
+    reason += _verdict(proofs) + (f"; {check}" if check else "")
+    status = Status.INCONCLUSIVE if None in proofs or "differs" in check else Status.PASS
+    return ImplicitResult(
+        function, var, order, result, tuple(blocks), status, reason, equation, dep, branches
+    )
+
+
+def parse_side(text: str) -> _Expr:
+    """One side of an equation, parsed safely."""
+    return parse(text)
+
+
+def _sides(equation: object) -> tuple[_Expr, _Expr]:
+    """The two sides of ``left = right``, split on its single '=' and parsed separately."""
+    if not isinstance(equation, str):
+        msg = f"the equation must be text such as 'x**2 + y**2 = 1' (got {type(equation).__name__})"
+        raise ConfigError(msg)
+    count = equation.count("=")
+    if count != 1:
+        msg = f"an equation needs exactly one '=' (found {count}), e.g. 'x**2 + y**2 = 1'"
+        column = equation.find("=", equation.find("=") + 1) + 1 if count else 0
+        raise ParseError(msg, reason="not_an_equation", text=equation, column=column)
+    left, right = equation.split("=")
+    if not left.strip() or not right.strip():
+        msg = "both sides of the '=' need an expression, e.g. 'x**2 + y**2 = 1'"
+        raise ParseError(
+            msg, reason="not_an_equation", text=equation, column=equation.find("=") + 1
+        )
+    return parse_side(left), parse_side(right)
+
+
+def _implicit_blocks(
+    engine: Engine, function: _Expr, dep: _Expr, var: _Expr
+) -> tuple[list[Step], list[str | None], _Expr]:
+    """Steps for F_x, F_y and dy/dx = -F_x/F_y, how F_x and F_y were verified, and dy/dx."""
+    blocks, proofs, parts = [], [], []
+    for wrt, other in ((var, dep), (dep, var)):
+        tree = engine.derive(function, wrt)
+        part = textbook_form(tree.after, wrt)
+        proofs.append(_confirm(part, differentiate(function, [wrt]), function))
+        said = f"Partial derivative F_{wrt} of F = {function}, with {other} held constant."
+        blocks.append(Step("partial", function, part, wrt, said, (tree,)))
+        parts.append(part)
+    raw = -parts[0] / parts[1]
+    slope = textbook_form(raw, var)
+    said = (
+        f"Implicit differentiation: {dep} depends on {var}, so by the chain rule "
+        f"d/d{var} F({var}, {dep}) = F_{var} + F_{dep}*d{dep}/d{var} = 0, and "
+        f"d{dep}/d{var} = -F_{var}/F_{dep} = -({parts[0]})/({parts[1]}) where F_{dep} != 0."
+    )
+    blocks.append(Step("implicit", dep, slope, var, said))
+    return blocks, proofs, slope
+
+
+def _second_derivative(
+    engine: Engine, slope: _Expr, dep: _Expr, var: _Expr
+) -> tuple[_Expr, list[Step]]:
+    """d²y/dx² = G_x + G_y * dy/dx for G = dy/dx(x, y), written as one fraction."""
+    g_x, g_y = (engine.derive(slope, w) for w in (var, dep))
+    second = textbook_form(g_x.after + g_y.after * slope, var)
+    said = (
+        f"Second derivative: differentiate d{dep}/d{var} = {slope} again, with {dep} a function "
+        f"of {var}: d/d{var} G = G_{var} + G_{dep}*d{dep}/d{var}, and put in d{dep}/d{var} = {slope}."
+    )
+    step = Step("implicit_second", dep, second, var, said, (g_x, g_y))
+    return second, [step]
+
+
+def _branches(function: _Expr, dep: _Expr) -> tuple[_Expr, ...]:
+    """Explicit solutions y = b(x) when SymPy finds them cheaply (polynomials in y of degree
+    at most 2, or y appearing once); otherwise none."""
+    try:
+        poly = sympy.Poly(function, dep)
+        if poly.degree() > 2 and function.count(dep) > 1:
+            return ()
+    except sympy.PolynomialError:
+        if function.count(dep) > 1:
+            return ()
+    try:
+        found = sympy.solve(function, dep, dict=False)
+    except (NotImplementedError, ValueError, TypeError):
+        return ()
+    return tuple(b for b in found if isinstance(b, sympy.Expr) and dep not in b.free_symbols)
+
+
+def _branch_check(
+    result: _Expr, branches: tuple[_Expr, ...], dep: _Expr, var: _Expr, order: int
+) -> str:
+    """Compare the result with d/dx b(x) (order times) on every explicit branch y = b(x)."""
+    if not branches:
+        return "no explicit branch y(x) to compare with"
+    words = []
+    for branch in branches:
+        on_branch = result.xreplace({dep: branch})
+        exact = differentiate(branch, [var] * order)
+        if _simplifies_to_zero(on_branch - exact):
+            words.append(f"{dep} = {branch}: {_PROVED}")
+            continue
+        checked, point = _compare(on_branch, exact, branch)
+        if point is not None:
+            return f"differs from d/d{var} of the branch {dep} = {branch} at {point}"
+        words.append(f"{dep} = {branch}: " + (_points_words(checked) if checked else "never real"))
+    return "checked against the explicit branches (" + "; ".join(words) + ")"
 
 
 # ---------------------------------------------------------------------- validation
@@ -348,23 +653,28 @@ def _within(expr: _Expr, limit: int) -> bool:
 
 # -------------------------------------------------------------------- verification
 def _confirm(raw: _Expr, exact: _Expr, anchor: _Expr) -> str | None:
-    """How ``raw`` was shown equal to ``exact``, None if undecided; RuntimeError (an engine bug,
-    never a user error) if they differ."""
-    if raw == exact or (raw - exact) == 0:
-        return "identical"
+    """How ``raw`` was shown equal to ``exact`` (:data:`_PROVED` or "equal at N exact points"),
+    None if undecided; RuntimeError (an engine bug, never a user error) if they differ."""
     checked, point = _compare(raw, exact, anchor)
     if point is not None:
         msg = f"internal error in symgrad.steps: rule result {raw} differs from {exact} at {point}"
         raise RuntimeError(msg)
-    if checked:
-        return f"equal at {checked} random rational points"
-    return "simplify proves them equal" if _simplifies_to_zero(raw - exact) else None
+    if _simplifies_to_zero(raw - exact):
+        return _PROVED
+    return _points_words(checked) if checked else None
+
+
+def _points_words(checked: int) -> str:
+    """What agreement at sample points means, said as such."""
+    return f"equal at {checked} exact rational points (to 20 digits), not proved symbolically"
 
 
 def _simplifies_to_zero(difference: _Expr) -> bool:
     """True when ``simplify`` reduces ``difference`` to 0 (skipped for large expressions)."""
     if difference == 0:
         return True
+    if difference.has(sympy.Piecewise):  # min/max: simplify of the pieces can take a minute
+        return False
     return _within(difference, _SIMPLIFY_NODES) and sympy.simplify(difference) == 0
 
 
@@ -379,17 +689,142 @@ def _compare(left: _Expr, right: _Expr, anchor: _Expr) -> tuple[int, dict[_Expr,
 
 
 # ----------------------------------------------------------------- answer diagnosis
-def _wrong_answer(check: AnswerCheck, point: dict[_Expr, _Expr]) -> AnswerCheck:
-    """The verdict ``fail``, with the point where the two differ and the term diagnosis."""
-    expected, given = check.expected, check.answer
-    terms = _diagnose(expected, given, check.expression)
-    at = f"at {', '.join(f'{s} = {v}' for s, v in point.items())}" if point else "everywhere"
-    want, got = (f"{value_at(e, point):.10g}" for e in (expected, given))
-    reason = f"the answer is not the derivative: {at} it gives {got} instead of {want}"
-    if terms["issues"]:
-        reason = f"{reason}; {terms['issues'][0]}"
+def _wrong_answer(check: AnswerCheck, found: dict[_Expr, _Expr]) -> AnswerCheck:
+    """The verdict ``fail``: the simplest point where the two differ, the classic slip if it is
+    one, else the differing terms.  The reason is one sentence; ``issues`` hold the rest."""
+    expected, given, expr = check.expected, check.answer, check.expression
+    point = _simplest_difference(expr, expected, given) or found
+    want, got = (_shown_value(e, point) for e in (expected, given))
+    at = ", ".join(f"{s} = {v}" for s, v in point.items())
+    reason = f"the answer is not the derivative: at {at} it gives {got} instead of {want}"
+    slip = _classic_slip(check)
+    terms = _diagnose(expected, given, expr)
+    if slip is not None:
+        terms["issues"] = (slip,)
     example = {"point": {str(s): str(v) for s, v in point.items()}, "expected": want, "answer": got}
     return replace(check, status=Status.FAIL, reason=reason, counterexample=example, **terms)
+
+
+def _simplest_difference(expr: _Expr, expected: _Expr, given: _Expr) -> dict[_Expr, _Expr] | None:
+    """The first of the simple points (small integers, then simple fractions) where the answer
+    and the derivative differ, away from the edges of the domain; None if there is none."""
+    candidates = itertools.islice(simple_points([expr, expected, given]), _SIMPLE_TRIES)
+    return next((p for p, (_, a, b) in candidates if not close(a, b)), None)
+
+
+def _shown_value(expr: _Expr, point: dict[_Expr, _Expr]) -> str:
+    """A value as a student would check it: exact when rational, else with 10 digits."""
+    exact = expr.xreplace(point)
+    if _within(exact, _SIMPLIFY_NODES):
+        exact = sympy.nsimplify(sympy.simplify(exact), rational=False)
+    if exact.is_Rational:
+        return str(exact)
+    return (
+        f"{exact} ≈ {value_at(expr, point):.10g}"
+        if _length(exact) <= 30
+        else f"{value_at(expr, point):.10g}"
+    )
+
+
+# ------------------------------------------------------------------- classic slips
+def _classic_slip(check: AnswerCheck) -> str | None:
+    """One sentence naming a classic slip, or None.
+
+    In order: a sign slip in the numerator of a quotient (the whole numerator, or the terms of
+    f*g' that the minus sign did not reach), a missing chain-rule factor (the answer times an
+    inner derivative is the derivative), a lost constant factor and a wrong overall sign (the
+    answer is a constant times the derivative).  Each is decided on the expressions, never on a
+    single number: the numerators are compared as polynomials, the ratios at every sample point.
+    """
+    expr, var, expected, given = check.expression, check.variable, check.expected, check.answer
+    sample = [p for p, _ in itertools.islice(real_points([expr, expected, given]), _ENOUGH)]
+    if not sample:
+        return None
+    if check.order == 1:
+        found = _numerator_slip(expr, expected, given, var) or _chain_slip(check, sample)
+        if found is not None:
+            return found
+    return _constant_slip(check, sample)
+
+
+def _ratio(top: _Expr, bottom: _Expr, sample: list[dict[_Expr, _Expr]]) -> _Expr | None:
+    """``top/bottom`` when it is the same number at every sample point (exactly, as a simple
+    rational), else None."""
+    values = [(value_at(top, p), value_at(bottom, p)) for p in sample]
+    if any(a is None or b is None or b == 0 for a, b in values):
+        return None
+    ratios = [a / b for a, b in values if a is not None and b is not None]
+    if not all(close(r, ratios[0]) for r in ratios):
+        return None
+    guess = sympy.nsimplify(ratios[0], rational=True, tolerance=1e-20)
+    return guess if guess.is_Rational and guess.q <= 1000 else None
+
+
+def _numerator_slip(expr: _Expr, expected: _Expr, given: _Expr, var: _Expr) -> str | None:
+    """Same denominator, numerators that differ only in the signs of some terms."""
+    top, bottom = sympy.fraction(sympy.together(expected))
+    got_top, got_bottom = sympy.fraction(sympy.together(given))  # as written: no cancelling
+    scale = sympy.cancel(got_bottom / bottom)
+    if var not in bottom.free_symbols or not scale.is_number or scale == 0:
+        return None
+    want, got = sympy.expand(top), sympy.expand(got_top / scale)
+    rule = " (the quotient rule is (f'*g - f*g')/g**2)" if _is_quotient(expr, var) else ""
+    if sympy.expand(want + got) == 0:
+        return (
+            f"the numerator's sign is wrong: it should be {want}, not {got}; f'*g and f*g' "
+            f"were subtracted the wrong way round{rule}"
+        )
+    wanted, written = set(sympy.Add.make_args(want)), set(sympy.Add.make_args(got))
+    flipped = {t for t in wanted - written if -t in written}
+    if not flipped or (wanted - flipped) != (written - {-t for t in flipped}):
+        return None
+    terms = " and ".join(str(t) for t in sympy.Add(*flipped).as_ordered_terms())
+    return (
+        f"the numerator's sign is wrong in the term{'s' * (len(flipped) > 1)} {terms}: the numerator should be {want}, not {got}; "
+        f"the minus sign in front of f*g' applies to every one of its terms{rule}"
+    )
+
+
+def _is_quotient(expr: _Expr, var: _Expr) -> bool:
+    _, dep = expr.as_independent(var, as_Add=False)
+    return any(f.is_Pow and f.exp.is_negative for f in sympy.Mul.make_args(dep))
+
+
+def _chain_slip(check: AnswerCheck, sample: list[dict[_Expr, _Expr]]) -> str | None:
+    """The answer times the inner derivative of one of the chain rules is the derivative."""
+    var, given, expected = check.variable, check.answer, check.expected
+    tree = Engine(s.name for s in check.expression.free_symbols).derive(check.expression, var)
+    for step in tree.walk():
+        if step.rule != "chain" or step.variable != var:
+            continue
+        outer, inner = step.substeps
+        factor = inner.after
+        if factor.is_number and factor == 1:
+            continue
+        if _ratio(given * factor, expected, sample) == 1:
+            u, itself = outer.variable, _ratio(given, step.before, sample) == 1
+            note = f"; {step.before} is not its own derivative" if itself else ""
+            return (
+                f"the chain-rule factor is missing: with {u} = {inner.before}, the derivative "
+                f"of {step.before} must be multiplied by d{u}/d{var} = {factor}{note}"
+            )
+    return None
+
+
+def _constant_slip(check: AnswerCheck, sample: list[dict[_Expr, _Expr]]) -> str | None:
+    """The answer is a constant times the derivative: a lost factor or a wrong sign."""
+    ratio = _ratio(check.answer, check.expected, sample)
+    if ratio is None or ratio in (0, 1):
+        return None
+    if ratio == -1:
+        return "the sign is wrong: the answer is minus the derivative"
+    const, _ = check.expression.as_independent(check.variable, as_Add=False)
+    if const != 1 and ratio * const == 1:
+        return (
+            f"the constant factor {const} was lost: the derivative of {const} times a function "
+            f"is {const} times its derivative"
+        )
+    return f"a constant factor is wrong: the answer is {ratio} times the derivative"
 
 
 def _diagnose(expected: _Expr, given: _Expr, anchor: _Expr) -> dict[str, Any]:

@@ -1,0 +1,295 @@
+"""The classroom: textbook final forms, "check my answer" with its classic slips, implicit
+differentiation, and the ``steps`` command line.
+
+Every derivative is compared with an independent oracle computed here: ``sympy.diff`` of the
+expression built by SymPy itself, then ``sympy.simplify`` of the difference.  Final forms are
+also compared by structure with the form a first-year textbook prints (one fraction, the
+denominator factored, the trigonometric function the rule produced).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from typing import Any
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symgrad
+from symgrad.cli import main
+from symgrad.errors import ConfigError, ParseError
+
+X, Y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+NAMES = {"x": X, "y": Y}
+
+
+def build(text: str) -> Any:
+    """The oracle's own expression: SymPy parses our trusted test text (never symgrad's)."""
+    return sympy.sympify(text, locals=NAMES)
+
+
+def oracle_equal(got: Any, text: str) -> bool:
+    """``got`` equals d/dx of ``text``: sympy.diff, then simplify of the difference is 0."""
+    return bool(sympy.simplify(got - sympy.diff(build(text), X)) == 0)
+
+
+# (expression, the final form a textbook prints, shape): "fraction" is a single fraction with x
+# below the line; "plain" has no x below the line.  A standard first-year list.
+TEXTBOOK: list[tuple[str, str, str]] = [
+    ("x**5", "5*x**4", "plain"),
+    ("3*x**4 - 2*x**2 + 7", "12*x**3 - 4*x", "plain"),
+    ("sqrt(x)", "1/(2*sqrt(x))", "fraction"),
+    ("1/x", "-1/x**2", "fraction"),
+    ("x**(1/3)", "1/(3*x**(2/3))", "fraction"),
+    ("exp(2*x)", "2*exp(2*x)", "plain"),
+    ("2**x", "2**x*log(2)", "plain"),
+    ("log(x**2 + 1)", "2*x/(x**2 + 1)", "fraction"),
+    ("sin(x)", "cos(x)", "plain"),
+    ("cos(x)", "-sin(x)", "plain"),
+    ("tan(x)", "sec(x)**2", "plain"),
+    ("sec(x)", "sec(x)*tan(x)", "plain"),
+    ("csc(x)", "-csc(x)*cot(x)", "plain"),
+    ("cot(x)", "-csc(x)**2", "plain"),
+    ("asin(x)", "1/sqrt(1 - x**2)", "fraction"),
+    ("acos(x)", "-1/sqrt(1 - x**2)", "fraction"),
+    ("atan(x)", "1/(x**2 + 1)", "fraction"),
+    ("x**2*sin(x)", "x**2*cos(x) + 2*x*sin(x)", "plain"),
+    ("x*exp(x)", "x*exp(x) + exp(x)", "plain"),
+    ("(x**2 + 1)/(x - 1)", "(x**2 - 2*x - 1)/(x - 1)**2", "fraction"),
+    ("sin(x)/x", "(x*cos(x) - sin(x))/x**2", "fraction"),
+    ("exp(x)/x", "(x - 1)*exp(x)/x**2", "fraction"),
+    ("x/(x**2 + 1)", "(1 - x**2)/(x**2 + 1)**2", "fraction"),
+    ("(x - 1)/(x + 1)", "2/(x + 1)**2", "fraction"),
+    ("1/(x**2 + 1)", "-2*x/(x**2 + 1)**2", "fraction"),
+    ("(x**2 + 1)**10", "20*x*(x**2 + 1)**9", "plain"),
+    ("sqrt(1 - x**2)", "-x/sqrt(1 - x**2)", "fraction"),
+    ("sin(x**2)", "2*x*cos(x**2)", "plain"),
+    ("exp(sin(x))", "exp(sin(x))*cos(x)", "plain"),
+    ("x**x", "x**x*(log(x) + 1)", "plain"),
+    ("(2*x + 1)**3", "6*(2*x + 1)**2", "plain"),
+    ("x**2*(x + 1)**3", "x*(x + 1)**2*(5*x + 2)", "plain"),
+    ("x**2/(x + 1)", "x*(x + 2)/(x + 1)**2", "fraction"),
+]
+
+
+@pytest.mark.parametrize(("text", "printed", "shape"), TEXTBOOK, ids=[t[0] for t in TEXTBOOK])
+def test_textbook_final_form(text: str, printed: str, shape: str) -> None:
+    """The final form is the one a textbook prints (structure) and the derivative (value)."""
+    result = symgrad.steps(text, "x")
+    assert oracle_equal(result.result, text)
+    assert result.result == build(printed)  # structurally, as SymPy stores it
+    top, bottom = sympy.fraction(result.result)
+    if shape == "fraction":
+        assert X in bottom.free_symbols
+        assert sympy.fraction(sympy.together(top))[1] == 1  # nothing below the line on top
+        assert not result.result.is_Add  # one fraction, not a sum of fractions
+    else:
+        assert X not in bottom.free_symbols
+    assert result.status is symgrad.Status.PASS
+    assert "proved equal symbolically" in result.reason
+
+
+def test_quotient_denominator_is_factored() -> None:
+    """(x**2 + 1)/(x**2 - 1): one fraction, the denominator factored (x - 1)**2*(x + 1)**2."""
+    result = symgrad.steps("(x**2 + 1)/(x**2 - 1)")
+    assert oracle_equal(result.result, "(x**2 + 1)/(x**2 - 1)")
+    top, bottom = sympy.fraction(result.result)
+    assert bottom == (X - 1) ** 2 * (X + 1) ** 2
+    assert sympy.expand(top) == -4 * X
+
+
+def test_answer_is_shown_once_in_every_format() -> None:
+    """The final form appears once: as the last equation, not in the heading or a Result line."""
+    result = symgrad.steps("(x**2 + 1)/(x - 1)")
+    text = result.to_text()
+    assert text.count("(x\N{SUPERSCRIPT TWO} \N{MINUS SIGN} 2x \N{MINUS SIGN} 1)") == 1
+    assert text.splitlines()[0] == "d/dx ((x\N{SUPERSCRIPT TWO} + 1)/(x \N{MINUS SIGN} 1))"
+    assert text.rstrip().endswith(
+        "(x\N{SUPERSCRIPT TWO} \N{MINUS SIGN} 2x \N{MINUS SIGN} 1)/(x \N{MINUS SIGN} 1)\N{SUPERSCRIPT TWO}"
+    )
+    assert "**" not in text
+    latex = result.to_latex()
+    answer = sympy.latex(build("(x**2 - 2*x - 1)/(x - 1)**2"))
+    assert latex.count(answer) == 1
+    assert "\\text{quotient: Quotient rule" in latex  # the explanations are there
+    assert latex.splitlines()[1] == "\\frac{d}{dx}\\left(\\frac{x^{2} + 1}{x - 1}\\right) \\\\"
+    tan = symgrad.steps("tan(x)")
+    assert (
+        tan.to_text().count("sec(x)\N{SUPERSCRIPT TWO}") == 2
+    )  # the rule's explanation, the answer
+    assert "tan(x)\N{SUPERSCRIPT TWO} + 1" not in tan.to_text()
+
+
+def test_verified_means_one_thing() -> None:
+    """'proved equal symbolically' exactly when simplify of the difference is 0 (checked here);
+    otherwise the agreement at exact points is said as such, in steps and in check_answer."""
+    right = symgrad.check_answer("sin(x)**2", "sin(2*x)")
+    assert sympy.simplify(build("sin(2*x)") - sympy.diff(build("sin(x)**2"), X)) == 0
+    assert "proved equal symbolically" in right.reason
+    assert "proved equal symbolically" in symgrad.steps("sin(x)**2").reason
+    numeric = symgrad.check_answer("abs(log(x))", "sign(log(x))/x")
+    assert numeric.status is symgrad.Status.PASS
+    assert "equal at 4 exact rational points" in numeric.reason
+    assert "not proved symbolically" in numeric.reason
+    assert "random" not in numeric.reason
+
+
+# ------------------------------------------------------------------ check my answer
+SLIPS: list[tuple[str, str, list[str]]] = [
+    # the minus sign of -f*g' reached only the first term of f*g' = x**2 + 1
+    ("(x**2 + 1)/(x - 1)", "(x**2 - 2*x + 1)/(x - 1)**2", ["numerator's sign is wrong", "-1"]),
+    # f*g' - f'*g instead of f'*g - f*g'
+    ("sin(x)/x", "(sin(x) - x*cos(x))/x**2", ["numerator's sign is wrong", "wrong way round"]),
+    ("sin(x**2)", "cos(x**2)", ["chain-rule factor is missing", "du/dx = 2*x"]),
+    ("(x**2 + 1)**10", "10*(x**2 + 1)**9", ["chain-rule factor is missing", "du/dx = 2*x"]),
+    ("exp(2*x)", "exp(2*x)", ["chain-rule factor is missing", "du/dx = 2", "not its own"]),
+    ("5*x**3", "3*x**2", ["constant factor 5 was lost"]),
+    ("cos(x)", "sin(x)", ["sign is wrong", "minus the derivative"]),
+]
+
+
+@pytest.mark.parametrize(("text", "answer", "words"), SLIPS, ids=[s[1] for s in SLIPS])
+def test_classic_slip_is_named(text: str, answer: str, words: list[str]) -> None:
+    """Each classic slip fails with one sentence that names it."""
+    assert not oracle_equal(build(answer), text)  # the planted answer really is wrong
+    check = symgrad.check_answer(text, answer)
+    assert check.status is symgrad.Status.FAIL
+    assert len(check.issues) == 1
+    for word in words:
+        assert word in check.issues[0], (word, check.issues[0])
+
+
+def test_counterexample_is_a_simple_point_where_they_differ() -> None:
+    """Small integers first; x = 1 is skipped for a pole at 1; the values really differ there."""
+    for text, answer, shown in [
+        ("x*exp(x)", "exp(x)", "1"),
+        ("(x**2 + 1)/(x - 1)", "(x**2 - 2*x + 1)/(x - 1)**2", "-1"),
+        ("sqrt(x)", "1/sqrt(x)", "1"),
+    ]:
+        check = symgrad.check_answer(text, answer)
+        assert check.counterexample is not None
+        assert check.counterexample["point"] == {"x": shown}
+        at = {X: sympy.Integer(shown)}
+        gap = (build(answer) - sympy.diff(build(text), X)).subs(at)
+        assert sympy.simplify(gap) != 0
+
+
+def test_counterexample_avoids_the_edge_of_the_domain() -> None:
+    """For sqrt(x), 0 is the edge of the domain: never offered, even though it is simple."""
+    check = symgrad.check_answer("x*sqrt(x)", "sqrt(x)")
+    assert check.counterexample is not None
+    assert check.counterexample["point"]["x"] not in ("0", "-1")
+
+
+def test_check_text_and_markdown_say_each_sentence_once() -> None:
+    """One sentence per difference, each once; Markdown escapes its '*' and '_'."""
+    check = symgrad.check_answer("x**2*sin(x)", "x**2*cos(x)")
+    text = check.to_text()
+    for sentence in (check.reason, *check.issues):
+        shown = symgrad.teaching.unicode_text(sentence)
+        assert text.count(shown) == 1, shown
+    markdown = check.to_markdown()
+    bare = re.sub(r"\*\*(pass|fail)\*\*", "", markdown)
+    assert re.search(r"(?<!\\)[*_]", re.sub(r"\$[^$]*\$", "", bare)) is None
+    assert markdown.count("is missing") == 1
+
+
+@settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    text=st.sampled_from([t[0] for t in TEXTBOOK[:20]]),
+    planted=st.sampled_from(["*2", "+1", "*(-1)", "+x", "*x"]),
+)
+def test_planted_errors_fail_and_right_answers_pass(text: str, planted: str) -> None:
+    """A wrong answer (the derivative changed) must fail; SymPy's own derivative must pass."""
+    exact = sympy.diff(build(text), X)
+    wrong = sympy.sympify(f"({exact}){planted}", locals=NAMES)
+    if sympy.simplify(wrong - exact) == 0:  # e.g. *2 of the derivative 0: not an error
+        return
+    assert symgrad.check_answer(text, str(wrong)).status is symgrad.Status.FAIL
+    assert symgrad.check_answer(text, str(sympy.expand(exact))).status is symgrad.Status.PASS
+
+
+# ------------------------------------------------------------------------- implicit
+def test_circle_gives_minus_x_over_y_and_matches_the_upper_branch() -> None:
+    """x**2 + y**2 = 1: dy/dx = -x/y, equal to d/dx sqrt(1 - x**2) on the upper branch."""
+    result = symgrad.implicit_steps("x**2 + y**2 = 1", y="y", x="x")
+    assert result.result == -X / Y
+    upper = sympy.sqrt(1 - X**2)
+    slope = sympy.diff(upper, X)  # the oracle
+    for x0 in (sympy.Rational(1, 2), sympy.Rational(3, 5), sympy.Rational(-4, 5)):
+        on_curve = result.result.subs({X: x0, Y: upper.subs(X, x0)})
+        assert sympy.simplify(on_curve - slope.subs(X, x0)) == 0
+    assert result.status is symgrad.Status.PASS
+    assert "explicit branches" in result.reason
+    assert [s.rule for s in result.steps] == ["partial", "partial", "implicit"]
+
+
+def test_implicit_second_derivative_of_the_circle() -> None:
+    """d²y/dx² on the circle equals d²/dx² sqrt(1 - x**2) on the upper branch (= -1/y**3)."""
+    result = symgrad.implicit_steps("x**2 + y**2 = 1", order=2)
+    upper = sympy.sqrt(1 - X**2)
+    on_branch = result.result.subs(Y, upper)
+    assert sympy.simplify(on_branch - sympy.diff(upper, X, 2)) == 0
+    assert sympy.simplify(result.result.subs(X**2, 1 - Y**2) + 1 / Y**3) == 0
+
+
+def test_implicit_without_explicit_branch() -> None:
+    """x*y + sin(y) = x**3: -F_x/F_y, checked against the oracle's partial derivatives."""
+    result = symgrad.implicit_steps("x*y + sin(y) = x**3")
+    f = build("x*y + sin(y) - x**3")
+    assert sympy.simplify(result.result + sympy.diff(f, X) / sympy.diff(f, Y)) == 0
+    assert result.status is symgrad.Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("x**2 + y**2", ParseError),
+        ("x = y = 1", ParseError),
+        ("x**2 + y**2 == 1", ParseError),
+        (" = 1", ParseError),
+        ("__import__('os').system('true') = y", ParseError),
+        ("x**2 = 1", ConfigError),
+    ],
+)
+def test_implicit_bad_equations(text: str, error: type[Exception]) -> None:
+    """Not one '=', an unsafe side, or no y: a clear error, nothing evaluated."""
+    with pytest.raises(error):
+        symgrad.implicit_steps(text)
+
+
+# ------------------------------------------------------------------------------ CLI
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_answer_exit_codes() -> None:
+    """--answer: 0 right, 1 wrong (the slip named), 2 bad input (one line)."""
+    code, out, _ = run("steps", "cos(x)", "--answer", "-sin(x)")
+    assert code == 0
+    assert out.splitlines()[1].startswith("pass: ")
+    code, out, _ = run("steps", "exp(2*x)", "--answer", "exp(2*x)")
+    assert code == 1
+    assert "chain-rule factor is missing" in out
+    code, out, err = run("steps", "cos(x)", "--answer", "-sin(x")
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_implicit() -> None:
+    """--implicit y finds dy/dx; an equation without it is refused with a hint."""
+    code, out, _ = run("steps", "x**2 + y**2 = 1", "--implicit", "y")
+    assert code == 0
+    assert out.rstrip().endswith("dy/dx = \N{MINUS SIGN}x/y")
+    code, _, err = run("steps", "x**2 + y**2 = 1")
+    assert code == 2
+    assert "--implicit" in err
