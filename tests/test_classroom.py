@@ -293,3 +293,21 @@ def test_cli_implicit() -> None:
     code, _, err = run("steps", "x**2 + y**2 = 1")
     assert code == 2
     assert "--implicit" in err
+
+
+# --------------------------------------------------------------------------- report
+def test_report_counts_exact_as_passing() -> None:
+    """x**2: the central schemes and the complex step are exact for a quadratic (f''' = 0), the
+    forward difference passes at order 1; the report says 4 of 4 pass, 3 of them exact."""
+    result = symgrad.report("x**2", "x=0.5", plots=False)
+    (study,) = result.convergence
+    statuses = {s.scheme: s.status.value for s in study.schemes}
+    assert statuses == {
+        "forward:1": "pass",
+        "central:2": "exact",
+        "central:4": "exact",
+        "complex": "exact",
+    }
+    assert "4 of 4 schemes pass (3 exact)" in result.reason
+    assert study.reason == "4 of 4 schemes pass (3 exact)"
+    assert "1 of 4" not in result.to_text()

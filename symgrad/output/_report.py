@@ -9,7 +9,7 @@ the results into one document (HTML with inline plots, Markdown, text or JSON).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy
@@ -198,6 +198,7 @@ def report(
                 progress=tick,
             )
         )
+    studies = [_counted(s) for s in studies]
     figures, notes = _figures(studies, names) if plots else ({}, ())
     status = combine([checked.status, *(s.status for s in studies)])
     return Report(
@@ -230,14 +231,40 @@ def _figures(
         return {}, (f"plots left out: {exc}",)
 
 
+def scheme_count(study: ConvergenceResult) -> str:
+    """'4 of 4 schemes pass (3 exact)': ``exact`` counts as passing, as in every verdict.
+
+    Examples
+    --------
+    >>> from symgrad.fd import convergence
+    >>> scheme_count(convergence("x**2", "x=0.5"))
+    '4 of 4 schemes pass (3 exact)'
+    """
+    total = len(study.schemes)
+    passing = sum(s.status.ok for s in study.schemes)
+    exact = sum(s.status is Status.EXACT for s in study.schemes)
+    return f"{passing} of {total} schemes pass" + (f" ({exact} exact)" if exact else "")
+
+
+def _counted(study: ConvergenceResult) -> ConvergenceResult:
+    """The study with its summary counting ``exact`` as passing (its own reason counts only
+    the schemes whose status is the combined one, so "1 of 4 schemes pass" beside 3 exact)."""
+    count = scheme_count(study)
+    return replace(study, reason=count if study.status.ok else f"{count}; {study.reason}")
+
+
 def _reason(
     status: Status, checked: CheckResult, studies: Sequence[ConvergenceResult], names: Sequence[str]
 ) -> str:
     """One sentence: what passed, or the first thing that did not."""
     if status.ok:
+        counts = [scheme_count(s) for s in studies]
+        if len(names) > 1:
+            counts = [f"d/d{n}: {c}" for n, c in zip(names, counts, strict=True)]
         return (
             f"the symbolic gradient agrees with the {checked.dps}-digit finite-difference referee "
-            f"and every scheme converges at its expected order in {', '.join(names)}"
+            f"and every scheme converges at its expected order in {', '.join(names)} "
+            f"({'; '.join(counts)})"
         )
     if not checked.status.ok:
         return f"cross-check: {checked.reason}"
