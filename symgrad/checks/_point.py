@@ -491,12 +491,9 @@ class _Job:
         """The scheme's finite difference; a one-sided one when its stencil leaves the domain."""
         fd = self.fd(e.row, e.counts, at, self.scheme)
         why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
-        if fd.status == "nonsmooth":
+        if fd.status == "nonsmooth":  # the referee's kink probe: its reason names the partial
             left, right = (_first(getattr(fd, side, None)) for side in ("left", "right"))
-            both = f"left derivative {short(left)}, right derivative {short(right)}"
-            return _Referee(
-                None, None, fd.step, "nonsmooth", f"kink at {at.where}: {both}", (left, right)
-            )
+            return _Referee(None, None, fd.step, "nonsmooth", fd.reason, (left, right))
         if fd.status in ("ok", "unreliable"):
             text = why if fd.status == "unreliable" else ""
             return _Referee(fd.value[()], fd.error_estimate[()], fd.step, fd.status, text)

@@ -1,13 +1,38 @@
-"""The arbitrary-precision stencil engine behind :func:`symgrad.finite_difference`.
+"""The arbitrary-precision engine behind :func:`symgrad.finite_difference`.
 
-A stencil for the m-th derivative with step h divides rounding errors of size 10^-W |f| by h^m,
-so at W = dps digits it loses about m·k digits when h = 10^-k (measured: an 8th-order stencil
-loses dps/9 + 2 digits).  We pick k = (dps + G)/p so that the truncation error C h^p f^(m+p) is
-10^-(dps+G), and W = dps + G + m·k + log10(Σ|w|).  Two steps, h and 2h, give a Richardson
-extrapolation and an a-posteriori estimate |D(h) − D(2h)| / (2^p − 1) of the error of D(h),
-which bounds the error of the returned value; if the estimate misses the requested digits the
-step shrinks (at most ``_MAX_REFINE`` times) and the result says so if it still cannot deliver.
+**Stencils.**  A stencil for the m-th derivative with step h divides rounding errors of size
+10^-W |f| by h^m, so at W = dps digits it loses about m·k digits when h = 10^-k.  We pick
+k = (dps + G)/p so that the truncation error C h^p f^(m+p) is 10^-(dps+G), and
+W = dps + G + m·k + log10(Σ|w|) plus the digits f itself loses at the point (a formula such as
+log(1 + x^6) at x = 1e-5 cancels 30 digits before the stencil sees any; they are measured by
+evaluating f at two precisions).  Two steps give a Richardson pair: D(h) at W + 3 digits and
+D(2h) at W digits, so that the rounding error of D(2h), 10^3 times that of D(h), shows in their
+difference.  The extrapolated value D(h) + (D(h) − D(2h))/(2^p − 1) is returned with the
+estimate 2|D(h) − D(2h)|, which bounds both its truncation error (far smaller than that of
+D(h)) and its rounding error (at most that of D(2h)), plus Σ|w| ulp(f)/h^m for a change of f
+lost below the working precision.  Automatic steps are relative, h·|x| on each axis (h where
+x = 0; m·log10(1/|x|) more digits where |x| < 1, so that log(x) at 1e-30 is differenced
+inside its domain), and digits are counted relative to |f'| or to |f|/max(1, |x|)^m.  When the
+estimate misses the requested digits the step shrinks and the precision grows by the missing
+digits (at most ``_MAX_REFINE`` times), and the result says so if it still cannot deliver.
 Mixed partials are tensor products of one-dimensional stencils.
+
+**Complex step.**  Im f(x + ih)/h = f'(x) − h² f‴(x)/6 + ... involves no subtraction, but
+mpmath evaluates the imaginary part of some complex functions (atan, asin, acos) with an
+*absolute* error of about 10^-W |f|, which the division by a tiny h turns into a large one:
+atan'(0.75) comes out as 0.63999999996 at dps = 50.  So no complex-step value is trusted
+alone: each is compared with a second one at a step −h/2 (the other side of the real axis,
+half as far) and more digits.  Rounding errors differ between the two precisions and
+truncation errors by a factor of 4, so their difference bounds the error of the first; a
+branch point (sqrt(x² + y²) at the origin) gives values of opposite signs.  When the pair
+disagrees the next value carries the missing digits and a smaller step; when it still cannot be
+certified, or both imaginary parts vanish (a lost imaginary part is zero at every precision),
+the caller falls back to the stencil.
+
+**Kinks.**  A central difference is blind to a symmetric kink (abs(x) at 0 gives 0 ± 0), so
+where f may be nonsmooth the backward and forward second-order differences of the partial,
+and of the first derivative along each differentiated axis, are compared: a gap beyond
+``KINK_SAFETY`` times their error estimates (and beyond 10^-(dps-3) of the values) is a kink.
 """
 
 from __future__ import annotations
@@ -19,21 +44,28 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy
 
-from symgrad._precision import round_to, thread_context
+from symgrad._precision import MAX_DPS, round_to, thread_context
 from symgrad.derive import Compiled
 from symgrad.fd._stencils import Stencil
 
-__all__ = ["FDResult"]
+__all__ = ["KINK_SAFETY", "FDResult"]
 
 _GUARD = 4  # digits of truncation error below the requested precision
+_NOISE = 3  # D(2h) is computed this many digits lower than D(h): its rounding error shows
 _LOG2_10 = math.log2(10)
 _FAST_GUARD = 8  # extra a-priori digits when there is no a-posteriori error estimate
 _MAX_REFINE = 3
+_MAX_WORK = 4 * MAX_DPS  # working digits never exceed this
+_COMPLEX_DIGITS = 8  # each complex-step value carries this many more digits than the last
+_DIGITS_GRAIN = 8  # working precisions are multiples of this (fewer compiled functions)
+#: A gap between the one-sided derivatives beyond this many times their error estimates is a kink.
+KINK_SAFETY = 10.0
+_KINK_DIGITS = 3  # ... and beyond 10^-(dps - 3) of the values and of f near the point
 
 
 @dataclass(frozen=True)
@@ -44,14 +76,18 @@ class FDResult:
     ----------
     value : numpy.ndarray
         The estimate, shaped like the function's components (object array of mpmath numbers for
-        ``mp``; float64 for ``float64`` and ``complex``, with the points' shape appended).
+        ``mp``; float64 for ``float64`` and ``complex``, with the points' shape appended).  NaN
+        where there is no derivative (``nonsmooth``, ``domain``, ``pole``).
     error_estimate : numpy.ndarray
-        An estimate of the absolute error, shaped like ``value``.
+        A bound, by a margin, of the absolute error of ``value`` (rounding to the returned
+        precision included), shaped like ``value``.
     step : float or mpmath number
-        The step h actually used (relative steps scale it by max(1, |x|) per axis).
+        The step h actually used (an automatic ``mp`` step is relative: it is scaled by |x| on
+        each axis, by 1 where x = 0; ``float64`` scales by max(1, |x|)).
     status : str
-        ``ok``, ``domain`` (outside the function's real domain), ``pole``, ``overflow`` or
-        ``unreliable`` (the requested digits could not be reached).
+        ``ok``, ``domain`` (outside the function's real domain), ``pole``, ``overflow``,
+        ``nonsmooth`` (a kink: the one-sided derivatives differ) or ``unreliable`` (the
+        requested digits could not be reached).
     reason : str
         One sentence explaining the status.
     method, scheme : str
@@ -60,6 +96,9 @@ class FDResult:
         Digits carried (0 for float64).
     evaluations : int
         Function evaluations used.
+    left, right : numpy.ndarray or None
+        The backward and forward (one-sided) derivatives when the kink probe ran: at a kink they
+        are what the derivative is on either side.
     """
 
     value: Any
@@ -71,6 +110,8 @@ class FDResult:
     scheme: str
     working_dps: int
     evaluations: int
+    left: Any = None
+    right: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data; numbers as strings at full precision."""
@@ -84,6 +125,8 @@ class FDResult:
             "scheme": self.scheme,
             "working_dps": self.working_dps,
             "evaluations": self.evaluations,
+            "left": None if self.left is None else _strings(self.left),
+            "right": None if self.right is None else _strings(self.right),
         }
 
 
@@ -91,9 +134,14 @@ class FDResult:
 
 
 def _probe(f: Compiled, x0: Sequence[sympy.Rational], work: int, *, relative: bool) -> _Probe:
-    """A probe per (function, point, precision), reused across the partials of one call."""
+    """A probe per (function, point, precision), reused across the partials of one call.
+
+    The precision is rounded up to a multiple of ``_DIGITS_GRAIN``: f is compiled once per
+    precision, so nearby working precisions share one compiled function and context.
+    """
+    work = -(-work // _DIGITS_GRAIN) * _DIGITS_GRAIN
     cache: dict[tuple[Any, ...], _Probe] = _PROBES.__dict__.setdefault("cache", {})
-    key = (id(f), tuple(x0), work, relative)
+    key = (id(f), tuple((v.p, v.q) for v in x0), work, relative)  # ints hash fast
     if key not in cache or cache[key].f is not f:
         if len(cache) > 64:
             cache.clear()
@@ -115,7 +163,7 @@ class _Probe:
         self.work = work
         self.args = [self.ctx.mpf(v.p) / v.q for v in x0]
         one = self.ctx.one
-        self.scales = [max(one, abs(a)) if relative else one for a in self.args]
+        self.scales = [abs(a) if relative and a else one for a in self.args]
 
     def at(self, args: Sequence[Any]) -> list[Any]:
         """f(args) as real context numbers, or a ``_PointProblem`` saying what went wrong."""
@@ -125,6 +173,8 @@ class _Probe:
             values = [v if type(v) is mpf else ctx.convert(v) for v in self.fn(*args)]
         except ZeroDivisionError as exc:
             raise _PointProblem(ctx, args, status="pole") from exc
+        except OverflowError as exc:  # mpmath, at exponents beyond what it can shift
+            raise _PointProblem(ctx, args, status="overflow") from exc
         except (ValueError, TypeError) as exc:
             raise _PointProblem(ctx, args, status="domain") from exc
         for v in values:
@@ -133,6 +183,27 @@ class _Probe:
             if ctx.isinf(v):
                 raise _PointProblem(ctx, args, status="pole")
         return values
+
+    def im_quotient(self, axis: int, h: Any) -> list[Any]:
+        """Im f(x + i h e_axis)/h for every component (the complex step)."""
+        return self.complex_step(axis, h)[0]
+
+    def complex_step(self, axis: int, h: Any) -> tuple[list[Any], list[Any]]:
+        """Im f(x + i h e_axis)/h and Re f(x + i h e_axis) = f(x) + O(h²), per component."""
+        ctx = self.ctx
+        args = list(self.args)
+        args[axis] = ctx.mpc(args[axis], h)
+        try:
+            values = [ctx.convert(v) for v in self.fn(*args)]
+        except ZeroDivisionError as exc:
+            raise _PointProblem(ctx, args, status="pole") from exc
+        except OverflowError as exc:
+            raise _PointProblem(ctx, args, status="overflow") from exc
+        except (ValueError, TypeError) as exc:
+            raise _PointProblem(ctx, args, status="domain") from exc
+        if not all(ctx.isfinite(v) for v in values):
+            raise _PointProblem(ctx, args, status="pole")
+        return [ctx.im(v) / h for v in values], [ctx.re(v) for v in values]
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
         """Σ w f(x + h·shift) / (den · h^m) over the tensor-product terms; and max |f| seen."""
@@ -219,9 +290,26 @@ class _PointProblem(Exception):
         return "(" + ", ".join(self.args_at) + ")"
 
 
+class _Run(NamedTuple):
+    """A stencil result with what the kink probe needs to judge it."""
+
+    result: FDResult
+    converging: bool  # the error estimate fell at the last refinement (or none was needed)
+    scale: Any  # the largest |f| the stencil touched
+
+
 def _work_digits(terms: _Terms, dps: int, k: float) -> int:
     """Working digits: rounding errors 10^-W |f| are amplified by Σ|w| / h^m = 10^(w + m k)."""
     return dps + _GUARD + math.ceil(terms.m * max(k, 0.0)) + terms.weight_digits + 3
+
+
+def _scale_digits(x0: Sequence[sympy.Rational], counts: Sequence[int]) -> int:
+    """Digits that steps relative to a small |x| cost: rounding of f over (h |x|)^m."""
+    return sum(
+        c * max(0, math.ceil(math.log10(v.q) - math.log10(abs(v.p))))
+        for v, c in zip(x0, counts, strict=True)
+        if v
+    )
 
 
 def _mp(
@@ -231,69 +319,92 @@ def _mp(
     step: Any,
     dps: int,
     error_control: bool,
-) -> FDResult:
-    """Guard-digit stencil; with error control, a Richardson pair and step refinement."""
+    extra: int = 0,
+) -> _Run:
+    """Guard-digit stencil; with error control, a Richardson pair and step refinement.
+
+    ``extra`` digits are added to the working precision (what f loses at the point).
+    """
     given = None if step is None else _mp_number(thread_context(dps), step)
     k = (dps + _GUARD) / terms.p if given is None else -float(thread_context(dps).log10(abs(given)))
     if not error_control and given is None:
         k += _FAST_GUARD / terms.p  # no a-posteriori check: buy a wider margin a priori
-    evaluations = 0
-    for attempt in range(_MAX_REFINE + 1):
-        probe = _probe(f, x0, _work_digits(terms, dps, k), relative=given is None)
-        ctx = probe.ctx
+    if given is None:
+        extra += _scale_digits(x0, terms.counts)
+    evaluations, history = 0, []
+    for _ in range(_MAX_REFINE + 1):
+        work = min(_work_digits(terms, dps, k) + extra, _MAX_WORK)
+        fine_probe = _probe(f, x0, work + _NOISE, relative=given is None)
+        ctx = fine_probe.ctx
         # an automatic step is a power of two, so x + s*h is exact for small offsets s
-        h = (
-            ctx.convert(given)
-            if given is not None
-            else ctx.ldexp(ctx.one, -math.ceil(k * _LOG2_10))
-        )
+        h = ctx.convert(given) if given is not None else ctx.ldexp(1, -math.ceil(k * _LOG2_10))
         try:
-            fine, scale = probe.stencil_sum(terms, h)
+            fine, scale = fine_probe.stencil_sum(terms, h)
             if not error_control:
-                return _finish(
-                    f,
-                    fine,
-                    None,
-                    h,
-                    "ok",
-                    f"a-priori step at {probe.work} working digits",
-                    terms,
-                    probe,
-                    dps,
-                    evaluations + len(terms.items),
-                )
-            coarse, _ = probe.stencil_sum(terms, 2 * h)
+                why = f"a-priori step at {fine_probe.work} working digits"
+                count = evaluations + len(terms.items)
+                result = _finish(f, fine, None, h, ("ok", why), terms, fine_probe, dps, count)
+                return _Run(result, True, scale)
+            coarse, _ = _probe(f, x0, work, relative=given is None).stencil_sum(terms, 2 * h)
         except _PointProblem as problem:
-            return _failed(f, problem, "mp", terms.scheme, probe.work, evaluations)
+            return _Run(_failed(f, problem, "mp", terms.scheme, work, evaluations), False, 0)
         evaluations += 2 * len(terms.items)
-        # D(h) - D(2h) = (1 - 2^p) C h^p f^(m+p) + ...: an estimate of the error of D(h), and
-        # an upper bound, by a wide margin, of the error of the extrapolated value.
-        factor = ctx.mpf(2) ** terms.p - 1
-        est = [abs(a - b) / factor for a, b in zip(fine, coarse, strict=True)]
-        value = (
-            fine
-            if given is not None
-            else [a + (a - b) / factor for a, b in zip(fine, coarse, strict=True)]
+        value, est = _richardson(ctx, fine, coarse, terms.p, extrapolate=given is None)
+        # the rounding of the f values, Σ|w| ulp(f) / h^m, which no difference of them can show
+        # (f equal at every stencil point, its change lost below the working precision)
+        floor = _rounding_floor(ctx, terms, fine_probe, scale, h)
+        est = [e + floor for e in est]
+        # digits count relative to |f'|, or to |f| over the step's scale max(1, |x|)^m
+        size = math.prod(
+            (max(ctx.one, c) ** m for c, m in zip(fine_probe.scales, terms.counts, strict=True)),
+            start=ctx.one,
         )
-        tol = ctx.mpf(10) ** -dps * max([abs(v) for v in value] + [scale])
+        tol = ctx.mpf(10) ** -dps * max([abs(v) for v in value] + [scale / size])
         worst = max(est)
+        history.append(worst)
         if given is not None or worst <= tol:
-            return _finish(
-                f,
-                value,
-                est,
-                h,
-                "ok",
-                f"error estimate {ctx.nstr(worst, 3)} at {probe.work} working digits",
-                terms,
-                probe,
-                dps,
-                evaluations,
-            )
-        if attempt < _MAX_REFINE:
-            k += float(ctx.log10(worst / tol)) / terms.p + 1  # shrink h by the missing digits
-    reason = f"after {_MAX_REFINE} refinements the error estimate {ctx.nstr(worst, 3)} still exceeds 10^-{dps} relative; the point may be near a singularity"
-    return _finish(f, value, est, h, "unreliable", reason, terms, probe, dps, evaluations)
+            why = f"error estimate {ctx.nstr(worst, 3)} at {fine_probe.work} working digits"
+            result = _finish(f, value, est, h, ("ok", why), terms, fine_probe, dps, evaluations)
+            return _Run(result, True, scale)
+        if work >= _MAX_WORK:
+            break
+        missing = min(float(ctx.log10(worst / tol)), 4.0 * (dps + _GUARD))
+        k += missing / terms.p + 1  # shrink h by the missing digits ...
+        extra += math.ceil(missing)  # ... and carry them, in case rounding is what is missing
+    reason = (
+        f"after {len(history) - 1} refinements the error estimate {ctx.nstr(worst, 3)} still "
+        f"exceeds 10^-{dps} relative; the point may be near a singularity"
+    )
+    status = ("unreliable", reason)
+    result = _finish(f, value, est, h, status, terms, fine_probe, dps, evaluations)
+    converging = len(history) < 2 or history[-1] < history[-2]
+    return _Run(result, converging, scale)
+
+
+def _rounding_floor(ctx: Any, terms: _Terms, probe: _Probe, scale: Any, h: Any) -> Any:
+    """Σ|w| 2^(1-prec) max|f| / Π (h s_i)^(m_i): what rounding f to the working precision costs.
+
+    Taken at the coarse stencil's precision, ``_NOISE`` digits below the fine one.
+    """
+    steps = ((h * s) ** c for s, c in zip(probe.scales, terms.counts, strict=True) if c)
+    ulp = ctx.mpf(10) ** (_NOISE + terms.weight_digits) * ctx.ldexp(scale, 1 - ctx.prec)
+    return ulp / math.prod(steps, start=ctx.one)
+
+
+def _richardson(
+    ctx: Any, fine: list[Any], coarse: list[Any], p: int, *, extrapolate: bool
+) -> tuple[list[Any], list[Any]]:
+    """The value and its error estimate from D(h) and D(2h) (module docstring).
+
+    A given step returns D(h) itself with twice the leading-order estimate of its truncation
+    error, |D(h) − D(2h)|/(2^p − 1), a bound even when the next term is not small.
+    """
+    factor = ctx.mpf(2) ** p - 1
+    delta = [abs(a - b) for a, b in zip(fine, coarse, strict=True)]
+    if not extrapolate:
+        return fine, [2 * d / factor for d in delta]
+    value = [a + (a - b) / factor for a, b in zip(fine, coarse, strict=True)]
+    return value, [2 * d for d in delta]
 
 
 def _finish(
@@ -301,31 +412,36 @@ def _finish(
     value: list[Any],
     est: list[Any] | None,
     h: Any,
-    status: str,
-    reason: str,
+    verdict: tuple[str, str],
     terms: _Terms,
     probe: _Probe,
     dps: int,
     evaluations: int,
 ) -> FDResult:
-    """Round to the requested digits in this thread's dps context."""
+    """Round to the requested digits in this thread's dps context (the rounding is estimated).
+
+    ``verdict`` is the status and its reason.
+    """
     final = thread_context(dps)
-    estimate = (
-        _shaped([round_to(final, e) for e in est], f.shape)
-        if est is not None
-        else np.full(f.shape, np.nan)
-    )
     return FDResult(
         _shaped([round_to(final, v) for v in value], f.shape),
-        estimate,
+        _estimates(final, value, est, f.shape),
         round_to(final, h),
-        status,
-        reason,
+        *verdict,
         "mp",
         terms.scheme,
         probe.work,
         evaluations,
     )
+
+
+def _estimates(final: Any, value: list[Any], est: list[Any] | None, shape: Any) -> Any:
+    """Error estimates plus the rounding of each value to ``final``'s precision."""
+    if est is None:
+        return np.full(shape, np.nan)
+    ulp = final.ldexp(1, 1 - final.prec)
+    bounds = [final.mpf(e) + abs(final.mpf(v)) * ulp for e, v in zip(est, value, strict=True)]
+    return _shaped(bounds, shape)
 
 
 def _failed(
@@ -353,3 +469,323 @@ def _shaped(values: list[Any], shape: tuple[int, ...]) -> Any:
 def _strings(values: Any) -> Any:
     array = np.asarray(values, dtype=object)
     return [str(v) for v in array.reshape(-1)] if array.shape else str(array[()])
+
+
+# -- what f loses at the point ---------------------------------------------------------------
+
+
+def digits_lost(f: Compiled, x0: Sequence[sympy.Rational], dps: int) -> int:
+    """Digits the formula of f cancels at x0: extra working digits every stencil needs.
+
+    f is evaluated at doubling precisions until one evaluation is correct to dps + G digits;
+    the previous one, compared with it, shows how many of its digits were lost.  Values that
+    are exactly zero at two precisions tell nothing (a lost value is zero at every precision
+    too), so the doubling goes on; f that is zero at every precision tried is taken as zero.
+    Raises ``_PointProblem`` where f is not a finite real number.
+    """
+    base = dps + _GUARD
+    work = base
+    low = _probe(f, x0, work, relative=True)
+    low_values = low.at(low.args)
+    while 2 * work <= _MAX_WORK:
+        high = _probe(f, x0, 2 * work, relative=True)
+        high_values = high.at(high.args)
+        lost = _lost(high.ctx, low_values, high_values, work)
+        if lost is not None and 2 * work - lost >= base:
+            return max(0, lost - _GUARD)
+        work, low_values = 2 * work, high_values
+    return 0
+
+
+def _lost(ctx: Any, low: list[Any], high: list[Any], work: int) -> int | None:
+    """Digits lost by the ``work``-digit values against better ones (None: cannot tell)."""
+    worst = 0
+    for a, b in zip(low, high, strict=True):
+        if not b:
+            if a:
+                worst = work
+                continue
+            return None  # zero at both precisions: lost, or really zero
+        if a != b:
+            correct = -float(ctx.log10(abs(a - b) / abs(b)))
+            worst = max(worst, math.ceil(work - correct))
+    return worst
+
+
+# -- complex step ----------------------------------------------------------------------------
+
+
+class _Complex(NamedTuple):
+    """A certified complex-step value (``value`` None when it could not be certified)."""
+
+    value: list[Any] | None
+    estimate: list[Any]
+    step: Any
+    work: int
+    evaluations: int
+    reason: str
+
+
+def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int) -> _Complex:
+    """Im f(x + ih)/h, certified by a chain of values at alternating, shrinking steps.
+
+    Each new value is computed at a step −h/2 (times 10^-m/2 when m digits were missing) and
+    with ``_COMPLEX_DIGITS`` + 1.5·m more digits, so it is better than the last both in
+    rounding and in truncation, and |last − new| bounds the last one's error (module
+    docstring).  The real parts, f(x) + O(h²), must agree too: they show that f itself is
+    evaluated to the digits asked (exp(x³/4) at x = 1e30 needs 90 digits before it has one),
+    and give |f|, relative to which (with |f'|) the digits are counted.
+    Raises ``_PointProblem`` where f or its complex extension fails.
+    """
+    work = dps + _GUARD + 3
+    probe = _probe(f, x0, work, relative=True)
+    ctx, ten = probe.ctx, probe.ctx.mpf(10)
+    x = abs(probe.args[axis])
+    h = ten ** -(dps + _GUARD) * (x if 0 < x < 1 else 1)  # relative to a small |x|
+    size = max(ctx.one, x)  # digits count relative to |f'| or |f| / max(1, |x|)
+    last, last_f = probe.complex_step(axis, h)
+    missing, count = 0.0, 1
+    for _ in range(_MAX_REFINE + 1):
+        work = probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing)
+        if work > _MAX_WORK:
+            break
+        probe = _probe(f, x0, work, relative=True)
+        ctx = probe.ctx
+        h = -ctx.mpf(h) / 2
+        if missing:
+            h *= ctx.mpf(10) ** -math.ceil(missing / 2)
+        new, new_f = probe.complex_step(axis, h)
+        work, count = probe.work, count + 1
+        if any(not a and not b for a, b in zip(last, new, strict=True)):
+            why = "the imaginary part vanishes at two precisions (lost, or f' = 0)"
+            return _Complex(None, [], h, work, count, why)
+        est = [abs(a - b) for a, b in zip(last, new, strict=True)]
+        slope = max(abs(v) for v in new)
+        scale = max(abs(v) for v in new_f)
+        tol = ten**-dps * max(slope, scale / size)
+        # f itself, up to the h² f''/2 by which the real parts of two steps differ
+        drift = max(abs(a - b) for a, b in zip(last_f, new_f, strict=True))
+        drift_tol = ten**-dps * max(scale, slope * 2 * abs(h))
+        if max(est) <= tol and drift <= drift_tol:
+            why = f"complex step certified by a second step at {work} digits"
+            return _Complex(new, est, h, work, count, why)
+        worst = max(max(est) / tol if tol else ten**dps, drift / drift_tol if drift_tol else 1)
+        missing = min(float(ctx.log10(worst)) + 1, 4.0 * (dps + _GUARD))
+        last, last_f = new, new_f
+    why = f"the complex step did not settle to 10^-{dps} relative in {count} evaluations"
+    return _Complex(None, [], h, work, count, why)
+
+
+def complex_given_step(
+    f: Compiled, x0: Sequence[sympy.Rational], axis: int, step: Any, dps: int
+) -> _Complex:
+    """Im f(x + ih)/h at a given step h, with an estimate of its error.
+
+    The value at 2W digits is compared with the one at W digits (rounding) and with the
+    value at −h/2 (truncation: D(h) − f' ≈ (4/3)(D(h) − D(−h/2)), doubled for a margin).
+    """
+    work = dps + _GUARD + 3
+    h = _mp_number(thread_context(work), step)
+    low = _probe(f, x0, work, relative=False).im_quotient(axis, h)
+    high_probe = _probe(f, x0, 2 * work, relative=False)
+    high = high_probe.im_quotient(axis, high_probe.ctx.mpf(h))
+    half = high_probe.im_quotient(axis, -high_probe.ctx.mpf(h) / 2)
+    est = [abs(a - b) + 8 * abs(b - c) / 3 for a, b, c in zip(low, high, half, strict=True)]
+    return _Complex(high, est, h, 2 * work, 3, f"complex step h = {thread_context(15).nstr(h, 3)}")
+
+
+def complex_result(f: Compiled, found: _Complex, dps: int) -> FDResult:
+    """An ``ok`` FDResult from a certified complex-step value."""
+    assert found.value is not None
+    final = thread_context(dps)
+    return FDResult(
+        _shaped([round_to(final, v) for v in found.value], f.shape),
+        _estimates(final, found.value, found.estimate, f.shape),
+        round_to(final, found.step),
+        "ok",
+        found.reason,
+        "mp-complex",
+        "complex",
+        found.work,
+        found.evaluations,
+    )
+
+
+# -- kinks -----------------------------------------------------------------------------------
+
+
+class Sides(NamedTuple):
+    """What the kink probe found: a description ('' for none) and the one-sided results."""
+
+    kink: str
+    left: FDResult | None
+    right: FDResult | None
+
+
+def one_sided(
+    f: Compiled,
+    x0: Sequence[sympy.Rational],
+    counts: tuple[int, ...],
+    dps: int,
+    *,
+    extra: int = 0,
+    jumps: bool = True,
+) -> Sides:
+    """Backward against forward differences, of the partial and of each first derivative.
+
+    A gap between them beyond ``KINK_SAFETY`` times their error estimates and beyond
+    10^-(dps-3) of the values and of |f| near the point (over max(1, |x|)^m) is a kink.  With
+    ``jumps`` (f has abs, sign, min, max, ...), a one-sided quotient that diverges is a jump,
+    or a kink closer to the point than the stencil is wide.  One-sided results that miss the
+    requested digits but still converge (x³ at 0: value 0, estimate h²) take part in the
+    comparison with their honest estimates.  The sides returned are those of the kinked
+    partial, else of the partial itself (None where a side leaves the domain).
+    """
+    names = [v.name for v in f.variables]
+    where = point_text(names, x0, dps)
+    n = len(counts)
+    firsts = [tuple(int(i == j) for j in range(n)) for i in range(n) if counts[i]]
+    own: tuple[FDResult | None, FDResult | None] = (None, None)
+    for c in dict.fromkeys([counts, *firsts]):
+        bwd, fwd = (_mp(f, x0, _one_side(kind, c), None, dps, True, extra) for kind in _SIDES)
+        label = derivative_label(c, names)
+        if jumps and (_diverges(bwd) or _diverges(fwd)):
+            return Sides(f"{label} does not converge from both sides of {where}", *own)
+        if not (_settled(bwd) and _settled(fwd)):
+            continue
+        own = (bwd.result, fwd.result) if c == counts else own
+        gap = _gap(bwd, fwd, x0, c, dps)
+        if gap is not None:
+            left, right = (_short(r.result.value.reshape(-1)[gap]) for r in (bwd, fwd))
+            inside = f" in {label}" if n > 1 or c != counts else ""
+            both = f"left derivative {left}, right derivative {right}"
+            return Sides(f"kink at {where}{inside}: {both}", bwd.result, fwd.result)
+    return Sides("", *own)
+
+
+_SIDES = ("backward", "forward")
+
+
+def _one_side(kind: str, counts: tuple[int, ...]) -> _Terms:
+    """The second-order one-sided tensor stencil of ``kind`` for the partial ``counts``."""
+    return _Terms.build(tuple(_stencil(kind, c) if c else None for c in counts))
+
+
+@functools.cache
+def _stencil(kind: str, derivative: int) -> Stencil:
+    return Stencil.forward(derivative, 2) if kind == "forward" else Stencil.backward(derivative, 2)
+
+
+def _settled(run: _Run) -> bool:
+    """ok, or short of the digits but with an estimate that still falls."""
+    status = run.result.status
+    return status == "ok" or (status == "unreliable" and run.converging)
+
+
+def _diverges(run: _Run) -> bool:
+    """A one-sided quotient that grows as h shrinks, or meets a pole."""
+    status = run.result.status
+    return status == "pole" or (status == "unreliable" and not run.converging)
+
+
+def _gap(bwd: _Run, fwd: _Run, x0: Sequence[sympy.Rational], counts: Any, dps: int) -> int | None:
+    """The first component whose one-sided values differ beyond their estimates, or None."""
+    ctx = thread_context(dps)
+    size = math.prod(
+        (max(ctx.one, abs(ctx.mpf(v.p) / v.q)) ** c for v, c in zip(x0, counts, strict=True)),
+        start=ctx.one,
+    )
+    f_near = max(ctx.convert(bwd.scale), ctx.convert(fwd.scale))
+    pairs = zip(
+        bwd.result.value.reshape(-1),
+        fwd.result.value.reshape(-1),
+        bwd.result.error_estimate.reshape(-1),
+        fwd.result.error_estimate.reshape(-1),
+        strict=True,
+    )
+    for i, (left, right, e_left, e_right) in enumerate(pairs):
+        floor = max(abs(left), abs(right), f_near) / size * ctx.mpf(10) ** (_KINK_DIGITS - dps)
+        if abs(right - left) - floor > KINK_SAFETY * (e_left + e_right):
+            return i
+    return None
+
+
+def nonsmooth_result(f: Compiled, sides: Sides, central: FDResult) -> FDResult:
+    """The ``nonsmooth`` result: no value, the one-sided derivatives and the kink's description."""
+    nan = np.full(f.shape, np.nan)
+    left = None if sides.left is None else sides.left.value
+    right = None if sides.right is None else sides.right.value
+    return FDResult(
+        nan,
+        nan,
+        central.step,
+        "nonsmooth",
+        sides.kink,
+        central.method,
+        central.scheme,
+        central.working_dps,
+        central.evaluations,
+        left,
+        right,
+    )
+
+
+def from_sides(f: Compiled, sides: Sides, central: FDResult) -> FDResult:
+    """Agreeing one-sided derivatives where the central difference was unreliable.
+
+    The mean of the two, with half their gap plus both estimates as its error.
+    """
+    assert sides.left is not None
+    assert sides.right is not None
+    left, right = sides.left, sides.right
+    mean = np.asarray((left.value + right.value) / 2, dtype=object)
+    gap = np.asarray(abs(left.value - right.value), dtype=object)
+    est = np.asarray(gap / 2 + left.error_estimate + right.error_estimate, dtype=object)
+    why = "the one-sided differences agree (the central one is unreliable)"
+    return FDResult(
+        mean.reshape(f.shape),
+        est.reshape(f.shape),
+        central.step,
+        "ok",
+        why,
+        central.method,
+        f"{left.scheme}|{right.scheme}",
+        max(left.working_dps, right.working_dps),
+        central.evaluations + left.evaluations + right.evaluations,
+        left.value,
+        right.value,
+    )
+
+
+# -- text ------------------------------------------------------------------------------------
+
+
+def derivative_label(counts: Sequence[int], names: Sequence[str]) -> str:
+    """``d/dx``, ``d2/dx2``, ``d2/dxdy``, ``d3/dx2dy``."""
+    below = [f"d{x}" + (str(c) if c > 1 else "") for x, c in zip(names, counts, strict=True) if c]
+    m = sum(counts)
+    return f"d{m if m > 1 else ''}/{''.join(below)}"
+
+
+def point_text(names: Sequence[str], x0: Sequence[sympy.Rational], dps: int) -> str:
+    """``x=0.3, y=0.7``: exact decimals, cut to 15 digits when longer than 17 characters."""
+    ctx = thread_context(max(dps, 15))
+    parts = []
+    for name, v in zip(names, x0, strict=True):
+        number = ctx.mpf(v.p) / v.q
+        text = _decimal(ctx, number, dps)
+        parts.append(f"{name}={text if len(text) <= 17 else _decimal(ctx, number, 15)}")
+    return ", ".join(parts)
+
+
+def _decimal(ctx: Any, value: Any, digits: int) -> str:
+    text = str(ctx.nstr(value, digits, min_fixed=-5, max_fixed=digits)).replace(".0e", "e")
+    return text.removesuffix(".0")
+
+
+def _short(value: Any, digits: int = 6) -> str:
+    """A number for sentences: ``-1``, ``0.09``, ``1.97007e+434`` (beyond float range too)."""
+    number = float(value)
+    if math.isfinite(number) or not value:
+        return f"{number:.{digits}g}"
+    return str(thread_context(15).nstr(value, digits))
