@@ -9,7 +9,13 @@ read exactly with mpmath and handled as log10 values.  When every value of an ax
 1e±300 the axis is an ordinary log axis; otherwise it is linear in log10 |value|, labelled so.
 
 Colours are the Okabe–Ito palette, distinguishable under the common colour-vision deficiencies
-(matplotlib's tab10 pairs red with green); lines also differ in marker or dash.
+(matplotlib's tab10 pairs red with green); lines also differ in marker or dash, and every line
+has a label, in the legend or beside it.
+
+**Projector-ready.**  Every text of a figure is at least ``MIN_FONT`` (12 pt) at the figure's
+own size: :func:`new_figure` makes tick labels that size, and the figure raises any smaller
+text (a legend, an annotation, a colour bar) to it each time it is drawn, so no plot can
+forget.  Figures are wide enough (7 inches and more) for 12-point labels.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ HIGHLIGHT: dict[str, Any] = {
     "gid": "range",
 }
 LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1}
+MIN_FONT = 12.0  # points: readable from the back of a lecture room
+TITLE_FONT = 14.0
 
 
 class HasToDict(Protocol):
@@ -82,13 +90,41 @@ def _mpl() -> tuple[type[Figure], type[FigureCanvasAgg]]:
 def new_figure(
     panels: int, size: tuple[float, float], grid: bool = True
 ) -> tuple[Figure, list[Axes]]:
+    """A constrained-layout figure of ``panels`` axes side by side, with projector-sized text."""
     figure_class, canvas_class = _mpl()
-    fig = figure_class(figsize=size, layout="constrained")
+    fig = _readable(figure_class)(figsize=size, layout="constrained")
     canvas_class(fig)
     axes = [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
-    for ax in axes if grid else ():
-        ax.grid(visible=True, alpha=0.3)
+    for ax in axes:
+        ax.tick_params(labelsize=MIN_FONT)
+        ax.xaxis.label.set_fontsize(MIN_FONT + 1)
+        ax.yaxis.label.set_fontsize(MIN_FONT + 1)
+        ax.title.set_fontsize(TITLE_FONT)
+        if grid:
+            ax.grid(visible=True, alpha=0.3)
     return fig, axes
+
+
+def raise_small_text(fig: Figure) -> None:
+    """Every text of ``fig`` (ticks of every axes, colour bars included) at least ``MIN_FONT``."""
+    from matplotlib.text import Text  # noqa: PLC0415 - matplotlib is imported on demand
+
+    for ax in fig.axes:
+        ax.tick_params(labelsize=MIN_FONT)
+    for text in fig.findobj(Text):
+        if float(text.get_fontsize()) < MIN_FONT:
+            text.set_fontsize(MIN_FONT)
+
+
+def _readable(figure_class: type[Figure]) -> type[Figure]:
+    """``figure_class`` whose ``draw`` first raises small text: no plot can forget it."""
+
+    class ReadableFigure(figure_class):  # type: ignore[misc, valid-type]
+        def draw(self, renderer: Any) -> None:
+            raise_small_text(self)
+            super().draw(renderer)
+
+    return ReadableFigure
 
 
 def log10_axis(values: Sequence[Any]) -> FloatArray:
@@ -131,14 +167,26 @@ class LogAxis:
         getattr(ax, f"set_{which}label")(f"log10 {text}" if self.linear else text)
 
 
-def guide(ax: Axes, x: Any, y: Any, text: str, color: str, at: int, seen: set[str]) -> None:
-    """A dashed reference line; ``text`` beside its point ``at``, on the empty side (once)."""
-    ax.plot(x, y, ls="--", lw=1, color=color, alpha=0.75)
-    if text in seen or not len(x):
+def guide(
+    ax: Axes,
+    x: Any,
+    y: Any,
+    text: str,
+    color: str,
+    at: int,
+    seen: set[str],
+    *,
+    direct: bool = True,
+    ls: str = "--",
+) -> None:
+    """A reference line labelled ``text``: beside its point ``at``, on the empty side (once per
+    text), or with ``direct=False`` in the legend (where labels would crowd the axes)."""
+    ax.plot(x, y, ls=ls, lw=1.2, color=color, alpha=0.8, label=text if not direct else None)
+    if not direct or text in seen or not len(x):
         return
     seen.add(text)
     rising = (y[-1] - y[0]) * (x[-1] - x[0]) > 0
-    box: dict[str, Any] = {"fontsize": 8, "color": color, "bbox": LABEL_BOX}
+    box: dict[str, Any] = {"fontsize": MIN_FONT, "color": color, "bbox": LABEL_BOX}
     where: dict[str, Any] = {"xytext": (6, -4 if rising else 4), "textcoords": "offset points"}
     ax.annotate(text, (x[at], y[at]), va="top" if rising else "bottom", **where, **box)
 

@@ -311,3 +311,45 @@ def test_report_counts_exact_as_passing() -> None:
     assert "4 of 4 schemes pass (3 exact)" in result.reason
     assert study.reason == "4 of 4 schemes pass (3 exact)"
     assert "1 of 4" not in result.to_text()
+
+
+# -------------------------------------------------------------------------- figures
+OKABE_ITO = {"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000"}
+
+
+def _figures() -> dict[str, Any]:
+    from symgrad import output
+
+    return {
+        "v_curve": output.plot_step_error("sin(x)", "x=1", "x"),
+        "secant": output.plot_secant_tangent("x**2", 1),
+        "field": output.plot_gradient_field("x**2 + 3*y**2", "x=-1:1,y=-1:1"),
+        "convergence": output.plot_convergence(symgrad.convergence("sin(x)", "x=1")),
+    }
+
+
+def test_figures_are_projector_ready() -> None:
+    """At the default size every visible text is at least 12 pt, and every curve is labelled
+    (legend entry) in a colour of the Okabe-Ito palette or black/grey."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Text
+
+    for name, fig in _figures().items():
+        fig.canvas.draw()
+        small = [
+            (t.get_text(), t.get_fontsize())
+            for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text() and t.get_fontsize() < 12
+        ]
+        assert small == [], name
+        if name in ("v_curve", "secant"):
+            for ax in fig.axes:
+                for line in ax.get_lines():
+                    assert not line.get_label().startswith("_") or line.get_marker() not in (
+                        "None",
+                        "",
+                    ), (name, line.get_label())
+                    colour = to_hex(line.get_color())
+                    grey = len(set(colour[1:].lower())) <= 2  # black or grey
+                    assert colour.lower() in OKABE_ITO or grey, (name, colour)

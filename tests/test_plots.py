@@ -124,12 +124,26 @@ def test_step_error_marks_the_textbook_optimal_steps(v_curve: Figure) -> None:
     assert_allclose(optimal["central"], (3 * EPS * math.tan(1)) ** (1 / 3), rtol=1e-9, atol=0)
 
 
-def test_step_error_annotates_truncation_and_roundoff_slopes(v_curve: Figure) -> None:
-    """Slope annotations name the truncation orders and the round-off slope −1."""
-    left = {t.get_text() for t in v_curve.axes[0].texts}
-    right = {t.get_text() for t in v_curve.axes[1].texts}
-    assert left == {"slope 1 (truncation)", "slope 2 (truncation)", "slope \u22121 (round-off)"}
-    assert right == {"slope 1 (truncation)", "slope 2 (truncation)"}
+def test_step_error_labels_every_guide_line_with_its_scheme(v_curve: Figure) -> None:
+    """Each truncation and round-off line is labelled with its scheme in the legend, in that
+    scheme's colour, and has the slope its label states (log-log)."""
+    expected = {
+        "forward:1 truncation: slope 1": 1.0,
+        "central:2 truncation: slope 2": 2.0,
+        "complex truncation: slope 2": 2.0,
+        "forward:1 round-off: slope \u22121": -1.0,
+        "central:2 round-off: slope \u22121": -1.0,
+    }
+    lines = {ln.get_label(): ln for ln in v_curve.axes[0].get_lines()}
+    assert set(expected) <= set(lines)
+    assert not [k for k in lines if k.startswith("_")]  # no unlabelled line
+    data = {ln.get_label(): ln.get_color() for ln in lines.values() if ln.get_marker() != "None"}
+    for label, slope in expected.items():
+        x, y = (np.log10(np.asarray(v, dtype=float)) for v in lines[label].get_data())
+        assert_allclose(np.diff(y) / np.diff(x), slope, rtol=1e-9)
+        assert lines[label].get_color() == data[label.split(" ")[0]]
+    legend = {t.get_text() for t in v_curve.legends[0].get_texts()}
+    assert set(expected) <= legend
 
 
 def test_step_error_draws_exact_estimates_at_the_floor() -> None:

@@ -25,6 +25,7 @@ from symgrad._figures import (
     HIGHLIGHT,
     LABEL_BOX,
     MARKERS,
+    MIN_FONT,
     MINUS,
     PALETTE,
     FloatArray,
@@ -108,7 +109,9 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
             _orders_panel(axes[1], sx, spec, (log_h, log_e), inside if given else None, k)
     _convergence_axes(axes, sx, sy, series)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2), fontsize=9)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=min(len(labels), 2), fontsize=MIN_FONT
+    )
     where = point_text(data.get("point"))
     digits = "float64" if data.get("precision") == "float64" else f"{data.get('dps', '?')} digits"
     fig.suptitle(f"Convergence at {where} ({digits}): {data.get('status', '?')}")
@@ -187,7 +190,7 @@ def _orders_panel(
         where_p: dict[str, Any] = {
             "xycoords": ("axes fraction", "data"),
             "ha": "right",
-            "fontsize": 8,
+            "fontsize": MIN_FONT,
             "bbox": LABEL_BOX,
         }
         where_p |= {"xytext": (-2, 4), "textcoords": "offset points", "va": "bottom"}
@@ -238,7 +241,7 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
         ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=MIN_FONT)
     where = ", ".join(map(str, data.get("sizes") or []))
     fig.suptitle(
         f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"

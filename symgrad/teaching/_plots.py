@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 from symgrad._figures import (
     EPS,
     MARKERS,
+    MIN_FONT,
     MINUS,
     PALETTE,
     PRIME,
@@ -121,7 +122,7 @@ def plot_step_error(
     ...     save_figure(fig, pathlib.Path(tmp) / "v_curve.png")
     """
     sweep = _sweep_setup(expr, at, wrt, schemes, steps, dps, variables)
-    fig, axes = new_figure(2, (12.5, 6.0))
+    fig, axes = new_figure(2, (13.0, 7.5))
     log_h = np.log10(sweep.steps)
     for ax, precise in zip(axes, (False, True), strict=True):
         # where exact (zero-error) estimates are drawn: 10^-dps |f′|, or half an ulp (2^-53)
@@ -142,7 +143,9 @@ def plot_step_error(
         scale.label(ax, "y", "|error| of the estimate")
         ax.set_title(f"{dps} digits" if precise else "float64")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=9)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=MIN_FONT
+    )
     fig.suptitle(
         f"Error of d/d{sweep.name} {expr} at {point_text(sweep.point)} against the step h "
         f"(exact value {float(sweep.exact[0]):.12g})\nfloat64: truncation (slope p) meets "
@@ -220,13 +223,15 @@ def _sweep_guides(
     p, a, b = sweep.model(scheme)
     log_h = np.sort(np.log10(sweep.steps))
     near_big, near_small = int(0.7 * (log_h.size - 1)), int(0.2 * (log_h.size - 1))
-    if a > 0:
+    if a > 0:  # each line is labelled with its scheme, in the scheme's colour
         line = math.log10(a) + p * log_h
-        text = f"slope {p} (truncation)"
-        guide(ax, scale(log_h), scale(line), text, PALETTE[k], near_big, seen)
+        text = f"{scheme} truncation: slope {p}"
+        guide(ax, scale(log_h), scale(line), text, PALETTE[k], near_big, seen, direct=False)
     if roundoff and b > 0:
-        line, text = math.log10(b) - log_h, f"slope {MINUS}1 (round-off)"
-        guide(ax, scale(log_h), scale(line), text, "0.35", near_small, seen)
+        line, text = math.log10(b) - log_h, f"{scheme} round-off: slope {MINUS}1"
+        guide(
+            ax, scale(log_h), scale(line), text, PALETTE[k], near_small, seen, direct=False, ls="-."
+        )
         if a > 0:
             best = (b / (p * a)) ** (1 / (p + 1))
             label = f"{scheme}: optimal h* ≈ {best:.1e}"
@@ -288,7 +293,7 @@ def plot_secant_tangent(
     ax.set(xlim=(lo, hi), xlabel=name, ylabel=f"f({name})")
     if finite.size:
         ax.set_ylim(float(finite.min()) - pad, float(finite.max()) + pad)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=MIN_FONT)
     ax.set_title(f"Secant slopes approach the tangent slope f{PRIME}({a:g}) as h → 0")
     return fig
 
