@@ -292,6 +292,25 @@ def test_second_derivative_of_a_two_variable_function() -> None:
     assert r.to_dict()["point"] == {"x": "0", "y": "2"}
 
 
+def test_steps_beyond_a_nearby_pole_are_inconclusive() -> None:
+    """1/(x + 1/1000) at 0 with h >= 0.01 > 1/1000: order ~0 there, but no fail; smaller h pass.
+
+    Closed form at h = 0.01: (f(h) − f(0))/h − f'(0) = 10^6 − 10^5/1.1 ≈ 9.09e5, below the
+    expansion's first term h/2 |f''(0)| = 10^7, so those steps are outside its reach.
+    """
+    ref = mpctx(30)
+    d, h = ref.mpf("0.001"), ref.mpf("0.01")
+    error = abs((1 / (h + d) - 1 / d) / h + 1 / d**2)
+    assert error < h / 2 * 2 / d**3  # the premise
+    coarse = convergence("1/(x + 0.001)", "x=0", schemes=["forward:1"], steps="0.5:0.01:10")
+    s = coarse.schemes[0]
+    assert s.status == Status.INCONCLUSIVE, s.reason
+    assert "not far above the first term of its Taylor expansion" in s.reason
+    assert float(s.errors[-1]) == pytest.approx(float(error), rel=1e-12)
+    fine = convergence("1/(x + 0.001)", "x=0", schemes=["forward:1"])
+    assert fine.schemes[0].status == Status.PASS, fine.schemes[0].reason
+
+
 def test_combined_verdict_names_the_worst_scheme() -> None:
     """One inconclusive scheme makes the overall verdict inconclusive, with its reason."""
     r = convergence("x**5", "x=0", schemes=["central:4", "central:2"], steps="1e-1:1e-3:5")

@@ -21,11 +21,33 @@ steps whose pairwise orders lie within ``TOLERANCES["band"]`` of each other (max
 finest of equally long runs.  The observed order is the least-squares slope of ln E against ln h
 over it (:func:`fit_order`).
 
-**Verdicts**, in this order: ``exact`` — no error above the floor; ``inconclusive`` — fewer than
-``min_steps`` steps in the range (in float64 usually the round-off floor came first); ``pass`` —
-the fitted and the finest pair's orders within ``TOLERANCES["order"]`` of the expected order;
-``inconclusive`` — the leading term vanishes: f^(m+p)(x) = 0, or the order exceeds p while the
-error is ``vanish`` times the predicted leading term or more; ``fail`` otherwise.
+**Verdicts** come from the scheme's own accuracy p, exact from its weights (the moments of
+:class:`~symgrad.fd.Stencil`; p = 2, C = −1/6 for the complex step), never from a claimed order q
+(``expected_order``, p by default).  With the fitted order r and the finest pair's order o over
+the range, in this order:
+
+0. ``inconclusive`` for every scheme when f has a kink at the point (the ``nonsmooth`` probe of
+   :func:`~symgrad.fd.finite_difference`, run for f with abs, sign, min or max): there is no
+   derivative to converge to, whatever the errors do.
+1. ``exact`` — no error above the floor *and* the error expansion vanishes term by term: the
+   terms C_j h^j f^(m+j)(x) are zero for j = p … p + 6.  Errors below the floor with a nonzero
+   term are ``inconclusive``: the round-off floor hides the truncation error.
+2. ``inconclusive`` — fewer than ``min_steps`` steps in the range.
+3. ``inconclusive`` — r and o above p + ``order``: the leading term vanishes (f^(m+p)(x) = 0, or the
+   error is ``vanish`` times C h^p f^(m+p) or more), or it has not taken over yet.  An order above
+   p confirms no claim.
+4. ``inconclusive`` — the orders still drift: |d(order)/d ln h| at the fine end of the range,
+   fitted to the finest three pairwise orders, exceeds ``drift``.  For a smooth f the order moves
+   as p + κ h^s (s >= 1), so that slope bounds how far it may still go; extend the sweep.
+5. ``inconclusive`` — f^(m+p)(x) is not a finite real number: the expansion does not apply.
+6. r and o below p − ``order``: ``fail`` when f is real-analytic and the error at the finest
+   step is still ``vanish`` times the first nonzero term C_j h^j f^(m+j) of the expansion or more
+   (the differences do not converge to the derivative); otherwise ``inconclusive``: a kink of
+   abs, sign, min or max, or a singularity, within reach of the stencil at these steps.
+7. ``inconclusive`` — r or o within ``order`` of p and the other not.
+8. r and o within ``order`` of p: the error at the finest step of the range must also be the
+   leading term, |E / (C h^p f^(m+p)) − 1| <= ``leading`` (else ``inconclusive``); then ``pass``
+   when q = p and ``fail`` otherwise (the data show the stencil's p, not the claim).
 
 JSON: steps and errors are floats, except magnitudes below 1e-300 (out of float range), which are
 strings with 6 significant digits; undefined numbers are ``null``.
@@ -44,7 +66,9 @@ from typing import Any
 import sympy
 
 from symgrad._precision import thread_context
+from symgrad.errors import SymgradError
 from symgrad.expr import Source, VariablesSpec
+from symgrad.fd._finite_diff import finite_difference
 from symgrad.fd._stencils import Stencil
 from symgrad.fd._sweeps import (
     _EPS,
@@ -218,7 +242,8 @@ def convergence(
     schemes : str or sequence
         ``"forward:P"``, ``"backward:P"``, ``"central:P"`` (accuracy P), ``"complex"``,
         ``"richardson"`` ((4 D(h/2) − D(h))/3 of central:2) or :class:`Stencil` objects; a
-        string may list several, separated by commas.
+        string may list several, separated by commas.  The defaults leave out the complex step
+        when f is not real-analytic (abs, sign, min, max).
     steps : str or sequence
         ``"START:STOP:N"`` (N geometrically spaced steps) or the steps (numbers or decimal text).
     dps : int
@@ -226,7 +251,9 @@ def convergence(
     precision : {"mp", "float64"}
         Arithmetic of the finite differences (module docstring).
     expected_order : float or mapping, optional
-        The order to expect instead of the scheme's own, for all schemes or by scheme label.
+        A claimed order, for all schemes or by scheme label.  Only the scheme's own accuracy can
+        pass: any other claim fails where the data show that accuracy, and is inconclusive where
+        they cannot (module docstring).
     progress : callable, optional
         Called as ``progress(done, total)`` after each (scheme, step).
 
@@ -244,7 +271,8 @@ def convergence(
     )  # fmt: skip
     sweep = _sweep_mp if precision == "mp" else _sweep_float64
     rows = sweep(job, progress)
-    out = tuple(_analyse(job, sch, row) for sch, row in zip(job.schemes, rows, strict=True))
+    kink = _kink(job)
+    out = tuple(_analyse(job, sch, row, kink) for sch, row in zip(job.schemes, rows, strict=True))
     status = combine(s.status for s in out)
     worst = [s for s in out if s.status == status]
     reason = f"every scheme {_VERB[status]}"
@@ -308,7 +336,22 @@ class _Evidence:
     hi: Any  # f^(m+p)(x), None when not a finite real number
 
 
-def _analyse(job: _Job, sch: _Scheme, row: _Row) -> SchemeConvergence:
+def _kink(job: _Job) -> str:
+    """Why no scheme can be judged: a kink at the point ('' for none; analytic f has none)."""
+    if job.analytic:
+        return ""
+    point = dict(zip(job.f.variables, job.x0, strict=True))
+    wrt = (job.f.variables[job.axis].name, job.m)
+    try:
+        probe = finite_difference(job.f, point, wrt, dps=job.dps)
+    except SymgradError as exc:  # no probe, no proof of smoothness
+        return f"f may have a kink here and the probe for it could not run ({exc})"
+    if probe.status != "nonsmooth":
+        return ""
+    return f"f is not smooth at this point ({probe.reason}): no order can be measured here"
+
+
+def _analyse(job: _Job, sch: _Scheme, row: _Row, kink: str) -> SchemeConvergence:
     ctx, m, p, exact = job.ctx, job.m, sch.order, job.deriv(job.m)
     signed = [d - exact for d, _ in row]
     errors = [abs(e) for e in signed]
@@ -324,7 +367,11 @@ def _analyse(job: _Job, sch: _Scheme, row: _Row) -> SchemeConvergence:
     hi = job.deriv(m + p)
     predicted = [] if hi is None else [sch.constant * h**p * hi for h in job.steps]
     ev = _Evidence(errors, signed, resolved, orders, span, predicted, hi)
-    status, reason, fitted = _verdict(job, sch, ev)
+    if kink:  # whatever the errors did, there is no derivative to converge to
+        fitted = math.nan if span is None else fit_order(*_in_range(job.steps, errors, span))
+        status, reason = Status.INCONCLUSIVE, kink
+    else:
+        status, reason, fitted = _verdict(job, sch, ev)
     b = None if span is None else span[1]
     coef = None if b is None or not hi else float(signed[b] / (job.steps[b] ** p * hi))
     hs = tuple(float(h) for h in job.steps)
@@ -357,9 +404,14 @@ def _verdict(job: _Job, sch: _Scheme, ev: _Evidence) -> tuple[Status, str, float
         return (*_unresolved(job, sch), math.nan)
     if ev.span is None or ev.span[1] - ev.span[0] + 1 < TOLERANCES["min_steps"]:
         return Status.INCONCLUSIVE, _too_few(job, ev.errors, ev.resolved, ev.span), math.nan
-    a, b = ev.span
-    fitted = fit_order(job.steps[a : b + 1], ev.errors[a : b + 1])
-    return (*_judge_order(job, sch, ev, (a, b), fitted), fitted)
+    fitted = fit_order(*_in_range(job.steps, ev.errors, ev.span))
+    return (*_judge_order(job, sch, ev, ev.span, fitted), fitted)
+
+
+def _in_range(
+    steps: Sequence[Any], errors: Sequence[Any], span: tuple[int, int]
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    return steps[span[0] : span[1] + 1], errors[span[0] : span[1] + 1]
 
 
 def _judge_order(
@@ -383,11 +435,14 @@ def _judge_order(
             f"{_dname(job.m + p)} is not a finite real number here, so the error expansion of "
             f"{sch.label} does not apply (observed {where}{claim})"
         )
-    if max(fitted, finest) < p - tol:
-        return Status.FAIL, (
-            f"observed {where} is below the accuracy {p} of {sch.label}{claim}: the finite "
-            "differences converge more slowly than its Taylor expansion allows"
+    if max(fitted, finest) < p - tol and not job.analytic:  # a kink near x, or none
+        return Status.INCONCLUSIVE, (
+            f"observed {where} is below the accuracy {p} of {sch.label}{claim}, but f is not "
+            "smooth everywhere (abs, sign, min, max): a kink within reach of the stencil slows "
+            "it down; choose a point farther from the kink or smaller steps"
         )
+    if max(fitted, finest) < p - tol:
+        return _slower(job, sch, ev.errors[b], b, where)
     if abs(fitted - p) > tol or abs(finest - p) > tol:
         return Status.INCONCLUSIVE, (
             f"observed {where} (finest pair {finest:.2f}) is neither within {tol} of the accuracy "
@@ -401,13 +456,18 @@ def _against_leading_term(
 ) -> tuple[Status, str]:
     """The order is p: the error must also be the leading term C h^p f^(m+p) at the finest step."""
     p, b, lead = sch.order, span[1], _lead(job, sch)
-    ratio = float(ev.signed[b] / ev.predicted[b]) if ev.hi else math.nan
+    if not ev.hi:
+        return Status.INCONCLUSIVE, (
+            f"observed {where} matches the accuracy {p} of {sch.label}, but its leading term "
+            f"{lead} vanishes here ({_dname(job.m + p)} = 0) while the error does not: the "
+            "expansion does not describe this point; choose another point"
+        )
+    ratio = float(ev.signed[b] / ev.predicted[b])
     if not abs(ratio - 1) <= TOLERANCES["leading"]:
-        shown = "nothing (it vanishes)" if not ev.hi else f"{ratio:.3g} times"
         return Status.INCONCLUSIVE, (
             f"observed {where} matches the accuracy {p} of {sch.label}, but at h = "
-            f"{float(job.steps[b]):.3g} the error is {shown} the leading term {lead}; extend the "
-            "step range to smaller steps"
+            f"{float(job.steps[b]):.3g} the error is {ratio:.3g} times its leading term {lead}; "
+            "extend the step range to smaller steps"
         )
     if sch.expected != p:
         return Status.FAIL, (
@@ -419,6 +479,42 @@ def _against_leading_term(
         f"observed {where} ({n} steps) matches the accuracy {p} of {sch.label} within "
         f"{TOLERANCES['order']}, and the error is {ratio:.4f} times its leading term {lead}"
     )
+
+
+def _slower(job: _Job, sch: _Scheme, error: Any, b: int, where: str) -> tuple[Status, str]:
+    """An order below p (r and o): a fail only if the error stays far above every term.
+
+    The error at the finest step b is compared with the first nonzero term C_j h^j f^(m+j) of
+    the expansion.  Far above it, the differences are not converging to the derivative.  Not
+    far above it, the steps reach beyond where the expansion holds (a singularity of f within
+    reach of the stencil): no verdict.
+    """
+    p, h, claim = sch.order, job.steps[b], _claim(sch)
+    term = _first_term(job, sch, h)
+    if term is not None and error >= TOLERANCES["vanish"] * term:
+        return Status.FAIL, (
+            f"observed {where} is below the accuracy {p} of {sch.label}{claim}, and at h = "
+            f"{float(h):.3g} the error is {job.ctx.nstr(error / term, 3)} times the first term "
+            "of its Taylor expansion: the differences do not converge to the derivative"
+        )
+    size = "unknown" if term is None else f"≈ {job.ctx.nstr(term, 3)}"
+    return Status.INCONCLUSIVE, (
+        f"observed {where} is below the accuracy {p} of {sch.label}{claim}, but at h = "
+        f"{float(h):.3g} the error ({job.ctx.nstr(error, 3)}) is not far above the first term "
+        f"of its Taylor expansion ({size}): the steps reach beyond where the expansion holds, "
+        "as near a singularity; use smaller steps"
+    )
+
+
+def _first_term(job: _Job, sch: _Scheme, h: Any) -> Any:
+    """|C_j h^j f^(m+j)(x)| of the first nonzero term; None if a derivative is not finite."""
+    for j, c in sch.series:
+        d = job.deriv(job.m + j)
+        if d is None:
+            return None
+        if d:
+            return abs(c * h**j * d)
+    return None
 
 
 def _faster(job: _Job, sch: _Scheme, ev: _Evidence, b: int, where: str) -> str:

@@ -61,6 +61,7 @@ class _Job:
     dps: int
     unit: Any  # machine epsilon of the arithmetic the stencils ran in
     float64: bool
+    analytic: bool = True  # no abs, sign, min, max, atan2: f cannot have a kink
     x: list[Any] = field(default_factory=list)
     cache: dict[int, Any] = field(default_factory=dict)
 
@@ -96,8 +97,8 @@ def _job(
         msg = f"convergence sweeps one variable (wrt={wrt!r} mixes several); e.g. wrt=('x', 2)"
         raise ConfigError(msg)
     axis = next(i for i, c in enumerate(counts) if c)
-    plan = _schemes(schemes, counts[axis], expected)
-    if any(s.stencil is None for s in plan) and not is_real_analytic(f):
+    plan, analytic = _schemes(schemes, counts[axis], expected), is_real_analytic(f)
+    if any(s.stencil is None for s in plan) and not analytic:
         if not optional_complex:
             msg = (
                 "the complex step needs a real-analytic expression (no abs, sign, min, max, atan2)"
@@ -110,8 +111,9 @@ def _job(
     hs = [ctx.mpf(float(h)) for h in hs] if precision == "float64" else _step_values(steps, ctx)
     unit = ctx.mpf(_EPS) if precision == "float64" else ctx.eps
     job = _Job(
-        f, f.point_values(at), axis, counts[axis], plan, hs, ctx, dps, unit, precision == "float64"
-    )
+        f, f.point_values(at), axis, counts[axis], plan, hs, ctx, dps, unit, precision == "float64",
+        analytic,
+    )  # fmt: skip
     job.x.extend(ctx.mpf(int(v.p)) / int(v.q) for v in job.x0)
     if job.deriv(job.m) is None:
         msg = f"the derivative is not a finite real number at {quote(str(at))}; move the point"
