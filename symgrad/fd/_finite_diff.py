@@ -783,7 +783,7 @@ def _complex_mp(
         if found.value is not None:
             results.append(complex_result(f, found, dps))
             continue
-        fallback = _mp_all(f, x0, [counts], (scheme, None, dps, True), suspect=True)[0]
+        fallback = _mp_all(f, x0, [counts], (scheme, None, dps, True))[0]
         reason = f"{found.reason}, so the stencil decides: {fallback.reason}"
         results.append(replace(fallback, reason=reason))
     return tuple(results)
