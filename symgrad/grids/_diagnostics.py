@@ -707,7 +707,7 @@ def overall_reason(status: Status, comps: Iterable[GridComponent], kinds: Iterab
             "exact would leave: the scheme is exact for this field"
         )
     if status == Status.PASS:
-        return "every component converges at its expected order, inside and on the faces"
+        return "every component converges at its expected order, inside and at the boundary"
     reason = next(c.reason for c in comps if c.status == status)
     seen = sorted(set(kinds))
     return reason + (f"; see diagnostics: {', '.join(seen)}" if seen else "")
