@@ -714,7 +714,7 @@ def _run_steps(args: argparse.Namespace) -> tuple[str, int]:
         result = steps(args.expr, args.wrt, args.order)
     renderers: dict[str, Callable[[], str]] = {
         "text": result.to_text,
-        "latex": getattr(result, "to_latex", result.to_markdown),
+        "latex": result.to_latex,
         "markdown": result.to_markdown,
         "json": result.to_json,
     }

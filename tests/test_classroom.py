@@ -353,3 +353,13 @@ def test_figures_are_projector_ready() -> None:
                     colour = to_hex(line.get_color())
                     grey = len(set(colour[1:].lower())) <= 2  # black or grey
                     assert colour.lower() in OKABE_ITO or grey, (name, colour)
+
+
+def test_cli_answer_in_latex_has_the_sentences() -> None:
+    """--answer --format latex: the verdict and the slip as text rows, both forms as maths."""
+    code, out, _ = run("steps", "exp(2*x)", "--answer", "exp(2*x)", "--format", "latex")
+    assert code == 1
+    assert out.startswith("\\begin{array}{l}\n\\frac{d}{dx}\\left(e^{2 x}\\right) \\\\")
+    assert "\\text{expected: } 2 e^{2 x} \\\\" in out
+    assert "chain-rule factor is missing" in out
+    assert "\N{ALMOST EQUAL TO}" not in out

@@ -473,7 +473,8 @@ def latex_text(text: str) -> str:
         text = text.replace(char, f"\\{char}")
     text = _POWER.sub(lambda m: f"$^{{{m.group(1)}}}$", text)
     text = _COEFFICIENT.sub(r"\1", text.replace("**", "\\textasciicircum{}"))
-    return text.replace("*", "$\\cdot$").replace("~", "\\textasciitilde{}")
+    text = text.replace("*", "$\\cdot$").replace("~", "\\textasciitilde{}")
+    return text.replace("\N{ALMOST EQUAL TO}", "$\\approx$")
 
 
 def markdown_escape(text: str) -> str:

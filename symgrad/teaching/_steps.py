@@ -243,6 +243,18 @@ class AnswerCheck(Result):
         head = [f"check {question}", unicode_text(f"{self.status}: {self.reason}")]
         return "\n".join(head + [f"  - {line}" for line in self._lines()])
 
+    def to_latex(self) -> str:
+        """A LaTeX ``array``: the question, the verdict, both derivatives, one row per issue."""
+        question = derivative_of(self.expression, self.variable, self.order, latex=True)
+        rows = [
+            f"{question} \\\\",
+            f"\\text{{{latex_text(f'{self.status}: {self.reason}')}}} \\\\",
+            f"\\text{{answer: }} {sympy.latex(self.answer)} \\\\",
+            f"\\text{{expected: }} {sympy.latex(self.expected)} \\\\",
+        ]
+        rows += [f"\\text{{{latex_text(issue)}}} \\\\" for issue in self.issues]
+        return "\\begin{array}{l}\n" + "\n".join(rows) + "\n\\end{array}"
+
     def to_markdown(self) -> str:
         """The verdict, then a list: answer and expected derivative in LaTeX, one item per issue."""
         show = [sympy.latex(e) for e in (self.answer, self.expected)]
