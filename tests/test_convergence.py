@@ -420,3 +420,13 @@ def test_mixed_partial_and_non_analytic_complex_step_are_refused() -> None:
 def test_tolerance_table() -> None:
     """The order tolerance is the project's 0.2 band."""
     assert (TOLERANCES["order"], TOLERANCES["min_steps"]) == (0.2, 3)
+
+
+@pytest.mark.parametrize(
+    ("expr", "at", "wrt"), [("pi*y", "y=1", "y"), ("E*x + y**2", "x=1, y=2", "x")]
+)
+def test_a_constant_derivative_such_as_pi_is_a_number(expr: str, at: str, wrt: str) -> None:
+    """d/dy (pi*y) is the constant pi: every scheme is exact, and nothing calls it non-finite."""
+    r = convergence(expr, at, wrt)
+    assert r.status == "exact"
+    assert all(s.status == "exact" for s in r.schemes)

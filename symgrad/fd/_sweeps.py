@@ -265,7 +265,7 @@ def _sweep_mp(job: _Job, progress: _Progress | None) -> list[_Row]:
 def _call(ctx: Any, fn: Any, args: list[Any], *, real: bool) -> Any:
     """f at ``args`` (its imaginary part unless ``real``); NaN where f is not finite or real."""
     try:
-        value = ctx.convert(fn(*args)[0])
+        value = +ctx.convert(fn(*args)[0])  # unary plus: a constant such as pi becomes an mpf
     except _FAILED:
         return ctx.nan
     if real and not isinstance(value, ctx.mpf):
