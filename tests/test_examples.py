@@ -26,7 +26,7 @@ KEY_LINES = {
     "newton_levenberg_marquardt": r"e_k / e_\(k-1\)²(.|\n)*\(float64 floor\)",
     "numpy_gradient_meshgrid": r"swapped_components: the output for axis 0 \(x\) matches ∂f/∂y",
     "sobel_calibration": r"sobel_scheme\(\), d/dx: interior order 1\.9\d \(pass\)",
-    "step_by_step": r"the term 2\*x\*cos\(x\) should be 2\*x\*sin\(x\)",
+    "step_by_step": "the term 2x\N{MULTIPLICATION SIGN}cos\\(x\\) should be 2x\N{MULTIPLICATION SIGN}sin\\(x\\)",
 }
 
 TIMEOUT = 120  # seconds per example; each takes a few seconds
