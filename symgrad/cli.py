@@ -48,7 +48,7 @@ from symgrad._files import check_destination, figure_metadata, stamp, write_outp
 from symgrad.checks import check
 from symgrad.derive import Compiled, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError, quote
-from symgrad.fd import Stencil, convergence
+from symgrad.fd import DEFAULT_SCHEMES, Stencil, convergence
 from symgrad.grids import gci, verify_grid
 from symgrad.output import report
 from symgrad.teaching import check_answer, implicit_steps, steps
@@ -521,7 +521,12 @@ def _add_converge(commands: Any) -> None:
     sub.add_argument("--at", required=True, help="the point, e.g. x=1")
     sub.add_argument("--wrt", help="the partial, e.g. x or 'x y' (default: the only variable)")
     _add_variables(sub, "variable order (default: sorted by name)")
-    sub.add_argument("--schemes", default="forward:1,central:2,central:4,complex")
+    sub.add_argument(
+        "--schemes",
+        default=None,
+        help="comma-separated (default: forward:1,central:2,central:4, and complex when f is "
+        "real-analytic)",
+    )
     sub.add_argument("--steps", default="1e-1:1e-12:23", help="FIRST:LAST:COUNT, geometric")
     sub.add_argument("--dps", type=int, default=60)
     sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
@@ -536,7 +541,9 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
         args.expr,
         args.at,
         args.wrt,
-        schemes=[s for s in args.schemes.split(",") if s.strip()],
+        schemes=DEFAULT_SCHEMES
+        if args.schemes is None
+        else [s for s in args.schemes.split(",") if s.strip()],
         steps=args.steps,
         dps=args.dps,
         precision=args.precision,

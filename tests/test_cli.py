@@ -413,3 +413,14 @@ def test_timeout_stops_a_long_job(capsys: pytest.CaptureFixture[str]) -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     code, _, _ = run(capsys, "--timeout", "60", "grad", "x**2")
     assert code == 0
+
+
+def test_converge_default_schemes_leave_out_the_complex_step_at_a_kink(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`converge "abs(x-0.5)"` runs the real schemes and names the kink instead of refusing."""
+    code = main(["converge", "abs(x-0.5)", "--at", "x=0.5", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1  # inconclusive is not a pass
+    assert data["status"] == "inconclusive"
+    assert [s["scheme"] for s in data["schemes"]] == ["forward:1", "central:2", "central:4"]
