@@ -23,16 +23,14 @@ derivatives evaluated by ``sympy.lambdify`` (never symgrad's code):
   the points at least one point away from every face; component k's boundary is the faces
   normal to axis k; the transverse region (2-D) the remaining points on the other faces.
 
-The large-count versions carry ``@pytest.mark.slow`` (skipped until pyproject registers it).
+The large-count versions carry ``@pytest.mark.slow`` (run them with ``pytest -m slow``).
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,16 +57,7 @@ SAME = 1e-7
 OFFSET = 1e12
 
 
-def _slow_marker() -> pytest.MarkDecorator:
-    """``pytest.mark.slow`` once pyproject registers it (strict markers); a skip until then."""
-    config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
-    markers = config.get("tool", {}).get("pytest", {}).get("markers", [])
-    if any(str(m).split(":")[0].strip() == "slow" for m in markers):
-        return pytest.mark.slow
-    return pytest.mark.skip(reason="the 'slow' marker is not registered in pyproject.toml")
-
-
-SLOW_MARK = _slow_marker()
+SLOW_MARK = pytest.mark.slow
 QUICK = settings(
     max_examples=6,
     deadline=None,
