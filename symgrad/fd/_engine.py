@@ -334,7 +334,9 @@ def _mp(
     evaluations, history = 0, []
     for _ in range(_MAX_REFINE + 1):
         work = min(_work_digits(terms, dps, k) + extra, _MAX_WORK)
-        fine_probe = _probe(f, x0, work + _NOISE, relative=given is None)
+        coarse_probe = _probe(f, x0, work, relative=given is None)
+        # at least _NOISE digits more, after both precisions are rounded to the grain
+        fine_probe = _probe(f, x0, coarse_probe.work + _NOISE, relative=given is None)
         ctx = fine_probe.ctx
         # an automatic step is a power of two, so x + s*h is exact for small offsets s
         h = ctx.convert(given) if given is not None else ctx.ldexp(1, -math.ceil(k * _LOG2_10))
@@ -345,14 +347,14 @@ def _mp(
                 count = evaluations + len(terms.items)
                 result = _finish(f, fine, None, h, ("ok", why), terms, fine_probe, dps, count)
                 return _Run(result, True, scale)
-            coarse, _ = _probe(f, x0, work, relative=given is None).stencil_sum(terms, 2 * h)
+            coarse, _ = coarse_probe.stencil_sum(terms, 2 * h)
         except _PointProblem as problem:
             return _Run(_failed(f, problem, "mp", terms.scheme, work, evaluations), False, 0)
         evaluations += 2 * len(terms.items)
         value, est = _richardson(ctx, fine, coarse, terms.p, extrapolate=given is None)
         # the rounding of the f values, Σ|w| ulp(f) / h^m, which no difference of them can show
         # (f equal at every stencil point, its change lost below the working precision)
-        floor = _rounding_floor(ctx, terms, fine_probe, scale, h)
+        floor = _rounding_floor(terms, coarse_probe, scale, h)
         est = [e + floor for e in est]
         # digits count relative to |f'|, or to |f| over the step's scale max(1, |x|)^m
         size = math.prod(
@@ -381,13 +383,14 @@ def _mp(
     return _Run(result, converging, scale)
 
 
-def _rounding_floor(ctx: Any, terms: _Terms, probe: _Probe, scale: Any, h: Any) -> Any:
+def _rounding_floor(terms: _Terms, probe: _Probe, scale: Any, h: Any) -> Any:
     """Σ|w| 2^(1-prec) max|f| / Π (h s_i)^(m_i): what rounding f to the working precision costs.
 
-    Taken at the coarse stencil's precision, ``_NOISE`` digits below the fine one.
+    Taken at the coarse stencil's precision, the lower of the two.
     """
+    ctx = probe.ctx
     steps = ((h * s) ** c for s, c in zip(probe.scales, terms.counts, strict=True) if c)
-    ulp = ctx.mpf(10) ** (_NOISE + terms.weight_digits) * ctx.ldexp(scale, 1 - ctx.prec)
+    ulp = ctx.mpf(10) ** terms.weight_digits * ctx.ldexp(scale, 1 - ctx.prec)
     return ulp / math.prod(steps, start=ctx.one)
 
 
@@ -478,9 +481,10 @@ def digits_lost(f: Compiled, x0: Sequence[sympy.Rational], dps: int) -> int:
     """Digits the formula of f cancels at x0: extra working digits every stencil needs.
 
     f is evaluated at doubling precisions until one evaluation is correct to dps + G digits;
-    the previous one, compared with it, shows how many of its digits were lost.  Values that
-    are exactly zero at two precisions tell nothing (a lost value is zero at every precision
-    too), so the doubling goes on; f that is zero at every precision tried is taken as zero.
+    the previous one, compared with it, shows how many of its digits were lost.  A value that
+    is exactly zero at either precision tells nothing (a value lost entirely is zero however
+    many digits it lost), so the doubling goes on; f that is zero at every precision tried is
+    taken as zero.
     Raises ``_PointProblem`` where f is not a finite real number.
     """
     base = dps + _GUARD
@@ -501,11 +505,8 @@ def _lost(ctx: Any, low: list[Any], high: list[Any], work: int) -> int | None:
     """Digits lost by the ``work``-digit values against better ones (None: cannot tell)."""
     worst = 0
     for a, b in zip(low, high, strict=True):
-        if not b:
-            if a:
-                worst = work
-                continue
-            return None  # zero at both precisions: lost, or really zero
+        if not a or not b:
+            return None  # lost entirely at one precision (or really zero): no measure yet
         if a != b:
             correct = -float(ctx.log10(abs(a - b) / abs(b)))
             worst = max(worst, math.ceil(work - correct))

@@ -97,6 +97,7 @@ _EPS = float(np.finfo(np.float64).eps)
 _COMPLEX_STEP = 1e-200
 _F64_RESOLUTION = 1e-6  # a float64 value is ok when its estimate is below this relative size
 _MAX_EXACT = 1000  # flat float64 values checked by an exact evaluation
+_GOLDEN = (math.sqrt(5) - 1) / 2  # a second sampling progression, incommensurate with the first
 
 
 def finite_difference(
@@ -410,7 +411,7 @@ def _float64(
         nan = np.full_like(fine, np.nan)
         return FDResult(fine, nan, used, "ok", why, "float64", scheme, 0, _points(live))
     core = _f64_estimate(f, x, counts, stencils, steps)
-    count = 3 * _points(live) + 7
+    count = 3 * _points(live) + 14
     result = FDResult(
         core.value, core.estimate, used, "ok", f"float64 {scheme}", "float64", scheme, 0, count
     )
@@ -514,20 +515,28 @@ def _noise(g: Any, x: list[Any], shift: list[Any], side: int = 0) -> tuple[Any, 
 
     g is evaluated at x + j·shift for seven consecutive j (centred, or on one ``side`` for a
     one-sided stencil, so that a kink at x does not pass for noise), every variable moving, so
-    that the rounding of terms in the other variables (50*y) varies too; every fourth difference of
-    these values combines their rounding errors with variance 70σ² (plus shift⁴ times the
-    fourth derivative of g, which only enlarges the estimate).  The largest of three, over
-    √70, is σ.  Where all seven values are equal, float64 does not see g change at all.
+    that the rounding of terms in the other variables (50*y) varies too; every fourth difference
+    of these values combines their rounding errors with variance 70σ² (plus shift⁴ times the
+    fourth derivative of g, which only enlarges the estimate).  Along an arithmetic progression
+    a rounding error can grow linearly (a sawtooth between its wraps), which fourth differences
+    do not see, so a second progression at 0.618 times the shift samples it again.  The largest
+    of the six fourth differences, over √70, is σ.  Where all the values are equal, float64
+    does not see g change at all.
     """
     first = {0: -3, 1: 0, -1: -6}[side]
     values = np.array(
         [
-            g(*(xi + j * si for xi, si in zip(x, shift, strict=True)))
+            g(*(xi + j * c * si for xi, si in zip(x, shift, strict=True)))
+            for c in (1.0, _GOLDEN)
             for j in range(first, first + 7)
         ]
     )
     fourth = (1, -4, 6, -4, 1)
-    windows = [sum(c * values[i + k] for k, c in enumerate(fourth)) for i in range(3)]
+    windows = [
+        sum(c * values[start + i + k] for k, c in enumerate(fourth))
+        for start in (0, 7)
+        for i in range(3)
+    ]
     with np.errstate(invalid="ignore"):
         sigma = np.max(np.abs(np.array(windows)), axis=0) / math.sqrt(70)
         return sigma, np.all(values == values[0], axis=0)
@@ -718,7 +727,7 @@ def _complex_float64(
     # a subnormal imaginary part keeps only a multiple of the smallest subnormal, 2^-1074
     rounding = 4 * noise + 4 * _operations(f) * _EPS * np.abs(value) + 2.0**-1074 / abs(h)
     est = rounding + (16 * gap / 7 if step is not None else gap)
-    result = FDResult(value, est, h, "ok", why, "complex", "complex", 0, 9)
+    result = FDResult(value, est, h, "ok", why, "complex", "complex", 0, 16)
     at = f(*x)
     resolved = _resolved(value, est, np.abs(at) / np.maximum(1.0, np.abs(x[axis])))
     if step is not None:
