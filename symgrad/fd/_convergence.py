@@ -276,7 +276,10 @@ def convergence(
     status = combine(s.status for s in out)
     worst = [s for s in out if s.status == status]
     reason = f"every scheme {_VERB[status]}"
-    if len(worst) < len(out):
+    exact = sum(s.status is Status.EXACT for s in out)
+    if status is Status.PASS and exact:  # exact counts as passing, as in every verdict
+        reason = f"{len(worst) + exact} of {len(out)} schemes pass ({exact} exact)"
+    elif len(worst) < len(out):
         reason = (
             f"{len(worst)} of {len(out)} schemes {status}; {worst[0].scheme}: {worst[0].reason}"
         )
