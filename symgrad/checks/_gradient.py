@@ -10,8 +10,9 @@ The floor is computed per entry and point, never from the size of the other entr
 d/dy of ``1e16*x**2 + y**2`` is judged at the scale of ``2*y``).  It is κ times a first-order
 running error bound of evaluating the entry in the user's arithmetic: walking the symbolic
 derivative's expression tree, every rounded result r costs up to u·|r| (sums
-(k − 1)·u·Σ|terms|, library functions and powers 2u·|r|), an error e in an argument a moves
-f(a) by |f′(a)|·e, and sign or Heaviside can jump where the error of their argument reaches 0.
+(k − 1)·u·Σ|terms|, library functions and powers 2u·|r|) plus the subnormal spacing where r
+underflows, an error e in an argument a moves f(a) by |f′(a)|·e, and sign or Heaviside can jump
+where the error of their argument reaches 0.
 To this the floor adds u times the sum of the absolute values of the chain-rule terms of the
 entry (what code that sums those terms may cancel, e.g. an entry that SymPy simplified to 0),
 twice symgrad's own measured float64 error, and the smallest subnormal of the user's format.
@@ -360,10 +361,13 @@ class _ErrorBounds:
         return self.local(node).value
 
     def _error_of(self, node: sympy.Expr) -> Any:
+        """u·|r| per rounding (plus the subnormal spacing, where r underflows), propagated."""
+        arith = self.arith
         if node.is_Symbol:
-            return self.arith.u_in * np.abs(self.columns[node])
+            rounded = arith.u_in * np.abs(self.columns[node])
+            return rounded + (arith.tiny if arith.u_in else 0.0)
         local = self.local(node)
-        total = self.arith.u * local.rounding
+        total = arith.u * local.rounding + np.where(np.asarray(local.rounding) > 0, arith.tiny, 0.0)
         for arg, sensitivity in zip(local.args, local.sensitivities, strict=True):
             total = total + _times(sensitivity, self.error(arg))
         if local.jump:

@@ -59,7 +59,6 @@ import sympy
 from symgrad._precision import MAX_DPS, check_dps, thread_context
 from symgrad.checks._results import (
     _KINDS,
-    _NONSMOOTH,
     RANK,
     TOLERANCES,
     CheckResult,
@@ -182,15 +181,7 @@ class _Referee(NamedTuple):
     step: Any
     status: str  # "ok", "unreliable", "domain", "pole" or "nonsmooth"
     text: str  # the reason when not ok; a note to append when ok
-    sides: tuple[Any, Any] = (None, None)  # one-sided derivatives of a nonsmooth referee
-
-
-class _Side(NamedTuple):
-    """A one-sided derivative: its value and error estimate, or why there is none."""
-
-    value: Any = None
-    estimate: Any = None
-    diverges: bool = False  # the one-sided quotient grows as the step shrinks (a jump)
+    sides: tuple[Any, Any] = (None, None)  # the one-sided derivatives, when the probe ran
 
 
 @dataclass
@@ -210,10 +201,8 @@ class _At:
 class _Job:
     """The compiled pieces shared by every point of one check, and the per-component rules.
 
-    A job may differentiate in scaled variables: with ``scales`` c, f(x) = f(c·t) is differenced
-    in t at t = x/c, so that a step relative to |t| ~ 1 is a step relative to |x| (c is a power
-    of two, so nothing is rounded), and the results are divided by Π c^m.  ``dps`` is the
-    referee's precision; the exact values keep the ``exact_dps`` digits they were computed at.
+    ``dps`` is the referee's precision; the exact values keep the ``exact_dps`` digits they were
+    computed at (a referee given more digits to resolve a component is still compared with them).
     """
 
     exact: Compiled
@@ -226,8 +215,6 @@ class _Job:
     step: Any
     singles: list[Compiled] | None = None
     exact_dps: int = 0
-    scales: tuple[sympy.Rational, ...] = ()
-    note: str = ""  # how this referee differs from the default one
 
     @classmethod
     def make(
@@ -238,8 +225,7 @@ class _Job:
         if kind != "jacobian" and len(exprs) != 1:
             msg = f"a list of {len(exprs)} expressions needs kind='jacobian' (got kind={kind!r})"
             raise ConfigError(msg)
-        # parsed once: f and its derivative have the same variables (a name that cancels, as x
-        # in (x - x) + y, is dropped from both, as gradient() drops it)
+        # parsed once, so that f and its derivative have the same variables
         parsed, names = resolve(exprs, variables)
         if kind == "jacobian":
             exact = jacobian(list(parsed), names)
@@ -253,10 +239,6 @@ class _Job:
         name = kind if kind in _KINDS else f"partial {entries[0].label}"
         text = str([str(r.exprs) for r in rows]) if kind == "jacobian" else str(rows[0].exprs)
         return cls(exact, rows, entries, name, text, dps, scheme, step, exact_dps=dps)
-
-    @property
-    def nonsmooth(self) -> bool:
-        return any(r.components[0].has(*_NONSMOOTH) for r in self.rows)
 
     def evaluate(self, values: Sequence[Any]) -> list[_Eval]:
         """The exact components; one at a time only when evaluating them together raises."""
@@ -294,70 +276,51 @@ class _Job:
             return ComponentCheck(point_status=exact.status, reason=why, **known)
         known["symbolic"] = exact.value
         first = self.judge(e, at, known)
-        # a mismatch found with a step much wider than some |x| is confirmed with a step
-        # relative to |x| before it fails
-        confirm = first.point_status == "mismatch" and self.scaled(e, at) is not None
-        if self.resolves(first) and not confirm:
-            return first
-        return self.rescue(e, at, known, first)
+        return first if self.resolves(first) else self.rescue(e, at, known, first)
 
     def judge(self, e: _Entry, at: _At, known: dict[str, Any]) -> ComponentCheck:
-        """Referee, kink probe and comparison, with this job's step, scaling and digits."""
-        ref, kink = self.referee(e, at), ""
-        sides: tuple[Any, Any] = ref.sides
-        if ref.status == "nonsmooth":
-            kink = ref.text
-        elif ref.status in ("ok", "unreliable") and (ref.status != "ok" or self.nonsmooth):
-            kink, sides = self.probe(e, at)
-        known = known | {"left": sides[0], "right": sides[1]}
-        if kink:
-            return ComponentCheck(point_status="nonsmooth", reason=kink, **known)
-        if ref.status == "unreliable" and sides[0] is not None:
-            # the one-sided differences agree (no kink): they referee instead
-            mean, half = (sides[0] + sides[1]) / 2, abs(sides[0] - sides[1]) / 2
-            ref = ref._replace(value=mean, estimate=half + ref.estimate, status="ok")
-            ref = ref._replace(text=" (from one-sided differences)")
+        """The referee's verdict with this job's digits: a kink, ok or mismatch, or why not."""
+        ref = self.referee(e, at)
+        known = known | {"left": ref.sides[0], "right": ref.sides[1]}
         if ref.status != "ok":
             return ComponentCheck(point_status=ref.status, reason=ref.text, **known)
         return self.compare(e, at, ref, known)
 
     def resolves(self, c: ComponentCheck) -> bool:
-        """Could this referee have seen an error?  ok and mismatch need tol ≪ |exact|.
+        """Could this referee have seen an error?  An ok needs tol ≪ |exact|.
 
-        The tolerance must be at most 10^-(dps/2) of the exact value (an exact 0 is resolved
-        by any tolerance the agreement was found within); anything else is not resolved.
+        The tolerance of an agreement must be at most 10^-(dps/2) of the exact value (an exact
+        0 is resolved by any tolerance the agreement was found within).  A mismatch is decided
+        (the values differ by more than the referee's error bound); ``unreliable`` is not.
         """
-        if c.point_status not in ("ok", "mismatch"):
+        if c.point_status != "ok":
             return c.point_status != "unreliable"
         if not c.symbolic:
             return True
+        return bool(c.tolerance <= self.target() * abs(c.symbolic))
+
+    def target(self) -> Any:
+        """The relative tolerance a resolved component needs: 10^-(dps/2)."""
         digits = self.exact_dps // TOLERANCES.resolution_digits
-        return bool(
-            c.tolerance <= thread_context(self.exact_dps).mpf(10) ** -digits * abs(c.symbolic)
-        )
+        return thread_context(self.exact_dps).mpf(10) ** -digits
 
     def rescue(
         self, e: _Entry, at: _At, known: dict[str, Any], first: ComponentCheck
     ) -> ComponentCheck:
-        """A better-scaled referee where the default one cannot resolve the component.
+        """More digits where the referee cannot resolve the component; else ``unreliable``.
 
-        First a step relative to |x| (when a differentiated |x| < 1), then more digits (as many
-        as the tolerance missed by, up to the precision limit).  A mismatch found with a step
-        far larger than |x| is confirmed the same way.  Nothing resolves: ``unreliable``.
+        As many more digits as the tolerance missed the target by (up to the precision limit),
+        twice at most.  A referee that still cannot resolve it leaves the component unreliable.
         """
         job, last = self, first
-        for attempt in range(3):  # scaled (if any x is small), then more digits, twice at most
-            better = self.scaled(e, at) if attempt == 0 else job.deeper(last)
+        for _ in range(2):
+            better = job.deeper(last)
             if better is None:
-                continue
-            job = better
-            result = job.judge(e, replace(at, cache={}), known)
-            if self.resolves(result) and result.point_status in ("ok", "mismatch"):
-                note = f" (referee: {job.note})" if job.note else ""
-                return replace(result, reason=result.reason + note)
+                break
+            job, result = better, better.judge(e, replace(at, cache={}), known)
+            if result.point_status in ("ok", "mismatch") and self.resolves(result):
+                return replace(result, reason=f"{result.reason} (referee at {job.dps} digits)")
             last = result if result.tolerance is not None else last
-        if first.point_status == "mismatch":
-            return first
         return self.unresolved(e, at, known, last, job)
 
     def unresolved(
@@ -373,55 +336,31 @@ class _Job:
             f"{short(known['symbolic'], 6)}"
         )
         if job is not self:
-            why += f", even with {job.note}"
+            why += f", even at {job.dps} digits"
         fields = {k: getattr(last, k) for k in ("finite_difference", "error_estimate", "tolerance")}
         fields |= {"abs_error": last.abs_error, "rel_error": last.rel_error}
+        fields |= {"left": last.left, "right": last.right}
         return ComponentCheck(point_status="unreliable", reason=why, **(known | fields))
-
-    def scaled(self, e: _Entry, at: _At) -> _Job | None:
-        """This job differentiating in t = x/c, c a power of two near each small |x|."""
-        scales = []
-        for v, c in zip(at.values, e.counts, strict=True):
-            size = abs(v)
-            scales.append(sympy.Rational(2) ** _log2_floor(size) if c and 0 < size < 1 else 1)
-        if all(c == 1 for c in scales):
-            return None
-        swap = {s: c * s for s, c in zip(self.exact.variables, scales, strict=True) if c != 1}
-        rows = [Compiled(r.components[0].xreplace(swap), r.variables) for r in self.rows]
-        note = (
-            "steps relative to |x| ("
-            + ", ".join(
-                f"{s.name} = 2^{_log2_floor(abs(v))}·t"
-                for s, v, c in zip(self.exact.variables, at.values, scales, strict=True)
-                if c != 1
-            )
-            + ")"
-        )
-        return replace(self, rows=rows, scales=tuple(scales), note=note)
 
     def deeper(self, last: ComponentCheck) -> _Job | None:
         """This job with as many more digits as ``last`` missed the resolution target by."""
         if last.tolerance is None or not last.symbolic or not last.tolerance:
             return None
         ctx = thread_context(self.exact_dps)
-        target = ctx.mpf(10) ** -(self.exact_dps // TOLERANCES.resolution_digits)
-        missing = float(ctx.log10(last.tolerance / (target * abs(last.symbolic))))
+        missing = float(ctx.log10(last.tolerance / (self.target() * abs(last.symbolic))))
         dps = min(MAX_DPS, self.dps + math.ceil(max(missing, 0.0)) + 3)
-        if dps <= self.dps:
-            return None
-        note = f"{self.note} and {dps} digits" if self.note else f"{dps} digits"
-        return replace(self, dps=dps, note=note)
+        return replace(self, dps=dps) if dps > self.dps else None
 
     def compare(self, e: _Entry, at: _At, ref: _Referee, known: dict[str, Any]) -> ComponentCheck:
         """ok or mismatch by the tolerance rule; then float64 in ulps, or an overflow."""
         exact, f64, at_float = known["symbolic"], known["float64"], at.at_float[e.pos]
         err = abs(exact - ref.value)
-        floor = self.floor(e, at, ref.step, exact, ref.value)
-        # the exact value itself is correct to exact_dps digits, whatever the referee's digits
-        accuracy = thread_context(self.exact_dps).mpf(10) ** (
+        floor = self.floor(e, at, exact, ref.value)
+        # the exact value is correct to exact_dps digits, whatever the referee's digits
+        accuracy = abs(exact) * thread_context(self.exact_dps).mpf(10) ** (
             TOLERANCES.digits_lost - self.exact_dps
         )
-        tol = max(TOLERANCES.fd_safety * ref.estimate, floor, accuracy * abs(exact))
+        tol = max(TOLERANCES.fd_safety * ref.estimate, floor, accuracy)
         status, why = "ok", f"agrees at {at.where} within {short(tol, 3)}{ref.text}"
         if err > tol:
             status = "mismatch"
@@ -438,65 +377,41 @@ class _Job:
         known["rel_error"] = err / abs(exact) if exact else (err if not err else None)
         return ComponentCheck(float64_ulp_error=_ulps(f64, at_float), **known)
 
-    def fd(
-        self, row: int, counts: tuple[int, ...], at: _At, scheme: str, step: Any = None
-    ) -> FDResult:
-        """A finite difference of one row of f at the point (cached: Hessians reuse them).
-
-        In scaled variables the values are divided back to derivatives in x; the step stays in t.
-        """
-        key = (row, counts, scheme, step)
+    def fd(self, row: int, counts: tuple[int, ...], at: _At, scheme: str) -> FDResult:
+        """A finite difference of one row of f at the point (cached: Hessians reuse them)."""
+        key = (row, counts, scheme)
         if key not in at.cache:
             names = [s.name for s in self.exact.variables]
             wrt = [item for x, c in zip(names, counts, strict=True) if c for item in (x, c)]
-            point = dict(zip(names, self.point(at), strict=True))
+            point = dict(zip(names, at.values, strict=True))
             method = "mp-complex" if scheme == "complex" else "mp"
             stencil = "central:2" if method != "mp" else scheme  # ignored by the complex step
-            result = finite_difference(
+            at.cache[key] = finite_difference(
                 self.rows[row],
                 point,
                 wrt,
                 scheme=stencil,
                 method=method,
-                step=self.step if step is None else step,
+                step=self.step,
                 dps=self.dps,
             )
-            at.cache[key] = self.unscale(result, counts)
         return at.cache[key]
 
-    def point(self, at: _At) -> list[sympy.Rational]:
-        """The point in this job's variables (t = x/c when scaled)."""
-        if not self.scales:
-            return list(at.values)
-        return [v / c for v, c in zip(at.values, self.scales, strict=True)]
-
-    def factor(self, counts: Sequence[int]) -> Any:
-        """Π c^m: a derivative in t is this times the derivative in x."""
-        total = math.prod(
-            (c**m for c, m in zip(self.scales, counts, strict=True)), start=sympy.Integer(1)
-        )
-        return thread_context(self.dps).mpf(total.p) / total.q
-
-    def unscale(self, result: FDResult, counts: Sequence[int]) -> FDResult:
-        """A result in t as one in x: values and estimates divided by Π c^m."""
-        if not self.scales:
-            return result
-        factor = self.factor(counts)
-        names = ("value", "error_estimate", "left", "right")
-        found = {k: getattr(result, k) for k in names if getattr(result, k, None) is not None}
-        scaled: dict[str, Any] = {k: np.array(v / factor, dtype=object) for k, v in found.items()}
-        return replace(result, **scaled)
-
     def referee(self, e: _Entry, at: _At) -> _Referee:
-        """The scheme's finite difference; a one-sided one when its stencil leaves the domain."""
+        """The scheme's finite difference; a one-sided one when its stencil leaves the domain.
+
+        Where f may have a kink the referee probes both sides itself: ``nonsmooth`` with the
+        one-sided derivatives, or agreeing sides (``left`` and ``right``) that stand in for an
+        unreliable central difference.
+        """
         fd = self.fd(e.row, e.counts, at, self.scheme)
-        why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
+        sides = (_first(fd.left), _first(fd.right))
         if fd.status == "nonsmooth":  # the referee's kink probe: its reason names the partial
-            left, right = (_first(getattr(fd, side, None)) for side in ("left", "right"))
-            return _Referee(None, None, fd.step, "nonsmooth", fd.reason, (left, right))
+            return _Referee(None, None, fd.step, "nonsmooth", fd.reason, sides)
         if fd.status in ("ok", "unreliable"):
+            why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
             text = why if fd.status == "unreliable" else ""
-            return _Referee(fd.value[()], fd.error_estimate[()], fd.step, fd.status, text)
+            return _Referee(fd.value[()], fd.error_estimate[()], fd.step, fd.status, text, sides)
         # f is finite at the point itself (checked before): only stencil points left the domain
         accuracy = 4 if self.scheme == "complex" else int(self.scheme.split(":")[1])
         for side in ("forward", "backward"):
@@ -507,83 +422,25 @@ class _Job:
         why = f"every stencil around {at.where} leaves the domain of f: {fd.reason}"
         return _Referee(None, None, 0, fd.status, why)
 
-    def probe(self, e: _Entry, at: _At) -> tuple[str, tuple[Any, Any]]:
-        """Backward against forward differences, of the partial and of each first derivative.
+    def floor(self, e: _Entry, at: _At, *values: Any) -> Any:
+        """10^-(dps-3) × the largest of |values| and |f| at the point over max(1, |x|)^m.
 
-        A one-sided difference that misses its digits still counts when it settles: its value
-        changes by no more than its error estimate when the step shrinks a millionfold (|x|^3
-        at 0, whose one-sided derivatives are both 0).  One that grows instead is a jump.
-        Returns the kink's description ('' when there is none) and the one-sided values.
+        A difference quotient of order m cancels the leading digits of f, so its precision is
+        relative to f as much as to the derivative.
         """
-        n = len(e.counts)
-        firsts = [tuple(int(i == j) for j in range(n)) for i in range(n) if e.counts[i]]
-        sides: tuple[Any, Any] = (None, None)
-        for counts in dict.fromkeys([e.counts, *firsts]):
-            bwd, fwd = (self.one_sided(e.row, counts, at, side) for side in ("backward", "forward"))
-            label = _label(counts, [s.name for s in self.exact.variables])
-            if (bwd.diverges or fwd.diverges) and self.nonsmooth:
-                # a one-sided quotient that never settles, with abs, sign, ... in f: a jump, or
-                # a kink closer to the point than the stencil is wide
-                return f"{label} does not converge from both sides of {at.where}", sides
-            if bwd.value is None or fwd.value is None:
-                continue
-            left, right = bwd.value, fwd.value
-            sides = (left, right) if counts == e.counts else sides
-            step = self.fd(e.row, counts, at, "forward:2").step
-            gap = abs(right - left) - self.floor(e._replace(counts=counts), at, step, left, right)
-            if gap > TOLERANCES.fd_safety * (bwd.estimate + fwd.estimate):
-                where = f" in {label}" if "," in at.where or counts != e.counts else ""
-                both = f"left derivative {short(left)}, right derivative {short(right)}"
-                return f"kink at {at.where}{where}: {both}", (left, right)
-        return "", sides
-
-    def one_sided(self, row: int, counts: tuple[int, ...], at: _At, side: str) -> _Side:
-        """The second-order one-sided difference, if it settles (see :meth:`probe`)."""
-        fd = self.fd(row, counts, at, f"{side}:2")
-        if fd.status not in ("ok", "unreliable"):
-            return _Side()
-        value, estimate = fd.value[()], fd.error_estimate[()]
-        if fd.status == "ok":
-            return _Side(value, estimate)
-        far = self.fd(row, counts, at, f"{side}:2", step=fd.step)
-        near = self.fd(row, counts, at, f"{side}:2", step=fd.step / 10**6)
-        if far.status != "ok" or near.status != "ok":
-            return _Side()
-        moved = abs(near.value[()] - far.value[()])
-        if moved > TOLERANCES.fd_safety * far.error_estimate[()]:
-            return _Side(diverges=True)
-        return _Side(value, estimate)
-
-    def floor(self, e: _Entry, at: _At, step: Any, *values: Any) -> Any:
-        """10^-(dps-3) × the largest of |values| and |f| within 2 steps, over max(1, |t|)^m.
-
-        Computed in this job's variables t (values are derivatives in x, so times Π c^m), and
-        returned in x again.
-        """
-        ctx, fn = self.rows[e.row].mp_function(self.dps)
-        base = [ctx.mpf(v.p) / v.q for v in self.point(at)]
-        factor = self.factor(e.counts) if self.scales else ctx.one
-        sizes = [abs(v) * factor for v in values] + [abs(at.rows[e.row].value)]
-        for i in (i for i, c in enumerate(e.counts) if c):
-            shifted = ([b + s * step if j == i else b for j, b in enumerate(base)] for s in (-2, 2))
-            sizes += [_size(ctx, fn, args) for args in shifted]
+        ctx = thread_context(self.dps)
+        base = [ctx.mpf(v.p) / v.q for v in at.values]
         powers = [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)]
-        scale = max(sizes) / math.prod(powers) / factor
+        f_size = abs(at.rows[e.row].value) / math.prod(powers, start=ctx.one)
+        scale = max([abs(v) for v in values] + [f_size])
         return scale * ctx.mpf(10) ** (TOLERANCES.digits_lost - self.dps)
 
 
 def _first(value: Any) -> Any:
-    """The first component of an FD side value (an array or a number), or None."""
+    """The first component of a one-sided derivative (an array or a number), or None."""
     if value is None:
         return None
     return np.asarray(value, dtype=object).reshape(-1)[0]
-
-
-def _log2_floor(size: sympy.Rational) -> int:
-    """⌊log2 size⌋ for a positive rational (exactly, with integers)."""
-    p, q = int(size.p), int(size.q)
-    k = p.bit_length() - q.bit_length()
-    return k if (p << max(0, -k)) >= (q << max(0, k)) else k - 1
 
 
 def _validate_scheme(scheme: object) -> str:
@@ -665,15 +522,6 @@ def _evaluate(compiled: Compiled, values: Sequence[Any], dps: int) -> list[_Eval
 def settled(compiled: Compiled, values: Sequence[Any], dps: int) -> list[Any]:
     """The components at ``dps`` correct digits (see :meth:`Compiled.exact_values`)."""
     return compiled.exact_values(values, dps)
-
-
-def _size(ctx: Any, fn: Any, args: list[Any]) -> Any:
-    """|f| at ``args`` (its first component), or 0 where it is not a finite real number."""
-    try:
-        value = _classify(ctx, fn(*args)[0]).value
-    except (ArithmeticError, ValueError, TypeError):
-        value = None
-    return ctx.zero if value is None else abs(value)
 
 
 def _classify(ctx: Any, value: Any) -> _Eval:

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import sympy
-
 from symgrad._precision import thread_context
 from symgrad.results import Status, TableResult, combine
 
@@ -49,7 +47,6 @@ class Tolerances:
 
 TOLERANCES = Tolerances()
 
-_NONSMOOTH = (sympy.Abs, sympy.sign, sympy.Min, sympy.Max, sympy.Heaviside, sympy.Piecewise)
 _KINDS = ("gradient", "hessian", "jacobian")
 _VERDICT = {"ok": Status.PASS, "mismatch": Status.FAIL}
 RANK = {Status.FAIL: 3, Status.INCONCLUSIVE: 2, Status.PASS: 1, Status.EXACT: 0}
@@ -217,11 +214,15 @@ def mp_text(value: Any, digits: int) -> str | None:
 
 
 def short(value: Any, digits: int = 6) -> str:
-    """A number for sentences: ``-1``, ``0.09``, ``1.97007e+434`` (beyond float range too)."""
+    """A number for sentences: ``-1``, ``0.09``, ``1.97007e+434``, ``5.0e-1200``.
+
+    Numbers beyond float range (above it, or so small that they would print as 0) keep their
+    exponent.
+    """
     if value is None:
         return "undefined"
     number = float(value)
-    if math.isfinite(number) or not value:
+    if not value or (math.isfinite(number) and number):
         return f"{number:.{digits}g}"
     return str(thread_context(15).nstr(value, digits))
 

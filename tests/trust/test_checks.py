@@ -74,7 +74,7 @@ def true_values(
     ctx.dps = 60
     out = []
     for e in exprs:
-        value = sympy.N(e.xreplace(subs), 60)
+        value = sympy.N(e.xreplace(subs), 60, maxn=4000)  # digits through cancellation
         out.append(ctx.mpf(str(value)) if value.is_real and value.is_finite else None)
     return out
 
@@ -90,63 +90,75 @@ def _numpy_op(cls: type) -> Callable[..., Any]:
     return sympy.lambdify([t], cls(t), "numpy")  # type: ignore[no-any-return]
 
 
-def _perturb(value: Any, u: float, rng: np.random.Generator) -> Any:
+def _perturb(value: Any, u: float, rng: np.random.Generator, tiny: float = 0.0) -> Any:
+    """value·(1 + u·r) + tiny·r′: a relative rounding, and an absolute one below the normals."""
     if not u:
         return value
-    return value * (1 + u * rng.uniform(-1, 1, np.shape(value)))
+    shape = np.shape(value)
+    return value * (1 + u * rng.uniform(-1, 1, shape)) + tiny * rng.uniform(-1, 1, shape)
 
 
 def mc_evaluate(
     expr: sympy.Expr,
     columns: dict[sympy.Symbol, np.ndarray],
-    u_op: float,
-    u_in: float,
+    units: tuple[float, float, float],
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Evaluate ``expr`` in float64 with every operation (and input) perturbed by up to u."""
+    """Evaluate ``expr`` in float64 with every operation (and input) perturbed.
+
+    ``units`` are (u of an operation, u of an input, the absolute rounding below the normals).
+    """
+    u_op, u_in, tiny = units
     memo: dict[sympy.Basic, Any] = {}
+    like = next(iter(columns.values()))
 
     def walk(node: sympy.Basic) -> Any:
         if node in memo:
             return memo[node]
         if node.is_Symbol:
-            out = _perturb(columns[node], u_in, rng)
+            out = _perturb(columns[node], u_in, rng, tiny)
         elif node.is_Number or node.is_NumberSymbol:
             value = float(node)
             exact = node.is_Rational and sympy.Rational(*value.as_integer_ratio()) == node
-            out = value if exact else _perturb(np.full_like(columns_any, value), u_op, rng)
+            out = value if exact else _perturb(np.full_like(like, value), u_op, rng, tiny)
         elif node.is_Add or node.is_Mul:
             parts = [walk(a) for a in node.args]
             out = parts[0]
             for p in parts[1:]:
-                out = _perturb(out + p if node.is_Add else out * p, u_op, rng)
+                out = _perturb(out + p if node.is_Add else out * p, u_op, rng, tiny)
         elif node.is_Pow:
             base, exp = walk(node.args[0]), walk(node.args[1])
-            out = _perturb(np.power(base, exp), u_op, rng)
+            out = _perturb(np.power(base, exp), u_op, rng, tiny)
         elif isinstance(node, sympy.Function) and len(node.args) == 1:
-            out = _perturb(_numpy_op(node.func)(walk(node.args[0])), u_op, rng)
+            out = _perturb(_numpy_op(node.func)(walk(node.args[0])), u_op, rng, tiny)
         else:  # pragma: no cover - the strategies build nothing else
             raise NotImplementedError(type(node))
         memo[node] = out
         return out
 
-    columns_any = next(iter(columns.values())) if columns else np.zeros(1)
     with np.errstate(all="ignore"):
         result = walk(expr)
-    return np.broadcast_to(np.asarray(result, dtype=np.float64), columns_any.shape)
+    return np.broadcast_to(np.asarray(result, dtype=np.float64), like.shape)
 
 
 def attainable(
-    formula: sympy.Expr, names: Sequence[str], pts: np.ndarray, u_op: float, u_in: float
+    formula: sympy.Expr, names: Sequence[str], pts: np.ndarray, dtype: Any
 ) -> np.ndarray:
-    """Monte-Carlo accuracy of correct code of ``formula`` at each point (see module docstring)."""
+    """Monte-Carlo accuracy of correct ``dtype`` code of ``formula`` at each point.
+
+    float64 code gets its inputs exactly; float32 code rounds them too.  Never below the
+    format's smallest subnormal, the resolution of any value near 0.
+    """
+    info = np.finfo(dtype)
+    u, tiny = float(info.eps) / 2, float(info.smallest_subnormal)
+    units = (u, 0.0 if dtype == np.float64 else u, tiny)
     columns = dict(zip(symbols(names), pts.T, strict=True))
-    base = mc_evaluate(formula, columns, 0.0, 0.0, np.random.default_rng(0))
+    base = mc_evaluate(formula, columns, (0.0, 0.0, 0.0), np.random.default_rng(0))
     rng = np.random.default_rng(1)
-    runs = [mc_evaluate(formula, columns, u_op, u_in, rng) for _ in range(SAMPLES)]
+    runs = [mc_evaluate(formula, columns, units, rng) for _ in range(SAMPLES)]
     with np.errstate(all="ignore"):
         spread = np.max([np.abs(r - base) for r in runs], axis=0)
-    return np.where(np.isfinite(spread), spread, np.inf)
+    return np.where(np.isfinite(spread), np.maximum(spread, tiny), np.inf)
 
 
 # -- user code: correct, planted and float32 ----------------------------------------------------
@@ -222,13 +234,11 @@ def detectable(case: GradientCase) -> bool:
     formulas = gradient_formulas(sym(case.expr, case.names), case.names)
     correct = user_code(formulas, case.names, np.float64)(*case.pts.T).astype(np.float64)
     wrong = case.plant.apply(correct)
-    u = float(np.finfo(case.dtype).eps) / 2
-    u_in = u if case.dtype != np.float64 else 0.0
     for k in {
         case.plant.entry,
         case.plant.other if case.plant.kind == "swap" else case.plant.entry,
     }:
-        acc = attainable(formulas[k], case.names, case.pts, u, u_in)
+        acc = attainable(formulas[k], case.names, case.pts, case.dtype)
         size = np.abs(wrong[k] - correct[k])
         scale = np.abs(correct[k])
         finite = np.isfinite(correct).all(axis=0) & np.isfinite(acc)
@@ -612,6 +622,28 @@ def test_unresolvable_or_resolved_never_a_blind_pass(expr: str, point: str) -> N
     assert point_outcome(result, truth, 50) == "correct", result.to_text()
     if result.status is Status.INCONCLUSIVE:
         assert all(c.point_status == "unreliable" for c in result.components), result.to_text()
+
+
+def test_a_component_no_referee_resolves_is_unreliable() -> None:
+    """x**5 + 1 at 1e-300: f' = 5e-1200 sits 1200 digits below f = 1, beyond 1000 digits."""
+    result = symgrad.check("x**5 + 1", "x=1e-300")
+    assert result.status is Status.INCONCLUSIVE
+    c = result.components[0]
+    assert c.point_status == "unreliable", result.reason
+    assert "cannot resolve d/dx" in c.reason
+    assert "5.0e-1200" in c.reason
+    ctx = mpmath.MPContext()
+    ctx.dps = 30
+    assert abs(c.symbolic / (5 * ctx.mpf("1e-300") ** 4) - 1) < 1e-25
+
+
+def test_more_digits_resolve_a_derivative_far_below_f() -> None:
+    """1e80 + x: f' = 1 is 80 digits below f; the referee takes the digits it needs."""
+    result = symgrad.check("1e80 + x", "x=1")
+    assert result.status is Status.PASS, result.reason
+    c = result.components[0]
+    assert abs(c.finite_difference - 1) <= c.tolerance <= 1e-25
+    assert "digits" in c.reason
 
 
 def test_tiny_point_is_resolved_by_a_step_relative_to_x() -> None:
