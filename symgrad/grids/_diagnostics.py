@@ -805,7 +805,8 @@ def factor_diagnostics(
 def _factor_entry(name: str, factors: list[float], h: Sequence[float]) -> dict[str, Any]:
     """The factor on the finest level, its law ``c = per_h · h^s`` over the levels, the advice."""
     c, slope = factors[-1], fitted_order([abs(f) for f in factors], h)
-    s = round(slope) if abs(slope - round(slope)) <= TOLERANCES["scaling"] else None
+    settled = math.isfinite(slope) and abs(slope - round(slope)) <= TOLERANCES["scaling"]
+    s = round(slope) if settled else None
     per = c / h[-1] ** s if s is not None else math.nan
     flipped = s == 0 and abs(c + 1) <= TOLERANCES["factor"]
     if flipped:

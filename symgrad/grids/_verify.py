@@ -335,6 +335,7 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
     values = _sample(model, level)
     field = values[0]
     exact = list(_exact_mp(model, level) if setup.exact == "mp" else values[1:])
+    _require_finite(setup, level, field, exact)
     field_scale = _absmax(field)
     field.flags.writeable = False
     approx = _components(setup.scheme(field, _spacing(level)), field.shape, setup)
@@ -348,6 +349,25 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
         for row, parts in zip(out.regions, ([inner], own, transverse), strict=True):
             row.append(norms(error, parts) if parts else None)
     return out
+
+
+def _require_finite(
+    setup: _Setup, level: _Level, field: FloatArray, exact: list[FloatArray]
+) -> None:
+    """Refuse a domain where the field or its exact gradient is not a finite float64 number:
+    no error or order can be measured there (a pole, a domain edge, or overflow)."""
+    for values, what in ((field, "the field"), *((e, "its exact gradient") for e in exact)):
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            where = ", ".join(
+                f"{s.name}={float(c[i]):.6g}"
+                for s, c, i in zip(setup.symbols, level.coords, bad[0], strict=True)
+            )
+            msg = (
+                f"{what} is not a finite float64 number at {where} (N = {level.size}): a pole, "
+                "a domain edge or overflow; choose a domain where both are finite"
+            )
+            raise ConfigError(msg)
 
 
 def _spacing(level: _Level) -> tuple[Any, ...]:
