@@ -731,17 +731,21 @@ def nonsmooth_result(f: Compiled, sides: Sides, central: FDResult) -> FDResult:
     )
 
 
-def from_sides(f: Compiled, sides: Sides, central: FDResult) -> FDResult:
+def from_sides(f: Compiled, sides: Sides, central: FDResult) -> FDResult | None:
     """Agreeing one-sided derivatives where the central difference was unreliable.
 
-    The mean of the two, with half their gap plus both estimates as its error.
+    The mean of the two, with half their gap plus both estimates as its error, if the gap is
+    within twice their estimates (each ``ok``, so the mean holds the digits too); else None.
     """
     assert sides.left is not None
     assert sides.right is not None
     left, right = sides.left, sides.right
     mean = np.asarray((left.value + right.value) / 2, dtype=object)
     gap = np.asarray(abs(left.value - right.value), dtype=object)
-    est = np.asarray(gap / 2 + left.error_estimate + right.error_estimate, dtype=object)
+    both = np.asarray(left.error_estimate + right.error_estimate, dtype=object)
+    if not all(g <= 2 * e for g, e in zip(gap.reshape(-1), both.reshape(-1), strict=True)):
+        return None
+    est = np.asarray(gap / 2 + both, dtype=object)
     why = "the one-sided differences agree (the central one is unreliable)"
     return FDResult(
         mean.reshape(f.shape),

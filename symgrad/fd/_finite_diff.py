@@ -259,7 +259,9 @@ def _mp_partial(
     if sides.left is None or sides.right is None:
         return central
     if central.status == "unreliable" and sides.left.status == sides.right.status == "ok":
-        return from_sides(f, sides, central)
+        agreed = from_sides(f, sides, central)
+        if agreed is not None:
+            return agreed
     return replace(central, left=sides.left.value, right=sides.right.value)
 
 
