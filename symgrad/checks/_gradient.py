@@ -53,6 +53,7 @@ __all__ = ["EntryCheck", "GradientCheckResult", "check_gradient"]
 
 _EPS = float(np.finfo(np.float64).eps)
 _CALLS = ("auto", "unpacked", "packed")
+_CHUNK = 4096  # points per walk of the error bounds (each node keeps arrays of this size)
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -275,14 +276,21 @@ class _Target:
         The scale that the floor is compared with is |exact|, or where the exact entry is 0 the
         size of its chain-rule terms (there the entry cancels to 0 and has no size of its own).
         """
-        bounds = _ErrorBounds(self.exact.variables, kept.T, arith)
+        parts = [self._bounds(kept[i : i + _CHUNK], arith) for i in range(0, len(kept), _CHUNK)]
+        rounding, chain = (np.concatenate(p, axis=1) for p in zip(*parts, strict=True))
         with np.errstate(all="ignore"):
-            rounding = np.stack([bounds.error(c) for c in self.exact.components])
-            chain = np.stack([bounds.chain(expr)[j] for expr, j in self.sources])
             floor = TOLERANCES.floor_safety * (rounding + arith.u * chain)
             floor = floor + 2 * np.abs(own - values) + arith.tiny
         scale = np.where(values != 0, np.abs(values), chain)
         return np.where(np.isnan(floor), np.inf, floor), np.where(np.isnan(scale), 0.0, scale)
+
+    def _bounds(self, kept: FloatArray, arith: _Arithmetic) -> tuple[FloatArray, FloatArray]:
+        """Each entry's rounding bound and chain-rule size at some points (one walk per node)."""
+        bounds = _ErrorBounds(self.exact.variables, kept.T, arith)
+        with np.errstate(all="ignore"):
+            rounding = np.stack([bounds.error(c) for c in self.exact.components])
+            chain = np.stack([bounds.chain(expr)[j] for expr, j in self.sources])
+        return rounding, chain
 
 
 # -- the user's arithmetic and its error bounds -------------------------------------------------
