@@ -12,6 +12,7 @@ functions), ``symgrad.fd`` (stencils, finite differences, convergence), ``symgra
 ``from symgrad.expr import MAX_LEN``.  See docs/explanation/architecture.md.
 """
 
+from symgrad._limits import run_limited
 from symgrad.checks import (
     CheckResult,
     GradientCheckResult,
@@ -20,7 +21,16 @@ from symgrad.checks import (
     check_gradient,
     taylor_test,
 )
-from symgrad.derive import Compiled, derivative, function, gradient, hessian, jacobian, laplacian
+from symgrad.derive import (
+    Compiled,
+    Limits,
+    derivative,
+    function,
+    gradient,
+    hessian,
+    jacobian,
+    laplacian,
+)
 from symgrad.errors import (
     CheckFailed,
     ConfigError,
@@ -68,6 +78,7 @@ __all__ = [
     "GridResult",
     "InputError",
     "LimitExceeded",
+    "Limits",
     "MissingExtra",
     "ParseError",
     "Report",
@@ -94,6 +105,7 @@ __all__ = [
     "manufactured_source",
     "parse",
     "report",
+    "run_limited",
     "scharr_scheme",
     "sobel_scheme",
     "steps",

@@ -184,8 +184,8 @@ def test_derivative_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(8):
         expr = sympy.exp(sympy.sin(expr) * expr)
     symgrad.gradient(expr)  # the first derivative still fits (about 10k nodes)
-    with pytest.raises(LimitExceeded) as info:
-        symgrad.hessian(expr)
+    with pytest.raises(LimitExceeded) as info:  # the cost model would refuse first: raise it
+        symgrad.hessian(expr, limits=symgrad.Limits(max_work=10**9))
     assert info.value.limit == "expression_too_large"
     assert info.value.allowed == 20_000
 

@@ -24,7 +24,7 @@ import symgrad
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 
-BASE = frozenset({"errors", "results", "_precision", "_files"})
+BASE = frozenset({"errors", "results", "_precision", "_files", "_limits"})
 # unit -> the units it may import (the pipeline: parse -> derive -> fd -> checks; grids and
 # teaching beside checks; output and the CLI on top)
 ALLOWED: dict[str, frozenset[str]] = {
@@ -32,6 +32,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "results": frozenset({"errors"}),
     "_precision": frozenset({"errors"}),
     "_files": frozenset({"errors"}),
+    "_limits": frozenset({"errors"}),
     "_figures": BASE,
     "expr": BASE,
     "derive": BASE | {"expr"},

@@ -1,0 +1,392 @@
+"""The cost model of a derive job: its work estimated from the expression tree, before the work.
+
+Parsing caps the *input* (:mod:`symgrad.expr`); this module prices what follows, which can be
+far larger: differentiating every entry of a gradient or Hessian with SymPy, then compiling the
+results.  The price is counted in **node operations**, a unit of about 15 SymPy function calls,
+3-12 µs on our machines (``benchmarks/bench_limits.py`` prints the estimates next to the
+measured seconds).  A job's estimate is checked against ``Limits.max_work`` *before* each stage
+starts, so a job that would take minutes is refused in milliseconds.
+
+How SymPy's work grows, per node with ``m`` arguments, differentiated with respect to ``v``
+(SymPy differentiates a shared subexpression again at every occurrence, so the estimate walks
+the tree, shared subtrees counted each time):
+
+* every argument containing ``v`` gives a new node of ``m`` arguments, whose assumptions SymPy
+  derives (``_NEW``, per kind of node);
+* a sum differentiates all its terms to find those that contain ``v``;
+* a product of ``m`` factors gives one product of ``m`` factors per factor containing ``v``, built
+  by ``m`` successive multiplications: the Hessian of ``x0*x1*...*x99`` is 5,050 products of 98
+  factors (minutes);
+* ``min``/``max`` of ``k`` arguments give, per argument containing ``v``, a step function of that
+  argument minus the ``max`` of the others, and SymPy compares those arguments pairwise
+  (``MINMAX_PAIR`` per pair);
+* the derivatives of step functions and ``sign`` are distributions, which are dropped;
+* each result is traversed once more to count and check it, in proportion to its tree size,
+  which the same rules estimate (a power or function ``g(u)`` gives ``g'(u)·u'``, about two
+  copies of the node plus ``u'``).
+
+Every stage is charged its work plus a preview of what follows (the compilation, for the last
+stage; half the size of the results, for the others), and a Hessian, Laplacian or higher partial
+is priced one order at a time: the second order is estimated from the actual first derivatives,
+before it starts.  Before compiling, the actual components are priced again
+(:func:`compile_cost`): their tree size, the factors of products and sums (common subexpression
+elimination compares them), and every distinct power and function call, which the printers
+inspect.  SymPy's NumPy printer also rewrites ``Heaviside(x0 - Max(x1, x2, x3))`` (the derivative
+of a ``max``) into nested conditions and simplifies them, about 0.4 s per argument of the ``max``
+inside; that is priced at ``PRINT_STEP_ARG`` per argument (plus one), and the derivative of a
+``max`` or ``min`` of ``k >= 3`` arguments is charged it in advance.
+
+The weights were fitted to SymPy's call counts (see the comment at ``_NEW``).  Every count stops
+as soon as it passes what the budget allows, so pricing a job never costs more than a fraction
+of the budget, whatever the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import sympy
+
+from symgrad.errors import ConfigError, LimitExceeded
+
+__all__ = [
+    "GUESS_MARGIN",
+    "MAX_WORK",
+    "MINMAX_PAIR",
+    "PRINT_STEP_ARG",
+    "Budget",
+    "Estimate",
+    "Limits",
+    "compile_cost",
+    "derivative_costs",
+    "second_order_guess",
+]
+
+#: Default cap on the estimated work of one job, in node operations (about 3-12 s).
+MAX_WORK = 1_000_000
+#: A second order guessed from the first is refused in advance only above this many budgets.
+GUESS_MARGIN = 4
+#: Node operations per pair of arguments when SymPy builds a ``max``/``min`` of a derivative.
+MINMAX_PAIR = 20
+#: Node operations per ``max``/``min`` argument inside a step function, when it is printed.
+PRINT_STEP_ARG = 20_000
+
+# The weights below were fitted (non-negative least squares of the relative error) to SymPy's
+# call counts for 270 random expressions and the families of benchmarks/bench_limits.py: the
+# estimate is within a factor 0.7-2.3 of the measured work for 90% of the jobs above 2,000 node
+# operations, and within 0.8-1.7 for every family.
+# per argument differentiated, times (arguments + 1): the new node and its assumptions
+_NEW = {"add": 0, "mul": 17, "pow": 30, "minmax": 130, "function": 20, "step": 20}
+_SUM_ARG = 6  # per argument of a sum, per term containing the variable
+_TRAVERSE = 4  # thirds of a node operation per node of each result: checked, counted
+# compiling, fitted the same way to 260 random expressions and their gradients (within a factor
+# 0.8-2.3 for 90% of them)
+_COMPILE_ENTRY = 10  # per component compiled
+_COMPILE_SUM = 35  # per distinct sum or product, plus 2/5 of its arguments squared
+_COMPILE_POW = 50  # per distinct power (the printers look for roots and reciprocals)
+_COMPILE_FUNCTION = 80  # per distinct function call
+
+_Expr = Any  # SymPy ships no type information
+_MINMAX = (sympy.Max, sympy.Min)
+_STEPS = (sympy.Heaviside, sympy.Piecewise)
+_VANISHING = (sympy.Heaviside, sympy.sign, sympy.DiracDelta)  # their derivatives are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps on the work of one job: differentiating and compiling.
+
+    Parameters
+    ----------
+    max_work : int
+        The most estimated work one call of ``gradient``, ``hessian``, ``jacobian``,
+        ``laplacian``, ``derivative`` or ``function`` may do, in node operations (about 3-12 µs
+        each; the default, 1,000,000, is about 3-12 s of SymPy).  The estimate is checked
+        before each stage starts; raise the cap for large trusted jobs.
+
+    Examples
+    --------
+    >>> import symgrad
+    >>> limits = symgrad.Limits(max_work=5_000_000)
+    >>> symgrad.gradient("x*y", limits=limits).to_strings()
+    ['y', 'x']
+    """
+
+    max_work: int = MAX_WORK
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_work, bool) or not isinstance(self.max_work, int):
+            msg = f"max_work must be an integer number of node operations (got {self.max_work!r})"
+            raise ConfigError(msg)
+        if self.max_work < 1:
+            msg = f"max_work must be at least 1 (got {self.max_work})"
+            raise ConfigError(msg)
+
+
+class Budget:
+    """The work one job has spent, and the checks before each stage.
+
+    Parameters
+    ----------
+    limits : Limits
+        The caps of the job.
+    call : str
+        The public call being priced (``"hessian"``), named in the refusal message.
+    """
+
+    def __init__(self, limits: Limits, call: str) -> None:
+        self.limits = limits
+        self.call = call
+        self.spent = 0
+
+    @property
+    def left(self) -> int:
+        """Node operations still allowed (a count may stop as soon as it passes this)."""
+        return self.limits.max_work - self.spent
+
+    def charge(self, cost: int, what: str, *, partial: bool = False) -> None:
+        """Add ``cost`` (estimated before the work) or refuse with ``LimitExceeded(work)``.
+
+        ``partial`` means the estimate stopped counting early: the true cost is larger.
+        """
+        total = self.spent + cost
+        if total > self.limits.max_work:
+            allowed = self.limits.max_work
+            shown = f"more than {total:,}" if partial else f"about {total:,}"
+            msg = (
+                f"{self.call}: {what} would take {shown} node operations of SymPy work "
+                f"(roughly 3-12 µs each), more than the limit of {allowed:,}; simplify the "
+                "expression or use fewer variables, or, for a trusted job, raise the limit: "
+                f"symgrad.{self.call}(..., limits=symgrad.Limits(max_work=...))"
+            )
+            raise LimitExceeded(msg, limit="work", value=total, allowed=allowed)
+        self.spent = total
+
+    def foresee(self, guess: int, what: str) -> None:
+        """Refuse now a later stage whose rough ``guess`` is beyond ``GUESS_MARGIN`` budgets.
+
+        The guess is not charged: that stage is priced precisely before it starts.
+        """
+        if self.spent + guess // GUESS_MARGIN > self.limits.max_work:
+            msg = (
+                f"{self.call}: {what} would take about {guess:,} node operations of SymPy work "
+                f"(estimated from the first order), more than {GUESS_MARGIN} times the limit of "
+                f"{self.limits.max_work:,}; simplify the expression or use fewer variables, or, "
+                f"for a trusted job, raise the limit: symgrad.{self.call}(..., "
+                "limits=symgrad.Limits(max_work=...))"
+            )
+            raise LimitExceeded(msg, limit="work", value=guess, allowed=self.limits.max_work)
+
+
+class Estimate(NamedTuple):
+    """Estimated cost of some derivatives; ``complete`` is False when counting stopped early.
+
+    ``work`` is SymPy's work to build them, ``size`` their nodes, ``compiling`` the estimated
+    work of compiling them (half their nodes, plus the distinct nodes each term creates as
+    :func:`compile_cost` prices them, with the printing of step functions of min/max).
+    """
+
+    work: int
+    size: int
+    compiling: int
+    complete: bool
+
+
+def derivative_costs(pairs: Iterable[tuple[_Expr, sympy.Symbol]], limit: int) -> Estimate:
+    """Estimated cost of ``d expr / d var`` for every pair, summed.
+
+    Stops counting after visiting ``limit`` nodes (``complete`` is then False, and the work
+    is more than ``limit``: each node visited adds to it), so the estimate never costs more than
+    a small part of the work it allows.
+    """
+    wanted: dict[_Expr, set[sympy.Symbol]] = {}
+    for expr, var in pairs:
+        wanted.setdefault(expr, set()).add(var)
+    work = size = compiling = 0
+    visits = limit
+    for expr, variables in wanted.items():
+        costs = _NodeCosts(variables, visits)
+        found = costs.of(expr)
+        if costs.exhausted:
+            return Estimate(max(work, limit + 1 - compiling), size, compiling, complete=False)
+        visits -= costs.visited
+        found_size = sum(found.size.get(v, 0) for v in variables)
+        work += sum(found.work.get(v, 0) for v in variables) + _TRAVERSE * found_size // 3
+        size += found_size
+        compiling += sum(found.compiling(v) for v in variables) + _COMPILE_ENTRY * len(variables)
+    return Estimate(work, size, compiling, complete=True)
+
+
+def second_order_guess(
+    expr: _Expr, pairs: Sequence[tuple[sympy.Symbol, sympy.Symbol]], limit: int
+) -> int:
+    """Rough work of ``d² expr / dx dy`` for every ``(x, y)`` of ``pairs``, before the first order.
+
+    The first derivative along ``x`` is assumed to be shaped like ``expr``, scaled by its
+    estimated size: work(d/dy of d expr/dx) ≈ work(d expr/dy) · size(d expr/dx) / size(expr).
+    Exact for the products of many factors whose Hessians are the costly case; a guess
+    elsewhere, which is why :meth:`Budget.foresee` only refuses far above the budget.  More than
+    ``limit`` when counting stops early.
+    """
+    costs = _NodeCosts({v for pair in pairs for v in pair}, limit)
+    found = costs.of(expr)
+    if costs.exhausted:
+        return limit + 1
+    tree = max(found.tree, 1)
+    # keyed by identity: hashing a symbol is a SymPy call, and there are n² pairs
+    work = {id(v): w for v, w in found.work.items()}
+    size = {id(v): d for v, d in found.size.items()}
+    return sum(work.get(id(y), 0) * size.get(id(x), 0) // tree for x, y in pairs)
+
+
+def compile_cost(exprs: Iterable[_Expr], limit: int) -> Estimate:
+    """Estimated work of compiling ``exprs`` (see the module docstring).
+
+    Half a node operation per node of the trees, and per distinct node: ``_COMPILE_SUM + 2m²/5``
+    for a sum or product of ``m`` terms, ``_COMPILE_POW`` per power, ``_COMPILE_FUNCTION`` per
+    function call and the printing of step functions of min/max.  Stops as soon as the
+    estimate passes ``limit`` (it is then incomplete), so at most ``2 * limit`` nodes are visited.
+    """
+    stack = list(exprs)
+    cost, nodes = _COMPILE_ENTRY * len(stack), 0
+    seen: set[_Expr] = set()
+    while stack and cost + nodes // 2 <= limit:
+        node = stack.pop()
+        nodes += 1
+        stack.extend(node.args)
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, sympy.Add | sympy.Mul):
+            cost += _COMPILE_SUM + 2 * len(node.args) ** 2 // 5
+        elif isinstance(node, sympy.Pow):
+            cost += _COMPILE_POW
+        elif isinstance(node, sympy.Function):
+            cost += _COMPILE_FUNCTION
+            if isinstance(node, _STEPS):
+                cost += _print_step(sum(len(m.args) for m in node.atoms(*_MINMAX)))
+    cost += nodes // 2
+    return Estimate(cost, nodes, cost, complete=not stack)
+
+
+def _print_step(minmax_args: int) -> int:
+    """Work of printing a step function around min/max calls with this many arguments."""
+    return PRINT_STEP_ARG * (minmax_args + 1) if minmax_args >= 2 else 0
+
+
+class _Found:
+    """Estimated work, size and compiling of the derivative of one node, per variable."""
+
+    __slots__ = ("compile", "size", "tree", "work")
+
+    def __init__(self, tree: int) -> None:
+        self.tree = tree
+        self.work: dict[sympy.Symbol, int] = {}
+        self.size: dict[sympy.Symbol, int] = {}
+        self.compile: dict[sympy.Symbol, int] = {}
+
+    def add(self, var: sympy.Symbol, work: int, size: int, compiling: int) -> None:
+        self.work[var] = self.work.get(var, 0) + work
+        self.size[var] = self.size.get(var, 0) + size
+        if compiling:
+            self.compile[var] = self.compile.get(var, 0) + compiling
+
+    def compiling(self, var: sympy.Symbol) -> int:
+        """Preview of compiling the derivative: half its tree size and its new nodes."""
+        return self.size.get(var, 0) // 2 + self.compile.get(var, 0)
+
+
+class _NodeCosts:
+    """Bottom-up, iterative estimate over the distinct nodes of an expression."""
+
+    def __init__(self, variables: set[sympy.Symbol], limit: int) -> None:
+        self.variables = variables
+        self.limit = limit
+        self.visited = 0
+        self.exhausted = False
+        self.memo: dict[_Expr, _Found] = {}
+
+    def of(self, expr: _Expr) -> _Found:
+        stack: list[tuple[_Expr, bool]] = [(expr, False)]
+        while stack and not self.exhausted:
+            node, ready = stack.pop()
+            if node in self.memo:
+                continue
+            if not ready:
+                stack.append((node, True))
+                stack.extend((a, False) for a in node.args if a not in self.memo)
+                continue
+            self.memo[node] = found = self._rule(node)
+            self.visited += 1 + len(found.work)
+            self.exhausted = self.visited > self.limit
+        return self.memo.get(expr, _Found(0))
+
+    def _rule(self, node: _Expr) -> _Found:
+        args = [self.memo[a] for a in node.args]
+        found = _Found(1 + sum(a.tree for a in args))
+        if isinstance(node, sympy.Symbol):
+            if node in self.variables:
+                found.add(node, 1, 1, 0)
+            return found
+        kind, m = _kind(node), len(args)
+        new = _NEW[kind] * (m + 1) + _extra(kind, m)
+        compiling = _compile_new(kind, m)
+        for arg in args:
+            for var, work in arg.work.items():
+                if kind == "step":  # its derivative is a distribution, dropped
+                    found.add(var, work + new, 0, 0)
+                    continue
+                size = _built(kind, found.tree, arg.tree, arg.size[var])
+                found.add(var, work + new, size, arg.compile.get(var, 0) + compiling)
+        return found
+
+
+def _kind(node: _Expr) -> str:
+    """The rule a node follows (see the module docstring)."""
+    if isinstance(node, sympy.Add):
+        return "add"
+    if isinstance(node, sympy.Mul):
+        return "mul"
+    if isinstance(node, sympy.Pow):
+        return "pow"
+    if isinstance(node, (*_MINMAX, sympy.Abs)):
+        return "minmax"
+    return "step" if isinstance(node, _VANISHING) else "function"
+
+
+def _built(kind: str, tree: int, arg_tree: int, arg_size: int) -> int:
+    """Tree size of the term that an argument's derivative (``arg_size`` nodes) adds."""
+    if kind == "add":
+        return arg_size + 1
+    if kind == "mul":  # the product with that factor replaced by its derivative
+        return tree - arg_tree + arg_size + 1
+    if kind == "minmax":  # Heaviside(a - max(others)) * a', or sign(a) * a'
+        return tree + arg_size + 3
+    return 2 * tree + arg_size + 4  # powers and functions: g'(u) * u'
+
+
+def _compile_new(kind: str, m: int) -> int:
+    """Compiling the distinct nodes one term of a node's derivative creates (see compile_cost)."""
+    if kind == "mul":  # a product of m factors
+        return _COMPILE_SUM + 2 * m * m // 5
+    if kind == "minmax":  # a step function of the others' max (or a sign), times a'
+        printing = _print_step(m - 1) if m > 2 else 0
+        return _COMPILE_SUM + _COMPILE_FUNCTION + printing
+    if kind == "pow":  # c·b^(c-1)·b' or b^c·log(b)·c'
+        return _COMPILE_SUM + _COMPILE_POW
+    if kind == "function":  # g'(u)·u'
+        return _COMPILE_SUM + _COMPILE_FUNCTION
+    return 0
+
+
+def _extra(kind: str, m: int) -> int:
+    """Work beyond the new node: the other terms of a sum, m² products, min/max pairs."""
+    if kind == "add":
+        return _SUM_ARG * m
+    if kind == "mul":
+        return m * m // 2
+    if kind == "minmax" and m > 1:
+        return MINMAX_PAIR * m * m
+    return 0
