@@ -8,9 +8,10 @@ Two mechanisms, for two kinds of bound:
 * :func:`run_limited` runs a job in a child process with a wall-clock timeout and a memory cap.
   symgrad's caps are estimates and counts; a service that runs jobs for untrusted users wants
   hard bounds as well, and only the operating system can give those: the child sets
-  ``RLIMIT_AS`` (address space) on itself, so an allocation past the cap fails inside the child
-  with ``MemoryError``, and the parent kills a child that runs past the timeout.  Either way the
-  parent process is unharmed and gets a ``LimitExceeded`` (``limit="memory"`` or ``"timeout"``).
+  ``RLIMIT_AS`` (address space) on itself (on Linux), so an allocation past the cap fails inside
+  the child with ``MemoryError``, and the parent kills a child that runs past the timeout.  Either
+  way the parent process is unharmed and gets a ``LimitExceeded`` (``limit="memory"`` or
+  ``"timeout"``).
 
 The child is started with the ``forkserver`` context (``spawn`` where there is none), never
 ``fork``: forking a process that runs threads can deadlock the child.  Arguments, results and
@@ -26,6 +27,7 @@ becoming code is the parser (docs/explanation/safe-parsing.md), not the worker.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import math
 import multiprocessing
 import os
@@ -95,11 +97,12 @@ def run_limited(
     *args, **kwargs
         Its arguments, picklable.  ``timeout`` and ``max_memory`` are this function's own.
     timeout : float or None
-        Wall-clock seconds before the worker is killed (the start of the worker, about a
-        second, counts); None for no limit.
+        Wall-clock seconds the job may run before its worker is killed; None for no limit.  The
+        first call also starts a server process that imports symgrad (about a second, not
+        counted); each job's worker is forked from it.
     max_memory : int or None
         Bytes of address space the job may add to what the worker holds once started
-        (``RLIMIT_AS``, POSIX only); None for no limit.
+        (``RLIMIT_AS``; Linux, elsewhere only the timeout holds); None for no limit.
 
     Returns
     -------
@@ -280,16 +283,23 @@ def _send(sender: Connection, message: tuple[str, Any]) -> None:
 
 
 def _cap_address_space(extra: int) -> None:
-    """Cap the child's address space at its current size plus ``extra`` bytes (POSIX)."""
+    """Cap the child's address space at its current size plus ``extra`` bytes.
+
+    Where the current size is unknown (no ``/proc``: macOS, whose processes reserve far more
+    address space than they use) or ``RLIMIT_AS`` is missing (Windows), nothing is capped and
+    only the timeout holds.
+    """
     try:
         import resource  # noqa: PLC0415 - POSIX only
-    except ImportError:  # Windows: no RLIMIT_AS; the timeout still holds
+    except ImportError:
+        return
+    current = _address_space()
+    if not current:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = _address_space() + extra
     caps = [c for c in (soft, hard) if c != resource.RLIM_INFINITY]
-    cap = min([cap, *caps])
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (min([current + extra, *caps]), hard))
 
 
 def _address_space() -> int:
