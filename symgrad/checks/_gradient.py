@@ -203,7 +203,8 @@ def check_gradient(
     sample = _sample(points, n_points, domain, seed, [s.name for s in exact.variables])
     values = _exact_values(exact, sample)
     own = exact(*sample.T).reshape(values.shape)
-    keep = np.isfinite(values).all(axis=0) & np.isfinite(own).all(axis=0)
+    finite = np.isfinite(values) & np.isfinite(own)  # entries that can be compared
+    keep = finite.any(axis=0)
     kept, skipped = sample[keep], int((~keep).sum())
     if not keep.any():
         reason = f"no point had a finite exact {kind} ({skipped} skipped)"
@@ -214,7 +215,7 @@ def check_gradient(
     user, dtype = _user_values(user_fn, exact, kept, call)
     arith = _Arithmetic.of(dtype)
     floors = target.floor(kept, values[:, keep], own[:, keep], arith)
-    judged = _Judged.make(user, values[:, keep], floors, rtol, arith)
+    judged = _Judged.make(user, values[:, keep], floors, rtol, arith, finite[:, keep])
     return _verdict(exact, kind, kept, judged, rtol, skipped)
 
 
@@ -519,16 +520,30 @@ def _exact_values(exact: Compiled, sample: FloatArray) -> FloatArray:
     """The exact derivative at every point rounded to float64, shape (entries, N).
 
     NaN where it is not a real number or raises (also where the exact value cannot be
-    certified); inf beyond float64's range.  Float coordinates are taken at their binary values.
+    certified), entry by entry: one entry without a value leaves the others to be judged; inf
+    beyond float64's range.  Float coordinates are taken at their binary values.
     """
     out = np.full((len(exact.components), len(sample)), np.nan)
+    singles: list[Compiled] = []
     for i, row in enumerate(sample):
+        point = [float(x) for x in row]
         try:
-            values = settled(exact, [float(x) for x in row], TOLERANCES.exact_dps)
+            out[:, i] = _floats(settled(exact, point, TOLERANCES.exact_dps))
         except (ArithmeticError, ValueError, TypeError):
-            continue
-        out[:, i] = [np.nan if hasattr(v, "_mpc_") and v.imag else float(v.real) for v in values]
+            if len(exact.components) == 1:
+                continue
+            singles = singles or [Compiled(c, exact.variables) for c in exact.components]
+            for k, single in enumerate(singles):
+                try:
+                    out[k, i] = _floats(settled(single, point, TOLERANCES.exact_dps))[0]
+                except (ArithmeticError, ValueError, TypeError):
+                    continue
     return out
+
+
+def _floats(values: Sequence[Any]) -> list[float]:
+    """Exact values as floats: NaN for a non-real one."""
+    return [np.nan if hasattr(v, "_mpc_") and v.imag else float(v.real) for v in values]
 
 
 # -- calling the user's code ---------------------------------------------------------------------
@@ -651,6 +666,7 @@ class _Judged:
     error: FloatArray
     ratio: FloatArray  # error / (rtol·|exact| + floor)
     rel: FloatArray
+    compared: Any  # the exact value, and symgrad's own float64 value, are finite there
     failed: Any
     passed: Any
 
@@ -662,6 +678,7 @@ class _Judged:
         floors: tuple[FloatArray, FloatArray],
         rtol: float,
         arith: _Arithmetic,
+        compared: Any,
     ) -> _Judged:
         floor, scale = floors
         with np.errstate(all="ignore"):
@@ -669,16 +686,16 @@ class _Judged:
             tight = rtol * np.abs(values)
             ratio = np.where(error == 0, 0.0, error / (tight + floor))
             rel = np.where(error == 0, 0.0, error / scale)
-        # beyond the user's range nothing can be right or wrong (float32 overflows at 3.4e38)
-        held = np.abs(values) <= arith.huge if arith.huge else np.ones(values.shape, bool)
+            # beyond the user's range nothing can be right or wrong (float32 ends at 3.4e38)
+            held = compared & (np.abs(values) <= arith.huge if arith.huge else compared)
         failed = held & (ratio > 1)
         resolved = held & ((error <= tight) | (floor <= TOLERANCES.resolve * scale))
         passed = ~failed & resolved
-        return cls(user, values, floor, scale, arith, error, ratio, rel, failed, passed)
+        return cls(user, values, floor, scale, arith, error, ratio, rel, compared, failed, passed)
 
     @property
     def undecided(self) -> Any:
-        return ~self.failed & ~self.passed
+        return self.compared & ~self.failed & ~self.passed
 
     def status(self, j: int) -> Status:
         """One entry over all points: fail anywhere, else pass where resolved, else undecided."""
@@ -691,8 +708,12 @@ class _Judged:
         with np.errstate(all="ignore"):
             if status is Status.FAIL:
                 key = np.where(self.failed, self.ratio, -1.0)
-            elif status is Status.INCONCLUSIVE:
+            elif status is Status.INCONCLUSIVE:  # the least resolved entry of an undecided one
+                stuck = np.array(
+                    [self.status(j) is Status.INCONCLUSIVE for j in range(len(self.rel))]
+                )
                 key = np.where(self.undecided, self.floor / self.scale, -1.0)
+                key = np.where(stuck[:, None], np.maximum(key, 0.0), -1.0)
             else:
                 key = np.where(self.passed, self.rel, -1.0)
         k, i = np.unravel_index(int(np.argmax(np.nan_to_num(key, nan=np.inf))), key.shape)
@@ -706,7 +727,7 @@ def _verdict(
     entries = labels(exact, kind)
     statuses = [judged.status(j) for j in range(len(entries))]
     checks = tuple(
-        EntryCheck(e, float(np.max(judged.rel[j])), s)
+        EntryCheck(e, float(np.max(judged.rel[j], where=judged.compared[j], initial=0.0)), s)
         for j, (e, s) in enumerate(zip(entries, statuses, strict=True))
     )
     status = Status.FAIL if Status.FAIL in statuses else Status.PASS
@@ -717,7 +738,9 @@ def _verdict(
     worst = {"entry": entries[k], "point": point, "user": float(judged.user[k, i])}
     worst |= {"exact": float(judged.values[k, i]), "rel_error": float(judged.rel[k, i])}
     undecided = int(judged.undecided.sum())
-    if status is Status.INCONCLUSIVE:
+    if status is Status.INCONCLUSIVE and not judged.compared[k].any():
+        reason = f"{entries[k]} has no finite exact value at any of the {len(kept)} points"
+    elif status is Status.INCONCLUSIVE:
         reason = _unresolved(worst, float(judged.floor[k, i]), len(kept), judged.arith.name)
     else:
         failing = int(judged.failed.any(axis=0).sum())
@@ -779,6 +802,12 @@ def _notes(judged: _Judged, undecided: int, skipped: int, kind: str) -> str:
         notes += (
             f"; {undecided} entry values at {where} points decide nothing: {name} cannot "
             "resolve them there (cancellation)"
+        )
+    missing = ~judged.compared
+    if missing.any():
+        notes += (
+            f"; {int(missing.sum())} entry values at {int(missing.any(axis=0).sum())} points left "
+            "out where the exact value is not finite in float64 or cannot be certified"
         )
     if skipped:
         notes += f"; {skipped} points skipped where the exact {kind} is not finite in float64"

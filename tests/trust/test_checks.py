@@ -732,3 +732,20 @@ def test_check_and_gradient_agree_on_the_variables_of_a_cancelling_name() -> Non
             symgrad.gradient("(x - x) + y").at("y=2")
         with pytest.raises(symgrad.InputError, match="no value for"):
             symgrad.check("(x - x) + y", "y=2")
+
+
+def test_an_entry_without_an_exact_value_leaves_the_others_judged() -> None:
+    """tanh(x**3) at x = 1e8: d/dx ~ exp(-2e24) cannot be certified; d/dw is still judged."""
+    pts = np.array([[0.5, 1e8], [0.3, 2e8]])
+
+    def user(w: np.ndarray, x: np.ndarray, wrong: float) -> np.ndarray:
+        return np.array([1e6 * (1 + wrong) + 0 * w, 3 * x**2 * (1 - np.tanh(x**3) ** 2)])
+
+    expr = "1e6*(w - cos(2)) + tanh(x**3)"
+    planted = symgrad.check_gradient(lambda w, x: user(w, x, -0.01), expr, points=pts)
+    assert planted.status is Status.FAIL, planted.reason
+    assert planted.reason.startswith("d/dw is wrong"), planted.reason
+    correct = symgrad.check_gradient(lambda w, x: user(w, x, 0.0), expr, points=pts)
+    assert correct.status is Status.INCONCLUSIVE, correct.reason
+    assert correct.reason.startswith("d/dx has no finite exact value"), correct.reason
+    assert [e.status for e in correct.entries] == [Status.PASS, Status.INCONCLUSIVE]
