@@ -39,15 +39,14 @@ import numpy.typing as npt
 import sympy
 
 from symgrad.derive import Compiled
-from symgrad.errors import ConfigError, InputError, LimitExceeded, quote
+from symgrad.errors import ConfigError, InputError, LimitExceeded
 from symgrad.expr import (
     Source,
     VariablesSpec,
     gradient_exprs,
-    parse,
+    parse_domain,
     parse_variables,
     resolve,
-    validate_name,
 )
 from symgrad.grids._diagnostics import (
     REGIONS,
@@ -91,7 +90,6 @@ PROBE_POINTS = 17
 MP_MAX_POINTS = 200_000
 MP_DPS = 30
 _NUMPY = re.compile(r"numpy(?::edge_order=(\d+))?")
-_DOMAIN_ITEM = re.compile(r"\s*([^=:,]+?)\s*=\s*([^=:,]+):([^=:,]+)")
 
 
 # ------------------------------------------------------------------------ verification
@@ -554,57 +552,15 @@ def _grower(
 
 
 def _domain(domain: object, variables: VariablesSpec) -> list[tuple[str, float, float]]:
-    """``[(name, low, high), ...]`` in axis order from a domain string or mapping."""
-    if isinstance(domain, str):
-        found = [_DOMAIN_ITEM.fullmatch(part) for part in domain.split(",")]
-        raw = [(m[1], m[2], m[3]) for m in found if m]
-        if len(raw) < len(found):
-            msg = (
-                f"domain: cannot read {quote(domain)}; write NAME=LOW:HIGH per axis, separated "
-                "by commas, e.g. 'x=-1:1,y=0:2*pi'"
-            )
-            raise ConfigError(msg)
-    elif isinstance(domain, Mapping):
-        raw = [(getattr(k, "name", k), *_pair(k, v)) for k, v in domain.items()]
-    else:
-        msg = (
-            f"domain: must be a string such as 'x=-1:1' or a mapping (got {type(domain).__name__})"
-        )
-        raise InputError(msg)
-    axes = [(validate_name(n), _bound(n, lo), _bound(n, hi)) for n, lo, hi in raw]
-    names = [a[0] for a in axes]
+    """``[(name, low, high), ...]`` in axis order: the domain grammar of
+    :func:`symgrad.expr.parse_domain`, 1 to 3 axes matching ``variables`` if given."""
+    box = parse_domain(domain)  # type: ignore[arg-type]  # refused there if not text/mapping
+    names = list(box)
     order = names if variables is None else [s.name for s in parse_variables(variables)]
-    bad = [f"{n}={lo:g}:{hi:g}" for n, lo, hi in axes if not lo < hi]
-    if not 1 <= len(axes) <= 3 or len(set(names)) < len(names) or sorted(order) != sorted(names):
+    if not 1 <= len(names) <= 3 or sorted(order) != sorted(names):
         msg = f"domain: give 1 to 3 distinct axes, matching variables if given (got {names})"
         raise ConfigError(msg)
-    if bad:
-        msg = f"domain: each axis needs LOW < HIGH (got {', '.join(bad)})"
-        raise ConfigError(msg)
-    return [axes[names.index(n)] for n in order]
-
-
-def _pair(key: object, bounds: object) -> tuple[object, object]:
-    if isinstance(bounds, str) or not isinstance(bounds, Sequence) or len(bounds) != 2:
-        msg = f"domain: {key!s} must map to (low, high) (got {bounds!r:.60})"
-        raise ConfigError(msg)
-    return bounds[0], bounds[1]
-
-
-def _bound(name: str, value: object) -> float:
-    """A finite bound: a real number, or text for a constant expression such as ``2*pi``."""
-    if isinstance(value, bool) or not isinstance(value, str | numbers.Real):
-        msg = f"domain: bounds of {name} must be numbers (got {value!r:.60})"
-        raise InputError(msg)
-    if isinstance(value, str):
-        expr = parse(value.strip())
-        number = math.nan if expr.free_symbols else float(expr)
-    else:
-        number = float(value)
-    if not math.isfinite(number):
-        msg = f"domain: bounds of {name} must be finite constants (got {value!r:.60})"
-        raise ConfigError(msg)
-    return number
+    return [(n, *box[n]) for n in order]
 
 
 def _count(name: str, value: object) -> int:
