@@ -53,7 +53,7 @@ __all__ = ["EntryCheck", "GradientCheckResult", "check_gradient"]
 
 _EPS = float(np.finfo(np.float64).eps)
 _CALLS = ("auto", "unpacked", "packed")
-_CHUNK = 4096  # points per walk of the error bounds (each node keeps arrays of this size)
+_CHUNK = 4096  # points × variables per walk of the error bounds
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -277,7 +277,10 @@ class _Target:
         The scale that the floor is compared with is |exact|, or where the exact entry is 0 the
         size of its chain-rule terms (there the entry cancels to 0 and has no size of its own).
         """
-        parts = [self._bounds(kept[i : i + _CHUNK], arith) for i in range(0, len(kept), _CHUNK)]
+        # each node keeps a (variables × points) array of chain-rule sizes: fewer points per
+        # walk when there are many variables
+        chunk = max(64, _CHUNK // max(1, len(self.exact.variables)))
+        parts = [self._bounds(kept[i : i + chunk], arith) for i in range(0, len(kept), chunk)]
         rounding, chain = (np.concatenate(p, axis=1) for p in zip(*parts, strict=True))
         with np.errstate(all="ignore"):
             floor = TOLERANCES.floor_safety * (rounding + arith.u * chain)
@@ -405,8 +408,11 @@ class _ErrorBounds:
         """Value, sensitivities and rounding of one node (Add, Mul, Pow, a function, ...)."""
         if node.is_Symbol:
             return _Local(self.columns[node], (), (), 0.0)
-        if not node.free_symbols:
-            value = float(node)  # a constant: rounded once unless the format holds it exactly
+        if not node.free_symbols:  # a constant: rounded once unless the format holds it exactly
+            try:
+                value = float(node)
+            except OverflowError:  # beyond float range: no entry using it can be judged
+                value = math.inf
             return _Local(
                 value, (), (), 0.0 if self.arith.representable(node, value) else abs(value)
             )
