@@ -50,7 +50,6 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#0
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 MINUS, PRIME = "\u2212", "\u2032"  # typographic minus and prime for figure text
 _LOG_RANGE = 300.0  # |log10 v| beyond this does not fit a float64 log axis
-EPS = float(np.finfo(np.float64).eps)
 STEP_SIZES = 10.0 ** (-np.arange(3, 49) / 3)  # 1e-1 … 1e-16, three per decade, exact decades
 _FORMATS = ("pdf", "png", "svg")
 HIGHLIGHT: dict[str, Any] = {

@@ -17,6 +17,7 @@ import numpy as np
 from symgrad.errors import ConfigError, LimitExceeded
 
 __all__ = [
+    "EPS",
     "MAX_DPS",
     "MAX_WORK_DPS",
     "MIN_DPS",
@@ -26,6 +27,8 @@ __all__ = [
     "thread_context",
 ]
 
+#: float64 machine epsilon, 2**-52: the one spelling of it in symgrad
+EPS = float(np.finfo(np.float64).eps)
 MIN_DPS = 15
 MAX_DPS = 1000
 #: Working digits that certified exact values may use to prove ``dps`` digits through cancellation

@@ -82,6 +82,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._precision import EPS
 from symgrad.derive import Compiled
 from symgrad.expr import differentiate
 from symgrad.results import Result, Status, combine
@@ -158,12 +159,10 @@ TOLERANCES: dict[str, float] = {
     "scaling": 0.1,
 }
 
-_EPS = float(np.finfo(np.float64).eps)
-
 
 def rounding_floor(field_scale: float, exact_scale: float, h_min: float) -> float:
     """The error size below which float64 rounding, not the scheme, is being measured."""
-    return TOLERANCES["floor_ulps"] * _EPS * (field_scale / h_min + exact_scale)
+    return TOLERANCES["floor_ulps"] * EPS * (field_scale / h_min + exact_scale)
 
 
 # ------------------------------------------------------------------------------ norms

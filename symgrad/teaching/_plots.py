@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 from symgrad._figures import (
-    EPS,
     MARKERS,
     MIN_FONT,
     MINUS,
@@ -37,6 +36,7 @@ from symgrad._figures import (
     new_figure,
     point_text,
 )
+from symgrad._precision import EPS
 
 __all__ = ["plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
 
