@@ -271,3 +271,18 @@ def test_variable_names_never_shadow_constants() -> None:
     assert_allclose(f(2.0, 1.0), 2.0 * np.e + 1.0, rtol=1e-15)
     assert_allclose(float(f.at("e=2, less=1", dps=20)[()]), 2.0 * np.e + 1.0, rtol=1e-15)
     assert_allclose(symgrad.gradient("e*E", variables="e")(2.0), [np.e], rtol=1e-15)
+
+
+def test_a_compiled_call_refuses_an_output_over_the_cap_before_allocating() -> None:
+    """10^9 points of a 2-component gradient would need 16 GB: refused by arithmetic on shapes.
+
+    The input is a broadcast view (no memory), so only the output check stands between the call
+    and the allocation.
+    """
+    from symgrad.derive import gradient as grad
+
+    x = np.broadcast_to(np.float64(1.0), (10**5, 10**4))
+    with pytest.raises(LimitExceeded) as info:
+        grad("x*y")(x, 1.0)
+    assert info.value.limit == "output_bytes"
+    assert info.value.value == 2 * 10**9 * 8

@@ -678,3 +678,27 @@ def test_a_component_whose_derivative_vanishes_everywhere_is_exact() -> None:
     r = verify_grid("-x^2", "x=-1:1,y=0:2", (3, 5))
     assert [c.status for c in r.components] == [Status.PASS, Status.EXACT]
     assert r.diagnostics == ()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "limit", "value"),
+    [
+        ((3, 10**9), "grid_points", 10**27),
+        ((5, 9, 250), "grid_bytes", 250**3 * 8 * (2 + 3 * 3)),  # 15.6 M points, 1.4 GB
+    ],
+)
+def test_grid_caps_are_checked_before_any_level_is_built(
+    sizes: tuple[int, ...], limit: str, value: int
+) -> None:
+    """Points and memory of the finest level are refused by arithmetic: coordinates(N) is never
+    called, so nothing of the size asked for is allocated."""
+    calls: list[int] = []
+
+    def coordinates(n: int) -> list[np.ndarray]:
+        calls.append(n)
+        return [np.linspace(0, 1, n)] * 3
+
+    with pytest.raises(LimitExceeded) as info:
+        verify_grid("sin(x)*y*z", "x=0:1,y=0:1,z=0:1", sizes, coordinates=coordinates)
+    assert (info.value.limit, info.value.value) == (limit, value)
+    assert calls == []

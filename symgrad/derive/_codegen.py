@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
 from symgrad.errors import InputError, LimitExceeded, UnsupportedError
@@ -41,6 +42,7 @@ from symgrad.expr import parse_point
 
 __all__ = [
     "CHUNK",
+    "MAX_OUTPUT_BYTES",
     "Compiled",
     "as_float_array",
 ]
@@ -48,6 +50,8 @@ __all__ = [
 #: Points per chunk in the vectorized evaluator (2**16: neutral for tiny expressions, 3.7x
 #: faster than one full-array call for CSE-heavy ones; benchmarks/bench_gradient.py).
 CHUNK = 1 << 16
+#: Largest output one call may allocate (1 GiB); checked before allocating.
+MAX_OUTPUT_BYTES = 1 << 30
 
 FloatArray = npt.NDArray[np.float64]
 PointSpec = str | Mapping[str | sympy.Symbol, object]
@@ -124,6 +128,14 @@ class Compiled:
     def _evaluate(self, arrays: list[Any], dtype: Any) -> npt.NDArray[Any]:
         """Chunked evaluation into a preallocated output (see the module docstring)."""
         grid = np.broadcast_shapes(*(a.shape for a in arrays))
+        points = math.prod(grid)
+        check_count(
+            "output_bytes",
+            len(self._flat) * points * np.dtype(dtype).itemsize,
+            MAX_OUTPUT_BYTES,
+            f"bytes of output ({len(self._flat)} components at {points:,} points)",
+            "evaluate on slices of the inputs",
+        )
         out = np.empty((len(self._flat), *grid), dtype=dtype)
         with np.errstate(all="ignore"):
             if all(a.size == 1 or a.shape == grid for a in arrays):

@@ -81,6 +81,9 @@ Scheme = Callable[[FloatArray, tuple[Any, ...]], Any]
 DEFAULT_SIZES = (17, 33, 65, 129)
 #: Points of the finest level, all axes together.
 MAX_POINTS = 20_000_000
+#: Memory of one level: the field, the scheme's output, the exact gradient and the errors,
+#: 8 bytes each, (2 + 3d) float64 arrays per point in d dimensions; checked before allocating.
+MAX_LEVEL_BYTES = 1 << 30
 #: Default refinement budget: points over all levels, requested and added, all axes together
 #: (1025² in 2-D; 3-D stops at 129³).  Memory follows one level at a time.
 REFINE_POINTS = 4_000_000
@@ -301,7 +304,8 @@ def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
     d = len(setup.symbols)
     points = size**d
     total = sum(lvl.size**d for lvl in levels) + points
-    if total <= setup.budget and points <= MAX_POINTS:
+    fits = points * 8 * (2 + 3 * d) <= MAX_LEVEL_BYTES
+    if total <= setup.budget and points <= MAX_POINTS and fits:
         return ""
     return (
         f"the next level (N = {size}, {points:,} points) would exceed the refinement budget "
@@ -505,21 +509,16 @@ def _verify_grid_iv(
     fn, name, numpy_order = _scheme(scheme, edge_order)
     width = 1 if boundary_width is None else _count("boundary_width", boundary_width)
     minimum = max(3, 2 * width + 1, (numpy_order or 0) + 1)
+    if exact not in ("float64", "mp"):
+        msg = f"exact: must be 'float64' or 'mp' (got {exact!r:.60})"
+        raise ConfigError(msg)
+    if coordinates is None or callable(coordinates):  # counted before any level is built
+        _check_points([n ** len(axes) for n in _sizes(sizes, minimum)], len(axes), exact)
     if coordinates is None:
         levels = [_uniform(axes, n) for n in _sizes(sizes, minimum)]
     else:
         levels = _coordinate_levels(coordinates, sizes, len(axes), minimum)
-    if exact not in ("float64", "mp"):
-        msg = f"exact: must be 'float64' or 'mp' (got {exact!r:.60})"
-        raise ConfigError(msg)
-    points = [lvl.size ** len(axes) for lvl in levels]
-    for total, cap, what in (
-        (points[-1], MAX_POINTS, "the finest grid"),
-        (sum(points) if exact == "mp" else 0, MP_MAX_POINTS, "exact='mp'"),
-    ):
-        if total > cap:
-            msg = f"sizes: {what} needs {total} points (at most {cap}); use fewer points per axis"
-            raise LimitExceeded(msg, limit="grid_points", value=total, allowed=cap)
+    _check_points([lvl.size ** len(axes) for lvl in levels], len(axes), exact)
     expected = _expected(expect_order, numpy_order)
     budget = _budget(max_points, exact)
     grow = _grower(axes, coordinates)
@@ -570,12 +569,27 @@ def _count(name: str, value: object) -> int:
     return int(value)
 
 
+def _check_points(points: list[int], d: int, exact: object) -> None:
+    """Refuse levels over the point and memory caps before they are allocated."""
+    for total, cap, what, limit in (
+        (points[-1], MAX_POINTS, "the finest grid", "grid_points"),
+        (points[-1] * 8 * (2 + 3 * d), MAX_LEVEL_BYTES, "the finest grid's memory", "grid_bytes"),
+        (sum(points) if exact == "mp" else 0, MP_MAX_POINTS, "exact='mp'", "grid_points"),
+    ):
+        if total > cap:
+            unit = "bytes" if limit == "grid_bytes" else "points"
+            msg = (
+                f"sizes: {what} needs {total:,} {unit} (at most {cap:,}); use fewer points per axis"
+            )
+            raise LimitExceeded(msg, limit=limit, value=total, allowed=cap)
+
+
 def _sizes(sizes: object, minimum: int) -> list[int]:
     """At least 2 increasing sizes, each with enough points for the scheme and the boundary."""
     if isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable):
         msg = f"sizes: must be a sequence of integers (got {sizes!r:.60})"
         raise InputError(msg)
-    values = [_count(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
+    values = [_count(f"sizes[{i}]", n) for i, n in enumerate(itertools.islice(sizes, 65))]
     if len(values) < 2 or any(a >= b for a, b in itertools.pairwise(values)):
         msg = f"sizes: need 2 or more increasing levels, 3 to confirm an order (got {values})"
         raise ConfigError(msg)
