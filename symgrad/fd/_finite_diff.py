@@ -565,14 +565,16 @@ def _lost_flat(f: Compiled, x: list[Any], shift: list[Any], flat: Any) -> Any:
 
 
 def _changes(f: Compiled, work: int, centre: list[float], step: list[float], k: int) -> bool:
-    """Whether component k of f differs at centre − step, centre, centre + step (exactly)."""
+    """Whether component k of f differs at the float64 points centre − step, centre,
+    centre + step (their exact binary values); True where f cannot be evaluated there."""
     ctx, fn = f.mp_function(work)
-    values = [
-        ctx.convert(
-            fn(*(ctx.mpf(c) + j * ctx.mpf(s) for c, s in zip(centre, step, strict=True)))[k]
-        )
-        for j in (-1, 0, 1)
-    ]
+    try:
+        values = [
+            ctx.convert(fn(*(ctx.mpf(c + j * s) for c, s in zip(centre, step, strict=True)))[k])
+            for j in (-1, 0, 1)
+        ]
+    except (ArithmeticError, ValueError, TypeError):
+        return True
     return not values[0] == values[1] == values[2]
 
 

@@ -20,8 +20,9 @@ Outcome of one partial derivative by one method:
 ``false fail``
     not ``ok`` although the derivative exists and the expression is smooth around the point.
 
-The default run takes every third or fourth hand-picked case and a few Hypothesis
-examples; ``SYMGRAD_REFEREE_EXAMPLES=2000`` runs every case and a long campaign.
+The default run takes every third or fourth hand-picked case and a few Hypothesis examples;
+the rest carry ``@pytest.mark.slow`` (``pytest -m slow``: every case and 400 examples, or
+``SYMGRAD_REFEREE_EXAMPLES`` of them).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ from symgrad.errors import ConfigError
 STATUSES = {"ok", "domain", "pole", "overflow", "unreliable", "nonsmooth"}
 METHODS = ("auto", "mp", "mp-complex", "complex", "float64")
 MP_METHODS = ("auto", "mp", "mp-complex")
-LONG = int(os.environ.get("SYMGRAD_REFEREE_EXAMPLES", "0"))  # 0: the quick default run
-EXAMPLES = LONG or 4
+QUICK_EXAMPLES = 4
+SLOW_EXAMPLES = int(os.environ.get("SYMGRAD_REFEREE_EXAMPLES", "400"))
 ORACLE_GUARD = 40  # the oracle starts at dps + 40 digits
 
 _SYMBOLS = {name: sympy.Symbol(name, real=True) for name in ("x", "y", "z")}
@@ -333,19 +334,22 @@ def _id(case: Case) -> str:
     return f"{case.text}@{case.point}/{wrt}/dps{case.dps}"
 
 
-def _quick(cases: list[Case], every: int) -> list[Case]:
-    """All cases in a long run, every ``every``-th one (from the first) by default."""
-    return cases if LONG else cases[::every]
+def _quick(cases: list[Case], every: int) -> list[Any]:
+    """Every ``every``-th case (from the first) in the default run, the others marked slow."""
+    return [
+        pytest.param(c, marks=() if i % every == 0 else pytest.mark.slow, id=_id(c))
+        for i, c in enumerate(cases)
+    ]
 
 
-@pytest.mark.parametrize("case", _quick(HARD_SMOOTH, 4), ids=_id)
+@pytest.mark.parametrize("case", _quick(HARD_SMOOTH, 4))
 def test_hard_smooth_cases_never_lie(case: Case) -> None:
     """Every ok at a hard smooth point holds its claimed error and the requested digits."""
     outcomes = run(case)
     assert not _failures(outcomes, ("false pass", "wrong value"))
 
 
-@pytest.mark.parametrize("case", _quick(KINKS, 3), ids=_id)
+@pytest.mark.parametrize("case", _quick(KINKS, 3))
 def test_kinks_are_never_ok(case: Case) -> None:
     """No method calls a kink ok; a nonsmooth result carries the one-sided derivatives."""
     outcomes = run(case)
@@ -454,14 +458,25 @@ def smooth_cases(draw: st.DrawFn) -> Case:
     return Case(text, point, dps=dps)
 
 
-@settings(
-    max_examples=EXAMPLES,
+_HYPOTHESIS = settings(
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+@settings(_HYPOTHESIS, max_examples=QUICK_EXAMPLES)
 @given(case=smooth_cases())
 def test_random_smooth_expressions_never_lie(case: Case) -> None:
     """Hypothesis hunts for an ok whose error exceeds its claim, at every method."""
+    outcomes = run(case)
+    assert not _failures(outcomes, ("false pass", "wrong value"))
+
+
+@pytest.mark.slow
+@settings(_HYPOTHESIS, max_examples=SLOW_EXAMPLES)
+@given(case=smooth_cases())
+def test_many_random_smooth_expressions_never_lie(case: Case) -> None:
+    """The long campaign of the same hunt."""
     outcomes = run(case)
     assert not _failures(outcomes, ("false pass", "wrong value"))
