@@ -45,6 +45,7 @@ import mpmath
 
 from symgrad import __version__
 from symgrad._files import check_destination, figure_metadata, stamp, write_output
+from symgrad._limits import run_limited
 from symgrad.checks import check
 from symgrad.derive import Compiled, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError, quote
@@ -145,8 +146,12 @@ def _main(argv: list[str]) -> ExitCode:
         return ExitCode.OK if not exc.code else ExitCode.USAGE
     handler: Handler = args.handler
     try:
-        with _time_limit(args.timeout):
-            output, code = handler(args)
+        if args.isolate:  # a worker process with a wall-clock limit and a memory cap
+            limit = None if args.max_memory is None else args.max_memory * 2**20
+            output, code = run_limited(_run_handler, args, timeout=args.timeout, max_memory=limit)
+        else:
+            with _time_limit(args.timeout):
+                output, code = handler(args)
     except SymgradError as exc:
         _report_error(exc)
         return ExitCode.USAGE
@@ -332,6 +337,24 @@ def _report_error(exc: SymgradError) -> None:
             sys.stderr.write(exc.snippet + "\n")
 
 
+def _run_handler(args: argparse.Namespace) -> tuple[str, int]:
+    """The command, as a module-level function a worker process can receive."""
+    handler: Handler = args.handler
+    return handler(args)
+
+
+def _mebibytes(text: str) -> int:
+    """``--max-memory``: a positive whole number of MiB, at most 1 TiB."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 16 <= value <= 2**20:
+        msg = f"--max-memory takes a whole number of MiB from 16 to 1048576 (got {quote(text)})"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="symgrad",
@@ -343,6 +366,18 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_timeout,
         metavar="SECONDS",
         help="stop any command that runs longer (exit 2); for untrusted input in pipelines",
+    )
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run the command in a worker process that is killed over --timeout or --max-memory "
+        "(exit 2); for untrusted input, e.g. on a teaching server",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=_mebibytes,
+        metavar="MIB",
+        help="with --isolate: the worker's memory cap above its start, in MiB (default 2048)",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     for name, summary, handler in (

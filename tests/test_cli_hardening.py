@@ -836,3 +836,31 @@ def test_fuzz_the_command_line(
     fuzz_workspace(tmp_path)
     argv = random_argv(rng)
     assert judge(argv) is None, argv
+
+
+def test_isolate_runs_the_command_in_a_worker(capsys: pytest.CaptureFixture[str]) -> None:
+    """--isolate gives the same output as the command run in-process."""
+    assert main(["--isolate", "grad", "x*y^2"]) == 0
+    isolated = capsys.readouterr().out
+    assert main(["grad", "x*y^2"]) == 0
+    assert isolated == capsys.readouterr().out
+    assert "d/dy = 2*x*y" in isolated
+
+
+def test_isolate_stops_a_job_over_its_memory_cap(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 1025 x 1025 grid needs about 70 MB of float64 arrays: over a 16 MiB cap the worker is
+    stopped, and the command ends with exit 2 and one line naming the memory limit."""
+    argv = ["--isolate", "--max-memory", "16", "verify-grid", "sin(x)*cos(y)"]
+    code = main([*argv, "--domain", "x=0:1,y=0:1", "--sizes", "5,9,1025"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "max_memory" in err
+
+
+@pytest.mark.parametrize("value", ["8", "0", "-5", "1.5", "lots"])
+def test_max_memory_takes_whole_mebibytes_from_16(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--isolate", "--max-memory", value, "grad", "x"]) == 2
+    assert "--max-memory" in capsys.readouterr().err
