@@ -541,8 +541,9 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     work = dps + _GUARD + 3
     probe = _probe(f, x0, work, relative=True)
     ctx, ten = probe.ctx, probe.ctx.mpf(10)
+    unit = ten**-dps  # the requested relative precision
     x = abs(probe.args[axis])
-    h = ten ** -(dps + _GUARD) * (x if 0 < x < 1 else 1)  # relative to a small |x|
+    h = unit / ten**_GUARD * (x if 0 < x < 1 else 1)  # relative to a small |x|
     size = max(ctx.one, x)  # digits count relative to |f'| or |f| / max(1, |x|)
     last, last_f = probe.complex_step(axis, h)
     missing, count = 0.0, 1
@@ -563,14 +564,14 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
         est = [abs(a - b) for a, b in zip(last, new, strict=True)]
         slope = max(abs(v) for v in new)
         scale = max(abs(v) for v in new_f)
-        tol = ten**-dps * max(slope, scale / size)
+        tol = unit * max(slope, scale / size)
         # f itself, up to the h² f''/2 by which the real parts of two steps differ
         drift = max(abs(a - b) for a, b in zip(last_f, new_f, strict=True))
-        drift_tol = ten**-dps * max(scale, slope * 2 * abs(h))
+        drift_tol = unit * max(scale, slope * 2 * abs(h))
         if max(est) <= tol and drift <= drift_tol:
             why = f"complex step certified by a second step at {work} digits"
             return _Complex(new, est, h, work, count, why)
-        worst = max(max(est) / tol if tol else ten**dps, drift / drift_tol if drift_tol else 1)
+        worst = max(max(est) / tol if tol else 1 / unit, drift / drift_tol if drift_tol else 1)
         missing = min(float(ctx.log10(worst)) + 1, 4.0 * (dps + _GUARD))
         last, last_f = new, new_f
     why = f"the complex step did not settle to 10^-{dps} relative in {count} evaluations"
