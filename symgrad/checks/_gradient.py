@@ -343,7 +343,8 @@ class _Local(NamedTuple):
 class _ErrorBounds:
     """First-order error bounds of float evaluation, at many points at once (module docstring).
 
-    ``error(expr)`` bounds |computed − exact| of ``expr`` evaluated in the user's arithmetic;
+    ``error(expr)`` bounds |computed − exact| of ``expr`` evaluated in the user's arithmetic
+    (infinite where a value on the way exceeds the user's range: float32 code overflows there);
     ``chain(expr)[j]`` is the sum of the absolute values of the chain-rule terms of ∂expr/∂x_j.
     Both walk the expression tree once per distinct node (shared subexpressions are reused).
     """
@@ -377,7 +378,7 @@ class _ErrorBounds:
         arith = self.arith
         if node.is_Symbol:
             rounded = arith.u_in * np.abs(self.columns[node])
-            return rounded + (arith.tiny if arith.u_in else 0.0)
+            return self._overflow(node, rounded + (arith.tiny if arith.u_in else 0.0))
         local = self.local(node)
         total = arith.u * local.rounding + np.where(np.asarray(local.rounding) > 0, arith.tiny, 0.0)
         for arg, sensitivity in zip(local.args, local.sensitivities, strict=True):
@@ -387,7 +388,13 @@ class _ErrorBounds:
             total = total + np.where(
                 (reach > 0) & (reach >= np.abs(self.value(local.args[0]))), local.jump, 0.0
             )
-        return np.broadcast_to(total, self.shape)
+        return self._overflow(node, np.broadcast_to(total, self.shape))
+
+    def _overflow(self, node: sympy.Expr, error: Any) -> Any:
+        """No bound where the value does not fit the user's format (float32 ends at 3.4e38)."""
+        if not self.arith.huge:
+            return error
+        return np.where(np.abs(self.value(node)) > self.arith.huge, np.inf, error)
 
     def _chain_of(self, node: sympy.Expr) -> Any:
         out = np.zeros((len(self.index), *self.shape))
@@ -807,7 +814,7 @@ def _notes(judged: _Judged, undecided: int, skipped: int, kind: str) -> str:
         where = int(judged.undecided.any(axis=0).sum())
         notes += (
             f"; {undecided} entry values at {where} points decide nothing: {name} cannot "
-            "resolve them there (cancellation)"
+            "resolve them there (the formula cancels or overflows)"
         )
     missing = ~judged.compared
     if missing.any():

@@ -504,6 +504,26 @@ def test_correct_low_precision_gradient_passes_and_says_so(dtype: Any) -> None:
     assert np.dtype(dtype).name in result.reason
 
 
+def test_float32_code_that_overflows_on_the_way_is_undecided_there_not_wrong() -> None:
+    """sqrt(1 + (8 w^3)^2) at w = 3e7: the derivative 2e16 fits float32, (8 w^3)^2 does not."""
+
+    def user(w: np.ndarray) -> np.ndarray:
+        w = np.asarray(w, dtype=np.float32)
+        inner = w + (2 * w) ** 3
+        return (inner * (1 + 24 * w**2) / np.sqrt(1 + inner**2)).astype(np.float32)
+
+    pts = np.array([3e7, -4e7, 150.0, -2.5])
+    result = symgrad.check_gradient(user, "sqrt(1 + (w + (2*w)**3)**2)", points=pts)
+    assert result.status is Status.PASS, result.reason
+    assert result.undecided == 2, result.reason
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    for w in (150.0, -2.5):  # where float32 holds every step, the values are right
+        inner = ctx.mpf(w) + (2 * ctx.mpf(w)) ** 3
+        exact = inner * (1 + 24 * ctx.mpf(w) ** 2) / ctx.sqrt(1 + inner**2)
+        assert abs(float(user(np.array(w))) / float(exact) - 1) < 1e-5
+
+
 @pytest.mark.parametrize("delta", [1e-2, 1e-3, 1e-4])
 def test_wrong_float32_gradient_fails(delta: float) -> None:
     def user(x: np.ndarray, y: np.ndarray) -> np.ndarray:
