@@ -13,23 +13,19 @@ threads (some functions raise the context's precision temporarily), hence one pe
 values (``.at()``, ``exact_values``) do not use it: they are evaluated in ball arithmetic until
 every digit is proven (:mod:`symgrad.derive._exact`).
 
-``lambdify`` is the one place where generated code is executed.  It only ever sees SymPy
-objects built by :mod:`symgrad.expr._parse`, whose symbol names are validated identifiers, and the
-modules it may call are always given explicitly.
+``lambdify`` is the one place where generated code is executed; it lives in
+:mod:`symgrad.derive._printing`.
 """
 
 from __future__ import annotations
 
-import builtins
 import functools
-import keyword
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-import mpmath
 import numpy as np
 import numpy.typing as npt
 import sympy
@@ -37,7 +33,8 @@ import sympy
 from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
-from symgrad.errors import InputError, LimitExceeded, UnsupportedError
+from symgrad.derive._printing import lambdify_exprs, short
+from symgrad.errors import InputError
 from symgrad.expr import parse_point
 
 __all__ = [
@@ -88,7 +85,7 @@ class Compiled:
         self.exprs = array if array is not None else exprs
         self.variables: tuple[sympy.Symbol, ...] = tuple(variables)
         self.kind = kind
-        self._numpy = _lambdify(self.variables, list(self._flat), "numpy")
+        self._numpy = lambdify_exprs(self.variables, list(self._flat), "numpy")
         self._local = threading.local()
 
     @property
@@ -202,7 +199,7 @@ class Compiled:
         cache: dict[int, Callable[..., Any]] = self._local.__dict__.setdefault("mp", {})
         ctx = thread_context(dps)
         if dps not in cache:
-            cache[dps] = _lambdify(self.variables, list(self._flat), ctx)
+            cache[dps] = lambdify_exprs(self.variables, list(self._flat), ctx)
         return ctx, cache[dps]
 
     def at(self, point: PointSpec, dps: int = 50, *, engine: str = "auto") -> np.ndarray:
@@ -284,7 +281,7 @@ class Compiled:
 
     def __repr__(self) -> str:
         names = ", ".join(v.name for v in self.variables)
-        return f"<symgrad {self.kind} in ({names}): {_short(str(self.exprs))}>"
+        return f"<symgrad {self.kind} in ({names}): {short(str(self.exprs))}>"
 
     def to_strings(self) -> Any:
         """The components as SymPy strings, nested like ``shape``."""
@@ -329,43 +326,6 @@ def _flat_input(array: FloatArray) -> FloatArray:
     return np.ascontiguousarray(array).reshape(-1)
 
 
-def _printed_names() -> frozenset[str]:
-    """Names the generated code may use for functions and constants (``e`` is Euler's number).
-
-    A variable with one of these names would shadow it inside the generated function (``e*E``
-    would compute ``e*e``), so such variables get a private argument name.
-    """
-    names = set(dir(np)) | set(dir(mpmath)) | set(dir(builtins)) | set(keyword.kwlist)
-    return frozenset(names | {"numpy", "mpmath", "math", "scipy"})
-
-
-_PRINTED_NAMES = _printed_names()
-
-
-def _lambdify(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], target: Any) -> Any:
-    """The single lambdify call site (see module docstring), with errors made ours."""
-    # the parser never makes names with a leading underscore, so these cannot collide
-    private = {
-        v: sympy.Symbol("_" + v.name, real=True) for v in variables if v.name in _PRINTED_NAMES
-    }
-    if private:
-        variables = [private.get(v, v) for v in variables]
-        exprs = [e.xreplace(private) for e in exprs]
-    if target == "numpy":
-        modules: list[Any] = [{}, "numpy"]
-    else:
-        namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
-        modules = [namespace, "mpmath"]
-    try:
-        return sympy.lambdify(variables, exprs, modules=modules, cse=True, docstring_limit=0)
-    except (RecursionError, MemoryError) as exc:
-        msg = "the expression is too large or deep to compile; simplify it"
-        raise LimitExceeded(msg, limit="expression_too_large") from exc
-    except (SyntaxError, NameError, TypeError, NotImplementedError) as exc:
-        msg = f"cannot compile {_short(str(exprs))}: {exc}"
-        raise UnsupportedError(msg) from exc
-
-
 def _flatten(nested: Iterable[Any]) -> list[Any]:
     """Flatten nested lists in row-major order."""
     flat: list[Any] = []
@@ -380,7 +340,3 @@ def _nest(flat: list[Any], shape: tuple[int, ...]) -> Any:
         return flat
     step = len(flat) // shape[0]
     return [_nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
