@@ -10,60 +10,150 @@ in ``__all__``: ``symgrad.expr`` (parser, symbolic derivatives), ``symgrad.deriv
 functions), ``symgrad.fd`` (stencils, finite differences, convergence), ``symgrad.checks``,
 ``symgrad.grids``, ``symgrad.teaching`` and ``symgrad.output``; for example
 ``from symgrad.expr import MAX_LEN``.  See docs/explanation/architecture.md.
+
+Importing ``symgrad`` is cheap: every public name is loaded from its subpackage on first use
+(PEP 562 ``__getattr__``), so ``symgrad --help`` and ``import symgrad`` import neither SymPy
+nor NumPy until a function that needs them is touched.
 """
 
-from symgrad._limits import run_limited
-from symgrad.checks import (
-    CheckResult,
-    GradientCheckResult,
-    TaylorResult,
-    check,
-    check_gradient,
-    taylor_test,
-)
-from symgrad.derive import (
-    Compiled,
-    Limits,
-    derivative,
-    function,
-    gradient,
-    hessian,
-    jacobian,
-    laplacian,
-)
-from symgrad.errors import (
-    CheckFailed,
-    ConfigError,
-    InputError,
-    LimitExceeded,
-    MissingExtra,
-    ParseError,
-    SymgradError,
-    UnsupportedError,
-)
-from symgrad.expr import parse
-from symgrad.fd import (
-    ConvergenceResult,
-    FDResult,
-    Stencil,
-    convergence,
-    finite_difference,
-    finite_difference_gradient,
-)
-from symgrad.grids import (
-    GCIResult,
-    GridResult,
-    gci,
-    manufactured_source,
-    scharr_scheme,
-    sobel_scheme,
-    verify_grid,
-)
-from symgrad.output import Report, report
-from symgrad.results import Status
-from symgrad.teaching import AnswerCheck, StepsResult, check_answer, implicit_steps, steps
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
+    from symgrad._limits import run_limited
+    from symgrad.checks import (
+        CheckResult,
+        GradientCheckResult,
+        TaylorResult,
+        check,
+        check_gradient,
+        taylor_test,
+    )
+    from symgrad.derive import (
+        Compiled,
+        Limits,
+        derivative,
+        function,
+        gradient,
+        hessian,
+        jacobian,
+        laplacian,
+    )
+    from symgrad.errors import (
+        CheckFailed,
+        ConfigError,
+        InputError,
+        LimitExceeded,
+        MissingExtra,
+        ParseError,
+        SymgradError,
+        UnsupportedError,
+    )
+    from symgrad.expr import parse
+    from symgrad.fd import (
+        ConvergenceResult,
+        FDResult,
+        Stencil,
+        convergence,
+        finite_difference,
+        finite_difference_gradient,
+    )
+    from symgrad.grids import (
+        GCIResult,
+        GridResult,
+        gci,
+        manufactured_source,
+        scharr_scheme,
+        sobel_scheme,
+        verify_grid,
+    )
+    from symgrad.output import Report, report
+    from symgrad.results import Status
+    from symgrad.teaching import AnswerCheck, StepsResult, check_answer, implicit_steps, steps
 
 __version__ = "0.1.0"
+
+#: Where each public name lives: ``symgrad.gradient`` is ``symgrad.derive.gradient``.
+_SUBMODULES: dict[str, tuple[str, ...]] = {
+    "symgrad._limits": ("run_limited",),
+    "symgrad.checks": (
+        "CheckResult",
+        "GradientCheckResult",
+        "TaylorResult",
+        "check",
+        "check_gradient",
+        "taylor_test",
+    ),
+    "symgrad.derive": (
+        "Compiled",
+        "Limits",
+        "derivative",
+        "function",
+        "gradient",
+        "hessian",
+        "jacobian",
+        "laplacian",
+    ),
+    "symgrad.errors": (
+        "CheckFailed",
+        "ConfigError",
+        "InputError",
+        "LimitExceeded",
+        "MissingExtra",
+        "ParseError",
+        "SymgradError",
+        "UnsupportedError",
+    ),
+    "symgrad.expr": ("parse",),
+    "symgrad.fd": (
+        "ConvergenceResult",
+        "FDResult",
+        "Stencil",
+        "convergence",
+        "finite_difference",
+        "finite_difference_gradient",
+    ),
+    "symgrad.grids": (
+        "GCIResult",
+        "GridResult",
+        "gci",
+        "manufactured_source",
+        "scharr_scheme",
+        "sobel_scheme",
+        "verify_grid",
+    ),
+    "symgrad.output": (
+        "Report",
+        "report",
+    ),
+    "symgrad.results": ("Status",),
+    "symgrad.teaching": (
+        "AnswerCheck",
+        "StepsResult",
+        "check_answer",
+        "implicit_steps",
+        "steps",
+    ),
+}
+_ORIGIN = {name: module for module, names in _SUBMODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its subpackage on first access, then keep it here."""
+    module = _ORIGIN.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "AnswerCheck",
