@@ -49,7 +49,7 @@ from symgrad._limits import run_limited
 from symgrad.checks import check
 from symgrad.derive import Compiled, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError, quote
-from symgrad.fd import DEFAULT_SCHEMES, Stencil, convergence
+from symgrad.fd import DEFAULT_SCHEMES, DEFAULT_STEP_SIZES, Stencil, convergence
 from symgrad.grids import gci, verify_grid
 from symgrad.output import report
 from symgrad.teaching import check_answer, implicit_steps, steps
@@ -79,6 +79,7 @@ _VALUE_OPTIONS = frozenset(
         "--cells",
         "--spacing",
         "--steps",
+        "--step-sizes",
         "--step",
         "--answer",
     }
@@ -562,7 +563,13 @@ def _add_converge(commands: Any) -> None:
         help="comma-separated (default: forward:1,central:2,central:4, and complex when f is "
         "real-analytic)",
     )
-    sub.add_argument("--steps", default="1e-1:1e-12:23", help="FIRST:LAST:COUNT, geometric")
+    sub.add_argument(
+        "--step-sizes",
+        "--steps",  # the older name, still accepted
+        dest="step_sizes",
+        default=DEFAULT_STEP_SIZES,
+        help="the step sizes h, FIRST:LAST:COUNT, geometric (--steps is the older name)",
+    )
     sub.add_argument("--dps", type=int, default=60)
     sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
     sub.add_argument("--plot", help="also write a convergence plot (PNG, SVG or PDF)")
@@ -579,7 +586,7 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
         schemes=DEFAULT_SCHEMES
         if args.schemes is None
         else [s for s in args.schemes.split(",") if s.strip()],
-        steps=args.steps,
+        step_sizes=args.step_sizes,
         dps=args.dps,
         precision=args.precision,
         variables=args.vars,
