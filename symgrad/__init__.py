@@ -16,12 +16,10 @@ Importing ``symgrad`` is cheap: every public name is loaded from its subpackage 
 nor NumPy until a function that needs them is touched.
 """
 
-from __future__ import annotations
-
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
-if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
+if _typing.TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
     from symgrad._limits import run_limited
     from symgrad.checks import (
         CheckResult,
@@ -140,7 +138,7 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
 _ORIGIN = {name: module for module, names in _SUBMODULES.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     """Load a public name from its subpackage on first access, then keep it here."""
     module = _ORIGIN.get(name)
     if module is None:
