@@ -96,7 +96,7 @@ _VANISHING = (sympy.Heaviside, sympy.sign, sympy.DiracDelta)  # their derivative
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Caps on the work of one job: differentiating and compiling.
+    """Caps on the work of one job: differentiating and compiling, and the counts of the checks.
 
     Parameters
     ----------
@@ -105,6 +105,19 @@ class Limits:
         ``laplacian``, ``derivative`` or ``function`` may do, in node operations (about 3-12 µs
         each; the default, 1,000,000, is about 3-12 s of SymPy).  The estimate is checked
         before each stage starts; raise the cap for large trusted jobs.
+    max_points : int
+        The most points one ``check_gradient`` compares (given, or drawn with ``n_points``);
+        default 100,000.  Each costs an exact evaluation of the derivative (about 25 µs to
+        1 ms) before the user's code is called.
+    max_values : int
+        The most entry values one ``check_gradient`` judges, points × entries of the
+        derivative (default 1,000,000, about 8 MB per array of them).
+    max_checks : int
+        The most components one ``check`` cross-checks, points × components (default 5,000):
+        each is an arbitrary-precision finite difference, about 1-100 ms.
+
+    All counts are checked before the work they protect, and a ``LimitExceeded`` names the
+    limit and how to raise it.
 
     Examples
     --------
@@ -112,9 +125,16 @@ class Limits:
     >>> limits = symgrad.Limits(max_work=5_000_000)
     >>> symgrad.gradient("x*y", limits=limits).to_strings()
     ['y', 'x']
+    >>> symgrad.Limits(max_points=0)
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.ConfigError: max_points must be at least 1 (got 0)
     """
 
     max_work: int = MAX_WORK
+    max_points: int = 100_000
+    max_values: int = 1_000_000
+    max_checks: int = 5_000
 
     def __post_init__(self) -> None:
         if isinstance(self.max_work, bool) or not isinstance(self.max_work, int):
@@ -123,6 +143,14 @@ class Limits:
         if self.max_work < 1:
             msg = f"max_work must be at least 1 (got {self.max_work})"
             raise ConfigError(msg)
+        for name in ("max_points", "max_values", "max_checks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                msg = f"{name} must be a positive integer count (got {value!r})"
+                raise ConfigError(msg)
+            if value < 1:
+                msg = f"{name} must be at least 1 (got {value})"
+                raise ConfigError(msg)
 
 
 class Budget:
