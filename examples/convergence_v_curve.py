@@ -25,15 +25,17 @@ import symgrad
 SCHEMES = "forward:1, central:2, complex"
 STEPS = "1e-1:1e-15:15"  # one step per decade
 
-float64 = symgrad.convergence("sin(x)", "x=1", schemes=SCHEMES, steps=STEPS, precision="float64")
-exact = symgrad.convergence("sin(x)", "x=1", schemes=SCHEMES, steps=STEPS, dps=30)
+float64 = symgrad.convergence(
+    "sin(x)", "x=1", schemes=SCHEMES, step_sizes=STEPS, precision="float64"
+)
+exact = symgrad.convergence("sin(x)", "x=1", schemes=SCHEMES, step_sizes=STEPS, dps=30)
 fwd, ctr, cplx = float64.schemes
 fwd_mp, ctr_mp, _ = exact.schemes
 
 print("|error| of d/dx sin(x) at x = 1")
 print("      h   forward f64   central f64   complex f64   forward 30d   central 30d")
 columns = (fwd.errors, ctr.errors, cplx.errors, fwd_mp.errors, ctr_mp.errors)
-for h, *errors in zip(fwd.steps, *columns, strict=True):
+for h, *errors in zip(fwd.step_sizes, *columns, strict=True):
     print(f"{h:7.0e}" + "".join(f"   {float(e):11.2e}" for e in errors))
 
 # --- The bottom of the V against the textbook formulas ----------------------------------------
@@ -78,7 +80,7 @@ for s, h_star, bound in ((fwd, h_fwd, E_fwd), (ctr, h_ctr, E_ctr)):
     assert float(s.minimum_error) <= 2 * bound, s.scheme
 # At 30 digits the errors follow the exact closed forms for sin, down to h = 1e-15:
 #   forward: sin(1)(cos h − 1)/h + cos(1)(sin h/h − 1);  central: cos(1)(1 − sin h/h).
-h = np.array(fwd_mp.steps, dtype=float)
+h = np.array(fwd_mp.step_sizes, dtype=float)
 forward_exact = np.abs(
     np.sin(1) * -2 * np.sin(h / 2) ** 2 / h + np.cos(1) * (np.sinc(h / np.pi) - 1)
 )

@@ -67,7 +67,7 @@ def assert_one_line_error(code: int, out: str, err: str, needle: str = "") -> No
 @pytest.fixture
 def fast_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real report with a short step sweep and no plots, so file tests stay quick."""
-    fast = functools.partial(real_report, steps="1e-1:1e-4:4", plots=False)
+    fast = functools.partial(real_report, step_sizes="1e-1:1e-4:4", plots=False)
     monkeypatch.setattr(symgrad.cli, "report", fast)
 
 

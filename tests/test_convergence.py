@@ -43,7 +43,9 @@ def sin_sweep():  # type: ignore[no-untyped-def]
 def v_curve():  # type: ignore[no-untyped-def]
     """The float64 sweep of d/dx sin(x) at x = 1 from 1e-1 to 1e-15, half a decade apart."""
     schemes = ["forward:1", "central:2", "complex"]
-    return convergence("sin(x)", "x=1", schemes=schemes, steps="1e-1:1e-15:29", precision="float64")
+    return convergence(
+        "sin(x)", "x=1", schemes=schemes, step_sizes="1e-1:1e-15:29", precision="float64"
+    )
 
 
 # -- acceptance ------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def test_round_off_never_pollutes_the_mp_sweep(sin_sweep) -> None:  # type: igno
     # Fornberg's centred sixth-order weights for f'
     weights = {1: Fraction(3, 4), 2: Fraction(-3, 20), 3: Fraction(1, 60)}
     s = next(s for s in sin_sweep.schemes if s.scheme == "central:6")
-    for h, err in zip(s.steps[-3:], s.errors[-3:], strict=True):
+    for h, err in zip(s.step_sizes[-3:], s.errors[-3:], strict=True):
         hh = ref.mpf(10) ** (round(2 * math.log10(h)) / ref.mpf(2))  # steps are 10^(-1 - j/2)
         series = sum(
             2 * ref.mpf(w.numerator) / w.denominator * ref.sin(j * hh) for j, w in weights.items()
@@ -85,7 +87,7 @@ def test_round_off_never_pollutes_the_mp_sweep(sin_sweep) -> None:  # type: igno
 
 def test_central_difference_sequence_of_sin_at_1() -> None:
     """Closed form (a): errors are cos(1)(1 − sin h/h); orders and LS slope equal the printed values."""
-    r = convergence("sin(x)", "x=1", schemes=["central:2"], steps=HALVING)
+    r = convergence("sin(x)", "x=1", schemes=["central:2"], step_sizes=HALVING)
     s = r.schemes[0]
     ref = mpctx(40)
     for h, err in zip(HALVING, s.errors, strict=True):
@@ -108,7 +110,7 @@ def test_forward_difference_sequence_of_exp_at_0() -> None:
     The five printed orders imply six levels (down to h = 0.003125); the printed LS slope is
     over those six (over the five printed errors alone it would be 1.0109).
     """
-    r = convergence("exp(x)", "x=0", schemes=["forward:1"], steps=HALVING)
+    r = convergence("exp(x)", "x=0", schemes=["forward:1"], step_sizes=HALVING)
     s = r.schemes[0]
     printed = [0.0517091807565, 0.0254219275205, 0.0126048209772, 0.00627612325075]
     printed += [0.00313152060192]
@@ -133,7 +135,7 @@ def test_fit_order_and_pairwise_orders_on_printed_errors() -> None:
 
 def test_richardson_matches_numerics_4_3() -> None:
     """Richardson of central:2 on exp at 1: order 4, C = −1/480, relative error 2.084e-7 at h = 0.1."""
-    r = convergence("exp(x)", "x=1", schemes=["richardson"], steps=["0.1", "0.05", "0.025"])
+    r = convergence("exp(x)", "x=1", schemes=["richardson"], step_sizes=["0.1", "0.05", "0.025"])
     s = r.schemes[0]
     assert s.to_dict()["error_coefficient"] == "-1/480"
     assert s.status == Status.PASS
@@ -166,7 +168,7 @@ def test_v_curve_optimal_steps_match_the_textbook(v_curve) -> None:  # type: ign
 def test_v_curve_reproduces_performance_table(v_curve) -> None:  # type: ignore[no-untyped-def]
     """Truncation-side float64 errors equal the measured float64 table (forward 4.21e-4 at 1e-3, ...)."""
     forward, central, cs = v_curve.schemes
-    at = {h: i for i, h in enumerate(forward.steps)}
+    at = {h: i for i, h in enumerate(forward.step_sizes)}
     table = {1e-1: (4.29e-2, 9.00e-4, 9.01e-4), 1e-3: (4.21e-4, 9.01e-8, 9.01e-8)}
     table |= {1e-5: (4.21e-6, 1.11e-11, 9.01e-12)}
     for h, row in table.items():
@@ -178,7 +180,7 @@ def test_v_curve_reproduces_performance_table(v_curve) -> None:  # type: ignore[
 def test_round_off_branch_rises_as_one_over_h(v_curve) -> None:  # type: ignore[no-untyped-def]
     """Below the optimum the forward and central errors grow like ε/h: slope ≈ −1."""
     for s in v_curve.schemes[:2]:
-        small = [(h, e) for h, e in zip(s.steps, s.errors, strict=True) if h <= 1e-9]
+        small = [(h, e) for h, e in zip(s.step_sizes, s.errors, strict=True) if h <= 1e-9]
         slope = fit_order([h for h, _ in small], [e for _, e in small])
         assert -1.4 < slope < -0.6
 
@@ -187,7 +189,7 @@ def test_complex_step_has_no_floor(v_curve) -> None:  # type: ignore[no-untyped-
     """Complex step: within 1 ulp of cos 1 for every h <= 1e-9, and order 2 above the floor."""
     cs = v_curve.schemes[2]
     ulp = math.ulp(math.cos(1))
-    assert all(float(e) <= ulp for h, e in zip(cs.steps, cs.errors, strict=True) if h <= 1e-9)
+    assert all(float(e) <= ulp for h, e in zip(cs.step_sizes, cs.errors, strict=True) if h <= 1e-9)
     assert cs.status == Status.PASS
     assert cs.textbook_optimal_step is None
 
@@ -205,7 +207,7 @@ def test_float64_verdicts_use_the_truncation_side(v_curve) -> None:  # type: ign
 def test_float64_floor_before_the_asymptotic_range() -> None:
     """central:6 in float64 reaches the round-off floor at h = 0.01, before three clean steps."""
     r = convergence(
-        "sin(x)", "x=1", schemes=["central:6"], steps="1e-1:1e-3:3", precision="float64"
+        "sin(x)", "x=1", schemes=["central:6"], step_sizes="1e-1:1e-3:3", precision="float64"
     )
     s = r.schemes[0]
     assert s.status == r.status == Status.INCONCLUSIVE
@@ -240,11 +242,11 @@ def test_vanishing_leading_term_is_inconclusive() -> None:
 def test_tiny_leading_term_is_inconclusive_until_it_dominates() -> None:
     """f''' = 6e-12 at 0: coarse steps see h⁴ (inconclusive); below h ~ 1e-6 order 2 (pass)."""
     expr = "x**5 + x**3/10**12"  # central:2 error: h⁴ + 1e-12 h²
-    coarse = convergence(expr, "x=0", schemes=["central:2"], steps="1e-1:1e-4:7")
+    coarse = convergence(expr, "x=0", schemes=["central:2"], step_sizes="1e-1:1e-4:7")
     s = coarse.schemes[0]
     assert s.status == Status.INCONCLUSIVE
     assert "leading error term vanishes at this point: f''' ≈ 6.0e-12" in s.reason
-    fine = convergence(expr, "x=0", schemes=["central:2"], steps="1e-1:1e-12:23")
+    fine = convergence(expr, "x=0", schemes=["central:2"], step_sizes="1e-1:1e-12:23")
     assert fine.schemes[0].status == Status.PASS
     assert fine.schemes[0].asymptotic_range is not None
     assert fine.schemes[0].asymptotic_range[0] <= 1e-6
@@ -276,7 +278,7 @@ def test_truthful_stencil_with_a_wrong_claim_fails() -> None:
 def test_expected_order_override_fails_a_first_order_scheme(expected: object) -> None:
     """Claiming order 2 for forward:1 (for all schemes or by label) gives fail."""
     r = convergence(
-        "exp(x)", "x=0", schemes=["forward:1"], steps="1e-1:1e-6:11", expected_order=expected
+        "exp(x)", "x=0", schemes=["forward:1"], step_sizes="1e-1:1e-6:11", expected_order=expected
     )  # type: ignore[arg-type]
     assert r.status == Status.FAIL
     assert r.schemes[0].expected_order == 2
@@ -302,7 +304,7 @@ def test_steps_beyond_a_nearby_pole_are_inconclusive() -> None:
     d, h = ref.mpf("0.001"), ref.mpf("0.01")
     error = abs((1 / (h + d) - 1 / d) / h + 1 / d**2)
     assert error < h / 2 * 2 / d**3  # the premise
-    coarse = convergence("1/(x + 0.001)", "x=0", schemes=["forward:1"], steps="0.5:0.01:10")
+    coarse = convergence("1/(x + 0.001)", "x=0", schemes=["forward:1"], step_sizes="0.5:0.01:10")
     s = coarse.schemes[0]
     assert s.status == Status.INCONCLUSIVE, s.reason
     assert "not far above the first term of its Taylor expansion" in s.reason
@@ -313,7 +315,7 @@ def test_steps_beyond_a_nearby_pole_are_inconclusive() -> None:
 
 def test_combined_verdict_names_the_worst_scheme() -> None:
     """One inconclusive scheme makes the overall verdict inconclusive, with its reason."""
-    r = convergence("x**5", "x=0", schemes=["central:4", "central:2"], steps="1e-1:1e-3:5")
+    r = convergence("x**5", "x=0", schemes=["central:4", "central:2"], step_sizes="1e-1:1e-3:5")
     assert r.status == Status.INCONCLUSIVE
     assert r.reason.startswith("1 of 2 schemes inconclusive; central:2: leading error term")
     assert not r.ok
@@ -343,7 +345,7 @@ def test_json_keys(sin_sweep) -> None:  # type: ignore[no-untyped-def]
 def test_errors_below_float_range_are_strings() -> None:
     """Errors under 1e-300 (central:6 at h = 1e-52) are 6-digit strings; steps stay floats."""
     r = convergence(
-        "sin(x)", "x=1", schemes=["central:6"], steps=["1e-52", "1e-53", "1e-54"], dps=20
+        "sin(x)", "x=1", schemes=["central:6"], step_sizes=["1e-52", "1e-53", "1e-54"], dps=20
     )
     s = r.to_dict()["schemes"][0]
     assert s["steps"] == [1e-52, 1e-53, 1e-54]
@@ -378,7 +380,7 @@ def test_progress_callback_counts_every_scheme_and_step(precision: str) -> None:
         "exp(x)",
         "x=0",
         schemes=schemes,
-        steps="1e-1:1e-3:5",
+        step_sizes="1e-1:1e-3:5",
         precision=precision,
         progress=progress,
     )
@@ -392,11 +394,11 @@ def test_progress_callback_counts_every_scheme_and_step(precision: str) -> None:
         ({"schemes": []}, ConfigError),
         ({"schemes": ["central:3"]}, ConfigError),
         ({"schemes": ["complex"], "wrt": ("x", 2)}, ConfigError),
-        ({"steps": "1e-1:1e-3:1"}, ConfigError),
-        ({"steps": ["0.1", "0.1"]}, ConfigError),
-        ({"steps": ["0.1", "-0.01"]}, ConfigError),
-        ({"steps": "1e-1:1e-250:5", "schemes": ["central:4"]}, LimitExceeded),
-        ({"steps": ["1e-1", "1e-305"]}, ConfigError),
+        ({"step_sizes": "1e-1:1e-3:1"}, ConfigError),
+        ({"step_sizes": ["0.1", "0.1"]}, ConfigError),
+        ({"step_sizes": ["0.1", "-0.01"]}, ConfigError),
+        ({"step_sizes": "1e-1:1e-250:5", "schemes": ["central:4"]}, LimitExceeded),
+        ({"step_sizes": ["1e-1", "1e-305"]}, ConfigError),
         ({"expected_order": {"central:4": 4}}, ConfigError),
         ({"expected_order": -1}, ConfigError),
         ({"dps": 5}, LimitExceeded),

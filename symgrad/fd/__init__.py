@@ -8,6 +8,7 @@ Everything listed in ``__all__`` is public; the underscore modules are private.
 
 from symgrad.fd._convergence import (
     DEFAULT_SCHEMES,
+    DEFAULT_STEP_SIZES,
     TOLERANCES,
     ConvergenceResult,
     SchemeConvergence,
@@ -15,6 +16,7 @@ from symgrad.fd._convergence import (
     fit_order,
     pairwise_orders,
 )
+from symgrad.fd._deprecated import renamed_keyword
 from symgrad.fd._engine import FDResult
 from symgrad.fd._finite_diff import (
     METHODS,
@@ -28,6 +30,7 @@ from symgrad.fd._stencils import MAX_DERIVATIVE, MAX_POINTS, Stencil, fornberg_w
 
 __all__ = [
     "DEFAULT_SCHEMES",
+    "DEFAULT_STEP_SIZES",
     "MAX_DERIVATIVE",
     "MAX_POINTS",
     "METHODS",
@@ -44,5 +47,6 @@ __all__ = [
     "is_real_analytic",
     "order_of",
     "pairwise_orders",
+    "renamed_keyword",
     "stencils_for",
 ]

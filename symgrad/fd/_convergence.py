@@ -68,6 +68,7 @@ import sympy
 from symgrad._precision import thread_context
 from symgrad.errors import SymgradError
 from symgrad.expr import Source, VariablesSpec
+from symgrad.fd._deprecated import renamed_keyword, warn_renamed
 from symgrad.fd._finite_diff import finite_difference
 from symgrad.fd._stencils import Stencil
 from symgrad.fd._sweeps import (
@@ -85,6 +86,7 @@ from symgrad.results import Result, Status, combine, html_table, markdown_table,
 
 __all__ = [
     "DEFAULT_SCHEMES",
+    "DEFAULT_STEP_SIZES",
     "TOLERANCES",
     "ConvergenceResult",
     "SchemeConvergence",
@@ -94,6 +96,8 @@ __all__ = [
 ]
 
 DEFAULT_SCHEMES = ("forward:1", "central:2", "central:4", "complex")
+#: The step sizes h of a sweep unless told: 23 steps from 1e-1 to 1e-12, two per decade.
+DEFAULT_STEP_SIZES = "1e-1:1e-12:23"
 
 #: Every tolerance behind a verdict, in one place.
 TOLERANCES: dict[str, float] = {
@@ -113,10 +117,11 @@ _VERB = {"pass": "passes", "fail": "fails", "exact": "is exact", "inconclusive":
 class SchemeConvergence:
     """One scheme's sweep (the module docstring defines the rules).
 
-    ``error_coefficient`` is C in ``FD(h) − f^(m)(x) = C h^p f^(m+p)(x) + …``; ``steps`` are
-    descending floats; ``errors`` absolute errors as mpmath numbers (possibly below float range);
-    ``predicted`` the signed leading terms ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN where an
-    error is zero or not finite; ``observed_order`` the fitted order (NaN without a range);
+    ``error_coefficient`` is C in ``FD(h) − f^(m)(x) = C h^p f^(m+p)(x) + …``; ``step_sizes``
+    are the steps h, descending floats (JSON key ``steps``; the attribute ``steps`` is a
+    deprecated alias); ``errors`` absolute errors as mpmath numbers (possibly below float
+    range); ``predicted`` the signed leading terms ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN
+    where an error is zero or not finite; ``observed_order`` the fitted order (NaN without a range);
     ``higher_derivative`` f^(m+p)(x); ``observed_error_coefficient`` (FD − f^(m))/(h^p f^(m+p))
     at the finest step of the range.  float64 only: ``optimal_step`` and ``minimum_error`` (the
     argmin and minimum of the error) and ``textbook_optimal_step``, the minimiser of
@@ -129,7 +134,7 @@ class SchemeConvergence:
     error_coefficient: Fraction
     status: Status
     reason: str
-    steps: tuple[float, ...]
+    step_sizes: tuple[float, ...]
     errors: tuple[Any, ...]
     predicted: tuple[Any, ...]
     pairwise_orders: tuple[float, ...]
@@ -141,6 +146,12 @@ class SchemeConvergence:
     minimum_error: Any = None
     textbook_optimal_step: float | None = None
 
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """Deprecated alias of ``step_sizes`` ("steps" are the teaching steps of symgrad.steps)."""
+        warn_renamed("SchemeConvergence.steps", "SchemeConvergence.step_sizes")
+        return self.step_sizes
+
     def to_dict(self) -> dict[str, Any]:
         """The per-scheme ``converge`` JSON (docs/reference/json.md), plus orders, range and leading term."""
         p, c, rng = self.expected_order, str(self.error_coefficient), self.asymptotic_range
@@ -151,7 +162,7 @@ class SchemeConvergence:
             "error_coefficient": c,
             "status": self.status.value,
             "reason": self.reason,
-            "steps": [_number(h) for h in self.steps],
+            "steps": [_number(h) for h in self.step_sizes],
             "errors": [_number(e) for e in self.errors],
             "pairwise_orders": [_finite(q) for q in self.pairwise_orders],
             "asymptotic_range": None if rng is None else list(rng),
@@ -224,12 +235,13 @@ def convergence(
     wrt: str | Sequence[str | int] | None = None,
     *,
     schemes: str | Sequence[str | Stencil] = DEFAULT_SCHEMES,
-    steps: str | Sequence[object] = "1e-1:1e-12:23",
+    step_sizes: str | Sequence[object] = DEFAULT_STEP_SIZES,
     dps: int = 60,
     precision: str = "mp",
     variables: VariablesSpec = None,
     expected_order: float | Mapping[str, float] | None = None,
     progress: _Progress | None = None,
+    steps: str | Sequence[object] | None = None,
 ) -> ConvergenceResult:
     """Sweep the step h and measure each scheme's error and observed order of accuracy.
 
@@ -244,8 +256,9 @@ def convergence(
         ``"richardson"`` ((4 D(h/2) − D(h))/3 of central:2) or :class:`Stencil` objects; a
         string may list several, separated by commas.  The defaults leave out the complex step
         when f is not real-analytic (abs, sign, min, max).
-    steps : str or sequence
-        ``"START:STOP:N"`` (N geometrically spaced steps) or the steps (numbers or decimal text).
+    step_sizes : str or sequence
+        The steps h: ``"START:STOP:N"`` (N geometrically spaced steps) or the steps (numbers or
+        decimal text).
     dps : int
         Digits to which truncation errors are resolved (``mp``); digits of the reference.
     precision : {"mp", "float64"}
@@ -256,17 +269,20 @@ def convergence(
         they cannot (module docstring).
     progress : callable, optional
         Called as ``progress(done, total)`` after each (scheme, step).
+    steps : str or sequence, optional
+        Deprecated alias of ``step_sizes`` (it warns with a ``DeprecationWarning``).
 
     Examples
     --------
-    >>> r = convergence("exp(x)", "x=0", schemes="forward:1, central:2", steps="1e-1:1e-4:7")
+    >>> r = convergence("exp(x)", "x=0", schemes="forward:1, central:2", step_sizes="1e-1:1e-4:7")
     >>> str(r.status), [round(s.observed_order, 2) for s in r.schemes]
     ('pass', [1.0, 2.0])
     >>> [s.to_dict()["error_coefficient"] for s in r.schemes]
     ['1/2', '1/6']
     """
+    step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, DEFAULT_STEP_SIZES)
     job = _job(
-        expr, at, wrt, schemes, steps, dps, precision, variables, expected_order,
+        expr, at, wrt, schemes, step_sizes, dps, precision, variables, expected_order,
         optional_complex=schemes is DEFAULT_SCHEMES,
     )  # fmt: skip
     sweep = _sweep_mp if precision == "mp" else _sweep_float64
@@ -362,22 +378,22 @@ def _analyse(job: _Job, sch: _Scheme, row: _Row, kink: str) -> SchemeConvergence
     ulps = TOLERANCES["floor_ulps"] * job.unit
     floors = [
         ulps * (sch.weight_sum * (big + shift) / h**m + abs(exact))
-        for (_, big), h in zip(row, job.steps, strict=True)
+        for (_, big), h in zip(row, job.step_sizes, strict=True)
     ]
     resolved = [ctx.isfinite(e) and e > fl for e, fl in zip(errors, floors, strict=True)]
-    orders = pairwise_orders(job.steps, errors)
+    orders = pairwise_orders(job.step_sizes, errors)
     span = _asymptotic_range(orders, resolved)
     hi = job.deriv(m + p)
-    predicted = [] if hi is None else [sch.constant * h**p * hi for h in job.steps]
+    predicted = [] if hi is None else [sch.constant * h**p * hi for h in job.step_sizes]
     ev = _Evidence(errors, signed, resolved, orders, span, predicted, hi)
     if kink:  # whatever the errors did, there is no derivative to converge to
-        fitted = math.nan if span is None else fit_order(*_in_range(job.steps, errors, span))
+        fitted = math.nan if span is None else fit_order(*_in_range(job.step_sizes, errors, span))
         status, reason = Status.INCONCLUSIVE, kink
     else:
         status, reason, fitted = _verdict(job, sch, ev)
     b = None if span is None else span[1]
-    coef = None if b is None or not hi else float(signed[b] / (job.steps[b] ** p * hi))
-    hs = tuple(float(h) for h in job.steps)
+    coef = None if b is None or not hi else float(signed[b] / (job.step_sizes[b] ** p * hi))
+    hs = tuple(float(h) for h in job.step_sizes)
     return SchemeConvergence(
         sch.label, sch.expected, sch.constant, status, reason, hs, tuple(errors),
         tuple(predicted), tuple(orders), fitted,
@@ -407,7 +423,7 @@ def _verdict(job: _Job, sch: _Scheme, ev: _Evidence) -> tuple[Status, str, float
         return (*_unresolved(job, sch), math.nan)
     if ev.span is None or ev.span[1] - ev.span[0] + 1 < TOLERANCES["min_steps"]:
         return Status.INCONCLUSIVE, _too_few(job, ev.errors, ev.resolved, ev.span), math.nan
-    fitted = fit_order(*_in_range(job.steps, ev.errors, ev.span))
+    fitted = fit_order(*_in_range(job.step_sizes, ev.errors, ev.span))
     return (*_judge_order(job, sch, ev, ev.span, fitted), fitted)
 
 
@@ -423,14 +439,14 @@ def _judge_order(
     """The verdict on an asymptotic range: the stencil's own accuracy p decides, not the claim."""
     tol, p, (a, b) = TOLERANCES["order"], sch.order, span
     finest, claim = ev.orders[b - 1], _claim(sch)
-    where = f"order {fitted:.2f} over h = {float(job.steps[a]):.3g} … {float(job.steps[b]):.3g}"
+    where = f"order {fitted:.2f} over h = {float(job.step_sizes[a]):.3g} … {float(job.step_sizes[b]):.3g}"
     if min(fitted, finest) > p + tol:
         return Status.INCONCLUSIVE, _faster(job, sch, ev, b, where)
     drift = _drift(job, ev.orders, span)
     if drift > TOLERANCES["drift"]:
         return Status.INCONCLUSIVE, (
             f"observed orders still drift by {drift:.2f} per e-fold of h over h = "
-            f"{float(job.steps[a]):.3g} … {float(job.steps[b]):.3g} (settled means at most "
+            f"{float(job.step_sizes[a]):.3g} … {float(job.step_sizes[b]):.3g} (settled means at most "
             f"{TOLERANCES['drift']:g}); extend the step range to smaller steps"
         )
     if ev.hi is None:
@@ -469,7 +485,7 @@ def _against_leading_term(
     if not abs(ratio - 1) <= TOLERANCES["leading"]:
         return Status.INCONCLUSIVE, (
             f"observed {where} matches the accuracy {p} of {sch.label}, but at h = "
-            f"{float(job.steps[b]):.3g} the error is {ratio:.3g} times its leading term {lead}; "
+            f"{float(job.step_sizes[b]):.3g} the error is {ratio:.3g} times its leading term {lead}; "
             "extend the step range to smaller steps"
         )
     if sch.expected != p:
@@ -492,7 +508,7 @@ def _slower(job: _Job, sch: _Scheme, error: Any, b: int, where: str) -> tuple[St
     far above it, the steps reach beyond where the expansion holds (a singularity of f within
     reach of the stencil): no verdict.
     """
-    p, h, claim = sch.order, job.steps[b], _claim(sch)
+    p, h, claim = sch.order, job.step_sizes[b], _claim(sch)
     term = _first_term(job, sch, h)
     if term is not None and error >= TOLERANCES["vanish"] * term:
         return Status.FAIL, (
@@ -538,7 +554,7 @@ def _faster(job: _Job, sch: _Scheme, ev: _Evidence, b: int, where: str) -> str:
 
 def _unresolved(job: _Job, sch: _Scheme) -> tuple[Status, str]:
     """No error above the floor: exact only if the error expansion vanishes term by term."""
-    h0 = job.steps[0]
+    h0 = job.step_sizes[0]
     for j, c in sch.series:
         d = job.deriv(job.m + j)
         if d is None or d != 0:
@@ -564,7 +580,7 @@ def _drift(job: _Job, orders: Sequence[float], span: tuple[int, int]) -> float:
     three pairwise orders (each placed at the middle of its two ln h).
     """
     a, b = span
-    u = [(_ln(job.steps[i]) + _ln(job.steps[i + 1])) / 2 for i in range(a, b)][-3:]
+    u = [(_ln(job.step_sizes[i]) + _ln(job.step_sizes[i + 1])) / 2 for i in range(a, b)][-3:]
     v = list(orders[a:b])[-3:]
     mu, mv = sum(u) / len(u), sum(v) / len(v)
     sxx = sum((x - mu) ** 2 for x in u)
@@ -589,7 +605,7 @@ def _too_few(
     first = next((i for i, e in enumerate(errors) if job.ctx.isfinite(e) and not resolved[i]), None)
     if first is not None and any(resolved[:first]):
         return (
-            f"round-off floor reached at h = {float(job.steps[first]):.3g} before the asymptotic "
+            f"round-off floor reached at h = {float(job.step_sizes[first]):.3g} before the asymptotic "
             f"range ({need}); start the sweep at larger steps"
         )
     return f"too few steps in the asymptotic range ({need}); add steps or change the sweep"
@@ -597,7 +613,9 @@ def _too_few(
 
 def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, ...]:
     """float64 only: the measured optimal step and minimum error, and the textbook h*."""
-    finite = [(e, float(h)) for e, h in zip(errors, job.steps, strict=True) if job.ctx.isfinite(e)]
+    finite = [
+        (e, float(h)) for e, h in zip(errors, job.step_sizes, strict=True) if job.ctx.isfinite(e)
+    ]
     if not job.float64 or not finite:
         return (None, None, None)
     low, h_opt = min(finite, key=lambda t: t[0])
@@ -608,7 +626,7 @@ def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, 
     ratio = m * _EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
     textbook = ratio ** (1 / (m + p))
     # a (nearly) vanishing leading term puts h* beyond any step swept: the formula does not apply
-    largest = max(float(h) for h in job.steps)
+    largest = max(float(h) for h in job.step_sizes)
     return (h_opt, low, textbook if math.isfinite(textbook) and textbook <= 10 * largest else None)
 
 
@@ -633,7 +651,7 @@ def _summary_rows(schemes: Sequence[SchemeConvergence]) -> list[list[str]]:
 def _step_rows(s: SchemeConvergence) -> list[list[str]]:
     rows = [["h", "|error|", "order", "C h^p f^(m+p)", "in range"]]
     lo, hi = s.asymptotic_range or (math.inf, math.inf)
-    for i, h in enumerate(s.steps):
+    for i, h in enumerate(s.step_sizes):
         order = _fmt(s.pairwise_orders[i]) if i < len(s.pairwise_orders) else ""
         predicted = _sci(s.predicted[i]) if s.predicted else "-"
         rows.append([f"{h:.3g}", _sci(s.errors[i]), order, predicted, "*" if lo >= h >= hi else ""])

@@ -56,7 +56,7 @@ class _Job:
     axis: int
     m: int
     schemes: list[_Scheme]
-    steps: list[Any]  # numbers of ctx, descending
+    step_sizes: list[Any]  # the steps h, numbers of ctx, descending
     ctx: Any  # the working context
     dps: int
     unit: Any  # machine epsilon of the arithmetic the stencils ran in
@@ -79,7 +79,7 @@ class _Job:
 
 
 def _job(
-    expr: Source, at: Any, wrt: Any, schemes: Any, steps: Any, dps: int, precision: str,
+    expr: Source, at: Any, wrt: Any, schemes: Any, step_sizes: Any, dps: int, precision: str,
     variables: VariablesSpec, expected: float | Mapping[str, float] | None,
     *, optional_complex: bool = False,
 ) -> _Job:  # fmt: skip
@@ -105,10 +105,14 @@ def _job(
             )
             raise ConfigError(msg)
         plan = [s for s in plan if s.stencil is not None]
-    hs = _step_values(steps, thread_context(30))
+    hs = _step_size_values(step_sizes, thread_context(30))
     work = _working_dps(dps, counts[axis], plan, hs) if precision == "mp" else dps + _GUARD
     ctx = thread_context(work)
-    hs = [ctx.mpf(float(h)) for h in hs] if precision == "float64" else _step_values(steps, ctx)
+    hs = (
+        [ctx.mpf(float(h)) for h in hs]
+        if precision == "float64"
+        else _step_size_values(step_sizes, ctx)
+    )
     unit = ctx.mpf(_EPS) if precision == "float64" else ctx.eps
     job = _Job(
         f, f.point_values(at), axis, counts[axis], plan, hs, ctx, dps, unit, precision == "float64",
@@ -192,15 +196,17 @@ def _richardson(m: int) -> Stencil:
     return Stencil(m, offsets, tuple(weights[s] for s in offsets), 4, -c4 / 4, "richardson")
 
 
-def _step_values(spec: Any, ctx: Any) -> list[Any]:
-    """Steps as numbers of ``ctx``, descending: ``"START:STOP:N"`` or explicit values."""
+def _step_size_values(spec: Any, ctx: Any) -> list[Any]:
+    """Step sizes h as numbers of ``ctx``, descending: ``"START:STOP:N"`` or explicit values."""
     geometric = isinstance(spec, str) and spec.count(":") == 2
     items = spec.split(":") if geometric else spec.split(",") if isinstance(spec, str) else spec
     items = list(items) if isinstance(items, Sequence) else []
     n = items[2].strip() if geometric else str(len(items))
     count = int(n) if n.isdigit() and len(n) <= 4 else 0
     if not 2 <= count <= _MAX_STEPS:
-        msg = f"steps must give 2 to {_MAX_STEPS} steps: 'START:STOP:N' or a list (got {spec!r})"
+        msg = (
+            f"step_sizes must give 2 to {_MAX_STEPS} steps: 'START:STOP:N' or a list (got {spec!r})"
+        )
         raise ConfigError(msg[:240])
     values = [_mp(ctx, parse_number(v)) for v in (items[:2] if geometric else items)]
     if geometric and values[0] > 0:
@@ -208,20 +214,20 @@ def _step_values(spec: Any, ctx: Any) -> list[Any]:
         values = [values[0] * ratio ** (ctx.mpf(j) / (count - 1)) for j in range(count)]
     values = sorted(values, reverse=True)
     if len(set(values)) < count or not values[-1] >= ctx.mpf(_MIN_STEP_TEXT):
-        msg = f"steps must be distinct and at least {_MIN_STEP_TEXT} (got {spec!r})"
+        msg = f"step_sizes must be distinct and at least {_MIN_STEP_TEXT} (got {spec!r})"
         raise ConfigError(msg[:240])
     return values
 
 
-def _working_dps(dps: int, m: int, plan: Sequence[_Scheme], steps: Sequence[Any]) -> int:
+def _working_dps(dps: int, m: int, plan: Sequence[_Scheme], step_sizes: Sequence[Any]) -> int:
     """W = dps + guard + k (m + p_max) + log10 Σ|w| with h_min = 10^-k (module docstring)."""
-    k = max(0.0, -math.log10(float(steps[-1])))
+    k = max(0.0, -math.log10(float(step_sizes[-1])))
     p = max(max(s.order, s.expected) for s in plan)
     weights = max(math.log10(max(s.weight_sum, 1.0)) for s in plan)
     work = dps + _GUARD + math.ceil(k * (m + p) + weights)
     if work > MAX_DPS:
         msg = (
-            f"steps down to {float(steps[-1]):.3g} need {work} working digits at dps={dps}, above "
+            f"step sizes down to {float(step_sizes[-1]):.3g} need {work} working digits at dps={dps}, above "
             f"the cap of {MAX_DPS}; end the sweep at a larger step or lower dps"
         )
         raise LimitExceeded(msg, limit="precision_too_high", value=work, allowed=MAX_DPS)
@@ -241,14 +247,14 @@ def _sweep_mp(job: _Job, progress: _Progress | None) -> list[_Row]:
     def at(i: int, s: Fraction) -> Any:
         if (i, s) not in values:
             args = list(job.x)
-            args[job.axis] += ctx.mpf(s.numerator) / s.denominator * job.steps[i]
+            args[job.axis] += ctx.mpf(s.numerator) / s.denominator * job.step_sizes[i]
             values[i, s] = _call(ctx, fn, args, real=True)
         return values[i, s]
 
     rows: list[_Row] = []
     for k, sch in enumerate(job.schemes):
         rows.append([])
-        for i, h in enumerate(job.steps):
+        for i, h in enumerate(job.step_sizes):
             if sch.stencil is None:
                 args = list(job.x)
                 args[job.axis] = ctx.mpc(job.x[job.axis], h)
@@ -258,7 +264,7 @@ def _sweep_mp(job: _Job, progress: _Progress | None) -> list[_Row]:
                 total = ctx.fdot([n for _, n in sch.terms], fs)
                 rows[-1].append((total / (sch.den * h**job.m), max(abs(v) for v in fs)))
             if progress is not None:
-                progress(k * len(job.steps) + i + 1, len(job.schemes) * len(job.steps))
+                progress(k * len(job.step_sizes) + i + 1, len(job.schemes) * len(job.step_sizes))
     return rows
 
 
@@ -276,7 +282,7 @@ def _call(ctx: Any, fn: Any, args: list[Any], *, real: bool) -> Any:
 
 def _sweep_float64(job: _Job, progress: _Progress | None) -> list[_Row]:
     """All schemes in float64, vectorized over the steps (the step as given, no h′ trick)."""
-    h, n = np.array([float(v) for v in job.steps]), len(job.steps)
+    h, n = np.array([float(v) for v in job.step_sizes]), len(job.step_sizes)
     x, a = [float(v) for v in job.x], job.axis
     rows: list[_Row] = []
     with np.errstate(all="ignore"):

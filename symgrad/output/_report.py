@@ -18,7 +18,13 @@ from symgrad.checks import CheckResult, check
 from symgrad.derive import gradient
 from symgrad.errors import MissingExtra
 from symgrad.expr import Source, VariablesSpec, parse
-from symgrad.fd import DEFAULT_SCHEMES, ConvergenceResult, convergence
+from symgrad.fd import (
+    DEFAULT_SCHEMES,
+    DEFAULT_STEP_SIZES,
+    ConvergenceResult,
+    convergence,
+    renamed_keyword,
+)
 from symgrad.output._render import Section, escape, html_page, markdown_document
 from symgrad.results import Result, Status, combine
 
@@ -148,10 +154,11 @@ def report(
     *,
     dps: int = 50,
     schemes: Sequence[str] = DEFAULT_SCHEMES,
-    steps: str | Sequence[object] = "1e-1:1e-12:23",
+    step_sizes: str | Sequence[object] = DEFAULT_STEP_SIZES,
     variables: VariablesSpec = None,
     plots: bool = True,
     progress: Progress | None = None,
+    steps: str | Sequence[object] | None = None,
 ) -> Report:
     """Run the workbench on ``expr`` at the point ``at``.
 
@@ -162,19 +169,22 @@ def report(
         The point, e.g. ``"x=0.3, y=0.7"`` (exact decimals).
     dps : int
         Digits for the exact values and the finite-difference referee.
-    schemes, steps
-        Passed to :func:`symgrad.fd._convergence.convergence` for every variable.
+    schemes, step_sizes
+        Passed to :func:`symgrad.convergence` for every variable (``step_sizes``: the steps h).
     plots : bool
         Embed convergence plots when matplotlib (the ``plot`` extra) is installed.
     progress : callable, optional
         ``progress(stage, done, total)`` during the convergence studies.
+    steps : str or sequence, optional
+        Deprecated alias of ``step_sizes`` (it warns with a ``DeprecationWarning``).
 
     Examples
     --------
-    >>> r = report("x**2*sin(x)", "x=0.5", steps="1e-1:1e-6:11", plots=False)
+    >>> r = report("x**2*sin(x)", "x=0.5", step_sizes="1e-1:1e-6:11", plots=False)
     >>> r.status.value, r.gradient
     ('pass', ('x**2*cos(x) + 2*x*sin(x)',))
     """
+    step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, DEFAULT_STEP_SIZES)
     g = gradient(expr, variables)
     names = tuple(v.name for v in g.variables)
     expression = parse(expr, names)
@@ -192,7 +202,7 @@ def report(
                 at,
                 name,
                 schemes=schemes,
-                steps=steps,
+                step_sizes=step_sizes,
                 dps=max(dps, 30),
                 variables=names,
                 progress=tick,

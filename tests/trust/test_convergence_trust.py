@@ -367,7 +367,7 @@ def judge(case: Case) -> tuple[str, str]:
     try:
         r = symgrad.convergence(
             case.text, point_text(case.x0), ("x", plan.m), schemes=[case.scheme],
-            steps=case.steps, precision=case.precision, variables="x",
+            step_sizes=case.steps, precision=case.precision, variables="x",
             expected_order=case.claim,
         )  # fmt: skip
     except symgrad.SymgradError as exc:
@@ -573,7 +573,7 @@ def kink_cases(draw: Any) -> Case:
 def test_a_kink_at_the_point_is_never_judged(case: Case) -> None:
     """Every scheme and claim at a kink is inconclusive and names it (no order exists there)."""
     r = symgrad.convergence(
-        case.text, point_text(case.x0), schemes=[case.scheme], steps=case.steps,
+        case.text, point_text(case.x0), schemes=[case.scheme], step_sizes=case.steps,
         precision=case.precision, variables="x", expected_order=case.claim,
     )  # fmt: skip
     s = r.schemes[0]
@@ -644,7 +644,7 @@ def test_drifting_orders_are_inconclusive(claim: int) -> None:
     ratio = CTX.mpf("0.5") ** (CTX.one / 19)
     orders = _closed_form_orders([CTX.mpf("0.1") * ratio**j for j in range(20)])
     assert orders[0] - orders[-1] > ORDER_TOL  # the premise: not settled within the tolerance
-    s = _one("exp(20*x)", "x=0", "forward:1", steps="0.1:0.05:20", expected_order=claim)
+    s = _one("exp(20*x)", "x=0", "forward:1", step_sizes="0.1:0.05:20", expected_order=claim)
     assert s.status == symgrad.Status.INCONCLUSIVE, s.reason
     assert "extend" in s.reason
 
@@ -662,7 +662,7 @@ def test_orders_drifting_towards_the_claim_are_inconclusive(claim: int) -> None:
     orders = [CTX.log(errors[i] / errors[i + 1]) / CTX.log(1 / ratio) for i in range(11)]
     assert 0.85 < orders[-1] < 0.9  # the premise: within the tolerance of 1, but still moving
     assert orders[-1] - orders[-4] > 0.03
-    s = _one("exp(-20*x)", "x=0", "forward:1", steps="0.05:0.02:12", expected_order=claim)
+    s = _one("exp(-20*x)", "x=0", "forward:1", step_sizes="0.05:0.02:12", expected_order=claim)
     assert s.status == symgrad.Status.INCONCLUSIVE, s.reason
     assert "still drift" in s.reason
     assert "extend the step range" in s.reason
@@ -670,9 +670,9 @@ def test_orders_drifting_towards_the_claim_are_inconclusive(claim: int) -> None:
 
 def test_drift_settles_once_the_sweep_is_extended() -> None:
     """The same function swept down to 1e-8: order 1 passes, a claimed 2 fails."""
-    s = _one("exp(20*x)", "x=0", "forward:1", steps="0.1:1e-8:29")
+    s = _one("exp(20*x)", "x=0", "forward:1", step_sizes="0.1:1e-8:29")
     assert s.status == symgrad.Status.PASS, s.reason
-    s = _one("exp(20*x)", "x=0", "forward:1", steps="0.1:1e-8:29", expected_order=2)
+    s = _one("exp(20*x)", "x=0", "forward:1", step_sizes="0.1:1e-8:29", expected_order=2)
     assert s.status == symgrad.Status.FAIL, s.reason
 
 
@@ -682,7 +682,9 @@ def test_round_off_floor_is_not_exactness() -> None:
     The truncation error h/2 (about 5e-11) is far below float64's floor ε/h (about 2e-6), so the
     data says nothing about the order; a quadratic under central:2 is exact (f''' ≡ 0).
     """
-    s = _one("exp(x)", "x=0", "forward:1", steps="1e-10:1e-12:3", precision="float64")
+    s = _one("exp(x)", "x=0", "forward:1", step_sizes="1e-10:1e-12:3", precision="float64")
     assert s.status == symgrad.Status.INCONCLUSIVE, s.reason
-    s = _one("3*x**2 - x + 2", "x=1.3", "central:2", steps="1e-10:1e-12:3", precision="float64")
+    s = _one(
+        "3*x**2 - x + 2", "x=1.3", "central:2", step_sizes="1e-10:1e-12:3", precision="float64"
+    )
     assert s.status == symgrad.Status.EXACT, s.reason
