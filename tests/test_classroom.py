@@ -231,12 +231,64 @@ def test_circle_gives_minus_x_over_y_and_matches_the_upper_branch() -> None:
 
 
 def test_implicit_second_derivative_of_the_circle() -> None:
-    """d²y/dx² on the circle equals d²/dx² sqrt(1 - x**2) on the upper branch (= -1/y**3)."""
+    """d²y/dx² on the circle is -1/y**3: the equation put in, equal to d²/dx² of both branches."""
     result = symgrad.implicit_steps("x**2 + y**2 = 1", order=2)
-    upper = sympy.sqrt(1 - X**2)
-    on_branch = result.result.subs(Y, upper)
-    assert sympy.simplify(on_branch - sympy.diff(upper, X, 2)) == 0
-    assert sympy.simplify(result.result.subs(X**2, 1 - Y**2) + 1 / Y**3) == 0
+    assert result.result == -1 / Y**3  # the textbook form, not (-x**2 - y**2)/y**3
+    for branch in (sympy.sqrt(1 - X**2), -sympy.sqrt(1 - X**2)):
+        exact = sympy.diff(branch, X, 2)
+        for x0 in (sympy.Rational(1, 2), sympy.Rational(-3, 5), sympy.Rational(1, 7)):
+            assert (
+                sympy.simplify(result.result.subs(Y, branch.subs(X, x0)) - exact.subs(X, x0)) == 0
+            )
+    assert [s.rule for s in result.steps][-2:] == ["implicit_second", "on_curve"]
+    said = result.steps[-1].explanation
+    assert "x**2 + y**2 - 1 = 0" in said
+    assert "-(x**2 + y**2 - 1) - 1" in said  # the identity that uses the equation
+    assert result.to_text().rstrip().endswith("d²y/dx² = \N{MINUS SIGN}1/y³")
+
+
+# (equation, d²y/dx² as a textbook prints it, the equation used): each one checked against an
+# explicit branch or a parametrisation by sympy.diff at exact points.
+SECOND: list[tuple[str, str]] = [
+    ("x**2 - y**2 = 1", "-1/y**3"),
+    ("x**2/4 + y**2/9 = 1", "-81/(4*y**3)"),
+    ("x*y + y**2 = 3", "6/(x + 2*y)**3"),
+    ("y**2 = x**3 + x", "(3*x**4 + 6*x**2 - 1)/(4*y**3)"),
+    ("x**3 + y**3 = 6*x*y", "16*x*y/(2*x - y**2)**3"),
+]
+
+
+@pytest.mark.parametrize(("equation", "printed"), SECOND)
+def test_implicit_second_derivative_uses_the_equation(equation: str, printed: str) -> None:
+    """The numerator is reduced with the equation to the textbook's shorter form."""
+    result = symgrad.implicit_steps(equation, order=2)
+    assert sympy.simplify(result.result - build(printed)) == 0
+    assert len(str(result.result)) <= len(printed) + 2
+    assert result.steps[-1].rule == "on_curve"
+    assert result.status is symgrad.Status.PASS
+
+
+def test_implicit_second_derivative_of_the_folium_by_its_parametrisation() -> None:
+    """x**3 + y**3 = 6xy has no explicit branch; x = 6t/(1 + t³), y = 6t²/(1 + t³) is the oracle:
+    y'' = d/dt (y'(t)/x'(t)) / x'(t) at exact rational t."""
+    t = sympy.Symbol("t", real=True)
+    xt, yt = 6 * t / (1 + t**3), 6 * t**2 / (1 + t**3)
+    slope = sympy.diff(yt, t) / sympy.diff(xt, t)
+    second = sympy.diff(slope, t) / sympy.diff(xt, t)
+    result = symgrad.implicit_steps("x**3 + y**3 = 6*x*y", order=2).result
+    for t0 in (sympy.Rational(1, 2), sympy.Rational(2), sympy.Rational(-1, 3), sympy.Rational(3)):
+        on_curve = result.subs({X: xt.subs(t, t0), Y: yt.subs(t, t0)})
+        assert sympy.simplify(on_curve - second.subs(t, t0)) == 0
+
+
+def test_implicit_second_derivative_without_a_shorter_form_is_unchanged() -> None:
+    """x*y + sin(y) = x**3: nothing to gain from the equation; G_x + G_y*y' is the oracle's."""
+    result = symgrad.implicit_steps("x*y + sin(y) = x**3", order=2)
+    f = build("x*y + sin(y) - x**3")
+    slope = -sympy.diff(f, X) / sympy.diff(f, Y)
+    oracle = sympy.diff(slope, X) + sympy.diff(slope, Y) * slope
+    assert sympy.simplify(result.result - oracle) == 0
+    assert result.steps[-1].rule == "implicit_second"
 
 
 def test_implicit_without_explicit_branch() -> None:

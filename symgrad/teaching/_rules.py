@@ -129,7 +129,7 @@ class Step:
             return f"= {show(self.after)}"
         if self.rule == "higher_order":
             return question
-        if self.rule in ("implicit", "implicit_second"):
+        if self.rule in ("implicit", "implicit_second", "on_curve"):
             power = "" if self.rule == "implicit" else "^2"
             if latex:
                 power = power.replace("2", "{2}")
@@ -444,12 +444,13 @@ def derivative_of(body: _Expr, var: _Expr, order: int = 1, *, latex: bool = Fals
 TIMES_SIGN, MINUS_SIGN = "\N{MULTIPLICATION SIGN}", "\N{MINUS SIGN}"
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _POWER = re.compile(r"\*\*(\d+)(?!\.?\d)")  # x**2 -> x², not x**2.5
+_CARET = re.compile(r"\^(\d+)(?!\.?\d)")  # d^2y/dx^2 -> d²y/dx²
 _MINUS = re.compile(r"(?<![A-Za-z0-9_.])-")  # a minus sign; leaves base-10 and 1e-5 alone
 _COEFFICIENT = re.compile(r"(?<![\w.])(\d+)\*(?=[A-Za-z](?![A-Za-z0-9_(])|\()")  # 2*x -> 2x
 
 
 def unicode_text(text: str) -> str:
-    """SymPy's text as a textbook prints it: ``x**2`` -> x², ``*`` -> ×, ``-`` -> −.
+    """SymPy's text as a textbook prints it: ``x**2`` -> x², ``d^2/dx^2`` -> d²/dx², ``*`` -> ×, ``-`` -> −.
 
     Integer powers become superscripts, other powers ``^``; a number times a one-letter name or
     a bracket is written side by side (2x), other products with ×.  Names never contain these characters, so the
@@ -460,7 +461,8 @@ def unicode_text(text: str) -> str:
     >>> unicode_text("2*x/(x - 1) - x**(-1/2)*sin(x)")
     '2x/(x − 1) − x^(−1/2)×sin(x)'
     """
-    text = _POWER.sub(lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    for power in (_POWER, _CARET):
+        text = power.sub(lambda m: m.group(1).translate(_SUPERSCRIPT), text)
     text = _COEFFICIENT.sub(r"\1", text.replace("**", "^"))
     return _MINUS.sub(MINUS_SIGN, text.replace("*", TIMES_SIGN))
 

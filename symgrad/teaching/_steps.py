@@ -510,6 +510,11 @@ def implicit_steps(
     if order == 2:
         result, more = _second_derivative(engine, slope, dep, var)
         blocks += more
+        proofs += [
+            _confirm(s.after, differentiate(slope, [s.variable]), slope) for s in more[0].substeps
+        ]
+        result, more = _on_curve(result, function, dep, var)
+        blocks += more
     branches = _branches(function, dep)
     check = _branch_check(result, branches, dep, var, order)
     reason = f"derivative computed by {engine.count} rule applications"
@@ -579,6 +584,50 @@ def _second_derivative(
     )
     step = Step("implicit_second", dep, second, var, said, (g_x, g_y))
     return second, [step]
+
+
+def _on_curve(second: _Expr, function: _Expr, dep: _Expr, var: _Expr) -> tuple[_Expr, list[Step]]:
+    """d²y/dx² simplified with the equation itself: on the curve F = 0.
+
+    The numerator N of the fraction is divided by the polynomial F (its numerator, cleared of
+    constant denominators) in the variables x and y and any function of them:
+    N = q*F + r, so N = r wherever F = 0 (the circle's -x**2 - y**2 = -(x**2 + y**2 - 1) - 1
+    becomes -1, and d²y/dx² = -1/y**3).  The identity N = q*F + r is checked by expanding it;
+    the remainder is kept only when the fraction gets shorter.
+    """
+    num, den = sympy.fraction(second, exact=True)
+    curve = sympy.fraction(sympy.together(function), exact=True)[0]
+    best: tuple[_Expr, _Expr, _Expr] | None = None
+    for gens in ((var, dep), (dep, var), ()):  # () lets SymPy add sin(y) etc. as generators
+        try:
+            (quotient,), rest = sympy.reduced(num, [curve], *gens, order="lex")
+        except (sympy.PolynomialError, sympy.GeneratorsNeeded, ValueError, TypeError):
+            continue
+        if quotient == 0 or sympy.expand(quotient * curve + rest - num) != 0:
+            continue
+        shorter = textbook_form(rest / den, var)
+        if _length(shorter) < _length(best[0] if best else second):
+            best = (shorter, quotient, rest)
+    if best is None:
+        return second, []
+    shorter, quotient, rest = best
+    said = (
+        f"Use the equation: on the curve {curve} = 0, and the numerator {num} = "
+        f"{_times_curve(quotient, curve)} {_signed(rest)}, so it equals {rest} there."
+    )
+    return shorter, [Step("on_curve", dep, shorter, var, said)]
+
+
+def _times_curve(quotient: _Expr, curve: _Expr) -> str:
+    """``q*(F)`` as a teacher writes it: ``(F)`` for q = 1, ``-(F)`` for q = -1."""
+    if quotient in (1, -1):
+        return f"{'-' * (quotient == -1)}({curve})"
+    return f"({quotient})*({curve})" if quotient.is_Add else f"{quotient}*({curve})"
+
+
+def _signed(term: _Expr) -> str:
+    """``+ r`` or ``- |r|``: a remainder added at the end of a sum."""
+    return f"- {-term}" if term.could_extract_minus_sign() else f"+ {term}"
 
 
 def _branches(function: _Expr, dep: _Expr) -> tuple[_Expr, ...]:
