@@ -51,6 +51,7 @@ DEFAULT_MAX_MEMORY = 2 * 2**30
 MIN_MEMORY = 16 * 2**20
 
 _T = TypeVar("_T")
+_PRELOAD = "symgrad.output"  # the pipeline's last stage: importing it imports every stage
 
 
 def check_count(limit: str, value: int, allowed: int, what: str, how: str) -> None:
@@ -166,8 +167,12 @@ def _checked_limits(timeout: object, max_memory: object) -> tuple[float | None, 
 def _context() -> Any:
     """``forkserver`` where the platform has it, else ``spawn``; never ``fork``.
 
-    The fork server (started once per process) imports symgrad, so that each worker is forked
-    with it loaded instead of importing SymPy again (seconds); other preloads are kept.
+    The fork server (started once per process) imports symgrad's whole pipeline, so that each
+    worker is forked with SymPy, NumPy and mpmath loaded instead of importing them again
+    (seconds), and so that their imports are part of the worker's start, not of the memory its
+    job may add; other preloads are kept.  ``import symgrad`` alone loads nothing heavy (its
+    names are lazy), so the preload names ``symgrad.output``, the last stage, which imports
+    every stage before it.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
@@ -176,8 +181,8 @@ def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
     server = getattr(forkserver, "_forkserver", None)
     preload = getattr(server, "_preload_modules", None)
-    if isinstance(preload, list) and "symgrad" not in preload:
-        context.set_forkserver_preload([*preload, "symgrad"])
+    if isinstance(preload, list) and _PRELOAD not in preload:
+        context.set_forkserver_preload([*preload, _PRELOAD])
     return context
 
 

@@ -18,6 +18,11 @@ mark), or with ``--force``.  See :mod:`symgrad._files`.
 directory in front of ``sys.path`` for that import only, and reports an exception raised by the
 scheme as one line naming it.  Standard-library modules are refused: a scheme is a function you
 wrote.
+
+**Start-up.**  This module imports only the standard library and symgrad's light modules
+(errors, files); each command imports SymPy, NumPy, mpmath or matplotlib inside its handler,
+so ``--help``, ``--version`` and usage errors answer at once.  Ctrl-C is handled by the entry
+point (:mod:`symgrad.__main__`) from before the first import.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import inspect
 import io
 import json
 import keyword
+import math
 import os
 import re
 import signal
@@ -39,20 +45,14 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
-
-import mpmath
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from symgrad import __version__
 from symgrad._files import check_destination, figure_metadata, stamp, write_output
-from symgrad._limits import run_limited
-from symgrad.checks import check
-from symgrad.derive import Compiled, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError, quote
-from symgrad.fd import DEFAULT_SCHEMES, DEFAULT_STEP_SIZES, Stencil, convergence
-from symgrad.grids import gci, verify_grid
-from symgrad.output import report
-from symgrad.teaching import check_answer, implicit_steps, steps
+
+if TYPE_CHECKING:
+    from symgrad.derive import Compiled
 
 __all__ = ["ExitCode", "main"]
 
@@ -148,6 +148,8 @@ def _main(argv: list[str]) -> ExitCode:
     handler: Handler = args.handler
     try:
         if args.isolate:  # a worker process with a wall-clock limit and a memory cap
+            from symgrad._limits import run_limited  # noqa: PLC0415 - lazy, see module doc
+
             limit = None if args.max_memory is None else args.max_memory * 2**20
             output, code = run_limited(_run_handler, args, timeout=args.timeout, max_memory=limit)
         else:
@@ -438,6 +440,8 @@ def _add_symbolic(commands: Any, name: str, summary: str, handler: Handler) -> N
 
 
 def _run_grad(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.derive import gradient  # noqa: PLC0415 - lazy, see module doc
+
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
     compiled = gradient(args.expr, args.vars)
     if path is not None:
@@ -462,10 +466,14 @@ def _plot_gradient(args: argparse.Namespace, names: list[str], path: Path) -> No
 
 
 def _run_hessian(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.derive import hessian  # noqa: PLC0415 - lazy, see module doc
+
     return _render_symbolic(hessian(args.expr, args.vars), "hessian", args.format), ExitCode.OK
 
 
 def _run_jacobian(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.derive import jacobian  # noqa: PLC0415 - lazy, see module doc
+
     return _render_symbolic(jacobian(args.expr, args.vars), "jacobian", args.format), ExitCode.OK
 
 
@@ -513,6 +521,9 @@ def _add_check(commands: Any) -> None:
 
 
 def _run_check(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.checks import check  # noqa: PLC0415 - lazy, see module doc
+    from symgrad.derive import gradient  # noqa: PLC0415
+
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
     result = check(
         args.expr,
@@ -536,6 +547,8 @@ def _step(text: str | None) -> str | None:
     """``--step``: a finite nonzero number (the text itself is passed on, exactly)."""
     if text is None:
         return None
+    import mpmath  # noqa: PLC0415 - lazy, see module doc
+
     ctx = mpmath.MPContext()
     try:
         value = ctx.mpf(text.strip())
@@ -567,7 +580,7 @@ def _add_converge(commands: Any) -> None:
         "--step-sizes",
         "--steps",  # the older name, still accepted
         dest="step_sizes",
-        default=DEFAULT_STEP_SIZES,
+        default=None,  # symgrad.fd's DEFAULT_STEP_SIZES, imported only when converge runs
         help="the step sizes h, FIRST:LAST:COUNT, geometric (--steps is the older name)",
     )
     sub.add_argument("--dps", type=int, default=60)
@@ -578,6 +591,12 @@ def _add_converge(commands: Any) -> None:
 
 
 def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.fd import (  # noqa: PLC0415 - lazy, see module doc
+        DEFAULT_SCHEMES,
+        DEFAULT_STEP_SIZES,
+        convergence,
+    )
+
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
     result = convergence(
         args.expr,
@@ -586,7 +605,7 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
         schemes=DEFAULT_SCHEMES
         if args.schemes is None
         else [s for s in args.schemes.split(",") if s.strip()],
-        step_sizes=args.step_sizes,
+        step_sizes=DEFAULT_STEP_SIZES if args.step_sizes is None else args.step_sizes,
         dps=args.dps,
         precision=args.precision,
         variables=args.vars,
@@ -623,6 +642,8 @@ def _add_verify_grid(commands: Any) -> None:
 
 
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.grids import verify_grid  # noqa: PLC0415 - lazy, see module doc
+
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
     expect_order = _expected_orders(args.expect_order)
     scheme: Any = args.scheme
@@ -752,6 +773,8 @@ def _add_steps(commands: Any) -> None:
 
 
 def _run_steps(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.teaching import check_answer, implicit_steps, steps  # noqa: PLC0415 - lazy
+
     if args.implicit is not None:
         result: Any = implicit_steps(args.expr, args.implicit, args.wrt or "x", order=args.order)
     elif args.answer is not None:
@@ -788,6 +811,8 @@ def _add_report(commands: Any) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.output import report  # noqa: PLC0415 - lazy, see module doc
+
     path = fmt = None
     if args.output is not None:
         path = check_destination(args.output, option="--output", force=args.force)
@@ -849,6 +874,8 @@ def _add_stencil(commands: Any) -> None:
 
 
 def _run_stencil(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.fd import Stencil  # noqa: PLC0415 - lazy, see module doc
+
     if args.offsets is not None:
         stencil = Stencil.from_offsets(args.derivative, args.offsets)
     else:
@@ -876,6 +903,8 @@ def _add_gci(commands: Any) -> None:
 
 
 def _run_gci(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.grids import gci  # noqa: PLC0415 - lazy, see module doc
+
     values = _numbers("--values", args.values, float)
     if args.cells is not None:
         if args.dim is None:
@@ -897,7 +926,7 @@ def _numbers(option: str, text: str, kind: Callable[[str], Any]) -> list[Any]:
     except ValueError as exc:
         msg = f"{option} must be comma-separated numbers (got {quote(text)})"
         raise ConfigError(msg) from exc
-    if not all(mpmath.isfinite(n) for n in numbers):
+    if not all(isinstance(n, int) or math.isfinite(n) for n in numbers):  # an int is finite
         msg = f"{option} must be finite numbers (got {quote(text)})"
         raise ConfigError(msg)
     return numbers

@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symgrad
-import symgrad.cli
+import symgrad.derive
 from symgrad.cli import ExitCode, main
 from symgrad.output import report as real_report
 
@@ -68,7 +68,16 @@ def assert_one_line_error(code: int, out: str, err: str, needle: str = "") -> No
 def fast_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real report with a short step sweep and no plots, so file tests stay quick."""
     fast = functools.partial(real_report, step_sizes="1e-1:1e-4:4", plots=False)
-    monkeypatch.setattr(symgrad.cli, "report", fast)
+    monkeypatch.setattr("symgrad.output.report", fast)
+
+
+_PACKAGE = {
+    "check": "symgrad.checks",
+    "convergence": "symgrad.fd",
+    "gradient": "symgrad.derive",
+    "report": "symgrad.output",
+    "verify_grid": "symgrad.grids",
+}
 
 
 def forbid(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
@@ -77,8 +86,8 @@ def forbid(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     def computed(*args: Any, **kwargs: Any) -> Any:
         pytest.fail("computed before the destination was checked")
 
-    for name in names:
-        monkeypatch.setattr(symgrad.cli, name, computed)
+    for name in names:  # the CLI imports each from its package when the command runs
+        monkeypatch.setattr(f"{_PACKAGE[name]}.{name}", computed)
 
 
 def test_exit_codes_are_the_documented_numbers() -> None:
@@ -230,13 +239,13 @@ def test_variables_is_an_alias_of_vars() -> None:
 
 def test_a_warning_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """A warning that reaches the user (filters permitting) is one line, not file:line + source."""
-    real_gradient = symgrad.cli.gradient
+    real_gradient = symgrad.derive.gradient
 
     def warning_gradient(*args: Any, **kwargs: Any) -> Any:
         warnings.warn("overflow encountered in exp\nsecond line", RuntimeWarning, stacklevel=1)
         return real_gradient(*args, **kwargs)
 
-    monkeypatch.setattr(symgrad.cli, "gradient", warning_gradient)
+    monkeypatch.setattr("symgrad.derive.gradient", warning_gradient)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         code, out, err = run("grad", "x**2")
@@ -253,7 +262,7 @@ def test_ctrl_c_in_a_command_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(symgrad.cli, "gradient", interrupted)
+    monkeypatch.setattr("symgrad.derive.gradient", interrupted)
     code, out, err = run("grad", "x**2")
     assert (code, out, err) == (130, "", "symgrad: interrupted\n")
 
@@ -282,15 +291,16 @@ def test_sigint_to_the_process_exits_130_with_one_line() -> None:
         """
         import sys
         import symgrad.cli
+        import symgrad.fd
 
-        study = symgrad.cli.convergence
+        study = symgrad.fd.convergence
 
         def announced(*args, **kwargs):  # inside main: the signal cannot land before it
             sys.stderr.write("ready\\n")
             sys.stderr.flush()
             return study(*args, **kwargs)
 
-        symgrad.cli.convergence = announced
+        symgrad.fd.convergence = announced
         argv = ["converge", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-12:400", "--dps", "1000"]
         sys.exit(symgrad.cli.main(argv))
         """
