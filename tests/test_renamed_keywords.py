@@ -14,7 +14,7 @@ import pytest
 
 from symgrad.cli import main
 from symgrad.errors import ConfigError
-from symgrad.fd import convergence
+from symgrad.fd import convergence, finite_difference, finite_difference_gradient
 from symgrad.output import report
 
 H = ["0.1", "0.05", "0.025"]
@@ -74,3 +74,32 @@ def test_cli_step_sizes_and_its_older_name_agree(capsys: pytest.CaptureFixture[s
     assert errors == pytest.approx([float(e) for e in _exp_forward_errors()], rel=1e-12)
     assert main(["converge", "--help"]) == 0
     assert "--step-sizes STEP_SIZES" in capsys.readouterr().out
+
+
+def test_finite_difference_old_point_keyword_warns_and_gives_the_same_result() -> None:
+    """point= is at= with a DeprecationWarning; the value is cos(1) to the digits asked."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    new = finite_difference("sin(x)", at="x=1", dps=30)
+    with pytest.warns(DeprecationWarning, match="use at= instead") as caught:
+        old = finite_difference("sin(x)", point="x=1", dps=30)
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    assert old.to_dict() == new.to_dict()
+    assert abs(new.value - ctx.cos(1)) <= ctx.mpf(10) ** -29
+
+
+def test_finite_difference_gradient_old_point_keyword_warns() -> None:
+    """finite_difference_gradient(point=) too; d/dx, d/dy of x*y**2 at (1, 2) are 4 and 4."""
+    with pytest.warns(DeprecationWarning, match="use at= instead"):
+        old = finite_difference_gradient("x*y**2", point="x=1, y=2", dps=20)
+    new = finite_difference_gradient("x*y**2", "x=1, y=2", dps=20)
+    assert [r.to_dict() for r in old] == [r.to_dict() for r in new]
+    assert [abs(r.value - 4) <= 1e-18 for r in new] == [True, True]
+
+
+def test_a_point_is_required_once() -> None:
+    """No point, or both names: one sentence, a ConfigError."""
+    with pytest.raises(ConfigError, match="needs the point"):
+        finite_difference("sin(x)")
+    with pytest.raises(ConfigError, match="give at only"):
+        finite_difference("sin(x)", "x=1", point="x=1")

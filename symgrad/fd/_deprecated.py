@@ -23,16 +23,19 @@ def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
     warnings.warn(msg, DeprecationWarning, stacklevel=stacklevel)
 
 
-def renamed_keyword(old: str, old_value: _T | None, new: str, new_value: _T, default: _T) -> _T:
+def renamed_keyword(
+    old: str, old_value: _T | None, new: str, new_value: _T, default: _T, *, stacklevel: int = 4
+) -> _T:
     """The value of a keyword given under its ``new`` name or, with a warning, its ``old`` one.
 
     ``old_value`` is None when the old keyword was not given.  Giving both (the new one with a
-    value other than its ``default``) is a :class:`~symgrad.errors.ConfigError`.
+    value other than its ``default``) is a :class:`~symgrad.errors.ConfigError`.  The warning
+    points ``stacklevel`` frames up: the default is the caller of the function that calls this.
     """
     if old_value is None:
         return new_value
     if new_value is not default:
         msg = f"give {new} only ({old} is its deprecated name)"
         raise ConfigError(msg)
-    warn_renamed(f"the keyword {old}=", f"{new}=", stacklevel=4)
+    warn_renamed(f"the keyword {old}=", f"{new}=", stacklevel=stacklevel)
     return old_value

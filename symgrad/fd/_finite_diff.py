@@ -53,6 +53,7 @@ from symgrad._precision import check_dps, thread_context
 from symgrad.derive import Compiled, as_float_array, function
 from symgrad.errors import ConfigError
 from symgrad.expr import Source, VariablesSpec, symbol
+from symgrad.fd._deprecated import renamed_keyword
 from symgrad.fd._engine import (
     _GUARD,
     KINK_SAFETY,
@@ -84,6 +85,8 @@ __all__ = [
 ]
 
 METHODS = ("mp", "float64", "complex", "mp-complex", "auto")
+#: A point: ``"x=0.3, y=0.7"`` (exact decimals) or a mapping from names to numbers or arrays.
+Point = str | Mapping[str | sympy.Symbol, Any]
 _NON_ANALYTIC = (
     sympy.Abs,
     sympy.sign,
@@ -102,7 +105,7 @@ _GOLDEN = (math.sqrt(5) - 1) / 2  # a second sampling progression, incommensurat
 
 def finite_difference(
     expr: Source | Compiled,
-    point: str | Mapping[str | sympy.Symbol, Any],
+    at: Point | None = None,
     wrt: str | Sequence[str | int] | None = None,
     *,
     scheme: str | Stencil = "central:2",
@@ -111,17 +114,19 @@ def finite_difference(
     dps: int = 50,
     error_control: bool = True,
     variables: VariablesSpec = None,
+    point: Point | None = None,
 ) -> FDResult:
-    """Estimate a partial derivative of ``expr`` at ``point`` by finite differences.
+    """Estimate a partial derivative of ``expr`` at the point ``at`` by finite differences.
 
     Parameters
     ----------
     expr : str, sympy.Expr or Compiled
         The function (a :func:`symgrad.function` object is reused as is; a vector function
         gives the partial of every component at once).
-    point : str or mapping
-        ``"x=0.3, y=0.7"`` (exact decimals) for ``mp`` and ``mp-complex``; for ``float64`` and
-        ``complex`` a mapping whose values may be arrays that broadcast together.
+    at : str or mapping
+        The point: ``"x=0.3, y=0.7"`` (exact decimals) for ``mp`` and ``mp-complex``; for
+        ``float64`` and ``complex`` a mapping whose values may be arrays that broadcast
+        together.
     wrt : str or sequence, optional
         ``"x"``, ``"x y"`` (∂²/∂x∂y) or ``("x", 2)``; may be omitted for one variable.
     scheme : str or Stencil
@@ -141,6 +146,10 @@ def finite_difference(
         Estimate the error and (``mp``) refine h until the digits are reached (default).
         False uses one step (``mp``: with a wider a-priori margin): faster, but the result then
         carries no error estimate (NaN).
+    variables : str or sequence, optional
+        The variable order (default: sorted by name).
+    point : str or mapping, optional
+        Deprecated alias of ``at`` (it warns with a ``DeprecationWarning``).
 
     Returns
     -------
@@ -161,14 +170,15 @@ def finite_difference(
     >>> k.status, k.reason
     ('nonsmooth', 'kink at x=0: left derivative -1, right derivative 1')
     """
+    at = _where(at, point)
     f = expr if isinstance(expr, Compiled) else function(expr, variables)
     counts = order_of(wrt, f.variables)
-    return _dispatch(f, point, [counts], scheme, method, step, dps, error_control)[0]
+    return _dispatch(f, at, [counts], scheme, method, step, dps, error_control)[0]
 
 
 def finite_difference_gradient(
     expr: Source | Compiled,
-    point: str | Mapping[str | sympy.Symbol, Any],
+    at: Point | None = None,
     *,
     scheme: str | Stencil = "central:2",
     method: str = "auto",
@@ -176,8 +186,9 @@ def finite_difference_gradient(
     dps: int = 50,
     error_control: bool = True,
     variables: VariablesSpec = None,
+    point: Point | None = None,
 ) -> tuple[FDResult, ...]:
-    """Every first partial derivative at ``point``: :func:`finite_difference` per variable.
+    """Every first partial derivative at ``at``: :func:`finite_difference` per variable.
 
     The point is parsed and f is checked at it once for all components.  The default method
     ``"auto"`` takes the fastest way to the requested digits: the high-precision complex step
@@ -189,11 +200,24 @@ def finite_difference_gradient(
     --------
     >>> [r.status for r in finite_difference_gradient("x*y**2", "x=1, y=2", dps=20)]
     ['ok', 'ok']
+
+    The parameters are those of :func:`finite_difference` (``point`` is a deprecated alias of
+    ``at``).
     """
+    at = _where(at, point)
     f = expr if isinstance(expr, Compiled) else function(expr, variables)
     n = len(f.variables)
     partials = [tuple(int(i == j) for j in range(n)) for i in range(n)]
-    return _dispatch(f, point, partials, scheme, method, step, dps, error_control)
+    return _dispatch(f, at, partials, scheme, method, step, dps, error_control)
+
+
+def _where(at: Point | None, point: Point | None) -> Point:
+    """The point, given as ``at`` or (deprecated) ``point``; refused when neither is given."""
+    where = renamed_keyword("point", point, "at", at, None, stacklevel=5)
+    if where is None:
+        msg = "a finite difference needs the point: e.g. at='x=1' or at={'x': 1.0}"
+        raise ConfigError(msg)
+    return where
 
 
 def _dispatch(
