@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._precision import EPS
 from symgrad.checks._point import labels, settled
 from symgrad.checks._results import TOLERANCES, json_float
 from symgrad.derive import Compiled, function, gradient, hessian, jacobian
@@ -51,7 +52,7 @@ from symgrad.results import Status, TableResult
 
 __all__ = ["EntryCheck", "GradientCheckResult", "check_gradient"]
 
-_EPS = float(np.finfo(np.float64).eps)
+_DEFAULT_RANGE = (-2.0, 2.0)  # where each variable is drawn when the domain does not say
 _CALLS = ("auto", "unpacked", "packed")
 _CHUNK = 4096  # points × variables per walk of the error bounds
 FloatArray = npt.NDArray[np.float64]
@@ -202,7 +203,7 @@ def check_gradient(
     exact = target.exact
     sample = _sample(points, n_points, domain, seed, [s.name for s in exact.variables])
     values = _exact_values(exact, sample)
-    own = exact(*sample.T).reshape(values.shape)
+    own = np.asarray(exact(*sample.T), dtype=np.float64).reshape(values.shape)
     finite = np.isfinite(values) & np.isfinite(own)  # entries that can be compared
     keep = finite.any(axis=0)
     kept, skipped = sample[keep], int((~keep).sum())
@@ -314,9 +315,9 @@ class _Arithmetic:
     @classmethod
     def of(cls, dtype: Any) -> _Arithmetic:
         info = np.finfo(dtype if np.dtype(dtype).kind == "f" else np.float64)
-        if float(info.eps) <= _EPS:  # float64 (or longer): the inputs are exact
+        if float(info.eps) <= EPS:  # float64 (or longer): the inputs are exact
             info = np.finfo(np.float64)
-            return cls("float64", np.float64, _EPS / 2, 0.0, float(info.smallest_subnormal), 0.0)
+            return cls("float64", np.float64, EPS / 2, 0.0, float(info.smallest_subnormal), 0.0)
         u = float(info.eps) / 2
         return cls(
             info.dtype.name, info.dtype, u, u, float(info.smallest_subnormal), float(info.max)
@@ -476,7 +477,7 @@ def _function(node: sympy.Expr, values: list[Any]) -> _Local:
     compiled = _primitive(node.func, len(node.args))
     if compiled is None:  # nothing known about its accuracy: every point is undecided
         return _Local(np.nan, (), (), np.inf)
-    out = compiled(*values)
+    out = np.asarray(compiled(*values))
     return _Local(out[0], node.args, tuple(out[1:]), 2 * np.abs(out[0]))
 
 
@@ -501,7 +502,10 @@ def _sample(points: Any, n_points: int, domain: Any, seed: int, names: list[str]
     """The points as an (N, n) float64 array: given, or drawn uniformly from ``domain``."""
     n = len(names)
     if points is None:
-        low, high = np.array(_bounds(domain, names)).T
+        if domain is not None and not isinstance(domain, str | Mapping):
+            domain = dict.fromkeys(names, domain)  # one (low, high) pair for every variable
+        box = {} if domain is None else parse_domain(domain, names)
+        low, high = np.array([box.get(x, _DEFAULT_RANGE) for x in names]).T
         return np.random.default_rng(seed).uniform(low, high, size=(n_points, n))
     try:
         if isinstance(points, Mapping):
@@ -517,16 +521,6 @@ def _sample(points: Any, n_points: int, domain: Any, seed: int, names: list[str]
         msg = f"points must have shape (N, {n}) for the variables {names} (got {array.shape})"
         raise InputError(msg)
     return array
-
-
-def _bounds(domain: Any, names: list[str]) -> list[tuple[float, float]]:
-    """(low, high) per variable from None, one pair for all, or :func:`parse_domain`'s forms."""
-    if domain is None:
-        return [(-2.0, 2.0)] * len(names)
-    if not isinstance(domain, str | Mapping):
-        domain = dict.fromkeys(names, domain)
-    box = parse_domain(domain, names)
-    return [box.get(x, (-2.0, 2.0)) for x in names]
 
 
 def _exact_values(exact: Compiled, sample: FloatArray) -> FloatArray:
@@ -572,7 +566,8 @@ def _user_values(
         if len(flat) != size or not all(isinstance(e, str | sympy.Expr) for e in flat):
             msg = f"user_fn must be callable or a list of {size} expressions shaped {shape}"
             raise InputError(msg)
-        values = function(flat, exact.variables)(*kept.T).reshape(size, len(kept))
+        compiled = function(flat, exact.variables)
+        values = np.asarray(compiled(*kept.T), dtype=np.float64).reshape(size, len(kept))
         return values, np.float64
     attempts = {
         "auto": (_vectorized, _one_by_one, _packed),

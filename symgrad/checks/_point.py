@@ -73,7 +73,7 @@ from symgrad.derive import Compiled, derivative, function, gradient, hessian, ja
 from symgrad.errors import ConfigError, LimitExceeded
 from symgrad.expr import Source, VariablesSpec, resolve
 from symgrad.fd import FDResult, finite_difference, order_of, stencils_for
-from symgrad.results import Status, combine
+from symgrad.results import PointStatus, Status, combine
 
 __all__ = [
     "TOLERANCES",
@@ -83,6 +83,9 @@ __all__ = [
     "Tolerances",
     "check",
 ]
+
+_OK, _MISMATCH = PointStatus.OK, PointStatus.MISMATCH
+_DECIDED = (PointStatus.OK, PointStatus.MISMATCH)
 
 
 # -- the check ----------------------------------------------------------------------------------
@@ -130,36 +133,77 @@ def check(
     >>> r.status.value, [c.variable for c in r.components]
     ('pass', ['x', 'y', 'z'])
     >>> r = check("abs(x)", "x=0")
-    >>> r.status.value, r.components[0].point_status
+    >>> r.status.value, r.components[0].point_status.value
     ('inconclusive', 'nonsmooth')
     >>> r.reason
     'd/dx: kink at x=0: left derivative -1, right derivative 1'
     """
-    job = _Job.make(expr, kind, check_dps(dps), scheme, step, variables)
+    settings = _Settings.make(dps, scheme, step)
+    problem = _Problem.make(expr, kind, variables)
     specs = list(at) if isinstance(at, list | tuple) else [at]
     if not specs:
         msg = "at must give at least one point, e.g. at='x=0.3, y=0.7' (got an empty sequence)"
         raise ConfigError(msg)
-    exact_points = [job.exact.point_values(s) for s in specs]
+    exact_points = [problem.exact.point_values(s) for s in specs]
     float_points = [[_to_float(v) for v in p] for p in exact_points]
     # every point's float64 values in one vectorized call: shape (components, points)
-    f64 = job.exact(*np.array(float_points, dtype=np.float64).T).reshape(len(job.entries), -1)
+    f64 = problem.exact(*np.array(float_points, dtype=np.float64).T)
+    f64 = f64.reshape(len(problem.entries), -1)
+    judge = _Classifier(problem, settings)
     points = tuple(
-        job.check_point(p, fp, f64[:, i])
+        judge.point(p, fp, f64[:, i])
         for i, (p, fp) in enumerate(zip(exact_points, float_points, strict=True))
     )
+    return _result(problem, settings, points)
+
+
+def _result(problem: _Problem, settings: _Settings, points: tuple[PointCheck, ...]) -> CheckResult:
+    """The points' verdicts combined, with the sentence that explains them."""
     worst = max(points, key=lambda p: (RANK[p.status], p.worst.badness))
     c, status = worst.worst, combine(p.status for p in points)
     reason = f"{c.label}: {c.reason}"
     if status is Status.PASS:
-        n = len(job.entries)
+        n = len(problem.entries)
         what = f"all {n} components agree" if n > 1 else "the derivative agrees"
         where = f"{len(points)} points" if len(points) > 1 else point_text(worst.point)
         reason = (
             f"{what} with the finite differences at {where} (closest to its tolerance: "
             f"{c.label} at {point_text(worst.point)}, relative error {short(c.rel_error, 2)})"
         )
-    return CheckResult(status, reason, job.dps, job.scheme, job.kind, job.text, points)
+    return CheckResult(
+        status, reason, settings.dps, settings.scheme, problem.kind, problem.text, points
+    )
+
+
+# -- what is checked: the configuration and the compiled expressions ---------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """How the referee works: its digits, stencil and step, and the digits of the exact values.
+
+    ``dps`` is the referee's precision; the exact values keep the ``exact_dps`` digits they were
+    computed at (a referee given more digits to resolve a component is still compared with them).
+    """
+
+    dps: int
+    scheme: str
+    step: Any
+    exact_dps: int
+
+    @classmethod
+    def make(cls, dps: object, scheme: object, step: Any) -> _Settings:
+        digits = check_dps(dps)
+        return cls(digits, _validate_scheme(scheme), step, digits)
+
+    def deeper(self, last: ComponentCheck) -> _Settings | None:
+        """More digits, as many as ``last`` missed the resolution target by (None: no gain)."""
+        if last.tolerance is None or not last.symbolic or not last.tolerance:
+            return None
+        ctx = thread_context(self.exact_dps)
+        missing = float(ctx.log10(last.tolerance / (_target(self.exact_dps) * abs(last.symbolic))))
+        dps = min(MAX_DPS, self.dps + math.ceil(max(missing, 0.0)) + 3)
+        return replace(self, dps=dps) if dps > self.dps else None
 
 
 class _Entry(NamedTuple):
@@ -170,57 +214,19 @@ class _Entry(NamedTuple):
     counts: tuple[int, ...]  # how often along each variable
 
 
-class _Eval(NamedTuple):
-    value: Any  # a finite real mpmath number, or None
-    status: str  # "ok", "pole", "domain" or "unreliable" (digits that cannot be certified)
-
-
-class _Referee(NamedTuple):
-    value: Any
-    estimate: Any
-    step: Any
-    status: str  # "ok", "unreliable", "domain", "pole" or "nonsmooth"
-    text: str  # the reason when not ok; a note to append when ok
-    sides: tuple[Any, Any] = (None, None)  # the one-sided derivatives, when the probe ran
-
-
 @dataclass
-class _At:
-    """One point, evaluated once: f (per row) and the derivative, also at the float64 point."""
-
-    values: list[sympy.Rational]
-    where: str
-    rows: list[_Eval]
-    exact: list[_Eval]
-    at_float: list[_Eval]
-    f64: np.ndarray
-    cache: dict[Any, FDResult] = field(default_factory=dict)
-
-
-@dataclass
-class _Job:
-    """The compiled pieces shared by every point of one check, and the per-component rules.
-
-    ``dps`` is the referee's precision; the exact values keep the ``exact_dps`` digits they were
-    computed at (a referee given more digits to resolve a component is still compared with them).
-    """
+class _Problem:
+    """The compiled pieces shared by every point: the derivative, f's rows and the entries."""
 
     exact: Compiled
     rows: list[Compiled]  # f, or each Jacobian row, as a function of its own
     entries: list[_Entry]
     kind: str
     text: str
-    dps: int
-    scheme: str
-    step: Any
     singles: list[Compiled] | None = None
-    exact_dps: int = 0
 
     @classmethod
-    def make(
-        cls, expr: Any, kind: Any, dps: int, scheme: str, step: Any, variables: VariablesSpec
-    ) -> _Job:
-        scheme = _validate_scheme(scheme)
+    def make(cls, expr: Any, kind: Any, variables: VariablesSpec) -> _Problem:
         exprs = [expr] if isinstance(expr, str | sympy.Expr) else list(expr)
         if kind != "jacobian" and len(exprs) != 1:
             msg = f"a list of {len(exprs)} expressions needs kind='jacobian' (got kind={kind!r})"
@@ -238,202 +244,108 @@ class _Job:
         entries = _entries(exact, kind)
         name = kind if kind in _KINDS else f"partial {entries[0].label}"
         text = str([str(r.exprs) for r in rows]) if kind == "jacobian" else str(rows[0].exprs)
-        return cls(exact, rows, entries, name, text, dps, scheme, step, exact_dps=dps)
+        return cls(exact, rows, entries, name, text)
 
-    def evaluate(self, values: Sequence[Any]) -> list[_Eval]:
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.exact.variables]
+
+    def evaluate(self, values: Sequence[Any], dps: int) -> list[_Eval]:
         """The exact components; one at a time only when evaluating them together raises."""
-        together = _evaluate(self.exact, values, self.dps)
+        together = _evaluate(self.exact, values, dps)
         if len(together) == len(self.entries):
             return together
         if self.singles is None:
             self.singles = [Compiled(c, self.exact.variables) for c in self.exact.components]
-        return [_evaluate(s, values, self.dps)[0] for s in self.singles]
+        return [_evaluate(s, values, dps)[0] for s in self.singles]
 
-    def check_point(self, values: list[Any], floats: list[float], f64: Any) -> PointCheck:
-        """Every component at one point."""
-        ctx, names = thread_context(self.dps), [s.name for s in self.exact.variables]
-        exact_point = [ctx.mpf(v.p) / v.q for v in values]
-        point = {x: str(mp_text(v, self.dps)) for x, v in zip(names, exact_point, strict=True)}
-        rows = [_evaluate(r, values, self.dps)[0] for r in self.rows]
-        at = _At(values, point_text(point), rows, self.evaluate(values), self.evaluate(floats), f64)
-        return PointCheck(point, tuple(self.component(e, at) for e in self.entries))
 
-    def component(self, e: _Entry, at: _At) -> ComponentCheck:
-        """Classify one component at one point (the rules of the module docstring)."""
-        f0, exact = at.rows[e.row], at.exact[e.pos]
-        fname = f"f{e.row + 1}" if self.kind == "jacobian" else "f"
-        known: dict[str, Any] = {"variable": e.variable, "label": e.label}
-        known["float64"] = float(at.f64[e.pos])
-        if f0.status != "ok":
-            what = "is not real (outside its domain)" if f0.status == "domain" else "has a pole"
-            why = f"{fname} {what} at {at.where}, so {e.label} is undefined there"
-            return ComponentCheck(point_status=f0.status, reason=why, **known)
-        if exact.status != "ok":
-            what = {"domain": "is not real", "pole": "is infinite"}.get(
-                exact.status, "cannot be evaluated to the digits asked (its formula cancels)"
-            )
-            why = f"the symbolic {e.label} {what} at {at.where} although {fname} is finite there"
-            return ComponentCheck(point_status=exact.status, reason=why, **known)
-        known["symbolic"] = exact.value
-        first = self.judge(e, at, known)
-        return first if self.resolves(first) else self.rescue(e, at, known, first)
+# -- one point: its values, and the finite differences of f there ------------------------------
 
-    def judge(self, e: _Entry, at: _At, known: dict[str, Any]) -> ComponentCheck:
-        """The referee's verdict with this job's digits: a kink, ok or mismatch, or why not."""
-        ref = self.referee(e, at)
-        known = known | {"left": ref.sides[0], "right": ref.sides[1]}
-        if ref.status != "ok":
-            return ComponentCheck(point_status=ref.status, reason=ref.text, **known)
-        return self.compare(e, at, ref, known)
 
-    def resolves(self, c: ComponentCheck) -> bool:
-        """Could this referee have seen an error?  An ok needs tol ≪ |exact|.
+class _Eval(NamedTuple):
+    value: Any  # a finite real mpmath number, or None
+    status: PointStatus  # ok, pole, domain or unreliable (digits that cannot be certified)
 
-        The tolerance of an agreement must be at most 10^-(dps/2) of the exact value (an exact
-        0 is resolved by any tolerance the agreement was found within).  A mismatch is decided
-        (the values differ by more than the referee's error bound); ``unreliable`` is not.
-        """
-        if c.point_status != "ok":
-            return c.point_status != "unreliable"
-        if not c.symbolic:
-            return True
-        return bool(c.tolerance <= self.target() * abs(c.symbolic))
 
-    def target(self) -> Any:
-        """The relative tolerance a resolved component needs: 10^-(dps/2)."""
-        digits = self.exact_dps // TOLERANCES.resolution_digits
-        return thread_context(self.exact_dps).mpf(10) ** -digits
+@dataclass
+class _Differences:
+    """Finite differences of f's rows at one point, each computed once (Hessians reuse them)."""
 
-    def rescue(
-        self, e: _Entry, at: _At, known: dict[str, Any], first: ComponentCheck
-    ) -> ComponentCheck:
-        """More digits where the referee cannot resolve the component; else ``unreliable``.
+    rows: list[Compiled]
+    point: dict[str, sympy.Rational]
+    step: Any
+    cache: dict[Any, FDResult] = field(default_factory=dict)
 
-        As many more digits as the tolerance missed the target by (up to the precision limit),
-        twice at most.  A referee that still cannot resolve it leaves the component unreliable.
-        """
-        job, last = self, first
-        for _ in range(2):
-            better = job.deeper(last)
-            if better is None:
-                break
-            job, result = better, better.judge(e, replace(at, cache={}), known)
-            if result.point_status in ("ok", "mismatch") and self.resolves(result):
-                return replace(result, reason=f"{result.reason} (referee at {job.dps} digits)")
-            last = result if result.tolerance is not None else last
-        return self.unresolved(e, at, known, last, job)
-
-    def unresolved(
-        self, e: _Entry, at: _At, known: dict[str, Any], last: ComponentCheck, job: _Job
-    ) -> ComponentCheck:
-        """The component cannot be resolved: say how close the referee came."""
-        if last.tolerance is None or last.point_status not in ("ok", "mismatch"):
-            return last
-        digits = self.exact_dps // TOLERANCES.resolution_digits
-        why = (
-            f"the finite difference cannot resolve {e.label} at {at.where}: it agrees only within "
-            f"±{short(last.tolerance, 2)}, more than 10^-{digits} of the value "
-            f"{short(known['symbolic'], 6)}"
-        )
-        if job is not self:
-            why += f", even at {job.dps} digits"
-        fields = {k: getattr(last, k) for k in ("finite_difference", "error_estimate", "tolerance")}
-        fields |= {"abs_error": last.abs_error, "rel_error": last.rel_error}
-        fields |= {"left": last.left, "right": last.right}
-        return ComponentCheck(point_status="unreliable", reason=why, **(known | fields))
-
-    def deeper(self, last: ComponentCheck) -> _Job | None:
-        """This job with as many more digits as ``last`` missed the resolution target by."""
-        if last.tolerance is None or not last.symbolic or not last.tolerance:
-            return None
-        ctx = thread_context(self.exact_dps)
-        missing = float(ctx.log10(last.tolerance / (self.target() * abs(last.symbolic))))
-        dps = min(MAX_DPS, self.dps + math.ceil(max(missing, 0.0)) + 3)
-        return replace(self, dps=dps) if dps > self.dps else None
-
-    def compare(self, e: _Entry, at: _At, ref: _Referee, known: dict[str, Any]) -> ComponentCheck:
-        """ok or mismatch by the tolerance rule; then float64 in ulps, or an overflow."""
-        exact, f64, at_float = known["symbolic"], known["float64"], at.at_float[e.pos]
-        err = abs(exact - ref.value)
-        floor = self.floor(e, at, exact, ref.value)
-        # the exact value is correct to exact_dps digits, whatever the referee's digits
-        accuracy = abs(exact) * thread_context(self.exact_dps).mpf(10) ** (
-            TOLERANCES.digits_lost - self.exact_dps
-        )
-        tol = max(TOLERANCES.fd_safety * ref.estimate, floor, accuracy)
-        status, why = "ok", f"agrees at {at.where} within {short(tol, 3)}{ref.text}"
-        if err > tol:
-            status = "mismatch"
-            why = (
-                f"at {at.where} the symbolic value is {short(exact, 17)} but the finite "
-                f"difference gives {short(ref.value, 17)} ± {short(ref.estimate, 2)}{ref.text}"
-            )
-        elif not math.isfinite(f64) and at_float.status == "ok":
-            status = "overflow"
-            why = f"float64 gives {f64} at {at.where} where the exact value is "
-            why += short(at_float.value)
-        known = known | {"point_status": status, "reason": why, "finite_difference": ref.value}
-        known |= {"error_estimate": ref.estimate, "abs_error": err, "tolerance": tol}
-        known["rel_error"] = err / abs(exact) if exact else (err if not err else None)
-        return ComponentCheck(float64_ulp_error=_ulps(f64, at_float), **known)
-
-    def fd(self, row: int, counts: tuple[int, ...], at: _At, scheme: str) -> FDResult:
-        """A finite difference of one row of f at the point (cached: Hessians reuse them)."""
-        key = (row, counts, scheme)
-        if key not in at.cache:
-            names = [s.name for s in self.exact.variables]
-            wrt = [item for x, c in zip(names, counts, strict=True) if c for item in (x, c)]
-            point = dict(zip(names, at.values, strict=True))
+    def get(self, row: int, counts: tuple[int, ...], scheme: str, dps: int) -> FDResult:
+        """The difference of ``row`` along ``counts`` with ``scheme`` at ``dps`` digits."""
+        key = (row, counts, scheme, dps)
+        if key not in self.cache:
+            wrt = [item for x, c in zip(self.point, counts, strict=True) if c for item in (x, c)]
             method = "mp-complex" if scheme == "complex" else "mp"
             stencil = "central:2" if method != "mp" else scheme  # ignored by the complex step
-            at.cache[key] = finite_difference(
+            self.cache[key] = finite_difference(
                 self.rows[row],
-                point,
+                self.point,
                 wrt,
                 scheme=stencil,
                 method=method,
                 step=self.step,
-                dps=self.dps,
+                dps=dps,
             )
-        return at.cache[key]
+        return self.cache[key]
 
-    def referee(self, e: _Entry, at: _At) -> _Referee:
-        """The scheme's finite difference; a one-sided one when its stencil leaves the domain.
 
-        Where f may have a kink the referee probes both sides itself: ``nonsmooth`` with the
-        one-sided derivatives, or agreeing sides (``left`` and ``right``) that stand in for an
-        unreliable central difference.
-        """
-        fd = self.fd(e.row, e.counts, at, self.scheme)
-        sides = (_first(fd.left), _first(fd.right))
-        if fd.status == "nonsmooth":  # the referee's kink probe: its reason names the partial
-            return _Referee(None, None, fd.step, "nonsmooth", fd.reason, sides)
-        if fd.status in ("ok", "unreliable"):
-            why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
-            text = why if fd.status == "unreliable" else ""
-            return _Referee(fd.value[()], fd.error_estimate[()], fd.step, fd.status, text, sides)
-        # f is finite at the point itself (checked before): only stencil points left the domain
-        accuracy = 4 if self.scheme == "complex" else int(self.scheme.split(":")[1])
-        for side in ("forward", "backward"):
-            alt = self.fd(e.row, e.counts, at, f"{side}:{accuracy}")
-            if alt.status == "ok":
-                note = f" ({side}:{accuracy}: the {self.scheme} stencil leaves the domain)"
-                return _Referee(alt.value[()], alt.error_estimate[()], alt.step, "ok", note)
-        why = f"every stencil around {at.where} leaves the domain of f: {fd.reason}"
-        return _Referee(None, None, 0, fd.status, why)
+@dataclass(frozen=True)
+class _At:
+    """One point, evaluated once: f (per row) and the derivative, also at the float64 point."""
 
-    def floor(self, e: _Entry, at: _At, *values: Any) -> Any:
-        """10^-(dps-3) × the largest of |values| and |f| at the point over max(1, |x|)^m.
+    values: list[sympy.Rational]
+    where: str
+    rows: list[_Eval]
+    exact: list[_Eval]
+    at_float: list[_Eval]
+    f64: np.ndarray
+    differences: _Differences
 
-        A difference quotient of order m cancels the leading digits of f, so its precision is
-        relative to f as much as to the derivative.
-        """
-        ctx = thread_context(self.dps)
-        base = [ctx.mpf(v.p) / v.q for v in at.values]
-        powers = [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)]
-        f_size = abs(at.rows[e.row].value) / math.prod(powers, start=ctx.one)
-        scale = max([abs(v) for v in values] + [f_size])
-        return scale * ctx.mpf(10) ** (TOLERANCES.digits_lost - self.dps)
+
+# -- the referee --------------------------------------------------------------------------------
+
+
+class _Referee(NamedTuple):
+    value: Any
+    estimate: Any
+    step: Any
+    status: PointStatus  # ok, unreliable, domain, pole or nonsmooth
+    text: str  # the reason when not ok; a note to append when ok
+    sides: tuple[Any, Any] = (None, None)  # the one-sided derivatives, when the probe ran
+
+
+def _referee(e: _Entry, at: _At, settings: _Settings) -> _Referee:
+    """The scheme's finite difference; a one-sided one when its stencil leaves the domain.
+
+    Where f may have a kink the finite difference probes both sides itself: ``nonsmooth`` with
+    the one-sided derivatives, or agreeing sides (``left`` and ``right``) that stand in for an
+    unreliable central difference.
+    """
+    scheme, dps = settings.scheme, settings.dps
+    fd = at.differences.get(e.row, e.counts, scheme, dps)
+    status, sides = PointStatus(fd.status), (_first(fd.left), _first(fd.right))
+    if status is PointStatus.NONSMOOTH:  # the kink probe's reason names the partial
+        return _Referee(None, None, fd.step, status, fd.reason, sides)
+    if status in (_OK, PointStatus.UNRELIABLE):
+        why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
+        text = why if status is PointStatus.UNRELIABLE else ""
+        return _Referee(fd.value[()], fd.error_estimate[()], fd.step, status, text, sides)
+    # f is finite at the point itself (checked before): only stencil points left the domain
+    accuracy = 4 if scheme == "complex" else int(scheme.split(":")[1])
+    for side in ("forward", "backward"):
+        alt = at.differences.get(e.row, e.counts, f"{side}:{accuracy}", dps)
+        if PointStatus(alt.status) is _OK:
+            note = f" ({side}:{accuracy}: the {scheme} stencil leaves the domain)"
+            return _Referee(alt.value[()], alt.error_estimate[()], alt.step, _OK, note)
+    why = f"every stencil around {at.where} leaves the domain of f: {fd.reason}"
+    return _Referee(None, None, 0, status, why)
 
 
 def _first(value: Any) -> Any:
@@ -441,6 +353,229 @@ def _first(value: Any) -> Any:
     if value is None:
         return None
     return np.asarray(value, dtype=object).reshape(-1)[0]
+
+
+# -- tolerances ---------------------------------------------------------------------------------
+
+
+def _target(exact_dps: int) -> Any:
+    """The relative tolerance a resolved component needs: 10^-(dps/2)."""
+    digits = exact_dps // TOLERANCES.resolution_digits
+    return thread_context(exact_dps).mpf(10) ** -digits
+
+
+def _resolves(c: ComponentCheck, exact_dps: int) -> bool:
+    """Could this referee have seen an error?  An ok needs tol ≪ |exact|.
+
+    The tolerance of an agreement must be at most 10^-(dps/2) of the exact value (an exact 0
+    is resolved by any tolerance the agreement was found within).  A mismatch is decided (the
+    values differ by more than the referee's error bound); ``unreliable`` is not.
+    """
+    if c.point_status is not _OK:
+        return c.point_status is not PointStatus.UNRELIABLE
+    if not c.symbolic:
+        return True
+    return bool(c.tolerance <= _target(exact_dps) * abs(c.symbolic))
+
+
+def _tolerance(e: _Entry, at: _At, settings: _Settings, exact: Any, ref: _Referee) -> Any:
+    """max(κ·error estimate, the precision floor, the accuracy of the exact value)."""
+    floor = _floor(e, at, settings.dps, exact, ref.value)
+    # the exact value is correct to exact_dps digits, whatever the referee's digits
+    accuracy = abs(exact) * thread_context(settings.exact_dps).mpf(10) ** (
+        TOLERANCES.digits_lost - settings.exact_dps
+    )
+    return max(TOLERANCES.fd_safety * ref.estimate, floor, accuracy)
+
+
+def _floor(e: _Entry, at: _At, dps: int, *values: Any) -> Any:
+    """10^-(dps-3) × the largest of |values| and |f| at the point over max(1, |x|)^m.
+
+    A difference quotient of order m cancels the leading digits of f, so its precision is
+    relative to f as much as to the derivative.
+    """
+    ctx = thread_context(dps)
+    base = [ctx.mpf(v.p) / v.q for v in at.values]
+    powers = [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)]
+    f_size = abs(at.rows[e.row].value) / math.prod(powers, start=ctx.one)
+    scale = max([abs(v) for v in values] + [f_size])
+    return scale * ctx.mpf(10) ** (TOLERANCES.digits_lost - dps)
+
+
+# -- building a component's result --------------------------------------------------------------
+
+
+class _Numbers(NamedTuple):
+    """What a comparison measured."""
+
+    finite_difference: Any
+    error_estimate: Any
+    abs_error: Any
+    rel_error: Any
+    tolerance: Any
+    float64_ulp_error: float = math.nan
+
+
+class _Known(NamedTuple):
+    """What a component is known by before it is compared: names, values, one-sided sides."""
+
+    variable: str
+    label: str
+    float64: float
+    symbolic: Any = None
+    left: Any = None
+    right: Any = None
+
+    def verdict(
+        self, status: PointStatus, reason: str, numbers: _Numbers | None = None
+    ) -> ComponentCheck:
+        """The component with this status and reason (and the numbers, when compared)."""
+        n = numbers or _Numbers(None, None, None, None, None)
+        return ComponentCheck(
+            variable=self.variable,
+            label=self.label,
+            point_status=status,
+            reason=reason,
+            symbolic=self.symbolic,
+            finite_difference=n.finite_difference,
+            error_estimate=n.error_estimate,
+            abs_error=n.abs_error,
+            rel_error=n.rel_error,
+            tolerance=n.tolerance,
+            float64=self.float64,
+            float64_ulp_error=n.float64_ulp_error,
+            left=self.left,
+            right=self.right,
+        )
+
+
+# -- classifying a component (the rules of the module docstring) --------------------------------
+
+
+@dataclass(frozen=True)
+class _Classifier:
+    """Every component at every point, by the rules of the module docstring."""
+
+    problem: _Problem
+    settings: _Settings
+
+    def point(self, values: list[Any], floats: list[float], f64: Any) -> PointCheck:
+        """Every component at one point."""
+        problem, dps = self.problem, self.settings.dps
+        ctx, names = thread_context(dps), problem.names
+        exact_point = [ctx.mpf(v.p) / v.q for v in values]
+        point = {x: str(mp_text(v, dps)) for x, v in zip(names, exact_point, strict=True)}
+        rows = [_evaluate(r, values, dps)[0] for r in problem.rows]
+        differences = _Differences(
+            problem.rows, dict(zip(names, values, strict=True)), self.settings.step
+        )
+        at = _At(
+            values,
+            point_text(point),
+            rows,
+            problem.evaluate(values, dps),
+            problem.evaluate(floats, dps),
+            f64,
+            differences,
+        )
+        return PointCheck(point, tuple(self.component(e, at) for e in problem.entries))
+
+    def component(self, e: _Entry, at: _At) -> ComponentCheck:
+        """f and the exact value must be finite and real; then the referee judges."""
+        f0, exact = at.rows[e.row], at.exact[e.pos]
+        fname = f"f{e.row + 1}" if self.problem.kind == "jacobian" else "f"
+        known = _Known(e.variable, e.label, float(at.f64[e.pos]))
+        if f0.status is not _OK:
+            what = (
+                "is not real (outside its domain)"
+                if f0.status is PointStatus.DOMAIN
+                else "has a pole"
+            )
+            why = f"{fname} {what} at {at.where}, so {e.label} is undefined there"
+            return known.verdict(f0.status, why)
+        if exact.status is not _OK:
+            what = {PointStatus.DOMAIN: "is not real", PointStatus.POLE: "is infinite"}.get(
+                exact.status, "cannot be evaluated to the digits asked (its formula cancels)"
+            )
+            why = f"the symbolic {e.label} {what} at {at.where} although {fname} is finite there"
+            return known.verdict(exact.status, why)
+        known = known._replace(symbolic=exact.value)
+        first = self.judge(e, at, known, self.settings)
+        if _resolves(first, self.settings.exact_dps):
+            return first
+        return self.rescue(e, at, known, first)
+
+    def judge(self, e: _Entry, at: _At, known: _Known, settings: _Settings) -> ComponentCheck:
+        """The referee's verdict with these settings: a kink, ok or mismatch, or why not."""
+        ref = _referee(e, at, settings)
+        known = known._replace(left=ref.sides[0], right=ref.sides[1])
+        if ref.status is not _OK:
+            return known.verdict(ref.status, ref.text)
+        return _compare(e, at, settings, ref, known)
+
+    def rescue(self, e: _Entry, at: _At, known: _Known, first: ComponentCheck) -> ComponentCheck:
+        """More digits where the referee cannot resolve the component; else ``unreliable``.
+
+        As many more digits as the tolerance missed the target by (up to the precision limit),
+        twice at most.  A referee that still cannot resolve it leaves the component unreliable.
+        """
+        settings, last = self.settings, first
+        for _ in range(2):
+            better = settings.deeper(last)
+            if better is None:
+                break
+            settings, result = better, self.judge(e, at, known, better)
+            if result.point_status in _DECIDED and _resolves(result, settings.exact_dps):
+                return replace(result, reason=f"{result.reason} (referee at {settings.dps} digits)")
+            last = result if result.tolerance is not None else last
+        return self.unresolved(e, at, known, last, settings)
+
+    def unresolved(
+        self, e: _Entry, at: _At, known: _Known, last: ComponentCheck, settings: _Settings
+    ) -> ComponentCheck:
+        """The component cannot be resolved: say how close the referee came."""
+        if last.tolerance is None or last.point_status not in _DECIDED:
+            return last
+        digits = self.settings.exact_dps // TOLERANCES.resolution_digits
+        why = (
+            f"the finite difference cannot resolve {e.label} at {at.where}: it agrees only within "
+            f"±{short(last.tolerance, 2)}, more than 10^-{digits} of the value "
+            f"{short(known.symbolic, 6)}"
+        )
+        if settings.dps != self.settings.dps:
+            why += f", even at {settings.dps} digits"
+        numbers = _Numbers(
+            last.finite_difference,
+            last.error_estimate,
+            last.abs_error,
+            last.rel_error,
+            last.tolerance,
+        )
+        known = known._replace(left=last.left, right=last.right)
+        return known.verdict(PointStatus.UNRELIABLE, why, numbers)
+
+
+def _compare(
+    e: _Entry, at: _At, settings: _Settings, ref: _Referee, known: _Known
+) -> ComponentCheck:
+    """ok or mismatch by the tolerance rule; then float64 in ulps, or an overflow."""
+    exact, f64, at_float = known.symbolic, known.float64, at.at_float[e.pos]
+    err = abs(exact - ref.value)
+    tol = _tolerance(e, at, settings, exact, ref)
+    status, why = _OK, f"agrees at {at.where} within {short(tol, 3)}{ref.text}"
+    if err > tol:
+        status = _MISMATCH
+        why = (
+            f"at {at.where} the symbolic value is {short(exact, 17)} but the finite "
+            f"difference gives {short(ref.value, 17)} ± {short(ref.estimate, 2)}{ref.text}"
+        )
+    elif not math.isfinite(f64) and at_float.status is _OK:
+        status = PointStatus.OVERFLOW
+        why = f"float64 gives {f64} at {at.where} where the exact value is "
+        why += short(at_float.value)
+    rel = err / abs(exact) if exact else (err if not err else None)
+    numbers = _Numbers(ref.value, ref.estimate, err, rel, tol, _ulps(f64, at_float))
+    return known.verdict(status, why, numbers)
 
 
 def _validate_scheme(scheme: object) -> str:
@@ -506,16 +641,16 @@ def _evaluate(compiled: Compiled, values: Sequence[Any], dps: int) -> list[_Eval
     several components together raises, returns [] so that the caller can go one at a time.
     """
     if not all(math.isfinite(v) for v in values if isinstance(v, float)):
-        return [_Eval(None, "domain")] * len(compiled.components)
+        return [_Eval(None, PointStatus.DOMAIN)] * len(compiled.components)
     try:
         raw = settled(compiled, values, dps)
     except (ArithmeticError, ValueError, TypeError) as exc:
         if len(compiled.components) > 1:
             return []
         if isinstance(exc, LimitExceeded) and exc.limit == "unreliable":
-            return [_Eval(None, "unreliable")]  # the digits cannot be certified
+            return [_Eval(None, PointStatus.UNRELIABLE)]  # the digits cannot be certified
         pole = isinstance(exc, ZeroDivisionError) or "pole" in str(exc)
-        return [_Eval(None, "pole" if pole else "domain")]
+        return [_Eval(None, PointStatus.POLE if pole else PointStatus.DOMAIN)]
     return [_classify(thread_context(dps), v) for v in raw]
 
 
@@ -529,16 +664,16 @@ def _classify(ctx: Any, value: Any) -> _Eval:
     value = ctx.convert(value)
     if hasattr(value, "_mpc_"):
         if value.imag:
-            return _Eval(None, "domain")
+            return _Eval(None, PointStatus.DOMAIN)
         value = value.real
     if ctx.isnan(value):
-        return _Eval(None, "domain")
-    return _Eval(None, "pole") if ctx.isinf(value) else _Eval(ctx.mpf(value), "ok")
+        return _Eval(None, PointStatus.DOMAIN)
+    return _Eval(None, PointStatus.POLE) if ctx.isinf(value) else _Eval(ctx.mpf(value), _OK)
 
 
 def _ulps(f64: float, at_float: _Eval) -> float:
     """|float64 − exact| in ulps of the exact value (NaN when either is not finite)."""
-    nearest = float(at_float.value) if at_float.status == "ok" else math.nan
+    nearest = float(at_float.value) if at_float.status is _OK else math.nan
     if not (math.isfinite(f64) and math.isfinite(nearest)):
         return math.nan
     error = abs(thread_context(30).mpf(f64) - at_float.value)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from symgrad._precision import thread_context
-from symgrad.results import Status, TableResult, combine
+from symgrad.results import PointStatus, Status, TableResult, combine
 
 __all__ = [
     "RANK",
@@ -48,7 +48,6 @@ class Tolerances:
 TOLERANCES = Tolerances()
 
 _KINDS = ("gradient", "hessian", "jacobian")
-_VERDICT = {"ok": Status.PASS, "mismatch": Status.FAIL}
 RANK = {Status.FAIL: 3, Status.INCONCLUSIVE: 2, Status.PASS: 1, Status.EXACT: 0}
 
 
@@ -60,12 +59,13 @@ class ComponentCheck:
     ``"f2/x"`` (Jacobian row 2, counted from 1), ``"x,x,y"`` (one partial); ``label`` reads
     ``"d/dx"``, ``"d2/dxdy"``, ``"df2/dx"``, ``"d3/dx2dy"``.  Exact quantities are mpmath numbers
     (None when undefined), float64 ones floats (NaN when undefined); ``left`` and ``right`` are
-    the one-sided derivatives when the kink probe ran.
+    the one-sided derivatives when the kink probe ran.  ``point_status`` is a
+    :class:`symgrad.results.PointStatus` (its text, ``"ok"``, is accepted and converted).
     """
 
     variable: str
     label: str
-    point_status: str
+    point_status: PointStatus
     reason: str
     symbolic: Any = None
     finite_difference: Any = None
@@ -78,10 +78,13 @@ class ComponentCheck:
     left: Any = None
     right: Any = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point_status", PointStatus(self.point_status))
+
     @property
     def status(self) -> Status:
         """pass for ``ok``, fail for ``mismatch``, inconclusive for every other point status."""
-        return _VERDICT.get(self.point_status, Status.INCONCLUSIVE)
+        return self.point_status.verdict
 
     @property
     def badness(self) -> float:
@@ -105,7 +108,7 @@ class ComponentCheck:
             "float64": json_float(self.float64),
             "float64_ulp_error": json_float(self.float64_ulp_error),
             "status": str(self.status),
-            "point_status": self.point_status,
+            "point_status": self.point_status.value,
             "reason": self.reason,
             "left": mp_text(self.left, dps),
             "right": mp_text(self.right, dps),
@@ -183,7 +186,7 @@ class CheckResult(TableResult):
         head = ["point", "component", "point status", "symbolic", "finite difference"]
         head += ["abs error", "rel error", "float64", "float64 ulps"]
         rows = [
-            [point_text(p.point), c.label, c.point_status]
+            [point_text(p.point), c.label, c.point_status.value]
             + [mp_text(v, 17) or "-" for v in (c.symbolic, c.finite_difference)]
             + [mp_text(v, 3) or "-" for v in (c.abs_error, c.rel_error)]
             + [f"{c.float64:.17g}", f"{c.float64_ulp_error:.3g}"]
@@ -193,8 +196,10 @@ class CheckResult(TableResult):
         return head, rows
 
     def _notes(self) -> list[str]:
-        comps = [c for p in self.points for c in p.components if c.point_status != "ok"]
-        return [f"{c.label} ({c.point_status}): {c.reason}" for c in comps]
+        comps = [
+            c for p in self.points for c in p.components if c.point_status is not PointStatus.OK
+        ]
+        return [f"{c.label} ({c.point_status.value}): {c.reason}" for c in comps]
 
 
 # -- number formatting, shared with symgrad.check_gradient -------------------------------------

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from symgrad._precision import EPS
 from symgrad.checks._results import TOLERANCES, json_float
 from symgrad.errors import ConfigError
 from symgrad.results import Status, TableResult
 
 __all__ = ["TaylorResult", "taylor_test"]
 
-_EPS = float(np.finfo(np.float64).eps)
 FloatArray = npt.NDArray[np.float64]
 
 # -- the Taylor test ----------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def taylor_test(
         slope = float(np.asarray(grad(x), dtype=np.float64).reshape(-1) @ v)
         fh = np.array([float(f(x + h * v)) for h in hs])
     r = np.abs(fh - f0 - hs * slope)
-    floor = TOLERANCES.taylor_floor * _EPS * np.maximum(abs(f0), np.abs(fh))
+    floor = TOLERANCES.taylor_floor * EPS * np.maximum(abs(f0), np.abs(fh))
     above = np.isfinite(r) & (r > floor)
     orders = tuple(
         float(np.log(r[i] / r[i + 1]) / np.log(hs[i] / hs[i + 1]))
