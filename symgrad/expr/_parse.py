@@ -133,11 +133,36 @@ _WHY = {
     "'": "there are no strings",
     ":": "there are no lambdas or slices",
     "=": "an expression is not an equation or assignment",
-    "[": "use ( ) to group; an expression is one scalar",
+    "[": "use ( ) to group; an expression is one scalar (an index is x[0], digits only)",
     ";": "give one expression",
     "\n": "give the expression on one line",
 }
 _ALLOWED_CHARS = "allowed: ASCII letters, digits, spaces and + - * / ^ ( ) , ."
+
+# ------------------------------------------------------------ indexed names (vector entries)
+# ``x[3]`` is the variable ``x_3``: one name token, an index of digits only, nothing else between
+# the brackets.  The character check sees it masked as a plain name of the same length (columns
+# stay right); the tokenizer reads it as one name and hands the parser ``x_3``; a point reads it
+# the same way.  symgrad.derive.vector("x", n) makes the same symbols.
+_INDEXED_NAME = re.compile(r"([A-Za-z][A-Za-z0-9_]*)\[([0-9]+)\]")
+_TOKEN = re.compile(
+    _TOKEN.pattern.replace("(?P<name>[A-Za-z][A-Za-z0-9_]*)", r"(?P<name>[A-Za-z]\w*(?:\[\d+\])?)"),
+    re.DOTALL | re.ASCII,
+)
+
+
+def _masked(text: str) -> str:
+    """``text`` with each indexed name replaced by letters of its length (for the check)."""
+    return _INDEXED_NAME.sub(lambda m: "a" * len(m[0]), text)
+
+
+def _unindexed(name: str) -> str:
+    """The variable a name means: ``x[3]`` is ``x_3`` (``x[03]`` too); other names as they are."""
+    match = _INDEXED_NAME.fullmatch(name)
+    return f"{match[1]}_{int(match[2])}" if match else name
+
+
+# ------------------------------------------------------------ end of indexed names
 _ASCII_FOR = {"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u00b2": "^2"}
 
 
@@ -261,7 +286,7 @@ def _as_text(source: str, what: str, forbidden: re.Pattern[str] = _FORBIDDEN) ->
         hint = f"write {ascii_} instead" if ascii_ else _ALLOWED_CHARS
         msg = f"non-ASCII character U+{code:04X} ({unicodedata.name(char, '?')}); {hint}"
         raise ParseError(msg, reason="non_ascii", text=text, column=column)
-    if match := forbidden.search(text):
+    if match := forbidden.search(_masked(text)):  # indexed names: see their section
         _forbidden(match.group(), text, match.start() + 1)
     return text
 
@@ -285,7 +310,8 @@ def _tokenize(segment: str, text: str, offset: int = 0, digits: int = MAX_DIGITS
             _check_name(lexeme, text, column)
         if kind != "space":
             value = _literal(lexeme, text, column, digits) if kind == "number" else None
-            tokens.append(_Token(kind, lexeme, column, value))
+            name = _unindexed(lexeme) if kind == "name" else lexeme  # x[3] is x_3
+            tokens.append(_Token(kind, name, column, value))
         if len(tokens) > MAX_NODES:
             msg = f"more than {MAX_NODES} tokens; split the expression"
             raise LimitExceeded(msg, limit="too_many_nodes", value=len(tokens), allowed=MAX_NODES)
@@ -822,7 +848,7 @@ def parse_point(spec: str | Mapping[str | _Expr, object]) -> dict[_Expr, _Expr]:
 def _coordinate(piece: str, text: str, start: int) -> tuple[str, _Expr, str, int]:
     """``name = number`` in ``piece``, which starts after ``start`` characters of ``text``."""
     name_part, equals, value_part = piece.partition("=")
-    name = name_part.strip(" \t")
+    name = _unindexed(name_part.strip(" \t"))  # x[3] is x_3
     column = start + 1 + len(name_part) - len(name_part.lstrip(" \t"))
     if not (equals and name):
         msg = "expected name=value items separated by commas, e.g. 'x=0.3, y=0.7'"
