@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 MAX_ORDER = 16
-MAX_VARIABLES = 100
+MAX_VARIABLES = 1000  # the work they cause is priced by Limits.max_work (derive._cost)
 MAX_DERIVATIVE_NODES = 200_000
 
 #: What users may pass as an expression: text (parsed safely) or a SymPy expression.
