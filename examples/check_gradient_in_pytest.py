@@ -93,7 +93,7 @@ def test_taylor_remainder_orders():
     wrong = symgrad.taylor_test(objective, gradient_with_sign_bug, [0.3, 0.7])
     for label, result in (("right gradient", right), ("buggy gradient", wrong)):
         print(f"{label}: {result.status.value}: {result.reason}")
-        pairs = zip(result.steps[::3], result.remainders[::3], strict=True)
+        pairs = zip(result.step_sizes[::3], result.remainders[::3], strict=True)
         print("   " + "   ".join(f"r({h:.0e}) = {r:.2e}" for h, r in pairs))
     assert right.status is symgrad.Status.PASS
     assert abs(right.observed_order - 2) < 0.05

@@ -24,7 +24,7 @@ from symgrad.checks import (
     taylor_test,
 )
 from symgrad.errors import CheckFailed, ConfigError, InputError
-from symgrad.results import Status
+from symgrad.results import PointStatus, Status
 from tests.strategies import points, smooth_expressions
 
 DESIGN_CHECK_KEYS = {"status", "reason", "dps", "scheme", "point", "components"}
@@ -309,7 +309,7 @@ def test_markdown_has_a_table() -> None:
 def test_html_escapes_everything() -> None:
     """to_html is a table fragment in which text from the result is escaped."""
     evil = "<script>alert(1)</script>"
-    component = ComponentCheck("x", "d/dx", "domain", evil)
+    component = ComponentCheck("x", "d/dx", PointStatus.DOMAIN, evil)
     point = PointCheck({"x": "0"}, (component,))
     result = CheckResult(Status.INCONCLUSIVE, evil, 50, "central:4", "gradient", "x", (point,))
     page = result.to_html()
@@ -426,7 +426,7 @@ def test_typed_derivative_with_a_wrong_sign_names_the_component() -> None:
 
 def test_wrong_sign_reason_reads_like_the_documented_example() -> None:
     """Flipping d/dy of x**2*y gives 'got -v, exact v (relative error 2.0)'."""
-    r = check_gradient(["2*x*y", "-x**2"], "x**2*y", points=[[0.3, -1.2]])
+    r = check_gradient(["2*x*y", "-x**2"], "x**2*y", at=[[0.3, -1.2]])
     assert r.reason.startswith("d/dy is wrong at (0.3, -1.2): got -0.0900, exact 0.0900")
     assert "(relative error 2.0)" in r.reason
 
@@ -505,11 +505,11 @@ def test_jacobian_user_function() -> None:
 
 def test_points_without_a_finite_derivative_are_skipped_and_counted() -> None:
     """sqrt(x) at negative points has no real derivative: those points are skipped."""
-    r = check_gradient(lambda x: 0.5 / np.sqrt(x), "sqrt(x)", points=[-1.0, -0.5, 0.25, 1.0])
+    r = check_gradient(lambda x: 0.5 / np.sqrt(x), "sqrt(x)", at=[-1.0, -0.5, 0.25, 1.0])
     assert (r.n_points, r.skipped) == (2, 2)
     assert r.status is Status.PASS
     assert "2 points skipped" in r.reason
-    nothing = check_gradient(lambda x: x, "sqrt(x)", points=[-1.0])
+    nothing = check_gradient(lambda x: x, "sqrt(x)", at=[-1.0])
     assert nothing.status is Status.INCONCLUSIVE
 
 
@@ -599,6 +599,46 @@ def test_taylor_bad_direction_raises() -> None:
     """A direction of the wrong shape is bad input."""
     with pytest.raises(ConfigError, match="direction"):
         taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], direction=[1.0])
+
+
+def test_taylor_step_sizes_are_the_steps_h_given() -> None:
+    """f = p·p, grad 2p: r(h) = h² |v|² exactly (v = (1, 1): 2h²), at the step sizes given."""
+    hs = [0.5, 0.25, 0.125, 0.0625]
+    r = taylor_test(lambda p: p @ p, lambda p: 2 * p, [1.0, -2.0], direction=[1, 1], step_sizes=hs)
+    assert r.step_sizes == (0.5, 0.25, 0.125, 0.0625)
+    assert r.remainders == pytest.approx([2 * h * h for h in hs], rel=1e-12)
+    assert r.status is Status.PASS
+    assert r.to_dict()["steps"] == hs
+
+
+def test_taylor_old_steps_keyword_warns_and_gives_the_same_result() -> None:
+    """steps= is the deprecated name of step_sizes=: same remainders, a warning naming the new one."""
+    hs = [0.1, 0.01, 0.001]
+    new = taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], step_sizes=hs)
+    with pytest.warns(DeprecationWarning, match="step_sizes="):
+        old = taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], steps=hs)
+    assert old.remainders == new.remainders
+    with pytest.warns(DeprecationWarning, match="step_sizes"):
+        assert old.steps == (0.1, 0.01, 0.001)
+    with pytest.raises(ConfigError, match="step_sizes"):
+        taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], step_sizes=hs, steps=hs)
+    with pytest.raises(ConfigError, match="step_sizes must be"):
+        taylor_test(rosenbrock, rosenbrock_packed, [0.3, 0.7], step_sizes=[0.1, -0.1, 0.01])
+
+
+def test_check_gradient_old_points_keyword_warns_and_gives_the_same_result() -> None:
+    """points= is the deprecated name of at=: the same points are judged, with a warning."""
+    pts = [[0.3, -1.2], [1.5, 0.25]]
+    new = check_gradient(["2*x*y", "-x**2"], "x**2*y", at=pts)
+    with pytest.warns(DeprecationWarning, match="at="):
+        old = check_gradient(["2*x*y", "-x**2"], "x**2*y", points=pts)
+    assert new.status is old.status is Status.FAIL
+    assert old.points.tolist() == new.points.tolist() == pts
+    # d/dy = x**2 exactly: at (0.3, -1.2) the user's -0.09 is off by 2 relative
+    assert old.worst is not None
+    assert old.worst["rel_error"] == pytest.approx(2.0, rel=1e-15)
+    with pytest.raises(ConfigError, match="at"):
+        check_gradient(["2*x*y", "x**2"], "x**2*y", at=pts, points=pts)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

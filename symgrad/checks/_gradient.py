@@ -48,6 +48,7 @@ from symgrad.checks._results import TOLERANCES, json_float
 from symgrad.derive import Compiled, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, InputError, SymgradError
 from symgrad.expr import Source, VariablesSpec, gradient_exprs, parse_domain, resolve
+from symgrad.fd import renamed_keyword
 from symgrad.results import Status, TableResult
 
 __all__ = ["EntryCheck", "GradientCheckResult", "check_gradient"]
@@ -132,7 +133,7 @@ def check_gradient(
     user_fn: Callable[..., Any] | Sequence[Any],
     expr: Source | Sequence[Source],
     *,
-    points: Any = None,
+    at: Any = None,
     n_points: int = 200,
     kind: str = "gradient",
     domain: Any = None,
@@ -140,6 +141,7 @@ def check_gradient(
     rtol: float | None = None,
     variables: VariablesSpec = None,
     call: str = "auto",
+    points: Any = None,
 ) -> GradientCheckResult:
     """Check a user's gradient, Jacobian or Hessian against the exact symbolic one.
 
@@ -154,7 +156,7 @@ def check_gradient(
         safely and compiled instead.
     expr : str, sympy.Expr or list of them
         The function whose derivative the user computes (a list for ``kind="jacobian"``).
-    points : array_like or mapping, optional
+    at : array_like or mapping, optional
         Points of shape (N, n) or ``{name: array}``; by default ``n_points`` random points.
     n_points : int
         How many random points to draw from ``np.random.default_rng(seed)``.
@@ -173,6 +175,8 @@ def check_gradient(
         Variable order (the order of ``user_fn``'s arguments); by default sorted by name.
     call : {"auto", "unpacked", "packed"}
         How to call ``user_fn``; "auto" tries unpacked and vectorized first.
+    points : array_like or mapping, optional
+        Deprecated name of ``at`` (a ``DeprecationWarning`` names the new one).
 
     Returns
     -------
@@ -198,10 +202,11 @@ def check_gradient(
     ...
     symgrad.errors.CheckFailed: fail: d/dy is wrong at ...
     """
+    at = renamed_keyword("points", points, "at", at, None)
     rtol = _validate(n_points, kind, rtol, call)
     target = _Target.make(expr, kind, variables)
     exact = target.exact
-    sample = _sample(points, n_points, domain, seed, [s.name for s in exact.variables])
+    sample = _sample(at, n_points, domain, seed, [s.name for s in exact.variables])
     values = _exact_values(exact, sample)
     own = np.asarray(exact(*sample.T), dtype=np.float64).reshape(values.shape)
     finite = np.isfinite(values) & np.isfinite(own)  # entries that can be compared
@@ -498,27 +503,27 @@ def _primitive(func: Any, arity: int) -> Compiled | None:
 # -- points and exact values ---------------------------------------------------------------------
 
 
-def _sample(points: Any, n_points: int, domain: Any, seed: int, names: list[str]) -> FloatArray:
+def _sample(at: Any, n_points: int, domain: Any, seed: int, names: list[str]) -> FloatArray:
     """The points as an (N, n) float64 array: given, or drawn uniformly from ``domain``."""
     n = len(names)
-    if points is None:
+    if at is None:
         if domain is not None and not isinstance(domain, str | Mapping):
             domain = dict.fromkeys(names, domain)  # one (low, high) pair for every variable
         box = {} if domain is None else parse_domain(domain, names)
         low, high = np.array([box.get(x, _DEFAULT_RANGE) for x in names]).T
         return np.random.default_rng(seed).uniform(low, high, size=(n_points, n))
     try:
-        if isinstance(points, Mapping):
-            columns = [np.asarray(points[x], dtype=np.float64).ravel() for x in names]
+        if isinstance(at, Mapping):
+            columns = [np.asarray(at[x], dtype=np.float64).ravel() for x in names]
             return np.column_stack(np.broadcast_arrays(*columns))
-        array = np.asarray(points, dtype=np.float64)
+        array = np.asarray(at, dtype=np.float64)
     except (KeyError, ValueError, TypeError) as exc:
-        msg = f"points must be numbers of shape (N, {n}) or a mapping of {names} to arrays ({exc})"
+        msg = f"at must be numbers of shape (N, {n}) or a mapping of {names} to arrays ({exc})"
         raise InputError(msg) from exc
     array = array.reshape(-1, 1) if n == 1 and array.ndim <= 1 else array
     array = array.reshape(1, n) if array.ndim == 1 and array.size == n else array
     if array.ndim != 2 or array.shape[1] != n:
-        msg = f"points must have shape (N, {n}) for the variables {names} (got {array.shape})"
+        msg = f"at must have shape (N, {n}) for the variables {names} (got {array.shape})"
         raise InputError(msg)
     return array
 

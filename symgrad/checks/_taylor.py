@@ -7,6 +7,7 @@ order over the steps above float64's round-off floor decides.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import numpy.typing as npt
 from symgrad._precision import EPS
 from symgrad.checks._results import TOLERANCES, json_float
 from symgrad.errors import ConfigError
+from symgrad.fd import renamed_keyword
 from symgrad.results import Status, TableResult
 
 __all__ = ["TaylorResult", "taylor_test"]
@@ -32,24 +34,32 @@ class TaylorResult(TableResult):
 
     ``orders`` are the pairwise orders log(r_i/r_{i+1}) / log(h_i/h_{i+1}) (None where a
     remainder is at the round-off floor); ``observed_order`` is the least-squares slope over the
-    smallest steps above the floor (None when fewer than 3 are above it).
+    smallest steps above the floor (None when fewer than 3 are above it).  ``step_sizes`` are
+    the steps h, largest first (``steps`` is their deprecated name).
     """
 
     status: Status
     reason: str
-    steps: tuple[float, ...]
+    step_sizes: tuple[float, ...]
     remainders: tuple[float, ...]
     first_order: tuple[float, ...]
     orders: tuple[float | None, ...]
     observed_order: float | None
     floor: tuple[float, ...]
 
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """Deprecated name of ``step_sizes`` ("steps" are the teaching steps of symgrad.steps)."""
+        msg = "TaylorResult.steps is deprecated; use TaylorResult.step_sizes instead"
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return self.step_sizes
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (non-finite numbers as null)."""
+        """JSON-ready data (non-finite numbers as null; the step sizes under ``"steps"``)."""
         return {
             "status": str(self.status),
             "reason": self.reason,
-            "steps": list(self.steps),
+            "steps": list(self.step_sizes),
             "remainders": [json_float(r) for r in self.remainders],
             "first_order_remainders": [json_float(r) for r in self.first_order],
             "orders": [None if o is None else json_float(o) for o in self.orders],
@@ -64,7 +74,12 @@ class TaylorResult(TableResult):
         rows = [
             [f"{h:.3g}", f"{r:.3e}", order, f"{r1:.3e}", "" if r > fl else "round-off"]
             for h, r, r1, fl, order in zip(
-                self.steps, self.remainders, self.first_order, self.floor, orders, strict=False
+                self.step_sizes,
+                self.remainders,
+                self.first_order,
+                self.floor,
+                orders,
+                strict=False,
             )
         ]
         return ["h", "|f(x+hv) - f(x) - h g.v|", "order", "|f(x+hv) - f(x)|", "note"], rows
@@ -79,8 +94,9 @@ def taylor_test(
     x0: npt.ArrayLike,
     *,
     direction: npt.ArrayLike | None = None,
-    steps: npt.ArrayLike | None = None,
+    step_sizes: npt.ArrayLike | None = None,
     seed: int = 0,
+    steps: npt.ArrayLike | None = None,
 ) -> TaylorResult:
     """Check a gradient without an expression: the first-order Taylor remainder must fall as h².
 
@@ -98,8 +114,12 @@ def taylor_test(
     direction : array_like, optional
         v; by default a random unit vector from ``np.random.default_rng(seed)`` scaled by
         max(1, |x0|).
-    steps : array_like, optional
+    step_sizes : array_like, optional
         The steps h; by default 13 geometric steps from 1e-1 to 1e-7.
+    seed : int
+        Seed of the random direction.
+    steps : array_like, optional
+        Deprecated name of ``step_sizes`` (a ``DeprecationWarning`` names the new one).
 
     Returns
     -------
@@ -119,7 +139,8 @@ def taylor_test(
     >>> taylor_test(f, lambda x: 1.01 * good(x), [0.3, 0.7]).reason
     'the remainder falls as h^1.00: the gradient is wrong (or f is not differentiable at x0)'
     """
-    x, v, hs = _taylor_inputs(x0, direction, steps, seed)
+    step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, None)
+    x, v, hs = _taylor_inputs(x0, direction, step_sizes, seed)
     with np.errstate(all="ignore"):
         f0 = float(f(x))
         slope = float(np.asarray(grad(x), dtype=np.float64).reshape(-1) @ v)
@@ -136,14 +157,14 @@ def taylor_test(
     fit = np.flatnonzero(above)[-TOLERANCES.taylor_fit :]
     order = float(np.polyfit(np.log(hs[fit]), np.log(r[fit]), 1)[0]) if len(fit) >= 3 else None
     status, reason = _taylor_verdict(order, int(above.sum()), bool(np.isfinite([f0, slope]).all()))
-    steps_, remainders, first = (tuple(a.tolist()) for a in (hs, r, np.abs(fh - f0)))
+    sizes, remainders, first = (tuple(a.tolist()) for a in (hs, r, np.abs(fh - f0)))
     return TaylorResult(
-        status, reason, steps_, remainders, first, orders, order, tuple(floor.tolist())
+        status, reason, sizes, remainders, first, orders, order, tuple(floor.tolist())
     )
 
 
 def _taylor_inputs(
-    x0: Any, direction: Any, steps: Any, seed: int
+    x0: Any, direction: Any, step_sizes: Any, seed: int
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     x = np.asarray(x0, dtype=np.float64).reshape(-1)
     if direction is None:
@@ -151,13 +172,14 @@ def _taylor_inputs(
         v *= max(1.0, float(np.linalg.norm(x))) / np.linalg.norm(v)
     else:
         v = np.asarray(direction, dtype=np.float64).reshape(-1)
-    hs = np.geomspace(1e-1, 1e-7, 13) if steps is None else np.asarray(steps, dtype=np.float64)
+    given = step_sizes
+    hs = np.geomspace(1e-1, 1e-7, 13) if given is None else np.asarray(given, dtype=np.float64)
     hs = np.sort(hs.reshape(-1))[::-1]
     if v.shape != x.shape or not np.all(np.isfinite(v)) or not np.any(v):
         msg = f"direction must be a nonzero finite vector of shape {x.shape} (got {direction!r})"
         raise ConfigError(msg)
     if hs.size < 3 or not np.all((hs > 0) & np.isfinite(hs)):
-        msg = f"steps must be at least 3 positive finite numbers (got {steps!r})"
+        msg = f"step_sizes must be at least 3 positive finite numbers (got {given!r})"
         raise ConfigError(msg)
     return x, v, hs
 

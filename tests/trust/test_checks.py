@@ -282,7 +282,7 @@ def run_gradient_case(case: GradientCase) -> symgrad.GradientCheckResult:
     user = user_code(formulas, case.names, case.dtype)
     if case.plant is not None:
         user = planted(user, case.plant)
-    return symgrad.check_gradient(user, case.expr, points=case.pts, variables=" ".join(case.names))
+    return symgrad.check_gradient(user, case.expr, at=case.pts, variables=" ".join(case.names))
 
 
 def gradient_outcome(case: GradientCase, result: Any) -> str:
@@ -439,7 +439,7 @@ def test_sign_error_where_symgrads_own_formula_cancels_is_not_a_pass() -> None:
     def wrong(x: np.ndarray) -> np.ndarray:
         return -((x - 1) * np.exp(x) + 1) / x**2  # exact derivative ~ 1/2, negated
 
-    result = symgrad.check_gradient(wrong, "(exp(x)-1)/x", points=pts)
+    result = symgrad.check_gradient(wrong, "(exp(x)-1)/x", at=pts)
     assert result.status is not Status.PASS, result.reason
 
 
@@ -447,7 +447,7 @@ def test_cancelling_entry_is_inconclusive_there_but_accurate_code_passes() -> No
     """At 1e-10 no float64 formula of that shape resolves d/dx; an accurate one passes anyway."""
     pts = np.array([1e-10, -3e-10, 2e-9])
     naive = symgrad.check_gradient(
-        lambda x: ((x - 1) * np.exp(x) + 1) / x**2, "(exp(x)-1)/x", points=pts
+        lambda x: ((x - 1) * np.exp(x) + 1) / x**2, "(exp(x)-1)/x", at=pts
     )
     assert naive.status is Status.INCONCLUSIVE, naive.reason
     ctx = mpmath.MPContext()
@@ -458,7 +458,7 @@ def test_cancelling_entry_is_inconclusive_there_but_accurate_code_passes() -> No
     ) -> np.ndarray:  # the series 1/2 + x/3 + x^2/8, exact to float64 here
         return 0.5 + x / 3 + x**2 / 8
 
-    good = symgrad.check_gradient(accurate, "(exp(x)-1)/x", points=pts)
+    good = symgrad.check_gradient(accurate, "(exp(x)-1)/x", at=pts)
     assert good.status is Status.PASS, good.reason
     for x in pts:  # the oracle: d/dx (e^x - 1)/x by mpmath
         exact = ctx.diff(lambda t: ctx.expm1(t) / t, ctx.mpf(float(x)))
@@ -513,7 +513,7 @@ def test_float32_code_that_overflows_on_the_way_is_undecided_there_not_wrong() -
         return (inner * (1 + 24 * w**2) / np.sqrt(1 + inner**2)).astype(np.float32)
 
     pts = np.array([3e7, -4e7, 150.0, -2.5])
-    result = symgrad.check_gradient(user, "sqrt(1 + (w + (2*w)**3)**2)", points=pts)
+    result = symgrad.check_gradient(user, "sqrt(1 + (w + (2*w)**3)**2)", at=pts)
     assert result.status is Status.PASS, result.reason
     assert result.undecided == 2, result.reason
     ctx = mpmath.MPContext()
@@ -762,10 +762,10 @@ def test_an_entry_without_an_exact_value_leaves_the_others_judged() -> None:
         return np.array([1e6 * (1 + wrong) + 0 * w, 3 * x**2 * (1 - np.tanh(x**3) ** 2)])
 
     expr = "1e6*(w - cos(2)) + tanh(x**3)"
-    planted = symgrad.check_gradient(lambda w, x: user(w, x, -0.01), expr, points=pts)
+    planted = symgrad.check_gradient(lambda w, x: user(w, x, -0.01), expr, at=pts)
     assert planted.status is Status.FAIL, planted.reason
     assert planted.reason.startswith("d/dw is wrong"), planted.reason
-    correct = symgrad.check_gradient(lambda w, x: user(w, x, 0.0), expr, points=pts)
+    correct = symgrad.check_gradient(lambda w, x: user(w, x, 0.0), expr, at=pts)
     assert correct.status is Status.INCONCLUSIVE, correct.reason
     assert correct.reason.startswith("d/dx has no finite exact value"), correct.reason
     assert [e.status for e in correct.entries] == [Status.PASS, Status.INCONCLUSIVE]
