@@ -17,9 +17,11 @@ nor NumPy until a function that needs them is touched.
 """
 
 import importlib
-import typing as _typing
 
-if _typing.TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
+# Not typing.TYPE_CHECKING: importing typing would cost the command line's start-up (and its
+# Ctrl-C handling, which begins only after this package is imported) more than the rest of it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
     from symgrad._limits import run_limited
     from symgrad.checks import (
         CheckResult,
@@ -138,19 +140,24 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
 _ORIGIN = {name: module for module, names in _SUBMODULES.items() for name in names}
 
 
-def __getattr__(name: str) -> _typing.Any:
-    """Load a public name from its subpackage on first access, then keep it here."""
-    module = _ORIGIN.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.name stays an error
+
+    def __getattr__(name: str) -> object:
+        """Load a public name from its subpackage on first access, then keep it here."""
+        module = _ORIGIN.get(name)
+        if module is None:
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg)
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+del TYPE_CHECKING
 
 
 __all__ = [

@@ -127,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _main(sys.argv[1:] if argv is None else list(argv))
         sys.stdout.flush()
     except KeyboardInterrupt:
-        _say("interrupted", prefix="symgrad: ")
+        with _interrupts_ignored():  # a second Ctrl-C cannot print a second line
+            _say("interrupted", prefix="symgrad: ")
         return ExitCode.INTERRUPTED
     except OSError as exc:  # stdout is gone: a full disk, a closed pipe
         _silence_stdout()
@@ -164,6 +165,20 @@ def _main(argv: list[str]) -> ExitCode:
         return ExitCode.USAGE
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return ExitCode(code)
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ignore SIGINT for a moment (in the main thread; elsewhere signals never arrive)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler installed outside Python, left ignored
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
