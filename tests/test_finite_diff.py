@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import mpmath
@@ -11,7 +12,7 @@ from numpy.testing import assert_allclose
 
 import symgrad
 from symgrad.errors import ConfigError
-from symgrad.fd import Stencil, finite_difference
+from symgrad.fd import Stencil, finite_difference, finite_difference_gradient
 
 
 def mpctx(dps: int) -> mpmath.MPContext:
@@ -193,3 +194,29 @@ def test_auto_method_picks_the_complex_step_only_when_it_applies() -> None:
     ref = mpctx(50)
     assert abs(ref.convert(smooth[0].value[()]) - 2 * ref.cos(1)) < ref.mpf(10) ** -29
     assert abs(ref.convert(kinked[0].value[()]) - 2) < ref.mpf(10) ** -29
+
+
+def test_one_default_method_for_a_partial_and_a_gradient() -> None:
+    """Both entry points default to ``auto``: the certified complex step where it applies, and
+    the requested stencil or step honoured as such (cos(1), 6 at x = 1 for x**3 by closed form).
+    """
+    defaults = {
+        inspect.signature(fn).parameters["method"].default
+        for fn in (finite_difference, finite_difference_gradient)
+    }
+    assert defaults == {"auto"}
+    ctx = mpmath.MPContext()
+    ctx.dps = 80
+    plain = finite_difference("sin(x)", "x=1", dps=40)
+    assert (plain.method, plain.status) == ("mp-complex", "ok")
+    assert abs(ctx.convert(plain.value[()]) - ctx.cos(1)) <= ctx.mpf(10) ** -40
+    stencil = finite_difference("x**3", "x=1", scheme="central:4", dps=40)
+    assert (stencil.method, stencil.scheme) == ("mp", "central:4:d1")
+    assert abs(ctx.convert(stencil.value[()]) - 3) <= ctx.mpf(10) ** -39
+    given = finite_difference("x**3", "x=1", step="1e-3", dps=40)
+    assert given.method == "mp"
+    # central:2 at a given step is D(h) itself: 3 + h² exactly for x³ at 1
+    assert abs(ctx.convert(given.value[()]) - (3 + ctx.mpf("1e-6"))) <= ctx.mpf(10) ** -39
+    second = finite_difference("x**3", "x=1", ("x", 2), dps=40)
+    assert second.method == "mp"
+    assert abs(ctx.convert(second.value[()]) - 6) <= ctx.mpf(10) ** -39
