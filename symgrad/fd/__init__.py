@@ -6,6 +6,12 @@ error estimate; sweeps run schemes over step sizes h and convergence judges the 
 Everything listed in ``__all__`` is public; the underscore modules are private.
 """
 
+from symgrad.fd._analysis import (
+    MAX_ANALYSIS_ORDER,
+    MAX_STENCIL_POINTS,
+    StencilAnalysis,
+    analyze_stencil,
+)
 from symgrad.fd._convergence import (
     DEFAULT_SCHEMES,
     DEFAULT_STEP_SIZES,
@@ -31,14 +37,18 @@ from symgrad.fd._stencils import MAX_DERIVATIVE, MAX_POINTS, Stencil, fornberg_w
 __all__ = [
     "DEFAULT_SCHEMES",
     "DEFAULT_STEP_SIZES",
+    "MAX_ANALYSIS_ORDER",
     "MAX_DERIVATIVE",
     "MAX_POINTS",
+    "MAX_STENCIL_POINTS",
     "METHODS",
     "TOLERANCES",
     "ConvergenceResult",
     "FDResult",
     "SchemeConvergence",
     "Stencil",
+    "StencilAnalysis",
+    "analyze_stencil",
     "convergence",
     "finite_difference",
     "finite_difference_gradient",

@@ -1,6 +1,7 @@
 """Grid verification: a scheme's errors and observed orders on refined grids, and the GCI.
 
-``verify_grid`` with its diagnostics, image-filter schemes (Sobel, Scharr), manufactured
+``verify_grid`` with its diagnostics, ``verify_operator`` for any derivative operator
+(partials, Laplacian, divergence, curl), image-filter schemes (Sobel, Scharr), manufactured
 sources, and the Grid Convergence Index of Celik et al. (2008).
 
 Everything listed in ``__all__`` is public; the underscore modules are private.
@@ -30,6 +31,7 @@ from symgrad.grids._diagnostics import (
 from symgrad.grids._filters import KernelScheme, scharr_scheme, sobel_scheme
 from symgrad.grids._gci import GCIResult, gci
 from symgrad.grids._mms import MAX_SOURCE_ORDER, manufactured_source
+from symgrad.grids._operators import OPERATORS, OperatorResult, operator_regions, verify_operator
 from symgrad.grids._verify import DEFAULT_SIZES, verify_grid
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "JUDGED_NORM",
     "MAX_SOURCE_ORDER",
     "NORMS",
+    "OPERATORS",
     "TOLERANCES",
     "FitStats",
     "GCIResult",
@@ -44,6 +47,7 @@ __all__ = [
     "GridRegion",
     "GridResult",
     "KernelScheme",
+    "OperatorResult",
     "degenerate_diagnostics",
     "factor_diagnostics",
     "fit_stats",
@@ -52,6 +56,7 @@ __all__ = [
     "judge_component",
     "manufactured_source",
     "norms",
+    "operator_regions",
     "overall_reason",
     "pairwise_orders",
     "region_verdict",
@@ -61,4 +66,5 @@ __all__ = [
     "sobel_scheme",
     "swap_diagnostics",
     "verify_grid",
+    "verify_operator",
 ]

@@ -1,0 +1,903 @@
+"""Verifying any derivative operator on grids: partials, Laplacian, divergence, curl, ``D(u, ...)``.
+
+:func:`verify_operator` is :func:`symgrad.verify_grid` for operators other than the gradient.
+It samples a field (a scalar, or a vector of d components for the divergence and the curl) on
+a sequence of grids, applies the user's scheme, and compares the output with the exact result
+of the operator, differentiated symbolically by the priced constructors of
+:mod:`symgrad.derive` (or, for the ``D(u, x, 2) + ...`` notation, by the manufactured-source
+parser of :mod:`symgrad.grids._mms`, whose text is never evaluated).
+
+**Regions.**  A scheme for an operator that differentiates along axis k is cut off at the
+faces normal to axis k, where it must use a one-sided *closure*.  So per output the grid is
+split into three disjoint parts: the *interior* (``boundary_width`` layers away from every
+non-periodic face), the *boundary* (the faces normal to the axes the operator differentiates
+along: all faces for a Laplacian, the x faces for ``"x,x"``) and the *transverse* faces
+(normal to the other axes, where the scheme still differences centrally).  A periodic axis
+has no faces: its grid is ``lo + i L/N`` for i < N (the end point is the first point again)
+and its layers belong to the interior.  With every differentiated axis periodic there is no
+boundary region (``boundary`` is None).
+
+**Judging** is verify_grid's, region by region (:mod:`symgrad.grids._diagnostics`): L∞
+orders over the asymptotic range, refined while they drift, pass within 0.2 of the expected
+order.  Two things depend on the operator's order m (its highest derivative):
+
+* the rounding floor: a difference quotient of order m of values of size |f| carries about
+  ``ε |f| / h^m``, so the floor is ``64 ε (max|f| / h_min^m + max|L f|)``;
+* the exactness evidence: a scheme of order q that is not exact for f errs by about
+  ``h^q · max|∂^α f|`` over the derivatives of total order ``m + q`` (all of them, mixed ones
+  included, over the derivative orders the operator has), so errors at the floor prove
+  ``exact`` only where that size stands a hundredfold above the floor, as for the gradient.
+
+**Diagnostics**, on the interior of the finest level: a constant factor (``c = -1`` a flipped
+sign; ``c ∝ h^m`` the spacing never divided out: "h² was never divided out" for a second
+derivative); *swapped axes*, the output matching the operator with two axes exchanged (a
+scheme for ``u_xx`` that differences along y: ``np.meshgrid``'s default ``indexing='xy'``); and
+a *lower-order closure*, a boundary that settles at an order below the expected one while the
+interior passes.  The first two fail their output whatever its orders say.
+
+**The scheme calling convention.**  ``scheme(field, spacing)``: ``field`` is a read-only
+float64 array of shape ``(N,) * d`` (``indexing='ij'``, axis k is variable k), or for a vector
+field a tuple of d such arrays; ``spacing`` is a tuple of d floats, or with ``coordinates=`` a
+tuple of d 1-D coordinate arrays.  It returns the operator's output on the same points: one
+array (a sequence of one is accepted), or for the 3-D curl three arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+import sympy
+
+from symgrad.derive import Compiled, derivative, laplacian
+from symgrad.errors import ConfigError, InputError
+from symgrad.expr import Source, VariablesSpec, differentiate, parse, resolve
+from symgrad.grids._diagnostics import (
+    TOLERANCES,
+    Evidence,
+    FitStats,
+    GridComponent,
+    GridRegion,
+    GridResult,
+    Index,
+    Judging,
+    Norms,
+    _ends,
+    _finite_max,
+    _judge_region,
+    _slab,
+    decisive,
+    factor_diagnostics,
+    fit_stats,
+    norms,
+    overall_reason,
+    rounding_floor,
+    unsettled,
+)
+from symgrad.grids._mms import _placeholders
+from symgrad.grids._verify import (
+    DEFAULT_SIZES,
+    MAX_LEVEL_BYTES,
+    MAX_POINTS,
+    PROBE_POINTS,
+    REFINE_POINTS,
+    _absmax,
+    _budget,
+    _check_points,
+    _coordinate_level,
+    _coordinate_levels,
+    _count,
+    _domain,
+    _expected,
+    _Level,
+    _sizes,
+    _uniform,
+)
+from symgrad.results import Status, combine
+
+__all__ = ["OPERATORS", "OperatorResult", "verify_operator"]
+
+FloatArray = npt.NDArray[np.float64]
+Scheme = Callable[[Any, tuple[Any, ...]], Any]
+OperatorSpec = str | Sequence[str | int]
+
+#: The named operators (besides any partial and the ``D(u, ...)`` notation).
+OPERATORS = ("laplacian", "divergence", "curl")
+#: A periodic field must repeat to this relative accuracy across its period.
+PERIODIC_TOLERANCE = 1e-9
+
+
+# ------------------------------------------------------------------------------- operators
+@dataclass(frozen=True)
+class _Operator:
+    """An operator: its display name, output names, and how to apply it symbolically.
+
+    ``terms`` lists the derivatives the operator takes, as (field component, axis indices);
+    ``apply(fields, axes)`` builds the outputs with the derivatives along ``axes`` (the
+    symbols in axis order, or permuted for the swapped-axes diagnostic).
+    """
+
+    name: str
+    outputs: tuple[str, ...]
+    vector: bool
+    orders: tuple[int, int]
+    axes: frozenset[int]
+    apply: Callable[[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], bool], list[sympy.Expr]]
+
+
+def _partial(
+    u: sympy.Expr, wrt: Sequence[sympy.Symbol], symbols: Sequence[sympy.Symbol], priced: bool
+) -> sympy.Expr:
+    """``∂^wrt u``: by :func:`symgrad.derive.derivative` (priced), or :func:`differentiate`."""
+    if priced:
+        return cast(sympy.Expr, derivative(u, *wrt, variables=list(symbols)).exprs)
+    return differentiate(u, list(wrt))
+
+
+def _parse_operator(spec: object, names: Sequence[str]) -> _Operator:
+    """The operator from its spec: a named one, the ``D(u, ...)`` notation, or a partial."""
+    d = len(names)
+    if isinstance(spec, str) and spec.strip().lower() in OPERATORS:
+        return _named(spec.strip().lower(), d)
+    if isinstance(spec, str) and "D" in spec and "(" in spec:
+        return _notation(spec, names)
+    items: list[str | int] = []
+    if isinstance(spec, str):
+        items = [int(t) if t.isdigit() else t for t in spec.replace(",", " ").split()]
+    elif isinstance(spec, Sequence):
+        items = list(spec)
+    return _partial_operator(items, names, spec)
+
+
+def _partial_operator(items: list[Any], names: Sequence[str], spec: object) -> _Operator:
+    """``"x,x"``, ``"x,y"``, ``("x", 3)``: axes, each optionally followed by a count."""
+    axes: list[int] = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool) and axes and 1 <= item <= 12:
+            axes += [axes[-1]] * (item - 1)
+        elif isinstance(item, str) and item in names:
+            axes.append(list(names).index(item))
+        else:
+            axes = []
+            break
+    if not axes or len(axes) > 12:
+        msg = (
+            f"operator: give 'laplacian', 'divergence', 'curl', a partial such as 'x,x', 'x,y' "
+            f"or ('x', 3) along the axes {list(names)} (order at most 12), or D(u, x, 2) + ... "
+            f"(got {spec!r:.60})"
+        )
+        raise ConfigError(msg)
+    label = "u_" + "".join(names[k] for k in axes)
+
+    def apply(
+        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+    ) -> list[sympy.Expr]:
+        return [_partial(fields[0], [syms[k] for k in axes], syms, priced)]
+
+    return _Operator(label, (label,), False, (len(axes), len(axes)), frozenset(axes), apply)
+
+
+def _named(name: str, d: int) -> _Operator:
+    """The Laplacian of a scalar, the divergence and curl of a vector of d components."""
+    every = frozenset(range(d))
+    if name == "laplacian":
+
+        def lap(
+            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+        ) -> list[sympy.Expr]:
+            if priced:
+                return [cast(sympy.Expr, laplacian(fields[0], list(syms)).exprs)]
+            return [sympy.Add(*(differentiate(fields[0], [s, s]) for s in syms))]
+
+        return _Operator("laplacian", ("laplacian",), False, (2, 2), every, lap)
+    if name == "divergence":
+
+        def div(
+            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+        ) -> list[sympy.Expr]:
+            return [
+                sympy.Add(
+                    *(_partial(f, [s], syms, priced) for f, s in zip(fields, syms, strict=True))
+                )
+            ]
+
+        return _Operator("divergence", ("divergence",), True, (1, 1), every, div)
+    if d not in (2, 3):
+        msg = f"operator: the curl needs 2 or 3 axes (got {d})"
+        raise ConfigError(msg)
+    # (component, axis) pairs of each output: curl_i = ∂_j f_k - ∂_k f_j
+    pairs = [((1, 0), (0, 1))] if d == 2 else [((2, 1), (1, 2)), ((0, 2), (2, 0)), ((1, 0), (0, 1))]
+
+    def curl(
+        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+    ) -> list[sympy.Expr]:
+        return [
+            _partial(fields[a], [syms[i]], syms, priced)
+            - _partial(fields[b], [syms[j]], syms, priced)
+            for (a, i), (b, j) in pairs
+        ]
+
+    outputs = ("curl",) if d == 2 else ("curl_x", "curl_y", "curl_z")
+    return _Operator("curl", outputs, True, (1, 1), every, curl)
+
+
+def _notation(text: str, names: Sequence[str]) -> _Operator:
+    """``D(u, x, 2) + D(u, y, 2)``: the manufactured-source notation, parsed safely."""
+    rewritten, table = _placeholders(text, "u")
+    symbols = {n: sympy.Symbol(n, real=True) for n in names}
+    template = parse(rewritten, (*symbols.values(), *(sympy.Symbol(p, real=True) for p in table)))
+    spec: dict[sympy.Symbol, tuple[int, ...]] = {}
+    for placeholder, wrt in table.items():
+        outside = [s.name for s in wrt if s.name not in symbols]
+        if outside:
+            msg = f"operator: D(u, ...) differentiates along {outside}, not among the axes {list(names)}"
+            raise ConfigError(msg)
+        spec[sympy.Symbol(placeholder, real=True)] = tuple(list(names).index(s.name) for s in wrt)
+    used = {s: axes for s, axes in spec.items() if s in template.free_symbols}
+    orders = [len(a) for a in used.values() if a]
+    if not orders:
+        msg = f"operator: {text!r:.60} takes no derivative of u; write D(u, x), D(u, x, 2), ..."
+        raise ConfigError(msg)
+
+    def apply(
+        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+    ) -> list[sympy.Expr]:
+        table = {
+            s: _partial(fields[0], [syms[k] for k in axes], syms, priced) if axes else fields[0]
+            for s, axes in used.items()
+        }
+        return [template.xreplace(table)]
+
+    axes = frozenset(k for a in used.values() for k in a)
+    return _Operator(text.strip(), ("L(u)",), False, (min(orders), max(orders)), axes, apply)
+
+
+# ------------------------------------------------------------------------------- regions
+def operator_regions(
+    shape: tuple[int, ...], width: int, boundary: Iterable[int], periodic: Iterable[int]
+) -> tuple[Index, list[Index], list[Index]]:
+    """Interior block, boundary slabs and transverse slabs for an operator (module docstring).
+
+    The boundary is the ``width``-thick slabs normal to the ``boundary`` axes, the transverse
+    slabs those normal to the other non-periodic axes; periodic axes have no faces.  Each slab
+    is cut to the interior of the axes already counted, so the parts are disjoint and cover the
+    grid.
+
+    Examples
+    --------
+    >>> inner, own, other = operator_regions((5, 4), 1, boundary=[0], periodic=[])
+    >>> inner, len(own), len(other)
+    ((slice(1, 4, None), slice(1, 3, None)), 2, 2)
+    >>> operator_regions((5, 4), 1, boundary=[0], periodic=[0])[1:]
+    ([], [(slice(None, None, None), slice(0, 1, None)), (slice(None, None, None), slice(3, 4, None))])
+    """
+    cyclic = set(periodic)
+    inner = tuple(
+        slice(None) if k in cyclic else slice(width, n - width) for k, n in enumerate(shape)
+    )
+    own_axes = [k for k in sorted(set(boundary)) if k not in cyclic]
+    other_axes = [k for k in range(len(shape)) if k not in cyclic and k not in own_axes]
+    counted: set[int] = set()
+    parts: list[list[Index]] = [[], []]
+    for slot, axes in enumerate((own_axes, other_axes)):
+        for k in axes:
+            parts[slot] += [
+                _slab(shape, k, part, set(counted), inner) for part in _ends(shape[k], width)
+            ]
+            counted.add(k)
+    return inner, parts[0], parts[1]
+
+
+# ------------------------------------------------------------------------------- setup
+@dataclass(frozen=True)
+class _Setup:
+    """Everything :func:`verify_operator` needs, validated once."""
+
+    fields: tuple[sympy.Expr, ...]
+    symbols: tuple[sympy.Symbol, ...]
+    operator: _Operator
+    exact: tuple[sympy.Expr, ...]
+    swaps: tuple[tuple[tuple[int, int], tuple[sympy.Expr, ...]], ...]
+    model: Compiled
+    levels: tuple[_Level, ...]
+    periodic: frozenset[int]
+    scheme: Scheme
+    scheme_name: str
+    expected: tuple[float, float]
+    width: int
+    grow: Callable[[int], _Level] | None
+    budget: int
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """Per output: norms of (interior, boundary, transverse), floor, fits, swapped residuals."""
+
+    regions: tuple[list[Norms | None], ...]
+    floors: list[float]
+    fits: FitStats
+    swapped: dict[tuple[int, int], list[tuple[float, float]]]
+
+
+@dataclass(frozen=True)
+class OperatorResult(GridResult):
+    """Outcome of :func:`symgrad.verify_operator`: per output, errors, orders and verdicts.
+
+    The fields of :class:`symgrad.GridResult` (``components`` holds one entry per output of
+    the operator, named in ``variable``: ``u_xx``, ``laplacian``, ``curl_z``, ...; a
+    component's ``boundary`` is None when every axis the operator differentiates along is
+    periodic), and:
+
+    ``operator`` the operator as given (``"laplacian"``, ``"u_xy"``, ``"D(u, x, 2) + ..."``),
+    ``exact_result`` the exact outputs as SymPy text, ``periodic`` the periodic axes.
+    """
+
+    operator: str
+    exact_result: tuple[str, ...]
+    periodic: tuple[str, ...]
+
+    def to_text(self) -> str:
+        """verify_grid's tables, headed by the operator."""
+        _, *rest = super().to_text().splitlines()
+        first = f"verify_operator: {self.operator} by {self.scheme} on {', '.join(self.variables)}: {self.status}"
+        return "\n".join([first, *rest])
+
+
+def verify_operator(
+    scheme: Scheme,
+    expr: Source | Sequence[Source],
+    domain: str | Mapping[Any, Any],
+    operator: OperatorSpec = "laplacian",
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    *,
+    expect_order: float | Sequence[float] = 2,
+    variables: VariablesSpec = None,
+    periodic: Sequence[str] | str = (),
+    boundary_width: int | None = None,
+    coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
+    max_points: int = REFINE_POINTS,
+) -> OperatorResult:
+    """Verify a grid scheme for any derivative operator against its exact result.
+
+    Parameters
+    ----------
+    scheme : callable
+        ``scheme(field, spacing)`` returning the operator's output on the grid (module
+        docstring: a vector field arrives as a tuple of d arrays).
+    expr : str or sympy.Expr, or a list of d of them
+        The test field; a list of d components for ``"divergence"`` and ``"curl"``.
+    domain : str or mapping
+        ``"x=0:1,y=0:1"``: 1 to 3 axes, in axis order (unless ``variables`` reorders them).
+    operator : str or sequence
+        ``"laplacian"``, ``"divergence"``, ``"curl"`` (2-D: a scalar; 3-D: three outputs), a
+        partial such as ``"x"``, ``"x,x"``, ``"x,y"`` or ``("x", 3)``, or the manufactured-source
+        notation ``"D(u, x, 2) + D(u, y, 2)"`` (never evaluated; numeric coefficients and the
+        axes only).
+    sizes : sequence of int
+        Points per axis on each level, increasing, at least 2 levels (finer ones ``N -> 2N - 1``,
+        or ``2N`` on a periodic axis, are added while orders drift, within ``max_points``).
+    expect_order : float or (interior, boundary)
+        Default 2 inside and at the boundary.  A boundary order 0 declares a boundary that does
+        not converge.
+    variables : str or sequence, optional
+        Axis order, a permutation of the domain's names.
+    periodic : str or sequence of str
+        Periodic axes: the grid is ``lo + i (hi - lo) / N``, i < N, the scheme wraps around
+        (``np.roll``), and those faces are interior.  The field must repeat over the period.
+    boundary_width : int, optional
+        Layers counted as boundary (default 1).
+    coordinates : callable or sequence, optional
+        Non-uniform grids, as for :func:`symgrad.verify_grid` (not with ``periodic``).
+    max_points : int
+        Refinement budget: points over all levels (default 4e6; 0 turns refinement off).
+
+    Returns
+    -------
+    OperatorResult
+        Per output, the interior, the boundary and the transverse faces judged as
+        :func:`symgrad.verify_grid` judges them (module docstring), and the diagnostics.
+
+    Raises
+    ------
+    ParseError, ConfigError, InputError, LimitExceeded
+        A bad field, domain, operator, option or scheme output (InputError naming the shapes);
+        levels over the point or memory caps, or an operator over the work budget of
+        :mod:`symgrad.derive`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def second_difference(u, h, axis):  # centred, one-sided (order 1) at the two ends
+    ...     v = np.moveaxis(u, axis, 0)
+    ...     out = np.empty_like(v)
+    ...     out[1:-1] = v[2:] - 2 * v[1:-1] + v[:-2]
+    ...     out[0], out[-1] = v[0] - 2 * v[1] + v[2], v[-1] - 2 * v[-2] + v[-3]
+    ...     return np.moveaxis(out, 0, axis) / h**2
+    >>> def five_point(u, h):
+    ...     return second_difference(u, h[0], 0) + second_difference(u, h[1], 1)
+    >>> r = verify_operator(five_point, "sin(x + 0.3)*exp(y/2)", "x=0:1,y=0:1", "laplacian")
+    >>> r.status, [f"{reg.observed_order:.1f}" for reg in r.components[0].regions]
+    (<Status.FAIL: 'fail'>, ['2.0', '1.0'])
+    >>> [d["kind"] for d in r.diagnostics]
+    ['lower_order_closure']
+    """
+    setup = _setup(
+        scheme,
+        expr,
+        domain,
+        operator,
+        sizes,
+        expect_order,
+        variables,
+        periodic,
+        boundary_width,
+        coordinates,
+        max_points,
+    )
+    levels = list(setup.levels)
+    measured = [_measure(setup, level) for level in levels]
+    stop = _refine(setup, levels, measured)
+    return _assemble(setup, levels, measured, stop)
+
+
+def _setup(
+    scheme: object,
+    expr: object,
+    domain: object,
+    operator: object,
+    sizes: object,
+    expect_order: object,
+    variables: VariablesSpec,
+    periodic: object,
+    boundary_width: object,
+    coordinates: object,
+    max_points: object,
+) -> _Setup:
+    """Validate every argument once; messages say what to change."""
+    if not callable(scheme):
+        msg = f"scheme: must be a callable scheme(field, spacing) (got {scheme!r:.60})"
+        raise ConfigError(msg)
+    axes = _domain(domain, variables)
+    names = [n for n, _, _ in axes]
+    op = _parse_operator(operator, names)
+    fields, symbols = _fields(expr, names, op)
+    cyclic = _periodic(periodic, names, coordinates)
+    width = 1 if boundary_width is None else _count("boundary_width", boundary_width)
+    minimum = max(3, 2 * width + 1, op.orders[1] + 2)
+    if coordinates is None:
+        counts = _sizes(sizes, minimum)
+        _check_points([n ** len(axes) for n in counts], len(axes), "float64")
+        levels = [_grid(axes, cyclic, n) for n in counts]
+    else:
+        levels = _coordinate_levels(coordinates, sizes, len(axes), minimum)
+        _check_points([lvl.size ** len(axes) for lvl in levels], len(axes), "float64")
+    exact = tuple(op.apply(fields, symbols, True))
+    swaps = _swaps(op, fields, symbols, exact)
+    flat = [*fields, *exact, *(e for _, group in swaps for e in group)]
+    model = Compiled(flat, symbols, kind=f"field and {op.name}")
+    _check_periodic(model, len(fields) + len(exact), levels[0], cyclic, names)
+    grow: Callable[[int], _Level] | None = None
+    if coordinates is None:
+        grow = functools.partial(_grid, axes, cyclic)
+    elif callable(coordinates):
+        grow = lambda n: _coordinate_level(n, coordinates(n), len(axes))
+    name = getattr(scheme, "__qualname__", None) or repr(scheme)
+    return _Setup(
+        fields,
+        symbols,
+        op,
+        exact,
+        swaps,
+        model,
+        tuple(levels),
+        cyclic,
+        scheme,
+        name,
+        _expected(expect_order, None),
+        width,
+        grow,
+        _budget(max_points, "float64"),
+    )
+
+
+def _fields(
+    expr: object, names: list[str], op: _Operator
+) -> tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...]]:
+    """The field: one expression, or d of them for a vector operator."""
+    vector = isinstance(expr, Sequence) and not isinstance(expr, str)
+    if op.vector and not (vector and len(expr) == len(names)):  # type: ignore[arg-type]
+        msg = f"expr: the {op.name} needs a vector field, a list of {len(names)} expressions (one per axis)"
+        raise ConfigError(msg)
+    if not op.vector and vector:
+        msg = f"expr: {op.name} applies to a scalar field, one expression (got a list)"
+        raise ConfigError(msg)
+    fields, symbols = resolve(expr, names)
+    return fields, symbols
+
+
+def _periodic(periodic: object, names: list[str], coordinates: object) -> frozenset[int]:
+    """The periodic axes' indices, from names."""
+    items = [periodic] if isinstance(periodic, str) else periodic
+    if not isinstance(items, Iterable) or not all(isinstance(p, str) and p in names for p in items):
+        msg = f"periodic: must name axes among {names} (got {periodic!r:.60})"
+        raise ConfigError(msg)
+    found = frozenset(names.index(p) for p in cast(Iterable[str], items))
+    if found and coordinates is not None:
+        msg = "periodic: periodic axes use the uniform grid lo + i (hi - lo)/N; drop coordinates"
+        raise ConfigError(msg)
+    return found
+
+
+def _grid(axes: Sequence[tuple[str, float, float]], periodic: frozenset[int], n: int) -> _Level:
+    """A uniform level; periodic axes without their end point (``h = L / N``)."""
+    if not periodic:
+        return _uniform(axes, n)
+    coords = tuple(
+        np.linspace(lo, hi, n, endpoint=k not in periodic) for k, (_, lo, hi) in enumerate(axes)
+    )
+    h = tuple((hi - lo) / (n if k in periodic else n - 1) for k, (_, lo, hi) in enumerate(axes))
+    return _Level(n, coords, h, h, uniform=True)
+
+
+def _swaps(
+    op: _Operator,
+    fields: tuple[sympy.Expr, ...],
+    symbols: tuple[sympy.Symbol, ...],
+    exact: tuple[sympy.Expr, ...],
+) -> tuple[tuple[tuple[int, int], tuple[sympy.Expr, ...]], ...]:
+    """The operator with two axes exchanged, for each pair where that changes the result."""
+    found = []
+    for i, j in itertools.combinations(range(len(symbols)), 2):
+        order = list(symbols)
+        order[i], order[j] = order[j], order[i]
+        swapped = tuple(op.apply(fields, tuple(order), False))
+        if any(sympy.expand(a - b) != 0 for a, b in zip(swapped, exact, strict=True)):
+            found.append(((i, j), swapped))
+    return tuple(found)
+
+
+def _check_periodic(
+    model: Compiled, count: int, level: _Level, periodic: frozenset[int], names: list[str]
+) -> None:
+    """Refuse a field (or exact result) that does not repeat over a periodic axis."""
+    for k in periodic:
+        lo, hi = level.coords[k][0], level.coords[k][0] + level.spacings[k] * level.size
+        probe = level.open_grid(points=PROBE_POINTS)
+        probe[k] = np.array([lo, hi]).reshape([2 if j == k else 1 for j in range(len(probe))])
+        values = np.asarray(model(*probe), dtype=np.float64)[:count]
+        first, last = np.take(values, 0, axis=1 + k), np.take(values, 1, axis=1 + k)
+        scale = max(_finite_max(values), 1.0)
+        if not np.all(np.abs(first - last) <= PERIODIC_TOLERANCE * scale):
+            msg = f"periodic: the field or its {names[k]}-derivatives do not repeat from {names[k]} = {lo:.6g} to {hi:.6g}; choose a periodic field or drop periodic"
+            raise ConfigError(msg)
+
+
+# ------------------------------------------------------------------------------- measuring
+def _measure(setup: _Setup, level: _Level) -> _Measured:
+    """Sample, apply the scheme and reduce the errors of one level."""
+    values = np.asarray(setup.model(*level.open_grid()))
+    nf, no = len(setup.fields), len(setup.exact)
+    fields, exact = list(values[:nf]), list(values[nf : nf + no])
+    _require_finite(setup, level, [*fields, *exact])
+    field_scale = max(_absmax(f) for f in fields)
+    for f in fields:
+        f.flags.writeable = False
+    spacing = level.spacings if level.uniform else level.coords
+    given = fields[0] if not setup.operator.vector else tuple(fields)
+    approx = _outputs(setup.scheme(given, spacing), fields[0].shape, setup)
+    inner, own, transverse = operator_regions(
+        fields[0].shape, setup.width, setup.operator.axes, setup.periodic
+    )
+    swapped: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    start = nf + no
+    for pair, group in setup.swaps:
+        stats = fit_stats(approx, [values[start + i] for i in range(len(group))], inner)
+        swapped[pair] = [(stats.residual(i), stats.factor(i)) for i in range(len(group))]
+        start += len(group)
+    out = _Measured(([], [], []), [], fit_stats(approx, exact, inner), swapped)
+    h_min = min(level.min_spacings)
+    m = setup.operator.orders[1]
+    for a, e in zip(approx, exact, strict=True):
+        out.floors.append(rounding_floor(field_scale / h_min ** (m - 1), _absmax(e), h_min))
+        error = np.abs(a - e)
+        for row, parts in zip(out.regions, ([inner], own, transverse), strict=True):
+            row.append(norms(error, parts) if parts else None)
+    return out
+
+
+def _require_finite(setup: _Setup, level: _Level, arrays: list[FloatArray]) -> None:
+    """Refuse a domain where the field or its exact result is not finite (a pole, overflow)."""
+    for values in arrays:
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            where = ", ".join(
+                f"{s.name}={float(c[i]):.6g}"
+                for s, c, i in zip(setup.symbols, level.coords, bad[0], strict=True)
+            )
+            msg = (
+                f"the field or its {setup.operator.name} is not a finite float64 number at {where} "
+                f"(N = {level.size}): a pole, a domain edge or overflow; choose a domain where both are finite"
+            )
+            raise ConfigError(msg)
+
+
+def _outputs(result: Any, shape: tuple[int, ...], setup: _Setup) -> list[FloatArray]:
+    """The scheme's output as float64 arrays of the field's shape, or an InputError."""
+    n = len(setup.exact)
+    if isinstance(result, np.ndarray) and result.shape == shape:
+        result = [result]
+    arrays = [np.asarray(a) for a in result] if isinstance(result, Iterable) else []
+    if (
+        len(arrays) != n
+        or any(a.shape != shape for a in arrays)
+        or any(a.dtype.kind not in "fiu" for a in arrays)
+    ):
+        got = [(a.shape, str(a.dtype)) for a in arrays] if arrays else type(result).__name__
+        msg = (
+            f"scheme {setup.scheme_name} returned {got}; expected {n} real array(s) of shape "
+            f"{shape}: {', '.join(setup.operator.outputs)}"
+        )
+        raise InputError(msg)
+    return [a.astype(np.float64, copy=False) for a in arrays]
+
+
+# ------------------------------------------------------------------------------- refinement
+def _refine(setup: _Setup, levels: list[_Level], measured: list[_Measured]) -> str:
+    """Add levels (h halved) while some region drifts and the budget allows; say why not."""
+    while _drifting(setup, levels, measured):
+        if setup.grow is None:
+            return "the levels were given as a list of coordinates; add finer levels"
+        size = 2 * levels[-1].size - (0 if setup.periodic else 1)
+        stop = _no_room(setup, levels, size)
+        if stop:
+            return stop
+        level = setup.grow(size)
+        if level.size <= levels[-1].size:
+            return f"coordinates({size}) returned {level.size} points per axis, not a finer level"
+        stop = _no_room(setup, levels, level.size)
+        if stop:
+            return stop
+        levels.append(level)
+        measured.append(_measure(setup, level))
+    return "no finer level was needed"
+
+
+def _drifting(setup: _Setup, levels: Sequence[_Level], measured: Sequence[_Measured]) -> bool:
+    """Whether some region of an output not proven wrong has orders a finer level could settle."""
+    h = [max(lvl.spacings) for lvl in levels]
+    wrong = decisive(_diagnostics(setup, measured, h))
+    for k, name in enumerate(setup.operator.outputs):
+        if name in wrong:
+            continue
+        floors = [m.floors[k] for m in measured]
+        for r in range(3):
+            rows = [m.regions[r][k] for m in measured]
+            linf = [row[2] for row in rows if row is not None]
+            if linf and unsettled(linf, floors, h):
+                return True
+    return False
+
+
+def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
+    """Why a level of ``size`` points per axis may not be added ("" when it may)."""
+    d = len(setup.symbols)
+    points = size**d
+    total = sum(lvl.size**d for lvl in levels) + points
+    arrays = len(setup.fields) + 3 * len(setup.exact) + sum(len(g) for _, g in setup.swaps)
+    if total <= setup.budget and points <= MAX_POINTS and points * 8 * arrays <= MAX_LEVEL_BYTES:
+        return ""
+    return (
+        f"the next level (N = {size}, {points:,} points) would exceed the refinement budget "
+        f"({setup.budget:,} points over all levels, {MAX_POINTS:,} on one level); raise "
+        "max_points or use a field whose orders settle on coarser grids"
+    )
+
+
+# ------------------------------------------------------------------------------- diagnostics
+def _diagnostics(
+    setup: _Setup, measured: Sequence[_Measured], h: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Swapped axes, then constant factors (a missing h^m named as such)."""
+    names = list(setup.operator.outputs)
+    found = _swap_diagnostics(setup, measured[-1])
+    swapped = {name for d in found for name in d["components"]}
+    m = setup.operator.orders[1]
+    for entry in factor_diagnostics(names, [x.fits for x in measured], h, swapped):
+        if m > 1 and entry["scales_as"] == f"h^{m}":
+            per = entry["factor"] / h[-1] ** m
+            who = ", ".join(entry["components"])
+            entry["per_h"] = per
+            entry["message"] = (
+                f"the output for {who} ≈ {entry['factor']:.4g} times the exact result on the "
+                f"finest grid; the factor is {per:.4g}·h^{m} (h = {h[-1]:.4g}): h^{m} was never divided out"
+            )
+            entry["advice"] = (
+                f"divide the difference by h^{m} (h[k]**{m}), as an order-{m} difference quotient needs"
+            )
+        found.append(entry)
+    return found
+
+
+def _swap_diagnostics(setup: _Setup, finest: _Measured) -> list[dict[str, Any]]:
+    """Outputs matching the operator with two axes exchanged, and not the operator itself."""
+    tol, found = TOLERANCES["fit"], []
+    for (i, j), rows in finest.swapped.items():
+        for k, (residual, factor) in enumerate(rows):
+            own = finest.fits.residual(k)
+            if not (residual <= tol and own > tol):
+                continue
+            a, b = setup.symbols[i].name, setup.symbols[j].name
+            name = setup.operator.outputs[k]
+            found.append(
+                {
+                    "kind": "swapped_axes",
+                    "components": [name],
+                    "axes": [i, j],
+                    "factors": [factor],
+                    "message": f"the output for {name} matches the {setup.operator.name} with the "
+                    f"axes {a} and {b} exchanged (times {factor:.4g}): the scheme differences "
+                    "along the wrong axis",
+                    "advice": "np.meshgrid's default indexing='xy' puts y on axis 0; build grids with "
+                    "np.meshgrid(x, y, indexing='ij'), and difference axis k for variable k",
+                }
+            )
+    return found
+
+
+def _closure_diagnostics(setup: _Setup, comps: Sequence[GridComponent]) -> list[dict[str, Any]]:
+    """A boundary settled below the expected order while the interior passes: the closure."""
+    found = []
+    expected, tol = setup.expected[1], TOLERANCES["order"]
+    for c in comps:
+        b: GridRegion | None = c.boundary  # None: no boundary (periodic)
+        if (
+            b is None
+            or c.interior.status not in (Status.PASS, Status.EXACT)
+            or b.status is not Status.FAIL
+        ):
+            continue
+        p = b.observed_order
+        if not (math.isfinite(p) and p < expected - tol):
+            continue
+        found.append(
+            {
+                "kind": "lower_order_closure",
+                "component": c.variable,
+                "region": "boundary",
+                "observed_order": p,
+                "expected_order": expected,
+                "message": f"the boundary closure of {c.variable} converges at order {p:.2f}, "
+                f"below the expected {expected:g}, while the interior passes: its one-sided "
+                f"formula is of order {max(round(p), 0)}",
+                "advice": "use a closure of the interior's order (symgrad.analyze_stencil states "
+                "a closure's formal order and leading error term), or expect this order at the "
+                "boundary (expect_order=(interior, boundary))",
+            }
+        )
+    return found
+
+
+# ------------------------------------------------------------------------------- verdicts
+def _assemble(
+    setup: _Setup, levels: Sequence[_Level], measured: Sequence[_Measured], stop: str
+) -> OperatorResult:
+    """Diagnostics, per-output verdicts, and the result."""
+    names = list(setup.operator.outputs)
+    h = tuple(max(lvl.spacings) for lvl in levels)
+    sizes = tuple(lvl.size for lvl in levels)
+    diagnostics = _diagnostics(setup, measured, h)
+    judging = Judging(h, sizes, setup.expected, stop, functools.partial(_evidence, setup))
+    comps = [_judge(k, name, measured, judging) for k, name in enumerate(names)]
+    diagnostics += _closure_diagnostics(setup, comps)
+    wrong = decisive(diagnostics)
+    comps = [_diagnosed(c, wrong[c.variable]) if c.variable in wrong else c for c in comps]
+    status = combine(c.status for c in comps)
+    return OperatorResult(
+        status=status,
+        reason=overall_reason(status, comps, (d["kind"] for d in diagnostics)),
+        scheme=setup.scheme_name,
+        variables=tuple(s.name for s in setup.symbols),
+        sizes=sizes,
+        refined=sizes[len(setup.levels) :],
+        max_points=setup.budget,
+        spacings=tuple(lvl.spacings for lvl in levels),
+        expected_order=dict(zip(("interior", "boundary"), setup.expected, strict=True)),
+        boundary_width=setup.width,
+        exact="float64",
+        tolerance=TOLERANCES["order"],
+        components=tuple(comps),
+        diagnostics=tuple(diagnostics),
+        operator=setup.operator.name,
+        exact_result=tuple(str(e) for e in setup.exact),
+        periodic=tuple(setup.symbols[k].name for k in sorted(setup.periodic)),
+    )
+
+
+def _judge(k: int, name: str, measured: Sequence[_Measured], judging: Judging) -> GridComponent:
+    """Output k's regions judged as verify_grid judges a component's; absent regions None."""
+    floors = tuple(m.floors[k] for m in measured)
+    judged: list[GridRegion | None] = []
+    for r, region in enumerate(("interior", "boundary", "transverse")):
+        rows = [row for m in measured if (row := m.regions[r][k]) is not None]
+        if not rows:
+            judged.append(None)
+            continue
+        errors = {
+            norm: tuple(row[i] for row in rows) for i, norm in enumerate(("L1", "L2", "Linf"))
+        }
+        judged.append(_judge_region(k, name, region, errors, floors, judging, False))
+    present = [r for r in judged if r is not None]
+    status = combine(r.status for r in present)
+    worst = next(r for r in present if r.status == status)
+    interior, boundary, transverse = judged
+    # boundary None: every differentiated axis is periodic (documented on OperatorResult)
+    return GridComponent(
+        name,
+        cast(GridRegion, interior),
+        cast(GridRegion, boundary),
+        transverse,
+        status,
+        worst.reason,
+    )
+
+
+def _diagnosed(comp: GridComponent, message: str) -> GridComponent:
+    """An output a diagnostic proves wrong fails, whatever its regions' orders say."""
+    if comp.status is Status.FAIL:
+        return comp
+    reason = f"component {comp.variable}: {message}, whatever the observed orders"
+    return dataclasses.replace(comp, status=Status.FAIL, reason=reason)
+
+
+def _evidence(setup: _Setup, _output: int, region: str, order: float) -> Evidence:
+    """Exactness evidence ``((q, S_q), (q + 1, S_(q+1)))`` on a probe grid (module docstring).
+
+    S_j is the largest ``|∂^α f|`` over the field's components and every multi-index α of
+    total order ``n + j``, n over the operator's derivative orders; q the highest ``q <= ⌊p⌋``
+    with a term not identically zero; None when no such term exists (then every scheme of the
+    operator's order is exact for f).
+    """
+    level = setup.levels[0]
+    probe = level.open_grid(points=PROBE_POINTS)
+    shape = (PROBE_POINTS,) * len(probe)
+    parts = operator_regions(shape, 1, setup.operator.axes, setup.periodic)
+    region_parts = {"interior": [parts[0]], "boundary": parts[1], "transverse": parts[2]}[region]
+
+    def size(j: int) -> float | None:
+        terms = _terms(setup.fields, setup.symbols, setup.operator.orders, j)
+        if not terms:
+            return None
+        values = np.asarray(Compiled(list(terms), setup.symbols, kind="error terms")(*probe))
+        full = np.broadcast_to(values, (len(terms), *shape))
+        return max(_finite_max(full[(slice(None), *p)]) for p in region_parts)
+
+    for q in range(max(math.floor(order), 0), -1, -1):
+        leading = size(q)
+        if leading is not None:
+            return (q, leading), (q + 1, size(q + 1) or 0.0)
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _terms(
+    fields: tuple[sympy.Expr, ...],
+    symbols: tuple[sympy.Symbol, ...],
+    orders: tuple[int, int],
+    j: int,
+) -> tuple[sympy.Expr, ...]:
+    """The derivatives of total order ``n + j`` (n in ``orders``) not identically zero."""
+    found = []
+    for n in range(orders[0] + j, orders[1] + j + 1):
+        for combo in itertools.combinations_with_replacement(symbols, n):
+            for f in fields:
+                term = differentiate(f, list(combo))
+                if not term.is_zero:
+                    found.append(term)
+    return tuple(found)
