@@ -190,6 +190,33 @@ def guide(
     ax.annotate(text, (x[at], y[at]), va="top" if rising else "bottom", **where, **box)
 
 
+def floor_of(logs: Sequence[FloatArray]) -> float:
+    """log10 of the axis floor where exact zeros are drawn: a decade below the smallest
+    nonzero value (1e-16, float64's relative epsilon, when every value is 0)."""
+    finite = [a[np.isfinite(a)] for a in logs]
+    values = np.concatenate(finite) if finite else np.array([])
+    return float(values.min()) - 1.0 if values.size else -16.0
+
+
+def draw_zeros(ax: Axes, x: Any, y_floor: float, color: str, label: str, size: float = 11) -> None:
+    """Errors that are exactly 0 (no place on a log axis), honestly: hollow down-pointing
+    triangles on the axis floor, labelled "exactly 0" in the legend (sizes differ so that
+    triangles at the same place stay visible, one inside the other)."""
+    ax.plot(
+        x,
+        np.full(len(x), y_floor),
+        ls="none",
+        marker="v",
+        ms=size,
+        mfc="white",
+        mec=color,
+        mew=2,
+        label=f"{label}: exactly 0 (\u25bd, at the floor)",
+        clip_on=False,
+        zorder=5,
+    )
+
+
 def as_data(result: Mapping[str, Any] | HasToDict, key: str) -> Mapping[str, Any]:
     data = result.to_dict() if hasattr(result, "to_dict") else result
     if not isinstance(data, Mapping) or key not in data:

@@ -249,6 +249,49 @@ def test_convergence_orders_panel_and_reference_slope() -> None:
     assert [t.get_text() for t in left.texts] == ["slope 2"]
 
 
+def test_convergence_one_labelled_guide_per_expected_order() -> None:
+    """Two second-order schemes share one labelled slope-2 guide; every guide has its label,
+    and every guide lies below its schemes' errors."""
+    second = sweep()["schemes"][0]
+    complex_step = second | {"scheme": "complex", "errors": [2 * float(e) for e in ERRORS]}
+    first = second | {
+        "scheme": "forward:1",
+        "expected_order": 1,
+        "errors": [0.1, 0.05, 0.025, 0.0125],
+    }
+    fig = plots.plot_convergence(sweep() | {"schemes": [first, second, complex_step]})
+    left = fig.axes[0]
+    guides = [ln for ln in left.get_lines() if ln.get_linestyle() == "--"]
+    assert sorted(round(float(np.mean(loglog_slopes(g))), 9) for g in guides) == [1.0, 2.0]
+    assert sorted(t.get_text() for t in left.texts) == ["slope 1", "slope 2"]
+    slope2 = next(g for g in guides if abs(np.mean(loglog_slopes(g)) - 2) < 1e-9)
+    order = np.argsort(slope2.get_xdata())  # the guide runs over the steps, ascending
+    assert_allclose(np.asarray(slope2.get_xdata())[order], sorted(STEPS), rtol=1e-12, atol=0)
+    below = np.asarray(slope2.get_ydata())[order] < [float(e) for e in ERRORS][::-1]
+    assert below.all()
+
+
+def test_convergence_exact_scheme_has_no_order_and_zero_errors_at_the_floor() -> None:
+    """An exact scheme (errors at the precision floor or exactly 0) gets no slope guide and no
+    pairwise orders (they would be noise); its zeros are triangles at the floor, no warning."""
+    exact = sweep()["schemes"][0] | {
+        "scheme": "complex",
+        "status": "exact",
+        "observed_order": None,
+        "errors": [0, "1e-70", 0, "3e-71"],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_convergence(sweep() | {"schemes": [sweep()["schemes"][0], exact]})
+        fig.canvas.draw()  # type: ignore[attr-defined]
+    left, right = fig.axes
+    assert [t.get_text() for t in left.texts] == ["slope 2"]  # central:2's only
+    assert [ln.get_label() for ln in right.get_lines() if ln.get_label() == "complex"] == []
+    zeros = line(left, "complex: exactly 0 (\u25bd, at the floor)")
+    assert_allclose(zeros.get_xdata(), [STEPS[0], STEPS[2]], rtol=1e-12, atol=0)
+    assert_allclose(zeros.get_ydata(), [3e-72, 3e-72], rtol=1e-9, atol=0)  # a decade below
+
+
 def test_convergence_given_pairwise_orders_and_range() -> None:
     """Given pairwise orders are plotted as is; the asymptotic range is highlighted in both."""
     fig = plots.plot_convergence(
@@ -441,7 +484,9 @@ def test_grid_convergence_lines_and_reference_slopes() -> None:
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
     assert ax.get_title() == "\u2202/\u2202x: pass"
     assert ax.get_xlabel() == "grid spacing h"
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_legend() is None  # one legend under the panels, never over the data
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
     assert labels == ["interior L2", "interior L∞", "boundary L2", "boundary L∞"]
     interior = line(ax, "interior L∞")
     assert_allclose(interior.get_xdata(), [0.125, 0.0625, 0.03125], rtol=1e-12, atol=0)
@@ -454,6 +499,42 @@ def test_grid_convergence_lines_and_reference_slopes() -> None:
         "slope 2 (interior, expected)",
         "slope 1 (boundary, expected)",
     }
+
+
+def boxes_overlap(a: Any, b: Any) -> bool:
+    """Whether two display-space bounding boxes share any area."""
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+def test_grid_convergence_legend_is_clear_of_every_panel() -> None:
+    """Drawn, the legend's box meets no panel's box (the data stays visible)."""
+    fig = plots.plot_grid_convergence(grid_result(spacings=SPACINGS))
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.draw(renderer)
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    assert not any(boxes_overlap(box, ax.get_window_extent(renderer)) for ax in fig.axes)
+
+
+def test_grid_convergence_draws_exact_zeros_at_the_floor_without_warnings() -> None:
+    """Errors that are exactly 0 (a linear field) are triangles a decade below the smallest
+    nonzero error, labelled "exactly 0"; no log-axis warning (warnings are errors here)."""
+    zero = {"errors": {"L2": [0.0, 0.0, 0.0], "Linf": [0.0, 0.0, 0.0]}, "expected_order": 2.0}
+    comp = {"interior": zero, "boundary": region(10.0, 1.0), "status": "pass", "variable": "x"}
+    data = {"status": "pass", "scheme": "numpy", "sizes": SIZES, "components": [comp]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_grid_convergence(data)
+        fig.canvas.draw()  # type: ignore[attr-defined]
+    ax = fig.axes[0]
+    floor = line(ax, "interior L2: exactly 0 (\u25bd, at the floor)")
+    smallest = min(region(10.0, 1.0)["errors"]["L2"])
+    assert_allclose(floor.get_ydata(), [smallest / 10] * 3, rtol=1e-12, atol=0)
+    assert_allclose(floor.get_xdata(), [1 / 16, 1 / 32, 1 / 64], rtol=1e-12, atol=0)
+    assert floor.get_marker() == "v"
+    assert ax.get_ylim()[0] < smallest / 10
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "interior L∞: exactly 0 (\u25bd, at the floor)" in labels
 
 
 def test_grid_convergence_without_spacings_uses_one_over_n_minus_one() -> None:

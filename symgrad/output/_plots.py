@@ -32,7 +32,9 @@ from symgrad._figures import (
     HasToDict,
     LogAxis,
     as_data,
+    draw_zeros,
     figure_to_png_base64,
+    floor_of,
     guide,
     log10_axis,
     new_figure,
@@ -88,25 +90,45 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
     series = [_series(spec) for spec in data["schemes"]]
     fig, axes = new_figure(2 if ax_orders else 1, (12.5 if ax_orders else 7.0, 5.2))
     sx, sy = LogAxis.of(*(s[1] for s in series)), LogAxis.of(*(s[2] for s in series))
-    seen: set[str] = set()
+    guides: dict[float, list[tuple[FloatArray, float]]] = {}
+    floor = floor_of([s[2] for s in series])
     for k, (spec, log_h, log_e) in enumerate(series):
         color, given = PALETTE[k % 7], spec.get("asymptotic_range") is not None
+        exact = spec.get("status") == "exact"  # errors at the precision floor: no order to show
         label = (
             f"{spec.get('scheme', k)}: observed {_num(spec.get('observed_order'))}, "
             f"expected {_num(spec.get('expected_order'))} ({spec.get('status', '?')})"
         )
-        axes[0].plot(sx(log_h), sy(log_e), marker=MARKERS[k % 7], color=color, label=label)
+        finite = np.where(np.isfinite(log_e), log_e, np.nan)
+        size = max(4.0, 9.0 - 1.5 * k)  # later markers smaller and on top: equal errors show both
+        axes[0].plot(
+            sx(log_h),
+            sy(finite),
+            color=color,
+            label=label,
+            marker=MARKERS[k % 7],
+            ms=size,
+            zorder=2 + k,
+        )
+        if np.isneginf(log_e).any():
+            draw_zeros(
+                axes[0],
+                sx(log_h[np.isneginf(log_e)]),
+                sy.at(floor),
+                color,
+                str(spec.get("scheme", k)),
+            )
         inside = _asymptotic(spec, log_h) & np.isfinite(log_e)
         p = spec.get("expected_order")
-        if given and inside.any():  # a highlighter stroke under the points of the range
+        if given and inside.any() and not exact:  # a highlighter stroke under the range
             axes[0].plot(sx(log_h[inside]), sy(log_e[inside]), color=color, **HIGHLIGHT)
-        if p is not None and inside.any():
-            i = np.flatnonzero(inside)
-            x, mid = log_h[i], i[i.size // 2]
-            y = log_e[mid] - 0.5 + float(p) * (x - log_h[mid])
-            guide(axes[0], sx(x), sy(y), f"slope {_num(p)}", color, x.size // 2, seen)
-        if ax_orders:
+        if p is not None and inside.any() and not exact:
+            guides.setdefault(float(p), []).append(
+                (log_h[inside], float(np.min(log_e[inside] - float(p) * log_h[inside])))
+            )
+        if ax_orders and not exact:
             _orders_panel(axes[1], sx, spec, (log_h, log_e), inside if given else None, k)
+    _slope_guides(axes[0], sx, sy, guides, [s[2] for s in series])
     _convergence_axes(axes, sx, sy, series)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
@@ -116,6 +138,26 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
     digits = "float64" if data.get("precision") == "float64" else f"{data.get('dps', '?')} digits"
     fig.suptitle(f"Convergence at {where} ({digits}): {data.get('status', '?')}")
     return fig
+
+
+def _slope_guides(
+    ax: Axes,
+    sx: LogAxis,
+    sy: LogAxis,
+    guides: Mapping[float, list[tuple[FloatArray, float]]],
+    logs: list[FloatArray],
+) -> None:
+    """One dark dashed line per expected order, labelled once ("slope 2" serves central:2 and
+    the complex step alike), over the steps where those schemes are asymptotic, below the
+    lowest of them by half a decade or 6 % of the error axis, whichever is more."""
+    values = np.concatenate([a[np.isfinite(a)] for a in logs])
+    span = float(np.ptp(values)) if values.size else 1.0
+    seen: set[str] = set()
+    ax.margins(y=0.1)  # room for the label under the lowest guide
+    for p, parts in sorted(guides.items()):
+        x = np.unique(np.concatenate([h for h, _ in parts]))
+        y = min(c for _, c in parts) - max(0.5, 0.06 * span) + p * x
+        guide(ax, sx(x), sy(y), f"slope {_num(p)}", "0.25", 0, seen)  # where lines part
 
 
 def _convergence_axes(axes: list[Axes], sx: LogAxis, sy: LogAxis, series: list[Any]) -> None:
@@ -141,7 +183,7 @@ def _series(spec: Any) -> tuple[Mapping[str, Any], FloatArray, FloatArray]:
     if log_h.size != log_e.size:
         msg = f"{spec.get('scheme')}: {log_h.size} steps but {log_e.size} errors"
         raise InputError(msg)
-    return spec, log_h, np.where(np.isinf(log_e), np.nan, log_e)  # exact zeros: no log
+    return spec, log_h, log_e  # an exact zero is -inf: drawn at the axis floor
 
 
 def _num(value: Any) -> str:
@@ -235,18 +277,39 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
     fig, axes = new_figure(max(1, len(components)), (5.5 * max(1, len(components)), 5.2))
     for ax, comp in zip(axes, components, strict=False):
         seen: set[str] = set()
+        zeros: list[tuple[FloatArray, str, str]] = []
         for region, ls in (("interior", "-"), ("boundary", "--")):
-            _grid_region(ax, comp.get(region) or {}, log_h, (region, ls), data, seen)
+            zeros += _grid_region(ax, comp.get(region) or {}, log_h, (region, ls), data, seen)
+        data_lines = [ln for ln in ax.get_lines() if not str(ln.get_label()).startswith("_")]
+        floor = floor_of([np.log10(ln.get_ydata()) for ln in data_lines])  # guides unlabelled
+        for levels, color, label in zeros:
+            draw_zeros(ax, 10.0**levels, 10.0**floor, color, label, 14 - 5 * PALETTE.index(color))
         ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="error norm")
         ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
         ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
-        ax.legend(fontsize=MIN_FONT)
+    _shared_legend(fig, axes)
     where = ", ".join(map(str, data.get("sizes") or []))
     fig.suptitle(
         f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"
     )
     return fig
+
+
+def _shared_legend(fig: Figure, axes: list[Axes]) -> None:
+    """One legend under the panels (never over the data), each label once."""
+    found: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    if found:
+        fig.legend(
+            list(found.values()),
+            list(found),
+            loc="outside lower center",
+            ncols=4 if len(found) <= 4 else 2,
+            fontsize=MIN_FONT,
+        )
 
 
 def _grid_abscissa(data: Mapping[str, Any]) -> tuple[FloatArray, list[str], str]:
@@ -275,22 +338,29 @@ def _grid_region(
     style: tuple[str, str],
     data: Mapping[str, Any],
     seen: set[str],
-) -> None:
+) -> list[tuple[FloatArray, str, str]]:
+    """Plot one region's L2 and L∞ errors and its reference slope; return the levels whose
+    error is exactly 0 (to be drawn at the floor) with their colour and label."""
     (name, ls), errors = style, region.get("errors") or {}
     logs = {norm: log10_axis(errors[norm]) for norm in ("L2", "Linf") if norm in errors}
+    zeros = []
     for k, (norm, log_e) in enumerate(logs.items()):
         if log_e.size != log_h.size:
             msg = f"{name} {norm}: {log_e.size} errors for {log_h.size} grid levels"
             raise InputError(msg)
         label = f"{name} {norm.replace('inf', '∞')}"
-        ax.plot(10.0**log_h, 10.0**log_e, ls=ls, color=PALETTE[k], marker=MARKERS[k], label=label)
+        shown = np.where(np.isfinite(log_e), 10.0**log_e, np.nan)
+        ax.plot(10.0**log_h, shown, ls=ls, color=PALETTE[k], marker=MARKERS[k], label=label)
+        if np.isneginf(log_e).any():
+            zeros.append((log_h[np.isneginf(log_e)], PALETTE[k], label))
     expected, overall = region.get("expected_order"), data.get("expected_order")
     if expected is None:
         expected = overall.get(name) if isinstance(overall, Mapping) else overall
     p = expected if expected is not None else region.get("observed_order")
     last = logs.get("Linf", logs.get("L2"))
     if p is None or last is None or last.size != log_h.size or not np.isfinite(last[-1]):
-        return
+        return zeros
     line = last[-1] - 0.5 + float(p) * (log_h - log_h[-1])
     text = f"slope {float(p):g} ({name}, {'expected' if expected is not None else 'observed'})"
     guide(ax, 10.0**log_h, 10.0**line, text, "0.3", log_h.size // 2, seen)
+    return zeros

@@ -18,6 +18,7 @@ from symgrad.derive import Compiled, derivative, function, gradient
 from symgrad.errors import ConfigError, quote
 from symgrad.expr import Source, VariablesSpec, parse_domain, parse_number, parse_point
 from symgrad.fd import finite_difference, order_of, stencils_for
+from symgrad.teaching._rules import unicode_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -147,7 +148,7 @@ def plot_step_error(
         handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=MIN_FONT
     )
     fig.suptitle(
-        f"Error of d/d{sweep.name} {expr} at {point_text(sweep.point)} against the step h "
+        f"Error of d/d{sweep.name} {_shown(expr)} at {point_text(sweep.point)} against the step h "
         f"(exact value {float(sweep.exact[0]):.12g})\nfloat64: truncation (slope p) meets "
         f"round-off (slope {MINUS}1);  {dps} digits with guard digits: no round-off floor"
     )
@@ -274,7 +275,7 @@ def plot_secant_tangent(
         msg = f"{expr} is not finite at x0 = {a:g} or at x0 + h for some h in {hs}"
         raise ConfigError(msg)
     fig, (ax,) = new_figure(1, (7.5, 5.5))
-    ax.plot(xs, ys, color="black", lw=2, label=f"f({name}) = {expr}")
+    ax.plot(xs, ys, color="black", lw=2, label=f"f({name}) = {_shown(expr)}")
     d = derivative(f.exprs, name, variables=f.variables)
     slope = float(_exact(d, {name: exact}, 30))
     lines = [(slope, f"tangent: slope {slope:.6g}", "-")]
@@ -399,7 +400,7 @@ def plot_gradient_field(
     ax.quiver(coarse[0].T, coarse[1].T, g[0].T, g[1].T, pivot="tail", width=0.004, **arrows)
     ax.set(aspect="equal", xlabel=names[0], ylabel=names[1])
     ax.set_title(
-        f"f = {expr} and its gradient ∇f\n(arrows point uphill, perpendicular to the contours)"
+        f"f = {_shown(expr)} and its gradient ∇f\n(arrows point uphill, perpendicular to the contours)"
     )
     return fig
 
@@ -414,3 +415,8 @@ def _levels(values: FloatArray, contours: int) -> tuple[FloatArray, str]:
     levels = np.asarray(MaxNLocator(contours).tick_values(low, high), dtype=float)
     below, above = bool(values.min() < levels[0]), bool(values.max() > levels[-1])
     return levels, {(1, 1): "both", (1, 0): "min", (0, 1): "max"}.get((below, above), "neither")
+
+
+def _shown(expr: object) -> str:
+    """The expression as a figure shows it, in textbook maths: x**3 -> x³, 2*x -> 2x."""
+    return unicode_text(str(expr))
