@@ -87,8 +87,6 @@ FOUR_MAX = "*".join(f"max(x{4 * i},x{4 * i + 1},x{4 * i + 2},x{4 * i + 3})" for 
 
 # (call, text, entries priced when refused): inputs that took from half a minute to hours
 COSTLY = [
-    pytest.param("gradient", _max(16), 16, id="gradient of max of 16"),
-    pytest.param("gradient", FOUR_MAX, 16, id="gradient of a product of four max"),
     pytest.param("gradient", _product(100), 100, id="gradient of a product of 100"),
     pytest.param("hessian", _product(100), 5050, id="hessian of a product of 100"),
 ]
@@ -151,8 +149,8 @@ def test_a_hessian_is_priced_again_before_its_second_order() -> None:
 
 @pytest.mark.parametrize(
     ("call", "text"),
-    [("hessian", _product(100)), ("gradient", FOUR_MAX)],
-    ids=["product of 100", "four max"],
+    [("hessian", _product(100)), ("gradient", _product(100))],
+    ids=["hessian of a product of 100", "gradient of a product of 100"],
 )
 def test_first_stage_refusals_cost_about_as_much_as_parsing(call: str, text: str) -> None:
     """Refused at the first stage: the estimate adds little to parsing, nothing is differentiated."""
@@ -164,6 +162,9 @@ def test_first_stage_refusals_cost_about_as_much_as_parsing(call: str, text: str
 # (call, text, variables): single-stage jobs whose whole estimate a refusal reports
 MEASURED = [
     ("gradient", _product(16), None),
+    # refused while SymPy printed step functions as simplified conditions (123 s and 40 s)
+    ("gradient", _max(16), None),
+    ("gradient", FOUR_MAX, None),
     ("gradient", _sin_of_squares(25), None),
     ("gradient", "+".join(f"x{i}/(1 + x{(i + 1) % 20}**2)" for i in range(20)), None),
     ("gradient", "exp(sin(exp(sin(exp(sin(exp(sin(exp(sin(x*y))*x))*y))*x))*y))", None),

@@ -31,10 +31,13 @@ is priced one order at a time: the second order is estimated from the actual fir
 before it starts.  Before compiling, the actual components are priced again
 (:func:`compile_cost`): their tree size, the factors of products and sums (common subexpression
 elimination compares them), and every distinct power and function call, which the printers
-inspect.  SymPy's NumPy printer also rewrites ``Heaviside(x0 - Max(x1, x2, x3))`` (the derivative
-of a ``max``) into nested conditions and simplifies them, about 0.4 s per argument of the ``max``
-inside; that is priced at ``PRINT_STEP_ARG`` per argument (plus one), and the derivative of a
-``max`` or ``min`` of ``k >= 3`` arguments is charged it in advance.
+inspect.  A step function around min/max calls (``Heaviside(x0 - Max(x1, x2, x3))``, the
+derivative of a ``max``) is priced at ``PRINT_STEP_ARG`` per argument of the min/max inside (plus
+one), charged in advance to the derivative of a ``max`` or ``min`` of ``k >= 3`` arguments.  That
+price is 0: symgrad prints step functions through ``sign`` and min/max through placeholders
+(:mod:`symgrad.derive._printing`), so they cost what any function call costs.  SymPy's own printer
+rewrote them into conditions simplified at about 0.4 s per argument (two minutes for the
+gradient of a ``max`` of 16 arguments, now about one second).
 
 The weights were fitted to SymPy's call counts (see the comment at ``_NEW``).  Every count stops
 as soon as it passes what the budget allows, so pricing a job never costs more than a fraction
@@ -70,8 +73,9 @@ MAX_WORK = 1_000_000
 GUESS_MARGIN = 4
 #: Node operations per pair of arguments when SymPy builds a ``max``/``min`` of a derivative.
 MINMAX_PAIR = 20
-#: Node operations per ``max``/``min`` argument inside a step function, when it is printed.
-PRINT_STEP_ARG = 20_000
+#: Node operations per ``max``/``min`` argument inside a step function, when it is printed (0:
+#: step functions print through ``sign``, see the module docstring).
+PRINT_STEP_ARG = 0
 
 # The weights below were fitted (non-negative least squares of the relative error) to SymPy's
 # call counts for 270 random expressions and the families of benchmarks/bench_limits.py: the

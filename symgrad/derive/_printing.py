@@ -3,11 +3,27 @@
 ``lambdify`` only ever sees SymPy objects built by :mod:`symgrad.expr._parse`, whose symbol names
 are validated identifiers, and the modules it may call are always given explicitly.  Variables
 whose names the generated code uses for functions or constants get private argument names.
+
+Step functions are printed through ``sign``: ``Heaviside(a, h0)`` becomes
+``(1 + sign(a))/2 + (h0 - 1/2)*(1 - sign(a)**2)``, which is 0 for a < 0, 1 for a > 0, ``h0`` at
+a = 0 (symgrad's derivatives use SymPy's convention h0 = 1/2, the mean of the one-sided slopes
+of a kink, so the second term vanishes) and NaN for a NaN.  SymPy's own NumPy printer rewrites
+``Heaviside(x0 - Max(x1, ..., xk))``, the derivative of a ``max``, into a ``Piecewise`` and
+simplifies its conditions with ``simplify_logic``, about 0.4 s per argument of the ``max``: the
+gradient of a ``max`` of 16 arguments took two minutes to compile.  ``sign`` prints as one call.
+
+``min`` and ``max`` are printed through placeholder functions without SymPy semantics
+(``_symgrad_min``, ``_symgrad_max``; no variable can have these names): common subexpression
+elimination rebuilds every function node it visits, and rebuilding a ``Max`` of m arguments
+compares them pairwise (measured 0.26 s for each of the 16 ``Max`` of 15 arguments in that
+gradient).  The placeholders compute what SymPy prints for them: ``reduce(maximum, ...)`` in
+NumPy (a NaN argument gives NaN) and Python's ``max``/``min`` of mpmath numbers.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 from collections.abc import Sequence
 from typing import Any
@@ -43,11 +59,12 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
     if private:
         variables = [private.get(v, v) for v in variables]
         exprs = [e.xreplace(private) for e in exprs]
+    exprs = [_printable(e) for e in exprs]
     if target == "numpy":
-        modules: list[Any] = [{}, "numpy"]
+        modules: list[Any] = [dict(_NUMPY_EXTREMES), "numpy"]
     else:
         namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
-        modules = [namespace, "mpmath"]
+        modules = [namespace | _PYTHON_EXTREMES, "mpmath"]
     try:
         return sympy.lambdify(variables, exprs, modules=modules, cse=True, docstring_limit=0)
     except (RecursionError, MemoryError) as exc:
@@ -56,6 +73,40 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
     except (SyntaxError, NameError, TypeError, NotImplementedError) as exc:
         msg = f"cannot compile {short(str(exprs))}: {exc}"
         raise UnsupportedError(msg) from exc
+
+
+_PLACEHOLDERS = {
+    sympy.Max: sympy.Function("_symgrad_max"),
+    sympy.Min: sympy.Function("_symgrad_min"),
+}
+_NUMPY_EXTREMES = {
+    "_symgrad_max": lambda *args: functools.reduce(np.maximum, args),
+    "_symgrad_min": lambda *args: functools.reduce(np.minimum, args),
+}
+_PYTHON_EXTREMES = {"_symgrad_max": builtins.max, "_symgrad_min": builtins.min}
+
+
+def _printable(expr: Any) -> Any:
+    """``expr`` with ``Heaviside`` through ``sign`` and min/max as placeholders (see above)."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.Heaviside, sympy.Min, sympy.Max):
+        return expr
+    return expr.replace(lambda e: isinstance(e, _REWRITTEN), _rewrite)  # bottom-up
+
+
+_REWRITTEN = (sympy.Heaviside, sympy.Min, sympy.Max)
+
+
+def _rewrite(node: Any) -> Any:
+    if isinstance(node, sympy.Heaviside):
+        return _heaviside_as_sign(*node.args)
+    return _PLACEHOLDERS[type(node)](*node.args)
+
+
+def _heaviside_as_sign(arg: Any, at_zero: Any = sympy.S.Half) -> Any:
+    """``Heaviside(arg, at_zero)`` as an expression in ``sign(arg)``, equal for every real arg."""
+    sign = sympy.sign(arg, evaluate=False)  # its evaluation would ask the sign of a max: costly
+    step = (1 + sign) / 2
+    return step if at_zero == sympy.S.Half else step + (at_zero - sympy.S.Half) * (1 - sign**2)
 
 
 def short(text: str, limit: int = 80) -> str:
