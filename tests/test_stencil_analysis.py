@@ -1,0 +1,207 @@
+"""analyze_stencil: formal orders and leading error terms against hand-derived Taylor series.
+
+References: the textbook expansions (5-point Laplacian ``Δu + h²/12 (u_xxxx + u_yyyy)``;
+9-point ``Δu + h²/12 Δ²u + h⁴/360 (Δ³u + 2 ∂x²∂y² Δu)``; the one-sided closures of u''),
+an arbitrary-precision evaluation of each stencil on ``exp(a x + b y)`` in a private mpmath
+context (the error divided by h^p must tend to the leading term's value), and for one axis
+Stencil's own accuracy and error coefficient (Fornberg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symgrad import ConfigError, InputError, LimitExceeded, Status, Stencil
+from symgrad.fd import MAX_STENCIL_POINTS, analyze_stencil
+
+FIVE = {(0, 0): -4, (1, 0): 1, (-1, 0): 1, (0, 1): 1, (0, -1): 1}
+NINE = {
+    (i, j): Fraction(-20 if (i, j) == (0, 0) else 4 if abs(i) + abs(j) == 1 else 1, 6)
+    for i in (-1, 0, 1)
+    for j in (-1, 0, 1)
+}
+MIXED = {(1, 1): "1/4", (-1, -1): "1/4", (1, -1): "-1/4", (-1, 1): "-1/4"}
+
+
+def _mp_ratio(weights: Mapping[tuple[int, int], Fraction | int], p: int, a: str, b: str) -> float:
+    """(stencil(h) - Δu) / h^p at 0 for u = exp(a x + b y), h = 1e-12, at 80 digits."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 80
+    h, ma, mb = ctx.mpf("1e-12"), ctx.mpf(a), ctx.mpf(b)
+    total = ctx.fsum(
+        ctx.mpf(Fraction(w).numerator) / Fraction(w).denominator * ctx.exp(ma * i * h + mb * j * h)
+        for (i, j), w in weights.items()
+    )
+    return float((total / h**2 - (ma**2 + mb**2)) / h**p)
+
+
+def test_five_point_laplacian_is_order_2_with_the_textbook_term() -> None:
+    a = analyze_stencil(FIVE, "laplacian")
+    assert (a.status, a.order, a.leading_term) == (
+        Status.PASS,
+        2,
+        "h**2*(u_xxxx + u_yyyy)/12",
+    )
+    assert a.harmonic_order == 2  # u_xxxx + u_yyyy is not a multiple of Δ
+    # exp(a x + b y): the leading term is (a^4 + b^4)/12
+    assert _mp_ratio(FIVE, 2, "0.7", "-1.3") == pytest.approx((0.7**4 + 1.3**4) / 12, rel=1e-9)
+
+
+def test_nine_point_laplacian_leading_term_vanishes_on_harmonic_fields() -> None:
+    a = analyze_stencil(NINE, "laplacian")
+    assert a.order == 2
+    assert a.leading_term == "h**2*(u_xxxx + 2*u_xxyy + u_yyyy)/12"  # h²/12 Δ²u
+    assert a.terms[4] == "h**4*(u_xxxxxx + 5*u_xxxxyy + 5*u_xxyyyy + u_yyyyyy)/360"
+    # Δ²u and (Δ³ + 2∂x²∂y²Δ)u vanish where Δu = 0: order 6 on harmonic fields
+    assert a.harmonic_order == 6
+    assert "vanishes on harmonic fields" in a.reason
+    # exp(x)cos(y)-like: a = 1, b = i is harmonic; check the h² term numerically off harmonic
+    assert _mp_ratio(NINE, 2, "0.7", "-1.3") == pytest.approx((0.7**2 + 1.3**2) ** 2 / 12, rel=1e-9)
+
+
+def test_mixed_partial_and_3d_laplacian() -> None:
+    a = analyze_stencil(MIXED, "x,y")
+    assert (a.order, a.leading_term) == (2, "h**2*(u_xxxy + u_xyyy)/6")
+    seven = {(0, 0, 0): -6} | {
+        tuple(s if k == axis else 0 for k in range(3)): 1 for axis in range(3) for s in (-1, 1)
+    }
+    b = analyze_stencil(seven, "laplacian")
+    assert (b.order, b.leading_term) == (2, "h**2*(u_xxxx + u_yyyy + u_zzzz)/12")
+
+
+@pytest.mark.parametrize(
+    ("weights", "order", "term"),
+    [
+        ({0: 1, 1: -2, 2: 1}, 1, "h*u_xxx"),  # u0 - 2u1 + u2 = h²u'' + h³u''' + ...
+        ({0: 2, 1: -5, 2: 4, 3: -1}, 2, "-11*h**2*u_xxxx/12"),
+        ({-1: 1, 0: -2, 1: 1}, 2, "h**2*u_xxxx/12"),
+        ({-1: "1/h**2", 0: "-2/h**2", 1: "1/h**2"}, 2, "h**2*u_xxxx/12"),  # symbolic weights
+    ],
+)
+def test_second_derivative_closures(weights: dict[int, object], order: int, term: str) -> None:
+    a = analyze_stencil(weights, "x,x")
+    assert (a.status, a.order, a.leading_term, a.harmonic_order) == (Status.PASS, order, term, None)
+
+
+def test_staggered_and_anisotropic() -> None:
+    a = analyze_stencil({"-1/2": -1, "1/2": 1}, "x")
+    assert (a.order, a.leading_term) == (2, "h**2*u_xxx/24")
+    aniso = {
+        (0, 0): "-2/hx**2 - 2/hy**2",
+        (1, 0): "1/hx**2",
+        (-1, 0): "1/hx**2",
+        (0, 1): "1/hy**2",
+        (0, -1): "1/hy**2",
+    }
+    b = analyze_stencil(aniso, "laplacian", spacing="hx hy")
+    assert (b.order, b.leading_term) == (2, "(hx**2*u_xxxx + hy**2*u_yyyy)/12")
+
+
+@pytest.mark.parametrize(
+    "stencil",
+    [
+        Stencil.central(1, 2),
+        Stencil.central(1, 6),
+        Stencil.central(2, 4),
+        Stencil.forward(2, 3),
+        Stencil.backward(1, 2),
+        Stencil.central(3, 2),
+        Stencil.from_offsets(1, "-3/2,-1/2,1/2,3/2"),
+    ],
+    ids=str,
+)
+def test_agrees_with_stencil_in_one_dimension(stencil: Stencil) -> None:
+    a = analyze_stencil(stencil)
+    p, m = stencil.accuracy, stencil.derivative
+    h, u = sympy.Symbol("h", positive=True), sympy.Symbol("u_" + "x" * (m + p))
+    expected = sympy.Rational(
+        stencil.error_coefficient.numerator, stencil.error_coefficient.denominator
+    )
+    assert a.order == p
+    assert a.leading_term == str(sympy.factor(expected * h**p * u))
+
+
+@pytest.mark.parametrize(
+    ("weights", "operator", "expect", "said"),
+    [
+        ({-1: 1, 0: "-21/10", 1: 1}, "x,x", None, "inconsistent: order -2"),  # a wrong weight
+        ({-1: 1, 0: -2, 1: 2}, "x,x", None, "inconsistent: order -2"),
+        ({-1: -1, 1: 1}, "x", None, "inconsistent: order 0"),  # missing 1/2: 2 u'
+        ({0: 1, 1: -2, 2: 1}, "x,x", 2, "order 1, leading error term h*u_xxx, below"),
+        (FIVE, "x,x", None, "inconsistent"),  # the operator it does not approximate
+    ],
+)
+def test_planted_defects_fail_and_say_why(
+    weights: dict[object, object], operator: str, expect: int | None, said: str
+) -> None:
+    a = analyze_stencil(weights, operator, expect_order=expect)
+    assert a.status is Status.FAIL
+    assert said in a.reason
+
+
+def test_inconclusive_when_no_error_term_is_found() -> None:
+    a = analyze_stencil(Stencil.central(1, 10), max_order=4)
+    assert (a.status, a.order) == (Status.INCONCLUSIVE, None)
+
+
+@pytest.mark.parametrize(
+    ("weights", "kwargs", "error"),
+    [
+        ({0: 1, (1, 0): 1}, {"operator": "x"}, ConfigError),  # mixed dimensions
+        ({0: 1, "1e999999999": 1}, {"operator": "x"}, ConfigError),  # no exponents
+        ({0: 1, 5000: 1}, {"operator": "x"}, ConfigError),
+        ({0: True, 1: 1}, {"operator": "x"}, ConfigError),
+        ({0: "x + 1", 1: 1}, {"operator": "x"}, ConfigError),  # only spacing symbols
+        ({0: -1, 1: 1}, {"operator": "q"}, ConfigError),
+        ({0: -1, 1: 1}, {"operator": "x", "spacing": "h k"}, ConfigError),
+        ({0: -1, 1: 1}, {"operator": "x", "max_order": 99}, ConfigError),
+        ([(0, 1)], {"operator": "x"}, InputError),
+    ],
+)
+def test_bad_input_is_refused(
+    weights: object, kwargs: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        analyze_stencil(weights, **kwargs)  # type: ignore[arg-type]
+
+
+def test_point_cap_is_checked_before_any_work() -> None:
+    huge = dict.fromkeys(range(-MAX_STENCIL_POINTS, MAX_STENCIL_POINTS), 1)
+    with pytest.raises(LimitExceeded) as caught:
+        analyze_stencil(huge, "x")
+    assert caught.value.limit == "stencil_points"
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    st.integers(1, 2),
+    st.lists(st.integers(-4, 4), min_size=4, max_size=6, unique=True),
+    st.integers(0, 5),
+    st.fractions(min_value=Fraction(-3), max_value=Fraction(3)).filter(bool),
+)
+def test_property_fornberg_stencils_agree_and_perturbed_ones_fail(
+    m: int, offsets: list[int], which: int, delta: Fraction
+) -> None:
+    """Stencil's order for any node set; one weight moved by any δ ≠ 0 is inconsistent."""
+    stencil = Stencil.from_offsets(m, ",".join(map(str, offsets)))
+    assert analyze_stencil(stencil).order == stencil.accuracy
+    weights = dict(zip(stencil.offsets, stencil.weights, strict=True))
+    key = stencil.offsets[which % len(offsets)]
+    weights[key] += delta
+    planted = analyze_stencil(weights, ("x", m))
+    assert planted.status is Status.FAIL
+    assert planted.order == -m  # Σ w = δ ≠ 0: an error δ u / h^m
+
+
+def test_renderings() -> None:
+    a = analyze_stencil(NINE, "laplacian")
+    assert a.to_dict()["harmonic_order"] == 6
+    assert a.to_dict()["terms"]["2"] == a.leading_term
+    assert a.to_text().startswith("analyze_stencil: laplacian on x, y: pass")
