@@ -70,6 +70,11 @@ class PointStatus(StrEnum):
         """``ok`` passes, ``mismatch`` fails; everything else cannot decide: inconclusive."""
         return {"ok": Status.PASS, "mismatch": Status.FAIL}.get(self.value, Status.INCONCLUSIVE)
 
+    @property
+    def ok(self) -> bool:
+        """True for ``ok``: the verdict passes (what ``Result.ok`` reads for a point result)."""
+        return self.verdict.ok
+
 
 def combine(statuses: Iterable[Status]) -> Status:
     """Overall verdict: any fail fails, else any inconclusive, else exact only if all exact."""
@@ -83,9 +88,13 @@ def combine(statuses: Iterable[Status]) -> Status:
 
 
 class Result:
-    """Mixin for result dataclasses that carry ``status`` and ``reason``."""
+    """Mixin for result dataclasses that carry ``status`` and ``reason``.
 
-    status: Status
+    ``status`` is a :class:`Status`, or for a result about one point (``FDResult``) a
+    :class:`PointStatus`, whose ``ok`` is that of its verdict.
+    """
+
+    status: Status | PointStatus
     reason: str
 
     def to_dict(self) -> dict[str, Any]:  # pragma: no cover - every result overrides it

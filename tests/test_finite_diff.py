@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import math
 
 import mpmath
@@ -11,8 +12,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 import symgrad
-from symgrad.errors import ConfigError
+from symgrad.errors import CheckFailed, ConfigError
 from symgrad.fd import Stencil, finite_difference, finite_difference_gradient
+from symgrad.results import PointStatus, Result, Status
 
 
 def mpctx(dps: int) -> mpmath.MPContext:
@@ -220,3 +222,32 @@ def test_one_default_method_for_a_partial_and_a_gradient() -> None:
     second = finite_difference("x**3", "x=1", ("x", 2), dps=40)
     assert second.method == "mp"
     assert abs(ctx.convert(second.value[()]) - 6) <= ctx.mpf(10) ** -39
+
+
+def test_fd_result_is_a_result_with_a_point_status() -> None:
+    """FDResult is a Result: PointStatus with its verdict, ok, raise_if_failed, plain JSON.
+
+    References: d/dx x**2 at 3 is 6; abs at 0 has the one-sided derivatives -1 and 1.
+    """
+    r = finite_difference("x**2", "x=3", dps=30)
+    assert isinstance(r, Result)
+    assert r.status is PointStatus.OK
+    assert r.status.verdict is Status.PASS
+    assert r.ok
+    assert r.raise_if_failed() is r
+    data = json.loads(r.to_json())
+    assert set(data) == {
+        "value", "error_estimate", "step", "status", "reason", "method", "scheme",
+        "working_dps", "evaluations", "left", "right",
+    }  # fmt: skip
+    assert type(data["status"]) is str
+    assert data["status"] == "ok"
+    assert abs(mpmath.mpf(data["value"]) - 6) <= mpmath.mpf(10) ** -29
+    assert str(r).startswith("ok: ")
+    kink = finite_difference("abs(x)", "x=0", dps=30)
+    assert kink.status is PointStatus.NONSMOOTH
+    assert kink.status.verdict is Status.INCONCLUSIVE
+    assert not kink.ok
+    with pytest.raises(CheckFailed, match="nonsmooth: kink at x=0"):
+        kink.raise_if_failed()
+    assert [float(kink.left), float(kink.right)] == [-1.0, 1.0]

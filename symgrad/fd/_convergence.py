@@ -65,14 +65,13 @@ from typing import Any
 
 import sympy
 
-from symgrad._precision import thread_context
+from symgrad._precision import EPS, thread_context
 from symgrad.errors import SymgradError
 from symgrad.expr import Source, VariablesSpec
 from symgrad.fd._deprecated import renamed_keyword, warn_renamed
 from symgrad.fd._finite_diff import finite_difference
 from symgrad.fd._stencils import Stencil
 from symgrad.fd._sweeps import (
-    _EPS,
     _MIN_STEP,
     _Job,
     _job,
@@ -82,7 +81,15 @@ from symgrad.fd._sweeps import (
     _sweep_float64,
     _sweep_mp,
 )
-from symgrad.results import Result, Status, combine, html_table, markdown_table, text_table
+from symgrad.results import (
+    PointStatus,
+    Result,
+    Status,
+    combine,
+    html_table,
+    markdown_table,
+    text_table,
+)
 
 __all__ = [
     "DEFAULT_SCHEMES",
@@ -365,7 +372,7 @@ def _kink(job: _Job) -> str:
         probe = finite_difference(job.f, point, wrt, dps=job.dps)
     except SymgradError as exc:  # no probe, no proof of smoothness
         return f"f may have a kink here and the probe for it could not run ({exc})"
-    if probe.status != "nonsmooth":
+    if probe.status is not PointStatus.NONSMOOTH:
         return ""
     return f"f is not smooth at this point ({probe.reason}): no order can be measured here"
 
@@ -623,7 +630,7 @@ def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, 
     if sch.stencil is None or not hi or not f0:
         return (h_opt, low, None)
     # d/dh [c h^p |f^(m+p)| + ε Σ|w| |f| h^-m] = 0  ⇒  h* = (m ε Σ|w| |f| / (p c |f^(m+p)|))^(1/(m+p))
-    ratio = m * _EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
+    ratio = m * EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
     textbook = ratio ** (1 / (m + p))
     # a (nearly) vanishing leading term puts h* beyond any step swept: the formula does not apply
     largest = max(float(h) for h in job.step_sizes)

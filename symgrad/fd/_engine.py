@@ -52,6 +52,7 @@ import sympy
 from symgrad._precision import MAX_DPS, round_to, thread_context
 from symgrad.derive import Compiled
 from symgrad.fd._stencils import Stencil
+from symgrad.results import PointStatus, Result
 
 __all__ = ["KINK_SAFETY", "FDResult"]
 
@@ -69,8 +70,13 @@ _KINK_DIGITS = 3  # ... and beyond 10^-(dps - 3) of the values and of f near the
 
 
 @dataclass(frozen=True)
-class FDResult:
+class FDResult(Result):
     """A finite-difference estimate of one partial derivative (of every component of f).
+
+    A :class:`~symgrad.results.Result` about one point: its ``status`` is a
+    :class:`~symgrad.results.PointStatus`, whose ``verdict`` is ``pass`` for ``ok`` and
+    ``inconclusive`` otherwise, so ``ok``, ``raise_if_failed()``, ``to_json()`` and ``to_text()``
+    behave as for every other result.
 
     Attributes
     ----------
@@ -84,10 +90,10 @@ class FDResult:
     step : float or mpmath number
         The step h actually used (an automatic ``mp`` step is relative: it is scaled by |x| on
         each axis, by 1 where x = 0; ``float64`` scales by max(1, |x|)).
-    status : str
+    status : PointStatus
         ``ok``, ``domain`` (outside the function's real domain), ``pole``, ``overflow``,
         ``nonsmooth`` (a kink: the one-sided derivatives differ) or ``unreliable`` (the
-        requested digits could not be reached).
+        requested digits could not be reached); a string given for it is converted.
     reason : str
         One sentence explaining the status.
     method, scheme : str
@@ -104,7 +110,7 @@ class FDResult:
     value: Any
     error_estimate: Any
     step: Any
-    status: str
+    status: PointStatus
     reason: str
     method: str
     scheme: str
@@ -113,13 +119,16 @@ class FDResult:
     left: Any = None
     right: Any = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", PointStatus(self.status))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data; numbers as strings at full precision."""
         return {
             "value": _strings(self.value),
             "error_estimate": _strings(self.error_estimate),
             "step": str(self.step),
-            "status": self.status,
+            "status": self.status.value,
             "reason": self.reason,
             "method": self.method,
             "scheme": self.scheme,
@@ -128,6 +137,14 @@ class FDResult:
             "left": None if self.left is None else _strings(self.left),
             "right": None if self.right is None else _strings(self.right),
         }
+
+    def to_text(self) -> str:
+        """The status and reason, then the value and its error estimate (``method``, ``scheme``)."""
+        value, estimate = _strings(self.value), _strings(self.error_estimate)
+        return (
+            f"{self.status}: {self.reason}\n"
+            f"value {value} ± {estimate} ({self.method}, {self.scheme}, step {self.step})"
+        )
 
 
 # -- arbitrary precision --------------------------------------------------------------------
@@ -172,16 +189,16 @@ class _Probe:
         try:
             values = [v if type(v) is mpf else ctx.convert(v) for v in self.fn(*args)]
         except ZeroDivisionError as exc:
-            raise _PointProblem(ctx, args, status="pole") from exc
+            raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
         except OverflowError as exc:  # mpmath, at exponents beyond what it can shift
-            raise _PointProblem(ctx, args, status="overflow") from exc
+            raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW) from exc
         except (ValueError, TypeError) as exc:
-            raise _PointProblem(ctx, args, status="domain") from exc
+            raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
         for v in values:
             if type(v) is not mpf or ctx.isnan(v):
-                raise _PointProblem(ctx, args, status="domain")
+                raise _PointProblem(ctx, args, status=PointStatus.DOMAIN)
             if ctx.isinf(v):
-                raise _PointProblem(ctx, args, status="pole")
+                raise _PointProblem(ctx, args, status=PointStatus.POLE)
         return values
 
     def im_quotient(self, axis: int, h: Any) -> list[Any]:
@@ -196,13 +213,13 @@ class _Probe:
         try:
             values = [ctx.convert(v) for v in self.fn(*args)]
         except ZeroDivisionError as exc:
-            raise _PointProblem(ctx, args, status="pole") from exc
+            raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
         except OverflowError as exc:
-            raise _PointProblem(ctx, args, status="overflow") from exc
+            raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW) from exc
         except (ValueError, TypeError) as exc:
-            raise _PointProblem(ctx, args, status="domain") from exc
+            raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
         if not all(ctx.isfinite(v) for v in values):
-            raise _PointProblem(ctx, args, status="pole")
+            raise _PointProblem(ctx, args, status=PointStatus.POLE)
         return [ctx.im(v) / h for v in values], [ctx.re(v) for v in values]
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
@@ -280,7 +297,7 @@ class _Terms:
 class _PointProblem(Exception):
     """A point where f is not a finite real number (the message is built only if shown)."""
 
-    def __init__(self, ctx: Any, args: Sequence[Any], *, status: str) -> None:
+    def __init__(self, ctx: Any, args: Sequence[Any], *, status: PointStatus) -> None:
         super().__init__(status)
         self.status = status
         self.args_at = [ctx.nstr(a, 8) for a in args]
@@ -345,8 +362,8 @@ def _mp(
             if not error_control:
                 why = f"a-priori step at {fine_probe.work} working digits"
                 count = evaluations + len(terms.items)
-                result = _finish(f, fine, None, h, ("ok", why), terms, fine_probe, dps, count)
-                return _Run(result, True, scale)
+                found = _Stencilled(fine, None, h, terms, fine_probe, count)
+                return _Run(_finish(f, found, PointStatus.OK, why, dps), True, scale)
             coarse, _ = coarse_probe.stencil_sum(terms, 2 * h)
         except _PointProblem as problem:
             return _Run(_failed(f, problem, "mp", terms.scheme, work, evaluations), False, 0)
@@ -366,8 +383,8 @@ def _mp(
         history.append(worst)
         if given is not None or worst <= tol:
             why = f"error estimate {ctx.nstr(worst, 3)} at {fine_probe.work} working digits"
-            result = _finish(f, value, est, h, ("ok", why), terms, fine_probe, dps, evaluations)
-            return _Run(result, True, scale)
+            found = _Stencilled(value, est, h, terms, fine_probe, evaluations)
+            return _Run(_finish(f, found, PointStatus.OK, why, dps), True, scale)
         if work >= _MAX_WORK:
             break
         missing = min(float(ctx.log10(worst / tol)), 4.0 * (dps + _GUARD))
@@ -377,8 +394,8 @@ def _mp(
         f"after {len(history) - 1} refinements the error estimate {ctx.nstr(worst, 3)} still "
         f"exceeds 10^-{dps} relative; the point may be near a singularity"
     )
-    status = ("unreliable", reason)
-    result = _finish(f, value, est, h, status, terms, fine_probe, dps, evaluations)
+    found = _Stencilled(value, est, h, terms, fine_probe, evaluations)
+    result = _finish(f, found, PointStatus.UNRELIABLE, reason, dps)
     converging = len(history) < 2 or history[-1] < history[-2]
     return _Run(result, converging, scale)
 
@@ -410,31 +427,32 @@ def _richardson(
     return value, [2 * d for d in delta]
 
 
-def _finish(
-    f: Compiled,
-    value: list[Any],
-    est: list[Any] | None,
-    h: Any,
-    verdict: tuple[str, str],
-    terms: _Terms,
-    probe: _Probe,
-    dps: int,
-    evaluations: int,
-) -> FDResult:
-    """Round to the requested digits in this thread's dps context (the rounding is estimated).
+class _Stencilled(NamedTuple):
+    """A stencil's value at one step, at the working precision, before it is rounded."""
 
-    ``verdict`` is the status and its reason.
-    """
+    value: list[Any]
+    estimate: list[Any] | None  # None: no error control
+    step: Any
+    terms: _Terms
+    probe: _Probe  # the fine stencil's probe: its precision is the working one
+    evaluations: int
+
+
+def _finish(
+    f: Compiled, found: _Stencilled, status: PointStatus, reason: str, dps: int
+) -> FDResult:
+    """Round to the requested digits in this thread's dps context (the rounding is estimated)."""
     final = thread_context(dps)
     return FDResult(
-        _shaped([round_to(final, v) for v in value], f.shape),
-        _estimates(final, value, est, f.shape),
-        round_to(final, h),
-        *verdict,
+        _shaped([round_to(final, v) for v in found.value], f.shape),
+        _estimates(final, found.value, found.estimate, f.shape),
+        round_to(final, found.step),
+        status,
+        reason,
         "mp",
-        terms.scheme,
-        probe.work,
-        evaluations,
+        found.terms.scheme,
+        found.probe.work,
+        found.evaluations,
     )
 
 
@@ -451,7 +469,11 @@ def _failed(
     f: Compiled, problem: _PointProblem, method: str, scheme: str, work: int, evaluations: int
 ) -> FDResult:
     nan = np.full(f.shape, np.nan)
-    words = {"pole": "has a pole", "domain": "is not real", "overflow": "overflows"}
+    words = {
+        PointStatus.POLE: "has a pole",
+        PointStatus.DOMAIN: "is not real",
+        PointStatus.OVERFLOW: "overflows",
+    }
     reason = f"f {words.get(problem.status, 'fails')} at {problem.where}"
     return FDResult(nan, nan, 0, problem.status, reason, method, scheme, work, evaluations)
 
@@ -604,7 +626,7 @@ def complex_result(f: Compiled, found: _Complex, dps: int) -> FDResult:
         _shaped([round_to(final, v) for v in found.value], f.shape),
         _estimates(final, found.value, found.estimate, f.shape),
         round_to(final, found.step),
-        "ok",
+        PointStatus.OK,
         found.reason,
         "mp-complex",
         "complex",
@@ -681,13 +703,13 @@ def _stencil(kind: str, derivative: int) -> Stencil:
 def _settled(run: _Run) -> bool:
     """ok, or short of the digits but with an estimate that still falls."""
     status = run.result.status
-    return status == "ok" or (status == "unreliable" and run.converging)
+    return status is PointStatus.OK or (status is PointStatus.UNRELIABLE and run.converging)
 
 
 def _diverges(run: _Run) -> bool:
     """A one-sided quotient that grows as h shrinks, or meets a pole."""
     status = run.result.status
-    return status == "pole" or (status == "unreliable" and not run.converging)
+    return status is PointStatus.POLE or (status is PointStatus.UNRELIABLE and not run.converging)
 
 
 def _gap(bwd: _Run, fwd: _Run, x0: Sequence[sympy.Rational], counts: Any, dps: int) -> int | None:
@@ -721,7 +743,7 @@ def nonsmooth_result(f: Compiled, sides: Sides, central: FDResult) -> FDResult:
         nan,
         nan,
         central.step,
-        "nonsmooth",
+        PointStatus.NONSMOOTH,
         sides.kink,
         central.method,
         central.scheme,
@@ -752,7 +774,7 @@ def from_sides(f: Compiled, sides: Sides, central: FDResult) -> FDResult | None:
         mean.reshape(f.shape),
         est.reshape(f.shape),
         central.step,
-        "ok",
+        PointStatus.OK,
         why,
         central.method,
         f"{left.scheme}|{right.scheme}",

@@ -55,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad._precision import check_dps, thread_context
+from symgrad._precision import EPS, check_dps, thread_context
 from symgrad.derive import Compiled, as_float_array, function
 from symgrad.errors import ConfigError
 from symgrad.expr import Source, VariablesSpec, symbol
@@ -79,6 +79,7 @@ from symgrad.fd._engine import (
     one_sided,
 )
 from symgrad.fd._stencils import Stencil
+from symgrad.results import PointStatus
 
 __all__ = [
     "METHODS",
@@ -102,7 +103,6 @@ _NON_ANALYTIC = (
     sympy.atan2,
     sympy.Piecewise,
 )
-_EPS = float(np.finfo(np.float64).eps)
 _COMPLEX_STEP = 1e-200
 _DEFAULT_SCHEME = "central:2"
 _F64_RESOLUTION = 1e-6  # a float64 value is ok when its estimate is below this relative size
@@ -170,12 +170,12 @@ def finite_difference(
     Examples
     --------
     >>> r = finite_difference("sin(x)*y", "x=1, y=2", "x", dps=30)
-    >>> r.status
-    'ok'
+    >>> str(r.status), r.ok
+    ('ok', True)
     >>> print(r.value[()])
     1.08060461173627943480187321489
     >>> k = finite_difference("abs(x)", "x=0", dps=30)
-    >>> k.status, k.reason
+    >>> str(k.status), k.reason
     ('nonsmooth', 'kink at x=0: left derivative -1, right derivative 1')
     """
     at = _where(at, point)
@@ -206,7 +206,7 @@ def finite_difference_gradient(
 
     Examples
     --------
-    >>> [r.status for r in finite_difference_gradient("x*y**2", "x=1, y=2", dps=20)]
+    >>> [str(r.status) for r in finite_difference_gradient("x*y**2", "x=1, y=2", dps=20)]
     ['ok', 'ok']
 
     The parameters are those of :func:`finite_difference` (``point`` is a deprecated alias of
@@ -283,7 +283,8 @@ def _mp_partial(
     scheme, step, dps, error_control = options
     terms = _Terms.build(tuple(stencils_for(scheme, counts)))
     central = _mp(f, x0, terms, step, dps, error_control, extra).result
-    if central.status not in ("ok", "unreliable") or (central.status == "ok" and not suspect):
+    ok, unreliable = PointStatus.OK, PointStatus.UNRELIABLE
+    if central.status not in (ok, unreliable) or (central.status is ok and not suspect):
         return central
     jumps = not is_real_analytic(f)
     sides = one_sided(f, x0, tuple(counts), dps, extra=extra, jumps=jumps)
@@ -291,7 +292,7 @@ def _mp_partial(
         return nonsmooth_result(f, sides, central)
     if sides.left is None or sides.right is None:
         return central
-    if central.status == "unreliable" and sides.left.status == sides.right.status == "ok":
+    if central.status is unreliable and sides.left.status is sides.right.status is ok:
         agreed = from_sides(f, sides, central)
         if agreed is not None:
             return agreed
@@ -432,7 +433,7 @@ def _float64(
     x = _float_point(f, point)
     live = [s for s in stencils if s is not None]
     p, m = min(s.accuracy for s in live), sum(counts)
-    base = _EPS ** (1 / (p + m)) if step is None else float(step)
+    base = EPS ** (1 / (p + m)) if step is None else float(step)
     # relative steps, made exactly representable: (x + h) - x is the step the computer takes
     steps = [
         ((xi + base * np.maximum(1.0, np.abs(xi))) - xi) if step is None else np.full_like(xi, base)
@@ -444,11 +445,19 @@ def _float64(
         fine, _ = _stencil_f64(f, x, stencils, steps)
         why = f"float64 {scheme} at one step, no error estimate"
         nan = np.full_like(fine, np.nan)
-        return FDResult(fine, nan, used, "ok", why, "float64", scheme, 0, _points(live))
+        return FDResult(fine, nan, used, PointStatus.OK, why, "float64", scheme, 0, _points(live))
     core = _f64_estimate(f, x, counts, stencils, steps)
     count = 3 * _points(live) + 14
     result = FDResult(
-        core.value, core.estimate, used, "ok", f"float64 {scheme}", "float64", scheme, 0, count
+        core.value,
+        core.estimate,
+        used,
+        PointStatus.OK,
+        f"float64 {scheme}",
+        "float64",
+        scheme,
+        0,
+        count,
     )
     if _may_kink(f):
         return _f64_sides(f, x, counts, steps, core, result)
@@ -491,7 +500,7 @@ def _f64_estimate(
     side = 1 if all(s.kind == "forward" for s in live) else 0
     side = -1 if all(s.kind == "backward" for s in live) else side
     noise, flat = _noise(f, x, steps, side)
-    rounding = 4 * weights * np.maximum(noise, _operations(f) * _EPS * f_max) / h_m
+    rounding = 4 * weights * np.maximum(noise, _operations(f) * EPS * f_max) / h_m
     near, far = np.abs(fine - coarse), np.abs(coarse - coarser)
     with np.errstate(invalid="ignore"):
         settled = (near <= 2 * rounding) | (
@@ -526,15 +535,15 @@ def _f64_status(result: FDResult, resolved: Any, kinked: Any, at: Any = None) ->
             result,
             value=np.where(kinked, np.nan, result.value),
             error_estimate=np.where(kinked, np.nan, result.error_estimate),
-            status="nonsmooth",
+            status=PointStatus.NONSMOOTH,
             reason=why,
         )
     bad = ~np.broadcast_to(resolved, shape)
     if not bad.any():
         return result
     if at is not None and not np.isfinite(at).all():
-        status = "domain" if np.isnan(at).any() else "pole"
-        what = "not real (NaN)" if status == "domain" else "infinite"
+        status = PointStatus.DOMAIN if np.isnan(at).any() else PointStatus.POLE
+        what = "not real (NaN)" if status is PointStatus.DOMAIN else "infinite"
         why = f"f is {what} at {int((~np.isfinite(at)).sum())} of {np.size(at)} values"
         return replace(result, status=status, reason=why)
     why = (
@@ -542,7 +551,7 @@ def _f64_status(result: FDResult, resolved: Any, kinked: Any, at: Any = None) ->
         f"converge at the order of the stencil, or the error estimate exceeds {_F64_RESOLUTION:.0e} "
         "of the derivative"
     )
-    return replace(result, status="unreliable", reason=why)
+    return replace(result, status=PointStatus.UNRELIABLE, reason=why)
 
 
 def _noise(g: Any, x: list[Any], shift: list[Any], side: int = 0) -> tuple[Any, Any]:
@@ -756,15 +765,15 @@ def _complex_float64(
     if not error_control:
         nan = np.full_like(value, np.nan)
         return FDResult(
-            value, nan, h, "ok", f"{why}, no error estimate", "complex", "complex", 0, 1
+            value, nan, h, PointStatus.OK, f"{why}, no error estimate", "complex", "complex", 0, 1
         )
     gap = np.abs(value - _im_step(f, x, axis, -0.75 * h))
     delta = [1e-8 * np.where(xi == 0, 1.0, np.abs(xi)) for xi in x]
     noise, _ = _noise(lambda *a: _im_step(f, list(a), axis, h), x, delta)
     # a subnormal imaginary part keeps only a multiple of the smallest subnormal, 2^-1074
-    rounding = 4 * noise + 4 * _operations(f) * _EPS * np.abs(value) + 2.0**-1074 / abs(h)
+    rounding = 4 * noise + 4 * _operations(f) * EPS * np.abs(value) + 2.0**-1074 / abs(h)
     est = rounding + (16 * gap / 7 if step is not None else gap)
-    result = FDResult(value, est, h, "ok", why, "complex", "complex", 0, 16)
+    result = FDResult(value, est, h, PointStatus.OK, why, "complex", "complex", 0, 16)
     at = f(*x)
     resolved = _resolved(value, est, np.abs(at) / np.maximum(1.0, np.abs(x[axis])))
     if step is not None:
@@ -778,7 +787,7 @@ def _complex_float64(
             "the real axis (a branch point or cut of f: the derivative may not exist) or its "
             "imaginary part vanishes (lost below float64's range, or f' = 0)"
         )
-        return replace(result, status="unreliable", reason=why)
+        return replace(result, status=PointStatus.UNRELIABLE, reason=why)
     return _f64_status(result, resolved & ~across, None, at)
 
 
@@ -863,7 +872,7 @@ def _exact_zero(f: Compiled, dps: int) -> FDResult:
     """The derivative along a variable f does not contain: exactly zero."""
     zero = np.full(f.shape, thread_context(dps).zero, dtype=object)
     why = "f does not depend on this variable"
-    return FDResult(zero, zero.copy(), 0, "ok", why, "mp-complex", "complex", dps, 0)
+    return FDResult(zero, zero.copy(), 0, PointStatus.OK, why, "mp-complex", "complex", dps, 0)
 
 
 def _float_point(f: Compiled, point: Any) -> list[npt.NDArray[np.float64]]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad._precision import MAX_DPS, check_dps, thread_context
+from symgrad._precision import EPS, MAX_DPS, check_dps, thread_context
 from symgrad.derive import Compiled, function
 from symgrad.errors import ConfigError, LimitExceeded, UnsupportedError, quote
 from symgrad.expr import Source, VariablesSpec, differentiate, parse_number
@@ -26,7 +26,7 @@ from symgrad.fd._stencils import Stencil
 
 __all__: list[str] = []
 
-_GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT, _EPS = 5, 200, 1e-300, "1e-300", 2.0**-52
+_GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT = 5, 200, 1e-300, "1e-300"
 _SERIES = 6  # error terms beyond the leading one that an ``exact`` verdict checks
 _FAILED = (ZeroDivisionError, ValueError, TypeError, OverflowError)
 _Progress = Callable[[int, int], None]
@@ -113,7 +113,7 @@ def _job(
         if precision == "float64"
         else _step_size_values(step_sizes, ctx)
     )
-    unit = ctx.mpf(_EPS) if precision == "float64" else ctx.eps
+    unit = ctx.mpf(EPS) if precision == "float64" else ctx.eps
     job = _Job(
         f, f.point_values(at), axis, counts[axis], plan, hs, ctx, dps, unit, precision == "float64",
         analytic,
