@@ -702,3 +702,126 @@ def test_grid_caps_are_checked_before_any_level_is_built(
         verify_grid("sin(x)*y*z", "x=0:1,y=0:1,z=0:1", sizes, coordinates=coordinates)
     assert (info.value.limit, info.value.value) == (limit, value)
     assert calls == []
+
+
+# -- hardening: every bad input is a SymgradError, never a crash or a warning -----------------
+
+
+@pytest.mark.parametrize(
+    "expect_order", [math.inf, -math.inf, math.nan, 1e308, 16, (2, math.inf), (math.nan, 1)]
+)
+def test_an_expected_order_beyond_any_scheme_is_refused(expect_order: object) -> None:
+    """No order is infinite; above MAX_ORDER - 1 the diagnostics could not differentiate f."""
+    with pytest.raises(ConfigError, match="expect_order: must be a positive number up to 15"):
+        verify_grid("sin(x)", "x=0:1", expect_order=expect_order)
+
+
+def test_the_largest_expected_order_is_judged() -> None:
+    """expect_order=15 is accepted, and numpy's order-2 scheme fails it (orders 2 and 1)."""
+    assert verify_grid("sin(x)", "x=0:1", expect_order=15).status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "domain", ["x=-1e308:1e308", "x=0:1,y=-1.7e308:1.7e308", {"x": (0.0, 5e-324)}]
+)
+def test_a_domain_whose_width_overflows_is_refused(domain: object) -> None:
+    with pytest.raises(ConfigError, match="too wide or too narrow"):
+        verify_grid("x", domain)
+
+
+def test_a_field_that_underflows_is_inconclusive_not_failed() -> None:
+    """x**2 on x=0:1e-300 is 0 in float64 ((1e-300)**2 == 0.0): no scheme can be judged."""
+    assert (1e-300) ** 2 == 0.0
+    result = verify_grid("x**2", "x=0:1e-300")
+    assert result.status is Status.INCONCLUSIVE
+    assert "rounding floor" in result.reason
+
+
+def test_a_huge_factor_in_the_scheme_output_is_judged_without_overflow() -> None:
+    """A scheme off by 1e300 (inner products overflow): fail, with no OverflowError."""
+    result = verify_grid("sin(x)", "x=0:1", scheme=lambda f, h: np.gradient(f, *h) * 1e300)
+    assert result.status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "coordinates",
+    [
+        [["a", "b", "c"]],  # not numbers
+        [[0, 1, 2], 5],  # a level that is not a sequence
+        lambda n: None,  # the callable returns nothing
+        lambda n: [[0.0, 1.0, math.nan] * n],
+    ],
+    ids=["strings", "not a sequence", "returns None", "nan"],
+)
+def test_bad_coordinates_are_one_config_error(coordinates: object) -> None:
+    with pytest.raises(ConfigError, match="coordinates: level"):
+        verify_grid("sin(x)", "x=0:1", coordinates=coordinates)
+
+
+_OUTPUTS = {
+    "nan": lambda f: np.full_like(f, np.nan),
+    "inf": lambda f: np.full_like(f, -np.inf),
+    "complex": lambda f: f.astype(complex),
+    "object": lambda f: f.astype(object),
+    "strings": lambda f: f.astype(str),
+    "bool": lambda f: f > 0,
+    "int": lambda f: np.zeros(f.shape, dtype=np.int64),
+    "float32": lambda f: f.astype(np.float32),
+    "short": lambda f: f[:-1],
+    "transposed": lambda f: f.T[None],
+    "scalar": lambda f: 3.0,
+    "none": lambda f: None,
+    "text": lambda f: "abc",
+    "ragged": lambda f: [[1.0, 2.0], [3.0]],
+    "too many": lambda f: [f, f, f],
+    "zeros": np.zeros_like,
+}
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    expr=st.sampled_from(["sin(x + 0.3)*exp(y/2)", "x**2 + y", "exp(x)*cos(y)", "x*y"]),
+    low=st.sampled_from([-1.0, 0.0, 1e-8, -1e6]),
+    width=st.sampled_from([1e-12, 1e-3, 1.0, 1e3, 1e150]),
+    first=st.integers(1, 9),
+    levels=st.integers(1, 3),
+    width_layers=st.one_of(st.none(), st.integers(-1, 4)),
+    expect=st.one_of(
+        st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 20)
+    ),
+    output=st.sampled_from(["numpy", *_OUTPUTS]),
+)
+def test_fuzzed_grid_inputs_give_a_result_or_a_symgrad_error(
+    expr: str,
+    low: float,
+    width: float,
+    first: int,
+    levels: int,
+    width_layers: int | None,
+    expect: float | None,
+    output: str,
+) -> None:
+    """Sizes, domain, boundary width, expected order and a scheme returning wrong shapes, dtypes
+    or non-finite values: a GridResult whose verdict is one of the documented four, or a
+    SymgradError (pytest turns any warning into an error, so none may escape either)."""
+    sizes = [first * 2**k + 1 for k in range(levels + 1)]
+    domain = f"x={low!r}:{low + width!r},y=0:1"
+    scheme: object = "numpy"
+    if output != "numpy":
+        fill = _OUTPUTS[output]
+        scheme = lambda f, h: [fill(f), fill(f)]
+    try:
+        result = verify_grid(
+            expr,
+            domain,
+            sizes,
+            scheme,
+            expect_order=expect,
+            boundary_width=width_layers,
+            max_points=20_000,
+        )
+    except (ConfigError, InputError, LimitExceeded, ParseError):
+        return
+    assert result.status in (Status.PASS, Status.FAIL, Status.INCONCLUSIVE, Status.EXACT)
+    if output in ("nan", "inf", "zeros", "too many"):
+        assert result.status is not Status.PASS

@@ -83,8 +83,10 @@ import numpy.typing as npt
 import sympy
 
 from symgrad._precision import EPS
-from symgrad.derive import Compiled
-from symgrad.expr import differentiate
+
+#: The spacing of float64 numbers below the normal range, 2**-1074.
+SUBNORMAL = 2.0**-1074
+from symgrad.derive import Compiled, derivative
 from symgrad.results import Result, Status, combine
 
 __all__ = [
@@ -161,8 +163,13 @@ TOLERANCES: dict[str, float] = {
 
 
 def rounding_floor(field_scale: float, exact_scale: float, h_min: float) -> float:
-    """The error size below which float64 rounding, not the scheme, is being measured."""
-    return TOLERANCES["floor_ulps"] * EPS * (field_scale / h_min + exact_scale)
+    """The error size below which float64 rounding, not the scheme, is being measured.
+
+    A field value is rounded to ``EPS·|f|`` or, below the normal range (``x**2`` on
+    ``x=0:1e-300`` underflows to 0), to the subnormal spacing ``SUBNORMAL``, whichever is larger.
+    """
+    field_rounding = max(EPS * field_scale, SUBNORMAL)
+    return TOLERANCES["floor_ulps"] * (field_rounding / h_min + EPS * exact_scale)
 
 
 # ------------------------------------------------------------------------------ norms
@@ -735,7 +742,9 @@ class FitStats:
         j = i if j is None else j
         if not (self.aa[i] > 0 and self.ee[j] > 0) or math.isnan(self.ae[i][j]):
             return math.nan
-        return math.sqrt(max(self.aa[i] - self.ae[i][j] ** 2 / self.ee[j], 0.0) / self.aa[i])
+        # ae * (ae / ee), not ae**2 / ee: a float ** raises OverflowError where * gives inf
+        rest = self.aa[i] - self.ae[i][j] * (self.ae[i][j] / self.ee[j])
+        return math.sqrt(max(rest, 0.0) / self.aa[i]) if math.isfinite(rest) else math.nan
 
 
 def fit_stats(approx: Sequence[FloatArray], exact: Sequence[FloatArray], inner: Index) -> FitStats:
@@ -806,7 +815,7 @@ def _factor_entry(name: str, factors: list[float], h: Sequence[float]) -> dict[s
     c, slope = factors[-1], fitted_order([abs(f) for f in factors], h)
     settled = math.isfinite(slope) and abs(slope - round(slope)) <= TOLERANCES["scaling"]
     s = round(slope) if settled else None
-    per = c / h[-1] ** s if s is not None else math.nan
+    per = c / h[-1] if s == 1 else math.nan  # only a factor ∝ h is reported per h
     flipped = s == 0 and abs(c + 1) <= TOLERANCES["factor"]
     if flipped:
         advice = "negate the output, or verify it against -f (e.g. E = -∇V, not ∇V)"
@@ -906,9 +915,13 @@ def _finite_max(values: FloatArray) -> float:
 def _boundary_term(
     expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], k: int, order: int
 ) -> Compiled | None:
-    """``∂^(order+1) expr / ∂x_k^(order+1)`` compiled (None when it is identically zero)."""
-    term = differentiate(expr, [symbols[k]] * (order + 1))
-    return None if term.is_zero else Compiled(term, symbols, kind="derivative")
+    """``∂^(order+1) expr / ∂x_k^(order+1)`` compiled (None when it is identically zero).
+
+    Taken by :func:`symgrad.derive.derivative`, so that differentiating and compiling are priced
+    against the default ``Limits`` before the work (``LimitExceeded`` for a field too costly).
+    """
+    term = derivative(expr, symbols[k], order + 1, variables=symbols)
+    return None if sympy.sympify(term.exprs).is_zero else term
 
 
 def exactness_evidence(

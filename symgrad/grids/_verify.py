@@ -38,12 +38,12 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad.derive import Compiled
+from symgrad.derive import Compiled, gradient
 from symgrad.errors import ConfigError, InputError, LimitExceeded
 from symgrad.expr import (
+    MAX_ORDER,
     Source,
     VariablesSpec,
-    gradient_exprs,
     parse_domain,
     parse_variables,
     resolve,
@@ -92,6 +92,9 @@ PROBE_POINTS = 17
 #: ``exact="mp"`` evaluates point by point (~30 µs per point and component): total points cap.
 MP_MAX_POINTS = 200_000
 MP_DPS = 30
+#: The largest expected order: the diagnostics differentiate the field order + 1 times, and
+#: symgrad.expr caps a derivative's order at MAX_ORDER.
+MAX_EXPECTED_ORDER = MAX_ORDER - 1
 _NUMPY = re.compile(r"numpy(?::edge_order=(\d+))?")
 
 
@@ -316,8 +319,13 @@ def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _field_model(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...]) -> Compiled:
-    """f and its gradient compiled together: one pass, shared subexpressions computed once."""
-    return Compiled([expr, *gradient_exprs(expr, symbols)], symbols, kind="field and gradient")
+    """f and its gradient compiled together: one pass, shared subexpressions computed once.
+
+    The gradient is taken by :func:`symgrad.derive.gradient`, which prices differentiating and
+    compiling before the work (``LimitExceeded`` for a field too costly).
+    """
+    exact = gradient(expr, symbols)
+    return Compiled([expr, *exact.exprs], symbols, kind="field and gradient")
 
 
 def _sample(model: Compiled, level: _Level) -> FloatArray:
@@ -559,6 +567,14 @@ def _domain(domain: object, variables: VariablesSpec) -> list[tuple[str, float, 
     if not 1 <= len(names) <= 3 or sorted(order) != sorted(names):
         msg = f"domain: give 1 to 3 distinct axes, matching variables if given (got {names})"
         raise ConfigError(msg)
+    for n in order:  # the grid's spacing is (high - low) / (N - 1): it must be a float64 number
+        low, high = box[n]
+        if not math.isfinite(high - low) or (high - low) / MAX_POINTS == 0:
+            msg = (
+                f"domain: {n}={low:g}:{high:g} is too wide or too narrow for float64 spacings; "
+                "rescale the variable"
+            )
+            raise ConfigError(msg)
     return [(n, *box[n]) for n in order]
 
 
@@ -628,11 +644,15 @@ def _coordinate_levels(coordinates: object, sizes: object, d: int, minimum: int)
 
 def _coordinate_level(i: int, level: Any, d: int) -> _Level:
     """One non-uniform level: d finite, strictly increasing 1-D arrays of equal length."""
-    arrays = [level] if d == 1 and np.ndim(level) == 1 else list(level)
-    coords = tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+    try:
+        arrays = [level] if d == 1 and np.ndim(level) == 1 else list(level)
+        coords = tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+    except (TypeError, ValueError, OverflowError):
+        coords = ()  # not numbers: refused below with the same message as any other bad level
     steps = [np.diff(c) for c in coords]
     if (
-        len(coords) != d
+        not coords
+        or len(coords) != d
         or any(c.shape != coords[0].shape or c.ndim != 1 for c in coords)
         or not all(
             np.all(np.isfinite(c)) and np.all(s > 0) for c, s in zip(coords, steps, strict=True)
@@ -681,15 +701,18 @@ def _expected(expect_order: object, numpy_order: int | None) -> tuple[float, flo
     ]
     if len(pair) != 2 or len(valid) != 2:
         msg = (
-            "expect_order: must be a positive number or (interior, boundary), the boundary "
-            f"order possibly 0 (got {expect_order!r:.60})"
+            f"expect_order: must be a positive number up to {MAX_EXPECTED_ORDER} or (interior, "
+            f"boundary), the boundary order possibly 0 (got {expect_order!r:.60})"
         )
         raise ConfigError(msg)
     return valid[0], valid[1]
 
 
 def _real(value: object) -> TypeGuard[numbers.Real]:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """A real number up to ``MAX_EXPECTED_ORDER`` (not inf or nan: no order is infinite)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return abs(float(value)) <= MAX_EXPECTED_ORDER
 
 
 def _positive(value: object) -> TypeGuard[numbers.Real]:
