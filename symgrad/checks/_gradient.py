@@ -42,12 +42,13 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._limits import check_count
 from symgrad._precision import EPS
-from symgrad.checks._point import labels, settled
+from symgrad.checks._point import labels, limits_of, settled
 from symgrad.checks._results import TOLERANCES, json_float
-from symgrad.derive import Compiled, function, gradient, hessian, jacobian
+from symgrad.derive import Compiled, Limits, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, InputError, SymgradError
-from symgrad.expr import Source, VariablesSpec, gradient_exprs, parse_domain, resolve
+from symgrad.expr import Source, VariablesSpec, parse_domain, resolve
 from symgrad.fd import renamed_keyword
 from symgrad.results import Status, TableResult
 
@@ -141,6 +142,7 @@ def check_gradient(
     rtol: float | None = None,
     variables: VariablesSpec = None,
     call: str = "auto",
+    limits: Limits | None = None,
     points: Any = None,
 ) -> GradientCheckResult:
     """Check a user's gradient, Jacobian or Hessian against the exact symbolic one.
@@ -159,7 +161,9 @@ def check_gradient(
     at : array_like or mapping, optional
         Points of shape (N, n) or ``{name: array}``; by default ``n_points`` random points.
     n_points : int
-        How many random points to draw from ``np.random.default_rng(seed)``.
+        How many random points to draw from ``np.random.default_rng(seed)``.  The points (given
+        or drawn) are capped by ``limits.max_points`` and points × entries by
+        ``limits.max_values``, both checked before any point is drawn or evaluated.
     kind : {"gradient", "jacobian", "hessian"}
         What ``user_fn`` computes (``expr`` is then a list for "jacobian").
     domain : mapping, str or (low, high), optional
@@ -175,6 +179,9 @@ def check_gradient(
         Variable order (the order of ``user_fn``'s arguments); by default sorted by name.
     call : {"auto", "unpacked", "packed"}
         How to call ``user_fn``; "auto" tries unpacked and vectorized first.
+    limits : symgrad.Limits, optional
+        Caps on the work: ``max_points`` (default 100,000), ``max_values`` (points × entries,
+        default 1,000,000) and ``max_work`` for differentiating and compiling.
     points : array_like or mapping, optional
         Deprecated name of ``at`` (a ``DeprecationWarning`` names the new one).
 
@@ -185,6 +192,13 @@ def check_gradient(
         entry agrees at every point where it can be resolved; inconclusive when an entry cannot
         be resolved at any point (or no point has a finite exact derivative).  The reason names
         the worst entry and point.
+
+    Raises
+    ------
+    LimitExceeded
+        More points, or points × entries, than ``limits`` allow (``limit="points"`` or
+        ``"values"``), before anything is evaluated; or differentiating costs more than
+        ``limits.max_work``.
 
     Examples
     --------
@@ -203,10 +217,16 @@ def check_gradient(
     symgrad.errors.CheckFailed: fail: d/dy is wrong at ...
     """
     at = renamed_keyword("points", points, "at", at, None)
-    rtol = _validate(n_points, kind, rtol, call)
-    target = _Target.make(expr, kind, variables)
+    rtol, limits = _validate(n_points, kind, rtol, call), limits_of(limits)
+    if at is None:
+        _cap(n_points, 1, limits)  # before anything is parsed; the entries are counted next
+    many = kind == "jacobian" and not isinstance(expr, str | sympy.Expr)
+    parsed, names = resolve(list(expr) if many else expr, variables)
+    entries = len(names) * (len(parsed) if kind == "jacobian" else 1)
+    entries *= len(names) if kind == "hessian" else 1
+    sample = _sample(at, n_points, domain, seed, [x.name for x in names], _Counts(entries, limits))
+    target = _Target.make(parsed, names, kind, limits)
     exact = target.exact
-    sample = _sample(at, n_points, domain, seed, [s.name for s in exact.variables])
     values = _exact_values(exact, sample)
     own = np.asarray(exact(*sample.T), dtype=np.float64).reshape(values.shape)
     finite = np.isfinite(values) & np.isfinite(own)  # entries that can be compared
@@ -218,7 +238,7 @@ def check_gradient(
         return GradientCheckResult(
             Status.INCONCLUSIVE, reason, kind, 0, skipped, rtol, None, none, kept
         )
-    user, dtype = _user_values(user_fn, exact, kept, call)
+    user, dtype = _user_values(user_fn, exact, kept, call, limits)
     arith = _Arithmetic.of(dtype)
     floors = target.floor(kept, values[:, keep], own[:, keep], arith)
     judged = _Judged.make(user, values[:, keep], floors, rtol, arith, finite[:, keep])
@@ -259,19 +279,20 @@ class _Target:
     sources: tuple[tuple[sympy.Expr, int], ...]
 
     @classmethod
-    def make(cls, expr: Any, kind: str, variables: VariablesSpec) -> _Target:
-        many = kind == "jacobian" and not isinstance(expr, str | sympy.Expr)
-        parsed, names = resolve(list(expr) if many else expr, variables)
+    def make(
+        cls, parsed: Sequence[sympy.Expr], names: Sequence[sympy.Symbol], kind: str, limits: Limits
+    ) -> _Target:
+        """Differentiate (priced by derive against ``limits.max_work``) the parsed expressions."""
         n = len(names)
         if kind == "jacobian":
-            exact = jacobian(list(parsed), names)
+            exact = jacobian(list(parsed), names, limits=limits)
             sources = [(row, j) for row in parsed for j in range(n)]
         elif kind == "hessian":
-            exact = hessian(parsed[0], names)
-            firsts = gradient_exprs(parsed[0], names)
+            exact = hessian(parsed[0], names, limits=limits)
+            firsts = gradient(parsed[0], names, limits=limits).components
             sources = [(firsts[i], j) for i in range(n) for j in range(n)]
         else:
-            exact = gradient(parsed[0], names)
+            exact = gradient(parsed[0], names, limits=limits)
             sources = [(parsed[0], j) for j in range(n)]
         return cls(exact, tuple(sources))
 
@@ -503,10 +524,34 @@ def _primitive(func: Any, arity: int) -> Compiled | None:
 # -- points and exact values ---------------------------------------------------------------------
 
 
-def _sample(at: Any, n_points: int, domain: Any, seed: int, names: list[str]) -> FloatArray:
-    """The points as an (N, n) float64 array: given, or drawn uniformly from ``domain``."""
+class _Counts(NamedTuple):
+    """How many entries each point has, and the caps on points and values."""
+
+    entries: int
+    limits: Limits
+
+
+def _cap(n: int, entries: int, limits: Limits) -> None:
+    """Refuse more points, or points × entries, than ``limits`` allow: before any is computed."""
+    raise_it = "or, for a trusted job, raise the cap: check_gradient(..., limits=symgrad.Limits("
+    how = f"check fewer points, in batches, {raise_it}max_points=...))"
+    check_count("points", n, limits.max_points, "points to check", how)
+    what = f"entry values to judge ({n:,} points times {entries:,} entries)"
+    how = f"check fewer points or entries, in batches, {raise_it}max_values=...))"
+    check_count("values", n * entries, limits.max_values, what, how)
+
+
+def _sample(
+    at: Any, n_points: int, domain: Any, seed: int, names: list[str], counts: _Counts
+) -> FloatArray:
+    """The points as an (N, n) float64 array: given, or drawn uniformly from ``domain``.
+
+    Their number is checked against the caps before any is drawn, or, when given, as soon as
+    their shape is known (a mapping's columns before they are broadcast together).
+    """
     n = len(names)
     if at is None:
+        _cap(n_points, counts.entries, counts.limits)
         if domain is not None and not isinstance(domain, str | Mapping):
             domain = dict.fromkeys(names, domain)  # one (low, high) pair for every variable
         box = {} if domain is None else parse_domain(domain, names)
@@ -515,16 +560,21 @@ def _sample(at: Any, n_points: int, domain: Any, seed: int, names: list[str]) ->
     try:
         if isinstance(at, Mapping):
             columns = [np.asarray(at[x], dtype=np.float64).ravel() for x in names]
-            return np.column_stack(np.broadcast_arrays(*columns))
-        array = np.asarray(at, dtype=np.float64)
+            rows = np.broadcast_shapes(*(c.shape for c in columns))[0]
+        else:
+            array = np.asarray(at, dtype=np.float64)
     except (KeyError, ValueError, TypeError) as exc:
         msg = f"at must be numbers of shape (N, {n}) or a mapping of {names} to arrays ({exc})"
         raise InputError(msg) from exc
+    if isinstance(at, Mapping):
+        _cap(rows, counts.entries, counts.limits)  # before the columns are broadcast together
+        return np.column_stack(np.broadcast_arrays(*columns))
     array = array.reshape(-1, 1) if n == 1 and array.ndim <= 1 else array
     array = array.reshape(1, n) if array.ndim == 1 and array.size == n else array
     if array.ndim != 2 or array.shape[1] != n:
         msg = f"at must have shape (N, {n}) for the variables {names} (got {array.shape})"
         raise InputError(msg)
+    _cap(len(array), counts.entries, counts.limits)
     return array
 
 
@@ -562,7 +612,7 @@ def _floats(values: Sequence[Any]) -> list[float]:
 
 
 def _user_values(
-    user_fn: Any, exact: Compiled, kept: FloatArray, call: str
+    user_fn: Any, exact: Compiled, kept: FloatArray, call: str, limits: Limits
 ) -> tuple[FloatArray, Any]:
     """The user's derivative at every point, shape (entries, N), and the format it came in."""
     shape, size = exact.shape, len(exact.components)
@@ -571,7 +621,7 @@ def _user_values(
         if len(flat) != size or not all(isinstance(e, str | sympy.Expr) for e in flat):
             msg = f"user_fn must be callable or a list of {size} expressions shaped {shape}"
             raise InputError(msg)
-        compiled = function(flat, exact.variables)
+        compiled = function(flat, exact.variables, limits=limits)
         values = np.asarray(compiled(*kept.T), dtype=np.float64).reshape(size, len(kept))
         return values, np.float64
     attempts = {
@@ -779,9 +829,13 @@ def _reason(worst: dict[str, Any], failing: int, n: int, entries: int, kind: str
     where = _where(worst)
     rel = worst["rel_error"]
     if not failing:
+        largest = f"largest relative error {_rel(rel)}"
+        if entries == 1:  # one variable: name the entry instead of counting it
+            entry = worst["entry"]
+            return f"{entry} agrees with the exact {kind} at {n} points ({largest}, at ({where}))"
         return (
-            f"all {entries} entries agree with the exact {kind} at {n} points (largest relative "
-            f"error {_rel(rel)}, in {worst['entry']} at ({where}))"
+            f"all {entries} entries agree with the exact {kind} at {n} points ({largest}, in "
+            f"{worst['entry']} at ({where}))"
         )
     # enough digits to show the two values differ
     digits = min(17, max(3, 2 + math.ceil(-math.log10(rel)))) if 0 < rel < 1 else 3

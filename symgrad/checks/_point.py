@@ -56,6 +56,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy
 
+from symgrad._limits import check_count
 from symgrad._precision import MAX_DPS, check_dps, thread_context
 from symgrad.checks._results import (
     _KINDS,
@@ -69,7 +70,7 @@ from symgrad.checks._results import (
     point_text,
     short,
 )
-from symgrad.derive import Compiled, derivative, function, gradient, hessian, jacobian
+from symgrad.derive import Compiled, Limits, derivative, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded
 from symgrad.expr import Source, VariablesSpec, resolve
 from symgrad.fd import FDResult, finite_difference, order_of, stencils_for
@@ -100,6 +101,7 @@ def check(
     scheme: str = "central:4",
     step: Any = None,
     variables: VariablesSpec = None,
+    limits: Limits | None = None,
 ) -> CheckResult:
     """Cross-check a symbolic derivative against arbitrary-precision finite differences.
 
@@ -119,6 +121,9 @@ def check(
         A fixed finite-difference step; by default one is chosen from ``dps``.
     variables : str or sequence, optional
         Variable order; by default the free symbols sorted by name.
+    limits : symgrad.Limits, optional
+        Caps on the work: ``max_checks`` (points × components, default 5,000), checked before
+        anything is differentiated, and ``max_work`` for differentiating and compiling.
 
     Returns
     -------
@@ -137,13 +142,19 @@ def check(
     ('inconclusive', 'nonsmooth')
     >>> r.reason
     'd/dx: kink at x=0: left derivative -1, right derivative 1'
+
+    Raises
+    ------
+    LimitExceeded
+        More points × components than ``limits.max_checks`` (``limit="checks"``), before any
+        derivative is taken; or differentiating costs more than ``limits.max_work``.
     """
     settings = _Settings.make(dps, scheme, step)
-    problem = _Problem.make(expr, kind, variables)
     specs = list(at) if isinstance(at, list | tuple) else [at]
     if not specs:
         msg = "at must give at least one point, e.g. at='x=0.3, y=0.7' (got an empty sequence)"
         raise ConfigError(msg)
+    problem = _Problem.make(expr, kind, variables, limits_of(limits), len(specs))
     exact_points = [problem.exact.point_values(s) for s in specs]
     float_points = [[_to_float(v) for v in p] for p in exact_points]
     # every point's float64 values in one vectorized call: shape (components, points)
@@ -206,6 +217,35 @@ class _Settings:
         return replace(self, dps=dps) if dps > self.dps else None
 
 
+def limits_of(limits: object) -> Limits:
+    """The caps to work under: ``symgrad.Limits()`` by default."""
+    if limits is None:
+        return Limits()
+    if not isinstance(limits, Limits):
+        msg = f"limits must be a symgrad.Limits (got {type(limits).__name__})"
+        raise ConfigError(msg)
+    return limits
+
+
+def _component_count(kind: Any, rows: int, n: int) -> int:
+    """Components per point: n (gradient), n² (Hessian), rows × n (Jacobian), 1 (a partial)."""
+    return (
+        {"gradient": n, "hessian": n * n, "jacobian": rows * n}.get(kind, 1)
+        if isinstance(kind, str)
+        else 1
+    )
+
+
+def _cap(n_points: int, components: int, limits: Limits) -> None:
+    """Refuse more points × components than ``limits.max_checks``, before any is computed."""
+    what = f"components to cross-check ({n_points:,} points times {components:,} components)"
+    how = (
+        "check fewer points or one partial at a time, or, for a trusted job, raise the cap: "
+        "check(..., limits=symgrad.Limits(max_checks=...))"
+    )
+    check_count("checks", n_points * components, limits.max_checks, what, how)
+
+
 class _Entry(NamedTuple):
     pos: int  # position among the flattened components
     variable: str
@@ -223,28 +263,33 @@ class _Problem:
     entries: list[_Entry]
     kind: str
     text: str
+    limits: Limits
     singles: list[Compiled] | None = None
 
     @classmethod
-    def make(cls, expr: Any, kind: Any, variables: VariablesSpec) -> _Problem:
+    def make(
+        cls, expr: Any, kind: Any, variables: VariablesSpec, limits: Limits, n_points: int
+    ) -> _Problem:
+        """Parse, count points × components against the cap, then differentiate (priced)."""
         exprs = [expr] if isinstance(expr, str | sympy.Expr) else list(expr)
         if kind != "jacobian" and len(exprs) != 1:
             msg = f"a list of {len(exprs)} expressions needs kind='jacobian' (got kind={kind!r})"
             raise ConfigError(msg)
         # parsed once, so that f and its derivative have the same variables
         parsed, names = resolve(exprs, variables)
+        _cap(n_points, _component_count(kind, len(parsed), len(names)), limits)
         if kind == "jacobian":
-            exact = jacobian(list(parsed), names)
+            exact = jacobian(list(parsed), names, limits=limits)
         elif kind in _KINDS:
-            exact = (gradient if kind == "gradient" else hessian)(parsed[0], names)
+            exact = (gradient if kind == "gradient" else hessian)(parsed[0], names, limits=limits)
         else:
             wrt = [kind] if isinstance(kind, str) else list(kind)
-            exact = derivative(parsed[0], *wrt, variables=names)
-        rows = [function(e, names) for e in parsed]
+            exact = derivative(parsed[0], *wrt, variables=names, limits=limits)
+        rows = [function(e, names, limits=limits) for e in parsed]
         entries = _entries(exact, kind)
         name = kind if kind in _KINDS else f"partial {entries[0].label}"
         text = str([str(r.exprs) for r in rows]) if kind == "jacobian" else str(rows[0].exprs)
-        return cls(exact, rows, entries, name, text)
+        return cls(exact, rows, entries, name, text, limits)
 
     @property
     def names(self) -> list[str]:
@@ -256,7 +301,8 @@ class _Problem:
         if len(together) == len(self.entries):
             return together
         if self.singles is None:
-            self.singles = [Compiled(c, self.exact.variables) for c in self.exact.components]
+            names = self.exact.variables
+            self.singles = [function(c, names, limits=self.limits) for c in self.exact.components]
         return [_evaluate(s, values, dps)[0] for s in self.singles]
 
 

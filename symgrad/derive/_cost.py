@@ -111,7 +111,7 @@ class Limits:
         before each stage starts; raise the cap for large trusted jobs.
     max_points : int
         The most points one ``check_gradient`` compares (given, or drawn with ``n_points``);
-        default 100,000.  Each costs an exact evaluation of the derivative (about 25 µs to
+        default 100,000.  Each costs an exact evaluation of the derivative (about 50 µs to
         1 ms) before the user's code is called.
     max_values : int
         The most entry values one ``check_gradient`` judges, points × entries of the
