@@ -432,6 +432,15 @@ def _add_force(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_style(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--style",
+        choices=("paper", "talk"),
+        default="paper",
+        help="--plot style: paper (12 pt type and more) or talk (18 pt, thick lines: projectors)",
+    )
+
+
 # -- grad, hessian, jacobian ------------------------------------------------------------------
 
 
@@ -452,6 +461,7 @@ def _add_symbolic(commands: Any, name: str, summary: str, handler: Handler) -> N
         sub.add_argument("--domain", help="plot box for two variables (default: -2:2 each)")
         sub.add_argument("--at", help="tangent point for one variable, e.g. x=1 (default 1)")
         _add_force(sub)
+        _add_style(sub)
 
 
 def _run_grad(args: argparse.Namespace) -> tuple[str, int]:
@@ -477,7 +487,7 @@ def _plot_gradient(args: argparse.Namespace, names: list[str], path: Path) -> No
     else:
         msg = f"--plot draws one- or two-variable gradients; this one has {len(names)} variables"
         raise ConfigError(msg)
-    _save_figure(figure, path, args.force)
+    _save_figure(figure, path, args.force, args.style)
 
 
 def _run_hessian(args: argparse.Namespace) -> tuple[str, int]:
@@ -532,6 +542,7 @@ def _add_check(commands: Any) -> None:
         "central and complex-step differences for the first variable",
     )
     _add_force(sub)
+    _add_style(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
@@ -554,7 +565,7 @@ def _run_check(args: argparse.Namespace) -> tuple[str, int]:
 
         first = gradient(args.expr, args.vars).variables[0].name
         figure = plot_step_error(args.expr, args.at, first, variables=args.vars)
-        _save_figure(figure, path, args.force)
+        _save_figure(figure, path, args.force, args.style)
     return _render_result(result, args.format)
 
 
@@ -602,6 +613,7 @@ def _add_converge(commands: Any) -> None:
     sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
     sub.add_argument("--plot", help="also write a convergence plot (PNG, SVG or PDF)")
     _add_force(sub)
+    _add_style(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
@@ -629,7 +641,7 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
     if path is not None:
         from symgrad.output import plot_convergence  # noqa: PLC0415
 
-        _save_figure(plot_convergence(result), path, args.force)
+        _save_figure(plot_convergence(result), path, args.force, args.style)
     return _render_result(result, args.format)
 
 
@@ -653,6 +665,7 @@ def _add_verify_grid(commands: Any) -> None:
     sub.add_argument("--exact", choices=("float64", "mp"), default="float64")
     sub.add_argument("--plot", help="also write an error-vs-spacing plot")
     _add_force(sub)
+    _add_style(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
@@ -677,7 +690,7 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
     if path is not None:
         from symgrad.output import plot_grid_convergence  # noqa: PLC0415
 
-        _save_figure(plot_grid_convergence(result), path, args.force)
+        _save_figure(plot_grid_convergence(result), path, args.force, args.style)
     return _render_result(result, args.format)
 
 
@@ -956,8 +969,12 @@ def _figure_path(text: str, force: bool) -> Path:
     return path
 
 
-def _save_figure(figure: Any, path: Path, force: bool) -> None:
-    """Render ``figure`` with symgrad's generator mark and write it (never over a user's file)."""
+def _save_figure(figure: Any, path: Path, force: bool, style: str = "paper") -> None:
+    """Render ``figure`` in ``style`` with symgrad's generator mark and write it (never over a
+    user's file)."""
+    from symgrad.output import style_figure  # noqa: PLC0415 - lazy, see module doc
+
+    figure = style_figure(figure, style)
     fmt = path.suffix.lower().lstrip(".")
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, metadata=figure_metadata(fmt, GENERATOR))

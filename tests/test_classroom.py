@@ -10,6 +10,7 @@ denominator factored, the trigonometric function the rule produced).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 from typing import Any
@@ -376,8 +377,67 @@ def _figures() -> dict[str, Any]:
         "v_curve": output.plot_step_error("sin(x)", "x=1", "x"),
         "secant": output.plot_secant_tangent("x**2", 1),
         "field": output.plot_gradient_field("x**2 + 3*y**2", "x=-1:1,y=-1:1"),
-        "convergence": output.plot_convergence(symgrad.convergence("sin(x)", "x=1")),
+        "convergence": output.plot_convergence(_studies()[0]),
+        "convergence_exact": output.plot_convergence(_studies()[1]),
+        "grid_exact": output.plot_grid_convergence(_studies()[2]),
     }
+
+
+@functools.cache
+def _studies() -> tuple[Any, ...]:
+    """The sweeps behind the verification figures, computed once for the module."""
+    return (
+        symgrad.convergence("sin(x)", "x=1"),
+        symgrad.convergence("x**2", "x=1"),  # exact schemes: errors at the floor or 0
+        symgrad.verify_grid("x**2 + y", "x=0:1,y=0:1"),  # exact inside: zero errors
+    )
+
+
+def _texts(fig: Any) -> list[tuple[str, float]]:
+    """Every visible text of a drawn figure with its size in points."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [
+        (t.get_text(), float(t.get_fontsize()))
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text()
+    ]
+
+
+def test_talk_style_is_larger_everywhere() -> None:
+    """style_figure(fig, "talk"): 1.25 times the size, every text at least 18 pt, every line
+    1.7 times thicker; the paper style leaves the figure as drawn; a bad style is refused."""
+    pytest.importorskip("matplotlib")
+    from symgrad import output
+
+    for name, fig in _figures().items():
+        size = fig.get_size_inches().copy()
+        widths = [line.get_linewidth() for ax in fig.axes for line in ax.get_lines()]
+        assert output.style_figure(fig, "paper") is fig
+        talk = output.style_figure(fig, "talk")
+        assert talk.get_size_inches() == pytest.approx(size * 1.25), name
+        assert min(pt for _, pt in _texts(talk)) >= 18, name
+        after = [line.get_linewidth() for ax in talk.axes for line in ax.get_lines()]
+        assert after == pytest.approx([1.7 * w for w in widths]), name
+        assert output.style_figure(talk, "talk") is talk  # styled once, not twice
+    with pytest.raises(ConfigError, match="unknown figure style"):
+        output.style_figure(_figures()["secant"], "poster")
+
+
+def test_cli_plot_style_talk(tmp_path: Any) -> None:
+    """check --plot --style talk writes a PNG 1.25 times the paper one in each direction."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    shapes = []
+    for style in ("paper", "talk"):
+        path = tmp_path / f"{style}.png"
+        code, _, _ = run("check", "exp(x)", "--at", "x=1", "--plot", str(path), "--style", style)
+        assert code == 0
+        shapes.append(imread(path).shape[:2])
+    assert shapes[1][0] == pytest.approx(1.25 * shapes[0][0], abs=2)
+    assert shapes[1][1] == pytest.approx(1.25 * shapes[0][1], abs=2)
 
 
 def test_figures_are_projector_ready() -> None:

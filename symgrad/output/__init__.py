@@ -13,6 +13,7 @@ from symgrad.output._plots import (
     plot_secant_tangent,
     plot_step_error,
     save_figure,
+    style_figure,
 )
 from symgrad.output._render import Section, escape, html_page, markdown_document, status_badge
 from symgrad.output._report import Report, report
@@ -34,4 +35,5 @@ __all__ = [
     "report",
     "save_figure",
     "status_badge",
+    "style_figure",
 ]

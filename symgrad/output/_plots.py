@@ -4,7 +4,8 @@ Every function builds a :class:`matplotlib.figure.Figure` on an Agg canvas and r
 pyplot, no global state, nothing shown, works headless.  Verification results come in as plain
 data (``result.to_dict()`` or the CLI's JSON), so this module needs none of the checking modules.
 The teaching figures live in :mod:`symgrad.teaching._plots` and are re-exported here, as are
-:func:`save_figure` and :func:`figure_to_png_base64` from :mod:`symgrad._figures`.
+:func:`save_figure`, :func:`style_figure` and :func:`figure_to_png_base64` from
+:mod:`symgrad._figures`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from symgrad._figures import (
     new_figure,
     point_text,
     save_figure,
+    style_figure,
 )
 from symgrad.expr import parse_domain
 from symgrad.teaching import plot_gradient_field, plot_secant_tangent, plot_step_error
@@ -54,6 +56,7 @@ __all__ = [
     "plot_secant_tangent",
     "plot_step_error",
     "save_figure",
+    "style_figure",
 ]
 
 # -- convergence sweeps ---------------------------------------------------------------------
