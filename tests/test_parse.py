@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sympy import Abs, Add, Integer, Max, Min, Mul, Pow, Rational, Symbol
 
+import symgrad
 from symgrad.errors import LimitExceeded, ParseError, SymgradError, UnsupportedError
 from symgrad.expr import (
     CONSTANTS,
@@ -397,6 +398,62 @@ def test_sympy_input_outside_the_allowlist_is_unsupported(expr: sympy.Expr) -> N
         parse(expr)
 
 
+class _Sine(sympy.sin):  # a subclass may redefine evaluation and printing
+    pass
+
+
+_X = Symbol("x")
+EXPRESSION_NODES_OUTSIDE = [
+    sympy.Lambda(_X, _X**2),
+    sympy.Integral(_X, _X),
+    sympy.Derivative(sympy.Function("f")(_X), _X),
+    sympy.Sum(_X, (_X, 1, 3)),
+    sympy.AccumBounds(1, 2) * _X,
+    sympy.O(_X),
+    _Sine(_X),
+    sympy.Subs(sympy.Function("f")(_X), _X, 1),
+    sympy.Wild("w") + 1,
+]
+
+
+@pytest.mark.parametrize("expr", EXPRESSION_NODES_OUTSIDE, ids=lambda e: type(e).__name__)
+def test_expression_nodes_outside_the_whitelist_are_unsupported(expr: sympy.Expr) -> None:
+    """SymPy expressions are admitted node by node from a whitelist of exact types: anything
+    else, a subclass of an allowed function included, is refused with its type named."""
+    with pytest.raises(UnsupportedError, match="is not supported"):
+        symgrad.gradient(expr)
+
+
+NON_EXPRESSIONS = [
+    sympy.Eq(_X, 1),
+    _X < 1,
+    sympy.And(_X < 1, _X > 0),
+    sympy.true,
+    sympy.Matrix([_X, _X**2]),
+    sympy.ImmutableMatrix([[_X]]),
+    sympy.MatrixSymbol("A", 2, 2),
+    sympy.Tuple(_X, 1),
+    sympy.FiniteSet(_X),
+    sympy.Interval(0, 1),
+    sympy.S.Reals,
+    sympy.Poly(_X**2),
+]
+
+
+@pytest.mark.parametrize("value", NON_EXPRESSIONS, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("call", ["gradient", "function", "jacobian", "hessian", "parse"])
+def test_sympy_objects_that_are_not_scalar_expressions_are_refused(
+    value: object, call: str
+) -> None:
+    """Relations, booleans, matrices, tuples and sets are refused in one sentence naming the
+    type, by every entry point: never taken apart, never a TypeError or ValueError."""
+    with pytest.raises(ParseError) as info:
+        getattr(symgrad, call)(value)
+    assert info.value.reason == "not_an_expression"
+    assert f"not a SymPy {type(value).__name__}" in str(info.value)
+    assert str(info.value).count(". ") == 0
+
+
 @pytest.mark.parametrize(
     "value",
     [[1, 2], None, True, b"x", sympy.Eq(Symbol("x"), 1), sympy.Matrix([[1]])],
@@ -736,7 +793,12 @@ def _same_value(p: sympy.Expr, q: sympy.Expr) -> bool:
     return bool(Abs(vp - vq) <= Rational(1, 10**20) * (1 + Abs(vq)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much],
+)
 @given(EXPRESSIONS)
 def test_round_trip_through_text(expr: sympy.Expr) -> None:
     """A printed expression parses back to the same value; a SymPy input is rebuilt unchanged.
@@ -750,7 +812,7 @@ def test_round_trip_through_text(expr: sympy.Expr) -> None:
     assert parse(expr) == expr.doit()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(max_size=60))
 def test_garbage_raises_only_symgrad_errors(text: str) -> None:
     """Arbitrary text either parses or raises a SymgradError subclass, nothing else."""
@@ -758,7 +820,7 @@ def test_garbage_raises_only_symgrad_errors(text: str) -> None:
         parse(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(alphabet="xy1209.e+-*/^(),_ \t", max_size=40))
 def test_near_grammar_text_raises_only_symgrad_errors(text: str) -> None:
     """Text over the grammar's own alphabet either parses or raises a SymgradError subclass."""
@@ -766,7 +828,7 @@ def test_near_grammar_text_raises_only_symgrad_errors(text: str) -> None:
         parse(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.text(alphabet="xy12.+-*/^() ", min_size=1, max_size=30))
 def test_parse_is_deterministic(text: str) -> None:
     """Parsing the same text twice gives identical results or identical errors."""

@@ -111,6 +111,9 @@ _ALLOWED = " ".join(sorted({n for n in FUNCTIONS if n.islower() and not n.starts
 _SYMPY_FUNCTIONS = {  # the classes a SymPy input may use (sqrt, log10, log2 build Pow and log)
     getattr(sympy, s.name) for s in FUNCTIONS.values() if hasattr(sympy, s.name)
 } - {sympy.sqrt}
+# The node types a SymPy input may contain, by exact type (a subclass may redefine evaluation):
+# besides these, numbers (Rational, Float) and the constants pi and E.
+_SYMPY_NODES = frozenset({sympy.Symbol, sympy.Add, sympy.Mul, sympy.Pow, *_SYMPY_FUNCTIONS})
 _GENERATED = ("numpy", "math", "mpmath", "scipy", "builtins", "select", "Dummy")
 _RESERVED = dict.fromkeys(FUNCTIONS, "a function") | dict.fromkeys(CONSTANTS, "a constant")
 _RESERVED |= dict.fromkeys(("I", "oo", "zoo", "nan", "inf"), "not a real, finite variable")
@@ -584,13 +587,9 @@ def _admit(node: _Expr, depth: int, count: int) -> None:
         msg = f"{node.func.__name__} takes 1 to {MAX_ARITY} arguments; got {len(node.args)}"
         raise ParseError(msg, reason="arity")
     if not (
-        type(node) is sympy.Symbol
-        or node.is_Number
+        type(node) in _SYMPY_NODES
+        or isinstance(node, sympy.Rational | sympy.Float)  # Integer, Zero, Half... are Rationals
         or node in (sympy.pi, sympy.E)
-        or node.is_Add
-        or node.is_Mul
-        or node.is_Pow
-        or node.func in _SYMPY_FUNCTIONS
     ):
         kind = type(node).__name__
         msg = f"{kind} is not supported: use numbers, variables, pi, E, + - * / ^ and {_ALLOWED}"
@@ -611,6 +610,21 @@ def _rebuild(node: _Expr, args: list[_Expr]) -> _Expr:
     if node.is_Pow or node.func is sympy.exp:
         return _pow(*args) if node.is_Pow else _pow(sympy.E, args[0])
     return call_function(node.func, args)
+
+
+def _scalar_expression(source: Any) -> _Expr:
+    """``source`` if it is a SymPy scalar expression; else `ParseError` naming its type.
+
+    The message names the type only: the text of a large matrix or set would itself be costly.
+    """
+    if isinstance(source, sympy.Expr) and not getattr(source, "is_Matrix", False):
+        return source
+    kind = type(source).__name__
+    msg = (
+        f"expected a scalar expression, not a SymPy {kind} (relations, booleans, matrices, "
+        "tuples and sets are not expressions); give several expressions as a list"
+    )
+    raise ParseError(msg, reason="not_an_expression")
 
 
 def _wrong_type(expected: str, reason: str, value: object) -> NoReturn:
@@ -701,10 +715,8 @@ def parse_with_variables(
             _prescan_nonsmooth(tokens)
             parser = _Parser(tokens, text, names)
             expr, written = parser.parse(), parser.written
-        elif isinstance(source, sympy.Basic):
-            if not isinstance(source, sympy.Expr) or getattr(source, "is_Matrix", False):
-                _wrong_type("a scalar expression", "not_an_expression", source)
-            expr = _from_sympy(source)
+        elif isinstance(source, sympy.Basic | sympy.MatrixBase):
+            expr = _from_sympy(_scalar_expression(source))
         else:
             expr = _exact(source, "not_an_expression")
         expr = _checked_result(expr)

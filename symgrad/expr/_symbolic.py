@@ -13,7 +13,7 @@ The checks report the kink itself as a ``nonsmooth`` point.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 
 import sympy
@@ -78,7 +78,7 @@ def resolve(
     cancels (``x - x + y`` has x and y), in natural order: ``x2`` before ``x10``.  The
     derivatives, and through them the checks and the CLI, take their variables from here.
     """
-    sources = [source] if isinstance(source, str | sympy.Expr) else list(source)
+    sources = list(source) if _several(source) else [source]
     if not sources:
         msg = "no expression given: pass at least one expression"
         raise ParseError(msg, reason="empty")
@@ -93,6 +93,17 @@ def resolve(
             msg, limit="too_many_variables", value=len(names), allowed=MAX_VARIABLES
         )
     return exprs, names
+
+
+def _several(source: object) -> bool:
+    """Whether ``source`` is a collection of expressions (a list, tuple, array of text...).
+
+    Text, every SymPy object (a ``Matrix``, ``Tuple`` or set too) and mappings are one source, which
+    the parser accepts only when it is a scalar expression: an iterable SymPy object is never
+    taken apart into expressions.
+    """
+    single = str | bytes | sympy.Basic | sympy.MatrixBase | Mapping
+    return isinstance(source, Iterable) and not isinstance(source, single)
 
 
 def differentiate(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> sympy.Expr:
