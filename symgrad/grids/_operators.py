@@ -119,7 +119,8 @@ PERIODIC_TOLERANCE = 1e-9
 class _Operator:
     """An operator: its display name, output names, and how to apply it symbolically.
 
-    ``terms`` lists the derivatives the operator takes, as (field component, axis indices);
+    ``terms`` lists the derivatives the operator takes, as (field component, axis indices),
+    ``axes`` the axes they differentiate along;
     ``apply(fields, axes)`` builds the outputs with the derivatives along ``axes`` (the
     symbols in axis order, or permuted for the swapped-axes diagnostic).
     """
@@ -128,8 +129,13 @@ class _Operator:
     outputs: tuple[str, ...]
     vector: bool
     orders: tuple[int, int]
-    axes: frozenset[int]
+    terms: tuple[tuple[int, tuple[int, ...]], ...]
     apply: Callable[[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], bool], list[sympy.Expr]]
+
+    @property
+    def axes(self) -> frozenset[int]:
+        """The axes the operator differentiates along (their faces are its boundary)."""
+        return frozenset(k for _, axes in self.terms for k in axes)
 
 
 def _partial(
@@ -181,12 +187,12 @@ def _partial_operator(items: list[Any], names: Sequence[str], spec: object) -> _
     ) -> list[sympy.Expr]:
         return [_partial(fields[0], [syms[k] for k in axes], syms, priced)]
 
-    return _Operator(label, (label,), False, (len(axes), len(axes)), frozenset(axes), apply)
+    orders = (len(axes), len(axes))
+    return _Operator(label, (label,), False, orders, ((0, tuple(axes)),), apply)
 
 
 def _named(name: str, d: int) -> _Operator:
     """The Laplacian of a scalar, the divergence and curl of a vector of d components."""
-    every = frozenset(range(d))
     if name == "laplacian":
 
         def lap(
@@ -196,7 +202,8 @@ def _named(name: str, d: int) -> _Operator:
                 return [cast(sympy.Expr, laplacian(fields[0], list(syms)).exprs)]
             return [sympy.Add(*(differentiate(fields[0], [s, s]) for s in syms))]
 
-        return _Operator("laplacian", ("laplacian",), False, (2, 2), every, lap)
+        terms: tuple[tuple[int, tuple[int, ...]], ...] = tuple((0, (k, k)) for k in range(d))
+        return _Operator("laplacian", ("laplacian",), False, (2, 2), terms, lap)
     if name == "divergence":
 
         def div(
@@ -208,7 +215,8 @@ def _named(name: str, d: int) -> _Operator:
                 )
             ]
 
-        return _Operator("divergence", ("divergence",), True, (1, 1), every, div)
+        terms = tuple((k, (k,)) for k in range(d))
+        return _Operator("divergence", ("divergence",), True, (1, 1), terms, div)
     if d not in (2, 3):
         msg = f"operator: the curl needs 2 or 3 axes (got {d})"
         raise ConfigError(msg)
@@ -225,7 +233,8 @@ def _named(name: str, d: int) -> _Operator:
         ]
 
     outputs = ("curl",) if d == 2 else ("curl_x", "curl_y", "curl_z")
-    return _Operator("curl", outputs, True, (1, 1), every, curl)
+    terms = tuple((c, (k,)) for pair in pairs for c, k in pair)
+    return _Operator("curl", outputs, True, (1, 1), terms, curl)
 
 
 def _notation(text: str, names: Sequence[str]) -> _Operator:
@@ -255,8 +264,8 @@ def _notation(text: str, names: Sequence[str]) -> _Operator:
         }
         return [template.xreplace(table)]
 
-    axes = frozenset(k for a in used.values() for k in a)
-    return _Operator(text.strip(), ("L(u)",), False, (min(orders), max(orders)), axes, apply)
+    terms = tuple((0, a) for a in used.values() if a)
+    return _Operator(text.strip(), ("L(u)",), False, (min(orders), max(orders)), terms, apply)
 
 
 # ------------------------------------------------------------------------------- regions
@@ -784,6 +793,64 @@ def _closure_diagnostics(setup: _Setup, comps: Sequence[GridComponent]) -> list[
     return found
 
 
+def _degenerate_diagnostics(setup: _Setup, level: _Level) -> list[dict[str, Any]]:
+    """Boundary axes on whose faces a closure's error term vanishes: the field proves nothing.
+
+    A one-sided closure of order q for a term ``∂^β f`` (β containing axis k) errs on the faces
+    normal to k by about ``C h^q ∂_k^q ∂^β f``.  Where these vanish on the faces (their max
+    there at most ``TOLERANCES["degenerate"]`` times their max over the grid) for some
+    ``q <= p``, a closure of order q shows a higher order on this field (``cos(πx)`` on [0, 1]:
+    ``u_xxx = 0`` at both ends, so the closure ``u0 - 2u1 + u2`` of u_xx looks second order).
+    One entry per axis, for the lowest such q.
+    """
+    p, found = setup.expected[1], []
+    everywhere = setup.levels[0].open_grid(points=PROBE_POINTS)
+    for k in sorted(setup.operator.axes - setup.periodic):
+        for q in range(math.floor(p) + 1):
+            term = _closure_terms(setup.fields, setup.symbols, setup.operator.terms, k, q)
+            if term is None:
+                continue
+            on_faces = _finite_max(np.asarray(term(*level.open_grid(k)), dtype=np.float64))
+            scale = _finite_max(np.asarray(term(*everywhere), dtype=np.float64))
+            if scale > 0 and on_faces <= TOLERANCES["degenerate"] * scale:
+                name = setup.symbols[k].name
+                found.append(
+                    {
+                        "kind": "degenerate_field",
+                        "axis": name,
+                        "region": "boundary",
+                        "order": q,
+                        "on_faces": on_faces,
+                        "elsewhere": scale,
+                        "message": f"the error term C·h^{q} of an order-{q} boundary closure "
+                        f"vanishes on the {name} faces for this field (max {on_faces:.2e} there, "
+                        f"{scale:.2e} elsewhere), so such a closure looks better than it is",
+                        "advice": "use a field whose derivatives do not vanish on the boundary, "
+                        "e.g. sin(x + 0.3) + x**3/7 instead of sin(pi*x)",
+                    }
+                )
+                break
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _closure_terms(
+    fields: tuple[sympy.Expr, ...],
+    symbols: tuple[sympy.Symbol, ...],
+    terms: tuple[tuple[int, tuple[int, ...]], ...],
+    k: int,
+    q: int,
+) -> Compiled | None:
+    """``∂_k^q ∂^β f_c`` for the operator's terms along axis k (None if all vanish identically)."""
+    found = []
+    for c, axes in terms:
+        if k in axes:
+            term = differentiate(fields[c], [symbols[j] for j in (*axes, *(k,) * q)])
+            if not term.is_zero:
+                found.append(term)
+    return Compiled(found, symbols, kind="closure error terms") if found else None
+
+
 # ------------------------------------------------------------------------------- verdicts
 def _assemble(
     setup: _Setup, levels: Sequence[_Level], measured: Sequence[_Measured], stop: str
@@ -794,8 +861,11 @@ def _assemble(
     sizes = tuple(lvl.size for lvl in levels)
     diagnostics = _diagnostics(setup, measured, h)
     judging = Judging(h, sizes, setup.expected, stop, functools.partial(_evidence, setup))
-    comps = [_judge(k, name, measured, judging) for k, name in enumerate(names)]
+    degenerate = _degenerate_diagnostics(setup, levels[-1])
+    lowest = min((d["order"] for d in degenerate), default=None)
+    comps = [_judge(k, name, measured, judging, lowest) for k, name in enumerate(names)]
     diagnostics += _closure_diagnostics(setup, comps)
+    diagnostics += degenerate
     wrong = decisive(diagnostics)
     comps = [_diagnosed(c, wrong[c.variable]) if c.variable in wrong else c for c in comps]
     status = combine(c.status for c in comps)
@@ -820,8 +890,14 @@ def _assemble(
     )
 
 
-def _judge(k: int, name: str, measured: Sequence[_Measured], judging: Judging) -> GridComponent:
-    """Output k's regions judged as verify_grid judges a component's; absent regions None."""
+def _judge(
+    k: int, name: str, measured: Sequence[_Measured], judging: Judging, degenerate: int | None
+) -> GridComponent:
+    """Output k's regions judged as verify_grid judges a component's; absent regions None.
+
+    ``degenerate`` is the lowest closure order whose error term vanishes on the faces (see
+    :func:`_degenerate_diagnostics`): a boundary passing on such a field is inconclusive.
+    """
     floors = tuple(m.floors[k] for m in measured)
     judged: list[GridRegion | None] = []
     for r, region in enumerate(("interior", "boundary", "transverse")):
@@ -832,7 +908,16 @@ def _judge(k: int, name: str, measured: Sequence[_Measured], judging: Judging) -
         errors = {
             norm: tuple(row[i] for row in rows) for i, norm in enumerate(("L1", "L2", "Linf"))
         }
-        judged.append(_judge_region(k, name, region, errors, floors, judging, False))
+        at_expected = degenerate is not None and degenerate == judging.expected[1]
+        verdict = _judge_region(k, name, region, errors, floors, judging, at_expected)
+        if region == "boundary" and degenerate is not None and verdict.status is Status.PASS:
+            reason = (
+                f"component {name}, boundary: observed order {verdict.observed_order:.2f}, but "
+                f"the error term of an order-{degenerate} closure vanishes on the faces for this "
+                "field (see diagnostics), so the order is not proven; use a more generic field"
+            )
+            verdict = dataclasses.replace(verdict, status=Status.INCONCLUSIVE, reason=reason)
+        judged.append(verdict)
     present = [r for r in judged if r is not None]
     status = combine(r.status for r in present)
     worst = next(r for r in present if r.status == status)
