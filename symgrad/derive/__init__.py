@@ -2,25 +2,39 @@
 
 :class:`Compiled` wraps SymPy expressions as a chunked NumPy evaluator with an exact ``.at()``;
 the constructors (``gradient``, ``jacobian``, ``hessian``, ...) parse, differentiate and compile,
-each call priced against ``Limits.max_work`` before each stage (``MAX_WORK`` by default).
+each call priced against ``Limits.max_work`` before each stage (``MAX_WORK`` by default);
+``for_scipy`` puts them in the shapes ``scipy.optimize`` expects, and ``vector`` makes the
+variables ``x[0]``, ..., ``x[n-1]`` of a vector.
 
 Everything listed in ``__all__`` is public; the underscore modules are private.
 """
 
 from symgrad.derive._codegen import CHUNK, Compiled, as_float_array
 from symgrad.derive._cost import MAX_WORK, Limits
-from symgrad.derive._derivatives import derivative, function, gradient, hessian, jacobian, laplacian
+from symgrad.derive._derivatives import (
+    derivative,
+    function,
+    gradient,
+    hessian,
+    jacobian,
+    laplacian,
+    vector,
+)
+from symgrad.derive._scipy import ScipyProblem, for_scipy
 
 __all__ = [
     "CHUNK",
     "MAX_WORK",
     "Compiled",
     "Limits",
+    "ScipyProblem",
     "as_float_array",
     "derivative",
+    "for_scipy",
     "function",
     "gradient",
     "hessian",
     "jacobian",
     "laplacian",
+    "vector",
 ]

@@ -19,6 +19,7 @@ every digit is proven (:mod:`symgrad.derive._exact`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import threading
@@ -34,7 +35,7 @@ from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
 from symgrad.derive._printing import lambdify_exprs, short
-from symgrad.errors import InputError
+from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse_point
 
 __all__ = [
@@ -51,7 +52,8 @@ CHUNK = 1 << 16
 MAX_OUTPUT_BYTES = 1 << 30
 
 FloatArray = npt.NDArray[np.float64]
-PointSpec = str | Mapping[str | sympy.Symbol, object]
+#: A point for ``.at()``: text, a mapping of names to values, or one value per variable in order.
+PointSpec = str | Mapping[str | sympy.Symbol, object] | Sequence[object] | npt.NDArray[Any]
 
 _REJECTED_KINDS = {"b": "booleans", "O": "Python objects", "U": "strings", "S": "bytes"}
 _REJECTED_KINDS |= {"M": "datetimes", "m": "timedeltas", "V": "structured records"}
@@ -60,8 +62,15 @@ _REJECTED_KINDS |= {"M": "datetimes", "m": "timedeltas", "V": "structured record
 class Compiled:
     """Symbolic expressions with their compiled float64 and exact evaluators.
 
-    Returned by :func:`symgrad.gradient`, :func:`symgrad.jacobian`, :func:`symgrad.hessian`,
-    :func:`symgrad.derivative` and :func:`symgrad.laplacian`.
+    Returned by :func:`symgrad.function`, :func:`symgrad.gradient`, :func:`symgrad.jacobian`,
+    :func:`symgrad.hessian`, :func:`symgrad.derivative` and :func:`symgrad.laplacian`.
+
+    The inputs are the variables differentiated with respect to (``wrt``), then the data
+    (``args``); ``variables`` is both, in call order.  A call takes them unpacked, one array
+    per variable (``J(A, sigma, omega, t, y)``), or packed, the ``wrt`` values stacked along a
+    first axis in one array ``p`` with ``p.shape == (len(wrt), *batch)`` followed by the
+    ``args`` (``J(theta, t, y)``), as optimizers pass them.  With one ``wrt`` variable the
+    two forms coincide and the call is unpacked.
 
     Parameters
     ----------
@@ -69,13 +78,20 @@ class Compiled:
         The components; their nesting gives ``shape`` (``(n,)`` for a gradient, ``(n, n)`` for a
         Hessian, ``()`` for a single derivative).
     variables : sequence of sympy.Symbol
-        The arguments, in order.
+        The variables differentiated with respect to (``wrt``), in order.
     kind : str
         What the components are, for display ("gradient", "hessian", ...).
+    args : sequence of sympy.Symbol, optional
+        Further inputs (data) that follow ``variables`` in a call.
     """
 
     def __init__(
-        self, exprs: Any, variables: Sequence[sympy.Symbol], kind: str = "function"
+        self,
+        exprs: Any,
+        variables: Sequence[sympy.Symbol],
+        kind: str = "function",
+        *,
+        args: Sequence[sympy.Symbol] = (),
     ) -> None:
         array = sympy.Array(exprs) if isinstance(exprs, list | tuple) else None
         self.shape: tuple[int, ...] = tuple(array.shape) if array is not None else ()
@@ -83,10 +99,49 @@ class Compiled:
             tuple(_flatten(array.tolist())) if array is not None else (exprs,)
         )
         self.exprs = array if array is not None else exprs
-        self.variables: tuple[sympy.Symbol, ...] = tuple(variables)
+        self.wrt: tuple[sympy.Symbol, ...] = tuple(variables)
+        self.args: tuple[sympy.Symbol, ...] = tuple(args)
+        self.variables: tuple[sympy.Symbol, ...] = self.wrt + self.args
         self.kind = kind
+        self.dtype: str | np.dtype[Any] = "float64"
         self._numpy = lambdify_exprs(self.variables, list(self._flat), "numpy")
         self._local = threading.local()
+
+    def returning(self, dtype: str | npt.DTypeLike) -> Compiled:
+        """This function with results of another floating type (computed in float64 all the same).
+
+        Parameters
+        ----------
+        dtype : "float64", "input" or a NumPy floating dtype
+            ``"input"`` returns the type of the floating-point array inputs (float32 inputs give
+            a float32 result; Python numbers and integers count as float64).
+
+        Returns
+        -------
+        Compiled
+            A copy sharing the compiled code; ``self`` is unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np, symgrad
+        >>> g = symgrad.gradient("x**2*y").returning("input")
+        >>> g(np.float32([1, 2]), np.float32(3)).dtype
+        dtype('float32')
+        """
+        if isinstance(dtype, str) and dtype in {"float64", "input"}:
+            chosen: str | np.dtype[Any] = dtype
+        else:
+            try:
+                chosen = np.dtype(dtype)
+            except TypeError as exc:
+                msg = f"dtype must be 'float64', 'input' or a floating dtype (got {dtype!r})"
+                raise ConfigError(msg) from exc
+            if chosen.kind != "f":
+                msg = f"dtype must be a floating dtype such as float32 (got {chosen})"
+                raise ConfigError(msg)
+        other = copy.copy(self)
+        other.dtype = chosen
+        return other
 
     @property
     def components(self) -> tuple[sympy.Expr, ...]:
@@ -105,10 +160,47 @@ class Compiled:
     def __call__(self, *args: npt.ArrayLike, **kwargs: npt.ArrayLike) -> FloatArray:
         """Evaluate in float64 on inputs that broadcast together.
 
-        Arguments are given positionally in ``variables`` order or by name.  The result has shape
-        ``(*self.shape, *broadcast_shape)``; every component is a full array of its own.
+        Inputs are given unpacked in ``variables`` order (or by name), or packed: one array of
+        shape ``(len(wrt), *batch)`` holding the ``wrt`` values, then the ``args``.  The result
+        has shape ``(*self.shape, *broadcast_shape)``, every component a full array of its own;
+        a result without axes is a NumPy scalar (``numpy.float64``), never a 0-d array.  The
+        result type is float64 unless :meth:`returning` chose another.  (The annotation says
+        array: a NumPy scalar has the array attributes that matter, ``shape == ()``, ``dtype``,
+        ``reshape``, ``[()]``.)
+
+        Raises
+        ------
+        InputError
+            Missing, unknown or repeated inputs, a packed array whose first axis is not
+            ``len(wrt)`` long, or inputs whose shapes do not broadcast (the message lists them).
+
+        Examples
+        --------
+        >>> import numpy as np, symgrad
+        >>> g = symgrad.gradient("x**2*y")
+        >>> g(1.0, 3.0).tolist()  # unpacked
+        [6.0, 1.0]
+        >>> g(np.array([[1.0, 2.0], [3.0, 3.0]])).tolist()  # packed: p[:, k] is point k
+        [[6.0, 12.0], [1.0, 4.0]]
+        >>> symgrad.function("x*y")(1.0, 2.0)
+        np.float64(2.0)
         """
-        return self._evaluate(self._arguments(args, kwargs), np.float64)
+        inputs = self._arguments(args, kwargs)
+        result = self._evaluate(inputs, np.float64)
+        if self.dtype != "float64":
+            result = result.astype(self._result_dtype(args, kwargs), copy=False)
+        return result[()] if result.ndim == 0 else result
+
+    def _result_dtype(
+        self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, npt.ArrayLike]
+    ) -> np.dtype[Any]:
+        """The floating type :meth:`returning` asked for, for these inputs."""
+        if self.dtype != "input":
+            return np.dtype(self.dtype)
+        given = [*args, *kwargs.values()]
+        floats = [v.dtype for v in given if isinstance(v, np.ndarray | np.generic)]
+        floats = [d for d in floats if d.kind == "f"]
+        return np.result_type(*floats) if floats else np.dtype(np.float64)
 
     def complex_call(self, *args: npt.ArrayLike) -> npt.NDArray[np.complex128]:
         """Evaluate with complex128 inputs (for the complex-step method).
@@ -124,7 +216,7 @@ class Compiled:
 
     def _evaluate(self, arrays: list[Any], dtype: Any) -> npt.NDArray[Any]:
         """Chunked evaluation into a preallocated output (see the module docstring)."""
-        grid = np.broadcast_shapes(*(a.shape for a in arrays))
+        grid = self._grid(arrays)
         points = math.prod(grid)
         check_count(
             "output_bytes",
@@ -140,6 +232,17 @@ class Compiled:
             else:
                 self._fill_slabs(out, arrays, grid)
         return out.reshape(self.shape + grid)
+
+    def _grid(self, arrays: list[Any]) -> tuple[int, ...]:
+        """The broadcast shape of the inputs, or an InputError that lists every input's shape."""
+        try:
+            return np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            shapes = ", ".join(
+                f"{v.name} {a.shape}" for v, a in zip(self.variables, arrays, strict=True)
+            )
+            msg = f"the inputs' shapes do not broadcast together: {shapes}"
+            raise InputError(msg) from None
 
     def _fill_flat(self, out: npt.NDArray[Any], arrays: list[Any]) -> None:
         """Full-size inputs: walk the flattened points in chunks of ``CHUNK``."""
@@ -170,6 +273,8 @@ class Compiled:
     ) -> list[FloatArray]:
         """Match positional and keyword inputs to variables and coerce them to float64."""
         names = [v.name for v in self.variables]
+        if self._packed(args, kwargs):
+            args = (*self._unpack(args[0]), *args[1:])
         if len(args) > len(names):
             msg = f"got {len(args)} positional inputs but the variables are {names}"
             raise InputError(msg)
@@ -188,6 +293,28 @@ class Compiled:
             raise InputError(msg)
         return [as_float_array(given[n], n) for n in names]
 
+    def _packed(self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, Any]) -> bool:
+        """Whether a call passes the ``wrt`` values packed: one input for them, then ``args``.
+
+        Unambiguous for two or more ``wrt`` variables: a packed call has ``len(args) + 1``
+        inputs, an unpacked one ``len(wrt) + len(args)``.
+        """
+        wrt = {v.name for v in self.wrt}
+        count = len(args) + len(kwargs)
+        return len(wrt) > 1 and bool(args) and count == 1 + len(self.args) and not wrt & {*kwargs}
+
+    def _unpack(self, packed: npt.ArrayLike) -> list[FloatArray]:
+        """The rows of a packed input, one per ``wrt`` variable (views, not copies)."""
+        names = ", ".join(v.name for v in self.wrt)
+        array = as_float_array(packed, f"packed ({names})")
+        if array.ndim == 0 or array.shape[0] != len(self.wrt):
+            msg = (
+                f"a packed input holds the {len(self.wrt)} values of ({names}) along its first "
+                f"axis, shape ({len(self.wrt)}, ...); got shape {array.shape}"
+            )
+            raise InputError(msg)
+        return list(array)
+
     # -- exact -------------------------------------------------------------------------------
 
     def mp_function(self, dps: int) -> tuple[Any, Callable[..., Any]]:
@@ -202,14 +329,15 @@ class Compiled:
             cache[dps] = lambdify_exprs(self.variables, list(self._flat), ctx)
         return ctx, cache[dps]
 
-    def at(self, point: PointSpec, dps: int = 50, *, engine: str = "auto") -> np.ndarray:
+    def at(self, point: PointSpec, dps: int = 50, *, engine: str = "auto") -> Any:
         """Evaluate exactly at one point: every digit returned is proven correct.
 
         Parameters
         ----------
-        point : str or mapping
-            ``"x=0.3, y=0.7"`` or a mapping; decimal strings are exact (0.3 is 3/10), floats
-            are taken at their exact binary value.
+        point : str, mapping, sequence or array
+            ``"x=0.3, y=0.7"``, a mapping of names to values, or one value per variable in
+            ``variables`` order (``[0.3, 0.7]``, a 1-D array).  Decimal strings are exact (0.3
+            is 3/10), floats are taken at their exact binary value.
         dps : int
             Significant decimal digits, each certified (a component that is exactly zero is 0).
         engine : {"auto", "arb", "mpmath"}
@@ -219,8 +347,11 @@ class Compiled:
 
         Returns
         -------
-        numpy.ndarray
-            An object array of mpmath numbers at ``dps`` digits with shape ``self.shape``.
+        mpf or numpy.ndarray
+            For a scalar (``shape == ()``) one mpmath number; otherwise an object array of them
+            with shape ``self.shape``.  They print with ``dps`` digits, the digits proven:
+            ``repr`` and ``str`` show no guard digits, which stay internal to the proof.
+            Indexing a scalar with ``[()]`` returns it unchanged (as for a 0-d array).
 
         Raises
         ------
@@ -237,14 +368,23 @@ class Compiled:
         --------
         >>> import symgrad
         >>> f = symgrad.function("(exp(x) - 1)/x")
-        >>> print(f.at("x=1e-200", dps=30)[()])  # cancels completely below 200 digits
+        >>> print(f.at("x=1e-200", dps=30))  # cancels completely below 200 digits
         1.0
-        >>> print(symgrad.derivative("(exp(x) - 1)/x", "x").at("x=1e-200", dps=30)[()])
-        0.5
+        >>> symgrad.derivative("(exp(x) - 1)/x", "x").at([1e-200], dps=30)
+        mpf('0.5')
+        >>> symgrad.function("x").at("x=1.2", dps=50)
+        mpf('1.2')
+        >>> symgrad.gradient("x*y").at([0.5, "0.1"], dps=20)
+        array([mpf('0.1'), mpf('0.5')], dtype=object)
         """
         dps = check_dps(dps)
         values = self.exact_values(self.point_values(point), dps, engine=engine)
-        return np.array(values, dtype=object).reshape(self.shape)
+        shown = _shown_type(thread_context(dps))
+        if not self.shape:
+            return shown(values[0])
+        array = np.empty(len(values), dtype=object)
+        array[:] = [shown(v) for v in values]
+        return array.reshape(self.shape)
 
     def exact_values(self, values: Sequence[Any], dps: int, *, engine: str = "auto") -> list[Any]:
         """The flattened components at exact coordinates, each with ``dps`` proven digits.
@@ -265,7 +405,12 @@ class Compiled:
 
     def point_values(self, point: PointSpec) -> list[sympy.Rational]:
         """The exact coordinates of ``point`` in ``variables`` order."""
-        parsed = _parse_point_text(point) if isinstance(point, str) else parse_point(point)
+        if isinstance(point, str):
+            parsed = _parse_point_text(point)
+        elif isinstance(point, Mapping):
+            parsed = parse_point(point)
+        else:
+            parsed = parse_point(self._point_mapping(point))
         missing = [v.name for v in self.variables if v not in parsed]
         if missing:
             names = [v.name for v in self.variables]
@@ -276,6 +421,23 @@ class Compiled:
             msg = f"the point names {extra}, which are not variables of {self.kind}"
             raise InputError(msg)
         return [parsed[v] for v in self.variables]
+
+    def _point_mapping(self, point: object) -> dict[sympy.Symbol, object]:
+        """A point given as one value per variable, in ``variables`` order, as a mapping."""
+        names = [v.name for v in self.variables]
+        if isinstance(point, np.ndarray) and point.ndim != 1:
+            msg = f"a point array must be 1-D, one value per variable {names} (got {point.shape})"
+            raise InputError(msg)
+        if not isinstance(point, Sequence | np.ndarray):
+            msg = (
+                "a point is text such as 'x=0.3', a mapping, or a sequence of one value per "
+                f"variable {names} (got {type(point).__name__})"
+            )
+            raise InputError(msg)
+        if len(point) != len(names):
+            msg = f"the point has {len(point)} values; give one for each of {names} in order"
+            raise InputError(msg)
+        return {v: _plain_number(x) for v, x in zip(self.variables, point, strict=True)}
 
     # -- display -----------------------------------------------------------------------------
 
@@ -298,6 +460,50 @@ class Compiled:
     def _repr_latex_(self) -> str:
         matrix = sympy.Matrix(self.exprs.tolist()) if self.shape else self.exprs
         return f"$\\displaystyle {sympy.latex(matrix)}$"
+
+
+@functools.lru_cache(maxsize=64)
+def _shown_type(ctx: Any) -> Any:
+    """A subclass of ``ctx``'s mpf that prints at ``ctx.dps`` digits, without guard digits.
+
+    mpmath's ``repr`` shows enough digits to round-trip the binary value (1.2 at 50 digits
+    prints 53 digits, ending in ...9995); the digits ``.at()`` proves are the first ``dps``, so
+    that is what ``repr`` shows.  ``[()]`` returns the number itself, as indexing the 0-d array
+    that ``.at()`` returned for a scalar did.
+    """
+
+    def shown_repr(self: Any) -> str:
+        return f"mpf('{self}')"
+
+    def getitem(self: Any, key: object) -> Any:
+        if key == ():
+            return self
+        msg = f"an exact scalar takes only the index () (got {key!r})"
+        raise IndexError(msg)
+
+    def reduce(self: Any) -> tuple[Any, ...]:
+        return _restore_shown, (self._mpf_, ctx.dps)
+
+    namespace = {"__slots__": (), "__repr__": shown_repr, "__getitem__": getitem}
+    namespace |= {"__reduce__": reduce, "__module__": __name__}
+    return type("mpf", (ctx.mpf,), namespace)
+
+
+def _restore_shown(value: Any, dps: int) -> Any:
+    """Unpickle an exact value (the class is made per context, so pickle cannot name it)."""
+    shown = _shown_type(thread_context(dps))
+    number = shown.__new__(shown)
+    number._mpf_ = value
+    return number
+
+
+def _plain_number(value: object) -> object:
+    """NumPy scalars as the Python numbers :func:`symgrad.expr.parse_number` takes exactly."""
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 @functools.lru_cache(maxsize=256)

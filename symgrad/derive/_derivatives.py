@@ -4,6 +4,12 @@ Each parses its input safely, differentiates symbolically and returns a :class:`
 object: callable as a vectorized float64 function, exact at a point via ``.at(point, dps)``,
 with the SymPy expressions in ``.exprs`` and the generated code in ``.source``.
 
+Every constructor takes ``wrt`` (the variables to differentiate with respect to, in order: the
+packed vector of an optimizer) and ``args`` (further named inputs, the data, which are not
+differentiated); ``variables`` is the older spelling of ``wrt`` with no ``args``.  Indexed
+names ``x[0]``, ``x[1]``, ... in text and ``symgrad.vector("x", n)`` in Python are the
+variables ``x_0``, ``x_1``, ... in natural order (``x_2`` before ``x_10``).
+
 Every call is one priced job (:mod:`symgrad.derive._cost`): each order of differentiation is
 estimated before it starts (a Hessian's second order from the actual first derivatives) and the
 components are priced again before they are compiled, against ``limits.max_work``.  Equal
@@ -14,8 +20,8 @@ mirrored).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import sympy
 
@@ -28,28 +34,97 @@ from symgrad.derive._cost import (
     derivative_costs,
     second_order_guess,
 )
-from symgrad.errors import ConfigError, LimitExceeded
+from symgrad.errors import ConfigError, InputError, LimitExceeded
 from symgrad.expr import (
     MAX_ORDER,
+    MAX_VARIABLES,
     Source,
     VariablesSpec,
     count_nodes,
     differentiate,
+    parse_variables,
     resolve,
     symbol,
 )
 
-__all__ = ["derivative", "function", "gradient", "hessian", "jacobian", "laplacian"]
+__all__ = ["derivative", "function", "gradient", "hessian", "jacobian", "laplacian", "vector"]
+
+#: Names for ``wrt=``/``args=``: text, symbols, or sequences of either (``vector`` results).
+NamesSpec = str | Sequence[str | sympy.Symbol | Sequence[str | sympy.Symbol]] | None
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_INDEXED = re.compile(r"\b([A-Za-z][A-Za-z0-9_]*)\[([0-9]+)\]")
 
 
+def vector(name: str, n: int) -> tuple[sympy.Symbol, ...]:
+    """The ``n`` variables ``name[0]`` ... ``name[n-1]`` of a vector, as SymPy symbols.
+
+    They are the symbols ``x_0``, ``x_1``, ... that the text ``x[0]``, ``x[1]``, ... means,
+    in natural order; pass them as ``wrt=`` or build expressions from them.
+
+    Parameters
+    ----------
+    name : str
+        A variable name such as ``"x"``.
+    n : int
+        How many; at most ``symgrad.expr.MAX_VARIABLES`` (a function takes no more variables).
+
+    Examples
+    --------
+    >>> x = vector("x", 3)
+    >>> x
+    (x_0, x_1, x_2)
+    >>> gradient(x[0]**2 * x[2], wrt=x).to_strings()
+    ['2*x_0*x_2', '0', 'x_0**2']
+    """
+    given: object = n  # checked at run time whatever the annotation says
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+        msg = f"a vector needs a whole number n >= 1 of entries (got {n!r})"
+        raise ConfigError(msg)
+    _check_variable_count(n)
+    return tuple(symbol(f"{name}_{i}") for i in range(n))
+
+
+_PARAMETERS = """
+    wrt : str or sequence, optional
+        The variables to differentiate with respect to, in order (``"A sigma omega"``,
+        ``"x[0] x[1]"`` or ``symgrad.vector("x", n)``); a call takes them packed in one array
+        or one by one.  By default every variable written that is not in ``args``, in natural
+        order (``x2`` before ``x10``).
+    args : str or sequence, optional
+        Further inputs, the data: named, not differentiated, passed after the ``wrt`` values
+        (``J(theta, t, y)``).  By default every variable written that is not in ``wrt``; when
+        given, a variable in neither is an ``InputError`` that lists it.
+    variables : str or sequence, optional
+        The older spelling of ``wrt`` for expressions without data: every variable written must
+        be listed (a ``ParseError`` otherwise).
+    limits : Limits, optional
+        Caps on the work of differentiating and compiling (``symgrad.Limits()`` by default).
+"""
+
+
+def _documented(func: _F) -> _F:
+    """Insert the shared parameter descriptions where a docstring says ``{parameters}``."""
+    func.__doc__ = (func.__doc__ or "").replace("    {parameters}\n", _PARAMETERS.lstrip("\n"))
+    return func
+
+
+@_documented
 def function(
     expr: Source | Sequence[Source],
     variables: VariablesSpec = None,
     *,
+    wrt: NamesSpec = None,
+    args: NamesSpec = None,
     limits: Limits | None = None,
 ) -> Compiled:
     """Compile the expression itself (no differentiation); a list gives a vector function.
 
+    Parameters
+    ----------
+    expr : str, sympy.Expr or a sequence of them
+        The expression, or several for a vector function.
+    {parameters}
     Examples
     --------
     >>> f = function("x**2 + y")
@@ -57,17 +132,23 @@ def function(
     [4.0, 7.0]
     >>> function(["x*y", "x + y"])(2.0, 3.0).tolist()
     [6.0, 5.0]
+    >>> function("a*x**2", wrt="x")(3.0, 2.0)  # a is data: f(x, a)
+    np.float64(18.0)
     """
     job = _Job("function", limits)
-    if isinstance(expr, str | sympy.Expr):
-        (parsed,), names = resolve(expr, variables)
-        return job.compile(parsed, names, "function")
-    many, names = resolve(expr, variables)
-    return job.compile(list(many), names, "function")
+    parsed, names, data = _inputs(expr, variables, wrt, args)
+    single = isinstance(expr, str | sympy.Expr)
+    return job.compile(parsed[0] if single else list(parsed), names, "function", data)
 
 
+@_documented
 def gradient(
-    expr: Source, variables: VariablesSpec = None, *, limits: Limits | None = None
+    expr: Source,
+    variables: VariablesSpec = None,
+    *,
+    wrt: NamesSpec = None,
+    args: NamesSpec = None,
+    limits: Limits | None = None,
 ) -> Compiled:
     """The gradient of a scalar expression, compiled.
 
@@ -75,21 +156,20 @@ def gradient(
     ----------
     expr : str or sympy.Expr
         The expression, e.g. ``"2*x**2 + 3*y**2 - 4*z"`` (``^`` also means power).
-    variables : str or sequence, optional
-        Variable order, e.g. ``"x y z"``; by default the free symbols sorted by name.
-    limits : Limits, optional
-        Caps on the work of differentiating and compiling (``symgrad.Limits()`` by default).
-
+    {parameters}
     Returns
     -------
     Compiled
-        Called with arrays that broadcast to ``shape``, returns ``(n, *shape)`` float64.
+        Called with arrays that broadcast to ``shape``, returns ``(n, *shape)`` float64 for
+        ``n = len(wrt)``.
 
     Raises
     ------
     LimitExceeded
         With ``limit="work"`` when the estimated work passes ``limits.max_work``, before it
         starts.
+    InputError
+        ``args`` given and the expression uses a variable in neither ``wrt`` nor ``args``.
 
     Examples
     --------
@@ -100,16 +180,38 @@ def gradient(
     [4.0, 12.0, -4.0]
     >>> print(g.at("x=0.1, y=0, z=0", dps=30)[0])
     0.4
+    >>> r = gradient("100*(x[1] - x[0]**2)**2 + (1 - x[0])**2")
+    >>> r.wrt
+    (x_0, x_1)
+    >>> r([1.0, 1.0]).tolist()  # packed: one array holding x[0], x[1]
+    [0.0, 0.0]
     """
     job = _Job("gradient", limits)
-    (parsed,), names = resolve(expr, variables)
-    return job.compile(job.diff([(parsed, v) for v in names]), names, "gradient")
+    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    return job.compile(job.diff([(parsed, v) for v in names]), names, "gradient", data)
 
 
+@_documented
 def jacobian(
-    exprs: Sequence[Source], variables: VariablesSpec = None, *, limits: Limits | None = None
+    exprs: Sequence[Source],
+    variables: VariablesSpec = None,
+    *,
+    wrt: NamesSpec = None,
+    args: NamesSpec = None,
+    limits: Limits | None = None,
 ) -> Compiled:
     """The Jacobian of several expressions: row i holds the gradient of ``exprs[i]``.
+
+    Parameters
+    ----------
+    exprs : sequence of str or sympy.Expr
+        The components (residuals), one row each; a single expression gives one row.
+    {parameters}
+    Returns
+    -------
+    Compiled
+        Of shape ``(m, n)`` for ``m`` expressions and ``n = len(wrt)``: a call on points of
+        shape ``batch`` returns ``(m, n, *batch)``.
 
     Examples
     --------
@@ -118,19 +220,27 @@ def jacobian(
     [['y', 'x'], ['1', '1']]
     >>> J(2.0, 3.0).tolist()
     [[3.0, 2.0], [1.0, 1.0]]
+    >>> J = jacobian(["A*exp(-k*t) - y"], wrt="A k", args="t y")
+    >>> J.wrt, J.args
+    ((A, k), (t, y))
+    >>> J([2.0, 0.0], 1.5, 0.3).tolist()  # packed (A, k), then t and y
+    [[1.0, -3.0]]
     """
     job = _Job("jacobian", limits)
     if isinstance(exprs, str | sympy.Expr):
         exprs = [exprs]
-    parsed, names = resolve(exprs, variables)
-    flat = job.diff([(e, v) for e in parsed for v in names])
-    n = len(names)
-    rows = [flat[i * n : (i + 1) * n] for i in range(len(parsed))]
-    return job.compile(rows, names, "jacobian")
+    parsed, names, data = _inputs(exprs, variables, wrt, args)
+    return job.compile(_jacobian_rows(job, parsed, names), names, "jacobian", data)
 
 
+@_documented
 def hessian(
-    expr: Source, variables: VariablesSpec = None, *, limits: Limits | None = None
+    expr: Source,
+    variables: VariablesSpec = None,
+    *,
+    wrt: NamesSpec = None,
+    args: NamesSpec = None,
+    limits: Limits | None = None,
 ) -> Compiled:
     """The Hessian (matrix of second partials) of a scalar expression.
 
@@ -138,6 +248,11 @@ def hessian(
     second order guessed far beyond the limit from the expression's shape is refused; the second
     order is priced precisely from the actual gradient before it starts.
 
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+        The expression.
+    {parameters}
     Examples
     --------
     >>> H = hessian("x**3*y")
@@ -145,7 +260,120 @@ def hessian(
     [['6*x*y', '3*x**2'], ['3*x**2', '0']]
     """
     job = _Job("hessian", limits)
-    (parsed,), names = resolve(expr, variables)
+    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    return job.compile(_hessian_rows(job, parsed, names), names, "hessian", data)
+
+
+@_documented
+def laplacian(
+    expr: Source,
+    variables: VariablesSpec = None,
+    *,
+    wrt: NamesSpec = None,
+    args: NamesSpec = None,
+    limits: Limits | None = None,
+) -> Compiled:
+    """The Laplacian (sum of unmixed second partials over ``wrt``).
+
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+        The expression.
+    {parameters}
+    Examples
+    --------
+    >>> laplacian("x**2 + y**3").to_strings()
+    '6*y + 2'
+    >>> laplacian("c*(x**2 + y**2)", wrt="x y")(0.0, 0.0, 3.0)  # c is data
+    np.float64(12.0)
+    """
+    job = _Job("laplacian", limits)
+    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    job.foresee(parsed, [(v, v) for v in names])
+    grad = job.diff([(parsed, v) for v in names], last=False)
+    total = sympy.Add(*job.diff(list(zip(grad, names, strict=True))))
+    count_nodes(total)
+    return job.compile(total, names, "laplacian", data)
+
+
+@_documented
+def derivative(
+    expr: Source,
+    *order: str | int | sympy.Symbol,
+    variables: VariablesSpec = None,
+    wrt: NamesSpec = None,
+    args: NamesSpec = None,
+    limits: Limits | None = None,
+) -> Compiled:
+    """Any partial derivative, e.g. d3f/dx2dy as ``derivative(f, "x", 2, "y")``.
+
+    ``order`` lists variables, each optionally followed by how many times (as in SymPy's
+    ``diff``); ``"x x y"`` in one string works too.  Each must be one of ``wrt`` (the inputs a
+    call takes first); ``args`` are data.  The order is checked against
+    ``symgrad.expr.MAX_ORDER`` as it is read, before anything is built; each order is priced
+    before it is taken.
+
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+        The expression.
+    order : str, int or sympy.Symbol
+        The partial to take, as above.
+    {parameters}
+    Examples
+    --------
+    >>> d = derivative("x**3*y**2", "x", 2, "y")
+    >>> d.to_strings()
+    '12*x*y'
+    >>> d(1.0, 2.0)
+    np.float64(24.0)
+    """
+    job = _Job("derivative", limits)
+    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    partial = _expand_wrt(order, names, data)
+    result = parsed
+    for k, var in enumerate(partial, start=1):
+        (result,) = job.diff([(result, var)], last=k == len(partial))
+    return job.compile(result, names, "derivative", data)
+
+
+def sparse_entries(
+    kind: str,
+    source: Source | Sequence[Source],
+    wrt: Sequence[sympy.Symbol],
+    args: Sequence[sympy.Symbol],
+    limits: Limits | None,
+) -> tuple[Compiled | None, list[tuple[int, int]]]:
+    """The entries of a Jacobian or Hessian that are not identically zero, compiled alone.
+
+    Returns the compiled entries (``None`` when every entry is zero) and their ``(row,
+    column)`` positions in row-major order: what a sparse matrix needs, without compiling (or
+    evaluating) the zeros.
+    """
+    job = _Job(kind, limits)
+    parsed, names, data = _inputs(source, None, wrt, args)
+    if kind == "hessian":
+        rows = _hessian_rows(job, parsed[0], names)
+    else:
+        rows = _jacobian_rows(job, parsed, names)
+    where = [(i, j) for i, row in enumerate(rows) for j, entry in enumerate(row) if entry != 0]
+    if not where:
+        return None, where
+    entries = [rows[i][j] for i, j in where]
+    return job.compile(entries, names, f"nonzero {kind} entries", data), where
+
+
+def _jacobian_rows(
+    job: _Job, parsed: Sequence[Any], names: Sequence[sympy.Symbol]
+) -> list[list[Any]]:
+    """Row i: the gradient of ``parsed[i]``."""
+    flat = job.diff([(e, v) for e in parsed for v in names])
+    n = len(names)
+    return [flat[i * n : (i + 1) * n] for i in range(len(parsed))]
+
+
+def _hessian_rows(job: _Job, parsed: Any, names: Sequence[sympy.Symbol]) -> list[list[Any]]:
+    """The second partials, each mixed one taken once (i <= j) and mirrored."""
     n = len(names)
     job.foresee(parsed, [(names[i], names[j]) for i in range(n) for j in range(i, n)])
     grad = job.diff([(parsed, v) for v in names], last=False)
@@ -154,56 +382,7 @@ def hessian(
     for i in range(n):
         for j in range(i, n):
             rows[i][j] = rows[j][i] = next(upper)
-    return job.compile(rows, names, "hessian")
-
-
-def laplacian(
-    expr: Source, variables: VariablesSpec = None, *, limits: Limits | None = None
-) -> Compiled:
-    """The Laplacian (sum of unmixed second partials).
-
-    Examples
-    --------
-    >>> laplacian("x**2 + y**3").to_strings()
-    '6*y + 2'
-    """
-    job = _Job("laplacian", limits)
-    (parsed,), names = resolve(expr, variables)
-    job.foresee(parsed, [(v, v) for v in names])
-    grad = job.diff([(parsed, v) for v in names], last=False)
-    total = sympy.Add(*job.diff(list(zip(grad, names, strict=True))))
-    count_nodes(total)
-    return job.compile(total, names, "laplacian")
-
-
-def derivative(
-    expr: Source,
-    *wrt: str | int | sympy.Symbol,
-    variables: VariablesSpec = None,
-    limits: Limits | None = None,
-) -> Compiled:
-    """Any partial derivative, e.g. d3f/dx2dy as ``derivative(f, "x", 2, "y")``.
-
-    ``wrt`` lists variables, each optionally followed by how many times (as in SymPy's
-    ``diff``); ``"x x y"`` in one string works too.  The order is checked against
-    ``symgrad.expr.MAX_ORDER`` as ``wrt`` is read, before anything is built; each order is
-    priced before it is taken.
-
-    Examples
-    --------
-    >>> d = derivative("x**3*y**2", "x", 2, "y")
-    >>> d.to_strings()
-    '12*x*y'
-    >>> float(d(1.0, 2.0))
-    24.0
-    """
-    job = _Job("derivative", limits)
-    (parsed,), names = resolve(expr, variables)
-    order = _expand_wrt(wrt, names)
-    result = parsed
-    for k, var in enumerate(order, start=1):
-        (result,) = job.diff([(result, var)], last=k == len(order))
-    return job.compile(result, names, "derivative")
+    return rows
 
 
 class _Job:
@@ -240,12 +419,84 @@ class _Job:
         guess = second_order_guess(expr, pairs, GUESS_MARGIN * self.budget.left)
         self.budget.foresee(guess, f"the second order ({len(pairs)} entries)")
 
-    def compile(self, exprs: Any, names: Sequence[sympy.Symbol], kind: str) -> Compiled:
+    def compile(
+        self,
+        exprs: Any,
+        names: Sequence[sympy.Symbol],
+        kind: str,
+        data: Sequence[sympy.Symbol] = (),
+    ) -> Compiled:
         """Price compiling the components, then compile them."""
         estimate = compile_cost(_leaves(exprs), self.budget.left)
         what = f"compiling the {kind}"
         self.budget.charge(estimate.work, what, partial=not estimate.complete)
-        return Compiled(exprs, names, kind=kind)
+        return Compiled(exprs, names, kind=kind, args=data)
+
+
+def _inputs(
+    source: Source | Sequence[Source], variables: VariablesSpec, wrt: NamesSpec, args: NamesSpec
+) -> tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], tuple[sympy.Symbol, ...]]:
+    """Parse ``source`` and split its inputs into the differentiated ones and the data.
+
+    Without ``wrt`` and ``args`` this is :func:`symgrad.expr.resolve` (``variables``, or every
+    name written in natural order).  Otherwise an omitted ``wrt`` is every written name not in
+    ``args``, an omitted ``args`` every written name not in ``wrt``, and a name in neither is
+    an InputError that lists them all.
+    """
+    if variables is not None and wrt is not None:
+        msg = "give wrt= (or its older spelling variables=), not both"
+        raise ConfigError(msg)
+    if args is None and wrt is None:
+        exprs, names = resolve(source, variables)
+        return exprs, names, ()
+    wanted = _symbols(wrt if wrt is not None else variables)
+    data = _symbols(args)
+    both = [v.name for v in wanted or () if v in (data or ())]
+    if both:
+        msg = f"{both} cannot be both differentiated (wrt=) and data (args=)"
+        raise InputError(msg)
+    _, written = resolve(source)
+    if wanted is None:
+        wanted = tuple(v for v in written if v not in (data or ()))
+    if data is None:
+        data = () if variables is not None else tuple(v for v in written if v not in wanted)
+    unknown = [v.name for v in written if v not in wanted and v not in data]
+    if unknown:
+        msg = (
+            f"the expression uses {unknown}, which {'is' if len(unknown) == 1 else 'are'} "
+            f"neither in wrt={[v.name for v in wanted]} nor in args={[v.name for v in data]}"
+        )
+        raise InputError(msg)
+    if not wanted:
+        msg = "nothing to differentiate with respect to: wrt= names no variable"
+        raise ConfigError(msg)
+    exprs, _ = resolve(source, wanted + data)
+    return exprs, wanted, data
+
+
+def _symbols(spec: NamesSpec) -> tuple[sympy.Symbol, ...] | None:
+    """Validated symbols of a ``wrt``/``args`` spec; ``x[3]`` means ``x_3``, as in text."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        return parse_variables(_indexed_names(spec))
+    given: object = spec  # checked at run time whatever the annotation says
+    if not isinstance(given, Sequence):
+        msg = f"expected variable names such as 'x y' or a sequence (got {type(spec).__name__})"
+        raise ConfigError(msg)
+    _check_variable_count(len(given))
+    items: list[Any] = []
+    for item in given:
+        items.extend(item if isinstance(item, Sequence) and not isinstance(item, str) else [item])
+    _check_variable_count(len(items))
+    names = [_indexed_names(x) if isinstance(x, str) else x for x in items]
+    return parse_variables(names) if names else ()
+
+
+def _check_variable_count(n: int) -> None:
+    if n > MAX_VARIABLES:
+        msg = f"{n} variables given; at most {MAX_VARIABLES} are allowed"
+        raise LimitExceeded(msg, limit="too_many_variables", value=n, allowed=MAX_VARIABLES)
 
 
 def _leaves(exprs: Any) -> Iterator[Any]:
@@ -258,7 +509,9 @@ def _leaves(exprs: Any) -> Iterator[Any]:
 
 
 def _expand_wrt(
-    wrt: Sequence[str | int | sympy.Symbol], names: Sequence[sympy.Symbol]
+    wrt: Sequence[str | int | sympy.Symbol],
+    names: Sequence[sympy.Symbol],
+    data: Sequence[sympy.Symbol] = (),
 ) -> list[sympy.Symbol]:
     """Turn ``("x", 2, "y")`` into ``[x, x, y]``, checking every name and the order cap first.
 
@@ -278,7 +531,8 @@ def _expand_wrt(
             continue
         for var in _names(item) if isinstance(item, str) else (item,):
             if var not in names:
-                msg = f"cannot differentiate with respect to {var}: the variables are {list(names)}"
+                why = " is data (args=); " if var in data else ": "
+                msg = f"cannot differentiate with respect to {var}{why}the variables are {list(names)}"
                 raise ConfigError(msg)
             _check_order(len(order) + 1)
             order.append(var)
@@ -299,5 +553,10 @@ def _check_order(order: int) -> None:
 
 def _names(text: str) -> Iterator[sympy.Symbol]:
     """Validated symbols from ``"x"``, ``"x x y"`` or ``"x,y"`` (repeats allowed), one by one."""
-    for match in re.finditer(r"[^\s,]+", text):
+    for match in re.finditer(r"[^\s,]+", _indexed_names(text)):
         yield symbol(match.group())
+
+
+def _indexed_names(text: str) -> str:
+    """``x[3]`` written as the variable it means, ``x_3`` (as the parser reads it)."""
+    return _INDEXED.sub(lambda m: f"{m[1]}_{int(m[2])}", text)
