@@ -35,11 +35,13 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on 
         Compiled,
         Limits,
         derivative,
+        for_scipy,
         function,
         gradient,
         hessian,
         jacobian,
         laplacian,
+        vector,
     )
     from symgrad.errors import (
         CheckFailed,
@@ -90,11 +92,13 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
         "Compiled",
         "Limits",
         "derivative",
+        "for_scipy",
         "function",
         "gradient",
         "hessian",
         "jacobian",
         "laplacian",
+        "vector",
     ),
     "symgrad.errors": (
         "CheckFailed",
@@ -190,6 +194,7 @@ __all__ = [
     "derivative",
     "finite_difference",
     "finite_difference_gradient",
+    "for_scipy",
     "function",
     "gci",
     "gradient",
@@ -205,5 +210,6 @@ __all__ = [
     "sobel_scheme",
     "steps",
     "taylor_test",
+    "vector",
     "verify_grid",
 ]
