@@ -13,6 +13,8 @@ REQUIRED = {
     "check_gradient",
     "convergence",
     "verify_grid",
+    "verify_operator",
+    "analyze_stencil",
     "gci",
     "steps",
     "report",
