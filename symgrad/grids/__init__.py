@@ -32,6 +32,7 @@ from symgrad.grids._filters import KernelScheme, scharr_scheme, sobel_scheme
 from symgrad.grids._gci import GCIResult, gci
 from symgrad.grids._mms import MAX_SOURCE_ORDER, manufactured_source
 from symgrad.grids._operators import OPERATORS, OperatorResult, operator_regions, verify_operator
+from symgrad.grids._solver import SolverProblem, SolverResult, verify_solver
 from symgrad.grids._verify import DEFAULT_SIZES, verify_grid
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "GridResult",
     "KernelScheme",
     "OperatorResult",
+    "SolverProblem",
+    "SolverResult",
     "degenerate_diagnostics",
     "factor_diagnostics",
     "fit_stats",
@@ -67,4 +70,5 @@ __all__ = [
     "swap_diagnostics",
     "verify_grid",
     "verify_operator",
+    "verify_solver",
 ]

@@ -1,0 +1,1055 @@
+"""Whole-solver verification by the method of manufactured solutions (MMS).
+
+:func:`verify_solver` picks a smooth *manufactured* solution ``u`` (safe text), derives the
+source term ``Q = L(u)`` of the operator ``L`` symbolically (:func:`manufactured_source`), and
+runs the user's solver on a sequence of refined levels, each time giving it the source, the
+initial data ``u(x, t0)`` and boundary data taken from ``u`` itself.  Since ``u`` then solves
+the discretized problem's continuous counterpart exactly, the difference between the solver's
+answer and ``u`` at the final time is the solver's discretization error, and it must vanish at
+the solver's order: ``E(h) ≈ C h^p``.
+
+**Refinement.**  ``sizes`` (points per spatial axis) and ``steps`` (time steps) are each either
+a sequence, refined, or a single integer, held fixed.  Refining both together is the usual
+space-time study: with ``dt ∝ h^k`` (k = 1 for ``steps`` doubling with ``sizes - 1``, k = 2 for
+an explicit diffusion solver at a fixed ``dt/h²``) the error ``C_x h^p + C_t dt^q`` falls as
+``h^min(p, k q)``, and the observed order is measured against h.  k is read from the levels and
+must be the same for every pair.  Refining time alone (an ODE, or a PDE whose spatial scheme is
+exact for ``u``, such as a quadratic in x under a second-order Laplacian) measures q against
+dt; refining space alone (a steady problem, or a time scheme exact for ``u``) measures p.
+
+**Errors and orders.**  On each level ``e = |u_solver - u|`` at the final time gives L1
+(mean), L2 (root mean square) and L∞ (max) norms, separately for the interior and for the
+boundary (the ``boundary_width`` outermost layers of points on every face), where a boundary
+closure of lower order shows first.  Pairwise orders ``ln(E_c/E_f)/ln(h_c/h_f)``, the
+asymptotic range and the verdict follow :func:`symgrad.grids.region_verdict` (the rules of
+``verify_grid``: L∞ judged, tolerance 0.2, orders settled over the last three pairs), with two
+additions for solvers:
+
+* *falling orders*: the last three orders all below ``expected - 0.2`` and strictly falling
+  decide ``fail``: a term of lower order is taking over (a correct solver's pre-asymptotic
+  orders approach the expected one instead).  When the error fits ``A + B h^p`` with
+  ``A`` at least half the finest error, it is levelling off at ``A``: the solver converges to
+  a different solution (a wrong coefficient, source or boundary value);
+* *higher orders*: an order above the expected one is ``inconclusive`` (the solution may make
+  the leading error term vanish), never a fail: a bug does not raise an order.
+
+A region whose errors are exactly zero on every level (boundary values imposed from the
+Dirichlet data) is ``exact``; errors at the rounding floor without being zero decide nothing
+(``inconclusive``).  The floor of a level is ``64 ε max|u| (1 + steps + (L/h)^m)``: each time
+step rounds, and a spatial operator of order m amplifies rounding by up to ``(L/h)^m``.
+
+**Naming the culprit.**  In a space-time study the time discretization is also measured on
+its own by self-convergence on the coarsest grid (``M``, ``2M`` and ``4M`` steps: the
+differences of the solutions cancel the spatial error), and a failing verdict names it when it
+is below the expected time order; the location of the largest error on the finest level says
+whether the boundary dominates.  A GCI (:func:`gci`) of a chosen output quantity (by default
+the mean of the solution) is reported beside the verdict, not part of it.
+
+**The solver calling convention.**  ``solver(problem)`` receives a :class:`SolverProblem` and
+returns the solution at the final time: a float64 array of the grid's shape (points per axis
+``N``, ``indexing='ij'``), or a number for an ODE.  The problem carries ``coordinates`` (one
+1-D array per axis), ``spacing``, ``time = (t0, t_end)``, ``steps`` and ``dt``, ``initial``
+(u at t0 on the grid), and three callables taking the spatial coordinates then ``t``
+(broadcasting): ``source``, ``boundary`` (the exact solution, for Dirichlet data) and
+``gradient`` (its spatial gradient, for Neumann data).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from symgrad._limits import check_count
+from symgrad._precision import EPS
+from symgrad.derive import Compiled
+from symgrad.errors import ConfigError, InputError, SymgradError
+from symgrad.expr import differentiate, parse, parse_domain, symbol, validate_name
+from symgrad.grids._diagnostics import (
+    JUDGED_NORM,
+    NORMS,
+    TOLERANCES,
+    GridRegion,
+    Judging,
+    Norms,
+    fitted_order,
+    norms,
+    pairwise_orders,
+    region_verdict,
+    regions,
+)
+from symgrad.grids._gci import GCIResult, gci
+from symgrad.grids._mms import _placeholders, manufactured_source
+from symgrad.results import Status, TableResult, combine
+
+__all__ = [
+    "DEFAULT_SOLVER_SIZES",
+    "DEFAULT_STEPS",
+    "SolverProblem",
+    "SolverResult",
+    "verify_solver",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Solver = Callable[["SolverProblem"], Any]
+Quantity = Callable[["SolverProblem", FloatArray], float]
+
+DEFAULT_SOLVER_SIZES = (9, 17, 33, 65)
+DEFAULT_STEPS = (8, 16, 32, 64)
+#: Levels of one study (each is one solver run).
+MAX_LEVELS = 12
+#: Grid points of one level, all axes together.
+MAX_LEVEL_POINTS = 20_000_000
+#: The solver's work over the study: points times time steps summed over every run
+#: (the levels and the two time self-convergence runs).
+MAX_WORK = 2_000_000_000
+#: Space-time studies: ln(dt ratio)/ln(h ratio) must agree to this over all pairs.
+RATIO_TOL = 0.02
+_FLOOR_ULPS = 64.0
+_DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
+_LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
+
+
+# --------------------------------------------------------------------------- the problem
+@dataclass(frozen=True, eq=False)
+class SolverProblem:
+    """One level of a manufactured-solution study, as the solver receives it.
+
+    Attributes
+    ----------
+    coordinates : tuple of 1-D float64 arrays
+        Grid points per spatial axis, endpoints included (empty for an ODE).
+    spacing : tuple of float
+        The uniform step per axis.
+    time : (float, float) or None
+        ``(t0, t_end)``; None for a steady problem.
+    steps : int or None
+        Number of time steps; ``dt = (t_end - t0)/steps``.
+    parameters : dict
+        Values of the operator's parameters (``{"nu": 0.1}``).
+    initial : float64 array or None
+        The manufactured solution at ``t0`` on the grid (0-d for an ODE; None when steady).
+    """
+
+    coordinates: tuple[FloatArray, ...]
+    spacing: tuple[float, ...]
+    time: tuple[float, float] | None
+    steps: int | None
+    parameters: dict[str, float]
+    initial: FloatArray | None
+    _fields: Compiled = dataclasses.field(repr=False)
+    _source: Compiled = dataclasses.field(repr=False)
+
+    @property
+    def dt(self) -> float | None:
+        """The time step, or None for a steady problem."""
+        if self.time is None or self.steps is None:
+            return None
+        return (self.time[1] - self.time[0]) / self.steps
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The grid's shape, ``(N,) * d`` (``()`` for an ODE)."""
+        return tuple(c.size for c in self.coordinates)
+
+    @property
+    def mesh(self) -> tuple[FloatArray, ...]:
+        """Full coordinate arrays of the grid's shape (``np.meshgrid(..., indexing='ij')``)."""
+        return tuple(np.meshgrid(*self.coordinates, indexing="ij"))
+
+    def source(self, *args: npt.ArrayLike) -> FloatArray:
+        """The manufactured source ``Q = L(u)`` at the spatial coordinates, then t if unsteady."""
+        values: FloatArray = self._source(*self._arguments(args))
+        return values
+
+    def boundary(self, *args: npt.ArrayLike) -> FloatArray:
+        """The exact solution ``u`` at the given points: Dirichlet data (and any other value)."""
+        values: FloatArray = self._fields(*self._arguments(args))[0]
+        return values
+
+    def gradient(self, *args: npt.ArrayLike) -> tuple[FloatArray, ...]:
+        """The exact spatial gradient ``(∂u/∂x_1, ...)`` at the given points: Neumann data."""
+        values = self._fields(*self._arguments(args))
+        return tuple(values[1:])
+
+    def _arguments(self, args: Sequence[npt.ArrayLike]) -> list[npt.ArrayLike]:
+        want = len(self.coordinates) + (self.time is not None)
+        if len(args) != want:
+            names = ["x_1", "...", f"x_{len(self.coordinates)}"] if self.coordinates else []
+            msg = (
+                f"problem callables take {want} argument(s) ({', '.join(names + ['t'][: int(self.time is not None)])}); "
+                f"got {len(args)}"
+            )
+            raise InputError(msg)
+        return [*args, *self.parameters.values()]
+
+
+# ---------------------------------------------------------------------------- the result
+@dataclass(frozen=True)
+class SolverResult(TableResult):
+    """Outcome of :func:`verify_solver`: errors, observed orders and verdict per region.
+
+    Attributes
+    ----------
+    solver : str
+        The solver's name.
+    refine : str
+        ``"space"``, ``"time"`` or ``"space-time"``: what the levels refine.
+    variables, time_variable : tuple of str, str or None
+        Spatial axes (empty for an ODE) and the time variable (None when steady).
+    sizes, steps : tuple of int or None
+        Points per axis and time steps of each level (None where not applicable).
+    h : tuple of float
+        The refinement parameter of each level: the largest spacing, or dt when only time is
+        refined; the orders are measured against it.
+    dt : tuple of float or None
+        Time step of each level.
+    time_exponent : float or None
+        Space-time studies: k in ``dt ∝ h^k``.
+    expected_order : dict
+        ``space``, ``time``, ``boundary`` as given, and ``interior`` and ``boundary_region``:
+        the orders the regions are judged against (``min(space, k·time)`` in space-time).
+    regions : dict of GridRegion
+        ``interior`` and ``boundary`` (``solution`` for an ODE).
+    diagnostics : tuple of dict
+        ``kind``, ``message`` and details: ``time_order``, ``largest_error``,
+        ``falling_orders``, ``levelling_off``, ``order_above_expected``.
+    quantity, quantity_values, gci : str, tuple of float, GCIResult or None
+        The output quantity, its value per level, and its GCI (None with fewer than three
+        levels or a non-finite value).
+    """
+
+    status: Status
+    reason: str
+    solver: str
+    refine: str
+    variables: tuple[str, ...]
+    time_variable: str | None
+    sizes: tuple[int, ...] | None
+    steps: tuple[int, ...] | None
+    h: tuple[float, ...]
+    dt: tuple[float, ...] | None
+    time_exponent: float | None
+    expected_order: dict[str, float]
+    regions: dict[str, GridRegion]
+    diagnostics: tuple[dict[str, Any], ...]
+    quantity: str
+    quantity_values: tuple[float, ...]
+    gci: GCIResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field under its own name; regions and the GCI as their own dicts."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["status"] = self.status.value
+        out["regions"] = {k: r.to_dict() for k, r in self.regions.items()}
+        out["gci"] = None if self.gci is None else self.gci.to_dict()
+        return _jsonable(out)  # type: ignore[no-any-return]
+
+    def _title(self) -> str:
+        where = ", ".join(self.variables) or "an ODE"
+        return f"verify_solver: {self.solver} on {where}, refining {self.refine}"
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        head = ["level", "N", "steps", "h", "dt"]
+        for name in self.regions:
+            head += [f"{name} L1", f"{name} L2", f"{name} Linf", "order"]
+        rows = []
+        for i, h in enumerate(self.h):
+            row = [
+                str(i + 1),
+                "-" if self.sizes is None else str(self.sizes[i]),
+                "-" if self.steps is None else str(self.steps[i]),
+                f"{h:.4g}",
+                "-" if self.dt is None else f"{self.dt[i]:.4g}",
+            ]
+            for r in self.regions.values():
+                row += [f"{r.errors[n][i]:.3e}" for n in NORMS]
+                row.append(_fmt(r.orders[i - 1]) if i else "")
+            rows.append(row)
+        fitted = ["fitted", "", "", "", ""]
+        expected = ["expected", "", "", "", ""]
+        for r in self.regions.values():
+            fitted += [_fmt(r.fitted_orders[n]) for n in NORMS] + [_fmt(r.observed_order)]
+            expected += ["", "", "", f"{r.expected_order:g}"]
+        return head, [*rows, fitted, expected]
+
+    def _notes(self) -> list[str]:
+        notes = [f"{name}: {r.status}: {r.reason}" for name, r in self.regions.items()]
+        notes += [f"{d['kind']}: {d['message']}" for d in self.diagnostics]
+        if self.gci is not None:
+            notes.append(f"GCI of {self.quantity}: {self.gci.status}: {self.gci.reason}")
+        return notes
+
+
+def _fmt(order: float) -> str:
+    return "-" if not math.isfinite(order) else f"{order:.2f}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------ set-up
+@dataclass(frozen=True)
+class _Study:
+    """Everything :func:`verify_solver` needs, validated once by ``_study``."""
+
+    solver: Solver
+    name: str
+    space: tuple[tuple[str, float, float], ...]
+    time: tuple[str, float, float] | None
+    parameters: dict[str, float]
+    sizes: tuple[int, ...] | None
+    steps: tuple[int, ...] | None
+    refine: str
+    expected: dict[str, float]
+    width: int
+    fields: Compiled
+    source: Compiled
+    spatial_order: int
+    exponent: float | None
+    quantity: Quantity | None
+
+
+def verify_solver(
+    solver: Solver,
+    solution: str,
+    *,
+    operator: str,
+    expect_order: float | Mapping[str, float],
+    domain: str | Mapping[Any, Any] | None = None,
+    time: str | Mapping[Any, Any] | None = None,
+    sizes: int | Sequence[int] | None = None,
+    steps: int | Sequence[int] | None = None,
+    parameters: Mapping[str, float] | None = None,
+    quantity: Quantity | None = None,
+    boundary_width: int = 1,
+) -> SolverResult:
+    """Verify a whole solver by the method of manufactured solutions (module docstring).
+
+    Parameters
+    ----------
+    solver : callable
+        ``solver(problem) -> array``: receives a :class:`SolverProblem`, returns the solution
+        at the final time on the grid (a number for an ODE).
+    solution : str
+        The manufactured solution, e.g. ``"exp(-t)*sin(pi*x) + x/2"``.
+    operator : str
+        The operator ``L`` of ``L(u) = Q`` in the notation of :func:`manufactured_source`, e.g.
+        ``"D(u, t) - nu*D(u, x, 2)"``, or ``"D(u, t) + u"`` for the ODE ``u' = -u + Q(t)``.
+    expect_order : float or mapping
+        The solver's formal order: one number for everything refined, or a mapping with
+        ``"space"``, ``"time"`` and optionally ``"boundary"`` (the spatial order near the
+        boundary, default the spatial order).
+    domain : str or mapping, optional
+        The spatial box, ``"x=0:1"`` or ``"x=0:1,y=0:2"`` (1 to 3 axes); None for an ODE.
+    time : str or mapping, optional
+        The time interval, ``"t=0:1"``; None for a steady problem.
+    sizes : int or sequence of int, optional
+        Points per spatial axis per level (a single int: fixed).  Default
+        ``DEFAULT_SOLVER_SIZES`` when a domain is given and ``steps`` is refined or absent.
+    steps : int or sequence of int, optional
+        Time steps per level (a single int: fixed).  Default ``DEFAULT_STEPS`` for an ODE or
+        when ``sizes`` is refined, giving ``dt ∝ h``.
+    parameters : mapping, optional
+        Values of the other names of ``operator`` and ``solution`` (``{"nu": 0.1}``).
+    quantity : callable, optional
+        ``quantity(problem, u) -> float``: the output whose GCI is reported; default the mean
+        of the solution over the grid.
+    boundary_width : int
+        Layers of points on every face counted as the boundary region (default 1).
+
+    Returns
+    -------
+    SolverResult
+        ``pass`` when every region converges at its expected order; ``fail`` for a wrong order
+        (settled, or falling away), a solver that converges to another solution, or a
+        non-finite answer; ``inconclusive`` with the reason otherwise; ``exact`` for a region
+        with zero error on every level.
+
+    Raises
+    ------
+    ParseError
+        The solution or operator cannot be parsed, or names something not declared.
+    ConfigError, InputError
+        A bad domain, time, sizes, steps, order or parameter; a solver answer of the wrong
+        shape or kind (InputError naming the solver and the shapes).
+    LimitExceeded
+        More than ``MAX_LEVELS`` levels, ``MAX_LEVEL_POINTS`` points on a level or
+        ``MAX_WORK`` points times steps over the study, refused before the solver runs.
+
+    Exceptions raised inside the solver propagate unchanged.
+
+    Examples
+    --------
+    Forward Euler on ``u' = -u + Q(t)`` is first order:
+
+    >>> def euler(p):
+    ...     u, dt = float(p.initial), p.dt
+    ...     for n in range(p.steps):
+    ...         t = p.time[0] + n * dt
+    ...         u += dt * (-u + float(p.source(t)))
+    ...     return u
+    >>> r = verify_solver(euler, "sin(t) + exp(-t)", operator="D(u, t) + u",
+    ...                   expect_order=1, time="t=0:2", steps=(16, 32, 64, 128, 256))
+    >>> r.status, round(r.regions["solution"].observed_order, 1)
+    (<Status.PASS: 'pass'>, 1.0)
+    """
+    study = _study(
+        solver,
+        solution,
+        operator,
+        expect_order,
+        domain,
+        time,
+        sizes,
+        steps,
+        parameters,
+        quantity,
+        boundary_width,
+    )
+    levels = _levels(study)
+    answers = [_run(study, n, m) for n, m in levels]
+    return _assemble(study, levels, answers)
+
+
+def _study(
+    solver: object,
+    solution: object,
+    operator: object,
+    expect_order: object,
+    domain: object,
+    time: object,
+    sizes: object,
+    steps: object,
+    parameters: object,
+    quantity: object,
+    boundary_width: object,
+) -> _Study:
+    """Validate every argument once; every count is capped before any solver run."""
+    if not callable(solver):
+        msg = f"solver: must be a callable solver(problem) (got {type(solver).__name__})"
+        raise InputError(msg)
+    if quantity is not None and not callable(quantity):
+        msg = f"quantity: must be a callable quantity(problem, u) (got {type(quantity).__name__})"
+        raise InputError(msg)
+    space = _space(domain)
+    clock = _time(time)
+    params = _parameters(parameters)
+    names = [n for n, _, _ in space] + ([clock[0]] if clock else [])
+    clash = set(names) & set(params)
+    if len(set(names)) != len(names) or clash:
+        msg = f"domain, time, parameters: every name must be distinct (got {names + list(params)})"
+        raise ConfigError(msg)
+    n_seq, m_seq, refine = _refinement(sizes, steps, bool(space), clock is not None)
+    width = _positive_int("boundary_width", boundary_width)
+    if n_seq is not None and min(n_seq) < 2 * width + 1:
+        msg = f"sizes: need at least {2 * width + 1} points per axis for boundary_width {width}"
+        raise ConfigError(msg)
+    _check_budget(n_seq, m_seq, len(space), refine)
+    variables = (*names, *params)
+    sol = parse(solution, variables)
+    source = manufactured_source(operator, solution, variables)  # type: ignore[arg-type]
+    spatial = [symbol(n) for n, _, _ in space]
+    fields = Compiled(
+        [sol, *(differentiate(sol, [s]) for s in spatial)],
+        [symbol(v) for v in variables],
+        kind="manufactured solution",
+    )
+    _, table = _placeholders(operator, solution)
+    order = max(
+        (sum(s.name in {n for n, _, _ in space} for s in w) for w in table.values()), default=0
+    )
+    expected = _expected(expect_order, refine)
+    exponent = _exponent(n_seq, m_seq) if refine == "space-time" else None
+    return _Study(
+        solver,
+        getattr(solver, "__qualname__", None) or repr(solver),
+        space,
+        clock,
+        params,
+        n_seq,
+        m_seq,
+        refine,
+        expected,
+        width,
+        fields,
+        source,
+        order,
+        exponent,
+        quantity,
+    )
+
+
+def _exponent(n: tuple[int, ...] | None, m: tuple[int, ...] | None) -> float:
+    """k in ``dt ∝ h^k`` from the levels (``h ∝ 1/(N - 1)``, ``dt ∝ 1/M``), the same for all pairs."""
+    pairs = zip(itertools.pairwise(n or ()), itertools.pairwise(m or ()), strict=True)
+    ks = [math.log(m1 / m0) / math.log((n1 - 1) / (n0 - 1)) for (n0, n1), (m0, m1) in pairs]
+    if max(ks) - min(ks) > RATIO_TOL * max(ks):
+        shown = ", ".join(f"{k:.3g}" for k in ks)
+        msg = (
+            "sizes, steps: refine space and time at a fixed ratio, dt ∝ h^k with the same k "
+            f"for every pair of levels (got k = {shown})"
+        )
+        raise ConfigError(msg)
+    return float(np.mean(ks))
+
+
+def _space(domain: object) -> tuple[tuple[str, float, float], ...]:
+    if domain is None:
+        return ()
+    box = parse_domain(domain)  # type: ignore[arg-type]  # refused there if not text/mapping
+    if not 1 <= len(box) <= 3:
+        msg = f"domain: give 1 to 3 spatial axes (got {list(box)})"
+        raise ConfigError(msg)
+    return tuple((n, lo, hi) for n, (lo, hi) in box.items())
+
+
+def _time(time: object) -> tuple[str, float, float] | None:
+    if time is None:
+        return None
+    box = parse_domain(time)  # type: ignore[arg-type]
+    if len(box) != 1:
+        msg = f"time: give one interval such as 't=0:1' (got {list(box)})"
+        raise ConfigError(msg)
+    ((name, (t0, t1)),) = box.items()
+    return name, t0, t1
+
+
+def _parameters(parameters: object) -> dict[str, float]:
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, Mapping):
+        msg = (
+            f"parameters: must be a mapping such as {{'nu': 0.1}} (got {type(parameters).__name__})"
+        )
+        raise InputError(msg)
+    out = {}
+    for key, value in parameters.items():
+        name = validate_name(key) if isinstance(key, str) else None
+        if name is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
+            msg = f"parameters: names must be text and values real numbers (got {key!r:.40}: {value!r:.40})"
+            raise InputError(msg)
+        if not math.isfinite(float(value)):
+            msg = f"parameters: {name} must be finite (got {value!r:.40})"
+            raise ConfigError(msg)
+        out[name] = float(value)
+    return out
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        msg = f"{name}: must be a positive integer (got {value!r:.60})"
+        raise ConfigError(msg)
+    return int(value)
+
+
+def _counts(name: str, value: object, minimum: int) -> tuple[int, ...]:
+    """One fixed count (a 1-tuple) or an increasing sequence of at most ``MAX_LEVELS``."""
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        items = list(itertools.islice(value, MAX_LEVELS + 1))
+        check_count("levels", len(items), MAX_LEVELS, f"{name} levels", "use fewer levels")
+        values = [_positive_int(f"{name}[{i}]", v) for i, v in enumerate(items)]
+        if len(values) < 2 or any(a >= b for a, b in itertools.pairwise(values)):
+            msg = (
+                f"{name}: need 2 or more increasing levels, 4 to see an order settle (got {values})"
+            )
+            raise ConfigError(msg)
+    else:
+        values = [_positive_int(name, value)]
+    if values[0] < minimum:
+        msg = f"{name}: need at least {minimum} (got {values[0]})"
+        raise ConfigError(msg)
+    return tuple(values)
+
+
+def _refinement(
+    sizes: object, steps: object, spatial: bool, timed: bool
+) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None, str]:
+    """(sizes, steps, refine): None where not applicable; a 1-tuple is a fixed count."""
+    if not spatial and sizes is not None:
+        msg = "sizes: an ODE (no domain) has no grid; refine steps only"
+        raise ConfigError(msg)
+    if not timed and steps is not None:
+        msg = "steps: a steady problem (no time) has no time steps; refine sizes only"
+        raise ConfigError(msg)
+    if not spatial and not timed:
+        msg = "domain, time: give a domain, a time interval, or both"
+        raise ConfigError(msg)
+    m_default = DEFAULT_STEPS if timed and (sizes is None or not isinstance(sizes, int)) else None
+    n_default = (
+        DEFAULT_SOLVER_SIZES if spatial and (steps is None or not isinstance(steps, int)) else None
+    )
+    n = None if not spatial else _counts("sizes", sizes if sizes is not None else n_default, 3)
+    m = None if not timed else _counts("steps", steps if steps is not None else m_default, 1)
+    varying = [
+        name for name, seq in (("space", n), ("time", m)) if seq is not None and len(seq) > 1
+    ]
+    if not varying:
+        msg = "sizes, steps: refine at least one of them (give a sequence of levels)"
+        raise ConfigError(msg)
+    if len(varying) == 2 and len(n or ()) != len(m or ()):
+        msg = f"sizes, steps: refining both needs as many sizes as steps (got {len(n or ())} and {len(m or ())})"
+        raise ConfigError(msg)
+    return n, m, "space-time" if len(varying) == 2 else varying[0]
+
+
+def _check_budget(
+    n: tuple[int, ...] | None, m: tuple[int, ...] | None, d: int, refine: str
+) -> None:
+    """Points per level and points × steps over the study (time self-convergence included)."""
+    levels = max(len(n or ()), len(m or ()))
+    points = [(n[i if len(n) > 1 else 0]) ** d if n else 1 for i in range(levels)]
+    work = [(m[i if len(m) > 1 else 0] if m else 1) for i in range(levels)]
+    check_count(
+        "grid_points",
+        max(points),
+        MAX_LEVEL_POINTS,
+        "grid points on one level",
+        "use fewer points per axis",
+    )
+    total = sum(p * w for p, w in zip(points, work, strict=True))
+    if refine == "space-time":
+        total += points[0] * work[0] * 6  # the 2M and 4M runs on the coarsest grid
+    check_count(
+        "solver_work",
+        total,
+        MAX_WORK,
+        "points times time steps over the study",
+        "use fewer or smaller levels",
+    )
+
+
+def _expected(expect_order: object, refine: str) -> dict[str, float]:
+    """``{"space", "time", "boundary"}`` as needed by ``refine``, each a positive number."""
+    need = {"space": ("space",), "time": ("time",), "space-time": ("space", "time")}[refine]
+    if isinstance(expect_order, Mapping):
+        given = dict(expect_order)
+    else:
+        given = dict.fromkeys(need, expect_order)
+    missing = [k for k in need if k not in given]
+    known = set(need) | ({"boundary"} if "space" in need else set())
+    bad = [
+        k
+        for k, v in given.items()
+        if k not in known
+        or isinstance(v, bool)
+        or not isinstance(v, numbers.Real)
+        or not float(v) > 0
+    ]
+    if missing or bad:
+        msg = (
+            f"expect_order: give a positive number, or a mapping with {', '.join(need)} "
+            f"(and boundary for the spatial order near the boundary) (got {expect_order!r:.60})"
+        )
+        raise ConfigError(msg)
+    out = {k: float(v) for k, v in given.items()}
+    if "space" in out:
+        out.setdefault("boundary", out["space"])
+    return out
+
+
+# --------------------------------------------------------------------------- the runs
+def _levels(study: _Study) -> list[tuple[int | None, int | None]]:
+    count = max(len(study.sizes or ()), len(study.steps or ()))
+
+    def pick(seq: tuple[int, ...] | None, i: int) -> int | None:
+        return None if seq is None else seq[i if len(seq) > 1 else 0]
+
+    return [(pick(study.sizes, i), pick(study.steps, i)) for i in range(count)]
+
+
+def _problem(study: _Study, n: int | None, m: int | None) -> SolverProblem:
+    coords = tuple(np.linspace(lo, hi, n) for _, lo, hi in study.space) if n else ()
+    spacing = tuple((hi - lo) / (n - 1) for _, lo, hi in study.space) if n else ()
+    span = None if study.time is None else (study.time[1], study.time[2])
+    problem = SolverProblem(
+        coords, spacing, span, m, dict(study.parameters), None, study.fields, study.source
+    )
+    if span is None:
+        return problem
+    initial = np.array(problem.boundary(*_open(coords), span[0]), dtype=np.float64)
+    initial = np.broadcast_to(initial, problem.shape).copy()
+    return dataclasses.replace(problem, initial=initial)
+
+
+def _open(coords: Sequence[FloatArray]) -> list[FloatArray]:
+    d = len(coords)
+    return [c.reshape([-1 if k == j else 1 for j in range(d)]) for k, c in enumerate(coords)]
+
+
+def _run(study: _Study, n: int | None, m: int | None) -> tuple[SolverProblem, FloatArray]:
+    """One solver run: the problem it got and its answer, checked for shape and kind."""
+    problem = _problem(study, n, m)
+    answer = study.solver(problem)
+    array = np.asarray(answer)
+    if (
+        array.dtype.kind not in "fiu"
+        or array.size != math.prod(problem.shape)
+        or (array.shape != problem.shape and problem.shape)
+    ):
+        got = f"{array.shape} of dtype {array.dtype}"
+        msg = f"solver {study.name} returned {got}; expected real numbers of shape {problem.shape} (the solution at the final time)"
+        raise InputError(msg)
+    return problem, array.astype(np.float64).reshape(problem.shape)
+
+
+def _exact(problem: SolverProblem) -> FloatArray:
+    """The manufactured solution at the final time on the grid, refused where not finite."""
+    t = [] if problem.time is None else [problem.time[1]]
+    u = np.broadcast_to(problem.boundary(*_open(problem.coordinates), *t), problem.shape)
+    if not np.all(np.isfinite(u)):
+        msg = "solution: the manufactured solution is not finite on the grid; choose a smooth solution on the domain"
+        raise ConfigError(msg)
+    return np.asarray(u, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------- judging
+def _assemble(
+    study: _Study,
+    levels: Sequence[tuple[int | None, int | None]],
+    answers: Sequence[tuple[SolverProblem, FloatArray]],
+) -> SolverResult:
+    """Errors per region and level, verdicts, diagnostics, the quantity's GCI."""
+    problems = [p for p, _ in answers]
+    exact = [_exact(p) for p in problems]
+    errors = [np.abs(a - e) for (_, a), e in zip(answers, exact, strict=True)]
+    h = tuple(_h(study, p) for p in problems)
+    scales = tuple(float(np.max(np.abs(e))) for e in exact)
+    floors = tuple(_floor(study, p, u) for p, u in zip(problems, scales, strict=True))
+    p_in, p_bd = _region_orders(study)
+    by_steps = study.refine == "time"
+    labels = tuple((m if by_steps else n) or 0 for n, m in levels)
+    judging = Judging(h, labels, (p_in, p_bd), "add finer levels", _no_evidence)
+    parts = [_parts(p.shape, study.width) for p in problems]
+    diagnostics: list[dict[str, Any]] = []
+    judged = {
+        name: _judge(
+            name,
+            [_norms(e, part[name]) for e, part in zip(errors, parts, strict=True)],
+            (floors, scales),
+            judging,
+            p_bd if name == "boundary" else p_in,
+            diagnostics,
+        )
+        for name in parts[0]
+    }
+    status = combine(r.status for r in judged.values())
+    if study.refine == "space-time":
+        diagnostics.append(_time_order(study, answers[0], floors[0]))
+    diagnostics += _largest(problems[-1], errors[-1], parts[-1])
+    values, gci_result = _quantity(study, answers, h)
+    expected = study.expected | {"interior": p_in, "boundary_region": p_bd}
+    return SolverResult(
+        status=status,
+        reason=_reason(status, judged, diagnostics),
+        solver=study.name,
+        refine=study.refine,
+        variables=tuple(n for n, _, _ in study.space),
+        time_variable=None if study.time is None else study.time[0],
+        sizes=None if study.sizes is None else tuple(n or 0 for n, _ in levels),
+        steps=None if study.steps is None else tuple(m or 0 for _, m in levels),
+        h=h,
+        dt=None if study.time is None else tuple(p.dt or 0.0 for p in problems),
+        time_exponent=study.exponent,
+        expected_order=expected,
+        regions=judged,
+        diagnostics=tuple(diagnostics),
+        quantity=_quantity_name(study.quantity),
+        quantity_values=values,
+        gci=gci_result,
+    )
+
+
+def _h(study: _Study, problem: SolverProblem) -> float:
+    """The refinement parameter: dt when only time is refined, else the largest spacing."""
+    if study.refine == "time":
+        return problem.dt or 0.0
+    return max(problem.spacing)
+
+
+def _region_orders(study: _Study) -> tuple[float, float]:
+    """The orders the interior and the boundary are judged against, in powers of ``h``."""
+    p = study.expected
+    if study.refine == "time":
+        return p["time"], p["time"]
+    if study.refine == "space":
+        return p["space"], p["boundary"]
+    k = study.exponent or 1.0
+    return min(p["space"], k * p["time"]), min(p["boundary"], k * p["time"])
+
+
+def _floor(study: _Study, problem: SolverProblem, size: float) -> float:
+    """``64 ε max|u| (1 + steps + (L/h)^m)``: rounding per step, amplified by the operator."""
+    amplify = max(((c.size - 1) ** study.spatial_order for c in problem.coordinates), default=0)
+    return _FLOOR_ULPS * EPS * size * (1 + (problem.steps or 0) + amplify)
+
+
+def _no_evidence(k: int, region: str, order: float) -> None:
+    """Solver regions never reach the field-based exactness rule (``_judge`` decides first)."""
+
+
+def _parts(shape: tuple[int, ...], width: int) -> dict[str, list[tuple[slice, ...]] | None]:
+    """Interior and boundary shell of a grid (``regions`` of axis 0, faces merged); ODE: one."""
+    if not shape:
+        return {"solution": None}
+    inner, own, transverse = regions(shape, width, 0)
+    return {"interior": [inner], "boundary": own + transverse}
+
+
+def _norms(error: FloatArray, part: list[tuple[slice, ...]] | None) -> Norms:
+    if part is None:
+        e = float(error)
+        return e, e, e
+    return norms(error, part)
+
+
+def _judge(
+    name: str,
+    per_level: list[Norms],
+    sizes: tuple[tuple[float, ...], tuple[float, ...]],
+    judging: Judging,
+    expected: float,
+    diagnostics: list[dict[str, Any]],
+) -> GridRegion:
+    """One region's verdict (module docstring) and its orders in every norm.
+
+    ``sizes`` holds the rounding floor and ``max|u|`` of every level.
+    """
+    linf = [r[2] for r in per_level]
+    floors = sizes[0]
+    status, reason, span = _verdict(name, linf, sizes, judging, expected)
+    faster = span is not None and bool(span.orders) and span.orders[-1] > expected
+    if status is Status.INCONCLUSIVE and faster:
+        diagnostics.append(
+            {
+                "kind": "order_above_expected",
+                "region": name,
+                "message": f"the {name} converges faster than order {expected:g}: the leading "
+                "error term may vanish for this solution; use a more generic one",
+            }
+        )
+    elif status is not Status.PASS and (
+        falling := _falling(linf, floors, judging.h, expected, settled=status is Status.FAIL)
+    ):
+        diagnostics.append(falling | {"region": name})
+        status, reason = Status.FAIL, f"{name}: {falling['message']}"
+    h = judging.h
+    fit = None if span is None or span.first == span.last else (span.first, span.last)
+    a, b = fit or (0, len(h) - 1)
+    errors = {norm: tuple(r[i] for r in per_level) for i, norm in enumerate(NORMS)}
+    orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
+    fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
+    return GridRegion(
+        errors=errors,
+        orders=orders[JUDGED_NORM],
+        observed_order=fitted[JUDGED_NORM],
+        finest_order=orders[JUDGED_NORM][-1],
+        expected_order=expected,
+        at_least=False,
+        asymptotic_range=None if fit is None else (judging.sizes[a], judging.sizes[b]),
+        orders_by_norm=orders,
+        fitted_orders=fitted,
+        rounding_floor=floors,
+        status=status,
+        reason=reason,
+    )
+
+
+def _verdict(
+    name: str,
+    linf: list[float],
+    sizes: tuple[tuple[float, ...], tuple[float, ...]],
+    judging: Judging,
+    expected: float,
+) -> tuple[Status, str, Any]:
+    """Non-finite answers and errors at the floor first, then the grid rules."""
+    floors, scales = sizes
+    labels = judging.sizes
+    bad = [n for n, e in zip(labels, linf, strict=True) if not math.isfinite(e)]
+    if bad:
+        msg = f"the solver returned NaN or inf at level(s) {bad} (unstable, or a division by 0)"
+        return Status.FAIL, f"{name}: {msg}", None
+    if all(e <= _DATA_ULPS * EPS * u for e, u in zip(linf, scales, strict=True)):
+        msg = (
+            f"the solver's values equal the manufactured solution to within {_DATA_ULPS:g} "
+            "units in the last place on every level (as where boundary data are imposed)"
+        )
+        return Status.EXACT, f"{name}: {msg}", None
+    if all(e <= f for e, f in zip(linf, floors, strict=True)):
+        msg = (
+            f"the errors are at the float64 rounding floor on every level (max {max(linf):.2e}, "
+            f"floor {floors[-1]:.2e} on the finest): no order can be measured; use a solution "
+            "the solver does not reproduce exactly, or coarser levels"
+        )
+        return Status.INCONCLUSIVE, f"{name}: {msg}", None
+    return region_verdict(name, linf, floors, judging, expected, degenerate=True)
+
+
+def _falling(
+    linf: list[float],
+    floors: tuple[float, ...],
+    h: tuple[float, ...],
+    expected: float,
+    *,
+    settled: bool,
+) -> dict[str, Any] | None:
+    """Levelling off, or (orders not ``settled``) the last three orders falling: decisive.
+
+    Both need the last three orders below ``expected - tol`` on resolved levels.
+    """
+    tail = list(zip(linf[-4:], floors[-4:], strict=True))
+    if len(tail) < 4 or not all(math.isfinite(e) and e > f for e, f in tail):
+        return None
+    orders = pairwise_orders(linf, h)[-3:]
+    shown = ", ".join(f"{p:.2f}" for p in orders)
+    if not all(p < expected - TOLERANCES["order"] for p in orders):
+        return None
+    limit = _limit(linf[-3:], h[-3:])
+    if abs(orders[-1]) <= TOLERANCES["order"] or limit >= _LEVEL_OFF * linf[-1]:
+        limit = limit if math.isfinite(limit) else linf[-1]
+        return {
+            "kind": "levelling_off",
+            "limit": limit,
+            "orders": orders,
+            "message": f"the error levels off at about {limit:.3e} instead of vanishing "
+            f"(orders {shown}): the solver converges to a different solution; check the "
+            "coefficients, the source term and the boundary and initial data",
+        }
+    if settled or not orders[0] > orders[1] > orders[2]:
+        return None
+    return {
+        "kind": "falling_orders",
+        "orders": orders,
+        "message": f"the observed orders fall away from {expected:g} ({shown}): an error term of "
+        "lower order takes over as the levels are refined (a time-step or boundary bug?)",
+    }
+
+
+def _limit(errors: Sequence[float], h: Sequence[float]) -> float:
+    """The limit A of ``E = A + B h^q`` through three levels refined by one ratio (Aitken's Δ²).
+
+    NaN when the two ratios differ or the differences do not shrink (no such fit).
+    """
+    e1, e2, e3 = errors
+    if not math.isclose(h[0] / h[1], h[1] / h[2], rel_tol=1e-2):
+        return math.nan
+    den = e1 + e3 - 2 * e2
+    if not den > 0 or not (e1 - e2) > (e2 - e3) > 0:
+        return math.nan
+    return (e1 * e3 - e2 * e2) / den
+
+
+def _time_order(
+    study: _Study, coarsest: tuple[SolverProblem, FloatArray], floor: float
+) -> dict[str, Any]:
+    """The time order alone: self-convergence with M, 2M and 4M steps on the coarsest grid."""
+    problem, first = coarsest
+    m, n = problem.steps or 1, problem.shape[0] if problem.shape else None
+    u2 = _run(study, n, 2 * m)[1]
+    u4 = _run(study, n, 4 * m)[1]
+    d1, d2 = float(np.max(np.abs(first - u2))), float(np.max(np.abs(u2 - u4)))
+    expected = study.expected["time"]
+    usable = math.isfinite(d1) and math.isfinite(d2) and d2 > floor
+    q = math.log2(d1 / d2) if usable and d1 > 0 else math.nan
+    entry = {"kind": "time_order", "order": q, "expected": expected, "size": n}
+    entry["steps"] = [m, 2 * m, 4 * m]
+    if not math.isfinite(q):
+        entry["message"] = (
+            f"the time error alone is at the rounding floor on the N = {n} grid "
+            f"({m}, {2 * m}, {4 * m} steps): its order cannot be measured there"
+        )
+    else:
+        low = (
+            " (below the expected order: look at the time stepping)"
+            if q < expected - TOLERANCES["order"]
+            else ""
+        )
+        entry["message"] = (
+            f"the time stepping alone converges at order {q:.2f} (self-convergence on the "
+            f"N = {n} grid with {m}, {2 * m}, {4 * m} steps; expected {expected:g}){low}"
+        )
+    return entry
+
+
+def _largest(
+    problem: SolverProblem, error: FloatArray, parts: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Where the largest error of the finest level is, and in which region (PDEs only)."""
+    if not problem.shape or not np.all(np.isfinite(error)):
+        return []
+    index = np.unravel_index(int(np.argmax(error)), error.shape)
+    inner = parts["interior"][0]
+    inside = all(s.start <= i < s.stop for s, i in zip(inner, index, strict=True))
+    where = ", ".join(f"{c[i]:.4g}" for c, i in zip(problem.coordinates, index, strict=True))
+    region = "interior" if inside else "boundary"
+    return [
+        {
+            "kind": "largest_error",
+            "region": region,
+            "at": [float(c[i]) for c, i in zip(problem.coordinates, index, strict=True)],
+            "error": float(error[index]),
+            "message": f"the largest error on the finest level, {float(error[index]):.3e}, is "
+            f"at ({where}), in the {region}",
+        }
+    ]
+
+
+def _quantity(
+    study: _Study, answers: Sequence[tuple[SolverProblem, FloatArray]], h: tuple[float, ...]
+) -> tuple[tuple[float, ...], GCIResult | None]:
+    """The output quantity per level, and its GCI when three or more finite values exist."""
+    values = []
+    for problem, u in answers:
+        raw: object = np.mean(u) if study.quantity is None else study.quantity(problem, u)
+        if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
+            msg = f"quantity: must return a real number (got {type(raw).__name__})"
+            raise InputError(msg)
+        values.append(float(raw))
+    if len(values) < 3 or not all(math.isfinite(v) for v in values):
+        return tuple(values), None
+    try:
+        return tuple(values), gci(values, spacing=h)
+    except SymgradError:
+        return tuple(values), None
+
+
+def _quantity_name(quantity: Quantity | None) -> str:
+    if quantity is None:
+        return "mean of the solution"
+    return str(getattr(quantity, "__qualname__", None) or "quantity")
+
+
+def _reason(
+    status: Status, judged: Mapping[str, GridRegion], diagnostics: Sequence[dict[str, Any]]
+) -> str:
+    """One sentence: the summary, or the first region with the verdict plus the culprits."""
+    if status is Status.EXACT:
+        return "the solver reproduces the manufactured solution exactly on every level"
+    if status is Status.PASS:
+        shown = ", ".join(
+            f"{n} {r.observed_order:.2f} (expected {r.expected_order:g})"
+            if r.status is Status.PASS
+            else f"{n} exact to rounding"
+            for n, r in judged.items()
+        )
+        return f"the solution error converges at the expected order: {shown}"
+    reasons = [r.reason for r in judged.values() if r.status is status]
+    reason = "; ".join(reasons)
+    if status is Status.FAIL:
+        named = [d["message"] for d in diagnostics if d["kind"] in ("time_order", "largest_error")]
+        reason += "".join(f"; {m}" for m in named)
+    return reason

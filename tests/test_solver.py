@@ -1,0 +1,465 @@
+"""verify_solver: whole solvers verified by manufactured solutions against hand-derived orders.
+
+The references are the textbook orders of the methods (forward and backward Euler 1, RK4 4,
+Crank-Nicolson 2 in space and time, the centred Laplacian 2, a one-sided Neumann closure 1),
+and closed-form or high-precision values computed here, never by symgrad.  Every correct
+solver is paired with planted defects (a wrong coefficient, a time-step bug, a lower-order
+boundary) that must fail with a reason naming what went wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symgrad.errors import ConfigError, InputError, LimitExceeded, ParseError
+from symgrad.grids import SolverProblem, verify_solver
+from symgrad.results import Status
+
+# ----------------------------------------------------------------------------- ODE solvers
+ODE = "D(u, t) + u"  # u' = -u + Q(t)
+ODE_SOLUTION = "(sin(t) - cos(t))/2 + exp(-t)"  # Q = sin t: y' = -y + sin t
+
+
+def euler(p: SolverProblem, rate: float = 1.0) -> float:
+    """Forward Euler for u' = -rate*u + Q(t)."""
+    u, dt, t0 = float(p.initial), p.dt, p.time[0]
+    for n in range(p.steps):
+        u += dt * (-rate * u + float(p.source(t0 + n * dt)))
+    return u
+
+
+def rk4(p: SolverProblem, k4_time: float = 1.0) -> float:
+    """Classical RK4 for u' = -u + Q(t); ``k4_time`` places the last stage at t + k4_time*dt."""
+    u, dt, t0 = float(p.initial), p.dt, p.time[0]
+
+    def f(t: float, y: float) -> float:
+        return -y + float(p.source(t))
+
+    for n in range(p.steps):
+        t = t0 + n * dt
+        k1 = f(t, u)
+        k2 = f(t + dt / 2, u + dt / 2 * k1)
+        k3 = f(t + dt / 2, u + dt / 2 * k2)
+        k4 = f(t + k4_time * dt, u + dt * k3)
+        u += dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return u
+
+
+def _ode(solver: Callable[[SolverProblem], float], order: float, steps: tuple[int, ...]) -> Any:
+    return verify_solver(
+        solver, ODE_SOLUTION, operator=ODE, expect_order=order, time="t=0:2", steps=steps
+    )
+
+
+def test_forward_euler_is_first_order() -> None:
+    r = _ode(euler, 1, (16, 32, 64, 128))
+    assert r.status is Status.PASS, r.reason
+    assert r.regions["solution"].observed_order == pytest.approx(1, abs=0.1)
+
+
+def test_forward_euler_errors_match_a_closed_form() -> None:
+    """The reported error is |Euler's answer - the exact solution|, computed here at 50 digits."""
+    r = _ode(euler, 1, (16, 32, 64, 128))
+    ctx = mpmath.MPContext()
+    ctx.dps = 50
+    exact = (ctx.sin(2) - ctx.cos(2)) / 2 + ctx.exp(-2)
+    # Euler on y' = -y + sin t in exact arithmetic agrees with float64 to ~1e-15 here
+    for m, err in zip((16, 32, 64, 128), r.regions["solution"].errors["Linf"], strict=True):
+        y, dt = ctx.mpf(-0.5) + 1, ctx.mpf(2) / m
+        for n in range(m):
+            y += dt * (-y + ctx.sin(n * dt))
+        assert err == pytest.approx(float(abs(y - exact)), rel=1e-9)
+
+
+def test_forward_euler_wrong_coefficient_fails_naming_it() -> None:
+    r = _ode(lambda p: euler(p, rate=1.02), 1, (16, 32, 64, 128))
+    assert r.status is Status.FAIL
+    assert "levels off" in r.reason
+    assert "coefficients" in r.reason
+
+
+def test_rk4_is_fourth_order() -> None:
+    r = _ode(rk4, 4, (10, 20, 40, 80, 160))
+    assert r.status is Status.PASS, r.reason
+    assert r.regions["solution"].observed_order == pytest.approx(4, abs=0.1)
+
+
+def test_rk4_stage_time_bug_fails_naming_the_order() -> None:
+    """The last stage at t instead of t + dt: consistent, but second order at best."""
+    r = _ode(lambda p: rk4(p, k4_time=0.0), 4, (10, 20, 40, 80, 160))
+    assert r.status is Status.FAIL
+    assert "vs expected 4" in r.reason or "fall away from 4" in r.reason
+    assert r.regions["solution"].observed_order < 3
+
+
+# ------------------------------------------------------------------------------- heat
+HEAT = "D(u, t) - nu*D(u, x, 2)"
+NU = {"nu": 0.5}
+
+
+def _laplacian(n: int, h: float) -> np.ndarray:
+    """The centred second difference on all n points, boundary rows zero."""
+    lap = (np.eye(n, k=-1) - 2 * np.eye(n) + np.eye(n, k=1)) / h**2
+    lap[[0, -1]] = 0
+    return lap
+
+
+def crank_nicolson(
+    p: SolverProblem, nu_factor: float = 1.0, source_at_start: bool = False, lag: bool = False
+) -> np.ndarray:
+    """CN for u_t = nu u_xx + Q with Dirichlet data; each keyword plants one defect.
+
+    ``nu_factor`` scales the diffusivity, ``source_at_start`` uses Q(t_n) instead of the
+    average of Q(t_n) and Q(t_n+1) (first order in time), ``lag`` imposes the boundary data of
+    t_n at t_n+1 (a boundary error of order dt).
+    """
+    (x,), (h,), dt, t0 = p.coordinates, p.spacing, p.dt, p.time[0]
+    nu = p.parameters["nu"] * nu_factor
+    lap, eye = _laplacian(x.size, h), np.eye(x.size)
+    lhs = eye - dt / 2 * nu * lap
+    rhs = eye + dt / 2 * nu * lap
+    u = p.initial.copy()
+    for k in range(p.steps):
+        t = t0 + k * dt
+        q = p.source(x, t) if source_at_start else (p.source(x, t) + p.source(x, t + dt)) / 2
+        b = rhs @ u + dt * q
+        tb = t if lag else t + dt
+        b[[0, -1]] = p.boundary(x[[0, -1]], tb)
+        u = np.linalg.solve(lhs, b)
+    return u
+
+
+def backward_euler(p: SolverProblem, dt_factor: float = 1.0) -> np.ndarray:
+    """Backward Euler for the heat equation; ``dt_factor`` scales dt in the implicit matrix."""
+    (x,), (h,), dt, t0 = p.coordinates, p.spacing, p.dt, p.time[0]
+    nu = p.parameters["nu"]
+    lhs = np.eye(x.size) - dt_factor * dt * nu * _laplacian(x.size, h)
+    u = p.initial.copy()
+    for k in range(p.steps):
+        t = t0 + (k + 1) * dt
+        b = u + dt * p.source(x, t)
+        b[[0, -1]] = p.boundary(x[[0, -1]], t)
+        u = np.linalg.solve(lhs, b)
+    return u
+
+
+HEAT_SOLUTION = "exp(-t)*sin(2*x + 0.3) + x**2*t/3"
+
+
+def _heat(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+    return verify_solver(
+        solver,
+        HEAT_SOLUTION,
+        operator=HEAT,
+        expect_order={"space": 2, "time": 2},
+        domain="x=0:1",
+        time="t=0:0.5",
+        sizes=(9, 17, 33, 65),
+        steps=(8, 16, 32, 64),
+        parameters=NU,
+    )
+
+
+def test_crank_nicolson_is_second_order_in_space_and_time() -> None:
+    r = _heat(crank_nicolson)
+    assert r.status is Status.PASS, r.reason
+    assert r.refine == "space-time"
+    assert r.time_exponent == pytest.approx(1)
+    assert r.regions["interior"].observed_order == pytest.approx(2, abs=0.1)
+    assert r.regions["boundary"].status is Status.EXACT  # Dirichlet data imposed
+    time_order = next(d for d in r.diagnostics if d["kind"] == "time_order")
+    assert time_order["order"] == pytest.approx(2, abs=0.1)
+
+
+def test_crank_nicolson_wrong_diffusivity_fails_naming_it() -> None:
+    r = _heat(lambda p: crank_nicolson(p, nu_factor=1.05))
+    assert r.status is Status.FAIL
+    assert "levels off" in r.reason
+
+
+def test_crank_nicolson_time_step_bug_fails_naming_the_time_stepping() -> None:
+    r = _heat(lambda p: crank_nicolson(p, source_at_start=True))
+    assert r.status is Status.FAIL
+    assert "the time stepping alone converges at order 1.0" in r.reason
+    assert "look at the time stepping" in r.reason
+
+
+def test_crank_nicolson_lagged_boundary_fails_naming_the_boundary() -> None:
+    r = _heat(lambda p: crank_nicolson(p, lag=True))
+    assert r.status is Status.FAIL
+    assert r.regions["boundary"].status is Status.FAIL
+    assert "boundary: observed order 1.0" in r.reason
+
+
+def test_backward_euler_is_first_order_in_time() -> None:
+    """A quadratic in x: the centred Laplacian is exact, so time alone is measured."""
+    r = verify_solver(
+        backward_euler,
+        "(1 + x**2/2)*exp(-t) + x*sin(t)",
+        operator=HEAT,
+        expect_order=1,
+        domain="x=0:1",
+        time="t=0:1",
+        sizes=11,
+        steps=(16, 32, 64, 128),
+        parameters=NU,
+    )
+    assert r.status is Status.PASS, r.reason
+    assert r.refine == "time"
+    assert r.regions["interior"].observed_order == pytest.approx(1, abs=0.1)
+
+
+def test_backward_euler_time_step_bug_fails() -> None:
+    r = verify_solver(
+        lambda p: backward_euler(p, dt_factor=0.5),
+        "(1 + x**2/2)*exp(-t) + x*sin(t)",
+        operator=HEAT,
+        expect_order=1,
+        domain="x=0:1",
+        time="t=0:1",
+        sizes=11,
+        steps=(16, 32, 64, 128),
+        parameters=NU,
+    )
+    assert r.status is Status.FAIL
+    assert "levels off" in r.reason
+
+
+# --------------------------------------------------------------------- steady, Neumann
+def poisson_neumann(p: SolverProblem, second_order: bool = True) -> np.ndarray:
+    """-u'' = Q on [0, 1], u(0) given, u'(1) given: ghost point (2nd order) or one-sided (1st)."""
+    (x,), (h,) = p.coordinates, p.spacing
+    n = x.size
+    a = -_laplacian(n, h)
+    b = p.source(x).copy()
+    a[0, 0], b[0] = 1.0, p.boundary(x[0])
+    (flux,) = p.gradient(x[-1])
+    if second_order:  # ghost u_N = u_{N-2} + 2h g: -(2u_{N-2} - 2u_{N-1} + 2hg)/h² = Q
+        a[-1, -2], a[-1, -1] = -2 / h**2, 2 / h**2
+        b[-1] += 2 * flux / h
+    else:  # (u_{N-1} - u_{N-2})/h = g
+        a[-1, -2], a[-1, -1], b[-1] = -1 / h, 1 / h, flux
+    return np.linalg.solve(a, b)
+
+
+def _poisson(solver: Callable[[SolverProblem], np.ndarray], boundary: float) -> Any:
+    return verify_solver(
+        solver,
+        "sin(2*x + 0.3) + exp(x)/3",
+        operator="-D(u, x, 2)",
+        expect_order={"space": 2, "boundary": boundary},
+        domain="x=0:1",
+        sizes=(9, 17, 33, 65, 129),
+    )
+
+
+def test_poisson_with_a_ghost_point_neumann_closure_is_second_order() -> None:
+    r = _poisson(poisson_neumann, 2)
+    assert r.status is Status.PASS, r.reason
+    assert r.refine == "space"
+    assert r.regions["boundary"].observed_order == pytest.approx(2, abs=0.1)
+
+
+def test_poisson_with_a_first_order_neumann_closure_fails_at_the_boundary() -> None:
+    r = _poisson(lambda p: poisson_neumann(p, second_order=False), 2)
+    assert r.status is Status.FAIL
+    assert "boundary: observed order 1.0" in r.reason
+    assert r.regions["boundary"].observed_order == pytest.approx(1, abs=0.1)
+
+
+# --------------------------------------------------------------------------- results
+def test_result_renders_and_serialises() -> None:
+    r = _heat(crank_nicolson)
+    data = json.loads(r.to_json())
+    assert data["status"] == "pass"
+    assert data["sizes"] == [9, 17, 33, 65]
+    assert data["steps"] == [8, 16, 32, 64]
+    assert set(data["regions"]) == {"interior", "boundary"}
+    assert data["gci"]["status"] in {"pass", "inconclusive"}
+    assert len(data["quantity_values"]) == 4
+    text, md, page = r.to_text(), r.to_markdown(), r.to_html()
+    assert "interior Linf" in text
+    assert "| level |" in md
+    assert "<table" in page
+    assert "&lt;" not in r.solver
+
+
+def test_gci_of_a_chosen_quantity_matches_its_definition() -> None:
+    """The GCI's order from the finest three values, r = 2: log2(e32/e21) (Celik eq. 3b, q = 0)."""
+    r = verify_solver(
+        euler,
+        ODE_SOLUTION,
+        operator=ODE,
+        expect_order=1,
+        time="t=0:2",
+        steps=(16, 32, 64, 128),
+        quantity=lambda p, u: float(u) * 2,
+    )
+    v = r.quantity_values
+    assert r.gci is not None
+    assert r.gci.p == pytest.approx(math.log2((v[1] - v[2]) / (v[2] - v[3])), rel=1e-12)
+
+
+# ------------------------------------------------------------------- input and limits
+class Counting:
+    """A solver that counts its calls (for refusals before any run)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, p: SolverProblem) -> float:
+        self.calls += 1
+        return euler(p)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"steps": list(range(1, 20))}, LimitExceeded),
+        ({"steps": (10**9, 2 * 10**9)}, LimitExceeded),
+        ({"steps": (8, 8)}, ConfigError),
+        ({"steps": "8,16"}, ConfigError),
+        ({"expect_order": -1}, ConfigError),
+        ({"expect_order": {"space": 2}}, ConfigError),
+        ({"sizes": (9, 17)}, ConfigError),
+        ({"time": None}, ConfigError),
+        ({"parameters": {"nu": float("nan")}}, ConfigError),
+        ({"parameters": [1]}, InputError),
+    ],
+)
+def test_bad_input_is_refused_before_the_solver_runs(kwargs: dict[str, Any], error: type) -> None:
+    solver = Counting()
+    args: dict[str, Any] = {"operator": ODE, "expect_order": 1, "time": "t=0:1", "steps": (8, 16)}
+    with pytest.raises(error):
+        verify_solver(solver, ODE_SOLUTION, **(args | kwargs))
+    assert solver.calls == 0
+
+
+def test_space_time_refinement_must_keep_a_fixed_ratio() -> None:
+    solver = Counting()
+    with pytest.raises(ConfigError, match="fixed ratio"):
+        verify_solver(
+            solver,
+            HEAT_SOLUTION,
+            operator=HEAT,
+            expect_order=2,
+            domain="x=0:1",
+            time="t=0:1",
+            sizes=(9, 17, 33),
+            steps=(8, 16, 64),
+            parameters=NU,
+        )
+    assert solver.calls == 0
+
+
+def test_solver_text_is_never_executed() -> None:
+    """Text that is not an expression is refused by the parser, before any run."""
+    solver = Counting()
+    with pytest.raises(ParseError):
+        verify_solver(
+            solver,
+            "__import__('os').getcwd()",
+            operator=ODE,
+            expect_order=1,
+            time="t=0:1",
+        )
+    assert solver.calls == 0
+
+
+def test_wrong_answer_shape_is_an_input_error_naming_the_solver() -> None:
+    def bad(p: SolverProblem) -> np.ndarray:
+        return np.zeros(3)
+
+    with pytest.raises(InputError, match=r"solver .*bad returned"):
+        verify_solver(
+            bad,
+            HEAT_SOLUTION,
+            operator=HEAT,
+            expect_order=2,
+            domain="x=0:1",
+            time="t=0:1",
+            parameters=NU,
+        )
+
+
+def test_blow_up_fails_with_non_finite_levels() -> None:
+    def unstable(p: SolverProblem) -> float:
+        return math.inf if p.steps > 16 else euler(p)
+
+    r = _ode(unstable, 1, (8, 16, 32, 64))
+    assert r.status is Status.FAIL
+    assert "NaN or inf" in r.reason
+
+
+# -------------------------------------------------------------------- property tests
+def _solutions() -> st.SearchStrategy[str]:
+    """Smooth manufactured solutions of t with generic, well-scaled coefficients."""
+    coef = st.sampled_from(["0.7", "1.3", "-0.9", "2.1", "-1.6"])
+    rate = st.sampled_from(["0.4", "0.8", "1.5"])
+    freq = st.sampled_from(["0.6", "1.1", "1.7"])
+    return st.tuples(coef, freq, rate, coef).map(
+        lambda c: f"{c[0]}*sin({c[1]}*t + 0.4) + exp(-{c[2]}*t) + {c[3]}*t/5"
+    )
+
+
+PROPERTY = settings(max_examples=15, deadline=None, derandomize=True)
+
+
+@PROPERTY
+@given(_solutions())
+def test_correct_ode_solvers_never_fail_and_buggy_ones_never_pass(solution: str) -> None:
+    def run(solver: Callable[[SolverProblem], float], order: float, steps: tuple[int, ...]) -> Any:
+        return verify_solver(
+            solver, solution, operator=ODE, expect_order=order, time="t=0:2", steps=steps
+        )
+
+    euler_steps, rk4_steps = (16, 32, 64, 128, 256), (10, 20, 40, 80, 160)
+    assert run(euler, 1, euler_steps).status is not Status.FAIL
+    assert run(rk4, 4, rk4_steps).status is not Status.FAIL
+    assert not run(lambda p: euler(p, rate=1.05), 1, euler_steps).ok
+    assert not run(lambda p: rk4(p, k4_time=0.0), 4, rk4_steps).ok
+    assert not run(euler, 2, euler_steps).ok  # a first-order solver claimed second order
+
+
+def _heat_solutions() -> st.SearchStrategy[str]:
+    amp = st.sampled_from(["1", "0.6", "-1.4"])
+    wave = st.sampled_from(["1.5", "2", "2.7"])
+    shift = st.sampled_from(["0.3", "0.8"])
+    return st.tuples(amp, wave, shift).map(
+        lambda c: f"{c[0]}*exp(-t)*sin({c[1]}*x + {c[2]}) + x**2*t/3"
+    )
+
+
+@settings(max_examples=3, deadline=None, derandomize=True)
+@given(_heat_solutions())
+def test_crank_nicolson_property(solution: str) -> None:
+    def run(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+        return verify_solver(
+            solver,
+            solution,
+            operator=HEAT,
+            expect_order={"space": 2, "time": 2},
+            domain="x=0:1",
+            time="t=0:0.5",
+            parameters=NU,
+        )
+
+    assert run(crank_nicolson).status is not Status.FAIL
+    assert not run(lambda p: crank_nicolson(p, source_at_start=True)).ok
+    assert not run(lambda p: crank_nicolson(p, nu_factor=1.05)).ok
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(_solutions())
+def test_ode_property_many(solution: str) -> None:
+    test_correct_ode_solvers_never_fail_and_buggy_ones_never_pass.hypothesis.inner_test(solution)  # type: ignore[attr-defined]
