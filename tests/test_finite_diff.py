@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 
 import symgrad
 from symgrad.errors import CheckFailed, ConfigError
-from symgrad.fd import Stencil, finite_difference, finite_difference_gradient
+from symgrad.fd import Stencil, convergence, finite_difference, finite_difference_gradient
 from symgrad.results import PointStatus, Result, Status
 
 
@@ -39,11 +39,9 @@ def test_eighth_order_gradient_has_45_digits() -> None:
     for var, want in zip("xyz", exact, strict=True):
         r = finite_difference(f, "x=0.3, y=0.7, z=0.5", var, scheme="central:8", dps=50)
         assert r.status == "ok"
-        assert abs(ref.mpf(r.value[()]) - want) < ref.mpf(10) ** -45
+        assert abs(ref.mpf(r.value) - want) < ref.mpf(10) ** -45
         # the claimed error estimate is an upper bound of the actual error
-        assert (
-            abs(ref.mpf(r.value[()]) - want) <= ref.mpf(r.error_estimate[()]) + ref.mpf(10) ** -50
-        )
+        assert abs(ref.mpf(r.value) - want) <= ref.mpf(r.error_estimate) + ref.mpf(10) ** -50
 
 
 @pytest.mark.parametrize("dps", [15, 30, 50, 100, 300])
@@ -55,7 +53,7 @@ def test_requested_digits_are_delivered(dps: int, scheme: str) -> None:
     x = ref.mpf("1.25")
     want = ref.exp(x) * (ref.cos(x) - ref.sin(x))
     assert r.status == "ok"
-    assert abs(ref.mpf(r.value[()]) - want) <= abs(want) * ref.mpf(10) ** -(dps - 1)
+    assert abs(ref.mpf(r.value) - want) <= abs(want) * ref.mpf(10) ** -(dps - 1)
 
 
 def test_measured_error_follows_the_leading_term() -> None:
@@ -65,7 +63,7 @@ def test_measured_error_follows_the_leading_term() -> None:
     ratios = []
     for h in ("1e-2", "1e-3", "1e-4"):
         r = finite_difference("sin(x)", "x=1", scheme="central:4", step=h, dps=100)
-        err = ref.mpf(r.value[()]) - ref.cos(1)
+        err = ref.mpf(r.value) - ref.cos(1)
         # the fifth derivative of sin is cos
         ratios.append(err / stencil.predicted_error(ref.cos(1), ref.mpf(h), ctx=ref))
     assert abs(ratios[-1] - 1) < 1e-6
@@ -77,7 +75,7 @@ def test_mixed_partial_by_tensor_product() -> None:
     ref = mpctx(60)
     r = finite_difference("sin(x)*exp(2*y)", "x=0.4, y=-0.3", "x y", scheme="central:4", dps=30)
     want = 2 * ref.cos(ref.mpf("0.4")) * ref.exp(2 * ref.mpf("-0.3"))
-    assert abs(ref.mpf(r.value[()]) - want) < ref.mpf(10) ** -29
+    assert abs(ref.mpf(r.value) - want) < ref.mpf(10) ** -29
 
 
 def test_complex_step_case_c_within_2_ulp() -> None:
@@ -102,8 +100,8 @@ def test_high_precision_complex_step() -> None:
         / (8 * (ref.sin(x) ** 3 + ref.cos(x) ** 3) ** ref.mpf(1.5))
     )
     assert r.evaluations == 2
-    assert abs(ref.mpf(r.value[()]) - want) < abs(want) * ref.mpf(10) ** -49
-    assert abs(ref.mpf(r.value[()]) - want) <= ref.mpf(r.error_estimate[()])
+    assert abs(ref.mpf(r.value) - want) < abs(want) * ref.mpf(10) ** -49
+    assert abs(ref.mpf(r.value) - want) <= ref.mpf(r.error_estimate)
 
 
 def test_complex_step_refuses_non_analytic() -> None:
@@ -143,7 +141,7 @@ def test_near_singularity_still_accurate() -> None:
     ref = mpctx(60)
     r = finite_difference("log(x)", "x=0.001", dps=30)
     assert r.status == "ok"
-    assert abs(ref.mpf(r.value[()]) - 1000) < 1000 * ref.mpf(10) ** -29
+    assert abs(ref.mpf(r.value) - 1000) < 1000 * ref.mpf(10) ** -29
 
 
 def test_bad_options() -> None:
@@ -182,7 +180,7 @@ def test_high_precision_complex_step_gradient() -> None:
         "sin(x+y)*exp(-z**2)", "x=0.3, y=0.7, z=0.5", method="mp-complex", dps=50
     )
     for r, want in zip(results, exact, strict=True):
-        assert abs(ref.convert(r.value[()]) - want) <= abs(want) * ref.mpf(10) ** -49
+        assert abs(ref.convert(r.value) - want) <= abs(want) * ref.mpf(10) ** -49
 
 
 def test_auto_method_picks_the_complex_step_only_when_it_applies() -> None:
@@ -194,8 +192,8 @@ def test_auto_method_picks_the_complex_step_only_when_it_applies() -> None:
     kinked = finite_difference_gradient("abs(x)*y", "x=1, y=2", dps=30)
     assert [r.method for r in kinked] == ["mp", "mp"]
     ref = mpctx(50)
-    assert abs(ref.convert(smooth[0].value[()]) - 2 * ref.cos(1)) < ref.mpf(10) ** -29
-    assert abs(ref.convert(kinked[0].value[()]) - 2) < ref.mpf(10) ** -29
+    assert abs(ref.convert(smooth[0].value) - 2 * ref.cos(1)) < ref.mpf(10) ** -29
+    assert abs(ref.convert(kinked[0].value) - 2) < ref.mpf(10) ** -29
 
 
 def test_one_default_method_for_a_partial_and_a_gradient() -> None:
@@ -211,17 +209,17 @@ def test_one_default_method_for_a_partial_and_a_gradient() -> None:
     ctx.dps = 80
     plain = finite_difference("sin(x)", "x=1", dps=40)
     assert (plain.method, plain.status) == ("mp-complex", "ok")
-    assert abs(ctx.convert(plain.value[()]) - ctx.cos(1)) <= ctx.mpf(10) ** -40
+    assert abs(ctx.convert(plain.value) - ctx.cos(1)) <= ctx.mpf(10) ** -40
     stencil = finite_difference("x**3", "x=1", scheme="central:4", dps=40)
     assert (stencil.method, stencil.scheme) == ("mp", "central:4:d1")
-    assert abs(ctx.convert(stencil.value[()]) - 3) <= ctx.mpf(10) ** -39
+    assert abs(ctx.convert(stencil.value) - 3) <= ctx.mpf(10) ** -39
     given = finite_difference("x**3", "x=1", step="1e-3", dps=40)
     assert given.method == "mp"
     # central:2 at a given step is D(h) itself: 3 + h² exactly for x³ at 1
-    assert abs(ctx.convert(given.value[()]) - (3 + ctx.mpf("1e-6"))) <= ctx.mpf(10) ** -39
+    assert abs(ctx.convert(given.value) - (3 + ctx.mpf("1e-6"))) <= ctx.mpf(10) ** -39
     second = finite_difference("x**3", "x=1", ("x", 2), dps=40)
     assert second.method == "mp"
-    assert abs(ctx.convert(second.value[()]) - 6) <= ctx.mpf(10) ** -39
+    assert abs(ctx.convert(second.value) - 6) <= ctx.mpf(10) ** -39
 
 
 def test_fd_result_is_a_result_with_a_point_status() -> None:
@@ -251,3 +249,38 @@ def test_fd_result_is_a_result_with_a_point_status() -> None:
     with pytest.raises(CheckFailed, match="nonsmooth: kink at x=0"):
         kink.raise_if_failed()
     assert [float(kink.left), float(kink.right)] == [-1.0, 1.0]
+
+
+def test_a_scalar_derivative_is_a_number() -> None:
+    """mp gives an mpf, float64 and complex a Python float; arrays stay arrays (d/dx x**3 = 3x²)."""
+    mp_result = finite_difference("x**3", "x=2", dps=30)
+    # an mpf of a private context (each context has its own mpf class)
+    assert hasattr(mp_result.value, "_mpf_")
+    assert hasattr(mp_result.error_estimate, "_mpf_")
+    assert abs(mp_result.value - 12) <= mpmath.mpf(10) ** -29
+    for method in ("float64", "complex"):
+        r = finite_difference("x**3", {"x": 2.0}, method=method)
+        assert type(r.value) is float
+        assert type(r.error_estimate) is float
+        assert r.value == pytest.approx(12.0, rel=1e-9)
+    grid = finite_difference("x**3", {"x": np.array([1.0, 2.0])}, method="float64")
+    assert isinstance(grid.value, np.ndarray)
+    assert_allclose(grid.value, [3.0, 12.0], rtol=1e-9)
+    vector = finite_difference(["x**3", "x**2"], "x=2", dps=30)
+    assert vector.value.shape == (2,)
+    assert [abs(v - w) <= 1e-28 for v, w in zip(vector.value, (12, 4), strict=True)] == [True] * 2
+    failed = finite_difference("log(x)", "x=-1", dps=30)
+    assert failed.status == "domain"
+    assert type(failed.value) is float
+    assert math.isnan(failed.value)
+
+
+def test_float64_convergence_errors_are_floats() -> None:
+    """float64 sweeps report float errors; forward:1 on exp at 0 errs by about h/2."""
+    r = convergence(
+        "exp(x)", "x=0", schemes=["forward:1"], step_sizes="1e-2:1e-4:3", precision="float64"
+    )
+    s = r.schemes[0]
+    assert all(type(e) is float for e in s.errors)
+    assert type(s.minimum_error) is float
+    assert s.errors == pytest.approx([0.005016708, 0.000500167, 0.0000500017], rel=1e-4)

@@ -49,6 +49,7 @@ shrinks a millionfold); one that grows as the step shrinks is a jump.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -72,7 +73,7 @@ from symgrad.checks._results import (
 )
 from symgrad.derive import Compiled, Limits, derivative, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded
-from symgrad.expr import Source, VariablesSpec, resolve
+from symgrad.expr import Source, VariablesSpec, parse_number, resolve
 from symgrad.fd import FDResult, finite_difference, order_of, stencils_for
 from symgrad.results import PointStatus, Status, combine
 
@@ -156,6 +157,7 @@ def check(
         raise ConfigError(msg)
     problem = _Problem.make(expr, kind, variables, limits_of(limits), len(specs))
     exact_points = [problem.exact.point_values(s) for s in specs]
+    settings.check_step(problem, exact_points)
     float_points = [[_to_float(v) for v in p] for p in exact_points]
     # every point's float64 values in one vectorized call: shape (components, points)
     f64 = problem.exact(*np.array(float_points, dtype=np.float64).T)
@@ -199,13 +201,41 @@ class _Settings:
 
     dps: int
     scheme: str
-    step: Any
+    step: Any  # as given (None: the referee chooses its own, error-controlled)
     exact_dps: int
+    step_size: sympy.Rational | None = None  # the given step's exact value
 
     @classmethod
     def make(cls, dps: object, scheme: object, step: Any) -> _Settings:
         digits = check_dps(dps)
-        return cls(digits, _validate_scheme(scheme), step, digits)
+        size = _validate_step(step)
+        return cls(digits, _validate_scheme(scheme), step, digits, size)
+
+    def own_step(self) -> _Settings:
+        """These settings with the referee's own error-controlled step instead of a given one."""
+        return replace(self, step=None, step_size=None)
+
+    def check_step(self, problem: _Problem, points: Sequence[Sequence[sympy.Rational]]) -> None:
+        """Refuse a given step wider than max(1, |x|) along a differentiated variable.
+
+        A difference quotient over an interval wider than the point's own scale measures a
+        secant, not the derivative, and its values can be astronomically large (exp(x ± 1e300)).
+        """
+        if self.step_size is None:
+            return
+        along = sorted({i for e in problem.entries for i, c in enumerate(e.counts) if c})
+        for values in points:
+            for i in along:
+                scale = max(sympy.Integer(1), abs(values[i]))
+                if self.step_size > scale:
+                    x, size = problem.names[i], _number(scale)
+                    msg = (
+                        f"step {_number(self.step_size)} is wider than the scale of {x} at "
+                        f"{x}={_number(values[i])} (max(1, |{x}|) = {size}): a difference over "
+                        f"so wide an interval does not measure the derivative; give a step of at "
+                        f"most {size}, or none (symgrad then chooses one)"
+                    )
+                    raise ConfigError(msg)
 
     def deeper(self, last: ComponentCheck) -> _Settings | None:
         """More digits, as many as ``last`` missed the resolution target by (None: no gain)."""
@@ -320,12 +350,12 @@ class _Differences:
 
     rows: list[Compiled]
     point: dict[str, sympy.Rational]
-    step: Any
     cache: dict[Any, FDResult] = field(default_factory=dict)
 
-    def get(self, row: int, counts: tuple[int, ...], scheme: str, dps: int) -> FDResult:
-        """The difference of ``row`` along ``counts`` with ``scheme`` at ``dps`` digits."""
-        key = (row, counts, scheme, dps)
+    def get(self, row: int, counts: tuple[int, ...], scheme: str, settings: _Settings) -> FDResult:
+        """The difference of ``row`` along ``counts`` with ``scheme``, at the settings' digits."""
+        step, dps = settings.step, settings.dps
+        key = (row, counts, scheme, dps, step)
         if key not in self.cache:
             wrt = [item for x, c in zip(self.point, counts, strict=True) if c for item in (x, c)]
             method = "mp-complex" if scheme == "complex" else "mp"
@@ -336,7 +366,7 @@ class _Differences:
                 wrt,
                 scheme=stencil,
                 method=method,
-                step=self.step,
+                step=step,
                 dps=dps,
             )
         return self.cache[key]
@@ -374,28 +404,28 @@ def _referee(e: _Entry, at: _At, settings: _Settings) -> _Referee:
     the one-sided derivatives, or agreeing sides (``left`` and ``right``) that stand in for an
     unreliable central difference.
     """
-    scheme, dps = settings.scheme, settings.dps
-    fd = at.differences.get(e.row, e.counts, scheme, dps)
+    scheme = settings.scheme
+    fd = at.differences.get(e.row, e.counts, scheme, settings)
     status, sides = PointStatus(fd.status), (_first(fd.left), _first(fd.right))
     if status is PointStatus.NONSMOOTH:  # the kink probe's reason names the partial
         return _Referee(None, None, fd.step, status, fd.reason, sides)
     if status in (_OK, PointStatus.UNRELIABLE):
         why = f"the finite difference at {at.where} is unreliable: {fd.reason}"
         text = why if status is PointStatus.UNRELIABLE else ""
-        return _Referee(fd.value[()], fd.error_estimate[()], fd.step, status, text, sides)
+        return _Referee(_first(fd.value), _first(fd.error_estimate), fd.step, status, text, sides)
     # f is finite at the point itself (checked before): only stencil points left the domain
     accuracy = 4 if scheme == "complex" else int(scheme.split(":")[1])
     for side in ("forward", "backward"):
-        alt = at.differences.get(e.row, e.counts, f"{side}:{accuracy}", dps)
+        alt = at.differences.get(e.row, e.counts, f"{side}:{accuracy}", settings)
         if PointStatus(alt.status) is _OK:
             note = f" ({side}:{accuracy}: the {scheme} stencil leaves the domain)"
-            return _Referee(alt.value[()], alt.error_estimate[()], alt.step, _OK, note)
+            return _Referee(_first(alt.value), _first(alt.error_estimate), alt.step, _OK, note)
     why = f"every stencil around {at.where} leaves the domain of f: {fd.reason}"
     return _Referee(None, None, 0, status, why)
 
 
 def _first(value: Any) -> Any:
-    """The first component of a one-sided derivative (an array or a number), or None."""
+    """The first component of a finite difference's value (an array or a number), or None."""
     if value is None:
         return None
     return np.asarray(value, dtype=object).reshape(-1)[0]
@@ -512,9 +542,7 @@ class _Classifier:
         exact_point = [ctx.mpf(v.p) / v.q for v in values]
         point = {x: str(mp_text(v, dps)) for x, v in zip(names, exact_point, strict=True)}
         rows = [_evaluate(r, values, dps)[0] for r in problem.rows]
-        differences = _Differences(
-            problem.rows, dict(zip(names, values, strict=True)), self.settings.step
-        )
+        differences = _Differences(problem.rows, dict(zip(names, values, strict=True)))
         at = _At(
             values,
             point_text(point),
@@ -547,9 +575,47 @@ class _Classifier:
             return known.verdict(exact.status, why)
         known = known._replace(symbolic=exact.value)
         first = self.judge(e, at, known, self.settings)
-        if _resolves(first, self.settings.exact_dps):
-            return first
-        return self.rescue(e, at, known, first)
+        if not _resolves(first, self.settings.exact_dps):
+            first = self.rescue(e, at, known, first)
+        return self.confirmed(e, at, known, first)
+
+    def confirmed(self, e: _Entry, at: _At, known: _Known, found: ComponentCheck) -> ComponentCheck:
+        """A mismatch at a given step stands only when the referee's own step confirms it.
+
+        A given step's error estimate (|D(h) − D(2h)| scaled) bounds its error only where h is
+        in the asymptotic range; outside it (sin(50·x) with h = 0.1) a right derivative would
+        look wrong.  The referee's own error-controlled step decides: a mismatch there too
+        stands; otherwise the component is ``unreliable`` and the reason shows both.
+        """
+        if found.point_status is not _MISMATCH or self.settings.step is None:
+            return found
+        own = self.judge(e, at, known, self.settings.own_step())
+        if own.point_status is _MISMATCH:
+            return found
+        why = (
+            f"with the given step {_number(self.settings.step_size or 0)} the finite difference "
+            f"gives {short(found.finite_difference, 17)} ± {short(found.error_estimate, 2)} at "
+            f"{at.where}, against the symbolic {short(known.symbolic, 17)}, but "
+        )
+        if own.point_status is _OK:
+            why += (
+                f"with its own step it agrees within {short(own.tolerance, 3)}: the given step "
+                "is outside the range where the difference measures the derivative; give a "
+                "smaller step, or none"
+            )
+        else:
+            why += f"its own step cannot confirm the mismatch: {own.reason}"
+        numbers = _Numbers(
+            found.finite_difference,
+            found.error_estimate,
+            found.abs_error,
+            found.rel_error,
+            found.tolerance,
+            found.float64_ulp_error,
+        )
+        return known._replace(left=found.left, right=found.right).verdict(
+            PointStatus.UNRELIABLE, why, numbers
+        )
 
     def judge(self, e: _Entry, at: _At, known: _Known, settings: _Settings) -> ComponentCheck:
         """The referee's verdict with these settings: a kink, ok or mismatch, or why not."""
@@ -622,6 +688,31 @@ def _compare(
     rel = err / abs(exact) if exact else (err if not err else None)
     numbers = _Numbers(ref.value, ref.estimate, err, rel, tol, _ulps(f64, at_float))
     return known.verdict(status, why, numbers)
+
+
+def _validate_step(step: object) -> sympy.Rational | None:
+    """A given step's exact value: a finite positive number (text is read by parse_number)."""
+    if step is None:
+        return None
+    if isinstance(step, str):
+        value = parse_number(step)  # a ParseError for anything but a number
+    elif isinstance(step, bool) or not isinstance(step, numbers.Real):
+        msg = f"step must be a positive number such as 1e-6 or '1/1024' (got {step!r})"
+        raise ConfigError(msg)
+    elif not math.isfinite(float(step)):
+        msg = f"step must be a finite positive number (got {step!r})"
+        raise ConfigError(msg)
+    else:
+        value = sympy.Rational(step)
+    if value <= 0:
+        msg = f"step must be a positive number, the width h of the stencil (got {step!r})"
+        raise ConfigError(msg)
+    return value
+
+
+def _number(value: sympy.Rational) -> str:
+    """An exact number for a sentence, 6 significant digits (any exponent)."""
+    return short(thread_context(15).mpf(value.p) / value.q)
 
 
 def _validate_scheme(scheme: object) -> str:

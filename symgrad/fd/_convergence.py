@@ -126,8 +126,8 @@ class SchemeConvergence:
 
     ``error_coefficient`` is C in ``FD(h) − f^(m)(x) = C h^p f^(m+p)(x) + …``; ``step_sizes``
     are the steps h, descending floats (JSON key ``steps``; the attribute ``steps`` is a
-    deprecated alias); ``errors`` absolute errors as mpmath numbers (possibly below float
-    range); ``predicted`` the signed leading terms ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN
+    deprecated alias); ``errors`` absolute errors: mpmath numbers for ``mp`` (possibly below
+    float range), Python floats for ``float64`` (as is ``minimum_error``); ``predicted`` the signed leading terms ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN
     where an error is zero or not finite; ``observed_order`` the fitted order (NaN without a range);
     ``higher_derivative`` f^(m+p)(x); ``observed_error_coefficient`` (FD − f^(m))/(h^p f^(m+p))
     at the finest step of the range.  float64 only: ``optimal_step`` and ``minimum_error`` (the
@@ -401,8 +401,9 @@ def _analyse(job: _Job, sch: _Scheme, row: _Row, kink: str) -> SchemeConvergence
     b = None if span is None else span[1]
     coef = None if b is None or not hi else float(signed[b] / (job.step_sizes[b] ** p * hi))
     hs = tuple(float(h) for h in job.step_sizes)
+    shown = tuple(float(e) for e in errors) if job.float64 else tuple(errors)
     return SchemeConvergence(
-        sch.label, sch.expected, sch.constant, status, reason, hs, tuple(errors),
+        sch.label, sch.expected, sch.constant, status, reason, hs, shown,
         tuple(predicted), tuple(orders), fitted,
         None if span is None else (hs[span[0]], hs[span[1]]),
         None if hi is None else float(hi), coef, *_optimum(job, sch, errors, hi),
@@ -628,13 +629,14 @@ def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, 
     low, h_opt = min(finite, key=lambda t: t[0])
     f0, c, m, p = job.deriv(0), abs(float(sch.constant)), job.m, sch.order
     if sch.stencil is None or not hi or not f0:
-        return (h_opt, low, None)
+        return (h_opt, float(low), None)
     # d/dh [c h^p |f^(m+p)| + ε Σ|w| |f| h^-m] = 0  ⇒  h* = (m ε Σ|w| |f| / (p c |f^(m+p)|))^(1/(m+p))
     ratio = m * EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
     textbook = ratio ** (1 / (m + p))
     # a (nearly) vanishing leading term puts h* beyond any step swept: the formula does not apply
     largest = max(float(h) for h in job.step_sizes)
-    return (h_opt, low, textbook if math.isfinite(textbook) and textbook <= 10 * largest else None)
+    shown = textbook if math.isfinite(textbook) and textbook <= 10 * largest else None
+    return (h_opt, float(low), shown)
 
 
 # -- rendering ------------------------------------------------------------------------------

@@ -80,13 +80,15 @@ class FDResult(Result):
 
     Attributes
     ----------
-    value : numpy.ndarray
-        The estimate, shaped like the function's components (object array of mpmath numbers for
-        ``mp``; float64 for ``float64`` and ``complex``, with the points' shape appended).  NaN
-        where there is no derivative (``nonsmooth``, ``domain``, ``pole``).
-    error_estimate : numpy.ndarray
+    value : mpmath.mpf, float or numpy.ndarray
+        The estimate.  For a scalar f at one point it is a number: an ``mpf`` for ``mp`` and
+        ``mp-complex``, a Python ``float`` for ``float64`` and ``complex``.  Otherwise an array
+        shaped like the function's components (object array of mpmath numbers for ``mp``;
+        float64 for ``float64`` and ``complex``, with the points' shape appended).  NaN (a
+        float) where there is no derivative (``nonsmooth``, ``domain``, ``pole``).
+    error_estimate : mpmath.mpf, float or numpy.ndarray
         A bound, by a margin, of the absolute error of ``value`` (rounding to the returned
-        precision included), shaped like ``value``.
+        precision included), of the same kind and shape as ``value``.
     step : float or mpmath number
         The step h actually used (an automatic ``mp`` step is relative: it is scaled by |x| on
         each axis, by 1 where x = 0; ``float64`` scales by max(1, |x|)).
@@ -102,9 +104,9 @@ class FDResult(Result):
         Digits carried (0 for float64).
     evaluations : int
         Function evaluations used.
-    left, right : numpy.ndarray or None
+    left, right : mpmath.mpf, float, numpy.ndarray or None
         The backward and forward (one-sided) derivatives when the kink probe ran: at a kink they
-        are what the derivative is on either side.
+        are what the derivative is on either side (numbers or arrays, as ``value``).
     """
 
     value: Any
@@ -121,6 +123,8 @@ class FDResult(Result):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", PointStatus(self.status))
+        for name in ("value", "error_estimate", "left", "right"):
+            object.__setattr__(self, name, _scalar(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data; numbers as strings at full precision."""
@@ -487,6 +491,18 @@ def _mp_number(ctx: Any, value: Any) -> Any:
     return ctx.convert(value)
 
 
+def _scalar(value: Any) -> Any:
+    """A 0-d array as the number it holds (an mpf, or a Python float for float64)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    return float(value) if isinstance(value, np.floating) else value
+
+
+def _flat(values: Any) -> Any:
+    """Numbers or arrays of them as a flat object array (one entry per component)."""
+    return np.asarray(values, dtype=object).reshape(-1)
+
+
 def _shaped(values: list[Any], shape: tuple[int, ...]) -> Any:
     return np.array(values, dtype=object).reshape(shape)
 
@@ -680,7 +696,7 @@ def one_sided(
         own = (bwd.result, fwd.result) if c == counts else own
         gap = _gap(bwd, fwd, x0, c, dps)
         if gap is not None:
-            left, right = (_short(r.result.value.reshape(-1)[gap]) for r in (bwd, fwd))
+            left, right = (_short(_flat(r.result.value)[gap]) for r in (bwd, fwd))
             inside = f" in {label}" if n > 1 or c != counts else ""
             both = f"left derivative {left}, right derivative {right}"
             return Sides(f"kink at {where}{inside}: {both}", bwd.result, fwd.result)
@@ -721,10 +737,10 @@ def _gap(bwd: _Run, fwd: _Run, x0: Sequence[sympy.Rational], counts: Any, dps: i
     )
     f_near = max(ctx.convert(bwd.scale), ctx.convert(fwd.scale))
     pairs = zip(
-        bwd.result.value.reshape(-1),
-        fwd.result.value.reshape(-1),
-        bwd.result.error_estimate.reshape(-1),
-        fwd.result.error_estimate.reshape(-1),
+        _flat(bwd.result.value),
+        _flat(fwd.result.value),
+        _flat(bwd.result.error_estimate),
+        _flat(fwd.result.error_estimate),
         strict=True,
     )
     for i, (left, right, e_left, e_right) in enumerate(pairs):

@@ -172,7 +172,7 @@ def finite_difference(
     >>> r = finite_difference("sin(x)*y", "x=1, y=2", "x", dps=30)
     >>> str(r.status), r.ok
     ('ok', True)
-    >>> print(r.value[()])
+    >>> print(r.value)
     1.08060461173627943480187321489
     >>> k = finite_difference("abs(x)", "x=0", dps=30)
     >>> str(k.status), k.reason

@@ -213,7 +213,7 @@ def _sweep_errors(sweep: _Sweep, scheme: str, precise: bool) -> FloatArray:
         r = finite_difference(
             sweep.f, point, sweep.name, step=float(h), error_control=False, **options
         )
-        errors.append(ctx.convert(r.value[()]) - exact if r.status == "ok" else None)
+        errors.append(ctx.convert(r.value) - exact if r.status == "ok" else None)
     return log10_axis(errors)
 
 
