@@ -68,12 +68,15 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on 
         GCIResult,
         GridResult,
         OperatorResult,
+        SolverProblem,
+        SolverResult,
         gci,
         manufactured_source,
         scharr_scheme,
         sobel_scheme,
         verify_grid,
         verify_operator,
+        verify_solver,
     )
     from symgrad.output import Report, report
     from symgrad.results import Status
@@ -129,12 +132,15 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
         "GCIResult",
         "GridResult",
         "OperatorResult",
+        "SolverProblem",
+        "SolverResult",
         "gci",
         "manufactured_source",
         "scharr_scheme",
         "sobel_scheme",
         "verify_grid",
         "verify_operator",
+        "verify_solver",
     ),
     "symgrad.output": (
         "Report",
@@ -190,6 +196,8 @@ __all__ = [
     "OperatorResult",
     "ParseError",
     "Report",
+    "SolverProblem",
+    "SolverResult",
     "Status",
     "Stencil",
     "StencilAnalysis",
@@ -224,4 +232,5 @@ __all__ = [
     "vector",
     "verify_grid",
     "verify_operator",
+    "verify_solver",
 ]
