@@ -23,8 +23,10 @@ KEY_LINES = {
     "convergence_v_curve": r"central:2 +1\.0e-05 +1\.01e-05",
     "electric_field": r"factor on each level: \[25\.0, 12\.5, 6\.25\] = 1·h",
     "gradient_descent": r"converged in \d+ steps: \(a, b\) = \(1\.\d{10}, 0\.\d{10}\)",
+    "laplacian_neumann": r"interior order 1\.9\d, boundary order (0\.9\d|1\.0\d) -> lower_order_closure",
     "newton_levenberg_marquardt": r"e_k / e_\(k-1\)²(.|\n)*\(float64 floor\)",
     "numpy_gradient_meshgrid": r"swapped_components: the output for axis 0 \(x\) matches ∂f/∂y",
+    "seed_centred_sin": r"d/dx of sin\(x \+ y\): interior order 2\.00, boundary order 2\.00 \(pass\)",
     "sobel_calibration": r"sobel_scheme\(\), d/dx: interior order 1\.9\d \(pass\)",
     "step_by_step": "the term 2x\N{MULTIPLICATION SIGN}cos\\(x\\) should be 2x\N{MULTIPLICATION SIGN}sin\\(x\\)",
 }
