@@ -216,6 +216,42 @@ def test_planted_errors_fail_and_right_answers_pass(text: str, planted: str) -> 
     assert symgrad.check_answer(text, str(sympy.expand(exact))).status is symgrad.Status.PASS
 
 
+# ----------------------------------------------------------------------------- HTML
+def test_steps_html_is_mathml_with_the_textbook_answer_last() -> None:
+    """to_html: the question and every equation in MathML (no scripts), the rules named, the
+    last equation the textbook form as SymPy's own MathML printer writes it; Jupyter gets it."""
+    result = symgrad.steps("(x**2+1)/(x-1)")
+    page = result.to_html()
+    assert "<script" not in page
+    assert page.count("<math") == 1 + sum(1 for s in result.steps for _ in s.walk())
+    answer = sympy.mathml(build("(x**2 - 2*x - 1)/(x - 1)**2"), printer="presentation")
+    assert page.rindex(answer) > page.rindex("<b>simplify</b>")
+    assert "<b>quotient</b>: Quotient rule" in page
+    assert result._repr_mimebundle_()["text/html"] == page
+    assert result._repr_html_() == page
+
+
+def test_answer_check_html_escapes_and_names_the_slip() -> None:
+    """AnswerCheck.to_html: both forms in MathML, the slip sentence escaped, in Jupyter too."""
+    check = symgrad.check_answer("exp(2*x)", "exp(2*x)")
+    page = check.to_html()
+    assert "chain-rule factor is missing" in page
+    expected = sympy.mathml(2 * sympy.exp(2 * X), printer="presentation")
+    assert expected in page
+    assert check._repr_mimebundle_()["text/html"] == page
+    slip = symgrad.check_answer("x/(x+1)", "(x+1 - x)/(x+1)**2 + 1")
+    assert "<" not in re.sub(r"<[^>]+>", "", slip.to_html())  # every < is a tag
+
+
+def test_implicit_html_heading_has_the_equation() -> None:
+    """ImplicitResult.to_html asks for d²y/dx² where x² + y² = 1, in MathML."""
+    page = symgrad.implicit_steps("x**2 + y**2 = 1", order=2).to_html()
+    circle = sympy.mathml(X**2 + Y**2, printer="presentation")
+    assert "where" in page
+    assert circle in page
+    assert "<b>on_curve</b>" in page
+
+
 # ------------------------------------------------------------------------- implicit
 def test_circle_gives_minus_x_over_y_and_matches_the_upper_branch() -> None:
     """x**2 + y**2 = 1: dy/dx = -x/y, equal to d/dx sqrt(1 - x**2) on the upper branch."""

@@ -14,6 +14,7 @@ exact-point sampling it uses for that (and for checking answers) lives at the en
 
 from __future__ import annotations
 
+import html
 import itertools
 import random
 import re
@@ -31,10 +32,13 @@ __all__ = [
     "Engine",
     "Step",
     "close",
+    "derivative_mathml",
     "derivative_of",
     "derive",
     "latex_text",
     "markdown_escape",
+    "math_block",
+    "mathml",
     "real_points",
     "simple_points",
     "unicode_text",
@@ -160,6 +164,33 @@ class Step:
         for sub in self.substeps:
             rows += sub.latex_rows(depth + 1)
         return rows if self.rule == "higher_order" else [*rows, equation]
+
+    def equation_mathml(self) -> str:
+        """The step's equation as presentation MathML (in :func:`math_block`), which
+        browsers and Jupyter render without scripts: d/dx (before) = after."""
+        after = mathml(self.after)
+        if self.rule == "simplify":
+            return math_block(f"<mo>=</mo>{after}")
+        question = derivative_mathml(self.before, self.variable)
+        if self.rule == "higher_order":
+            return math_block(question)
+        if self.rule in ("implicit", "implicit_second", "on_curve"):
+            power = 1 if self.rule == "implicit" else 2
+            question = _d_over_d(mathml(self.before), mathml(self.variable), power)
+        return math_block(f"{question}<mo>=</mo>{after}")
+
+    def html_items(self) -> str:
+        """A nested HTML list item: rule and explanation, the substeps, the equation (MathML)."""
+        said = html.escape(unicode_text(self.explanation))
+        parts = [f"<li><b>{html.escape(self.rule)}</b>: {said}"]
+        equation = self.equation_mathml()
+        if self.rule == "higher_order":
+            parts.append(equation)
+        if self.substeps:
+            parts.append("<ol>" + "".join(s.html_items() for s in self.substeps) + "</ol>")
+        if self.rule != "higher_order":
+            parts.append(equation)
+        return "".join(parts) + "</li>"
 
     def markdown_lines(self, depth: int = 0) -> list[str]:
         """A nested Markdown list item: rule and explanation, the substeps, the equation in ``$$``."""
@@ -439,6 +470,35 @@ def derivative_of(body: _Expr, var: _Expr, order: int = 1, *, latex: bool = Fals
         name, shown = sympy.latex(var), sympy.latex(body)
         return f"\\frac{{d{power}}}{{d{name}{power}}}\\left({shown}\\right)"
     return f"d{power}/d{var}{power} ({body})"
+
+
+def mathml(expr: _Expr) -> str:
+    """``expr`` as presentation MathML (the inside of a ``<math>`` element)."""
+    return str(sympy.mathml(expr, printer="presentation"))
+
+
+def math_block(inner: str) -> str:
+    """A displayed equation, left-aligned under its list item (``displaystyle`` keeps
+    fractions full size), as plain HTML without scripts or style sheets."""
+    math = f'<math displaystyle="true"><mrow>{inner}</mrow></math>'
+    return f'<div style="margin: 0.2em 0 0.6em 1.5em">{math}</div>'
+
+
+def _d_over_d(top: str, var: str, order: int) -> str:
+    """d^n top / d var^n as a MathML fraction (``top`` empty for the operator d/dx)."""
+    if order == 1:
+        return f"<mfrac><mrow><mi>d</mi>{top}</mrow><mrow><mi>d</mi>{var}</mrow></mfrac>"
+    power = f"<mn>{order}</mn>"
+    return (
+        f"<mfrac><mrow><msup><mi>d</mi>{power}</msup>{top}</mrow>"
+        f"<mrow><mi>d</mi><msup>{var}{power}</msup></mrow></mfrac>"
+    )
+
+
+def derivative_mathml(body: _Expr, var: _Expr, order: int = 1) -> str:
+    """d/dx (body) in presentation MathML, as :func:`derivative_of` writes it in text."""
+    bracket = f"<mrow><mo>(</mo>{mathml(body)}<mo>)</mo></mrow>"
+    return _d_over_d("", mathml(var), order) + bracket
 
 
 TIMES_SIGN, MINUS_SIGN = "\N{MULTIPLICATION SIGN}", "\N{MINUS SIGN}"

@@ -13,6 +13,7 @@ sample points is the (numeric) evidence and the reason says so.
 
 from __future__ import annotations
 
+import html
 import itertools
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,10 +33,14 @@ from symgrad.results import Result, Status
 from symgrad.teaching._rules import (
     Engine,
     Step,
+    _d_over_d,
     close,
+    derivative_mathml,
     derivative_of,
     latex_text,
     markdown_escape,
+    math_block,
+    mathml,
     real_points,
     simple_points,
     unicode_text,
@@ -131,10 +136,24 @@ class StepsResult(Result):
         lines += [line for step in self.steps for line in step.markdown_lines()]
         return "\n".join(lines) + "\n"
 
+    def _heading_mathml(self) -> str:
+        return derivative_mathml(self.expression, self.variable, self.order)
+
+    def to_html(self) -> str:
+        """An HTML fragment: the question and every equation in MathML (rendered by browsers
+        and Jupyter without scripts), the verdict, and a nested numbered list of the steps."""
+        question = math_block(self._heading_mathml())
+        verdict = f'<p class="reason"><b>{self.status}</b>: {html.escape(self.reason)}</p>'
+        items = "".join(step.html_items() for step in self.steps)
+        return f'<div class="symgrad-steps">{question}{verdict}<ol>{items}</ol></div>'
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        """Jupyter display: text, Markdown and LaTeX."""
+        """Jupyter display: HTML with MathML first, then Markdown, LaTeX and text."""
         bundle = super()._repr_mimebundle_(include, exclude)
-        return {**bundle, "text/latex": f"$${self.to_latex()}$$"}
+        return {**bundle, "text/html": self.to_html(), "text/latex": f"$${self.to_latex()}$$"}
 
 
 @dataclass(frozen=True)
@@ -179,6 +198,11 @@ class ImplicitResult(StepsResult):
             left, right = (sympy.latex(parse_side(t)) for t in self.equation.split("="))
             return f"\\frac{{d{power}{y}}}{{d{x}{power}}} \\text{{ where }} {left} = {right}"
         return f"d{power}{y}/d{x}{power} where {self.equation.strip()}"
+
+    def _heading_mathml(self) -> str:
+        left, right = (mathml(parse_side(t)) for t in self.equation.split("="))
+        question = _d_over_d(mathml(self.dependent), mathml(self.variable), self.order)
+        return f"{question}<mtext>&#xA0;where&#xA0;</mtext>{left}<mo>=</mo>{right}"
 
 
 @dataclass(frozen=True)
@@ -254,6 +278,25 @@ class AnswerCheck(Result):
         ]
         rows += [f"\\text{{{latex_text(issue)}}} \\\\" for issue in self.issues]
         return "\\begin{array}{l}\n" + "\n".join(rows) + "\n\\end{array}"
+
+    def to_html(self) -> str:
+        """An HTML fragment: the question, the verdict, both derivatives in MathML, one list
+        item per issue (escaped)."""
+        question = derivative_mathml(self.expression, self.variable, self.order)
+        said = html.escape(unicode_text(f"{self.status}: {self.reason}"))
+        forms = [("answer", self.answer), ("expected", self.expected)]
+        items = [f"{name}: {math_block(mathml(form))}" for name, form in forms]
+        items += [html.escape(line) for line in self._lines()[2:]]
+        listed = "".join(f"<li>{item}</li>" for item in items)
+        verdict = f'<p class="reason">{said}</p>'
+        return f'<div class="symgrad-answer">{math_block(question)}{verdict}<ul>{listed}</ul></div>'
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        """Jupyter display: HTML with MathML first, then Markdown (escaped) and text."""
+        return {**super()._repr_mimebundle_(include, exclude), "text/html": self.to_html()}
 
     def to_markdown(self) -> str:
         """The verdict, then a list: answer and expected derivative in LaTeX, one item per issue."""
