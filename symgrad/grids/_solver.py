@@ -43,7 +43,8 @@ its own by self-convergence on the coarsest grid (``M``, ``2M`` and ``4M`` steps
 differences of the solutions cancel the spatial error), and a failing verdict names it when it
 is below the expected time order; the location of the largest error on the finest level says
 whether the boundary dominates.  A GCI (:func:`gci`) of a chosen output quantity (by default
-the mean of the solution) is reported beside the verdict, not part of it.
+the domain average of the solution by the trapezoidal rule, itself of order 2; the value for
+an ODE) is reported beside the verdict, not part of it.
 
 **The solver calling convention.**  ``solver(problem)`` receives a :class:`SolverProblem` and
 returns the solution at the final time: a float64 array of the grid's shape (points per axis
@@ -113,6 +114,7 @@ MAX_WORK = 2_000_000_000
 #: Space-time studies: ln(dt ratio)/ln(h ratio) must agree to this over all pairs.
 RATIO_TOL = 0.02
 _FLOOR_ULPS = 64.0
+_BY_STEPS = "add finer levels (more steps)"  # the stop reason; also marks levels counted in steps
 _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
 _LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
 
@@ -367,8 +369,8 @@ def verify_solver(
     parameters : mapping, optional
         Values of the other names of ``operator`` and ``solution`` (``{"nu": 0.1}``).
     quantity : callable, optional
-        ``quantity(problem, u) -> float``: the output whose GCI is reported; default the mean
-        of the solution over the grid.
+        ``quantity(problem, u) -> float``: the output whose GCI is reported; default the
+        domain average of the solution by the trapezoidal rule (the value for an ODE).
     boundary_width : int
         Layers of points on every face counted as the boundary region (default 1).
 
@@ -733,7 +735,8 @@ def _assemble(
     p_in, p_bd = _region_orders(study)
     by_steps = study.refine == "time"
     labels = tuple((m if by_steps else n) or 0 for n, m in levels)
-    judging = Judging(h, labels, (p_in, p_bd), "add finer levels", _no_evidence)
+    stop = _BY_STEPS if by_steps else "add finer levels"
+    judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence)
     parts = [_parts(p.shape, study.width) for p in problems]
     diagnostics: list[dict[str, Any]] = []
     judged = {
@@ -853,6 +856,10 @@ def _judge(
     errors = {norm: tuple(r[i] for r in per_level) for i, norm in enumerate(NORMS)}
     orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
     fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
+    if status is Status.EXACT:  # rounding noise has no order
+        fitted = dict.fromkeys(fitted, math.nan)
+    if judging.stop == _BY_STEPS:
+        reason = reason.replace("N = ", "steps = ")
     return GridRegion(
         errors=errors,
         orders=orders[JUDGED_NORM],
@@ -1014,7 +1021,7 @@ def _quantity(
     """The output quantity per level, and its GCI when three or more finite values exist."""
     values = []
     for problem, u in answers:
-        raw: object = np.mean(u) if study.quantity is None else study.quantity(problem, u)
+        raw: object = _average(problem, u) if study.quantity is None else study.quantity(problem, u)
         if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
             msg = f"quantity: must return a real number (got {type(raw).__name__})"
             raise InputError(msg)
@@ -1027,9 +1034,18 @@ def _quantity(
         return tuple(values), None
 
 
+def _average(problem: SolverProblem, u: FloatArray) -> float:
+    """The domain average of u by the trapezoidal rule along every axis (order 2); an ODE's u."""
+    value = u
+    for axis in reversed(range(u.ndim)):
+        c = problem.coordinates[axis]
+        value = np.trapezoid(value, c, axis=axis) / (c[-1] - c[0])
+    return float(value)
+
+
 def _quantity_name(quantity: Quantity | None) -> str:
     if quantity is None:
-        return "mean of the solution"
+        return "domain average of the solution (trapezoidal rule)"
     return str(getattr(quantity, "__qualname__", None) or "quantity")
 
 
