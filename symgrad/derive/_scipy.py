@@ -153,9 +153,7 @@ class ScipyProblem:
 
     def __repr__(self) -> str:
         what = "residuals" if self.residuals else "objective"
-        names = ", ".join(v.name for v in self.wrt)
-        data = ", ".join(v.name for v in self.args)
-        return f"<symgrad for_scipy {what} in x = ({names}), args = ({data})>"
+        return f"<symgrad for_scipy {what} in x = ({_listed(self.wrt)}), args = ({_listed(self.args)})>"
 
     # -- what scipy calls -------------------------------------------------------------------
 
@@ -260,6 +258,12 @@ class ScipyProblem:
 
     def _source_many(self) -> Sequence[Source]:
         return self._source
+
+
+def _listed(symbols: tuple[sympy.Symbol, ...]) -> str:
+    """Names for display, the middle of a long vector elided (``x_0, x_1, x_2, ..., x_49``)."""
+    names = [v.name for v in symbols]
+    return ", ".join(names if len(names) <= 6 else [*names[:3], "...", names[-1]])
 
 
 def _rows(value: Any, axes: int) -> FloatArray:
