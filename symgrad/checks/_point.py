@@ -44,6 +44,15 @@ is one-sided derivatives that differ; a function such as |x|³ or x·|x| is not 
 differentiable (both one-sided derivatives 0) and passes.  A one-sided difference that misses
 its digits still counts when it settles (its value moves by less than its estimate when the step
 shrinks a millionfold); one that grows as the step shrinks is a jump.
+
+A *given* step h is honoured as an absolute step: D(h) itself, with twice the leading-order
+estimate |D(h) − D(2h)|/(2^p − 1) of its truncation error.  That estimate is a bound only where h
+is in the asymptotic range, so a given step must be finite, positive and at most max(1, |x|)
+along each differentiated variable (a wider interval measures a secant, and exp(x ± 1e300)
+would print a number with 10^299 digits in its exponent), and a mismatch found with it is
+judged again with the referee's own step: it stands only if that confirms it; otherwise the
+component is ``unreliable`` and the reason shows both (sin(50·x) at 0.3 with h = 0.1 gives
+D(h) = 10·sin(5)·cos(15), far from the right 50·cos(15)).
 """
 
 from __future__ import annotations
@@ -119,7 +128,10 @@ def check(
     scheme : str
         The finite-difference stencil (``"central:4"``, ``"forward:2"``, ...) or ``"complex"``.
     step : number or str, optional
-        A fixed finite-difference step; by default one is chosen from ``dps``.
+        A fixed finite-difference step h, a positive number at most max(1, |x|) along every
+        differentiated variable at every point (else a ``ConfigError``); by default the referee
+        chooses its own, error-controlled, from ``dps``.  A mismatch found with a given step
+        stands only when the referee's own step confirms it (else ``unreliable``).
     variables : str or sequence, optional
         Variable order; by default the free symbols sorted by name.
     limits : symgrad.Limits, optional

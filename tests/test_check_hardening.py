@@ -1,0 +1,261 @@
+"""check() under hostile options, and red-team properties of its verdicts.
+
+* A given ``step`` is a finite positive number no wider than max(1, |x|) along a differentiated
+  variable; anything else is a ConfigError (or the parser's ParseError) in one sentence.
+* A mismatch found with a given step stands only when the referee's own step confirms it: a
+  right derivative is never failed because the step was outside the asymptotic range.
+* Fuzz: random steps, digits, points and kinds give a result or a SymgradError, never a
+  warning (pytest runs with -W error) nor any other exception, and never a fail (every
+  derivative symgrad takes is right).
+* Red team: an error planted in the symbolic derivative fails; the right derivative passes, and
+  its exact value agrees with an independent mpmath derivative (a private context at 80 digits).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad
+from symgrad.checks import _point
+from symgrad.errors import CheckFailed, ConfigError, SymgradError
+from symgrad.results import PointStatus, Status
+
+
+def mpctx(dps: int) -> mpmath.MPContext:
+    """A private reference context (never mpmath.mp)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+REF = mpctx(80)
+
+# expressions with an independent mpmath twin (written by hand, not derived by symgrad)
+TWINS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "sin(x)*exp(y)": lambda c, x, y: c.sin(x) * c.exp(y),
+    "log(1 + x**2)*y": lambda c, x, y: c.log(1 + x**2) * y,
+    "x**3*y - 2*x*y**2": lambda c, x, y: x**3 * y - 2 * x * y**2,
+    "atan(x*y)": lambda c, x, y: c.atan(x * y),
+    "sqrt(x**2 + y**2 + 1)": lambda c, x, y: c.sqrt(x**2 + y**2 + 1),
+    "exp(-x**2)*cos(3*y)": lambda c, x, y: c.exp(-(x**2)) * c.cos(3 * y),
+}
+
+
+def reference_gradient(expr: str, x: str, y: str) -> list[Any]:
+    """∂f/∂x, ∂f/∂y by mpmath's own numerical differentiation at 80 digits."""
+    f, px, py = TWINS[expr], REF.mpf(x), REF.mpf(y)
+    dx = REF.diff(lambda t: f(REF, t, py), px)
+    dy = REF.diff(lambda t: f(REF, px, t), py)
+    return [dx, dy]
+
+
+# -- the step option ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "step",
+    [0, -1e-3, "-0.001", math.inf, -math.inf, math.nan, True, 1j, [1e-3], "abc", "1e-400"],
+    ids=repr,
+)
+def test_a_step_that_is_not_a_positive_finite_number_is_refused(step: Any) -> None:
+    with pytest.raises(SymgradError) as info:
+        symgrad.check("sin(x)", "x=0.3", step=step)
+    first = str(info.value).splitlines()[0]  # a ParseError adds the text and a caret below
+    assert "number" in first
+
+
+@pytest.mark.parametrize(
+    ("expr", "at", "kind", "step", "message"),
+    [
+        ("sin(x)", "x=0.3", "gradient", 1e300, "step 1e+300 is wider than the scale of x at x=0.3"),
+        ("exp(x)", "x=1", "gradient", 2, "(max(1, |x|) = 1)"),
+        ("x*y", "x=1e-300, y=2", "hessian", 1.5, "scale of x at x=1e-300"),
+        ("x*exp(y)", "x=1e6, y=0.5", "y", 1.5, "scale of y at y=0.5"),
+    ],
+)
+def test_a_step_wider_than_the_point_is_refused_with_a_sane_sentence(
+    expr: str, at: str, kind: str, step: float, message: str
+) -> None:
+    """1e300 used to reach the referee and print a 10^(10^80)-sized error estimate."""
+    with pytest.raises(ConfigError) as info:
+        symgrad.check(expr, at, kind=kind, step=step)
+    assert message in str(info.value)
+    assert len(str(info.value)) < 300
+
+
+def test_a_step_within_the_point_scale_is_used_as_given() -> None:
+    """x*exp(y) along x at x = 1e6: h = 1000 is allowed; the central difference is exact (linear)."""
+    r = symgrad.check("x*exp(y)", "x=1e6, y=0.5", kind="x", step=1000)
+    assert r.status is Status.PASS
+    c = r.components[0]
+    assert abs(c.finite_difference - REF.exp(REF.mpf("0.5"))) < REF.mpf("1e-45")
+
+
+def test_given_step_outside_the_asymptotic_range_is_unreliable_not_fail() -> None:
+    """sin(50x) at 0.3 with h = 0.1: D(h) = 10 sin(5) cos(15) is far from 50 cos(15).
+
+    The derivative is right, so the verdict must not be fail: the referee's own step agrees,
+    and the component is unreliable with both numbers in the reason.
+    """
+    r = symgrad.check("sin(50*x)", "x=0.3", step="0.1", scheme="central:2")
+    c = r.components[0]
+    exact, d_h = 50 * REF.cos(15), 10 * REF.sin(5) * REF.cos(15)
+    assert r.status is Status.INCONCLUSIVE
+    assert c.point_status is PointStatus.UNRELIABLE
+    assert abs(c.symbolic - exact) < REF.mpf("1e-48")
+    assert abs(c.finite_difference - d_h) < REF.mpf("1e-45")
+    assert "with the given step 0.1 the finite difference gives" in r.reason
+    assert "with its own step it agrees" in r.reason
+    with pytest.raises(CheckFailed, match="unreliable"):
+        r.raise_if_failed()
+
+
+def planted_gradient(error: Any, component: int = 0) -> Callable[..., symgrad.Compiled]:
+    """A stand-in for derive's gradient that adds ``error`` to one component (a planted bug)."""
+
+    def wrong(expr: sympy.Expr, names: Any, *, limits: Any = None) -> symgrad.Compiled:
+        parts = [sympy.diff(expr, x) for x in names]
+        parts[component] += error
+        return symgrad.function(parts, names)
+
+    return wrong
+
+
+def test_a_planted_wrong_derivative_fails_with_both_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """d/dx of sin(x)*y off by 1e-12: the referee (and its confirmation) shows the mismatch."""
+    monkeypatch.setattr(_point, "gradient", planted_gradient(sympy.Rational(1, 10**12)))
+    for step in (None, "1e-10"):
+        r = symgrad.check("sin(x)*y", "x=0.3, y=0.7", step=step)
+        c = r.components[0]
+        true = REF.cos(REF.mpf("0.3")) * REF.mpf("0.7")
+        assert r.status is Status.FAIL, r.reason
+        assert c.point_status is PointStatus.MISMATCH
+        assert abs(c.symbolic - true - REF.mpf("1e-12")) < REF.mpf("1e-45")
+        assert abs(c.finite_difference - true) < REF.mpf("1e-15")
+        assert "the finite difference gives" in r.reason
+        assert r.to_dict()["components"][0]["status"] == "fail"
+        with pytest.raises(CheckFailed, match="mismatch"):
+            r.raise_if_failed()
+
+
+# -- fuzz: any options give a result or a SymgradError, never a warning or a fail ------------------
+
+STEPS = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-3, 3),
+    st.sampled_from(["1e-3", "1/1024", "0", "-1e-6", "1e-300", "2", "nan", "1e-320"]),
+)
+KINDS = st.sampled_from(["gradient", "hessian", "x", "x y", ("y", 2), "jacobian"])
+COORD = st.one_of(
+    st.integers(-300, 300).map(lambda k: f"{k / 100:.2f}"),
+    st.sampled_from(["0", "1e-300", "-1e-300", "1e300", "1e-20", "123456789.5"]),
+)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    expr=st.sampled_from(sorted(TWINS)),
+    x=COORD,
+    y=COORD,
+    step=STEPS,
+    dps=st.integers(15, 40),
+    kind=KINDS,
+)
+def test_fuzz_options_give_results_or_symgrad_errors(
+    expr: str, x: str, y: str, step: Any, dps: int, kind: Any
+) -> None:
+    _fuzz(expr, x, y, step, dps, kind)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    expr=st.sampled_from(sorted(TWINS)),
+    x=COORD,
+    y=COORD,
+    step=STEPS,
+    dps=st.integers(15, 40),
+    kind=KINDS,
+)
+def test_fuzz_options_many(expr: str, x: str, y: str, step: Any, dps: int, kind: Any) -> None:
+    _fuzz(expr, x, y, step, dps, kind)
+
+
+def _fuzz(expr: str, x: str, y: str, step: Any, dps: int, kind: Any) -> None:
+    source: Any = [expr, "x + y"] if kind == "jacobian" else expr
+    try:
+        r = symgrad.check(source, f"x={x}, y={y}", kind=kind, step=step, dps=dps, variables="x y")
+    except SymgradError:
+        return  # refused in one sentence: fine (anything else, or a warning, fails the test)
+    assert r.status is not Status.FAIL, r.to_text()  # every derivative taken here is right
+    for point in r.points:
+        for c in point.components:
+            assert c.reason
+            assert "e+1000" not in c.reason.replace("e+10000", "")  # no absurd exponents
+
+
+# -- red team: planted errors fail, right derivatives pass with the right value --------------------
+
+COORDINATES = st.integers(-150, 150).map(lambda k: f"{k / 50:.2f}")
+
+
+def _red_team(expr: str, x: str, y: str, exponent: int, sign: int, which: int, step: Any) -> None:
+    at = f"x={x}, y={y}"
+    truth = reference_gradient(expr, x, y)
+    right = symgrad.check(expr, at, variables="x y", step=step)
+    assert right.status is not Status.FAIL, right.reason  # no false fail
+    if right.status is Status.PASS:  # no wrong value behind a pass
+        for c, t in zip(right.components, truth, strict=True):
+            assert abs(c.symbolic - t) <= REF.mpf("1e-40") * max(1, abs(t)), (c.label, at)
+    # an additive error of relative size 10^-exponent (at least), far above the referee's reach
+    error = sign * sympy.Float(10) ** -exponent * (1 + abs(sympy.Float(str(truth[which]), 30)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_point, "gradient", planted_gradient(error, which))
+        planted = symgrad.check(expr, at, variables="x y", step=step)
+    # never a pass; with the referee's own step always a fail (a given step may not reach it:
+    # central:4 at h = 1/4096 resolves about 1e-15, so a 1e-20 error is undecided there)
+    assert planted.status is not Status.PASS, (expr, at, exponent, planted.reason)
+    if step is None:
+        assert planted.status is Status.FAIL, (expr, at, exponent, planted.reason)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    expr=st.sampled_from(sorted(TWINS)),
+    x=COORDINATES,
+    y=COORDINATES,
+    exponent=st.integers(2, 20),
+    sign=st.sampled_from([-1, 1]),
+    which=st.integers(0, 1),
+    step=st.sampled_from([None, None, "1e-8", "1/4096"]),
+)
+def test_red_team_planted_errors_fail_and_right_derivatives_pass(
+    expr: str, x: str, y: str, exponent: int, sign: int, which: int, step: Any
+) -> None:
+    _red_team(expr, x, y, exponent, sign, which, step)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    expr=st.sampled_from(sorted(TWINS)),
+    x=COORDINATES,
+    y=COORDINATES,
+    exponent=st.integers(2, 20),
+    sign=st.sampled_from([-1, 1]),
+    which=st.integers(0, 1),
+    step=st.sampled_from([None, None, "1e-8", "1/4096"]),
+)
+def test_red_team_many(
+    expr: str, x: str, y: str, exponent: int, sign: int, which: int, step: Any
+) -> None:
+    _red_team(expr, x, y, exponent, sign, which, step)
