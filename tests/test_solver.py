@@ -276,6 +276,52 @@ def test_poisson_with_a_first_order_neumann_closure_fails_at_the_boundary() -> N
     assert r.regions["boundary"].observed_order == pytest.approx(1, abs=0.1)
 
 
+def poisson_2d(p: SolverProblem, diagonal: float = 1.0) -> np.ndarray:
+    """The 5-point -Δu = Q with Dirichlet data; ``diagonal`` scales the centre weight."""
+    (x, y), (h, _) = p.coordinates, p.spacing
+    n = x.size
+    lap = -_laplacian(n, h)
+    lap[[0, -1], [0, -1]] = 0.0
+    eye = np.eye(n)
+    inner = np.ones(n)
+    inner[[0, -1]] = 0
+    a = np.kron(lap, eye * inner) + np.kron(eye * inner, lap)
+    a += np.diag((diagonal - 1) * np.diag(a))
+    edge = np.ones((n, n), dtype=bool)
+    edge[1:-1, 1:-1] = False
+    a[edge.ravel()] = 0
+    a[edge.ravel(), edge.ravel().nonzero()[0]] = 1
+    xx, yy = p.mesh
+    b = np.where(edge, p.boundary(xx, yy), p.source(xx, yy)).ravel()
+    return np.linalg.solve(a, b).reshape(n, n)
+
+
+def _poisson_2d(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+    return verify_solver(
+        solver,
+        "sin(2*x + 0.3)*exp(y/2)",
+        operator="-D(u, x, 2) - D(u, y, 2)",
+        expect_order=2,
+        domain="x=0:1,y=0:1",
+        sizes=(5, 9, 17, 33),
+    )
+
+
+def test_five_point_poisson_in_2d_is_second_order() -> None:
+    """Dirichlet values go through the linear solve: the boundary sits at the rounding floor."""
+    r = _poisson_2d(poisson_2d)
+    assert r.status is Status.PASS, r.reason
+    assert r.regions["interior"].observed_order == pytest.approx(2, abs=0.1)
+    assert "boundary at the rounding floor" in r.reason or "boundary exact" in r.reason
+
+
+def test_inconsistent_centre_weight_diverges() -> None:
+    """A centre weight 1% off leaves an O(1/h²) residual: the error grows under refinement."""
+    r = _poisson_2d(lambda p: poisson_2d(p, diagonal=1.01))
+    assert r.status is Status.FAIL
+    assert "the error grows as the levels are refined" in r.reason
+
+
 # --------------------------------------------------------------------------- results
 def test_result_renders_and_serialises() -> None:
     r = _heat(crank_nicolson)

@@ -63,7 +63,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -116,6 +116,7 @@ RATIO_TOL = 0.02
 _FLOOR_ULPS = 64.0
 _BY_STEPS = "add finer levels (more steps)"  # the stop reason; also marks levels counted in steps
 _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
+_BELOW_INTERIOR = 1e-2  # a boundary at the floor, at most this times the interior error: passes
 _LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
 
 
@@ -302,6 +303,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+class _Scales(NamedTuple):
+    """Per level: the rounding floor, ``max|u|``, and the interior's L∞ errors (boundary only)."""
+
+    floors: tuple[float, ...]
+    scales: tuple[float, ...]
+    inner: tuple[float, ...] | None
 
 
 # ------------------------------------------------------------------------------ set-up
@@ -739,17 +748,17 @@ def _assemble(
     judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence)
     parts = [_parts(p.shape, study.width) for p in problems]
     diagnostics: list[dict[str, Any]] = []
-    judged = {
-        name: _judge(
+    judged: dict[str, GridRegion] = {}
+    for name in parts[0]:  # the interior first: its errors are the boundary's reference
+        inner = judged["interior"].errors[JUDGED_NORM] if "interior" in judged else None
+        judged[name] = _judge(
             name,
             [_norms(e, part[name]) for e, part in zip(errors, parts, strict=True)],
-            (floors, scales),
+            _Scales(floors, scales, inner),
             judging,
             p_bd if name == "boundary" else p_in,
             diagnostics,
         )
-        for name in parts[0]
-    }
     status = combine(r.status for r in judged.values())
     if study.refine == "space-time":
         diagnostics.append(_time_order(study, answers[0], floors[0]))
@@ -823,17 +832,14 @@ def _norms(error: FloatArray, part: list[tuple[slice, ...]] | None) -> Norms:
 def _judge(
     name: str,
     per_level: list[Norms],
-    sizes: tuple[tuple[float, ...], tuple[float, ...]],
+    sizes: _Scales,
     judging: Judging,
     expected: float,
     diagnostics: list[dict[str, Any]],
 ) -> GridRegion:
-    """One region's verdict (module docstring) and its orders in every norm.
-
-    ``sizes`` holds the rounding floor and ``max|u|`` of every level.
-    """
+    """One region's verdict (module docstring) and its orders in every norm."""
     linf = [r[2] for r in per_level]
-    floors = sizes[0]
+    floors = sizes.floors
     status, reason, span = _verdict(name, linf, sizes, judging, expected)
     faster = span is not None and bool(span.orders) and span.orders[-1] > expected
     if status is Status.INCONCLUSIVE and faster:
@@ -856,7 +862,7 @@ def _judge(
     errors = {norm: tuple(r[i] for r in per_level) for i, norm in enumerate(NORMS)}
     orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
     fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
-    if status is Status.EXACT:  # rounding noise has no order
+    if span is None and status.ok:  # errors at the rounding floor: the noise has no order
         fitted = dict.fromkeys(fitted, math.nan)
     if judging.stop == _BY_STEPS:
         reason = reason.replace("N = ", "steps = ")
@@ -879,12 +885,12 @@ def _judge(
 def _verdict(
     name: str,
     linf: list[float],
-    sizes: tuple[tuple[float, ...], tuple[float, ...]],
+    sizes: _Scales,
     judging: Judging,
     expected: float,
 ) -> tuple[Status, str, Any]:
     """Non-finite answers and errors at the floor first, then the grid rules."""
-    floors, scales = sizes
+    floors, scales, inner = sizes
     labels = judging.sizes
     bad = [n for n, e in zip(labels, linf, strict=True) if not math.isfinite(e)]
     if bad:
@@ -896,6 +902,15 @@ def _verdict(
             "units in the last place on every level (as where boundary data are imposed)"
         )
         return Status.EXACT, f"{name}: {msg}", None
+    if inner is not None and all(
+        e <= f <= _BELOW_INTERIOR * r for e, f, r in zip(linf, floors, inner, strict=True)
+    ):
+        msg = (
+            f"the errors are at the float64 rounding floor on every level (max {max(linf):.2e}), "
+            f"at most {_BELOW_INTERIOR:g} times the interior's: the boundary does not limit "
+            "the convergence"
+        )
+        return Status.PASS, f"{name}: {msg}", None
     if all(e <= f for e, f in zip(linf, floors, strict=True)):
         msg = (
             f"the errors are at the float64 rounding floor on every level (max {max(linf):.2e}, "
@@ -914,15 +929,23 @@ def _falling(
     *,
     settled: bool,
 ) -> dict[str, Any] | None:
-    """Levelling off, or (orders not ``settled``) the last three orders falling: decisive.
+    """Diverging, levelling off, or (orders not ``settled``) falling orders: decisive.
 
-    Both need the last three orders below ``expected - tol`` on resolved levels.
+    Each looks at the last three orders on resolved levels: all at most ``-tol`` (the error
+    grows), or all below ``expected - tol`` and levelling off or strictly falling.
     """
     tail = list(zip(linf[-4:], floors[-4:], strict=True))
     if len(tail) < 4 or not all(math.isfinite(e) and e > f for e, f in tail):
         return None
     orders = pairwise_orders(linf, h)[-3:]
     shown = ", ".join(f"{p:.2f}" for p in orders)
+    if all(p <= -TOLERANCES["order"] for p in orders):
+        return {
+            "kind": "diverging",
+            "orders": orders,
+            "message": f"the error grows as the levels are refined (orders {shown}): the solver "
+            "does not converge (an inconsistent discretization, or an unstable one)",
+        }
     if not all(p < expected - TOLERANCES["order"] for p in orders):
         return None
     limit = _limit(linf[-3:], h[-3:])
@@ -1049,6 +1072,14 @@ def _quantity_name(quantity: Quantity | None) -> str:
     return str(getattr(quantity, "__qualname__", None) or "quantity")
 
 
+def _summary(name: str, region: GridRegion) -> str:
+    if region.status is Status.EXACT:
+        return f"{name} exact to rounding"
+    if math.isnan(region.observed_order):
+        return f"{name} at the rounding floor"
+    return f"{name} {region.observed_order:.2f} (expected {region.expected_order:g})"
+
+
 def _reason(
     status: Status, judged: Mapping[str, GridRegion], diagnostics: Sequence[dict[str, Any]]
 ) -> str:
@@ -1056,12 +1087,7 @@ def _reason(
     if status is Status.EXACT:
         return "the solver reproduces the manufactured solution exactly on every level"
     if status is Status.PASS:
-        shown = ", ".join(
-            f"{n} {r.observed_order:.2f} (expected {r.expected_order:g})"
-            if r.status is Status.PASS
-            else f"{n} exact to rounding"
-            for n, r in judged.items()
-        )
+        shown = ", ".join(_summary(n, r) for n, r in judged.items())
         return f"the solution error converges at the expected order: {shown}"
     reasons = [r.reason for r in judged.values() if r.status is status]
     reason = "; ".join(reasons)
