@@ -278,7 +278,7 @@ def test_poisson_with_a_first_order_neumann_closure_fails_at_the_boundary() -> N
 
 def poisson_2d(p: SolverProblem, diagonal: float = 1.0) -> np.ndarray:
     """The 5-point -Δu = Q with Dirichlet data; ``diagonal`` scales the centre weight."""
-    (x, y), (h, _) = p.coordinates, p.spacing
+    (x, _), (h, _) = p.coordinates, p.spacing
     n = x.size
     lap = -_laplacian(n, h)
     lap[[0, -1], [0, -1]] = 0.0
