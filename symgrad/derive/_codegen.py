@@ -308,9 +308,11 @@ class Compiled:
         names = ", ".join(v.name for v in self.wrt)
         array = as_float_array(packed, f"packed ({names})")
         if array.ndim == 0 or array.shape[0] != len(self.wrt):
+            every = ", ".join(v.name for v in self.variables)
             msg = (
                 f"a packed input holds the {len(self.wrt)} values of ({names}) along its first "
-                f"axis, shape ({len(self.wrt)}, ...); got shape {array.shape}"
+                f"axis, shape ({len(self.wrt)}, ...); got shape {array.shape} (or give every "
+                f"input: {every})"
             )
             raise InputError(msg)
         return list(array)
