@@ -24,6 +24,8 @@ REQUIRED = {
     "hessian",
     "derivative",
     "laplacian",
+    "vector",
+    "for_scipy",
     "Compiled",
     "Status",
     "SymgradError",
