@@ -663,6 +663,14 @@ def _add_verify_grid(commands: Any) -> None:
     )
     _add_variables(sub, "axis order (default: the domain's order)")
     sub.add_argument("--exact", choices=("float64", "mp"), default="float64")
+    # -- verify_operator (begin) --
+    sub.add_argument(
+        "--operator",
+        help="verify another operator with --scheme MODULE:FUNC: laplacian, divergence, curl, a "
+        "partial such as x,x or x,y, or D(u, x, 2) + D(u, y, 2); a vector field as 'f1; f2'",
+    )
+    sub.add_argument("--periodic", help="with --operator: periodic axes, e.g. x or x,y")
+    # -- verify_operator (end) --
     sub.add_argument("--plot", help="also write an error-vs-spacing plot")
     _add_force(sub)
     _add_style(sub)
@@ -677,6 +685,10 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
     scheme: Any = args.scheme
     if not scheme.startswith("numpy"):
         scheme = _import_scheme(scheme)
+    # -- verify_operator (begin) --
+    if args.operator is not None or args.periodic is not None:
+        return _run_operator(args, scheme, expect_order, path)
+    # -- verify_operator (end) --
     result = verify_grid(
         args.expr,
         args.domain,
@@ -692,6 +704,38 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
 
         _save_figure(plot_grid_convergence(result), path, args.force, args.style)
     return _render_result(result, args.format)
+
+
+# -- verify_operator (begin) --
+def _run_operator(
+    args: argparse.Namespace, scheme: Any, expect_order: Any, path: Path | None
+) -> tuple[str, int]:
+    """``verify-grid --operator``: symgrad.verify_operator with the user's MODULE:FUNC scheme."""
+    from symgrad.grids import verify_operator  # noqa: PLC0415 - lazy, see module doc
+
+    if not callable(scheme) or args.exact != "float64" or args.operator is None:
+        msg = "--operator needs --scheme MODULE:FUNC (and --exact float64); --periodic needs --operator"
+        raise ConfigError(msg)
+    parts = [p.strip() for p in args.expr.split(";")]
+    result = verify_operator(
+        scheme,
+        parts if len(parts) > 1 else args.expr,
+        args.domain,
+        args.operator,
+        _numbers("--sizes", args.sizes, int),
+        expect_order=2 if expect_order is None else expect_order,
+        variables=args.vars,
+        periodic=[p.strip() for p in (args.periodic or "").split(",") if p.strip()],
+        boundary_width=args.boundary_width,
+    )
+    if path is not None:
+        from symgrad.output import plot_grid_convergence  # noqa: PLC0415
+
+        _save_figure(plot_grid_convergence(result), path, args.force, args.style)
+    return _render_result(result, args.format)
+
+
+# -- verify_operator (end) --
 
 
 def _expected_orders(text: str | None) -> float | tuple[float, float] | None:

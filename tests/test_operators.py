@@ -14,6 +14,7 @@ import functools
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad import ConfigError, InputError, ParseError, Status
+from symgrad.cli import main
 from symgrad.grids import OperatorResult, verify_operator
 
 Array = npt.NDArray[np.float64]
@@ -374,3 +376,43 @@ def test_degenerate_closure_term_is_not_a_pass() -> None:
     r = verify_operator(lambda u, h: d2(u, h[0], 0, 1), "cos(pi*x)", "x=0:1", "x,x")
     assert not r.status.ok
     assert math.isfinite(r.components[0].boundary.observed_order)
+
+
+# --------------------------------------------------------------------------- command line
+SCHEMES = """
+import numpy as np
+
+
+def lap_first_order(u, h):
+    out = np.zeros_like(u)
+    for k in range(u.ndim):
+        v, o = np.moveaxis(u, k, 0), np.moveaxis(out, k, 0)
+        o[1:-1] += (v[2:] - 2 * v[1:-1] + v[:-2]) / h[k] ** 2
+        o[0] += (v[0] - 2 * v[1] + v[2]) / h[k] ** 2
+        o[-1] += (v[-1] - 2 * v[-2] + v[-3]) / h[k] ** 2
+    return out
+
+
+def div(f, h):
+    return sum(np.gradient(f[k], h[k], axis=k, edge_order=2) for k in range(len(f)))
+"""
+
+
+def test_cli_operator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "op_schemes_cli.py").write_text(SCHEMES, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    base = ["verify-grid", FIELD, "--domain", "x=0:1,y=0:1", "--scheme"]
+    assert main([*base, "op_schemes_cli:lap_first_order", "--operator", "laplacian"]) == 1
+    assert "lower_order_closure" in capsys.readouterr().out
+    declared = ["--operator", "laplacian", "--expect-order", "2,1", "--format", "json"]
+    assert main([*base, "op_schemes_cli:lap_first_order", *declared]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["status"], data["operator"]) == ("pass", "laplacian")
+    vector = ["verify-grid", "sin(x)*y; cos(x*y)", "--domain", "x=0:1,y=0:1", "--scheme"]
+    assert main([*vector, "op_schemes_cli:div", "--operator", "divergence"]) == 0
+    capsys.readouterr()
+    assert main(["verify-grid", "x", "--domain", "x=0:1", "--operator", "laplacian"]) == 2
+    assert main([*base, "op_schemes_cli:div", "--operator", "q,q"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 2  # one line each
