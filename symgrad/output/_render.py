@@ -30,6 +30,7 @@ pre { background: #f5f5f7; padding: .8rem; overflow-x: auto; border-radius: 6px;
 .pass { background: #1a7f37; } .exact { background: #0969da; }
 .fail { background: #cf222e; } .inconclusive { background: #9a6700; }
 .reason { color: #57606a; } img { max-width: 100%; }
+math { font-size: 1.15em; }
 """
 
 

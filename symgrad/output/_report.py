@@ -26,6 +26,7 @@ from symgrad.fd import (
     renamed_keyword,
 )
 from symgrad.output._render import Section, escape, html_page, markdown_document
+from symgrad.output._workbench import Workbench, workbench_parts
 from symgrad.results import Result, Status, combine
 
 __all__ = ["Report", "report"]
@@ -63,6 +64,7 @@ class Report(Result):
     reason: str
     figures: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    workbench: Workbench = field(default_factory=Workbench)  # steps, stencils, V curve
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: the JSON of each part under its command's name."""
@@ -75,6 +77,7 @@ class Report(Result):
             "check": self.check.to_dict(),
             "converge": [c.to_dict() for c in self.convergence],
             "notes": list(self.notes),
+            **self.workbench.data,  # steps (one variable), stencils, optimal_steps
         }
 
     def to_text(self) -> str:
@@ -103,6 +106,7 @@ class Report(Result):
         )
         sections = [
             Section("Symbolic gradient", derivatives_html, derivatives_md),
+            *self.workbench.before,
             Section(
                 "Cross-check at the point",
                 self.check.to_html(),
@@ -125,6 +129,7 @@ class Report(Result):
                     study.status,
                 )
             )
+        sections += self.workbench.after
         if self.notes:
             notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
             sections.append(
@@ -210,6 +215,7 @@ def report(
         )
     studies = [_counted(s) for s in studies]
     figures, notes = _figures(studies, names) if plots else ({}, ())
+    parts = workbench_parts(expr, at, names, schemes, plots=plots)
     status = combine([checked.status, *(s.status for s in studies)])
     return Report(
         expression=str(expression),
@@ -222,7 +228,8 @@ def report(
         status=status,
         reason=_reason(status, checked, studies, names),
         figures=figures,
-        notes=notes,
+        notes=(*notes, *parts.notes),
+        workbench=parts,
     )
 
 

@@ -39,7 +39,7 @@ from symgrad._figures import (
 )
 from symgrad._precision import EPS
 
-__all__ = ["plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
+__all__ = ["optimal_steps", "plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
 
 # -- the V curve: truncation against round-off ---------------------------------------------
 
@@ -72,6 +72,11 @@ class _Sweep:
         weights = sum(abs(float(w)) for w in s.weights)
         a = abs(float(s.error_coefficient)) * self.size(s.accuracy + 1)
         return s.accuracy, a, EPS * self.size(0) * weights
+
+    def optimal(self, scheme: str) -> float | None:
+        """h* = (B / (p A))^(1/(p+1)), where A h^p + B/h is least; None without a minimum."""
+        p, a, b = self.model(scheme)
+        return (b / (p * a)) ** (1 / (p + 1)) if a > 0 and b > 0 else None
 
 
 def plot_step_error(
@@ -155,6 +160,29 @@ def plot_step_error(
     return fig
 
 
+def optimal_steps(
+    expr: Source,
+    at: str | Mapping[str, Any],
+    wrt: str | None = None,
+    *,
+    schemes: Sequence[str] = ("forward:1", "central:2", "complex"),
+    variables: VariablesSpec = None,
+) -> dict[str, float | None]:
+    """The float64 step h* that balances truncation and round-off, per scheme, as the V curve
+    marks it: h* = (ε|f|Σ|w| / (p·|C f^(p+1)|))^(1/(p+1)), from |f| and |f^(p+1)| at the
+    point, the stencil's weights w, order p and error coefficient C.  None where the model has
+    no minimum: the complex step (no subtraction, no round-off branch), or f^(p+1) = 0.
+
+    Examples
+    --------
+    >>> h = optimal_steps("exp(x)", "x=1")
+    >>> round(h["forward:1"] / (2 * 2**-26), 6), h["complex"]  # 2 sqrt(eps |f/f''|)
+    (1.0, None)
+    """
+    sweep = _sweep_setup(expr, at, wrt, schemes, None, 30, variables)
+    return {scheme: sweep.optimal(scheme) for scheme in schemes}
+
+
 def _sweep_setup(
     expr: Source, at: Any, wrt: Any, schemes: Any, steps: Any, dps: int, variables: VariablesSpec
 ) -> _Sweep:
@@ -233,8 +261,8 @@ def _sweep_guides(
         guide(
             ax, scale(log_h), scale(line), text, PALETTE[k], near_small, seen, direct=False, ls="-."
         )
-        if a > 0:
-            best = (b / (p * a)) ** (1 / (p + 1))
+        best = sweep.optimal(scheme)
+        if best is not None:
             label = f"{scheme}: optimal h* ≈ {best:.1e}"
             ax.axvline(scale.at(math.log10(best)), color=PALETTE[k], ls=":", label=label)
 
