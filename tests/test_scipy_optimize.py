@@ -83,33 +83,34 @@ def test_sparse_hessian_is_rosen_hess_with_only_the_band_compiled() -> None:
     assert_allclose(hessian.toarray(), dense.hess(x), rtol=0, atol=0)
 
 
+def newton_cg_path(fun, jac, hessp, x0):
+    """Newton-CG from x0 and the iterates it visits."""
+    path: list[np.ndarray] = []
+    result = optimize.minimize(
+        fun,
+        x0,
+        jac=jac,
+        hessp=hessp,
+        method="Newton-CG",
+        callback=lambda xk: path.append(xk.copy()),
+    )
+    return result, np.array(path)
+
+
 def test_newton_cg_iterates_match_scipys_derivatives() -> None:
     """Newton-CG driven by symgrad follows the path of scipy's hand-coded derivatives."""
     n = 12
     problem = symgrad.for_scipy(rosenbrock(n), sparse=True)
     x0 = np.full(n, -0.5)
-    paths: dict[str, list[np.ndarray]] = {"symgrad": [], "scipy": []}
-    ours = optimize.minimize(
-        problem.fun,
-        x0,
-        jac=problem.jac,
-        hessp=problem.hessp,
-        method="Newton-CG",
-        callback=lambda xk: paths["symgrad"].append(xk.copy()),
-    )
-    theirs = optimize.minimize(
-        optimize.rosen,
-        x0,
-        jac=optimize.rosen_der,
-        hessp=optimize.rosen_hess_prod,
-        method="Newton-CG",
-        callback=lambda xk: paths["scipy"].append(xk.copy()),
+    ours, our_path = newton_cg_path(problem.fun, problem.jac, problem.hessp, x0)
+    theirs, their_path = newton_cg_path(
+        optimize.rosen, optimize.rosen_der, optimize.rosen_hess_prod, x0
     )
     assert ours.success
     assert theirs.success
-    assert len(paths["symgrad"]) == len(paths["scipy"]) == ours.nit
+    assert len(our_path) == len(their_path) == ours.nit
     # rounding differences of the last bits grow slowly over ~60 inexact CG steps
-    assert_allclose(np.array(paths["symgrad"]), np.array(paths["scipy"]), rtol=1e-6, atol=1e-9)
+    assert_allclose(our_path, their_path, rtol=1e-6, atol=1e-9)
     assert_allclose(ours.x, theirs.x, rtol=1e-6)
     assert_allclose(ours.x, np.ones(n), atol=1e-3)  # Newton-CG's default xtol=1e-5
 
