@@ -54,9 +54,14 @@ def rk4(p: SolverProblem, k4_time: float = 1.0) -> float:
     return u
 
 
-def _ode(solver: Callable[[SolverProblem], float], order: float, steps: tuple[int, ...]) -> Any:
+def _ode(
+    solver: Callable[[SolverProblem], float],
+    order: float,
+    steps: tuple[int, ...],
+    solution: str = ODE_SOLUTION,
+) -> Any:
     return verify_solver(
-        solver, ODE_SOLUTION, operator=ODE, expect_order=order, time="t=0:2", steps=steps
+        solver, solution, operator=ODE, expect_order=order, time="t=0:2", steps=steps
     )
 
 
@@ -155,10 +160,10 @@ def backward_euler(p: SolverProblem, dt_factor: float = 1.0) -> np.ndarray:
 HEAT_SOLUTION = "exp(-t)*sin(2*x + 0.3) + x**2*t/3"
 
 
-def _heat(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+def _heat(solver: Callable[[SolverProblem], np.ndarray], solution: str = HEAT_SOLUTION) -> Any:
     return verify_solver(
         solver,
-        HEAT_SOLUTION,
+        solution,
         operator=HEAT,
         expect_order={"space": 2, "time": 2},
         domain="x=0:1",
@@ -464,9 +469,7 @@ PROPERTY = settings(max_examples=15, deadline=None, derandomize=True)
 @given(_solutions())
 def test_correct_ode_solvers_never_fail_and_buggy_ones_never_pass(solution: str) -> None:
     def run(solver: Callable[[SolverProblem], float], order: float, steps: tuple[int, ...]) -> Any:
-        return verify_solver(
-            solver, solution, operator=ODE, expect_order=order, time="t=0:2", steps=steps
-        )
+        return _ode(solver, order, steps, solution)
 
     euler_steps, rk4_steps = (16, 32, 64, 128, 256), (10, 20, 40, 80, 160)
     assert run(euler, 1, euler_steps).status is not Status.FAIL
@@ -489,15 +492,7 @@ def _heat_solutions() -> st.SearchStrategy[str]:
 @given(_heat_solutions())
 def test_crank_nicolson_property(solution: str) -> None:
     def run(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
-        return verify_solver(
-            solver,
-            solution,
-            operator=HEAT,
-            expect_order={"space": 2, "time": 2},
-            domain="x=0:1",
-            time="t=0:0.5",
-            parameters=NU,
-        )
+        return _heat(solver, solution)
 
     assert run(crank_nicolson).status is not Status.FAIL
     assert not run(lambda p: crank_nicolson(p, source_at_start=True)).ok
