@@ -46,6 +46,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -57,8 +58,8 @@ import sympy
 
 from symgrad._precision import EPS, check_dps, thread_context
 from symgrad.derive import Compiled, as_float_array, function
-from symgrad.errors import ConfigError
-from symgrad.expr import Source, VariablesSpec, symbol
+from symgrad.errors import ConfigError, InputError
+from symgrad.expr import Source, VariablesSpec, parse_number, symbol
 from symgrad.fd._deprecated import renamed_keyword
 from symgrad.fd._engine import (
     _GUARD,
@@ -147,7 +148,10 @@ def finite_difference(
         accurate, and faster.  The module docstring has the details.
     step : float, str or None
         The step h; None chooses one (see the module docstring).  A given step is honoured
-        as an absolute step, and ``mp`` then returns the plain stencil value D(h).
+        as an absolute step, and ``mp`` then returns the plain stencil value D(h).  It must be
+        a finite positive number (text such as ``"1/1024"`` is exact; in float64 it must not
+        round to 0): it is a width, and the scheme sets the side (``backward:2``), so zero,
+        negative, NaN or infinite steps are a :class:`~symgrad.errors.ConfigError`.
     dps : int
         Digits requested for ``mp`` and ``mp-complex``.
     error_control : bool
@@ -164,8 +168,16 @@ def finite_difference(
     FDResult
         ``ok`` with a value and an error estimate that bounds its error; ``nonsmooth`` at a
         kink (no value; ``left`` and ``right`` hold the one-sided derivatives); ``domain``,
-        ``pole`` or ``overflow`` where f fails; ``unreliable`` when the requested digits (for
+        ``pole`` or ``overflow`` where f fails (in float64 also where f, or the difference
+        quotient, exceeds float64's range); ``unreliable`` when the requested digits (for
         float64: 6 digits) cannot be shown, with the reason.
+
+    Raises
+    ------
+    SymgradError
+        A :class:`~symgrad.errors.ConfigError`, ``InputError``, ``ParseError`` or
+        ``LimitExceeded`` for a bad option (step, dps out of [15, 1000] for every method,
+        scheme, method, wrt) or point, with one sentence saying what to give instead.
 
     Examples
     --------
@@ -238,10 +250,13 @@ def _dispatch(
     dps: int,
     error_control: bool,
 ) -> tuple[FDResult, ...]:
-    """Validate the method once, then compute each partial (``counts`` per variable)."""
+    """Validate the options once, then compute each partial (``counts`` per variable)."""
     if method not in METHODS:
         msg = f"method must be one of {', '.join(METHODS)} (got {method!r})"
         raise ConfigError(msg)
+    dps = check_dps(dps)
+    step = _given_step(step, float64=method in ("complex", "float64"))
+    _check_flag("error_control", error_control)
     if method in ("complex", "float64"):
         with np.errstate(all="ignore"):  # overflow and NaN are classified, not warned about
             if method == "complex":
@@ -251,7 +266,6 @@ def _dispatch(
                 _float64(f, point, c, stencils_for(scheme, c), step, error_control)
                 for c in partials
             )
-    dps = check_dps(dps)
     x0 = f.point_values(point)
     if method == "auto":  # the fastest way to all the digits asked (benchmarks/bench_mpfd.py)
         first_order = all(sum(c) == 1 for c in partials)
@@ -263,6 +277,47 @@ def _dispatch(
             _complex_axis(f, c)
         return _complex_mp(f, x0, partials, scheme, step, dps)
     return _mp_all(f, x0, partials, (scheme, step, dps, error_control))
+
+
+def _given_step(step: Any, *, float64: bool) -> Any:
+    """A given step, checked: a finite positive number (text is read exactly by parse_number).
+
+    The step is the width h of the stencil; its side is the scheme's (``forward:P``,
+    ``backward:P``), so a negative step is refused rather than read as the other side.  In
+    float64 it must also be a positive float64 (an mpf 1e-330 rounds to 0), and is returned as
+    a float; the high-precision methods get it as given.
+    """
+    if step is None:
+        return None
+    if isinstance(step, str):
+        value: Any = parse_number(step)  # a ParseError for anything but a number
+        positive = value > 0
+    elif isinstance(step, bool) or not (isinstance(step, numbers.Real) or hasattr(step, "_mpf_")):
+        msg = f"step must be a positive number such as 1e-6 or '1/1024' (got {step!r:.80})"
+        raise ConfigError(msg)
+    else:
+        ctx = thread_context(15)
+        value = ctx.convert(step)
+        if not ctx.isfinite(value):
+            msg = f"step must be a finite positive number (got {step!r})"
+            raise ConfigError(msg)
+        positive = value > 0
+    if not positive:
+        msg = (
+            f"step must be positive, the width h of the stencil (got {step!r:.80}); the scheme "
+            "sets the side, e.g. scheme='backward:2'"
+        )
+        raise ConfigError(msg)
+    if float64 and not 0 < float(value) < math.inf:
+        msg = f"step {step!r:.80} is not a positive float64 number; give one such as 1e-6"
+        raise ConfigError(msg)
+    return float(value) if float64 else step
+
+
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool | np.bool_):
+        msg = f"{name} must be True or False (got {value!r:.80})"
+        raise ConfigError(msg)
 
 
 def _mp_partial(
@@ -461,7 +516,7 @@ def _float64(
     )
     if _may_kink(f):
         return _f64_sides(f, x, counts, steps, core, result)
-    return _f64_status(result, core.resolved, None, f(*x))
+    return _f64_status(result, core.resolved, None, _Seen(f, x, f(*x), core.scale))
 
 
 class _F64(NamedTuple):
@@ -518,15 +573,29 @@ def _f64_estimate(
 
 
 def _resolved(value: Any, est: Any, scale: Any) -> Any:
-    """Estimates below 10^-6 of max(|value|, scale)."""
+    """Finite values whose finite estimates are below 10^-6 of max(|value|, scale).
+
+    An infinite value or estimate is never resolved (inf <= inf would pass it): it is an
+    overflow, which ``_f64_status`` names.
+    """
     with np.errstate(invalid="ignore"):
-        return est <= _F64_RESOLUTION * np.maximum(np.abs(value), scale)
+        finite = np.isfinite(value) & np.isfinite(est)
+        return finite & (est <= _F64_RESOLUTION * np.maximum(np.abs(value), scale))
 
 
-def _f64_status(result: FDResult, resolved: Any, kinked: Any, at: Any = None) -> FDResult:
-    """``nonsmooth`` where a value is at a kink; else, where one is unresolved, ``domain`` or
-    ``pole`` if f itself is NaN or infinite at the point (``at``: f there), ``unreliable``
-    otherwise.
+class _Seen(NamedTuple):
+    """What float64 saw at the points: f there, and |f| over the stencil (None: not measured)."""
+
+    f: Compiled
+    x: list[Any]
+    at: Any  # f at the points, float64
+    scale: Any  # max |f| over the stencil's points over max(1, |x|)^m, or None
+
+
+def _f64_status(result: FDResult, resolved: Any, kinked: Any, seen: _Seen) -> FDResult:
+    """``nonsmooth`` where a value is at a kink; else, where one is unresolved, ``domain``,
+    ``pole`` or ``overflow`` if f itself is NaN or infinite at the point, ``overflow`` where the
+    difference quotient or f near the point exceeds float64's range, ``unreliable`` otherwise.
     """
     shape = np.shape(result.value)
     if kinked is not None and kinked.any():
@@ -541,17 +610,53 @@ def _f64_status(result: FDResult, resolved: Any, kinked: Any, at: Any = None) ->
     bad = ~np.broadcast_to(resolved, shape)
     if not bad.any():
         return result
-    if at is not None and not np.isfinite(at).all():
-        status = PointStatus.DOMAIN if np.isnan(at).any() else PointStatus.POLE
-        what = "not real (NaN)" if status is PointStatus.DOMAIN else "infinite"
-        why = f"f is {what} at {int((~np.isfinite(at)).sum())} of {np.size(at)} values"
-        return replace(result, status=status, reason=why)
+    at = seen.at
+    if not np.isfinite(at).all():
+        count = f"{int((~np.isfinite(at)).sum())} of {np.size(at)} values"
+        if np.isnan(at).any():
+            return replace(
+                result, status=PointStatus.DOMAIN, reason=f"f is not real (NaN) at {count}"
+            )
+        if _finite_exactly(seen):
+            why = f"f overflows float64 at {count} (it is finite in exact arithmetic)"
+            return replace(result, status=PointStatus.OVERFLOW, reason=why)
+        return replace(result, status=PointStatus.POLE, reason=f"f is infinite at {count}")
+    value = np.asarray(result.value, dtype=float)
+    huge = np.isinf(value) | np.isinf(
+        np.broadcast_to(seen.scale, shape) if seen.scale is not None else value
+    )
+    over = bad & np.broadcast_to(huge, shape)
+    if over.any():
+        why = (
+            f"the difference quotient or f near the point exceeds float64's range at "
+            f"{int(over.sum())} of {over.size} values"
+        )
+        return replace(result, status=PointStatus.OVERFLOW, reason=why)
     why = (
         f"{int(bad.sum())} of {bad.size} values are not resolved: D(h), D(2h), D(4h) do not "
         f"converge at the order of the stencil, or the error estimate exceeds {_F64_RESOLUTION:.0e} "
         "of the derivative"
     )
     return replace(result, status=PointStatus.UNRELIABLE, reason=why)
+
+
+def _finite_exactly(seen: _Seen) -> bool:
+    """Whether f is finite, in exact arithmetic, at the first point where float64 gave ±inf.
+
+    One evaluation at 30 digits of the exact binary values: inf there is a pole, a finite
+    value an overflow of float64 (exp(1000) = 1.97e434).
+    """
+    first = tuple(np.argwhere(np.isinf(seen.at))[0])
+    n = len(seen.f.shape)
+    grid = np.broadcast_shapes(*(np.shape(xi) for xi in seen.x))
+    centre = [float(np.broadcast_to(xi, grid)[first[n:]]) for xi in seen.x]
+    component = int(np.ravel_multi_index(first[:n], seen.f.shape)) if n else 0
+    ctx, fn = seen.f.mp_function(30)
+    try:
+        value = ctx.convert(fn(*(ctx.mpf(c) for c in centre))[component])
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    return bool(ctx.isfinite(value))
 
 
 def _noise(g: Any, x: list[Any], shift: list[Any], side: int = 0) -> tuple[Any, Any]:
@@ -687,13 +792,23 @@ def _f64_sides(
         left=left.value,
         right=right.value,
     )
-    return _f64_status(result, core.resolved | use, kinked, f(*x))
+    return _f64_status(result, core.resolved | use, kinked, _Seen(f, x, f(*x), core.scale))
 
 
 def _stencil_f64(
     f: Compiled, x: list[Any], stencils: list[Stencil | None], steps: list[Any]
 ) -> tuple[Any, Any]:
-    """The tensor-product stencil sum in float64, and the largest |f| it touched."""
+    """The tensor-product stencil sum in float64, and the largest |f| it touched.
+
+    Overflow and NaN are data here (classified by ``_f64_status``), never warnings.
+    """
+    with np.errstate(all="ignore"):
+        return _stencil_sum_f64(f, x, stencils, steps)
+
+
+def _stencil_sum_f64(
+    f: Compiled, x: list[Any], stencils: list[Stencil | None], steps: list[Any]
+) -> tuple[Any, Any]:
     total: Any = 0.0
     f_max: Any = 0.0
     axes = [
@@ -777,8 +892,8 @@ def _complex_float64(
     at = f(*x)
     resolved = _resolved(value, est, np.abs(at) / np.maximum(1.0, np.abs(x[axis])))
     if step is not None:
-        return _f64_status(result, resolved, None, at)
-    across = ~(gap <= rounding)
+        return _f64_status(result, resolved, None, _Seen(f, x, at, None))
+    across = ~(gap <= rounding) & np.isfinite(value)  # an infinite one is an overflow
     if _depends(f, [int(j == axis) for j in range(len(x))]):
         across = across | (value == 0)  # an imaginary part lost below float64's range
     if across.any() and np.isfinite(at).all():
@@ -788,7 +903,7 @@ def _complex_float64(
             "imaginary part vanishes (lost below float64's range, or f' = 0)"
         )
         return replace(result, status=PointStatus.UNRELIABLE, reason=why)
-    return _f64_status(result, resolved & ~across, None, at)
+    return _f64_status(result, resolved & ~across, None, _Seen(f, x, at, None))
 
 
 def _im_step(f: Compiled, x: list[Any], axis: int, h: float) -> Any:
@@ -876,12 +991,26 @@ def _exact_zero(f: Compiled, dps: int) -> FDResult:
 
 
 def _float_point(f: Compiled, point: Any) -> list[npt.NDArray[np.float64]]:
+    """The float64 coordinates of ``point`` (text, or a mapping of numbers or arrays)."""
     if isinstance(point, str):
         return [np.asarray(float(v)) for v in f.point_values(point)]
-    given = {str(k): v for k, v in dict(point).items()}
+    if not isinstance(point, Mapping):
+        msg = (
+            "for float64 and complex the point is text such as 'x=0.3' or a mapping of names "
+            f"to numbers or arrays (got {type(point).__name__})"
+        )
+        raise InputError(msg)
+    given = {str(k): v for k, v in point.items()}
     missing = [v.name for v in f.variables if v.name not in given]
     if missing:
         msg = f"the point gives no value for {missing}"
-        raise ConfigError(msg)
+        raise InputError(msg)
     arrays = [as_float_array(given[v.name], v.name) for v in f.variables]
-    return list(np.broadcast_arrays(*arrays))
+    try:
+        return list(np.broadcast_arrays(*arrays))
+    except ValueError as exc:
+        shapes = ", ".join(
+            f"{v.name}: {np.shape(a)}" for v, a in zip(f.variables, arrays, strict=True)
+        )
+        msg = f"the point's arrays do not broadcast together ({shapes})"
+        raise InputError(msg) from exc

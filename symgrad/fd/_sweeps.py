@@ -18,9 +18,9 @@ import numpy as np
 import sympy
 
 from symgrad._precision import EPS, MAX_DPS, check_dps, thread_context
-from symgrad.derive import Compiled, function
+from symgrad.derive import Compiled, derivative, function
 from symgrad.errors import ConfigError, LimitExceeded, UnsupportedError, quote
-from symgrad.expr import Source, VariablesSpec, differentiate, parse_number
+from symgrad.expr import Source, VariablesSpec, parse_number
 from symgrad.fd._finite_diff import is_real_analytic, order_of
 from symgrad.fd._stencils import Stencil
 
@@ -64,18 +64,34 @@ class _Job:
     analytic: bool = True  # no abs, sign, min, max, atan2: f cannot have a kink
     x: list[Any] = field(default_factory=list)
     cache: dict[int, Any] = field(default_factory=dict)
+    partials: dict[int, Compiled] = field(default_factory=dict)
 
     def deriv(self, k: int) -> Any:
-        """∂^k f/∂x^k at the point at the working precision; None if not finite or too large."""
+        """∂^k f/∂x^k at the point at the working precision; None if not finite or too large.
+
+        Each order is one more derivative of the last, taken by :func:`symgrad.derive.derivative`,
+        which prices differentiating and compiling (``Limits``) before it does either: an
+        order over the budget is None, like a value that is not finite.
+        """
         if k not in self.cache:
             try:
-                expr = differentiate(self.f.components[0], [self.f.variables[self.axis]] * k)
-                _, fn = Compiled(expr, self.f.variables, "derivative").mp_function(self.ctx.dps)
+                _, fn = self.partial(k).mp_function(self.ctx.dps)
                 value = _call(self.ctx, fn, self.x, real=True)
             except (LimitExceeded, UnsupportedError):
                 value = self.ctx.nan
             self.cache[k] = None if self.ctx.isnan(value) else value
         return self.cache[k]
+
+    def partial(self, k: int) -> Compiled:
+        """∂^k f/∂x^k compiled, built from ∂^(k-1) f/∂x^k-1 (each order priced once)."""
+        if k == 0:
+            return self.f
+        if k not in self.partials:
+            names = [v.name for v in self.f.variables]
+            last = self.partial(k - 1)
+            var = names[self.axis]
+            self.partials[k] = derivative(last.components[0], var, variables=names)
+        return self.partials[k]
 
 
 def _job(
