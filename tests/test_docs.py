@@ -252,3 +252,67 @@ def test_architecture_page_names_real_files_and_every_package() -> None:
     units |= {p.name for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")}
     tree = text.split("```", 2)[1]
     assert [u for u in sorted(units) if u not in tree] == []
+
+
+# -- the classroom pages: what they show is what the commands print ---------------------------
+
+CLASSROOM = [DOCS / "tutorial.md", DOCS / "how-to" / "classroom.md"]
+
+
+def _shown_outputs() -> list[tuple[Path, str, list[str]]]:
+    """The tutorial's and the classroom guide's commands with the output lines shown under them
+    (``exit code N`` lines and elisions ``...`` left out)."""
+    found = []
+    for path in CLASSROOM:
+        for lang, body, skipped in _fenced(path.read_text(encoding="utf-8")):
+            if lang != "console" or skipped:
+                continue
+            for command, output in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n?)*)", body, re.MULTILINE):
+                lines = [
+                    line.rstrip()
+                    for line in output.splitlines()
+                    if line.strip() and not re.fullmatch(r"exit code \d+|\.\.\.|…", line.strip())
+                ]
+                if command.startswith("symgrad ") and lines:
+                    found.append((path, command, lines))
+    return found
+
+
+SHOWN = _shown_outputs()
+
+
+@pytest.mark.parametrize(
+    ("path", "command", "lines"),
+    SHOWN,
+    ids=[f"{p.stem}-{i}:{c.split(';')[0][:50]}" for i, (p, c, _) in enumerate(SHOWN)],
+)
+def test_classroom_pages_show_real_output(
+    path: Path, command: str, lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every output line the tutorial or the classroom guide shows is printed by its command
+    (stdout or the one-line error on stderr), word for word."""
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        main(_argv(command))
+    printed = out.getvalue() + err.getvalue()
+    stale = [line for line in lines if line not in printed]
+    assert not stale, f"{_rel(path)}: {command} no longer prints: {stale}"
+
+
+def test_classroom_pages_name_only_real_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every ``symgrad SUBCOMMAND ... --option`` in the tutorial and the classroom guide, in a
+    command or in the prose, is an option of that subcommand."""
+    helps: dict[str, str] = {}
+    wrong = []
+    for path in CLASSROOM:
+        text = path.read_text(encoding="utf-8")
+        for sub, rest in re.findall(r"symgrad ([a-z][a-z-]*)\b([^`\n]*)", text):
+            if sub not in helps:
+                helps[sub] = _help([sub, "--help"], capsys) if sub in _subcommands(capsys) else ""
+            wrong += [
+                f"{_rel(path)}: symgrad {sub} {option}"
+                for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest)
+                if not re.search(rf"(?<![\w-]){option}\b", helps[sub])
+            ]
+    assert not wrong, "options that do not exist: " + "; ".join(wrong)
