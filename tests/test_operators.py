@@ -283,6 +283,41 @@ def test_divergence_and_curl_2d_and_3d() -> None:
     assert [d["kind"] for d in bad.diagnostics] == ["swapped_axes"]
 
 
+def test_staggered_output_at_cell_centres() -> None:
+    field = ["sin(x + 0.2)*y", "cos(x*y) + y**3"]
+
+    def centred(f: tuple[Array, Array], h: tuple[float, float]) -> Array:
+        u, v = f  # differences across each cell, averaged over its two sides: order 2
+        ux = ((u[1:, 1:] + u[1:, :-1]) - (u[:-1, 1:] + u[:-1, :-1])) / (2 * h[0])
+        vy = ((v[1:, 1:] + v[:-1, 1:]) - (v[1:, :-1] + v[:-1, :-1])) / (2 * h[1])
+        return np.asarray(ux + vy)
+
+    def one_side(f: tuple[Array, Array], h: tuple[float, float]) -> Array:
+        u, v = f  # one side of the cell only: off-centre by h/2, order 1
+        return np.asarray((u[1:, :-1] - u[:-1, :-1]) / h[0] + (v[:-1, 1:] - v[:-1, :-1]) / h[1])
+
+    good = verify_operator(centred, field, "x=0:1,y=0:1", "divergence", output="cells")
+    assert good.status is Status.PASS, good.reason
+    # the coarsest level's interior L∞ error, recomputed by hand at the cell centres
+    nodes = np.linspace(0, 1, 17)
+    x, y = np.meshgrid(nodes, nodes, indexing="ij")
+    cx, cy = np.meshgrid((nodes[1:] + nodes[:-1]) / 2, (nodes[1:] + nodes[:-1]) / 2, indexing="ij")
+    exact = np.cos(cx + 0.2) * cy - cx * np.sin(cx * cy) + 3 * cy**2  # u_x + v_y by hand
+    output = centred((np.sin(x + 0.2) * y, np.cos(x * y) + y**3), (1 / 16, 1 / 16))
+    by_hand = np.abs(output - exact)[1:-1, 1:-1].max()
+    assert good.components[0].interior.errors["Linf"][0] == pytest.approx(by_hand, rel=1e-9)
+    assert good.exact_result == ("-x*sin(x*y) + 3*y**2 + y*cos(x + 1/5)",)
+    bad = verify_operator(one_side, field, "x=0:1,y=0:1", "divergence", output="cells")
+    assert bad.status is Status.FAIL
+    assert bad.components[0].interior.observed_order == pytest.approx(1, abs=0.1)
+    with pytest.raises(InputError, match=r"\(16, 16\)"):
+        verify_operator(
+            lambda f, h: f[0], field, "x=0:1,y=0:1", "divergence", sizes=(17, 33), output="cells"
+        )
+    with pytest.raises(ConfigError, match="output"):
+        verify_operator(centred, field, "x=0:1,y=0:1", "divergence", output="faces")
+
+
 def test_exact_for_a_polynomial_the_scheme_reproduces() -> None:
     r = verify_operator(laplacian_scheme(2), "x**3 + x*y**2", "x=0:1,y=0:1", sizes=(9, 17, 33))
     assert r.status is Status.EXACT

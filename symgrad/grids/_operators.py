@@ -323,6 +323,7 @@ class _Setup:
     width: int
     grow: Callable[[int], _Level] | None
     budget: int
+    cells: bool
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ def verify_operator(
     boundary_width: int | None = None,
     coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
     max_points: int = REFINE_POINTS,
+    output: str = "nodes",
 ) -> OperatorResult:
     """Verify a grid scheme for any derivative operator against its exact result.
 
@@ -406,6 +408,11 @@ def verify_operator(
         Non-uniform grids, as for :func:`symgrad.verify_grid` (not with ``periodic``).
     max_points : int
         Refinement budget: points over all levels (default 4e6; 0 turns refinement off).
+    output : {"nodes", "cells"}
+        Where the scheme's values live: at the grid points (shape ``(N,) * d``), or at the
+        cell centres, the midpoints between neighbouring points (``(N - 1,) * d``; N along a
+        periodic axis), as a staggered divergence of node values does.  The exact result is
+        sampled there; the boundary is the first and last layer of cells.
 
     Returns
     -------
@@ -448,7 +455,7 @@ def verify_operator(
         periodic,
         boundary_width,
         coordinates,
-        max_points,
+        (max_points, output),
     )
     levels = list(setup.levels)
     measured = [_measure(setup, level) for level in levels]
@@ -467,11 +474,15 @@ def _setup(
     periodic: object,
     boundary_width: object,
     coordinates: object,
-    max_points: object,
+    budget_output: tuple[object, object],
 ) -> _Setup:
     """Validate every argument once; messages say what to change."""
     if not callable(scheme):
         msg = f"scheme: must be a callable scheme(field, spacing) (got {scheme!r:.60})"
+        raise ConfigError(msg)
+    max_points, output = budget_output
+    if output not in ("nodes", "cells"):
+        msg = f"output: must be 'nodes' or 'cells' (got {output!r:.60})"
         raise ConfigError(msg)
     axes = _domain(domain, variables)
     names = [n for n, _, _ in axes]
@@ -513,6 +524,7 @@ def _setup(
         width,
         grow,
         _budget(max_points, "float64"),
+        cells=output == "cells",
     )
 
 
@@ -593,16 +605,22 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
     """Sample, apply the scheme and reduce the errors of one level."""
     values = np.asarray(setup.model(*level.open_grid()))
     nf, no = len(setup.fields), len(setup.exact)
-    fields, exact = list(values[:nf]), list(values[nf : nf + no])
-    _require_finite(setup, level, [*fields, *exact])
+    fields = list(values[:nf])
+    where = _cell_centres(level, setup.periodic) if setup.cells else level.coords
+    if setup.cells:  # the exact outputs at the cell centres
+        values = np.asarray(setup.model(*_open(where)))
+    exact = list(values[nf : nf + no])
+    _require_finite(setup, level.coords, level.size, fields)
+    _require_finite(setup, where, level.size, exact)
     field_scale = max(_absmax(f) for f in fields)
     for f in fields:
         f.flags.writeable = False
     spacing = level.spacings if level.uniform else level.coords
     given = fields[0] if not setup.operator.vector else tuple(fields)
-    approx = _outputs(setup.scheme(given, spacing), fields[0].shape, setup)
+    shape = exact[0].shape
+    approx = _outputs(setup.scheme(given, spacing), shape, setup)
     inner, own, transverse = operator_regions(
-        fields[0].shape, setup.width, setup.operator.axes, setup.periodic
+        shape, setup.width, setup.operator.axes, setup.periodic
     )
     swapped: dict[tuple[int, int], list[tuple[float, float]]] = {}
     start = nf + no
@@ -621,18 +639,34 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
     return out
 
 
-def _require_finite(setup: _Setup, level: _Level, arrays: list[FloatArray]) -> None:
+def _cell_centres(level: _Level, periodic: frozenset[int]) -> tuple[FloatArray, ...]:
+    """Midpoints of the cells per axis (N - 1; N on a periodic axis, the last cell wrapping)."""
+    return tuple(
+        c + level.spacings[k] / 2 if k in periodic else (c[1:] + c[:-1]) / 2
+        for k, c in enumerate(level.coords)
+    )
+
+
+def _open(coords: Sequence[FloatArray]) -> list[FloatArray]:
+    """Coordinates shaped to broadcast against each other (``x[:, None]``, ``y[None, :]``)."""
+    d = len(coords)
+    return [c.reshape([-1 if k == j else 1 for j in range(d)]) for k, c in enumerate(coords)]
+
+
+def _require_finite(
+    setup: _Setup, coords: Sequence[FloatArray], size: int, arrays: list[FloatArray]
+) -> None:
     """Refuse a domain where the field or its exact result is not finite (a pole, overflow)."""
     for values in arrays:
         bad = np.argwhere(~np.isfinite(values))
         if bad.size:
             where = ", ".join(
                 f"{s.name}={float(c[i]):.6g}"
-                for s, c, i in zip(setup.symbols, level.coords, bad[0], strict=True)
+                for s, c, i in zip(setup.symbols, coords, bad[0], strict=True)
             )
             msg = (
                 f"the field or its {setup.operator.name} is not a finite float64 number at {where} "
-                f"(N = {level.size}): a pole, a domain edge or overflow; choose a domain where both are finite"
+                f"(N = {size}): a pole, a domain edge or overflow; choose a domain where both are finite"
             )
             raise ConfigError(msg)
 
