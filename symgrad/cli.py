@@ -407,6 +407,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_check(commands)
     _add_converge(commands)
     _add_verify_grid(commands)
+    _add_verify_solver(commands)  # verify_solver
     _add_gci(commands)
     _add_stencil(commands)
     _add_steps(commands)
@@ -736,6 +737,103 @@ def _run_operator(
 
 
 # -- verify_operator (end) --
+
+
+# -- verify_solver (begin) --
+def _add_verify_solver(commands: Any) -> None:
+    sub = _command(
+        commands,
+        "verify-solver",
+        "observed orders of a whole solver (manufactured solution)",
+        _run_solver,
+    )
+    sub.add_argument("solver", help="MODULE:FUNC, your FUNC(problem) returning the final solution")
+    sub.add_argument(
+        "--solution", required=True, help="manufactured solution, e.g. 'exp(-t)*sin(x)'"
+    )
+    sub.add_argument("--operator", required=True, help="L in L(u) = Q, e.g. 'D(u, t) - D(u, x, 2)'")
+    sub.add_argument("--expect-order", required=True, help="a number, or space=P,time=Q,boundary=B")
+    sub.add_argument("--domain", help="spatial box, e.g. x=0:1 (none for an ODE)")
+    sub.add_argument("--time", help="time interval, e.g. t=0:1 (none for a steady problem)")
+    sub.add_argument("--sizes", help="points per axis: levels such as 9,17,33,65, or one number")
+    sub.add_argument("--steps", help="time steps: levels such as 8,16,32,64, or one number")
+    sub.add_argument("--params", help="values of the other names, e.g. nu=0.5,a=2")
+    sub.add_argument("--boundary-width", type=int, default=1, help="layers of boundary points")
+    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+
+
+def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad.grids import verify_solver  # noqa: PLC0415 - lazy, see module doc
+
+    result = verify_solver(
+        _import_solver(args.solver),
+        args.solution,
+        operator=args.operator,
+        expect_order=_named_numbers("--expect-order", args.expect_order),
+        domain=args.domain,
+        time=args.time,
+        sizes=_levels("--sizes", args.sizes),
+        steps=_levels("--steps", args.steps),
+        parameters=None
+        if args.params is None
+        else _named_numbers("--params", args.params, single=False),
+        boundary_width=args.boundary_width,
+    )
+    return _render_result(result, args.format)
+
+
+def _levels(option: str, text: str | None) -> int | list[int] | None:
+    """``"9,17,33"`` → refined levels; ``"17"`` → one fixed count."""
+    if text is None:
+        return None
+    counts = _numbers(option, text, int)
+    return counts[0] if len(counts) == 1 else counts
+
+
+def _named_numbers(option: str, text: str, *, single: bool = True) -> Any:
+    """``"2"`` → 2.0 (when ``single``); ``"space=2,time=1"`` → ``{"space": 2.0, "time": 1.0}``."""
+    if single and "=" not in text:
+        values = _numbers(option, text, float)
+        if len(values) == 1:
+            return values[0]
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        numbers = _numbers(option, value, float)
+        if not name.strip() or len(numbers) != 1:
+            msg = f"{option} takes NAME=NUMBER pairs separated by commas (got {quote(text)})"
+            raise ConfigError(msg)
+        out[name.strip()] = numbers[0]
+    return out
+
+
+def _import_solver(spec: str) -> Callable[..., Any]:
+    """``MODULE:FUNC`` → the user's solver; an exception it raises becomes one line naming it."""
+    module_name, colon, func_name = spec.partition(":")
+    parts = module_name.split(".")
+    if not colon or not all(_identifier(p) for p in [*parts, func_name]):
+        msg = f"verify-solver: the solver must be MODULE:FUNC (got {quote(spec)})"
+        raise ConfigError(msg)
+    if parts[0] in sys.stdlib_module_names or parts[0] in sys.builtin_module_names:
+        msg = f"verify-solver: {parts[0]!r} is a standard-library module; write FUNC(problem)"
+        raise ConfigError(msg + " in your own MODULE.py")
+    func = getattr(_import_user_module(module_name), func_name, None)
+    if not callable(func) or inspect.isbuiltin(func) or inspect.isclass(func):
+        msg = f"module {module_name!r} has no function {func_name!r} for verify-solver"
+        raise ConfigError(msg)
+
+    @functools.wraps(func)
+    def solver(problem: Any) -> Any:
+        try:
+            return func(problem)
+        except (Exception, SystemExit) as exc:  # the user's code: one line
+            raise ConfigError(_raised(f"the solver {spec}", exc)) from exc
+
+    solver.__qualname__ = spec  # how verify_solver names the solver
+    return solver
+
+
+# -- verify_solver (end) --
 
 
 def _expected_orders(text: str | None) -> float | tuple[float, float] | None:

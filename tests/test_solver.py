@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -20,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symgrad.cli import main
 from symgrad.errors import ConfigError, InputError, LimitExceeded, ParseError
 from symgrad.grids import SolverProblem, verify_solver
 from symgrad.results import Status
@@ -504,3 +507,62 @@ def test_crank_nicolson_property(solution: str) -> None:
 @given(_solutions())
 def test_ode_property_many(solution: str) -> None:
     test_correct_ode_solvers_never_fail_and_buggy_ones_never_pass.hypothesis.inner_test(solution)  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------------- CLI
+SOLVER_MODULE = """
+def euler(problem):
+    y, dt, t0 = float(problem.initial), problem.dt, problem.time[0]
+    for n in range(problem.steps):
+        y += dt * (-y + float(problem.source(t0 + n * dt)))
+    return y
+
+
+def broken(problem):
+    raise RuntimeError("boom")
+"""
+CLI_ODE = ["--solution", ODE_SOLUTION, "--operator", ODE, "--time", "t=0:2"]
+
+
+@pytest.fixture
+def solver_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory holding the user's solver module ``mysolver.py``."""
+    (tmp_path / "mysolver.py").write_text(SOLVER_MODULE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.usefixtures("solver_dir")
+def test_cli_verify_solver_passes_and_fails_with_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    steps = ["--steps", "16,32,64,128"]
+    assert main(["verify-solver", "mysolver:euler", *CLI_ODE, "--expect-order", "1", *steps]) == 0
+    argv = ["verify-solver", "mysolver:euler", *CLI_ODE, "--expect-order", "2", *steps]
+    capsys.readouterr()
+    assert main([*argv, "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "fail"
+    assert data["regions"]["solution"]["expected_order"] == 2
+    assert data["regions"]["solution"]["observed_order"] == pytest.approx(1, abs=0.1)
+    assert str(Path.cwd()) not in sys.path  # the working directory was removed again
+
+
+@pytest.mark.usefixtures("solver_dir")
+@pytest.mark.parametrize(
+    ("spec", "extra", "message"),
+    [
+        ("mysolver:broken", [], "the solver mysolver:broken raised RuntimeError: boom"),
+        ("os:getcwd", [], "standard-library module"),
+        ("mysolver:missing", [], "has no function 'missing'"),
+        ("mysolver", [], "must be MODULE:FUNC"),
+        ("mysolver:euler", ["--params", "nu"], "NAME=NUMBER"),
+    ],
+)
+def test_cli_verify_solver_bad_input_is_one_line_and_exit_2(
+    spec: str, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify-solver", spec, *CLI_ODE, "--expect-order", "1", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1
