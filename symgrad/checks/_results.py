@@ -43,6 +43,9 @@ class Tolerances:
     taylor_band: float = 0.2  # taylor_test: an order within this of 2 passes, of 1 fails
     taylor_floor: float = 1e3  # taylor_test: remainders below this × ε·|f| are round-off
     taylor_fit: int = 4  # taylor_test: fit the order over this many smallest steps above the floor
+    taylor_reach: float = 1e-2  # taylor_test: exact needs a step moving x0 this much of max(1,|x0|)
+    taylor_local: float = 1.0  # taylor_test: fit only steps moving x0 at most this × max(1,|x0|)
+    taylor_span: float = 4.0  # taylor_test: the fitted steps must span at least this factor
 
 
 TOLERANCES = Tolerances()

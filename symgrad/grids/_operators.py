@@ -94,6 +94,7 @@ from symgrad.grids._verify import (
     _coordinate_level,
     _coordinate_levels,
     _count,
+    _diagnosed,
     _domain,
     _expected,
     _Level,
@@ -962,14 +963,6 @@ def _judge(
         status,
         worst.reason,
     )
-
-
-def _diagnosed(comp: GridComponent, message: str) -> GridComponent:
-    """An output a diagnostic proves wrong fails, whatever its regions' orders say."""
-    if comp.status is Status.FAIL:
-        return comp
-    reason = f"component {comp.variable}: {message}, whatever the observed orders"
-    return dataclasses.replace(comp, status=Status.FAIL, reason=reason)
 
 
 def _evidence(setup: _Setup, _output: int, region: str, order: float) -> Evidence:
