@@ -450,8 +450,9 @@ class Compiled:
     # -- display -----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        names = ", ".join(v.name for v in self.variables)
-        return f"<symgrad {self.kind} in ({names}): {short(str(self.exprs))}>"
+        names = ", ".join(v.name for v in self.wrt)
+        data = f"; args {', '.join(v.name for v in self.args)}" if self.args else ""
+        return f"<symgrad {self.kind} in ({names}{data}): {short(str(self.exprs))}>"
 
     def to_strings(self) -> Any:
         """The components as SymPy strings, nested like ``shape``."""
