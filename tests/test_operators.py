@@ -334,6 +334,9 @@ def test_exact_for_a_polynomial_the_scheme_reproduces() -> None:
         (["x"], "curl", {"domain": "x=0:1"}, ConfigError, "2 or 3 axes"),
         (FIELD, "laplacian", {"periodic": "z"}, ConfigError, "periodic"),
         (FIELD, "laplacian", {"sizes": (3, 5)}, ConfigError, "at least 4 points"),
+        (FIELD, "x " + "9" * 5000, {}, ConfigError, "operator"),
+        (FIELD, ["x"] * 10**6, {}, ConfigError, "operator"),
+        (["x", "y", "x*y", "y"], "divergence", {}, ConfigError, "vector field"),
     ],
 )
 def test_bad_input_is_refused(

@@ -163,6 +163,10 @@ def test_inconclusive_when_no_error_term_is_found() -> None:
         ({0: -1, 1: 1}, {"operator": "x", "spacing": "h k"}, ConfigError),
         ({0: -1, 1: 1}, {"operator": "x", "max_order": 99}, ConfigError),
         ([(0, 1)], {"operator": "x"}, InputError),
+        ({0: "exp(h)", 1: 1}, {"operator": "x"}, ConfigError),  # not a power of h
+        ({0: "pi/h", 1: "1/h"}, {"operator": "x"}, ConfigError),  # not rational
+        ({0: -1, 1: 1}, {"operator": "x " + "9" * 5000}, ConfigError),  # no 5000-digit count
+        ({0: -1, 1: 1}, {"operator": ["x"] * 10**6}, ConfigError),
     ],
 )
 def test_bad_input_is_refused(

@@ -9,8 +9,9 @@ about the stencil's point,
 
 so the error is ``Σ_α (c_α - a_α) ∂^α u``: exact rationals times monomials in the spacings.
 Numbers as weights are in units of the spacing (``Stencil``'s convention): the stencil is
-``h^-m Σ w_o u(x + o h)``, m the operator's highest order; weights written with the spacing
-symbols (``"1/h**2"``) are taken as they are.  Grouping the error by its power of h gives
+``h^-m Σ w_o u(x + o h)``, m the operator's highest order; when a weight is written with the
+spacing symbols (``"1/h**2"``), every weight is taken as written (rationals times integer
+powers of the spacings).  Grouping the error by its power of h gives
 
 * the **formal order** p: the lowest power with a non-zero error (negative or zero: the stencil
   is *inconsistent*, it does not approximate the operator at all);
@@ -270,6 +271,12 @@ def _weights(table: Mapping[Any, Any], steps: tuple[sympy.Symbol, ...], m: int) 
         if isinstance(raw, str) and any(c.isalpha() for c in raw):
             expr = parse(raw).xreplace({sympy.Symbol(s.name, real=True): s for s in steps})
             unknown = expr.free_symbols - set(steps)
+            if not unknown and not _laurent(expr, steps):
+                msg = (
+                    f"weights: {raw!r:.60} must be a sum of rational multiples of powers of "
+                    f"the spacing {[s.name for s in steps]}, e.g. '-2/h**2'"
+                )
+                raise ConfigError(msg)
             if unknown:
                 msg = f"weights: {raw!r:.60} names {sorted(map(str, unknown))}, not a spacing symbol {[s.name for s in steps]}"
                 raise ConfigError(msg)
@@ -287,6 +294,18 @@ def _weights(table: Mapping[Any, Any], steps: tuple[sympy.Symbol, ...], m: int) 
         )
         raise ConfigError(msg)
     return [w / steps[0] ** m for w in out]
+
+
+def _laurent(expr: sympy.Expr, steps: tuple[sympy.Symbol, ...]) -> bool:
+    """Whether ``expr`` expands to rationals times integer powers of the spacing symbols."""
+    for term in sympy.Add.make_args(sympy.expand(expr)):
+        coeff, rest = term.as_coeff_Mul()
+        powers = rest.as_powers_dict() if rest != 1 else {}
+        if not isinstance(coeff, sympy.Rational) or not all(
+            base in steps and isinstance(exp, sympy.Integer) for base, exp in powers.items()
+        ):
+            return False
+    return True
 
 
 def _depth(max_order: object) -> int:
@@ -322,10 +341,10 @@ def _symbol(
 def _partial_axes(operator: object, names: tuple[str, ...]) -> list[int]:
     """``"x,x"``, ``"x,y"``, ``("x", 3)``: the axis of each derivative taken."""
     items: list[Any] = []
-    if isinstance(operator, str):
-        items = [int(t) if t.isdigit() else t for t in operator.replace(",", " ").split()]
-    elif isinstance(operator, Sequence):
-        items = list(operator)
+    if isinstance(operator, str) and len(operator) <= 200:  # "x,x" or "x 3": names and small counts
+        items = [_count_or_name(t) for t in operator.replace(",", " ").split()]
+    elif isinstance(operator, Sequence) and not isinstance(operator, str):
+        items = list(itertools.islice(operator, 64))
     axes: list[int] = []
     for item in items:
         if (
@@ -347,6 +366,11 @@ def _partial_axes(operator: object, names: tuple[str, ...]) -> list[int]:
         )
         raise ConfigError(msg)
     return axes
+
+
+def _count_or_name(token: str) -> str | int:
+    """A count (1 to 3 ASCII digits) as an int, anything else as the name it may be."""
+    return int(token) if token.isascii() and token.isdigit() and len(token) <= 3 else token
 
 
 def _label(operator: object, names: tuple[str, ...]) -> str:

@@ -156,11 +156,16 @@ def _parse_operator(spec: object, names: Sequence[str]) -> _Operator:
     if isinstance(spec, str) and "D" in spec and "(" in spec:
         return _notation(spec, names)
     items: list[str | int] = []
-    if isinstance(spec, str):
-        items = [int(t) if t.isdigit() else t for t in spec.replace(",", " ").split()]
-    elif isinstance(spec, Sequence):
-        items = list(spec)
+    if isinstance(spec, str) and len(spec) <= 200:  # "x,x" or "x 3": names and small counts
+        items = [_count_or_name(t) for t in spec.replace(",", " ").split()]
+    elif isinstance(spec, Sequence) and not isinstance(spec, str):
+        items = list(itertools.islice(spec, 64))
     return _partial_operator(items, names, spec)
+
+
+def _count_or_name(token: str) -> str | int:
+    """A count (1 to 3 ASCII digits) as an int, anything else as the name it may be."""
+    return int(token) if token.isascii() and token.isdigit() and len(token) <= 3 else token
 
 
 def _partial_operator(items: list[Any], names: Sequence[str], spec: object) -> _Operator:
