@@ -429,6 +429,38 @@ def test_solver_text_is_never_executed() -> None:
     assert solver.calls == 0
 
 
+def test_a_solution_not_finite_on_the_grid_is_refused_before_the_solver_runs() -> None:
+    solver = Counting()
+    with pytest.raises(ConfigError, match="not finite on the grid"):
+        verify_solver(
+            solver,
+            "log(x) + t",
+            operator=HEAT,
+            expect_order=2,
+            domain="x=0:1",
+            time="t=0:1",
+            parameters=NU,
+        )
+    assert solver.calls == 0
+
+
+def test_the_solver_cannot_move_the_grid_points() -> None:
+    def mover(p: SolverProblem) -> np.ndarray:
+        p.coordinates[0][:] = 0.0
+        return p.initial
+
+    with pytest.raises(ValueError, match="read-only"):
+        verify_solver(
+            mover,
+            HEAT_SOLUTION,
+            operator=HEAT,
+            expect_order=2,
+            domain="x=0:1",
+            time="t=0:1",
+            parameters=NU,
+        )
+
+
 def test_wrong_answer_shape_is_an_input_error_naming_the_solver() -> None:
     def bad(p: SolverProblem) -> np.ndarray:
         return np.zeros(3)

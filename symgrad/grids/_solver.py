@@ -106,8 +106,9 @@ DEFAULT_SOLVER_SIZES = (9, 17, 33, 65)
 DEFAULT_STEPS = (8, 16, 32, 64)
 #: Levels of one study (each is one solver run).
 MAX_LEVELS = 12
-#: Grid points of one level, all axes together.
-MAX_LEVEL_POINTS = 20_000_000
+#: Grid points of one level, all axes together (about five float64 arrays of this size are
+#: kept per level: 320 MB at the cap).
+MAX_LEVEL_POINTS = 8_000_000
 #: The solver's work over the study: points times time steps summed over every run
 #: (the levels and the two time self-convergence runs).
 MAX_WORK = 2_000_000_000
@@ -685,6 +686,8 @@ def _levels(study: _Study) -> list[tuple[int | None, int | None]]:
 
 def _problem(study: _Study, n: int | None, m: int | None) -> SolverProblem:
     coords = tuple(np.linspace(lo, hi, n) for _, lo, hi in study.space) if n else ()
+    for c in coords:  # the solver must not move the points its answer is compared at
+        c.setflags(write=False)
     spacing = tuple((hi - lo) / (n - 1) for _, lo, hi in study.space) if n else ()
     span = None if study.time is None else (study.time[1], study.time[2])
     problem = SolverProblem(
@@ -702,9 +705,10 @@ def _open(coords: Sequence[FloatArray]) -> list[FloatArray]:
     return [c.reshape([-1 if k == j else 1 for j in range(d)]) for k, c in enumerate(coords)]
 
 
-def _run(study: _Study, n: int | None, m: int | None) -> tuple[SolverProblem, FloatArray]:
-    """One solver run: the problem it got and its answer, checked for shape and kind."""
+def _run(study: _Study, n: int | None, m: int | None) -> _Answer:
+    """One solver run: the problem, the solver's answer (checked), the exact solution."""
     problem = _problem(study, n, m)
+    exact = _exact(problem)
     answer = study.solver(problem)
     array = np.asarray(answer)
     if (
@@ -712,32 +716,49 @@ def _run(study: _Study, n: int | None, m: int | None) -> tuple[SolverProblem, Fl
         or array.size != math.prod(problem.shape)
         or (array.shape != problem.shape and problem.shape)
     ):
-        got = f"{array.shape} of dtype {array.dtype}"
-        msg = f"solver {study.name} returned {got}; expected real numbers of shape {problem.shape} (the solution at the final time)"
+        msg = (
+            f"solver {study.name} returned {array.shape} of dtype {array.dtype}; expected real "
+            f"numbers of shape {problem.shape} (the solution at the final time)"
+        )
         raise InputError(msg)
-    return problem, array.astype(np.float64).reshape(problem.shape)
+    return _Answer(problem, array.astype(np.float64).reshape(problem.shape), exact)
+
+
+class _Answer(NamedTuple):
+    problem: SolverProblem
+    u: FloatArray
+    exact: FloatArray
 
 
 def _exact(problem: SolverProblem) -> FloatArray:
-    """The manufactured solution at the final time on the grid, refused where not finite."""
-    t = [] if problem.time is None else [problem.time[1]]
-    u = np.broadcast_to(problem.boundary(*_open(problem.coordinates), *t), problem.shape)
-    if not np.all(np.isfinite(u)):
-        msg = "solution: the manufactured solution is not finite on the grid; choose a smooth solution on the domain"
-        raise ConfigError(msg)
-    return np.asarray(u, dtype=np.float64)
+    """u at the final time on the grid; u and Q at the first and last times must be finite."""
+    grid = _open(problem.coordinates)
+    times: list[list[float]] = [[t] for t in problem.time] if problem.time else [[]]
+    for t in times:
+        if not (
+            np.all(np.isfinite(problem.boundary(*grid, *t)))
+            and np.all(np.isfinite(problem.source(*grid, *t)))
+        ):
+            when = f" at t = {t[0]:.6g}" if t else ""
+            msg = (
+                f"solution, operator: the manufactured solution or its source is not finite on "
+                f"the grid of shape {problem.shape}{when}; choose a solution smooth on the domain"
+            )
+            raise ConfigError(msg)
+    u = problem.boundary(*grid, *times[-1])
+    return np.array(np.broadcast_to(u, problem.shape), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------- judging
 def _assemble(
     study: _Study,
     levels: Sequence[tuple[int | None, int | None]],
-    answers: Sequence[tuple[SolverProblem, FloatArray]],
+    answers: Sequence[_Answer],
 ) -> SolverResult:
     """Errors per region and level, verdicts, diagnostics, the quantity's GCI."""
-    problems = [p for p, _ in answers]
-    exact = [_exact(p) for p in problems]
-    errors = [np.abs(a - e) for (_, a), e in zip(answers, exact, strict=True)]
+    problems = [a.problem for a in answers]
+    exact = [a.exact for a in answers]
+    errors = [np.abs(a.u - a.exact) for a in answers]
     h = tuple(_h(study, p) for p in problems)
     scales = tuple(float(np.max(np.abs(e))) for e in exact)
     floors = tuple(_floor(study, p, u) for p, u in zip(problems, scales, strict=True))
@@ -983,17 +1004,18 @@ def _limit(errors: Sequence[float], h: Sequence[float]) -> float:
     return (e1 * e3 - e2 * e2) / den
 
 
-def _time_order(
-    study: _Study, coarsest: tuple[SolverProblem, FloatArray], floor: float
-) -> dict[str, Any]:
-    """The time order alone: self-convergence with M, 2M and 4M steps on the coarsest grid."""
-    problem, first = coarsest
+def _time_order(study: _Study, coarsest: _Answer, floor: float) -> dict[str, Any]:
+    """The time order alone: self-convergence with M, 2M and 4M steps on the coarsest grid.
+
+    ``floor`` is the coarsest level's (M steps); the 4M run's is taken as 4 times it.
+    """
+    problem, first = coarsest.problem, coarsest.u
     m, n = problem.steps or 1, problem.shape[0] if problem.shape else None
-    u2 = _run(study, n, 2 * m)[1]
-    u4 = _run(study, n, 4 * m)[1]
+    u2 = _run(study, n, 2 * m).u
+    u4 = _run(study, n, 4 * m).u
     d1, d2 = float(np.max(np.abs(first - u2))), float(np.max(np.abs(u2 - u4)))
     expected = study.expected["time"]
-    usable = math.isfinite(d1) and math.isfinite(d2) and d2 > floor
+    usable = math.isfinite(d1) and math.isfinite(d2) and d2 > 4 * floor
     q = math.log2(d1 / d2) if usable and d1 > 0 else math.nan
     entry = {"kind": "time_order", "order": q, "expected": expected, "size": n}
     entry["steps"] = [m, 2 * m, 4 * m]
@@ -1039,11 +1061,11 @@ def _largest(
 
 
 def _quantity(
-    study: _Study, answers: Sequence[tuple[SolverProblem, FloatArray]], h: tuple[float, ...]
+    study: _Study, answers: Sequence[_Answer], h: tuple[float, ...]
 ) -> tuple[tuple[float, ...], GCIResult | None]:
     """The output quantity per level, and its GCI when three or more finite values exist."""
     values = []
-    for problem, u in answers:
+    for problem, u, _ in answers:
         raw: object = _average(problem, u) if study.quantity is None else study.quantity(problem, u)
         if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
             msg = f"quantity: must return a real number (got {type(raw).__name__})"
