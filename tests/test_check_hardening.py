@@ -161,15 +161,18 @@ COORD = st.one_of(
 )
 
 
+FUZZ = {
+    "expr": st.sampled_from(sorted(TWINS)),
+    "x": COORD,
+    "y": COORD,
+    "step": STEPS,
+    "dps": st.integers(15, 40),
+    "kind": KINDS,
+}
+
+
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    expr=st.sampled_from(sorted(TWINS)),
-    x=COORD,
-    y=COORD,
-    step=STEPS,
-    dps=st.integers(15, 40),
-    kind=KINDS,
-)
+@given(**FUZZ)
 def test_fuzz_options_give_results_or_symgrad_errors(
     expr: str, x: str, y: str, step: Any, dps: int, kind: Any
 ) -> None:
@@ -178,14 +181,7 @@ def test_fuzz_options_give_results_or_symgrad_errors(
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(
-    expr=st.sampled_from(sorted(TWINS)),
-    x=COORD,
-    y=COORD,
-    step=STEPS,
-    dps=st.integers(15, 40),
-    kind=KINDS,
-)
+@given(**FUZZ)
 def test_fuzz_options_many(expr: str, x: str, y: str, step: Any, dps: int, kind: Any) -> None:
     _fuzz(expr, x, y, step, dps, kind)
 
@@ -228,16 +224,19 @@ def _red_team(expr: str, x: str, y: str, exponent: int, sign: int, which: int, s
         assert planted.status is Status.FAIL, (expr, at, exponent, planted.reason)
 
 
+RED_TEAM = {
+    "expr": st.sampled_from(sorted(TWINS)),
+    "x": COORDINATES,
+    "y": COORDINATES,
+    "exponent": st.integers(2, 20),
+    "sign": st.sampled_from([-1, 1]),
+    "which": st.integers(0, 1),
+    "step": st.sampled_from([None, None, "1e-8", "1/4096"]),
+}
+
+
 @settings(max_examples=12, deadline=None, derandomize=True)
-@given(
-    expr=st.sampled_from(sorted(TWINS)),
-    x=COORDINATES,
-    y=COORDINATES,
-    exponent=st.integers(2, 20),
-    sign=st.sampled_from([-1, 1]),
-    which=st.integers(0, 1),
-    step=st.sampled_from([None, None, "1e-8", "1/4096"]),
-)
+@given(**RED_TEAM)
 def test_red_team_planted_errors_fail_and_right_derivatives_pass(
     expr: str, x: str, y: str, exponent: int, sign: int, which: int, step: Any
 ) -> None:
@@ -246,15 +245,7 @@ def test_red_team_planted_errors_fail_and_right_derivatives_pass(
 
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(
-    expr=st.sampled_from(sorted(TWINS)),
-    x=COORDINATES,
-    y=COORDINATES,
-    exponent=st.integers(2, 20),
-    sign=st.sampled_from([-1, 1]),
-    which=st.integers(0, 1),
-    step=st.sampled_from([None, None, "1e-8", "1/4096"]),
-)
+@given(**RED_TEAM)
 def test_red_team_many(
     expr: str, x: str, y: str, exponent: int, sign: int, which: int, step: Any
 ) -> None:

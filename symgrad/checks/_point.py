@@ -617,17 +617,7 @@ class _Classifier:
             )
         else:
             why += f"its own step cannot confirm the mismatch: {own.reason}"
-        numbers = _Numbers(
-            found.finite_difference,
-            found.error_estimate,
-            found.abs_error,
-            found.rel_error,
-            found.tolerance,
-            found.float64_ulp_error,
-        )
-        return known._replace(left=found.left, right=found.right).verdict(
-            PointStatus.UNRELIABLE, why, numbers
-        )
+        return replace(found, point_status=PointStatus.UNRELIABLE, reason=why)
 
     def judge(self, e: _Entry, at: _At, known: _Known, settings: _Settings) -> ComponentCheck:
         """The referee's verdict with these settings: a kink, ok or mismatch, or why not."""
@@ -668,15 +658,9 @@ class _Classifier:
         )
         if settings.dps != self.settings.dps:
             why += f", even at {settings.dps} digits"
-        numbers = _Numbers(
-            last.finite_difference,
-            last.error_estimate,
-            last.abs_error,
-            last.rel_error,
-            last.tolerance,
-        )
-        known = known._replace(left=last.left, right=last.right)
-        return known.verdict(PointStatus.UNRELIABLE, why, numbers)
+        # the numbers of the closest attempt, without its float64 score
+        unreliable = PointStatus.UNRELIABLE
+        return replace(last, point_status=unreliable, reason=why, float64_ulp_error=math.nan)
 
 
 def _compare(
