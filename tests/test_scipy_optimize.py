@@ -36,9 +36,13 @@ def point(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-2.0, 2.0, n)
 
 
-def assert_close_to(got: np.ndarray, want: np.ndarray) -> None:
-    """Equal up to a few roundings of the largest term (the sums are ordered differently)."""
-    scale = np.max(np.abs(want)) or 1.0
+def assert_close_to(got: np.ndarray, want: np.ndarray, scale: float | None = None) -> None:
+    """Equal up to a few roundings of the largest term (the sums are ordered differently).
+
+    ``scale`` is the size of the terms summed (a sum that cancels is still rounded at the size
+    of its terms); by default the largest value wanted.
+    """
+    scale = scale or float(np.max(np.abs(want))) or 1.0
     assert_allclose(got, want, rtol=0, atol=16 * np.finfo(float).eps * scale)
 
 
@@ -300,10 +304,16 @@ def check_random_objective(seed: int, n: int, density: float) -> None:
     want_hess = sym - np.diag(d * np.sin(x))
     dense = symgrad.for_scipy(text, wrt=symgrad.vector("x", n))
     banded = symgrad.for_scipy(text, wrt=symgrad.vector("x", n), sparse=True)
-    assert_close_to(dense.jac(x), want_grad)
-    assert_close_to(dense.hess(x), want_hess)
-    assert_close_to(banded.hess(x).toarray(), want_hess)
-    assert_close_to(np.array(dense.fun(x)), np.array(x @ q @ x + d @ np.sin(x)))
+    # the sizes of the terms each entry sums, times the number of terms
+    terms = 2 * n + 1
+    grad_scale = terms * float(np.max(np.abs(sym) @ np.abs(x) + np.abs(d)))
+    hess_scale = terms * float(np.max(np.abs(sym)) + np.max(np.abs(d)))
+    fun_scale = terms * n * float(np.abs(x) @ np.abs(q) @ np.abs(x) + np.abs(d).sum())
+    assert_close_to(dense.jac(x), want_grad, grad_scale)
+    assert_close_to(dense.hess(x), want_hess, hess_scale)
+    assert_close_to(banded.hess(x).toarray(), want_hess, hess_scale)
+    want_fun = np.array(x @ q @ x + d @ np.sin(x))
+    assert_close_to(np.array(dense.fun(x)), want_fun, fun_scale)
 
 
 @settings(max_examples=6, deadline=None, derandomize=True)
@@ -316,5 +326,6 @@ def test_a_planted_coefficient_error_is_seen(seed: int, n: int) -> None:
     x = np.random.default_rng(seed + 1).uniform(0.5, 2.0, n)
     got = symgrad.for_scipy(quadratic_text(planted, d), wrt=symgrad.vector("x", n)).jac(x)
     want = (q + q.T) @ x + d * np.cos(x)
-    with pytest.raises(AssertionError):
-        assert_close_to(got, want)
+    scale = (2 * n + 1) * float(np.max(np.abs(q + q.T) @ np.abs(x) + np.abs(d)))
+    with pytest.raises(AssertionError):  # the tolerance of the test above
+        assert_close_to(got, want, scale)
