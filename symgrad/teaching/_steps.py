@@ -117,7 +117,8 @@ class StepsResult(Result):
     def to_text(self) -> str:
         """An indented derivation with Unicode maths (x², ×, −): number, rule, explanation,
         then the step as an equation; the last equation is the answer."""
-        lines = [unicode_text(self._heading(False)), f"{self.status}: {self.reason}", ""]
+        lines = [unicode_text(self._heading(False)), unicode_text(f"{self.status}: {self.reason}")]
+        lines.append("")
         for i, step in enumerate(self.steps, 1):
             lines += step.text_lines(str(i))
         return "\n".join(lines)
@@ -132,7 +133,7 @@ class StepsResult(Result):
     def to_markdown(self) -> str:
         """Markdown with ``$$`` maths: a nested numbered list of the steps."""
         lines = [f"$${self._heading(True)}$$", ""]
-        lines += [f"**{self.status}**: {markdown_escape(self.reason)}", ""]
+        lines += [f"**{self.status}**: {markdown_escape(unicode_text(self.reason))}", ""]
         lines += [line for step in self.steps for line in step.markdown_lines()]
         return "\n".join(lines) + "\n"
 
@@ -143,7 +144,9 @@ class StepsResult(Result):
         """An HTML fragment: the question and every equation in MathML (rendered by browsers
         and Jupyter without scripts), the verdict, and a nested numbered list of the steps."""
         question = math_block(self._heading_mathml())
-        verdict = f'<p class="reason"><b>{self.status}</b>: {html.escape(self.reason)}</p>'
+        verdict = (
+            f'<p class="reason"><b>{self.status}</b>: {html.escape(unicode_text(self.reason))}</p>'
+        )
         items = "".join(step.html_items() for step in self.steps)
         return f'<div class="symgrad-steps">{question}{verdict}<ol>{items}</ol></div>'
 
