@@ -9,17 +9,21 @@ Stencil's own accuracy and error coefficient (Fornberg).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import Any
 
 import mpmath
+import numpy as np
+import numpy.typing as npt
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symgrad import ConfigError, InputError, LimitExceeded, Status, Stencil
 from symgrad.fd import MAX_STENCIL_POINTS, analyze_stencil
+from symgrad.grids import verify_operator
 
 FIVE = {(0, 0): -4, (1, 0): 1, (-1, 0): 1, (0, 1): 1, (0, -1): 1}
 NINE = {
@@ -209,3 +213,35 @@ def test_renderings() -> None:
     assert a.to_dict()["harmonic_order"] == 6
     assert a.to_dict()["terms"]["2"] == a.leading_term
     assert a.to_text().startswith("analyze_stencil: laplacian on x, y: pass")
+
+
+def _periodic_scheme(stencil: Stencil) -> Callable[[npt.NDArray[np.float64], Any], Any]:
+    """The stencil applied on a periodic 1-D grid: h^-m Σ w u(x + s h) by np.roll."""
+    terms = [(int(s), float(w)) for s, w in zip(stencil.offsets, stencil.weights, strict=True)]
+
+    def scheme(u: npt.NDArray[np.float64], h: tuple[float]) -> Any:
+        return sum(w * np.roll(u, -s) for s, w in terms) / h[0] ** stencil.derivative
+
+    return scheme
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(st.integers(1, 2), st.lists(st.integers(-3, 3), min_size=3, max_size=5, unique=True))
+def test_property_formal_order_is_the_observed_order(m: int, offsets: list[int]) -> None:
+    """Two independent routes agree: the Taylor analysis and sampling on refined grids."""
+    stencil = Stencil.from_offsets(m, ",".join(map(str, offsets)))
+    order = analyze_stencil(stencil).order
+    assume(order is not None and 1 <= order <= 4)
+    p = int(order or 0)
+    result = verify_operator(
+        _periodic_scheme(stencil),
+        "sin(x + 0.3) + cos(2*x)/3",
+        "x=0:2*pi",
+        ("x", m),
+        sizes=(16, 32, 64, 128),
+        periodic="x",
+        expect_order=p,
+    )
+    assert result.status is not Status.FAIL, result.reason
+    observed = result.components[0].interior.orders
+    assert any(abs(o - p) <= 0.2 for o in observed), observed
