@@ -31,15 +31,20 @@ order.  Two things depend on the operator's order m (its highest derivative):
 **Diagnostics**, on the interior of the finest level: a constant factor (``c = -1`` a flipped
 sign; ``c ∝ h^m`` the spacing never divided out: "h² was never divided out" for a second
 derivative); *swapped axes*, the output matching the operator with two axes exchanged (a
-scheme for ``u_xx`` that differences along y: ``np.meshgrid``'s default ``indexing='xy'``); and
-a *lower-order closure*, a boundary that settles at an order below the expected one while the
-interior passes.  The first two fail their output whatever its orders say.
+scheme for ``u_xx`` that differences along y: ``np.meshgrid``'s default ``indexing='xy'``); a
+*lower-order closure*, a boundary that settles at an order below the expected one while the
+interior does not fail; and a *degenerate field*, on whose faces the error term
+``∂_k^q ∂^β f`` of a closure of order ``q <= p`` vanishes (``cos(πx)`` on [0, 1]), so that a
+lower-order closure would look right there: its boundary cannot pass.  The factor, sign and
+swap diagnostics fail their output whatever its orders say.
 
 **The scheme calling convention.**  ``scheme(field, spacing)``: ``field`` is a read-only
 float64 array of shape ``(N,) * d`` (``indexing='ij'``, axis k is variable k), or for a vector
 field a tuple of d such arrays; ``spacing`` is a tuple of d floats, or with ``coordinates=`` a
 tuple of d 1-D coordinate arrays.  It returns the operator's output on the same points: one
-array (a sequence of one is accepted), or for the 3-D curl three arrays.
+array (a sequence of one is accepted), or for the 3-D curl three arrays; with
+``output="cells"`` at the cell centres instead, ``N - 1`` per axis (N on a periodic axis).
+Exceptions raised inside the scheme propagate unchanged.
 """
 
 from __future__ import annotations
