@@ -25,7 +25,7 @@ import importlib
 import io
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -276,6 +276,23 @@ def draw_zeros(ax: Axes, x: Any, y_floor: float, color: str, label: str, size: f
         clip_on=False,
         zorder=5,
     )
+
+
+def shared_legend(fig: Figure, axes: Sequence[Axes], columns: Callable[[int], int]) -> None:
+    """One legend under the panels (never over the data), each label once, gathered from every
+    panel; ``columns(n)`` gives the number of columns for n entries."""
+    found: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    if found:
+        fig.legend(
+            list(found.values()),
+            list(found),
+            loc="outside lower center",
+            ncols=min(len(found), columns(len(found))),
+            fontsize=MIN_FONT,
+        )
 
 
 def as_data(result: Mapping[str, Any] | HasToDict, key: str) -> Mapping[str, Any]:

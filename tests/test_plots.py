@@ -150,11 +150,17 @@ def test_step_error_draws_exact_estimates_at_the_floor() -> None:
     """Differences of f = x at 0 are exact; their zero errors are drawn at a positive floor."""
     fig = plots.plot_step_error("x", "x=0", schemes=("forward:1", "central:2"), steps=[0.1, 0.01])
     for ax in fig.axes:
-        ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines()])
-        assert ys.size == 4
-        assert np.all(ys == ys[0])
-        assert 0 < ys[0] < 1e-15
+        for scheme in ("forward:1", "central:2"):
+            assert np.isnan(line(ax, scheme).get_ydata()).all()  # no error line through zeros
+            zeros = line(ax, f"{scheme}: exactly 0 (\u25bd, at the floor)")
+            assert zeros.get_marker() == "v"
+            ys = np.asarray(zeros.get_ydata())
+            assert ys.size == 2
+            assert np.all(ys == ys[0])
+            assert 0 < ys[0] < 1e-15
         assert len(ax.texts) == 0  # no truncation, no round-off: nothing to annotate
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "central:2: exactly 0 (\u25bd, at the floor)" in labels
 
 
 def test_step_error_several_variables_and_explicit_steps() -> None:

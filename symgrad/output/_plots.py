@@ -41,6 +41,7 @@ from symgrad._figures import (
     new_figure,
     point_text,
     save_figure,
+    shared_legend,
     style_figure,
 )
 from symgrad.expr import parse_domain
@@ -291,28 +292,12 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
         ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
-    _shared_legend(fig, axes)
+    shared_legend(fig, axes, lambda n: 4 if n <= 4 else 2)  # long "exactly 0" labels: 2
     where = ", ".join(map(str, data.get("sizes") or []))
     fig.suptitle(
         f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"
     )
     return fig
-
-
-def _shared_legend(fig: Figure, axes: list[Axes]) -> None:
-    """One legend under the panels (never over the data), each label once."""
-    found: dict[str, Any] = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            found.setdefault(label, handle)
-    if found:
-        fig.legend(
-            list(found.values()),
-            list(found),
-            loc="outside lower center",
-            ncols=4 if len(found) <= 4 else 2,
-            fontsize=MIN_FONT,
-        )
 
 
 def _grid_abscissa(data: Mapping[str, Any]) -> tuple[FloatArray, list[str], str]:

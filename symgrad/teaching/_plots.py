@@ -32,10 +32,12 @@ from symgrad._figures import (
     STEP_SIZES,
     FloatArray,
     LogAxis,
+    draw_zeros,
     guide,
     log10_axis,
     new_figure,
     point_text,
+    shared_legend,
 )
 from symgrad._precision import EPS
 
@@ -134,11 +136,16 @@ def plot_step_error(
         # where exact (zero-error) estimates are drawn: 10^-dps |f′|, or half an ulp (2^-53)
         floor = math.log10(abs(float(sweep.exact[0])) or 1.0) - (dps if precise else 15.95)
         logs = [_sweep_errors(sweep, s, precise) for s in schemes]
-        logs = [np.where(e == -np.inf, floor, e) for e in logs]
+        zeros = [np.isneginf(e) for e in logs]
+        logs = [np.where(zero, floor, e) for e, zero in zip(logs, zeros, strict=True)]
         scale, seen = LogAxis.of(log_h, *logs), set[str]()
+        where = log_h if scale.linear else sweep.steps
         for k, (scheme, errors) in enumerate(zip(schemes, logs, strict=True)):
             style: dict[str, Any] = {"marker": MARKERS[k], "ms": 4, "color": PALETTE[k]}
-            ax.plot(log_h if scale.linear else sweep.steps, scale(errors), label=scheme, **style)
+            shown = np.where(zeros[k], np.nan, errors)  # exact estimates: triangles, below
+            ax.plot(where, scale(shown), label=scheme, **style)
+            if zeros[k].any():
+                draw_zeros(ax, where[zeros[k]], scale.at(floor), PALETTE[k], scheme, 11 - 2 * k)
             _sweep_guides(ax, scale, sweep, scheme, k, seen, roundoff=not precise)
         shown = np.concatenate(logs)[np.isfinite(np.concatenate(logs))]
         if not shown.size:
@@ -148,10 +155,7 @@ def plot_step_error(
         scale.label(ax, "x", "step h")
         scale.label(ax, "y", "|error| of the estimate")
         ax.set_title(f"{dps} digits" if precise else "float64")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=MIN_FONT
-    )
+    shared_legend(fig, axes, lambda _: 3)
     fig.suptitle(
         f"Error of d/d{sweep.name} {_shown(expr)} at {point_text(sweep.point)} against the step h "
         f"(exact value {float(sweep.exact[0]):.12g})\nfloat64: truncation (slope p) meets "
