@@ -1,14 +1,21 @@
 """Step-by-step differentiation for teaching, and "check my answer".
 
-:func:`steps` explains a derivative rule by rule (the engine is :mod:`symgrad.teaching._rules`), then
-proves its answer equals SymPy's own derivative (Gamma #106: students compare with the CAS) and
-ends at SymPy's tidy form.  A higher order is the first derivative taken again, block by block.
+:func:`steps` explains a derivative rule by rule (the engine is :mod:`symgrad.teaching._rules`):
+the rule, its pieces, how they combine, then a ``simplify`` step to the form a textbook prints
+(:func:`textbook_form`: one fraction for a quotient, factored where that is shorter, the
+trigonometric function the rule produced).  The result is proved equal to SymPy's own
+derivative ("proved equal symbolically": ``simplify`` of the difference is 0) or, where SymPy
+cannot prove it, "equal at N exact rational points", said as such.  A higher order is the first
+derivative taken again, block by block; :func:`implicit_steps` differentiates an equation
+F(x, y) = 0 and, for d²y/dx², uses the equation itself to shorten the result.
 
 :func:`check_answer` compares a student's derivative with the exact one.  Both are evaluated
-exactly at seeded random rational points, then to 30 digits, where the original expression is
-real: a point where they differ means ``fail``, with the first wrong term (see `AnswerCheck`).
-Otherwise ``simplify`` of the difference proves equality, or, when it cannot, agreement at the
-sample points is the (numeric) evidence and the reason says so.
+exactly at seeded random rational points (no integer or simple fraction, so no kink hides
+there), then to 30 digits, where the original expression is real: a point where they differ
+means ``fail``, reported at the simplest point where they differ (small integers, then simple
+fractions, never a point on the edge of the domain), with the classic slip named or the
+differing terms (see `AnswerCheck`).  Otherwise ``simplify`` of the difference proves equality,
+or, when it cannot, agreement at the sample points is the evidence and the reason says so.
 """
 
 from __future__ import annotations
