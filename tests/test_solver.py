@@ -95,6 +95,30 @@ def test_forward_euler_wrong_coefficient_fails_naming_it() -> None:
     assert "coefficients" in r.reason
 
 
+def test_a_slightly_wrong_coefficient_never_passes() -> None:
+    """Rate 1.001: the limit (about 2e-4) is 3% of the finest error, yet Richardson sees it.
+
+    With 5 levels the extrapolated error only slows down (inconclusive); with 7 it has levelled
+    off (fail).
+    """
+    solution = "cos(2*t) + t**2/7"
+    short = _ode(lambda p: euler(p, rate=1.001), 1, (16, 32, 64, 128, 256), solution)
+    assert short.status is Status.INCONCLUSIVE
+    assert "too slowly for an error that vanishes" in short.reason
+    long = _ode(lambda p: euler(p, rate=1.001), 1, (16, 32, 64, 128, 256, 512, 1024), solution)
+    assert long.status is Status.FAIL
+    assert "extrapolated to h = 0" in long.reason
+    ctx = mpmath.MPContext()
+    ctx.dps = 30
+
+    def q(t: Any) -> Any:  # u' + u for u = cos(2t) + t²/7, by hand
+        return -2 * ctx.sin(2 * t) + 2 * t / 7 + ctx.cos(2 * t) + t**2 / 7
+
+    wrong = ctx.odefun(lambda t, y: -ctx.mpf("1.001") * y + q(t), 0, 1)
+    limit = abs(wrong(2) - (ctx.cos(4) + ctx.mpf(4) / 7))
+    assert long.diagnostics[0]["limit"] == pytest.approx(float(limit), rel=0.05)
+
+
 def test_rk4_is_fourth_order() -> None:
     r = _ode(rk4, 4, (10, 20, 40, 80, 160))
     assert r.status is Status.PASS, r.reason

@@ -31,7 +31,14 @@ additions for solvers:
   ``A`` at least half the finest error, it is levelling off at ``A``: the solver converges to
   a different solution (a wrong coefficient, source or boundary value);
 * *higher orders*: an order above the expected one is ``inconclusive`` (the solution may make
-  the leading error term vanish), never a fail: a bug does not raise an order.
+  the leading error term vanish), never a fail: a bug does not raise an order;
+* *a hidden limit*: the signed errors ``e_k = u_k - u`` of consecutive levels, at the points
+  they share, extrapolated by Richardson to h = 0 (``(r^p e_fine - e_coarse)/(r^p - 1)``),
+  vanish for a solver that converges to u (their maximum falls at the order of the next error
+  term) and tend to ``u_wrong - u`` for one that converges elsewhere.  Three such maxima above
+  the floor and about constant fail the whole study; the last two falling at an order below
+  ``min(1, p)`` turn a pass into ``inconclusive``.  This sees a coefficient wrong by 0.1%
+  whose limit is 3% of the finest error, where the orders alone still look right.
 
 A region whose errors are exactly zero on every level (boundary values imposed from the
 Dirichlet data) is ``exact``; errors at the rounding floor without being zero decide nothing
@@ -118,6 +125,8 @@ _FLOOR_ULPS = 64.0
 _BY_STEPS = "add finer levels (more steps)"  # the stop reason; also marks levels counted in steps
 _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
 _BELOW_INTERIOR = 1e-2  # a boundary at the floor, at most this times the interior error: passes
+_RESOLVED = 10.0  # extrapolated errors must stand this far above the rounding floor
+_STILL = 0.5  # ... and fall at an order below this to be a limit, not a vanishing error
 _LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
 
 
@@ -781,6 +790,13 @@ def _assemble(
             diagnostics,
         )
     status = combine(r.status for r in judged.values())
+    limit = _extrapolated_limit(answers, h, p_in, floors)
+    if limit is not None and limit["kind"] == "extrapolated_limit":
+        diagnostics.insert(0, limit)
+        status = Status.FAIL
+    elif limit is not None and status.ok:
+        diagnostics.insert(0, limit)
+        status = Status.INCONCLUSIVE
     if study.refine == "space-time":
         diagnostics.append(_time_order(study, answers[0], floors[0]))
     diagnostics += _largest(problems[-1], errors[-1], parts[-1])
@@ -990,6 +1006,65 @@ def _falling(
     }
 
 
+def _extrapolated_limit(
+    answers: Sequence[_Answer], h: tuple[float, ...], p: float, floors: tuple[float, ...]
+) -> dict[str, Any] | None:
+    """A nonzero limit of the signed error, seen by Richardson extrapolation: decisive.
+
+    With ``e_k = u_k - u`` on the points two consecutive levels share, a solver converging at
+    order p to u has ``X_k = max|(r^p e_fine - e_coarse)/(r^p - 1)| → 0`` (the ``h^p`` term
+    cancels; what is left falls at a higher order).  A solver converging to another solution
+    (``e → A``) leaves ``X_k → max|A|``.  Decided when the last three ``X_k`` stand at least
+    ``_RESOLVED`` times above the rounding floors and fall at an order below
+    ``_STILL`` (about constant); None otherwise, or when the levels share no points.
+    """
+    if not all(np.all(np.isfinite(a.u)) for a in answers):
+        return None  # the regions fail on the non-finite levels already
+    xs = []
+    for k in range(max(1, len(answers) - 3), len(answers)):
+        coarse, fine = answers[k - 1], answers[k]
+        shared = _shared(coarse.problem.shape, fine.problem.shape)
+        if shared is None:
+            return None
+        r = (h[k - 1] / h[k]) ** p
+        x = (r * (fine.u - fine.exact)[shared] - (coarse.u - coarse.exact)) / (r - 1)
+        xs.append(float(np.max(np.abs(x))) if x.size else 0.0)
+    resolved = [x > _RESOLVED * floors[-1] for x in xs]
+    orders = pairwise_orders(xs, h[-len(xs) :])
+    shown = ", ".join(f"{x:.3e}" for x in xs)
+    if len(xs) == 3 and all(resolved) and all(o < _STILL for o in orders):
+        return {
+            "kind": "extrapolated_limit",
+            "limit": xs[-1],
+            "extrapolated_errors": xs,
+            "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) stays at about "
+            f"{xs[-1]:.3e} ({shown} over the last levels) instead of vanishing: the solver "
+            "converges to a different solution; check the coefficients, the source term and "
+            "the boundary and initial data",
+        }
+    if orders and all(resolved[-2:]) and orders[-1] < min(1.0, p):
+        return {
+            "kind": "extrapolated_slow",
+            "limit": xs[-1],
+            "extrapolated_errors": xs,
+            "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) falls only at "
+            f"order {orders[-1]:.2f} ({shown}), too slowly for an error that vanishes: a small "
+            "nonzero limit (a slightly wrong coefficient or source) may remain; add finer "
+            "levels",
+        }
+    return None
+
+
+def _shared(coarse: tuple[int, ...], fine: tuple[int, ...]) -> tuple[slice, ...] | None:
+    """The slices of the fine grid that pick the coarse grid's points (None: not nested)."""
+    steps = []
+    for nc, nf in zip(coarse, fine, strict=True):
+        if (nf - 1) % (nc - 1):
+            return None
+        steps.append(slice(None, None, (nf - 1) // (nc - 1)))
+    return tuple(steps)
+
+
 def _limit(errors: Sequence[float], h: Sequence[float]) -> float:
     """The limit A of ``E = A + B h^q`` through three levels refined by one ratio (Aitken's Δ²).
 
@@ -1111,7 +1186,8 @@ def _reason(
     if status is Status.PASS:
         shown = ", ".join(_summary(n, r) for n, r in judged.items())
         return f"the solution error converges at the expected order: {shown}"
-    reasons = [r.reason for r in judged.values() if r.status is status]
+    reasons = [d["message"] for d in diagnostics if d["kind"].startswith("extrapolated_")]
+    reasons += [r.reason for r in judged.values() if r.status is status]
     reason = "; ".join(reasons)
     if status is Status.FAIL:
         named = [d["message"] for d in diagnostics if d["kind"] in ("time_order", "largest_error")]
