@@ -60,6 +60,7 @@ Handler = Callable[[argparse.Namespace], tuple[str, int]]
 RESULT_FORMATS = ("text", "markdown", "json")
 GENERATOR = f"symgrad {__version__}"
 MIN_TIMEOUT, MAX_TIMEOUT = 0.01, 1e7  # seconds: a scheduler tick, and about four months
+RETRY = 0.05  # seconds between alarms once --timeout has passed (see _time_limit)
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 DOCUMENT_SUFFIXES = {
     ".html": "html",
@@ -189,6 +190,11 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
     signals); it needs a POSIX main thread, elsewhere the limit is not enforced.  The handler
     raises only while the job runs: an alarm that fires as the job ends is either reported as
     the timeout or ignored, never leaked as a stray exception.
+
+    Python ignores an exception raised where nothing can catch it (a weakref finalizer, a
+    ``__del__``) and prints "Exception ignored in ..." with a traceback.  So after the limit the
+    alarm repeats every ``RETRY`` seconds until the job stops, and while the job runs an
+    ignored ``_Expired`` is not printed.
     """
     main = threading.current_thread() is threading.main_thread()
     if seconds is None or not hasattr(signal, "setitimer") or not main:
@@ -201,8 +207,15 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
             raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expire)
+    unraisable = sys.unraisablehook
+
+    def quiet(info: Any) -> None:  # sys.UnraisableHookArgs
+        if not isinstance(info.exc_value, _Expired):
+            unraisable(info)
+
+    sys.unraisablehook = quiet
     try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        signal.setitimer(signal.ITIMER_REAL, seconds, RETRY)
         try:
             yield
         finally:
@@ -214,6 +227,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = unraisable
 
 
 class _Expired(BaseException):

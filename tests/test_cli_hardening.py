@@ -26,7 +26,9 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
+import weakref
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -235,6 +237,33 @@ def test_variables_is_an_alias_of_vars() -> None:
     code, out, _ = run("grad", "x*y^2", "--variables", "y,x", "--format", "json")
     assert code == 0
     assert json.loads(out) == {"variables": ["y", "x"], "gradient": ["2*x*y", "y**2"]}
+
+
+def test_a_timeout_inside_a_finalizer_still_stops_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alarm lands in a weakref finalizer, where Python ignores exceptions: it is not
+    printed, and the repeated alarm stops the job: exit 2 and the one timeout line (found by
+    the CLI fuzzer: report '1/x' --at x=-1 under --timeout on a loaded machine)."""
+    finalized = []
+
+    def job(*args: Any, **kwargs: Any) -> Any:
+        def spin() -> None:  # runs as a finalizer: the first alarm ends it and is ignored
+            finalized.append(True)
+            while True:
+                pass
+
+        weakref.finalize(Marker(), spin)  # the marker dies at once: spin runs now
+        for _ in range(400):  # a repeated alarm must stop the job here (at most 20 s)
+            time.sleep(0.05)
+        pytest.fail("the job outlived its --timeout")
+
+    monkeypatch.setattr("symgrad.derive.gradient", job)
+    code, out, err = run("--timeout", "0.1", "grad", "x")
+    assert finalized == [True]
+    assert_one_line_error(code, out, err, "--timeout of 0.1 s")
+
+
+class Marker:
+    """An object that a weak reference can watch."""
 
 
 def test_a_warning_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -698,6 +727,7 @@ EXPRESSIONS = [
     "(-8)^(1/3)*x", "x^x", "exp(1000*x)", "x**10**10", "sin(", "__import__('os')", "e*x",
     "pi*y", "0", "x-x", "1e400*x", "x/0", "atan2(y,x)", "min(x,y)", "", " ", "x y", "-",
     "x**3", "cos(x)", "x*y+y*z", "exp(x)", "x**2-y**2", "sin(x+0.3)*exp(y/2)", "tanh(x)",
+    "x**2 + y**2 = 1", "x*y = 1", "y = x", "x = = 1", "sin(x*y) = x", "x**2*sin(x)",
 ]  # fmt: skip
 HOSTILE = [
     "", " ", "-", "--", "0", "-0", "1", "-1", "2", "3", "nan", "inf", "-inf", "1e400", "1e-400",
@@ -735,6 +765,11 @@ SANE: dict[str, list[str]] = {
     "--accuracy": ["1", "2", "4", "0", "3", "30"],
     "--offsets": ["-1,0,1", "-1/2,1/2", "0,0", "1", "-2,-1,0,1,2"],
     "--order": ["1", "2", "8", "9", "0"],
+    "--answer": ["2*x", "2*x*sin(x) + x**2*cos(x)", "cos(x)", "2x", "x**2", "0", "1/x",
+                 "2*x = 1", "-sin(x)", "y", "exp(x)"],
+    "--implicit": ["y", "x", "z", "y0", "pi"],
+    "--style": ["paper", "talk", "poster"],
+    "--max-memory": ["64", "16", "8", "4096"],
 }  # fmt: skip
 SANE["--variables"] = SANE["--vars"]
 FORMATS = {
@@ -749,16 +784,20 @@ EXPRESSION_COUNT = {"gci": 0, "stencil": 0, "jacobian": 2}  # the others: 1
 FILES = ["f.png", "f.svg", "f.pdf", "f.html", "f.md", "f.json", "f.txt", "f", "d", "d/", ".",
          "missing/f.png", "user.png", "user.html", "pipe.png"]  # fmt: skip
 OPTIONS: dict[str, list[str]] = {
-    "grad": ["--vars", "--variables", "--format", "--plot", "--domain", "--at", "--force"],
+    "grad": ["--vars", "--variables", "--format", "--plot", "--domain", "--at", "--force",
+             "--style"],
     "hessian": ["--vars", "--format"],
     "jacobian": ["--vars", "--format"],
-    "check": ["--at", "--vars", "--kind", "--dps", "--scheme", "--step", "--plot", "--format"],
-    "converge": ["--at", "--wrt", "--schemes", "--steps", "--dps", "--precision", "--plot"],
+    "check": ["--at", "--vars", "--kind", "--dps", "--scheme", "--step", "--plot", "--format",
+              "--style"],
+    "converge": ["--at", "--wrt", "--schemes", "--steps", "--step-sizes", "--dps",
+                 "--precision", "--plot", "--style"],
     "verify-grid": ["--domain", "--sizes", "--scheme", "--expect-order", "--boundary-width",
-                    "--exact", "--plot", "--format", "--vars"],
+                    "--exact", "--plot", "--format", "--vars", "--style"],
     "gci": ["--values", "--cells", "--spacing", "--dim", "--format"],
     "stencil": ["--derivative", "--accuracy", "--offsets", "--kind", "--format"],
-    "steps": ["--wrt", "--order", "--format"],
+    "steps": ["--wrt", "--order", "--format", "--answer", "--implicit", "--answer",
+              "--implicit"],
     "report": ["--at", "--vars", "--dps", "--output", "--format", "--force"],
 }  # fmt: skip
 REQUIRED = {
@@ -772,6 +811,7 @@ REQUIRED = {
 WEIGHTS = {"report": 1, "verify-grid": 2, "converge": 2}  # the others: 3
 FLAGS = {"--force"}
 FILE_OPTIONS = {"--plot", "--output"}
+SANE["--step-sizes"] = SANE["--steps"]
 CHEAP = {"--steps": "1e-1:1e-3:3", "--sizes": "9,17", "--dps": "20"}
 
 
@@ -780,6 +820,8 @@ def random_argv(rng: random.Random) -> list[str]:
     commands = sorted(OPTIONS)
     command = rng.choices(commands, [WEIGHTS.get(c, 3) for c in commands])[0]
     argv = ["--timeout", "20"] if rng.random() < 0.9 else []
+    if rng.random() < 0.02:  # a worker process: slower, so rarely
+        argv += ["--isolate", "--max-memory", rng.choice(SANE["--max-memory"])]
     argv.append(command)
     count = EXPRESSION_COUNT.get(command, 1) if rng.random() < 0.85 else rng.randrange(3)
     words: list[list[str]] = [[rng.choice(EXPRESSIONS)] for _ in range(count)]
