@@ -12,7 +12,7 @@ import inspect
 import io
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -113,19 +113,21 @@ def _commands() -> list[tuple[Path, str, int | None]]:
     block is then the code expected.
     """
     found = []
-    for path in RUNNABLE:
+    for path, command, output in _console(RUNNABLE):
+        shown = re.search(r"^exit code (\d+)$", output, re.MULTILINE) if "$?" in command else None
+        found.append((path, command, int(shown[1]) if shown else None))
+    return list(dict.fromkeys(found))  # the same command shown twice is tested once
+
+
+def _console(paths: list[Path]) -> Iterator[tuple[Path, str, str]]:
+    """Each ``$ symgrad ...`` line of the pages' console blocks with the text shown under it."""
+    for path in paths:
         for lang, body, skipped in _fenced(path.read_text(encoding="utf-8")):
             if lang != "console" or skipped:
                 continue
             for command, output in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n?)*)", body, re.MULTILINE):
                 if command.startswith("symgrad "):
-                    shown = (
-                        re.search(r"^exit code (\d+)$", output, re.MULTILINE)
-                        if "$?" in command
-                        else None
-                    )
-                    found.append((path, command, int(shown[1]) if shown else None))
-    return list(dict.fromkeys(found))  # the same command shown twice is tested once
+                    yield path, command, output
 
 
 COMMANDS = _commands()
@@ -263,18 +265,14 @@ def _shown_outputs() -> list[tuple[Path, str, list[str]]]:
     """The tutorial's and the classroom guide's commands with the output lines shown under them
     (``exit code N`` lines and elisions ``...`` left out)."""
     found = []
-    for path in CLASSROOM:
-        for lang, body, skipped in _fenced(path.read_text(encoding="utf-8")):
-            if lang != "console" or skipped:
-                continue
-            for command, output in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n?)*)", body, re.MULTILINE):
-                lines = [
-                    line.rstrip()
-                    for line in output.splitlines()
-                    if line.strip() and not re.fullmatch(r"exit code \d+|\.\.\.|…", line.strip())
-                ]
-                if command.startswith("symgrad ") and lines:
-                    found.append((path, command, lines))
+    for path, command, output in _console(CLASSROOM):
+        lines = [
+            line.rstrip()
+            for line in output.splitlines()
+            if line.strip() and not re.fullmatch(r"exit code \d+|\.\.\.|…", line.strip())
+        ]
+        if lines:
+            found.append((path, command, lines))
     return found
 
 
