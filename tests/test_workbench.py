@@ -105,3 +105,15 @@ def test_v_curve_left_out_where_the_derivative_is_not_finite() -> None:
     assert "x = 0" in parts.notes[0] or "x=0" in parts.notes[0]
     assert "optimal_steps" not in parts.data
     assert [s.title for s in parts.before] == ["Steps of d/dx", "Stencils and their error terms"]
+
+
+def test_steps_left_out_of_a_report_when_too_large_to_explain() -> None:
+    """A 400-term polynomial is over the steps' size cap: a note says so and the report's other
+    parts stay (the stencils; the V curve, or a note of its own where its work limit refuses)."""
+    big = " + ".join(f"x**{k}" for k in range(1, 401))
+    parts = workbench_parts(big, "x=0.5", ["x"], ["forward:1"], plots=False)
+    assert parts.notes[0].startswith("steps left out:")
+    assert "more than 1000 nodes" in parts.notes[0]
+    assert "steps" not in parts.data
+    assert [s.title for s in parts.before] == ["Stencils and their error terms"]
+    assert ("optimal_steps" in parts.data) != any(n.startswith("V curve") for n in parts.notes)

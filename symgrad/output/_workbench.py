@@ -57,20 +57,19 @@ def workbench_parts(
     """
     before: list[Section] = []
     data: dict[str, Any] = {}
+    notes: list[str] = []
     if len(names) == 1:
-        derivation = steps(expr, names[0], variables=list(names))
-        data["steps"] = derivation.to_dict()
-        before.append(
-            Section(
-                f"Steps of d/d{names[0]}",
-                derivation.to_html(),
-                derivation.to_markdown(),
-                derivation.status,
-            )
-        )
+        try:
+            derivation = steps(expr, names[0], variables=list(names))
+        except SymgradError as exc:  # too large to explain, say: the rest of the report stands
+            notes.append(f"steps left out: {exc}")
+        else:
+            data["steps"] = derivation.to_dict()
+            html, markdown = derivation.to_html(), derivation.to_markdown()
+            before.append(Section(f"Steps of d/d{names[0]}", html, markdown, derivation.status))
     before.append(_stencils(schemes, len(names), data))
-    after, notes = _v_curve(expr, at, names, schemes, data, plots=plots)
-    return Workbench(tuple(before), after, data, tuple(notes))
+    after, more = _v_curve(expr, at, names, schemes, data, plots=plots)
+    return Workbench(tuple(before), after, data, tuple(notes + more))
 
 
 def _stencils(schemes: Sequence[str], count: int, data: dict[str, Any]) -> Section:
