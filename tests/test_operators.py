@@ -335,6 +335,7 @@ def test_exact_for_a_polynomial_the_scheme_reproduces() -> None:
         (FIELD, "laplacian", {"periodic": "z"}, ConfigError, "periodic"),
         (FIELD, "laplacian", {"sizes": (3, 5)}, ConfigError, "at least 4 points"),
         (FIELD, "x " + "9" * 5000, {}, ConfigError, "operator"),
+        (FIELD, ("x", 12), {"expect_order": 4}, ConfigError, "at most 3"),
         (FIELD, ["x"] * 10**6, {}, ConfigError, "operator"),
         (["x", "y", "x*y", "y"], "divergence", {}, ConfigError, "vector field"),
     ],

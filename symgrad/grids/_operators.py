@@ -63,7 +63,7 @@ import sympy
 
 from symgrad.derive import Compiled, derivative, laplacian
 from symgrad.errors import ConfigError, InputError
-from symgrad.expr import Source, VariablesSpec, differentiate, parse, resolve
+from symgrad.expr import MAX_ORDER, Source, VariablesSpec, differentiate, parse, resolve
 from symgrad.grids._diagnostics import (
     TOLERANCES,
     Evidence,
@@ -492,12 +492,17 @@ def _setup(
         msg = f"scheme: must be a callable scheme(field, spacing) (got {scheme!r:.60})"
         raise ConfigError(msg)
     max_points, output = budget_output
+    expected = _expected(expect_order, None)
     if output not in ("nodes", "cells"):
         msg = f"output: must be 'nodes' or 'cells' (got {output!r:.60})"
         raise ConfigError(msg)
     axes = _domain(domain, variables)
     names = [n for n, _, _ in axes]
     op = _parse_operator(operator, names)
+    top = MAX_ORDER - 1 - op.orders[1]  # the exactness evidence differentiates m + p + 1 times
+    if max(expected) > top:
+        msg = f"expect_order: at most {top} for an operator of order {op.orders[1]} (got {expect_order!r:.60})"
+        raise ConfigError(msg)
     fields, symbols = _fields(expr, names, op)
     cyclic = _periodic(periodic, names, coordinates)
     width = 1 if boundary_width is None else _count("boundary_width", boundary_width)
@@ -531,7 +536,7 @@ def _setup(
         cyclic,
         scheme,
         name,
-        _expected(expect_order, None),
+        expected,
         width,
         grow,
         _budget(max_points, "float64"),
