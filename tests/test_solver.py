@@ -99,12 +99,12 @@ def test_a_slightly_wrong_coefficient_never_passes() -> None:
     """Rate 1.001: the limit (about 2e-4) is 3% of the finest error, yet Richardson sees it.
 
     With 5 levels the extrapolated error only slows down (inconclusive); with 7 it has levelled
-    off (fail).
+    off (fail), at the limit mpmath's ODE solver gives for the wrong rate.
     """
     solution = "cos(2*t) + t**2/7"
     short = _ode(lambda p: euler(p, rate=1.001), 1, (16, 32, 64, 128, 256), solution)
     assert short.status is Status.INCONCLUSIVE
-    assert "too slowly for an error that vanishes" in short.reason
+    assert "extrapolated to h = 0" in short.reason
     long = _ode(lambda p: euler(p, rate=1.001), 1, (16, 32, 64, 128, 256, 512, 1024), solution)
     assert long.status is Status.FAIL
     assert "extrapolated to h = 0" in long.reason
@@ -521,7 +521,7 @@ def _solutions() -> st.SearchStrategy[str]:
     )
 
 
-PROPERTY = settings(max_examples=15, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=8, deadline=None, derandomize=True)
 
 
 @PROPERTY
@@ -534,16 +534,18 @@ def test_correct_ode_solvers_never_fail_and_buggy_ones_never_pass(solution: str)
     assert run(euler, 1, euler_steps).status is not Status.FAIL
     assert run(rk4, 4, rk4_steps).status is not Status.FAIL
     assert not run(lambda p: euler(p, rate=1.05), 1, euler_steps).ok
+    assert not run(lambda p: euler(p, rate=1.002), 1, euler_steps).ok  # limit ~ 1% of the error
     assert not run(lambda p: rk4(p, k4_time=0.0), 4, rk4_steps).ok
     assert not run(euler, 2, euler_steps).ok  # a first-order solver claimed second order
 
 
 def _heat_solutions() -> st.SearchStrategy[str]:
-    amp = st.sampled_from(["1", "0.6", "-1.4"])
-    wave = st.sampled_from(["1.5", "2", "2.7"])
-    shift = st.sampled_from(["0.3", "0.8"])
-    return st.tuples(amp, wave, shift).map(
-        lambda c: f"{c[0]}*exp(-t)*sin({c[1]}*x + {c[2]}) + x**2*t/3"
+    amp = st.sampled_from(["1", "0.6", "-1.4", "2.3"])
+    wave = st.sampled_from(["1.5", "2", "2.7", "3.3"])
+    shift = st.sampled_from(["0.3", "0.8", "1.9"])
+    rate = st.sampled_from(["0.5", "1", "2"])
+    return st.tuples(amp, wave, shift, rate).map(
+        lambda c: f"{c[0]}*exp(-{c[3]}*t)*sin({c[1]}*x + {c[2]}) + x**2*t/3"
     )
 
 
@@ -556,6 +558,8 @@ def test_crank_nicolson_property(solution: str) -> None:
     assert run(crank_nicolson).status is not Status.FAIL
     assert not run(lambda p: crank_nicolson(p, source_at_start=True)).ok
     assert not run(lambda p: crank_nicolson(p, nu_factor=1.05)).ok
+    assert not run(lambda p: crank_nicolson(p, nu_factor=1.002)).ok
+    assert not run(lambda p: crank_nicolson(p, lag=True)).ok
 
 
 @pytest.mark.slow
@@ -622,3 +626,10 @@ def test_cli_verify_solver_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert message in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(_heat_solutions())
+def test_crank_nicolson_property_many(solution: str) -> None:
+    test_crank_nicolson_property.hypothesis.inner_test(solution)  # type: ignore[attr-defined]

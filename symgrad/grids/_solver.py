@@ -35,10 +35,12 @@ additions for solvers:
 * *a hidden limit*: the signed errors ``e_k = u_k - u`` of consecutive levels, at the points
   they share, extrapolated by Richardson to h = 0 (``(r^p e_fine - e_coarse)/(r^p - 1)``),
   vanish for a solver that converges to u (their maximum falls at the order of the next error
-  term) and tend to ``u_wrong - u`` for one that converges elsewhere.  Three such maxima above
-  the floor and about constant fail the whole study; the last two falling at an order below
-  ``min(1, p)`` turn a pass into ``inconclusive``.  This sees a coefficient wrong by 0.1%
-  whose limit is 3% of the finest error, where the orders alone still look right.
+  term, p + 1 or more) and tend to ``u_wrong - u`` for one that converges elsewhere.  Three
+  such maxima above the floor and about constant fail the whole study; a pass becomes
+  ``inconclusive`` when they fall at an order below ``p + 0.5`` or at orders that still jump
+  by more than 0.5 (a limit of opposite sign to the next term makes them dip through zero).
+  This sees a coefficient wrong by 0.1-0.2% whose limit is a few percent of the finest error,
+  where the orders alone still look right.
 
 A region whose errors are exactly zero on every level (boundary values imposed from the
 Dirichlet data) is ``exact``; errors at the rounding floor without being zero decide nothing
@@ -127,6 +129,7 @@ _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to r
 _BELOW_INTERIOR = 1e-2  # a boundary at the floor, at most this times the interior error: passes
 _RESOLVED = 10.0  # extrapolated errors must stand this far above the rounding floor
 _STILL = 0.5  # ... and fall at an order below this to be a limit, not a vanishing error
+_NEXT_TERM = 0.5  # a vanishing error's extrapolation falls at order p + 1 or more: p + 0.5
 _LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
 
 
@@ -1014,9 +1017,13 @@ def _extrapolated_limit(
     With ``e_k = u_k - u`` on the points two consecutive levels share, a solver converging at
     order p to u has ``X_k = max|(r^p e_fine - e_coarse)/(r^p - 1)| → 0`` (the ``h^p`` term
     cancels; what is left falls at a higher order).  A solver converging to another solution
-    (``e → A``) leaves ``X_k → max|A|``.  Decided when the last three ``X_k`` stand at least
-    ``_RESOLVED`` times above the rounding floors and fall at an order below
-    ``_STILL`` (about constant); None otherwise, or when the levels share no points.
+    (``e → A``) leaves ``X_k → max|A|``.  Decided (``extrapolated_limit``) when the last
+    three ``X_k`` stand at least ``_RESOLVED`` times above the rounding floor and fall at
+    orders below ``_STILL`` (about constant).  A vanishing error's ``X_k`` falls steadily at
+    the order of its next term, p + 1 or more; when the three are resolved and their two
+    orders differ by more than ``_NEXT_TERM`` (``extrapolated_unsettled``), or the last two
+    fall at an order below ``p + _NEXT_TERM`` (``extrapolated_slow``), a pass is not
+    justified.  None otherwise, or when the levels share no points.
     """
     if not all(np.all(np.isfinite(a.u)) for a in answers):
         return None  # the regions fail on the non-finite levels already
@@ -1042,7 +1049,17 @@ def _extrapolated_limit(
             "converges to a different solution; check the coefficients, the source term and "
             "the boundary and initial data",
         }
-    if orders and all(resolved[-2:]) and orders[-1] < min(1.0, p):
+    if len(orders) == 2 and all(resolved) and abs(orders[1] - orders[0]) > _NEXT_TERM:
+        return {
+            "kind": "extrapolated_unsettled",
+            "limit": xs[-1],
+            "extrapolated_errors": xs,
+            "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) falls at "
+            f"orders {orders[0]:.2f}, then {orders[1]:.2f} ({shown}): not yet settled, so a "
+            "small nonzero limit (a slightly wrong coefficient or source) cannot be ruled out; "
+            "add finer levels",
+        }
+    if orders and all(resolved[-2:]) and orders[-1] < p + _NEXT_TERM:
         return {
             "kind": "extrapolated_slow",
             "limit": xs[-1],
