@@ -16,8 +16,10 @@ expressions on one of two implementations, which give the same answers at differ
     and integer powers round outward exactly (``mpi_add``, ``mpi_mul``, ``mpi_div``, ...).  For
     the elementary functions, which mpmath computes accurately but not with proven bounds, the
     endpoints are computed with 10 guard bits and then moved outward by one unit in the last
-    place of the working precision, a margin some 500 times mpmath's error.  No context object
-    is involved, so nothing is shared between threads.
+    place of the working precision, a margin some 500 times mpmath's error; so for erf, erfc and
+    mpmath's interval Γ, log Γ and 1/Γ.  There are no mpmath intervals of the Bessel functions
+    or of polygamma: values with those need arb.  No context object is involved, so nothing is
+    shared between threads.
 
 Both take every exact input as a rational ``p/q`` (a float is the rational of its binary value).
 """
@@ -78,6 +80,13 @@ class Balls(Protocol):
 
     def extreme(self, name: str, a: Any, b: Any) -> Any:
         """min(a, b) or max(a, b)."""
+
+    def special(self, name: str, args: list[Any]) -> Any:
+        """A special function inside its real domain: erf, erfc, gamma, loggamma, beta,
+        besselj(nu, x), bessely(nu, x) (x > 0), polygamma(k, x) (k an exact integer >= 0).
+
+        Raises ``NotImplementedError`` for a function this arithmetic cannot enclose.
+        """
 
     def sign(self, a: Any) -> int | None:
         """1 or -1 when a excludes 0, 0 when a is exactly 0, None when undecided."""
@@ -176,6 +185,18 @@ class ArbBalls:
     def extreme(self, name: str, a: Any, b: Any) -> Any:
         return a.min(b) if name == "min" else a.max(b)
 
+    def special(self, name: str, args: list[Any]) -> Any:
+        if name in ("besselj", "bessely"):  # J_nu(x): x is the ball, the order a parameter
+            nu, x = args
+            return x.bessel_j(nu) if name == "besselj" else x.bessel_y(nu)
+        if name == "beta":  # Γ(a)Γ(b)/Γ(a+b); 1/Γ is entire, so a + b at a pole gives 0
+            a, b = args
+            return a.gamma() * b.gamma() * (a + b).rgamma()
+        if name == "polygamma":
+            k, x = int(args[0].unique_fmpz()), args[1]
+            return x.digamma() if k == 0 else self.flint.acb(x).polygamma(k).real
+        return getattr(args[0], "lgamma" if name == "loggamma" else name)()
+
     def sign(self, a: Any) -> int | None:
         if a > 0:
             return 1
@@ -273,6 +294,27 @@ _INTERVAL_FUNCTIONS: dict[str, Callable[[_Raw, int], _Raw]] = {
 }
 
 
+def _guarded(fn: Callable[[_Raw, int], _Raw]) -> Callable[[_Raw, int], _Raw]:
+    """An interval function of mpmath's, with guard bits and one ulp of margin outward."""
+
+    def extension(a: _Raw, prec: int) -> _Raw:
+        low, high = fn(a, prec + _GUARD_BITS)
+        return _outward(low, prec, down=True), _outward(high, prec, down=False)
+
+    return extension
+
+
+# mpmath's interval Γ follows its monotone pieces (it increases right of its minimum at
+# 1.4616..., decreases left of it, and is continued left of 0 by Γ(z) = Γ(z + 1)/z)
+_INTERVAL_SPECIAL: dict[str, Callable[[_Raw, int], _Raw]] = {
+    "erf": _increasing(lib.mpf_erf),
+    "erfc": _decreasing(lib.mpf_erfc),
+    "gamma": _guarded(mpi.mpi_gamma),
+    "loggamma": _guarded(mpi.mpi_loggamma),
+    "rgamma": _guarded(mpi.mpi_rgamma),
+}
+
+
 class IntervalBalls:
     """Intervals of raw mpmath numbers at ``prec`` bits (see the module docstring)."""
 
@@ -326,6 +368,15 @@ class IntervalBalls:
     def extreme(self, name: str, a: _Raw, b: _Raw) -> _Raw:
         pick = lib.mpf_lt if name == "min" else lib.mpf_gt
         return tuple(x if pick(x, y) else y for x, y in zip(a, b, strict=True))
+
+    def special(self, name: str, args: list[_Raw]) -> _Raw:
+        if name == "beta":  # Γ(a)Γ(b)/Γ(a+b), as for arb
+            a, b = args
+            gammas = mpi.mpi_mul(self.special("gamma", [a]), self.special("gamma", [b]), self.prec)
+            return mpi.mpi_mul(gammas, self.special("rgamma", [self.add(a, b)]), self.prec)
+        if name not in _INTERVAL_SPECIAL:  # Bessel functions and polygamma need arb
+            raise NotImplementedError(name)
+        return _INTERVAL_SPECIAL[name](args[0], self.prec)
 
     def sign(self, a: _Raw) -> int | None:
         if lib.fnan in a:

@@ -54,6 +54,8 @@ GUARD_DPS = 10
 _LOG2_10 = math.log2(10)
 _SYMBOLIC_BITS = 1 << 16  # the largest exact rational the SymPy fallback may build
 _ROOT_BITS = 256  # the largest radicand of a root it may simplify (SymPy factors it)
+_GAMMA_FAMILY = (sympy.gamma, sympy.loggamma, sympy.beta, sympy.polygamma)
+_GAMMA_ARGUMENT = 256  # the largest |argument| of which the SymPy fallback may evaluate them
 _ZEROISH = 3  # evaluations containing 0 (at p, 2p, 4p) before SymPy is asked for an exact value
 
 
@@ -75,7 +77,11 @@ _FUNCTIONS = {
     sympy.Min: "min",
     sympy.Max: "max",
     sympy.Heaviside: "heaviside",
+    **{getattr(sympy, n): n for n in ("erf", "erfc", "gamma", "loggamma", "beta", "polygamma")},
+    **{getattr(sympy, n): n for n in ("besselj", "bessely")},
 }
+#: Functions that only python-flint's arb can enclose (see ``_balls``).
+_ARB_ONLY = frozenset({"besselj", "bessely", "polygamma"})
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,8 @@ def _translate(node: Any, index: Mapping[Any, int], position: Mapping[Any, int])
         at_zero = node.args[1] if len(node.args) > 1 else sympy.S.Half
         if at_zero.is_Rational:
             return _Op(code, args, (int(at_zero.p), int(at_zero.q)), node)
+    elif code == "polygamma" and not (node.args[0].is_Integer and node.args[0] >= 0):
+        pass  # polygamma of a non-integer order: refused below
     elif code is not None and (code != "log" or len(node.args) == 1):
         return _Op(code, args, None, node)
     msg = f"exact values cannot evaluate {_short(node)}: use the functions of symgrad's grammar"
@@ -364,7 +372,83 @@ def _step(op: _Op, args: list[Any], b: Balls) -> Any:
     return b.rational(*op.value) if s == 0 else b.rational(int(s > 0), 1)
 
 
+def _special(op: _Op, args: list[Any], b: Balls) -> Any:
+    """erf and erfc: entire functions."""
+    return b.special(op.code, args)
+
+
+def _nonpositive_integer(x: Any, b: Balls) -> bool | None:
+    """Whether x is 0 or a negative integer (a pole of Γ); None when the ball cannot tell."""
+    if b.sign(x) == 1:
+        return False
+    n = b.integer(x)
+    if n is not None:
+        return n <= 0
+    return None if b.has_integer(x) else False
+
+
+def _gamma_poles(op: _Op, args: list[Any], b: Balls) -> Any:
+    """gamma(x), polygamma(k, x) and beta(a, b): poles where an argument is 0, -1, -2, ...
+
+    (beta is Γ(a)Γ(b)/Γ(a+b); 1/Γ(a+b) is entire, so only a and b can be poles.)
+    """
+    for x in args if op.code == "beta" else args[-1:]:
+        pole = _nonpositive_integer(x, b)
+        if pole:
+            raise _pole(op, "an argument is 0 or a negative integer")
+        if pole is None:
+            return _undecided(op, "the distance to 0, -1, -2, ...", x, b)
+    return b.special(op.code, args)
+
+
+def _loggamma(op: _Op, args: list[Any], b: Balls) -> Any:
+    """loggamma: real for x > 0 (SymPy's is complex for x < 0), a pole at 0, -1, -2, ..."""
+    x = args[0]
+    s = b.sign(x)
+    if s == 1:
+        return b.special("loggamma", args)
+    if s is None:
+        return _undecided(op, "the argument", x, b)
+    if s == 0 or b.integer(x) is not None:
+        raise _pole(op, "an argument is 0 or a negative integer")
+    if not b.has_integer(x):
+        raise _not_real(op, "loggamma of a negative number is not real")
+    return _undecided(op, "whether the argument is a negative integer", x, b)
+
+
+def _bessel(op: _Op, args: list[Any], b: Balls) -> Any:
+    """besselj(nu, x): real for every x when nu is an integer, else for x >= 0 (0 at x = 0 when
+    nu > 0, a pole when nu < 0); bessely(nu, x): real for x > 0, a pole at 0."""
+    nu, x = args
+    integer_order = op.code == "besselj" and b.integer(nu) is not None
+    s = b.sign(x)
+    if s == 1 or integer_order:
+        return b.special(op.code, args)
+    if s is None:
+        return _undecided(op, "the argument", x, b)
+    if s == -1:
+        if op.code == "besselj" and b.has_integer(nu):
+            return _Undecided(
+                f"whether the order in {_short(op.node)} is an integer is not decided"
+            )
+        raise _not_real(op, "a Bessel function of a negative argument is not real")
+    order = b.sign(nu) if op.code == "besselj" else -1
+    if order == 1:
+        return b.rational(0, 1)  # J_nu(0) = 0 for nu > 0
+    if order is None:
+        return _undecided(op, "the order", nu, b)
+    raise _pole(op, "the argument is 0")
+
+
 _HANDLERS: dict[str, Callable[[_Op, list[Any], Balls], Any]] = {
+    "erf": _special,
+    "erfc": _special,
+    "gamma": _gamma_poles,
+    "polygamma": _gamma_poles,
+    "beta": _gamma_poles,
+    "loggamma": _loggamma,
+    "besselj": _bessel,
+    "bessely": _bessel,
     "ipow": _ipow,
     "rpow": _rpow,
     "pow": _pow,
@@ -424,6 +508,8 @@ def _bits(q: Any) -> int:
 
 
 def _affordable(node: Any, args: list[Any]) -> bool:
+    if node.func in _GAMMA_FAMILY:  # SymPy evaluates Γ(n) as (n - 1)!, polygamma(0, n) by sums
+        return all(not (a.is_Rational and abs(a) > _GAMMA_ARGUMENT) for a in args)
     if node.func is sympy.exp:
         return not (args[0].is_number and args[0].has(sympy.log))
     if not node.is_Pow:
@@ -485,6 +571,7 @@ def certified_values(
     ``dps`` digits cannot be proven within ``MAX_WORK_DPS`` working digits.
     """
     balls = _engine(engine)
+    _need_arb(program, balls)
     inputs = [as_rational(v) for v in values]
     target = math.ceil((dps + 1) * _LOG2_10) + 1
     status = [_Status() for _ in program.outputs]
@@ -506,6 +593,19 @@ def certified_values(
         if digits >= MAX_WORK_DPS and not all(s.settled for s in status):
             raise _unreliable(status, program, inputs, dps, digits)
         digits = min(2 * digits, MAX_WORK_DPS)
+
+
+def _need_arb(program: Program, balls: Any) -> None:
+    """Refuse as unreliable, before any work, a value that only arb can enclose."""
+    if balls is ArbBalls:
+        return
+    names = sorted({op.code for op in program.ops} & _ARB_ONLY)
+    if names:
+        msg = (
+            f"unreliable: certified values of {', '.join(names)} need python-flint's arb "
+            "(mpmath has no interval version of them): pip install 'symgrad[fast]'"
+        )
+        raise LimitExceeded(msg, limit="unreliable", value=0, allowed=MAX_WORK_DPS)
 
 
 def _judge(s: _Status, ball: Any, b: Balls, target: int, dps: int) -> None:

@@ -18,12 +18,19 @@ elimination rebuilds every function node it visits, and rebuilding a ``Max`` of 
 compares them pairwise (measured 0.26 s for each of the 16 ``Max`` of 15 arguments in that
 gradient).  The placeholders compute what SymPy prints for them: ``reduce(maximum, ...)`` in
 NumPy (a NaN argument gives NaN) and Python's ``max``/``min`` of mpmath numbers.
+
+The special functions (erf, erfc, gamma, loggamma, beta, besselj, bessely, and the polygamma of
+their derivatives) compile to NumPy through ``scipy.special`` (the ``special`` extra; without
+SciPy, compiling one raises `MissingExtra`) and to mpmath through the private context's own
+functions.  ``loggamma`` is SciPy's ``loggamma``, NaN for x < 0 where SymPy's is complex (SciPy's
+``gammaln``, which SymPy's printer names, is log|Γ(x)|: a real number where there is none).
 """
 
 from __future__ import annotations
 
 import builtins
 import functools
+import importlib
 import keyword
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +39,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad.errors import LimitExceeded, UnsupportedError
+from symgrad.errors import LimitExceeded, MissingExtra, UnsupportedError
 
 __all__ = ["lambdify_exprs", "short"]
 
@@ -44,7 +51,21 @@ def _printed_names() -> frozenset[str]:
     would compute ``e*e``), so such variables get a private argument name.
     """
     names = set(dir(np)) | set(dir(mpmath)) | set(dir(builtins)) | set(keyword.kwlist)
-    return frozenset(names | {"numpy", "mpmath", "math", "scipy"})
+    scipy_names = {"jv", "yv", "gammaln", "loggamma", "polygamma", "psi", "special"}
+    return frozenset(names | scipy_names | {"numpy", "mpmath", "math", "scipy"})
+
+
+#: The SymPy functions compiled to NumPy through ``scipy.special``.
+_SPECIAL = (
+    sympy.erf,
+    sympy.erfc,
+    sympy.gamma,
+    sympy.loggamma,
+    sympy.beta,
+    sympy.besselj,
+    sympy.bessely,
+    sympy.polygamma,
+)
 
 
 _PRINTED_NAMES = _printed_names()
@@ -61,7 +82,7 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
         exprs = [e.xreplace(private) for e in exprs]
     exprs = [_printable(e) for e in exprs]
     if target == "numpy":
-        modules: list[Any] = [dict(_NUMPY_EXTREMES), "numpy"]
+        modules: list[Any] = [dict(_NUMPY_EXTREMES), *_scipy_for(exprs), "numpy"]
     else:
         namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
         modules = [namespace | _PYTHON_EXTREMES, "mpmath"]
@@ -84,6 +105,21 @@ _NUMPY_EXTREMES = {
     "_symgrad_min": lambda *args: functools.reduce(np.minimum, args),
 }
 _PYTHON_EXTREMES = {"_symgrad_max": builtins.max, "_symgrad_min": builtins.min}
+
+
+def _scipy_for(exprs: list[Any]) -> list[Any]:
+    """``scipy.special``'s namespace when ``exprs`` use a special function, else nothing."""
+    if not any(isinstance(e, sympy.Basic) and e.has(*_SPECIAL) for e in exprs):
+        return []
+    try:
+        special = importlib.import_module("scipy.special")
+    except ImportError as exc:
+        msg = (
+            "compiling erf, gamma, beta, besselj, ... to NumPy needs SciPy: "
+            "pip install 'symgrad[special]'"
+        )
+        raise MissingExtra(msg) from exc
+    return [{"gammaln": special.loggamma}, "scipy"]  # see the module docstring
 
 
 def _printable(expr: Any) -> Any:

@@ -28,13 +28,14 @@ from typing import Any
 
 import sympy
 
-from symgrad._precision import MAX_DPS
+from symgrad._precision import MAX_DPS, thread_context
 from symgrad.errors import LimitExceeded, UnsupportedError
 
 __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
     "MAX_ARITY",
+    "MAX_BESSEL_ORDER",
     "MAX_CONST_BITS",
     "MAX_DECIMAL_EXPONENT",
     "MAX_DEPTH",
@@ -47,6 +48,7 @@ __all__ = [
     "MAX_NONSMOOTH",
     "MAX_POINT_DIGITS",
     "SOFT_CONSTANTS",
+    "SPECIAL_FUNCTIONS",
     "FunctionSpec",
 ]
 
@@ -66,6 +68,7 @@ MAX_ARITY = 16  # arguments of min and max
 # measured 0.42 ms per squared argument count and 0.5 s for abs nested 40 deep, so both are capped.
 MAX_NONSMOOTH = 32  # calls of abs, sign, min and max in one expression
 MAX_MINMAX_COST = 1000  # Σ (arguments of each min/max call)²
+MAX_BESSEL_ORDER = 1000  # |nu| of a constant order: evaluating J_nu costs about |nu| terms
 
 _Expr = Any  # SymPy ships no type information
 
@@ -75,13 +78,17 @@ class FunctionSpec:
     """An allowed function: canonical name (``asin`` for ``arcsin``), arity, smoothness.
 
     The name is the SymPy function built, except ``sqrt``, ``log10`` and ``log2``, which build a
-    power and logarithms.  Non-smooth functions (``abs``, ``sign``, ``min``, ``max``) have kinks.
+    power and logarithms.  Non-smooth functions (``abs``, ``sign``, ``min``, ``max``,
+    ``Heaviside``) have kinks or jumps.  A ``reserved`` name cannot be a variable; the special
+    functions' names (``gamma``, ``beta``, ``erf``, ...) are common variable names, so they name
+    the function only where they are called: ``gamma(x)`` is Γ(x), ``gamma*x`` a product.
     """
 
     name: str
     min_args: int = 1
     max_args: int = 1
     smooth: bool = True
+    reserved: bool = True
 
 
 def _function_table() -> dict[str, FunctionSpec]:
@@ -95,7 +102,17 @@ def _function_table() -> dict[str, FunctionSpec]:
     table["abs"] = table["Abs"] = FunctionSpec("Abs", smooth=False)  # SymPy's printed names
     table["min"] = table["Min"] = FunctionSpec("Min", 1, MAX_ARITY, smooth=False)
     table["max"] = table["Max"] = FunctionSpec("Max", 1, MAX_ARITY, smooth=False)
+    table["Heaviside"] = FunctionSpec("Heaviside", smooth=False)  # 1/2 at 0, as SymPy's
+    for name, arity in SPECIAL_FUNCTIONS.items():
+        table[name] = FunctionSpec(name, arity, arity, reserved=False)
     return table
+
+
+#: The special functions and their arities: ``besselj(nu, x)`` and ``bessely(nu, x)`` take the
+#: order first, as SymPy (and SciPy's ``jv``) do.
+SPECIAL_FUNCTIONS: Mapping[str, int] = MappingProxyType(
+    {"erf": 1, "erfc": 1, "gamma": 1, "loggamma": 1, "beta": 2, "besselj": 2, "bessely": 2}
+)
 
 
 #: The allowed functions by name, aliases included (``ln``, ``arcsin``, ``abs``, ``Max``, ...).
@@ -183,6 +200,8 @@ def _approx(expr: _Expr) -> complex:
         return complex(1 / getattr(cmath, _RECIPROCAL[name])(*args))
     if hasattr(cmath, name):  # sin ... atanh, exp, log
         return complex(getattr(cmath, name)(*args))
+    if name in SPECIAL_FUNCTIONS:  # erf ... bessely, in a private context (never mpmath.mp)
+        return complex(getattr(thread_context(17), name)(*args))
     return 4 + max(abs(a) for a in args)  # bounds |Abs|, |Min|, |Max|, |sign|, |atan2|
 
 
@@ -275,10 +294,34 @@ def _call(spec: FunctionSpec, args: list[_Expr], where: str = "") -> _Expr:
 
 def call_function(func: Any, args: list[_Expr], where: str = "") -> _Expr:
     """``func(*args)`` for an allowed SymPy function, refusing a constant without a real value."""
+    _check_special(func.__name__, args, where)
     value = func(*args)
     if func is sympy.atan2 and value.has(sympy.I):
         value = _atan2_constant(args[0], args[1], where) or value
     return _real(value, functools.partial(_call_text, func, args), where)
+
+
+def _check_special(name: str, args: list[_Expr], where: str) -> None:
+    """Refuse a special function SymPy would evaluate at great cost, before it does.
+
+    SymPy evaluates Γ of a positive integer or half-integer exactly (``gamma(10^7)`` is a
+    factorial of 10^7), and ``loggamma`` and ``beta`` of numbers through it: bits(Γ(n)) ≈
+    n·log2(n) is checked against ``MAX_CONST_BITS``.  A constant Bessel order is capped at
+    ``MAX_BESSEL_ORDER`` (every evaluation costs about |nu| terms).
+    """
+    if name in ("gamma", "loggamma", "beta"):
+        sizes = [_size(a) for a in args if a.is_Rational]
+        n = sum(sizes) if name == "beta" and len(sizes) == 2 else max(sizes, default=0.0)
+        _refuse_bits(n * math.log2(n + 2), where)
+    if name in ("besselj", "bessely") and args[0].is_number:
+        try:
+            order = abs(_approx(args[0]))
+        except (ArithmeticError, ValueError):
+            order = math.inf
+        if not order <= MAX_BESSEL_ORDER:
+            shown = f"{order:.6g}" if order < 1e15 else "more than 10^15"
+            msg = f"Bessel order too large{where}: |{shown}| > {MAX_BESSEL_ORDER}"
+            raise LimitExceeded(msg, limit="bessel_order", value=order, allowed=MAX_BESSEL_ORDER)
 
 
 def _atan2_constant(y: _Expr, x: _Expr, where: str) -> _Expr | None:

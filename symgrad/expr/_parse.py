@@ -23,7 +23,8 @@ Variables are ``sympy.Symbol(name, real=True)``.  The variables of a text are th
 writes, even those SymPy cancels on construction (``x - x + y`` is a function of x and y, so
 its gradient has a zero x-component); those of a SymPy input are its free symbols.  Without an
 explicit order they are sorted naturally: digit runs compare as numbers, so ``x2`` comes before
-``x10`` (`sort_variables`).  Reserved names, refused as variables: the function names,
+``x10`` (`sort_variables`).  Reserved names, refused as variables: the function names (but
+those of the special functions, ``gamma``, ``beta``, ``erf``, ..., are variables unless called),
 ``pi``, ``E``, ``I``, ``oo``, ``zoo``, ``nan``, ``inf``, Python keywords, and ``numpy``, ``math``,
 ``mpmath``, ``scipy``, ``builtins``, ``select``, ``Dummy`` and ``Dummy_*`` (names in generated
 code).  ``cbrt`` is not offered: SymPy's cube root of a negative number is complex.
@@ -107,7 +108,10 @@ __all__ = [
     "validate_name",
 ]
 
-_ALLOWED = " ".join(sorted({n for n in FUNCTIONS if n.islower() and not n.startswith("arc")}))
+_ALLOWED = (  # every canonical name, by family (FUNCTIONS also has aliases: arcsin, ln, Abs, ...)
+    "sin cos tan sec csc cot sinh cosh tanh, inverses asin...atanh, atan2 exp log log10 log2 "
+    "sqrt, abs sign min max Heaviside, erf erfc gamma loggamma beta besselj bessely"
+)
 _SYMPY_FUNCTIONS = {  # the classes a SymPy input may use (sqrt, log10, log2 build Pow and log)
     getattr(sympy, s.name) for s in FUNCTIONS.values() if hasattr(sympy, s.name)
 } - {sympy.sqrt}
@@ -115,7 +119,8 @@ _SYMPY_FUNCTIONS = {  # the classes a SymPy input may use (sqrt, log10, log2 bui
 # besides these, numbers (Rational, Float) and the constants pi and E.
 _SYMPY_NODES = frozenset({sympy.Symbol, sympy.Add, sympy.Mul, sympy.Pow, *_SYMPY_FUNCTIONS})
 _GENERATED = ("numpy", "math", "mpmath", "scipy", "builtins", "select", "Dummy")
-_RESERVED = dict.fromkeys(FUNCTIONS, "a function") | dict.fromkeys(CONSTANTS, "a constant")
+_RESERVED = dict.fromkeys((n for n, s in FUNCTIONS.items() if s.reserved), "a function")
+_RESERVED |= dict.fromkeys(CONSTANTS, "a constant")
 _RESERVED |= dict.fromkeys(("I", "oo", "zoo", "nan", "inf"), "not a real, finite variable")
 _RESERVED |= dict.fromkeys(keyword.kwlist, "a Python keyword")
 _RESERVED |= dict.fromkeys(_GENERATED, "a name in generated code")
@@ -491,7 +496,7 @@ class _Parser:
 
     def name(self, token: _Token) -> _Expr:
         name, after = token.text, self.peek()
-        if name in FUNCTIONS:
+        if name in FUNCTIONS and FUNCTIONS[name].reserved:  # gamma alone is a variable
             arg = after.text if after.kind in ("name", "number") else "..."
             msg = f"function {name!r} needs parentheses: write {name}({arg})"
             raise self.error(msg, "unexpected_token", after)
@@ -522,7 +527,7 @@ class _Parser:
                 raise self.error(msg, "arity", comma)
             args.append(self.sum())
         if len(args) < spec.min_args:
-            msg = f"{token.text} takes {_arity(spec)}; got none"
+            msg = f"{token.text} takes {_arity(spec)}; got {len(args) or 'none'}"
             raise self.error(msg, "arity", token)
         return self.close(opening, args)
 
@@ -536,8 +541,8 @@ class _Parser:
             msg = f"{name!r} is a {kind}, not a function; write {name}*(...) for a product"
             return self.error(msg, "unexpected_token", token)
         close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        msg = f"unknown function {quote(name)}; {hint}allowed: {_ALLOWED}"
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {_ALLOWED}"
+        msg = f"unknown function {quote(name)}; {hint}"
         return self.error(msg, "unknown_function", token)
 
 

@@ -138,6 +138,11 @@ def _reject_unevaluated(expr: sympy.Expr) -> sympy.Expr:
         if found:
             first = min(found, key=sympy.default_sort_key)
             msg = f"SymPy could not differentiate {str(first)[:80]}; it is not differentiable here"
+            if isinstance(first.expr, sympy.besselj | sympy.bessely):  # d/dnu J_nu(x)
+                msg = (
+                    f"the derivative of {str(first.expr)[:60]} with respect to its order "
+                    "has no closed form; differentiate with respect to the argument only"
+                )
             raise UnsupportedError(msg)
     return expr
 
