@@ -514,8 +514,11 @@ def _primitive(func: Any, arity: int) -> Compiled | None:
     try:
         value = func(*ts)
         exprs = [value, *(sympy.diff(value, t) for t in ts)]
-        if any(e.has(sympy.Derivative, sympy.DiracDelta, sympy.Subs) for e in exprs):
+        if any(e.has(sympy.DiracDelta) for e in exprs):
             return None
+        # A partial SymPy cannot give (d/dnu J_nu(x), the order of polygamma) is an infinite
+        # sensitivity: no bound through that argument, unless it is exact (a constant order).
+        exprs = [sympy.oo if e.has(sympy.Derivative, sympy.Subs) else e for e in exprs]
         return Compiled(exprs, ts)
     except (TypeError, ValueError, ArithmeticError, SymgradError):
         return None
