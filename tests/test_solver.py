@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -633,3 +634,14 @@ def test_cli_verify_solver_bad_input_is_one_line_and_exit_2(
 @given(_heat_solutions())
 def test_crank_nicolson_property_many(solution: str) -> None:
     test_crank_nicolson_property.hypothesis.inner_test(solution)  # type: ignore[attr-defined]
+
+
+def test_json_keys_are_the_documented_ones() -> None:
+    """docs/reference/json.md's verify-solver table lists exactly the keys the command writes."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "reference" / "json.md"
+    section = page.read_text(encoding="utf-8").split("## `verify-solver`")[1].split("\n## ")[0]
+    documented = {
+        k for row in section.splitlines()[4:] for k in re.findall(r"`(\w+)`", row.split("|")[1])
+    }
+    r = _ode(euler, 1, (16, 32, 64, 128))
+    assert set(r.to_dict()) == documented
