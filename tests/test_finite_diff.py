@@ -284,3 +284,46 @@ def test_float64_convergence_errors_are_floats() -> None:
     assert all(type(e) is float for e in s.errors)
     assert type(s.minimum_error) is float
     assert s.errors == pytest.approx([0.005016708, 0.000500167, 0.0000500017], rel=1e-4)
+
+
+def test_complex_step_resolves_an_imaginary_part_lost_to_absolute_error() -> None:
+    """d/dx [x + asin(x/(1 + x²))] at 1e-30 is 2 (to 1e-59): the asin part of Im f(x + ih),
+    about 1e-49, is lost by mpmath below ~50 digits, and two values that both lost it agreed
+    on 1 (a false ok); the certifying value now carries log10(1/h) more digits."""
+    for method in ("mp-complex", "auto"):
+        r = finite_difference("x + asin(x/(1 + x**2))", "x=1e-30", method=method, dps=15)
+        assert r.status is PointStatus.OK
+        assert abs(r.value - 2) <= mpmath.mpf(10) ** -14
+        assert abs(r.value - 2) <= r.error_estimate + mpmath.mpf(10) ** -15
+
+
+@pytest.mark.parametrize(
+    ("expr", "at", "step", "scheme"),
+    [
+        ("sin(x)", "x=1", 1e300, "central:2"),  # D(h) ~ 1e-300, f' = cos(1)
+        ("sin(50*x)", "x=1", "0.1", "central:2"),  # h·50 = 5 rad: no expansion
+        ("x*abs(x)", "x=0", "1e-3", "central:2"),  # D(h) = h exactly: order 1, estimate 2h/3
+    ],
+)
+def test_a_given_step_outside_the_asymptotic_range_is_unreliable(
+    expr: str, at: str, step: object, scheme: str
+) -> None:
+    """A given step's estimate 2|D(h) - D(2h)|/(2^p - 1) bounds the error only where the
+    leading term dominates; elsewhere the value is reported, unreliable, never ok."""
+    r = finite_difference(expr, at, step=step, scheme=scheme, dps=30)
+    assert r.status is PointStatus.UNRELIABLE
+    assert "outside the asymptotic range" in r.reason
+
+
+@pytest.mark.parametrize(
+    ("scheme", "step"), [("central:2", "1e-3"), ("forward:1", "1e-3"), ("central:4", "1e-2")]
+)
+def test_a_given_step_inside_the_asymptotic_range_is_bounded(scheme: str, step: str) -> None:
+    """sin at 1: D(h) itself is returned, and its estimate bounds |D(h) - cos(1)|."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    r = finite_difference("sin(x)", "x=1", step=step, scheme=scheme, dps=30)
+    assert r.status is PointStatus.OK
+    err = abs(ctx.convert(r.value) - ctx.cos(1))
+    assert err <= ctx.convert(r.error_estimate)
+    assert err > ctx.convert(r.error_estimate) / 100  # the plain D(h), not an extrapolation

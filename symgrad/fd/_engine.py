@@ -25,7 +25,10 @@ alone: each is compared with a second one at a step −h/2 (the other side of th
 half as far) and more digits.  Rounding errors differ between the two precisions and
 truncation errors by a factor of 4, so their difference bounds the error of the first; a
 branch point (sqrt(x² + y²) at the origin) gives values of opposite signs.  When the pair
-disagrees the next value carries the missing digits and a smaller step; when it still cannot be
+disagrees the next value carries the missing digits and a smaller step.  mpmath's absolute
+error 10^-W is divided by h, so every certifying value carries at least dps + guard + log10(1/h)
+digits: below that, two values can lose the same part of Im f entirely and agree (asin at
+x = 1e-30).  When it still cannot be
 certified, or both imaginary parts vanish (a lost imaginary part is zero at every precision),
 the caller falls back to the stencil.
 
@@ -64,6 +67,7 @@ _MAX_REFINE = 3
 _MAX_WORK = 4 * MAX_DPS  # working digits never exceed this
 _COMPLEX_DIGITS = 8  # each complex-step value carries this many more digits than the last
 _DIGITS_GRAIN = 8  # working precisions are multiples of this (fewer compiled functions)
+_RATIO_LOW = 0.8  # a given step needs (D(2h) − D(h))/(D(h) − D(h/2)) >= 0.8·2^p (_given_result)
 #: A gap between the one-sided derivatives beyond this many times their error estimates is a kink.
 KINK_SAFETY = 10.0
 _KINK_DIGITS = 3  # ... and beyond 10^-(dps - 3) of the values and of f near the point
@@ -385,7 +389,10 @@ def _mp(
         tol = ctx.mpf(10) ** -dps * max([abs(v) for v in value] + [scale / size])
         worst = max(est)
         history.append(worst)
-        if given is not None or worst <= tol:
+        if given is not None:
+            found = _Stencilled(value, est, h, terms, fine_probe, evaluations + len(terms.items))
+            return _Run(_given_result(f, found, coarse, floor, dps), True, scale)
+        if worst <= tol:
             why = f"error estimate {ctx.nstr(worst, 3)} at {fine_probe.work} working digits"
             found = _Stencilled(value, est, h, terms, fine_probe, evaluations)
             return _Run(_finish(f, found, PointStatus.OK, why, dps), True, scale)
@@ -402,6 +409,44 @@ def _mp(
     result = _finish(f, found, PointStatus.UNRELIABLE, reason, dps)
     converging = len(history) < 2 or history[-1] < history[-2]
     return _Run(result, converging, scale)
+
+
+def _given_result(
+    f: Compiled, found: _Stencilled, coarse: list[Any], floor: Any, dps: int
+) -> FDResult:
+    """D(h) at a given step: ``ok`` only where h is inside the asymptotic range.
+
+    The estimate 2|D(h) − D(2h)|/(2^p − 1) is a truncation bound only where the leading error
+    term C h^p dominates.  There D(2h) − D(h) is about 2^p (D(h) − D(h/2)); a ratio outside
+    [0.8·2^p, 2^(p+1)] means h is too wide for the expansion (sin(x) at a step of 1e300,
+    sin(50 x) at 0.1) or the error falls at a lower order than p (x·|x| at 0 under central:2:
+    D(h) = h, ratio 2, where the estimate would be 2h/3), and the value is ``unreliable``.  An
+    error of order q has the ratio 2^q and is bounded by the estimate when 2^q >= (2^p + 1)/2,
+    which 0.8·2^p ensures for every p >= 1.  Differences at the rounding floor (a
+    polynomial the stencil differentiates exactly) need no ratio.  D(h/2) uses only points
+    between those of D(h), so it stays where D(h) was defined.
+    """
+    ctx, terms, h, fine = found.probe.ctx, found.terms, found.step, found.value
+    why = f"error estimate {ctx.nstr(max(found.estimate or [ctx.zero]), 3)} at the given step"
+    try:
+        half, _ = found.probe.stencil_sum(terms, h / 2)
+    except _PointProblem as problem:
+        why = f"D(h/2) cannot check the given step: f fails at {problem.where}"
+        return _finish(f, found, PointStatus.UNRELIABLE, why, dps)
+    low, high = ctx.mpf(2) ** terms.p * _RATIO_LOW, ctx.mpf(2) ** (terms.p + 1)
+    for a, b, c in zip(half, fine, coarse, strict=True):
+        near, far = abs(a - b), abs(b - c)
+        if far <= 2 * floor and near <= 2 * floor:
+            continue
+        if not low * near <= far <= high * near:
+            ratio = ctx.nstr(far / near, 3) if near else "infinite"
+            why = (
+                f"the given step {ctx.nstr(h, 3)} is outside the asymptotic range: D(2h) - D(h) "
+                f"is {ratio} times D(h) - D(h/2), not about 2^{terms.p}; its truncation error "
+                "is unknown (give a smaller step, or none)"
+            )
+            return _finish(f, found, PointStatus.UNRELIABLE, why, dps)
+    return _finish(f, found, PointStatus.OK, why, dps)
 
 
 def _rounding_floor(terms: _Terms, probe: _Probe, scale: Any, h: Any) -> Any:
@@ -569,9 +614,10 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     """Im f(x + ih)/h, certified by a chain of values at alternating, shrinking steps.
 
     Each new value is computed at a step −h/2 (times 10^-m/2 when m digits were missing) and
-    with ``_COMPLEX_DIGITS`` + 1.5·m more digits, so it is better than the last both in
-    rounding and in truncation, and |last − new| bounds the last one's error (module
-    docstring).  The real parts, f(x) + O(h²), must agree too: they show that f itself is
+    with ``_COMPLEX_DIGITS`` + 1.5·m more digits, and at least the digits that resolve an
+    absolute error of the imaginary part at that step (``_step_work``), so it is better than the
+    last both in rounding and in truncation, and |last − new| bounds the last one's error
+    (module docstring).  The real parts, f(x) + O(h²), must agree too: they show that f itself is
     evaluated to the digits asked (exp(x³/4) at x = 1e30 needs 90 digits before it has one),
     and give |f|, relative to which (with |f'|) the digits are counted.
     Raises ``_PointProblem`` where f or its complex extension fails.
@@ -586,14 +632,14 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     last, last_f = probe.complex_step(axis, h)
     missing, count = 0.0, 1
     for _ in range(_MAX_REFINE + 1):
-        work = probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing)
+        h = -h / 2 * ten ** -math.ceil(missing / 2)
+        # the certifying value resolves an absolute error 10^-W of the imaginary part at h
+        work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _step_work(dps, h))
         if work > _MAX_WORK:
             break
         probe = _probe(f, x0, work, relative=True)
-        ctx = probe.ctx
-        h = -ctx.mpf(h) / 2
-        if missing:
-            h *= ctx.mpf(10) ** -math.ceil(missing / 2)
+        ctx, ten = probe.ctx, probe.ctx.mpf(10)
+        h = ctx.mpf(h)
         new, new_f = probe.complex_step(axis, h)
         work, count = probe.work, count + 1
         if any(not a and not b for a, b in zip(last, new, strict=True)):
@@ -616,6 +662,18 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     return _Complex(None, [], h, work, count, why)
 
 
+def _step_work(dps: int, h: Any) -> int:
+    """Digits at which Im f(x + ih)/h is good to dps digits despite an absolute error 10^-W.
+
+    mpmath evaluates the imaginary part of asin, acos and atan of a complex argument with an
+    absolute error of about 10^-W (not relative to the part itself): asin((x + ih)/(1 + x²))
+    at x = 1e-30, h = 1e-49 has Im = 1e-49, lost entirely below about 50 digits, and two values
+    that both lost it agree.  Divided by h that error is 10^-W/h, so the value that certifies
+    needs W >= dps + guard + log10(1/h), as a stencil's working precision carries m·log10(1/h).
+    """
+    return dps + _GUARD + 3 + max(0, math.ceil(-float(thread_context(15).log10(abs(h)))))
+
+
 def complex_given_step(
     f: Compiled, x0: Sequence[sympy.Rational], axis: int, step: Any, dps: int
 ) -> _Complex:
@@ -627,11 +685,12 @@ def complex_given_step(
     work = dps + _GUARD + 3
     h = _mp_number(thread_context(work), step)
     low = _probe(f, x0, work, relative=False).im_quotient(axis, h)
-    high_probe = _probe(f, x0, 2 * work, relative=False)
+    high_probe = _probe(f, x0, max(2 * work, _step_work(dps, h)), relative=False)
     high = high_probe.im_quotient(axis, high_probe.ctx.mpf(h))
     half = high_probe.im_quotient(axis, -high_probe.ctx.mpf(h) / 2)
     est = [abs(a - b) + 8 * abs(b - c) / 3 for a, b, c in zip(low, high, half, strict=True)]
-    return _Complex(high, est, h, 2 * work, 3, f"complex step h = {thread_context(15).nstr(h, 3)}")
+    why = f"complex step h = {thread_context(15).nstr(h, 3)}"
+    return _Complex(high, est, h, high_probe.work, 3, why)
 
 
 def complex_result(f: Compiled, found: _Complex, dps: int) -> FDResult:

@@ -148,7 +148,9 @@ def finite_difference(
         accurate, and faster.  The module docstring has the details.
     step : float, str or None
         The step h; None chooses one (see the module docstring).  A given step is honoured
-        as an absolute step, and ``mp`` then returns the plain stencil value D(h).  It must be
+        as an absolute step, and ``mp`` then returns the plain stencil value D(h), ``ok`` only
+        where h is inside the asymptotic range (D(2h) − D(h) about 2^p times D(h) − D(h/2)),
+        else ``unreliable``; the kink probe's own steps never stand in for it.  It must be
         a finite positive number (text such as ``"1/1024"`` is exact; in float64 it must not
         round to 0): it is a width, and the scheme sets the side (``backward:2``), so zero,
         negative, NaN or infinite steps are a :class:`~symgrad.errors.ConfigError`.
@@ -339,6 +341,8 @@ def _mp_partial(
     terms = _Terms.build(tuple(stencils_for(scheme, counts)))
     central = _mp(f, x0, terms, step, dps, error_control, extra).result
     ok, unreliable = PointStatus.OK, PointStatus.UNRELIABLE
+    if step is not None and central.status is unreliable:
+        return central  # the step asked for is what is reported on, not the probe's own
     if central.status not in (ok, unreliable) or (central.status is ok and not suspect):
         return central
     jumps = not is_real_analytic(f)
