@@ -353,3 +353,22 @@ def test_check_reports_a_pole_as_inconclusive() -> None:
     result = symgrad.check("gamma(x)", "x=0")
     assert result.status.value == "inconclusive"
     assert "pole" in result.reason
+
+
+@pytest.mark.parametrize("text", ["besselj(1, x)", "bessely(2, x)", "beta(x, 2)"])
+def test_the_float64_complex_step_refuses_functions_without_accurate_complex_values(
+    text: str,
+) -> None:
+    """scipy's jv(1, 1.5 + 1e-200j) has an imaginary part 10^168 times too large, and beta
+    takes no complex input: the float64 complex step refuses them instead of a wrong number."""
+    with pytest.raises(UnsupportedError, match="complex step"):
+        symgrad.finite_difference(text, "x=1.5", method="complex")
+
+
+@pytest.mark.parametrize("text", ["erf(x)", "erfc(x)", "gamma(x)", "loggamma(x)"])
+def test_the_float64_complex_step_is_accurate_where_it_runs(text: str) -> None:
+    """Where it is allowed, the complex step is f'(x) to 1e-13 (100-digit ctx.diff reference)."""
+    ref = {"erf": _CTX.erf, "erfc": _CTX.erfc, "gamma": _CTX.gamma, "loggamma": _CTX.loggamma}
+    want = _CTX.diff(ref[text.partition("(")[0]], _CTX.mpf(1.5))
+    got = symgrad.finite_difference(text, "x=1.5", method="complex").value
+    assert abs(float(got) - want) <= 1e-13 * abs(want)

@@ -24,6 +24,8 @@ their derivatives) compile to NumPy through ``scipy.special`` (the ``special`` e
 SciPy, compiling one raises `MissingExtra`) and to mpmath through the private context's own
 functions.  ``loggamma`` is SciPy's ``loggamma``, NaN for x < 0 where SymPy's is complex (SciPy's
 ``gammaln``, which SymPy's printer names, is log|Γ(x)|: a real number where there is none).
+SciPy's Bessel functions, beta and polygamma refuse complex arguments (`UnsupportedError`):
+their complex values are wrong at the float64 complex step's imaginary parts, or missing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import builtins
 import functools
 import importlib
 import keyword
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
@@ -119,7 +121,29 @@ def _scipy_for(exprs: list[Any]) -> list[Any]:
             "pip install 'symgrad[special]'"
         )
         raise MissingExtra(msg) from exc
-    return [{"gammaln": special.loggamma}, "scipy"]  # see the module docstring
+    real = {name: _real_only(name, getattr(special, name)) for name in _COMPLEX_UNRELIABLE}
+    return [real | {"gammaln": special.loggamma}, "scipy"]  # see the module docstring
+
+
+# SciPy functions whose complex values are wrong or missing at the complex step's tiny
+# imaginary parts: jv(1, 1.5 + 1e-200j).imag is 6e-33 instead of 1.4e-201, beta and polygamma
+# take no complex input.  (erf, erfc, gamma and loggamma are accurate there.)
+_COMPLEX_UNRELIABLE = ("jv", "yv", "beta", "polygamma", "psi")
+
+
+def _real_only(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, refusing complex arguments (see ``_COMPLEX_UNRELIABLE``)."""
+
+    def call(*args: Any) -> Any:
+        if any(np.iscomplexobj(a) for a in args):
+            msg = (
+                f"scipy.special.{name} has no accurate complex values, so the float64 complex "
+                "step cannot be used here; use a real stencil or the mp precision"
+            )
+            raise UnsupportedError(msg)
+        return fn(*args)
+
+    return call
 
 
 def _printable(expr: Any) -> Any:
