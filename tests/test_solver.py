@@ -233,10 +233,10 @@ def test_crank_nicolson_lagged_boundary_fails_naming_the_boundary() -> None:
     assert "boundary: observed order 1.0" in r.reason
 
 
-def test_backward_euler_is_first_order_in_time() -> None:
-    """A quadratic in x: the centred Laplacian is exact, so time alone is measured."""
-    r = verify_solver(
-        backward_euler,
+def _time_only(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+    """Quadratic in x: the centred Laplacian is exact, so refining time alone measures time."""
+    return verify_solver(
+        solver,
         "(1 + x**2/2)*exp(-t) + x*sin(t)",
         operator=HEAT,
         expect_order=1,
@@ -246,23 +246,17 @@ def test_backward_euler_is_first_order_in_time() -> None:
         steps=(16, 32, 64, 128),
         parameters=NU,
     )
+
+
+def test_backward_euler_is_first_order_in_time() -> None:
+    r = _time_only(backward_euler)
     assert r.status is Status.PASS, r.reason
     assert r.refine == "time"
     assert r.regions["interior"].observed_order == pytest.approx(1, abs=0.1)
 
 
 def test_backward_euler_time_step_bug_fails() -> None:
-    r = verify_solver(
-        lambda p: backward_euler(p, dt_factor=0.5),
-        "(1 + x**2/2)*exp(-t) + x*sin(t)",
-        operator=HEAT,
-        expect_order=1,
-        domain="x=0:1",
-        time="t=0:1",
-        sizes=11,
-        steps=(16, 32, 64, 128),
-        parameters=NU,
-    )
+    r = _time_only(lambda p: backward_euler(p, dt_factor=0.5))
     assert r.status is Status.FAIL
     assert "levels off" in r.reason
 
@@ -454,18 +448,23 @@ def test_solver_text_is_never_executed() -> None:
     assert solver.calls == 0
 
 
+def _heat_once(solver: Callable[[SolverProblem], Any], solution: str = HEAT_SOLUTION) -> Any:
+    """One default study of the heat operator on [0, 1] x [0, 1] (for input checks)."""
+    return verify_solver(
+        solver,
+        solution,
+        operator=HEAT,
+        expect_order=2,
+        domain="x=0:1",
+        time="t=0:1",
+        parameters=NU,
+    )
+
+
 def test_a_solution_not_finite_on_the_grid_is_refused_before_the_solver_runs() -> None:
     solver = Counting()
     with pytest.raises(ConfigError, match="not finite on the grid"):
-        verify_solver(
-            solver,
-            "log(x) + t",
-            operator=HEAT,
-            expect_order=2,
-            domain="x=0:1",
-            time="t=0:1",
-            parameters=NU,
-        )
+        _heat_once(solver, "log(x) + t")
     assert solver.calls == 0
 
 
@@ -475,15 +474,7 @@ def test_the_solver_cannot_move_the_grid_points() -> None:
         return p.initial
 
     with pytest.raises(ValueError, match="read-only"):
-        verify_solver(
-            mover,
-            HEAT_SOLUTION,
-            operator=HEAT,
-            expect_order=2,
-            domain="x=0:1",
-            time="t=0:1",
-            parameters=NU,
-        )
+        _heat_once(mover)
 
 
 def test_wrong_answer_shape_is_an_input_error_naming_the_solver() -> None:
@@ -491,15 +482,7 @@ def test_wrong_answer_shape_is_an_input_error_naming_the_solver() -> None:
         return np.zeros(3)
 
     with pytest.raises(InputError, match=r"solver .*bad returned"):
-        verify_solver(
-            bad,
-            HEAT_SOLUTION,
-            operator=HEAT,
-            expect_order=2,
-            domain="x=0:1",
-            time="t=0:1",
-            parameters=NU,
-        )
+        _heat_once(bad)
 
 
 def test_blow_up_fails_with_non_finite_levels() -> None:

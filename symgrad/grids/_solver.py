@@ -1039,37 +1039,40 @@ def _extrapolated_limit(
     resolved = [x > _RESOLVED * floors[-1] for x in xs]
     orders = pairwise_orders(xs, h[-len(xs) :])
     shown = ", ".join(f"{x:.3e}" for x in xs)
+    hint = "a small nonzero limit (a slightly wrong coefficient or source)"
     if len(xs) == 3 and all(resolved) and all(o < _STILL for o in orders):
-        return {
-            "kind": "extrapolated_limit",
-            "limit": xs[-1],
-            "extrapolated_errors": xs,
-            "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) stays at about "
-            f"{xs[-1]:.3e} ({shown} over the last levels) instead of vanishing: the solver "
-            "converges to a different solution; check the coefficients, the source term and "
-            "the boundary and initial data",
-        }
-    if len(orders) == 2 and all(resolved) and abs(orders[1] - orders[0]) > _NEXT_TERM:
-        return {
-            "kind": "extrapolated_unsettled",
-            "limit": xs[-1],
-            "extrapolated_errors": xs,
-            "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) falls at "
-            f"orders {orders[0]:.2f}, then {orders[1]:.2f} ({shown}): not yet settled, so a "
-            "small nonzero limit (a slightly wrong coefficient or source) cannot be ruled out; "
-            "add finer levels",
-        }
-    if orders and all(resolved[-2:]) and orders[-1] < p + _NEXT_TERM:
-        return {
-            "kind": "extrapolated_slow",
-            "limit": xs[-1],
-            "extrapolated_errors": xs,
-            "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) falls only at "
-            f"order {orders[-1]:.2f} ({shown}), too slowly for an error that vanishes: a small "
-            "nonzero limit (a slightly wrong coefficient or source) may remain; add finer "
-            "levels",
-        }
-    return None
+        kind, text = (
+            "extrapolated_limit",
+            (
+                f"stays at about {xs[-1]:.3e} ({shown} over the last levels) instead of vanishing: "
+                "the solver converges to a different solution; check the coefficients, the source "
+                "term and the boundary and initial data"
+            ),
+        )
+    elif len(orders) == 2 and all(resolved) and abs(orders[1] - orders[0]) > _NEXT_TERM:
+        kind, text = (
+            "extrapolated_unsettled",
+            (
+                f"falls at orders {orders[0]:.2f}, then {orders[1]:.2f} ({shown}): not yet settled, "
+                f"so {hint} cannot be ruled out; add finer levels"
+            ),
+        )
+    elif orders and all(resolved[-2:]) and orders[-1] < p + _NEXT_TERM:
+        kind, text = (
+            "extrapolated_slow",
+            (
+                f"falls only at order {orders[-1]:.2f} ({shown}), too slowly for an error that "
+                f"vanishes: {hint} may remain; add finer levels"
+            ),
+        )
+    else:
+        return None
+    return {
+        "kind": kind,
+        "limit": xs[-1],
+        "extrapolated_errors": xs,
+        "message": f"the error extrapolated to h = 0 (Richardson, order {p:g}) {text}",
+    }
 
 
 def _shared(coarse: tuple[int, ...], fine: tuple[int, ...]) -> tuple[slice, ...] | None:
