@@ -116,6 +116,8 @@ OperatorSpec = str | Sequence[str | int]
 
 #: The named operators (besides any partial and the ``D(u, ...)`` notation).
 OPERATORS = ("laplacian", "divergence", "curl")
+#: Swapped axes are named when they explain an output this many times better than the operator.
+SWAP_MARGIN = 0.1
 #: A periodic field must repeat to this relative accuracy across its period.
 PERIODIC_TOLERANCE = 1e-9
 
@@ -785,12 +787,18 @@ def _diagnostics(
 
 
 def _swap_diagnostics(setup: _Setup, finest: _Measured) -> list[dict[str, Any]]:
-    """Outputs matching the operator with two axes exchanged, and not the operator itself."""
+    """Outputs matching the operator with two axes exchanged (within the fit tolerance), and
+    not the operator itself (outside it, or ``SWAP_MARGIN`` times less well while off by more
+    than ``SWAP_MARGIN`` times the tolerance)."""
     tol, found = TOLERANCES["fit"], []
     for (i, j), rows in finest.swapped.items():
         for k, (residual, factor) in enumerate(rows):
             own = finest.fits.residual(k)
-            if not (residual <= tol and own > tol):
+            # explained by the exchanged axes, and far better than by the operator itself (a
+            # field where u_yy is nearly a multiple of u_xx fits both within the tolerance)
+            # (both fit a field where u_yy is exactly a multiple of u_xx: then not named)
+            better = SWAP_MARGIN * tol < own and residual < SWAP_MARGIN * own
+            if not (residual <= tol and (own > tol or better)):
                 continue
             a, b = setup.symbols[i].name, setup.symbols[j].name
             name = setup.operator.outputs[k]
