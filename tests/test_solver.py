@@ -250,6 +250,10 @@ def _time_only(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
 
 def test_backward_euler_is_first_order_in_time() -> None:
     r = _time_only(backward_euler)
+    same = verify_solver(
+        euler, ODE_SOLUTION, operator=ODE, expect_order={"space": 2, "time": 1}, time="t=0:2"
+    )  # an order for what is not refined is ignored
+    assert same.expected_order["interior"] == 1
     assert r.status is Status.PASS, r.reason
     assert r.refine == "time"
     assert r.regions["interior"].observed_order == pytest.approx(1, abs=0.1)
@@ -403,6 +407,7 @@ class Counting:
         ({"steps": "8,16"}, ConfigError),
         ({"expect_order": -1}, ConfigError),
         ({"expect_order": {"space": 2}}, ConfigError),
+        ({"expect_order": {"time": 1, "speed": 2}}, ConfigError),
         ({"sizes": (9, 17)}, ConfigError),
         ({"time": None}, ConfigError),
         ({"parameters": {"nu": float("nan")}}, ConfigError),

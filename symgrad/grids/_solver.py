@@ -665,7 +665,7 @@ def _expected(expect_order: object, refine: str) -> dict[str, float]:
     else:
         given = dict.fromkeys(need, expect_order)
     missing = [k for k in need if k not in given]
-    known = set(need) | ({"boundary"} if "space" in need else set())
+    known = {"space", "time", "boundary"}  # an order the levels do not refine is ignored
     bad = [
         k
         for k, v in given.items()
