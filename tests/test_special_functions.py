@@ -372,3 +372,52 @@ def test_the_float64_complex_step_is_accurate_where_it_runs(text: str) -> None:
     want = _CTX.diff(ref[text.partition("(")[0]], _CTX.mpf(1.5))
     got = symgrad.finite_difference(text, "x=1.5", method="complex").value
     assert abs(float(got) - want) <= 1e-13 * abs(want)
+
+
+# -- red team at scale: exact values never lie ------------------------------------------------
+
+_SCALE: list[tuple[str, Callable[[Any], Any]]] = [
+    ("gamma(x/100)", lambda x: _CTX.gamma(x / 100)),
+    ("loggamma(x/50)", lambda x: _CTX.loggamma(x / 50)),
+    ("beta(x/200, 7/3 - x/300)", lambda x: _CTX.beta(x / 200, _CTX.mpf(7) / 3 - x / 300)),
+    ("besselj(1/3, x/10)", lambda x: _CTX.besselj(_CTX.mpf(1) / 3, x / 10)),
+    ("bessely(2, x/10)", lambda x: _CTX.bessely(2, x / 10)),
+    ("erfc(x/100)*gamma(x/100) - 1", lambda x: _CTX.erfc(x / 100) * _CTX.gamma(x / 100) - 1),
+]
+
+
+def _reference(ref: Callable[[Any], Any], x: Fraction) -> Any:
+    """The 120-digit value, or None where it is not a finite real number (pole, complex)."""
+    try:
+        value = ref(_mp(x))
+    except (ValueError, ZeroDivisionError):  # mpmath's poles
+        return None
+    if isinstance(value, _CTX.mpc):
+        value = value.real if value.imag == 0 else None
+    return value if value is not None and _CTX.isfinite(value) else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "ref"), _SCALE, ids=[t for t, _ in _SCALE])
+@pytest.mark.parametrize("engine", ["arb", "mpmath"])
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    x=st.integers(-4000, 4000).flatmap(
+        lambda k: st.sampled_from([1, 2, 3, 7, 1024]).map(lambda d: Fraction(k, d))
+    )
+)
+def test_exact_values_are_right_or_refused(
+    text: str, ref: Callable[[Any], Any], engine: str, x: Fraction
+) -> None:
+    """Every value .at() returns has its 40 digits; it refuses only non-real or infinite
+    values (and, with mpmath intervals, the Bessel functions, as unreliable)."""
+    want = _reference(ref, x)
+    f = symgrad.function(text)
+    if engine == "mpmath" and "bessel" in text:
+        with pytest.raises(LimitExceeded, match="unreliable"):
+            f.at({"x": x}, dps=40, engine=engine)
+    elif want is None:
+        with pytest.raises(UnsupportedError, match=r"pole|not real"):
+            f.at({"x": x}, dps=40, engine=engine)
+    else:
+        assert _digits_correct(f.at({"x": x}, dps=40, engine=engine), want, 40)

@@ -16,10 +16,11 @@ expressions on one of two implementations, which give the same answers at differ
     and integer powers round outward exactly (``mpi_add``, ``mpi_mul``, ``mpi_div``, ...).  For
     the elementary functions, which mpmath computes accurately but not with proven bounds, the
     endpoints are computed with 10 guard bits and then moved outward by one unit in the last
-    place of the working precision, a margin some 500 times mpmath's error; so for erf, erfc and
-    mpmath's interval Γ, log Γ and 1/Γ.  There are no mpmath intervals of the Bessel functions
-    or of polygamma: values with those need arb.  No context object is involved, so nothing is
-    shared between threads.
+    place of the working precision, a margin some 500 times mpmath's error.  The same holds for
+    erf (increasing), erfc (decreasing) and mpmath's interval Γ, log Γ and 1/Γ (which follow
+    Γ's monotone pieces); beta is Γ(a)Γ(b)/Γ(a+b) from those.  mpmath has no intervals of the
+    Bessel functions or of polygamma: values with those need arb.  No context object is
+    involved, so nothing is shared between threads.
 
 Both take every exact input as a rational ``p/q`` (a float is the rational of its binary value).
 """

@@ -15,8 +15,9 @@ precision doubles, from ``dps + 10`` digits up to ``MAX_WORK_DPS``.  Three rules
   error is unbounded: it is never accepted, however small it is.  An exact zero (a ball of radius
   0, from exact arithmetic such as ``x*y`` at x = 0 or ``sin(0)``) is exactly 0.
 * **Branches are decided, not guessed.**  Before a function with a restricted domain, a pole or
-  a jump (log, sqrt, 1/u, asin, tan, sign, Heaviside, atan2, ...) is applied, the sign of its
-  argument must be decided by the ball.  A ball on the wrong side proves that the value is not
+  a jump (log, sqrt, 1/u, asin, tan, sign, Heaviside, atan2, Γ and polygamma at 0, -1, -2, ...,
+  log Γ and the Bessel functions left of 0, ...) is applied, the sign of its argument (or
+  whether it is a non-positive integer) must be decided by the ball.  A ball on the wrong side proves that the value is not
   real or is infinite (``UnsupportedError``; the message of a pole says "pole").  A ball that
   straddles the boundary leaves the value *undecided*, and the precision goes up.
 * **True zeros are recognised exactly.**  ``sin(pi*x)`` at x = 1 is 0, but π is not exact, so its
