@@ -260,9 +260,44 @@ def test_backward_euler_is_first_order_in_time() -> None:
 
 
 def test_backward_euler_time_step_bug_fails() -> None:
-    r = _time_only(lambda p: backward_euler(p, dt_factor=0.5))
+    """dt halved in the implicit matrix: the solver converges to another solution."""
+    r = verify_solver(
+        lambda p: backward_euler(p, dt_factor=0.5),
+        HEAT_SOLUTION,
+        operator=HEAT,
+        expect_order={"space": 2, "time": 1},
+        domain="x=0:1",
+        time="t=0:0.5",
+        parameters=NU,
+    )
     assert r.status is Status.FAIL
-    assert "levels off" in r.reason
+    assert "converges to a different solution" in r.reason
+
+
+def test_a_limit_with_a_fixed_grid_is_not_blamed_on_the_solver() -> None:
+    """Refining time alone, a levelling error may be the fixed grid's: inconclusive, said so."""
+    r = _time_only(lambda p: backward_euler(p, dt_factor=0.5))
+    assert r.status is Status.INCONCLUSIVE
+    assert "the fixed grid leaves an error of this size" in r.reason
+
+
+def test_a_fixed_time_step_error_is_no_false_fail() -> None:
+    """Crank-Nicolson refined in space with 4 steps: the time error S stays while the spatial
+    one vanishes, whatever the levels do; a correct solver must not fail."""
+    r = verify_solver(
+        crank_nicolson,
+        HEAT_SOLUTION,
+        operator=HEAT,
+        expect_order=2,
+        domain="x=0:1",
+        time="t=0:0.5",
+        sizes=(9, 17, 33, 65, 129),
+        steps=4,
+        parameters=NU,
+    )
+    assert r.refine == "space"
+    assert r.status is Status.INCONCLUSIVE
+    assert "fixed time step" in r.reason
 
 
 # --------------------------------------------------------------------- steady, Neumann

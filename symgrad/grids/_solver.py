@@ -15,7 +15,9 @@ an explicit diffusion solver at a fixed ``dt/h²``) the error ``C_x h^p + C_t dt
 ``h^min(p, k q)``, and the observed order is measured against h.  k is read from the levels and
 must be the same for every pair.  Refining time alone (an ODE, or a PDE whose spatial scheme is
 exact for ``u``, such as a quadratic in x under a second-order Laplacian) measures q against
-dt; refining space alone (a steady problem, or a time scheme exact for ``u``) measures p.
+dt; refining space alone (a steady problem, or a time scheme exact for ``u``) measures p.  In
+an unsteady PDE with one of them fixed, the fixed one's error stays while the other vanishes,
+so an error that levels off, falls away or grows is ``inconclusive`` there, not a fail.
 
 **Errors and orders.**  On each level ``e = |u_solver - u|`` at the final time gives L1
 (mean), L2 (root mean square) and L∞ (max) norms, separately for the interior and for the
@@ -781,6 +783,7 @@ def _assemble(
     judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence)
     parts = [_parts(p.shape, study.width) for p in problems]
     diagnostics: list[dict[str, Any]] = []
+    fixed = _fixed(study)
     judged: dict[str, GridRegion] = {}
     for name in parts[0]:  # the interior first: its errors are the boundary's reference
         inner = judged["interior"].errors[JUDGED_NORM] if "interior" in judged else None
@@ -791,12 +794,14 @@ def _assemble(
             judging,
             p_bd if name == "boundary" else p_in,
             diagnostics,
+            fixed,
         )
     status = combine(r.status for r in judged.values())
     limit = _extrapolated_limit(answers, h, p_in, floors)
     if limit is not None and limit["kind"] == "extrapolated_limit":
         diagnostics.insert(0, limit)
-        status = Status.FAIL
+        decided, limit["message"] = _decided(limit["message"], fixed)
+        status = combine([status, decided])
     elif limit is not None and status.ok:
         diagnostics.insert(0, limit)
         status = Status.INCONCLUSIVE
@@ -876,8 +881,12 @@ def _judge(
     judging: Judging,
     expected: float,
     diagnostics: list[dict[str, Any]],
+    fixed: str,
 ) -> GridRegion:
-    """One region's verdict (module docstring) and its orders in every norm."""
+    """One region's verdict (module docstring) and its orders in every norm.
+
+    ``fixed`` names a discretization the levels hold fixed ("" when none), see ``_decided``.
+    """
     linf = [r[2] for r in per_level]
     floors = sizes.floors
     status, reason, span = _verdict(name, linf, sizes, judging, expected)
@@ -895,7 +904,7 @@ def _judge(
         falling := _falling(linf, floors, judging.h, expected, settled=status is Status.FAIL)
     ):
         diagnostics.append(falling | {"region": name})
-        status, reason = Status.FAIL, f"{name}: {falling['message']}"
+        status, reason = _decided(f"{name}: {falling['message']}", fixed)
     h = judging.h
     fit = None if span is None or span.first == span.last else (span.first, span.last)
     a, b = fit or (0, len(h) - 1)
@@ -1007,6 +1016,28 @@ def _falling(
         "message": f"the observed orders fall away from {expected:g} ({shown}): an error term of "
         "lower order takes over as the levels are refined (a time-step or boundary bug?)",
     }
+
+
+def _fixed(study: _Study) -> str:
+    """The discretization an unsteady PDE study holds fixed: "time step", "grid" or ""."""
+    if study.time is None or not study.space or study.refine == "space-time":
+        return ""
+    return "time step" if study.refine == "space" else "grid"
+
+
+def _decided(message: str, fixed: str) -> tuple[Status, str]:
+    """A limit, falling or growing errors: fail, unless a fixed discretization may explain it.
+
+    With the time step (or the grid) held fixed, its own error stays put as the other is
+    refined, so a levelling, falling or even growing error (``|S - C h^p|`` rising to ``|S|``)
+    proves nothing against the solver: ``inconclusive``, saying so.
+    """
+    if not fixed:
+        return Status.FAIL, message
+    return Status.INCONCLUSIVE, (
+        f"{message}; or the fixed {fixed} leaves an error of this size: refine space and time "
+        f"together, or use a solution the fixed {fixed} is exact for"
+    )
 
 
 def _extrapolated_limit(
