@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 import json
 import math
+import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -156,6 +157,18 @@ def test_swapped_axes_are_named() -> None:
     assert d["kind"] == "swapped_axes"
     assert d["axes"] == [0, 1]
     assert "axes x and y exchanged" in d["message"]
+
+
+def test_swap_named_when_it_explains_far_better_and_not_when_ambiguous() -> None:
+    # u_yy is nearly (not exactly) a multiple of u_xx: both fit within 5%, the swap far better
+    near = "1.767*sin(1.990*x - 0.208)*exp(0.484*y) - 0.095*cos(0.839*y + 0.5)*x**2"
+    r = verify_operator(lambda u, h: d2(u, h[1], 1), near, "x=0:1,y=0:1", "x,x")
+    assert [d["kind"] for d in r.diagnostics] == ["swapped_axes"]
+    # harmonic: u_yy = -u_xx exactly, so differencing along y is indistinguishable from -u_xx
+    ambiguous = verify_operator(lambda u, h: d2(u, h[1], 1), "exp(x)*sin(y)", "x=0:1,y=0:1", "x,x")
+    assert [d["kind"] for d in ambiguous.diagnostics] == ["sign_flip"]
+    right = verify_operator(lambda u, h: d2(u, h[0], 0), "exp(x)*sin(y)", "x=0:1,y=0:1", "x,x")
+    assert right.status is Status.PASS
 
 
 def test_mixed_partial_and_third_derivative() -> None:
@@ -455,3 +468,117 @@ def test_cli_operator(
     assert main(["verify-grid", "x", "--domain", "x=0:1", "--operator", "laplacian"]) == 2
     assert main([*base, "op_schemes_cli:div", "--operator", "q,q"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 2  # one line each
+
+
+# --------------------------------------------------------------------------- red team (slow)
+def _grad(f: Array, h: float, k: int, edge: Literal[1, 2] = 2) -> Array:
+    return np.asarray(np.gradient(f, h, axis=k, edge_order=edge))
+
+
+def _curl2(edge: Literal[1, 2] = 2, swap: bool = False) -> Callable[[Any, Any], Array]:
+    def scheme(f: tuple[Array, Array], h: tuple[float, float]) -> Array:
+        if swap:
+            return _grad(f[1], h[1], 1, edge) - _grad(f[0], h[0], 0, edge)
+        return _grad(f[1], h[0], 0, edge) - _grad(f[0], h[1], 1, edge)
+
+    return scheme
+
+
+def _div(edge: Literal[1, 2] = 2, swap: bool = False) -> Callable[[Any, Any], Array]:
+    def scheme(f: tuple[Array, ...], h: tuple[float, ...]) -> Array:
+        d = len(f)
+        terms = (_grad(f[k], h[(k + swap) % d], (k + swap) % d, edge) for k in range(d))
+        return sum(terms, np.zeros_like(f[0]))
+
+    return scheme
+
+
+def _wrapped(sign: float = 1.0, shift: int = 1) -> Callable[[Array, Any], Array]:
+    def scheme(u: Array, h: tuple[float, ...]) -> Array:
+        return sign * (np.roll(u, shift, 0) - 2 * u + np.roll(u, -shift, 0)) / h[0] ** 2
+
+    return scheme
+
+
+SWAP_XY = str.maketrans({"x": "y", "y": "x"})
+
+
+def _random_fields(kind: str, seed: int, count: int) -> list[Any]:
+    rng = random.Random(seed)
+
+    def scalar() -> str:
+        a, b, c = rng.uniform(0.5, 2), rng.uniform(0.5, 2.5), rng.uniform(-3, 3)
+        d, e, g = rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.5, 2)
+        return (
+            f"{a:.3f}*sin({b:.3f}*x + {c:.3f})*exp({d:.3f}*y) + {e:.3f}*cos({g:.3f}*y + 0.5)*x**2"
+        )
+
+    def periodic() -> str:
+        k, c = rng.randint(1, 3), rng.uniform(-3, 3)
+        return f"sin({k}*x + {c:.3f})*exp(y/2) + cos(x)*y**3/4"
+
+    makers: dict[str, Callable[[], Any]] = {
+        "scalar": scalar,
+        "vector": lambda: [
+            scalar(),
+            scalar().replace("exp", "E").translate(SWAP_XY).replace("E", "exp"),
+        ],
+        "periodic": periodic,
+    }
+    return [makers[kind]() for _ in range(count)]
+
+
+RED_TEAM: list[tuple[str, bool, str, str, Callable[[Any, Any], Any], dict[str, Any]]] = [
+    ("laplacian", True, "scalar", "laplacian", laplacian_scheme(2), {}),
+    (
+        "laplacian closure 1 declared",
+        True,
+        "scalar",
+        "laplacian",
+        laplacian_scheme(1),
+        {"expect_order": (2, 1)},
+    ),
+    ("nine-point", True, "scalar", "laplacian", nine_point, {}),
+    ("u_xy", True, "scalar", "x,y", lambda u, h: _grad(_grad(u, h[0], 0), h[1], 1), {}),
+    ("curl", True, "vector", "curl", _curl2(), {}),
+    ("divergence", True, "vector", "divergence", _div(), {}),
+    ("periodic u_xx", True, "periodic", "x,x", _wrapped(), {"periodic": "x"}),
+    ("closure 1", False, "scalar", "laplacian", laplacian_scheme(1), {}),
+    ("wrong weight", False, "scalar", "laplacian", laplacian_scheme(2, -2.001), {}),
+    ("missing h^2", False, "scalar", "laplacian", PLANTED["missing_h2"], {}),
+    ("u_xx swapped", False, "scalar", "x,x", lambda u, h: d2(u, h[1], 1), {}),
+    (
+        "u_xy missing 1/2",
+        False,
+        "scalar",
+        "x,y",
+        lambda u, h: 2 * _grad(_grad(u, h[0], 0), h[1], 1),
+        {},
+    ),
+    ("curl swapped", False, "vector", "curl", _curl2(swap=True), {}),
+    ("curl edge 1", False, "vector", "curl", _curl2(edge=1), {}),
+    ("divergence swapped", False, "vector", "divergence", _div(swap=True), {}),
+    ("periodic sign", False, "periodic", "x,x", _wrapped(-1.0), {"periodic": "x"}),
+    ("periodic shift 2", False, "periodic", "x,x", _wrapped(shift=2), {"periodic": "x"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "correct", "kind", "operator", "scheme", "kwargs"),
+    RED_TEAM,
+    ids=[c[0] for c in RED_TEAM],
+)
+def test_red_team(
+    name: str,
+    correct: bool,
+    kind: str,
+    operator: str,
+    scheme: Callable[[Any, Any], Any],
+    kwargs: dict[str, Any],
+) -> None:
+    """Correct schemes never fail, planted defects never pass, over random smooth fields."""
+    domain = "x=0:2*pi,y=0:1" if kind == "periodic" else "x=0:1,y=0:1"
+    for field in _random_fields(kind, sum(map(ord, name)), 8):
+        r = verify_operator(scheme, field, domain, operator, **kwargs)
+        assert (r.status is not Status.FAIL) if correct else (not r.status.ok), (field, r.reason)
