@@ -212,7 +212,9 @@ def test_renderings() -> None:
     a = analyze_stencil(NINE, "laplacian")
     assert a.to_dict()["harmonic_order"] == 6
     assert a.to_dict()["terms"]["2"] == a.leading_term
-    assert a.to_text().startswith("analyze_stencil: laplacian on x, y: pass")
+    assert a.to_text().startswith("analyze_stencil: laplacian on x, y\npass: order 2")
+    assert "<td>h^4</td>" in a.to_html()
+    assert "| h^2 | h**2*(u_xxxx + 2*u_xxyy + u_yyyy)/12 |" in a.to_markdown()
 
 
 def _periodic_scheme(stencil: Stencil) -> Callable[[npt.NDArray[np.float64], Any], Any]:

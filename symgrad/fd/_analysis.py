@@ -45,7 +45,7 @@ from symgrad._limits import check_count
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse, parse_variables
 from symgrad.fd._stencils import _RATIONAL_TEXT, Stencil
-from symgrad.results import Result, Status
+from symgrad.results import Status, TableResult
 
 __all__ = ["MAX_ANALYSIS_ORDER", "MAX_STENCIL_POINTS", "StencilAnalysis", "analyze_stencil"]
 
@@ -59,8 +59,11 @@ _AXES = ("x", "y", "z")
 
 
 @dataclass(frozen=True)
-class StencilAnalysis(Result):
+class StencilAnalysis(TableResult):
     """Formal order and leading error term of a stencil, from :func:`symgrad.analyze_stencil`.
+
+    Rendered as a table of the error's terms by power of h (``to_text``, ``to_markdown``,
+    ``to_html``) and as JSON (``to_dict``).
 
     Attributes
     ----------
@@ -114,11 +117,14 @@ class StencilAnalysis(Result):
             "expected_order": self.expected_order,
         }
 
-    def to_text(self) -> str:
-        """The verdict, then the error's terms power by power."""
-        lines = [f"analyze_stencil: {self.operator} on {', '.join(self.variables)}: {self.status}"]
-        lines += [f"  h^{p}: {text}" for p, text in self.terms.items()]
-        return "\n".join([*lines, f"reason: {self.reason}"])
+    def _title(self) -> str:
+        return f"analyze_stencil: {self.operator} on {', '.join(self.variables)}"
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        return ["power of h", "error term"], [[f"h^{p}", t] for p, t in self.terms.items()]
+
+    def _notes(self) -> list[str]:
+        return ["u_xxy is ∂³u/∂x²∂y, and so on"]
 
 
 def analyze_stencil(
