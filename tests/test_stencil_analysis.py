@@ -70,6 +70,24 @@ def test_nine_point_laplacian_leading_term_vanishes_on_harmonic_fields() -> None
     assert _mp_ratio(NINE, 2, "0.7", "-1.3") == pytest.approx((0.7**2 + 1.3**2) ** 2 / 12, rel=1e-9)
 
 
+def test_nine_point_on_a_harmonic_field_at_80_digits() -> None:
+    """u = exp(a(x + iy)) is harmonic; the 9-point error over h^6 tends to the h^6 term."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 80
+    a, h = ctx.mpf("0.9"), ctx.mpf("1e-4")
+    total = ctx.fsum(
+        ctx.mpf(w.numerator) / w.denominator * ctx.exp(a * (i * h + 1j * j * h))
+        for (i, j), w in NINE.items()
+    )
+    ratio = total / h**2 / h**6  # Δu = 0
+    # the h^6 term (3ξ⁸ + 28ξ⁶η² + 70ξ⁴η⁴ + 28ξ²η⁶ + 3η⁸)/60480 at ξ = a, η = i a: a⁸/3024
+    assert analyze_stencil(NINE, "laplacian").terms[6] == (
+        "h**6*(3*u_xxxxxxxx + 28*u_xxxxxxyy + 70*u_xxxxyyyy + 28*u_xxyyyyyy + 3*u_yyyyyyyy)/60480"
+    )
+    assert float(ratio.real) == pytest.approx(0.9**8 / 3024, rel=1e-6)
+    assert abs(float(ratio.imag)) < 1e-12
+
+
 def test_mixed_partial_and_3d_laplacian() -> None:
     a = analyze_stencil(MIXED, "x,y")
     assert (a.order, a.leading_term) == (2, "h**2*(u_xxxy + u_xyyy)/6")
