@@ -421,3 +421,18 @@ def test_exact_values_are_right_or_refused(
             f.at({"x": x}, dps=40, engine=engine)
     else:
         assert _digits_correct(f.at({"x": x}, dps=40, engine=engine), want, 40)
+
+
+def test_a_bessel_order_beyond_the_cap_at_a_point_is_unreliable_not_a_crash() -> None:
+    """An order given by a variable is capped where it is evaluated: the exact value is
+    unreliable (SymPy's own evaluation of J_(10^7)(3e7) never converges) and the check says so
+    instead of calling it a pole; orders within the cap are exact (J_1000(3) is 3.06e-2392)."""
+    f = symgrad.function("besselj(n, x)")
+    with pytest.raises(LimitExceeded, match="Bessel orders above 1000") as info:
+        f.at("n=2000, x=3", dps=20)
+    assert info.value.limit == "unreliable"
+    result = symgrad.check("besselj(n, x)", "n=5000, x=3", kind=["x"])
+    assert result.status.value == "inconclusive"
+    assert "cannot be evaluated" in result.reason
+    assert "pole" not in result.reason
+    assert _digits_correct(f.at("n=1000, x=3", dps=20), _CTX.besselj(1000, 3), 20)

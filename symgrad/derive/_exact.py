@@ -45,6 +45,7 @@ import sympy
 from symgrad._precision import MAX_WORK_DPS, thread_context
 from symgrad.derive._balls import ArbBalls, Balls, IntervalBalls, arb_available
 from symgrad.errors import InputError, LimitExceeded, MissingExtra, UnsupportedError
+from symgrad.expr import MAX_BESSEL_ORDER
 
 __all__ = ["ENGINES", "GUARD_DPS", "Program", "certified_values", "compile_program"]
 
@@ -421,6 +422,7 @@ def _bessel(op: _Op, args: list[Any], b: Balls) -> Any:
     """besselj(nu, x): real for every x when nu is an integer, else for x >= 0 (0 at x = 0 when
     nu > 0, a pole when nu < 0); bessely(nu, x): real for x > 0, a pole at 0."""
     nu, x = args
+    _check_order(nu, b)
     integer_order = op.code == "besselj" and b.integer(nu) is not None
     s = b.sign(x)
     if s == 1 or integer_order:
@@ -439,6 +441,14 @@ def _bessel(op: _Op, args: list[Any], b: Balls) -> Any:
     if order is None:
         return _undecided(op, "the order", nu, b)
     raise _pole(op, "the argument is 0")
+
+
+def _check_order(nu: Any, b: Balls) -> None:
+    """Refuse a Bessel order beyond ``MAX_BESSEL_ORDER`` in size (a variable's value)."""
+    big = b.rational(MAX_BESSEL_ORDER, 1)
+    if b.sign(b.add(b.call("abs", nu), b.mul(big, b.rational(-1, 1)))) == 1:
+        msg = f"unreliable: Bessel orders above {MAX_BESSEL_ORDER} in size are not certified"
+        raise LimitExceeded(msg, limit="unreliable", value=0, allowed=MAX_WORK_DPS)
 
 
 _HANDLERS: dict[str, Callable[[_Op, list[Any], Balls], Any]] = {
@@ -511,6 +521,8 @@ def _bits(q: Any) -> int:
 def _affordable(node: Any, args: list[Any]) -> bool:
     if node.func in _GAMMA_FAMILY:  # SymPy evaluates Γ(n) as (n - 1)!, polygamma(0, n) by sums
         return all(not (a.is_Rational and abs(a) > _GAMMA_ARGUMENT) for a in args)
+    if node.func in (sympy.besselj, sympy.bessely):  # see MAX_BESSEL_ORDER
+        return not (args[0].is_Rational and abs(args[0]) > MAX_BESSEL_ORDER)
     if node.func is sympy.exp:
         return not (args[0].is_number and args[0].has(sympy.log))
     if not node.is_Pow:

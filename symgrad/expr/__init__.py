@@ -11,6 +11,7 @@ from symgrad.expr._grammar import (
     CONSTANTS,
     FUNCTIONS,
     MAX_ARITY,
+    MAX_BESSEL_ORDER,
     MAX_CONST_BITS,
     MAX_DECIMAL_EXPONENT,
     MAX_DEPTH,
@@ -23,6 +24,7 @@ from symgrad.expr._grammar import (
     MAX_NONSMOOTH,
     MAX_POINT_DIGITS,
     SOFT_CONSTANTS,
+    SPECIAL_FUNCTIONS,
     FunctionSpec,
 )
 from symgrad.expr._parse import (
@@ -56,6 +58,7 @@ __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
     "MAX_ARITY",
+    "MAX_BESSEL_ORDER",
     "MAX_CONST_BITS",
     "MAX_DECIMAL_EXPONENT",
     "MAX_DEPTH",
@@ -71,6 +74,7 @@ __all__ = [
     "MAX_POINT_DIGITS",
     "MAX_VARIABLES",
     "SOFT_CONSTANTS",
+    "SPECIAL_FUNCTIONS",
     "FunctionSpec",
     "Source",
     "VariablesSpec",

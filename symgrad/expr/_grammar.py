@@ -68,7 +68,9 @@ MAX_ARITY = 16  # arguments of min and max
 # measured 0.42 ms per squared argument count and 0.5 s for abs nested 40 deep, so both are capped.
 MAX_NONSMOOTH = 32  # calls of abs, sign, min and max in one expression
 MAX_MINMAX_COST = 1000  # Σ (arguments of each min/max call)²
-MAX_BESSEL_ORDER = 1000  # |nu| of a constant order: evaluating J_nu costs about |nu| terms
+# |nu| of a Bessel order: mpmath's series stop converging and arb's values leave every range
+# beyond (besselj(10^7, 3e7) raises NoConvergence in SymPy, besselj(10^7, 3) is 1e-5389618)
+MAX_BESSEL_ORDER = 1000
 
 _Expr = Any  # SymPy ships no type information
 
@@ -307,7 +309,7 @@ def _check_special(name: str, args: list[_Expr], where: str) -> None:
     SymPy evaluates Γ of a positive integer or half-integer exactly (``gamma(10^7)`` is a
     factorial of 10^7), and ``loggamma`` and ``beta`` of numbers through it: bits(Γ(n)) ≈
     n·log2(n) is checked against ``MAX_CONST_BITS``.  A constant Bessel order is capped at
-    ``MAX_BESSEL_ORDER`` (every evaluation costs about |nu| terms).
+    ``MAX_BESSEL_ORDER`` (see there); an order given at a point is capped where it is evaluated.
     """
     if name in ("gamma", "loggamma", "beta"):
         sizes = [_size(a) for a in args if a.is_Rational]
