@@ -571,6 +571,9 @@ class _Classifier:
         f0, exact = at.rows[e.row], at.exact[e.pos]
         fname = f"f{e.row + 1}" if self.problem.kind == "jacobian" else "f"
         known = _Known(e.variable, e.label, float(at.f64[e.pos]))
+        if f0.status is PointStatus.UNRELIABLE:  # not undefined: its digits cannot be proven
+            why = f"{fname} cannot be evaluated to the digits asked at {at.where}"
+            return known.verdict(f0.status, why)
         if f0.status is not _OK:
             what = (
                 "is not real (outside its domain)"
