@@ -327,3 +327,16 @@ def test_a_given_step_inside_the_asymptotic_range_is_bounded(scheme: str, step: 
     err = abs(ctx.convert(r.value) - ctx.cos(1))
     assert err <= ctx.convert(r.error_estimate)
     assert err > ctx.convert(r.error_estimate) / 100  # the plain D(h), not an extrapolation
+
+
+def test_float64_complex_step_through_a_formula_float64_gets_wrong_is_unreliable() -> None:
+    """x·atanh(L/(1 + L²)), L = log(1 + x²), at 1e-30: f = x³ + ..., f' = 3e-60, but float64's
+    log(1 + x²) is 0, and the complex step gave 2e-60 as ok.  1 + x² there loses only x², which
+    Im f(x + ih)/h = 2x never needs: still ok, and exact."""
+    text = "x*atanh(log(1 + x**2)/(1 + log(1 + x**2)**2))"
+    r = finite_difference(text, {"x": 1e-30}, method="complex")
+    assert r.status is PointStatus.UNRELIABLE
+    assert "fewer than 6 correct digits" in r.reason
+    fine = finite_difference("1 + x**2", {"x": 1e-30}, method="complex")
+    assert fine.status is PointStatus.OK
+    assert fine.value == 2e-30

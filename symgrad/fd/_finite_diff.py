@@ -58,7 +58,7 @@ import sympy
 
 from symgrad._precision import EPS, check_dps, thread_context
 from symgrad.derive import Compiled, as_float_array, function
-from symgrad.errors import ConfigError, InputError
+from symgrad.errors import ConfigError, InputError, SymgradError
 from symgrad.expr import Source, VariablesSpec, parse_number, symbol
 from symgrad.fd._deprecated import renamed_keyword
 from symgrad.fd._engine import (
@@ -872,8 +872,9 @@ def _complex_float64(
     """Im f(x + i h e_j)/h in float64, vectorized; h = 1e-200 by default.
 
     The estimate is 4σ + 4nε|value| (n operations in f), σ the rounding noise of the
-    complex-step quotient itself measured at x + j·10^-8 x (``_noise``).  A second step at −3h/4 (the other side of the
-    real axis) must agree within it: at a branch point or cut of f (sqrt(x² + y²) at the
+    complex-step quotient itself measured at x + j·10^-8 x (``_noise``).  Where float64's f
+    itself is wrong (``_inexact_f``) the value is ``unreliable``.  A second step at −3h/4 (the
+    other side of the real axis) must agree within it: at a branch point or cut of f (sqrt(x² + y²) at the
     origin) the two sides differ and the result is ``unreliable``.  A given step adds twice
     the truncation error estimated from the pair, (16/7)|D(h) − D(−3h/4)|.
     """
@@ -895,6 +896,14 @@ def _complex_float64(
     result = FDResult(value, est, h, PointStatus.OK, why, "complex", "complex", 0, 16)
     at = f(*x)
     resolved = _resolved(value, est, np.abs(at) / np.maximum(1.0, np.abs(x[axis])))
+    inexact = _inexact_f(f, x, at)
+    if inexact.any():
+        why = (
+            f"at {int(inexact.sum())} of {inexact.size} values float64 evaluates f itself with "
+            f"fewer than 6 correct digits (cancellation in its formula, such as 1 + x² at tiny "
+            "x); the complex step runs through the same formula, so it cannot be trusted there"
+        )
+        return replace(result, status=PointStatus.UNRELIABLE, reason=why)
     if step is not None:
         return _f64_status(result, resolved, None, _Seen(f, x, at, None))
     across = ~(gap <= rounding) & np.isfinite(value)  # an infinite one is an overflow
@@ -908,6 +917,37 @@ def _complex_float64(
         )
         return replace(result, status=PointStatus.UNRELIABLE, reason=why)
     return _f64_status(result, resolved & ~across, None, _Seen(f, x, at, None))
+
+
+def _inexact_f(f: Compiled, x: list[Any], at: Any) -> Any:
+    """Where float64's f(x) misses the exact f at the same binary point by over 10^-6 relative.
+
+    The complex step subtracts nothing, but its imaginary part runs through f's formula, and
+    a real part lost there (log(1 + x²) is 0 in float64 at x = 1e-30) corrupts it without any
+    noise to measure: x·atanh(log(1 + x²)) at 1e-30 gives 2e-60 for the derivative 3e-60.  f
+    is evaluated with certified digits (``Compiled.at``, which raises its precision through
+    any cancellation) at the exact binary values of the first ``_MAX_EXACT`` points; values
+    that are not finite, or where f has no certified value, are left to the other checks.
+    """
+    grid = np.broadcast_shapes(*(np.shape(xi) for xi in x))
+    values = np.asarray(at, dtype=float).reshape(-1, *grid)
+    inexact = np.zeros(values.shape, dtype=bool)
+    names = [v.name for v in f.variables]
+    for flat in range(min(math.prod(grid), _MAX_EXACT)):
+        index: tuple[int, ...] = tuple(int(i) for i in np.unravel_index(flat, grid))
+        centre = {
+            n: float(np.broadcast_to(xi, grid)[index]) for n, xi in zip(names, x, strict=True)
+        }
+        try:
+            exact = np.asarray(f.at(centre, dps=15), dtype=object).reshape(-1)
+        except SymgradError:
+            continue
+        for k, want in enumerate(exact):
+            got = values[(k, *index)]
+            if math.isfinite(got):  # inf and NaN are overflow, pole or domain
+                floor = max(_F64_RESOLUTION * abs(want), 2.0**-1022)
+                inexact[(k, *index)] = abs(got - want) > floor
+    return inexact.reshape(np.shape(at))
 
 
 def _im_step(f: Compiled, x: list[Any], axis: int, h: float) -> Any:
