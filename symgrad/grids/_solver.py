@@ -117,8 +117,8 @@ DEFAULT_SOLVER_SIZES = (9, 17, 33, 65)
 DEFAULT_STEPS = (8, 16, 32, 64)
 #: Levels of one study (each is one solver run).
 MAX_LEVELS = 12
-#: Grid points of one level, all axes together (about five float64 arrays of this size are
-#: kept per level: 320 MB at the cap).
+#: Grid points of one level, all axes together.  The answer, the exact solution, the error and
+#: the initial data are kept for every level: about 256 MB for a level at the cap.
 MAX_LEVEL_POINTS = 8_000_000
 #: The solver's work over the study: points times time steps summed over every run
 #: (the levels and the two time self-convergence runs).
