@@ -124,3 +124,24 @@ def test_printing_a_max_gradient_costs_little_sympy_work() -> None:
     whole = sympy_calls(lambda: symgrad.gradient(text))
     assert whole - differentiating < 1_000_000  # parsing, pricing and compiling together
     assert symgrad.gradient(text)(*np.arange(8.0)).tolist() == [0.0] * 7 + [1.0]
+
+
+@pytest.mark.parametrize("at_zero", [Fraction(0), Fraction(1), Fraction(1, 3), Fraction(1, 2)])
+def test_heaviside_of_a_sympy_input_is_exact_with_any_value_at_zero(at_zero: Fraction) -> None:
+    """Heaviside(x, h0)*(x + 2) is exactly 0, h0*2 and 3 at x = -1, 0, 1 in float64 and in
+    mpmath (a formula in sign would leave -5.6e-17 at x = -1 for h0 = 1/3), NaN at NaN."""
+    import sympy
+
+    x = sympy.Symbol("x")
+    h0 = sympy.Rational(at_zero.numerator, at_zero.denominator)
+    f = symgrad.function(sympy.Heaviside(x, h0) * (x + 2))
+    got = f(np.array([-1.0, 0.0, 1.0, np.nan]))
+    assert got[:3].tolist() == [0.0, float(2 * at_zero), 3.0]
+    assert np.isnan(got[3])
+    ctx, mp_function = f.mp_function(30)
+    values = [mp_function(ctx.mpf(v))[0] for v in (-1, 0, 1)]
+    assert values[0] == 0
+    assert values[2] == 3
+    assert (
+        abs(values[1] - ctx.mpf(2 * at_zero.numerator) / at_zero.denominator) < ctx.mpf(10) ** -29
+    )

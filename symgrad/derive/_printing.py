@@ -4,10 +4,10 @@
 are validated identifiers, and the modules it may call are always given explicitly.  Variables
 whose names the generated code uses for functions or constants get private argument names.
 
-Step functions are printed through ``sign``: ``Heaviside(a, h0)`` becomes
-``(1 + sign(a))/2 + (h0 - 1/2)*(1 - sign(a)**2)``, which is 0 for a < 0, 1 for a > 0, ``h0`` at
-a = 0 (symgrad's derivatives use SymPy's convention h0 = 1/2, the mean of the one-sided slopes
-of a kink, so the second term vanishes) and NaN for a NaN.  SymPy's own NumPy printer rewrites
+Step functions are printed through ``sign``: ``Heaviside(a)`` becomes ``(1 + sign(a))/2``, which
+is 0 for a < 0, 1 for a > 0, 1/2 at a = 0 (SymPy's convention, which symgrad's derivatives use:
+the mean of the one-sided slopes of a kink) and NaN for a NaN, exactly in floating point.  A
+SymPy input's ``Heaviside(a, h0)`` with another value at 0 calls a placeholder (``np.heaviside``).  SymPy's own NumPy printer rewrites
 ``Heaviside(x0 - Max(x1, ..., xk))``, the derivative of a ``max``, into a ``Piecewise`` and
 simplifies its conditions with ``simplify_logic``, about 0.4 s per argument of the ``max``: the
 gradient of a ``max`` of 16 arguments took two minutes to compile.  ``sign`` prints as one call.
@@ -102,11 +102,23 @@ _PLACEHOLDERS = {
     sympy.Max: sympy.Function("_symgrad_max"),
     sympy.Min: sympy.Function("_symgrad_min"),
 }
+_STEP = sympy.Function("_symgrad_step")
+
+
+def _mp_step(arg: Any, at_zero: Any) -> Any:
+    """Heaviside of an mpmath number: 0, ``at_zero`` at 0, 1; NaN for NaN."""
+    if arg != arg:  # noqa: PLR0124 (NaN is the one value unequal to itself)
+        return arg
+    return 0 if arg < 0 else at_zero if arg == 0 else 1
+
+
 _NUMPY_EXTREMES = {
     "_symgrad_max": lambda *args: functools.reduce(np.maximum, args),
     "_symgrad_min": lambda *args: functools.reduce(np.minimum, args),
+    "_symgrad_step": np.heaviside,
 }
 _PYTHON_EXTREMES = {"_symgrad_max": builtins.max, "_symgrad_min": builtins.min}
+_PYTHON_EXTREMES["_symgrad_step"] = _mp_step
 
 
 def _scipy_for(exprs: list[Any]) -> list[Any]:
@@ -163,10 +175,15 @@ def _rewrite(node: Any) -> Any:
 
 
 def _heaviside_as_sign(arg: Any, at_zero: Any = sympy.S.Half) -> Any:
-    """``Heaviside(arg, at_zero)`` as an expression in ``sign(arg)``, equal for every real arg."""
+    """``Heaviside(arg, at_zero)`` through ``sign(arg)``: exact in floating point (0, 1/2, 1).
+
+    Another value at 0 (a SymPy input's ``Heaviside(x, 1/3)``) is the placeholder
+    ``_symgrad_step``: a formula in ``sign`` would round (1/3 - 1/2 + 1/6 is not 0 in float64).
+    """
+    if at_zero != sympy.S.Half:
+        return _STEP(arg, at_zero)
     sign = sympy.sign(arg, evaluate=False)  # its evaluation would ask the sign of a max: costly
-    step = (1 + sign) / 2
-    return step if at_zero == sympy.S.Half else step + (at_zero - sympy.S.Half) * (1 - sign**2)
+    return (1 + sign) / 2
 
 
 def short(text: str, limit: int = 80) -> str:
