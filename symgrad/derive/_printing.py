@@ -117,8 +117,11 @@ _NUMPY_EXTREMES = {
     "_symgrad_min": lambda *args: functools.reduce(np.minimum, args),
     "_symgrad_step": np.heaviside,
 }
-_PYTHON_EXTREMES = {"_symgrad_max": builtins.max, "_symgrad_min": builtins.min}
-_PYTHON_EXTREMES["_symgrad_step"] = _mp_step
+_PYTHON_EXTREMES: dict[str, Callable[..., Any]] = {
+    "_symgrad_max": builtins.max,
+    "_symgrad_min": builtins.min,
+    "_symgrad_step": _mp_step,
+}
 
 
 def _scipy_for(exprs: list[Any]) -> list[Any]:
