@@ -1151,11 +1151,11 @@ def _time_order(study: _Study, coarsest: _Answer, floor: float) -> dict[str, Any
             f"({m}, {2 * m}, {4 * m} steps): its order cannot be measured there"
         )
     else:
-        low = (
-            " (below the expected order: look at the time stepping)"
-            if q < expected - TOLERANCES["order"]
-            else ""
-        )
+        low = ""
+        if q < expected - TOLERANCES["order"]:
+            low = " (below the expected order: look at the time stepping)"
+        elif q > 2 * expected + 2:
+            low = " (far above the expected order: the coarsest run may be unstable or not yet asymptotic)"
         entry["message"] = (
             f"the time stepping alone converges at order {q:.2f} (self-convergence on the "
             f"N = {n} grid with {m}, {2 * m}, {4 * m} steps; expected {expected:g}){low}"
