@@ -388,6 +388,52 @@ def test_inconsistent_centre_weight_diverges() -> None:
     assert "the error grows as the levels are refined" in r.reason
 
 
+def ftcs_2d(p: SolverProblem, nu: float = 1.0) -> np.ndarray:
+    """Explicit Euler and the 5-point Laplacian for u_t = Δu + Q on a square, Dirichlet data."""
+    (h, _), dt, t0 = p.spacing, p.dt, p.time[0]
+    xx, yy = p.mesh
+    edge = np.ones(p.shape, dtype=bool)
+    edge[1:-1, 1:-1] = False
+    u = p.initial.copy()
+    for k in range(p.steps):
+        lap = np.zeros_like(u)
+        lap[1:-1, 1:-1] = (
+            u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] - 4 * u[1:-1, 1:-1]
+        ) / h**2
+        u = u + dt * (nu * lap + p.source(xx, yy, t0 + k * dt))
+        u[edge] = p.boundary(xx, yy, t0 + (k + 1) * dt)[edge]
+    return u
+
+
+def _ftcs_2d(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+    """dt = h²/8 on every level (steps 32, 128, 512, 2048): dt ∝ h², so k = 2."""
+    return verify_solver(
+        solver,
+        "exp(-t)*sin(2*x + 0.3)*cos(y + 0.2)",
+        operator="D(u, t) - D(u, x, 2) - D(u, y, 2)",
+        expect_order={"space": 2, "time": 1},
+        domain="x=0:1,y=0:1",
+        time="t=0:0.5",
+        sizes=(5, 9, 17, 33),
+        steps=(32, 128, 512, 2048),
+    )
+
+
+def test_explicit_2d_heat_at_fixed_dt_over_h_squared_is_second_order_in_h() -> None:
+    """Error C_x h² + C_t dt with dt ∝ h²: order min(2, 2·1) = 2 in h."""
+    r = _ftcs_2d(ftcs_2d)
+    assert r.status is Status.PASS, r.reason
+    assert r.time_exponent == pytest.approx(2)
+    assert r.expected_order["interior"] == 2
+    assert r.regions["interior"].observed_order == pytest.approx(2, abs=0.1)
+
+
+@pytest.mark.slow
+def test_explicit_2d_heat_with_a_wrong_diffusivity_fails() -> None:
+    r = _ftcs_2d(lambda p: ftcs_2d(p, nu=1.02))
+    assert r.status is Status.FAIL
+
+
 # --------------------------------------------------------------------------- results
 def test_result_renders_and_serialises() -> None:
     r = _heat(crank_nicolson)
