@@ -340,3 +340,17 @@ def test_float64_complex_step_through_a_formula_float64_gets_wrong_is_unreliable
     fine = finite_difference("1 + x**2", {"x": 1e-30}, method="complex")
     assert fine.status is PointStatus.OK
     assert fine.value == 2e-30
+
+
+def test_float64_complex_step_estimate_covers_real_parts_rounded_on_the_way() -> None:
+    """g = atanh(u/(1 + u²))/(2 + x²), u = exp(x/4), at 1e-30: float64's u is 1, so the
+    complex step gives -2.7465e-31 for g' = -2.9549e-31 (mpmath, 60 digits); the estimate must
+    cover that gap (it claimed 2.5e-45)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    text = "atanh(exp(x/4)/(1 + exp(x/4)**2))/(2 + x**2)"
+    x = ctx.mpf(1e-30)
+    exact = ctx.diff(lambda t: ctx.atanh(ctx.exp(t / 4) / (1 + ctx.exp(t / 2))) / (2 + t**2), x)
+    r = finite_difference(text, {"x": 1e-30}, method="complex")
+    assert r.status is PointStatus.OK
+    assert abs(r.value - exact) <= r.error_estimate

@@ -871,8 +871,10 @@ def _complex_float64(
 ) -> FDResult:
     """Im f(x + i h e_j)/h in float64, vectorized; h = 1e-200 by default.
 
-    The estimate is 4σ + 4nε|value| (n operations in f), σ the rounding noise of the
-    complex-step quotient itself measured at x + j·10^-8 x (``_noise``).  Where float64's f
+    The estimate is 4σ + 4nε(|value| + |f|/max(1, |x|)) (n operations in f), σ the rounding
+    noise of the complex-step quotient itself measured at x + j·10^-8 x (``_noise``); the
+    second term covers real parts rounded on the way, which no noise shows (atanh(u/(1 + u²))
+    with u = exp(x/4) at x = 1e-30, where float64's u is 1).  Where float64's f
     itself is wrong (``_inexact_f``) the value is ``unreliable``.  A second step at −3h/4 (the
     other side of the real axis) must agree within it: at a branch point or cut of f (sqrt(x² + y²) at the
     origin) the two sides differ and the result is ``unreliable``.  A given step adds twice
@@ -890,12 +892,16 @@ def _complex_float64(
     gap = np.abs(value - _im_step(f, x, axis, -0.75 * h))
     delta = [1e-8 * np.where(xi == 0, 1.0, np.abs(xi)) for xi in x]
     noise, _ = _noise(lambda *a: _im_step(f, list(a), axis, h), x, delta)
-    # a subnormal imaginary part keeps only a multiple of the smallest subnormal, 2^-1074
-    rounding = 4 * noise + 4 * _operations(f) * EPS * np.abs(value) + 2.0**-1074 / abs(h)
+    at = f(*x)
+    scale = np.abs(at) / np.maximum(1.0, np.abs(x[axis]))  # |f| / max(1, |x|)
+    # real parts rounded on the way (exp(x/4) is 1 at x = 1e-30) shift Im f/h by about
+    # n ε |f| / max(1, |x|), the scale digits are counted against; a subnormal imaginary part
+    # keeps only a multiple of the smallest subnormal, 2^-1074
+    ulps = 4 * _operations(f) * EPS
+    rounding = 4 * noise + ulps * (np.abs(value) + scale) + 2.0**-1074 / abs(h)
     est = rounding + (16 * gap / 7 if step is not None else gap)
     result = FDResult(value, est, h, PointStatus.OK, why, "complex", "complex", 0, 16)
-    at = f(*x)
-    resolved = _resolved(value, est, np.abs(at) / np.maximum(1.0, np.abs(x[axis])))
+    resolved = _resolved(value, est, scale)
     inexact = _inexact_f(f, x, at)
     if inexact.any():
         why = (
