@@ -145,8 +145,7 @@ def _check_outcome(expr: str, at: Any, method: str, step: Any, dps: int, wrt: An
         assert (np.isfinite(estimate) | np.isnan(estimate)).all()
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
-@given(
+_OPTIONS = given(
     expr=_EXPRESSIONS,
     at=_POINTS,
     method=st.sampled_from(METHODS),
@@ -154,6 +153,10 @@ def _check_outcome(expr: str, at: Any, method: str, step: Any, dps: int, wrt: An
     dps=_DPS,
     wrt=st.sampled_from([None, ("x", 2), "x"]),
 )
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@_OPTIONS
 def test_random_options_give_a_symgrad_error_or_a_result(
     expr: str, at: Any, method: str, step: Any, dps: int, wrt: Any
 ) -> None:
@@ -163,14 +166,7 @@ def test_random_options_give_a_symgrad_error_or_a_result(
 
 @pytest.mark.slow
 @settings(max_examples=600, deadline=None, derandomize=True)
-@given(
-    expr=_EXPRESSIONS,
-    at=_POINTS,
-    method=st.sampled_from(METHODS),
-    step=_STEPS,
-    dps=_DPS,
-    wrt=st.sampled_from([None, ("x", 2), "x"]),
-)
+@_OPTIONS
 def test_random_options_give_a_symgrad_error_or_a_result_many(
     expr: str, at: Any, method: str, step: Any, dps: int, wrt: Any
 ) -> None:
