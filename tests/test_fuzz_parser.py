@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -368,3 +369,76 @@ def test_constants_without_a_real_value_are_refused(text: str) -> None:
     """Constants whose value is complex or undefined are refused with UnsupportedError."""
     with pytest.raises(symgrad.UnsupportedError):
         symgrad.parse(text)
+
+
+# ------------------------------------------------------------------- SymPy objects as input
+_x, _y = sympy.symbols("x y")
+_z = sympy.Symbol("z", positive=True)
+SYMPY_LEAVES = st.sampled_from(
+    [_x, _y, _z, sympy.Integer(2), sympy.Integer(0), sympy.Integer(-1), sympy.Rational(1, 3),
+     sympy.Float("nan"), sympy.pi, sympy.E, sympy.I,
+     sympy.oo, sympy.zoo, sympy.nan, sympy.GoldenRatio, sympy.EulerGamma, sympy.Dummy("d"),
+     sympy.Function("f")(_x), sympy.Symbol("x", real=True), sympy.Symbol("lambda")]
+)  # fmt: skip
+_UNARY = [sympy.sin, sympy.exp, sympy.log, sympy.sqrt, sympy.Abs, sympy.floor, sympy.gamma,
+          sympy.erf, sympy.Heaviside, sympy.DiracDelta, sympy.sign, sympy.re, sympy.conjugate,
+          sympy.asin, sympy.atanh, sympy.LambertW, lambda a: sympy.besselj(0, a),
+          lambda a: sympy.Derivative(a, _x), lambda a: sympy.Integral(a, _x),
+          lambda a: sympy.Piecewise((a, _x > 0), (0, True)), sympy.Tuple,
+          lambda a: sympy.Matrix([a]), lambda a: sympy.Eq(a, 1), lambda a: a < 1,
+          lambda a: sympy.Sum(a, (_y, 1, 3))]  # fmt: skip
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    """``base**exponent``, except a number to a big number (SymPy would expand it exactly)."""
+    if isinstance(exponent, sympy.Number) and abs(exponent) > 8:
+        return base
+    return sympy.Pow(base, exponent)
+
+
+# No float leaves: SymPy evaluates exp(exp(...(0.5))) eagerly, at a precision that explodes
+# while the *test input* is being built (Float inputs are fuzzed as text above).
+_BINARY = [sympy.Add, sympy.Mul, _power, sympy.Max, sympy.Min, sympy.atan2,
+           sympy.log]  # fmt: skip
+
+
+def _apply(function: Any, *args: Any) -> Any:
+    """Build a node; SymPy itself may refuse or deprecate a combination (then the leaf stands)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return function(*args)
+    except (TypeError, ValueError, AttributeError, NotImplementedError, Warning):
+        return args[0]
+
+
+SYMPY_OBJECTS = st.recursive(
+    SYMPY_LEAVES,
+    lambda inner: st.one_of(
+        st.builds(_apply, st.sampled_from(_UNARY), inner),
+        st.builds(_apply, st.sampled_from(_BINARY), inner, inner),
+    ),
+    max_leaves=10,
+)
+
+
+@_settings(150)
+@given(SYMPY_OBJECTS)
+def test_sympy_objects_are_accepted_or_refused(obj: Any) -> None:
+    """Any SymPy object (undefined functions, relations, matrices, integrals, complex and
+    infinite constants, assumptions): parsed and differentiated, or a SymgradError."""
+    try:
+        gradient = symgrad.gradient(obj)
+    except SymgradError:
+        return
+    assert len(gradient.to_strings()) == len(gradient.variables)
+
+
+@pytest.mark.parametrize("depth", [1500, 5000, 20_000])
+def test_sympy_objects_nested_beyond_the_recursion_limit_are_refused(depth: int) -> None:
+    """sin(sin(...(x))) built without recursion, deeper than Python's recursion limit."""
+    obj: Any = _x
+    for _ in range(depth):
+        obj = sympy.sin(obj, evaluate=False)
+    with pytest.raises(SymgradError):
+        symgrad.gradient(obj)
