@@ -289,6 +289,7 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         for levels, color, label in zeros:
             draw_zeros(ax, 10.0**levels, 10.0**floor, color, label, 14 - 5 * PALETTE.index(color))
         ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="error norm")
+        ax.margins(y=0.12)  # room for the slope labels under the lowest guide
         ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
         ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
@@ -350,5 +351,5 @@ def _grid_region(
         return zeros
     line = last[-1] - 0.5 + float(p) * (log_h - log_h[-1])
     text = f"slope {float(p):g} ({name}, {'expected' if expected is not None else 'observed'})"
-    guide(ax, 10.0**log_h, 10.0**line, text, "0.3", log_h.size // 2, seen)
+    guide(ax, 10.0**log_h, 10.0**line, text, "0.3", log_h.size - 1, seen)  # finest: leftmost
     return zeros
