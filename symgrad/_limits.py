@@ -190,7 +190,7 @@ def _start(worker: Any) -> None:
     """Start the worker; a job that cannot be pickled is a ConfigError."""
     try:
         worker.start()
-    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+    except (pickle.PicklingError, AttributeError, TypeError, RecursionError) as exc:
         msg = (
             "run_limited sends the job to a worker process, so the function must be defined "
             f"at module level and its arguments picklable: {exc}"

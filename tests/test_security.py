@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import sympy
 
+import symgrad
 from symgrad.errors import LimitExceeded, ParseError, SymgradError, UnsupportedError
 from symgrad.expr import MAX_DEPTH, MAX_NONSMOOTH, parse, parse_number, parse_point, parse_variables
 
@@ -333,3 +334,13 @@ def test_the_scan_finds_banned_calls(tmp_path: Path) -> None:
         "with sympy.evaluate(False):\n    pass\n"
     )
     assert len(_banned_calls(sample)) == 8
+
+
+def test_run_limited_refuses_a_job_too_deep_to_send() -> None:
+    """An argument nested deeper than pickle can go (sin(sin(...(x))) 3000 deep) is one
+    ConfigError before any worker starts, not a RecursionError (found by the catalogue)."""
+    deep: Any = sympy.Symbol("x")
+    for _ in range(3000):
+        deep = sympy.sin(deep, evaluate=False)
+    with pytest.raises(symgrad.ConfigError, match="picklable"):
+        symgrad.run_limited(symgrad.gradient, deep, timeout=30)
