@@ -286,3 +286,17 @@ def test_a_compiled_call_refuses_an_output_over_the_cap_before_allocating() -> N
         grad("x*y")(x, 1.0)
     assert info.value.limit == "output_bytes"
     assert info.value.value == 2 * 10**9 * 8
+
+
+@pytest.mark.parametrize("build", ["gradient", "hessian", "laplacian"])
+def test_scalar_constructors_refuse_several_expressions(build: str) -> None:
+    """A list of two expressions given where one is expected is an InputError, not NumPy's."""
+    with pytest.raises(symgrad.InputError, match="takes one expression \\(got 2\\)"):
+        getattr(symgrad, build)(["x", "y"])
+    with pytest.raises(symgrad.InputError, match="takes one expression"):
+        symgrad.derivative(["x", "y"], "x")
+
+
+def test_a_list_of_one_expression_is_that_expression() -> None:
+    """``gradient(["x*y"])`` is the gradient of x*y: (y, x)."""
+    assert symgrad.gradient(["x*y"])(2.0, 3.0).tolist() == [3.0, 2.0]

@@ -187,7 +187,7 @@ def gradient(
     [0.0, 0.0]
     """
     job = _Job("gradient", limits)
-    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    parsed, names, data = _one(expr, variables, wrt, args, "gradient")
     return job.compile(job.diff([(parsed, v) for v in names]), names, "gradient", data)
 
 
@@ -260,7 +260,7 @@ def hessian(
     [['6*x*y', '3*x**2'], ['3*x**2', '0']]
     """
     job = _Job("hessian", limits)
-    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    parsed, names, data = _one(expr, variables, wrt, args, "hessian")
     return job.compile(_hessian_rows(job, parsed, names), names, "hessian", data)
 
 
@@ -288,7 +288,7 @@ def laplacian(
     np.float64(12.0)
     """
     job = _Job("laplacian", limits)
-    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    parsed, names, data = _one(expr, variables, wrt, args, "laplacian")
     job.foresee(parsed, [(v, v) for v in names])
     grad = job.diff([(parsed, v) for v in names], last=False)
     total = sympy.Add(*job.diff(list(zip(grad, names, strict=True))))
@@ -329,7 +329,7 @@ def derivative(
     np.float64(24.0)
     """
     job = _Job("derivative", limits)
-    (parsed,), names, data = _inputs(expr, variables, wrt, args)
+    parsed, names, data = _one(expr, variables, wrt, args, "derivative")
     partial = _expand_wrt(order, names, data)
     result = parsed
     for k, var in enumerate(partial, start=1):
@@ -431,6 +431,20 @@ class _Job:
         what = f"compiling the {kind}"
         self.budget.charge(estimate.work, what, partial=not estimate.complete)
         return Compiled(exprs, names, kind=kind, args=data)
+
+
+def _one(
+    source: Source, variables: VariablesSpec, wrt: NamesSpec, args: NamesSpec, what: str
+) -> tuple[sympy.Expr, tuple[sympy.Symbol, ...], tuple[sympy.Symbol, ...]]:
+    """:func:`_inputs` for the constructors of one scalar expression (a list of one is fine)."""
+    exprs, names, data = _inputs(source, variables, wrt, args)
+    if len(exprs) != 1:
+        msg = (
+            f"{what} takes one expression (got {len(exprs)}); "
+            "for several expressions use jacobian or function"
+        )
+        raise InputError(msg)
+    return exprs[0], names, data
 
 
 def _inputs(
