@@ -17,6 +17,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 
+import symgrad
 from symgrad.errors import ConfigError, LimitExceeded
 from symgrad.fd import TOLERANCES, Stencil, convergence, fit_order, pairwise_orders
 from symgrad.results import Status
@@ -432,3 +433,19 @@ def test_a_constant_derivative_such_as_pi_is_a_number(expr: str, at: str, wrt: s
     r = convergence(expr, at, wrt)
     assert r.status == "exact"
     assert all(s.status == "exact" for s in r.schemes)
+
+
+def test_default_float64_sweep_leaves_out_a_complex_step_scipy_cannot_take() -> None:
+    """SciPy's Bessel J has no accurate complex values: the default sweep drops the complex step.
+
+    The real stencils still find their textbook orders (1, 2, 4) for d/dx J0(x) = -J1(x); asking
+    for the complex step explicitly stays an error.
+    """
+    pytest.importorskip("scipy.special")
+    result = symgrad.convergence("besselj(0, x)", "x=1", precision="float64")
+    assert [s.scheme for s in result.schemes] == ["forward:1", "central:2", "central:4"]
+    assert [s.expected_order for s in result.schemes] == [1, 2, 4]
+    assert all(abs(s.observed_order - s.expected_order) < 0.2 for s in result.schemes)
+    assert str(result.status) == "pass"
+    with pytest.raises(symgrad.UnsupportedError, match="no accurate complex values"):
+        symgrad.convergence("besselj(0, x)", "x=1", precision="float64", schemes="complex")

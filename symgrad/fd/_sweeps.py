@@ -121,6 +121,8 @@ def _job(
             )
             raise ConfigError(msg)
         plan = [s for s in plan if s.stencil is not None]
+    if optional_complex and precision == "float64" and not _complex_float64_works(f):
+        plan = [s for s in plan if s.stencil is not None]
     hs = _step_size_values(step_sizes, thread_context(30))
     work = _working_dps(dps, counts[axis], plan, hs) if precision == "mp" else dps + _GUARD
     ctx = thread_context(work)
@@ -139,6 +141,20 @@ def _job(
         msg = f"the derivative is not a finite real number at {quote(str(at))}; move the point"
         raise ConfigError(msg)
     return job
+
+
+def _complex_float64_works(f: Compiled) -> bool:
+    """Whether f's compiled float64 code takes complex inputs (SciPy's Bessel functions do not).
+
+    Asked only when the schemes are the defaults, so that such an f is swept without the
+    complex step instead of refused; a complex step the user asks for keeps its error.
+    """
+    try:
+        with np.errstate(all="ignore"):  # only whether it runs matters, not the values
+            f.complex_call(*([0.5 + 0j] * len(f.variables)))
+    except UnsupportedError:
+        return False
+    return True
 
 
 def _schemes(specs: Any, m: int, expected: float | Mapping[str, float] | None) -> list[_Scheme]:
