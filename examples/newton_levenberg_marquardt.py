@@ -4,9 +4,9 @@
    Near the minimum (1, 1) the error is squared at every step, e_{k+1} ≤ C·e_k²: the number of
    correct digits doubles until float64 runs out.
 2. Levenberg–Marquardt fits A·exp(−σt)·sin(ωt) to noisy samples.  The parameters (A, σ, ω) are
-   the model's variables and t enters as data: symgrad builds the Jacobian in (A, σ, ω, t), we
-   evaluate it on the data array and keep the first three columns.  The fit recovers the true
-   parameters to within their standard errors, which the noise sets.
+   differentiated (``wrt=``) and the samples (t, y) are data (``args=``): ``symgrad.for_scipy``
+   gives the residuals r(θ) and their Jacobian in the (N, 3) shape least-squares code expects.
+   The fit recovers the true parameters to within their standard errors, which the noise sets.
 
 Run: ``python examples/newton_levenberg_marquardt.py``
 """
@@ -34,27 +34,28 @@ for k in range(1, 8):
     print(f"{k:3d}   {errors[-1]:.3e}     {np.linalg.norm(grad(*p)):.3e}   {ratio}")
 
 # --- 2. Levenberg–Marquardt on a damped oscillation ------------------------------------------
-MODEL, VARS = "A*exp(-sigma*t)*sin(omega*t)", "A sigma omega t"
-model = symgrad.function(MODEL, variables=VARS)
-jac = symgrad.jacobian([MODEL], variables=VARS)  # shape (1, 4, N) on N samples
-print(f"\nJacobian of {MODEL} in (A, sigma, omega):")
-for name, entry in zip(("A", "sigma", "omega"), jac.to_strings()[0][:3], strict=True):
+MODEL = "A*exp(-sigma*t)*sin(omega*t)"
+fit_problem = symgrad.for_scipy([f"{MODEL} - y"], wrt="A sigma omega", args="t y")
+model = symgrad.function(MODEL, wrt="A sigma omega", args="t")  # model(theta, t)
+entries = symgrad.jacobian([MODEL], wrt="A sigma omega", args="t").to_strings()[0]
+print(f"\nJacobian of {MODEL} in (A, sigma, omega), with t as data:")
+for name, entry in zip(("A", "sigma", "omega"), entries, strict=True):
     print(f"  d/d{name} = {entry}")
 
 rng = np.random.default_rng(3)
 TRUE, NOISE = np.array([2.0, 0.3, 2.5]), 0.05
 t = np.linspace(0.0, 10.0, 200)
-data = model(*TRUE, t) + rng.normal(scale=NOISE, size=t.size)
+data = model(TRUE, t) + rng.normal(scale=NOISE, size=t.size)
 
 
 def residual(theta):
     """Model minus data at every sample, shape (N,)."""
-    return model(*theta, t) - data
+    return fit_problem.fun(theta, t, data)
 
 
 def jacobian(theta):
     """∂residual/∂(A, σ, ω), shape (N, 3): the Jacobian row for each sample."""
-    return jac(*theta, t)[0, :3].T
+    return fit_problem.jac(theta, t, data)
 
 
 def levenberg_marquardt(theta, damping=1e-3, rtol=1e-14, max_iter=100):
