@@ -122,6 +122,8 @@ def check_destination(
     shown = quote(str(path))
     if not str(path).strip():
         _refuse(f"{option} needs a file name (got {shown})")
+    if "\x00" in str(path):  # the operating system refuses it (ValueError from every call)
+        _refuse(f"{option} {shown} contains a NUL character, which no file name may hold")
     if str(path).endswith(("/", os.sep)) or target.name in ("", ".", ".."):
         _refuse(f"{option} {shown} names a directory; name a file inside it")
     if os.path.lexists(target):

@@ -266,6 +266,20 @@ class Marker:
     """An object that a weak reference can watch."""
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "x**2", "--at", "x=1", "--output", "\x00.html"],
+        ["grad", "x**2", "--plot", "a\x00.png"],
+        ["check", "x**2", "--at", "x=1", "--plot", "\x00.svg"],
+    ],
+    ids=["output", "grad plot", "check plot"],
+)
+def test_a_file_name_with_a_nul_character_is_one_line(argv: list[str]) -> None:
+    """Found by the catalogue: ValueError 'embedded null byte' escaped from os.stat."""
+    assert_one_line_error(*run(*argv), "NUL character")
+
+
 def test_a_warning_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """A warning that reaches the user (filters permitting) is one line, not file:line + source."""
     real_gradient = symgrad.derive.gradient
