@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+import symgrad
 from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra
 from symgrad.output import _plots as plots
 
@@ -657,3 +658,16 @@ def test_gradient_field_levels_ignore_a_pole() -> None:
     filled = fig.axes[0].collections[0]
     assert filled.extend == "max"
     assert 10 < filled.levels[-1] < 1000  # f reaches 1e4 next to the origin
+
+
+def test_convergence_legend_names_exact_schemes_once_and_without_an_order() -> None:
+    """d/dx x² at 1: central stencils are exact (no observed order to show), the complex step's
+    errors are all exactly 0 (named once, by its zero markers); forward:1 has order 1."""
+    fig = plots.plot_convergence(symgrad.convergence("x**2", "x=1"))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == [
+        "forward:1: observed 1, expected 1 (pass)",
+        "central:2: exact, errors at the precision floor",
+        "central:4: exact, errors at the precision floor",
+        "complex: exactly 0 (\u25bd, at the floor)",
+    ]

@@ -100,7 +100,9 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
         color, given = PALETTE[k % 7], spec.get("asymptotic_range") is not None
         exact = spec.get("status") == "exact"  # errors at the precision floor: no order to show
         label = (
-            f"{spec.get('scheme', k)}: observed {_num(spec.get('observed_order'))}, "
+            f"{spec.get('scheme', k)}: exact, errors at the precision floor"
+            if exact
+            else f"{spec.get('scheme', k)}: observed {_num(spec.get('observed_order'))}, "
             f"expected {_num(spec.get('expected_order'))} ({spec.get('status', '?')})"
         )
         finite = np.where(np.isfinite(log_e), log_e, np.nan)
@@ -109,7 +111,8 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
             sx(log_h),
             sy(finite),
             color=color,
-            label=label,
+            # a scheme whose every error is exactly 0 is named once, by its zero markers
+            label=label if np.isfinite(finite).any() else "_nolegend_",
             marker=MARKERS[k % 7],
             ms=size,
             zorder=2 + k,
