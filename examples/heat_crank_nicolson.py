@@ -2,7 +2,7 @@
 
 u_t = nu u_xx + Q on [0, 1] with Dirichlet data, discretized by the centred second
 difference in space and the trapezoidal rule in time.  Both are second order, so refining h
-and dt together (dt ∝ h: 8, 16, 32, 64 steps on 9, 17, 33, 65 points) must divide the error
+and dt together (dt ∝ h: 8, 16, 32, 64 time steps on 9, 17, 33, 65 points) must divide the error
 by 4 per level.  symgrad derives Q from the operator ``D(u, t) - nu*D(u, x, 2)`` and a chosen
 smooth solution, hands the solver the source, the initial values and the boundary values,
 and judges the interior and the boundary separately.
@@ -31,7 +31,7 @@ def crank_nicolson(problem, source_bug=False, lagged_boundary=False):
     implicit = np.eye(n) - dt / 2 * nu * lap
     explicit = np.eye(n) + dt / 2 * nu * lap
     u = problem.initial.copy()
-    for k in range(problem.steps):
+    for k in range(problem.time_steps):
         t = t0 + k * dt
         if source_bug:
             q = problem.source(x, t)
@@ -52,7 +52,7 @@ def study(solver):
         domain="x=0:1",
         time="t=0:0.5",
         sizes=(9, 17, 33, 65),
-        steps=(8, 16, 32, 64),
+        time_steps=(8, 16, 32, 64),
         parameters={"nu": 0.5},
     )
 

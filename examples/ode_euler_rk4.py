@@ -3,7 +3,7 @@
 The method of manufactured solutions for an ODE integrator is refinement in the time step
 only.  Write the equation as an operator, ``D(u, t) + u`` (so y' = -y + Q(t)), and pick the
 exact solution y = (sin t - cos t)/2 + exp(-t): symgrad derives Q = sin t symbolically, runs the
-integrator with 10, 20, 40, ... steps, and compares each final value with the exact one.  A
+integrator with 10, 20, 40, ... time steps, and compares each final value with the exact one.  A
 first-order method halves its error when dt halves, a fourth-order one divides it by 16.
 
 The planted bug evaluates RK4's last stage at t instead of t + dt: the method stays consistent
@@ -24,7 +24,7 @@ SOLUTION = "(sin(t) - cos(t))/2 + exp(-t)"  # Q = sin(t), y(0) = 1/2
 def euler(problem):
     """Forward Euler: y_{n+1} = y_n + dt f(t_n, y_n)."""
     y, dt, t0 = float(problem.initial), problem.dt, problem.time[0]
-    for n in range(problem.steps):
+    for n in range(problem.time_steps):
         y += dt * (-y + float(problem.source(t0 + n * dt)))
     return y
 
@@ -36,7 +36,7 @@ def rk4(problem, last_stage=1.0):
     def f(t, v):
         return -v + float(problem.source(t))
 
-    for n in range(problem.steps):
+    for n in range(problem.time_steps):
         t = t0 + n * dt
         k1 = f(t, y)
         k2 = f(t + dt / 2, y + dt / 2 * k1)
@@ -50,11 +50,11 @@ def rk4_bug(problem):
     return rk4(problem, last_stage=0.0)
 
 
-STEPS = (10, 20, 40, 80, 160)
+TIME_STEPS = (10, 20, 40, 80, 160)
 results = {}
 for name, solver, order in (("Euler", euler, 1), ("RK4", rk4, 4), ("RK4, k4 at t", rk4_bug, 4)):
     r = symgrad.verify_solver(
-        solver, SOLUTION, operator=OPERATOR, expect_order=order, time="t=0:2", steps=STEPS
+        solver, SOLUTION, operator=OPERATOR, expect_order=order, time="t=0:2", time_steps=TIME_STEPS
     )
     results[name] = r
     region = r.regions["solution"]
@@ -76,6 +76,6 @@ assert abs(results["RK4"].regions["solution"].observed_order - 4) < 0.1
 # Euler's global error at t = 2 is about dt/2 * |∫ e^{-(2-s)} y''(s) ds|: it halves with dt.
 assert 1.9 < euler_errors[-2] / euler_errors[-1] < 2.1
 # The reported error is Euler's answer minus the closed form, with Q = sin t written by hand.
-by_hand = SimpleNamespace(initial=0.5, dt=0.2, time=(0.0, 2.0), steps=10, source=math.sin)
+by_hand = SimpleNamespace(initial=0.5, dt=0.2, time=(0.0, 2.0), time_steps=10, source=math.sin)
 assert math.isclose(euler_errors[0], abs(euler(by_hand) - exact), rel_tol=1e-12)
 print("all claims verified")

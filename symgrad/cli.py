@@ -770,7 +770,9 @@ def _add_verify_solver(commands: Any) -> None:
     sub.add_argument("--domain", help="spatial box, e.g. x=0:1 (none for an ODE)")
     sub.add_argument("--time", help="time interval, e.g. t=0:1 (none for a steady problem)")
     sub.add_argument("--sizes", help="points per axis: levels such as 9,17,33,65, or one number")
-    sub.add_argument("--steps", help="time steps: levels such as 8,16,32,64, or one number")
+    sub.add_argument(
+        "--time-steps", help="number of time steps: levels such as 8,16,32,64, or one number"
+    )
     sub.add_argument("--params", help="values of the other names, e.g. nu=0.5,a=2")
     sub.add_argument("--boundary-width", type=int, default=1, help="layers of boundary points")
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
@@ -787,7 +789,7 @@ def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
         domain=args.domain,
         time=args.time,
         sizes=_levels("--sizes", args.sizes),
-        steps=_levels("--steps", args.steps),
+        time_steps=_levels("--time-steps", args.time_steps),
         parameters=None
         if args.params is None
         else _named_numbers("--params", args.params, single=False),

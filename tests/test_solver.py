@@ -36,7 +36,7 @@ ODE_SOLUTION = "(sin(t) - cos(t))/2 + exp(-t)"  # Q = sin t: y' = -y + sin t
 def euler(p: SolverProblem, rate: float = 1.0) -> float:
     """Forward Euler for u' = -rate*u + Q(t)."""
     u, dt, t0 = float(p.initial), p.dt, p.time[0]
-    for n in range(p.steps):
+    for n in range(p.time_steps):
         u += dt * (-rate * u + float(p.source(t0 + n * dt)))
     return u
 
@@ -48,7 +48,7 @@ def rk4(p: SolverProblem, k4_time: float = 1.0) -> float:
     def f(t: float, y: float) -> float:
         return -y + float(p.source(t))
 
-    for n in range(p.steps):
+    for n in range(p.time_steps):
         t = t0 + n * dt
         k1 = f(t, u)
         k2 = f(t + dt / 2, u + dt / 2 * k1)
@@ -61,11 +61,11 @@ def rk4(p: SolverProblem, k4_time: float = 1.0) -> float:
 def _ode(
     solver: Callable[[SolverProblem], float],
     order: float,
-    steps: tuple[int, ...],
+    time_steps: tuple[int, ...],
     solution: str = ODE_SOLUTION,
 ) -> Any:
     return verify_solver(
-        solver, solution, operator=ODE, expect_order=order, time="t=0:2", steps=steps
+        solver, solution, operator=ODE, expect_order=order, time="t=0:2", time_steps=time_steps
     )
 
 
@@ -161,7 +161,7 @@ def crank_nicolson(
     lhs = eye - dt / 2 * nu * lap
     rhs = eye + dt / 2 * nu * lap
     u = p.initial.copy()
-    for k in range(p.steps):
+    for k in range(p.time_steps):
         t = t0 + k * dt
         q = p.source(x, t) if source_at_start else (p.source(x, t) + p.source(x, t + dt)) / 2
         b = rhs @ u + dt * q
@@ -177,7 +177,7 @@ def backward_euler(p: SolverProblem, dt_factor: float = 1.0) -> np.ndarray:
     nu = p.parameters["nu"]
     lhs = np.eye(x.size) - dt_factor * dt * nu * _laplacian(x.size, h)
     u = p.initial.copy()
-    for k in range(p.steps):
+    for k in range(p.time_steps):
         t = t0 + (k + 1) * dt
         b = u + dt * p.source(x, t)
         b[[0, -1]] = p.boundary(x[[0, -1]], t)
@@ -197,7 +197,7 @@ def _heat(solver: Callable[[SolverProblem], np.ndarray], solution: str = HEAT_SO
         domain="x=0:1",
         time="t=0:0.5",
         sizes=(9, 17, 33, 65),
-        steps=(8, 16, 32, 64),
+        time_steps=(8, 16, 32, 64),
         parameters=NU,
     )
 
@@ -243,7 +243,7 @@ def _time_only(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
         domain="x=0:1",
         time="t=0:1",
         sizes=11,
-        steps=(16, 32, 64, 128),
+        time_steps=(16, 32, 64, 128),
         parameters=NU,
     )
 
@@ -282,7 +282,7 @@ def test_a_limit_with_a_fixed_grid_is_not_blamed_on_the_solver() -> None:
 
 
 def test_a_fixed_time_step_error_is_no_false_fail() -> None:
-    """Crank-Nicolson refined in space with 4 steps: the time error S stays while the spatial
+    """Crank-Nicolson refined in space with 4 time steps: the time error S stays while the spatial
     one vanishes, whatever the levels do; a correct solver must not fail."""
     r = verify_solver(
         crank_nicolson,
@@ -292,7 +292,7 @@ def test_a_fixed_time_step_error_is_no_false_fail() -> None:
         domain="x=0:1",
         time="t=0:0.5",
         sizes=(9, 17, 33, 65, 129),
-        steps=4,
+        time_steps=4,
         parameters=NU,
     )
     assert r.refine == "space"
@@ -395,7 +395,7 @@ def ftcs_2d(p: SolverProblem, nu: float = 1.0) -> np.ndarray:
     edge = np.ones(p.shape, dtype=bool)
     edge[1:-1, 1:-1] = False
     u = p.initial.copy()
-    for k in range(p.steps):
+    for k in range(p.time_steps):
         lap = np.zeros_like(u)
         lap[1:-1, 1:-1] = (
             u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] - 4 * u[1:-1, 1:-1]
@@ -406,7 +406,7 @@ def ftcs_2d(p: SolverProblem, nu: float = 1.0) -> np.ndarray:
 
 
 def _ftcs_2d(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
-    """dt = h²/8 on every level (steps 32, 128, 512, 2048): dt ∝ h², so k = 2."""
+    """dt = h²/8 on every level (time_steps 32, 128, 512, 2048): dt ∝ h², so k = 2."""
     return verify_solver(
         solver,
         "exp(-t)*sin(2*x + 0.3)*cos(y + 0.2)",
@@ -415,7 +415,7 @@ def _ftcs_2d(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
         domain="x=0:1,y=0:1",
         time="t=0:0.5",
         sizes=(5, 9, 17, 33),
-        steps=(32, 128, 512, 2048),
+        time_steps=(32, 128, 512, 2048),
     )
 
 
@@ -440,7 +440,7 @@ def test_result_renders_and_serialises() -> None:
     data = json.loads(r.to_json())
     assert data["status"] == "pass"
     assert data["sizes"] == [9, 17, 33, 65]
-    assert data["steps"] == [8, 16, 32, 64]
+    assert data["time_steps"] == [8, 16, 32, 64]
     assert set(data["regions"]) == {"interior", "boundary"}
     assert data["gci"]["status"] in {"pass", "inconclusive"}
     assert len(data["quantity_values"]) == 4
@@ -459,7 +459,7 @@ def test_gci_of_a_chosen_quantity_matches_its_definition() -> None:
         operator=ODE,
         expect_order=1,
         time="t=0:2",
-        steps=(16, 32, 64, 128),
+        time_steps=(16, 32, 64, 128),
         quantity=lambda p, u: float(u) * 2,
     )
     v = r.quantity_values
@@ -482,10 +482,10 @@ class Counting:
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"steps": list(range(1, 20))}, LimitExceeded),
-        ({"steps": (10**9, 2 * 10**9)}, LimitExceeded),
-        ({"steps": (8, 8)}, ConfigError),
-        ({"steps": "8,16"}, ConfigError),
+        ({"time_steps": list(range(1, 20))}, LimitExceeded),
+        ({"time_steps": (10**9, 2 * 10**9)}, LimitExceeded),
+        ({"time_steps": (8, 8)}, ConfigError),
+        ({"time_steps": "8,16"}, ConfigError),
         ({"expect_order": -1}, ConfigError),
         ({"expect_order": {"space": 2}}, ConfigError),
         ({"expect_order": {"time": 1, "speed": 2}}, ConfigError),
@@ -497,7 +497,12 @@ class Counting:
 )
 def test_bad_input_is_refused_before_the_solver_runs(kwargs: dict[str, Any], error: type) -> None:
     solver = Counting()
-    args: dict[str, Any] = {"operator": ODE, "expect_order": 1, "time": "t=0:1", "steps": (8, 16)}
+    args: dict[str, Any] = {
+        "operator": ODE,
+        "expect_order": 1,
+        "time": "t=0:1",
+        "time_steps": (8, 16),
+    }
     with pytest.raises(error):
         verify_solver(solver, ODE_SOLUTION, **(args | kwargs))
     assert solver.calls == 0
@@ -514,7 +519,7 @@ def test_space_time_refinement_must_keep_a_fixed_ratio() -> None:
             domain="x=0:1",
             time="t=0:1",
             sizes=(9, 17, 33),
-            steps=(8, 16, 64),
+            time_steps=(8, 16, 64),
             parameters=NU,
         )
     assert solver.calls == 0
@@ -573,7 +578,7 @@ def test_wrong_answer_shape_is_an_input_error_naming_the_solver() -> None:
 
 def test_blow_up_fails_with_non_finite_levels() -> None:
     def unstable(p: SolverProblem) -> float:
-        return math.inf if p.steps > 16 else euler(p)
+        return math.inf if p.time_steps > 16 else euler(p)
 
     r = _ode(unstable, 1, (8, 16, 32, 64))
     assert r.status is Status.FAIL
@@ -597,8 +602,10 @@ PROPERTY = settings(max_examples=8, deadline=None, derandomize=True)
 @PROPERTY
 @given(_solutions())
 def test_correct_ode_solvers_never_fail_and_buggy_ones_never_pass(solution: str) -> None:
-    def run(solver: Callable[[SolverProblem], float], order: float, steps: tuple[int, ...]) -> Any:
-        return _ode(solver, order, steps, solution)
+    def run(
+        solver: Callable[[SolverProblem], float], order: float, time_steps: tuple[int, ...]
+    ) -> Any:
+        return _ode(solver, order, time_steps, solution)
 
     euler_steps, rk4_steps = (16, 32, 64, 128, 256), (10, 20, 40, 80, 160)
     assert run(euler, 1, euler_steps).status is not Status.FAIL
@@ -643,7 +650,7 @@ def test_ode_property_many(solution: str) -> None:
 SOLVER_MODULE = """
 def euler(problem):
     y, dt, t0 = float(problem.initial), problem.dt, problem.time[0]
-    for n in range(problem.steps):
+    for n in range(problem.time_steps):
         y += dt * (-y + float(problem.source(t0 + n * dt)))
     return y
 
@@ -666,9 +673,11 @@ def solver_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_cli_verify_solver_passes_and_fails_with_exit_codes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    steps = ["--steps", "16,32,64,128"]
-    assert main(["verify-solver", "mysolver:euler", *CLI_ODE, "--expect-order", "1", *steps]) == 0
-    argv = ["verify-solver", "mysolver:euler", *CLI_ODE, "--expect-order", "2", *steps]
+    time_steps = ["--time-steps", "16,32,64,128"]
+    assert (
+        main(["verify-solver", "mysolver:euler", *CLI_ODE, "--expect-order", "1", *time_steps]) == 0
+    )
+    argv = ["verify-solver", "mysolver:euler", *CLI_ODE, "--expect-order", "2", *time_steps]
     capsys.readouterr()
     assert main([*argv, "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)

@@ -8,9 +8,9 @@ the discretized problem's continuous counterpart exactly, the difference between
 answer and ``u`` at the final time is the solver's discretization error, and it must vanish at
 the solver's order: ``E(h) ≈ C h^p``.
 
-**Refinement.**  ``sizes`` (points per spatial axis) and ``steps`` (time steps) are each either
+**Refinement.**  ``sizes`` (points per spatial axis) and ``time_steps`` (number of time steps) are each either
 a sequence, refined, or a single integer, held fixed.  Refining both together is the usual
-space-time study: with ``dt ∝ h^k`` (k = 1 for ``steps`` doubling with ``sizes - 1``, k = 2 for
+space-time study: with ``dt ∝ h^k`` (k = 1 for ``time_steps`` doubling with ``sizes - 1``, k = 2 for
 an explicit diffusion solver at a fixed ``dt/h²``) the error ``C_x h^p + C_t dt^q`` falls as
 ``h^min(p, k q)``, and the observed order is measured against h.  k is read from the levels and
 must be the same for every pair.  Refining time alone (an ODE, or a PDE whose spatial scheme is
@@ -46,11 +46,11 @@ additions for solvers:
 
 A region whose errors are exactly zero on every level (boundary values imposed from the
 Dirichlet data) is ``exact``; errors at the rounding floor without being zero decide nothing
-(``inconclusive``).  The floor of a level is ``64 ε max|u| (1 + steps + (L/h)^m)``: each time
-step rounds, and a spatial operator of order m amplifies rounding by up to ``(L/h)^m``.
+(``inconclusive``).  The floor of a level is ``64 ε max|u| (1 + time_steps + (L/h)^m)``: each
+time step rounds, and a spatial operator of order m amplifies rounding by up to ``(L/h)^m``.
 
 **Naming the culprit.**  In a space-time study the time discretization is also measured on
-its own by self-convergence on the coarsest grid (``M``, ``2M`` and ``4M`` steps: the
+its own by self-convergence on the coarsest grid (``M``, ``2M`` and ``4M`` time steps: the
 differences of the solutions cancel the spatial error), and a failing verdict names it when it
 is below the expected time order; the location of the largest error on the finest level says
 whether the boundary dominates.  A GCI (:func:`gci`) of a chosen output quantity (by default
@@ -60,7 +60,7 @@ an ODE) is reported beside the verdict, not part of it.
 **The solver calling convention.**  ``solver(problem)`` receives a :class:`SolverProblem` and
 returns the solution at the final time: a float64 array of the grid's shape (points per axis
 ``N``, ``indexing='ij'``), or a number for an ODE.  The problem carries ``coordinates`` (one
-1-D array per axis), ``spacing``, ``time = (t0, t_end)``, ``steps`` and ``dt``, ``initial``
+1-D array per axis), ``spacing``, ``time = (t0, t_end)``, ``time_steps`` and ``dt``, ``initial``
 (u at t0 on the grid), and three callables taking the spatial coordinates then ``t``
 (broadcasting): ``source``, ``boundary`` (the exact solution, for Dirichlet data) and
 ``gradient`` (its spatial gradient, for Neumann data).
@@ -103,7 +103,7 @@ from symgrad.results import Status, TableResult, combine
 
 __all__ = [
     "DEFAULT_SOLVER_SIZES",
-    "DEFAULT_STEPS",
+    "DEFAULT_TIME_STEPS",
     "SolverProblem",
     "SolverResult",
     "verify_solver",
@@ -114,7 +114,7 @@ Solver = Callable[["SolverProblem"], Any]
 Quantity = Callable[["SolverProblem", FloatArray], float]
 
 DEFAULT_SOLVER_SIZES = (9, 17, 33, 65)
-DEFAULT_STEPS = (8, 16, 32, 64)
+DEFAULT_TIME_STEPS = (8, 16, 32, 64)
 #: Levels of one study (each is one solver run).
 MAX_LEVELS = 12
 #: Grid points of one level, all axes together.  The answer, the exact solution, the error and
@@ -126,7 +126,9 @@ MAX_WORK = 2_000_000_000
 #: Space-time studies: ln(dt ratio)/ln(h ratio) must agree to this over all pairs.
 RATIO_TOL = 0.02
 _FLOOR_ULPS = 64.0
-_BY_STEPS = "add finer levels (more steps)"  # the stop reason; also marks levels counted in steps
+_BY_TIME_STEPS = (
+    "add finer levels (more time steps)"  # the stop reason; levels counted in time steps
+)
 _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
 _BELOW_INTERIOR = 1e-2  # a boundary at the floor, at most this times the interior error: passes
 _RESOLVED = 10.0  # extrapolated errors must stand this far above the rounding floor
@@ -148,8 +150,8 @@ class SolverProblem:
         The uniform step per axis.
     time : (float, float) or None
         ``(t0, t_end)``; None for a steady problem.
-    steps : int or None
-        Number of time steps; ``dt = (t_end - t0)/steps``.
+    time_steps : int or None
+        Number of time steps; ``dt = (t_end - t0)/time_steps``.
     parameters : dict
         Values of the operator's parameters (``{"nu": 0.1}``).
     initial : float64 array or None
@@ -159,7 +161,7 @@ class SolverProblem:
     coordinates: tuple[FloatArray, ...]
     spacing: tuple[float, ...]
     time: tuple[float, float] | None
-    steps: int | None
+    time_steps: int | None
     parameters: dict[str, float]
     initial: FloatArray | None
     _fields: Compiled = dataclasses.field(repr=False)
@@ -168,9 +170,9 @@ class SolverProblem:
     @property
     def dt(self) -> float | None:
         """The time step, or None for a steady problem."""
-        if self.time is None or self.steps is None:
+        if self.time is None or self.time_steps is None:
             return None
-        return (self.time[1] - self.time[0]) / self.steps
+        return (self.time[1] - self.time[0]) / self.time_steps
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -222,7 +224,7 @@ class SolverResult(TableResult):
         ``"space"``, ``"time"`` or ``"space-time"``: what the levels refine.
     variables, time_variable : tuple of str, str or None
         Spatial axes (empty for an ODE) and the time variable (None when steady).
-    sizes, steps : tuple of int or None
+    sizes, time_steps : tuple of int or None
         Points per axis and time steps of each level (None where not applicable).
     h : tuple of float
         The refinement parameter of each level: the largest spacing, or dt when only time is
@@ -251,7 +253,7 @@ class SolverResult(TableResult):
     variables: tuple[str, ...]
     time_variable: str | None
     sizes: tuple[int, ...] | None
-    steps: tuple[int, ...] | None
+    time_steps: tuple[int, ...] | None
     h: tuple[float, ...]
     dt: tuple[float, ...] | None
     time_exponent: float | None
@@ -275,7 +277,7 @@ class SolverResult(TableResult):
         return f"verify_solver: {self.solver} on {where}, refining {self.refine}"
 
     def _table(self) -> tuple[list[str], list[list[str]]]:
-        head = ["level", "N", "steps", "h", "dt"]
+        head = ["level", "N", "time_steps", "h", "dt"]
         for name in self.regions:
             head += [f"{name} L1", f"{name} L2", f"{name} Linf", "order"]
         rows = []
@@ -283,7 +285,7 @@ class SolverResult(TableResult):
             row = [
                 str(i + 1),
                 "-" if self.sizes is None else str(self.sizes[i]),
-                "-" if self.steps is None else str(self.steps[i]),
+                "-" if self.time_steps is None else str(self.time_steps[i]),
                 f"{h:.4g}",
                 "-" if self.dt is None else f"{self.dt[i]:.4g}",
             ]
@@ -339,7 +341,7 @@ class _Study:
     time: tuple[str, float, float] | None
     parameters: dict[str, float]
     sizes: tuple[int, ...] | None
-    steps: tuple[int, ...] | None
+    time_steps: tuple[int, ...] | None
     refine: str
     expected: dict[str, float]
     width: int
@@ -359,7 +361,7 @@ def verify_solver(
     domain: str | Mapping[Any, Any] | None = None,
     time: str | Mapping[Any, Any] | None = None,
     sizes: int | Sequence[int] | None = None,
-    steps: int | Sequence[int] | None = None,
+    time_steps: int | Sequence[int] | None = None,
     parameters: Mapping[str, float] | None = None,
     quantity: Quantity | None = None,
     boundary_width: int = 1,
@@ -386,9 +388,9 @@ def verify_solver(
         The time interval, ``"t=0:1"``; None for a steady problem.
     sizes : int or sequence of int, optional
         Points per spatial axis per level (a single int: fixed).  Default
-        ``DEFAULT_SOLVER_SIZES`` when a domain is given and ``steps`` is refined or absent.
-    steps : int or sequence of int, optional
-        Time steps per level (a single int: fixed).  Default ``DEFAULT_STEPS`` for an ODE or
+        ``DEFAULT_SOLVER_SIZES`` when a domain is given and ``time_steps`` is refined or absent.
+    time_steps : int or sequence of int, optional
+        Number of time steps per level (a single int: fixed).  Default ``DEFAULT_TIME_STEPS`` for an ODE or
         when ``sizes`` is refined, giving ``dt ∝ h``.
     parameters : mapping, optional
         Values of the other names of ``operator`` and ``solution`` (``{"nu": 0.1}``).
@@ -411,11 +413,11 @@ def verify_solver(
     ParseError
         The solution or operator cannot be parsed, or names something not declared.
     ConfigError, InputError
-        A bad domain, time, sizes, steps, order or parameter; a solver answer of the wrong
+        A bad domain, time, sizes, time_steps, order or parameter; a solver answer of the wrong
         shape or kind (InputError naming the solver and the shapes).
     LimitExceeded
         More than ``MAX_LEVELS`` levels, ``MAX_LEVEL_POINTS`` points on a level or
-        ``MAX_WORK`` points times steps over the study, refused before the solver runs.
+        ``MAX_WORK`` points times time steps over the study, refused before the solver runs.
 
     Exceptions raised inside the solver propagate unchanged.
 
@@ -425,12 +427,12 @@ def verify_solver(
 
     >>> def euler(p):
     ...     u, dt = float(p.initial), p.dt
-    ...     for n in range(p.steps):
+    ...     for n in range(p.time_steps):
     ...         t = p.time[0] + n * dt
     ...         u += dt * (-u + float(p.source(t)))
     ...     return u
     >>> r = verify_solver(euler, "sin(t) + exp(-t)", operator="D(u, t) + u",
-    ...                   expect_order=1, time="t=0:2", steps=(16, 32, 64, 128, 256))
+    ...                   expect_order=1, time="t=0:2", time_steps=(16, 32, 64, 128, 256))
     >>> r.status, round(r.regions["solution"].observed_order, 1)
     (<Status.PASS: 'pass'>, 1.0)
     """
@@ -442,7 +444,7 @@ def verify_solver(
         domain,
         time,
         sizes,
-        steps,
+        time_steps,
         parameters,
         quantity,
         boundary_width,
@@ -460,7 +462,7 @@ def _study(
     domain: object,
     time: object,
     sizes: object,
-    steps: object,
+    time_steps: object,
     parameters: object,
     quantity: object,
     boundary_width: object,
@@ -480,7 +482,7 @@ def _study(
     if len(set(names)) != len(names) or clash:
         msg = f"domain, time, parameters: every name must be distinct (got {names + list(params)})"
         raise ConfigError(msg)
-    n_seq, m_seq, refine = _refinement(sizes, steps, bool(space), clock is not None)
+    n_seq, m_seq, refine = _refinement(sizes, time_steps, bool(space), clock is not None)
     width = _positive_int("boundary_width", boundary_width)
     if n_seq is not None and min(n_seq) < 2 * width + 1:
         msg = f"sizes: need at least {2 * width + 1} points per axis for boundary_width {width}"
@@ -527,7 +529,7 @@ def _exponent(n: tuple[int, ...] | None, m: tuple[int, ...] | None) -> float:
     if max(ks) - min(ks) > RATIO_TOL * max(ks):
         shown = ", ".join(f"{k:.3g}" for k in ks)
         msg = (
-            "sizes, steps: refine space and time at a fixed ratio, dt ∝ h^k with the same k "
+            "sizes, time_steps: refine space and time at a fixed ratio, dt ∝ h^k with the same k "
             f"for every pair of levels (got k = {shown})"
         )
         raise ConfigError(msg)
@@ -603,32 +605,40 @@ def _counts(name: str, value: object, minimum: int) -> tuple[int, ...]:
 
 
 def _refinement(
-    sizes: object, steps: object, spatial: bool, timed: bool
+    sizes: object, time_steps: object, spatial: bool, timed: bool
 ) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None, str]:
-    """(sizes, steps, refine): None where not applicable; a 1-tuple is a fixed count."""
+    """(sizes, time_steps, refine): None where not applicable; a 1-tuple is a fixed count."""
     if not spatial and sizes is not None:
-        msg = "sizes: an ODE (no domain) has no grid; refine steps only"
+        msg = "sizes: an ODE (no domain) has no grid; refine time_steps only"
         raise ConfigError(msg)
-    if not timed and steps is not None:
-        msg = "steps: a steady problem (no time) has no time steps; refine sizes only"
+    if not timed and time_steps is not None:
+        msg = "time_steps: a steady problem (no time) has no time steps; refine sizes only"
         raise ConfigError(msg)
     if not spatial and not timed:
         msg = "domain, time: give a domain, a time interval, or both"
         raise ConfigError(msg)
-    m_default = DEFAULT_STEPS if timed and (sizes is None or not isinstance(sizes, int)) else None
+    m_default = (
+        DEFAULT_TIME_STEPS if timed and (sizes is None or not isinstance(sizes, int)) else None
+    )
     n_default = (
-        DEFAULT_SOLVER_SIZES if spatial and (steps is None or not isinstance(steps, int)) else None
+        DEFAULT_SOLVER_SIZES
+        if spatial and (time_steps is None or not isinstance(time_steps, int))
+        else None
     )
     n = None if not spatial else _counts("sizes", sizes if sizes is not None else n_default, 3)
-    m = None if not timed else _counts("steps", steps if steps is not None else m_default, 1)
+    m = (
+        None
+        if not timed
+        else _counts("time_steps", time_steps if time_steps is not None else m_default, 1)
+    )
     varying = [
         name for name, seq in (("space", n), ("time", m)) if seq is not None and len(seq) > 1
     ]
     if not varying:
-        msg = "sizes, steps: refine at least one of them (give a sequence of levels)"
+        msg = "sizes, time_steps: refine at least one of them (give a sequence of levels)"
         raise ConfigError(msg)
     if len(varying) == 2 and len(n or ()) != len(m or ()):
-        msg = f"sizes, steps: refining both needs as many sizes as steps (got {len(n or ())} and {len(m or ())})"
+        msg = f"sizes, time_steps: refining both needs as many sizes as time_steps (got {len(n or ())} and {len(m or ())})"
         raise ConfigError(msg)
     return n, m, "space-time" if len(varying) == 2 else varying[0]
 
@@ -636,7 +646,7 @@ def _refinement(
 def _check_budget(
     n: tuple[int, ...] | None, m: tuple[int, ...] | None, d: int, refine: str
 ) -> None:
-    """Points per level and points × steps over the study (time self-convergence included)."""
+    """Points per level and points × time steps over the study (time self-convergence included)."""
     levels = max(len(n or ()), len(m or ()))
     points = [(n[i if len(n) > 1 else 0]) ** d if n else 1 for i in range(levels)]
     work = [(m[i if len(m) > 1 else 0] if m else 1) for i in range(levels)]
@@ -690,12 +700,12 @@ def _expected(expect_order: object, refine: str) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- the runs
 def _levels(study: _Study) -> list[tuple[int | None, int | None]]:
-    count = max(len(study.sizes or ()), len(study.steps or ()))
+    count = max(len(study.sizes or ()), len(study.time_steps or ()))
 
     def pick(seq: tuple[int, ...] | None, i: int) -> int | None:
         return None if seq is None else seq[i if len(seq) > 1 else 0]
 
-    return [(pick(study.sizes, i), pick(study.steps, i)) for i in range(count)]
+    return [(pick(study.sizes, i), pick(study.time_steps, i)) for i in range(count)]
 
 
 def _problem(study: _Study, n: int | None, m: int | None) -> SolverProblem:
@@ -777,9 +787,9 @@ def _assemble(
     scales = tuple(float(np.max(np.abs(e))) for e in exact)
     floors = tuple(_floor(study, p, u) for p, u in zip(problems, scales, strict=True))
     p_in, p_bd = _region_orders(study)
-    by_steps = study.refine == "time"
-    labels = tuple((m if by_steps else n) or 0 for n, m in levels)
-    stop = _BY_STEPS if by_steps else "add finer levels"
+    by_time = study.refine == "time"
+    labels = tuple((m if by_time else n) or 0 for n, m in levels)
+    stop = _BY_TIME_STEPS if by_time else "add finer levels"
     judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence)
     parts = [_parts(p.shape, study.width) for p in problems]
     diagnostics: list[dict[str, Any]] = []
@@ -818,7 +828,7 @@ def _assemble(
         variables=tuple(n for n, _, _ in study.space),
         time_variable=None if study.time is None else study.time[0],
         sizes=None if study.sizes is None else tuple(n or 0 for n, _ in levels),
-        steps=None if study.steps is None else tuple(m or 0 for _, m in levels),
+        time_steps=None if study.time_steps is None else tuple(m or 0 for _, m in levels),
         h=h,
         dt=None if study.time is None else tuple(p.dt or 0.0 for p in problems),
         time_exponent=study.exponent,
@@ -850,9 +860,9 @@ def _region_orders(study: _Study) -> tuple[float, float]:
 
 
 def _floor(study: _Study, problem: SolverProblem, size: float) -> float:
-    """``64 ε max|u| (1 + steps + (L/h)^m)``: rounding per step, amplified by the operator."""
+    """``64 ε max|u| (1 + time_steps + (L/h)^m)``: rounding per time step, amplified by the operator."""
     amplify = max(((c.size - 1) ** study.spatial_order for c in problem.coordinates), default=0)
-    return _FLOOR_ULPS * EPS * size * (1 + (problem.steps or 0) + amplify)
+    return _FLOOR_ULPS * EPS * size * (1 + (problem.time_steps or 0) + amplify)
 
 
 def _no_evidence(k: int, region: str, order: float) -> None:
@@ -913,8 +923,8 @@ def _judge(
     fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
     if span is None and status.ok:  # errors at the rounding floor: the noise has no order
         fitted = dict.fromkeys(fitted, math.nan)
-    if judging.stop == _BY_STEPS:
-        reason = reason.replace("N = ", "steps = ")
+    if judging.stop == _BY_TIME_STEPS:
+        reason = reason.replace("N = ", "time_steps = ")
     return GridRegion(
         errors=errors,
         orders=orders[JUDGED_NORM],
@@ -1131,12 +1141,12 @@ def _limit(errors: Sequence[float], h: Sequence[float]) -> float:
 
 
 def _time_order(study: _Study, coarsest: _Answer, floor: float) -> dict[str, Any]:
-    """The time order alone: self-convergence with M, 2M and 4M steps on the coarsest grid.
+    """The time order alone: self-convergence with M, 2M and 4M time steps on the coarsest grid.
 
-    ``floor`` is the coarsest level's (M steps); the 4M run's is taken as 4 times it.
+    ``floor`` is the coarsest level's (M time steps); the 4M run's is taken as 4 times it.
     """
     problem, first = coarsest.problem, coarsest.u
-    m, n = problem.steps or 1, problem.shape[0] if problem.shape else None
+    m, n = problem.time_steps or 1, problem.shape[0] if problem.shape else None
     u2 = _run(study, n, 2 * m).u
     u4 = _run(study, n, 4 * m).u
     d1, d2 = float(np.max(np.abs(first - u2))), float(np.max(np.abs(u2 - u4)))
@@ -1144,11 +1154,11 @@ def _time_order(study: _Study, coarsest: _Answer, floor: float) -> dict[str, Any
     usable = math.isfinite(d1) and math.isfinite(d2) and d2 > 4 * floor
     q = math.log2(d1 / d2) if usable and d1 > 0 else math.nan
     entry = {"kind": "time_order", "order": q, "expected": expected, "size": n}
-    entry["steps"] = [m, 2 * m, 4 * m]
+    entry["time_steps"] = [m, 2 * m, 4 * m]
     if not math.isfinite(q):
         entry["message"] = (
             f"the time error alone is at the rounding floor on the N = {n} grid "
-            f"({m}, {2 * m}, {4 * m} steps): its order cannot be measured there"
+            f"({m}, {2 * m}, {4 * m} time steps): its order cannot be measured there"
         )
     else:
         low = ""
@@ -1158,7 +1168,7 @@ def _time_order(study: _Study, coarsest: _Answer, floor: float) -> dict[str, Any
             low = " (far above the expected order: the coarsest run may be unstable or not yet asymptotic)"
         entry["message"] = (
             f"the time stepping alone converges at order {q:.2f} (self-convergence on the "
-            f"N = {n} grid with {m}, {2 * m}, {4 * m} steps; expected {expected:g}){low}"
+            f"N = {n} grid with {m}, {2 * m}, {4 * m} time steps; expected {expected:g}){low}"
         )
     return entry
 
