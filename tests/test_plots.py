@@ -387,7 +387,7 @@ def test_secant_tangent_slopes_are_exact_and_labelled() -> None:
 @pytest.mark.parametrize("x0", ["x=1/2", "0.5", 0.5], ids=["point", "text", "float"])
 def test_secant_tangent_accepts_every_form_of_x0(x0: Any) -> None:
     """x0 may be a point, a decimal string or a number; the tangent touches f at x0."""
-    ax = plots.plot_secant_tangent("exp(x)", x0, steps=[0.5], window=(0, 1)).axes[0]
+    ax = plots.plot_secant_tangent("exp(x)", x0, step_sizes=[0.5], window=(0, 1)).axes[0]
     assert ax.get_xlim() == (0.0, 1.0)
     tangent = ax.get_lines()[1]
     xs, ys = tangent.get_xdata(), tangent.get_ydata()
@@ -396,7 +396,7 @@ def test_secant_tangent_accepts_every_form_of_x0(x0: Any) -> None:
 
 @pytest.mark.parametrize(
     ("expr", "kwargs"),
-    [("x*y", {}), ("sin(x)", {"steps": [0.0]}), ("sin(x)", {"window": (1, 0)})],
+    [("x*y", {}), ("sin(x)", {"step_sizes": [0.0]}), ("sin(x)", {"window": (1, 0)})],
     ids=["two-variables", "zero-step", "empty-window"],
 )
 def test_secant_tangent_rejects_bad_input(expr: str, kwargs: dict[str, Any]) -> None:
@@ -408,9 +408,21 @@ def test_secant_tangent_rejects_bad_input(expr: str, kwargs: dict[str, Any]) -> 
 def test_secant_tangent_needs_finite_values_and_slope() -> None:
     """A secant end at a pole, or an infinite tangent slope, is refused clearly."""
     with pytest.raises(ConfigError, match="not finite"):
-        plots.plot_secant_tangent("1/x", -0.5, steps=[0.5])
+        plots.plot_secant_tangent("1/x", -0.5, step_sizes=[0.5])
     with pytest.raises(ConfigError, match="not a finite real number"):
-        plots.plot_secant_tangent("sqrt(x)", 0, steps=[0.5])
+        plots.plot_secant_tangent("sqrt(x)", 0, step_sizes=[0.5])
+
+
+def test_secant_tangent_old_steps_keyword_warns_and_draws_the_same_secants() -> None:
+    """steps= is step_sizes= with a DeprecationWarning: secant slopes of x³ at 1 are 3 + 3h + h²."""
+    with pytest.warns(DeprecationWarning, match="use step_sizes= instead"):
+        old = plots.plot_secant_tangent("x**3", 1, steps=[0.5, 0.25])
+    new = plots.plot_secant_tangent("x**3", 1, step_sizes=[0.5, 0.25])
+    for fig in (old, new):
+        labels = [ln.get_label() for ln in fig.axes[0].get_lines()[2:4]]
+        assert labels == ["secant h = 0.5: slope 4.75", "secant h = 0.25: slope 3.8125"]
+    with pytest.raises(ConfigError, match="give step_sizes only"):
+        plots.plot_secant_tangent("x**3", 1, step_sizes=[0.5], steps=[0.5])
 
 
 # -- plot_gradient_field (its domain grammar: tests/test_domain.py) --------------------------------------------------
@@ -568,7 +580,7 @@ def test_grid_convergence_rejects_mismatched_levels() -> None:
 @pytest.fixture
 def small_figure() -> Figure:
     """A quick figure to save."""
-    return plots.plot_secant_tangent("x**2", 1, steps=[0.5])
+    return plots.plot_secant_tangent("x**2", 1, step_sizes=[0.5])
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
@@ -648,7 +660,7 @@ def test_many_figures_open_no_pyplot_state() -> None:
     """Thirty figures in one test raise no too-many-figures warning: pyplot is never used."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        figures = [plots.plot_secant_tangent("x**3", 0.5, steps=[0.1]) for _ in range(30)]
+        figures = [plots.plot_secant_tangent("x**3", 0.5, step_sizes=[0.1]) for _ in range(30)]
     assert all(isinstance(fig, Figure) for fig in figures)
 
 

@@ -17,7 +17,8 @@ from symgrad._precision import MAX_DPS, check_dps, thread_context
 from symgrad.derive import Compiled, derivative, function, gradient
 from symgrad.errors import ConfigError, quote
 from symgrad.expr import Source, VariablesSpec, parse_domain, parse_number, parse_point
-from symgrad.fd import finite_difference, order_of, stencils_for
+from symgrad.fd import finite_difference, order_of, renamed_keyword, stencils_for
+from symgrad.results import PointStatus
 from symgrad.teaching._rules import unicode_text
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def _sweep_errors(sweep: _Sweep, scheme: str, precise: bool) -> FloatArray:
         r = finite_difference(
             sweep.f, point, sweep.name, step=float(h), error_control=False, **options
         )
-        errors.append(ctx.convert(r.value) - exact if r.status == "ok" else None)
+        errors.append(ctx.convert(r.value) - exact if r.status is PointStatus.OK else None)
     return log10_axis(errors)
 
 
@@ -273,31 +274,38 @@ def _sweep_guides(
 
 # -- secant and tangent ---------------------------------------------------------------------
 
+#: The secants' step sizes h by default.
+_SECANT_STEP_SIZES = (1.0, 0.5, 0.25)
+
 
 def plot_secant_tangent(
     expr: Source,
     x0: str | float,
-    steps: Sequence[float] = (1.0, 0.5, 0.25),
+    step_sizes: Sequence[float] = _SECANT_STEP_SIZES,
     *,
     window: tuple[float, float] | None = None,
     variable: str | None = None,
+    steps: Sequence[float] | None = None,
 ) -> Figure:
     """Secant lines through (x0, f(x0)) and (x0+h, f(x0+h)) closing in on the tangent.
 
     Each secant's slope (f(x0+h) − f(x0))/h is in the legend, next to the tangent's slope,
-    the exact derivative.  ``x0`` is a number, ``"0.5"`` or ``"x=0.5"``.
+    the exact derivative.  ``x0`` is a number, ``"0.5"`` or ``"x=0.5"``; ``step_sizes`` are the
+    secants' h (default 1, 0.5, 0.25).  ``steps=`` is the deprecated name of ``step_sizes``
+    (it warns with a ``DeprecationWarning``; "steps" are the teaching steps of symgrad.steps).
 
     Examples
     --------
     >>> import pathlib, tempfile
     >>> from symgrad.output import save_figure
-    >>> fig = plot_secant_tangent("x**2", 1, steps=(1, 0.5))
+    >>> fig = plot_secant_tangent("x**2", 1, step_sizes=(1, 0.5))
     >>> [line.get_label() for line in fig.axes[0].lines][1:4]
     ['tangent: slope 2', 'secant h = 1: slope 3', 'secant h = 0.5: slope 2.5']
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     save_figure(fig, pathlib.Path(tmp) / "secants.pdf")
     """
-    f, exact, hs = _secant_setup(expr, x0, steps, variable)
+    step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, _SECANT_STEP_SIZES)
+    f, exact, hs = _secant_setup(expr, x0, step_sizes, variable)
     name, a = f.variables[0].name, float(exact)
     lo, hi = _window(window, [a, *(a + h for h in hs)])
     with np.errstate(all="ignore"):
@@ -332,19 +340,19 @@ def plot_secant_tangent(
 
 
 def _secant_setup(
-    expr: Source, x0: str | float, steps: Sequence[float], variable: str | None
+    expr: Source, x0: str | float, step_sizes: Sequence[float], variable: str | None
 ) -> tuple[Compiled, Any, list[float]]:
-    """Validate once: a function of one variable, its exact x0, non-zero finite steps."""
+    """Validate once: a function of one variable, its exact x0, non-zero finite step sizes."""
     f = function(expr, variable)
     if len(f.variables) != 1:
         msg = f"plot_secant_tangent needs one variable (got {[v.name for v in f.variables]})"
         raise ConfigError(msg)
     try:
-        hs = [float(h) for h in steps]
+        hs = [float(h) for h in step_sizes]
     except (TypeError, ValueError):
         hs = []
     if not hs or not all(math.isfinite(h) and h != 0 for h in hs):
-        msg = f"steps must be non-zero finite numbers (got {quote(repr(steps))})"
+        msg = f"step_sizes must be non-zero finite numbers (got {quote(repr(step_sizes))})"
         raise ConfigError(msg)
     return f, _coordinate(x0, f.variables[0].name), hs
 
