@@ -8,10 +8,10 @@ the discretized problem's continuous counterpart exactly, the difference between
 answer and ``u`` at the final time is the solver's discretization error, and it must vanish at
 the solver's order: ``E(h) ≈ C h^p``.
 
-**Refinement.**  ``sizes`` (points per spatial axis) and ``time_steps`` (number of time steps) are each either
-a sequence, refined, or a single integer, held fixed.  Refining both together is the usual
-space-time study: with ``dt ∝ h^k`` (k = 1 for ``time_steps`` doubling with ``sizes - 1``, k = 2 for
-an explicit diffusion solver at a fixed ``dt/h²``) the error ``C_x h^p + C_t dt^q`` falls as
+**Refinement.**  ``sizes`` (points per spatial axis) and ``time_steps`` (number of time
+steps) are each either a sequence, refined, or a single integer, held fixed.  Refining both
+together is the usual space-time study: with ``dt ∝ h^k`` (k = 1 for ``time_steps`` doubling
+with ``sizes - 1``, k = 2 for an explicit diffusion solver at a fixed ``dt/h²``) the error ``C_x h^p + C_t dt^q`` falls as
 ``h^min(p, k q)``, and the observed order is measured against h.  k is read from the levels and
 must be the same for every pair.  Refining time alone (an ODE, or a PDE whose spatial scheme is
 exact for ``u``, such as a quadratic in x under a second-order Laplacian) measures q against
