@@ -13,11 +13,12 @@ steps) are each either a sequence, refined, or a single integer, held fixed.  Re
 together is the usual space-time study: with ``dt ∝ h^k`` (k = 1 for ``time_steps`` doubling
 with ``sizes - 1``, k = 2 for an explicit diffusion solver at a fixed ``dt/h²``) the error
 ``C_x h^p + C_t dt^q`` falls as ``h^min(p, k q)``, and the observed order is measured against
-h.  k is read from the levels and must be the same for every pair.  Refining time alone (an ODE, or a PDE whose spatial scheme is
-exact for ``u``, such as a quadratic in x under a second-order Laplacian) measures q against
-dt; refining space alone (a steady problem, or a time scheme exact for ``u``) measures p.  In
-an unsteady PDE with one of them fixed, the fixed one's error stays while the other vanishes,
-so an error that levels off, falls away or grows is ``inconclusive`` there, not a fail.
+h.  k is read from the levels and must be the same for every pair.  Refining time alone (an
+ODE, or a PDE whose spatial scheme is exact for ``u``, such as a quadratic in x under a
+second-order Laplacian) measures q against dt; refining space alone (a steady problem, or a
+time scheme exact for ``u``) measures p.  In an unsteady PDE with one of them fixed, the fixed
+one's error stays while the other vanishes, so an error that levels off, falls away or grows
+is ``inconclusive`` there, not a fail.
 
 **Errors and orders.**  On each level ``e = |u_solver - u|`` at the final time gives L1
 (mean), L2 (root mean square) and L∞ (max) norms, separately for the interior and for the
