@@ -511,3 +511,17 @@ def test_cli_answer_in_latex_has_the_sentences() -> None:
     assert "\\text{expected: } 2 e^{2 x} \\\\" in out
     assert "chain-rule factor is missing" in out
     assert "\N{ALMOST EQUAL TO}" not in out
+
+
+@pytest.mark.parametrize(
+    ("expr", "answer", "wrt", "order"),
+    [("0", "y", "y", 1), ("x - x", "x**2", "z", 8), ("e*x", "1/x", "z", 1)],
+)
+def test_an_answer_against_a_zero_derivative_is_one_clear_fail(
+    expr: str, answer: str, wrt: str, order: int
+) -> None:
+    """The derivative is 0 (a zero at every sample point once held a ZeroDivisionError in the
+    constant-slip diagnosis); any nonzero answer fails, with the answer's own value named."""
+    result = symgrad.check_answer(expr, answer, wrt, order=order)
+    assert str(result.status) == "fail"
+    assert "instead of 0" in result.reason

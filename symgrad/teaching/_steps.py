@@ -865,7 +865,7 @@ def _ratio(top: _Expr, bottom: _Expr, sample: list[dict[_Expr, _Expr]]) -> _Expr
     """``top/bottom`` when it is the same number at every sample point (exactly, as a simple
     rational), else None."""
     values = [(value_at(top, p), value_at(bottom, p)) for p in sample]
-    if any(a is None or b is None or b == 0 for a, b in values):
+    if any(a is None or b is None or b.is_zero for a, b in values):
         return None
     ratios = [a / b for a, b in values if a is not None and b is not None]
     if not all(close(r, ratios[0]) for r in ratios):
