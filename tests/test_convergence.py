@@ -449,3 +449,11 @@ def test_default_float64_sweep_leaves_out_a_complex_step_scipy_cannot_take() -> 
     assert str(result.status) == "pass"
     with pytest.raises(symgrad.UnsupportedError, match="no accurate complex values"):
         symgrad.convergence("besselj(0, x)", "x=1", precision="float64", schemes="complex")
+
+
+@pytest.mark.parametrize("spec", ["1e-1:-1:5", "0:1e-3:4", "-1e-1:-1e-3:3", "0.1,-0.01"])
+def test_step_sizes_that_are_not_positive_are_one_config_error(spec: str) -> None:
+    """A negative or zero step size is refused before any sweep (a negative end of a geometric
+    range once gave complex powers and a TypeError)."""
+    with pytest.raises(ConfigError, match="positive finite numbers"):
+        convergence("sin(x)", "x=1", step_sizes=spec)

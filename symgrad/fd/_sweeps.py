@@ -241,7 +241,10 @@ def _step_size_values(spec: Any, ctx: Any) -> list[Any]:
         )
         raise ConfigError(msg[:240])
     values = [_mp(ctx, parse_number(v)) for v in (items[:2] if geometric else items)]
-    if geometric and values[0] > 0:
+    if not all(ctx.isfinite(v) and v > 0 for v in values):
+        msg = f"step_sizes must be positive finite numbers (got {spec!r})"
+        raise ConfigError(msg[:240])
+    if geometric:
         ratio = values[1] / values[0]
         values = [values[0] * ratio ** (ctx.mpf(j) / (count - 1)) for j in range(count)]
     values = sorted(values, reverse=True)
