@@ -149,7 +149,9 @@ def test_step_error_labels_every_guide_line_with_its_scheme(v_curve: Figure) -> 
 
 def test_step_error_draws_exact_estimates_at_the_floor() -> None:
     """Differences of f = x at 0 are exact; their zero errors are drawn at a positive floor."""
-    fig = plots.plot_step_error("x", "x=0", schemes=("forward:1", "central:2"), steps=[0.1, 0.01])
+    fig = plots.plot_step_error(
+        "x", "x=0", schemes=("forward:1", "central:2"), step_sizes=[0.1, 0.01]
+    )
     for ax in fig.axes:
         for scheme in ("forward:1", "central:2"):
             assert np.isnan(line(ax, scheme).get_ydata()).all()  # no error line through zeros
@@ -167,7 +169,7 @@ def test_step_error_draws_exact_estimates_at_the_floor() -> None:
 def test_step_error_several_variables_and_explicit_steps() -> None:
     """A partial of a two-variable function uses wrt, the given steps and the other coordinate."""
     fig = plots.plot_step_error(
-        "x*exp(y)", "x=2, y=0.5", "y", schemes=["central:4"], steps=[0.1, 0.05]
+        "x*exp(y)", "x=2, y=0.5", "y", schemes=["central:4"], step_sizes=[0.1, 0.05]
     )
     ln = line(fig.axes[1], "central:4")
     assert_allclose(ln.get_xdata(), [0.1, 0.05], rtol=0, atol=0)
@@ -178,9 +180,9 @@ def test_step_error_several_variables_and_explicit_steps() -> None:
     ("kwargs", "error"),
     [
         ({"wrt": "x x"}, ConfigError),
-        ({"steps": [0.1]}, ConfigError),
-        ({"steps": [0.1, -0.01]}, ConfigError),
-        ({"steps": ["a", "b"]}, ConfigError),
+        ({"step_sizes": [0.1]}, ConfigError),
+        ({"step_sizes": [0.1, -0.01]}, ConfigError),
+        ({"step_sizes": ["a", "b"]}, ConfigError),
         ({"schemes": "central:2"}, ConfigError),
         ({"schemes": ["sideways:2"]}, ConfigError),
         ({"dps": 5}, LimitExceeded),
@@ -205,7 +207,7 @@ def test_step_error_rejects_bad_options(kwargs: dict[str, Any], error: type[Exce
 def test_step_error_needs_a_finite_derivative(expr: str, at: str) -> None:
     """Where f′ is not a finite real number the figure is refused with the point named."""
     with pytest.raises(ConfigError, match="x = 0"):
-        plots.plot_step_error(expr, at, steps=[0.1, 0.01])
+        plots.plot_step_error(expr, at, step_sizes=[0.1, 0.01])
 
 
 # -- plot_convergence ----------------------------------------------------------------------
@@ -683,3 +685,10 @@ def test_convergence_legend_names_exact_schemes_once_and_without_an_order() -> N
         "central:4: exact, errors at the precision floor",
         "complex: exactly 0 (\u25bd, at the floor)",
     ]
+
+
+def test_step_error_old_steps_keyword_warns_and_draws_the_same_steps() -> None:
+    """``plot_step_error(steps=...)`` is the deprecated spelling of ``step_sizes=``."""
+    with pytest.warns(DeprecationWarning, match="step_sizes="):
+        fig = plots.plot_step_error("sin(x)", "x=1", schemes=["central:2"], steps=[0.1, 0.05])
+    assert_allclose(line(fig.axes[1], "central:2").get_xdata(), [0.1, 0.05], rtol=0, atol=0)

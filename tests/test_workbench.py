@@ -65,9 +65,9 @@ def test_report_stencils_carry_their_taylor_error_terms(scheme: str, error: str)
     assert error.replace("'", "&#x27;") in cubic().to_html()
 
 
-def test_report_optimal_steps_are_the_textbook_ones() -> None:
+def test_report_optimal_step_sizes_are_the_textbook_ones() -> None:
     """h* = 2 sqrt(eps |f/f''|) (forward), (3 eps |f/f'''|)^(1/3) (central); none for complex."""
-    best = cubic().to_dict()["optimal_steps"]
+    best = cubic().to_dict()["optimal_step_sizes"]
     assert best["forward:1"] == pytest.approx(2 * math.sqrt(EPS * 1 / 6), rel=1e-12)
     assert best["central:2"] == pytest.approx((3 * EPS * 1 / 6) ** (1 / 3), rel=1e-12)
     assert best["complex"] is None
@@ -103,7 +103,7 @@ def test_v_curve_left_out_where_the_derivative_is_not_finite() -> None:
     assert len(parts.notes) == 1
     assert parts.notes[0].startswith("V curve left out:")
     assert "x = 0" in parts.notes[0] or "x=0" in parts.notes[0]
-    assert "optimal_steps" not in parts.data
+    assert "optimal_step_sizes" not in parts.data
     assert [s.title for s in parts.before] == ["Steps of d/dx", "Stencils and their error terms"]
 
 
@@ -116,4 +116,4 @@ def test_steps_left_out_of_a_report_when_too_large_to_explain() -> None:
     assert "more than 1000 nodes" in parts.notes[0]
     assert "steps" not in parts.data
     assert [s.title for s in parts.before] == ["Stencils and their error terms"]
-    assert ("optimal_steps" in parts.data) != any(n.startswith("V curve") for n in parts.notes)
+    assert ("optimal_step_sizes" in parts.data) != any(n.startswith("V curve") for n in parts.notes)

@@ -77,7 +77,7 @@ class Report(Result):
             "check": self.check.to_dict(),
             "converge": [c.to_dict() for c in self.convergence],
             "notes": list(self.notes),
-            **self.workbench.data,  # steps (one variable), stencils, optimal_steps
+            **self.workbench.data,  # steps (one variable), stencils, optimal_step_sizes
         }
 
     def to_text(self) -> str:

@@ -18,7 +18,7 @@ from symgrad.errors import MissingExtra, SymgradError
 from symgrad.expr import Source
 from symgrad.fd import stencils_for
 from symgrad.output._render import Section, escape
-from symgrad.teaching import optimal_steps, steps
+from symgrad.teaching import optimal_step_sizes, steps
 
 __all__ = ["Workbench", "workbench_parts"]
 
@@ -52,7 +52,7 @@ def workbench_parts(
     Examples
     --------
     >>> parts = workbench_parts("x**3", "x=1", ["x"], ["central:2"], plots=False)
-    >>> [s.title for s in parts.before], parts.data["optimal_steps"]["central:2"] > 0
+    >>> [s.title for s in parts.before], parts.data["optimal_step_sizes"]["central:2"] > 0
     (['Steps of d/dx', 'Stencils and their error terms'], True)
     """
     before: list[Section] = []
@@ -99,10 +99,10 @@ def _v_curve(
     """The float64 V curve of d/d(first variable) and each scheme's optimal step."""
     first, real = names[0], [s for s in schemes if s == "complex" or _first_order(s, len(names))]
     try:
-        best = optimal_steps(expr, at, first, schemes=real, variables=list(names))
+        best = optimal_step_sizes(expr, at, first, schemes=real, variables=list(names))
     except SymgradError as exc:  # e.g. f' not finite there: the V curve cannot be drawn
         return (), [f"V curve left out: {exc}"]
-    data["optimal_steps"] = best
+    data["optimal_step_sizes"] = best
     said = [
         f"{s}: h* ≈ {h:.1e}" if h is not None else f"{s}: no round-off minimum"
         for s, h in best.items()

@@ -7,7 +7,7 @@ Everything listed in ``__all__`` is public; the underscore modules are private.
 """
 
 from symgrad.teaching._plots import (
-    optimal_steps,
+    optimal_step_sizes,
     plot_gradient_field,
     plot_secant_tangent,
     plot_step_error,
@@ -54,7 +54,7 @@ __all__ = [
     "implicit_steps",
     "latex_text",
     "markdown_escape",
-    "optimal_steps",
+    "optimal_step_sizes",
     "plot_gradient_field",
     "plot_secant_tangent",
     "plot_step_error",

@@ -42,7 +42,7 @@ from symgrad._figures import (
 )
 from symgrad._precision import EPS
 
-__all__ = ["optimal_steps", "plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
+__all__ = ["optimal_step_sizes", "plot_gradient_field", "plot_secant_tangent", "plot_step_error"]
 
 # -- the V curve: truncation against round-off ---------------------------------------------
 
@@ -53,7 +53,7 @@ class _Sweep:
     name: str  # the variable differentiated
     point: dict[str, Any]  # exact coordinates
     floats: dict[str, float]  # the same rounded to float64
-    steps: FloatArray
+    step_sizes: FloatArray
     dps: int
     exact: tuple[Any, Any]  # f' at the exact point (dps + 20 digits) and at the float64 point
 
@@ -88,9 +88,10 @@ def plot_step_error(
     wrt: str | None = None,
     *,
     schemes: Sequence[str] = ("forward:1", "central:2", "complex"),
-    steps: Sequence[float] | None = None,
+    step_sizes: Sequence[float] | None = None,
     dps: int = 50,
     variables: VariablesSpec = None,
+    steps: Sequence[float] | None = None,
 ) -> Figure:
     """The V curve: the error of finite-difference first derivatives against the step h.
 
@@ -113,8 +114,9 @@ def plot_step_error(
         The variable to differentiate along; may be omitted for one variable.
     schemes : sequence of str
         One to seven stencils (``"forward:1"``, ``"central:4"``, ...) or ``"complex"``.
-    steps : sequence of float, optional
-        The steps h; by default 46 from 1e-1 to 1e-16, three per decade.
+    step_sizes : sequence of float, optional
+        The steps h; by default 46 from 1e-1 to 1e-16, three per decade.  ``steps=`` is its
+        deprecated name (it warns with a ``DeprecationWarning``).
     dps : int
         Digits of the right panel.
     variables : str or sequence, optional
@@ -130,9 +132,10 @@ def plot_step_error(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     save_figure(fig, pathlib.Path(tmp) / "v_curve.png")
     """
-    sweep = _sweep_setup(expr, at, wrt, schemes, steps, dps, variables)
+    step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, None)
+    sweep = _sweep_setup(expr, at, wrt, schemes, step_sizes, dps, variables)
     fig, axes = new_figure(2, (13.0, 7.5))
-    log_h = np.log10(sweep.steps)
+    log_h = np.log10(sweep.step_sizes)
     for ax, precise in zip(axes, (False, True), strict=True):
         # where exact (zero-error) estimates are drawn: 10^-dps |f′|, or half an ulp (2^-53)
         floor = math.log10(abs(float(sweep.exact[0])) or 1.0) - (dps if precise else 15.95)
@@ -140,7 +143,7 @@ def plot_step_error(
         zeros = [np.isneginf(e) for e in logs]
         logs = [np.where(zero, floor, e) for e, zero in zip(logs, zeros, strict=True)]
         scale, seen = LogAxis.of(log_h, *logs), set[str]()
-        where = log_h if scale.linear else sweep.steps
+        where = log_h if scale.linear else sweep.step_sizes
         for k, (scheme, errors) in enumerate(zip(schemes, logs, strict=True)):
             style: dict[str, Any] = {"marker": MARKERS[k], "ms": 4, "color": PALETTE[k]}
             shown = np.where(zeros[k], np.nan, errors)  # exact estimates: triangles, below
@@ -165,7 +168,7 @@ def plot_step_error(
     return fig
 
 
-def optimal_steps(
+def optimal_step_sizes(
     expr: Source,
     at: str | Mapping[str, Any],
     wrt: str | None = None,
@@ -180,7 +183,7 @@ def optimal_steps(
 
     Examples
     --------
-    >>> h = optimal_steps("exp(x)", "x=1")
+    >>> h = optimal_step_sizes("exp(x)", "x=1")
     >>> round(h["forward:1"] / (2 * 2**-26), 6), h["complex"]  # 2 sqrt(eps |f/f''|)
     (1.0, None)
     """
@@ -189,7 +192,13 @@ def optimal_steps(
 
 
 def _sweep_setup(
-    expr: Source, at: Any, wrt: Any, schemes: Any, steps: Any, dps: int, variables: VariablesSpec
+    expr: Source,
+    at: Any,
+    wrt: Any,
+    schemes: Any,
+    step_sizes: Any,
+    dps: int,
+    variables: VariablesSpec,
 ) -> _Sweep:
     """Validate once: one first derivative, 1 to 7 known schemes, positive steps, a point."""
     f, dps = function(expr, variables), check_dps(dps)
@@ -203,11 +212,14 @@ def _sweep_setup(
     for scheme in schemes:  # an unknown name fails here, before any work
         _ = scheme == "complex" or stencils_for(scheme, counts)
     try:
-        hs = np.asarray(STEP_SIZES if steps is None else steps, dtype=float)
+        hs = np.asarray(STEP_SIZES if step_sizes is None else step_sizes, dtype=float)
     except (TypeError, ValueError):
         hs = np.array([])
     if hs.ndim != 1 or hs.size < 2 or not np.all(np.isfinite(hs) & (hs > 0)):
-        msg = f"steps must be two or more positive finite numbers (got {quote(repr(steps))})"
+        msg = (
+            "step_sizes must be two or more positive finite numbers "
+            f"(got {quote(repr(step_sizes))})"
+        )
         raise ConfigError(msg)
     name = f.variables[counts.index(1)].name
     point = {v.name: r for v, r in zip(f.variables, f.point_values(at), strict=True)}
@@ -242,7 +254,7 @@ def _sweep_errors(sweep: _Sweep, scheme: str, precise: bool) -> FloatArray:
     point, stencil = (sweep.point if precise else sweep.floats), "central:2" if cplx else scheme
     errors: list[Any] = []
     options: dict[str, Any] = {"scheme": stencil, "method": method, "dps": sweep.dps}
-    for h in sweep.steps:
+    for h in sweep.step_sizes:
         r = finite_difference(
             sweep.f, point, sweep.name, step=float(h), error_control=False, **options
         )
@@ -255,7 +267,7 @@ def _sweep_guides(
 ) -> None:
     """Predicted truncation and (float64) round-off lines, and the optimal step between them."""
     p, a, b = sweep.model(scheme)
-    log_h = np.sort(np.log10(sweep.steps))
+    log_h = np.sort(np.log10(sweep.step_sizes))
     near_big, near_small = int(0.7 * (log_h.size - 1)), int(0.2 * (log_h.size - 1))
     if a > 0:  # each line is labelled with its scheme, in the scheme's colour
         line = math.log10(a) + p * log_h
