@@ -4,8 +4,10 @@
 It samples a field (a scalar, or a vector of d components for the divergence and the curl) on
 a sequence of grids, applies the user's scheme, and compares the output with the exact result
 of the operator, differentiated symbolically by the priced constructors of
-:mod:`symgrad.derive` (or, for the ``D(u, x, 2) + ...`` notation, by the manufactured-source
-parser of :mod:`symgrad.grids._mms`, whose text is never evaluated).
+:mod:`symgrad.derive` (the ``D(u, x, 2) + ...`` notation is read by the manufactured-source
+parser of :mod:`symgrad.grids._mms`, whose text is never evaluated).  Every symbolic
+derivative (the exact result, its axis-swapped forms, the closure and exactness terms) is
+priced against ``limits.max_work`` before SymPy takes it.
 
 **Regions.**  A scheme for an operator that differentiates along axis k is cut off at the
 faces normal to axis k, where it must use a one-sided *closure*.  So per output the grid is
@@ -61,9 +63,9 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad.derive import Compiled, derivative, laplacian
+from symgrad.derive import Compiled, Limits, laplacian
 from symgrad.errors import ConfigError, InputError
-from symgrad.expr import MAX_ORDER, Source, VariablesSpec, differentiate, parse, resolve
+from symgrad.expr import MAX_ORDER, Source, VariablesSpec, parse, resolve
 from symgrad.grids._diagnostics import (
     TOLERANCES,
     Evidence,
@@ -86,7 +88,7 @@ from symgrad.grids._diagnostics import (
     rounding_floor,
     unsettled,
 )
-from symgrad.grids._mms import _placeholders
+from symgrad.grids._mms import _placeholders, priced_partial
 from symgrad.grids._verify import (
     DEFAULT_SIZES,
     MAX_LEVEL_BYTES,
@@ -138,21 +140,14 @@ class _Operator:
     vector: bool
     orders: tuple[int, int]
     terms: tuple[tuple[int, tuple[int, ...]], ...]
-    apply: Callable[[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], bool], list[sympy.Expr]]
+    apply: Callable[
+        [tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], Limits | None], list[sympy.Expr]
+    ]
 
     @property
     def axes(self) -> frozenset[int]:
         """The axes the operator differentiates along (their faces are its boundary)."""
         return frozenset(k for _, axes in self.terms for k in axes)
-
-
-def _partial(
-    u: sympy.Expr, wrt: Sequence[sympy.Symbol], symbols: Sequence[sympy.Symbol], priced: bool
-) -> sympy.Expr:
-    """``∂^wrt u``: by :func:`symgrad.derive.derivative` (priced), or :func:`differentiate`."""
-    if priced:
-        return cast(sympy.Expr, derivative(u, *wrt, variables=list(symbols)).exprs)
-    return differentiate(u, list(wrt))
 
 
 def _parse_operator(spec: object, names: Sequence[str]) -> _Operator:
@@ -196,9 +191,9 @@ def _partial_operator(items: list[Any], names: Sequence[str], spec: object) -> _
     label = "u_" + "".join(names[k] for k in axes)
 
     def apply(
-        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
     ) -> list[sympy.Expr]:
-        return [_partial(fields[0], [syms[k] for k in axes], syms, priced)]
+        return [priced_partial(fields[0], [syms[k] for k in axes], syms, limits)]
 
     orders = (len(axes), len(axes))
     return _Operator(label, (label,), False, orders, ((0, tuple(axes)),), apply)
@@ -209,22 +204,23 @@ def _named(name: str, d: int) -> _Operator:
     if name == "laplacian":
 
         def lap(
-            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
         ) -> list[sympy.Expr]:
-            if priced:
-                return [cast(sympy.Expr, laplacian(fields[0], list(syms)).exprs)]
-            return [sympy.Add(*(differentiate(fields[0], [s, s]) for s in syms))]
+            return [cast(sympy.Expr, laplacian(fields[0], list(syms), limits=limits).exprs)]
 
         terms: tuple[tuple[int, tuple[int, ...]], ...] = tuple((0, (k, k)) for k in range(d))
         return _Operator("laplacian", ("laplacian",), False, (2, 2), terms, lap)
     if name == "divergence":
 
         def div(
-            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
         ) -> list[sympy.Expr]:
             return [
                 sympy.Add(
-                    *(_partial(f, [s], syms, priced) for f, s in zip(fields, syms, strict=True))
+                    *(
+                        priced_partial(f, [s], syms, limits)
+                        for f, s in zip(fields, syms, strict=True)
+                    )
                 )
             ]
 
@@ -237,11 +233,11 @@ def _named(name: str, d: int) -> _Operator:
     pairs = [((1, 0), (0, 1))] if d == 2 else [((2, 1), (1, 2)), ((0, 2), (2, 0)), ((1, 0), (0, 1))]
 
     def curl(
-        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
     ) -> list[sympy.Expr]:
         return [
-            _partial(fields[a], [syms[i]], syms, priced)
-            - _partial(fields[b], [syms[j]], syms, priced)
+            priced_partial(fields[a], [syms[i]], syms, limits)
+            - priced_partial(fields[b], [syms[j]], syms, limits)
             for (a, i), (b, j) in pairs
         ]
 
@@ -269,10 +265,12 @@ def _notation(text: str, names: Sequence[str]) -> _Operator:
         raise ConfigError(msg)
 
     def apply(
-        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], priced: bool
+        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
     ) -> list[sympy.Expr]:
         table = {
-            s: _partial(fields[0], [syms[k] for k in axes], syms, priced) if axes else fields[0]
+            s: priced_partial(fields[0], [syms[k] for k in axes], syms, limits)
+            if axes
+            else fields[0]
             for s, axes in used.items()
         }
         return [template.xreplace(table)]
@@ -337,6 +335,7 @@ class _Setup:
     grow: Callable[[int], _Level] | None
     budget: int
     cells: bool
+    limits: Limits | None
 
 
 @dataclass(frozen=True)
@@ -387,6 +386,7 @@ def verify_operator(
     coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
     max_points: int = REFINE_POINTS,
     output: str = "nodes",
+    limits: Limits | None = None,
 ) -> OperatorResult:
     """Verify a grid scheme for any derivative operator against its exact result.
 
@@ -426,6 +426,10 @@ def verify_operator(
         cell centres, the midpoints between neighbouring points (``(N - 1,) * d``; N along a
         periodic axis), as a staggered divergence of node values does.  The exact result is
         sampled there; the boundary is the first and last layer of cells.
+    limits : Limits, optional
+        Caps on the work of every symbolic derivative (the operator applied to the field, its
+        axis-swapped forms, the closure and exactness terms), ``symgrad.Limits()`` by default:
+        each order is priced against ``limits.max_work`` before SymPy takes it.
 
     Returns
     -------
@@ -437,8 +441,8 @@ def verify_operator(
     ------
     ParseError, ConfigError, InputError, LimitExceeded
         A bad field, domain, operator, option or scheme output (InputError naming the shapes);
-        levels over the point or memory caps, or an operator over the work budget of
-        :mod:`symgrad.derive`.
+        levels over the point or memory caps, or a derivative whose estimated work exceeds
+        ``limits.max_work`` (``limit="work"``), refused before it is taken.
 
     Examples
     --------
@@ -469,6 +473,7 @@ def verify_operator(
         boundary_width,
         coordinates,
         (max_points, output),
+        limits,
     )
     levels = list(setup.levels)
     measured = [_measure(setup, level) for level in levels]
@@ -488,6 +493,7 @@ def _setup(
     boundary_width: object,
     coordinates: object,
     budget_output: tuple[object, object],
+    limits: Limits | None,
 ) -> _Setup:
     """Validate every argument once; messages say what to change."""
     if not callable(scheme):
@@ -516,8 +522,8 @@ def _setup(
     else:
         levels = _coordinate_levels(coordinates, sizes, len(axes), minimum)
         _check_points([lvl.size ** len(axes) for lvl in levels], len(axes), "float64")
-    exact = tuple(op.apply(fields, symbols, True))
-    swaps = _swaps(op, fields, symbols, exact)
+    exact = tuple(op.apply(fields, symbols, limits))
+    swaps = _swaps(op, fields, symbols, exact, limits)
     flat = [*fields, *exact, *(e for _, group in swaps for e in group)]
     model = Compiled(flat, symbols, kind=f"field and {op.name}")
     _check_periodic(model, len(fields) + len(exact), levels[0], cyclic, names)
@@ -543,6 +549,7 @@ def _setup(
         grow,
         _budget(max_points, "float64"),
         cells=output == "cells",
+        limits=limits,
     )
 
 
@@ -590,13 +597,14 @@ def _swaps(
     fields: tuple[sympy.Expr, ...],
     symbols: tuple[sympy.Symbol, ...],
     exact: tuple[sympy.Expr, ...],
+    limits: Limits | None,
 ) -> tuple[tuple[tuple[int, int], tuple[sympy.Expr, ...]], ...]:
     """The operator with two axes exchanged, for each pair where that changes the result."""
     found = []
     for i, j in itertools.combinations(range(len(symbols)), 2):
         order = list(symbols)
         order[i], order[j] = order[j], order[i]
-        swapped = tuple(op.apply(fields, tuple(order), False))
+        swapped = tuple(op.apply(fields, tuple(order), limits))
         if any(a != b for a, b in zip(swapped, exact, strict=True)):  # structural: no expand
             found.append(((i, j), swapped))
     return tuple(found)
@@ -862,7 +870,9 @@ def _degenerate_diagnostics(setup: _Setup, level: _Level) -> list[dict[str, Any]
     everywhere = setup.levels[0].open_grid(points=PROBE_POINTS)
     for k in sorted(setup.operator.axes - setup.periodic):
         for q in range(math.floor(p) + 1):
-            term = _closure_terms(setup.fields, setup.symbols, setup.operator.terms, k, q)
+            term = _closure_terms(
+                setup.fields, setup.symbols, setup.operator.terms, k, q, setup.limits
+            )
             if term is None:
                 continue
             on_faces = _finite_max(np.asarray(term(*level.open_grid(k)), dtype=np.float64))
@@ -895,12 +905,14 @@ def _closure_terms(
     terms: tuple[tuple[int, tuple[int, ...]], ...],
     k: int,
     q: int,
+    limits: Limits | None,
 ) -> Compiled | None:
     """``∂_k^q ∂^β f_c`` for the operator's terms along axis k (None if all vanish identically)."""
     found = []
     for c, axes in terms:
         if k in axes:
-            term = differentiate(fields[c], [symbols[j] for j in (*axes, *(k,) * q)])
+            wrt = [symbols[j] for j in (*axes, *(k,) * q)]
+            term = priced_partial(fields[c], wrt, symbols, limits)
             if not term.is_zero:
                 found.append(term)
     return Compiled(found, symbols, kind="closure error terms") if found else None
@@ -1003,7 +1015,7 @@ def _evidence(setup: _Setup, _output: int, region: str, order: float) -> Evidenc
     region_parts = {"interior": [parts[0]], "boundary": parts[1], "transverse": parts[2]}[region]
 
     def size(j: int) -> float | None:
-        terms = _terms(setup.fields, setup.symbols, setup.operator.orders, j)
+        terms = _terms(setup.fields, setup.symbols, setup.operator.orders, j, setup.limits)
         if not terms:
             return None
         values = np.asarray(Compiled(list(terms), setup.symbols, kind="error terms")(*probe))
@@ -1023,13 +1035,14 @@ def _terms(
     symbols: tuple[sympy.Symbol, ...],
     orders: tuple[int, int],
     j: int,
+    limits: Limits | None,
 ) -> tuple[sympy.Expr, ...]:
     """The derivatives of total order ``n + j`` (n in ``orders``) not identically zero."""
     found = []
     for n in range(orders[0] + j, orders[1] + j + 1):
         for combo in itertools.combinations_with_replacement(symbols, n):
             for f in fields:
-                term = differentiate(f, list(combo))
+                term = priced_partial(f, combo, symbols, limits)
                 if not term.is_zero:
                     found.append(term)
     return tuple(found)

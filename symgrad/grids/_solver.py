@@ -82,9 +82,9 @@ import numpy.typing as npt
 
 from symgrad._limits import check_count
 from symgrad._precision import EPS
-from symgrad.derive import Compiled
+from symgrad.derive import Compiled, Limits
 from symgrad.errors import ConfigError, InputError, SymgradError
-from symgrad.expr import differentiate, parse, parse_domain, symbol, validate_name
+from symgrad.expr import parse, parse_domain, symbol, validate_name
 from symgrad.grids._diagnostics import (
     JUDGED_NORM,
     NORMS,
@@ -99,7 +99,7 @@ from symgrad.grids._diagnostics import (
     regions,
 )
 from symgrad.grids._gci import GCIResult, gci
-from symgrad.grids._mms import _placeholders, manufactured_source
+from symgrad.grids._mms import _placeholders, manufactured_source, priced_partial
 from symgrad.results import Status, TableResult, combine
 
 __all__ = [
@@ -366,6 +366,7 @@ def verify_solver(
     parameters: Mapping[str, float] | None = None,
     quantity: Quantity | None = None,
     boundary_width: int = 1,
+    limits: Limits | None = None,
 ) -> SolverResult:
     """Verify a whole solver by the method of manufactured solutions (module docstring).
 
@@ -400,6 +401,10 @@ def verify_solver(
         domain average of the solution by the trapezoidal rule (the value for an ODE).
     boundary_width : int
         Layers of points on every face counted as the boundary region (default 1).
+    limits : Limits, optional
+        Caps on the work of every symbolic derivative (the source term's and the solution's
+        gradient), ``symgrad.Limits()`` by default: each order is priced against
+        ``limits.max_work`` before SymPy takes it.
 
     Returns
     -------
@@ -418,7 +423,9 @@ def verify_solver(
         shape or kind (InputError naming the solver and the shapes).
     LimitExceeded
         More than ``MAX_LEVELS`` levels, ``MAX_LEVEL_POINTS`` points on a level or
-        ``MAX_WORK`` points times time steps over the study, refused before the solver runs.
+        ``MAX_WORK`` points times time steps over the study, refused before the solver runs;
+        a derivative whose estimated work exceeds ``limits.max_work`` (``limit="work"``),
+        refused before SymPy takes it.
 
     Exceptions raised inside the solver propagate unchanged.
 
@@ -448,7 +455,7 @@ def verify_solver(
         time_steps,
         parameters,
         quantity,
-        boundary_width,
+        (boundary_width, limits),
     )
     levels = _levels(study)
     answers = [_run(study, n, m) for n, m in levels]
@@ -466,7 +473,7 @@ def _study(
     time_steps: object,
     parameters: object,
     quantity: object,
-    boundary_width: object,
+    width_limits: tuple[object, Limits | None],
 ) -> _Study:
     """Validate every argument once; every count is capped before any solver run."""
     if not callable(solver):
@@ -484,6 +491,7 @@ def _study(
         msg = f"domain, time, parameters: every name must be distinct (got {names + list(params)})"
         raise ConfigError(msg)
     n_seq, m_seq, refine = _refinement(sizes, time_steps, bool(space), clock is not None)
+    boundary_width, limits = width_limits
     width = _positive_int("boundary_width", boundary_width)
     if n_seq is not None and min(n_seq) < 2 * width + 1:
         msg = f"sizes: need at least {2 * width + 1} points per axis for boundary_width {width}"
@@ -491,11 +499,12 @@ def _study(
     _check_budget(n_seq, m_seq, len(space), refine)
     variables = (*names, *params)
     sol = parse(solution, variables)
-    source = manufactured_source(operator, solution, variables)  # type: ignore[arg-type]
+    source = manufactured_source(operator, solution, variables, limits=limits)  # type: ignore[arg-type]
     spatial = [symbol(n) for n, _, _ in space]
+    symbols = [symbol(v) for v in variables]
     fields = Compiled(
-        [sol, *(differentiate(sol, [s]) for s in spatial)],
-        [symbol(v) for v in variables],
+        [sol, *(priced_partial(sol, [s], symbols, limits) for s in spatial)],
+        symbols,
         kind="manufactured solution",
     )
     _, table = _placeholders(operator, solution)
