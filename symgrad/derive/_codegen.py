@@ -34,6 +34,7 @@ import sympy
 from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
+from symgrad.derive._lazy import is_dask, lazy_call
 from symgrad.derive._printing import lambdify_exprs, short
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse_point
@@ -185,6 +186,8 @@ class Compiled:
         >>> symgrad.function("x*y")(1.0, 2.0)
         np.float64(2.0)
         """
+        if any(is_dask(v) for v in (*args, *kwargs.values())):
+            return self._lazy(args, kwargs)  # type: ignore[no-any-return]
         inputs = self._arguments(args, kwargs)
         result = self._evaluate(inputs, np.float64)
         if self.dtype != "float64":
@@ -274,9 +277,25 @@ class Compiled:
             for row, value in enumerate(self._numpy(*part)):
                 out[row, start:stop] = value
 
+    def _lazy(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        """The call on dask arrays: a lazy dask array, evaluated block by block (:mod:`symgrad.derive._lazy`)."""
+        if self._packed(args, kwargs) and is_dask(args[0]):
+            rows = args[0]
+            if rows.ndim == 0 or rows.shape[0] != len(self.wrt):
+                msg = f"a packed dask input needs a first axis of length {len(self.wrt)}"
+                raise InputError(msg)
+            args = (*(rows[i] for i in range(len(self.wrt))), *args[1:])
+        inputs = self._arguments(args, kwargs, coerce=False)
+        dtype = np.dtype(np.float64 if self.dtype == "input" else self.dtype)
+        return lazy_call(self, inputs, self.shape, dtype)
+
     def _arguments(
-        self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, npt.ArrayLike]
-    ) -> list[FloatArray]:
+        self,
+        args: tuple[npt.ArrayLike, ...],
+        kwargs: Mapping[str, npt.ArrayLike],
+        *,
+        coerce: bool = True,
+    ) -> list[Any]:
         """Match positional and keyword inputs to variables and coerce them to float64."""
         names = [v.name for v in self.variables]
         if self._packed(args, kwargs):
@@ -297,7 +316,7 @@ class Compiled:
         if missing:
             msg = f"missing inputs for {missing}; the variables are {names} in this order"
             raise InputError(msg)
-        return [as_float_array(given[n], n) for n in names]
+        return [as_float_array(given[n], n) if coerce else given[n] for n in names]
 
     def _packed(self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, Any]) -> bool:
         """Whether a call passes the ``wrt`` values packed: one input for them, then ``args``.
