@@ -825,18 +825,12 @@ def _named_numbers(option: str, text: str, *, single: bool = True) -> Any:
 
 def _import_solver(spec: str) -> Callable[..., Any]:
     """``MODULE:FUNC`` → the user's solver; an exception it raises becomes one line naming it."""
-    module_name, colon, func_name = spec.partition(":")
-    parts = module_name.split(".")
-    if not colon or not all(_identifier(p) for p in [*parts, func_name]):
-        msg = f"verify-solver: the solver must be MODULE:FUNC (got {quote(spec)})"
-        raise ConfigError(msg)
-    if parts[0] in sys.stdlib_module_names or parts[0] in sys.builtin_module_names:
-        msg = f"verify-solver: {parts[0]!r} is a standard-library module; write FUNC(problem)"
-        raise ConfigError(msg + " in your own MODULE.py")
-    func = getattr(_import_user_module(module_name), func_name, None)
-    if not callable(func) or inspect.isbuiltin(func) or inspect.isclass(func):
-        msg = f"module {module_name!r} has no function {func_name!r} for verify-solver"
-        raise ConfigError(msg)
+    func = _user_function(
+        spec,
+        "verify-solver",
+        f"verify-solver: the solver must be MODULE:FUNC (got {quote(spec)})",
+        ("verify-solver: ", "write FUNC(problem) in your own MODULE.py"),
+    )
 
     @functools.wraps(func)
     def solver(problem: Any) -> Any:
@@ -870,29 +864,46 @@ def _expected_orders(text: str | None) -> float | tuple[float, float] | None:
 
 def _import_scheme(spec: str) -> Callable[..., Any]:
     """``MODULE:FUNC`` → the user's own scheme function, guarded by :func:`_guarded`."""
+    func = _user_function(
+        spec,
+        "--scheme",
+        f"--scheme must be numpy, numpy:edge_order=2 or MODULE:FUNC (got {quote(spec)})",
+        (
+            f"--scheme {quote(spec)}: ",
+            "a scheme is your own function FUNC(field, spacing) in MODULE.py",
+        ),
+    )
+    return _guarded(func, spec)
+
+
+def _user_function(spec: str, what: str, usage: str, stdlib: tuple[str, str]) -> Any:
+    """``MODULE:FUNC`` → the user's own function, for ``what`` (``--scheme``, ``verify-solver``).
+
+    The names must be identifiers (``usage`` is the message otherwise); a standard-library
+    module is refused (``stdlib``: the message's start and the advice after the module name);
+    the module is imported by :func:`_import_user_module`; a missing name, a class or a builtin
+    is refused.
+    """
     module_name, colon, func_name = spec.partition(":")
     parts = module_name.split(".")
     if not colon or not all(_identifier(p) for p in [*parts, func_name]):
-        msg = f"--scheme must be numpy, numpy:edge_order=2 or MODULE:FUNC (got {quote(spec)})"
-        raise ConfigError(msg)
+        raise ConfigError(usage)
     if parts[0] in sys.stdlib_module_names or parts[0] in sys.builtin_module_names:
-        msg = (
-            f"--scheme {quote(spec)}: {parts[0]!r} is a standard-library module; a scheme is "
-            "your own function FUNC(field, spacing) in MODULE.py"
-        )
+        start, advice = stdlib
+        msg = f"{start}{parts[0]!r} is a standard-library module; {advice}"
         raise ConfigError(msg)
-    func = getattr(_import_user_module(module_name), func_name, None)
+    func = getattr(_import_user_module(module_name, what), func_name, None)
     if not callable(func) or inspect.isbuiltin(func) or inspect.isclass(func):
-        msg = f"module {module_name!r} has no function {func_name!r} for --scheme"
+        msg = f"module {module_name!r} has no function {func_name!r} for {what}"
         raise ConfigError(msg)
-    return _guarded(func, spec)
+    return func
 
 
 def _identifier(name: str) -> bool:
     return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
 
 
-def _import_user_module(name: str) -> Any:
+def _import_user_module(name: str, what: str) -> Any:
     """Import ``name`` with the working directory first on ``sys.path``, for this import only.
 
     Like ``python -m``, a scheme next to the user's files is found; unlike it, the directory is
@@ -906,13 +917,13 @@ def _import_user_module(name: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name is not None and name.startswith(exc.name):
             msg = (
-                f"cannot import module {name!r} for --scheme: no {name}.py in {here!r} "
+                f"cannot import module {name!r} for {what}: no {name}.py in {here!r} "
                 "or on PYTHONPATH"
             )
             raise ConfigError(msg) from exc
-        raise ConfigError(_raised(f"importing {name!r} for --scheme", exc)) from exc
+        raise ConfigError(_raised(f"importing {name!r} for {what}", exc)) from exc
     except (Exception, SystemExit) as exc:  # the user's code: one line
-        raise ConfigError(_raised(f"importing {name!r} for --scheme", exc)) from exc
+        raise ConfigError(_raised(f"importing {name!r} for {what}", exc)) from exc
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(here)
