@@ -26,6 +26,20 @@ functions.  ``loggamma`` is SciPy's ``loggamma``, NaN for x < 0 where SymPy's is
 ``gammaln``, which SymPy's printer names, is log|Γ(x)|: a real number where there is none).
 SciPy's Bessel functions, beta and polygamma refuse complex arguments (`UnsupportedError`):
 their complex values are wrong at the float64 complex step's imaginary parts, or missing.
+
+Exact constants beyond float64's range (the second derivative of ``sin(1e300*x)`` has the
+coefficient 10**600, ``x/1e-300/1e-300`` has 10**600) are printed for NumPy so that the float64
+code computes what float64 arithmetic with a wider exponent would.  A coefficient ``c = m*2**e``
+of a product ``c*y`` becomes ``_symgrad_scaled(y, m, e)``: for ``c > 1``, ``ldexp(y, e)*m``
+with ``1 <= |m| < 2`` (an exact scaling that overflows only where ``c*y`` does, then one
+rounding: the correctly rounded ``c*y``); for ``c < 1``, ``ldexp(y*m, e)`` with
+``1/2 <= |m| < 1`` (``y*m`` cannot overflow, and the scaling rounds a second time only into
+the subnormals).  So ``10**600 * 1e-300`` is 1e300 rather than ``inf*1e-300``, and it is inf
+or 0 exactly where float64 overflows or underflows.  Any other constant too large for float64
+(a term of a sum, an exponent, a function's argument) is ``inf`` with its sign
+(``_symgrad_overflow``), the IEEE value of rounding it; tiny ones already print as Python's
+correctly rounded quotient ``p/q``.  (SymPy prints them as Python integers, on which NumPy
+raised ``OverflowError``.)  The mpmath code keeps the exact integers.
 """
 
 from __future__ import annotations
@@ -84,6 +98,7 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
         exprs = [e.xreplace(private) for e in exprs]
     exprs = [_printable(e) for e in exprs]
     if target == "numpy":
+        exprs = [_float_range(e) for e in exprs]
         modules: list[Any] = [dict(_NUMPY_EXTREMES), *_scipy_for(exprs), "numpy"]
     else:
         namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
@@ -112,10 +127,24 @@ def _mp_step(arg: Any, at_zero: Any) -> Any:
     return 0 if arg < 0 else at_zero if arg == 0 else 1
 
 
+def _np_scaled(value: Any, mantissa: float, exponent: int) -> Any:
+    """``value * mantissa * 2**exponent`` rounded as float64 (see the module docstring)."""
+    if np.iscomplexobj(value):  # part by part: ldexp takes real numbers, and a complex
+        scaled = np.array(value)  # product would make inf*0 = NaN of an infinite part
+        scaled.real = _np_scaled(scaled.real, mantissa, exponent)
+        scaled.imag = _np_scaled(scaled.imag, mantissa, exponent)
+        return scaled[()]
+    if exponent > 0:  # exact scaling up, then one rounding; 1 <= |mantissa| < 2
+        return np.ldexp(value, exponent) * mantissa
+    return np.ldexp(value * mantissa, exponent)  # 1/2 <= |mantissa| < 1: cannot overflow
+
+
 _NUMPY_EXTREMES = {
     "_symgrad_max": lambda *args: functools.reduce(np.maximum, args),
     "_symgrad_min": lambda *args: functools.reduce(np.minimum, args),
     "_symgrad_step": np.heaviside,
+    "_symgrad_scaled": _np_scaled,
+    "_symgrad_overflow": lambda sign: np.float64(sign) * np.inf,
 }
 _PYTHON_EXTREMES: dict[str, Callable[..., Any]] = {
     "_symgrad_max": builtins.max,
@@ -187,6 +216,61 @@ def _heaviside_as_sign(arg: Any, at_zero: Any = sympy.S.Half) -> Any:
         return _STEP(arg, at_zero)
     sign = sympy.sign(arg, evaluate=False)  # its evaluation would ask the sign of a max: costly
     return (1 + sign) / 2
+
+
+_SCALED = sympy.Function("_symgrad_scaled")
+_OVERFLOW = sympy.Function("_symgrad_overflow")
+#: The smallest positive normal float64, 2**-1022: below it a float64 constant loses bits.
+_TINY = sympy.Rational(1, 2**1022)
+#: Beyond this power of two every nonzero float64 overflows or underflows (``ldexp`` takes an
+#: int32 exponent).
+_EXPONENT_CAP = 1 << 16
+
+
+def _float_range(expr: Any) -> Any:
+    """``expr`` with its exact constants beyond float64's range printable (see module docstring)."""
+    if not isinstance(expr, sympy.Basic) or not any(
+        _outside(n) for n in expr.atoms(sympy.Rational)
+    ):
+        return expr
+    expr = expr.replace(_scaled_product, _as_scaled)  # bottom-up: inner products first
+    wide = {n: _OVERFLOW(sympy.sign(n)) for n in expr.atoms(sympy.Rational) if _overflows(n)}
+    return expr.xreplace(wide)
+
+
+def _overflows(number: sympy.Rational) -> bool:
+    """Whether the exact ``number`` rounds to an infinity in float64."""
+    try:
+        number.p / number.q  # Python's int division rounds correctly (SymPy's float() gives inf)
+    except OverflowError:
+        return True
+    return False
+
+
+def _outside(number: sympy.Rational) -> bool:
+    """Whether ``number`` is nonzero and overflows or is subnormal or 0 in float64."""
+    return number != 0 and (_overflows(number) or abs(number) < _TINY)
+
+
+def _scaled_product(node: Any) -> bool:
+    if not isinstance(node, sympy.Mul):
+        return False
+    coefficient, _ = node.as_coeff_Mul()
+    return isinstance(coefficient, sympy.Rational) and _outside(coefficient)
+
+
+def _as_scaled(node: sympy.Mul) -> Any:
+    """``c*y`` as ``_symgrad_scaled(y, m, e)`` with ``c = m*2**e`` (see ``_np_scaled``)."""
+    coefficient, rest = node.as_coeff_Mul()
+    p, q = abs(coefficient.p), coefficient.q
+    exponent = p.bit_length() - q.bit_length()  # 2**(e-1) < p/q < 2**(e+1)
+    if sympy.Rational(p, q) < sympy.Integer(2) ** exponent:
+        exponent -= 1  # now 2**e <= p/q < 2**(e+1)
+    if exponent < 0:
+        exponent += 1  # a coefficient below 1 takes 1/2 <= |m| < 1
+    mantissa = coefficient / sympy.Integer(2) ** exponent
+    exponent = max(-_EXPONENT_CAP, min(_EXPONENT_CAP, exponent))
+    return _SCALED(rest, mantissa, exponent)
 
 
 def short(text: str, limit: int = 80) -> str:
