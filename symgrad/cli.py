@@ -775,12 +775,16 @@ def _add_verify_solver(commands: Any) -> None:
     )
     sub.add_argument("--params", help="values of the other names, e.g. nu=0.5,a=2")
     sub.add_argument("--boundary-width", type=int, default=1, help="layers of boundary points")
+    sub.add_argument("--plot", help="also write an error-vs-h plot (PNG, SVG or PDF)")
+    _add_force(sub)
+    _add_style(sub)
     sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
 
 
 def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
     from symgrad.grids import verify_solver  # noqa: PLC0415 - lazy, see module doc
 
+    path = _figure_path(args.plot, args.force) if args.plot is not None else None
     result = verify_solver(
         _import_solver(args.solver),
         args.solution,
@@ -795,6 +799,10 @@ def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
         else _named_numbers("--params", args.params, single=False),
         boundary_width=args.boundary_width,
     )
+    if path is not None:
+        from symgrad.output import plot_solver_convergence  # noqa: PLC0415
+
+        _save_figure(plot_solver_convergence(result), path, args.force, args.style)
     return _render_result(result, args.format)
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "plot_gradient_field",
     "plot_grid_convergence",
     "plot_secant_tangent",
+    "plot_solver_convergence",
     "plot_step_error",
     "save_figure",
     "style_figure",
@@ -281,7 +282,8 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
     data = as_data(result, "components")
     log_h, ticks, xlabel = _grid_abscissa(data)
     components = list(data["components"])
-    fig, axes = new_figure(max(1, len(components)), (5.5 * max(1, len(components)), 5.2))
+    panels = max(1, len(components))
+    fig, axes = new_figure(panels, (max(8.0, 5.5 * panels), 5.2))  # 8 in: a 4-column legend
     for ax, comp in zip(axes, components, strict=False):
         seen: set[str] = set()
         zeros: list[tuple[FloatArray, str, str]] = []
@@ -295,13 +297,48 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         ax.margins(y=0.12)  # room for the slope labels under the lowest guide
         ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
-        ax.set_title(f"∂/∂{comp.get('variable', '?')}: {comp.get('status', '?')}")
+        ax.set_title(f"{_panel_name(comp, data)}: {comp.get('status', '?')}")
     shared_legend(fig, axes, lambda n: 4 if n <= 4 else 2)  # long "exactly 0" labels: 2
     where = ", ".join(map(str, data.get("sizes") or []))
     fig.suptitle(
         f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"
     )
     return fig
+
+
+def _panel_name(comp: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """A panel's quantity: ∂/∂x for verify_grid's gradient; for an operator result (its dict
+    has ``operator``) the output's own name, a partial ``u_xy`` written ∂²u/∂x∂y."""
+    name = str(comp.get("variable", "?"))
+    if "operator" not in data:
+        return f"∂/∂{name}"
+    axes = _partial_axes(name, [str(v) for v in data.get("variables") or []])
+    if not axes:
+        return name  # laplacian, divergence, curl_z, a D(u, ...) expression
+    powers = [(v, axes.count(v)) for v in dict.fromkeys(axes)]
+    below = "".join(f"∂{v}{_superscript(n)}" for v, n in powers)
+    return f"∂{_superscript(len(axes))}u/{below}"
+
+
+def _partial_axes(name: str, variables: list[str]) -> list[str]:
+    """``u_xxy`` → ``["x", "x", "y"]`` over the result's axis names (longest name first);
+    empty when ``name`` is not such a partial."""
+    rest, axes = name.removeprefix("u_"), []
+    if rest == name:
+        return []
+    while rest:
+        match = next(
+            (v for v in sorted(variables, key=len, reverse=True) if rest.startswith(v)), ""
+        )
+        if not match:
+            return []
+        axes.append(match)
+        rest = rest[len(match) :]
+    return axes
+
+
+def _superscript(n: int) -> str:
+    return "" if n == 1 else str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def _grid_abscissa(data: Mapping[str, Any]) -> tuple[FloatArray, list[str], str]:
@@ -356,3 +393,135 @@ def _grid_region(
     text = f"slope {float(p):g} ({name}, {'expected' if expected is not None else 'observed'})"
     guide(ax, 10.0**log_h, 10.0**line, text, "0.3", log_h.size - 1, seen)  # finest: leftmost
     return zeros
+
+
+# -- solver convergence ---------------------------------------------------------------------
+
+_SOLVER_NORMS = ("L1", "L2", "Linf")
+
+
+def plot_solver_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
+    """L1, L2 and L∞ errors of a manufactured-solution study against h (or dt), per region.
+
+    ``result`` is a :class:`symgrad.SolverResult` or its ``to_dict()`` (the ``verify-solver``
+    JSON).  The abscissa is the study's refinement parameter ``h``: the largest grid spacing,
+    or the time step when only time is refined.  Interior errors are solid, boundary errors
+    dashed (an ODE's ``solution`` solid); an error that is exactly 0 is a hollow triangle at the
+    axis floor.  A grey dashed line of each region's expected order runs half a decade below the
+    region's finest L∞ error, labelled ``slope p (expected, region)`` (none for a region whose
+    status is ``exact``: its errors are rounding, without an order); the title gives the
+    verdict.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> region = {"errors": {"L1": [2e-3, 5e-4, 1.25e-4], "L2": [3e-3, 7.5e-4, 1.9e-4],
+    ...           "Linf": [8e-3, 2e-3, 5e-4]}, "expected_order": 2.0, "status": "pass"}
+    >>> data = {"status": "pass", "solver": "heat", "refine": "space", "h": [0.1, 0.05, 0.025],
+    ...         "sizes": [11, 21, 41], "regions": {"interior": region}}
+    >>> fig = plot_solver_convergence(data)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:3]
+    ['interior L1', 'interior L2', 'interior L∞']
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_figure(fig, pathlib.Path(tmp) / "solver.png")
+    """
+    data = as_data(result, "regions")
+    log_h = log10_axis(list(data.get("h") or []))
+    regions = data["regions"]
+    if not isinstance(regions, Mapping) or not regions or not log_h.size:
+        msg = "a solver result needs 'h' (one value per level) and a non-empty 'regions' dict"
+        raise InputError(msg)
+    logs = {name: _solver_errors(name, region, log_h.size) for name, region in regions.items()}
+    sx, sy = LogAxis.of(log_h), LogAxis.of(*(e for r in logs.values() for e in r.values()))
+    fig, axes = new_figure(1, (9.0, 6.5))
+    ax, seen = axes[0], set[str]()
+    floor = floor_of([e for r in logs.values() for e in r.values()])
+    for name, errors in logs.items():
+        ls = "--" if name == "boundary" else "-"
+        for k, (norm, log_e) in enumerate(errors.items()):
+            label = f"{name} {norm.replace('inf', '∞')}"
+            ax.plot(
+                sx(log_h),
+                sy(np.where(np.isfinite(log_e), log_e, np.nan)),
+                ls=ls,
+                color=PALETTE[k],
+                marker=MARKERS[k],
+                ms=9.0 - 2.0 * k,  # later norms smaller and on top: equal errors show all
+                label=label,
+            )
+            if np.isneginf(log_e).any():
+                where = sx(log_h[np.isneginf(log_e)])
+                draw_zeros(
+                    ax,
+                    where,
+                    sy.at(floor),
+                    PALETTE[k],
+                    label,
+                    14 - 5 * k,  # nested triangles
+                )
+        _solver_guide(ax, (sx, sy), log_h, (name, regions[name], errors), seen)
+    _solver_axes(ax, (sx, sy), log_h, data)
+    shared_legend(fig, axes, lambda n: 3 if n <= 6 else 2)  # long "exactly 0" labels: 2
+    fig.suptitle(
+        f"Convergence of {data.get('solver', '?')} (refining {data.get('refine', '?')}): "
+        f"{data.get('status', '?')}"
+    )
+    return fig
+
+
+def _solver_errors(name: str, region: Any, levels: int) -> dict[str, FloatArray]:
+    """log10 of a region's errors per norm, one per level (-inf for an exact 0)."""
+    errors = region.get("errors") if isinstance(region, Mapping) else None
+    if not isinstance(errors, Mapping):
+        msg = f"region {quote(name)} needs 'errors' with L1, L2 and Linf lists"
+        raise InputError(msg)
+    out = {norm: log10_axis(list(errors[norm])) for norm in _SOLVER_NORMS if norm in errors}
+    for norm, log_e in out.items():
+        if log_e.size != levels:
+            msg = f"{name} {norm}: {log_e.size} errors for {levels} levels"
+            raise InputError(msg)
+    return out
+
+
+def _solver_guide(
+    ax: Axes,
+    scales: tuple[LogAxis, LogAxis],
+    log_h: FloatArray,
+    region: tuple[str, Mapping[str, Any], Mapping[str, FloatArray]],
+    seen: set[str],
+) -> None:
+    """The region's expected slope, half a decade below its finest L∞ (else L2) error."""
+    (sx, sy), (name, spec, errors) = scales, region
+    p, last = spec.get("expected_order"), errors.get("Linf", errors.get("L2"))
+    exact = spec.get("status") == "exact"  # errors at rounding level: no order to show
+    if p is None or last is None or exact or not np.isfinite(last[-1]):
+        return
+    line = last[-1] - 0.5 + float(p) * (log_h - log_h[-1])
+    text = f"slope {float(p):g} (expected, {name})"
+    guide(ax, sx(log_h), sy(line), text, "0.3", log_h.size - 1, seen)
+
+
+def _solver_axes(
+    ax: Axes, scales: tuple[LogAxis, LogAxis], log_h: FloatArray, data: Mapping[str, Any]
+) -> None:
+    """One labelled tick per level (its h or dt, and N or the time steps), axis labels."""
+    (sx, sy), refine = scales, data.get("refine")
+    counts, what = (
+        (data.get("time_steps"), "steps") if refine == "time" else (data.get("sizes"), "N")
+    )
+    ticks = [f"{sx.at(v) if not sx.linear else v:.3g}" for v in log_h]
+    if isinstance(counts, Sequence) and len(counts) == log_h.size:
+        ticks = [f"{t}\n{what} = {n}" for t, n in zip(ticks, counts, strict=True)]
+    sx.label(ax, "x", "time step dt" if refine == "time" else "refinement h (largest spacing)")
+    sy.label(ax, "y", "error norm at the final time")
+    ax.set_xticks(sx(log_h), ticks, minor=False)
+    ax.tick_params(which="minor", labelbottom=False)
+    ax.margins(y=0.12)  # room for the slope labels under the lowest guide
+    regions = data["regions"]
+    notes = ["solid: interior, dashed: boundary"] if "boundary" in regions else []
+    notes += [
+        f"{name} exact to rounding"
+        for name, region in regions.items()
+        if isinstance(region, Mapping) and region.get("status") == "exact"
+    ]
+    ax.set_title("; ".join([*notes, "grey: expected slope"]))
