@@ -692,3 +692,190 @@ def test_step_error_old_steps_keyword_warns_and_draws_the_same_steps() -> None:
     with pytest.warns(DeprecationWarning, match="step_sizes="):
         fig = plots.plot_step_error("sin(x)", "x=1", schemes=["central:2"], steps=[0.1, 0.05])
     assert_allclose(line(fig.axes[1], "central:2").get_xdata(), [0.1, 0.05], rtol=0, atol=0)
+
+
+# -- solver convergence and operator panels -------------------------------------------------
+
+SOLVER_ODE = "(sin(t) - cos(t))/2 + exp(-t)"  # y' = -y + sin t, y(0) = 1/2: source exactly sin t
+SOLVER_MODULE = """
+def euler(problem):
+    y, dt, t0 = float(problem.initial), problem.dt, problem.time[0]
+    for n in range(problem.time_steps):
+        y += dt * (-y + float(problem.source(t0 + n * dt)))
+    return y
+"""
+
+
+def _euler(problem: Any) -> float:
+    y, dt, t0 = float(problem.initial), problem.dt, problem.time[0]
+    for n in range(problem.time_steps):
+        y += dt * (-y + float(problem.source(t0 + n * dt)))
+    return y
+
+
+def _euler_error(steps: int) -> float:
+    """|Euler − exact| at t = 2, computed here: float Euler on y' = −y + sin t, the exact
+    solution in a private 50-digit mpmath context."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 50
+    y, dt = 0.5, 2.0 / steps
+    for n in range(steps):
+        y += dt * (-y + math.sin(n * dt))
+    exact = (ctx.sin(2) - ctx.cos(2)) / 2 + ctx.exp(-2)
+    return float(abs(ctx.mpf(y) - exact))
+
+
+def _guides(ax: Any) -> list[Line2D]:
+    """The unlabelled grey dashed reference lines (the slope guides)."""
+    return [ln for ln in ax.get_lines() if ln.get_color() == "0.3" and ln.get_linestyle() == "--"]
+
+
+def _slope(ln: Line2D) -> float:
+    x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+    return float(np.log10(y[-1] / y[0]) / np.log10(x[-1] / x[0]))
+
+
+def _solver_region(errors: dict[str, list[float]], p: float, status: str) -> dict[str, Any]:
+    return {"errors": errors, "expected_order": p, "status": status}
+
+
+def test_solver_plot_draws_the_euler_errors_and_a_slope_one_guide() -> None:
+    """An ODE refined in dt: each norm's line is the Euler error at t = 2 (recomputed here) at
+    dt = 2/steps, labelled; the guide has slope exactly 1 and says so; the verdict titles it."""
+    steps = (16, 32, 64, 128)
+    result = symgrad.verify_solver(
+        _euler, SOLVER_ODE, operator="D(u, t) + u", expect_order=1, time="t=0:2", time_steps=steps
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_solver_convergence(result)
+        fig.canvas.draw()
+    ax = fig.axes[0]
+    reference = [_euler_error(n) for n in steps]
+    for norm, label in (("L1", "solution L1"), ("L2", "solution L2"), ("Linf", "solution L∞")):
+        ln = line(ax, label)
+        assert_allclose(ln.get_xdata(), [2 / n for n in steps], rtol=1e-15, atol=0)
+        assert_allclose(ln.get_ydata(), result.regions["solution"].errors[norm], rtol=0, atol=0)
+        assert_allclose(ln.get_ydata(), reference, rtol=1e-9)  # one value: every norm equal
+    (slope_line,) = _guides(ax)
+    assert _slope(slope_line) == pytest.approx(1.0, abs=1e-12)
+    assert "slope 1 (expected, solution)" in [t.get_text() for t in ax.texts]
+    assert ax.get_xlabel() == "time step dt"
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert fig.get_suptitle() == "Convergence of _euler (refining time): pass"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "solution L1",
+        "solution L2",
+        "solution L∞",
+    ]
+    assert min(t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)) >= 12
+
+
+def test_solver_plot_regions_guides_and_exact_zeros() -> None:
+    """Interior solid with slope 2, boundary dashed with slope 1 (their expected orders); an
+    exact-to-rounding region gets no guide, and its exact zeros sit at the floor, labelled."""
+    h = [0.1, 0.05, 0.025]
+    interior = {
+        n: [4e-3 * 0.25**i * (k + 1) for i in range(3)] for k, n in enumerate(plots._SOLVER_NORMS)
+    }
+    boundary = {n: [2e-2 * 0.5**i for i in range(3)] for n in plots._SOLVER_NORMS}
+    data = {
+        "status": "pass",
+        "solver": "heat",
+        "refine": "space",
+        "h": h,
+        "sizes": [11, 21, 41],
+        "regions": {
+            "interior": _solver_region(interior, 2.0, "pass"),
+            "boundary": _solver_region(boundary, 1.0, "pass"),
+        },
+    }
+    ax = plots.plot_solver_convergence(data).axes[0]
+    assert line(ax, "interior L∞").get_linestyle() == "-"
+    assert line(ax, "boundary L∞").get_linestyle() == "--"
+    assert_allclose(line(ax, "interior L2").get_ydata(), [8e-3, 2e-3, 5e-4], rtol=1e-15)
+    assert sorted(_slope(g) for g in _guides(ax)) == pytest.approx([1.0, 2.0], abs=1e-12)
+    texts = {t.get_text() for t in ax.texts}
+    assert {"slope 2 (expected, interior)", "slope 1 (expected, boundary)"} <= texts
+    assert ax.get_xlabel() == "refinement h (largest spacing)"
+    assert ax.get_xticklabels()[0].get_text() == "0.1\nN = 11"
+
+    data["regions"]["boundary"] = _solver_region(
+        {n: [0.0, 1e-17, 0.0] for n in plots._SOLVER_NORMS}, 1.0, "exact"
+    )
+    fig = plots.plot_solver_convergence(data)
+    ax = fig.axes[0]
+    assert [_slope(g) for g in _guides(ax)] == pytest.approx([2.0], abs=1e-12)  # no boundary guide
+    zeros = line(ax, "boundary L∞: exactly 0 (\u25bd, at the floor)")
+    assert_allclose(zeros.get_xdata(), [0.1, 0.025], rtol=1e-15)
+    assert_allclose(zeros.get_ydata(), [1e-18, 1e-18], rtol=1e-12)  # a decade below 1e-17
+    assert "boundary exact to rounding" in ax.get_title()
+
+
+def test_solver_plot_refuses_data_without_levels_or_regions() -> None:
+    with pytest.raises(InputError, match="regions"):
+        plots.plot_solver_convergence({"h": [0.1], "solver": "s"})
+    with pytest.raises(InputError, match="'h'"):
+        plots.plot_solver_convergence({"h": [], "regions": {"interior": {}}})
+    bad = {"h": [0.1, 0.05], "regions": {"interior": {"errors": {"L2": [1.0]}}}}
+    with pytest.raises(InputError, match="1 errors for 2 levels"):
+        plots.plot_solver_convergence(bad)
+
+
+def test_cli_verify_solver_writes_its_plot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from symgrad.cli import main
+
+    (tmp_path / "plotsolver.py").write_text(SOLVER_MODULE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "verify-solver",
+        "plotsolver:euler",
+        "--solution",
+        SOLVER_ODE,
+        "--operator",
+        "D(u, t) + u",
+    ]
+    argv += ["--time", "t=0:2", "--expect-order", "1", "--time-steps", "16,32,64,128"]
+    assert main([*argv, "--plot", "ode.png"]) == 0
+    assert (tmp_path / "ode.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("laplacian", "laplacian"),
+        ("curl_z", "curl_z"),
+        ("u_xx", "∂²u/∂x²"),
+        ("u_xy", "∂²u/∂x∂y"),
+        ("u_xxy", "∂³u/∂x²∂y"),
+        ("u_x", "∂u/∂x"),
+        ("u_q", "u_q"),  # not an axis: the name as given
+    ],
+)
+def test_operator_panels_are_titled_by_their_operator(name: str, title: str) -> None:
+    region = {"errors": {"L2": [4e-3, 1e-3], "Linf": [8e-3, 2e-3]}, "observed_order": 2.0}
+    component = {"variable": name, "interior": region, "boundary": None, "status": "pass"}
+    data = {"status": "pass", "scheme": "s", "sizes": [17, 33], "variables": ["x", "y"]}
+    fig = plots.plot_grid_convergence({**data, "operator": name, "components": [component]})
+    assert fig.axes[0].get_title() == f"{title}: pass"
+    gradient = plots.plot_grid_convergence({**data, "components": [{**component, "variable": "x"}]})
+    assert gradient.axes[0].get_title() == "∂/∂x: pass"
+
+
+def test_operator_result_plot_names_the_laplacian() -> None:
+    """A real verify_operator result (the five-point Laplacian, boundary rows copied): its
+    panel is titled "laplacian", not ∂/∂laplacian, and plots the result's own errors."""
+
+    def five_point(u: Any, h: Any) -> Any:
+        out = np.zeros_like(u)
+        out[1:-1, 1:-1] = (u[2:, 1:-1] - 2 * u[1:-1, 1:-1] + u[:-2, 1:-1]) / h[0] ** 2 + (
+            u[1:-1, 2:] - 2 * u[1:-1, 1:-1] + u[1:-1, :-2]
+        ) / h[1] ** 2
+        out[[0, -1], :], out[:, [0, -1]] = out[[1, -2], :], out[:, [1, -2]]
+        return out
+
+    result = symgrad.verify_operator(five_point, "sin(x)*cos(y)", "x=0:1,y=0:1", sizes=(17, 33, 65))
+    fig = plots.plot_grid_convergence(result)
+    assert fig.axes[0].get_title().startswith("laplacian: ")
+    errors = result.components[0].interior.errors["Linf"]
+    assert_allclose(line(fig.axes[0], "interior L∞").get_ydata(), errors, rtol=0, atol=0)

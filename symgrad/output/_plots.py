@@ -378,7 +378,7 @@ def _grid_region(
             msg = f"{name} {norm}: {log_e.size} errors for {log_h.size} grid levels"
             raise InputError(msg)
         label = f"{name} {norm.replace('inf', '∞')}"
-        shown = np.where(np.isfinite(log_e), 10.0**log_e, np.nan)
+        shown = _exactly(errors[norm], log_e, LogAxis(linear=False))  # the float64 values
         ax.plot(10.0**log_h, shown, ls=ls, color=PALETTE[k], marker=MARKERS[k], label=label)
         if np.isneginf(log_e).any():
             zeros.append((log_h[np.isneginf(log_e)], PALETTE[k], label))
@@ -441,8 +441,8 @@ def plot_solver_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         for k, (norm, log_e) in enumerate(errors.items()):
             label = f"{name} {norm.replace('inf', '∞')}"
             ax.plot(
-                sx(log_h),
-                sy(np.where(np.isfinite(log_e), log_e, np.nan)),
+                _exactly(data["h"], log_h, sx),
+                _exactly(regions[name]["errors"][norm], log_e, sy),
                 ls=ls,
                 color=PALETTE[k],
                 marker=MARKERS[k],
@@ -467,6 +467,15 @@ def plot_solver_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         f"{data.get('status', '?')}"
     )
     return fig
+
+
+def _exactly(values: Sequence[Any], logs: FloatArray, axis: LogAxis) -> FloatArray:
+    """What a line plots: on a log axis the float64 values themselves (not 10^log10 v, one
+    rounding off), on a linear log10 axis their logs; NaN for 0 (drawn at the floor) or None."""
+    if axis.linear:
+        return np.where(np.isfinite(logs), logs, np.nan)
+    shown = np.array([math.nan if v is None else abs(float(v)) for v in values])
+    return np.where(np.isfinite(logs), shown, np.nan)
 
 
 def _solver_errors(name: str, region: Any, levels: int) -> dict[str, FloatArray]:
