@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import math
 import sys
 import warnings
@@ -697,13 +698,6 @@ def test_step_error_old_steps_keyword_warns_and_draws_the_same_steps() -> None:
 # -- solver convergence and operator panels -------------------------------------------------
 
 SOLVER_ODE = "(sin(t) - cos(t))/2 + exp(-t)"  # y' = -y + sin t, y(0) = 1/2: source exactly sin t
-SOLVER_MODULE = """
-def euler(problem):
-    y, dt, t0 = float(problem.initial), problem.dt, problem.time[0]
-    for n in range(problem.time_steps):
-        y += dt * (-y + float(problem.source(t0 + n * dt)))
-    return y
-"""
 
 
 def _euler(problem: Any) -> float:
@@ -711,6 +705,9 @@ def _euler(problem: Any) -> float:
     for n in range(problem.time_steps):
         y += dt * (-y + float(problem.source(t0 + n * dt)))
     return y
+
+
+SOLVER_MODULE = "from __future__ import annotations\n\n" + inspect.getsource(_euler)
 
 
 def _euler_error(steps: int) -> float:
@@ -829,7 +826,7 @@ def test_cli_verify_solver_writes_its_plot(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     argv = [
         "verify-solver",
-        "plotsolver:euler",
+        "plotsolver:_euler",
         "--solution",
         SOLVER_ODE,
         "--operator",
