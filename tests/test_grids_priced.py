@@ -38,44 +38,47 @@ def diff_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def _refused(error: pytest.ExceptionInfo[LimitExceeded], allowed: int) -> None:
+def _refused(
+    error: pytest.ExceptionInfo[LimitExceeded],
+    allowed: int,
+    diffs: int,
+    runs: list[int] | None = None,
+    *,
+    most: int = 0,
+) -> None:
+    """Refused for its work, naming how to raise the limit, after at most ``most`` cheap
+    ``sympy.diff`` calls (``diffs`` counted) and before the user's code ran (``runs`` empty)."""
     assert error.value.limit == "work"
     assert error.value.allowed == allowed
     assert "max_work" in str(error.value)  # how to raise it
+    assert diffs <= most
+    assert not runs
 
 
 # ------------------------------------------------------------------ manufactured_source
-def test_source_of_a_product_of_60_factors_is_refused_before_its_costly_order(
+@pytest.mark.parametrize(
+    ("operator", "solution", "limits", "allowed", "most"),
+    [
+        # the first order of the product (60 terms of 60 factors) is cheap and taken; the
+        # second is priced at millions of node operations and refused before SymPy starts it
+        ("D(u, x, 12)", PRODUCT, None, 10**6, 1),
+        ("-D(u, x, 2) - D(u, y, 2)", PRODUCT, None, 10**6, 1),
+        # a tight limits= keyword: refused before the first derivative
+        ("D(u, t) - D(u, x, 2)", "exp(-t)*sin(pi*x)*cos(2*x) + x**5*t**3", TIGHT, 50, 0),
+    ],
+)
+def test_source_costly_derivatives_are_refused_before_sympy_takes_them(
     diff_calls: list[int],
+    operator: str,
+    solution: str,
+    limits: Limits | None,
+    allowed: int,
+    most: int,
 ) -> None:
-    calls = diff_calls
     with pytest.raises(LimitExceeded) as error:
-        manufactured_source("D(u, x, 12)", PRODUCT)
-    _refused(error, 1_000_000)
-    # the first order (about 60 x 60 nodes) is cheap and taken; the second is priced at
-    # millions of node operations and refused before SymPy starts it
-    assert calls[0] == 1
-
-
-def test_source_laplacian_of_the_product_is_refused_at_its_first_costly_order(
-    diff_calls: list[int],
-) -> None:
-    calls = diff_calls
-    with pytest.raises(LimitExceeded) as error:
-        manufactured_source("-D(u, x, 2) - D(u, y, 2)", PRODUCT)
-    _refused(error, 1_000_000)
-    assert calls[0] <= 1
-
-
-def test_source_limits_keyword_refuses_before_any_derivative(
-    diff_calls: list[int],
-) -> None:
-    calls = diff_calls
-    solution = "exp(-t)*sin(pi*x)*cos(2*x) + x**5*t**3"
-    with pytest.raises(LimitExceeded) as error:
-        manufactured_source("D(u, t) - D(u, x, 2)", solution, limits=TIGHT)
-    _refused(error, 50)
-    assert calls[0] == 0
+        manufactured_source(operator, solution, limits=limits)
+    _refused(error, allowed, diff_calls[0], most=most)
+    assert diff_calls[0] == most  # exactly the cheap orders were taken
 
 
 def test_source_with_limits_keeps_its_value() -> None:
@@ -106,39 +109,33 @@ def _never_called(calls: list[int]) -> Any:
 def test_operator_twelfth_derivative_of_a_large_field_is_refused_before_the_scheme(
     diff_calls: list[int],
 ) -> None:
-    calls = diff_calls
     runs: list[int] = []
     with pytest.raises(LimitExceeded) as error:
         verify_operator(_never_called(runs), PRODUCT, "x=0:1,y=0:1", "D(u, x, 12)", expect_order=1)
-    _refused(error, 1_000_000)
-    assert calls[0] == 1
-    assert runs == []
+    _refused(error, 1_000_000, diff_calls[0], runs, most=1)
 
 
-@pytest.mark.parametrize("operator", ["laplacian", "x,x", "D(u, x, 2) + D(u, y, 2)"])
+SCALAR = "sin(x + 0.3)*exp(y/2)*cos(3*x*y) + x**4*y**3"
+VECTOR = ["sin(x)*cos(y)*exp(x*y)", "x**3*y**2 + cos(x - y)"]
+
+
+@pytest.mark.parametrize(
+    ("operator", "field"),
+    [
+        ("laplacian", SCALAR),
+        ("x,x", SCALAR),
+        ("D(u, x, 2) + D(u, y, 2)", SCALAR),
+        ("divergence", VECTOR),
+        ("curl", VECTOR),
+    ],
+)
 def test_operator_limits_keyword_refuses_before_any_derivative(
-    diff_calls: list[int], operator: str
+    diff_calls: list[int], operator: str, field: Any
 ) -> None:
-    calls = diff_calls
     runs: list[int] = []
-    field = "sin(x + 0.3)*exp(y/2)*cos(3*x*y) + x**4*y**3"
     with pytest.raises(LimitExceeded) as error:
         verify_operator(_never_called(runs), field, "x=0:1,y=0:1", operator, limits=TIGHT)
-    _refused(error, 50)
-    assert calls[0] == 0
-    assert runs == []
-
-
-def test_operator_limits_keyword_covers_the_vector_operators(
-    diff_calls: list[int],
-) -> None:
-    calls = diff_calls
-    runs: list[int] = []
-    field = ["sin(x)*cos(y)*exp(x*y)", "x**3*y**2 + cos(x - y)"]
-    with pytest.raises(LimitExceeded):
-        verify_operator(_never_called(runs), field, "x=0:1,y=0:1", "curl", limits=Limits(20))
-    assert calls[0] == 0
-    assert runs == []
+    _refused(error, 50, diff_calls[0], runs)
 
 
 def test_operator_with_limits_gives_the_closed_form_orders() -> None:
@@ -165,10 +162,23 @@ def test_operator_with_limits_gives_the_closed_form_orders() -> None:
 
 
 # ------------------------------------------------------------------ verify_solver
-def test_solver_limits_keyword_refuses_before_the_solver_runs(
-    diff_calls: list[int],
+@pytest.mark.parametrize(
+    ("solution", "options", "allowed", "most"),
+    [
+        # a tight limits= keyword: refused before the first derivative
+        (
+            "sin(t)*exp(-t) + t**3*cos(2*t)",
+            {"operator": "D(u, t) + u", "time": "t=0:1", "limits": TIGHT},
+            50,
+            0,
+        ),
+        # the product of 60 factors under the default limits: after the cheap first order
+        (PRODUCT, {"operator": "-D(u, x, 2) - D(u, y, 2)", "domain": "x=0:1,y=0:1"}, 10**6, 1),
+    ],
+)
+def test_solver_costly_derivatives_are_refused_before_the_solver_runs(
+    diff_calls: list[int], solution: str, options: dict[str, Any], allowed: int, most: int
 ) -> None:
-    calls = diff_calls
     runs: list[int] = []
 
     def solver(problem: Any) -> float:
@@ -176,40 +186,8 @@ def test_solver_limits_keyword_refuses_before_the_solver_runs(
         return 0.0
 
     with pytest.raises(LimitExceeded) as error:
-        verify_solver(
-            solver,
-            "sin(t)*exp(-t) + t**3*cos(2*t)",
-            operator="D(u, t) + u",
-            expect_order=1,
-            time="t=0:1",
-            limits=TIGHT,
-        )
-    _refused(error, 50)
-    assert calls[0] == 0
-    assert runs == []
-
-
-def test_solver_hostile_solution_is_refused_before_the_solver_runs(
-    diff_calls: list[int],
-) -> None:
-    calls = diff_calls
-    runs: list[int] = []
-
-    def solver(problem: Any) -> Any:
-        runs.append(1)
-        return np.zeros(problem.shape)
-
-    with pytest.raises(LimitExceeded) as error:
-        verify_solver(
-            solver,
-            PRODUCT,
-            operator="-D(u, x, 2) - D(u, y, 2)",
-            expect_order=2,
-            domain="x=0:1,y=0:1",
-        )
-    _refused(error, 1_000_000)
-    assert calls[0] <= 1
-    assert runs == []
+        verify_solver(solver, solution, expect_order=1, **options)
+    _refused(error, allowed, diff_calls[0], runs, most=most)
 
 
 def test_solver_with_limits_keeps_the_euler_order() -> None:
