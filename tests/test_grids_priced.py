@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import sympy
 
-from symgrad import Limits, manufactured_source, verify_operator, verify_solver
+from symgrad import Limits, manufactured_source, verify_grid, verify_operator, verify_solver
 from symgrad.errors import ConfigError, LimitExceeded
 
 # a product of 60 factors: its first x-derivative has 60 terms of 60 factors each
@@ -211,3 +211,28 @@ def test_solver_with_limits_keeps_the_euler_order() -> None:
     )
     assert result.status.value == "pass"
     assert result.regions["solution"].observed_order == pytest.approx(1.0, abs=0.05)
+
+
+# ------------------------------------------------------------------ verify_grid
+def test_verify_grid_prices_the_exact_gradient_against_its_limits(diff_calls: list[int]) -> None:
+    """``verify_grid(limits=Limits(max_work=50))`` refuses a 60-factor field before SymPy
+    differentiates it and before the scheme is called."""
+    runs: list[int] = []
+
+    def scheme(f: Any, h: Any) -> Any:
+        runs.append(1)
+        return np.gradient(f, *h)
+
+    with pytest.raises(LimitExceeded) as error:
+        verify_grid(PRODUCT, "x=0:1,y=0:1", scheme=scheme, limits=TIGHT)
+    _refused(error, 50, diff_calls[0], runs)
+
+
+def test_verify_grid_with_limits_gives_the_same_orders() -> None:
+    """Generous limits change nothing: numpy.gradient on sin(x + 0.3)·exp(y/2) is order 2
+    inside and 1 at the boundary (edge_order=1), as without limits; a non-Limits is refused."""
+    result = verify_grid("sin(x + 0.3)*exp(y/2)", "x=-1:1,y=-1:1", limits=Limits(max_work=10**7))
+    assert [round(c.interior.observed_order) for c in result.components] == [2, 2]
+    assert [round(c.boundary.observed_order) for c in result.components] == [1, 1]
+    with pytest.raises(ConfigError, match="limits"):
+        verify_grid("x", "x=0:1", limits=1000)  # type: ignore[arg-type]

@@ -86,7 +86,7 @@ from symgrad._precision import EPS
 
 #: The spacing of float64 numbers below the normal range, 2**-1074.
 SUBNORMAL = 2.0**-1074
-from symgrad.derive import Compiled, derivative
+from symgrad.derive import Compiled, Limits, derivative
 from symgrad.results import Result, Status, combine
 
 __all__ = [
@@ -871,6 +871,7 @@ def degenerate_diagnostics(
     order: float,
     faces: Sequence[list[FloatArray]],
     everywhere: list[FloatArray],
+    limits: Limits | None = None,
 ) -> list[dict[str, Any]]:
     """Components whose boundary error term ``∂^(p+1)f/∂x_k^(p+1)`` vanishes on their faces.
 
@@ -881,7 +882,7 @@ def degenerate_diagnostics(
         return []
     found = []
     for k, var in enumerate(symbols):
-        term = _boundary_term(expr, symbols, k, int(order))
+        term = _boundary_term(expr, symbols, k, int(order), limits)
         if term is None:
             continue
         on_faces, scale = _finite_max(term(*faces[k])), _finite_max(term(*everywhere))
@@ -913,14 +914,19 @@ def _finite_max(values: FloatArray) -> float:
 
 @functools.lru_cache(maxsize=64)
 def _boundary_term(
-    expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], k: int, order: int
+    expr: sympy.Expr,
+    symbols: tuple[sympy.Symbol, ...],
+    k: int,
+    order: int,
+    limits: Limits | None = None,
 ) -> Compiled | None:
     """``∂^(order+1) expr / ∂x_k^(order+1)`` compiled (None when it is identically zero).
 
     Taken by :func:`symgrad.derive.derivative`, so that differentiating and compiling are priced
-    against the default ``Limits`` before the work (``LimitExceeded`` for a field too costly).
+    against ``limits`` (default ``Limits()``) before the work (``LimitExceeded`` for a field too
+    costly).
     """
-    term = derivative(expr, symbols[k], order + 1, variables=symbols)
+    term = derivative(expr, symbols[k], order + 1, variables=symbols, limits=limits)
     return None if getattr(term.exprs, "is_zero", False) else term
 
 
@@ -931,6 +937,7 @@ def exactness_evidence(
     order: float,
     probe: list[FloatArray],
     parts: Sequence[Index],
+    limits: Limits | None = None,
 ) -> Evidence:
     """The error terms ``((q, S_q), (q + 1, S_(q+1)))`` of the module docstring's rule, or None.
 
@@ -942,7 +949,7 @@ def exactness_evidence(
     shape = tuple(max(c.shape) for c in probe)
 
     def size(j: int) -> float | None:
-        term = _boundary_term(expr, symbols, k, j)
+        term = _boundary_term(expr, symbols, k, j, limits)
         if term is None:
             return None
         values = np.broadcast_to(term(*probe), shape)

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from symgrad.derive import Compiled, gradient
+from symgrad.derive import Compiled, Limits, gradient
 from symgrad.errors import ConfigError, InputError, LimitExceeded
 from symgrad.expr import (
     MAX_ORDER,
@@ -136,6 +136,7 @@ class _Setup:
     exact: str
     grow: Callable[[int], _Level] | None
     budget: int
+    limits: Limits | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def verify_grid(
     boundary_width: int | None = None,
     coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
     max_points: int = REFINE_POINTS,
+    limits: Limits | None = None,
 ) -> GridResult:
     """Verify a grid derivative scheme against the exact gradient of ``expr``.
 
@@ -202,6 +204,9 @@ def verify_grid(
         that refinement may reach; a level is added only if the total stays within it, checked
         before the level is allocated.  Default ``REFINE_POINTS`` (4e6); at most
         ``MP_MAX_POINTS`` with ``exact="mp"``; 0 turns refinement off.
+    limits : symgrad.Limits, optional
+        Caps on the symbolic work (``Limits.max_work``): the exact gradient, the boundary error
+        terms and the exactness evidence are each priced against it before SymPy takes them.
 
     Returns
     -------
@@ -251,8 +256,9 @@ def verify_grid(
         boundary_width,
         coordinates,
         max_points,
+        limits,
     )
-    model = _field_model(setup.expr, setup.symbols)
+    model = _field_model(setup.expr, setup.symbols, setup.limits)
     levels = list(setup.levels)
     measured = [_measure(setup, model, level) for level in levels]
     stop = _refine(setup, model, levels, measured)
@@ -318,13 +324,15 @@ def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _field_model(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...]) -> Compiled:
+def _field_model(
+    expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], limits: Limits | None = None
+) -> Compiled:
     """f and its gradient compiled together: one pass, shared subexpressions computed once.
 
     The gradient is taken by :func:`symgrad.derive.gradient`, which prices differentiating and
-    compiling before the work (``LimitExceeded`` for a field too costly).
+    compiling against ``limits`` before the work (``LimitExceeded`` for a field too costly).
     """
-    exact = gradient(expr, symbols)
+    exact = gradient(expr, symbols, limits=limits)
     return Compiled([expr, *exact.exprs], symbols, kind="field and gradient")
 
 
@@ -435,7 +443,12 @@ def _assemble(
     faces = [levels[-1].open_grid(k) for k in range(len(names))]
     diagnostics = _scheme_diagnostics(names, measured, h)
     diagnostics += degenerate_diagnostics(
-        setup.expr, setup.symbols, setup.expected[1], faces, levels[0].open_grid(points=17)
+        setup.expr,
+        setup.symbols,
+        setup.expected[1],
+        faces,
+        levels[0].open_grid(points=17),
+        setup.limits,
     )
     flagged = {d.get("component") for d in diagnostics if d["kind"] == "degenerate_field"}
     judging = Judging(h, sizes, setup.expected, stop, functools.partial(_evidence, setup))
@@ -494,7 +507,7 @@ def _evidence(setup: _Setup, k: int, region: str, order: float) -> Evidence:
     probe = setup.levels[0].open_grid(points=PROBE_POINTS)
     inner, own, transverse = regions((PROBE_POINTS,) * len(probe), 1, k)
     parts = {"interior": [inner], "boundary": own, "transverse": transverse}[region]
-    return exactness_evidence(setup.expr, setup.symbols, k, order, probe, parts)
+    return exactness_evidence(setup.expr, setup.symbols, k, order, probe, parts, setup.limits)
 
 
 # -------------------------------------------------------------------------- validation
@@ -510,8 +523,12 @@ def _verify_grid_iv(
     boundary_width: object,
     coordinates: object,
     max_points: object,
+    limits: object = None,
 ) -> _Setup:
     """Validate every argument of :func:`verify_grid` once; messages say what to change."""
+    if limits is not None and not isinstance(limits, Limits):
+        msg = f"limits: must be a symgrad.Limits (got {limits!r:.60})"
+        raise ConfigError(msg)
     axes = _domain(domain, variables)
     (parsed,), symbols = resolve(expr, [name for name, _, _ in axes])
     fn, name, numpy_order = _scheme(scheme, edge_order)
@@ -531,7 +548,7 @@ def _verify_grid_iv(
     budget = _budget(max_points, exact)
     grow = _grower(axes, coordinates)
     return _Setup(
-        parsed, symbols, tuple(levels), fn, name, expected, width, str(exact), grow, budget
+        parsed, symbols, tuple(levels), fn, name, expected, width, str(exact), grow, budget, limits
     )
 
 
