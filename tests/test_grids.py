@@ -825,3 +825,19 @@ def test_fuzzed_grid_inputs_give_a_result_or_a_symgrad_error(
     assert result.status in (Status.PASS, Status.FAIL, Status.INCONCLUSIVE, Status.EXACT)
     if output in ("nan", "inf", "zeros", "too many"):
         assert result.status is not Status.PASS
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_l2_norm_neither_overflows_nor_underflows(scale: float) -> None:
+    """Errors near 1e290 (or 1e-300) have squares beyond float64's range; the L2 norm is still
+    the root mean square, between L1 and L∞ (sin(x)/scale and sin(x)*scale on x=0:1)."""
+    text = f"sin(x)/{scale!r}" if scale < 1 else f"sin(x)*{1 / scale!r}"
+    result = verify_grid(text, "x=0:1")
+    for region in ("interior", "boundary"):
+        data = result.to_dict()["components"][0][region]
+        for l1, l2, linf in zip(
+            data["errors"]["L1"], data["errors"]["L2"], data["errors"]["Linf"], strict=True
+        ):
+            assert 0 < l1 <= l2 * (1 + 1e-12), (region, l1, l2)
+            assert l2 <= linf * (1 + 1e-12), (region, l2, linf)
+            assert math.isfinite(l2)

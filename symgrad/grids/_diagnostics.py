@@ -224,8 +224,12 @@ def norms(abs_error: FloatArray, parts: Sequence[Index]) -> Norms:
     views = [abs_error[p] for p in parts]
     count = sum(v.size for v in views)
     total = sum(float(v.sum()) for v in views)
-    squares = sum(dot(v, v) for v in views)
-    return total / count, math.sqrt(squares / count), max(float(v.max()) for v in views)
+    squares, largest = sum(dot(v, v) for v in views), max(float(v.max()) for v in views)
+    if math.isfinite(largest) and largest > 0 and not 0 < squares < math.inf:
+        # e² overflowed (|e| above ~1e154) or underflowed: sum (e/L∞)² instead, which cannot
+        scaled_squares = sum(dot(v / largest, v / largest) for v in views)
+        return total / count, largest * math.sqrt(scaled_squares / count), largest
+    return total / count, math.sqrt(squares / count), largest
 
 
 # ------------------------------------------------------------------------------ orders
