@@ -649,6 +649,8 @@ def _symbolic(
     point = {v: sympy.Rational(*pq) for v, pq in zip(program.variables, inputs, strict=True)}
     try:
         value = exact_at(_as_expr(program.exprs[i]), point)
+        # asked here: SymPy answers by evalf, which can fail on huge intermediate values
+        not_real = value is sympy.nan or value.is_extended_real is False
     except (ArithmeticError, ValueError, TypeError, RecursionError):  # SymPy gave up
         return
     if value.is_Rational:
@@ -657,7 +659,7 @@ def _symbolic(
     elif value in (sympy.zoo, sympy.oo, -sympy.oo):
         node = program.exprs[i]
         raise _outside_error(_Outside("pole", node, "it is infinite there"), program, inputs)
-    elif value is sympy.nan or value.is_extended_real is False:
+    elif not_real:
         node = program.exprs[i]
         why = "it is undefined there" if value is sympy.nan else "its exact value is not real"
         raise _outside_error(_Outside("domain", node, why), program, inputs)
