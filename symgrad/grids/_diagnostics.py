@@ -101,6 +101,7 @@ __all__ = [
     "GridResult",
     "Judging",
     "Span",
+    "assemble_region",
     "asymptotic_range",
     "decisive",
     "degenerate_diagnostics",
@@ -688,17 +689,37 @@ def _judge_region(
         degenerate=degenerate and region == "boundary",
         evidence=lambda: judging.evidence(k, region, exactness_order),
     )
+    return assemble_region(errors, floors, judging, span, p, at_least, status, reason)
+
+
+def assemble_region(
+    errors: dict[str, tuple[float, ...]],
+    floors: Any,
+    judging: Judging,
+    span: Any,
+    expected: float,
+    at_least: bool,
+    status: Status,
+    reason: str,
+    *,
+    noise_has_no_order: bool = False,
+) -> GridRegion:
+    """A region's result: pairwise orders per norm, and orders fitted over the asymptotic
+    ``span`` (the whole sequence without one; NaN with ``noise_has_no_order`` when the region
+    passed at the rounding floor, whose noise has no order)."""
     h = judging.h
     fit = None if span is None or span.first == span.last else (span.first, span.last)
     a, b = fit or (0, len(h) - 1)
     orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
     fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
+    if noise_has_no_order and span is None and status.ok:
+        fitted = dict.fromkeys(fitted, math.nan)
     return GridRegion(
         errors=errors,
         orders=orders[JUDGED_NORM],
         observed_order=fitted[JUDGED_NORM],
         finest_order=orders[JUDGED_NORM][-1],
-        expected_order=p,
+        expected_order=expected,
         at_least=at_least,
         asymptotic_range=None if fit is None else (judging.sizes[a], judging.sizes[b]),
         orders_by_norm=orders,

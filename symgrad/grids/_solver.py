@@ -92,7 +92,7 @@ from symgrad.grids._diagnostics import (
     GridRegion,
     Judging,
     Norms,
-    fitted_order,
+    assemble_region,
     norms,
     pairwise_orders,
     region_verdict,
@@ -925,29 +925,11 @@ def _judge(
     ):
         diagnostics.append(falling | {"region": name})
         status, reason = _decided(f"{name}: {falling['message']}", fixed)
-    h = judging.h
-    fit = None if span is None or span.first == span.last else (span.first, span.last)
-    a, b = fit or (0, len(h) - 1)
     errors = {norm: tuple(r[i] for r in per_level) for i, norm in enumerate(NORMS)}
-    orders = {norm: tuple(pairwise_orders(e, h)) for norm, e in errors.items()}
-    fitted = {norm: fitted_order(e[a : b + 1], h[a : b + 1]) for norm, e in errors.items()}
-    if span is None and status.ok:  # errors at the rounding floor: the noise has no order
-        fitted = dict.fromkeys(fitted, math.nan)
     if judging.stop == _BY_TIME_STEPS:
         reason = reason.replace("N = ", "time_steps = ")
-    return GridRegion(
-        errors=errors,
-        orders=orders[JUDGED_NORM],
-        observed_order=fitted[JUDGED_NORM],
-        finest_order=orders[JUDGED_NORM][-1],
-        expected_order=expected,
-        at_least=False,
-        asymptotic_range=None if fit is None else (judging.sizes[a], judging.sizes[b]),
-        orders_by_norm=orders,
-        fitted_orders=fitted,
-        rounding_floor=floors,
-        status=status,
-        reason=reason,
+    return assemble_region(
+        errors, floors, judging, span, expected, False, status, reason, noise_has_no_order=True
     )
 
 
