@@ -447,6 +447,14 @@ def _add_force(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_plot_and_format(sub: argparse.ArgumentParser, plot_help: str) -> None:
+    """``--plot FILE`` with its ``--force`` and ``--style``, then ``--format``."""
+    sub.add_argument("--plot", help=plot_help)
+    _add_force(sub)
+    _add_style(sub)
+    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+
+
 def _add_style(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--style",
@@ -626,10 +634,7 @@ def _add_converge(commands: Any) -> None:
     )
     sub.add_argument("--dps", type=int, default=60)
     sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
-    sub.add_argument("--plot", help="also write a convergence plot (PNG, SVG or PDF)")
-    _add_force(sub)
-    _add_style(sub)
-    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+    _add_plot_and_format(sub, "also write a convergence plot (PNG, SVG or PDF)")
 
 
 def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
@@ -686,10 +691,7 @@ def _add_verify_grid(commands: Any) -> None:
     )
     sub.add_argument("--periodic", help="with --operator: periodic axes, e.g. x or x,y")
     # -- verify_operator (end) --
-    sub.add_argument("--plot", help="also write an error-vs-spacing plot")
-    _add_force(sub)
-    _add_style(sub)
-    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+    _add_plot_and_format(sub, "also write an error-vs-spacing plot")
 
 
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
@@ -775,10 +777,7 @@ def _add_verify_solver(commands: Any) -> None:
     )
     sub.add_argument("--params", help="values of the other names, e.g. nu=0.5,a=2")
     sub.add_argument("--boundary-width", type=int, default=1, help="layers of boundary points")
-    sub.add_argument("--plot", help="also write an error-vs-h plot (PNG, SVG or PDF)")
-    _add_force(sub)
-    _add_style(sub)
-    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+    _add_plot_and_format(sub, "also write an error-vs-h plot (PNG, SVG or PDF)")
 
 
 def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
