@@ -92,6 +92,7 @@ from symgrad.grids._diagnostics import (
     GridRegion,
     Judging,
     Norms,
+    _plain,
     assemble_region,
     norms,
     pairwise_orders,
@@ -271,7 +272,7 @@ class SolverResult(TableResult):
         out["status"] = self.status.value
         out["regions"] = {k: r.to_dict() for k, r in self.regions.items()}
         out["gci"] = None if self.gci is None else self.gci.to_dict()
-        return _jsonable(out)  # type: ignore[no-any-return]
+        return _plain(out)  # type: ignore[no-any-return]
 
     def _title(self) -> str:
         where = ", ".join(self.variables) or "an ODE"
@@ -311,16 +312,6 @@ class SolverResult(TableResult):
 
 def _fmt(order: float) -> str:
     return "-" if not math.isfinite(order) else f"{order:.2f}"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 class _Scales(NamedTuple):
