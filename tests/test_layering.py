@@ -2,7 +2,7 @@
 
 A *unit* is a subpackage (``expr``, ``derive``, ``fd``, ``checks``, ``grids``, ``teaching``,
 ``output``) or a top-level module (``errors``, ``results``, ``_precision``, ``_files``,
-``_figures``, ``cli``).  ``ALLOWED`` lists what each unit may import; the rules checked here:
+``_limits``, ``_parallel``, ``_figures``, ``cli``).  ``ALLOWED`` lists what each unit may import; the rules checked here:
 
 * no unit imports one that is not in its ``ALLOWED`` set (so nothing imports upward, and the
   sibling packages ``checks``, ``grids`` and ``teaching`` stay independent of each other);
@@ -24,7 +24,7 @@ import symgrad
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 
-BASE = frozenset({"errors", "results", "_precision", "_files", "_limits"})
+BASE = frozenset({"errors", "results", "_precision", "_files", "_limits", "_parallel"})
 # unit -> the units it may import (the pipeline: parse -> derive -> fd -> checks; grids and
 # teaching beside checks; output and the CLI on top)
 ALLOWED: dict[str, frozenset[str]] = {
@@ -33,6 +33,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "_precision": frozenset({"errors"}),
     "_files": frozenset({"errors"}),
     "_limits": frozenset({"errors"}),
+    "_parallel": frozenset({"errors"}),
     "_figures": BASE,
     "expr": BASE,
     "derive": BASE | {"expr"},

@@ -270,3 +270,21 @@ def test_sympy_input_with_vector_symbols() -> None:
     assert g.wrt == x
     p = np.array([0.3, 2.0, -1.0])
     assert_allclose(g(p), [np.cos(0.3) * 2.0, np.sin(0.3), -2.0], rtol=1e-15)
+
+
+def test_compiled_functions_pickle_for_process_pools() -> None:
+    """A pickled function regenerates its code on load and keeps wrt, args and dtype."""
+    h = symgrad.hessian("sin(x)*y**3*a", wrt="x,y", args="a").returning("input")
+    back = pickle.loads(pickle.dumps(h))
+    assert (back.wrt, back.args, back.kind, back.shape) == (h.wrt, h.args, "hessian", (2, 2))
+    x, y, a = 0.7, 1.3, 2.0
+    expected = [
+        [-np.sin(x) * y**3 * a, 3 * np.cos(x) * y**2 * a],
+        [3 * np.cos(x) * y**2 * a, 6 * np.sin(x) * y * a],
+    ]
+    assert_allclose(back(x, y, a), expected, rtol=1e-15)
+    assert back(np.float32(x), np.float32(y), np.float32(a)).dtype == np.float32
+    exact = back.at({"x": "7/10", "y": "13/10", "a": 2}, dps=30)
+    with mpmath.workdps(40):
+        oracle = 6 * mpmath.sin(mpmath.mpf(7) / 10) * mpmath.mpf(13) / 10 * 2
+    assert abs(exact[1][1] - oracle) < mpmath.mpf(10) ** -29

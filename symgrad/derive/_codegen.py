@@ -108,6 +108,21 @@ class Compiled:
         self._numpy = lambdify_exprs(self.variables, list(self._flat), "numpy")
         self._local = threading.local()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the expressions, not the generated code (it is generated again on load).
+
+        This is what sends a compiled function to a process pool or a cluster's workers.
+        """
+        state = dict(self.__dict__)
+        for generated in ("_numpy", "_local", "source", "_program"):
+            state.pop(generated, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._numpy = lambdify_exprs(self.variables, list(self._flat), "numpy")
+        self._local = threading.local()
+
     def returning(self, dtype: str | npt.DTypeLike) -> Compiled:
         """This function with results of another floating type (computed in float64 all the same).
 
