@@ -38,6 +38,17 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
     why: the refinement budget, or the floor reached first).  :func:`symgrad.verify_grid` adds
     finer levels itself while some region is still drifting (see :func:`unsettled`).
 
+* **Resolved or not.**  A grid can only show an order where it resolves the field.  A level's
+  *resolution* is ``R = max_k max_i w_k(i) |∂_k f(i)| / (max f - min f)``: the largest change a
+  cell's linearised step makes, against the field's sampled range (w_k(i) the wider of the two
+  cells beside point i along axis k; the range at least the rounding ``64 ε max|f|``, so a
+  constant offset does not count).  A sine of wavelength λ has ``R = π h/λ``; ``R > π``
+  (less than one point per wavelength, or a cell whose step crosses the range π times: a
+  parabola on 3 points has R = 2) is *unresolved*: ``sin(1e300*x)`` on 17 to 129 points has R ≈ 1e298, and its errors, about
+  ``1e300`` on every level, have order 0 without saying anything about the scheme.  The
+  coarsest levels that are unresolved are left out of the orders (R falls with h, so they come
+  first); with every level unresolved the verdict is ``inconclusive``, naming R.
+
 * **Exact or undecidable.**  When every level of a region sits at the rounding floor, nothing
   about the order can be measured; whether the scheme is *exact* for the field is decided from
   the field.  Let p be the region's expected order and q the highest order ``q <= ⌊p⌋`` whose
@@ -72,7 +83,9 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
@@ -103,6 +116,7 @@ __all__ = [
     "Span",
     "assemble_region",
     "asymptotic_range",
+    "cell_widths",
     "decisive",
     "degenerate_diagnostics",
     "exactness_evidence",
@@ -115,8 +129,11 @@ __all__ = [
     "pairwise_orders",
     "region_verdict",
     "regions",
+    "resolution",
     "rounding_floor",
     "swap_diagnostics",
+    "unresolved_levels",
+    "unresolved_reason",
     "unsettled",
 ]
 
@@ -160,7 +177,12 @@ TOLERANCES: dict[str, float] = {
     "degenerate": 1e-3,
     # Per-level factors follow h^s when the slope of ln|c| against ln h is within this of s.
     "scaling": 0.1,
+    # A level resolves the field when its resolution R (module docstring) is at most this:
+    # one point per wavelength of a sine.
+    "resolution": math.pi,
 }
+#: Refining cannot be expected to resolve a field whose finest R exceeds this (6 halvings).
+UNREACHABLE_RESOLUTION = 64 * math.pi
 
 
 def rounding_floor(field_scale: float, exact_scale: float, h_min: float) -> float:
@@ -171,6 +193,61 @@ def rounding_floor(field_scale: float, exact_scale: float, h_min: float) -> floa
     """
     field_rounding = max(EPS * field_scale, SUBNORMAL)
     return TOLERANCES["floor_ulps"] * (field_rounding / h_min + EPS * exact_scale)
+
+
+def cell_widths(coords: Sequence[FloatArray]) -> list[FloatArray]:
+    """Per axis, the wider of the two cells beside each point, shaped to broadcast."""
+    d, out = len(coords), []
+    for k, c in enumerate(coords):
+        steps = np.diff(np.asarray(c, dtype=np.float64))
+        wide = (
+            np.maximum(np.r_[steps[:1], steps], np.r_[steps, steps[-1:]]) if steps.size else c * 0
+        )
+        out.append(wide.reshape([-1 if j == k else 1 for j in range(d)]))
+    return out
+
+
+def resolution(
+    field: FloatArray, derivatives: Iterable[FloatArray], widths: Sequence[npt.ArrayLike]
+) -> float:
+    """How coarsely a grid samples a field: ``max_k max_i w_k(i) |∂_k f(i)| / range(f)``.
+
+    ``derivatives[k]`` is the exact ``∂f/∂x_k`` on the grid and ``widths[k]`` the cell width
+    per point along axis k (broadcasting against it, a number for a uniform step); the range is
+    the sampled ``max f - min f``, at least the rounding ``64 ε max|f|``.  Above
+    ``TOLERANCES["resolution"]`` the level does not resolve the field (module docstring).
+    0 for a constant field.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 2 * np.pi, 17)  # 16 points per wavelength: R = π/16
+    >>> round(resolution(np.sin(x), [np.cos(x)], [x[1] - x[0]]) * 16 / np.pi, 6)
+    1.0
+    >>> x = np.linspace(0, 1, 17)
+    >>> resolution(np.sin(1e300 * x), [1e300 * np.cos(1e300 * x)], [1 / 16]) > 1e290
+    True
+    """
+    values = np.asarray(field, dtype=np.float64)
+    top = _finite_max(np.abs(values)) if values.size else 0.0
+    span = float(np.nanmax(values) - np.nanmin(values)) if values.size else 0.0
+    span = max(span, TOLERANCES["floor_ulps"] * EPS * top)
+    step = max(
+        (
+            _finite_max(np.abs(np.asarray(g, dtype=np.float64) * np.asarray(w, dtype=np.float64)))
+            for g, w in zip(derivatives, widths, strict=True)
+        ),
+        default=0.0,
+    )
+    if step == 0:
+        return 0.0
+    return step / span if span > 0 else math.inf
+
+
+def unresolved_levels(resolution: Sequence[float]) -> int:
+    """How many of the coarsest levels do not resolve the field (R over the tolerance)."""
+    return sum(
+        1 for _ in itertools.takewhile(lambda r: not r <= TOLERANCES["resolution"], resolution)
+    )
 
 
 # ------------------------------------------------------------------------------ norms
@@ -334,8 +411,22 @@ def _settled(orders: Sequence[float]) -> bool:
     return abs(before) <= TOLERANCES["settle"] or converging
 
 
-def unsettled(errors: Sequence[float], floors: Sequence[float], h: Sequence[float]) -> bool:
-    """Whether a finer level could settle this region's orders (they drift, no floor in sight)."""
+def unsettled(
+    errors: Sequence[float],
+    floors: Sequence[float],
+    h: Sequence[float],
+    resolution: Sequence[float] = (),
+) -> bool:
+    """Whether a finer level could settle this region's orders (they drift, no floor in sight).
+
+    With the levels' ``resolution`` (:func:`resolution`), unresolved coarsest levels are left
+    out; with none resolved, a finer level helps only while the finest R is within reach
+    (``UNREACHABLE_RESOLUTION``).
+    """
+    coarse = unresolved_levels(resolution)
+    if coarse == len(errors) and coarse:
+        return resolution[-1] <= UNREACHABLE_RESOLUTION
+    errors, floors, h = errors[coarse:], floors[coarse:], h[coarse:]
     if not all(math.isfinite(e) for e in errors):
         return False
     span = asymptotic_range(errors, floors, h)
@@ -349,7 +440,8 @@ class Judging:
 
     ``stop`` says why no finer level was added (it ends an inconclusive reason); ``evidence``
     maps (component index, region, order) to the exactness evidence of the module docstring,
-    computed only when a region sits at the floor on every level.
+    computed only when a region sits at the floor on every level; ``resolution`` holds each
+    level's R (:func:`resolution`; empty: every level counts as resolved).
     """
 
     h: tuple[float, ...]
@@ -357,6 +449,16 @@ class Judging:
     expected: tuple[float, float]
     stop: str
     evidence: Callable[[int, str, float], Evidence]
+    resolution: tuple[float, ...] = ()
+
+    def without(self, coarse: int) -> Judging:
+        """The same judging without the ``coarse`` coarsest levels."""
+        return dataclasses.replace(
+            self,
+            h=self.h[coarse:],
+            sizes=self.sizes[coarse:],
+            resolution=self.resolution[coarse:],
+        )
 
 
 def region_verdict(
@@ -387,6 +489,27 @@ def region_verdict(
             ),
             None,
         )
+    coarse = unresolved_levels(judging.resolution)
+    if coarse == len(errors):
+        return Status.INCONCLUSIVE, unresolved_reason(where, judging), None
+    if coarse:
+        status, reason, span = region_verdict(
+            where,
+            errors[coarse:],
+            floors[coarse:],
+            judging.without(coarse),
+            expected,
+            at_least=at_least,
+            degenerate=degenerate,
+            evidence=evidence,
+        )
+        left_out = ", ".join(map(str, sizes[:coarse]))
+        reason += f" (N = {left_out} left out: too coarse to resolve the field)"
+        if span is not None:
+            span = dataclasses.replace(
+                span, start=span.start + coarse, first=span.first + coarse, last=span.last + coarse
+            )
+        return status, reason, span
     span = asymptotic_range(errors, floors, judging.h)
     if span is None:
         found = ((0, 0.0),) if evidence is None else evidence()
@@ -416,6 +539,19 @@ def region_verdict(
             span,
         )
     return Status.FAIL, f"{where}: {seen} vs expected {expected:g} (tolerance {tol:g})", span
+
+
+def unresolved_reason(where: str, judging: Judging) -> str:
+    """Why nothing can be decided on levels that all fail to resolve the field."""
+    r = judging.resolution
+    return (
+        f"{where}: the field is not resolved on any level: one cell's step h·|∂f| spans "
+        f"{r[-1]:.3g} times the field's range (max f - min f) on the finest level (N = "
+        f"{judging.sizes[-1]}), {r[0]:.3g} on the coarsest, at most "
+        f"{TOLERANCES['resolution']:.3g} (π) is needed: the grids have far fewer points than the "
+        "field's oscillations, so the errors have no order and nothing can be decided; use "
+        "a smoother field, a smaller domain or finer grids"
+    )
 
 
 def _drifting(where: str, span: Span, sizes: Sequence[int], stop: str) -> str:

@@ -58,6 +58,7 @@ from symgrad.grids._diagnostics import (
     GridResult,
     Judging,
     Norms,
+    cell_widths,
     decisive,
     degenerate_diagnostics,
     exactness_evidence,
@@ -67,6 +68,7 @@ from symgrad.grids._diagnostics import (
     norms,
     overall_reason,
     regions,
+    resolution,
     rounding_floor,
     swap_diagnostics,
     unsettled,
@@ -451,7 +453,17 @@ def _assemble(
         setup.limits,
     )
     flagged = {d.get("component") for d in diagnostics if d["kind"] == "degenerate_field"}
-    judging = Judging(h, sizes, setup.expected, stop, functools.partial(_evidence, setup))
+    # --- resolution: levels too coarse to resolve the field are left out of the orders, and
+    # with none resolved the verdict is inconclusive (symgrad.grids._diagnostics.resolution)
+    model = _field_model(setup.expr, setup.symbols, setup.limits)
+    samples = (_sample(model, lvl) for lvl in levels)
+    resolved = tuple(
+        resolution(v[0], v[1:], cell_widths(lvl.coords))
+        for v, lvl in zip(samples, levels, strict=True)
+    )
+    evidence = functools.partial(_evidence, setup)
+    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved)
+    # --- end resolution
     comps = tuple(
         judge_component(
             k,
