@@ -41,6 +41,21 @@ def quote(text: str) -> str:
 class SymgradError(Exception):
     """Base class of every error symgrad raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle message and attributes, so an error raised in a worker process reaches the caller.
+
+        The default pickling calls ``cls(*args)``, which the keyword-only attributes of
+        :class:`LimitExceeded` and :class:`ParseError` would refuse.
+        """
+        return (_restore, (type(self), self.args), dict(self.__dict__))
+
+
+def _restore(cls: type[SymgradError], args: tuple[object, ...]) -> SymgradError:
+    """An unpickled error: ``args`` and (set by pickle afterwards) the attributes, no ``__init__``."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class ParseError(SymgradError, ValueError):
     """Text that is not an expression symgrad accepts.
