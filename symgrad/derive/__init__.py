@@ -9,6 +9,7 @@ variables ``x[0]``, ..., ``x[n-1]`` of a vector.
 Everything listed in ``__all__`` is public; the underscore modules are private.
 """
 
+from symgrad.derive._balls import ArbBalls, arb_available
 from symgrad.derive._codegen import CHUNK, Compiled, as_float_array
 from symgrad.derive._cost import MAX_WORK, Limits
 from symgrad.derive._derivatives import (
@@ -20,15 +21,21 @@ from symgrad.derive._derivatives import (
     laplacian,
     vector,
 )
+from symgrad.derive._exact import ENGINES, Program, compile_program
 from symgrad.derive._scipy import ScipyProblem, for_scipy
 
 __all__ = [
     "CHUNK",
+    "ENGINES",
     "MAX_WORK",
+    "ArbBalls",
     "Compiled",
     "Limits",
+    "Program",
     "ScipyProblem",
+    "arb_available",
     "as_float_array",
+    "compile_program",
     "derivative",
     "for_scipy",
     "function",
