@@ -84,6 +84,38 @@ def test_a_command_does_import_what_it_needs() -> None:
     assert {"sympy", "numpy"} <= heavy(modules)
 
 
+# Optional extras a symbolic command never needs: each costs 70-160 ms of import, and SymPy
+# (~0.33 s, unavoidable for differentiation) already takes most of grad's 0.5 s budget.
+# (symengine is not listed: derive's symbolic="auto" differentiates with it when installed.)
+EXTRAS = ("matplotlib", "PIL", "scipy", "dask", "numexpr", "pandas")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["grad", "x**2+y"],
+        ["grad", "sin(x)*exp(y)", "--format", "latex"],
+        ["hessian", "x**3*y", "--format", "json"],
+        ["jacobian", "x*y", "x+y"],
+    ],
+)
+def test_symbolic_commands_import_no_optional_extra(argv: list[str]) -> None:
+    """grad, hessian and jacobian load SymPy (and NumPy) but none of the optional extras."""
+    returncode, out, err, modules = importtime(*argv)
+    assert (returncode, err) == (0, [])
+    assert out.startswith(("gradient in", "\\begin{pmatrix}", "{", "jacobian in"))
+    assert "sympy" in modules  # the control: the command really differentiated
+    loaded = {m for m in modules if m.split(".")[0] in EXTRAS}
+    assert loaded == set(), f"{argv[0]} imported {sorted(loaded)}"
+
+
+def test_the_extras_check_can_fail(tmp_path: Path) -> None:
+    """The control: ``grad --plot`` does import matplotlib, and the same set catches it."""
+    returncode, _, _, modules = importtime("grad", "x**2", "--plot", str(tmp_path / "g.png"))
+    assert returncode == 0
+    assert "matplotlib" in {m.split(".")[0] for m in modules if m.split(".")[0] in EXTRAS}
+
+
 def test_import_symgrad_is_light_and_every_name_resolves() -> None:
     """``import symgrad`` loads no heavy library; each public name is its subpackage's object."""
     script = "import sys, symgrad; print(sorted(m for m in sys.modules if m.startswith('sym')))"
