@@ -27,6 +27,7 @@ from symgrad.expr._grammar import (
     SPECIAL_FUNCTIONS,
     FunctionSpec,
 )
+from symgrad.expr._notation import MAX_NOTATION_ORDER, derivative_notation
 from symgrad.expr._parse import (
     free_variables,
     name_order,
@@ -70,6 +71,7 @@ __all__ = [
     "MAX_NAME_LEN",
     "MAX_NODES",
     "MAX_NONSMOOTH",
+    "MAX_NOTATION_ORDER",
     "MAX_ORDER",
     "MAX_POINT_DIGITS",
     "MAX_VARIABLES",
@@ -79,6 +81,7 @@ __all__ = [
     "Source",
     "VariablesSpec",
     "count_nodes",
+    "derivative_notation",
     "differentiate",
     "free_variables",
     "gradient_exprs",

@@ -43,7 +43,7 @@ import sympy
 
 from symgrad._limits import check_count
 from symgrad.errors import ConfigError, InputError
-from symgrad.expr import parse, parse_variables
+from symgrad.expr import derivative_notation, parse, parse_variables
 from symgrad.fd._stencils import _RATIONAL_TEXT, Stencil
 from symgrad.results import Status, TableResult
 
@@ -148,8 +148,12 @@ def analyze_stencil(
         (``"1/h**2"``), parsed safely, never evaluated.  A :class:`symgrad.Stencil` is analysed
         for its own derivative.
     operator : str or sequence
-        ``"laplacian"`` or a partial: ``"x,x"``, ``"x,y"``, ``("x", 3)``; default the
-        Stencil's derivative.
+        ``"laplacian"``, a partial: ``"x,x"``, ``"x,y"``, ``("x", 3)``, or the
+        manufactured-source notation, a linear combination of ``u`` and its partials with
+        numeric coefficients: ``"D(u, x, 2) + D(u, y, 2)"``, ``"D(u, x, y) - 2*u"`` (read by
+        :func:`symgrad.expr.derivative_notation`, never evaluated; numeric weights are in units
+        of h^-m for the highest order m: mixing orders needs weights written with the spacing
+        symbols); default the Stencil's derivative.
     variables : str or sequence, optional
         Axis names (default ``x``, ``y``, ``z`` as many as the offsets have).
     spacing : str or sequence, optional
@@ -340,8 +344,54 @@ def _symbol(
     """The operator's symbol P(ξ) and its lowest and highest derivative orders."""
     if isinstance(operator, str) and operator.strip().lower() == "laplacian":
         return sympy.Add(*(x**2 for x in xi)), (2, 2)
+    if _is_notation(operator):
+        return _notation_symbol(str(operator), names, xi)
     axes = _partial_axes(operator, names)
     return sympy.Mul(*(xi[k] for k in axes)), (len(axes), len(axes))
+
+
+def _is_notation(operator: object) -> bool:
+    return isinstance(operator, str) and "D" in operator and "(" in operator
+
+
+def _notation_symbol(
+    text: str, names: tuple[str, ...], xi: tuple[sympy.Symbol, ...]
+) -> tuple[sympy.Expr, tuple[int, int]]:
+    """``D(u, x, 2) + D(u, y, 2)`` as its symbol ``ξ_x² + ξ_y²``: a linear combination of
+    ``u`` and its partials with exact rational coefficients (floats by their binary values),
+    read by :func:`symgrad.expr.derivative_notation` (never evaluated)."""
+    rewritten, table = derivative_notation(text, "")
+    holders = {sympy.Symbol(p, real=True): wrt for p, wrt in table.items()}
+    axes = {n: xi[k] for k, n in enumerate(names)}
+    template = parse(rewritten)
+    outside = sorted({s.name for wrt in holders.values() for s in wrt} - set(names))
+    others = sorted(s.name for s in template.free_symbols - set(holders))
+    try:
+        poly = None if others else sympy.Poly(template, *holders)
+    except sympy.PolynomialError:  # sin(D(u, x)): not a polynomial in u's derivatives
+        poly = None
+    if outside or poly is None or poly.total_degree() != 1 or poly.coeff_monomial(1) != 0:
+        why = (
+            f"differentiates along {outside}, not among the axes {list(names)}"
+            if outside
+            else f"names {others}: coefficients must be numbers"
+            if others
+            else "must be a linear combination of u and D(u, ...) with numeric coefficients"
+        )
+        msg = f"operator: {text!r:.60} {why}"
+        raise ConfigError(msg)
+    total: sympy.Expr = sympy.S.Zero
+    orders = []
+    for holder, wrt in holders.items():
+        coeff = poly.coeff_monomial(holder)
+        if coeff != 0:
+            exact = coeff if isinstance(coeff, sympy.Rational) else sympy.Rational(float(coeff))
+            total += exact * sympy.Mul(*(axes[s.name] for s in wrt))
+            orders.append(len(wrt))
+    if not orders or total == 0:
+        msg = f"operator: {text!r:.60} takes no derivative of u; write D(u, x), D(u, x, 2), ..."
+        raise ConfigError(msg)
+    return sympy.expand(total), (min(orders), max(orders))
 
 
 def _partial_axes(operator: object, names: tuple[str, ...]) -> list[int]:
@@ -382,6 +432,8 @@ def _count_or_name(token: str) -> str | int:
 def _label(operator: object, names: tuple[str, ...]) -> str:
     if isinstance(operator, str) and operator.strip().lower() == "laplacian":
         return "laplacian"
+    if _is_notation(operator):
+        return " ".join(str(operator).split())
     return "u_" + "".join(names[k] for k in _partial_axes(operator, names))
 
 

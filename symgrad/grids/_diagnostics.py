@@ -1012,7 +1012,8 @@ def _factor_message(entry: dict[str, Any], h: float) -> str:
 def decisive(diagnostics: Iterable[dict[str, Any]]) -> dict[str, str]:
     """Components a diagnostic proves wrong whatever their orders, with its message.
 
-    A flipped sign, swapped components, and a constant factor that follows a law
+    A flipped sign, swapped components or axes, values half a cell off where a staggered
+    scheme says they live, and a constant factor that follows a law
     ``c = per_h · h^s`` over the levels (s ≠ 0, or s = 0 with c ≠ 1): the output of a consistent
     scheme tends to the derivative, so its factor tends to 1 and follows no such law.  (A
     factor without a law, as an under-resolved field gives, decides nothing.)
@@ -1020,7 +1021,12 @@ def decisive(diagnostics: Iterable[dict[str, Any]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for d in diagnostics:
         law = d["kind"] == "constant_factor" and d["scales_as"] is not None
-        if law or d["kind"] in ("sign_flip", "swapped_components"):
+        if law or d["kind"] in (
+            "sign_flip",
+            "swapped_components",
+            "swapped_axes",
+            "half_cell_shift",
+        ):
             for name in d["components"]:
                 out.setdefault(name, d["message"])
     return out

@@ -13,27 +13,26 @@ solution too costly to differentiate is a ``LimitExceeded(limit="work")`` before
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import cast
 
 import sympy
 
 from symgrad.derive import Compiled, Limits, derivative
-from symgrad.errors import ConfigError, InputError, LimitExceeded, ParseError
+from symgrad.errors import ConfigError
 from symgrad.expr import (
+    MAX_NOTATION_ORDER,
     VariablesSpec,
+    derivative_notation,
     free_variables,
     parse,
     parse_variables,
-    validate_name,
 )
 
 __all__ = ["MAX_SOURCE_ORDER", "manufactured_source"]
 
-MAX_SOURCE_ORDER = 12
-_D_CALL = re.compile(r"\bD\s*\(\s*u\s*,([^()]*)\)")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: The highest total order of one ``D(u, ...)`` (the notation's, :mod:`symgrad.expr`).
+MAX_SOURCE_ORDER = MAX_NOTATION_ORDER
 
 
 def manufactured_source(
@@ -72,7 +71,7 @@ def manufactured_source(
     >>> q.to_strings()
     'pi**2*sin(pi*x)'
     """
-    rewritten, placeholders = _placeholders(operator, solution)
+    rewritten, placeholders = derivative_notation(operator, solution)
     names = None if variables is None else parse_variables(variables)
     sol = parse(solution, names)
     expr = parse(rewritten, None if names is None else (*names, *map(_sym, placeholders)))
@@ -124,49 +123,3 @@ def priced_partial(
     """
     variables = sorted(dict.fromkeys(symbols), key=lambda s: s.name)
     return cast(sympy.Expr, derivative(expr, *wrt, variables=variables, limits=limits).exprs)
-
-
-def _placeholders(
-    operator: object, solution: object
-) -> tuple[str, dict[str, tuple[sympy.Symbol, ...]]]:
-    """Replace ``D(u, ...)`` calls and bare ``u`` by fresh names that occur in neither text."""
-    if not isinstance(operator, str) or not isinstance(solution, str):
-        msg = f"operator, solution: must be strings (got {type(operator).__name__}, {type(solution).__name__})"
-        raise InputError(msg)
-    words = set(_WORD.findall(operator + " " + solution))
-    base = "Dterm"
-    while any(w.startswith(base) for w in words):
-        base += "x"
-    table: dict[str, tuple[sympy.Symbol, ...]] = {}
-
-    def replace(match: re.Match[str]) -> str:
-        name = f"{base}{len(table)}"
-        table[name] = _derivative_spec(match[1], operator, match.start() + 1)
-        return name
-
-    text = _D_CALL.sub(replace, operator)
-    left = re.search(r"\bD\s*\(|\bu\s*\(", text)
-    if left:
-        msg = "write derivatives as D(u, x), D(u, x, 2) or D(u, x, y), and u alone for the solution"
-        raise ParseError(
-            msg, reason="bad_derivative", text=operator, column=operator.find(left[0]) + 1
-        )
-    table[f"{base}u"] = ()
-    return re.sub(r"\bu\b", f"{base}u", text), table
-
-
-def _derivative_spec(args: str, text: str, column: int) -> tuple[sympy.Symbol, ...]:
-    """``" x, 2, y"`` -> (x, x, y): names validated, counts 1..12, total order at most 12."""
-    wrt: list[sympy.Symbol] = []
-    for item in (a.strip() for a in args.split(",")):
-        if item.isdigit() and wrt and 1 <= int(item) <= MAX_SOURCE_ORDER:
-            wrt.extend([wrt[-1]] * (int(item) - 1))
-        elif item.isdigit() or not item:
-            msg = f"D(u, ...) takes variables, each optionally followed by a count 1..{MAX_SOURCE_ORDER}"
-            raise ParseError(msg, reason="bad_derivative", text=text, column=column)
-        else:
-            wrt.append(_sym(validate_name(item)))
-    if len(wrt) > MAX_SOURCE_ORDER:
-        msg = f"D(u, ...) of order {len(wrt)}; at most {MAX_SOURCE_ORDER} is allowed"
-        raise LimitExceeded(msg, limit="derivative_order", value=len(wrt), allowed=MAX_SOURCE_ORDER)
-    return tuple(wrt)

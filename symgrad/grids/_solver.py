@@ -84,7 +84,7 @@ from symgrad._limits import check_count
 from symgrad._precision import EPS
 from symgrad.derive import Compiled, Limits
 from symgrad.errors import ConfigError, InputError, SymgradError
-from symgrad.expr import parse, parse_domain, symbol, validate_name
+from symgrad.expr import derivative_notation, parse, parse_domain, symbol, validate_name
 from symgrad.grids._diagnostics import (
     JUDGED_NORM,
     NORMS,
@@ -100,7 +100,7 @@ from symgrad.grids._diagnostics import (
     regions,
 )
 from symgrad.grids._gci import GCIResult, gci
-from symgrad.grids._mms import _placeholders, manufactured_source, priced_partial
+from symgrad.grids._mms import manufactured_source, priced_partial
 from symgrad.results import Status, TableResult, combine
 
 __all__ = [
@@ -498,7 +498,7 @@ def _study(
         symbols,
         kind="manufactured solution",
     )
-    _, table = _placeholders(operator, solution)
+    _, table = derivative_notation(operator, solution)
     order = max(
         (sum(s.name in {n for n, _, _ in space} for s in w) for w in table.values()), default=0
     )
