@@ -94,10 +94,13 @@ from symgrad.grids._diagnostics import (
     Norms,
     _plain,
     assemble_region,
+    cell_widths,
     norms,
     pairwise_orders,
     region_verdict,
     regions,
+    resolution,
+    unresolved_levels,
 )
 from symgrad.grids._gci import GCIResult, gci
 from symgrad.grids._mms import manufactured_source, priced_partial
@@ -117,6 +120,8 @@ Quantity = Callable[["SolverProblem", FloatArray], float]
 
 DEFAULT_SOLVER_SIZES = (9, 17, 33, 65)
 DEFAULT_TIME_STEPS = (8, 16, 32, 64)
+#: Points per spatial axis of the probe on which the resolution in time is measured.
+_PROBE = 9
 #: Levels of one study (each is one solver run).
 MAX_LEVELS = 12
 #: Grid points of one level, all axes together.  The answer, the exact solution, the error and
@@ -342,6 +347,7 @@ class _Study:
     spatial_order: int
     exponent: float | None
     quantity: Quantity | None
+    rate: Compiled | None = None  # ∂u/∂t, for the resolution in time
 
 
 def verify_solver(
@@ -498,6 +504,10 @@ def _study(
         symbols,
         kind="manufactured solution",
     )
+    rate = None
+    if clock is not None:
+        t = symbol(clock[0])
+        rate = Compiled(priced_partial(sol, [t], symbols, limits), symbols, kind="∂u/∂t")
     _, table = derivative_notation(operator, solution)
     order = max(
         (sum(s.name in {n for n, _, _ in space} for s in w) for w in table.values()), default=0
@@ -520,6 +530,7 @@ def _study(
         order,
         exponent,
         quantity,
+        rate,
     )
 
 
@@ -791,7 +802,9 @@ def _assemble(
     by_time = study.refine == "time"
     labels = tuple((m if by_time else n) or 0 for n, m in levels)
     stop = _BY_TIME_STEPS if by_time else "add finer levels"
-    judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence)
+    resolved = tuple(_resolution(study, a) for a in answers)
+    coarse = unresolved_levels(resolved)
+    judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence, resolved)
     parts = [_parts(p.shape, study.width) for p in problems]
     diagnostics: list[dict[str, Any]] = []
     fixed = _fixed(study)
@@ -808,7 +821,10 @@ def _assemble(
             fixed,
         )
     status = combine(r.status for r in judged.values())
-    limit = _extrapolated_limit(answers, h, p_in, floors)
+    # the Richardson limit only over levels that resolve u (none: nothing to extrapolate)
+    limit = None
+    if coarse < len(answers):
+        limit = _extrapolated_limit(answers[coarse:], h[coarse:], p_in, floors[coarse:])
     if limit is not None and limit["kind"] == "extrapolated_limit":
         diagnostics.insert(0, limit)
         decided, limit["message"] = _decided(limit["message"], fixed)
@@ -912,7 +928,11 @@ def _judge(
             }
         )
     elif status is not Status.PASS and (
-        falling := _falling(linf, floors, judging.h, expected, settled=status is Status.FAIL)
+        falling := _falling(
+            *_resolved_tail(linf, floors, judging),
+            expected,
+            settled=status is Status.FAIL,
+        )
     ):
         diagnostics.append(falling | {"region": name})
         status, reason = _decided(f"{name}: {falling['message']}", fixed)
@@ -922,6 +942,39 @@ def _judge(
     return assemble_region(
         errors, floors, judging, span, expected, False, status, reason, noise_has_no_order=True
     )
+
+
+def _resolved_tail(
+    linf: list[float], floors: tuple[float, ...], judging: Judging
+) -> tuple[list[float], tuple[float, ...], tuple[float, ...]]:
+    """The errors, floors and h of the levels that resolve u (module docstring)."""
+    coarse = unresolved_levels(judging.resolution)
+    return linf[coarse:], floors[coarse:], judging.h[coarse:]
+
+
+def _resolution(study: _Study, answer: _Answer) -> float:
+    """R of a level: in space on its grid at the final time, in time on a probe of at most
+    ``_PROBE`` points per axis at every time level (``max dt |∂u/∂t| / range u``)."""
+    problem = answer.problem
+    grid = _open(problem.coordinates)
+    at_end = [problem.time[1]] if problem.time else []
+    space = resolution(
+        answer.exact,
+        [np.broadcast_to(g, problem.shape) for g in problem.gradient(*grid, *at_end)],
+        cell_widths(problem.coordinates),
+    )
+    if study.rate is None or problem.time is None or problem.dt is None:
+        return space
+    picked = [
+        c[np.unique(np.linspace(0, c.size - 1, _PROBE).astype(int))] for c in problem.coordinates
+    ]
+    steps = problem.time_steps or 1
+    times = np.linspace(problem.time[0], problem.time[1], steps + 1)
+    shape = (*(c.size for c in picked), times.size)
+    probe: list[npt.ArrayLike] = [*_open([*picked, times]), *problem.parameters.values()]
+    u = np.broadcast_to(np.asarray(study.fields(*probe)[0], dtype=np.float64), shape)
+    rate = np.broadcast_to(np.asarray(study.rate(*probe), dtype=np.float64), shape)
+    return max(space, resolution(u, [rate], [problem.dt]))
 
 
 def _verdict(
