@@ -59,12 +59,14 @@ import decimal
 import html
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import sympy
 
+from symgrad._parallel import check_executor
 from symgrad._precision import EPS, thread_context
 from symgrad.errors import SymgradError
 from symgrad.expr import Source, VariablesSpec
@@ -249,6 +251,7 @@ def convergence(
     expected_order: float | Mapping[str, float] | None = None,
     progress: _Progress | None = None,
     steps: str | Sequence[object] | None = None,
+    executor: Executor | None = None,
 ) -> ConvergenceResult:
     """Sweep the step h and measure each scheme's error and observed order of accuracy.
 
@@ -275,9 +278,16 @@ def convergence(
         pass: any other claim fails where the data show that accuracy, and is inconclusive where
         they cannot (module docstring).
     progress : callable, optional
-        Called as ``progress(done, total)`` after each (scheme, step).
+        Called as ``progress(done, total)`` for each (scheme, step), ``done`` counting up to
+        ``total`` in order: after each step, or with an executor once the steps are back.
     steps : str or sequence, optional
         Deprecated alias of ``step_sizes`` (it warns with a ``DeprecationWarning``).
+    executor : concurrent.futures.Executor, optional
+        Runs the steps of an ``"mp"`` sweep as independent pieces (every scheme at one step),
+        e.g. a ``ProcessPoolExecutor`` or a ``dask.distributed`` client's executor; the result
+        is identical to the serial run (``None``), errors too.  Inputs are validated and the
+        caps checked before any piece is submitted.  A ``"float64"`` sweep is one vectorized
+        NumPy pass and runs in the calling process, as do the symbolic derivatives.
 
     Examples
     --------
@@ -288,12 +298,14 @@ def convergence(
     ['1/2', '1/6']
     """
     step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, DEFAULT_STEP_SIZES)
+    executor = check_executor(executor)
     job = _job(
         expr, at, wrt, schemes, step_sizes, dps, precision, variables, expected_order,
         optional_complex=schemes is DEFAULT_SCHEMES,
     )  # fmt: skip
-    sweep = _sweep_mp if precision == "mp" else _sweep_float64
-    rows = sweep(job, progress)
+    rows = (
+        _sweep_mp(job, progress, executor) if precision == "mp" else _sweep_float64(job, progress)
+    )
     kink = _kink(job)
     out = tuple(_analyse(job, sch, row, kink) for sch, row in zip(job.schemes, rows, strict=True))
     status = combine(s.status for s in out)

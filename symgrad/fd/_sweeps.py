@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._parallel import run_pieces
 from symgrad._precision import EPS, MAX_DPS, check_dps, thread_context
 from symgrad.derive import Compiled, derivative, function
 from symgrad.errors import ConfigError, LimitExceeded, UnsupportedError, quote
@@ -30,6 +32,8 @@ _GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT = 5, 200, 1e-300, "1e-300"
 _SERIES = 6  # error terms beyond the leading one that an ``exact`` verdict checks
 _FAILED = (ZeroDivisionError, ValueError, TypeError, OverflowError)
 _Progress = Callable[[int, int], None]
+#: A scheme as a sweep's piece needs it: (complex step?, (offset, integer weight) terms, den).
+_Plan = tuple[tuple[bool, tuple[tuple[Fraction, int], ...], int], ...]
 
 
 # -- preparing a job -------------------------------------------------------------------------
@@ -274,33 +278,63 @@ def _working_dps(dps: int, m: int, plan: Sequence[_Scheme], step_sizes: Sequence
 _Row = list[tuple[Any, Any]]  # per step: (FD value, max |f| over the stencil's points)
 
 
-def _sweep_mp(job: _Job, progress: _Progress | None) -> list[_Row]:
-    """All schemes at all steps at the working precision, each value of f computed once."""
-    ctx, fn = job.f.mp_function(job.ctx.dps)
-    values: dict[tuple[int, Fraction], Any] = {}
+def _sweep_mp(
+    job: _Job, progress: _Progress | None, executor: Executor | None = None
+) -> list[_Row]:
+    """All schemes at all steps at the working precision, each value of f computed once.
 
-    def at(i: int, s: Fraction) -> Any:
-        if (i, s) not in values:
-            args = list(job.x)
-            args[job.axis] += ctx.mpf(s.numerator) / s.denominator * job.step_sizes[i]
-            values[i, s] = _call(ctx, fn, args, real=True)
-        return values[i, s]
-
-    rows: list[_Row] = []
-    for k, sch in enumerate(job.schemes):
-        rows.append([])
-        for i, h in enumerate(job.step_sizes):
-            if sch.stencil is None:
-                args = list(job.x)
-                args[job.axis] = ctx.mpc(job.x[job.axis], h)
-                rows[-1].append((_call(ctx, fn, args, real=False) / h, ctx.zero))
-            else:
-                fs = [at(i, s) for s, _ in sch.terms]
-                total = ctx.fdot([n for _, n in sch.terms], fs)
-                rows[-1].append((total / (sch.den * h**job.m), max(abs(v) for v in fs)))
+    The steps are the independent pieces (:func:`_step_mp`, values of f shared between the
+    schemes of one step); they run on ``executor`` when given.  Numbers cross to the pieces and
+    back as exact ``_mpf_`` tuples, so every value is the one the serial run computes.
+    ``progress`` is called after each step, or once the pieces are back with an executor.
+    """
+    plan = tuple((s.stencil is None, s.terms, s.den) for s in job.schemes)
+    x = tuple(v._mpf_ for v in job.x)
+    pieces = [(job.f, job.ctx.dps, x, job.axis, job.m, plan, h._mpf_) for h in job.step_sizes]
+    batches = [pieces] if executor is not None else [[piece] for piece in pieces]
+    columns: list[list[tuple[Any, Any]]] = []
+    total = len(pieces) * len(plan)
+    for batch in batches:
+        columns += run_pieces(executor, _step_mp, batch)
+        done = len(columns) * len(plan)
+        for count in range(done - len(batch) * len(plan), done):
             if progress is not None:
-                progress(k * len(job.step_sizes) + i + 1, len(job.schemes) * len(job.step_sizes))
-    return rows
+                progress(count + 1, total)
+    make = job.ctx.make_mpf
+    return [[(make(col[k][0]), make(col[k][1])) for col in columns] for k in range(len(plan))]
+
+
+def _step_mp(
+    f: Compiled, dps: int, x: tuple[Any, ...], axis: int, m: int, plan: _Plan, h: Any
+) -> list[tuple[Any, Any]]:
+    """Every scheme of ``plan`` at one step h: (FD value, max |f| over the stencil) as ``_mpf_``.
+
+    A module-level function of picklable arguments (the compiled f pickles its expressions),
+    so that it runs on any executor; ``x`` and ``h`` are exact ``_mpf_`` tuples.
+    """
+    ctx, fn = f.mp_function(dps)
+    point, step = [ctx.make_mpf(v) for v in x], ctx.make_mpf(h)
+    values: dict[Fraction, Any] = {}
+
+    def at(s: Fraction) -> Any:
+        if s not in values:
+            args = list(point)
+            args[axis] += ctx.mpf(s.numerator) / s.denominator * step
+            values[s] = _call(ctx, fn, args, real=True)
+        return values[s]
+
+    out = []
+    for complex_step, terms, den in plan:
+        if complex_step:
+            args = list(point)
+            args[axis] = ctx.mpc(point[axis], step)
+            value, big = _call(ctx, fn, args, real=False) / step, ctx.zero
+        else:
+            fs = [at(s) for s, _ in terms]
+            total = ctx.fdot([n for _, n in terms], fs)
+            value, big = total / (den * step**m), max(abs(v) for v in fs)
+        out.append((value._mpf_, big._mpf_))
+    return out
 
 
 def _call(ctx: Any, fn: Any, args: list[Any], *, real: bool) -> Any:

@@ -29,8 +29,10 @@ import functools
 import itertools
 import math
 import numbers
+import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -38,8 +40,9 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._parallel import check_executor, run_pieces
 from symgrad.derive import Compiled, Limits, gradient
-from symgrad.errors import ConfigError, InputError, LimitExceeded
+from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra
 from symgrad.expr import (
     MAX_ORDER,
     Source,
@@ -48,6 +51,7 @@ from symgrad.expr import (
     parse_variables,
     resolve,
 )
+from symgrad.grids import _streaming as stream
 from symgrad.grids._diagnostics import (
     REGIONS,
     TOLERANCES,
@@ -139,18 +143,21 @@ class _Setup:
     grow: Callable[[int], _Level] | None
     budget: int
     limits: Limits | None = None
+    chunks: tuple[int, ...] | None = None  # streaming: points per axis of a block
 
 
 @dataclass(frozen=True)
 class _Measured:
     """Norms (L1, L2, L∞) per component and region (``REGIONS``), floors, and fit statistics.
 
-    ``regions[r][k]`` holds region r of component k (None for the transverse faces in 1-D).
+    ``regions[r][k]`` holds region r of component k (None for the transverse faces in 1-D);
+    ``resolution`` is the level's R (:func:`symgrad.grids._diagnostics.resolution`).
     """
 
     regions: tuple[list[Norms | None], ...]
     floors: list[float]
     fits: FitStats
+    resolution: float = 0.0
 
 
 def verify_grid(
@@ -167,6 +174,8 @@ def verify_grid(
     coordinates: Callable[[int], Sequence[npt.ArrayLike]] | Sequence[Any] | None = None,
     max_points: int = REFINE_POINTS,
     limits: Limits | None = None,
+    executor: Executor | None = None,
+    chunks: int | Sequence[int] | None = None,
 ) -> GridResult:
     """Verify a grid derivative scheme against the exact gradient of ``expr``.
 
@@ -209,6 +218,26 @@ def verify_grid(
     limits : symgrad.Limits, optional
         Caps on the symbolic work (``Limits.max_work``): the exact gradient, the boundary error
         terms and the exactness evidence are each priced against it before SymPy takes them.
+    executor : concurrent.futures.Executor, optional
+        Measures the requested levels as independent pieces (sampling, scheme, error norms), e.g.
+        on a ``ProcessPoolExecutor`` or a ``dask.distributed`` client's executor; the result
+        and the errors are identical to the serial run (``None``).  Levels added by the
+        refinement depend on the levels before them and are measured in the calling process.
+        Unless it is a ``ThreadPoolExecutor``, a callable scheme must pickle (defined at module
+        level; a ``dask.distributed`` executor also takes lambdas): a ConfigError says so
+        before any work.
+    chunks : int or sequence of int, optional
+        Stream every level with dask (the ``dask`` extra) in blocks of at most ``chunks`` points
+        per axis (at least 8): the field is sampled lazily, the scheme receives a dask array
+        and must return dask arrays (``numpy.gradient`` does, through
+        ``dask.array.gradient``), and the errors are reduced block by block, so no level is
+        ever held whole and levels may exceed memory (up to ``MAX_STREAM_POINTS`` points).
+        A block's working set, ``(2 + 3d)`` float64 arrays of its points, must stay within
+        ``CHUNK_BYTES`` (64 MiB), and a level within ``MAX_BLOCKS`` blocks.  L∞ and the
+        orders' verdicts equal the in-memory ones; L1 and L2 are sums in another order, equal
+        to a relative ``n·2^-53`` for n points.  Not with ``exact="mp"`` (whose grids fit in
+        memory).  Blocks are computed by dask's scheduler in use: a ``dask.distributed``
+        client's workers when one is active.
 
     Returns
     -------
@@ -230,11 +259,14 @@ def verify_grid(
     ParseError
         ``expr`` or a bound cannot be parsed, or ``expr`` names a variable outside the domain.
     ConfigError, InputError
-        A bad domain, sizes, scheme, option or coordinates; or a scheme output of the wrong
-        shape or kind (InputError naming the scheme and the shapes).
+        A bad domain, sizes, scheme, option, coordinates, executor or chunks; or a scheme
+        output of the wrong shape or kind (InputError naming the scheme and the shapes; with
+        ``chunks``, also NumPy arrays where dask arrays were due).
     LimitExceeded
         More than ``MAX_POINTS`` points on the finest requested level, or ``MP_MAX_POINTS``
-        over the requested levels with ``mp`` (refinement never exceeds either).
+        over the requested levels with ``mp`` (refinement never exceeds either); with
+        ``chunks``, more than ``MAX_STREAM_POINTS`` points or ``MAX_BLOCKS`` blocks on a
+        level, or blocks over ``CHUNK_BYTES``.
 
     Exceptions raised inside a callable scheme propagate unchanged.
 
@@ -259,10 +291,13 @@ def verify_grid(
         coordinates,
         max_points,
         limits,
+        check_executor(executor),
+        chunks,
     )
     model = _field_model(setup.expr, setup.symbols, setup.limits)
     levels = list(setup.levels)
-    measured = [_measure(setup, model, level) for level in levels]
+    piece = dataclasses.replace(setup, grow=None)  # what a level needs, picklable
+    measured = run_pieces(executor, _measure, [(piece, model, level) for level in levels])
     stop = _refine(setup, model, levels, measured)
     return _assemble(setup, levels, measured, stop)
 
@@ -315,13 +350,24 @@ def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
     d = len(setup.symbols)
     points = size**d
     total = sum(lvl.size**d for lvl in levels) + points
-    fits = points * 8 * (2 + 3 * d) <= MAX_LEVEL_BYTES
-    if total <= setup.budget and points <= MAX_POINTS and fits:
+    if setup.chunks is None:
+        cap = MAX_POINTS
+        fits = points * 8 * (2 + 3 * d) <= MAX_LEVEL_BYTES
+    else:
+        cap = stream.MAX_STREAM_POINTS
+        fits = stream.block_count(size, setup.chunks) <= stream.MAX_BLOCKS
+    if total <= setup.budget and points <= cap and fits:
         return ""
+    if total > setup.budget:  # the budget the caller may raise
+        return (
+            f"the next level (N = {size}, {points:,} points) would exceed the refinement "
+            f"budget ({setup.budget:,} points over all levels); raise max_points or use a "
+            "field whose orders settle on coarser grids"
+        )
+    most = f"{MAX_LEVEL_BYTES:,} bytes" if setup.chunks is None else f"{stream.MAX_BLOCKS:,} blocks"
     return (
-        f"the next level (N = {size}, {points:,} points) would exceed the refinement budget "
-        f"({setup.budget:,} points over all levels, {MAX_POINTS:,} on one level); raise "
-        "max_points or use a field whose orders settle on coarser grids"
+        f"the next level (N = {size}, {points:,} points) would exceed the cap of one level "
+        f"({cap:,} points, {most}); use a field whose orders settle on coarser grids"
     )
 
 
@@ -351,16 +397,28 @@ def _sample(model: Compiled, level: _Level) -> FloatArray:
 
 
 def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
-    """Sample, apply the scheme and reduce the errors of one level, in place where possible."""
+    """Sample, apply the scheme and reduce the errors of one level, in place where possible.
+
+    A module-level function of picklable arguments: a piece of :func:`verify_grid` on an
+    executor.  With ``setup.chunks`` the level is streamed (:func:`_measure_streaming`).
+    """
+    if setup.chunks is not None:
+        return _measure_streaming(setup, model, level)
     values = _sample(model, level)
     field = values[0]
     exact = list(_exact_mp(model, level) if setup.exact == "mp" else values[1:])
-    _require_finite(setup, level, field, exact)
+    for values_, what in ((field, "the field"), *((e, "its exact gradient") for e in exact)):
+        bad = np.argwhere(~np.isfinite(values_))
+        _require_finite(setup, level, what, tuple(bad[0]) if bad.size else None)
+    # --- resolution: the level's R, from the float64 gradient before its arrays are reused
+    resolved = resolution(field, values[1:], cell_widths(level.coords))
+    # --- end resolution
     field_scale = _absmax(field)
     field.flags.writeable = False
     approx = _components(setup.scheme(field, _spacing(level)), field.shape, setup)
     inner = regions(field.shape, setup.width, 0)[0]
-    out = _Measured(([], [], []), [], fit_stats(approx, exact, inner))  # before exact is reused
+    fits = fit_stats(approx, exact, inner)  # before exact is reused
+    out = _Measured(([], [], []), [], fits, resolved)
     for k, (a, e) in enumerate(zip(approx, exact, strict=True)):
         out.floors.append(rounding_floor(field_scale, _absmax(e), level.min_spacings[k]))
         error = np.subtract(a, e, out=e)
@@ -371,23 +429,60 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
     return out
 
 
-def _require_finite(
-    setup: _Setup, level: _Level, field: FloatArray, exact: list[FloatArray]
-) -> None:
+def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
+    """One level streamed with dask, reduced block by block (:mod:`symgrad.grids._streaming`).
+
+    The same measurements as :func:`_measure`; the scheme is called (lazily) before the field
+    is known to be finite, and the finite check comes with the reduction.
+    """
+    assert setup.chunks is not None  # the caller dispatches on it
+    values = model(*stream.lazy_open_grid(level.coords, setup.chunks))
+    shape = tuple(values.shape[1:])
+    field = values[0]
+    approx = _components(setup.scheme(field, _spacing(level)), shape, setup, lazy=True)
+    widths = [w.reshape(-1) for w in cell_widths(level.coords)]
+    reduced = stream.reduce_blocks(values, approx, setup.width, widths)
+    whats = ("the field", *(["its exact gradient"] * len(shape)))
+    for what, bad in zip(whats, reduced.first_bad, strict=True):
+        _require_finite(setup, level, what, bad)
+    # the level's R from its extremes: resolution() of (min f, max f) and max |∂_k f| · w_k
+    # computes the very same numbers as on the whole level
+    ones = [np.ones(1)] * len(shape)
+    steps = [np.array([v]) for v in reduced.steps]
+    resolved = resolution(np.array([reduced.low, reduced.high]), steps, ones)
+    field_scale = max(reduced.high, -reduced.low)
+    floors = [
+        rounding_floor(field_scale, top, h)
+        for top, h in zip(reduced.exact_max, level.min_spacings, strict=True)
+    ]
+    n = len(shape)
+    fits = FitStats(
+        reduced.fits.aa,
+        reduced.fits.ee,
+        tuple(
+            tuple(v if i == j else math.nan for j, v in enumerate(r))
+            for i, r in enumerate(reduced.fits.ae)
+        ),
+    )
+    if n > 1 and not all(fits.residual(k) <= TOLERANCES["fit"] for k in range(n)):
+        fits = reduced.fits  # the cross terms, as fit_stats computes them only then
+    return _Measured(reduced.norms, floors, fits, resolved)
+
+
+def _require_finite(setup: _Setup, level: _Level, what: str, bad: tuple[int, ...] | None) -> None:
     """Refuse a domain where the field or its exact gradient is not a finite float64 number:
-    no error or order can be measured there (a pole, a domain edge, or overflow)."""
-    for values, what in ((field, "the field"), *((e, "its exact gradient") for e in exact)):
-        bad = np.argwhere(~np.isfinite(values))
-        if bad.size:
-            where = ", ".join(
-                f"{s.name}={float(c[i]):.6g}"
-                for s, c, i in zip(setup.symbols, level.coords, bad[0], strict=True)
-            )
-            msg = (
-                f"{what} is not a finite float64 number at {where} (N = {level.size}): a pole, "
-                "a domain edge or overflow; choose a domain where both are finite"
-            )
-            raise ConfigError(msg)
+    no error or order can be measured there (a pole, a domain edge, or overflow).  ``bad``
+    is the first such point's index (None: all finite)."""
+    if bad is not None:
+        where = ", ".join(
+            f"{s.name}={float(c[i]):.6g}"
+            for s, c, i in zip(setup.symbols, level.coords, bad, strict=True)
+        )
+        msg = (
+            f"{what} is not a finite float64 number at {where} (N = {level.size}): a pole, "
+            "a domain edge or overflow; choose a domain where both are finite"
+        )
+        raise ConfigError(msg)
 
 
 def _spacing(level: _Level) -> tuple[Any, ...]:
@@ -413,12 +508,28 @@ def _exact_mp(model: Compiled, level: _Level) -> FloatArray:
     return out
 
 
-def _components(result: Any, shape: tuple[int, ...], setup: _Setup) -> list[FloatArray]:
-    """The scheme's output as d float64 arrays of the field's shape, or an InputError."""
+def _components(
+    result: Any, shape: tuple[int, ...], setup: _Setup, *, lazy: bool = False
+) -> list[FloatArray]:
+    """The scheme's output as d float64 arrays of the field's shape, or an InputError.
+
+    ``lazy``: the field was a dask array, and so must the outputs be (still lazy).
+    """
     d = len(shape)
-    if isinstance(result, np.ndarray) and result.shape == shape and d == 1:
+    if getattr(result, "shape", None) == shape and d == 1:
         result = [result]
-    arrays = [np.asarray(a) for a in result] if isinstance(result, Iterable) else []
+    if lazy and isinstance(result, Iterable):
+        arrays = list(result)
+        if not all(is_dask(a) for a in arrays):
+            kinds = sorted({type(a).__name__ for a in arrays if not is_dask(a)})
+            msg = (
+                f"scheme {setup.scheme_name} returned {', '.join(kinds)} for a dask field "
+                "(chunks=): it computed the whole level in memory; use operations that keep "
+                "dask arrays lazy (numpy.gradient, slicing, arithmetic) or drop chunks="
+            )
+            raise InputError(msg)
+    else:
+        arrays = [np.asarray(a) for a in result] if isinstance(result, Iterable) else []
     got = [a.shape for a in arrays] if arrays else type(result).__name__
     if len(arrays) != d or any(a.shape != shape for a in arrays):
         msg = (
@@ -429,7 +540,12 @@ def _components(result: Any, shape: tuple[int, ...], setup: _Setup) -> list[Floa
     if any(a.dtype.kind not in "fiu" for a in arrays):
         msg = f"scheme {setup.scheme_name} returned arrays of dtype {arrays[0].dtype}; expected real numbers"
         raise InputError(msg)
-    return [a.astype(np.float64, copy=False) for a in arrays]
+    return [a.astype(np.float64) if lazy else a.astype(np.float64, copy=False) for a in arrays]
+
+
+def is_dask(value: object) -> bool:
+    """Whether ``value`` is a dask array (checked without importing dask)."""
+    return type(value).__module__.startswith("dask.array")
 
 
 def _names(setup: _Setup) -> list[str]:
@@ -454,13 +570,9 @@ def _assemble(
     )
     flagged = {d.get("component") for d in diagnostics if d["kind"] == "degenerate_field"}
     # --- resolution: levels too coarse to resolve the field are left out of the orders, and
-    # with none resolved the verdict is inconclusive (symgrad.grids._diagnostics.resolution)
-    model = _field_model(setup.expr, setup.symbols, setup.limits)
-    samples = (_sample(model, lvl) for lvl in levels)
-    resolved = tuple(
-        resolution(v[0], v[1:], cell_widths(lvl.coords))
-        for v, lvl in zip(samples, levels, strict=True)
-    )
+    # with none resolved the verdict is inconclusive (symgrad.grids._diagnostics.resolution);
+    # each level's R is measured with the level (_measure), not sampled again here
+    resolved = tuple(m.resolution for m in measured)
     evidence = functools.partial(_evidence, setup)
     judging = Judging(h, sizes, setup.expected, stop, evidence, resolved)
     # --- end resolution
@@ -536,6 +648,8 @@ def _verify_grid_iv(
     coordinates: object,
     max_points: object,
     limits: object = None,
+    executor: Executor | None = None,
+    chunks: object = None,
 ) -> _Setup:
     """Validate every argument of :func:`verify_grid` once; messages say what to change."""
     if limits is not None and not isinstance(limits, Limits):
@@ -544,24 +658,93 @@ def _verify_grid_iv(
     axes = _domain(domain, variables)
     (parsed,), symbols = resolve(expr, [name for name, _, _ in axes])
     fn, name, numpy_order = _scheme(scheme, edge_order)
+    _require_picklable(fn, name, executor)
     width = 1 if boundary_width is None else _count("boundary_width", boundary_width)
     minimum = max(3, 2 * width + 1, (numpy_order or 0) + 1)
     if exact not in ("float64", "mp"):
         msg = f"exact: must be 'float64' or 'mp' (got {exact!r:.60})"
         raise ConfigError(msg)
+    blocks = _chunks(chunks, len(axes), exact)
     if coordinates is None or callable(coordinates):  # counted before any level is built
-        _check_points([n ** len(axes) for n in _sizes(sizes, minimum)], len(axes), exact)
+        _check_points([n ** len(axes) for n in _sizes(sizes, minimum)], len(axes), exact, blocks)
     if coordinates is None:
         levels = [_uniform(axes, n) for n in _sizes(sizes, minimum)]
     else:
         levels = _coordinate_levels(coordinates, sizes, len(axes), minimum)
-    _check_points([lvl.size ** len(axes) for lvl in levels], len(axes), exact)
+    _check_points([lvl.size ** len(axes) for lvl in levels], len(axes), exact, blocks)
     expected = _expected(expect_order, numpy_order)
     budget = _budget(max_points, exact)
     grow = _grower(axes, coordinates)
     return _Setup(
-        parsed, symbols, tuple(levels), fn, name, expected, width, str(exact), grow, budget, limits
-    )
+        parsed, symbols, tuple(levels), fn, name, expected, width, str(exact), grow, budget,
+        limits, blocks,
+    )  # fmt: skip
+
+
+def _require_picklable(scheme: Scheme, name: str, executor: Executor | None) -> None:
+    """A scheme sent to worker processes must pickle; refused before any work if it does not.
+
+    Threads share the scheme; a process pool pickles it; other executors (a ``dask.distributed``
+    client's) serialise with cloudpickle where pickle fails, which also takes lambdas.
+    """
+    if executor is None or isinstance(executor, ThreadPoolExecutor):
+        return
+    try:
+        pickle.dumps(scheme)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        if not isinstance(executor, ProcessPoolExecutor) and _cloudpickles(scheme):
+            return
+        msg = (
+            f"scheme {name} cannot be sent to the executor's worker processes ({exc}); define "
+            "it at module level (not a lambda or a nested function) or use a ThreadPoolExecutor"
+        )
+        raise ConfigError(msg) from None
+
+
+def _cloudpickles(scheme: Scheme) -> bool:
+    """Whether cloudpickle (dask.distributed's serialiser, when installed) takes ``scheme``."""
+    try:
+        import cloudpickle  # type: ignore[import-untyped]  # noqa: PLC0415  (comes with dask)
+
+        cloudpickle.dumps(scheme)
+    except Exception:  # noqa: BLE001  (not installed, or it cannot pickle it either)
+        return False
+    return True
+
+
+def _chunks(chunks: object, d: int, exact: object) -> tuple[int, ...] | None:
+    """Streaming block sizes per axis (None: in memory), within the block-memory cap."""
+    if chunks is None:
+        return None
+    values = [chunks] if isinstance(chunks, int) else chunks
+    sizes = list(values) if isinstance(values, Sequence) and not isinstance(values, str) else []
+    if len(sizes) == 1:
+        sizes *= d
+    if len(sizes) != d or not all(
+        isinstance(c, int) and not isinstance(c, bool) and c >= stream.MIN_CHUNK for c in sizes
+    ):
+        msg = (
+            f"chunks: give points per axis of a block, at least {stream.MIN_CHUNK}, as one "
+            f"integer or {d} (got {chunks!r:.60})"
+        )
+        raise ConfigError(msg)
+    if exact == "mp":
+        msg = "chunks: exact='mp' grids fit in memory (at most MP_MAX_POINTS); drop chunks="
+        raise ConfigError(msg)
+    found = tuple(int(c) for c in sizes)
+    need = math.prod(found) * 8 * (2 + 3 * d)
+    if need > stream.CHUNK_BYTES:
+        msg = (
+            f"chunks: a block of {found} points needs {need:,} bytes (at most "
+            f"{stream.CHUNK_BYTES:,}); use smaller chunks"
+        )
+        raise LimitExceeded(msg, limit="chunk_bytes", value=need, allowed=stream.CHUNK_BYTES)
+    try:
+        import dask.array  # noqa: F401, PLC0415
+    except ImportError:
+        msg = "chunks= streams the grid with dask: pip install 'symgrad[dask]'"
+        raise MissingExtra(msg) from None
+    return found
 
 
 def _budget(max_points: object, exact: object) -> int:
@@ -614,15 +797,28 @@ def _count(name: str, value: object) -> int:
     return int(value)
 
 
-def _check_points(points: list[int], d: int, exact: object) -> None:
-    """Refuse levels over the point and memory caps before they are allocated."""
-    for total, cap, what, limit in (
+def _check_points(
+    points: list[int], d: int, exact: object, chunks: tuple[int, ...] | None = None
+) -> None:
+    """Refuse levels over the point and memory caps before they are allocated.
+
+    Streamed (``chunks``), a level is never held whole: its caps are points and blocks.
+    """
+    checks = [
         (points[-1], MAX_POINTS, "the finest grid", "grid_points"),
         (points[-1] * 8 * (2 + 3 * d), MAX_LEVEL_BYTES, "the finest grid's memory", "grid_bytes"),
         (sum(points) if exact == "mp" else 0, MP_MAX_POINTS, "exact='mp'", "grid_points"),
-    ):
+    ]
+    if chunks is not None:
+        size = round(points[-1] ** (1 / d))
+        blocks = stream.block_count(size, chunks)
+        checks[:2] = [
+            (points[-1], stream.MAX_STREAM_POINTS, "the finest streamed grid", "grid_points"),
+            (blocks, stream.MAX_BLOCKS, "the finest grid's blocks", "grid_blocks"),
+        ]
+    for total, cap, what, limit in checks:
         if total > cap:
-            unit = "bytes" if limit == "grid_bytes" else "points"
+            unit = {"grid_bytes": "bytes", "grid_blocks": "blocks"}.get(limit, "points")
             msg = (
                 f"sizes: {what} needs {total:,} {unit} (at most {cap:,}); use fewer points per axis"
             )
@@ -713,10 +909,16 @@ def _scheme(scheme: object, edge_order: object) -> tuple[Scheme, str, int | None
         )
         raise ConfigError(msg)
 
-    def numpy_gradient(field: FloatArray, spacing: tuple[Any, ...]) -> Any:
-        return np.gradient(field, *spacing, edge_order=order)
+    gradient = functools.partial(_numpy_gradient, edge_order=int(order))
+    return gradient, f"numpy.gradient(edge_order={order})", int(order)
 
-    return numpy_gradient, f"numpy.gradient(edge_order={order})", int(order)
+
+def _numpy_gradient(field: FloatArray, spacing: tuple[Any, ...], edge_order: int) -> Any:
+    """The ``"numpy"`` scheme (module level, so that it pickles for a process pool).
+
+    On a dask field, ``numpy.gradient`` dispatches to ``dask.array.gradient``.
+    """
+    return np.gradient(field, *spacing, edge_order=edge_order)  # type: ignore[call-overload]
 
 
 def _expected(expect_order: object, numpy_order: int | None) -> tuple[float, float]:
