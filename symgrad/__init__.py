@@ -78,7 +78,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on 
         verify_operator,
         verify_solver,
     )
-    from symgrad.output import Report, report
+    from symgrad.output import Report, StudyReport, report
     from symgrad.results import Status
     from symgrad.teaching import AnswerCheck, StepsResult, check_answer, implicit_steps, steps
 
@@ -144,6 +144,7 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
     ),
     "symgrad.output": (
         "Report",
+        "StudyReport",
         "report",
     ),
     "symgrad.results": ("Status",),
@@ -202,6 +203,7 @@ __all__ = [
     "Stencil",
     "StencilAnalysis",
     "StepsResult",
+    "StudyReport",
     "SymgradError",
     "TaylorResult",
     "UnsupportedError",

@@ -58,6 +58,7 @@ __all__ = ["ExitCode", "main"]
 
 Handler = Callable[[argparse.Namespace], tuple[str, int]]
 RESULT_FORMATS = ("text", "markdown", "json")
+STUDY_FORMATS = (*RESULT_FORMATS, "html")  # grid and solver studies: markdown and html pages
 GENERATOR = f"symgrad {__version__}"
 MIN_TIMEOUT, MAX_TIMEOUT = 0.01, 1e7  # seconds: a scheduler tick, and about four months
 RETRY = 0.05  # seconds between alarms once --timeout has passed (see _time_limit)
@@ -447,12 +448,14 @@ def _add_force(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_plot_and_format(sub: argparse.ArgumentParser, plot_help: str) -> None:
+def _add_plot_and_format(
+    sub: argparse.ArgumentParser, plot_help: str, formats: Sequence[str] = RESULT_FORMATS
+) -> None:
     """``--plot FILE`` with its ``--force`` and ``--style``, then ``--format``."""
     sub.add_argument("--plot", help=plot_help)
     _add_force(sub)
     _add_style(sub)
-    sub.add_argument("--format", choices=RESULT_FORMATS, default="text")
+    sub.add_argument("--format", choices=formats, default="text")
 
 
 def _add_style(sub: argparse.ArgumentParser) -> None:
@@ -691,7 +694,7 @@ def _add_verify_grid(commands: Any) -> None:
     )
     sub.add_argument("--periodic", help="with --operator: periodic axes, e.g. x or x,y")
     # -- verify_operator (end) --
-    _add_plot_and_format(sub, "also write an error-vs-spacing plot")
+    _add_plot_and_format(sub, "also write an error-vs-spacing plot", STUDY_FORMATS)
 
 
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
@@ -720,7 +723,7 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
         from symgrad.output import plot_grid_convergence  # noqa: PLC0415
 
         _save_figure(plot_grid_convergence(result), path, args.force, args.style)
-    return _render_result(result, args.format)
+    return _render_study(result, args.format)
 
 
 # -- verify_operator (begin) --
@@ -749,7 +752,7 @@ def _run_operator(
         from symgrad.output import plot_grid_convergence  # noqa: PLC0415
 
         _save_figure(plot_grid_convergence(result), path, args.force, args.style)
-    return _render_result(result, args.format)
+    return _render_study(result, args.format)
 
 
 # -- verify_operator (end) --
@@ -777,7 +780,7 @@ def _add_verify_solver(commands: Any) -> None:
     )
     sub.add_argument("--params", help="values of the other names, e.g. nu=0.5,a=2")
     sub.add_argument("--boundary-width", type=int, default=1, help="layers of boundary points")
-    _add_plot_and_format(sub, "also write an error-vs-h plot (PNG, SVG or PDF)")
+    _add_plot_and_format(sub, "also write an error-vs-h plot (PNG, SVG or PDF)", STUDY_FORMATS)
 
 
 def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
@@ -802,7 +805,7 @@ def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
         from symgrad.output import plot_solver_convergence  # noqa: PLC0415
 
         _save_figure(plot_solver_convergence(result), path, args.force, args.style)
-    return _render_result(result, args.format)
+    return _render_study(result, args.format)
 
 
 def _levels(option: str, text: str | None) -> int | list[int] | None:
@@ -1176,6 +1179,18 @@ class _Progress:
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(f"\r{what}: {done}/{total}{end}")
             sys.stderr.flush()
+
+
+def _render_study(result: Any, fmt: str) -> tuple[str, int]:
+    """A grid or solver study: text and JSON as any result; Markdown and HTML as its report
+    page (per-region tables of every norm, diagnostics, GCI; in HTML the figure too)."""
+    if fmt not in ("markdown", "html"):
+        return _render_result(result, fmt)
+    from symgrad.output import report  # noqa: PLC0415 - lazy, see module doc
+
+    page = report(result, plots=fmt == "html")
+    text = page.to_html() if fmt == "html" else page.to_markdown()
+    return text, ExitCode.OK if result.status.ok else ExitCode.FAILED
 
 
 def _render_result(result: Any, fmt: str) -> tuple[str, int]:

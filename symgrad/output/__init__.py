@@ -18,11 +18,13 @@ from symgrad.output._plots import (
 )
 from symgrad.output._render import Section, escape, html_page, markdown_document, status_badge
 from symgrad.output._report import Report, report
+from symgrad.output._studies import StudyReport
 
 __all__ = [
     "HasToDict",
     "Report",
     "Section",
+    "StudyReport",
     "escape",
     "figure_to_png_base64",
     "html_page",

@@ -30,6 +30,8 @@ pre { background: #f5f5f7; padding: .8rem; overflow-x: auto; border-radius: 6px;
 .pass { background: #1a7f37; } .exact { background: #0969da; }
 .fail { background: #cf222e; } .inconclusive { background: #9a6700; }
 .reason { color: #57606a; } img { max-width: 100%; }
+caption { text-align: left; padding: .2rem 0; font-weight: 600; }
+table.facts td { text-align: left; } h3 { font-size: 1.05rem; margin-top: 1.4rem; }
 math { font-size: 1.15em; }
 """
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 
 import sympy
 
 from symgrad.checks import CheckResult, check
 from symgrad.derive import gradient
-from symgrad.errors import MissingExtra
+from symgrad.errors import ConfigError, InputError, MissingExtra
 from symgrad.expr import Source, VariablesSpec, parse
 from symgrad.fd import (
     DEFAULT_SCHEMES,
@@ -25,11 +25,13 @@ from symgrad.fd import (
     convergence,
     renamed_keyword,
 )
+from symgrad.grids import GridResult, SolverResult
 from symgrad.output._render import Section, escape, html_page, markdown_document
+from symgrad.output._studies import StudyReport, study_report
 from symgrad.output._workbench import Workbench, workbench_parts
 from symgrad.results import Result, Status, combine
 
-__all__ = ["Report", "report"]
+__all__ = ["Report", "StudyReport", "report"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -153,6 +155,16 @@ class Report(Result):
         return self.to_html()
 
 
+@overload
+def report(
+    expr: GridResult | SolverResult,
+    at: None = None,
+    *,
+    plots: bool = True,
+) -> StudyReport: ...
+
+
+@overload
 def report(
     expr: Source,
     at: str | Mapping[str | sympy.Symbol, object],
@@ -164,14 +176,32 @@ def report(
     plots: bool = True,
     progress: Progress | None = None,
     steps: str | Sequence[object] | None = None,
-) -> Report:
-    """Run the workbench on ``expr`` at the point ``at``.
+) -> Report: ...
+
+
+def report(
+    expr: Source | GridResult | SolverResult,
+    at: str | Mapping[str | sympy.Symbol, object] | None = None,
+    *,
+    dps: int = 50,
+    schemes: Sequence[str] = DEFAULT_SCHEMES,
+    step_sizes: str | Sequence[object] = DEFAULT_STEP_SIZES,
+    variables: VariablesSpec = None,
+    plots: bool = True,
+    progress: Progress | None = None,
+    steps: str | Sequence[object] | None = None,
+) -> Report | StudyReport:
+    """Run the workbench on ``expr`` at the point ``at``, or make the page of a grid study.
 
     Parameters
     ----------
-    expr : str or sympy.Expr
+    expr : str, sympy.Expr, GridResult, OperatorResult or SolverResult
+        An expression; or the result of :func:`symgrad.verify_grid`,
+        :func:`symgrad.verify_operator` or :func:`symgrad.verify_solver`, whose page (a
+        :class:`~symgrad.output.StudyReport`: verdict, per-region tables of errors and observed
+        orders per norm, diagnostics, GCI, figure) is returned; only ``plots`` applies then.
     at : str or mapping
-        The point, e.g. ``"x=0.3, y=0.7"`` (exact decimals).
+        The point, e.g. ``"x=0.3, y=0.7"`` (exact decimals); required for an expression.
     dps : int
         Digits for the exact values and the finite-difference referee.
     schemes, step_sizes
@@ -189,6 +219,16 @@ def report(
     >>> r.status.value, r.gradient
     ('pass', ('x**2*cos(x) + 2*x*sin(x)',))
     """
+    if isinstance(expr, GridResult | SolverResult):
+        if at is not None:
+            msg = (
+                "report() of a verify_grid, verify_operator or verify_solver result takes no point"
+            )
+            raise ConfigError(msg)
+        return study_report(expr, plots=plots)
+    if at is None:
+        msg = "report() of an expression needs the point, e.g. report(expr, 'x=0.3, y=0.7')"
+        raise InputError(msg)
     step_sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, DEFAULT_STEP_SIZES)
     g = gradient(expr, variables)
     names = tuple(v.name for v in g.variables)

@@ -1,0 +1,102 @@
+"""``verify-grid --operator`` and ``verify-solver`` with ``--format html`` and ``markdown``: the
+report page of the study on stdout, its numbers those of the study's own JSON."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from symgrad.cli import main
+
+FIELD = "sin(x + 0.3)*exp(y/2) + x**3*y/5"
+SCHEME = '''
+import numpy as np
+
+def lap(u, h):
+    """u_xx + u_yy: centred inside, u0 - 2u1 + u2 on the faces (order 1 there)."""
+    out = np.zeros_like(u)
+    for axis in range(u.ndim):
+        v = np.moveaxis(u, axis, 0)
+        d = np.empty_like(v)
+        d[1:-1] = v[2:] - 2 * v[1:-1] + v[:-2]
+        d[0], d[-1] = v[0] - 2 * v[1] + v[2], v[-1] - 2 * v[-2] + v[-3]
+        out += np.moveaxis(d, 0, axis) / h[axis] ** 2
+    return out
+
+def euler(p):
+    u, dt = float(p.initial), p.dt
+    for n in range(p.time_steps):
+        u += dt * (-u + float(np.sin(p.time[0] + n * dt)))
+    return u
+'''
+OPERATOR = ["verify-grid", FIELD, "--domain", "x=0:1,y=0:1", "--sizes", "17,33,65"]
+OPERATOR += ["--scheme", "studies_cli:lap", "--operator", "laplacian"]
+SOLVER = ["verify-solver", "studies_cli:euler", "--solution", "(sin(t) - cos(t))/2 + exp(-t)"]
+SOLVER += ["--operator", "D(u, t) + u", "--expect-order", "1", "--time", "t=0:2"]
+SOLVER += ["--time-steps", "16,32,64,128"]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "studies_cli.py").write_text(SCHEME, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().out
+
+
+def test_operator_html_and_markdown_pages_carry_the_json_numbers(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run([*OPERATOR, "--format", "json"], capsys)
+    data = json.loads(out)
+    assert (code, data["status"]) == (1, "fail")
+    boundary = data["components"][0]["boundary"]
+    # the order-1 closure by hand: the boundary converges at 1, not the expected 2
+    assert boundary["observed_order"] == pytest.approx(1, abs=0.1)
+    code, markdown = _run([*OPERATOR, "--format", "markdown"], capsys)
+    assert code == 1
+    assert markdown.startswith("# symgrad report: verify_operator\n")
+    for norm in ("L1", "L2", "Linf"):
+        for value in boundary["errors"][norm]:
+            assert f"{value:.3e}" in markdown
+        for value in boundary["orders_by_norm"][norm]:
+            assert f"{value:.2f}" in markdown
+    code, html = _run([*OPERATOR, "--format", "html"], capsys)
+    assert code == 1
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<span class="badge fail">fail</span>' in html
+    if "plot left out" not in html:  # matplotlib installed: the figure is inline
+        assert html.count('src="data:image/png;base64,') == 1
+    assert sorted(p.name for p in here.iterdir()) == ["studies_cli.py"]  # stdout only
+
+
+def test_solver_markdown_page(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run([*SOLVER, "--format", "json"], capsys)
+    data = json.loads(out)
+    assert (code, data["status"]) == (0, "pass")
+    code, markdown = _run([*SOLVER, "--format", "markdown"], capsys)
+    assert code == 0
+    errors = data["regions"]["solution"]["errors"]["Linf"]
+    assert all(f"{e:.3e}" in markdown for e in errors)
+    orders = [math.log(a / b) / math.log(2) for a, b in itertools.pairwise(errors)]
+    assert all(o == pytest.approx(1, abs=0.1) for o in orders)  # Euler: order 1
+    assert "### GCI of" in markdown
+
+
+def test_plot_never_replaces_a_users_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --format html too, --plot refuses a file symgrad did not write, before any work."""
+    mine = here / "mine.png"
+    mine.write_bytes(b"my own picture")
+    code = main([*OPERATOR, "--format", "html", "--plot", str(mine)])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert len(captured.err.strip().splitlines()) == 1
+    assert mine.read_bytes() == b"my own picture"
