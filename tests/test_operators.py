@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+import mpmath
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -329,6 +330,156 @@ def test_staggered_output_at_cell_centres() -> None:
         )
     with pytest.raises(ConfigError, match="output"):
         verify_operator(centred, field, "x=0:1,y=0:1", "divergence", output="faces")
+
+
+def mac_divergence(f: tuple[Array, Array], h: tuple[float, float]) -> Array:
+    """u on the x-faces (N, N-1), v on the y-faces (N-1, N): one difference across each cell.
+
+    (u(x + h/2) - u(x - h/2))/h = u_x + h²/24 u_xxx + ...: order 2 at the centre.
+    """
+    u, v = f
+    return np.asarray((u[1:, :] - u[:-1, :]) / h[0] + (v[:, 1:] - v[:, :-1]) / h[1])
+
+
+def face_gradient(p: Array, h: tuple[float, ...], shift: bool = False) -> list[Array]:
+    """Centre values p ((N-1)^d) to the faces normal to each axis (N along it).
+
+    Inside, (p_i - p_(i-1))/h across the face: order 2.  On a wall face at x0 the centres
+    lie at x0 + h/2, 3h/2, 5h/2; solving a/2 + 3b/2 + 5c/2 = 1, a + b + c = 0,
+    a/4 + 9b/4 + 25c/4 = 0 by hand gives (a, b, c) = (-2, 3, -1): order 2.  ``shift`` plants
+    the mistake: the centred derivative at the centres, written onto the faces.
+    """
+    out = []
+    for k in range(p.ndim):
+        q = np.moveaxis(p, k, 0)
+        g = np.empty((q.shape[0] + 1, *q.shape[1:]))
+        if shift:
+            g[:-1] = np.gradient(q, h[k], axis=0, edge_order=2)
+            g[-1] = 2 * g[-2] - g[-3]
+        else:
+            g[1:-1] = (q[1:] - q[:-1]) / h[k]
+            g[0] = (-2 * q[0] + 3 * q[1] - q[2]) / h[k]
+            g[-1] = (2 * q[-1] - 3 * q[-2] + q[-3]) / h[k]
+        out.append(np.moveaxis(g, 0, k))
+    return out
+
+
+def test_mac_divergence_of_face_values_is_second_order() -> None:
+    field = ["sin(x + 0.2)*y", "cos(x*y) + y**3"]
+    r = verify_operator(
+        mac_divergence, field, "x=0:1,y=0:1", "divergence", field_at="faces", output="cells"
+    )
+    assert r.status is Status.PASS, r.reason
+    for region in r.components[0].regions:
+        assert region.observed_order == pytest.approx(2, abs=0.1)
+    # the coarsest level's interior L∞ error, sampled by hand: u on x-faces, v on y-faces
+    nodes = np.linspace(0, 1, 17)
+    mid = (nodes[1:] + nodes[:-1]) / 2
+    xu, yu = np.meshgrid(nodes, mid, indexing="ij")
+    xv, yv = np.meshgrid(mid, nodes, indexing="ij")
+    cx, cy = np.meshgrid(mid, mid, indexing="ij")
+    exact = np.cos(cx + 0.2) * cy - cx * np.sin(cx * cy) + 3 * cy**2
+    output = mac_divergence((np.sin(xu + 0.2) * yu, np.cos(xv * yv) + yv**3), (1 / 16, 1 / 16))
+    by_hand = np.abs(output - exact)[1:-1, 1:-1].max()
+    assert r.components[0].interior.errors["Linf"][0] == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_centre_to_face_gradient_is_second_order() -> None:
+    r = verify_operator(
+        face_gradient, FIELD, "x=0:1,y=0:1", "gradient", field_at="cells", output="faces"
+    )
+    assert r.status is Status.PASS, r.reason
+    assert [c.variable for c in r.components] == ["u_x", "u_y"]
+    for c in r.components:
+        assert c.interior.observed_order == pytest.approx(2, abs=0.1)
+        assert c.boundary.observed_order == pytest.approx(2, abs=0.2)
+    # u_x on the x-faces of the coarsest level: nodes along x, centres along y, by hand
+    nodes = np.linspace(0, 1, 17)
+    mid = (nodes[1:] + nodes[:-1]) / 2
+    cx, cy = np.meshgrid(mid, mid, indexing="ij")
+    fx, fy = np.meshgrid(nodes, mid, indexing="ij")
+    p = np.sin(cx + 0.3) * np.exp(cy / 2) + cx**3 * cy / 5
+    exact = np.cos(fx + 0.3) * np.exp(fy / 2) + 3 * fx**2 * fy / 5
+    by_hand = np.abs(face_gradient(p, (1 / 16, 1 / 16))[0] - exact)[1:-1, 1:-1].max()
+    assert r.components[0].interior.errors["Linf"][0] == pytest.approx(by_hand, rel=1e-9)
+    # a partial along one axis may live on faces too; a Laplacian may not
+    one = verify_operator(
+        lambda p, h: face_gradient(p, h)[1],
+        FIELD,
+        "x=0:1,y=0:1",
+        "y",
+        field_at="cells",
+        output="faces",
+    )
+    assert one.status is Status.PASS, one.reason
+    with pytest.raises(ConfigError, match="faces"):
+        verify_operator(face_gradient, FIELD, "x=0:1,y=0:1", "laplacian", output="faces")
+    with pytest.raises(ConfigError, match="field_at"):
+        verify_operator(face_gradient, FIELD, "x=0:1,y=0:1", "gradient", field_at="faces")
+    with pytest.raises(InputError, match=r"\(17, 16\)"):
+        verify_operator(
+            lambda p, h: [p, p], FIELD, "x=0:1,y=0:1", "gradient", field_at="cells", output="faces"
+        )
+
+
+def test_values_at_centres_claiming_faces_fail_as_half_cell_shift() -> None:
+    shifted = functools.partial(face_gradient, shift=True)
+    r = verify_operator(shifted, FIELD, "x=0:1,y=0:1", "gradient", field_at="cells", output="faces")
+    assert r.status is Status.FAIL
+    found = [d for d in r.diagnostics if d["kind"] == "half_cell_shift"]
+    assert [(d["components"], d["axis"], d["shift"]) for d in found] == [
+        (["u_x"], "x", 0.5),
+        (["u_y"], "y", 0.5),
+    ]
+    assert "shifted by half a cell" in found[0]["message"]
+    assert "half_cell_shift" in r.reason
+    # the interior error is the half-cell offset's: about h/2·max|u_xx| (order 1)
+    assert r.components[0].interior.observed_order == pytest.approx(1, abs=0.1)
+    # a correct staggered scheme is never named shifted
+    good = verify_operator(
+        face_gradient, FIELD, "x=0:1,y=0:1", "gradient", field_at="cells", output="faces"
+    )
+    assert not [d for d in good.diagnostics if d["kind"] == "half_cell_shift"]
+
+
+def test_exact_mp_matches_an_mpmath_oracle() -> None:
+    """u_x = exp(x) - 1 - x ≈ x²/2 near x = 1e-9: float64 evaluation keeps no digit of it."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    field = "exp(x) - x - x**2/2"
+    domain = "x=1e-9:2e-9"
+    sizes = (9, 17, 33)
+
+    def series(u: Array, h: Any) -> Array:  # the true u_x to ~1e-16 relative, from x
+        x = np.linspace(1e-9, 2e-9, u.size)
+        return np.asarray(x**2 / 2 + x**3 / 6)
+
+    r = verify_operator(series, field, domain, "x", sizes, exact="mp", max_points=0)
+    assert r.exact == "mp"
+    for i, n in enumerate(sizes):
+        x = np.linspace(1e-9, 2e-9, n)
+        # the correctly rounded exact u_x at 60 digits, as exact="mp" promises, then |a - e|
+        exact = [float(ctx.exp(ctx.mpf(float(b))) - 1 - ctx.mpf(float(b))) for b in x]
+        oracle = [abs(a - e) for a, e in zip(series(x, None), exact, strict=True)]
+        assert r.components[0].interior.errors["Linf"][i] == pytest.approx(
+            max(oracle[1:-1]), rel=1e-12
+        )
+    float64 = verify_operator(series, field, domain, "x", sizes, max_points=0)
+    assert float64.components[0].interior.errors["Linf"][-1] > 1e6 * (
+        r.components[0].interior.errors["Linf"][-1] + 1e-40
+    )
+    with pytest.raises(ConfigError, match="exact"):
+        verify_operator(series, field, domain, "x", sizes, exact="mpmath")
+
+
+def test_unresolved_field_is_inconclusive_not_fail() -> None:
+    """sin(1e100·x) on 17..129 points: about 1e98 oscillations per cell."""
+    r = verify_operator(laplacian_scheme(), "sin(1e100*x)*cos(y)", "x=0:1,y=0:1", max_points=0)
+    assert r.status is Status.INCONCLUSIVE
+    assert "not resolved on any level" in r.reason
+    # resolved only on the finer levels: the coarse ones are left out, named
+    partly = verify_operator(laplacian_scheme(), "sin(40*x)*cos(y)", "x=0:1,y=0:1")
+    assert partly.status is Status.PASS, partly.reason
 
 
 def test_exact_for_a_polynomial_the_scheme_reproduces() -> None:

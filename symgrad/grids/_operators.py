@@ -63,6 +63,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._precision import EPS
 from symgrad.derive import Compiled, Limits, laplacian
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import MAX_ORDER, Source, VariablesSpec, derivative_notation, parse, resolve
@@ -128,6 +129,8 @@ LOCATIONS = ("nodes", "cells", "faces")
 SWAP_MARGIN = 0.1
 #: A staggered output is named shifted when half a cell away it errs this many times less.
 SHIFT_MARGIN = 0.1
+#: ``exact="mp"``: the most digits an exact output is evaluated with (module docstring).
+MP_MAX_DPS = 240
 #: A periodic field must repeat to this relative accuracy across its period.
 PERIODIC_TOLERANCE = 1e-9
 
@@ -779,18 +782,34 @@ def _exact_values(
     setup: _Setup, i: int, coords: Sequence[FloatArray], values: FloatArray
 ) -> FloatArray:
     """Exact output i: the float64 ``values``, or with ``exact="mp"`` re-evaluated point by
-    point at ``MP_DPS`` digits (the float coordinates taken exactly; NaN where undefined)."""
+    point in mpmath (the float coordinates taken exactly; NaN where undefined), at ``MP_DPS``
+    digits and then at twice as many until two precisions agree to float64 (an exact result
+    such as ``exp(x) - 1 - x`` at x = 1e-9 cancels 18 digits), at most ``MP_MAX_DPS``."""
     if setup.exact_kind != "mp":
         return np.array(values, dtype=np.float64)
-    ctx, fn = _mp_output(setup.exact[i], setup.symbols).mp_function(MP_DPS)
-    axes = [[ctx.mpf(float(x)) for x in c] for c in coords]
-    out = np.empty(tuple(len(a) for a in axes))
+    model = _mp_output(setup.exact[i], setup.symbols)
+    out = np.empty(tuple(c.size for c in coords))
     for index in np.ndindex(*out.shape):
-        try:
-            out[index] = float(fn(*(a[j] for a, j in zip(axes, index, strict=True)))[0])
-        except (ValueError, ZeroDivisionError, TypeError):
-            out[index] = math.nan  # a pole or a complex value: a NaN, as in float64
+        point = [float(c[j]) for c, j in zip(coords, index, strict=True)]
+        out[index] = _settled_value(model, point)
     return out
+
+
+def _settled_value(model: Compiled, point: Sequence[float]) -> float:
+    """``model`` at ``point`` to float64, doubling the digits until two precisions agree."""
+    previous, dps = math.nan, MP_DPS
+    while dps <= MP_MAX_DPS:
+        ctx, fn = model.mp_function(dps)
+        try:
+            value = float(fn(*(ctx.mpf(x) for x in point))[0])
+        except (ValueError, ZeroDivisionError, TypeError):
+            return math.nan  # a pole or a complex value: a NaN, as in float64
+        if value == previous or (
+            math.isfinite(value) and abs(value - previous) <= EPS * abs(value)
+        ):
+            return value
+        previous, dps = value, 2 * dps
+    return previous
 
 
 @functools.lru_cache(maxsize=16)
