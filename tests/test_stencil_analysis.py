@@ -9,6 +9,7 @@ Stencil's own accuracy and error coefficient (Fornberg).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -21,7 +22,7 @@ import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from symgrad import ConfigError, InputError, LimitExceeded, Status, Stencil
+from symgrad import ConfigError, InputError, LimitExceeded, ParseError, Status, Stencil
 from symgrad.fd import MAX_STENCIL_POINTS, analyze_stencil
 from symgrad.grids import verify_operator
 
@@ -148,6 +149,103 @@ def test_agrees_with_stencil_in_one_dimension(stencil: Stencil) -> None:
     )
     assert a.order == p
     assert a.leading_term == str(sympy.factor(expected * h**p * u))
+
+
+def _taylor_by_hand(
+    weights: Mapping[tuple[int, int], Any], operator: Mapping[tuple[int, int], Fraction], top: int
+) -> dict[int, sympy.Expr]:
+    """The error Σ_o w_o u(o h) / h^2 - L u by power of h, from the Taylor table written out
+    here: the coefficient of ∂x^a ∂y^b u is Σ w i^a j^b / (a! b!) times h^(a + b - 2)."""
+    groups: dict[int, sympy.Expr] = {}
+    for n in range(top + 1):
+        for a in range(n + 1):
+            b = n - a
+            c = Fraction(0)
+            for (i, j), w in weights.items():
+                c += Fraction(w) * Fraction(i**a * j**b, math.factorial(a) * math.factorial(b))
+            c -= operator.get((a, b), Fraction(0))
+            if c:
+                term = sympy.Rational(c.numerator, c.denominator) * sympy.Symbol(
+                    "u_" + "x" * a + "y" * b
+                )
+                groups[n - 2] = groups.get(n - 2, sympy.S.Zero) + term
+    return groups
+
+
+LAPLACE = {(2, 0): Fraction(1), (0, 2): Fraction(1)}
+
+
+@pytest.mark.parametrize(
+    ("weights", "notation", "operator"),
+    [
+        (FIVE, "D(u, x, 2) + D(u, y, 2)", LAPLACE),
+        (NINE, "D(u, y, 2) + D(u, x, 2)", LAPLACE),
+        (MIXED, "D(u, x, y)", {(1, 1): Fraction(1)}),
+        (
+            {
+                (1, 0): 1,
+                (-1, 0): 1,
+                (0, 0): -2,
+                (1, 1): "-1/2",
+                (-1, -1): "-1/2",
+                (1, -1): "1/2",
+                (-1, 1): "1/2",
+            },
+            "D(u, x, 2) - 2*D(u, x, y)",
+            {(2, 0): Fraction(1), (1, 1): Fraction(-2)},
+        ),
+        (
+            {(1, 0): "1/2", (-1, 0): "1/2", (0, 0): -2, (0, 1): "1/2", (0, -1): "1/2"},
+            "0.5*(D(u, x, 2) + D(u, y, 2))",
+            {(2, 0): Fraction(1, 2), (0, 2): Fraction(1, 2)},
+        ),
+    ],
+)
+def test_notation_operator_order_and_leading_term_by_hand(
+    weights: Mapping[tuple[int, int], Any], notation: str, operator: dict[tuple[int, int], Fraction]
+) -> None:
+    """D(u, ...) operators: the order and leading term equal a Taylor table computed here."""
+    groups = _taylor_by_hand(weights, operator, 8)
+    order = min(groups)
+    r = analyze_stencil(weights, notation)
+    assert r.order == order
+    assert r.status is Status.PASS
+    leading = sympy.sympify(r.leading_term, locals={"h": sympy.Symbol("h")})
+    assert sympy.expand(leading - groups[order] * sympy.Symbol("h") ** order) == 0
+    assert r.operator == " ".join(notation.split())
+
+
+def test_notation_five_and_nine_point_textbook_terms() -> None:
+    """5-point: h²/12 (u_xxxx + u_yyyy); 9-point: h²/12 Δ²u, which vanishes where Δu = 0."""
+    five = analyze_stencil(FIVE, "D(u, x, 2) + D(u, y, 2)")
+    assert (five.order, five.leading_term) == (2, "h**2*(u_xxxx + u_yyyy)/12")
+    nine = analyze_stencil(NINE, "D(u, x, 2) + D(u, y, 2)")
+    assert (nine.order, nine.leading_term) == (2, "h**2*(u_xxxx + 2*u_xxyy + u_yyyy)/12")
+    assert nine.harmonic_order is not None
+    assert nine.harmonic_order > 2
+    assert "vanishes on harmonic fields" in nine.reason
+    same = analyze_stencil(NINE, "laplacian")
+    assert (same.order, same.terms, same.harmonic_order) == (
+        nine.order,
+        nine.terms,
+        nine.harmonic_order,
+    )
+
+
+@pytest.mark.parametrize(
+    ("notation", "match"),
+    [
+        ("D(u, x)*D(u, y)", "linear combination"),
+        ("D(u, x, 2) + 1", "linear combination"),
+        ("sin(D(u, x))", "linear combination"),
+        ("nu*D(u, x, 2)", r"names \['nu'\]"),
+        ("D(u, z, 2)", r"\['z'\], not among the axes"),
+        ("D(u, x, 0)", "count"),
+    ],
+)
+def test_notation_refusals(notation: str, match: str) -> None:
+    with pytest.raises((ConfigError, ParseError), match=match):
+        analyze_stencil(FIVE, notation)
 
 
 @pytest.mark.parametrize(
