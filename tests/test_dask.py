@@ -6,6 +6,8 @@ arrays, and the compiled NumPy call itself on the whole arrays (blocks must not 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -49,9 +51,29 @@ def test_packed_and_mixed_inputs() -> None:
     """A packed dask array (rows per variable) and a dask array beside a NumPy scalar."""
     h = symgrad.hessian("x**3*y**2")
     p = da.from_array(np.stack([X, X + 1.0]), chunks=(2, 16))
-    packed = h(p).compute()
+    lazy: Any = h(p)
+    packed = lazy.compute()
     x, y = X, X + 1.0
     expected = np.array([[6 * x * y**2, 6 * x**2 * y], [6 * x**2 * y, 2 * x**3]])
     np.testing.assert_allclose(packed, expected, rtol=1e-14, atol=1e-14)
-    mixed = symgrad.function("x*y")(da.from_array(X, chunks=8), 2.0).compute()
+    product: Any = symgrad.function("x*y")(da.from_array(X, chunks=8), 2.0)
+    mixed = product.compute()
     assert np.array_equal(mixed, 2.0 * X)
+
+
+@pytest.mark.parametrize("evaluator", ["auto", "numpy", "numexpr", "symengine"])
+def test_open_grid_blocks_equal_the_whole_open_grid_call(evaluator: str) -> None:
+    """Open-grid inputs stay open in every block, so each block takes the whole call's path.
+
+    Broadcast to full blocks, a function would take its full-array evaluator (symengine's
+    machine code rounds some values an ulp away from NumPy's): the blocks must not.
+    """
+    if evaluator in ("numexpr", "symengine"):
+        pytest.importorskip(evaluator)
+    f = symgrad.gradient("sin(x + 0.3)*exp(y/2)*cos(z)").using(evaluator)
+    x, y, z = np.linspace(0, 1, 17), np.linspace(-1, 1, 19), np.linspace(0, 2, 23)
+    grid = (x[:, None, None], y[None, :, None], z[None, None, :])
+    chunks = ((6, 6, 5), (1,), (1,)), ((1,), (10, 9), (1,)), ((1,), (1,), (8, 8, 7))
+    lazy: Any = f(*(da.from_array(g, chunks=c) for g, c in zip(grid, chunks, strict=True)))
+    assert lazy.numblocks == (1, 3, 2, 3)
+    assert np.array_equal(lazy.compute(), f(*grid))

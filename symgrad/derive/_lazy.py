@@ -1,12 +1,15 @@
 """Compiled functions on ``dask.array`` inputs: lazy, block by block.
 
 A call of a :class:`~symgrad.derive.Compiled` with any dask array among its inputs returns a dask
-array and computes nothing.  The inputs are broadcast together (NumPy's rules, chunks unified
-by dask), and every block of the result is the same compiled NumPy code applied to the
-matching blocks of the inputs, so a computed result equals the NumPy call on the whole arrays
-bit for bit, while a grid larger than memory is evaluated one block at a time.  The result's
-component axes (``Compiled.shape``) come first and are not chunked; the point axes keep the
-inputs' chunks.
+array and computes nothing.  The inputs broadcast together (NumPy's rules, chunks unified by
+dask), and every block of the result is the same compiled call applied to the matching blocks
+of the inputs *as they are*: an open grid (``x[:, None]``, ``y[None, :]``) stays open in every
+block, so each block takes the path the whole-array call takes (subexpressions on as few
+points as they depend on), and a computed result equals the call on the whole arrays bit for
+bit, with every evaluator, while a grid larger than memory is evaluated one block at a time.
+(Broadcasting the inputs to full blocks first would take the full-array path, which
+symengine's evaluator rounds differently in the last place.)  The result's component axes
+(``Compiled.shape``) come first and are not chunked; the point axes keep the inputs' chunks.
 
 dask is optional (the ``dask`` extra); this module imports it only when a dask array is given,
 which cannot happen without dask installed.
@@ -47,18 +50,21 @@ def lazy_call(
     import dask.array as da  # noqa: PLC0415  (only reached with a dask array in hand)
 
     given = [v if is_dask(v) else da.asarray(v) for v in inputs]  # type: ignore[no-untyped-call]
-    arrays = da.broadcast_arrays(*given)
-    template = arrays[0]
-    meta = np.empty((0,) * (len(shape) + template.ndim), dtype=dtype)
+    ndim = max(a.ndim for a in given)
+    points = tuple(range(ndim))  # NumPy's broadcasting aligns the trailing axes
+    components = tuple(range(ndim, ndim + len(shape)))
+    pairs = [x for a in given for x in (a, points[ndim - a.ndim :])]
+    meta = np.empty((0,) * (len(shape) + ndim), dtype=dtype)
 
     def block(*blocks: Any) -> Any:
         return np.asarray(evaluate(*blocks), dtype=dtype)
 
-    return da.map_blocks(  # type: ignore[no-untyped-call]
+    return da.blockwise(  # type: ignore[no-untyped-call]
         block,
-        *arrays,
-        new_axis=list(range(len(shape))) or None,
-        chunks=(*((n,) for n in shape), *template.chunks),
+        components + points,
+        *pairs,
+        new_axes=dict(zip(components, shape, strict=True)),
         dtype=dtype,
         meta=meta,
+        concatenate=True,
     )
