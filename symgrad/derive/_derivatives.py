@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import sympy
+from sympy.core.parameters import distribute
 
+from symgrad.derive._cache import CacheInfo, TextCache
 from symgrad.derive._codegen import Compiled
 from symgrad.derive._cost import (
     GUESS_MARGIN,
@@ -32,8 +34,10 @@ from symgrad.derive._cost import (
     Limits,
     compile_cost,
     derivative_costs,
+    engine_work,
     second_order_guess,
 )
+from symgrad.derive._symengine import EngineFallback, SymengineJob, choose_engine
 from symgrad.errors import ConfigError, InputError, LimitExceeded
 from symgrad.expr import (
     MAX_ORDER,
@@ -47,12 +51,23 @@ from symgrad.expr import (
     symbol,
 )
 
-__all__ = ["derivative", "function", "gradient", "hessian", "jacobian", "laplacian", "vector"]
+__all__ = [
+    "cache_info",
+    "clear_cache",
+    "derivative",
+    "function",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "laplacian",
+    "vector",
+]
 
 #: Names for ``wrt=``/``args=``: text, symbols, or sequences of either (``vector`` results).
 NamesSpec = str | Sequence[str | sympy.Symbol | Sequence[str | sympy.Symbol]] | None
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_R = TypeVar("_R")
 _INDEXED = re.compile(r"\b([A-Za-z][A-Za-z0-9_]*)\[([0-9]+)\]")
 
 
@@ -100,6 +115,12 @@ _PARAMETERS = """
         be listed (a ``ParseError`` otherwise).
     limits : Limits, optional
         Caps on the work of differentiating and compiling (``symgrad.Limits()`` by default).
+    symbolic : {"auto", "sympy", "symengine"}, optional
+        The engine that differentiates: ``"auto"`` (the default) is symengine when it is
+        installed (the ``fast`` extra), SymPy otherwise; ``"symengine"`` without it is a
+        ``ConfigError``.  The results are equal; an expression symengine cannot represent
+        (``abs``, ``sign``, ``min``, ``max``, ``Heaviside``, Bessel functions) is
+        differentiated by SymPy whatever the choice.
 """
 
 
@@ -117,6 +138,7 @@ def function(
     wrt: NamesSpec = None,
     args: NamesSpec = None,
     limits: Limits | None = None,
+    symbolic: str = "auto",
 ) -> Compiled:
     """Compile the expression itself (no differentiation); a list gives a vector function.
 
@@ -135,10 +157,13 @@ def function(
     >>> function("a*x**2", wrt="x")(3.0, 2.0)  # a is data: f(x, a)
     np.float64(18.0)
     """
-    job = _Job("function", limits)
-    parsed, names, data = _inputs(expr, variables, wrt, args)
-    single = isinstance(expr, str | sympy.Expr)
-    return job.compile(parsed[0] if single else list(parsed), names, "function", data)
+
+    def build(job: _Job) -> Compiled:
+        parsed, names, data = _inputs(expr, variables, wrt, args)
+        single = isinstance(expr, str | sympy.Expr)
+        return job.compile(parsed[0] if single else list(parsed), names, "function", data)
+
+    return _build("function", build, (expr, variables, wrt, args), limits, symbolic)
 
 
 @_documented
@@ -149,6 +174,7 @@ def gradient(
     wrt: NamesSpec = None,
     args: NamesSpec = None,
     limits: Limits | None = None,
+    symbolic: str = "auto",
 ) -> Compiled:
     """The gradient of a scalar expression, compiled.
 
@@ -186,9 +212,13 @@ def gradient(
     >>> r([1.0, 1.0]).tolist()  # packed: one array holding x[0], x[1]
     [0.0, 0.0]
     """
-    job = _Job("gradient", limits)
-    parsed, names, data = _one(expr, variables, wrt, args, "gradient")
-    return job.compile(job.diff([(parsed, v) for v in names]), names, "gradient", data)
+
+    def build(job: _Job) -> Compiled:
+        parsed, names, data = _one(expr, variables, wrt, args, "gradient")
+        (f,), xs = job.start([parsed], names, data)
+        return job.compile(job.diff([(f, v) for v in xs]), names, "gradient", data)
+
+    return _build("gradient", build, (expr, variables, wrt, args), limits, symbolic)
 
 
 @_documented
@@ -199,6 +229,7 @@ def jacobian(
     wrt: NamesSpec = None,
     args: NamesSpec = None,
     limits: Limits | None = None,
+    symbolic: str = "auto",
 ) -> Compiled:
     """The Jacobian of several expressions: row i holds the gradient of ``exprs[i]``.
 
@@ -226,11 +257,13 @@ def jacobian(
     >>> J([2.0, 0.0], 1.5, 0.3).tolist()  # packed (A, k), then t and y
     [[1.0, -3.0]]
     """
-    job = _Job("jacobian", limits)
-    if isinstance(exprs, str | sympy.Expr):
-        exprs = [exprs]
-    parsed, names, data = _inputs(exprs, variables, wrt, args)
-    return job.compile(_jacobian_rows(job, parsed, names), names, "jacobian", data)
+
+    def build(job: _Job) -> Compiled:
+        sources = [exprs] if isinstance(exprs, str | sympy.Expr) else exprs
+        parsed, names, data = _inputs(sources, variables, wrt, args)
+        return job.compile(_jacobian_rows(job, parsed, names, data), names, "jacobian", data)
+
+    return _build("jacobian", build, (exprs, variables, wrt, args), limits, symbolic)
 
 
 @_documented
@@ -241,6 +274,7 @@ def hessian(
     wrt: NamesSpec = None,
     args: NamesSpec = None,
     limits: Limits | None = None,
+    symbolic: str = "auto",
 ) -> Compiled:
     """The Hessian (matrix of second partials) of a scalar expression.
 
@@ -259,9 +293,12 @@ def hessian(
     >>> H.to_strings()
     [['6*x*y', '3*x**2'], ['3*x**2', '0']]
     """
-    job = _Job("hessian", limits)
-    parsed, names, data = _one(expr, variables, wrt, args, "hessian")
-    return job.compile(_hessian_rows(job, parsed, names), names, "hessian", data)
+
+    def build(job: _Job) -> Compiled:
+        parsed, names, data = _one(expr, variables, wrt, args, "hessian")
+        return job.compile(_hessian_rows(job, parsed, names, data), names, "hessian", data)
+
+    return _build("hessian", build, (expr, variables, wrt, args), limits, symbolic)
 
 
 @_documented
@@ -272,6 +309,7 @@ def laplacian(
     wrt: NamesSpec = None,
     args: NamesSpec = None,
     limits: Limits | None = None,
+    symbolic: str = "auto",
 ) -> Compiled:
     """The Laplacian (sum of unmixed second partials over ``wrt``).
 
@@ -287,13 +325,16 @@ def laplacian(
     >>> laplacian("c*(x**2 + y**2)", wrt="x y")(0.0, 0.0, 3.0)  # c is data
     np.float64(12.0)
     """
-    job = _Job("laplacian", limits)
-    parsed, names, data = _one(expr, variables, wrt, args, "laplacian")
-    job.foresee(parsed, [(v, v) for v in names])
-    grad = job.diff([(parsed, v) for v in names], last=False)
-    total = sympy.Add(*job.diff(list(zip(grad, names, strict=True))))
-    count_nodes(total)
-    return job.compile(total, names, "laplacian", data)
+
+    def build(job: _Job) -> Compiled:
+        parsed, names, data = _one(expr, variables, wrt, args, "laplacian")
+        (f,), xs = job.start([parsed], names, data)
+        job.foresee(f, [(v, v) for v in xs])
+        grad = job.diff([(f, v) for v in xs], last=False)
+        total = job.total(job.diff(list(zip(grad, xs, strict=True))))
+        return job.compile(total, names, "laplacian", data)
+
+    return _build("laplacian", build, (expr, variables, wrt, args), limits, symbolic)
 
 
 @_documented
@@ -304,6 +345,7 @@ def derivative(
     wrt: NamesSpec = None,
     args: NamesSpec = None,
     limits: Limits | None = None,
+    symbolic: str = "auto",
 ) -> Compiled:
     """Any partial derivative, e.g. d3f/dx2dy as ``derivative(f, "x", 2, "y")``.
 
@@ -328,13 +370,17 @@ def derivative(
     >>> d(1.0, 2.0)
     np.float64(24.0)
     """
-    job = _Job("derivative", limits)
-    parsed, names, data = _one(expr, variables, wrt, args, "derivative")
-    partial = _expand_wrt(order, names, data)
-    result = parsed
-    for k, var in enumerate(partial, start=1):
-        (result,) = job.diff([(result, var)], last=k == len(partial))
-    return job.compile(result, names, "derivative", data)
+
+    def build(job: _Job) -> Compiled:
+        parsed, names, data = _one(expr, variables, wrt, args, "derivative")
+        partial = _expand_wrt(order, names, data)
+        (result,), _ = job.start([parsed], names, data)
+        for k, var in enumerate(partial, start=1):
+            (result,) = job.diff([(result, job.symbol(var))], last=k == len(partial))
+        return job.compile(result, names, "derivative", data)
+
+    key = (expr, order, variables, wrt, args)
+    return _build("derivative", build, key, limits, symbolic)
 
 
 def sparse_entries(
@@ -350,74 +396,205 @@ def sparse_entries(
     column)`` positions in row-major order: what a sparse matrix needs, without compiling (or
     evaluating) the zeros.
     """
-    job = _Job(kind, limits)
-    parsed, names, data = _inputs(source, None, wrt, args)
-    if kind == "hessian":
-        rows = _hessian_rows(job, parsed[0], names)
-    else:
-        rows = _jacobian_rows(job, parsed, names)
-    where = [(i, j) for i, row in enumerate(rows) for j, entry in enumerate(row) if entry != 0]
-    if not where:
-        return None, where
-    entries = [rows[i][j] for i, j in where]
-    return job.compile(entries, names, f"nonzero {kind} entries", data), where
+
+    def build(job: _Job) -> tuple[Compiled | None, list[tuple[int, int]]]:
+        parsed, names, data = _inputs(source, None, wrt, args)
+        if kind == "hessian":
+            rows = job.back(_hessian_rows(job, parsed[0], names, data))
+        else:
+            rows = job.back(_jacobian_rows(job, parsed, names, data))
+        where = [(i, j) for i, row in enumerate(rows) for j, entry in enumerate(row) if entry != 0]
+        if not where:
+            return None, where
+        entries = [rows[i][j] for i, j in where]
+        return job.compile(entries, names, f"nonzero {kind} entries", data), where
+
+    return _run(kind, build, limits, choose_engine("auto"))
 
 
 def _jacobian_rows(
-    job: _Job, parsed: Sequence[Any], names: Sequence[sympy.Symbol]
+    job: _Job,
+    parsed: Sequence[Any],
+    names: Sequence[sympy.Symbol],
+    data: Sequence[sympy.Symbol],
 ) -> list[list[Any]]:
     """Row i: the gradient of ``parsed[i]``."""
-    flat = job.diff([(e, v) for e in parsed for v in names])
+    fs, xs = job.start(parsed, names, data)
+    flat = job.diff([(e, v) for e in fs for v in xs])
     n = len(names)
     return [flat[i * n : (i + 1) * n] for i in range(len(parsed))]
 
 
-def _hessian_rows(job: _Job, parsed: Any, names: Sequence[sympy.Symbol]) -> list[list[Any]]:
+def _hessian_rows(
+    job: _Job, parsed: Any, names: Sequence[sympy.Symbol], data: Sequence[sympy.Symbol]
+) -> list[list[Any]]:
     """The second partials, each mixed one taken once (i <= j) and mirrored."""
     n = len(names)
-    job.foresee(parsed, [(names[i], names[j]) for i in range(n) for j in range(i, n)])
-    grad = job.diff([(parsed, v) for v in names], last=False)
-    upper = iter(job.diff([(grad[i], names[j]) for i in range(n) for j in range(i, n)]))
-    rows: list[list[Any]] = [[sympy.S.Zero] * n for _ in range(n)]
+    (f,), xs = job.start([parsed], names, data)
+    job.foresee(f, [(xs[i], xs[j]) for i in range(n) for j in range(i, n)])
+    grad = job.diff([(f, v) for v in xs], last=False)
+    upper = iter(job.diff([(grad[i], xs[j]) for i in range(n) for j in range(i, n)]))
+    rows: list[list[Any]] = [[None] * n for _ in range(n)]
     for i in range(n):
         for j in range(i, n):
             rows[i][j] = rows[j][i] = next(upper)
     return rows
 
 
-class _Job:
-    """One priced call: differentiation stages and the compilation, against one budget."""
+_CACHE: TextCache[Compiled] = TextCache()
 
-    def __init__(self, call: str, limits: object) -> None:
+
+def clear_cache() -> None:
+    """Empty the cache of compiled results that the constructors keep for text inputs.
+
+    ``gradient``, ``jacobian``, ``hessian``, ``laplacian``, ``derivative`` and ``function``
+    return the same :class:`Compiled` object when called again with the same text, variables,
+    order, limits and symbolic engine (the last 128 results are kept, the least recently used
+    dropped first).  Clearing it frees their memory; results already returned stay valid.
+
+    Examples
+    --------
+    >>> clear_cache()
+    >>> gradient("x*y") is gradient("x*y")
+    True
+    >>> cache_info().hits
+    1
+    """
+    _CACHE.clear()
+
+
+def cache_info() -> CacheInfo:
+    """The constructors' cache: ``hits``, ``misses`` (results built), ``size`` and ``maxsize``.
+
+    Examples
+    --------
+    >>> clear_cache()
+    >>> _ = function("x + 1"), function("x + 1"), function("x + 2")
+    >>> cache_info()
+    CacheInfo(hits=1, misses=2, size=2, maxsize=128)
+    """
+    return _CACHE.info()
+
+
+def _build(
+    call: str, build: Callable[[_Job], Compiled], inputs: object, limits: object, symbolic: object
+) -> Compiled:
+    """``build`` run as one job, through the cache of text inputs (see :func:`clear_cache`)."""
+    engine = choose_engine(symbolic)
+    key = (call, inputs, Limits() if limits is None else limits, engine)
+    return _CACHE.get(key, lambda: _run(call, build, limits, engine))
+
+
+def _run(call: str, build: Callable[[_Job], _R], limits: object, engine: str) -> _R:
+    """``build`` on ``engine``; again on SymPy if a symengine result held an unsupported node."""
+    try:
+        return build(_Job(call, limits, engine))
+    except EngineFallback:
+        return build(_Job(call, limits, "sympy"))
+
+
+class _Job:
+    """One priced call: differentiation stages and the compilation, against one budget.
+
+    On the symengine engine the expressions are converted once (:meth:`start`) and back once
+    (:meth:`back`, before compiling); every symbolic step runs with SymPy's ``distribute(False)``,
+    so a number times a sum stays a product and the compiled code shares the sum.
+    """
+
+    def __init__(self, call: str, limits: object, engine: str) -> None:
         if limits is None:
             limits = Limits()
         elif not isinstance(limits, Limits):
             msg = f"limits must be a symgrad.Limits (got {type(limits).__name__})"
             raise ConfigError(msg)
         self.budget = Budget(limits, call)
-        self.done: dict[tuple[Any, sympy.Symbol], Any] = {}
+        self.engine = engine
+        self.fast: SymengineJob | None = None
+        self.done: dict[tuple[Any, Any], Any] = {}
+        self.free: dict[Any, Any] = {}
 
-    def diff(self, pairs: list[tuple[Any, sympy.Symbol]], *, last: bool = True) -> list[Any]:
+    def start(
+        self, exprs: Sequence[Any], names: Sequence[sympy.Symbol], data: Sequence[sympy.Symbol]
+    ) -> tuple[list[Any], tuple[Any, ...]]:
+        """The parsed expressions and the variables ``names`` in the job's engine.
+
+        On symengine they are converted (once per job); an expression symengine cannot
+        represent puts the whole job on SymPy.
+        """
+        if self.engine == "symengine":
+            fast = SymengineJob([*names, *data])
+            converted = fast.start(exprs)
+            if converted is not None:
+                self.fast = fast
+                return converted, tuple(fast.symbols[v] for v in names)
+            self.engine = "sympy"
+        return list(exprs), tuple(names)
+
+    def symbol(self, var: sympy.Symbol) -> Any:
+        """The job engine's symbol for ``var``."""
+        return var if self.fast is None else self.fast.symbols[var]
+
+    def diff(self, pairs: list[tuple[Any, Any]], *, last: bool = True) -> list[Any]:
         """``d expr / d var`` for each pair, the new ones priced together before any is taken.
 
-        Besides the work, the stage is charged the size of its results or, for the ``last``
-        stage, the estimated work of compiling them, as a preview; only the work is kept as
-        spent (the compilation is priced again on the actual components).
+        A sum is differentiated term by term, only the terms that contain the variable
+        (SymPy's ``diff`` of a sum, without differentiating the others to zero), and each
+        term once for all the entries that need it.  Besides the work, the stage is charged the
+        size of its results or, for the ``last`` stage, the estimated work of compiling them, as
+        a preview; only the work is kept as spent (the compilation is priced again on the
+        actual components).
         """
         todo = [p for p in dict.fromkeys(pairs) if p not in self.done]
-        estimate = derivative_costs(todo, self.budget.left)
+        pieces = {(e, v): [(t, v) for t in _terms(e) if v in self._free(t)] for e, v in todo}
+        new = [q for qs in pieces.values() for q in qs if q not in self.done]
+        estimate = derivative_costs(dict.fromkeys(new), self.budget.left)
         preview = estimate.compiling if last else estimate.size // 2
         what = f"differentiating {len(todo)} entr{'y' if len(todo) == 1 else 'ies'}"
-        self.budget.charge(estimate.work + preview, what, partial=not estimate.complete)
+        work = engine_work(estimate, self.engine)
+        self.budget.charge(work + preview, what, partial=not estimate.complete)
         self.budget.spent -= preview
-        for expr, var in todo:
-            self.done[expr, var] = differentiate(expr, [var])
+        with distribute(False):
+            for expr, var in dict.fromkeys(new):
+                self.done[expr, var] = self._derivative(expr, var)
+            for pair, parts in pieces.items():
+                self.done[pair] = self.total([self.done[q] for q in parts])
         return [self.done[p] for p in pairs]
 
-    def foresee(self, expr: Any, pairs: list[tuple[sympy.Symbol, sympy.Symbol]]) -> None:
+    def _derivative(self, expr: Any, var: Any) -> Any:
+        if self.fast is None:
+            return differentiate(expr, [var])
+        result = self.fast.diff(expr, var)
+        count_nodes(result)
+        return result
+
+    def _free(self, expr: Any) -> Any:
+        """The free symbols of ``expr``, remembered."""
+        if expr not in self.free:
+            self.free[expr] = expr.free_symbols
+        return self.free[expr]
+
+    def total(self, terms: list[Any]) -> Any:
+        """The sum of ``terms`` in the job's engine, size-checked."""
+        if len(terms) == 1:
+            return terms[0]
+        with distribute(False):
+            result = sympy.Add(*terms) if self.fast is None else self.fast.add(terms)
+        count_nodes(result)
+        return result
+
+    def foresee(self, expr: Any, pairs: list[tuple[Any, Any]]) -> None:
         """Refuse before the first order a second order that is hopeless (see Budget.foresee)."""
         guess = second_order_guess(expr, pairs, GUESS_MARGIN * self.budget.left)
         self.budget.foresee(guess, f"the second order ({len(pairs)} entries)")
+
+    def back(self, exprs: Any) -> Any:
+        """Nested lists of the job's expressions, as SymPy (converted once, on symengine)."""
+        if isinstance(exprs, list | tuple):
+            return [self.back(e) for e in exprs]
+        if self.fast is None or isinstance(exprs, sympy.Basic):
+            return exprs
+        with distribute(False):
+            return self.fast.back(exprs)
 
     def compile(
         self,
@@ -427,10 +604,17 @@ class _Job:
         data: Sequence[sympy.Symbol] = (),
     ) -> Compiled:
         """Price compiling the components, then compile them."""
+        exprs = self.back(exprs)
         estimate = compile_cost(_leaves(exprs), self.budget.left)
         what = f"compiling the {kind}"
         self.budget.charge(estimate.work, what, partial=not estimate.complete)
-        return Compiled(exprs, names, kind=kind, args=data)
+        with distribute(False):
+            return Compiled(exprs, names, kind=kind, args=data)
+
+
+def _terms(expr: Any) -> tuple[Any, ...]:
+    """The terms of a sum (SymPy's or symengine's), or the expression itself."""
+    return tuple(expr.args) if type(expr).__name__ == "Add" else (expr,)
 
 
 def _one(

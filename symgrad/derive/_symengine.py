@@ -1,0 +1,209 @@
+"""The symbolic engines of a derive job: SymPy, or symengine when it is installed.
+
+symengine (the ``fast`` extra) differentiates in C++, about 20-50 times faster than SymPy.  A job
+on the symengine engine converts its parsed SymPy expression to symengine once, takes every
+derivative there (a Hessian's second order from the symengine gradient), and converts the results
+back to SymPy once, for :class:`~symgrad.derive.Compiled` and the exact ``.at()`` values.
+
+symengine is used only where its results are SymPy's: the expression may hold only the nodes
+listed in ``_FUNCTIONS`` and ``_NODES`` below (sums, products, powers, exact rationals, ``pi``,
+``E``, the elementary functions but ``acosh``, and ``erf``, ``erfc``, ``gamma``, ``loggamma``, ``beta``,
+``atan2``).  Anything else (``abs``, ``sign``, ``min``, ``max``, ``Heaviside``, the Bessel
+functions, which symengine wraps as opaque Python functions whose derivative it takes as 0, or a
+floating-point number, which symengine would round; the parser makes every number exact) sends the whole job to SymPy before any work;
+a result holding a node outside the list (an unevaluated ``Derivative``) does the same after it,
+and the job is priced and run again on SymPy.  So the two engines give equal derivatives (tests
+compare them on a catalogue of expressions), differing at most in the form SymPy prints.
+
+Converting back, the symbols are the job's own (real) SymPy symbols, matched by name, and shared
+subexpressions are converted once.  Both directions run with SymPy's ``distribute(False)``, as the
+whole derive job does (:mod:`symgrad.derive._derivatives`): ``2*(x + 2*y)`` stays a product of a
+number and a sum, as symengine keeps it, instead of becoming ``2*x + 4*y``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sympy
+
+from symgrad.errors import ConfigError
+
+__all__ = ["SYMBOLIC", "EngineFallback", "SymengineJob", "choose_engine", "symengine_module"]
+
+#: The values of the ``symbolic=`` keyword.
+SYMBOLIC = ("auto", "sympy", "symengine")
+
+_Expr = Any  # neither SymPy nor symengine ships type information
+
+#: symengine's function classes (by name) whose SymPy counterpart has the same name and meaning.
+#: Not ``acosh``: symengine's derivative 1/sqrt(u**2 - 1) is real for u < -1, where acosh is not
+#: (SymPy's 1/(sqrt(u - 1)*sqrt(u + 1)) is NaN there, as the function is).
+_FUNCTIONS = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asinh",
+        "atanh",
+        "log",
+        "erf",
+        "erfc",
+        "gamma",
+        "loggamma",
+        "polygamma",
+        "beta",
+        "atan2",
+    ]
+)
+#: Other symengine node classes a job may hold: converted by the rules of ``_back``.
+_NODES = frozenset(
+    [
+        "Add",
+        "Mul",
+        "Pow",
+        "Symbol",
+        "Integer",
+        "Rational",
+        "Zero",
+        "One",
+        "NegativeOne",
+        "Pi",
+        "Exp1",
+        "EulerGamma",
+    ]
+)
+
+
+class EngineFallback(Exception):
+    """A symengine result holds a node outside the supported list: run the job on SymPy."""
+
+
+def symengine_module() -> Any | None:
+    """The ``symengine`` module, or ``None`` when it is not installed."""
+    try:
+        return importlib.import_module("symengine")
+    except ImportError:
+        return None
+
+
+def choose_engine(symbolic: object) -> str:
+    """The engine a ``symbolic=`` keyword asks for: ``"sympy"`` or ``"symengine"``.
+
+    ``"auto"`` is symengine when it is importable, SymPy otherwise; ``"symengine"`` without
+    symengine installed is a ``ConfigError``.
+    """
+    if not isinstance(symbolic, str) or symbolic not in SYMBOLIC:
+        msg = f"symbolic must be one of {', '.join(map(repr, SYMBOLIC))} (got {symbolic!r})"
+        raise ConfigError(msg)
+    if symbolic == "sympy":
+        return "sympy"
+    if symengine_module() is not None:
+        return "symengine"
+    if symbolic == "symengine":
+        msg = (
+            "symbolic='symengine' needs the symengine package: pip install 'symgrad[fast]' "
+            "(or use symbolic='auto', which falls back to SymPy)"
+        )
+        raise ConfigError(msg)
+    return "sympy"
+
+
+class SymengineJob:
+    """The symengine side of one job: the conversions both ways and the derivatives.
+
+    Parameters
+    ----------
+    symbols : sequence of sympy.Symbol
+        The job's variables and data; results are converted back to exactly these symbols.
+    """
+
+    def __init__(self, symbols: Sequence[sympy.Symbol]) -> None:
+        se = symengine_module()
+        if se is None:  # pragma: no cover - choose_engine checked it
+            msg = "symengine is not installed"
+            raise ConfigError(msg)
+        self._se = se
+        self._by_name = {s.name: s for s in symbols}
+        self.symbols = {s: se.Symbol(s.name) for s in symbols}
+        self._memo: dict[_Expr, _Expr] = {}
+
+    def start(self, exprs: Iterable[_Expr]) -> list[_Expr] | None:
+        """The SymPy expressions in symengine, or ``None`` if one holds an unsupported node."""
+        converted = [self._se.sympify(e) for e in exprs]
+        return converted if all(self._supported(e) for e in converted) else None
+
+    def diff(self, expr: _Expr, var: _Expr) -> _Expr:
+        """``d expr / d var`` in symengine (``var`` a symengine symbol of :attr:`symbols`)."""
+        result = expr.diff(var)
+        if not self._supported(result):
+            raise EngineFallback
+        return result
+
+    def add(self, terms: Sequence[_Expr]) -> _Expr:
+        """The sum of symengine ``terms``."""
+        return self._se.Add(*terms)
+
+    def back(self, expr: _Expr) -> sympy.Expr:
+        """A symengine expression as SymPy, over the job's own symbols (shared parts once)."""
+        memo = self._memo
+        stack = [expr]
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            args = node.args
+            pending = [a for a in args if a not in memo]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            memo[node] = self._node(node, [memo[a] for a in args])
+        return memo[expr]
+
+    def _node(self, node: _Expr, args: list[sympy.Expr]) -> sympy.Expr:
+        name = type(node).__name__
+        builder = _BUILDERS.get(name)
+        if builder is not None:
+            return builder(*args)
+        if name == "Symbol":
+            return self._by_name[str(node)]
+        if name in _FUNCTIONS:
+            return getattr(sympy, name)(*args)
+        return node._sympy_()  # numbers and constants
+
+    def _supported(self, expr: _Expr) -> bool:
+        """Whether every distinct node of ``expr`` is one ``back`` converts faithfully."""
+        seen: set[_Expr] = set()
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            name = type(node).__name__
+            if name not in _FUNCTIONS and name not in _NODES:
+                return False
+            if name == "Symbol" and str(node) not in self._by_name:
+                return False
+            stack.extend(node.args)
+        return True
+
+
+_BUILDERS: dict[str, Callable[..., sympy.Expr]] = {
+    "Add": sympy.Add,
+    "Mul": sympy.Mul,
+    "Pow": sympy.Pow,
+}
