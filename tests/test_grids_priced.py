@@ -24,6 +24,17 @@ PRODUCT = "*".join(f"sin({k}*x + {k + 1}*y)" for k in range(1, 61))
 TIGHT = Limits(max_work=50)
 
 
+@pytest.fixture(autouse=True)
+def _sympy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count SymPy's own calls: "auto" runs on SymPy here, as without symengine.
+
+    (symengine's path is priced and tested in tests/test_symengine.py.)
+    """
+    import symgrad.derive._symengine as engines
+
+    monkeypatch.setattr(engines, "symengine_module", lambda: None)
+
+
 @pytest.fixture
 def diff_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the calls of ``sympy.diff`` (symgrad differentiates only through it)."""

@@ -39,6 +39,17 @@ FACTOR = 4  # the estimate must be within this factor of the measured work
 EXAMPLES = int(os.environ.get("SYMGRAD_LIMITS_EXAMPLES", "8"))
 
 
+@pytest.fixture(autouse=True)
+def _sympy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count SymPy's own calls: "auto" runs on SymPy here, as without symengine.
+
+    (symengine's path is priced and tested in tests/test_symengine.py.)
+    """
+    import symgrad.derive._symengine as engines
+
+    monkeypatch.setattr(engines, "symengine_module", lambda: None)
+
+
 def _product(n: int) -> str:
     return "*".join(f"x{i}" for i in range(n))
 
