@@ -19,6 +19,10 @@ directory in front of ``sys.path`` for that import only, and reports an exceptio
 scheme as one line naming it.  Standard-library modules are refused: a scheme is a function you
 wrote.
 
+**Worker processes.**  ``converge --jobs N`` and ``verify-grid --jobs N`` pass a
+``ProcessPoolExecutor`` of N forked workers as ``executor=`` (the output is the serial one);
+the workers ignore SIGINT, and Ctrl-C or ``--timeout`` stops them with the command.
+
 **Start-up.**  This module imports only the standard library and symgrad's light modules
 (errors, files); each command imports SymPy, NumPy, mpmath or matplotlib inside its handler,
 so ``--help``, ``--version`` and usage errors answer at once.  Ctrl-C is handled by the entry
@@ -61,6 +65,7 @@ RESULT_FORMATS = ("text", "markdown", "json")
 STUDY_FORMATS = (*RESULT_FORMATS, "html")  # grid and solver studies: markdown and html pages
 GENERATOR = f"symgrad {__version__}"
 MIN_TIMEOUT, MAX_TIMEOUT = 0.01, 1e7  # seconds: a scheduler tick, and about four months
+JOBS_PER_CPU = 4  # --jobs cap: more worker processes than this per CPU only add overhead
 RETRY = 0.05  # seconds between alarms once --timeout has passed (see _time_limit)
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 DOCUMENT_SUFFIXES = {
@@ -388,6 +393,71 @@ def _mebibytes(text: str) -> int:
     return value
 
 
+def _max_jobs() -> int:
+    return JOBS_PER_CPU * (os.cpu_count() or 1)
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, 1 (serial) to ``JOBS_PER_CPU`` per CPU."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= _max_jobs():
+        msg = (
+            f"expected a whole number of worker processes from 1 to {_max_jobs()} "
+            f"({JOBS_PER_CPU} per CPU; got {quote(text)})"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _add_jobs(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="run independent pieces of the work in N worker processes (default 1: serially); "
+        "the result is the serial one",
+    )
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    """``--jobs N``: a process pool of N workers for the command (None for 1), stopped after.
+
+    The workers are forked, so they share the imported modules (the user's scheme too), and
+    ignore SIGINT: Ctrl-C reaches the command alone, which stops the workers (and
+    ``--timeout`` likewise) and prints its one line.
+    """
+    if args.jobs == 1:
+        yield None
+        return
+    if args.isolate:
+        msg = "--jobs starts worker processes, which an --isolate worker cannot; drop one of them"
+        raise ConfigError(msg)
+    import multiprocessing  # noqa: PLC0415 - lazy, see module doc
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    pool = ProcessPoolExecutor(
+        args.jobs,
+        mp_context=multiprocessing.get_context("fork" if fork else None),
+        initializer=signal.signal,
+        initargs=(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        yield pool
+    except BaseException:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:  # a piece may run long: stop it now, not at exit
+            worker.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="symgrad",
@@ -637,6 +707,7 @@ def _add_converge(commands: Any) -> None:
     )
     sub.add_argument("--dps", type=int, default=60)
     sub.add_argument("--precision", choices=("mp", "float64"), default="mp")
+    _add_jobs(sub)
     _add_plot_and_format(sub, "also write a convergence plot (PNG, SVG or PDF)")
 
 
@@ -648,19 +719,21 @@ def _run_converge(args: argparse.Namespace) -> tuple[str, int]:
     )
 
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
-    result = convergence(
-        args.expr,
-        args.at,
-        args.wrt,
-        schemes=DEFAULT_SCHEMES
-        if args.schemes is None
-        else [s for s in args.schemes.split(",") if s.strip()],
-        step_sizes=DEFAULT_STEP_SIZES if args.step_sizes is None else args.step_sizes,
-        dps=args.dps,
-        precision=args.precision,
-        variables=args.vars,
-        progress=_Progress.for_terminal("converge"),
-    )
+    with _executor(args) as executor:
+        result = convergence(
+            args.expr,
+            args.at,
+            args.wrt,
+            schemes=DEFAULT_SCHEMES
+            if args.schemes is None
+            else [s for s in args.schemes.split(",") if s.strip()],
+            step_sizes=DEFAULT_STEP_SIZES if args.step_sizes is None else args.step_sizes,
+            dps=args.dps,
+            precision=args.precision,
+            variables=args.vars,
+            progress=_Progress.for_terminal("converge"),
+            executor=executor,
+        )
     if path is not None:
         from symgrad.output import plot_convergence  # noqa: PLC0415
 
@@ -694,12 +767,16 @@ def _add_verify_grid(commands: Any) -> None:
     )
     sub.add_argument("--periodic", help="with --operator: periodic axes, e.g. x or x,y")
     # -- verify_operator (end) --
+    _add_jobs(sub)
     _add_plot_and_format(sub, "also write an error-vs-spacing plot", STUDY_FORMATS)
 
 
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
     from symgrad.grids import verify_grid  # noqa: PLC0415 - lazy, see module doc
 
+    if args.jobs != 1 and args.operator is not None:
+        msg = "--jobs applies to the gradient study; --operator runs serially: leave out --jobs"
+        raise ConfigError(msg)
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
     expect_order = _expected_orders(args.expect_order)
     scheme: Any = args.scheme
@@ -709,16 +786,18 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
     if args.operator is not None or args.periodic is not None:
         return _run_operator(args, scheme, expect_order, path)
     # -- verify_operator (end) --
-    result = verify_grid(
-        args.expr,
-        args.domain,
-        _numbers("--sizes", args.sizes, int),
-        scheme,
-        expect_order=expect_order,
-        boundary_width=args.boundary_width,
-        variables=args.vars,
-        exact=args.exact,
-    )
+    with _executor(args) as executor:
+        result = verify_grid(
+            args.expr,
+            args.domain,
+            _numbers("--sizes", args.sizes, int),
+            scheme,
+            expect_order=expect_order,
+            boundary_width=args.boundary_width,
+            variables=args.vars,
+            exact=args.exact,
+            executor=executor,
+        )
     if path is not None:
         from symgrad.output import plot_grid_convergence  # noqa: PLC0415
 
@@ -941,16 +1020,22 @@ def _import_user_module(name: str, what: str) -> Any:
 
 def _guarded(func: Callable[..., Any], spec: str) -> Callable[..., Any]:
     """The user's scheme; an exception it raises becomes one ``ConfigError`` line naming it."""
+    return _GuardedScheme(func, spec)
 
-    @functools.wraps(func)
-    def scheme(field: Any, spacing: Any) -> Any:
+
+class _GuardedScheme:
+    """The user's scheme, named ``spec`` (how verify_grid names it in its messages); an
+    instance pickles (the function by reference), so ``--jobs`` workers can receive it."""
+
+    def __init__(self, func: Callable[..., Any], spec: str) -> None:
+        functools.update_wrapper(self, func)
+        self.func, self.__qualname__ = func, spec
+
+    def __call__(self, field: Any, spacing: Any) -> Any:
         try:
-            return func(field, spacing)
+            return self.func(field, spacing)
         except (Exception, SystemExit) as exc:  # the user's code: one line
-            raise ConfigError(_raised(f"the scheme {spec}", exc)) from exc
-
-    scheme.__qualname__ = spec  # how verify_grid names the scheme in its messages
-    return scheme
+            raise ConfigError(_raised(f"the scheme {self.__qualname__}", exc)) from exc
 
 
 def _raised(what: str, exc: BaseException) -> str:
