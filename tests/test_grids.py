@@ -841,3 +841,63 @@ def test_l2_norm_neither_overflows_nor_underflows(scale: float) -> None:
             assert 0 < l1 <= l2 * (1 + 1e-12), (region, l1, l2)
             assert l2 <= linf * (1 + 1e-12), (region, l2, linf)
             assert math.isfinite(l2)
+
+
+# ------------------------------------------------------------------ resolution
+def test_an_unresolved_field_is_inconclusive_not_failed() -> None:
+    """sin(1e300·x) on 17..129 points: about 1e298 oscillations per cell.  numpy.gradient's
+    errors are about 1e300 on every level (order 0), which says nothing about the scheme."""
+    for field, domain in (("sin(1e300*x)", "x=0:1"), ("sin(1e300*x)*y", "x=0:1,y=0:1")):
+        r = verify_grid(field, domain)
+        assert r.status is Status.INCONCLUSIVE, r.reason
+        assert "not resolved on any level" in r.reason
+        assert r.sizes == (17, 33, 65, 129)  # nothing refined: no grid could resolve it
+        for c in r.components:
+            assert c.status is Status.INCONCLUSIVE
+
+
+def test_unresolved_coarse_levels_are_left_out_and_named() -> None:
+    """sin(80x) on [0, 1]: R = h·80/2 (range 2) is 5 at N = 9 and 2.5 at N = 17 (under 2 points
+    per wavelength): left out; 1.25 at N = 33: judged.  The orders come from the resolved
+    levels only, and the aliased levels' factors diagnose nothing."""
+    r = verify_grid("sin(80*x + 0.3)", "x=0:1", (9, 17, 33, 65, 129, 257))
+    assert r.status is Status.PASS, r.reason
+    coarse = verify_grid("sin(80*x + 0.3)", "x=0:1", (9, 17, 33), max_points=0)
+    assert coarse.status is Status.INCONCLUSIVE
+    assert "N = 9, 17 left out: too coarse to resolve the field" in coarse.components[0].reason
+    assert all(d.get("scales_as") is None for d in coarse.diagnostics)  # no law decides
+
+
+FREQUENCY = st.floats(4, 300).map(lambda e: 10.0**e)  # 1e4 .. 1e300 oscillations per unit
+SMOOTH = st.fixed_dictionaries(
+    {"b": st.floats(0.5, 2.5), "c": st.floats(-3, 3), "d": st.floats(-1, 1)}
+).map("sin({b:.3f}*x + {c:.3f})*exp({d:.3f}*y) + x**2*y/3".format_map)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(FREQUENCY, st.floats(-3, 3), st.sampled_from(["numpy", "numpy:edge_order=2", "minus"]))
+def test_property_unresolved_fields_never_pass_or_fail(k: float, c: float, scheme: str) -> None:
+    """Correct and broken schemes alike: an unresolved field decides nothing."""
+    field = f"sin({k:.6e}*x + {c:.3f})*(2 + y)"
+    chosen = (lambda f, h: [-g for g in np.gradient(f, *h)]) if scheme == "minus" else scheme
+    r = verify_grid(field, "x=0:1,y=0:1", (17, 33, 65), chosen, max_points=0)
+    assert r.status is Status.INCONCLUSIVE, (field, scheme, r.reason)
+
+
+PLANTED_GRID = {
+    "no spacing": lambda f, h: np.gradient(f),
+    "sign": lambda f, h: [-g for g in np.gradient(f, *h)],
+    "first-order inside": lambda f, h: [
+        np.diff(f, axis=k, append=np.take(f, [-1], axis=k)) / h[k] for k in range(f.ndim)
+    ],
+}
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(SMOOTH, st.sampled_from(sorted(PLANTED_GRID)))
+def test_property_resolved_correct_pass_and_planted_fail(field: str, planted: str) -> None:
+    """The resolution rule leaves resolved fields alone: correct passes, defects fail."""
+    good = verify_grid(field, "x=0:1,y=0:1", (17, 33, 65, 129), "numpy:edge_order=2")
+    assert good.status is Status.PASS, (field, good.reason)
+    bad = verify_grid(field, "x=0:1,y=0:1", (17, 33, 65, 129), PLANTED_GRID[planted])
+    assert bad.status is Status.FAIL, (field, planted, bad.reason)

@@ -42,12 +42,14 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
   *resolution* is ``R = max_k max_i w_k(i) |∂_k f(i)| / (max f - min f)``: the largest change a
   cell's linearised step makes, against the field's sampled range (w_k(i) the wider of the two
   cells beside point i along axis k; the range at least the rounding ``64 ε max|f|``, so a
-  constant offset does not count).  A sine of wavelength λ has ``R = π h/λ``; ``R > π``
-  (less than one point per wavelength, or a cell whose step crosses the range π times: a
-  parabola on 3 points has R = 2) is *unresolved*: ``sin(1e300*x)`` on 17 to 129 points has R ≈ 1e298, and its errors, about
+  constant offset does not count).  A sine of wavelength λ has ``R = π h/λ``; ``R > 2``
+  (fewer than π/2 points per wavelength, below the Nyquist limit of 2, or a cell whose
+  linear step crosses the range twice; a parabola on 3 points has R = 2) is *unresolved*: ``sin(1e300*x)`` on 17 to 129 points has R ≈ 1e298, and its errors, about
   ``1e300`` on every level, have order 0 without saying anything about the scheme.  The
   coarsest levels that are unresolved are left out of the orders (R falls with h, so they come
-  first); with every level unresolved the verdict is ``inconclusive``, naming R.
+  first), and so are their fits from the factor diagnostics (an aliased level's factor
+  follows no law of the scheme's); with every level unresolved the verdict is
+  ``inconclusive``, naming R, and no diagnostic decides.
 
 * **Exact or undecidable.**  When every level of a region sits at the rounding floor, nothing
   about the order can be measured; whether the scheme is *exact* for the field is decided from
@@ -178,11 +180,11 @@ TOLERANCES: dict[str, float] = {
     # Per-level factors follow h^s when the slope of ln|c| against ln h is within this of s.
     "scaling": 0.1,
     # A level resolves the field when its resolution R (module docstring) is at most this:
-    # one point per wavelength of a sine.
-    "resolution": math.pi,
+    # π/2 points per wavelength of a sine, below the Nyquist limit.
+    "resolution": 2.0,
 }
 #: Refining cannot be expected to resolve a field whose finest R exceeds this (6 halvings).
-UNREACHABLE_RESOLUTION = 64 * math.pi
+UNREACHABLE_RESOLUTION = 128.0
 
 
 def rounding_floor(field_scale: float, exact_scale: float, h_min: float) -> float:
@@ -548,7 +550,7 @@ def unresolved_reason(where: str, judging: Judging) -> str:
         f"{where}: the field is not resolved on any level: one cell's step h·|∂f| spans "
         f"{r[-1]:.3g} times the field's range (max f - min f) on the finest level (N = "
         f"{judging.sizes[-1]}), {r[0]:.3g} on the coarsest, at most "
-        f"{TOLERANCES['resolution']:.3g} (π) is needed: the grids have far fewer points than the "
+        f"{TOLERANCES['resolution']:g} is needed: the grids have far fewer points than the "
         "field's oscillations, so the errors have no order and nothing can be decided; use "
         "a smoother field, a smaller domain or finer grids"
     )

@@ -75,6 +75,7 @@ from symgrad.grids._diagnostics import (
     resolution,
     rounding_floor,
     swap_diagnostics,
+    unresolved_levels,
     unsettled,
 )
 from symgrad.results import Status, combine
@@ -340,6 +341,13 @@ def _scheme_diagnostics(
     names: list[str], measured: Sequence[_Measured], h: Sequence[float]
 ) -> list[dict[str, Any]]:
     """Swapped components and constant factors, from the interior fits of every level."""
+    # --- resolution: only levels that resolve the field speak (an aliased level's factor
+    # follows no law of the scheme's); none resolved: no diagnosis
+    coarse = unresolved_levels([m.resolution for m in measured])
+    measured, h = measured[coarse:], h[coarse:]
+    if not measured:
+        return []
+    # --- end resolution
     swaps = swap_diagnostics(names, measured[-1].fits)
     swapped = {name for d in swaps for name in d["components"]}
     return swaps + factor_diagnostics(names, [m.fits for m in measured], h, swapped)
