@@ -1,11 +1,12 @@
 """Verifying any derivative operator on grids: partials, Laplacian, divergence, curl, ``D(u, ...)``.
 
-:func:`verify_operator` is :func:`symgrad.verify_grid` for operators other than the gradient.
+:func:`verify_operator` is :func:`symgrad.verify_grid` for any operator (the gradient too, on
+staggered grids).
 It samples a field (a scalar, or a vector of d components for the divergence and the curl) on
 a sequence of grids, applies the user's scheme, and compares the output with the exact result
 of the operator, differentiated symbolically by the priced constructors of
 :mod:`symgrad.derive` (the ``D(u, x, 2) + ...`` notation is read by the manufactured-source
-parser of :mod:`symgrad.grids._mms`, whose text is never evaluated).  Every symbolic
+reader :func:`symgrad.expr.derivative_notation`, whose text is never evaluated).  Every symbolic
 derivative (the exact result, its axis-swapped forms, the closure and exactness terms) is
 priced against ``limits.max_work`` before SymPy takes it.
 
@@ -19,6 +20,17 @@ has no faces: its grid is ``lo + i L/N`` for i < N (the end point is the first p
 and its layers belong to the interior.  With every differentiated axis periodic there is no
 boundary region (``boundary`` is None).
 
+**Staggered grids.**  The scheme says where the field's values and its outputs live
+(``field_at=`` and ``output=``): at the *nodes* (the grid points, ``(N,) * d``), at the cell
+*centres* (``(N - 1,) * d``), or on the cell *faces* of a MAC grid, where a quantity attached
+to axis k lives on the faces normal to axis k: nodes along k, centres along the others
+(``(N, N - 1)`` for k = x in 2-D).  A vector field on faces has component k on the k-faces
+(velocities); an output on faces is one that differentiates along one axis (``"gradient"``:
+output k on the k-faces; a partial along one axis).  So the MAC divergence takes face
+velocities to centres (``field_at="faces", output="cells"``) and the pressure gradient takes
+centre values to faces (``field_at="cells", output="faces"``).  The field and the exact result
+are sampled where they live; the regions are cut from each output's own shape.
+
 **Judging** is verify_grid's, region by region (:mod:`symgrad.grids._diagnostics`): L∞
 orders over the asymptotic range, refined while they drift, pass within 0.2 of the expected
 order.  Two things depend on the operator's order m (its highest derivative):
@@ -30,6 +42,12 @@ order.  Two things depend on the operator's order m (its highest derivative):
   included, over the derivative orders the operator has), so errors at the floor prove
   ``exact`` only where that size stands a hundredfold above the floor, as for the gradient.
 
+A level that does not resolve the field (its R of :mod:`symgrad.grids._diagnostics` above
+2, from the field and its exact gradient at the nodes) is left out of the orders and the
+diagnostics; with none resolved the verdict is ``inconclusive``.  ``exact="mp"`` samples the
+exact outputs in mpmath, point by point, doubling the digits until two precisions agree to
+float64, for an exact result whose float64 evaluation cancels digits.
+
 **Diagnostics**, on the interior of the finest level: a constant factor (``c = -1`` a flipped
 sign; ``c ∝ h^m`` the spacing never divided out: "h² was never divided out" for a second
 derivative); *swapped axes*, the output matching the operator with two axes exchanged (a
@@ -38,14 +56,21 @@ scheme for ``u_xx`` that differences along y: ``np.meshgrid``'s default ``indexi
 interior does not fail; and a *degenerate field*, on whose faces the error term
 ``∂_k^q ∂^β f`` of a closure of order ``q <= p`` vanishes (``cos(πx)`` on [0, 1]), so that a
 lower-order closure would look right there: its boundary cannot pass.  The factor, sign and
-swap diagnostics fail their output whatever its orders say.
+swap diagnostics fail their output whatever its orders say, and so does a *half-cell shift*:
+a staggered output that matches the exact result half a cell away (along some axis, either
+way) at most ``SHIFT_MARGIN`` times its error where it claims to live, as a scheme that
+computes centred differences at the cell centres and writes them onto the faces does (a
+correct order-p scheme errs by ``C h^p`` where it claims and by about ``h/2 |∂(Lf)|`` half a
+cell away, so for it the shifted error is the larger).
 
 **The scheme calling convention.**  ``scheme(field, spacing)``: ``field`` is a read-only
 float64 array of shape ``(N,) * d`` (``indexing='ij'``, axis k is variable k), or for a vector
 field a tuple of d such arrays; ``spacing`` is a tuple of d floats, or with ``coordinates=`` a
 tuple of d 1-D coordinate arrays.  It returns the operator's output on the same points: one
-array (a sequence of one is accepted), or for the 3-D curl three arrays; with
-``output="cells"`` at the cell centres instead, ``N - 1`` per axis (N on a periodic axis).
+array (a sequence of one is accepted), or for the 3-D curl and the gradient one per output;
+with ``output="cells"`` at the cell centres instead, ``N - 1`` per axis (N on a periodic
+axis), with ``output="faces"`` output k on the k-faces; ``field_at`` moves the field the same
+way.
 Exceptions raised inside the scheme propagate unchanged.
 """
 
@@ -193,7 +218,7 @@ def _partial_operator(items: list[Any], names: Sequence[str], spec: object) -> _
             break
     if not axes or len(axes) > 12:
         msg = (
-            f"operator: give 'laplacian', 'divergence', 'curl', a partial such as 'x,x', 'x,y' "
+            f"operator: give 'laplacian', 'gradient', 'divergence', 'curl', a partial such as 'x,x', 'x,y' "
             f"or ('x', 3) along the axes {list(names)} (order at most 12), or D(u, x, 2) + ... "
             f"(got {spec!r:.60})"
         )
@@ -431,7 +456,8 @@ def verify_operator(
     domain : str or mapping
         ``"x=0:1,y=0:1"``: 1 to 3 axes, in axis order (unless ``variables`` reorders them).
     operator : str or sequence
-        ``"laplacian"``, ``"divergence"``, ``"curl"`` (2-D: a scalar; 3-D: three outputs), a
+        ``"laplacian"``, ``"gradient"`` (one output per axis), ``"divergence"``, ``"curl"``
+        (2-D: a scalar; 3-D: three outputs), a
         partial such as ``"x"``, ``"x,x"``, ``"x,y"`` or ``("x", 3)``, or the manufactured-source
         notation ``"D(u, x, 2) + D(u, y, 2)"`` (never evaluated; numeric coefficients and the
         axes only).
@@ -966,7 +992,12 @@ def _no_room(setup: _Setup, levels: Sequence[_Level], size: int) -> str:
 def _diagnostics(
     setup: _Setup, measured: Sequence[_Measured], h: Sequence[float]
 ) -> list[dict[str, Any]]:
-    """Swapped axes, then constant factors (a missing h^m named as such)."""
+    """Swapped axes, half-cell shifts, then constant factors (a missing h^m named as such),
+    from the levels that resolve the field only (none: no diagnosis)."""
+    coarse = unresolved_levels([m.resolution for m in measured])
+    measured, h = measured[coarse:], h[coarse:]
+    if not measured:
+        return []
     names = list(setup.operator.outputs)
     found = _swap_diagnostics(setup, measured[-1]) + _shift_diagnostics(setup, measured[-1])
     swapped = {name for d in found for name in d["components"]}
@@ -1163,8 +1194,7 @@ def _assemble(
     comps = [_judge(k, name, measured, judging, lowest) for k, name in enumerate(names)]
     diagnostics += _closure_diagnostics(setup, comps)
     diagnostics += degenerate
-    # no level resolves the field: its fits say nothing either (module docstring)
-    wrong = decisive(diagnostics) if unresolved_levels(resolved) < len(levels) else {}
+    wrong = decisive(diagnostics)
     comps = [_diagnosed(c, wrong[c.variable]) if c.variable in wrong else c for c in comps]
     status = combine(c.status for c in comps)
     return OperatorResult(
