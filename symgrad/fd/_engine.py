@@ -111,6 +111,11 @@ class FDResult(Result):
     left, right : mpmath.mpf, float, numpy.ndarray or None
         The backward and forward (one-sided) derivatives when the kink probe ran: at a kink they
         are what the derivative is on either side (numbers or arrays, as ``value``).
+    certified : bool
+        True when ``error_estimate`` is a proven bound: the stencil ran on arb balls (the ball
+        radius bounds the rounding) and the Taylor remainder is bounded by an enclosure of a
+        higher derivative over the stencil's interval (:mod:`symgrad.fd._arb`).  False for an
+        a-posteriori estimate (mpmath, float64 and the complex steps).
     """
 
     value: Any
@@ -124,6 +129,7 @@ class FDResult(Result):
     evaluations: int
     left: Any = None
     right: Any = None
+    certified: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", PointStatus(self.status))
@@ -144,6 +150,7 @@ class FDResult(Result):
             "evaluations": self.evaluations,
             "left": None if self.left is None else _strings(self.left),
             "right": None if self.right is None else _strings(self.right),
+            "certified": self.certified,
         }
 
     def to_text(self) -> str:

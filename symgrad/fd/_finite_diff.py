@@ -57,9 +57,10 @@ import numpy.typing as npt
 import sympy
 
 from symgrad._precision import EPS, check_dps, thread_context
-from symgrad.derive import Compiled, as_float_array, function
-from symgrad.errors import ConfigError, InputError, SymgradError
+from symgrad.derive import ENGINES, Compiled, arb_available, as_float_array, function
+from symgrad.errors import ConfigError, InputError, MissingExtra, SymgradError
 from symgrad.expr import Source, VariablesSpec, parse_number, symbol
+from symgrad.fd._arb import Declined, certified_partials
 from symgrad.fd._deprecated import renamed_keyword
 from symgrad.fd._engine import (
     _GUARD,
@@ -121,6 +122,7 @@ def finite_difference(
     step: Any = None,
     dps: int = 50,
     error_control: bool = True,
+    engine: str = "auto",
     variables: VariablesSpec = None,
     point: Point | None = None,
 ) -> FDResult:
@@ -160,6 +162,18 @@ def finite_difference(
         Estimate the error and (``mp``) refine h until the digits are reached (default).
         False uses one step (``mp``: with a wider a-priori margin): faster, but the result then
         carries no error estimate (NaN).
+    engine : {"auto", "arb", "mpmath"}
+        The arithmetic of the ``auto`` and ``mp`` stencils.  ``"arb"``: python-flint's ball
+        arithmetic with a *proven* error bound (ball radius plus a Taylor remainder bound,
+        ``certified=True`` in the result; :mod:`symgrad.fd._arb`), for partials along one
+        variable with the automatic step and error control; a partial it cannot certify (a
+        pole, branch point or kink near the point, a mixed partial, a function without a
+        Taylor series in python-flint) is computed by the mpmath engine, and an ``ok`` result
+        then says why it is not certified.  ``"mpmath"``: the error-controlled mpmath engine
+        only.  ``"auto"`` (default): ``"arb"`` where python-flint is installed and the options
+        allow it, else ``"mpmath"``.  ``"arb"`` without python-flint is a
+        :class:`~symgrad.errors.MissingExtra`; with a given step, ``error_control=False`` or
+        a method other than ``auto`` and ``mp`` it is a :class:`~symgrad.errors.ConfigError`.
     variables : str or sequence, optional
         The variable order (default: sorted by name).
     point : str or mapping, optional
@@ -195,7 +209,7 @@ def finite_difference(
     at = _where(at, point)
     f = expr if isinstance(expr, Compiled) else function(expr, variables)
     counts = order_of(wrt, f.variables)
-    return _dispatch(f, at, [counts], scheme, method, step, dps, error_control)[0]
+    return _dispatch(f, at, [counts], scheme, method, step, dps, error_control, engine)[0]
 
 
 def finite_difference_gradient(
@@ -207,6 +221,7 @@ def finite_difference_gradient(
     step: Any = None,
     dps: int = 50,
     error_control: bool = True,
+    engine: str = "auto",
     variables: VariablesSpec = None,
     point: Point | None = None,
 ) -> tuple[FDResult, ...]:
@@ -230,7 +245,7 @@ def finite_difference_gradient(
     f = expr if isinstance(expr, Compiled) else function(expr, variables)
     n = len(f.variables)
     partials = [tuple(int(i == j) for j in range(n)) for i in range(n)]
-    return _dispatch(f, at, partials, scheme, method, step, dps, error_control)
+    return _dispatch(f, at, partials, scheme, method, step, dps, error_control, engine)
 
 
 def _where(at: Point | None, point: Point | None) -> Point:
@@ -251,6 +266,7 @@ def _dispatch(
     step: Any,
     dps: int,
     error_control: bool,
+    engine: str = "auto",
 ) -> tuple[FDResult, ...]:
     """Validate the options once, then compute each partial (``counts`` per variable)."""
     if method not in METHODS:
@@ -259,6 +275,7 @@ def _dispatch(
     dps = check_dps(dps)
     step = _given_step(step, float64=method in ("complex", "float64"))
     _check_flag("error_control", error_control)
+    arb = _use_arb(engine, method, step, error_control)
     if method in ("complex", "float64"):
         with np.errstate(all="ignore"):  # overflow and NaN are classified, not warned about
             if method == "complex":
@@ -268,7 +285,101 @@ def _dispatch(
                 _float64(f, point, c, stencils_for(scheme, c), step, error_control)
                 for c in partials
             )
-    x0 = f.point_values(point)
+    x0 = _point_values(f, point)
+    if arb:
+        return _certified(f, x0, partials, scheme, method, dps)
+    return _mpmath(f, x0, partials, (scheme, method, step, dps, error_control))
+
+
+_POINTS: dict[tuple[int, str], tuple[Compiled, list[sympy.Rational]]] = {}
+
+
+def _point_values(f: Compiled, point: Any) -> list[sympy.Rational]:
+    """The exact coordinates of ``point``; a point given as text is read once per function."""
+    if not isinstance(point, str):
+        return f.point_values(point)
+    key = (id(f), point)
+    known = _POINTS.get(key)
+    if known is None or known[0] is not f:
+        if len(_POINTS) > 256:
+            _POINTS.clear()
+        known = _POINTS[key] = (f, f.point_values(point))
+    return list(known[1])
+
+
+def _use_arb(engine: str, method: str, step: Any, error_control: bool) -> bool:
+    """Whether the stencil runs on arb balls (``engine``, checked against the other options)."""
+    if engine not in ENGINES:
+        msg = f"engine must be one of {', '.join(ENGINES)} (got {engine!r:.80})"
+        raise ConfigError(msg)
+    fits = method in ("auto", "mp") and step is None and error_control
+    if engine == "arb":
+        if not fits:
+            msg = (
+                "engine='arb' certifies the auto and mp stencils with the automatic step and "
+                "error control; use engine='mpmath' for a given step, error_control=False or "
+                f"method={method!r}"
+            )
+            raise ConfigError(msg)
+        if not arb_available():
+            msg = "engine='arb' needs python-flint: pip install 'symgrad[fast]'"
+            raise MissingExtra(msg)
+    return engine != "mpmath" and fits and arb_available()
+
+
+def _certified(
+    f: Compiled,
+    x0: list[sympy.Rational],
+    partials: Sequence[tuple[int, ...]],
+    scheme: str | Stencil,
+    method: str,
+    dps: int,
+) -> tuple[FDResult, ...]:
+    """Every partial along one variable on arb balls; the mpmath engine for the others.
+
+    A partial the arb path declines (module :mod:`symgrad.fd._arb`) is computed by the mpmath
+    engine with the same method, and an ``ok`` or ``unreliable`` result says why it is not
+    certified.
+    """
+    single = [(i, c) for i, c in enumerate(partials) if sum(1 for n in c if n) == 1]
+    jobs = [(next(j for j, n in enumerate(c) if n), stencils_for(scheme, c)) for _, c in single]
+    found: dict[int, FDResult | Declined] = dict.fromkeys(range(len(partials)), _MIXED)
+    done = certified_partials(f, x0, [(axis, _one(s[axis])) for axis, s in jobs], dps)
+    found.update(zip((i for i, _ in single), done, strict=True))
+    declined = [i for i, r in found.items() if isinstance(r, Declined)]
+    if declined:
+        options = (scheme, method, None, dps, True)
+        others = _mpmath(f, x0, [partials[i] for i in declined], options)
+        for i, other in zip(declined, others, strict=True):
+            why = found[i]
+            assert isinstance(why, Declined)
+            found[i] = _uncertified(other, why.reason)
+    return tuple(r for r in found.values() if isinstance(r, FDResult))
+
+
+def _one(stencil: Stencil | None) -> Stencil:
+    assert stencil is not None
+    return stencil
+
+
+_MIXED = Declined("a mixed partial is not certified (its remainder needs mixed derivatives)")
+
+
+def _uncertified(result: FDResult, why: str) -> FDResult:
+    """The mpmath result, its reason saying why arb did not certify it (ok and unreliable)."""
+    if result.status not in (PointStatus.OK, PointStatus.UNRELIABLE):
+        return result
+    return replace(result, reason=f"{result.reason} (not certified on arb balls: {why})")
+
+
+def _mpmath(
+    f: Compiled,
+    x0: list[sympy.Rational],
+    partials: Sequence[tuple[int, ...]],
+    options: tuple[str | Stencil, str, Any, int, bool],
+) -> tuple[FDResult, ...]:
+    """The mpmath engine (``options``: scheme, method, step, dps, error control)."""
+    scheme, method, step, dps, error_control = options
     if method == "auto":  # the fastest way to all the digits asked (benchmarks/bench_mpfd.py)
         first_order = all(sum(c) == 1 for c in partials)
         analytic = is_real_analytic(f) and not kink_suspect(f, x0)
