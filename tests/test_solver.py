@@ -9,6 +9,7 @@ boundary) that must fail with a reason naming what went wrong.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -723,3 +724,26 @@ def test_json_keys_are_the_documented_ones() -> None:
     }
     r = _ode(euler, 1, (16, 32, 64, 128))
     assert set(r.to_dict()) == documented
+
+
+# ----------------------------------------------------------------------------- resolution
+@pytest.mark.parametrize("solver", [euler, rk4, functools.partial(euler, rate=1.5)])
+@pytest.mark.parametrize("frequency", ["1e6", "1e300"])
+def test_an_unresolved_solution_is_inconclusive(solver: Any, frequency: str) -> None:
+    """y = sin(k t) + 2 with k = 1e6 or 1e300 over 16..128 steps: dt·k is 1e3 or more on
+    every level, so neither a correct solver nor a wrong one (rate 1.5) can be judged."""
+    solution = f"sin({frequency}*t) + 2"
+    r = _ode(solver, 1, (16, 32, 64, 128), solution)
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert "not resolved on any level" in r.reason
+    assert not [d for d in r.diagnostics if d["kind"] in ("extrapolated_limit", "levelling_off")]
+
+
+def test_a_resolved_solution_is_judged_from_its_resolved_levels() -> None:
+    """y = sin(40 t) + 2 on [0, 2]: dt·40/range is 2.5 at 16 steps (left out), 1.25 at 32."""
+    solution = "sin(40*t) + 2"
+    r = _ode(rk4, 4, (16, 32, 64, 128, 256, 512), solution)
+    assert r.status is Status.PASS, r.reason
+    assert r.regions["solution"].observed_order == pytest.approx(4, abs=0.2)
+    bad = _ode(functools.partial(euler, rate=1.5), 1, (16, 32, 64, 128, 256, 512), solution)
+    assert bad.status is Status.FAIL, bad.reason
