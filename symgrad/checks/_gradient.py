@@ -31,9 +31,12 @@ are skipped.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import operator
+import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, NamedTuple
@@ -43,6 +46,7 @@ import numpy.typing as npt
 import sympy
 
 from symgrad._limits import check_count
+from symgrad._parallel import check_executor, run_pieces
 from symgrad._precision import EPS
 from symgrad.checks._point import labels, limits_of, settled
 from symgrad.checks._results import TOLERANCES, json_float
@@ -144,6 +148,7 @@ def check_gradient(
     call: str = "auto",
     limits: Limits | None = None,
     points: Any = None,
+    executor: Executor | None = None,
 ) -> GradientCheckResult:
     """Check a user's gradient, Jacobian or Hessian against the exact symbolic one.
 
@@ -184,6 +189,15 @@ def check_gradient(
         default 1,000,000) and ``max_work`` for differentiating and compiling.
     points : array_like or mapping, optional
         Deprecated name of ``at`` (a ``DeprecationWarning`` names the new one).
+    executor : concurrent.futures.Executor, optional
+        Runs the blocks of points (their exact values and the calls of ``user_fn``) on it: a
+        ``ThreadPoolExecutor``, a ``ProcessPoolExecutor`` or a ``dask.distributed`` client's
+        ``client.get_executor()``.  ``user_fn`` is called on blocks of points (at most 64 or
+        1/64 of the points at a time) with or without an executor, so the result is identical
+        to the serial run (``None``, the default), errors included.  An executor that sends
+        work to other processes needs a picklable ``user_fn`` (a function defined at the top
+        level of a module, not a lambda or a nested function): anything else is a
+        ``ConfigError`` before any work.
 
     Returns
     -------
@@ -217,7 +231,9 @@ def check_gradient(
     symgrad.errors.CheckFailed: fail: d/dy is wrong at ...
     """
     at = renamed_keyword("points", points, "at", at, None)
+    pool = check_executor(executor)
     rtol, limits = _validate(n_points, kind, rtol, call), limits_of(limits)
+    _require_picklable(user_fn, pool)
     if at is None:
         _cap(n_points, 1, limits)  # before anything is parsed; the entries are counted next
     many = kind == "jacobian" and not isinstance(expr, str | sympy.Expr)
@@ -227,8 +243,11 @@ def check_gradient(
     sample = _sample(at, n_points, domain, seed, [x.name for x in names], _Counts(entries, limits))
     target = _Target.make(parsed, names, kind, limits)
     exact = target.exact
-    values = _exact_values(exact, sample)
-    own = np.asarray(exact(*sample.T), dtype=np.float64).reshape(values.shape)
+    code = _code(user_fn, exact, limits)
+    own = np.asarray(exact(*sample.T), dtype=np.float64).reshape(len(exact.components), -1)
+    pieces = [(exact, code, call, sample[b], own[:, b]) for b in _blocks(len(sample))]
+    blocks = run_pieces(pool, _block, pieces)
+    values = np.concatenate([b.values for b in blocks], axis=1)
     finite = np.isfinite(values) & np.isfinite(own)  # entries that can be compared
     keep = finite.any(axis=0)
     kept, skipped = sample[keep], int((~keep).sum())
@@ -238,8 +257,8 @@ def check_gradient(
         return GradientCheckResult(
             Status.INCONCLUSIVE, reason, kind, 0, skipped, rtol, None, none, kept
         )
-    user, dtype = _user_values(user_fn, exact, kept, call, limits)
-    arith = _Arithmetic.of(dtype)
+    user = np.concatenate([b.user for b in blocks], axis=1)
+    arith = _Arithmetic.of(_coarsest_of(b.dtype for b in blocks))
     floors = target.floor(kept, values[:, keep], own[:, keep], arith)
     judged = _Judged.make(user, values[:, keep], floors, rtol, arith, finite[:, keep])
     return _verdict(exact, kind, kept, judged, rtol, skipped)
@@ -524,6 +543,84 @@ def _primitive(func: Any, arity: int) -> Compiled | None:
         return None
 
 
+# -- blocks of points: the independent pieces, with or without an executor -----------------------
+
+_BLOCKS = 64  # the points are cut into at most this many blocks ...
+_BLOCK = 64  # ... of at least this many points (fewer only in the last block)
+
+
+def _blocks(n: int) -> list[slice]:
+    """The blocks of n points, the same with or without an executor."""
+    size = max(_BLOCK, -(-n // _BLOCKS))
+    return [slice(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _require_picklable(user_fn: object, pool: Executor | None) -> None:
+    """Refuse, before any work, code that cannot reach the executor's other processes.
+
+    Threads share the caller's objects; any other executor pickles the pieces (a process pool
+    with pickle, a ``dask.distributed`` client with cloudpickle, which also takes lambdas).
+    """
+    if pool is None or isinstance(pool, ThreadPoolExecutor) or not callable(user_fn):
+        return
+    try:
+        pickle.dumps(user_fn)
+    except Exception as exc:  # whatever pickle raises (PicklingError, AttributeError, ...)
+        if isinstance(pool, ProcessPoolExecutor) or not _cloudpickles(user_fn):
+            msg = (
+                f"user_fn cannot be sent to the worker processes of {type(pool).__name__} "
+                f"({type(exc).__name__}: {exc}); define it at the top level of a module (not "
+                "a lambda or a nested function), or use a ThreadPoolExecutor or executor=None"
+            )
+            raise ConfigError(msg) from exc
+
+
+def _cloudpickles(user_fn: object) -> bool:
+    """Whether cloudpickle (the serializer of ``dask.distributed``) can send ``user_fn``."""
+    try:
+        importlib.import_module("cloudpickle").dumps(user_fn)
+    except Exception:  # noqa: BLE001 - not installed, or it cannot either
+        return False
+    return True
+
+
+class _Code(NamedTuple):
+    """The code under test: the user's callable, or the user's expressions compiled."""
+
+    fn: Any
+    text: bool  # compiled from expressions: called on arrays, float64 values
+
+
+def _code(user_fn: Any, exact: Compiled, limits: Limits) -> _Code:
+    """Compile expressions given as the code under test (parsed safely); keep a callable."""
+    if callable(user_fn):
+        return _Code(user_fn, text=False)
+    shape, size = exact.shape, len(exact.components)
+    flat = _flatten(user_fn)
+    if len(flat) != size or not all(isinstance(e, str | sympy.Expr) for e in flat):
+        msg = f"user_fn must be callable or a list of {size} expressions shaped {shape}"
+        raise InputError(msg)
+    return _Code(function(flat, exact.variables, limits=limits), text=True)
+
+
+class _Block(NamedTuple):
+    """One block of points: exact values (all points), the user's (points kept), its format."""
+
+    values: FloatArray
+    user: FloatArray
+    dtype: Any
+
+
+def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray, own: FloatArray) -> _Block:
+    """A piece: the exact derivative at some points, then the user's where it is finite."""
+    values = _exact_values(exact, sample)
+    kept = sample[(np.isfinite(values) & np.isfinite(own)).any(axis=0)]
+    if not len(kept):
+        return _Block(values, np.empty((len(values), 0)), np.dtype(np.float64))
+    user, dtype = _user_values(code, exact, kept, call)
+    return _Block(values, user, dtype)
+
+
 # -- points and exact values ---------------------------------------------------------------------
 
 
@@ -615,18 +712,13 @@ def _floats(values: Sequence[Any]) -> list[float]:
 
 
 def _user_values(
-    user_fn: Any, exact: Compiled, kept: FloatArray, call: str, limits: Limits
+    code: _Code, exact: Compiled, kept: FloatArray, call: str
 ) -> tuple[FloatArray, Any]:
     """The user's derivative at every point, shape (entries, N), and the format it came in."""
-    shape, size = exact.shape, len(exact.components)
-    if not callable(user_fn):
-        flat = _flatten(user_fn)
-        if len(flat) != size or not all(isinstance(e, str | sympy.Expr) for e in flat):
-            msg = f"user_fn must be callable or a list of {size} expressions shaped {shape}"
-            raise InputError(msg)
-        compiled = function(flat, exact.variables, limits=limits)
-        values = np.asarray(compiled(*kept.T), dtype=np.float64).reshape(size, len(kept))
-        return values, np.float64
+    shape, size, user_fn = exact.shape, len(exact.components), code.fn
+    if code.text:
+        values = np.asarray(user_fn(*kept.T), dtype=np.float64).reshape(size, len(kept))
+        return values, np.dtype(np.float64)
     attempts = {
         "auto": (_vectorized, _one_by_one, _packed),
         "unpacked": (_vectorized, _one_by_one),
@@ -695,6 +787,11 @@ def _as_values(out: Any, shape: tuple[int, ...], n: int) -> FloatArray:
     raise ValueError(msg)
 
 
+def _coarsest_of(dtypes: Iterable[Any]) -> Any:
+    """The least precise of some floating-point types."""
+    return max(dtypes, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
+
+
 def _coarsest(outputs: Iterable[Any]) -> Any:
     """The least precise floating-point type among the NumPy values returned (else float64).
 
@@ -707,8 +804,7 @@ def _coarsest(outputs: Iterable[Any]) -> Any:
         for leaf in _flatten(out)
         if isinstance(leaf, np.ndarray | np.generic)
     ]
-    floats = [d for d in found if d.kind == "f"]
-    return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
+    return _coarsest_of(d for d in found if d.kind == "f")
 
 
 def _flatten(nested: Any) -> list[Any]:

@@ -4,12 +4,15 @@ For every component (gradient, Hessian or Jacobian entry, or one partial) at eve
 :func:`check` compares the **exact** value (the symbolic derivative at ``dps`` digits) with the
 **referee**, an arbitrary-precision finite difference *of f itself* (Hessian entries by second and
 mixed stencils of f, never by differencing the symbolic gradient, which would share any error of
-the symbolic step).  It also scores the compiled **float64** function, evaluated at the
-float64-rounded point, in ulps of the exact derivative at that same binary point, so that rounding
-the input is not counted as an evaluation error.  Exact values carry ``dps`` proven digits
-(:meth:`symgrad.Compiled.exact_values`): a derivative formula may cancel (as
-``-1/sqrt(1 - x**2)`` does near x = 1), and a fixed number of guard digits would then let the
-"exact" side be wrong; where the digits cannot be proven, the component is ``unreliable``.
+the symbolic step).  When f is a sum, each partial differences only the terms that hold its
+variables, whose partial is exactly f's (:mod:`symgrad.checks._terms`): a sum of local terms
+costs work linear in the number of variables.  It also scores the compiled **float64**
+function, evaluated at the float64-rounded point, in ulps of the exact derivative at that same
+binary point, so that rounding the input is not counted as an evaluation error.  Exact values
+carry ``dps`` proven digits (:meth:`symgrad.Compiled.exact_values`): a derivative formula may
+cancel (as ``-1/sqrt(1 - x**2)`` does near x = 1), and a fixed number of guard digits would
+then let the "exact" side be wrong; where the digits cannot be proven, the component is
+``unreliable``.
 
 Rules, per component (combined with :func:`symgrad.results.combine`)::
 
@@ -27,6 +30,8 @@ Domain, pole, kink and overflow points are *inconclusive*, not failures: there t
 undefined or float64 cannot hold it, so neither side can be shown wrong.  ``scale`` is the largest
 of |exact|, |fd| and |f| near the point over max(1, |x|)^m, because a difference quotient of order
 m cancels the leading digits of f: its precision floor is relative to f, not to the derivative.
+Where only the part g of a sum is differenced, |f| there is min(|f|, |g|): the digits g's
+quotient cancels, never a looser floor than f's.
 
 A referee *resolves* a component when its tolerance is at most 10^-(dps/2) of the exact value
 (an exact 0 is resolved by any agreement): otherwise an ``ok`` would pass an error as large as
@@ -60,6 +65,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -67,6 +73,7 @@ import numpy as np
 import sympy
 
 from symgrad._limits import check_count
+from symgrad._parallel import check_executor, run_pieces
 from symgrad._precision import MAX_DPS, check_dps, thread_context
 from symgrad.checks._results import (
     _KINDS,
@@ -80,6 +87,7 @@ from symgrad.checks._results import (
     point_text,
     short,
 )
+from symgrad.checks._terms import Terms
 from symgrad.derive import Compiled, Limits, derivative, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded
 from symgrad.expr import Source, VariablesSpec, parse_number, resolve
@@ -112,6 +120,7 @@ def check(
     step: Any = None,
     variables: VariablesSpec = None,
     limits: Limits | None = None,
+    executor: Executor | None = None,
 ) -> CheckResult:
     """Cross-check a symbolic derivative against arbitrary-precision finite differences.
 
@@ -137,6 +146,11 @@ def check(
     limits : symgrad.Limits, optional
         Caps on the work: ``max_checks`` (points × components, default 5,000), checked before
         anything is differentiated, and ``max_work`` for differentiating and compiling.
+    executor : concurrent.futures.Executor, optional
+        Runs the independent pieces (the points, and blocks of a point's components) on it:
+        a ``ThreadPoolExecutor``, a ``ProcessPoolExecutor`` or a ``dask.distributed`` client's
+        ``client.get_executor()``.  The result is identical to the serial run (``None``, the
+        default), and an error raised in a piece reaches the caller as it would serially.
 
     Returns
     -------
@@ -162,6 +176,7 @@ def check(
         More points × components than ``limits.max_checks`` (``limit="checks"``), before any
         derivative is taken; or differentiating costs more than ``limits.max_work``.
     """
+    pool = check_executor(executor)
     settings = _Settings.make(dps, scheme, step)
     specs = list(at) if isinstance(at, list | tuple) else [at]
     if not specs:
@@ -174,11 +189,7 @@ def check(
     # every point's float64 values in one vectorized call: shape (components, points)
     f64 = problem.exact(*np.array(float_points, dtype=np.float64).T)
     f64 = f64.reshape(len(problem.entries), -1)
-    judge = _Classifier(problem, settings)
-    points = tuple(
-        judge.point(p, fp, f64[:, i])
-        for i, (p, fp) in enumerate(zip(exact_points, float_points, strict=True))
-    )
+    points = _checked_points(pool, problem, settings, exact_points, float_points, f64)
     return _result(problem, settings, points)
 
 
@@ -198,6 +209,147 @@ def _result(problem: _Problem, settings: _Settings, points: tuple[PointCheck, ..
     return CheckResult(
         status, reason, settings.dps, settings.scheme, problem.kind, problem.text, points
     )
+
+
+# -- the pieces: points, and blocks of a point's components, on an executor ------------------------
+
+#: An executor gets at most about this many pieces of a check (points, or a point's components).
+_PIECES = 64
+
+
+@dataclass(frozen=True)
+class _PointData:
+    """One point evaluated once: f (per row) and the derivative, also at the float64 point.
+
+    This is how a point crosses to a piece, its numbers made portable (:func:`_portable`).
+    """
+
+    values: list[sympy.Rational]
+    where: str
+    rows: list[_Eval]
+    exact: list[_Eval]
+    at_float: list[_Eval]
+    f64: np.ndarray
+
+
+def _checked_points(
+    pool: Executor | None,
+    problem: _Problem,
+    settings: _Settings,
+    exact_points: list[list[sympy.Rational]],
+    float_points: list[list[float]],
+    f64: np.ndarray,
+) -> tuple[PointCheck, ...]:
+    """Every component at every point, in two rounds of independent pieces.
+
+    First f and the exact derivative at blocks of points, then the components: without an
+    executor all of a point's components in one piece (so that a Hessian's (x, y) and (y, x)
+    share their finite difference), with one in blocks, about ``_PIECES`` pieces in all.  Each
+    component is computed the same way in any piece, and its numbers cross back exactly, so
+    the result does not depend on how the work was cut.
+    """
+    dps, n = settings.dps, len(exact_points)
+    pairs = list(zip(exact_points, float_points, strict=True))
+    blocks = [(problem, dps, [pairs[i] for i in b]) for b in _blocks(n, _PIECES)]
+    evaluated = [p for block in run_pieces(pool, _evaluate_points, blocks) for p in block]
+    judge = _Classifier(settings, problem.kind, problem.names, problem.terms)
+    shown = [
+        {x: str(mp_text(_exact(v, dps), dps)) for x, v in zip(judge.names, p, strict=True)}
+        for p in exact_points
+    ]
+    data = [
+        _PointData(p, point_text(shown[i]), *evaluated[i], f64[:, i])
+        for i, p in enumerate(exact_points)
+    ]
+    entries = problem.entries
+    cuts = _blocks(len(entries), 1 if pool is None else -(-_PIECES // n))
+    pieces = [(judge, d, [entries[k] for k in cut]) for d in data for cut in cuts]
+    done = iter(run_pieces(pool, _judge_components, pieces))
+    return tuple(
+        PointCheck(shown[i], tuple(_restored(c) for _ in cuts for c in next(done)))
+        for i in range(n)
+    )
+
+
+def _blocks(n: int, count: int) -> list[range]:
+    """0, ..., n - 1 in at most ``count`` consecutive blocks of nearly equal size."""
+    size = -(-n // max(1, min(n, count))) if n else 1
+    return [range(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _exact(value: sympy.Rational, dps: int) -> Any:
+    """A rational coordinate as a number of this thread's ``dps``-digit context."""
+    ctx = thread_context(dps)
+    return ctx.mpf(value.p) / value.q
+
+
+def _evaluate_points(
+    problem: _Problem, dps: int, points: list[tuple[list[sympy.Rational], list[float]]]
+) -> list[tuple[list[_Eval], list[_Eval], list[_Eval]]]:
+    """A piece: f's rows, the exact derivative, and it at the float64 point, at some points."""
+
+    def portable(evals: list[_Eval]) -> list[_Eval]:
+        return [_Eval(_portable(v), s) for v, s in evals]
+
+    out = []
+    for values, floats in points:
+        rows = [_evaluate(r, values, dps)[0] for r in problem.rows]
+        exact, at_float = problem.evaluate(values, dps), problem.evaluate(floats, dps)
+        out.append((portable(rows), portable(exact), portable(at_float)))
+    return out
+
+
+def _judge_components(
+    judge: _Classifier, data: _PointData, entries: list[_Entry]
+) -> list[ComponentCheck]:
+    """A piece: some components at one point, numbers made portable."""
+    at = judge.at(data)
+    return [_portable_check(judge.component(e, at)) for e in entries]
+
+
+class _Portable(NamedTuple):
+    """An mpmath number as plain data: a private context's number types do not pickle."""
+
+    complex: bool
+    data: tuple[Any, ...]
+    dps: int
+
+
+def _portable(value: Any) -> Any:
+    """``value`` ready to cross to another process (exactly; other values unchanged)."""
+    if hasattr(value, "_mpc_"):
+        return _Portable(True, value._mpc_, value.context.dps)
+    if hasattr(value, "_mpf_"):
+        return _Portable(False, value._mpf_, value.context.dps)
+    return value
+
+
+def _from_portable(value: Any) -> Any:
+    """The number :func:`_portable` made portable, in this thread's context of its precision."""
+    if not isinstance(value, _Portable):
+        return value
+    ctx = thread_context(value.dps)
+    return ctx.make_mpc(value.data) if value.complex else ctx.make_mpf(value.data)
+
+
+_MP_FIELDS = (
+    "symbolic",
+    "finite_difference",
+    "error_estimate",
+    "abs_error",
+    "rel_error",
+    "tolerance",
+    "left",
+    "right",
+)
+
+
+def _portable_check(c: ComponentCheck) -> ComponentCheck:
+    return replace(c, **{f: _portable(getattr(c, f)) for f in _MP_FIELDS})
+
+
+def _restored(c: ComponentCheck) -> ComponentCheck:
+    return replace(c, **{f: _from_portable(getattr(c, f)) for f in _MP_FIELDS})
 
 
 # -- what is checked: the configuration and the compiled expressions ---------------------------
@@ -306,6 +458,7 @@ class _Problem:
     kind: str
     text: str
     limits: Limits
+    terms: list[Terms]  # each row as a sum of terms: the part each partial sees
     singles: list[Compiled] | None = None
 
     @classmethod
@@ -331,7 +484,8 @@ class _Problem:
         entries = _entries(exact, kind)
         name = kind if kind in _KINDS else f"partial {entries[0].label}"
         text = str([str(r.exprs) for r in rows]) if kind == "jacobian" else str(rows[0].exprs)
-        return cls(exact, rows, entries, name, text, limits)
+        terms = [Terms.of(r) for r in rows]
+        return cls(exact, rows, entries, name, text, limits, terms)
 
     @property
     def names(self) -> list[str]:
@@ -358,42 +512,77 @@ class _Eval(NamedTuple):
 
 @dataclass
 class _Differences:
-    """Finite differences of f's rows at one point, each computed once (Hessians reuse them)."""
+    """Finite differences at one point, each computed once (Hessians reuse them).
 
-    rows: list[Compiled]
-    point: dict[str, sympy.Rational]
+    Each differences the part g_S of its row that the partial sees (:mod:`._terms`): the same
+    derivative as f's, at the cost of the terms that hold the differentiated variables.
+    """
+
+    terms: list[Terms]
+    names: list[str]
+    values: list[sympy.Rational]
+    dps: int  # the digits of the check, for the size of g_S
     cache: dict[Any, FDResult] = field(default_factory=dict)
+    sizes: dict[Any, Any] = field(default_factory=dict)
 
-    def get(self, row: int, counts: tuple[int, ...], scheme: str, settings: _Settings) -> FDResult:
-        """The difference of ``row`` along ``counts`` with ``scheme``, at the settings' digits."""
+    def get(
+        self, row: int, counts: tuple[int, ...], scheme: str, settings: _Settings
+    ) -> FDResult | None:
+        """The difference of ``row`` along ``counts`` with ``scheme``, at the settings' digits.
+
+        None when no term of the row holds every differentiated variable: the partial is then
+        exactly 0.
+        """
+        part = self.terms[row].part(counts)
+        if part.function is None:
+            return None
         step, dps = settings.step, settings.dps
         key = (row, counts, scheme, dps, step)
         if key not in self.cache:
-            wrt = [item for x, c in zip(self.point, counts, strict=True) if c for item in (x, c)]
+            names = part.names(self.names)
+            point = {x: self.values[k] for x, k in zip(names, part.keep, strict=True)}
+            wrt = [
+                item
+                for x, k in zip(names, part.keep, strict=True)
+                if counts[k]
+                for item in (x, counts[k])
+            ]
             method = "mp-complex" if scheme == "complex" else "mp"
             stencil = "central:2" if method != "mp" else scheme  # ignored by the complex step
-            self.cache[key] = finite_difference(
-                self.rows[row],
-                self.point,
+            found = finite_difference(
+                part.function,
+                point,
                 wrt,
                 scheme=stencil,
                 method=method,
                 step=step,
                 dps=dps,
             )
+            self.cache[key] = replace(found, reason=part.named(found.reason, self.names))
         return self.cache[key]
+
+    def size(self, row: int, counts: tuple[int, ...], f: Any) -> Any:
+        """min(|f|, |g_S|) at the point: what the difference quotient of g_S cancels.
+
+        Never more than |f|, so that no tolerance is looser than differencing f would give;
+        |f| where g_S cannot be evaluated to the digits asked.
+        """
+        part = self.terms[row].part(counts)
+        if part.whole:
+            return abs(f)
+        if part.function is None:
+            return 0 * abs(f)
+        key = (row, tuple(k for k, c in enumerate(counts) if c))
+        if key not in self.sizes:
+            g = _evaluate(part.function, [self.values[k] for k in part.keep], self.dps)[0]
+            self.sizes[key] = min(abs(f), abs(g.value)) if g.status is _OK else abs(f)
+        return self.sizes[key]
 
 
 @dataclass(frozen=True)
-class _At:
-    """One point, evaluated once: f (per row) and the derivative, also at the float64 point."""
+class _At(_PointData):
+    """One point in a piece: its numbers in the piece's contexts, and its finite differences."""
 
-    values: list[sympy.Rational]
-    where: str
-    rows: list[_Eval]
-    exact: list[_Eval]
-    at_float: list[_Eval]
-    f64: np.ndarray
     differences: _Differences
 
 
@@ -418,6 +607,9 @@ def _referee(e: _Entry, at: _At, settings: _Settings) -> _Referee:
     """
     scheme = settings.scheme
     fd = at.differences.get(e.row, e.counts, scheme, settings)
+    if fd is None:
+        zero = thread_context(settings.dps).zero
+        return _Referee(zero, zero, None, _OK, _EXACTLY_ZERO)
     status, sides = PointStatus(fd.status), (_first(fd.left), _first(fd.right))
     if status is PointStatus.NONSMOOTH:  # the kink probe's reason names the partial
         return _Referee(None, None, fd.step, status, fd.reason, sides)
@@ -429,11 +621,14 @@ def _referee(e: _Entry, at: _At, settings: _Settings) -> _Referee:
     accuracy = 4 if scheme == "complex" else int(scheme.split(":")[1])
     for side in ("forward", "backward"):
         alt = at.differences.get(e.row, e.counts, f"{side}:{accuracy}", settings)
-        if PointStatus(alt.status) is _OK:
+        if alt is not None and PointStatus(alt.status) is _OK:
             note = f" ({side}:{accuracy}: the {scheme} stencil leaves the domain)"
             return _Referee(_first(alt.value), _first(alt.error_estimate), alt.step, _OK, note)
     why = f"every stencil around {at.where} leaves the domain of f: {fd.reason}"
     return _Referee(None, None, 0, status, why)
+
+
+_EXACTLY_ZERO = " (exactly 0: no term of the sum depends on every variable differentiated)"
 
 
 def _first(value: Any) -> Any:
@@ -480,12 +675,15 @@ def _floor(e: _Entry, at: _At, dps: int, *values: Any) -> Any:
     """10^-(dps-3) × the largest of |values| and |f| at the point over max(1, |x|)^m.
 
     A difference quotient of order m cancels the leading digits of f, so its precision is
-    relative to f as much as to the derivative.
+    relative to f as much as to the derivative.  Where the referee differences the part g_S of
+    a sum (:mod:`._terms`), |f| is min(|f|, |g_S|): the digits g_S's quotient cancels, and
+    never a looser floor than f's.
     """
     ctx = thread_context(dps)
     base = [ctx.mpf(v.p) / v.q for v in at.values]
     powers = [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)]
-    f_size = abs(at.rows[e.row].value) / math.prod(powers, start=ctx.one)
+    f = at.differences.size(e.row, e.counts, at.rows[e.row].value)
+    f_size = f / math.prod(powers, start=ctx.one)
     scale = max([abs(v) for v in values] + [f_size])
     return scale * ctx.mpf(10) ** (TOLERANCES.digits_lost - dps)
 
@@ -544,32 +742,25 @@ class _Known(NamedTuple):
 class _Classifier:
     """Every component at every point, by the rules of the module docstring."""
 
-    problem: _Problem
     settings: _Settings
+    kind: str
+    names: list[str]
+    terms: list[Terms]
 
-    def point(self, values: list[Any], floats: list[float], f64: Any) -> PointCheck:
-        """Every component at one point."""
-        problem, dps = self.problem, self.settings.dps
-        ctx, names = thread_context(dps), problem.names
-        exact_point = [ctx.mpf(v.p) / v.q for v in values]
-        point = {x: str(mp_text(v, dps)) for x, v in zip(names, exact_point, strict=True)}
-        rows = [_evaluate(r, values, dps)[0] for r in problem.rows]
-        differences = _Differences(problem.rows, dict(zip(names, values, strict=True)))
-        at = _At(
-            values,
-            point_text(point),
-            rows,
-            problem.evaluate(values, dps),
-            problem.evaluate(floats, dps),
-            f64,
-            differences,
+    def at(self, data: _PointData) -> _At:
+        """One point, its numbers in this thread's contexts, and its finite differences."""
+        rows, exact, at_float = (
+            [_Eval(_from_portable(v), s) for v, s in evals]
+            for evals in (data.rows, data.exact, data.at_float)
         )
-        return PointCheck(point, tuple(self.component(e, at) for e in problem.entries))
+        dps = self.settings.dps
+        differences = _Differences(self.terms, self.names, data.values, dps)
+        return _At(data.values, data.where, rows, exact, at_float, data.f64, differences)
 
     def component(self, e: _Entry, at: _At) -> ComponentCheck:
         """f and the exact value must be finite and real; then the referee judges."""
         f0, exact = at.rows[e.row], at.exact[e.pos]
-        fname = f"f{e.row + 1}" if self.problem.kind == "jacobian" else "f"
+        fname = f"f{e.row + 1}" if self.kind == "jacobian" else "f"
         known = _Known(e.variable, e.label, float(at.f64[e.pos]))
         if f0.status is PointStatus.UNRELIABLE:  # not undefined: its digits cannot be proven
             why = f"{fname} cannot be evaluated to the digits asked at {at.where}"

@@ -1,0 +1,127 @@
+"""The part of f a partial derivative sees: a sum's terms grouped by the variables they use.
+
+When f (or a Jacobian row) is a sum after parsing, f = t_1 + ... + t_m, a term in which a
+variable x_k does not occur is constant along x_k, so its partial derivative along x_k is
+identically zero.  For a partial ∂^α with differentiated variables S = {k : α_k > 0} this gives
+exactly, wherever f is defined::
+
+    ∂^α f = ∂^α g_S,    g_S = the sum of the terms in which every variable of S occurs
+
+(a term without some x_k in S is constant along x_k, so ∂^α kills it; g_S is 0 when no term
+holds all of S, and then so is ∂^α f).  The referee of :func:`symgrad.check` differences g_S
+instead of f: the same derivative, so its value and error estimate mean what they meant for f,
+and its verdicts stay valid.  The rest r = f − g_S is constant along the stencil's axes, so a
+stencil point is inside f's domain exactly when it is inside g_S's (f is finite at the point,
+so r is), and a kink of f along those axes is one of g_S.
+
+The cost is what makes this worth doing: for a sum of local terms (Rosenbrock,
+Σ sin(x_i)·x_{i+1}) each g_S has a bounded number of terms, so the n components of a gradient
+cost O(n) evaluations of bounded size instead of O(n) evaluations of the whole O(n)-term f:
+the check grows linearly with the number of variables, not quadratically.  Only g_S's own
+variables are passed to the referee, renamed sgpart0, sgpart1, ... in f's order, so that the
+parts of a sum of repeated terms share one compiled function (the middle parts of Rosenbrock
+are one expression in sgpart0, sgpart1, sgpart2): compiling costs per distinct shape of part,
+not per variable.  The referee's sentences name the variables by their own names again.
+
+The size of f still matters where it limits the comparison: the precision floor of a
+component is relative to the function differenced, and the check takes the smaller of |f| and
+|g_S| there, so a tolerance is never looser than differencing f itself would give.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import sympy
+
+from symgrad.derive import Compiled
+
+__all__ = ["Part", "Terms"]
+
+#: Split sums into the parts each partial sees (tests set it to False to difference f itself).
+SPLIT_SUMS = True
+
+_OWN = "sgpart"  # a part's own variables: sgpart0, sgpart1, ... (f's variables in f's order)
+_OWN_NAME = re.compile(_OWN + r"(\d+)")
+
+
+class Part(NamedTuple):
+    """What the referee differences for one group of variables.
+
+    ``function`` is g_S, over its own variables sgpart0, sgpart1, ..., which are f's variables
+    at the positions ``keep``; None when no term holds every variable of the group (the
+    partial is then exactly 0).  ``whole`` says that g_S is f itself, over f's variables.
+    """
+
+    function: Compiled | None
+    keep: tuple[int, ...]
+    whole: bool
+
+    def names(self, names: Sequence[str]) -> list[str]:
+        """The names the referee is to be given the part's variables by."""
+        if self.whole:
+            return list(names)
+        return [f"{_OWN}{i}" for i in range(len(self.keep))]
+
+    def named(self, text: str, names: Sequence[str]) -> str:
+        """A sentence of the referee about the part, with f's variable ``names`` in it."""
+        if self.whole:
+            return text
+        return _OWN_NAME.sub(lambda m: names[self.keep[int(m.group(1))]], text)
+
+
+@dataclass
+class Terms:
+    """One row of f as a sum of terms, and the part g_S of it for each group S, compiled once.
+
+    Parts of the same shape (the same expression in their own variables) share one compiled
+    function.
+    """
+
+    row: Compiled
+    terms: tuple[sympy.Expr, ...]
+    holders: tuple[frozenset[int], ...]  # per variable: the terms in which it occurs
+    parts: dict[tuple[int, ...], Part] = field(default_factory=dict)
+    shapes: dict[sympy.Expr, Compiled] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: Compiled) -> Terms:
+        """Split ``row`` (a compiled scalar function) into its top-level terms."""
+        expr = row.components[0]
+        position = {s: i for i, s in enumerate(row.variables)}
+        terms = expr.args if SPLIT_SUMS and isinstance(expr, sympy.Add) else (expr,)
+        uses = [{position.get(s, -1) for s in t.free_symbols} for t in terms]
+        if any(-1 in used for used in uses):  # a symbol that is not a variable: keep f whole
+            terms, uses = (expr,), [set(range(len(row.variables)))]
+        holders = tuple(
+            frozenset(t for t, used in enumerate(uses) if k in used)
+            for k in range(len(row.variables))
+        )
+        return cls(row, tuple(terms), holders)
+
+    def part(self, counts: tuple[int, ...]) -> Part:
+        """g_S for the variables differentiated by ``counts`` (compiled on first use)."""
+        group = tuple(k for k, c in enumerate(counts) if c)
+        if group not in self.parts:
+            self.parts[group] = self._build(group)
+        return self.parts[group]
+
+    def _build(self, group: tuple[int, ...]) -> Part:
+        everything = frozenset(range(len(self.terms)))
+        chosen = everything.intersection(*(self.holders[k] for k in group))
+        if chosen == everything:
+            return Part(self.row, tuple(range(len(self.row.variables))), whole=True)
+        if not chosen:
+            return Part(None, (), whole=False)
+        keep = tuple(k for k, held in enumerate(self.holders) if held & chosen)
+        old = [self.row.variables[k] for k in keep]
+        own = [sympy.Symbol(f"{_OWN}{i}", **v.assumptions0) for i, v in enumerate(old)]
+        shape = sympy.Add(*(self.terms[t] for t in sorted(chosen))).xreplace(
+            dict(zip(old, own, strict=True))
+        )
+        if shape not in self.shapes:
+            self.shapes[shape] = Compiled(shape, own, "function")
+        return Part(self.shapes[shape], keep, whole=False)
