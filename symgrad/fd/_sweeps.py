@@ -8,9 +8,11 @@ sweeps return the raw values; :mod:`symgrad.fd._convergence` analyses them.
 
 from __future__ import annotations
 
+import functools
 import math
+import pickle
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -284,35 +286,60 @@ def _sweep_mp(
     """All schemes at all steps at the working precision, each value of f computed once.
 
     The steps are the independent pieces (:func:`_step_mp`, values of f shared between the
-    schemes of one step); they run on ``executor`` when given.  Numbers cross to the pieces and
-    back as exact ``_mpf_`` tuples, so every value is the one the serial run computes.
-    ``progress`` is called after each step, or once the pieces are back with an executor.
+    schemes of one step); they run on ``executor`` when given, while this process takes the
+    symbolic derivatives the analysis will ask for (:func:`_prefetch`).  Numbers cross to the
+    pieces and back as exact ``_mpf_`` tuples, so every value is the one the serial run
+    computes.  ``progress`` is called after each step, or once the pieces are back.
     """
     plan = tuple((s.stencil is None, s.terms, s.den) for s in job.schemes)
     x = tuple(v._mpf_ for v in job.x)
-    pieces = [(job.f, job.ctx.dps, x, job.axis, job.m, plan, h._mpf_) for h in job.step_sizes]
-    batches = [pieces] if executor is not None else [[piece] for piece in pieces]
+    f: Compiled | bytes = job.f if executor is None else pickle.dumps(job.f)
+    pieces = [(f, job.ctx.dps, x, job.axis, job.m, plan, h._mpf_) for h in job.step_sizes]
     columns: list[list[tuple[Any, Any]]] = []
-    total = len(pieces) * len(plan)
-    for batch in batches:
-        columns += run_pieces(executor, _step_mp, batch)
-        done = len(columns) * len(plan)
-        for count in range(done - len(batch) * len(plan), done):
-            if progress is not None:
-                progress(count + 1, total)
+    if executor is None:
+        for piece in pieces:
+            columns += run_pieces(None, _step_mp, [piece])
+            _tick(progress, len(columns), len(columns) - 1, len(pieces), len(plan))
+    else:
+        with ThreadPoolExecutor(1) as waiter:  # waits for the pieces while this thread works
+            pending = waiter.submit(run_pieces, executor, _step_mp, pieces)
+            _prefetch(job)
+            columns = pending.result()
+        _tick(progress, len(columns), 0, len(pieces), len(plan))
     make = job.ctx.make_mpf
     return [[(make(col[k][0]), make(col[k][1])) for col in columns] for k in range(len(plan))]
 
 
+def _tick(progress: _Progress | None, done: int, before: int, steps: int, schemes: int) -> None:
+    """``progress(n, total)`` for every (scheme, step) of steps ``before`` to ``done``."""
+    if progress is not None:
+        for count in range(before * schemes, done * schemes):
+            progress(count + 1, steps * schemes)
+
+
+def _prefetch(job: _Job) -> None:
+    """Take the derivatives the analysis needs (f', f^(m+p) per scheme) ahead of it.
+
+    Only the order of the work changes: a derivative that fails here is left uncached and
+    fails again where the serial run meets it, so the errors stay those of the serial run.
+    """
+    for k in sorted({1, *(job.m + s.order for s in job.schemes)}):
+        try:
+            job.deriv(k)
+        except Exception:  # noqa: BLE001, S112  (raised again, in order, by the analysis)
+            continue
+
+
 def _step_mp(
-    f: Compiled, dps: int, x: tuple[Any, ...], axis: int, m: int, plan: _Plan, h: Any
+    f: Compiled | bytes, dps: int, x: tuple[Any, ...], axis: int, m: int, plan: _Plan, h: Any
 ) -> list[tuple[Any, Any]]:
     """Every scheme of ``plan`` at one step h: (FD value, max |f| over the stencil) as ``_mpf_``.
 
-    A module-level function of picklable arguments (the compiled f pickles its expressions),
-    so that it runs on any executor; ``x`` and ``h`` are exact ``_mpf_`` tuples.
+    A module-level function of picklable arguments, so that it runs on any executor; ``x``
+    and ``h`` are exact ``_mpf_`` tuples; ``f`` is the compiled function or, sent to workers,
+    its pickle, loaded once per worker process (:func:`_loaded`).
     """
-    ctx, fn = f.mp_function(dps)
+    ctx, fn = (_loaded(f) if isinstance(f, bytes) else f).mp_function(dps)
     point, step = [ctx.make_mpf(v) for v in x], ctx.make_mpf(h)
     values: dict[Fraction, Any] = {}
 
@@ -335,6 +362,13 @@ def _step_mp(
             value, big = total / (den * step**m), max(abs(v) for v in fs)
         out.append((value._mpf_, big._mpf_))
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded(pickled: bytes) -> Compiled:
+    """A compiled function from its pickle, once per process (its code is generated on load)."""
+    f: Compiled = pickle.loads(pickled)  # symgrad's own pickle of job.f
+    return f
 
 
 def _call(ctx: Any, fn: Any, args: list[Any], *, real: bool) -> Any:
