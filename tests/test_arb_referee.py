@@ -1,0 +1,281 @@
+"""The certified finite-difference referee on arb balls: every certified bound holds.
+
+The oracle shares no code with symgrad's finite differences: SymPy differentiates the
+expression (parsed by SymPy itself) and evaluates the derivative at the exact rational point
+with 120 significant digits (``evalf``), and that value is checked against a second evaluation
+at 160 digits.  A certified result is wrong when |value − oracle| exceeds its error bound (a
+false pass), or when its bound is wider than the digits it claims (10^-dps of |f'| or of
+|f| / max(1, |x|)^m).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad
+from symgrad.errors import ConfigError, MissingExtra
+from symgrad.fd import finite_difference, finite_difference_gradient
+from tests.strategies import points, smooth_expressions
+
+pytest.importorskip("flint")
+
+QUICK_EXAMPLES = 12
+SLOW_EXAMPLES = int(os.environ.get("SYMGRAD_ARB_EXAMPLES", "300"))
+_LOCALS: dict[str, Any] = {
+    **{name: sympy.Symbol(name, real=True) for name in ("x", "y", "z")},
+    "abs": sympy.Abs,
+    "min": sympy.Min,
+    "max": sympy.Max,
+    "sign": sympy.sign,
+}
+
+
+def _ctx() -> Any:
+    ctx = mpmath.MPContext()
+    ctx.dps = 200
+    return ctx
+
+
+def _point(text: str) -> dict[Any, sympy.Rational]:
+    pairs = (item.split("=") for item in text.split(","))
+    return {_LOCALS[k.strip()]: sympy.Rational(v.strip()) for k, v in pairs}
+
+
+def oracle(text: str, point: str, wrt: str, order: int = 1) -> tuple[Any, Any]:
+    """(f^(order) along wrt, f) at the exact point: 120 digits, confirmed at 160."""
+    expr = sympy.sympify(text.replace("^", "**"), locals=_LOCALS, rational=True)
+    where = _point(point)
+    ctx = _ctx()
+    values = []
+    for target in (expr.diff(_LOCALS[wrt], order), expr):
+        low, high = (ctx.mpf(str(target.xreplace(where).evalf(n, maxn=4000))) for n in (120, 160))
+        assert abs(low - high) <= abs(high) * ctx.mpf(10) ** -115 + ctx.mpf(10) ** -400
+        values.append(high)
+    return values[0], values[1]
+
+
+def _scale(f_value: Any, point: str, wrt: str, order: int) -> Any:
+    ctx = _ctx()
+    x = ctx.mpf(sympy.Rational(_point(point)[_LOCALS[wrt]]).p) / int(
+        sympy.Rational(_point(point)[_LOCALS[wrt]]).q
+    )
+    return abs(f_value) / max(ctx.one, abs(x)) ** order
+
+
+def assert_certified(r: Any, text: str, point: str, wrt: str, dps: int, order: int = 1) -> None:
+    """The bound holds (no false pass) and is as tight as the digits claimed."""
+    ctx = _ctx()
+    want, f_value = oracle(text, point, wrt, order)
+    value, bound = ctx.convert(r.value), ctx.convert(r.error_estimate)
+    assert r.certified, r.reason
+    assert r.ok, r.reason
+    assert abs(value - want) <= bound, (text, point, r.reason)
+    claimed = ctx.mpf(10) ** -dps * max(abs(want), _scale(f_value, point, wrt, order))
+    assert bound <= 2 * claimed, (text, point, r.reason)
+
+
+# -- closed forms ---------------------------------------------------------------------------------
+
+CLOSED_FORMS = [
+    ("sin(x)*exp(y) + z**2", "x=0.3, y=0.7, z=1.1", "x"),
+    ("sin(x)*exp(y) + z**2", "x=0.3, y=0.7, z=1.1", "y"),
+    ("log(x)", "x=1e-30", "x"),
+    ("x**y", "x=2.5, y=0.5", "y"),
+    ("x**y", "x=2.5, y=-1.5", "x"),
+    ("(x**2 + 1)/(x**3 - 2*x + 5)", "x=-0.75", "x"),
+    ("atan(x)*asin(x/2)*acos(x/3)", "x=0.6", "x"),
+    ("tan(x) + sec(x) + csc(x) + cot(x)", "x=0.7", "x"),
+    ("sinh(x)*cosh(x)*tanh(x)", "x=-2", "x"),
+    ("asinh(x) + acosh(x + 2) + atanh(x)", "x=-0.3", "x"),
+    ("sqrt(1 + x**2)*x**(1/3)", "x=2", "x"),
+    ("erf(x)*erfc(x)", "x=0.4", "x"),
+    ("gamma(x)", "x=-1.5", "x"),
+    ("loggamma(x) + beta(x, 2)", "x=3.5", "x"),
+    ("abs(x)*y + sign(x)*x**2", "x=-2, y=3", "x"),
+    ("min(x, 1 - x) + max(x**2, 1)", "x=0.3", "x"),
+    ("atan2(y, x)", "x=-1, y=1e-40", "y"),
+    ("atan2(y, x)", "x=-1, y=1e-40", "x"),
+    ("exp(1000*x)", "x=1", "x"),
+    ("sin(1000*x)", "x=0.1", "x"),
+    ("(exp(x) - 1)/x", "x=1e-200", "x"),  # cancels 200 digits: the precision is raised
+    ("log(1 + x**6)", "x=1e-5", "x"),
+    ("cos(x)", "x=0", "x"),  # f' = 0
+    ("x**5", "x=1e-300", "x"),
+]
+
+
+@pytest.mark.parametrize(("text", "point", "wrt"), CLOSED_FORMS)
+def test_certified_values_hold_their_bounds(text: str, point: str, wrt: str) -> None:
+    r = finite_difference(text, point, wrt, dps=50, engine="arb")
+    assert r.method == "mp"
+    assert_certified(r, text, point, wrt, 50)
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "wrt", "order", "scheme"),
+    [
+        ("sin(x)", "x=1", "x", 2, "central:2"),
+        ("exp(x)*log(x)", "x=1.5", "x", 3, "central:4"),
+        ("atan(x)", "x=0.5", "x", 1, "forward:3"),
+        ("atan(x)", "x=0.5", "x", 1, "backward:2"),
+        ("1/(1 + x**2)", "x=0.25", "x", 1, "central:8"),
+    ],
+)
+def test_other_stencils_and_orders(
+    text: str, point: str, wrt: str, order: int, scheme: str
+) -> None:
+    """Higher derivatives and one-sided or wide stencils use their own Lagrange remainder."""
+    r = finite_difference(text, point, (wrt, order), scheme=scheme, dps=40, engine="arb")
+    assert r.scheme.startswith(scheme)
+    assert_certified(r, text, point, wrt, 40, order)
+
+
+@pytest.mark.parametrize(
+    ("text", "point"),
+    [
+        ("sin(x)*exp(y) + z**2", "x=0.3, y=0.7, z=1.1"),
+        ("log(1 + x**2 + y**2)*atan(z)", "x=2, y=-1, z=0.5"),
+    ],
+)
+def test_both_engines_agree_within_their_bounds(text: str, point: str) -> None:
+    ctx = _ctx()
+    arb = finite_difference_gradient(text, point, dps=60, engine="arb")
+    plain = finite_difference_gradient(text, point, dps=60, engine="mpmath")
+    for a, m in zip(arb, plain, strict=True):
+        assert a.certified
+        assert not m.certified
+        gap = abs(ctx.convert(a.value) - ctx.convert(m.value))
+        assert gap <= ctx.convert(a.error_estimate) + ctx.convert(m.error_estimate)
+
+
+def test_a_vector_function_gives_every_component() -> None:
+    """The gradient of x²y as a function: its x-partial is (2y, 2x) at (1.5, -2)."""
+    g = symgrad.gradient("x**2*y")
+    r = finite_difference(g, "x=1.5, y=-2", "x", dps=40, engine="arb")
+    assert r.certified
+    assert r.value.shape == (2,)
+    ctx = _ctx()
+    for got, bound, want in zip(r.value, r.error_estimate, (-4, 3), strict=True):
+        assert abs(ctx.convert(got) - want) <= ctx.convert(bound) <= ctx.mpf(10) ** -39
+
+
+def test_a_variable_f_does_not_use_has_an_exact_zero_partial() -> None:
+    f = symgrad.function("x**2", variables="x y")
+    r = finite_difference(f, "x=1, y=2", "y", dps=30, engine="arb")
+    assert (r.certified, r.value, r.error_estimate) == (True, 0, 0)
+
+
+# -- no certificate where the data cannot give one --------------------------------------------------
+
+NEAR_SINGULAR = [
+    ("1/(x - 1)", "x=1.0000000000000000000000000000000000000001", "x"),  # pole 1e-40 away
+    ("tan(x)", "x=1.5707963267948966192313216916397514420985846996875529104874722962", "x"),
+    ("sqrt(x)", "x=0", "x"),  # branch point
+    ("log(x)", "x=0", "x"),  # pole
+    ("acosh(x)", "x=1", "x"),
+    ("asin(x)", "x=1", "x"),
+    ("abs(x)", "x=0", "x"),  # kink
+    ("abs(x - 1e-80)", "x=0", "x"),  # a kink inside the stencil's interval
+    ("atan2(y, x)", "x=-1, y=0", "y"),  # on the branch cut
+    ("sqrt(x**2 + y**2)", "x=0, y=0", "x"),
+    ("besselj(1, x)", "x=2", "x"),  # no Taylor series in python-flint
+]
+
+
+@pytest.mark.parametrize(("text", "point", "wrt"), NEAR_SINGULAR)
+def test_no_certificate_near_poles_branch_points_and_kinks(text: str, point: str, wrt: str) -> None:
+    r = finite_difference(text, point, wrt, dps=50)
+    assert not r.certified, r.reason
+    if r.status in ("ok", "unreliable"):
+        assert "not certified on arb balls" in r.reason
+
+
+def test_a_mixed_partial_is_computed_by_mpmath_and_says_so() -> None:
+    r = finite_difference("sin(x*y)", "x=0.5, y=0.25", "x y", dps=30)
+    assert not r.certified
+    assert "mixed partial" in r.reason
+    ctx = _ctx()
+    x, y = ctx.mpf("0.5"), ctx.mpf("0.25")
+    want = ctx.cos(x * y) - x * y * ctx.sin(x * y)
+    assert abs(ctx.convert(r.value) - want) <= ctx.convert(r.error_estimate)
+
+
+# -- options ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"engine": "ball"},
+        {"engine": "arb", "step": "1e-5"},
+        {"engine": "arb", "error_control": False},
+        {"engine": "arb", "method": "mp-complex"},
+        {"engine": "arb", "method": "float64"},
+    ],
+)
+def test_engine_options_are_checked(options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="engine"):
+        finite_difference("sin(x)", "x=1", **options)
+
+
+def test_without_python_flint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine='arb' is a MissingExtra; 'auto' is the mpmath engine, equally right."""
+    import symgrad.fd._finite_diff as fd_module
+
+    monkeypatch.setattr(fd_module, "arb_available", lambda: False)
+    with pytest.raises(MissingExtra, match="python-flint"):
+        finite_difference("sin(x)", "x=1", engine="arb")
+    r = finite_difference("sin(x)", "x=1", dps=40)
+    assert not r.certified
+    ctx = _ctx()
+    assert abs(ctx.convert(r.value) - ctx.cos(1)) <= ctx.convert(r.error_estimate)
+
+
+def test_global_precisions_are_left_alone() -> None:
+    """mpmath.mp and python-flint's precision and series cap are restored."""
+    import flint
+
+    before = (mpmath.mp.prec, flint.ctx.prec, flint.ctx.cap)
+    finite_difference_gradient("exp(x)*sin(y)", "x=0.1, y=0.2", dps=300, engine="arb")
+    assert (mpmath.mp.prec, flint.ctx.prec, flint.ctx.cap) == before
+
+
+# -- property: a certified bound never lies ---------------------------------------------------------
+
+_NAMES = ("x", "y", "z")
+
+
+def _check_gradient(text: str, point: str, dps: int) -> None:
+    results = finite_difference_gradient(text, point, dps=dps, variables=_NAMES)
+    ctx = _ctx()
+    for name, r in zip(_NAMES, results, strict=True):
+        if not r.certified:
+            assert "not certified" in r.reason or not r.ok, r.reason
+            continue
+        want, f_value = oracle(text, point, name)
+        value, bound = ctx.convert(r.value), ctx.convert(r.error_estimate)
+        assert abs(value - want) <= bound, f"false pass: {text} at {point}, d/d{name}"
+        # a planted error of 10^-(dps-2) of the size the digits count against is caught
+        claimed = ctx.mpf(10) ** -dps * max(abs(want), _scale(f_value, point, name, 1))
+        planted = want + 100 * claimed
+        assert abs(value - planted) > bound or planted == want, (text, point, name)
+
+
+@given(smooth_expressions(_NAMES), points(_NAMES), st.sampled_from([20, 50]))
+@settings(max_examples=QUICK_EXAMPLES, deadline=None, derandomize=True)
+def test_property_certified_bounds_hold(text: str, point: str, dps: int) -> None:
+    _check_gradient(text, point, dps)
+
+
+@pytest.mark.slow
+@given(smooth_expressions(_NAMES), points(_NAMES), st.sampled_from([15, 30, 50, 100]))
+@settings(max_examples=SLOW_EXAMPLES, deadline=None, derandomize=True)
+def test_property_certified_bounds_hold_many(text: str, point: str, dps: int) -> None:
+    _check_gradient(text, point, dps)
