@@ -76,6 +76,7 @@ __all__ = [
     "compile_cost",
     "derivative_costs",
     "engine_work",
+    "entries_cost",
     "second_order_guess",
 ]
 
@@ -267,6 +268,11 @@ def derivative_costs(pairs: Iterable[tuple[_Expr, sympy.Symbol]], limit: int) ->
         size += found_size
         compiling += sum(found.compiling(v) for v in variables) + _COMPILE_ENTRY * len(variables)
     return Estimate(work, size, compiling, complete=True)
+
+
+def entries_cost(entries: int) -> int:
+    """The compiling work of ``entries`` components beyond their trees (zeros cost this too)."""
+    return _COMPILE_ENTRY * entries
 
 
 def engine_work(estimate: Estimate, engine: str) -> int:

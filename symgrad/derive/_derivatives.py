@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from typing import Any, TypeVar
 
 import sympy
@@ -35,6 +36,7 @@ from symgrad.derive._cost import (
     compile_cost,
     derivative_costs,
     engine_work,
+    entries_cost,
     second_order_guess,
 )
 from symgrad.derive._symengine import EngineFallback, SymengineJob, choose_engine
@@ -42,6 +44,7 @@ from symgrad.errors import ConfigError, InputError, LimitExceeded
 from symgrad.expr import (
     MAX_ORDER,
     MAX_VARIABLES,
+    SOFT_CONSTANTS,
     Source,
     VariablesSpec,
     count_nodes,
@@ -431,7 +434,7 @@ def _hessian_rows(
     """The second partials, each mixed one taken once (i <= j) and mirrored."""
     n = len(names)
     (f,), xs = job.start([parsed], names, data)
-    job.foresee(f, [(xs[i], xs[j]) for i in range(n) for j in range(i, n)])
+    job.foresee(f, [(xs[i], xs[j]) for i in range(n) for j in range(i, n)], n * n)
     grad = job.diff([(f, v) for v in xs], last=False)
     upper = iter(job.diff([(grad[i], xs[j]) for i in range(n) for j in range(i, n)]))
     rows: list[list[Any]] = [[None] * n for _ in range(n)]
@@ -488,20 +491,23 @@ def _build(
 def _run(call: str, build: Callable[[_Job], _R], limits: object, engine: str) -> _R:
     """``build`` on ``engine``; again on SymPy if a symengine result held an unsupported node."""
     try:
-        return build(_Job(call, limits, engine))
+        with ExitStack() as factored:
+            return build(_Job(call, limits, engine, factored))
     except EngineFallback:
-        return build(_Job(call, limits, "sympy"))
+        with ExitStack() as factored:
+            return build(_Job(call, limits, "sympy", factored))
 
 
 class _Job:
     """One priced call: differentiation stages and the compilation, against one budget.
 
     On the symengine engine the expressions are converted once (:meth:`start`) and back once
-    (:meth:`back`, before compiling); every symbolic step runs with SymPy's ``distribute(False)``,
-    so a number times a sum stays a product and the compiled code shares the sum.
+    (:meth:`back`, before compiling).  From the first symbolic step on (parsing is done), the
+    job runs with SymPy's ``distribute(False)``, entered once on ``factored`` (setting it clears
+    SymPy's cache), so a number times a sum stays a product and the compiled code shares the sum.
     """
 
-    def __init__(self, call: str, limits: object, engine: str) -> None:
+    def __init__(self, call: str, limits: object, engine: str, factored: ExitStack) -> None:
         if limits is None:
             limits = Limits()
         elif not isinstance(limits, Limits):
@@ -511,7 +517,14 @@ class _Job:
         self.engine = engine
         self.fast: SymengineJob | None = None
         self.done: dict[tuple[Any, Any], Any] = {}
-        self.free: dict[Any, Any] = {}
+        self.index: dict[Any, dict[Any, list[Any]]] = {}
+        self._factored: ExitStack | None = factored
+
+    def factored(self) -> None:
+        """From now on, keep a number times a sum a product (once per job, see the class)."""
+        if self._factored is not None:
+            self._factored.enter_context(distribute(False))
+            self._factored = None
 
     def start(
         self, exprs: Sequence[Any], names: Sequence[sympy.Symbol], data: Sequence[sympy.Symbol]
@@ -521,6 +534,7 @@ class _Job:
         On symengine they are converted (once per job); an expression symengine cannot
         represent puts the whole job on SymPy.
         """
+        self.factored()
         if self.engine == "symengine":
             fast = SymengineJob([*names, *data])
             converted = fast.start(exprs)
@@ -545,19 +559,20 @@ class _Job:
         actual components).
         """
         todo = [p for p in dict.fromkeys(pairs) if p not in self.done]
-        pieces = {(e, v): [(t, v) for t in _terms(e) if v in self._free(t)] for e, v in todo}
+        pieces = {(e, v): [(t, v) for t in self._terms_with(e, v)] for e, v in todo}
         new = [q for qs in pieces.values() for q in qs if q not in self.done]
         estimate = derivative_costs(dict.fromkeys(new), self.budget.left)
-        preview = estimate.compiling if last else estimate.size // 2
+        zeros = sum(1 for parts in pieces.values() if not parts)
+        preview = estimate.compiling + entries_cost(zeros) if last else estimate.size // 2
         what = f"differentiating {len(todo)} entr{'y' if len(todo) == 1 else 'ies'}"
         work = engine_work(estimate, self.engine)
         self.budget.charge(work + preview, what, partial=not estimate.complete)
         self.budget.spent -= preview
-        with distribute(False):
-            for expr, var in dict.fromkeys(new):
-                self.done[expr, var] = self._derivative(expr, var)
-            for pair, parts in pieces.items():
-                self.done[pair] = self.total([self.done[q] for q in parts])
+        self.factored()
+        for expr, var in dict.fromkeys(new):
+            self.done[expr, var] = self._derivative(expr, var)
+        for pair, parts in pieces.items():
+            self.done[pair] = self.total([self.done[q] for q in parts])
         return [self.done[p] for p in pairs]
 
     def _derivative(self, expr: Any, var: Any) -> Any:
@@ -567,24 +582,35 @@ class _Job:
         count_nodes(result)
         return result
 
-    def _free(self, expr: Any) -> Any:
-        """The free symbols of ``expr``, remembered."""
-        if expr not in self.free:
-            self.free[expr] = expr.free_symbols
-        return self.free[expr]
+    def _terms_with(self, expr: Any, var: Any) -> list[Any]:
+        """The terms of ``expr`` (a sum's, or itself) that contain ``var``, in order.
+
+        Each expression is indexed once, variable by variable, so that the entries of a
+        gradient of n variables cost the size of the sum, not n times it.
+        """
+        index = self.index.get(expr)
+        if index is None:
+            index = self.index[expr] = {}
+            for term in _terms(expr):
+                for symbol in term.free_symbols:
+                    index.setdefault(symbol, []).append(term)
+        return index.get(var, [])
 
     def total(self, terms: list[Any]) -> Any:
         """The sum of ``terms`` in the job's engine, size-checked."""
         if len(terms) == 1:
             return terms[0]
-        with distribute(False):
-            result = sympy.Add(*terms) if self.fast is None else self.fast.add(terms)
+        result = sympy.Add(*terms) if self.fast is None else self.fast.add(terms)
         count_nodes(result)
         return result
 
-    def foresee(self, expr: Any, pairs: list[tuple[Any, Any]]) -> None:
-        """Refuse before the first order a second order that is hopeless (see Budget.foresee)."""
+    def foresee(self, expr: Any, pairs: list[tuple[Any, Any]], entries: int = 1) -> None:
+        """Refuse before the first order a second order that is hopeless (see Budget.foresee).
+
+        ``entries`` is how many components will be compiled (a Hessian's n², zeros included).
+        """
         guess = second_order_guess(expr, pairs, GUESS_MARGIN * self.budget.left)
+        guess += entries_cost(entries)
         self.budget.foresee(guess, f"the second order ({len(pairs)} entries)")
 
     def back(self, exprs: Any) -> Any:
@@ -593,8 +619,7 @@ class _Job:
             return [self.back(e) for e in exprs]
         if self.fast is None or isinstance(exprs, sympy.Basic):
             return exprs
-        with distribute(False):
-            return self.fast.back(exprs)
+        return self.fast.back(exprs)
 
     def compile(
         self,
@@ -604,12 +629,12 @@ class _Job:
         data: Sequence[sympy.Symbol] = (),
     ) -> Compiled:
         """Price compiling the components, then compile them."""
+        self.factored()
         exprs = self.back(exprs)
         estimate = compile_cost(_leaves(exprs), self.budget.left)
         what = f"compiling the {kind}"
         self.budget.charge(estimate.work, what, partial=not estimate.complete)
-        with distribute(False):
-            return Compiled(exprs, names, kind=kind, args=data)
+        return Compiled(exprs, names, kind=kind, args=data)
 
 
 def _terms(expr: Any) -> tuple[Any, ...]:
@@ -653,7 +678,7 @@ def _inputs(
     if both:
         msg = f"{both} cannot be both differentiated (wrt=) and data (args=)"
         raise InputError(msg)
-    _, written = resolve(source)
+    exprs, written = resolve(source)
     if wanted is None:
         wanted = tuple(v for v in written if v not in (data or ()))
     if data is None:
@@ -668,7 +693,9 @@ def _inputs(
     if not wanted:
         msg = "nothing to differentiate with respect to: wrt= names no variable"
         raise ConfigError(msg)
-    exprs, _ = resolve(source, wanted + data)
+    _check_variable_count(len(wanted) + len(data))
+    if any(v.name in SOFT_CONSTANTS for v in wanted + data):  # "e" declared: a variable now
+        exprs, _ = resolve(source, wanted + data)
     return exprs, wanted, data
 
 

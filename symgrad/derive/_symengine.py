@@ -138,6 +138,7 @@ class SymengineJob:
         self._by_name = {s.name: s for s in symbols}
         self.symbols = {s: se.Symbol(s.name) for s in symbols}
         self._memo: dict[_Expr, _Expr] = {}
+        self._checked: set[_Expr] = set()
 
     def start(self, exprs: Iterable[_Expr]) -> list[_Expr] | None:
         """The SymPy expressions in symengine, or ``None`` if one holds an unsupported node."""
@@ -185,8 +186,11 @@ class SymengineJob:
         return node._sympy_()  # numbers and constants
 
     def _supported(self, expr: _Expr) -> bool:
-        """Whether every distinct node of ``expr`` is one ``back`` converts faithfully."""
-        seen: set[_Expr] = set()
+        """Whether every distinct node of ``expr`` is one ``back`` converts faithfully.
+
+        Nodes already checked in this job (shared by its derivatives) are not visited again.
+        """
+        seen = self._checked
         stack = [expr]
         while stack:
             node = stack.pop()
