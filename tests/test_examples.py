@@ -24,6 +24,7 @@ KEY_LINES = {
     "electric_field": r"factor on each level: \[25\.0, 12\.5, 6\.25\] = 1·h",
     "gradient_descent": r"converged in \d+ steps: \(a, b\) = \(1\.\d{10}, 0\.\d{10}\)",
     "heat_crank_nicolson": r"Crank-Nicolson: pass, interior order 2\.0\d, time alone 2\.0\d",
+    "mac_staggered": r"face gradient u_x: pass, interior order (1\.9\d|2\.0\d), wall order",
     "laplacian_neumann": r"interior order 1\.9\d, boundary order (0\.9\d|1\.0\d) -> lower_order_closure",
     "newton_levenberg_marquardt": r"e_k / e_\(k-1\)²(.|\n)*\(float64 floor\)",
     "numpy_gradient_meshgrid": r"swapped_components: the output for axis 0 \(x\) matches ∂f/∂y",
