@@ -30,6 +30,7 @@ component is relative to the function differenced, and the check takes the small
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,14 +79,13 @@ class Terms:
     """One row of f as a sum of terms, and the part g_S of it for each group S, compiled once.
 
     Parts of the same shape (the same expression in their own variables) share one compiled
-    function.
+    function, also across checks (the last 256 shapes are kept).
     """
 
     row: Compiled
     terms: tuple[sympy.Expr, ...]
     holders: tuple[frozenset[int], ...]  # per variable: the terms in which it occurs
     parts: dict[tuple[int, ...], Part] = field(default_factory=dict)
-    shapes: dict[sympy.Expr, Compiled] = field(default_factory=dict)
 
     @classmethod
     def of(cls, row: Compiled) -> Terms:
@@ -122,6 +122,10 @@ class Terms:
         shape = sympy.Add(*(self.terms[t] for t in sorted(chosen))).xreplace(
             dict(zip(old, own, strict=True))
         )
-        if shape not in self.shapes:
-            self.shapes[shape] = Compiled(shape, own, "function")
-        return Part(self.shapes[shape], keep, whole=False)
+        return Part(_compiled(shape, tuple(own)), keep, whole=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(shape: sympy.Expr, own: tuple[sympy.Symbol, ...]) -> Compiled:
+    """The compiled part of this shape, shared by every check (a part is a small expression)."""
+    return Compiled(shape, own, "function")
