@@ -679,6 +679,18 @@ def _random_fields(kind: str, seed: int, count: int) -> list[Any]:
     return [makers[kind]() for _ in range(count)]
 
 
+MAC = {"field_at": "faces", "output": "cells"}
+CENTRES_TO_FACES = {"field_at": "cells", "output": "faces"}
+
+
+def _first_order_walls(out: list[Array], p: Array, h: tuple[float, ...]) -> list[Array]:
+    """The planted wall closure (p_1 - p_0)/h: the derivative at h, not at the wall (order 1)."""
+    for k, g in enumerate(out):
+        q, v = np.moveaxis(p, k, 0), np.moveaxis(g, k, 0)
+        v[0], v[-1] = (q[1] - q[0]) / h[k], (q[-1] - q[-2]) / h[k]
+    return out
+
+
 RED_TEAM: list[tuple[str, bool, str, str, Callable[[Any, Any], Any], dict[str, Any]]] = [
     ("laplacian", True, "scalar", "laplacian", laplacian_scheme(2), {}),
     (
@@ -709,6 +721,32 @@ RED_TEAM: list[tuple[str, bool, str, str, Callable[[Any, Any], Any], dict[str, A
     ("curl swapped", False, "vector", "curl", _curl2(swap=True), {}),
     ("curl edge 1", False, "vector", "curl", _curl2(edge=1), {}),
     ("divergence swapped", False, "vector", "divergence", _div(swap=True), {}),
+    ("MAC divergence", True, "vector", "divergence", mac_divergence, MAC),
+    ("face gradient", True, "scalar", "gradient", face_gradient, CENTRES_TO_FACES),
+    (
+        "face gradient shifted",
+        False,
+        "scalar",
+        "gradient",
+        functools.partial(face_gradient, shift=True),
+        CENTRES_TO_FACES,
+    ),
+    (
+        "face gradient wall closure 1",
+        False,
+        "scalar",
+        "gradient",
+        lambda p, h: _first_order_walls(face_gradient(p, h), p, h),
+        CENTRES_TO_FACES,
+    ),
+    (
+        "MAC divergence missing h",
+        False,
+        "vector",
+        "divergence",
+        lambda f, h: mac_divergence(f, h) * h[0],
+        MAC,
+    ),
     ("periodic sign", False, "periodic", "x,x", _wrapped(-1.0), {"periodic": "x"}),
     ("periodic shift 2", False, "periodic", "x,x", _wrapped(shift=2), {"periodic": "x"}),
 ]
