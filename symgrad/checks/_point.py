@@ -5,8 +5,9 @@ For every component (gradient, Hessian or Jacobian entry, or one partial) at eve
 **referee**, an arbitrary-precision finite difference *of f itself* (Hessian entries by second and
 mixed stencils of f, never by differencing the symbolic gradient, which would share any error of
 the symbolic step).  When f is a sum, each partial differences only the terms that hold its
-variables, whose partial is exactly f's (:mod:`symgrad.checks._terms`): a sum of local terms
-costs work linear in the number of variables.  It also scores the compiled **float64**
+variables, the others cancelling from every difference along them exactly
+(:mod:`symgrad.checks._terms`): a sum of local terms costs work linear in the number of
+variables.  It also scores the compiled **float64**
 function, evaluated at the float64-rounded point, in ulps of the exact derivative at that same
 binary point, so that rounding the input is not counted as an evaluation error.  Exact values
 carry ``dps`` proven digits (:meth:`symgrad.Compiled.exact_values`): a derivative formula may
@@ -530,8 +531,8 @@ class _Differences:
     ) -> FDResult | None:
         """The difference of ``row`` along ``counts`` with ``scheme``, at the settings' digits.
 
-        None when no term of the row holds every differentiated variable: the partial is then
-        exactly 0.
+        None when no term of the row holds a differentiated variable: the row does not depend
+        on them, and the partial is exactly 0.
         """
         part = self.terms[row].part(counts)
         if part.function is None:
@@ -628,7 +629,7 @@ def _referee(e: _Entry, at: _At, settings: _Settings) -> _Referee:
     return _Referee(None, None, 0, status, why)
 
 
-_EXACTLY_ZERO = " (exactly 0: no term of the sum depends on every variable differentiated)"
+_EXACTLY_ZERO = " (exactly 0: f does not depend on the variables differentiated)"
 
 
 def _first(value: Any) -> Any:

@@ -1,26 +1,30 @@
 """The part of f a partial derivative sees: a sum's terms grouped by the variables they use.
 
-When f (or a Jacobian row) is a sum after parsing, f = t_1 + ... + t_m, a term in which a
-variable x_k does not occur is constant along x_k, so its partial derivative along x_k is
-identically zero.  For a partial ∂^α with differentiated variables S = {k : α_k > 0} this gives
-exactly, wherever f is defined::
+When f (or a Jacobian row) is a sum after parsing, f = t_1 + ... + t_m, split it, for a partial
+∂^α with differentiated variables S = {k : α_k > 0}, as::
 
-    ∂^α f = ∂^α g_S,    g_S = the sum of the terms in which every variable of S occurs
+    f = g_S + r_S,    g_S = the sum of the terms in which some variable of S occurs
 
-(a term without some x_k in S is constant along x_k, so ∂^α kills it; g_S is 0 when no term
-holds all of S, and then so is ∂^α f).  The referee of :func:`symgrad.check` differences g_S
-instead of f: the same derivative, so its value and error estimate mean what they meant for f,
-and its verdicts stay valid.  The rest r = f − g_S is constant along the stencil's axes, so a
-stencil point is inside f's domain exactly when it is inside g_S's (f is finite at the point,
-so r is), and a kink of f along those axes is one of g_S.
+r_S, the sum of the other terms, does not change when only the variables of S move.  Every
+finite difference along the axes of S, central or one-sided, plain or mixed, at any step, is a
+combination of values of f at points that differ from the point only in those variables, with
+weights that sum to zero (m ≥ 1): r_S cancels from it exactly.  So differencing g_S measures
+the very quantities differencing f measures: the same exact stencil values, hence the same
+truncation errors and the same one-sided derivatives for the kink probe (the first derivatives
+along each axis of S included), and ∂^α f = ∂^α g_S wherever f is defined; only the rounding
+errors are g_S's own.  The referee of :func:`symgrad.check` differences g_S instead of f, and
+its verdicts mean what they meant.  A stencil point is inside
+f's domain exactly when it is inside g_S's (f is finite at the point, so r_S is).  When no term
+holds a variable of S, f does not depend on them and the partial is exactly 0 (a variable that
+is declared but not written, or cancelled by SymPy).
 
 The cost is what makes this worth doing: for a sum of local terms (Rosenbrock,
 Σ sin(x_i)·x_{i+1}) each g_S has a bounded number of terms, so the n components of a gradient
 cost O(n) evaluations of bounded size instead of O(n) evaluations of the whole O(n)-term f:
 the check grows linearly with the number of variables, not quadratically.  Only g_S's own
-variables are passed to the referee, renamed sgpart0, sgpart1, ... in f's order, so that the
+variables are passed to the referee, renamed sg0part, sg1part, ... in f's order, so that the
 parts of a sum of repeated terms share one compiled function (the middle parts of Rosenbrock
-are one expression in sgpart0, sgpart1, sgpart2): compiling costs per distinct shape of part,
+are one expression in sg0part, sg1part, sg2part): compiling costs per distinct shape of part,
 not per variable.  The referee's sentences name the variables by their own names again.
 
 The size of f still matters where it limits the comparison: the precision floor of a
@@ -45,16 +49,17 @@ __all__ = ["Part", "Terms"]
 #: Split sums into the parts each partial sees (tests set it to False to difference f itself).
 SPLIT_SUMS = True
 
-_OWN = "sgpart"  # a part's own variables: sgpart0, sgpart1, ... (f's variables in f's order)
-_OWN_NAME = re.compile(_OWN + r"(\d+)")
+# a part's own variables: sg0part, sg1part, ... (f's variables in f's order); a letter after
+# the number, so that a label such as d2/dsg0part2 reads back unambiguously
+_OWN_NAME = re.compile(r"sg(\d+)part")
 
 
 class Part(NamedTuple):
     """What the referee differences for one group of variables.
 
-    ``function`` is g_S, over its own variables sgpart0, sgpart1, ..., which are f's variables
-    at the positions ``keep``; None when no term holds every variable of the group (the
-    partial is then exactly 0).  ``whole`` says that g_S is f itself, over f's variables.
+    ``function`` is g_S, over its own variables sg0part, sg1part, ..., which are f's variables
+    at the positions ``keep``; None when no term holds a variable of the group (f does not
+    depend on them: the partial is exactly 0).  ``whole`` says that g_S is f itself, over f's variables.
     """
 
     function: Compiled | None
@@ -65,7 +70,7 @@ class Part(NamedTuple):
         """The names the referee is to be given the part's variables by."""
         if self.whole:
             return list(names)
-        return [f"{_OWN}{i}" for i in range(len(self.keep))]
+        return [_own(i) for i in range(len(self.keep))]
 
     def named(self, text: str, names: Sequence[str]) -> str:
         """A sentence of the referee about the part, with f's variable ``names`` in it."""
@@ -111,18 +116,22 @@ class Terms:
 
     def _build(self, group: tuple[int, ...]) -> Part:
         everything = frozenset(range(len(self.terms)))
-        chosen = everything.intersection(*(self.holders[k] for k in group))
+        chosen = frozenset().union(*(self.holders[k] for k in group))
         if chosen == everything:
             return Part(self.row, tuple(range(len(self.row.variables))), whole=True)
         if not chosen:
             return Part(None, (), whole=False)
         keep = tuple(k for k, held in enumerate(self.holders) if held & chosen)
         old = [self.row.variables[k] for k in keep]
-        own = [sympy.Symbol(f"{_OWN}{i}", **v.assumptions0) for i, v in enumerate(old)]
+        own = [sympy.Symbol(_own(i), **v.assumptions0) for i, v in enumerate(old)]
         shape = sympy.Add(*(self.terms[t] for t in sorted(chosen))).xreplace(
             dict(zip(old, own, strict=True))
         )
         return Part(_compiled(shape, tuple(own)), keep, whole=False)
+
+
+def _own(i: int) -> str:
+    return f"sg{i}part"
 
 
 @functools.lru_cache(maxsize=256)
