@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symgrad import Status, verify_grid
 from symgrad.errors import ConfigError, InputError, LimitExceeded
@@ -105,9 +107,17 @@ def test_non_uniform_coordinates_and_refinement_stream_too() -> None:
     def graded(n: int) -> list[np.ndarray]:
         return [np.linspace(0, 1, n) ** 1.5, np.linspace(-1, 1, n)]
 
-    memory = verify_grid("exp(x)*cos(y)", "x=0:1,y=-1:1", (9, 17), coordinates=graded)
+    budget = 9**2 + 17**2 + 33**2  # one level added at most
+    memory = verify_grid(
+        "exp(x)*cos(y)", "x=0:1,y=-1:1", (9, 17), coordinates=graded, max_points=budget
+    )
     streamed = verify_grid(
-        "exp(x)*cos(y)", "x=0:1,y=-1:1", (9, 17), coordinates=graded, chunks=(8, 16)
+        "exp(x)*cos(y)",
+        "x=0:1,y=-1:1",
+        (9, 17),
+        coordinates=graded,
+        chunks=(8, 16),
+        max_points=budget,
     )
     assert len(memory.sizes) > 2  # refinement added levels
     _equal_up_to_sums(memory.to_dict(), streamed.to_dict())
@@ -164,3 +174,71 @@ def test_a_scheme_that_materialises_the_field_is_refused() -> None:
 
     with pytest.raises(InputError, match="returned ndarray for a dask field"):
         verify_grid(*FIELD, eager, chunks=8)
+
+
+# ------------------------------------------------------------------------- red team
+#: A planted error, applied to numpy.gradient's correct output (g_x, g_y) with spacing h.
+PLANTED = ("none", "factor", "no_spacing", "swapped", "forward")
+
+
+def _planted(kind: str, factor: float) -> Any:
+    """numpy.gradient (edge_order=2, so every region expects order 2), with ``kind`` planted."""
+
+    def scheme(field: Any, spacing: tuple[float, ...]) -> Any:
+        gx, gy = np.gradient(field, *spacing, edge_order=2)
+        if kind == "factor":
+            return [gx * factor, gy]
+        if kind == "no_spacing":
+            return np.gradient(field, edge_order=2)
+        if kind == "swapped":
+            return [gy, gx]
+        if kind == "forward":  # first order everywhere, claimed second
+            forward = (field[1:, :] - field[:-1, :]) / spacing[0]
+            return [np.concatenate([forward, forward[-1:, :]], axis=0), gy]
+        return [gx, gy]
+
+    return scheme
+
+
+def _check_streamed_verdict(
+    amp: float, wave: float, shift: float, kind: str, factor: float
+) -> None:
+    """The streamed verdict is the in-memory one; a planted error fails (a 3 % factor may be
+    inconclusive on these four levels, never a pass), a correct scheme never fails."""
+    field = (f"{amp}*sin({wave}*x + {shift})*exp(y/2)", "x=-1:1,y=-1:1", (9, 17, 33, 65))
+    memory = verify_grid(*field, _planted(kind, factor), max_points=0)
+    streamed = verify_grid(*field, _planted(kind, factor), max_points=0, chunks=16)
+    assert (streamed.status, streamed.reason) == (memory.status, memory.reason)
+    if kind == "none":
+        assert streamed.status is not Status.FAIL, streamed.reason
+    elif kind == "factor" and abs(factor - 1) < 0.1:  # may still look like drifting orders
+        assert streamed.status in (Status.FAIL, Status.INCONCLUSIVE), streamed.reason
+    else:
+        assert streamed.status is Status.FAIL, streamed.reason
+
+
+def _field_params() -> Any:
+    return (
+        st.sampled_from([0.5, 1.0, 3.0, 1e3]),
+        st.sampled_from([0.5, 1.0, 1.7]),
+        st.sampled_from([0.0, 0.3, 1.1]),
+        st.sampled_from(PLANTED),
+        st.sampled_from([1.03, 1.2, 0.5, -1.0]),
+    )
+
+
+@given(*_field_params())
+@settings(max_examples=3, deadline=None, derandomize=True)
+def test_streamed_verdicts_do_not_lie(
+    amp: float, wave: float, shift: float, kind: str, factor: float
+) -> None:
+    _check_streamed_verdict(amp, wave, shift, kind, factor)
+
+
+@pytest.mark.slow
+@given(*_field_params())
+@settings(max_examples=60, deadline=None, derandomize=True)
+def test_streamed_verdicts_do_not_lie_many(
+    amp: float, wave: float, shift: float, kind: str, factor: float
+) -> None:
+    _check_streamed_verdict(amp, wave, shift, kind, factor)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -197,3 +197,39 @@ def test_a_scheme_that_cannot_pickle_is_refused_before_any_work() -> None:
     with ThreadPoolExecutor(2) as threads:  # threads share the scheme: no pickling needed
         assert verify_grid(*GRID, nested, executor=threads).status is Status.PASS
     assert calls
+
+
+class _Serialising(Executor):
+    """An executor that sends every piece through cloudpickle, as dask.distributed does."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        cloudpickle = pytest.importorskip("cloudpickle")
+        sent_fn, sent_args = cloudpickle.loads(cloudpickle.dumps((fn, args)))
+        future: Future[Any] = Future()
+        future.set_result(sent_fn(*sent_args, **kwargs))
+        return future
+
+
+def test_an_executor_that_cloudpickles_takes_a_lambda() -> None:
+    """Not a process pool: a lambda is accepted where cloudpickle can send it, same result."""
+    pytest.importorskip("cloudpickle")
+    scheme = lambda f, h: np.gradient(f, *h, edge_order=2)
+    serial = verify_grid(*GRID, scheme, max_points=0)
+    assert verify_grid(*GRID, scheme, max_points=0, executor=_Serialising()).to_dict() == (
+        serial.to_dict()
+    )
+    kwargs: dict[str, Any] = {"step_sizes": "1e-1:1e-4:5", "executor": _Serialising()}
+    assert convergence("cosh(x)", "x=0.2", **kwargs).to_dict() == (
+        convergence("cosh(x)", "x=0.2", step_sizes="1e-1:1e-4:5").to_dict()
+    )
+
+
+def test_a_dask_distributed_client_executor() -> None:
+    """Where dask.distributed is installed: a local cluster's executor gives the serial result."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.Client(processes=False, n_workers=1, dashboard_address=None) as client,
+        client.get_executor() as executor,
+    ):
+        pooled = convergence("cosh(x)", "x=0.2", step_sizes="1e-1:1e-4:5", executor=executor)
+    assert pooled.to_dict() == convergence("cosh(x)", "x=0.2", step_sizes="1e-1:1e-4:5").to_dict()

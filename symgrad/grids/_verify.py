@@ -20,6 +20,15 @@ d floats (the uniform step per axis) or, with ``coordinates=``, a tuple of d 1-D
 arrays.  It returns d arrays of the field's shape, the derivative along each axis in axis order
 (a sequence, or one array of shape ``(d, *field.shape)``; a single array in 1-D).
 ``lambda f, h: np.gradient(f, *h)`` is therefore a correct scheme for both kinds of grid.
+With ``chunks=`` the field is a lazy ``dask.array`` instead (same shape and spacing) and the
+outputs must be dask arrays too (:mod:`symgrad.grids._streaming`); with a process pool as
+``executor=`` the scheme must pickle.
+
+**Executors.**  The requested levels are independent: each is one piece (:func:`_measure` on
+the validated setup, the compiled field and the level), run by
+:func:`symgrad._parallel.run_pieces` in the order of the serial run, so the result and the
+first error are the serial ones.  Levels the refinement adds depend on the levels before them
+and are measured in the calling process.
 """
 
 from __future__ import annotations
