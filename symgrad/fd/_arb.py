@@ -539,7 +539,6 @@ class _Call:
         self.series = b.flint.arb_series
         self.context = b.flint.ctx
         self.centres: dict[int, list[Any]] = {}
-        self.constants: dict[tuple[Any, ...], Any] = {}
 
     def at(self, bits: int) -> list[Any]:
         """Work at ``bits`` bits; every operation's ball at the point (once per precision)."""
@@ -560,9 +559,10 @@ class _Call:
         return known
 
     def constant(self, *key: Any) -> Any:
-        """An exact or rational constant at the current precision (computed once per call)."""
+        """An exact or rational constant at the current precision (arb numbers are immutable:
+        they are computed once per process and precision)."""
         full = (*key, self.context.prec)
-        known = self.constants.get(full)
+        known = _CONSTANTS.get(full)
         if known is None:
             kind, value = key
             if kind == "two":  # 2^value, exact
@@ -571,8 +571,13 @@ class _Call:
                 known = self.arb(10) ** -value
             else:  # a rational (p, q)
                 known = self.b.rational(*value)
-            self.constants[full] = known
+            if len(_CONSTANTS) > 4096:
+                _CONSTANTS.clear()
+            _CONSTANTS[full] = known
         return known
+
+
+_CONSTANTS: dict[tuple[Any, ...], Any] = {}
 
 
 def certified_partials(

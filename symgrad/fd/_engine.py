@@ -239,11 +239,14 @@ class _Probe:
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
         """Σ w f(x + h·shift) / (den · h^m) over the tensor-product terms; and max |f| seen."""
-        ctx, totals, scale = self.ctx, None, self.ctx.zero
-        # each axis' shifted coordinates, computed once per distinct offset
+        totals, scale = None, self.ctx.zero
+        # each axis' shifted coordinates, computed once per distinct offset (and only along
+        # the differentiated axes: the others have the one offset 0)
         moved = [
-            [a + (h * c) * o.numerator / o.denominator if o else a for o in offsets]
-            for a, c, offsets in zip(self.args, self.scales, terms.offsets, strict=True)
+            _shifted(a, h * c, offsets) if k else [a]
+            for a, c, offsets, k in zip(
+                self.args, self.scales, terms.offsets, terms.counts, strict=True
+            )
         ]
         for weight, where in terms.items:
             values = self.at([axis[i] for axis, i in zip(moved, where, strict=True)])
@@ -253,9 +256,21 @@ class _Probe:
             else:
                 totals = [t + v * weight for t, v in zip(totals, values, strict=True)]
         assert totals is not None
-        scales = (c**k for c, k in zip(self.scales, terms.counts, strict=True))
-        divisor = terms.den * math.prod(scales, start=ctx.one) * h**terms.m
+        divisor = h**terms.m * terms.den
+        for c, k in zip(self.scales, terms.counts, strict=True):
+            if k:
+                divisor *= c**k
         return [t / divisor for t in totals], scale
+
+
+def _shifted(a: Any, step: Any, offsets: Sequence[Fraction]) -> list[Any]:
+    """a + step·o for each offset o (an integer offset costs one product)."""
+    return [
+        (a + step * o.numerator if o.denominator == 1 else a + step * o.numerator / o.denominator)
+        if o
+        else a
+        for o in offsets
+    ]
 
 
 @dataclass(frozen=True)
@@ -389,11 +404,11 @@ def _mp(
         floor = _rounding_floor(terms, coarse_probe, scale, h)
         est = [e + floor for e in est]
         # digits count relative to |f'|, or to |f| over the step's scale max(1, |x|)^m
-        size = math.prod(
-            (max(ctx.one, c) ** m for c, m in zip(fine_probe.scales, terms.counts, strict=True)),
-            start=ctx.one,
-        )
-        tol = ctx.mpf(10) ** -dps * max([abs(v) for v in value] + [scale / size])
+        size = ctx.one
+        for c, m in zip(fine_probe.scales, terms.counts, strict=True):
+            if m and c > 1:
+                size *= c**m
+        tol = max([abs(v) for v in value] + [scale / size]) / _power_of_ten(dps)
         worst = max(est)
         history.append(worst)
         if given is not None:
@@ -416,6 +431,12 @@ def _mp(
     result = _finish(f, found, PointStatus.UNRELIABLE, reason, dps)
     converging = len(history) < 2 or history[-1] < history[-2]
     return _Run(result, converging, scale)
+
+
+@functools.cache
+def _power_of_ten(digits: int) -> int:
+    """10^digits (a Python integer, which mpmath divides by exactly as by a context number)."""
+    return int(10**digits)
 
 
 def _given_result(
@@ -462,9 +483,11 @@ def _rounding_floor(terms: _Terms, probe: _Probe, scale: Any, h: Any) -> Any:
     Taken at the coarse stencil's precision, the lower of the two.
     """
     ctx = probe.ctx
-    steps = ((h * s) ** c for s, c in zip(probe.scales, terms.counts, strict=True) if c)
-    ulp = ctx.mpf(10) ** terms.weight_digits * ctx.ldexp(scale, 1 - ctx.prec)
-    return ulp / math.prod(steps, start=ctx.one)
+    ulp = ctx.ldexp(scale, 1 - ctx.prec) * 10**terms.weight_digits
+    for s, c in zip(probe.scales, terms.counts, strict=True):
+        if c:
+            ulp /= (h * s) ** c
+    return ulp
 
 
 def _richardson(
@@ -631,21 +654,21 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     """
     work = dps + _GUARD + 3
     probe = _probe(f, x0, work, relative=True)
-    ctx, ten = probe.ctx, probe.ctx.mpf(10)
-    unit = ten**-dps  # the requested relative precision
+    ctx = probe.ctx
+    unit = ctx.one / _power_of_ten(dps)  # the requested relative precision
     x = abs(probe.args[axis])
-    h = unit / ten**_GUARD * (x if 0 < x < 1 else 1)  # relative to a small |x|
+    h = unit / _power_of_ten(_GUARD) * (x if 0 < x < 1 else 1)  # relative to a small |x|
     size = max(ctx.one, x)  # digits count relative to |f'| or |f| / max(1, |x|)
     last, last_f = probe.complex_step(axis, h)
     missing, count = 0.0, 1
     for _ in range(_MAX_REFINE + 1):
-        h = -h / 2 * ten ** -math.ceil(missing / 2)
+        h = -h / (2 * _power_of_ten(math.ceil(missing / 2)))
         # the certifying value resolves an absolute error 10^-W of the imaginary part at h
         work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _step_work(dps, h))
         if work > _MAX_WORK:
             break
         probe = _probe(f, x0, work, relative=True)
-        ctx, ten = probe.ctx, probe.ctx.mpf(10)
+        ctx = probe.ctx
         h = ctx.mpf(h)
         new, new_f = probe.complex_step(axis, h)
         work, count = probe.work, count + 1
@@ -678,7 +701,9 @@ def _step_work(dps: int, h: Any) -> int:
     that both lost it agree.  Divided by h that error is 10^-W/h, so the value that certifies
     needs W >= dps + guard + log10(1/h), as a stencil's working precision carries m·log10(1/h).
     """
-    return dps + _GUARD + 3 + max(0, math.ceil(-float(thread_context(15).log10(abs(h)))))
+    # |h| >= 2^(mag - 1), so log10(1/|h|) <= (1 - mag)·log10(2): never fewer digits than needed
+    below = (1 - int(thread_context(15).mag(h))) / _LOG2_10
+    return dps + _GUARD + 3 + max(0, math.ceil(below))
 
 
 def complex_given_step(

@@ -840,6 +840,21 @@ def _changes(f: Compiled, work: int, centre: list[float], step: list[float], k: 
     return not values[0] == values[1] == values[2]
 
 
+_USED: dict[int, tuple[Compiled, frozenset[int]]] = {}
+
+
+def _used_axes(f: Compiled) -> frozenset[int]:
+    """The indices of the variables f contains (answered once per compiled function)."""
+    known = _USED.get(id(f))
+    if known is None or known[0] is not f:
+        if len(_USED) > 256:
+            _USED.clear()
+        free = set().union(*(e.free_symbols for e in f.components))
+        used = frozenset(i for i, v in enumerate(f.variables) if v in free)
+        known = _USED[id(f)] = (f, used)
+    return known[1]
+
+
 _OPERATIONS: dict[int, tuple[Compiled, int]] = {}
 
 
@@ -1097,7 +1112,7 @@ def _complex_mp(
     results = []
     for counts in partials:
         axis = list(counts).index(1)
-        if not any(e.has(f.variables[axis]) for e in f.components):
+        if axis not in _used_axes(f):
             results.append(_exact_zero(f, dps))
             continue
         try:
