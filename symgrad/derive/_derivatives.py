@@ -445,6 +445,10 @@ def _hessian_rows(
 
 
 _CACHE: TextCache[Compiled] = TextCache()
+#: Parsed inputs of text (SymPy expressions are immutable), shared by the constructors.
+_PARSED: TextCache[
+    tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], tuple[sympy.Symbol, ...]]
+] = TextCache()
 
 
 def clear_cache() -> None:
@@ -453,7 +457,8 @@ def clear_cache() -> None:
     ``gradient``, ``jacobian``, ``hessian``, ``laplacian``, ``derivative`` and ``function``
     return the same :class:`Compiled` object when called again with the same text, variables,
     order, limits and symbolic engine (the last 128 results are kept, the least recently used
-    dropped first).  Clearing it frees their memory; results already returned stay valid.
+    dropped first), and share the parsed text between them (the last 128 parses).  Clearing
+    both frees their memory; results already returned stay valid.
 
     Examples
     --------
@@ -464,6 +469,7 @@ def clear_cache() -> None:
     1
     """
     _CACHE.clear()
+    _PARSED.clear()
 
 
 def cache_info() -> CacheInfo:
@@ -657,6 +663,14 @@ def _one(
 
 
 def _inputs(
+    source: Source | Sequence[Source], variables: VariablesSpec, wrt: NamesSpec, args: NamesSpec
+) -> tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], tuple[sympy.Symbol, ...]]:
+    """:func:`_parse_inputs`, kept for text inputs: a text's gradient and Hessian parse it once."""
+    key = ("inputs", source, variables, wrt, args)
+    return _PARSED.get(key, lambda: _parse_inputs(source, variables, wrt, args))
+
+
+def _parse_inputs(
     source: Source | Sequence[Source], variables: VariablesSpec, wrt: NamesSpec, args: NamesSpec
 ) -> tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], tuple[sympy.Symbol, ...]]:
     """Parse ``source`` and split its inputs into the differentiated ones and the data.
