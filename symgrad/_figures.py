@@ -21,10 +21,12 @@ forget.  Figures are wide enough (7 inches and more) for 12-point labels.
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import io
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,7 @@ _EXTRA = "install the plot extra: pip install 'symgrad[plot]'"
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 MINUS, PRIME = "\u2212", "\u2032"  # typographic minus and prime for figure text
+TIMES = "\u00d7"  # the multiplication sign of 2×10⁻³
 _LOG_RANGE = 300.0  # |log10 v| beyond this does not fit a float64 log axis
 STEP_SIZES = 10.0 ** (-np.arange(3, 49) / 3)  # 1e-1 … 1e-16, three per decade, exact decades
 _FORMATS = ("pdf", "png", "svg")
@@ -106,15 +109,71 @@ def new_figure(
 
 def raise_small_text(fig: Figure) -> None:
     """Every text of ``fig`` (ticks of every axes, colour bars included) at least the smallest
-    size of its style (``MIN_FONT``, 12 pt, or 18 pt for ``talk``)."""
+    size of its style (``MIN_FONT``, 12 pt, or 18 pt for ``talk``); log-axis tick labels in
+    plain Unicode (:func:`plain_log_labels`)."""
     from matplotlib.text import Text  # noqa: PLC0415 - matplotlib is imported on demand
 
     smallest = MIN_FONT * STYLES[getattr(fig, "symgrad_style", "paper")].font
     for ax in fig.axes:
-        ax.tick_params(labelsize=smallest)
+        sizes = [axis.get_tick_params().get("labelsize") for axis in (ax.xaxis, ax.yaxis)]
+        if not all(isinstance(s, int | float) and s >= smallest for s in sizes):
+            ax.tick_params(labelsize=smallest)  # rebuilds the ticks: only when needed
+        plain_log_labels(ax)
     for text in fig.findobj(Text):
         if float(text.get_fontsize()) < smallest:
             text.set_fontsize(smallest)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_POWER = re.compile(r"\^\{([-0-9]+)\}")
+
+
+def plain_math(label: str) -> str:
+    r"""matplotlib's mathtext tick label of a log axis as plain Unicode text, the same picture:
+    ``$\mathdefault{2\times10^{-3}}$`` → ``2×10⁻³`` (with a typographic minus).
+
+    Mathtext is typeset by a parser (pyparsing), once per label, size and resolution: about
+    10 ms a label, most of a report figure's time; plain text is drawn by the font directly.
+
+    Examples
+    --------
+    >>> plain_math(r"$\mathdefault{2\times10^{-3}}$"), plain_math(r"$\mathdefault{-10^{5}}$")
+    ('2×10⁻³', '−10⁵')
+    >>> plain_math("0.5"), plain_math(r"$\mathdefault{10^{2.50}}$")  # unknown forms stay
+    ('0.5', '$\\mathdefault{10^{2.50}}$')
+    """
+    prefix, suffix = "$\\mathdefault{", "}$"
+    if not (label.startswith(prefix) and label.endswith(suffix)):
+        return label
+    inner = label[len(prefix) : -len(suffix)].replace("\\times", TIMES)
+    inner = _POWER.sub(lambda m: m.group(1).translate(_SUPERSCRIPT), inner)
+    if "\\" in inner or "{" in inner:  # a form this does not know: keep the mathtext
+        return label
+    return inner.replace("-", MINUS)
+
+
+def plain_log_labels(ax: Axes) -> None:
+    """The tick labels of ``ax``'s log axes (matplotlib's default scientific formatter) drawn
+    as plain Unicode text instead of mathtext: same text, a fraction of the drawing time."""
+    from matplotlib.ticker import LogFormatterSciNotation  # noqa: PLC0415 - on demand
+
+    unicode_formatter = _unicode_log_formatter()
+    for axis in (ax.xaxis, ax.yaxis):
+        for formatter in (axis.get_major_formatter(), axis.get_minor_formatter()):
+            if type(formatter) is LogFormatterSciNotation:
+                formatter.__class__ = unicode_formatter  # a subclass with no state of its own
+
+
+@functools.cache
+def _unicode_log_formatter() -> type[Any]:
+    """``LogFormatterSciNotation`` whose labels go through :func:`plain_math`."""
+    from matplotlib.ticker import LogFormatterSciNotation  # noqa: PLC0415 - on demand
+
+    class UnicodeLogFormatter(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return plain_math(super().__call__(x, pos))
+
+    return UnicodeLogFormatter
 
 
 @dataclass(frozen=True)
