@@ -48,7 +48,7 @@ import builtins
 import functools
 import importlib
 import keyword
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mpmath
@@ -98,13 +98,13 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
         exprs = [e.xreplace(private) for e in exprs]
     exprs = [_printable(e) for e in exprs]
     if target == "numpy":
-        exprs = [_float_range(e) for e in exprs]
+        exprs = [float_printable(e) for e in exprs]
         modules: list[Any] = [dict(_NUMPY_EXTREMES), *_scipy_for(exprs), "numpy"]
     else:
         namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
         modules = [namespace | _PYTHON_EXTREMES, "mpmath"]
     try:
-        return sympy.lambdify(variables, exprs, modules=modules, cse=True, docstring_limit=0)
+        return sympy.lambdify(variables, exprs, modules=modules, cse=tree_cse, docstring_limit=0)
     except (RecursionError, MemoryError) as exc:
         msg = "the expression is too large or deep to compile; simplify it"
         raise LimitExceeded(msg, limit="expression_too_large") from exc
@@ -276,3 +276,227 @@ def _as_scaled(node: sympy.Mul) -> Any:
 def short(text: str, limit: int = 80) -> str:
     """``text`` cut to ``limit`` characters for messages."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def float_printable(expr: Any) -> Any:
+    """``expr`` as the float64 code computes it: steps through ``sign``, min/max placeholders,
+    and constants beyond float64's range scaled or infinite (see the module docstring)."""
+    return _float_range(_printable(expr))
+
+
+def tree_cse(exprs: Sequence[Any]) -> tuple[list[tuple[sympy.Symbol, Any]], list[Any]]:
+    """Common subexpressions as temporaries, found in one pass over the expression trees.
+
+    Every compound subexpression that occurs more than once becomes a temporary (``_cse0``,
+    ``_cse1``, ...), defined after the temporaries it uses; the result has the signature of
+    ``sympy.cse``, whose place it takes in :func:`lambdify_exprs`.  Unlike ``sympy.cse`` it does
+    not search for sums and products that share only some of their terms (that search is
+    quadratic in the terms: 4.4 s for the gradient of a dense quadratic form in 200 variables,
+    against 0.05 s here), and it rebuilds the trees without evaluation, so a factored linear form
+    ``2*(x0 + 2*x1 + ...)`` stays one shared sum instead of being distributed.  Each distinct
+    subtree is visited once, so the work is linear in the size of the expression DAG.
+    """
+    counts: dict[Any, int] = {}
+    order: list[Any] = []  # post-order: a node after everything below it
+    stack: list[tuple[Any, bool]] = [(e, False) for e in reversed(exprs)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            order.append(node)
+        elif _compound(node):
+            if node in counts:
+                counts[node] += 1
+                continue
+            counts[node] = 1
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args))
+    taken = {s.name for e in exprs if isinstance(e, sympy.Basic) for s in e.free_symbols}
+    names = (f"_cse{k}" for k in range(len(order) + len(taken) + 1))
+    fresh = (n for n in names if n not in taken)
+    replacements: list[tuple[sympy.Symbol, Any]] = []
+    built: dict[Any, Any] = {}
+    for node in order:
+        args = tuple(built.get(a, a) for a in node.args)
+        new = node if args == node.args else _unevaluated(node, args)
+        if counts[node] > 1:
+            symbol = sympy.Symbol(next(fresh), real=True)
+            replacements.append((symbol, new))
+            new = symbol
+        built[node] = new
+    return replacements, [built.get(e, e) for e in exprs]
+
+
+def _compound(node: Any) -> bool:
+    """Whether ``node`` is an expression with operands (Piecewise conditions are left whole)."""
+    return isinstance(node, sympy.Expr) and bool(node.args) and not node.is_Atom
+
+
+def _unevaluated(node: Any, args: tuple[Any, ...]) -> Any:
+    """``node``'s operation on new operands, not evaluated (nothing is distributed or sorted)."""
+    try:
+        return node.func(*args, evaluate=False)
+    except TypeError:  # a class without the keyword
+        return node.func(*args)
+
+
+# -- numexpr ---------------------------------------------------------------------------------
+
+#: SymPy functions numexpr computes, by numexpr's name for them.
+_NUMEXPR_FUNCTIONS: dict[Any, str] = {
+    sympy.sin: "sin",
+    sympy.cos: "cos",
+    sympy.tan: "tan",
+    sympy.asin: "arcsin",
+    sympy.acos: "arccos",
+    sympy.atan: "arctan",
+    sympy.sinh: "sinh",
+    sympy.cosh: "cosh",
+    sympy.tanh: "tanh",
+    sympy.asinh: "arcsinh",
+    sympy.acosh: "arccosh",
+    sympy.atanh: "arctanh",
+    sympy.exp: "exp",
+    sympy.log: "log",
+    sympy.Abs: "abs",
+    sympy.sign: "sign",
+    sympy.atan2: "arctan2",
+    _PLACEHOLDERS[sympy.Max]: "maximum",
+    _PLACEHOLDERS[sympy.Min]: "minimum",
+}
+#: Reciprocal trigonometric functions, printed as NumPy's printer prints them.
+_RECIPROCALS: dict[Any, str] = {sympy.sec: "cos", sympy.csc: "sin", sympy.cot: "tan"}
+
+
+class _NotNumexpr(Exception):
+    """A node numexpr cannot compute (special functions, placeholders, huge constants)."""
+
+
+def numexpr_text(expr: Any, names: Mapping[sympy.Symbol, str]) -> str | None:
+    """``expr`` as numexpr text, or None when numexpr lacks one of its operations.
+
+    Numbers are printed as their correctly rounded float64 value (numexpr's integer arithmetic
+    would wrap around or divide as integers), products with negative powers as quotients (one
+    rounding, as NumPy's printer does), and ``sec``, ``csc``, ``cot`` as reciprocals.  Special
+    functions, ``Heaviside`` with another value at 0, scaled or overflowing constants and any
+    function not in numexpr's list give None: that statement is computed by NumPy.
+    """
+    try:
+        return _ne(expr, names)
+    except _NotNumexpr:
+        return None
+
+
+def _ne(node: Any, names: Mapping[sympy.Symbol, str]) -> str:
+    if isinstance(node, sympy.Symbol):
+        return names[node]
+    if isinstance(node, sympy.Number | sympy.NumberSymbol):
+        return _ne_number(node)
+    if isinstance(node, sympy.Add):
+        return "(" + " + ".join(_ne(a, names) for a in node.args) + ")"
+    if isinstance(node, sympy.Mul):
+        return _ne_product(node, names)
+    if isinstance(node, sympy.Pow):
+        return _ne_power(node.base, node.exp, names)
+    func = node.func
+    if func in _NUMEXPR_FUNCTIONS and (func is not sympy.log or len(node.args) == 1):
+        name = _NUMEXPR_FUNCTIONS[func]
+        if name in {"maximum", "minimum"}:  # two arguments each, folded left as NumPy's reduce
+            return functools.reduce(
+                lambda a, b: f"{name}({a}, {b})", (_ne(a, names) for a in node.args)
+            )
+        return f"{name}({', '.join(_ne(a, names) for a in node.args)})"
+    if func in _RECIPROCALS:
+        return f"(1.0/{_RECIPROCALS[func]}({_ne(node.args[0], names)}))"
+    raise _NotNumexpr
+
+
+def _ne_number(number: Any) -> str:
+    try:
+        value = float(number) if not isinstance(number, sympy.Rational) else number.p / number.q
+    except OverflowError:
+        raise _NotNumexpr from None
+    if value != value or value in {float("inf"), float("-inf")}:  # noqa: PLR0124
+        raise _NotNumexpr
+    return f"({value!r})"
+
+
+def _ne_product(node: Any, names: Mapping[sympy.Symbol, str]) -> str:
+    top, bottom = [], []
+    for factor in node.args:
+        if isinstance(factor, sympy.Pow) and factor.exp.is_Number and factor.exp < 0:
+            bottom.append(_ne_power(factor.base, -factor.exp, names))
+        else:
+            top.append(_ne(factor, names))
+    numerator = "*".join(top) if top else "1.0"
+    return f"({numerator}/({'*'.join(bottom)}))" if bottom else f"({numerator})"
+
+
+def _ne_power(base: Any, exponent: Any, names: Mapping[sympy.Symbol, str]) -> str:
+    if exponent == sympy.S.Half:
+        return f"sqrt({_ne(base, names)})"
+    if exponent.is_Number and exponent < 0:
+        return f"(1.0/{_ne_power(base, -exponent, names)})"
+    return f"({_ne(base, names)}**{_ne(exponent, names)})"
+
+
+def compile_numexpr(text: str, inputs: Sequence[str]) -> Callable[..., Any]:
+    """numexpr's compiled program for ``text`` of the float64 ``inputs`` (numexpr parses it)."""
+    import numexpr  # noqa: PLC0415 - the fast extra, imported when the evaluator is built
+
+    signature = [(name, np.float64) for name in inputs]
+    return numexpr.NumExpr(text, signature=signature, optimization="moderate")  # type: ignore[no-any-return]
+
+
+# -- symengine -------------------------------------------------------------------------------
+
+#: The functions symengine's compiled code computes as NumPy does (NaN in, NaN out; its max and
+#: min drop a NaN argument, so they and sign, atan2 and the special functions stay NumPy's).
+_SYMENGINE_FUNCTIONS = (
+    sympy.sin,
+    sympy.cos,
+    sympy.tan,
+    sympy.asin,
+    sympy.acos,
+    sympy.atan,
+    sympy.sinh,
+    sympy.cosh,
+    sympy.tanh,
+    sympy.asinh,
+    sympy.acosh,
+    sympy.atanh,
+    sympy.exp,
+    sympy.log,
+    sympy.Abs,
+)
+
+
+def symengine_computes(expr: Any) -> bool:
+    """Whether symengine's compiled code computes ``expr`` (already :func:`float_printable`)."""
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Symbol | sympy.Add | sympy.Mul | sympy.Pow):
+            continue
+        if isinstance(node, sympy.Rational):
+            if _outside(node):
+                return False
+        elif isinstance(node, sympy.NumberSymbol | sympy.Integer):
+            continue
+        elif not isinstance(node, _SYMENGINE_FUNCTIONS) or len(node.args) != 1:
+            return False
+    return True
+
+
+def symengine_lambdify(variables: Sequence[sympy.Symbol], exprs: Sequence[Any]) -> Any:
+    """symengine's ``Lambdify`` of ``exprs`` (LLVM machine code where symengine has LLVM).
+
+    Takes an array of shape ``(points, len(variables))`` and returns ``(points, len(exprs))``.
+    """
+    import symengine  # noqa: PLC0415 - the fast extra, imported when the evaluator is built
+
+    backend = "llvm" if getattr(symengine, "have_llvm", False) else "lambda"
+    args = [symengine.sympify(v) for v in variables]
+    values = [symengine.sympify(e) for e in exprs]
+    try:
+        return symengine.Lambdify(args, values, cse=True, backend=backend)
+    except (RuntimeError, NotImplementedError, TypeError) as exc:
+        msg = f"symengine cannot compile {short(str(exprs))}: {exc}"
+        raise UnsupportedError(msg) from exc
