@@ -651,65 +651,97 @@ def _grain(bits: int) -> int:
     return -(-bits // _GRAIN) * _GRAIN
 
 
+class _Constants(NamedTuple):
+    """The balls a partial's step and precision need (computed once per process and key)."""
+
+    shifts: tuple[Any, ...]  # s_i·h, per stencil point
+    low: Any  # the hull is [x + low, x + high]
+    high: Any
+    factor: Any  # Σ|w||s|^q · h^(q−m): times max|f^(q)|/q!, the truncation bound
+    divisor: Any  # 1 / (den · h^m)
+    tenth: Any  # 10^-dps
+    goal: Any  # 10^-(dps + guard)
+
+
+_STEP_CONSTANTS: dict[tuple[int, int, int, int], tuple[_Rule, _Constants]] = {}
+
+
+def _constants(call: _Call, job: _Partial) -> _Constants:
+    """The job's constants at its precision (python-flint's current one, set by ``call.at``)."""
+    rule = job.rule
+    key = (id(rule), job.exponent, job.bits, call.dps)
+    known = _STEP_CONSTANTS.get(key)
+    if known is None or known[0] is not rule:
+        arb, b = call.arb, call.b
+        h = arb(2) ** job.exponent
+        shifts = tuple(h * s.numerator / s.denominator for s in rule.offsets)
+        made = _Constants(
+            shifts,
+            b.rational(*rule.low) * h,
+            b.rational(*rule.high) * h,
+            b.rational(*rule.constant) * arb(2) ** (job.exponent * rule.order),
+            arb(2) ** (-job.exponent * rule.m) / rule.den,
+            arb(10) ** -call.dps,
+            arb(10) ** -(call.dps + _GUARD),
+        )
+        if len(_STEP_CONSTANTS) > 1024:
+            _STEP_CONSTANTS.clear()
+        known = _STEP_CONSTANTS[key] = (rule, made)
+    return known[1]
+
+
+def _shrink(call: _Call, job: _Partial) -> Any:
+    """1 / max(1, |x|)^m along the job's axis: |f| over it is what digits count against."""
+    p, q = call.x0[job.axis]
+    m = job.rule.m
+    return call.constant("q", (q**m, max(abs(p), q) ** m))
+
+
 def _choose_step(call: _Call, job: _Partial) -> None:
     """Enclose max|f^(q)|/q! over the first hull, then shrink h until the remainder is small."""
     rule, plan = job.rule, call.plan
     job.bits = _bits(call.dps, job)
     centre = call.at(job.bits)
-    h = call.constant("two", job.exponent)
+    c = _constants(call, job)
     k_var = plan.variables[job.axis]
     assert k_var is not None
     x = centre[k_var]
-    low = x + call.constant("q", rule.low) * h
-    hull = low.union(x + call.constant("q", rule.high) * h)
     values = list(centre)
-    values[k_var] = call.series([hull, 1], prec=rule.q + 1)
+    values[k_var] = call.series([(x + c.low).union(x + c.high), 1], prec=rule.q + 1)
     for k in plan.cones[job.axis]:
         values[k] = plan.series[k](values)
     job.evaluations += 1
     outputs = [values[k] for k in plan.program.outputs]
     bound = functools.reduce(
-        lambda u, v: u.max(v), (_coefficient(out, rule.q).abs_upper() for out in outputs)
+        lambda u, v: u.max(v), [_coefficient(out, rule.q).abs_upper() for out in outputs]
     )
     if not bound.is_finite():
         msg = "the Taylor enclosure over the stencil's interval is not finite"
         raise _NotCertified(msg)
     job.bound = bound
-    job.remainder = _remainder(call, job)
-    goal = _size(call, job, outputs) * call.constant("tenth", call.dps + _GUARD)
+    job.remainder = bound * c.factor
+    # a lower bound of max(|f^(m)|, |f| / max(1, |x|)^m) over the hull
+    factorial, shrink = math.factorial(rule.m), _shrink(call, job)
+    size = functools.reduce(
+        lambda u, v: u.max(v),
+        [
+            (_coefficient(out, rule.m).abs_lower() * factorial).max(
+                _coefficient(out, 0).abs_lower() * shrink
+            )
+            for out in outputs
+        ],
+    )
+    goal = size * c.goal
     if goal > 0 and job.remainder > goal:
         job.e += _halvings(job.remainder / goal, rule.order)
         job.bits = _bits(call.dps, job)
-        job.remainder = _remainder(call, job)
+        call.at(job.bits)
+        job.remainder = bound * _constants(call, job).factor
 
 
 def _halvings(ratio: Any, order: int) -> int:
     """How many halvings of h bring a bound of order ``order`` down by ``ratio`` (> 1)."""
     return math.ceil(float(ratio.log()) / math.log(2) / order) + 1
-
-
-def _size(call: _Call, job: _Partial, outputs: list[Any]) -> Any:
-    """A lower bound of max(|f^(m)|, |f| / max(1, |x|)^m) over the hull (for the step)."""
-    m = job.rule.m
-    p, q = call.x0[job.axis]
-    shrink = call.constant("q", (q**m, max(abs(p), q) ** m))
-    factorial = math.factorial(m)
-    return functools.reduce(
-        lambda u, v: u.max(v),
-        (
-            (_coefficient(out, m).abs_lower() * factorial).max(
-                _coefficient(out, 0).abs_lower() * shrink
-            )
-            for out in outputs
-        ),
-    )
-
-
-def _remainder(call: _Call, job: _Partial) -> Any:
-    """Σ|w||s|^q · h^(q−m) · max|f^(q)|/q!: the truncation bound, for every component."""
-    rule = job.rule
-    power = call.constant("two", job.exponent * rule.order)
-    return job.bound * call.constant("q", rule.constant) * power
 
 
 class _Found(NamedTuple):
@@ -725,33 +757,30 @@ def _stencil(call: _Call, job: _Partial) -> _Found:
     """
     rule, plan = job.rule, call.plan
     centre = call.at(job.bits)
+    c = _constants(call, job)
     k_var = plan.variables[job.axis]
     assert k_var is not None
-    h = call.constant("two", job.exponent)
     x = centre[k_var]
     cone, point, outputs = plan.cones[job.axis], plan.point, plan.program.outputs
     totals: list[Any] = [0] * len(outputs)
-    for s, w in zip(rule.offsets, rule.integer_weights, strict=True):
+    for shift, w in zip(c.shifts, rule.integer_weights, strict=True):
         values = list(centre)
-        shift = h * s.numerator
-        values[k_var] = x + shift if s.denominator == 1 else x + shift / s.denominator
+        values[k_var] = x + shift
         for k in cone:
             values[k] = point[k](values)
-        for c, k in enumerate(outputs):
-            totals[c] += values[k] * w
+        for i, k in enumerate(outputs):
+            totals[i] += values[k] * w
     job.evaluations += len(rule.offsets)
-    divisor = call.constant("two", -job.exponent * rule.m) / rule.den
-    value = [t * divisor for t in totals]
+    value = [t * c.divisor for t in totals]
     if not all(v.is_finite() for v in value):
         msg = "f is not finite on the balls at a stencil point"
         raise _NotCertified(msg)
-    p, q = call.x0[job.axis]
-    shrink = call.constant("q", (q**rule.m, max(abs(p), q) ** rule.m))
+    shrink = _shrink(call, job)
     scale = functools.reduce(
         lambda u, v: u.max(v),
         [abs(centre[k]) * shrink for k in outputs] + [abs(v.mid()) for v in value],
     )
-    tol = scale * call.constant("tenth", call.dps)
+    tol = scale * c.tenth
     remainder = job.remainder
     certified = all(v.rad() + remainder <= tol for v in value)
     return _Found(value, tol, certified)
@@ -765,13 +794,14 @@ def _escalate(call: _Call, job: _Partial, found: _Found) -> None:
     else:
         if job.remainder * 4 > found.tol:
             job.e += _halvings(job.remainder * 4 / found.tol, job.rule.order)
-            job.remainder = _remainder(call, job)
         widest = functools.reduce(lambda u, v: u.max(v), [v.rad() for v in found.value])
         extra = _halvings(widest * 4 / found.tol, 1) + 16 if widest * 4 > found.tol else 0
         job.bits = max(_bits(call.dps, job), _grain(job.bits + extra))
     if job.bits > _MAX_BITS:
         msg = f"the bound needs more than {MAX_WORK_DPS} working digits (f cancels at the point)"
         raise _NotCertified(msg)
+    call.at(job.bits)
+    job.remainder = job.bound * _constants(call, job).factor
 
 
 # -- results ----------------------------------------------------------------------------------------
