@@ -499,7 +499,7 @@ def grid_result(**extra: Any) -> dict[str, Any]:
 
 
 def test_grid_convergence_lines_and_reference_slopes() -> None:
-    """One log-log panel per component; L2 and L∞ per region; guides of slopes 2 and 1."""
+    """One log-log panel per component; L1, L2 and L∞ per region; guides of slopes 2 and 1."""
     fig = plots.plot_grid_convergence(grid_result(spacings=SPACINGS))
     assert len(fig.axes) == 2
     ax = fig.axes[0]
@@ -509,11 +509,12 @@ def test_grid_convergence_lines_and_reference_slopes() -> None:
     assert ax.get_legend() is None  # one legend under the panels, never over the data
     (legend,) = fig.legends
     labels = [t.get_text() for t in legend.get_texts()]
-    assert labels == ["interior L2", "interior L∞", "boundary L2", "boundary L∞"]
+    assert labels == [f"{r} {n}" for r in ("interior", "boundary") for n in ("L1", "L2", "L∞")]
     interior = line(ax, "interior L∞")
     assert_allclose(interior.get_xdata(), [0.125, 0.0625, 0.03125], rtol=1e-12, atol=0)
     assert_allclose(interior.get_ydata(), region(1.0, 2.0)["errors"]["Linf"], rtol=1e-12, atol=0)
     assert line(ax, "boundary L2").get_linestyle() == "--"
+    assert_allclose(line(ax, "boundary L1").get_ydata(), region(10.0, 1.0)["errors"]["L1"])
     guides = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("_")]
     slopes = sorted(float(np.mean(loglog_slopes(g))) for g in guides)
     assert_allclose(slopes, [1.0, 2.0], rtol=0, atol=1e-9)
@@ -772,10 +773,8 @@ def test_solver_plot_regions_guides_and_exact_zeros() -> None:
     """Interior solid with slope 2, boundary dashed with slope 1 (their expected orders); an
     exact-to-rounding region gets no guide, and its exact zeros sit at the floor, labelled."""
     h = [0.1, 0.05, 0.025]
-    interior = {
-        n: [4e-3 * 0.25**i * (k + 1) for i in range(3)] for k, n in enumerate(plots._SOLVER_NORMS)
-    }
-    boundary = {n: [2e-2 * 0.5**i for i in range(3)] for n in plots._SOLVER_NORMS}
+    interior = {n: [4e-3 * 0.25**i * (k + 1) for i in range(3)] for k, n in enumerate(plots._NORMS)}
+    boundary = {n: [2e-2 * 0.5**i for i in range(3)] for n in plots._NORMS}
     data = {
         "status": "pass",
         "solver": "heat",
@@ -798,7 +797,7 @@ def test_solver_plot_regions_guides_and_exact_zeros() -> None:
     assert ax.get_xticklabels()[0].get_text() == "0.1\nN = 11"
 
     data["regions"]["boundary"] = _solver_region(
-        {n: [0.0, 1e-17, 0.0] for n in plots._SOLVER_NORMS}, 1.0, "exact"
+        {n: [0.0, 1e-17, 0.0] for n in plots._NORMS}, 1.0, "exact"
     )
     fig = plots.plot_solver_convergence(data)
     ax = fig.axes[0]

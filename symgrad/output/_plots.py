@@ -258,8 +258,11 @@ def _orders_panel(
 # -- grid convergence -----------------------------------------------------------------------
 
 
+_NORMS = ("L1", "L2", "Linf")  # the error norms a grid or solver plot draws, in this order
+
+
 def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
-    """L2 and L∞ errors against the grid spacing, interior (solid) and boundary (dashed).
+    """L1, L2 and L∞ errors against the grid spacing, interior (solid) and boundary (dashed).
 
     ``result`` is the ``verify-grid`` JSON or an object with ``to_dict()``.  One panel per
     component; the grey dashed reference line of each region has its expected order (else the
@@ -283,7 +286,7 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
     log_h, ticks, xlabel = _grid_abscissa(data)
     components = list(data["components"])
     panels = max(1, len(components))
-    fig, axes = new_figure(panels, (max(8.0, 5.5 * panels), 5.2))  # 8 in: a 4-column legend
+    fig, axes = new_figure(panels, (max(8.0, 5.5 * panels), 5.2))  # 8 in: a 3-column legend
     for ax, comp in zip(axes, components, strict=False):
         seen: set[str] = set()
         zeros: list[tuple[FloatArray, str, str]] = []
@@ -298,7 +301,7 @@ def plot_grid_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
         ax.set_xticks(10.0**log_h, ticks, minor=False)  # one labelled tick per grid
         ax.tick_params(which="minor", labelbottom=False)
         ax.set_title(f"{_panel_name(comp, data)}: {comp.get('status', '?')}")
-    shared_legend(fig, axes, lambda n: 4 if n <= 4 else 2)  # long "exactly 0" labels: 2
+    shared_legend(fig, axes, lambda n: 3 if n <= 6 else 2)  # long "exactly 0" labels: 2
     where = ", ".join(map(str, data.get("sizes") or []))
     fig.suptitle(
         f"Grid convergence of {data.get('scheme', '?')} (N = {where}): {data.get('status', '?')}"
@@ -368,18 +371,31 @@ def _grid_region(
     data: Mapping[str, Any],
     seen: set[str],
 ) -> list[tuple[FloatArray, str, str]]:
-    """Plot one region's L2 and L∞ errors and its reference slope; return the levels whose
-    error is exactly 0 (to be drawn at the floor) with their colour and label."""
+    """Plot one region's L1, L2 and L∞ errors (those given) and its reference slope; return
+    the levels whose error is exactly 0 (drawn at the floor) with their colour and label.
+    Colours and markers are the solver plot's: L1 blue circles, L2 orange squares, L∞ green
+    triangles, later norms smaller and on top."""
     (name, ls), errors = style, region.get("errors") or {}
-    logs = {norm: log10_axis(errors[norm]) for norm in ("L2", "Linf") if norm in errors}
     zeros = []
-    for k, (norm, log_e) in enumerate(logs.items()):
+    logs = {}
+    for k, norm in enumerate(_NORMS):
+        if norm not in errors:
+            continue
+        log_e = logs[norm] = log10_axis(errors[norm])
         if log_e.size != log_h.size:
             msg = f"{name} {norm}: {log_e.size} errors for {log_h.size} grid levels"
             raise InputError(msg)
         label = f"{name} {norm.replace('inf', '∞')}"
         shown = _exactly(errors[norm], log_e, LogAxis(linear=False))  # the float64 values
-        ax.plot(10.0**log_h, shown, ls=ls, color=PALETTE[k], marker=MARKERS[k], label=label)
+        ax.plot(
+            10.0**log_h,
+            shown,
+            ls=ls,
+            label=label,
+            color=PALETTE[k],
+            marker=MARKERS[k],
+            ms=9.0 - 2.0 * k,  # later norms smaller and on top: equal errors show all
+        )
         if np.isneginf(log_e).any():
             zeros.append((log_h[np.isneginf(log_e)], PALETTE[k], label))
     expected, overall = region.get("expected_order"), data.get("expected_order")
@@ -396,8 +412,6 @@ def _grid_region(
 
 
 # -- solver convergence ---------------------------------------------------------------------
-
-_SOLVER_NORMS = ("L1", "L2", "Linf")
 
 
 def plot_solver_convergence(result: Mapping[str, Any] | HasToDict) -> Figure:
@@ -484,7 +498,7 @@ def _solver_errors(name: str, region: Any, levels: int) -> dict[str, FloatArray]
     if not isinstance(errors, Mapping):
         msg = f"region {quote(name)} needs 'errors' with L1, L2 and Linf lists"
         raise InputError(msg)
-    out = {norm: log10_axis(list(errors[norm])) for norm in _SOLVER_NORMS if norm in errors}
+    out = {norm: log10_axis(list(errors[norm])) for norm in _NORMS if norm in errors}
     for norm, log_e in out.items():
         if log_e.size != levels:
             msg = f"{name} {norm}: {log_e.size} errors for {levels} levels"
