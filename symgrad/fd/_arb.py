@@ -830,8 +830,8 @@ def _result(f: Compiled, call: _Call, job: _Partial, found: _Found) -> FDResult:
         f"remainder) at {digits} working digits{raised}"
     )
     return FDResult(
-        _shaped(values, f.shape) if f.shape else values[0],
-        _shaped(bounds, f.shape) if f.shape else bounds[0],
+        _shaped(values, f.shape),
+        _shaped(bounds, f.shape),
         _mpf(final, call.constant("two", job.exponent), lib.round_nearest),
         PointStatus.OK,
         why,
@@ -853,7 +853,8 @@ def _zero(f: Compiled, rule: _Rule, dps: int) -> FDResult:
     """A partial along a variable that f does not depend on: exactly zero."""
     zero = thread_context(dps).zero
     values = _shaped([zero] * len(f.components), f.shape)
+    bounds = _shaped([zero] * len(f.components), f.shape)
     why = "f does not depend on this variable: the derivative is exactly 0"
     return FDResult(
-        values, values.copy(), 0, PointStatus.OK, why, "mp", rule.scheme, dps, 0, certified=True
+        values, bounds, 0, PointStatus.OK, why, "mp", rule.scheme, dps, 0, certified=True
     )

@@ -225,8 +225,9 @@ class _Probe:
         ctx = self.ctx
         args = list(self.args)
         args[axis] = ctx.mpc(args[axis], h)
+        mpc = ctx.mpc
         try:
-            values = [ctx.convert(v) for v in self.fn(*args)]
+            values = [v if type(v) is mpc else ctx.convert(v) for v in self.fn(*args)]
         except ZeroDivisionError as exc:
             raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
         except OverflowError as exc:
@@ -235,7 +236,7 @@ class _Probe:
             raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
         if not all(ctx.isfinite(v) for v in values):
             raise _PointProblem(ctx, args, status=PointStatus.POLE)
-        return [ctx.im(v) / h for v in values], [ctx.re(v) for v in values]
+        return [v.imag / h for v in values], [v.real for v in values]
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
         """Σ w f(x + h·shift) / (den · h^m) over the tensor-product terms; and max |f| seen."""
@@ -540,7 +541,8 @@ def _estimates(final: Any, value: list[Any], est: list[Any] | None, shape: Any) 
     if est is None:
         return np.full(shape, np.nan)
     ulp = final.ldexp(1, 1 - final.prec)
-    bounds = [final.mpf(e) + abs(final.mpf(v)) * ulp for e, v in zip(est, value, strict=True)]
+    mpf = final.mpf
+    bounds = [mpf(e) + abs(mpf(v)) * ulp for e, v in zip(est, value, strict=True)]
     return _shaped(bounds, shape)
 
 
@@ -579,6 +581,9 @@ def _flat(values: Any) -> Any:
 
 
 def _shaped(values: list[Any], shape: tuple[int, ...]) -> Any:
+    """The values in the function's shape (a scalar function's one value as itself)."""
+    if not shape:
+        return values[0]
     return np.array(values, dtype=object).reshape(shape)
 
 
