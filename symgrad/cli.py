@@ -19,7 +19,7 @@ directory in front of ``sys.path`` for that import only, and reports an exceptio
 scheme as one line naming it.  Standard-library modules are refused: a scheme is a function you
 wrote.
 
-**Worker processes.**  ``converge --jobs N`` and ``verify-grid --jobs N`` pass a
+**Worker processes.**  ``check``, ``converge`` and ``verify-grid`` with ``--jobs N`` pass a
 ``ProcessPoolExecutor`` of N forked workers as ``executor=`` (the output is the serial one);
 the workers ignore SIGINT, and Ctrl-C or ``--timeout`` stops them with the command.
 
@@ -632,6 +632,7 @@ def _add_check(commands: Any) -> None:
     sub.add_argument("--dps", type=int, default=50, help="digits of the exact values (default 50)")
     sub.add_argument("--scheme", default="central:4", help="referee stencil, e.g. central:4")
     sub.add_argument("--step", help="finite-difference step (default: chosen from --dps)")
+    _add_jobs(sub)
     sub.add_argument(
         "--plot",
         help="also draw the error against step size (float64 and high precision) of forward, "
@@ -647,15 +648,18 @@ def _run_check(args: argparse.Namespace) -> tuple[str, int]:
     from symgrad.derive import gradient  # noqa: PLC0415
 
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
-    result = check(
-        args.expr,
-        args.at,
-        kind=args.kind,
-        dps=args.dps,
-        scheme=args.scheme,
-        step=_step(args.step),
-        variables=args.vars,
-    )
+    step = _step(args.step)
+    with _executor(args) as executor:
+        result = check(
+            args.expr,
+            args.at,
+            kind=args.kind,
+            dps=args.dps,
+            scheme=args.scheme,
+            step=step,
+            variables=args.vars,
+            executor=executor,
+        )
     if path is not None:
         from symgrad.output import plot_step_error  # noqa: PLC0415
 

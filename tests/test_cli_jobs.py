@@ -1,4 +1,4 @@
-"""``--jobs N``: converge and verify-grid run their independent pieces in N worker processes,
+"""``--jobs N``: check, converge and verify-grid run independent pieces in N worker processes,
 and print exactly what the serial run prints; N is validated before any work."""
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def _out(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 @pytest.mark.parametrize(
     "argv",
     [
+        ["check", "sin(x+y)*exp(-z**2)", "--at", "x=0.3,y=0.7,z=0.5", "--format", "json"],
+        ["check", "x**2*y", "--at", "x=1,y=2", "--kind", "hessian"],
         ["converge", "sin(x)*exp(x)", "--at", "x=1", "--format", "json"],
         ["converge", "x**3", "--at", "x=0.5", "--schemes", "central:2,forward:1"],
         [*GRID, "--format", "json"],
