@@ -3,6 +3,7 @@ report page of the study on stdout, its numbers those of the study's own JSON.""
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import math
@@ -11,31 +12,23 @@ from pathlib import Path
 import pytest
 
 from symgrad.cli import main
+from tests.test_render import _euler, _laplacian_first_order_closure
 
 FIELD = "sin(x + 0.3)*exp(y/2) + x**3*y/5"
-SCHEME = '''
-import numpy as np
-
-def lap(u, h):
-    """u_xx + u_yy: centred inside, u0 - 2u1 + u2 on the faces (order 1 there)."""
-    out = np.zeros_like(u)
-    for axis in range(u.ndim):
-        v = np.moveaxis(u, axis, 0)
-        d = np.empty_like(v)
-        d[1:-1] = v[2:] - 2 * v[1:-1] + v[:-2]
-        d[0], d[-1] = v[0] - 2 * v[1] + v[2], v[-1] - 2 * v[-2] + v[-3]
-        out += np.moveaxis(d, 0, axis) / h[axis] ** 2
-    return out
-
-def euler(p):
-    u, dt = float(p.initial), p.dt
-    for n in range(p.time_steps):
-        u += dt * (-u + float(np.sin(p.time[0] + n * dt)))
-    return u
-'''
+# the hand-written scheme and solver of test_render, as a module the command imports
+SCHEME = "\n".join(
+    [
+        "from __future__ import annotations",
+        "import math",
+        "from typing import Any",
+        "import numpy as np",
+        inspect.getsource(_laplacian_first_order_closure),
+        inspect.getsource(_euler),
+    ]
+)
 OPERATOR = ["verify-grid", FIELD, "--domain", "x=0:1,y=0:1", "--sizes", "17,33,65"]
-OPERATOR += ["--scheme", "studies_cli:lap", "--operator", "laplacian"]
-SOLVER = ["verify-solver", "studies_cli:euler", "--solution", "(sin(t) - cos(t))/2 + exp(-t)"]
+OPERATOR += ["--scheme", "studies_cli:_laplacian_first_order_closure", "--operator", "laplacian"]
+SOLVER = ["verify-solver", "studies_cli:_euler", "--solution", "(sin(t) - cos(t))/2 + exp(-t)"]
 SOLVER += ["--operator", "D(u, t) + u", "--expect-order", "1", "--time", "t=0:2"]
 SOLVER += ["--time-steps", "16,32,64,128"]
 
