@@ -63,7 +63,7 @@ def main(run: Run) -> None:
         methods = {name: launcher(argv, tmp) for name, argv in commands.items()}
         print(f"  {', '.join(commands)}", flush=True)
         rounds = 3 if run.quick else 10
-        timings = measure(methods, rounds=rounds, repeats=1, min_time=0.0)
+        timings = measure(methods, rounds=rounds, repeats=1, warmup=False)
     sec.record_all(case, timings)
     base = timings[BASE].median_s
     rows = [["command", "median s", "ratio to python -c pass", "above it s"]]

@@ -2,10 +2,10 @@
 
 Run: ``python benchmarks/bench_executors.py [--quick]`` (or as part of ``run.py``).  When the
 installed symgrad's function has an ``executor=`` keyword, the same call is timed without it
-(serial) and with a ``ProcessPoolExecutor(2)`` made once beforehand (its start-up is not timed;
-the warm-up call starts its workers), round-robin, and the two results' ``to_dict()`` (as JSON,
-where NaN equals NaN) are compared.  Without the keyword the row is skipped.  The machine's cores are shared, so a ratio near
-1 can mean the second core was busy.
+(serial) and with a ``ProcessPoolExecutor(2)`` of spawned workers made once beforehand (its
+start-up is not timed; the warm-up call starts its workers), round-robin, and the two results'
+``to_dict()`` (as JSON, where NaN equals NaN) are compared.  Without the keyword the row is
+skipped.  The machine's cores are shared, so a ratio near 1 can mean the second core was busy.
 
 * ``convergence("sin(x+y)*exp(-z**2)", at, wrt="x")`` with the default schemes and step sizes;
 * ``verify_grid("sin(x)*cos(y)*exp(z)", unit cube, sizes=(17, 33, 65))``.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import multiprocessing
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -46,7 +47,8 @@ def jobs(quick: bool) -> dict[str, tuple[Callable[..., Any], tuple[Any, ...], di
 def main(run: Run) -> None:
     sec = run.section("executors", "Executors: serial vs ProcessPoolExecutor(2)")
     rows = [["call", "serial s", "2 processes s", "serial / 2 processes", "results equal"]]
-    with ProcessPoolExecutor(2) as pool:
+    # spawned workers: forking a process that has JAX's threads running can deadlock
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         for name, (fn, args, kwargs) in jobs(run.quick).items():
             if "executor" not in inspect.signature(fn).parameters:
                 sec.skip(name, "ProcessPoolExecutor(2)", f"{name} has no executor= keyword")

@@ -6,7 +6,8 @@ of ``sin(x+y)*exp(-z**2)`` at (0.3, 0.7, 0.5) at 50 digits, one call = the three
 * **symgrad default**: ``finite_difference_gradient(f, point, dps=50)`` on a compiled ``f``
   (method ``auto``, error control on); **symgrad default, text** passes the text each call;
 * **symgrad certified**: the same with the certified option of the arb referee, when the
-  installed symgrad has one (a ``certified`` or ``engine`` keyword; otherwise skipped);
+  installed symgrad has one (a ``certified`` or ``engine="arb"`` keyword) and python-flint is
+  importable; **symgrad engine=mpmath** forces the error-controlled mpmath engine;
 * **mpmath.diff** on the function compiled into a private mpmath context at 50 digits;
 * **flint arb, plain stencil**: a central difference with h = 10⁻³⁰ on arb balls at 95 digits
   (truncation ~h², so 50 correct digits; no error control, nothing certified);
@@ -22,6 +23,7 @@ context.  ``run.py`` also runs this section in a child process with python-flint
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import sys
@@ -75,24 +77,34 @@ def certified_keywords() -> dict[str, Any] | None:
     return None
 
 
+def _values(results: Any) -> list[Any]:
+    return [r.value[()] if hasattr(r.value, "shape") else r.value for r in results]
+
+
 def symgrad_methods(sec: Section) -> dict[str, Callable[[], list[Any]]]:
+    """symgrad's rows: default (compiled and text), certified and mpmath engines when present."""
     f = symgrad.function(EXPR)
 
-    def values(results: Any) -> list[Any]:
-        return [r.value[()] if hasattr(r.value, "shape") else r.value for r in results]
+    def call(**keywords: Any) -> Callable[[], list[Any]]:
+        return lambda: _values(finite_difference_gradient(f, POINT, dps=DPS, **keywords))
 
     methods = {
-        "symgrad default": lambda: values(finite_difference_gradient(f, POINT, dps=DPS)),
-        "symgrad default, text": lambda: values(finite_difference_gradient(EXPR, POINT, dps=DPS)),
+        "symgrad default": call(),
+        "symgrad default, text": lambda: _values(finite_difference_gradient(EXPR, POINT, dps=DPS)),
     }
     keywords = certified_keywords()
     if keywords is None:
         sec.skip(f"{DPS} digits", "symgrad certified", "no certified option in this symgrad")
+    elif importlib.util.find_spec("flint") is None:
+        sec.skip(f"{DPS} digits", "symgrad certified", "python-flint is not importable")
     else:
-        sec.notes.append(f"symgrad certified = finite_difference_gradient(..., {keywords})")
-        methods["symgrad certified"] = lambda: values(
-            finite_difference_gradient(f, POINT, dps=DPS, **keywords)
-        )
+        results = finite_difference_gradient(f, POINT, dps=DPS, **keywords)
+        claimed = [getattr(r, "certified", None) for r in results]
+        sec.notes.append(f"symgrad certified = finite_difference_gradient(..., {keywords}): "
+                         f"certified flags {claimed}")  # fmt: skip
+        methods["symgrad certified"] = call(**keywords)
+    if "engine" in inspect.signature(finite_difference_gradient).parameters:
+        methods["symgrad engine=mpmath"] = call(engine="mpmath")
     return methods
 
 

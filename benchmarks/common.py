@@ -82,6 +82,7 @@ def measure(
     max_number: int = 100_000,
     cap: dict[str, float] | None = None,
     dropped: dict[str, float] | None = None,
+    warmup: bool = True,
 ) -> dict[str, Timing]:
     """Round-robin medians of seconds per call, each sample at least ``min_time`` long.
 
@@ -89,7 +90,12 @@ def measure(
     whose warm-up took longer than its ``cap`` seconds is left out of the round robin (and of
     the result), its warm-up seconds put in ``dropped``.  Then ``repeats`` blocks of ``rounds``
     rounds: in each round every method takes one sample, the starting method rotating.
+    ``warmup=False`` (for calls that start a fresh process, with nothing to warm) skips the
+    first call: one call per sample.
     """
+    if not warmup:
+        number = dict.fromkeys(methods, 1)
+        return _timings(_round_robin(methods, number, rounds, repeats), number, rounds, repeats)
     number: dict[str, int] = {}
     for name, fn in methods.items():
         once = _first_call(fn)
@@ -101,11 +107,13 @@ def measure(
     names = list(number)
     if not names:
         return {}
-    gc.freeze()  # the objects alive now are not re-scanned by every collection below
-    try:
-        blocks = _round_robin(methods, number, rounds, repeats)
-    finally:
-        gc.unfreeze()
+    return _timings(_round_robin(methods, number, rounds, repeats), number, rounds, repeats)
+
+
+def _timings(
+    blocks: dict[str, list[list[float]]], number: dict[str, int], rounds: int, repeats: int
+) -> dict[str, Timing]:
+    """Each method's :class:`Timing` from its samples."""
     return {
         n: Timing(
             median_s=statistics.median(s for block in blocks[n] for s in block),
@@ -114,7 +122,7 @@ def measure(
             number=number[n],
             repeat_medians=[statistics.median(block) for block in blocks[n]],
         )
-        for n in names
+        for n in blocks
     }
 
 
@@ -124,19 +132,34 @@ def _round_robin(
     """Per method, ``repeats`` lists of ``rounds`` samples (seconds per call), starts rotating."""
     names = list(number)
     blocks: dict[str, list[list[float]]] = {n: [] for n in names}
-    for _ in range(repeats):
-        samples: dict[str, list[float]] = {n: [] for n in names}
-        for r in range(rounds):
-            for name in names[r % len(names) :] + names[: r % len(names)]:
-                fn, count = methods[name], number[name]
-                gc.collect()
-                start = time.perf_counter()
-                for _ in range(count):
-                    fn()
-                samples[name].append((time.perf_counter() - start) / count)
-        for name in names:
-            blocks[name].append(samples[name])
+    gc.freeze()  # the objects alive now are not re-scanned by every collection below
+    try:
+        for _ in range(repeats):
+            _one_repeat(methods, number, rounds, blocks)
+    finally:
+        gc.unfreeze()
     return blocks
+
+
+def _one_repeat(
+    methods: dict[str, Callable[[], object]],
+    number: dict[str, int],
+    rounds: int,
+    blocks: dict[str, list[list[float]]],
+) -> None:
+    """One block of ``rounds`` rounds, appended to each method's list in ``blocks``."""
+    names = list(number)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            fn, count = methods[name], number[name]
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(count):
+                fn()
+            samples[name].append((time.perf_counter() - start) / count)
+    for name in names:
+        blocks[name].append(samples[name])
 
 
 def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:

@@ -163,8 +163,11 @@ def targets(run: Run) -> list[dict[str, Any]]:
         sec = run.sections.get(key)
         value = None if sec is None else _value(sec, kind, case, num, den)
         met = None if value is None or run.quick else _meets(value, threshold, better)
-        out.append({"target": goal, "section": key, "kind": kind, "value": value,
-                    "threshold": threshold, "met": met})  # fmt: skip
+        entry = {"target": goal, "section": key, "kind": kind, "value": value,
+                 "threshold": threshold, "met": met}  # fmt: skip
+        if key == "cli" and sec is not None:  # the goal in seconds, the measurement as a ratio
+            entry["ratio_to_python_pass"] = sec.get_ratio(case, num, bench_cli.BASE)
+        out.append(entry)
     executors = run.sections.get("executors")
     if executors is not None:
         equal = [m["results_equal"] for m in executors.measurements.values()]

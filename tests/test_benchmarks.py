@@ -140,6 +140,29 @@ def test_measure_counts_its_calls() -> None:
     assert len(timings["a"].repeat_medians) == 2
 
 
+def test_measure_leaves_out_a_method_over_its_cap() -> None:
+    common = _common()
+    calls = {"slow": 0, "fast": 0}
+
+    def counter(name: str) -> Any:
+        return lambda: calls.__setitem__(name, calls[name] + 1)
+
+    dropped: dict[str, float] = {}
+    timings = common.measure(
+        {"slow": counter("slow"), "fast": counter("fast")},
+        rounds=3,
+        min_time=0.0,
+        cap={"slow": -1.0},  # every call takes longer than -1 s: left out after its warm-up
+        dropped=dropped,
+    )
+    assert set(timings) == {"fast"}
+    assert set(dropped) == {"slow"}
+    assert calls == {"slow": 1, "fast": 4}
+    timings = common.measure({"fast": counter("fast")}, rounds=10, warmup=False)
+    assert calls["fast"] == 14  # ten samples of one call, no warm-up
+    assert timings["fast"].number == 1
+
+
 def test_growth_exponent_of_a_power_law() -> None:
     common = _common()
     sizes = [10, 20, 40, 80]
