@@ -422,7 +422,9 @@ def _s_periodic(op: Any, a: list[Any]) -> Any:
     cos, sin = x.cos(), x.sin()
     divisor = cos if op.code in ("tan", "sec") else sin
     _require(_decided(_c0(divisor)) != 0, op, "the sign of the divisor")
-    return {"tan": sin / cos, "sec": _inv(cos), "csc": _inv(sin), "cot": cos / sin}[op.code]
+    if op.code in ("sec", "csc"):
+        return _inv(divisor)
+    return sin / cos if op.code == "tan" else cos / sin
 
 
 def _s_inverse_trig(op: Any, a: list[Any]) -> Any:
@@ -624,11 +626,14 @@ def _certify(f: Compiled, call: _Call, axis: int, rule: _Rule) -> FDResult:
     e = math.ceil((dps + _GUARD) / rule.order * _LOG2_10)
     job = _Partial(axis, rule, scale, e)
     _choose_step(call, job)
-    for _ in range(MAX_ESCALATIONS + 1):
-        found = _stencil(call, job)
-        if found.certified:
-            return _result(f, call, job, found)
+    found = _stencil(call, job)
+    while not found.certified:
+        if job.raises == MAX_ESCALATIONS:
+            break
         _escalate(call, job, found)
+        found = _stencil(call, job)
+    else:
+        return _result(f, call, job, found)
     msg = (
         f"after {job.raises} precision raises the certified bound still exceeds 10^-{dps} relative"
     )
@@ -708,8 +713,12 @@ def _choose_step(call: _Call, job: _Partial) -> None:
     x = centre[k_var]
     values = list(centre)
     values[k_var] = call.series([(x + c.low).union(x + c.high), 1], prec=rule.q + 1)
-    for k in plan.cones[job.axis]:
-        values[k] = plan.series[k](values)
+    try:
+        for k in plan.cones[job.axis]:
+            values[k] = plan.series[k](values)
+    except (ArithmeticError, ValueError) as exc:  # a series divided by one that may vanish
+        msg = f"the Taylor series over the stencil's interval fails ({exc})"
+        raise _NotCertified(msg) from exc
     job.evaluations += 1
     outputs = [values[k] for k in plan.program.outputs]
     bound = functools.reduce(
