@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import pickle
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -34,6 +33,8 @@ _GUARD, _MAX_STEPS, _MIN_STEP, _MIN_STEP_TEXT = 5, 200, 1e-300, "1e-300"
 _SERIES = 6  # error terms beyond the leading one that an ``exact`` verdict checks
 _FAILED = (ZeroDivisionError, ValueError, TypeError, OverflowError)
 _Progress = Callable[[int, int], None]
+#: A function as the pieces of a sweep carry it to workers: its components and variables.
+_Source = tuple[tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...]]
 #: A scheme as a sweep's piece needs it: (complex step?, (offset, integer weight) terms, den).
 _Plan = tuple[tuple[bool, tuple[tuple[Fraction, int], ...], int], ...]
 
@@ -293,7 +294,7 @@ def _sweep_mp(
     """
     plan = tuple((s.stencil is None, s.terms, s.den) for s in job.schemes)
     x = tuple(v._mpf_ for v in job.x)
-    f: Compiled | bytes = job.f if executor is None else pickle.dumps(job.f)
+    f = job.f if executor is None else (tuple(job.f.components), tuple(job.f.variables))
     pieces = [(f, job.ctx.dps, x, job.axis, job.m, plan, h._mpf_) for h in job.step_sizes]
     columns: list[list[tuple[Any, Any]]] = []
     if executor is None:
@@ -331,15 +332,15 @@ def _prefetch(job: _Job) -> None:
 
 
 def _step_mp(
-    f: Compiled | bytes, dps: int, x: tuple[Any, ...], axis: int, m: int, plan: _Plan, h: Any
+    f: Compiled | _Source, dps: int, x: tuple[Any, ...], axis: int, m: int, plan: _Plan, h: Any
 ) -> list[tuple[Any, Any]]:
     """Every scheme of ``plan`` at one step h: (FD value, max |f| over the stencil) as ``_mpf_``.
 
     A module-level function of picklable arguments, so that it runs on any executor; ``x``
     and ``h`` are exact ``_mpf_`` tuples; ``f`` is the compiled function or, sent to workers,
-    its pickle, loaded once per worker process (:func:`_loaded`).
+    its expression and variables, compiled once per worker process (:func:`_compiled`).
     """
-    ctx, fn = (_loaded(f) if isinstance(f, bytes) else f).mp_function(dps)
+    ctx, fn = (f if isinstance(f, Compiled) else _compiled(*f)).mp_function(dps)
     point, step = [ctx.make_mpf(v) for v in x], ctx.make_mpf(h)
     values: dict[Fraction, Any] = {}
 
@@ -365,10 +366,9 @@ def _step_mp(
 
 
 @functools.lru_cache(maxsize=4)
-def _loaded(pickled: bytes) -> Compiled:
-    """A compiled function from its pickle, once per process (its code is generated on load)."""
-    f: Compiled = pickle.loads(pickled)  # symgrad's own pickle of job.f
-    return f
+def _compiled(components: tuple[sympy.Expr, ...], variables: tuple[sympy.Symbol, ...]) -> Compiled:
+    """The function compiled once per process (a worker runs many steps of one sweep)."""
+    return Compiled(list(components), list(variables))
 
 
 def _call(ctx: Any, fn: Any, args: list[Any], *, real: bool) -> Any:
