@@ -552,8 +552,12 @@ class _Call:
             for j, k in enumerate(plan.variables):
                 if k is not None:
                     values[k] = b.rational(*self.x0[j])
-            for k in plan.centre:
-                values[k] = plan.point[k](values)
+            try:
+                for k in plan.centre:
+                    values[k] = plan.point[k](values)
+            except (ArithmeticError, ValueError) as exc:
+                msg = f"f cannot be evaluated on balls at the point ({exc})"
+                raise _NotCertified(msg) from exc
             if not all(values[k].is_finite() for k in plan.program.outputs):
                 msg = "f is not a finite real number on the balls at the point"
                 raise _NotCertified(msg)
@@ -775,8 +779,12 @@ def _stencil(call: _Call, job: _Partial) -> _Found:
     for shift, w in zip(c.shifts, rule.integer_weights, strict=True):
         values = list(centre)
         values[k_var] = x + shift
-        for k in cone:
-            values[k] = point[k](values)
+        try:
+            for k in cone:
+                values[k] = point[k](values)
+        except (ArithmeticError, ValueError) as exc:
+            msg = f"f cannot be evaluated on balls at a stencil point ({exc})"
+            raise _NotCertified(msg) from exc
         for i, k in enumerate(outputs):
             totals[i] += values[k] * w
     job.evaluations += len(rule.offsets)
