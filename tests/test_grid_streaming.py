@@ -157,6 +157,8 @@ def test_streaming_errors_and_caps_come_before_the_work() -> None:
     with pytest.raises(LimitExceeded) as many:
         verify_grid("x*y", "x=0:1,y=0:1", (17, 3201), counted, chunks=8)
     assert many.value.limit == "grid_blocks"
+    assert str(many.value).endswith("use fewer points per axis or larger chunks")
+    assert str(big.value).endswith("use smaller chunks")
     assert calls == []
     with pytest.raises(ConfigError) as memory:
         verify_grid("1/x", "x=-1:1", (17, 33), counted)

@@ -241,9 +241,9 @@ def verify_grid(
         per axis (at least 8): the field is sampled lazily, the scheme receives a dask array
         and must return dask arrays (``numpy.gradient`` does, through
         ``dask.array.gradient``), and the errors are reduced block by block, so no level is
-        ever held whole and levels may exceed memory (up to ``MAX_STREAM_POINTS`` points).
+        ever held whole and levels may exceed memory (up to 10^10 points).
         A block's working set, ``(2 + 3d)`` float64 arrays of its points, must stay within
-        ``CHUNK_BYTES`` (64 MiB), and a level within ``MAX_BLOCKS`` blocks.  L∞ and the
+        64 MiB, and a level within 100,000 blocks (``symgrad.grids._streaming``).  L∞ and the
         orders' verdicts equal the in-memory ones; L1 and L2 are sums in another order, equal
         to a relative ``n·2^-53`` for n points.  Not with ``exact="mp"`` (whose grids fit in
         memory).  Blocks are computed by dask's scheduler in use: a ``dask.distributed``
@@ -275,8 +275,8 @@ def verify_grid(
     LimitExceeded
         More than ``MAX_POINTS`` points on the finest requested level, or ``MP_MAX_POINTS``
         over the requested levels with ``mp`` (refinement never exceeds either); with
-        ``chunks``, more than ``MAX_STREAM_POINTS`` points or ``MAX_BLOCKS`` blocks on a
-        level, or blocks over ``CHUNK_BYTES``.
+        ``chunks``, more than 10^10 points or 100,000 blocks on a level (limits
+        ``grid_points``, ``grid_blocks``), or blocks over 64 MiB (``chunk_bytes``).
 
     Exceptions raised inside a callable scheme propagate unchanged.
 
@@ -838,6 +838,7 @@ def _check_points(
             unit = {"grid_bytes": "bytes", "grid_blocks": "blocks"}.get(limit, "points")
             msg = (
                 f"sizes: {what} needs {total:,} {unit} (at most {cap:,}); use fewer points per axis"
+                + (" or larger chunks" if limit == "grid_blocks" else "")
             )
             raise LimitExceeded(msg, limit=limit, value=total, allowed=cap)
 
