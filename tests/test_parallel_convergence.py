@@ -194,6 +194,9 @@ def test_a_scheme_that_cannot_pickle_is_refused_before_any_work() -> None:
             with pytest.raises(ConfigError, match="cannot be sent to the executor's worker"):
                 verify_grid(*GRID, scheme, executor=pool)
     assert (calls, _CountingProcesses.submitted) == ([], 0)
+    with _CountingProcesses(1) as pool, pytest.raises(LimitExceeded) as big:
+        verify_grid("x*y", "x=0:1,y=0:1", (17, 5000), executor=pool)  # 25e6 points
+    assert (big.value.limit, _CountingProcesses.submitted) == ("grid_points", 0)
     with ThreadPoolExecutor(2) as threads:  # threads share the scheme: no pickling needed
         assert verify_grid(*GRID, nested, executor=threads).status is Status.PASS
     assert calls
