@@ -69,17 +69,35 @@ FAMILIES: dict[str, tuple[Callable[[int, int], str], Callable[[list[Any], int], 
 }
 
 
-def _builders(run: Run, family: str, n: int) -> dict[str, Callable[[], object]]:
+def _parses(text: str) -> bool:
+    """Whether symgrad's parser takes the text (False when it is over the length cap)."""
+    try:
+        symgrad.parse(text)
+    except symgrad.LimitExceeded as exc:
+        if exc.limit == "too_long":
+            return False
+        raise
+    return True
+
+
+def _builders(run: Run, sec: Section, family: str, n: int) -> dict[str, Callable[[], object]]:
     """One zero-argument build per method; each call builds a fresh expression."""
     text_of, terms_of = FAMILIES[family]
     names = [f"x{i}" for i in range(n)]
     point = np.linspace(0.1, 0.9, n)
     counter = itertools.count(100)
+    from_text = _parses(text_of(n, 100))
+    if not from_text:
+        sec.notes.append(
+            f"{family} N={n}: symgrad built from a SymPy expression (the text is longer than "
+            "the parser's length cap)"
+        )
 
     def build_symgrad() -> object:
-        text = text_of(n, next(counter))
-        g = symgrad.gradient(text, names, limits=BIG)
-        h = symgrad.hessian(text, names, limits=BIG)
+        a = next(counter)
+        source = text_of(n, a) if from_text else terms_of(list(sympy.symbols(names)), a)
+        g = symgrad.gradient(source, names, limits=BIG)
+        h = symgrad.hessian(source, names, limits=BIG)
         return g(*point), h(*point)
 
     def build_sympy() -> object:
@@ -155,7 +173,7 @@ def run_family(
     dropped: dict[str, str] = {}
     for n in sizes:
         case = f"{family} N={n}"
-        methods = _builders(run, family, n)
+        methods = _builders(run, sec, family, n)
         for name in list(methods):
             cap = caps.get(name, caps["peer"])
             if name not in dropped and name in history:
@@ -167,10 +185,15 @@ def run_family(
                 del methods[name]
         print(f"  {case}: {', '.join(methods) or 'nothing left to measure'}", flush=True)
         slow: dict[str, float] = {}
+        failed: dict[str, str] = {}
         limit = {name: caps.get(name, caps["peer"]) for name in methods}
-        timings = measure(methods, **run.settings(expensive=True), cap=limit, dropped=slow)
+        settings = run.settings(expensive=True)
+        timings = measure(methods, **settings, cap=limit, dropped=slow, errors=failed)
         for name, once in slow.items():
             dropped[name] = f"one build took {once:.0f} s (cap {limit[name]:.0f} s)"
+            sec.skip(case, name, dropped[name])
+        for name, error in failed.items():
+            dropped[name] = f"refused or failed: {error}"
             sec.skip(case, name, dropped[name])
         sec.record_all(case, timings)
         for name, t in timings.items():

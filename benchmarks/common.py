@@ -83,6 +83,7 @@ def measure(
     cap: dict[str, float] | None = None,
     dropped: dict[str, float] | None = None,
     warmup: bool = True,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, Timing]:
     """Round-robin medians of seconds per call, each sample at least ``min_time`` long.
 
@@ -91,14 +92,21 @@ def measure(
     the result), its warm-up seconds put in ``dropped``.  Then ``repeats`` blocks of ``rounds``
     rounds: in each round every method takes one sample, the starting method rotating.
     ``warmup=False`` (for calls that start a fresh process, with nothing to warm) skips the
-    first call: one call per sample.
+    first call: one call per sample.  With ``errors``, a method whose warm-up raises is left out
+    and the exception's first line put there; otherwise the exception propagates.
     """
     if not warmup:
         number = dict.fromkeys(methods, 1)
         return _timings(_round_robin(methods, number, rounds, repeats), number, rounds, repeats)
     number: dict[str, int] = {}
     for name, fn in methods.items():
-        once = _first_call(fn)
+        try:
+            once = _first_call(fn)
+        except Exception as exc:
+            if errors is None:
+                raise
+            errors[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            continue
         if cap is not None and once > cap.get(name, math.inf):
             if dropped is not None:
                 dropped[name] = once

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -193,13 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"symgrad {env['versions']['symgrad']} ({env['git_commit']}) on {env['cpu_count']} CPUs, "
           f"{env['date']}, {env['mode']} mode")  # fmt: skip
     start = time.perf_counter()
+    failures: dict[str, str] = {}
     for key in chosen:
         begun = time.perf_counter()
-        RUNNERS[key](run)
+        try:
+            RUNNERS[key](run)
+        except Exception:  # noqa: BLE001 - one broken section must not lose the others' data
+            failures[key] = traceback.format_exc()
+            print(failures[key], file=sys.stderr, flush=True)
         print(f"({key}: {time.perf_counter() - begun:.0f} s)", flush=True)
     env["seconds"] = round(time.perf_counter() - start, 1)
     env["load_average_end"] = list(os.getloadavg())
     env["missing_peers"] = run.missing
+    env["failed_sections"] = failures
     goals = targets(run)
     rows = [["target", "value", "met"]]
     for g in goals:
@@ -217,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
