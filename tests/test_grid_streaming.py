@@ -219,28 +219,19 @@ def _check_streamed_verdict(
         assert streamed.status is Status.FAIL, streamed.reason
 
 
-def _field_params() -> Any:
-    return (
+@pytest.mark.parametrize("examples", [3, pytest.param(60, marks=pytest.mark.slow)])
+def test_streamed_verdicts_do_not_lie(examples: int) -> None:
+    """Hypothesis draws fields and planted errors (3 by default, 60 with -m slow)."""
+
+    @given(
         st.sampled_from([0.5, 1.0, 3.0, 1e3]),
         st.sampled_from([0.5, 1.0, 1.7]),
         st.sampled_from([0.0, 0.3, 1.1]),
         st.sampled_from(PLANTED),
         st.sampled_from([1.03, 1.2, 0.5, -1.0]),
     )
+    @settings(max_examples=examples, deadline=None, derandomize=True)
+    def drawn(amp: float, wave: float, shift: float, kind: str, factor: float) -> None:
+        _check_streamed_verdict(amp, wave, shift, kind, factor)
 
-
-@given(*_field_params())
-@settings(max_examples=3, deadline=None, derandomize=True)
-def test_streamed_verdicts_do_not_lie(
-    amp: float, wave: float, shift: float, kind: str, factor: float
-) -> None:
-    _check_streamed_verdict(amp, wave, shift, kind, factor)
-
-
-@pytest.mark.slow
-@given(*_field_params())
-@settings(max_examples=60, deadline=None, derandomize=True)
-def test_streamed_verdicts_do_not_lie_many(
-    amp: float, wave: float, shift: float, kind: str, factor: float
-) -> None:
-    _check_streamed_verdict(amp, wave, shift, kind, factor)
+    drawn()
