@@ -108,8 +108,8 @@ def run_limited(
     Returns
     -------
     object
-        What ``fn`` returned (it must be picklable: return numbers, strings or result
-        objects, not a compiled function).
+        What ``fn`` returned (it must be picklable: numbers, strings, result objects and
+        compiled functions are; a compiled function regenerates its code on arrival).
 
     Raises
     ------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -321,12 +322,14 @@ def test_worker_timeout_kills_the_job() -> None:
 
 
 def test_worker_refuses_what_cannot_travel() -> None:
-    """Local functions cannot be sent; a compiled function cannot come back; other errors keep
-    their builtin class."""
+    """Local functions cannot be sent; a lock cannot come back (a compiled function can); other
+    errors keep their builtin class."""
     with pytest.raises(ConfigError, match="module level"):
         symgrad.run_limited(lambda: 1)
     with pytest.raises(UnsupportedError, match="cannot be sent back"):
-        symgrad.run_limited(symgrad.gradient, "x**2")
+        symgrad.run_limited(threading.Lock)
+    derivative = symgrad.run_limited(symgrad.derivative, "x**3", "x")
+    assert derivative(2.0) == 12.0  # 3 x**2 at 2
     with pytest.raises(ValueError, match="invalid literal"):
         symgrad.run_limited(int, "abc")
     with pytest.raises(ConfigError, match="timeout"):
