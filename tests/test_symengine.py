@@ -59,6 +59,9 @@ CATALOGUE: list[tuple[str, _M]] = [
     ("(1 + 2*x + 3*y)**5/(1 + x**2)", lambda c, x, y: (1 + 2 * x + 3 * y) ** 5 / (1 + x**2)),
     ("exp(-x**2 - y**2)*pi*E", lambda c, x, y: c.exp(-(x**2) - y**2) * c.pi * c.e),
     ("x**(1/3)*y**(5/2)", lambda c, x, y: c.cbrt(x) * y ** c.mpf(2.5)),
+    # symengine keeps sin(2 - x - y); SymPy rebuilding its cos under distribute(False) recursed
+    ("sin(2 - x - y)*cos(3 - x)", lambda c, x, y: c.sin(2 - x - y) * c.cos(3 - x)),
+    ("3*(1 - x - 2*y)**3", lambda c, x, y: 3 * (1 - x - 2 * y) ** 3),
 ]
 #: Expressions symengine cannot represent: differentiated by SymPy whatever the choice.
 FALLBACK: list[tuple[str, _M]] = [
@@ -241,3 +244,26 @@ def test_a_planted_difference_is_seen_by_the_comparison() -> None:
     fast = gradient("sin(x)*exp(y)", symbolic="symengine")
     x = sympy.Symbol("x", real=True)
     assert not _same(fast.components[0], fast.components[0] + sympy.Rational(1, 10**20) * x)
+
+
+def test_a_recursion_in_sympy_runs_the_job_again_with_distribution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SymPy can recurse without end while sums are kept factored: the job is run again, on
+    SymPy with its own distribution, and its result is still right."""
+    import symgrad.derive._derivatives as derivatives_module
+
+    attempts: list[tuple[str, bool]] = []
+    original = derivatives_module._attempt
+
+    def attempt(*args: Any, factored: bool) -> Any:
+        attempts.append((args[3], factored))
+        if factored:
+            raise RecursionError
+        return original(*args, factored=factored)
+
+    monkeypatch.setattr(derivatives_module, "_attempt", attempt)
+    g = gradient("(x + 2*y)**2", symbolic="symengine")
+    assert attempts == [("symengine", True), ("sympy", False)]
+    assert g.to_strings() == ["2*x + 4*y", "4*x + 8*y"]  # distributed, as SymPy does
+    assert g(1.0, 2.0).tolist() == [10.0, 20.0]

@@ -212,8 +212,8 @@ def gradient(
     >>> r = gradient("100*(x[1] - x[0]**2)**2 + (1 - x[0])**2")
     >>> r.wrt
     (x_0, x_1)
-    >>> r([1.0, 1.0]).tolist()  # packed: one array holding x[0], x[1]
-    [0.0, 0.0]
+    >>> r([2.0, 4.0]).tolist()  # packed: one array holding x[0], x[1]
+    [2.0, 0.0]
     """
 
     def build(job: _Job) -> Compiled:
@@ -495,25 +495,44 @@ def _build(
 
 
 def _run(call: str, build: Callable[[_Job], _R], limits: object, engine: str) -> _R:
-    """``build`` on ``engine``; again on SymPy if a symengine result held an unsupported node."""
+    """``build`` on ``engine``, numbers times sums kept factored; the fallbacks in order.
+
+    A symengine result holding an unsupported node runs the job again on SymPy.  SymPy itself
+    can recurse without end on some nodes built while sums are not distributed (``cos`` of
+    ``-x - y``: the minus sign it extracts comes back), so a ``RecursionError`` runs the job
+    again on SymPy with SymPy's own distribution (where a coefficient is multiplied into a
+    sum).  Each attempt is priced on its own.
+    """
     try:
-        with ExitStack() as factored:
-            return build(_Job(call, limits, engine, factored))
+        return _attempt(call, build, limits, engine, factored=True)
     except EngineFallback:
-        with ExitStack() as factored:
-            return build(_Job(call, limits, "sympy", factored))
+        pass
+    except RecursionError:
+        return _attempt(call, build, limits, "sympy", factored=False)
+    try:
+        return _attempt(call, build, limits, "sympy", factored=True)
+    except RecursionError:
+        return _attempt(call, build, limits, "sympy", factored=False)
+
+
+def _attempt(
+    call: str, build: Callable[[_Job], _R], limits: object, engine: str, *, factored: bool
+) -> _R:
+    with ExitStack() as stack:
+        return build(_Job(call, limits, engine, stack if factored else None))
 
 
 class _Job:
     """One priced call: differentiation stages and the compilation, against one budget.
 
     On the symengine engine the expressions are converted once (:meth:`start`) and back once
-    (:meth:`back`, before compiling).  From the first symbolic step on (parsing is done), the
-    job runs with SymPy's ``distribute(False)``, entered once on ``factored`` (setting it clears
-    SymPy's cache), so a number times a sum stays a product and the compiled code shares the sum.
+    (:meth:`back`, before compiling, keeping symengine's products of a number and a sum).  From
+    SymPy's first symbolic step on (its first derivative, or the compilation), the job runs with
+    SymPy's ``distribute(False)``, entered once on ``factored`` (setting it clears SymPy's
+    cache), so a number times a sum stays a product and the compiled code shares the sum.
     """
 
-    def __init__(self, call: str, limits: object, engine: str, factored: ExitStack) -> None:
+    def __init__(self, call: str, limits: object, engine: str, factored: ExitStack | None) -> None:
         if limits is None:
             limits = Limits()
         elif not isinstance(limits, Limits):
@@ -540,7 +559,6 @@ class _Job:
         On symengine they are converted (once per job); an expression symengine cannot
         represent puts the whole job on SymPy.
         """
-        self.factored()
         if self.engine == "symengine":
             fast = SymengineJob([*names, *data])
             converted = fast.start(exprs)
@@ -548,6 +566,7 @@ class _Job:
                 self.fast = fast
                 return converted, tuple(fast.symbols[v] for v in names)
             self.engine = "sympy"
+        self.factored()
         return list(exprs), tuple(names)
 
     def symbol(self, var: sympy.Symbol) -> Any:
@@ -574,7 +593,8 @@ class _Job:
         work = engine_work(estimate, self.engine)
         self.budget.charge(work + preview, what, partial=not estimate.complete)
         self.budget.spent -= preview
-        self.factored()
+        if self.fast is None:
+            self.factored()
         for expr, var in dict.fromkeys(new):
             self.done[expr, var] = self._derivative(expr, var)
         for pair, parts in pieces.items():
@@ -635,8 +655,8 @@ class _Job:
         data: Sequence[sympy.Symbol] = (),
     ) -> Compiled:
         """Price compiling the components, then compile them."""
-        self.factored()
         exprs = self.back(exprs)
+        self.factored()
         estimate = compile_cost(_leaves(exprs), self.budget.left)
         what = f"compiling the {kind}"
         self.budget.charge(estimate.work, what, partial=not estimate.complete)

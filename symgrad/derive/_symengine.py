@@ -16,9 +16,10 @@ and the job is priced and run again on SymPy.  So the two engines give equal der
 compare them on a catalogue of expressions), differing at most in the form SymPy prints.
 
 Converting back, the symbols are the job's own (real) SymPy symbols, matched by name, and shared
-subexpressions are converted once.  Both directions run with SymPy's ``distribute(False)``, as the
-whole derive job does (:mod:`symgrad.derive._derivatives`): ``2*(x + 2*y)`` stays a product of a
-number and a sum, as symengine keeps it, instead of becoming ``2*x + 4*y``.
+subexpressions are converted once.  A product of a number and a sum stays one, as symengine keeps
+it (``2*(x + 2*y)``, not ``2*x + 4*y``), so that the compiled code can share the sum; it is built
+unevaluated rather than under SymPy's ``distribute(False)``, which makes SymPy recurse without
+end on some function arguments (``cos(1 - x - y)``).
 """
 
 from __future__ import annotations
@@ -206,8 +207,23 @@ class SymengineJob:
         return True
 
 
+def _product(*factors: sympy.Expr) -> sympy.Expr:
+    """A product as SymPy builds it, except that a number times a sum stays factored.
+
+    SymPy would multiply the number into the sum (``2*(x + y)`` as ``2*x + 2*y``); symengine
+    keeps it, and so does this, without changing SymPy's global ``distribute`` setting.
+    """
+    numbers = [f for f in factors if f.is_Number]
+    if not numbers or not any(isinstance(f, sympy.Add) for f in factors):
+        return sympy.Mul(*factors)
+    coefficient = sympy.Mul(*numbers)
+    others = sympy.Mul(*(f for f in factors if not f.is_Number))
+    if coefficient == 1 or not isinstance(others, sympy.Add | sympy.Mul):
+        return sympy.Mul(coefficient, others)
+    return sympy.Mul(coefficient, *sympy.Mul.make_args(others), evaluate=False)
+
 _BUILDERS: dict[str, Callable[..., sympy.Expr]] = {
     "Add": sympy.Add,
-    "Mul": sympy.Mul,
+    "Mul": _product,
     "Pow": sympy.Pow,
 }
