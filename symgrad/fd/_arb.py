@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -76,6 +76,7 @@ from symgrad.derive import ArbBalls, Compiled, Program, compile_program
 from symgrad.errors import SymgradError
 from symgrad.expr import MAX_BESSEL_ORDER
 from symgrad.fd._engine import FDResult, _shaped
+from symgrad.fd._memo import remembered
 from symgrad.fd._stencils import Stencil
 from symgrad.results import PointStatus
 
@@ -126,17 +127,12 @@ class _Rule:
         return self.q - self.m
 
 
-_RULES: dict[int, tuple[Stencil, _Rule]] = {}
+_RULES: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def _rule(stencil: Stencil) -> _Rule:
     """The remainder rule of ``stencil`` (once per stencil object)."""
-    known = _RULES.get(id(stencil))
-    if known is None or known[0] is not stencil:
-        if len(_RULES) > 256:
-            _RULES.clear()
-        known = _RULES[id(stencil)] = (stencil, _make_rule(stencil))
-    return known[1]
+    return remembered(_RULES, stencil, lambda: _make_rule(stencil))
 
 
 def _pair(value: Fraction) -> tuple[int, int]:
@@ -189,23 +185,22 @@ class _Plan:
     series: tuple[_Step, ...]  # per operation: its Taylor series over a hull
 
 
-_PLANS: dict[int, tuple[Compiled, _Plan | str]] = {}
+_PLANS: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def _plan(f: Compiled) -> _Plan:
     """The compiled plan of f (once per Compiled); raises ``_NotCertified`` when it has none."""
-    known = _PLANS.get(id(f))
-    if known is None or known[0] is not f:
-        if len(_PLANS) > 256:
-            _PLANS.clear()
+
+    def make() -> _Plan | str:
         try:
-            made: _Plan | str = _make_plan(compile_program(f.components, f.variables))
+            return _make_plan(compile_program(f.components, f.variables))
         except SymgradError as exc:  # a function outside the grammar of exact values
-            made = str(exc)
-        known = _PLANS[id(f)] = (f, made)
-    if isinstance(known[1], str):
-        raise _NotCertified(known[1])
-    return known[1]
+            return str(exc)
+
+    made = remembered(_PLANS, f, make)
+    if isinstance(made, str):
+        raise _NotCertified(made)
+    return made
 
 
 def _make_plan(program: Program) -> _Plan:
@@ -672,20 +667,18 @@ class _Constants(NamedTuple):
     goal: Any  # 10^-(dps + guard)
 
 
-_STEP_CONSTANTS: dict[tuple[int, int, int, int], tuple[_Rule, _Constants]] = {}
+_STEP_CONSTANTS: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def _constants(call: _Call, job: _Partial) -> _Constants:
     """The job's constants at its precision (python-flint's current one, set by ``call.at``)."""
     rule = job.rule
-    key = (id(rule), job.exponent, job.bits, call.dps)
-    known = _STEP_CONSTANTS.get(key)
-    if known is None or known[0] is not rule:
+
+    def make() -> _Constants:
         arb, b = call.arb, call.b
         h = arb(2) ** job.exponent
-        shifts = tuple(h * s.numerator / s.denominator for s in rule.offsets)
-        made = _Constants(
-            shifts,
+        return _Constants(
+            tuple(h * s.numerator / s.denominator for s in rule.offsets),
             b.rational(*rule.low) * h,
             b.rational(*rule.high) * h,
             b.rational(*rule.constant) * arb(2) ** (job.exponent * rule.order),
@@ -693,10 +686,9 @@ def _constants(call: _Call, job: _Partial) -> _Constants:
             arb(10) ** -call.dps,
             arb(10) ** -(call.dps + _GUARD),
         )
-        if len(_STEP_CONSTANTS) > 1024:
-            _STEP_CONSTANTS.clear()
-        known = _STEP_CONSTANTS[key] = (rule, made)
-    return known[1]
+
+    key = (id(rule), job.exponent, job.bits, call.dps)
+    return remembered(_STEP_CONSTANTS, rule, make, key=key, size=1024)
 
 
 def _shrink(call: _Call, job: _Partial) -> Any:

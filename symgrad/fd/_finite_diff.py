@@ -47,7 +47,7 @@ import functools
 import itertools
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -80,6 +80,7 @@ from symgrad.fd._engine import (
     nonsmooth_result,
     one_sided,
 )
+from symgrad.fd._memo import remembered
 from symgrad.fd._stencils import Stencil
 from symgrad.results import PointStatus
 
@@ -291,20 +292,14 @@ def _dispatch(
     return _mpmath(f, x0, partials, (scheme, method, step, dps, error_control))
 
 
-_POINTS: dict[tuple[int, str], tuple[Compiled, list[sympy.Rational]]] = {}
+_POINTS: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def _point_values(f: Compiled, point: Any) -> list[sympy.Rational]:
     """The exact coordinates of ``point``; a point given as text is read once per function."""
     if not isinstance(point, str):
         return f.point_values(point)
-    key = (id(f), point)
-    known = _POINTS.get(key)
-    if known is None or known[0] is not f:
-        if len(_POINTS) > 256:
-            _POINTS.clear()
-        known = _POINTS[key] = (f, f.point_values(point))
-    return list(known[1])
+    return list(remembered(_POINTS, f, lambda: f.point_values(point), key=(id(f), point)))
 
 
 def _use_arb(engine: str, method: str, step: Any, error_control: bool) -> bool:
@@ -469,8 +464,8 @@ def _mp_partial(
     return replace(central, left=sides.left.value, right=sides.right.value)
 
 
-_KINKS: dict[int, tuple[Compiled, tuple[tuple[str, sympy.Expr], ...]]] = {}
-_KINKS_AT: dict[tuple[int, tuple[sympy.Rational, ...]], tuple[Compiled, bool]] = {}
+_KINKS: dict[Hashable, tuple[Any, Any]] = {}
+_KINKS_AT: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def kink_suspect(f: Compiled, x0: Sequence[sympy.Rational]) -> bool:
@@ -481,32 +476,28 @@ def kink_suspect(f: Compiled, x0: Sequence[sympy.Rational]) -> bool:
     point, where the complex step is wrong too), atan2 meets its cut, or f has a Piecewise.
     An undecidable condition counts as a suspicion (it only costs the probe).
     """
-    key = (id(f), tuple(x0))
-    known = _KINKS_AT.get(key)
-    if known is None or known[0] is not f:
-        if len(_KINKS_AT) > 256:
-            _KINKS_AT.clear()
+
+    def suspect() -> bool:
         values = dict(zip(f.variables, x0, strict=True))
-        suspect = any(_suspect_at(kind, node, values) for kind, node in _kink_nodes(f))
-        known = _KINKS_AT[key] = (f, suspect)
-    return known[1]
+        return any(_suspect_at(kind, node, values) for kind, node in _kink_nodes(f))
+
+    return remembered(_KINKS_AT, f, suspect, key=(id(f), tuple(x0)))
 
 
 def _kink_nodes(f: Compiled) -> tuple[tuple[str, sympy.Expr], ...]:
     """The places where f may be nonsmooth (once per compiled function)."""
-    known = _KINKS.get(id(f))
-    if known is None or known[0] is not f:
-        if len(_KINKS) > 256:
-            _KINKS.clear()
-        nodes: list[tuple[str, sympy.Expr]] = []
+
+    def nodes() -> tuple[tuple[str, sympy.Expr], ...]:
+        found: list[tuple[str, sympy.Expr]] = []
         for e in f.components:
-            nodes += [("zero", a.args[0]) for a in e.atoms(sympy.Abs, sympy.sign, sympy.Heaviside)]
-            nodes += [("tie", a) for a in e.atoms(sympy.Min, sympy.Max)]
-            nodes += [("zero", a.base) for a in e.atoms(sympy.Pow) if not a.exp.is_integer]
-            nodes += [("cut", a) for a in e.atoms(sympy.atan2)]
-            nodes += [("always", a) for a in e.atoms(sympy.Piecewise)]
-        known = _KINKS[id(f)] = (f, tuple(nodes))
-    return known[1]
+            found += [("zero", a.args[0]) for a in e.atoms(sympy.Abs, sympy.sign, sympy.Heaviside)]
+            found += [("tie", a) for a in e.atoms(sympy.Min, sympy.Max)]
+            found += [("zero", a.base) for a in e.atoms(sympy.Pow) if not a.exp.is_integer]
+            found += [("cut", a) for a in e.atoms(sympy.atan2)]
+            found += [("always", a) for a in e.atoms(sympy.Piecewise)]
+        return tuple(found)
+
+    return remembered(_KINKS, f, nodes)
 
 
 def _suspect_at(kind: str, node: sympy.Expr, values: dict[Any, sympy.Rational]) -> bool:
@@ -840,33 +831,27 @@ def _changes(f: Compiled, work: int, centre: list[float], step: list[float], k: 
     return not values[0] == values[1] == values[2]
 
 
-_USED: dict[int, tuple[Compiled, frozenset[int]]] = {}
+_USED: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def _used_axes(f: Compiled) -> frozenset[int]:
     """The indices of the variables f contains (answered once per compiled function)."""
-    known = _USED.get(id(f))
-    if known is None or known[0] is not f:
-        if len(_USED) > 256:
-            _USED.clear()
+
+    def used() -> frozenset[int]:
         free = set().union(*(e.free_symbols for e in f.components))
-        used = frozenset(i for i, v in enumerate(f.variables) if v in free)
-        known = _USED[id(f)] = (f, used)
-    return known[1]
+        return frozenset(i for i, v in enumerate(f.variables) if v in free)
+
+    return remembered(_USED, f, used)
 
 
-_OPERATIONS: dict[int, tuple[Compiled, int]] = {}
+_OPERATIONS: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def _operations(f: Compiled) -> int:
     """Operations in f: each may round once, so values carry about this many ε of error."""
-    known = _OPERATIONS.get(id(f))
-    if known is None or known[0] is not f:
-        if len(_OPERATIONS) > 256:
-            _OPERATIONS.clear()
-        count = max([1] + [sympy.count_ops(e) for e in f.components])
-        known = _OPERATIONS[id(f)] = (f, int(count))
-    return known[1]
+    return remembered(
+        _OPERATIONS, f, lambda: int(max([1] + [sympy.count_ops(e) for e in f.components]))
+    )
 
 
 def _depends(f: Compiled, counts: Sequence[int]) -> bool:
@@ -965,17 +950,12 @@ def _points(stencils: Sequence[Stencil]) -> int:
     return math.prod(sum(1 for w in s.weights if w) for s in stencils)
 
 
-_ANALYTIC: dict[int, tuple[Compiled, bool]] = {}
+_ANALYTIC: dict[Hashable, tuple[Any, Any]] = {}
 
 
 def is_real_analytic(f: Compiled) -> bool:
     """No abs, sign, min, max or atan2 in f (answered once per compiled function)."""
-    known = _ANALYTIC.get(id(f))
-    if known is None or known[0] is not f:
-        if len(_ANALYTIC) > 256:
-            _ANALYTIC.clear()
-        known = _ANALYTIC[id(f)] = (f, not any(e.has(*_NON_ANALYTIC) for e in f.components))
-    return known[1]
+    return remembered(_ANALYTIC, f, lambda: not any(e.has(*_NON_ANALYTIC) for e in f.components))
 
 
 def _complex_axis(f: Compiled, counts: Sequence[int]) -> int:
