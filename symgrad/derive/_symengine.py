@@ -142,9 +142,48 @@ class SymengineJob:
         self._checked: set[_Expr] = set()
 
     def start(self, exprs: Iterable[_Expr]) -> list[_Expr] | None:
-        """The SymPy expressions in symengine, or ``None`` if one holds an unsupported node."""
-        converted = [self._se.sympify(e) for e in exprs]
-        return converted if all(self._supported(e) for e in converted) else None
+        """The SymPy expressions in symengine, or ``None`` if one holds an unsupported node.
+
+        Converted node by node from the tree (shared parts once): sums, products, powers,
+        exact rationals, ``pi``, ``E``, the job's symbols and the functions of ``_FUNCTIONS``
+        (and ``exp``); any other node makes the job SymPy's.
+        """
+        memo: dict[_Expr, _Expr] = {}
+        converted = []
+        for expr in exprs:
+            stack = [expr]
+            while stack:
+                node = stack[-1]
+                if node in memo:
+                    stack.pop()
+                    continue
+                pending = [a for a in node.args if a not in memo]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                stack.pop()
+                built = self._forward(node, [memo[a] for a in node.args])
+                if built is None:
+                    return None
+                memo[node] = built
+            converted.append(memo[expr])
+        return converted
+
+    def _forward(self, node: _Expr, args: list[_Expr]) -> _Expr | None:
+        """One SymPy node in symengine, from its converted arguments (None: unsupported)."""
+        se = self._se
+        if isinstance(node, sympy.Symbol):
+            return self.symbols.get(node)
+        if isinstance(node, sympy.Rational):
+            return se.Rational(int(node.p), int(node.q))
+        name = type(node).__name__
+        if isinstance(node, sympy.Add | sympy.Mul | sympy.Pow):
+            return getattr(se, name)(*args)
+        if node is sympy.pi or node is sympy.E:
+            return se.pi if node is sympy.pi else se.E
+        if name in _FUNCTIONS or name == "exp":
+            return getattr(se, name)(*args)
+        return None
 
     def diff(self, expr: _Expr, var: _Expr) -> _Expr:
         """``d expr / d var`` in symengine (``var`` a symengine symbol of :attr:`symbols`)."""
@@ -221,6 +260,7 @@ def _product(*factors: sympy.Expr) -> sympy.Expr:
     if coefficient == 1 or not isinstance(others, sympy.Add | sympy.Mul):
         return sympy.Mul(coefficient, others)
     return sympy.Mul(coefficient, *sympy.Mul.make_args(others), evaluate=False)
+
 
 _BUILDERS: dict[str, Callable[..., sympy.Expr]] = {
     "Add": sympy.Add,
