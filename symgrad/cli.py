@@ -159,6 +159,7 @@ def _main(argv: list[str]) -> ExitCode:
             from symgrad._limits import run_limited  # noqa: PLC0415 - lazy, see module doc
 
             limit = None if args.max_memory is None else args.max_memory * 2**20
+            args.preload = _Preload(_worker_modules(args))
             output, code = run_limited(_run_handler, args, timeout=args.timeout, max_memory=limit)
         else:
             with _time_limit(args.timeout):
@@ -373,6 +374,41 @@ def _report_error(exc: SymgradError) -> None:
     if isinstance(exc, ParseError) and exc.snippet and sys.stderr.isatty():
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(exc.snippet + "\n")
+
+
+class _Preload:
+    """Modules an ``--isolate`` worker imports while it unpickles the command's arguments, so
+    before its memory cap is set: ``--max-memory`` caps what the command computes above the
+    libraries' own footprint (SymPy, NumPy, symengine, matplotlib: well over 100 MiB of
+    address space), instead of failing an import halfway (an ImportError, not a verdict)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+
+    def __reduce__(self) -> tuple[Callable[[tuple[str, ...]], None], tuple[tuple[str, ...]]]:
+        return _preload, (self.names,)
+
+
+def _preload(names: tuple[str, ...]) -> None:
+    """Import ``names`` (a missing optional one, such as matplotlib, is left to the command),
+    then fill SymPy's NumPy namespace for compiled code (its ``from numpy import *`` loads a
+    dozen NumPy submodules) with one constant compiled."""
+    for name in names:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    sympy = importlib.import_module("sympy")
+    sympy.lambdify([], sympy.Integer(0), "numpy")
+
+
+def _worker_modules(args: argparse.Namespace) -> list[str]:
+    """What an ``--isolate`` worker preloads: all of symgrad, the optional engines and
+    evaluators, and matplotlib when the command may draw."""
+    # every stage (expr, derive, fd, checks, grids, teaching), then optional extras
+    names = ["symgrad.output", "symengine", "numexpr", "flint"]
+    drawing = getattr(args, "plot", None) or getattr(args, "format", None) == "html"
+    if args.handler is _run_report or drawing:
+        names += ["matplotlib.figure", "matplotlib.backends.backend_agg"]
+    return names
 
 
 def _run_handler(args: argparse.Namespace) -> tuple[str, int]:

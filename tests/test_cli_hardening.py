@@ -904,6 +904,17 @@ def test_fuzz_the_command_line(
     assert judge(argv) is None, argv
 
 
+@pytest.mark.parametrize("mib", ["16", "64"])
+def test_a_small_memory_cap_leaves_the_libraries_loaded(
+    mib: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--max-memory caps the command's own work: SymPy, NumPy and symengine are loaded before
+    the cap (a 64 MiB cap made compiling a gradient fail on an import, with a traceback)."""
+    assert main(["--isolate", "--max-memory", mib, "grad", "x**2+y"]) == 0
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("gradient in (x, y):\n  d/dx = 2*x\n  d/dy = 1\n", "")
+
+
 def test_isolate_runs_the_command_in_a_worker(capsys: pytest.CaptureFixture[str]) -> None:
     """--isolate gives the same output as the command run in-process."""
     assert main(["--isolate", "grad", "x*y^2"]) == 0
