@@ -230,13 +230,24 @@ def test_hostile_input_is_refused_on_the_symengine_path(monkeypatch: pytest.Monk
     assert calls == {"symengine": 0, "sympy": 0}
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
-@given(smooth_expressions())
-def test_random_smooth_expressions_agree_on_both_engines(text: str) -> None:
+def _agree(text: str) -> None:
     slow = hessian(text, variables="x y", symbolic="sympy")
     fast = hessian(text, variables="x y", symbolic="symengine")
     for a, b in zip(slow.components, fast.components, strict=True):
         assert _same(a, b)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(smooth_expressions())
+def test_random_smooth_expressions_agree_on_both_engines(text: str) -> None:
+    _agree(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(smooth_expressions())
+def test_many_random_smooth_expressions_agree_on_both_engines(text: str) -> None:
+    _agree(text)
 
 
 def test_a_planted_difference_is_seen_by_the_comparison() -> None:
