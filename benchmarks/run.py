@@ -17,7 +17,8 @@ date, load).  Sections (``--only`` picks some):
 
 Peers are optional: a missing one prints "not installed" and its rows are skipped
 (``--no-peers`` skips them all).  The full run takes about 10–15 minutes on two cores,
-``--quick`` (tiny sizes, 3 rounds) well under a minute.  The "targets" of the JSON compare the
+``--quick`` (tiny sizes, 3 rounds) well under a minute.  NumPy's BLAS, numexpr and JAX
+run one thread each unless ``--threads`` says otherwise.  The "targets" of the JSON compare the
 measured ratios, rates and exponents with the performance goals.
 """
 
@@ -38,6 +39,27 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing (and its warnings)
+
+
+def _pin_threads(argv: list[str]) -> str:
+    """``--threads N`` (default 1), set before NumPy, numexpr or JAX is imported.
+
+    One thread each by default: on a small shared machine a library that starts a thread per
+    core is at the mercy of the other processes' load, and the comparison becomes one of
+    schedulers; ``--threads 0`` leaves every library its own default.
+    """
+    threads = argv[argv.index("--threads") + 1] if "--threads" in argv else "1"
+    if threads != "0":
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "NUMEXPR_MAX_THREADS"):  # fmt: skip
+            os.environ[var] = threads
+        if threads == "1":
+            flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
+            os.environ["XLA_FLAGS"] = flags.strip()
+    return threads
+
+
+THREADS = _pin_threads(sys.argv) if __name__ == "__main__" else "0"
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -86,6 +108,7 @@ def environment(quick: bool) -> dict[str, Any]:
         "git_commit": commit or None,
         "symgrad_tree_modified": bool(dirty),
         "versions": versions,
+        "threads_per_library": THREADS,
     }
 
 
@@ -184,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every measurement to this JSON file")
     parser.add_argument("--no-peers", action="store_true", help="skip every optional peer")
     parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--threads", default="1", help="threads per library (default 1; 0: the libraries' own)"
+    )
     args = parser.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(SECTIONS)
     unknown = sorted(set(chosen) - set(SECTIONS))

@@ -63,6 +63,8 @@ def test_environment(document: dict[str, Any]) -> None:
     for key in ("date", "mode", "python", "platform", "cpu_count", "versions", "git_commit"):
         assert key in env, key
     assert env["mode"] == "quick"
+    assert env["threads_per_library"] == "1"
+    assert env["failed_sections"] == {}
     assert env["cpu_count"] >= 1
     for package in ("symgrad", "numpy", "sympy", "mpmath"):
         assert env["versions"][package], package
