@@ -34,7 +34,7 @@ import sympy
 from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
-from symgrad.derive._fused import Evaluator, Layout, build_evaluator, check_evaluator, layout
+from symgrad.derive._fused import CHUNK, Evaluator, Layout, build_evaluator, check_evaluator, layout
 from symgrad.derive._lazy import is_dask, lazy_call
 from symgrad.derive._printing import lambdify_exprs, short
 from symgrad.errors import ConfigError, InputError
@@ -47,9 +47,6 @@ __all__ = [
     "as_float_array",
 ]
 
-#: Points per chunk in the vectorized evaluator (2**16: neutral for tiny expressions, 3.7x
-#: faster than one full-array call for CSE-heavy ones; benchmarks/bench_gradient.py).
-CHUNK = 1 << 16
 #: Largest output one call may allocate (1 GiB); checked before allocating.
 MAX_OUTPUT_BYTES = 1 << 30
 
@@ -124,6 +121,13 @@ class Compiled:
         for generated in ("_numpy", "_local", "source", "_program", "_fast"):
             state.pop(generated, None)
         return state
+
+    def __copy__(self) -> Compiled:
+        """A copy sharing the generated code (:meth:`returning`, :meth:`using`); pickling
+        generates it again, copying does not."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        return other
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -324,9 +328,9 @@ class Compiled:
             self._layout.scatter(out, self._numpy(*scalars), 0)  # 4x less than symengine's)
             return
         fast = self._fast if out.dtype.kind == "f" else None  # complex: NumPy
-        evaluate = fast or self._numpy
-        for start in range(0, size, CHUNK):
-            stop = min(start + CHUNK, size)
+        evaluate, block = (fast, fast.block) if fast is not None else (self._numpy, CHUNK)
+        for start in range(0, size, block):
+            stop = min(start + block, size)
             chunk = [f if f.ndim == 0 else f[start:stop] for f in flat]
             self._layout.scatter(out, evaluate(*chunk), slice(start, stop))
 
@@ -608,7 +612,9 @@ def _parse_point_text(text: str) -> dict[sympy.Symbol, sympy.Rational]:
 
 def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
     """Coerce one input to a float64 array, refusing non-numeric kinds clearly."""
-    if type(value) is np.float64 or type(value) is float:  # the common case, checked fast
+    if type(value) is np.ndarray and value.dtype == np.float64:  # the common cases, checked fast
+        return value
+    if type(value) is np.float64 or type(value) is float:
         return np.asarray(value, dtype=np.float64)
     array = np.asarray(value)
     kind = _REJECTED_KINDS.get(array.dtype.kind)
@@ -625,6 +631,8 @@ def _flat_input(array: FloatArray) -> FloatArray:
     """A 1-D view of a full-size ``array`` over the grid (0-d for single values)."""
     if array.size == 1:
         return array.reshape(())
+    if array.ndim == 1 and array.flags.c_contiguous:
+        return array
     return np.ascontiguousarray(array).reshape(-1)
 
 

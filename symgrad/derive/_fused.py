@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -83,15 +84,20 @@ __all__ = ["EVALUATORS", "Evaluator", "Layout", "build_evaluator", "check_evalua
 
 #: The evaluator names ``Compiled(..., evaluator=)`` takes.
 EVALUATORS = ("auto", "numpy", "numexpr", "symengine")
-#: Points per block of the symengine evaluator: its input and output buffers (points x
-#: variables and points x components) stay in the L2 cache.
-SYMENGINE_BLOCK = 4096
+#: Points per chunk in the NumPy and numexpr evaluators (2**16: neutral for tiny expressions,
+#: 3.7x faster than one full-array call for CSE-heavy ones; benchmarks/bench_gradient.py).
+CHUNK = 1 << 16
+#: Doubles in the symengine evaluator's two scratch buffers (1 MiB): its blocks of points.
+SCRATCH_DOUBLES = 1 << 17
 
-Values = Sequence[Any]
+Values = Sequence[Any] | npt.NDArray[Any]
 
 
 class Evaluator(Protocol):
     """A float64 evaluator of the distinct components: one array (or 0-d) per variable in."""
+
+    #: Points per call that it prefers (the caller cuts the points in blocks of this size).
+    block: int
 
     def __call__(self, *arrays: Any) -> Values:
         """One value per distinct component."""
@@ -106,9 +112,17 @@ class Layout:
 
     unique: tuple[Any, ...]
     rows: tuple[int | npt.NDArray[np.intp], ...]
+    #: The distinct component of each output row, or None when they are the rows in order.
+    index: npt.NDArray[np.intp] | None
 
     def scatter(self, out: npt.NDArray[Any], values: Values, where: slice | int) -> None:
-        """Write each distinct value into its rows of ``out[:, where]``."""
+        """Write each distinct value into its rows of ``out[:, where]``.
+
+        A 2-D array of values (one row per distinct component) is written in one NumPy copy.
+        """
+        if isinstance(values, np.ndarray) and values.ndim == 2:
+            out[:, where] = values if self.index is None else values[self.index]
+            return
         for rows, value in zip(self.rows, values, strict=True):
             out[rows, where] = value
 
@@ -119,7 +133,12 @@ def layout(flat: Sequence[Any]) -> Layout:
     for row, expr in enumerate(flat):
         first.setdefault(expr, []).append(row)
     rows = tuple(r[0] if len(r) == 1 else np.array(r, dtype=np.intp) for r in first.values())
-    return Layout(tuple(first), rows)
+    if len(first) == len(flat):
+        return Layout(tuple(first), rows, None)
+    index = np.empty(len(flat), dtype=np.intp)
+    for k, taken in enumerate(first.values()):
+        index[taken] = k
+    return Layout(tuple(first), rows, index)
 
 
 def check_evaluator(name: object) -> str:
@@ -174,6 +193,8 @@ def build_evaluator(
 class _NumexprProgram:
     """The CSE'd program, each statement one numexpr loop or, where numexpr cannot, NumPy."""
 
+    block = CHUNK
+
     def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
         statements, outputs = tree_cse([float_printable(e) for e in unique])
         names = {v: f"v{i}" for i, v in enumerate(variables)}
@@ -205,7 +226,14 @@ class _NumexprProgram:
 
 
 class _SymengineProgram:
-    """symengine's compiled code for the components it computes as NumPy does, NumPy for the rest."""
+    """symengine's compiled code for the components it computes as NumPy does, NumPy for the rest.
+
+    symengine's code reads one point's inputs and writes one point's outputs contiguously, so
+    each block of points is packed into a scratch buffer (points x variables) and computed into
+    another (points x components), both reused by the thread and about 1 MiB together: fresh
+    buffers of the whole call's size cost page faults that measured up to 10x the computation
+    at 10**3 points.  The caller copies the transposed block out before the next call.
+    """
 
     def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
         printable = [float_printable(e) for e in unique]
@@ -219,25 +247,36 @@ class _SymengineProgram:
         self._numpy = (
             lambdify_exprs(variables, [unique[i] for i in rest], "numpy") if rest else None
         )
+        width = self._nvars + len(native)
+        self.block = max(64, min(CHUNK, SCRATCH_DOUBLES // max(1, width)))
+        self._scratch = threading.local()
 
     def __call__(self, *arrays: Any) -> Values:
-        size = max(a.size for a in arrays) if arrays else 1
+        block = self._machine_values(arrays) if self._native else None
+        if self._numpy is None:  # all native: the block is the whole answer
+            return block.T if block is not None else []
         values: list[Any] = [None] * self._count
-        if self._native:
-            block = self._machine_values(arrays, size)
+        if block is not None:
             for column, i in enumerate(self._native):
-                values[i] = block[:, column] if size > 1 else block[0, column]
-        if self._numpy is not None:
-            for i, value in zip(self._rest, self._numpy(*arrays), strict=True):
-                values[i] = value
+                values[i] = block[:, column]
+        for i, value in zip(self._rest, self._numpy(*arrays), strict=True):
+            values[i] = value
         return values
 
-    def _machine_values(self, arrays: Sequence[Any], size: int) -> npt.NDArray[np.float64]:
-        packed = np.empty((size, self._nvars))
-        for j, a in enumerate(arrays):
-            packed[:, j] = a
-        out = np.empty((size, len(self._native)))
-        for start in range(0, size, SYMENGINE_BLOCK):
-            stop = min(start + SYMENGINE_BLOCK, size)
-            self._machine(packed[start:stop], out=out[start:stop])
+    def _machine_values(self, arrays: Sequence[Any]) -> npt.NDArray[np.float64]:
+        """The native components at these points (at most ``block``), ``(points, native)``."""
+        size = max(a.size for a in arrays)
+        packed, out = self._buffers(size)
+        full = [a if a.size == size else np.broadcast_to(a, (size,)) for a in arrays]
+        np.stack(full, axis=1, out=packed)
+        self._machine(packed, out=out)
         return out
+
+    def _buffers(self, size: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """This thread's scratch buffers, cut to ``size`` points."""
+        scratch = self._scratch.__dict__
+        if scratch.get("size", 0) < size:
+            scratch["packed"] = np.empty((size, self._nvars))
+            scratch["out"] = np.empty((size, len(self._native)))
+            scratch["size"] = size
+        return scratch["packed"][:size], scratch["out"][:size]
