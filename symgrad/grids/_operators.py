@@ -57,8 +57,9 @@ interior does not fail; and a *degenerate field*, on whose faces the error term
 ``∂_k^q ∂^β f`` of a closure of order ``q <= p`` vanishes (``cos(πx)`` on [0, 1]), so that a
 lower-order closure would look right there: its boundary cannot pass.  The factor, sign and
 swap diagnostics fail their output whatever its orders say, and so does a *half-cell shift*:
-a staggered output that matches the exact result half a cell away (along some axis, either
-way) at most ``SHIFT_MARGIN`` times its error where it claims to live, as a scheme that
+a staggered output short of its order that matches the exact result half a cell away (along
+some axis, either way) at most ``SHIFT_MARGIN`` times its error where it claims to live, on
+each of the two finest levels, as a scheme that
 computes centred differences at the cell centres and writes them onto the faces does (a
 correct order-p scheme errs by ``C h^p`` where it claims and by about ``h/2 |∂(Lf)|`` half a
 cell away, so for it the shifted error is the larger).
@@ -112,6 +113,7 @@ from symgrad.grids._diagnostics import (
     fit_stats,
     norms,
     overall_reason,
+    pairwise_orders,
     resolution,
     rounding_floor,
     unresolved_levels,
@@ -999,7 +1001,7 @@ def _diagnostics(
     if not measured:
         return []
     names = list(setup.operator.outputs)
-    found = _swap_diagnostics(setup, measured[-1]) + _shift_diagnostics(setup, measured[-1])
+    found = _swap_diagnostics(setup, measured[-1]) + _shift_diagnostics(setup, measured, h)
     swapped = {name for d in found for name in d["components"]}
     m = setup.operator.orders[1]
     for entry in factor_diagnostics(names, [x.fits for x in measured], h, swapped):
@@ -1018,24 +1020,41 @@ def _diagnostics(
     return found
 
 
-def _shift_diagnostics(setup: _Setup, finest: _Measured) -> list[dict[str, Any]]:
-    """Staggered outputs that match the exact result half a cell away from where they claim
-    to live: on the finest level, at most ``SHIFT_MARGIN`` times their own interior error
-    (which stands above the rounding floor), for a scheme claiming an interior order above 1
-    (a half-cell offset errs at order 1, which a first-order scheme may legitimately do).  A correct scheme of order p > 1 errs by ``C h^p``
-    where it claims to be and by about ``h/2 · |∂(Lf)|`` half a cell away, so the shifted
-    error is the larger one for it."""
+def _shift_diagnostics(
+    setup: _Setup, measured: Sequence[_Measured], h: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Staggered outputs that live half a cell from where they claim to (module docstring).
+
+    Named when the interior's finest-pair order falls short of the expected one (above 1: a
+    half-cell offset errs at order 1, which a declared first-order scheme may do), and on each
+    of the two finest levels the exact result half a cell away, along one axis and one way,
+    explains the output to ``SHIFT_MARGIN`` times its error where it claims to live (above the
+    rounding floor).  Two levels, because on one a scheme's own ``C h²`` error can equal a
+    shift's ``h/2 ∂(Lf)`` by coincidence (``u_x`` of ``sin(kx) exp(y/2)``, whose error and
+    y-derivative are both multiples of u_x, at ``h ≈ 6/k²``); on the next level they differ.
+    """
     found: list[dict[str, Any]] = []
-    if setup.expected[0] <= 1 + TOLERANCES["order"]:  # a shift errs at order 1: no defect there
+    expected = setup.expected[0]
+    if expected <= 1 + TOLERANCES["order"] or len(measured) < 2:
         return found
+    last = measured[-2:]
     for i, name in enumerate(setup.operator.outputs):
-        own = finest.regions[0][i]
-        if own is None or not own[2] > finest.floors[i]:
+        own = [m.regions[0][i] for m in last]
+        linf = [row[2] if row is not None else math.nan for row in own]
+        if not all(e > m.floors[i] for e, m in zip(linf, last, strict=True)):
             continue
-        best = min(finest.shifted.items(), key=lambda item: item[1][i], default=None)
-        if best is None or not best[1][i] <= SHIFT_MARGIN * own[2]:
+        if not pairwise_orders(linf, h[-2:])[0] < expected - TOLERANCES["order"]:
             continue
-        (k, sign), gap = best[0], best[1][i]
+        explained = [
+            key
+            for key in last[-1].shifted
+            if all(m.shifted[key][i] <= SHIFT_MARGIN * e for m, e in zip(last, linf, strict=True))
+        ]
+        best = min(explained, key=lambda key: last[-1].shifted[key][i], default=None)
+        if best is None:
+            continue
+        own_finest = linf[-1]
+        (k, sign), gap = best, last[-1].shifted[best][i]
         axis = setup.symbols[k].name
         where = {"cells": "cell centres", "faces": "faces"}[setup.output]
         found.append(
@@ -1046,7 +1065,7 @@ def _shift_diagnostics(setup: _Setup, finest: _Measured) -> list[dict[str, Any]]
                 "shift": sign * 0.5,
                 "message": f"the output for {name} matches the exact result at {axis} "
                 f"{'+' if sign > 0 else '-'} h/2 (interior error {gap:.3g}) far better than at the "
-                f"{where} where output={setup.output!r} puts it (error {own[2]:.3g}): the values "
+                f"{where} where output={setup.output!r} puts it (error {own_finest:.3g}): the values "
                 "look shifted by half a cell",
                 "advice": f"return the values at the {where} (or declare where they live with "
                 "output='nodes' / 'cells' / 'faces'); a centred difference of neighbouring "
