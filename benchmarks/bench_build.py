@@ -17,7 +17,8 @@ text cannot turn a build into a look-up.  Families: the chained Rosenbrock funct
 tridiagonal Hessian) and a dense rank-one quadratic form ``(Σ c_j x_j)²`` with
 ``c_j = 1 + j mod 7`` (dense Hessian).  A method whose time, extrapolated from the
 smaller sizes (or whose first call) exceeds its per-build cap (60 s for symgrad, the subject;
-12 s for a peer, to keep the run within minutes) is skipped from there on, and says so.
+12 s for a peer, to keep the run within minutes) is skipped from there on, and says so; where
+symgrad itself is refused or over its cap, the peers are not run at that size (no ratio).
 Growth exponents are log-log slopes over the measured sizes.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -161,6 +163,17 @@ def _predicted(history: list[tuple[int, float]], n: int) -> float:
     return t1 * (n / n1) ** slope
 
 
+def _first_build(build: Callable[[], object], cap: float) -> str | None:
+    """Why symgrad cannot be measured at this size (refused, or one build over the cap)."""
+    start = time.perf_counter()
+    try:
+        build()
+    except symgrad.SymgradError as exc:
+        return f"refused: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    seconds = time.perf_counter() - start
+    return f"one build took {seconds:.0f} s (cap {cap:.0f} s)" if seconds > cap else None
+
+
 def run_family(
     run: Run, sec: Section, family: str, sizes: list[int], caps: dict[str, float]
 ) -> None:
@@ -168,6 +181,7 @@ def run_family(
 
     A method is left out when its time extrapolated from the smaller sizes, or its warm-up
     call, exceeds its cap (symgrad's cap is larger: it is the subject); the reason is recorded.
+    symgrad is built once first: where it is refused or too slow, the peers are not run.
     """
     history: dict[str, list[tuple[int, float]]] = {}
     dropped: dict[str, str] = {}
@@ -183,7 +197,16 @@ def run_family(
             if name in dropped:
                 sec.skip(case, name, dropped[name])
                 del methods[name]
-        print(f"  {case}: {', '.join(methods) or 'nothing left to measure'}", flush=True)
+        if "symgrad" in methods:
+            refused = _first_build(methods["symgrad"], caps["symgrad"])
+            if refused:
+                dropped["symgrad"] = refused
+                sec.skip(case, "symgrad", refused)
+        if "symgrad" in dropped:  # no ratio to compute: the peers' builds would be wasted time
+            for name in methods.keys() - {"symgrad"}:
+                sec.skip(case, name, "not run: symgrad is not measured at this size")
+            continue
+        print(f"  {case}: {', '.join(methods)}", flush=True)
         slow: dict[str, float] = {}
         failed: dict[str, str] = {}
         limit = {name: caps.get(name, caps["peer"]) for name in methods}
