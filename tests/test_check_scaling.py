@@ -232,6 +232,20 @@ def test_a_small_part_of_a_huge_sum_is_judged_at_its_own_scale(
     assert b.point_status in (PointStatus.OK, PointStatus.UNRELIABLE)
 
 
+def test_a_constant_term_no_longer_hides_a_tiny_derivative() -> None:
+    """x**5 + 1 at 1e-300: the constant's derivative is exactly 0, so the part x**5 is
+    differenced and 5e-1200 is resolved (differenced whole, f = 1 buries it 1200 digits down)."""
+    r = check("x**5 + 1", "x=1e-300")
+    c = r.components[0]
+    want = 5 * REF.mpf("1e-300") ** 4
+    assert r.status is Status.PASS
+    assert abs(REF.mpf(c.finite_difference) - want) <= REF.mpf("1e-45") * want
+    r = check("1e80 + x", "x=1")
+    assert r.status is Status.PASS
+    assert abs(REF.mpf(r.components[0].finite_difference) - 1) <= REF.mpf("1e-45")
+    assert "digits" not in r.components[0].reason  # no deeper referee needed
+
+
 # -- red team: planted wrong derivatives -------------------------------------------------------------
 
 
