@@ -280,3 +280,18 @@ def test_property_certified_bounds_hold(text: str, point: str, dps: int) -> None
 @settings(max_examples=SLOW_EXAMPLES, deadline=None, derandomize=True)
 def test_property_certified_bounds_hold_many(text: str, point: str, dps: int) -> None:
     _check_gradient(text, point, dps)
+
+
+def test_threads_give_the_serial_results() -> None:
+    """python-flint's precision is global: concurrent gradients at different digits (the arb
+    session lock serialises them) equal the serial ones, value and bound."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("exp(x)*sin(y)", "x=0.1, y=0.2", dps) for dps in (20, 50, 120, 300)] * 3
+    serial = [finite_difference_gradient(t, p, dps=d, engine="arb") for t, p, d in jobs]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda j: finite_difference_gradient(j[0], j[1], dps=j[2]), jobs))
+    for one, other in zip(serial, threaded, strict=True):
+        assert [(r.value, r.error_estimate, r.certified) for r in one] == [
+            (r.value, r.error_estimate, r.certified) for r in other
+        ]
