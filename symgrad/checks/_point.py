@@ -563,20 +563,20 @@ class _Differences:
         return self.cache[key]
 
     def size(self, row: int, counts: tuple[int, ...], f: Any) -> Any:
-        """min(|f|, |g_S|) at the point: what the difference quotient of g_S cancels.
+        """min(|f|, |g_S|) at the point (``f`` is |f|): what the quotient of g_S cancels.
 
         Never more than |f|, so that no tolerance is looser than differencing f would give;
         |f| where g_S cannot be evaluated to the digits asked.
         """
         part = self.terms[row].part(counts)
         if part.whole:
-            return abs(f)
+            return f
         if part.function is None:
-            return 0 * abs(f)
+            return 0 * f
         key = (row, tuple(k for k, c in enumerate(counts) if c))
         if key not in self.sizes:
             g = _evaluate(part.function, [self.values[k] for k in part.keep], self.dps)[0]
-            self.sizes[key] = min(abs(f), abs(g.value)) if g.status is _OK else abs(f)
+            self.sizes[key] = min(f, abs(g.value)) if g.status is _OK else f
         return self.sizes[key]
 
 
@@ -682,10 +682,14 @@ def _floor(e: _Entry, at: _At, dps: int, *values: Any) -> Any:
     """
     ctx = thread_context(dps)
     base = [ctx.mpf(v.p) / v.q for v in at.values]
-    powers = [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)]
-    f = at.differences.size(e.row, e.counts, at.rows[e.row].value)
-    f_size = f / math.prod(powers, start=ctx.one)
-    scale = max([abs(v) for v in values] + [f_size])
+    powers = math.prod(
+        [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)], start=ctx.one
+    )
+    largest = max(abs(v) for v in values)
+    f = abs(at.rows[e.row].value)
+    if f / powers > largest:  # only then can the smaller |g_S| matter
+        f = at.differences.size(e.row, e.counts, f)
+    scale = max(largest, f / powers)
     return scale * ctx.mpf(10) ** (TOLERANCES.digits_lost - dps)
 
 

@@ -122,12 +122,17 @@ class Terms:
         if not chosen:
             return Part(None, (), whole=False)
         keep = tuple(k for k, held in enumerate(self.holders) if held & chosen)
-        old = [self.row.variables[k] for k in keep]
-        own = [sympy.Symbol(_own(i), **v.assumptions0) for i, v in enumerate(old)]
-        shape = sympy.Add(*(self.terms[t] for t in sorted(chosen))).xreplace(
-            dict(zip(old, own, strict=True))
-        )
-        return Part(_compiled(shape, tuple(own)), keep, whole=False)
+        old = tuple(self.row.variables[k] for k in keep)
+        picked = tuple(self.terms[t] for t in sorted(chosen))
+        return Part(_part(picked, old), keep, whole=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _part(terms: tuple[sympy.Expr, ...], old: tuple[sympy.Symbol, ...]) -> Compiled:
+    """The sum of ``terms`` over its own variables (f's ``old`` ones renamed), compiled."""
+    own = [sympy.Symbol(_own(i), **v.assumptions0) for i, v in enumerate(old)]
+    shape = sympy.Add(*terms).xreplace(dict(zip(old, own, strict=True)))
+    return _compiled(shape, tuple(own))
 
 
 def _own(i: int) -> str:
