@@ -401,12 +401,16 @@ def sparse_entries(
     """
 
     def build(job: _Job) -> tuple[Compiled | None, list[tuple[int, int]]]:
+        job.dense = False
         parsed, names, data = _inputs(source, None, wrt, args)
         if kind == "hessian":
             rows = job.back(_hessian_rows(job, parsed[0], names, data))
         else:
             rows = job.back(_jacobian_rows(job, parsed, names, data))
-        where = [(i, j) for i, row in enumerate(rows) for j, entry in enumerate(row) if entry != 0]
+        zero = sympy.S.Zero  # a singleton: every exact zero SymPy builds is this object
+        where = [
+            (i, j) for i, row in enumerate(rows) for j, entry in enumerate(row) if entry is not zero
+        ]
         if not where:
             return None, where
         entries = [rows[i][j] for i, j in where]
@@ -434,7 +438,8 @@ def _hessian_rows(
     """The second partials, each mixed one taken once (i <= j) and mirrored."""
     n = len(names)
     (f,), xs = job.start([parsed], names, data)
-    job.foresee(f, [(xs[i], xs[j]) for i in range(n) for j in range(i, n)], n * n)
+    pairs = [(xs[i], xs[j]) for i in range(n) for j in range(i, n)]
+    job.foresee(f, pairs, n * n if job.dense else len(pairs))
     grad = job.diff([(f, v) for v in xs], last=False)
     upper = iter(job.diff([(grad[i], xs[j]) for i in range(n) for j in range(i, n)]))
     rows: list[list[Any]] = [[None] * n for _ in range(n)]
@@ -543,6 +548,8 @@ class _Job:
         self.fast: SymengineJob | None = None
         self.done: dict[tuple[Any, Any], Any] = {}
         self.index: dict[Any, dict[Any, list[Any]]] = {}
+        #: whether the zero entries are compiled too (not for the sparse entries of for_scipy)
+        self.dense = True
         self._factored: ExitStack | None = factored
 
     def factored(self) -> None:
@@ -587,7 +594,7 @@ class _Job:
         pieces = {(e, v): [(t, v) for t in self._terms_with(e, v)] for e, v in todo}
         new = [q for qs in pieces.values() for q in qs if q not in self.done]
         estimate = derivative_costs(dict.fromkeys(new), self.budget.left)
-        zeros = sum(1 for parts in pieces.values() if not parts)
+        zeros = sum(1 for parts in pieces.values() if not parts) if self.dense else 0
         preview = estimate.compiling + entries_cost(zeros) if last else estimate.size // 2
         what = f"differentiating {len(todo)} entr{'y' if len(todo) == 1 else 'ies'}"
         work = engine_work(estimate, self.engine)
@@ -626,6 +633,8 @@ class _Job:
         """The sum of ``terms`` in the job's engine, size-checked."""
         if len(terms) == 1:
             return terms[0]
+        if not terms:  # no term holds the variable (most entries of a sparse Hessian)
+            return sympy.S.Zero if self.fast is None else self.fast.zero
         result = sympy.Add(*terms) if self.fast is None else self.fast.add(terms)
         count_nodes(result)
         return result

@@ -139,6 +139,7 @@ class SymengineJob:
         self._by_name = {s.name: s for s in symbols}
         self.symbols = {s: se.Symbol(s.name) for s in symbols}
         self._memo: dict[_Expr, _Expr] = {}
+        self.zero = se.Integer(0)
         self._checked: set[_Expr] = set()
 
     def start(self, exprs: Iterable[_Expr]) -> list[_Expr] | None:
