@@ -180,6 +180,18 @@ def test_numexpr_computes_what_it_can_and_numpy_the_rest(monkeypatch: pytest.Mon
     np.testing.assert_allclose(got, want, rtol=4 * EPS)
 
 
+def test_a_statement_beyond_numexprs_registers_runs_in_numpy() -> None:
+    """A 300-term sum (numexpr has 255 registers) is computed, exactly for exact binary inputs."""
+    pytest.importorskip("numexpr")
+    xs = list(sympy.symbols("x0:300", real=True))
+    total = sympy.Add(*[(i + 1) * x for i, x in enumerate(xs)])
+    f = Compiled([total, total * xs[0]], xs, evaluator="numexpr")
+    point = np.arange(300) / 8.0  # every partial sum is an exact binary fraction
+    want = sum((i + 1) * i / 8 for i in range(300))
+    assert f(point).tolist() == [want, 0.0]
+    assert f(point + 1 / 8)[1] == sum((i + 1) * (i + 1) / 8 for i in range(300)) / 8
+
+
 def test_numexpr_thread_count_is_left_alone() -> None:
     """The numexpr evaluator runs on numexpr's own thread setting and never changes it."""
     numexpr = pytest.importorskip("numexpr")
@@ -230,6 +242,21 @@ def test_the_dask_path_runs_the_chosen_evaluator_block_by_block() -> None:
     x = np.linspace(-2, 2, 1000)
     lazy: Any = g(da.from_array(x, chunks=128), 0.5)
     np.testing.assert_array_equal(lazy.compute(), g(x, 0.5))
+
+
+@pytest.mark.parametrize("evaluator", EVALUATORS)
+def test_every_evaluator_computes_the_formula_as_written(evaluator: str) -> None:
+    """x**y*y/x is 0/0 = NaN at x = 0 and exp(x)*exp(-x) is inf*0 = NaN at x = 800 on every
+    path (symengine would compute its rewritten x**(y - 1)*y = 1 and exp(0) = 1)."""
+    _need(evaluator)
+    power = sympy.Mul(X**Y, Y, 1 / X, evaluate=False)
+    product = sympy.Mul(sympy.exp(X), sympy.exp(-X), evaluate=False)
+    f = Compiled([power, product, X * Y], [X, Y]).using(evaluator)
+    got = f(np.array([0.0, 2.0, 800.0]), np.array([1.0, 3.0, 1.0]))
+    assert np.isnan(got[0][0])
+    assert got[0][1] == 12.0  # 2**3*3/2
+    assert np.isnan(got[1][2])
+    assert got[1][1] == pytest.approx(1.0, rel=4 * EPS)
 
 
 def test_complex_inputs_use_numpy() -> None:

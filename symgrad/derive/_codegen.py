@@ -23,7 +23,7 @@ import copy
 import functools
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -98,9 +98,7 @@ class Compiled:
     ) -> None:
         array = sympy.Array(exprs) if isinstance(exprs, list | tuple) else None
         self.shape: tuple[int, ...] = tuple(array.shape) if array is not None else ()
-        self._flat: tuple[sympy.Expr, ...] = (
-            tuple(_flatten(array.tolist())) if array is not None else (exprs,)
-        )
+        self._flat: tuple[sympy.Expr, ...] = _flat_entries(exprs, array)
         self.exprs = array if array is not None else exprs
         self.wrt: tuple[sympy.Symbol, ...] = tuple(variables)
         self.args: tuple[sympy.Symbol, ...] = tuple(args)
@@ -636,16 +634,22 @@ def _flat_input(array: FloatArray) -> FloatArray:
     return np.ascontiguousarray(array).reshape(-1)
 
 
-def _flatten(nested: Iterable[Any]) -> list[Any]:
-    """Flatten nested lists in row-major order."""
-    flat: list[Any] = []
-    for item in nested:
-        flat.extend(_flatten(item) if isinstance(item, list) else [item])
-    return flat
+def _flat_entries(exprs: Any, array: Any) -> tuple[Any, ...]:
+    """The entries of ``array`` (built from the nested ``exprs``) in row-major order.
+
+    Taken from the nested input (``Array.tolist()`` indexes entry by entry: 0.16 s for a
+    100 x 100 Hessian), checked against the array's size.
+    """
+    if array is None:
+        return (exprs,)
+    flat = tuple(sympy.sympify(e, strict=True) for e in sympy.flatten(exprs))
+    if len(flat) == math.prod(array.shape):
+        return flat
+    return tuple(sympy.flatten(array.tolist()))
 
 
 def _nest(flat: list[Any], shape: tuple[int, ...]) -> Any:
-    """Inverse of ``_flatten`` for a known shape."""
+    """The flat entries nested again for a known shape."""
     if len(shape) == 1:
         return flat
     step = len(flat) // shape[0]

@@ -16,14 +16,17 @@ Three evaluators, chosen per function by ``Compiled(..., evaluator=)`` or
 ``"numexpr"``
     The same program, each statement one fused numexpr loop (the ``fast`` extra).  Statements
     numexpr cannot compute (special functions, Heaviside with another value at 0, constants
-    beyond float64's range) are computed by NumPy, statement by statement.  numexpr runs on its
+    beyond float64's range, statements beyond its 255 registers such as a sum of 200 terms)
+    are computed by NumPy, statement by statement.  numexpr runs on its
     own thread pool, whose size is numexpr's global setting: symgrad never changes it (set
     ``NUMEXPR_NUM_THREADS=1`` in the workers of a process pool to avoid oversubscription).
 ``"symengine"``
     symengine's ``Lambdify`` (LLVM machine code when symengine was built with LLVM; the ``fast``
     extra), one pass over the points computing every component; single-threaded.  Components
     using a function whose NumPy semantics it does not share (min and max drop a NaN argument
-    there; sign, atan2, special functions, placeholders) are computed by NumPy.  Built on the
+    there; sign, atan2, special functions, placeholders), and products that symengine would
+    rewrite (``x**y*y/x`` into ``x**(y - 1)*y``, ``exp(a)*exp(b)`` into ``exp(a + b)``), are
+    computed by NumPy, so every evaluator computes the same formula.  Built on the
     first call that uses it (the LLVM compilation is 0.04-0.1 s for the gradients and Hessians
     measured below), so building a function that is only evaluated exactly costs nothing.
 
@@ -75,6 +78,7 @@ from symgrad.derive._printing import (
     lambdify_exprs,
     numexpr_text,
     symengine_computes,
+    symengine_keeps,
     symengine_lambdify,
     tree_cse,
 )
@@ -196,7 +200,9 @@ class _NumexprProgram:
     block = CHUNK
 
     def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
-        statements, outputs = tree_cse([float_printable(e) for e in unique])
+        statements, outputs = tree_cse(unique)
+        statements = [(s, float_printable(e)) for s, e in statements]
+        outputs = [float_printable(e) for e in outputs]
         names = {v: f"v{i}" for i, v in enumerate(variables)}
         names |= {s: f"t{i}" for i, (s, _) in enumerate(statements)}
         by_name = {names[s]: s for s in names}
@@ -212,8 +218,9 @@ class _NumexprProgram:
     ) -> tuple[Callable[..., Any], list[str]]:
         used = sorted(names[s] for s in expr.free_symbols) if isinstance(expr, sympy.Basic) else []
         text = numexpr_text(expr, names) if used else None
-        if text is not None:
-            return compile_numexpr(text, used), used
+        program = compile_numexpr(text, used) if text is not None else None
+        if program is not None:
+            return program, used
         symbols = [by_name[n] for n in used]
         numpy_fn = lambdify_exprs(symbols, [expr], "numpy")
         return (lambda *a: numpy_fn(*a)[0]), used
@@ -236,14 +243,23 @@ class _SymengineProgram:
     """
 
     def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
-        printable = [float_printable(e) for e in unique]
-        native = [i for i, e in enumerate(printable) if symengine_computes(e)]
+        statements, outputs = tree_cse(unique)
+        statements = [(s, float_printable(e)) for s, e in statements]
+        outputs = [float_printable(e) for e in outputs]
+        temps = {s for s, _ in statements}
+        native_temps: set[sympy.Symbol] = set()  # temporaries symengine computes, with inputs
+        for symbol, expr in statements:
+            if _native(expr, native_temps, temps):
+                native_temps.add(symbol)
+        kept = symengine_keeps(unique)
+        native = [i for i, e in enumerate(outputs) if kept[i] and _native(e, native_temps, temps)]
         rest = [i for i in range(len(unique)) if i not in set(native)]
         self._native = native
         self._rest = rest
         self._count = len(unique)
         self._nvars = len(variables)
-        self._machine = symengine_lambdify(variables, [printable[i] for i in native])
+        used = [(s, e) for s, e in statements if s in native_temps]
+        self._machine = symengine_lambdify(variables, used, [outputs[i] for i in native])
         self._numpy = (
             lambdify_exprs(variables, [unique[i] for i in rest], "numpy") if rest else None
         )
@@ -280,3 +296,9 @@ class _SymengineProgram:
             scratch["out"] = np.empty((size, len(self._native)))
             scratch["size"] = size
         return scratch["packed"][:size], scratch["out"][:size]
+
+
+def _native(expr: Any, native_temps: set[sympy.Symbol], temps: set[sympy.Symbol]) -> bool:
+    """Whether symengine computes ``expr``: its own operations and every temporary it uses."""
+    used = expr.free_symbols & temps if isinstance(expr, sympy.Basic) else set()
+    return used <= native_temps and symengine_computes(expr)
