@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,15 +56,18 @@ class _Sweep:
     step_sizes: FloatArray
     dps: int
     exact: tuple[Any, Any]  # f' at the exact point (dps + 20 digits) and at the float64 point
+    sizes: dict[int, float] = field(default_factory=dict)  # size(order), each computed once
 
     def size(self, order: int) -> float:
         """|f^(order)| at the point, for the error models (NaN where it is not finite)."""
-        g = (
-            derivative(self.f.exprs, self.name, order, variables=self.f.variables)
-            if order
-            else None
-        )
-        return abs(float(_exact(g or self.f, self.point, 20, strict=False)))
+        if order not in self.sizes:
+            g = (
+                derivative(self.f.exprs, self.name, order, variables=self.f.variables)
+                if order
+                else None
+            )
+            self.sizes[order] = abs(float(_exact(g or self.f, self.point, 20, strict=False)))
+        return self.sizes[order]
 
     def model(self, scheme: str) -> tuple[int, float, float]:
         """(p, A, B): truncation A·h^p and float64 round-off B/h of a first-derivative scheme."""
