@@ -681,9 +681,9 @@ def _floor(e: _Entry, at: _At, dps: int, *values: Any) -> Any:
     never a looser floor than f's.
     """
     ctx = thread_context(dps)
-    base = [ctx.mpf(v.p) / v.q for v in at.values]
+    along = [(at.values[k], c) for k, c in enumerate(e.counts) if c]  # not every variable
     powers = math.prod(
-        [max(ctx.one, abs(b)) ** c for b, c in zip(base, e.counts, strict=True)], start=ctx.one
+        [max(ctx.one, abs(ctx.mpf(v.p) / v.q)) ** c for v, c in along], start=ctx.one
     )
     largest = max(abs(v) for v in values)
     f = abs(at.rows[e.row].value)

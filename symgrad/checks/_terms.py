@@ -90,6 +90,7 @@ class Terms:
     row: Compiled
     terms: tuple[sympy.Expr, ...]
     holders: tuple[frozenset[int], ...]  # per variable: the terms in which it occurs
+    uses: tuple[frozenset[int], ...]  # per term: the variables that occur in it
     parts: dict[tuple[int, ...], Part] = field(default_factory=dict)
 
     @classmethod
@@ -101,11 +102,12 @@ class Terms:
         uses = [{position.get(s, -1) for s in t.free_symbols} for t in terms]
         if any(-1 in used for used in uses):  # a symbol that is not a variable: keep f whole
             terms, uses = (expr,), [set(range(len(row.variables)))]
-        holders = tuple(
-            frozenset(t for t, used in enumerate(uses) if k in used)
-            for k in range(len(row.variables))
-        )
-        return cls(row, tuple(terms), holders)
+        held: list[list[int]] = [[] for _ in row.variables]
+        for t, used in enumerate(uses):
+            for k in used:
+                held[k].append(t)
+        holders = tuple(frozenset(h) for h in held)
+        return cls(row, tuple(terms), holders, tuple(frozenset(u) for u in uses))
 
     def part(self, counts: tuple[int, ...]) -> Part:
         """g_S for the variables differentiated by ``counts`` (compiled on first use)."""
@@ -121,7 +123,7 @@ class Terms:
             return Part(self.row, tuple(range(len(self.row.variables))), whole=True)
         if not chosen:
             return Part(None, (), whole=False)
-        keep = tuple(k for k, held in enumerate(self.holders) if held & chosen)
+        keep = tuple(sorted(frozenset().union(*(self.uses[t] for t in chosen))))
         old = tuple(self.row.variables[k] for k in keep)
         picked = tuple(self.terms[t] for t in sorted(chosen))
         return Part(_part(picked, old), keep, whole=False)
