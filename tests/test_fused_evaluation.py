@@ -288,6 +288,30 @@ def test_auto_is_overridden_by_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert g._fast is None
 
 
+def test_auto_leaves_wide_functions_at_many_points_to_numpy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """120 inputs plus components: "auto" runs symengine's code at 1000 points, NumPy's at 5000
+    (counted calls of the machine code); an explicit "symengine" runs it at both."""
+    pytest.importorskip("symengine")
+    monkeypatch.delenv("SYMGRAD_EVALUATOR", raising=False)
+    xs, f = _rosenbrock(60)
+    exprs = [f.diff(v) for v in xs]
+    for evaluator, want in (("auto", [1000]), ("symengine", [1000, 5000])):
+        g = Compiled(exprs, xs, "gradient", evaluator=evaluator)
+        g(np.zeros((60, 2)))
+        fast: Any = g._fast
+        calls: list[int] = []
+        machine = fast._machine
+        monkeypatch.setattr(
+            fast, "_machine", lambda p, out, m=machine: calls.append(len(p)) or m(p, out=out)
+        )
+        for points in (1000, 5000):
+            value = g(np.full((60, points), 0.5))
+            assert value[0].tolist() == [-(400 * 0.5 * 0.25) - 1.0] * points  # -400x(y-x²)-2(1-x)
+        assert sum(calls) == sum(want), calls  # points through symengine's code
+
+
 # -- the build ------------------------------------------------------------------------------------
 
 

@@ -326,6 +326,7 @@ class Compiled:
             self._layout.scatter(out, self._numpy(*scalars), 0)  # 4x less than symengine's)
             return
         fast = self._fast if out.dtype.kind == "f" else None  # complex: NumPy
+        fast = fast if fast is not None and fast.pays(size) else None
         evaluate, block = (fast, fast.block) if fast is not None else (self._numpy, CHUNK)
         for start in range(0, size, block):
             stop = min(start + block, size)

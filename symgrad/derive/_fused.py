@@ -1,11 +1,10 @@
 """The float64 evaluators of a compiled function: NumPy, fused numexpr, symengine's machine code.
 
 Every evaluator computes the *distinct* components only: a Hessian of Rosenbrock's function in
-100 variables has 10,000 entries but 200 distinct expressions (one of them the 9,802 zeros),
+100 variables has 10,000 entries but 200 distinct expressions (one of them the 9,702 zeros),
 and each is generated and evaluated once and then copied into every row it fills
 (:class:`Layout`).  Common subexpressions are found by :func:`~symgrad.derive._printing.tree_cse`,
-linear in the size of the expressions (``sympy.cse`` took 4.4 s for a dense gradient in 200
-variables; building the code of that Hessian went from 0.54 s to 0.02 s).
+linear in the size of the expressions.
 
 Three evaluators, chosen per function by ``Compiled(..., evaluator=)`` or
 :meth:`~symgrad.derive.Compiled.using`:
@@ -26,37 +25,51 @@ Three evaluators, chosen per function by ``Compiled(..., evaluator=)`` or
     using a function whose NumPy semantics it does not share (min and max drop a NaN argument
     there; sign, atan2, special functions, placeholders), and products that symengine would
     rewrite (``x**y*y/x`` into ``x**(y - 1)*y``, ``exp(a)*exp(b)`` into ``exp(a + b)``), are
-    computed by NumPy, so every evaluator computes the same formula.  Built on the
-    first call that uses it (the LLVM compilation is 0.04-0.1 s for the gradients and Hessians
-    measured below), so building a function that is only evaluated exactly costs nothing.
+    computed by NumPy, so every evaluator computes the same formula.  Built on the first call
+    of more than one point (LLVM compilation: 0.05-0.25 s for the functions measured below), so
+    a function only evaluated exactly or at single points (NumPy scalars: 15 us for f3 against
+    56 us through symengine) never builds it.
 
 ``"auto"`` (the default) is symengine when it is installed, otherwise NumPy (the environment
-variable ``SYMGRAD_EVALUATOR=numpy|numexpr|symengine`` overrides it).  Measured on the
-development machine (2 cores, shared; medians of 5; NumPy 2, symengine 0.15 with LLVM, numexpr
-2.14 on 2 threads), time per call in microseconds:
+variable ``SYMGRAD_EVALUATOR=numpy|numexpr|symengine`` overrides it), and NumPy for a function
+with more than ``AUTO_WIDE`` = 100 inputs plus distinct components called at ``AUTO_MANY_POINTS``
+= 4096 points or more.  Measured on the development machine (2 shared cores; CPU time of one
+thread per library, the best of 15 interleaved rounds; NumPy 2, symengine 0.15 with LLVM,
+numexpr 2.14, JAX 0.10 jitted, compilation excluded), a gradient call in microseconds:
 
-==========================  ======  ======  ======  ======  =======
-gradient, points            1e2     1e3     1e4     1e5     1e6
-==========================  ======  ======  ======  ======  =======
-f3 (3 variables) numpy      35      80      1,280   12,300  69,700
-f3 numexpr                  35      96      1,930   17,300  118,500
-f3 symengine                7       37      333     3,770   37,500
-Rosenbrock N=100 numpy      618     961     4,550   78,200  528,000
-Rosenbrock N=100 numexpr    355     905     11,400  89,900  1,032,000
-Rosenbrock N=100 symengine  13      101     1,000   18,400  231,000
-==========================  ======  ======  ======  ======  =======
+=====================  =====  =======  =========  =====  ====  ============
+gradient, points       numpy  numexpr  symengine  JAX    hand  lambdify+cse
+=====================  =====  =======  =========  =====  ====  ============
+f3 (3 variables), 1e3  90     115      62         113    55    70
+f3, 1e4                955    730      488        618    442   1,291
+Rosenbrock N=10, 1e3   92     113      55         44     -     72
+Rosenbrock N=10, 1e4   1,420  1,453    465        223    -     1,253
+Rosenbrock N=100, 1e3  900    1,165    489        121    -     796
+Rosenbrock N=100, 1e4  4,923  7,839    5,561      1,461  -     4,825
+dense N=200, 1e3       1,490  -        1,394      -      -     -
+dense N=200, 1e4       7,314  -        12,610     -      -     -
+=====================  =====  =======  =========  =====  ====  ============
 
-numexpr, one loop per statement, never beat the chunked NumPy program by more than the noise
-above 1e3 points (its per-call overhead and thread hand-off cost more than the cache traffic
-it saves, the chunks already being cache-resident), so ``"auto"`` never picks it; it stays an
-option for machines with more cores.  symengine won at every size, 2-9x.
+(f3 is ``exp(sin(x*y)+cos(y*z))/(1+(x*y*z)**2) + log(1+exp(sin(x*y)+cos(y*z)))``, "hand" the
+hand-written NumPy of benchmarks/bench_gradient.py, "dense" the gradient of
+``(x0 + 2*x1 + ... + 200*x199)**2`` with the sum kept factored; the dense rows are from a run
+with wider spread; at 1e4 points ``"auto"`` now runs it on NumPy.)  symengine alone on an
+input already packed point by point, its output left point by point, took 317 us and 3,846 us
+for the dense N=200 gradient: the two transposes that the ``(components, points)`` layout of a symgrad call
+needs are most of the difference.  numexpr, one loop per statement, beat NumPy only at 1e4
+points for f3 and lost elsewhere (its per-call overhead, and the chunked NumPy program already
+being cache-resident), so ``"auto"`` never picks it; it stays an option for machines with more
+cores.  The build: the Rosenbrock N=100 Hessian (10,000 entries, 200 distinct) compiles in
+0.05 s (``lambdify(cse=True)`` of the entries: 0.47 s), its symengine code on the first call
+in 0.25 s more; the dense N=200 gradient in 0.12 s (3.8 s), symengine 0.14 s more.
 
 Results agree to float64 rounding, not bit for bit: the evaluators round the same formula in a
-different order in places (symengine rebuilds and sorts the expression, converts rationals by
-truncation, and may use its own ``pow``; numexpr's ``x**3`` is ``pow``, NumPy's the same, but
-its transcendental functions are the C library's where NumPy has its own SIMD versions).  The
-tests bound the difference by a few units in the last place times the condition number of the
-formula, against mpmath at 30 digits.
+different order in places (symengine sorts the terms of sums and products and converts exact
+rationals itself; numexpr's transcendental functions are the C library's where NumPy has its
+own SIMD versions; both compute ``x**2`` as ``x*x`` and ``x**3`` with ``pow``, as NumPy does).
+The tests bound every evaluator's error against the exact value (SymPy at 30 digits) by a few
+units in the last place plus the width of the same formula in 53-bit interval arithmetic, its
+condition.
 """
 
 from __future__ import annotations
@@ -93,6 +106,11 @@ EVALUATORS = ("auto", "numpy", "numexpr", "symengine")
 CHUNK = 1 << 16
 #: Doubles in the symengine evaluator's two scratch buffers (1 MiB): its blocks of points.
 SCRATCH_DOUBLES = 1 << 17
+#: ``"auto"`` uses NumPy rather than symengine for functions with more inputs plus distinct
+#: components than this, called at ``AUTO_MANY_POINTS`` points or more (measured below: the
+#: transposes into and out of symengine's point-by-point layout then cost more than it saves).
+AUTO_WIDE = 100
+AUTO_MANY_POINTS = 4096
 
 Values = Sequence[Any] | npt.NDArray[Any]
 
@@ -102,6 +120,9 @@ class Evaluator(Protocol):
 
     #: Points per call that it prefers (the caller cuts the points in blocks of this size).
     block: int
+
+    def pays(self, points: int) -> bool:
+        """Whether it is worth using at this many points (NumPy's program otherwise)."""
 
     def __call__(self, *arrays: Any) -> Values:
         """One value per distinct component."""
@@ -190,7 +211,7 @@ def build_evaluator(
     if chosen == "numexpr":
         return _NumexprProgram(variables, unique)
     if chosen == "symengine":
-        return _SymengineProgram(variables, unique)
+        return _SymengineProgram(variables, unique, chosen_by_auto=name == "auto")
     return None
 
 
@@ -198,6 +219,9 @@ class _NumexprProgram:
     """The CSE'd program, each statement one numexpr loop or, where numexpr cannot, NumPy."""
 
     block = CHUNK
+
+    def pays(self, points: int) -> bool:  # noqa: ARG002 - chosen by name only
+        return True
 
     def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
         statements, outputs = tree_cse(unique)
@@ -242,7 +266,10 @@ class _SymengineProgram:
     at 10**3 points.  The caller copies the transposed block out before the next call.
     """
 
-    def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
+    def __init__(
+        self, variables: Sequence[sympy.Symbol], unique: Sequence[Any], *, chosen_by_auto: bool
+    ) -> None:
+        self._auto = chosen_by_auto
         statements, outputs = tree_cse(unique)
         statements = [(s, float_printable(e)) for s, e in statements]
         outputs = [float_printable(e) for e in outputs]
@@ -266,6 +293,11 @@ class _SymengineProgram:
         width = self._nvars + len(native)
         self.block = max(64, min(CHUNK, SCRATCH_DOUBLES // max(1, width)))
         self._scratch = threading.local()
+
+    def pays(self, points: int) -> bool:
+        """Chosen by ``"auto"``: not for wide functions at many points (see module docstring)."""
+        wide = self._nvars + len(self._native) > AUTO_WIDE
+        return not (self._auto and wide and points >= AUTO_MANY_POINTS)
 
     def __call__(self, *arrays: Any) -> Values:
         block = self._machine_values(arrays) if self._native else None
