@@ -304,7 +304,7 @@ def test_auto_leaves_wide_functions_at_many_points_to_numpy(
         calls: list[int] = []
         machine = fast._machine
         monkeypatch.setattr(
-            fast, "_machine", lambda p, out, m=machine: calls.append(len(p)) or m(p, out=out)
+            fast, "_machine", lambda p, out, m=machine, c=calls: c.append(len(p)) or m(p, out=out)
         )
         for points in (1000, 5000):
             value = g(np.full((60, points), 0.5))
