@@ -639,12 +639,12 @@ def _flat_entries(exprs: Any, array: Any) -> tuple[Any, ...]:
     """The entries of ``array`` (built from the nested ``exprs``) in row-major order.
 
     Taken from the nested input (``Array.tolist()`` indexes entry by entry: 0.16 s for a
-    100 x 100 Hessian), checked against the array's size.
+    100 x 100 Hessian) when it holds SymPy objects and as many as the array.
     """
     if array is None:
         return (exprs,)
-    flat = tuple(sympy.sympify(e, strict=True) for e in sympy.flatten(exprs))
-    if len(flat) == math.prod(array.shape):
+    flat = tuple(sympy.flatten(exprs))
+    if len(flat) == math.prod(array.shape) and all(isinstance(e, sympy.Basic) for e in flat):
         return flat
     return tuple(sympy.flatten(array.tolist()))
 

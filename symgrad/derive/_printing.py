@@ -558,21 +558,25 @@ def symengine_lambdify(
     Takes an array of shape ``(points, len(variables))`` and returns ``(points, len(outputs))``.
     """
     import symengine  # noqa: PLC0415 - the fast extra, imported when the evaluator is built
+    from symengine.lib.symengine_wrapper import sympy2symengine  # noqa: PLC0415
 
     backend = "llvm" if getattr(symengine, "have_llvm", False) else "lambda"
     converted: dict[sympy.Symbol, Any] = {}
 
+    def to_symengine(expr: Any) -> Any:  # SymPy objects only: text is never parsed
+        return sympy2symengine(expr, True)
+
     def convert(expr: Any) -> Any:
-        value = symengine.sympify(expr)
-        used = {symengine.sympify(s): converted[s] for s in expr.free_symbols if s in converted}
+        value = to_symengine(expr)
+        used = {to_symengine(s): converted[s] for s in expr.free_symbols if s in converted}
         return value.subs(used) if used else value
 
     try:
         for symbol, expr in statements:
             converted[symbol] = convert(expr)
         values = [convert(e) for e in outputs]
-        args = [symengine.sympify(v) for v in variables]
+        args = [to_symengine(v) for v in variables]
         return symengine.Lambdify(args, values, cse=True, backend=backend)
-    except (RuntimeError, NotImplementedError, TypeError) as exc:
+    except (RuntimeError, NotImplementedError, TypeError, ValueError, AttributeError) as exc:
         msg = f"symengine cannot compile {short(str(list(outputs)))}: {exc}"
         raise UnsupportedError(msg) from exc
