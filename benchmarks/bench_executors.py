@@ -1,4 +1,4 @@
-"""Independent pieces on an executor: ``convergence`` and ``verify_grid``, serial vs two processes.
+"""Independent pieces on an executor: ``convergence``, ``verify_grid``, ``check``; serial vs 2 processes.
 
 Run: ``python benchmarks/bench_executors.py [--quick]`` (or as part of ``run.py``).  When the
 installed symgrad's function has an ``executor=`` keyword, the same call is timed without it
@@ -8,7 +8,8 @@ start-up is not timed; the warm-up call starts its workers), round-robin, and th
 skipped.  The machine's cores are shared, so a ratio near 1 can mean the second core was busy.
 
 * ``convergence("sin(x+y)*exp(-z**2)", at, wrt="x")`` with the default schemes and step sizes;
-* ``verify_grid("sin(x)*cos(y)*exp(z)", unit cube, sizes=(17, 33, 65))``.
+* ``verify_grid("sin(x)*cos(y)*exp(z)", unit cube, sizes=(17, 33, 65))``;
+* ``check`` of the Rosenbrock function in 40 variables (the same text each call).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_build import rosenbrock_text
 from common import Run, measure, table
 
 import symgrad
@@ -30,6 +32,7 @@ import symgrad
 
 def jobs(quick: bool) -> dict[str, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]:
     sizes = (9, 17) if quick else (17, 33, 65)
+    n = 6 if quick else 40
     return {
         "convergence": (
             symgrad.convergence,
@@ -40,6 +43,11 @@ def jobs(quick: bool) -> dict[str, tuple[Callable[..., Any], tuple[Any, ...], di
             symgrad.verify_grid,
             ("sin(x)*cos(y)*exp(z)", "x=0:1, y=0:1, z=0:1"),
             {"sizes": sizes},
+        ),
+        "check": (
+            symgrad.check,
+            (rosenbrock_text(n, 100), ", ".join(f"x{i}=0.{i % 9 + 1}" for i in range(n))),
+            {"variables": [f"x{i}" for i in range(n)]},
         ),
     }
 
