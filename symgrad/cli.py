@@ -802,10 +802,23 @@ def _add_verify_grid(commands: Any) -> None:
     # -- verify_operator (begin) --
     sub.add_argument(
         "--operator",
-        help="verify another operator with --scheme MODULE:FUNC: laplacian, divergence, curl, a "
-        "partial such as x,x or x,y, or D(u, x, 2) + D(u, y, 2); a vector field as 'f1; f2'",
+        help="verify another operator with --scheme MODULE:FUNC: laplacian, divergence, curl, "
+        "gradient, a partial such as x,x or x,y, or D(u, x, 2) + D(u, y, 2); a vector field as "
+        "'f1; f2'",
     )
     sub.add_argument("--periodic", help="with --operator: periodic axes, e.g. x or x,y")
+    sub.add_argument(
+        "--field-at",
+        choices=("nodes", "cells", "faces"),
+        default="nodes",
+        help="with --operator: where the scheme's input values live (faces: a MAC grid)",
+    )
+    sub.add_argument(
+        "--values-at",
+        choices=("nodes", "cells", "faces"),
+        default="nodes",
+        help="with --operator: where the scheme's output values live",
+    )
     # -- verify_operator (end) --
     _add_jobs(sub)
     _add_plot_and_format(sub, "also write an error-vs-spacing plot", STUDY_FORMATS)
@@ -823,7 +836,8 @@ def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
     if not scheme.startswith("numpy"):
         scheme = _import_scheme(scheme)
     # -- verify_operator (begin) --
-    if args.operator is not None or args.periodic is not None:
+    located = args.field_at != "nodes" or args.values_at != "nodes"
+    if args.operator is not None or args.periodic is not None or located:
         return _run_operator(args, scheme, expect_order, path)
     # -- verify_operator (end) --
     with _executor(args) as executor:
@@ -852,8 +866,8 @@ def _run_operator(
     """``verify-grid --operator``: symgrad.verify_operator with the user's MODULE:FUNC scheme."""
     from symgrad.grids import verify_operator  # noqa: PLC0415 - lazy, see module doc
 
-    if not callable(scheme) or args.exact != "float64" or args.operator is None:
-        msg = "--operator needs --scheme MODULE:FUNC (and --exact float64); --periodic needs --operator"
+    if not callable(scheme) or args.operator is None:
+        msg = "--operator needs --scheme MODULE:FUNC; --periodic, --field-at and --values-at need --operator"
         raise ConfigError(msg)
     parts = [p.strip() for p in args.expr.split(";")]
     result = verify_operator(
@@ -866,6 +880,9 @@ def _run_operator(
         variables=args.vars,
         periodic=[p.strip() for p in (args.periodic or "").split(",") if p.strip()],
         boundary_width=args.boundary_width,
+        output=args.values_at,
+        field_at=args.field_at,
+        exact=args.exact,
     )
     if path is not None:
         from symgrad.output import plot_grid_convergence  # noqa: PLC0415

@@ -93,3 +93,51 @@ def test_plot_never_replaces_a_users_file(here: Path, capsys: pytest.CaptureFixt
     assert (code, captured.out) == (2, "")
     assert len(captured.err.strip().splitlines()) == 1
     assert mine.read_bytes() == b"my own picture"
+
+
+MAC = '''
+import numpy as np
+
+
+def mac_divergence(f, h):
+    u, v = f
+    return (u[1:, :] - u[:-1, :]) / h[0] + (v[:, 1:] - v[:, :-1]) / h[1]
+
+
+def centre_divergence(f, h):
+    """The planted mistake: derivatives at the faces, half a cell from the centres."""
+    u, v = f
+    return np.gradient(u, h[0], axis=0)[:-1] + np.gradient(v, h[1], axis=1)[:, :-1]
+'''
+
+
+@pytest.mark.parametrize(("scheme", "code"), [("mac_divergence", 0), ("centre_divergence", 1)])
+def test_staggered_operator_from_the_command_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    scheme: str,
+    code: int,
+) -> None:
+    """--field-at faces --values-at cells: the MAC divergence is second order; face values read
+    as node values are not (the divergence of u = (sin(x+0.2) y, cos(xy) + y^3) has no
+    second-order error that cancels)."""
+    (tmp_path / "mac_cli.py").write_text(MAC, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = ["verify-grid", "sin(x + 0.2)*y; cos(x*y) + y**3", "--domain", "x=0:1,y=0:1"]
+    argv += ["--sizes", "17,33,65", "--scheme", f"mac_cli:{scheme}", "--operator", "divergence"]
+    argv += ["--field-at", "faces", "--values-at", "cells", "--format", "json"]
+    got, out = _run(argv, capsys)
+    data = json.loads(out)
+    assert got == code, data["reason"]
+    interior = data["components"][0]["interior"]["observed_order"]
+    if code == 0:
+        assert interior == pytest.approx(2, abs=0.1)
+    else:
+        assert data["status"] == "fail"
+
+
+def test_field_at_needs_an_operator(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["verify-grid", "sin(x)", "--domain", "x=0:1", "--field-at", "faces"]
+    assert main(argv) == 2
+    assert "--field-at" in capsys.readouterr().err
