@@ -36,7 +36,7 @@ from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
 from symgrad.derive._fused import CHUNK, Evaluator, Layout, build_evaluator, check_evaluator, layout
 from symgrad.derive._lazy import is_dask, lazy_call
-from symgrad.derive._printing import lambdify_exprs, short
+from symgrad.derive._printing import check_extras, lambdify_exprs, short
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse_point
 
@@ -107,11 +107,11 @@ class Compiled:
         self.dtype: str | np.dtype[Any] = "float64"
         self.evaluator = check_evaluator(evaluator)
         self._layout: Layout = layout(self._flat)
-        self._numpy = lambdify_exprs(self.variables, list(self._layout.unique), "numpy")
+        check_extras(list(self._layout.unique))
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle the expressions, not the generated code (it is generated again on load).
+        """Pickle the expressions, not the generated code (it is generated again when used).
 
         This is what sends a compiled function to a process pool or a cluster's workers.
         """
@@ -129,8 +129,16 @@ class Compiled:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._numpy = lambdify_exprs(self.variables, list(self._layout.unique), "numpy")
         self._local = threading.local()
+
+    @cached_property
+    def _numpy(self) -> Any:
+        """The NumPy function of the distinct components, generated on first use.
+
+        Constructing a function does not generate its code, so what only reads the
+        expressions (``symgrad grad`` printing a gradient, ``.at()``) never pays for it.
+        """
+        return lambdify_exprs(self.variables, list(self._layout.unique), "numpy")
 
     def using(self, evaluator: str) -> Compiled:
         """This function with another float64 evaluator (the values agree to float64 rounding).

@@ -57,7 +57,7 @@ import sympy
 
 from symgrad.errors import LimitExceeded, MissingExtra, UnsupportedError
 
-__all__ = ["lambdify_exprs", "short"]
+__all__ = ["check_extras", "lambdify_exprs", "short"]
 
 
 def _printed_names() -> frozenset[str]:
@@ -170,6 +170,14 @@ _PYTHON_EXTREMES: dict[str, Callable[..., Any]] = {
     "_symgrad_min": builtins.min,
     "_symgrad_step": _mp_step,
 }
+
+
+def check_extras(exprs: list[Any]) -> None:
+    """Raise MissingExtra now if compiling ``exprs`` will need an extra that is not installed.
+
+    The code is generated on first use; a missing extra is reported when the function is made.
+    """
+    _scipy_for(exprs)
 
 
 def _scipy_for(exprs: list[Any]) -> list[Any]:
