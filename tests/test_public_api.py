@@ -26,6 +26,8 @@ REQUIRED = {
     "laplacian",
     "vector",
     "for_scipy",
+    "clear_cache",
+    "cache_info",
     "Compiled",
     "Status",
     "SymgradError",
