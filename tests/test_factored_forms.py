@@ -125,3 +125,17 @@ def test_a_sparse_hessian_is_not_charged_for_the_zeros_it_does_not_compile() -> 
         want[i, i + 1] = want[i + 1, i] = -400 * point[i]
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-12)
     assert np.count_nonzero(got) == 3 * n - 2
+
+
+def test_a_thousand_variable_rosenbrock_gradient_from_text() -> None:
+    """The 1,000-variable Rosenbrock sum (about 40,000 characters) is within the parser's caps
+    and the default work limit; its gradient equals the closed form
+    d/dx_i = -400 x_i (x_{i+1} - x_i^2) - 2 (1 - x_i) + 200 (x_i - x_{i-1}^2)."""
+    n = 1000
+    text = "+".join(f"100*(x[{i + 1}]-x[{i}]**2)**2+(1-x[{i}])**2" for i in range(n - 1))
+    g = gradient(text, wrt=vector("x", n))
+    x = np.linspace(-1.2, 1.3, n)
+    expected = np.zeros(n)
+    expected[:-1] += -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    expected[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    np.testing.assert_allclose(g(x), expected, rtol=1e-13, atol=1e-12)

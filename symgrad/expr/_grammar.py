@@ -52,9 +52,9 @@ __all__ = [
     "FunctionSpec",
 ]
 
-MAX_LEN = 10_000  # characters of text
+MAX_LEN = 100_000  # characters of text (a 1,000-variable Rosenbrock sum is ~40,000)
 MAX_DEPTH = 64  # nesting of parentheses, calls, unary signs and exponents
-MAX_NODES = 5_000  # tokens of a text, nodes of a SymPy input
+MAX_NODES = 50_000  # tokens of a text, nodes of a SymPy input (parsing is linear: ~1 s)
 MAX_NAME_LEN = 32
 MAX_DIGITS = 30  # significant digits of a number literal in an expression
 # A point's coordinate may carry the digits of the largest precision (the exact value of a
