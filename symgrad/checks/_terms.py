@@ -117,6 +117,10 @@ class Terms:
         return self.parts[group]
 
     def _build(self, group: tuple[int, ...]) -> Part:
+        if any(not self.holders[k] for k in group):
+            # f does not depend on a differentiated variable: the partial is exactly 0 (the
+            # part would be differenced along the other variables only, a different partial)
+            return Part(None, (), whole=False)
         everything = frozenset(range(len(self.terms)))
         chosen = frozenset().union(*(self.holders[k] for k in group))
         if chosen == everything:
