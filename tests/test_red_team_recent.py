@@ -126,3 +126,16 @@ def test_partial_along_an_absent_variable_is_exactly_zero(kind: Any) -> None:
     mixed = [c for c in r.components if "y" in c.label]
     assert mixed
     assert all(c.finite_difference == 0 for c in mixed)
+
+
+@pytest.mark.parametrize(
+    ("expr", "status"),
+    [
+        # a constant offset: numpy.gradient's errors sit at the rounding floor of 1e10
+        ("1e10 + sin(x)", "inconclusive"),
+        # a small resolved oscillation on a line: numpy.gradient (second order) passes
+        ("x + 1e-4*sin(80*x)", "pass"),
+    ],
+)
+def test_grid_offset_and_small_resolved_feature(expr: str, status: str) -> None:
+    assert symgrad.verify_grid(expr, "x=0:1").status.value == status
