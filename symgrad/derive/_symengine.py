@@ -152,21 +152,8 @@ class SymengineJob:
         memo: dict[_Expr, _Expr] = {}
         converted = []
         for expr in exprs:
-            stack = [expr]
-            while stack:
-                node = stack[-1]
-                if node in memo:
-                    stack.pop()
-                    continue
-                pending = [a for a in node.args if a not in memo]
-                if pending:
-                    stack.extend(pending)
-                    continue
-                stack.pop()
-                built = self._forward(node, [memo[a] for a in node.args])
-                if built is None:
-                    return None
-                memo[node] = built
+            if not _bottom_up(expr, memo, self._forward):
+                return None
             converted.append(memo[expr])
         return converted
 
@@ -199,21 +186,9 @@ class SymengineJob:
 
     def back(self, expr: _Expr) -> sympy.Expr:
         """A symengine expression as SymPy, over the job's own symbols (shared parts once)."""
-        memo = self._memo
-        stack = [expr]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            args = node.args
-            pending = [a for a in args if a not in memo]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            memo[node] = self._node(node, [memo[a] for a in args])
-        return memo[expr]
+        if not _bottom_up(expr, self._memo, self._node):
+            raise EngineFallback
+        return self._memo[expr]
 
     def _node(self, node: _Expr, args: list[sympy.Expr]) -> sympy.Expr:
         name = type(node).__name__
@@ -268,3 +243,29 @@ _BUILDERS: dict[str, Callable[..., sympy.Expr]] = {
     "Mul": _product,
     "Pow": sympy.Pow,
 }
+
+
+def _bottom_up(
+    root: _Expr, memo: dict[_Expr, Any], build: Callable[[_Expr, list[Any]], Any]
+) -> bool:
+    """``memo[node] = build(node, built arguments)`` for every node of ``root`` not in ``memo``,
+    children first, without recursion (deep trees) and each shared node once.
+
+    False, and nothing more built, as soon as ``build`` returns None (an unsupported node).
+    """
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        pending = [a for a in node.args if a not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        built = build(node, [memo[a] for a in node.args])
+        if built is None:
+            return False
+        memo[node] = built
+    return True
