@@ -856,6 +856,42 @@ def test_an_unresolved_field_is_inconclusive_not_failed() -> None:
             assert c.status is Status.INCONCLUSIVE
 
 
+def _flipped(field: np.ndarray, spacing: tuple[float, ...]) -> list[np.ndarray]:
+    """A planted sign error: minus numpy.gradient."""
+    return (
+        [-g for g in np.atleast_1d(np.gradient(field, *spacing))]
+        if field.ndim > 1
+        else [-np.gradient(field, *spacing)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "domain"),
+    [
+        ("1e-12*sin(1e6*x) + x", "x=0:1"),
+        ("1e-9*sin(1e5*x) + x", "x=0:1"),
+        ("x + 1e-7*sin(1e4*x)", "x=0:1"),
+        ("x + 1e-12*sin(1e6*x)*exp(y)", "x=0:1,y=0:1"),
+    ],
+)
+def test_a_resolved_field_whose_derivative_is_not_is_inconclusive(field: str, domain: str) -> None:
+    """A line plus an oscillation too small to move the field's range: every level resolves the
+    field, but the derivative 1 + A k cos(k x) oscillates with amplitude A k (1e-6 .. 1e-3) that
+    no level samples, so numpy.gradient's errors stay at A k on every level (order 0).  The
+    data cannot judge the scheme: inconclusive, for the right scheme and a sign-flipped one."""
+    for scheme in ("numpy", _flipped):
+        r = verify_grid(field, domain, scheme=scheme)
+        assert r.status is Status.INCONCLUSIVE, (scheme, r.reason)
+        assert "not resolved on any level" in r.reason
+
+
+def test_a_small_resolved_oscillation_is_still_judged() -> None:
+    """x + 1e-3 sin(3x): the derivative's wiggle is resolved on every level, so numpy.gradient
+    passes at order 2 and the flipped sign fails."""
+    assert verify_grid("x + 1e-3*sin(3*x)", "x=0:1").status is Status.PASS
+    assert verify_grid("x + 1e-3*sin(3*x)", "x=0:1", scheme=_flipped).status is Status.FAIL
+
+
 def test_unresolved_coarse_levels_are_left_out_and_named() -> None:
     """sin(80x) on [0, 1]: R = h·80/2 (range 2) is 5 at N = 9 and 2.5 at N = 17 (under 2 points
     per wavelength): left out; 1.25 at N = 33: judged.  The orders come from the resolved

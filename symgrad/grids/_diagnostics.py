@@ -551,7 +551,8 @@ def unresolved_reason(where: str, judging: Judging) -> str:
     r = judging.resolution
     return (
         f"{where}: the field is not resolved on any level: one cell's step h·|∂f| spans "
-        f"{r[-1]:.3g} times the field's range (max f - min f) on the finest level (N = "
+        f"{r[-1]:.3g} times the field's range (max f - min f; for verify_grid, also of the "
+        f"exact derivative) on the finest level (N = "
         f"{judging.sizes[-1]}), {r[0]:.3g} on the coarsest, at most "
         f"{TOLERANCES['resolution']:g} is needed: the grids have far fewer points than the "
         "field's oscillations, so the errors have no order and nothing can be decided; use "

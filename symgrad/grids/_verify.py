@@ -154,6 +154,7 @@ class _Setup:
     budget: int
     limits: Limits | None = None
     chunks: tuple[int, ...] | None = None  # streaming: points per axis of a block
+    curvature: tuple[Compiled, ...] = ()  # the gradient of each exact component (_curvature)
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,7 @@ def verify_grid(
         chunks,
     )
     model = _field_model(setup.expr, setup.symbols, setup.limits)
+    setup = dataclasses.replace(setup, curvature=_curvature(model, setup.symbols, setup.limits))
     levels = list(setup.levels)
     piece = dataclasses.replace(setup, grow=None)  # what a level needs, picklable
     measured = run_pieces(executor, _measure, [(piece, model, level) for level in levels])
@@ -401,6 +403,46 @@ def _field_model(
     return Compiled([expr, *exact.exprs], symbols, kind="field and gradient")
 
 
+def _curvature(
+    model: Compiled, symbols: tuple[sympy.Symbol, ...], limits: Limits | None
+) -> tuple[Compiled, ...]:
+    """The gradient of each exact component ``∂f/∂x_k``: what tells whether a level resolves
+    the derivative being checked, not only the field (``1e-12*sin(1e6*x) + x`` is resolved as a
+    field, a line, while its derivative ``1 + 1e-6*cos(1e6*x)`` is not)."""
+    return tuple(gradient(g, symbols, limits=limits) for g in model.components[1:])
+
+
+def _output_resolution(setup: _Setup, level: _Level, exact: Sequence[FloatArray]) -> float:
+    """The largest R of the exact gradient's components on ``level`` (see :func:`resolution`)."""
+    if not setup.curvature:
+        return 0.0
+    widths, grid = cell_widths(level.coords), level.open_grid()
+    pairs = zip(exact, setup.curvature, strict=True)
+    return max(resolution(e, c(*grid), widths) for e, c in pairs)
+
+
+def _streamed_output_resolution(setup: _Setup, level: _Level, values: Any) -> float:
+    """:func:`_output_resolution` on a streamed level: the same extremes, reduced by dask."""
+    import dask  # noqa: PLC0415 - the dask extra, present whenever a level is streamed
+
+    assert setup.chunks is not None  # only streamed levels come here
+    if not setup.curvature:
+        return 0.0
+    grid = stream.lazy_open_grid(level.coords, setup.chunks)
+    widths = cell_widths(level.coords)
+    wanted = []
+    for k, c in enumerate(setup.curvature):
+        second = c(*grid)
+        steps = [abs(second[j] * widths[j]).max() for j in range(len(widths))]
+        wanted.append((values[1 + k].min(), values[1 + k].max(), *steps))
+    out = 0.0
+    for low, high, *steps in dask.compute(*wanted):  # type: ignore[attr-defined, no-untyped-call]
+        ones = [np.ones(1)] * len(steps)
+        tops = [np.array([float(v)]) for v in steps]
+        out = max(out, resolution(np.array([float(low), float(high)]), tops, ones))
+    return out
+
+
 def _sample(model: Compiled, level: _Level) -> FloatArray:
     """f and its exact gradient on the grid, ``(1 + d, *shape)``, from open-grid coordinates.
 
@@ -429,6 +471,7 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
         _require_finite(setup, level, what, tuple(bad[0]) if bad.size else None)
     # --- resolution: the level's R, from the float64 gradient before its arrays are reused
     resolved = resolution(field, values[1:], cell_widths(level.coords))
+    resolved = max(resolved, _output_resolution(setup, level, list(values[1:])))
     # --- end resolution
     field_scale = _absmax(field)
     field.flags.writeable = False
@@ -467,6 +510,7 @@ def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measur
     ones = [np.ones(1)] * len(shape)
     steps = [np.array([v]) for v in reduced.steps]
     resolved = resolution(np.array([reduced.low, reduced.high]), steps, ones)
+    resolved = max(resolved, _streamed_output_resolution(setup, level, values))
     field_scale = max(reduced.high, -reduced.low)
     floors = [
         rounding_floor(field_scale, top, h)
