@@ -172,3 +172,22 @@ def test_random_options_give_a_symgrad_error_or_a_result_many(
 ) -> None:
     """The same at 600 examples (slow)."""
     _check_outcome(expr, at, method, step, dps, wrt)
+
+
+@pytest.mark.parametrize("x", [-1e-12, 3e-14, 0.0, 0.25])
+def test_complex_step_estimate_covers_rounding_of_inner_sums_at_tiny_x(x: float) -> None:
+    """tan(s/(1 + s²)) with s = sin(50(x + 2)): at a tiny x the rounding of x + 2 moves the
+    float64 complex step by ~4e-13, which a probe scaled by |x| never varies; the error
+    estimate must still cover the true derivative at the same binary point (mpmath, 60 digits)."""
+    text = "tan((sin(50*(x + 2)))/(1 + (sin(50*(x + 2)))**2))"
+    r = finite_difference(text, {"x": x}, "x", method="complex", dps=15)
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+
+    def f(t: Any) -> Any:
+        s = ctx.sin(50 * (t + 2))
+        return ctx.tan(s / (1 + s**2))
+
+    exact = ctx.diff(f, ctx.mpf(x))
+    assert r.status.value == "ok", r.reason
+    assert abs(float(r.value) - float(exact)) <= float(r.error_estimate)
