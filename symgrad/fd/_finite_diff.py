@@ -978,7 +978,7 @@ def _complex_float64(
     """Im f(x + i h e_j)/h in float64, vectorized; h = 1e-200 by default.
 
     The estimate is 4σ + 4nε(|value| + |f|/max(1, |x|)) (n operations in f), σ the rounding
-    noise of the complex-step quotient itself measured at x + j·10^-8 x (``_noise``); the
+    noise of the complex-step quotient itself measured near x (``_complex_noise``); the
     second term covers real parts rounded on the way, which no noise shows (atanh(u/(1 + u²))
     with u = exp(x/4) at x = 1e-30, where float64's u is 1).  Where float64's f
     itself is wrong (``_inexact_f``) the value is ``unreliable``.  A second step at −3h/4 (the
