@@ -109,6 +109,7 @@ class BlockStats:
     low: float
     high: float
     exact_max: tuple[float, ...]  # max |∂_k f|
+    exact_range: tuple[tuple[float, float], ...]  # (min, max) of ∂_k f
     steps: tuple[float, ...]  # max |∂_k f| · cell width along k
     aa: tuple[float, ...]
     ee: tuple[float, ...]
@@ -124,6 +125,7 @@ class Reduced:
     low: float
     high: float
     exact_max: tuple[float, ...]
+    exact_range: tuple[tuple[float, float], ...]
     steps: tuple[float, ...]
     fits: FitStats
     norms: tuple[list[tuple[float, float, float] | None], ...]
@@ -179,6 +181,7 @@ def block_stats(
         low=float(np.nanmin(field)),
         high=float(np.nanmax(field)),
         exact_max=tuple(_absmax(x) for x in exact),
+        exact_range=tuple((float(np.nanmin(x)), float(np.nanmax(x))) for x in exact),
         steps=tuple(_absmax(x * w) for x, w in zip(exact, cells, strict=True)),
         aa=tuple(dot(x, x) for x in a),
         ee=tuple(dot(x, x) for x in e),
@@ -213,6 +216,10 @@ def combine(blocks: Sequence[BlockStats], d: int) -> Reduced:
         low=min(b.low for b in blocks),
         high=max(b.high for b in blocks),
         exact_max=tuple(max(b.exact_max[k] for b in blocks) for k in range(d)),
+        exact_range=tuple(
+            (min(b.exact_range[k][0] for b in blocks), max(b.exact_range[k][1] for b in blocks))
+            for k in range(d)
+        ),
         steps=tuple(max(b.steps[k] for b in blocks) for k in range(d)),
         fits=fits,
         norms=norms,

@@ -421,8 +421,9 @@ def _output_resolution(setup: _Setup, level: _Level, exact: Sequence[FloatArray]
     return max(resolution(e, c(*grid), widths) for e, c in pairs)
 
 
-def _streamed_output_resolution(setup: _Setup, level: _Level, values: Any) -> float:
-    """:func:`_output_resolution` on a streamed level: the same extremes, reduced by dask."""
+def _streamed_output_resolution(setup: _Setup, level: _Level, reduced: stream.Reduced) -> float:
+    """:func:`_output_resolution` on a streamed level: the ranges of the exact gradient from the
+    level's reduction, the second derivatives' extremes reduced by dask."""
     import dask  # noqa: PLC0415 - the dask extra, present whenever a level is streamed
 
     assert setup.chunks is not None  # only streamed levels come here
@@ -430,16 +431,16 @@ def _streamed_output_resolution(setup: _Setup, level: _Level, values: Any) -> fl
         return 0.0
     grid = stream.lazy_open_grid(level.coords, setup.chunks)
     widths = cell_widths(level.coords)
-    wanted = []
-    for k, c in enumerate(setup.curvature):
-        second = c(*grid)
-        steps = [abs(second[j] * widths[j]).max() for j in range(len(widths))]
-        wanted.append((values[1 + k].min(), values[1 + k].max(), *steps))
+    wanted = [
+        [abs(second[j] * w).max() for j, w in enumerate(widths)]
+        for second in (c(*grid) for c in setup.curvature)
+    ]
     out = 0.0
-    for low, high, *steps in dask.compute(*wanted):  # type: ignore[attr-defined, no-untyped-call]
+    steps_of = dask.compute(*wanted)  # type: ignore[attr-defined, no-untyped-call]
+    for (low, high), steps in zip(reduced.exact_range, steps_of, strict=True):
         ones = [np.ones(1)] * len(steps)
         tops = [np.array([float(v)]) for v in steps]
-        out = max(out, resolution(np.array([float(low), float(high)]), tops, ones))
+        out = max(out, resolution(np.array([low, high]), tops, ones))
     return out
 
 
@@ -510,7 +511,7 @@ def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measur
     ones = [np.ones(1)] * len(shape)
     steps = [np.array([v]) for v in reduced.steps]
     resolved = resolution(np.array([reduced.low, reduced.high]), steps, ones)
-    resolved = max(resolved, _streamed_output_resolution(setup, level, values))
+    resolved = max(resolved, _streamed_output_resolution(setup, level, reduced))
     field_scale = max(reduced.high, -reduced.low)
     floors = [
         rounding_floor(field_scale, top, h)
