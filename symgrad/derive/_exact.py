@@ -44,6 +44,7 @@ import sympy
 
 from symgrad._precision import MAX_WORK_DPS, thread_context
 from symgrad.derive._balls import ArbBalls, Balls, IntervalBalls, arb_available
+from symgrad.derive._trees import bottom_up
 from symgrad.errors import InputError, LimitExceeded, MissingExtra, UnsupportedError
 from symgrad.expr import MAX_BESSEL_ORDER
 
@@ -490,27 +491,17 @@ def exact_at(expr: Any, point: Mapping[Any, Any]) -> Any:
     power), are not built: they become an unknown finite number, so that the result is exact
     only where it does not depend on them (``0 * sqrt(huge)`` is still 0).
     """
-    done: dict[Any, Any] = {}
-    stack = [expr]
-    while stack:
-        node = stack[-1]
-        if node in done:
-            stack.pop()
-            continue
+
+    def build(node: Any, args: list[Any]) -> Any:
         if node.is_Atom:
-            done[node] = point.get(node, node)
-            stack.pop()
-            continue
-        todo = [a for a in node.args if a not in done]
-        if todo:
-            stack.extend(todo)
-            continue
-        stack.pop()
-        args = [done[a] for a in node.args]
+            return point.get(node, node)
         value = node.func(*args) if _affordable(node, args) else None
         if value is None or (value.is_Rational and _bits(value) > _SYMBOLIC_BITS):
             value = sympy.Dummy(finite=True)  # a finite number too costly to know exactly
-        done[node] = value
+        return value
+
+    done: dict[Any, Any] = {}
+    bottom_up(expr, done, build)
     return done[expr]
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import sympy
 
+from symgrad.derive._trees import bottom_up
 from symgrad.errors import ConfigError
 
 __all__ = ["SYMBOLIC", "EngineFallback", "SymengineJob", "choose_engine", "symengine_module"]
@@ -152,7 +153,7 @@ class SymengineJob:
         memo: dict[_Expr, _Expr] = {}
         converted = []
         for expr in exprs:
-            if not _bottom_up(expr, memo, self._forward):
+            if not bottom_up(expr, memo, self._forward):
                 return None
             converted.append(memo[expr])
         return converted
@@ -186,7 +187,7 @@ class SymengineJob:
 
     def back(self, expr: _Expr) -> sympy.Expr:
         """A symengine expression as SymPy, over the job's own symbols (shared parts once)."""
-        if not _bottom_up(expr, self._memo, self._node):
+        if not bottom_up(expr, self._memo, self._node):
             raise EngineFallback
         return self._memo[expr]
 
@@ -243,29 +244,3 @@ _BUILDERS: dict[str, Callable[..., sympy.Expr]] = {
     "Mul": _product,
     "Pow": sympy.Pow,
 }
-
-
-def _bottom_up(
-    root: _Expr, memo: dict[_Expr, Any], build: Callable[[_Expr, list[Any]], Any]
-) -> bool:
-    """``memo[node] = build(node, built arguments)`` for every node of ``root`` not in ``memo``,
-    children first, without recursion (deep trees) and each shared node once.
-
-    False, and nothing more built, as soon as ``build`` returns None (an unsupported node).
-    """
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        if node in memo:
-            stack.pop()
-            continue
-        pending = [a for a in node.args if a not in memo]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        built = build(node, [memo[a] for a in node.args])
-        if built is None:
-            return False
-        memo[node] = built
-    return True
