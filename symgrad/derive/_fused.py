@@ -79,23 +79,17 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
 import sympy
 
-from symgrad.derive._printing import (
-    compile_numexpr,
-    float_printable,
-    lambdify_exprs,
-    numexpr_text,
-    symengine_computes,
-    symengine_keeps,
-    symengine_lambdify,
-    tree_cse,
-)
 from symgrad.errors import ConfigError, MissingExtra
+
+if TYPE_CHECKING:  # NumPy and the code printers are imported where code is generated or run
+    import numpy as np
+    import numpy.typing as npt
+
+    Values = Sequence[Any] | npt.NDArray[Any]
 
 __all__ = ["EVALUATORS", "Evaluator", "Layout", "build_evaluator", "check_evaluator", "layout"]
 
@@ -111,8 +105,6 @@ SCRATCH_DOUBLES = 1 << 17
 #: transposes into and out of symengine's point-by-point layout then cost more than it saves).
 AUTO_WIDE = 100
 AUTO_MANY_POINTS = 4096
-
-Values = Sequence[Any] | npt.NDArray[Any]
 
 
 class Evaluator(Protocol):
@@ -145,6 +137,8 @@ class Layout:
 
         A 2-D array of values (one row per distinct component) is written in one NumPy copy.
         """
+        import numpy as np  # noqa: PLC0415 - a function is made without NumPy (see imports)
+
         if isinstance(values, np.ndarray) and values.ndim == 2:
             out[:, where] = values if self.index is None else values[self.index]
             return
@@ -154,6 +148,8 @@ class Layout:
 
 def layout(flat: Sequence[Any]) -> Layout:
     """The distinct expressions of ``flat`` in first-seen order, and the rows of each."""
+    import numpy as np  # noqa: PLC0415 - a function is made without NumPy (see imports)
+
     first: dict[Any, list[int]] = {}
     for row, expr in enumerate(flat):
         first.setdefault(expr, []).append(row)
@@ -224,6 +220,8 @@ class _NumexprProgram:
         return True
 
     def __init__(self, variables: Sequence[sympy.Symbol], unique: Sequence[Any]) -> None:
+        from symgrad.derive._printing import float_printable, tree_cse  # noqa: PLC0415
+
         statements, outputs = tree_cse(unique)
         statements = [(s, float_printable(e)) for s, e in statements]
         outputs = [float_printable(e) for e in outputs]
@@ -240,6 +238,12 @@ class _NumexprProgram:
     def _step(
         expr: Any, names: dict[sympy.Symbol, str], by_name: dict[str, sympy.Symbol]
     ) -> tuple[Callable[..., Any], list[str]]:
+        from symgrad.derive._printing import (  # noqa: PLC0415 - see the imports
+            compile_numexpr,
+            lambdify_exprs,
+            numexpr_text,
+        )
+
         used = sorted(names[s] for s in expr.free_symbols) if isinstance(expr, sympy.Basic) else []
         text = numexpr_text(expr, names) if used else None
         program = compile_numexpr(text, used) if text is not None else None
@@ -269,6 +273,14 @@ class _SymengineProgram:
     def __init__(
         self, variables: Sequence[sympy.Symbol], unique: Sequence[Any], *, chosen_by_auto: bool
     ) -> None:
+        from symgrad.derive._printing import (  # noqa: PLC0415 - see the imports
+            float_printable,
+            lambdify_exprs,
+            symengine_keeps,
+            symengine_lambdify,
+            tree_cse,
+        )
+
         self._auto = chosen_by_auto
         statements, outputs = tree_cse(unique)
         statements = [(s, float_printable(e)) for s, e in statements]
@@ -313,6 +325,8 @@ class _SymengineProgram:
 
     def _machine_values(self, arrays: Sequence[Any]) -> npt.NDArray[np.float64]:
         """The native components at these points (at most ``block``), ``(points, native)``."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         size = max(a.size for a in arrays)
         packed, out = self._buffers(size)
         full = [a if a.size == size else np.broadcast_to(a, (size,)) for a in arrays]
@@ -322,6 +336,8 @@ class _SymengineProgram:
 
     def _buffers(self, size: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """This thread's scratch buffers, cut to ``size`` points."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         scratch = self._scratch.__dict__
         if scratch.get("size", 0) < size:
             scratch["packed"] = np.empty((size, self._nvars))
@@ -332,5 +348,7 @@ class _SymengineProgram:
 
 def _native(expr: Any, native_temps: set[sympy.Symbol], temps: set[sympy.Symbol]) -> bool:
     """Whether symengine computes ``expr``: its own operations and every temporary it uses."""
+    from symgrad.derive._printing import symengine_computes  # noqa: PLC0415 - see the imports
+
     used = expr.free_symbols & temps if isinstance(expr, sympy.Basic) else set()
     return used <= native_temps and symengine_computes(expr)
