@@ -8,13 +8,20 @@ errors of exp at 0, (e^h − 1)/h − 1, in a private mpmath context.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import mpmath
 import pytest
 
 from symgrad.cli import main
 from symgrad.errors import ConfigError
-from symgrad.fd import convergence, finite_difference, finite_difference_gradient
+from symgrad.fd import (
+    convergence,
+    finite_difference,
+    finite_difference_gradient,
+    fit_order,
+    pairwise_orders,
+)
 from symgrad.output import report
 
 H = ["0.1", "0.05", "0.025"]
@@ -103,3 +110,33 @@ def test_a_point_is_required_once() -> None:
         finite_difference("sin(x)")
     with pytest.raises(ConfigError, match="give at only"):
         finite_difference("sin(x)", "x=1", point="x=1")
+
+
+def test_pairwise_orders_and_fit_order_take_step_sizes() -> None:
+    """pairwise_orders/fit_order: step_sizes= (positional too); E = h² gives orders of exactly 2."""
+    h, e = [0.1, 0.05, 0.025], [1e-2, 2.5e-3, 6.25e-4]  # E = h² exactly, in every digit shown
+    assert pairwise_orders(h, e) == pytest.approx([2.0, 2.0], abs=1e-12)
+    assert pairwise_orders(step_sizes=h, errors=e) == pytest.approx([2.0, 2.0], abs=1e-12)
+    assert fit_order(step_sizes=h, errors=e) == pytest.approx(2.0, abs=1e-12)
+    assert fit_order(h, e) == pytest.approx(2.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("function", [pairwise_orders, fit_order])
+def test_orders_old_steps_keyword_warns_and_gives_the_same_result(function: Any) -> None:
+    """steps= is step_sizes= with a DeprecationWarning at the caller's line; E = 3h gives 1."""
+    h, e = [1e-1, 1e-2, 1e-3], [3e-1, 3e-2, 3e-3]
+    with pytest.warns(DeprecationWarning, match="use step_sizes= instead") as caught:
+        old = function(steps=h, errors=e)
+    assert caught[0].filename == __file__
+    assert old == function(step_sizes=h, errors=e)
+    assert old == pytest.approx(1.0 if function is fit_order else [1.0, 1.0], abs=1e-12)
+
+
+@pytest.mark.parametrize("function", [pairwise_orders, fit_order])
+def test_orders_need_the_step_sizes_once(function: Any) -> None:
+    """Both names, or no step sizes: one sentence, a ConfigError."""
+    h, e = [0.1, 0.05], [4e-3, 1e-3]
+    with pytest.raises(ConfigError, match="give step_sizes only"):
+        function(h, e, steps=h)
+    with pytest.raises(ConfigError, match="needs step_sizes and errors"):
+        function(errors=e)

@@ -68,7 +68,7 @@ import sympy
 
 from symgrad._parallel import check_executor
 from symgrad._precision import EPS, thread_context
-from symgrad.errors import SymgradError
+from symgrad.errors import ConfigError, SymgradError
 from symgrad.expr import Source, VariablesSpec
 from symgrad.fd._deprecated import renamed_keyword, warn_renamed
 from symgrad.fd._finite_diff import finite_difference
@@ -327,35 +327,62 @@ def convergence(
     )  # fmt: skip
 
 
-def pairwise_orders(steps: Sequence[Any], errors: Sequence[Any]) -> list[float]:
+def pairwise_orders(
+    step_sizes: Sequence[Any] | None = None,
+    errors: Sequence[Any] | None = None,
+    *,
+    steps: Sequence[Any] | None = None,
+) -> list[float]:
     """Observed orders ``ln(E_i/E_(i+1)) / ln(h_i/h_(i+1))`` of consecutive pairs.
 
     NaN where an error is zero or not finite; numbers may be floats, text or mpmath numbers.
+    ``step_sizes`` are the steps h; ``steps`` is their deprecated name (it warns).
 
     Examples
     --------
     >>> [round(p, 6) for p in pairwise_orders([0.1, 0.05, 0.025], [4e-3, 1e-3, 2.5e-4])]
     [2.0, 2.0]
     """
-    u, v = [_ln(h) for h in steps], [_ln(e) for e in errors]
+    hs, es = _sizes_and_errors("pairwise_orders", step_sizes, errors, steps)
+    u, v = [_ln(h) for h in hs], [_ln(e) for e in es]
     return [(v[i] - v[i + 1]) / (u[i] - u[i + 1]) for i in range(len(u) - 1)]
 
 
-def fit_order(steps: Sequence[Any], errors: Sequence[Any]) -> float:
+def fit_order(
+    step_sizes: Sequence[Any] | None = None,
+    errors: Sequence[Any] | None = None,
+    *,
+    steps: Sequence[Any] | None = None,
+) -> float:
     """Least-squares slope of ln E against ln h over the levels with a positive finite error.
+
+    ``step_sizes`` are the steps h; ``steps`` is their deprecated name (it warns).
 
     Examples
     --------
     >>> round(fit_order([1e-1, 1e-2, 1e-3], [3e-2, 3e-4, 3e-6]), 6)
     2.0
     """
-    pairs = [(_ln(h), _ln(e)) for h, e in zip(steps, errors, strict=True)]
+    hs, es = _sizes_and_errors("fit_order", step_sizes, errors, steps)
+    pairs = [(_ln(h), _ln(e)) for h, e in zip(hs, es, strict=True)]
     pairs = [(u, v) for u, v in pairs if math.isfinite(v)]
     if len(pairs) < 2:
         return math.nan
     mu, mv = (sum(c) / len(pairs) for c in zip(*pairs, strict=True))
     sxx = sum((u - mu) ** 2 for u, _ in pairs)
     return float(sum((u - mu) * (v - mv) for u, v in pairs) / sxx)
+
+
+def _sizes_and_errors(
+    name: str, step_sizes: Sequence[Any] | None, errors: Sequence[Any] | None, steps: Any
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The step sizes (``steps`` is their old name: it warns) and errors, both required."""
+    # stacklevel 5: warn_renamed, renamed_keyword, this helper, the function: its caller
+    sizes = renamed_keyword("steps", steps, "step_sizes", step_sizes, None, stacklevel=5)
+    if sizes is None or errors is None:
+        msg = f"{name} needs step_sizes and errors, e.g. {name}([0.1, 0.05], [4e-3, 1e-3])"
+        raise ConfigError(msg)
+    return sizes, errors
 
 
 # -- analysis -------------------------------------------------------------------------------
