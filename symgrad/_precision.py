@@ -8,11 +8,11 @@ its own, one per precision, created once and never re-configured.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
 import mpmath
-import numpy as np
 
 from symgrad.errors import ConfigError, LimitExceeded
 
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 #: float64 machine epsilon, 2**-52: the one spelling of it in symgrad
-EPS = float(np.finfo(np.float64).eps)
+EPS = sys.float_info.epsilon  # (Python floats are float64; NumPy is not imported for it)
 MIN_DPS = 15
 MAX_DPS = 1000
 #: Working digits that certified exact values may use to prove ``dps`` digits through cancellation
@@ -38,6 +38,8 @@ MAX_WORK_DPS = 4 * MAX_DPS
 
 def check_dps(dps: object) -> int:
     """Validate a requested precision in decimal digits (an integer in [15, 1000])."""
+    import numpy as np  # noqa: PLC0415 - parsing and differentiating never load NumPy
+
     if isinstance(dps, bool) or not isinstance(dps, int | np.integer):
         msg = f"dps must be an integer number of decimal digits (got {dps!r})"
         raise ConfigError(msg)
