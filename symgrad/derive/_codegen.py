@@ -34,9 +34,10 @@ import sympy
 from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._exact import Program, certified_values, compile_program
+from symgrad.derive._extras import check_extras, short
 from symgrad.derive._fused import CHUNK, Evaluator, Layout, build_evaluator, check_evaluator, layout
 from symgrad.derive._lazy import is_dask, lazy_call
-from symgrad.derive._printing import check_extras, lambdify_exprs, short
+from symgrad.derive._printing import lambdify_exprs
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse_point
 

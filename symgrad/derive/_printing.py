@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import builtins
 import functools
-import importlib
 import keyword
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -55,9 +54,10 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad.errors import LimitExceeded, MissingExtra, UnsupportedError
+from symgrad.derive._extras import scipy_modules, short
+from symgrad.errors import LimitExceeded, UnsupportedError
 
-__all__ = ["check_extras", "lambdify_exprs", "short"]
+__all__ = ["lambdify_exprs"]
 
 
 def _printed_names() -> frozenset[str]:
@@ -69,19 +69,6 @@ def _printed_names() -> frozenset[str]:
     names = set(dir(np)) | set(dir(mpmath)) | set(dir(builtins)) | set(keyword.kwlist)
     scipy_names = {"jv", "yv", "gammaln", "loggamma", "polygamma", "psi", "special"}
     return frozenset(names | scipy_names | {"numpy", "mpmath", "math", "scipy"})
-
-
-#: The SymPy functions compiled to NumPy through ``scipy.special``.
-_SPECIAL = (
-    sympy.erf,
-    sympy.erfc,
-    sympy.gamma,
-    sympy.loggamma,
-    sympy.beta,
-    sympy.besselj,
-    sympy.bessely,
-    sympy.polygamma,
-)
 
 
 _PRINTED_NAMES = _printed_names()
@@ -114,7 +101,7 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
         raise LimitExceeded(msg, limit="expression_too_large") from exc
     if target == "numpy":
         pieces = [*outputs, *(e for _, e in statements)]
-        modules: list[Any] = [dict(_NUMPY_EXTREMES), *_scipy_for(pieces), "numpy"]
+        modules: list[Any] = [dict(_NUMPY_EXTREMES), *scipy_modules(pieces), "numpy"]
     else:
         namespace = {n: getattr(target, n) for n in dir(target) if not n.startswith("_")}
         modules = [namespace | _PYTHON_EXTREMES, "mpmath"]
@@ -170,51 +157,6 @@ _PYTHON_EXTREMES: dict[str, Callable[..., Any]] = {
     "_symgrad_min": builtins.min,
     "_symgrad_step": _mp_step,
 }
-
-
-def check_extras(exprs: list[Any]) -> None:
-    """Raise MissingExtra now if compiling ``exprs`` will need an extra that is not installed.
-
-    The code is generated on first use; a missing extra is reported when the function is made.
-    """
-    _scipy_for(exprs)
-
-
-def _scipy_for(exprs: list[Any]) -> list[Any]:
-    """``scipy.special``'s namespace when ``exprs`` use a special function, else nothing."""
-    if not any(isinstance(e, sympy.Basic) and e.has(*_SPECIAL) for e in exprs):
-        return []
-    try:
-        special = importlib.import_module("scipy.special")
-    except ImportError as exc:
-        msg = (
-            "compiling erf, gamma, beta, besselj, ... to NumPy needs SciPy: "
-            "pip install 'symgrad[special]'"
-        )
-        raise MissingExtra(msg) from exc
-    real = {name: _real_only(name, getattr(special, name)) for name in _COMPLEX_UNRELIABLE}
-    return [real | {"gammaln": special.loggamma}, "scipy"]  # see the module docstring
-
-
-# SciPy functions whose complex values are wrong or missing at the complex step's tiny
-# imaginary parts: jv(1, 1.5 + 1e-200j).imag is 6e-33 instead of 1.4e-201, beta and polygamma
-# take no complex input.  (erf, erfc, gamma and loggamma are accurate there.)
-_COMPLEX_UNRELIABLE = ("jv", "yv", "beta", "polygamma", "psi")
-
-
-def _real_only(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn``, refusing complex arguments (see ``_COMPLEX_UNRELIABLE``)."""
-
-    def call(*args: Any) -> Any:
-        if any(np.iscomplexobj(a) for a in args):
-            msg = (
-                f"scipy.special.{name} has no accurate complex values, so the float64 complex "
-                "step cannot be used here; use a real stencil or the mp precision"
-            )
-            raise UnsupportedError(msg)
-        return fn(*args)
-
-    return call
 
 
 def _printable(expr: Any) -> Any:
@@ -298,11 +240,6 @@ def _as_scaled(node: sympy.Mul) -> Any:
     mantissa = coefficient / sympy.Integer(2) ** exponent
     exponent = max(-_EXPONENT_CAP, min(_EXPONENT_CAP, exponent))
     return _SCALED(rest, mantissa, exponent)
-
-
-def short(text: str, limit: int = 80) -> str:
-    """``text`` cut to ``limit`` characters for messages."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def float_printable(expr: Any) -> Any:
