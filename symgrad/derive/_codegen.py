@@ -25,21 +25,29 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
 import sympy
 
-from symgrad._limits import check_count
 from symgrad._precision import check_dps, thread_context
-from symgrad.derive._exact import Program, certified_values, compile_program
 from symgrad.derive._extras import check_extras, short
-from symgrad.derive._fused import CHUNK, Evaluator, Layout, build_evaluator, check_evaluator, layout
+from symgrad.derive._fused import CHUNK, build_evaluator, check_evaluator, layout
 from symgrad.derive._lazy import is_dask, lazy_call
-from symgrad.derive._printing import lambdify_exprs
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse_point
+
+# Making a Compiled and reading its expressions (``symgrad grad``) loads neither NumPy nor the
+# code printers nor ball arithmetic: each is imported by the method that first needs it.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from symgrad.derive._exact import Program
+    from symgrad.derive._fused import Evaluator, Layout
+
+    FloatArray = npt.NDArray[np.float64]
+    #: A point for ``.at()``: text, a mapping of names to values, or one value per variable.
+    PointSpec = str | Mapping[str | sympy.Symbol, object] | Sequence[object] | npt.NDArray[Any]
 
 __all__ = [
     "CHUNK",
@@ -50,10 +58,6 @@ __all__ = [
 
 #: Largest output one call may allocate (1 GiB); checked before allocating.
 MAX_OUTPUT_BYTES = 1 << 30
-
-FloatArray = npt.NDArray[np.float64]
-#: A point for ``.at()``: text, a mapping of names to values, or one value per variable in order.
-PointSpec = str | Mapping[str | sympy.Symbol, object] | Sequence[object] | npt.NDArray[Any]
 
 _REJECTED_KINDS = {"b": "booleans", "O": "Python objects", "U": "strings", "S": "bytes"}
 _REJECTED_KINDS |= {"M": "datetimes", "m": "timedeltas", "V": "structured records"}
@@ -107,8 +111,7 @@ class Compiled:
         self.kind = kind
         self.dtype: str | np.dtype[Any] = "float64"
         self.evaluator = check_evaluator(evaluator)
-        self._layout: Layout = layout(self._flat)
-        check_extras(list(self._layout.unique))
+        check_extras(list(dict.fromkeys(self._flat)))  # each distinct component once
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -133,12 +136,19 @@ class Compiled:
         self._local = threading.local()
 
     @cached_property
+    def _layout(self) -> Layout:
+        """The distinct components and the output rows of each, found on first use."""
+        return layout(self._flat)
+
+    @cached_property
     def _numpy(self) -> Any:
         """The NumPy function of the distinct components, generated on first use.
 
         Constructing a function does not generate its code, so what only reads the
         expressions (``symgrad grad`` printing a gradient, ``.at()``) never pays for it.
         """
+        from symgrad.derive._printing import lambdify_exprs  # noqa: PLC0415 - see the imports
+
         return lambdify_exprs(self.variables, list(self._layout.unique), "numpy")
 
     def using(self, evaluator: str) -> Compiled:
@@ -205,6 +215,8 @@ class Compiled:
         >>> g(np.float32([1, 2]), np.float32(3)).dtype
         dtype('float32')
         """
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         if isinstance(dtype, str) and dtype in {"float64", "input"}:
             chosen: str | np.dtype[Any] = dtype
         else:
@@ -262,6 +274,8 @@ class Compiled:
         >>> symgrad.function("x*y")(1.0, 2.0)
         np.float64(2.0)
         """
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         if any(is_dask(v) for v in (*args, *kwargs.values())):
             return self._lazy(args, kwargs)  # type: ignore[no-any-return]
         inputs = self._arguments(args, kwargs)
@@ -274,6 +288,8 @@ class Compiled:
         self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, npt.ArrayLike]
     ) -> np.dtype[Any]:
         """The floating type :meth:`returning` asked for, for these inputs."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         if self.dtype != "input":
             return np.dtype(self.dtype)
         given = [*args, *kwargs.values()]
@@ -287,6 +303,8 @@ class Compiled:
         Only meaningful for real-analytic expressions; :mod:`symgrad.fd._finite_diff` refuses the
         others (abs, sign, min, max) before calling this.
         """
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         arrays = [np.asarray(a, dtype=np.complex128) for a in args]
         if len(arrays) != len(self.variables):
             msg = f"complex_call takes {len(self.variables)} inputs (got {len(arrays)})"
@@ -295,6 +313,10 @@ class Compiled:
 
     def _evaluate(self, arrays: list[Any], dtype: Any) -> npt.NDArray[Any]:
         """Chunked evaluation into a preallocated output (see the module docstring)."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
+        from symgrad._limits import check_count  # noqa: PLC0415
+
         grid = self._grid(arrays)
         points = math.prod(grid)
         check_count(
@@ -314,6 +336,8 @@ class Compiled:
 
     def _grid(self, arrays: list[Any]) -> tuple[int, ...]:
         """The broadcast shape of the inputs, or an InputError that lists every input's shape."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         distinct: set[tuple[int, ...]] = {a.shape for a in arrays}
         if len(distinct) == 1:  # all alike, e.g. one point's scalars: nothing to broadcast
             return distinct.pop()
@@ -357,6 +381,8 @@ class Compiled:
 
     def _lazy(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         """The call on dask arrays: a lazy dask array, evaluated block by block (:mod:`symgrad.derive._lazy`)."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         if self._packed(args, kwargs) and is_dask(args[0]):
             rows = args[0]
             if rows.ndim == 0 or rows.shape[0] != len(self.wrt):
@@ -428,6 +454,8 @@ class Compiled:
         Both are cached per thread and per precision; the function takes one context number
         per variable and returns the flattened components.
         """
+        from symgrad.derive._printing import lambdify_exprs  # noqa: PLC0415 - see the imports
+
         cache: dict[int, Callable[..., Any]] = self._local.__dict__.setdefault("mp", {})
         ctx = thread_context(dps)
         if dps not in cache:
@@ -482,6 +510,8 @@ class Compiled:
         >>> symgrad.gradient("x*y").at([0.5, "0.1"], dps=20)
         array([mpf('0.1'), mpf('0.5')], dtype=object)
         """
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         dps = check_dps(dps)
         values = self.exact_values(self.point_values(point), dps, engine=engine)
         shown = _shown_type(thread_context(dps))
@@ -501,11 +531,15 @@ class Compiled:
         digits, never wrong ones.  Returns numbers of this thread's ``dps``-digit mpmath
         context; raises as :meth:`at` does.
         """
+        from symgrad.derive._exact import certified_values  # noqa: PLC0415 - see the imports
+
         return certified_values(self._program, values, dps, engine)
 
     @cached_property
     def _program(self) -> Program:
         """The components as a list of ball operations (compiled on first use)."""
+        from symgrad.derive._exact import compile_program  # noqa: PLC0415 - see the imports
+
         return compile_program(self._flat, self.variables)
 
     def point_values(self, point: PointSpec) -> list[sympy.Rational]:
@@ -529,6 +563,8 @@ class Compiled:
 
     def _point_mapping(self, point: object) -> dict[sympy.Symbol, object]:
         """A point given as one value per variable, in ``variables`` order, as a mapping."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         names = [v.name for v in self.variables]
         if isinstance(point, np.ndarray) and point.ndim != 1:
             msg = f"a point array must be 1-D, one value per variable {names} (got {point.shape})"
@@ -605,6 +641,8 @@ def _restore_shown(value: Any, dps: int) -> Any:
 
 def _plain_number(value: object) -> object:
     """NumPy scalars as the Python numbers :func:`symgrad.expr.parse_number` takes exactly."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
     if isinstance(value, np.floating):
         return float(value)
     if isinstance(value, np.integer):
@@ -620,6 +658,8 @@ def _parse_point_text(text: str) -> dict[sympy.Symbol, sympy.Rational]:
 
 def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
     """Coerce one input to a float64 array, refusing non-numeric kinds clearly."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
     if type(value) is np.ndarray and value.dtype == np.float64:  # the common cases, checked fast
         return value
     if type(value) is np.float64 or type(value) is float:
@@ -637,6 +677,8 @@ def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
 
 def _flat_input(array: FloatArray) -> FloatArray:
     """A 1-D view of a full-size ``array`` over the grid (0-d for single values)."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
     if array.size == 1:
         return array.reshape(())
     if array.ndim == 1 and array.flags.c_contiguous:

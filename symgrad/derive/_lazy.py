@@ -11,16 +11,14 @@ bit, with every evaluator, while a grid larger than memory is evaluated one bloc
 symengine's evaluator rounds differently in the last place.)  The result's component axes
 (``Compiled.shape``) come first and are not chunked; the point axes keep the inputs' chunks.
 
-dask is optional (the ``dask`` extra); this module imports it only when a dask array is given,
-which cannot happen without dask installed.
+dask is optional (the ``dask`` extra); this module imports it, and NumPy, only when a dask
+array is given, which cannot happen without dask installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import numpy as np
 
 __all__ = ["is_dask", "lazy_call"]
 
@@ -48,6 +46,7 @@ def lazy_call(
         The result's floating type.
     """
     import dask.array as da  # noqa: PLC0415  (only reached with a dask array in hand)
+    import numpy as np  # noqa: PLC0415  (is_dask, asked at every call, needs no NumPy)
 
     given = [v if is_dask(v) else da.asarray(v) for v in inputs]  # type: ignore[no-untyped-call]
     ndim = max(a.ndim for a in given)
