@@ -446,7 +446,9 @@ class Judging:
     ``stop`` says why no finer level was added (it ends an inconclusive reason); ``evidence``
     maps (component index, region, order) to the exactness evidence of the module docstring,
     computed only when a region sits at the floor on every level; ``resolution`` holds each
-    level's R (:func:`resolution`; empty: every level counts as resolved).
+    level's R (:func:`resolution`; empty: every level counts as resolved) and ``quantities``
+    names, per level, the quantity with that R ("the field", "the leading error term
+    ∂^3f/∂x^3", ...: :mod:`symgrad.grids._resolution`; empty: the field).
     """
 
     h: tuple[float, ...]
@@ -455,6 +457,7 @@ class Judging:
     stop: str
     evidence: Callable[[int, str, float], Evidence]
     resolution: tuple[float, ...] = ()
+    quantities: tuple[str, ...] = ()
 
     def without(self, coarse: int) -> Judging:
         """The same judging without the ``coarse`` coarsest levels."""
@@ -463,7 +466,13 @@ class Judging:
             h=self.h[coarse:],
             sizes=self.sizes[coarse:],
             resolution=self.resolution[coarse:],
+            quantities=self.quantities[coarse:],
         )
+
+    def unresolved(self, level: int) -> str:
+        """The quantity a level resolves least (``level`` indexes the levels), "the field"
+        when not named."""
+        return self.quantities[level] if self.quantities else "the field"
 
 
 def region_verdict(
@@ -509,7 +518,9 @@ def region_verdict(
             evidence=evidence,
         )
         left_out = ", ".join(map(str, sizes[:coarse]))
-        reason += f" (N = {left_out} left out: too coarse to resolve the field)"
+        worst = judging.unresolved(coarse - 1)
+        named = "" if worst == "the field" else f" ({worst}: R = {judging.resolution[coarse - 1]:.3g})"
+        reason += f" (N = {left_out} left out: too coarse to resolve the field{named})"
         if span is not None:
             span = dataclasses.replace(
                 span, start=span.start + coarse, first=span.first + coarse, last=span.last + coarse
@@ -548,14 +559,14 @@ def region_verdict(
 
 def unresolved_reason(where: str, judging: Judging) -> str:
     """Why nothing can be decided on levels that all fail to resolve the field."""
-    r = judging.resolution
+    r, worst = judging.resolution, judging.unresolved(-1)
+    size = "size" if "error term" in worst else "range"
     return (
-        f"{where}: the field is not resolved on any level: one cell's step h·|∂f| spans "
-        f"{r[-1]:.3g} times the field's range (max f - min f; for verify_grid, also of the "
-        f"exact derivative) on the finest level (N = "
+        f"{where}: {worst} is not resolved on any level: one cell's step h·|∂q| spans "
+        f"R = {r[-1]:.3g} times its {size} on the finest level (N = "
         f"{judging.sizes[-1]}), {r[0]:.3g} on the coarsest, at most "
-        f"{TOLERANCES['resolution']:g} is needed: the grids have far fewer points than the "
-        "field's oscillations, so the errors have no order and nothing can be decided; use "
+        f"{TOLERANCES['resolution']:g} is needed: the grids have far fewer points than its "
+        "oscillations, so the errors have no order and nothing can be decided; use "
         "a smoother field, a smaller domain or finer grids"
     )
 

@@ -87,6 +87,7 @@ from symgrad.grids._diagnostics import (
     unresolved_levels,
     unsettled,
 )
+from symgrad.grids._resolution import Watched, error_terms, watch
 from symgrad.results import Status, combine
 
 __all__ = ["DEFAULT_SIZES", "GridComponent", "GridRegion", "GridResult", "verify_grid"]
@@ -154,7 +155,7 @@ class _Setup:
     budget: int
     limits: Limits | None = None
     chunks: tuple[int, ...] | None = None  # streaming: points per axis of a block
-    curvature: tuple[Compiled, ...] = ()  # the gradient of each exact component (_curvature)
+    watched: Watched | None = None  # the exact gradient and the error terms (_watched)
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,15 @@ class _Measured:
     """Norms (L1, L2, L∞) per component and region (``REGIONS``), floors, and fit statistics.
 
     ``regions[r][k]`` holds region r of component k (None for the transverse faces in 1-D);
-    ``resolution`` is the level's R (:func:`symgrad.grids._diagnostics.resolution`).
+    ``resolution`` is the level's R (:mod:`symgrad.grids._resolution`) and ``quantity`` the
+    quantity it is R of.
     """
 
     regions: tuple[list[Norms | None], ...]
     floors: list[float]
     fits: FitStats
     resolution: float = 0.0
+    quantity: str = "the field"
 
 
 def verify_grid(
@@ -306,7 +309,7 @@ def verify_grid(
         chunks,
     )
     model = _field_model(setup.expr, setup.symbols, setup.limits)
-    setup = dataclasses.replace(setup, curvature=_curvature(model, setup.symbols, setup.limits))
+    setup = dataclasses.replace(setup, watched=_watched(setup, model))
     levels = list(setup.levels)
     piece = dataclasses.replace(setup, grow=None)  # what a level needs, picklable
     measured = run_pieces(executor, _measure, [(piece, model, level) for level in levels])
@@ -403,45 +406,22 @@ def _field_model(
     return Compiled([expr, *exact.exprs], symbols, kind="field and gradient")
 
 
-def _curvature(
-    model: Compiled, symbols: tuple[sympy.Symbol, ...], limits: Limits | None
-) -> tuple[Compiled, ...]:
-    """The gradient of each exact component ``∂f/∂x_k``: what tells whether a level resolves
-    the derivative being checked, not only the field (``1e-12*sin(1e6*x) + x`` is resolved as a
-    field, a line, while its derivative ``1 + 1e-6*cos(1e6*x)`` is not)."""
-    return tuple(gradient(g, symbols, limits=limits) for g in model.components[1:])
-
-
-def _output_resolution(setup: _Setup, level: _Level, exact: Sequence[FloatArray]) -> float:
-    """The largest R of the exact gradient's components on ``level`` (see :func:`resolution`)."""
-    if not setup.curvature:
-        return 0.0
-    widths, grid = cell_widths(level.coords), level.open_grid()
-    pairs = zip(exact, setup.curvature, strict=True)
-    return max(resolution(e, c(*grid), widths) for e, c in pairs)
-
-
-def _streamed_output_resolution(setup: _Setup, level: _Level, reduced: stream.Reduced) -> float:
-    """:func:`_output_resolution` on a streamed level: the ranges of the exact gradient from the
-    level's reduction, the second derivatives' extremes reduced by dask."""
-    import dask  # noqa: PLC0415 - the dask extra, present whenever a level is streamed
-
-    assert setup.chunks is not None  # only streamed levels come here
-    if not setup.curvature:
-        return 0.0
-    grid = stream.lazy_open_grid(level.coords, setup.chunks)
-    widths = cell_widths(level.coords)
-    wanted = [
-        [abs(second[j] * w).max() for j, w in enumerate(widths)]
-        for second in (c(*grid) for c in setup.curvature)
+def _watched(setup: _Setup, model: Compiled) -> Watched:
+    """What a level must resolve besides the field (:mod:`symgrad.grids._resolution`): each
+    exact component ``∂f/∂x_k`` (``1e-12*sin(1e6*x) + x`` is resolved as a field, a line,
+    while its derivative ``1 + 1e-6*cos(1e6*x)`` is not) and the leading error terms
+    ``∂_k^(1+p) f`` for the expected interior and boundary orders p (``1e-10*sin(1e5*x) +
+    x**2``: field and derivative resolved, ``∂³f/∂x³`` not)."""
+    d, names = len(setup.symbols), _names(setup)
+    outputs = [
+        (f"the exact derivative ∂f/∂{names[k]}", g, False)
+        for k, g in enumerate(model.components[1:])
     ]
-    out = 0.0
-    steps_of = dask.compute(*wanted)  # type: ignore[attr-defined, no-untyped-call]
-    for (low, high), steps in zip(reduced.exact_range, steps_of, strict=True):
-        ones = [np.ones(1)] * len(steps)
-        tops = [np.array([float(v)]) for v in steps]
-        out = max(out, resolution(np.array([low, high]), tops, ones))
-    return out
+    orders = tuple(sorted({math.ceil(p) for p in setup.expected if p > 0}))
+    terms = tuple((0, (k,)) for k in range(d))
+    found = error_terms((setup.expr,), setup.symbols, terms, orders, setup.limits)
+    quantities = (*outputs, *((name, g, True) for name, g in found))
+    return watch(quantities, setup.symbols, d, setup.limits)
 
 
 def _sample(model: Compiled, level: _Level) -> FloatArray:
@@ -470,16 +450,17 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
     for values_, what in ((field, "the field"), *((e, "its exact gradient") for e in exact)):
         bad = np.argwhere(~np.isfinite(values_))
         _require_finite(setup, level, what, tuple(bad[0]) if bad.size else None)
-    # --- resolution: the level's R, from the float64 gradient before its arrays are reused
+    # --- resolution: the level's R, from the float64 gradient before its arrays are reused,
+    # then of the exact gradient and the error terms (symgrad.grids._resolution)
     resolved = resolution(field, values[1:], cell_widths(level.coords))
-    resolved = max(resolved, _output_resolution(setup, level, list(values[1:])))
+    resolved, quantity = _watched_resolution(setup, level, resolved)
     # --- end resolution
     field_scale = _absmax(field)
     field.flags.writeable = False
     approx = _components(setup.scheme(field, _spacing(level)), field.shape, setup)
     inner = regions(field.shape, setup.width, 0)[0]
     fits = fit_stats(approx, exact, inner)  # before exact is reused
-    out = _Measured(([], [], []), [], fits, resolved)
+    out = _Measured(([], [], []), [], fits, resolved, quantity)
     for k, (a, e) in enumerate(zip(approx, exact, strict=True)):
         out.floors.append(rounding_floor(field_scale, _absmax(e), level.min_spacings[k]))
         error = np.subtract(a, e, out=e)
@@ -511,7 +492,7 @@ def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measur
     ones = [np.ones(1)] * len(shape)
     steps = [np.array([v]) for v in reduced.steps]
     resolved = resolution(np.array([reduced.low, reduced.high]), steps, ones)
-    resolved = max(resolved, _streamed_output_resolution(setup, level, reduced))
+    resolved, quantity = _watched_resolution(setup, level, resolved)
     field_scale = max(reduced.high, -reduced.low)
     floors = [
         rounding_floor(field_scale, top, h)
@@ -528,7 +509,18 @@ def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measur
     )
     if n > 1 and not all(fits.residual(k) <= TOLERANCES["fit"] for k in range(n)):
         fits = reduced.fits  # the cross terms, as fit_stats computes them only then
-    return _Measured(reduced.norms, floors, fits, resolved)
+    return _Measured(reduced.norms, floors, fits, resolved, quantity)
+
+
+def _watched_resolution(setup: _Setup, level: _Level, field: float) -> tuple[float, str]:
+    """The level's R: the field's (given), or a larger one of the watched quantities, named."""
+    if setup.watched is None:
+        return field, "the field"
+    if setup.chunks is None:
+        r, name = setup.watched.on_grid(level.coords)
+    else:
+        r, name = setup.watched.streamed(level.coords, setup.chunks)
+    return (r, name) if r > field else (field, "the field")
 
 
 def _require_finite(setup: _Setup, level: _Level, what: str, bad: tuple[int, ...] | None) -> None:
@@ -636,7 +628,8 @@ def _assemble(
     # each level's R is measured with the level (_measure), not sampled again here
     resolved = tuple(m.resolution for m in measured)
     evidence = functools.partial(_evidence, setup)
-    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved)
+    named = tuple(m.quantity for m in measured)
+    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
     # --- end resolution
     comps = tuple(
         judge_component(
