@@ -8,25 +8,76 @@ repeated calls with the same text return the same compiled object from a bounded
 expects, and ``vector`` makes the variables ``x[0]``, ..., ``x[n-1]`` of a vector.
 
 Everything listed in ``__all__`` is public; the underscore modules are private.
+
+Importing this package is cheap: each public name is loaded from its module on first use (PEP
+562 ``__getattr__``), and the modules import NumPy, the code printers (``lambdify``) and ball
+arithmetic (mpmath intervals, python-flint) only where code is generated or evaluated.  So
+making a gradient and printing its expressions, as ``symgrad grad`` does, loads SymPy but not
+NumPy.
 """
 
-from symgrad.derive._balls import ArbBalls, arb_available
-from symgrad.derive._cache import CACHE_SIZE, CacheInfo
-from symgrad.derive._codegen import CHUNK, Compiled, as_float_array
-from symgrad.derive._cost import MAX_WORK, Limits
-from symgrad.derive._derivatives import (
-    cache_info,
-    clear_cache,
-    derivative,
-    function,
-    gradient,
-    hessian,
-    jacobian,
-    laplacian,
-    vector,
-)
-from symgrad.derive._exact import ENGINES, Program, compile_program
-from symgrad.derive._scipy import ScipyProblem, for_scipy
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
+    from symgrad.derive._balls import ArbBalls, arb_available
+    from symgrad.derive._cache import CACHE_SIZE, CacheInfo
+    from symgrad.derive._codegen import Compiled, as_float_array
+    from symgrad.derive._cost import MAX_WORK, Limits
+    from symgrad.derive._derivatives import (
+        cache_info,
+        clear_cache,
+        derivative,
+        function,
+        gradient,
+        hessian,
+        jacobian,
+        laplacian,
+        vector,
+    )
+    from symgrad.derive._exact import ENGINES, Program, compile_program
+    from symgrad.derive._fused import CHUNK
+    from symgrad.derive._scipy import ScipyProblem, for_scipy
+
+#: Where each public name lives: ``symgrad.derive.gradient`` is ``_derivatives.gradient``.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "_balls": ("ArbBalls", "arb_available"),
+    "_cache": ("CACHE_SIZE", "CacheInfo"),
+    "_codegen": ("Compiled", "as_float_array"),
+    "_cost": ("MAX_WORK", "Limits"),
+    "_derivatives": (
+        "cache_info",
+        "clear_cache",
+        "derivative",
+        "function",
+        "gradient",
+        "hessian",
+        "jacobian",
+        "laplacian",
+        "vector",
+    ),
+    "_exact": ("ENGINES", "Program", "compile_program"),
+    "_fused": ("CHUNK",),
+    "_scipy": ("ScipyProblem", "for_scipy"),
+}
+_ORIGIN = {name: f"{__name__}.{module}" for module, names in _MODULES.items() for name in names}
+
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.derive.name stays an error
+
+    def __getattr__(name: str) -> object:
+        """Load a public name from its module on first access, then keep it here."""
+        module = _ORIGIN.get(name)
+        if module is None:
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg)
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CACHE_SIZE",
