@@ -75,7 +75,7 @@ from symgrad._precision import MAX_WORK_DPS, thread_context
 from symgrad.derive import ArbBalls, Compiled, Program, compile_program
 from symgrad.errors import SymgradError
 from symgrad.expr import MAX_BESSEL_ORDER
-from symgrad.fd._engine import FDResult, _shaped
+from symgrad.fd._engine import FDResult, _shaped, certified_ok
 from symgrad.fd._memo import remembered
 from symgrad.fd._stencils import Stencil
 from symgrad.results import PointStatus
@@ -170,6 +170,15 @@ def _make_rule(stencil: Stencil) -> _Rule:
 # -- the ball program, compiled to closures -------------------------------------------------------
 
 _Step = Callable[[list[Any]], Any]  # values by operation index -> this operation's ball
+_Steps = tuple[tuple[int, _Step], ...]  # (operation index, its step), in program order
+
+
+class _Axis(NamedTuple):
+    """One variable's part of the plan: what moves when only that variable moves."""
+
+    var: int  # the variable's operation
+    points: _Steps  # the operations that depend on it, on balls
+    series: _Steps  # ... and as Taylor series over a hull
 
 
 @dataclass(frozen=True)
@@ -178,11 +187,9 @@ class _Plan:
 
     program: Program
     variables: tuple[int | None, ...]  # the operation of each variable (None: f ignores it)
-    centre: tuple[int, ...]  # every operation but the variables, in order
-    cones: tuple[tuple[int, ...], ...]  # per variable: the operations that depend on it
-    moving: tuple[tuple[bool, ...], ...]  # per variable: which outputs depend on it
-    point: tuple[_Step, ...]  # per operation: its value on balls
-    series: tuple[_Step, ...]  # per operation: its Taylor series over a hull
+    centre: _Steps  # every operation but the variables, on balls
+    axes: tuple[_Axis | None, ...]  # per variable (None: no output depends on it)
+    outputs: tuple[int, ...]  # the operations of f's components
 
 
 _PLANS: dict[Hashable, tuple[Any, Any]] = {}
@@ -213,18 +220,21 @@ def _make_plan(program: Program) -> _Plan:
             reach.append(frozenset({op.value}))
         else:
             reach.append(frozenset().union(*(reach[a] for a in op.args)))
-    n = len(program.variables)
+    point = {k: _point_step(op) for k, op in enumerate(ops) if op.code != "var"}
+    series = {k: _series_step(op) for k, op in enumerate(ops) if op.code != "var"}
+
+    def axis(j: int, var: int | None) -> _Axis | None:
+        if var is None or not any(j in reach[k] for k in program.outputs):
+            return None
+        cone = [k for k in point if j in reach[k]]
+        return _Axis(var, tuple((k, point[k]) for k in cone), tuple((k, series[k]) for k in cone))
+
     return _Plan(
         program,
         tuple(variables),
-        tuple(k for k, op in enumerate(ops) if op.code != "var"),
-        tuple(
-            tuple(k for k, op in enumerate(ops) if op.code != "var" and j in reach[k])
-            for j in range(n)
-        ),
-        tuple(tuple(j in reach[k] for k in program.outputs) for j in range(n)),
-        tuple(_never if op.code == "var" else _point_step(op) for op in ops),
-        tuple(_never if op.code == "var" else _series_step(op) for op in ops),
+        tuple(point.items()),
+        tuple(axis(j, var) for j, var in enumerate(variables)),
+        tuple(program.outputs),
     )
 
 
@@ -358,7 +368,7 @@ def _series_step(op: Any) -> _Step:
     """The Taylor series of one operation over the hull, after proving it analytic there."""
     code, args = op.code, op.args
     if code in ("add", "mul") and len(args) == 2:
-        return _fold_step(code, args)
+        return _series_pair(code, *args)
     if code in ("num", "pi", "e"):
         return _point_step(op)  # constants never depend on a variable: not in a cone
     handler = _SERIES.get(code)
@@ -372,7 +382,44 @@ def _series_step(op: Any) -> _Step:
     return lambda v: handler(op, [v[a] for a in args])
 
 
+def _series_pair(code: str, i: int, j: int) -> _Step:
+    """a + b or a·b where one of them may be a constant ball (an operation off the cone)."""
+    b = _balls()
+    arb, series, add = b.arb, b.flint.arb_series, code == "add"
+
+    def pair(v: list[Any]) -> Any:
+        x, y = v[i], v[j]
+        if type(x) is arb:  # python-flint converts it much more slowly inside the operation
+            x = series(x)
+        elif type(y) is arb:
+            y = series(y)
+        return x + y if add else x * y
+
+    return pair
+
+
+def _as_series(a: Any) -> Any:
+    """A constant ball as a series (python-flint converts one inside a mixed operation at
+    several times the cost of this)."""
+    b = _balls()
+    return b.flint.arb_series(a) if type(a) is b.arb else a
+
+
+def _power(a: Any, n: int) -> Any:
+    """a^n for n >= 1 by squaring (python-flint's series power of an integer is slower)."""
+    result = None
+    while True:
+        if n & 1:
+            result = a if result is None else result * a
+        n >>= 1
+        if not n:
+            return result
+        a = a * a
+
+
 def _s_fold(op: Any, a: list[Any]) -> Any:
+    if op.code in ("add", "mul"):
+        a = [_as_series(x) for x in a]
     total = a[0]
     for x in a[1:]:
         if op.code in ("min", "max"):
@@ -385,8 +432,9 @@ def _s_fold(op: Any, a: list[Any]) -> Any:
 
 
 def _s_ipow(op: Any, a: list[Any]) -> Any:
-    if op.value < 0:
-        _require(_decided(_c0(a[0])) != 0, op, "the sign of the divisor")
+    if op.value > 0:
+        return _power(a[0], op.value)
+    _require(_decided(_c0(a[0])) != 0, op, "the sign of the divisor")
     return a[0] ** op.value
 
 
@@ -507,15 +555,17 @@ def _coefficient(a: Any, k: int) -> Any:
 # -- the driver -------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Partial:
     """One partial derivative along one axis, in progress."""
 
-    axis: int
+    index: int  # the variable
+    axis: _Axis
     rule: _Rule
     scale: int  # |x| is about 2^scale (0 at x = 0)
     e: int  # the step is 2^(scale - e)
     bits: int = 0
+    shrink: Any = None  # 1 / max(1, |x|)^m: |f| times it is what digits count against
     bound: Any = None  # max over components of max |f^(q)|/q! over the first hull
     remainder: Any = None  # the truncation bound at the current step
     evaluations: int = 0
@@ -542,43 +592,25 @@ class _Call:
         self.context.prec = bits
         known = self.centres.get(bits)
         if known is None:
-            plan, b = self.plan, self.b
-            values: list[Any] = [None] * len(plan.program.ops)
-            for j, k in enumerate(plan.variables):
-                if k is not None:
-                    values[k] = b.rational(*self.x0[j])
-            try:
-                for k in plan.centre:
-                    values[k] = plan.point[k](values)
-            except (ArithmeticError, ValueError) as exc:
-                msg = f"f cannot be evaluated on balls at the point ({exc})"
-                raise _NotCertified(msg) from exc
-            if not all(values[k].is_finite() for k in plan.program.outputs):
-                msg = "f is not a finite real number on the balls at the point"
-                raise _NotCertified(msg)
-            known = self.centres[bits] = values
+            known = self.centres[bits] = self._centre()
         return known
 
-    def constant(self, *key: Any) -> Any:
-        """An exact or rational constant at the current precision (arb numbers are immutable:
-        they are computed once per process and precision)."""
-        full = (*key, self.context.prec)
-        known = _CONSTANTS.get(full)
-        if known is None:
-            kind, value = key
-            if kind == "two":  # 2^value, exact
-                known = self.arb(2) ** value
-            elif kind == "tenth":  # 10^-value
-                known = self.arb(10) ** -value
-            else:  # a rational (p, q)
-                known = self.b.rational(*value)
-            if len(_CONSTANTS) > 4096:
-                _CONSTANTS.clear()
-            _CONSTANTS[full] = known
-        return known
-
-
-_CONSTANTS: dict[tuple[Any, ...], Any] = {}
+    def _centre(self) -> list[Any]:
+        plan, rational = self.plan, self.b.rational
+        values: list[Any] = [None] * len(plan.program.ops)
+        for j, k in enumerate(plan.variables):
+            if k is not None:
+                values[k] = rational(*self.x0[j])
+        try:
+            for k, step in plan.centre:
+                values[k] = step(values)
+        except (ArithmeticError, ValueError) as exc:
+            msg = f"f cannot be evaluated on balls at the point ({exc})"
+            raise _NotCertified(msg) from exc
+        if not all(values[k].is_finite() for k in plan.outputs):
+            msg = "f is not a finite real number on the balls at the point"
+            raise _NotCertified(msg)
+        return values
 
 
 def certified_partials(
@@ -593,13 +625,10 @@ def certified_partials(
         return []
     try:
         plan = _plan(f)
-    except _NotCertified as exc:
-        return [Declined(exc.reason) for _ in partials]
-    point = [(int(v.p), int(v.q)) for v in x0]
-    try:
         rules = [_rule(stencil) for _, stencil in partials]
     except _NotCertified as exc:
         return [Declined(exc.reason) for _ in partials]
+    point = [(int(v.p), int(v.q)) for v in x0]
     results: list[FDResult | Declined] = []
     with ArbBalls.session(64) as b:  # python-flint's precision and series cap, restored after
         old_cap = b.flint.ctx.cap
@@ -617,26 +646,25 @@ def certified_partials(
 
 
 def _certify(f: Compiled, call: _Call, axis: int, rule: _Rule) -> FDResult:
-    plan, dps = call.plan, call.dps
-    if plan.variables[axis] is None or not any(plan.moving[axis]):
-        return _zero(f, rule, dps)
+    moved = call.plan.axes[axis]
+    if moved is None:
+        return _zero(f, rule, call.dps)
     p, q = call.x0[axis]
     scale = abs(p).bit_length() - q.bit_length() if p else 0
-    e = math.ceil((dps + _GUARD) / rule.order * _LOG2_10)
-    job = _Partial(axis, rule, scale, e)
-    _choose_step(call, job)
-    found = _stencil(call, job)
+    e = math.ceil((call.dps + _GUARD) / rule.order * _LOG2_10)
+    job = _Partial(axis, moved, rule, scale, e)
+    c = _choose_step(call, job)
+    found = _stencil(call, job, c)
     while not found.certified:
         if job.raises == MAX_ESCALATIONS:
-            break
-        _escalate(call, job, found)
-        found = _stencil(call, job)
-    else:
-        return _result(f, call, job, found)
-    msg = (
-        f"after {job.raises} precision raises the certified bound still exceeds 10^-{dps} relative"
-    )
-    raise _NotCertified(msg)
+            msg = (
+                f"after {job.raises} precision raises the certified bound still exceeds "
+                f"10^-{call.dps} relative"
+            )
+            raise _NotCertified(msg)
+        c = _escalate(call, job, found)
+        found = _stencil(call, job, c)
+    return _result(f, call, job, found, c)
 
 
 def _bits(dps: int, job: _Partial) -> int:
@@ -659,12 +687,13 @@ class _Constants(NamedTuple):
     """The balls a partial's step and precision need (computed once per process and key)."""
 
     shifts: tuple[Any, ...]  # s_i·h, per stencil point
-    low: Any  # the hull is [x + low, x + high]
-    high: Any
+    hull: Any  # a ball containing [low·h, high·h]: the hull is x plus it
     factor: Any  # Σ|w||s|^q · h^(q−m): times max|f^(q)|/q!, the truncation bound
     divisor: Any  # 1 / (den · h^m)
     tenth: Any  # 10^-dps
     goal: Any  # 10^-(dps + guard)
+    ulp: Any  # 2^(1 − p) for the p bits of the returned mpf numbers: their rounding
+    step: tuple[Any, ...]  # h as a raw mpmath number (exact)
 
 
 _STEP_CONSTANTS: dict[Hashable, tuple[Any, Any]] = {}
@@ -677,71 +706,93 @@ def _constants(call: _Call, job: _Partial) -> _Constants:
     def make() -> _Constants:
         arb, b = call.arb, call.b
         h = arb(2) ** job.exponent
+        low, high = b.rational(*rule.low) * h, b.rational(*rule.high) * h
         return _Constants(
             tuple(h * s.numerator / s.denominator for s in rule.offsets),
-            b.rational(*rule.low) * h,
-            b.rational(*rule.high) * h,
+            low.union(high),
             b.rational(*rule.constant) * arb(2) ** (job.exponent * rule.order),
             arb(2) ** (-job.exponent * rule.m) / rule.den,
             arb(10) ** -call.dps,
             arb(10) ** -(call.dps + _GUARD),
+            arb(2) ** (1 - thread_context(call.dps).prec),
+            lib.from_man_exp(1, job.exponent),
         )
 
     key = (id(rule), job.exponent, job.bits, call.dps)
     return remembered(_STEP_CONSTANTS, rule, make, key=key, size=1024)
 
 
-def _shrink(call: _Call, job: _Partial) -> Any:
-    """1 / max(1, |x|)^m along the job's axis: |f| over it is what digits count against."""
-    p, q = call.x0[job.axis]
-    m = job.rule.m
-    return call.constant("q", (q**m, max(abs(p), q) ** m))
+def _largest(balls: list[Any]) -> Any:
+    """The ball of the maximum (of one or more balls)."""
+    top = balls[0]
+    for ball in balls[1:]:
+        top = top.max(ball)
+    return top
 
 
-def _choose_step(call: _Call, job: _Partial) -> None:
+def _choose_step(call: _Call, job: _Partial) -> _Constants:
     """Enclose max|f^(q)|/q! over the first hull, then shrink h until the remainder is small."""
-    rule, plan = job.rule, call.plan
+    rule = job.rule
     job.bits = _bits(call.dps, job)
     centre = call.at(job.bits)
+    job.shrink = _shrink(call, job)
     c = _constants(call, job)
-    k_var = plan.variables[job.axis]
-    assert k_var is not None
-    x = centre[k_var]
-    values = list(centre)
-    values[k_var] = call.series([(x + c.low).union(x + c.high), 1], prec=rule.q + 1)
-    try:
-        for k in plan.cones[job.axis]:
-            values[k] = plan.series[k](values)
-    except (ArithmeticError, ValueError) as exc:  # a series divided by one that may vanish
-        msg = f"the Taylor series over the stencil's interval fails ({exc})"
-        raise _NotCertified(msg) from exc
-    job.evaluations += 1
-    outputs = [values[k] for k in plan.program.outputs]
-    bound = functools.reduce(
-        lambda u, v: u.max(v), [_coefficient(out, rule.q).abs_upper() for out in outputs]
-    )
+    outputs = _series(call, job, centre, c)
+    bound = _largest([_coefficient(out, rule.q).abs_upper() for out in outputs])
     if not bound.is_finite():
         msg = "the Taylor enclosure over the stencil's interval is not finite"
         raise _NotCertified(msg)
     job.bound = bound
     job.remainder = bound * c.factor
     # a lower bound of max(|f^(m)|, |f| / max(1, |x|)^m) over the hull
-    factorial, shrink = math.factorial(rule.m), _shrink(call, job)
-    size = functools.reduce(
-        lambda u, v: u.max(v),
+    factorial = math.factorial(rule.m)
+    size = _largest(
         [
             (_coefficient(out, rule.m).abs_lower() * factorial).max(
-                _coefficient(out, 0).abs_lower() * shrink
+                _coefficient(out, 0).abs_lower() * job.shrink
             )
             for out in outputs
-        ],
+        ]
     )
     goal = size * c.goal
     if goal > 0 and job.remainder > goal:
         job.e += _halvings(job.remainder / goal, rule.order)
         job.bits = _bits(call.dps, job)
-        call.at(job.bits)
-        job.remainder = bound * _constants(call, job).factor
+        c = _precision(call, job)
+    return c
+
+
+def _shrink(call: _Call, job: _Partial) -> Any:
+    """1 / max(1, |x|)^m along the job's axis, at the current precision (1 for |x| <= 1)."""
+    p, q = call.x0[job.index]
+    if abs(p) <= q:
+        return 1
+    m = job.rule.m
+    return call.b.rational(q**m, abs(p) ** m)
+
+
+def _precision(call: _Call, job: _Partial) -> _Constants:
+    """The constants after a change of step or bits (the remainder follows the step)."""
+    call.at(job.bits)
+    job.shrink = _shrink(call, job)
+    c = _constants(call, job)
+    job.remainder = job.bound * c.factor
+    return c
+
+
+def _series(call: _Call, job: _Partial, centre: list[Any], c: _Constants) -> list[Any]:
+    """f's outputs as Taylor series in t on the hull x + t, each operation proven analytic."""
+    var = job.axis.var
+    values = list(centre)
+    values[var] = call.series([centre[var] + c.hull, 1], prec=job.rule.q + 1)
+    try:
+        for k, step in job.axis.series:
+            values[k] = step(values)
+    except (ArithmeticError, ValueError) as exc:  # a series divided by one that may vanish
+        msg = f"the Taylor series over the stencil's interval fails ({exc})"
+        raise _NotCertified(msg) from exc
+    job.evaluations += 1
+    return [values[k] for k in call.plan.outputs]
 
 
 def _halvings(ratio: Any, order: int) -> int:
@@ -755,47 +806,49 @@ class _Found(NamedTuple):
     certified: bool
 
 
-def _stencil(call: _Call, job: _Partial) -> _Found:
+def _stencil(call: _Call, job: _Partial, c: _Constants) -> _Found:
     """D(h) on balls at the job's precision, its bounds, and whether they certify dps digits.
 
     The digits are counted against max(|D(h)|, |f(x)| / max(1, |x|)^m), as by the mpmath engine.
     """
-    rule, plan = job.rule, call.plan
     centre = call.at(job.bits)
-    c = _constants(call, job)
-    k_var = plan.variables[job.axis]
-    assert k_var is not None
-    x = centre[k_var]
-    cone, point, outputs = plan.cones[job.axis], plan.point, plan.program.outputs
-    totals: list[Any] = [0] * len(outputs)
-    for shift, w in zip(c.shifts, rule.integer_weights, strict=True):
-        values = list(centre)
-        values[k_var] = x + shift
-        try:
-            for k in cone:
-                values[k] = point[k](values)
-        except (ArithmeticError, ValueError) as exc:
-            msg = f"f cannot be evaluated on balls at a stencil point ({exc})"
-            raise _NotCertified(msg) from exc
-        for i, k in enumerate(outputs):
-            totals[i] += values[k] * w
-    job.evaluations += len(rule.offsets)
+    outputs = call.plan.outputs
+    totals = _weighted_sum(job, centre, c.shifts, outputs)
     value = [t * c.divisor for t in totals]
     if not all(v.is_finite() for v in value):
         msg = "f is not finite on the balls at a stencil point"
         raise _NotCertified(msg)
-    shrink = _shrink(call, job)
-    scale = functools.reduce(
-        lambda u, v: u.max(v),
-        [abs(centre[k]) * shrink for k in outputs] + [abs(v.mid()) for v in value],
-    )
+    shrink = job.shrink
+    scale = _largest([abs(centre[k]) * shrink for k in outputs] + [abs(v.mid()) for v in value])
     tol = scale * c.tenth
     remainder = job.remainder
     certified = all(v.rad() + remainder <= tol for v in value)
     return _Found(value, tol, certified)
 
 
-def _escalate(call: _Call, job: _Partial, found: _Found) -> None:
+def _weighted_sum(
+    job: _Partial, centre: list[Any], shifts: tuple[Any, ...], outputs: tuple[int, ...]
+) -> list[Any]:
+    """Σ w_i f(x + s_i h) per output (integer weights): the cone only, in one reused list."""
+    var, cone = job.axis.var, job.axis.points
+    x = centre[var]
+    values = list(centre)  # the operations outside the cone keep their values at the point
+    totals: list[Any] = [0] * len(outputs)
+    try:
+        for shift, w in zip(shifts, job.rule.integer_weights, strict=True):
+            values[var] = x + shift
+            for k, step in cone:
+                values[k] = step(values)
+            for i, k in enumerate(outputs):
+                totals[i] += values[k] * w
+    except (ArithmeticError, ValueError) as exc:
+        msg = f"f cannot be evaluated on balls at a stencil point ({exc})"
+        raise _NotCertified(msg) from exc
+    job.evaluations += len(shifts)
+    return totals
+
+
+def _escalate(call: _Call, job: _Partial, found: _Found) -> _Constants:
     """More bits for a ball wider than the tolerance; a smaller step for a remainder above it."""
     job.raises += 1
     if not found.tol > 0:  # nothing to count digits against yet: double the precision
@@ -803,59 +856,63 @@ def _escalate(call: _Call, job: _Partial, found: _Found) -> None:
     else:
         if job.remainder * 4 > found.tol:
             job.e += _halvings(job.remainder * 4 / found.tol, job.rule.order)
-        widest = functools.reduce(lambda u, v: u.max(v), [v.rad() for v in found.value])
+        widest = _largest([v.rad() for v in found.value])
         extra = _halvings(widest * 4 / found.tol, 1) + 16 if widest * 4 > found.tol else 0
         job.bits = max(_bits(call.dps, job), _grain(job.bits + extra))
     if job.bits > _MAX_BITS:
         msg = f"the bound needs more than {MAX_WORK_DPS} working digits (f cancels at the point)"
         raise _NotCertified(msg)
-    call.at(job.bits)
-    job.remainder = job.bound * _constants(call, job).factor
+    return _precision(call, job)
 
 
 # -- results ----------------------------------------------------------------------------------------
 
 
-def _mpf(ctx: Any, ball: Any, rounding: str) -> Any:
-    """An exact arb number as an mpf of ``ctx``, rounded in the given direction."""
+def _raw(ball: Any, prec: int, rounding: str) -> Any:
+    """An exact arb number as a raw mpmath number of ``prec`` bits, rounded as given."""
     man, exp = ball.man_exp()
-    return ctx.make_mpf(lib.from_man_exp(int(man), int(exp), ctx.prec, rounding))
+    return lib.from_man_exp(int(man), int(exp), prec, rounding)
 
 
-def _result(f: Compiled, call: _Call, job: _Partial, found: _Found) -> FDResult:
+def _result(f: Compiled, call: _Call, job: _Partial, found: _Found, c: _Constants) -> FDResult:
     """The ``ok`` FDResult: midpoints rounded to dps digits, bounds rounded upwards."""
     final = thread_context(call.dps)
-    ulp = call.constant("two", 1 - final.prec)
-    values, bounds = [], []
+    make, prec = final.make_mpf, final.prec
+    values, bounds, uppers = [], [], []
     for v in found.value:
         mid = v.mid()
-        values.append(_mpf(final, mid, lib.round_nearest))
-        bound = (v.rad() + job.remainder + abs(mid) * ulp).upper()
-        bounds.append(_mpf(final, bound, lib.round_ceiling))
+        values.append(make(_raw(mid, prec, lib.round_nearest)))
+        upper = (v.rad() + job.remainder + abs(mid) * c.ulp).upper()
+        uppers.append(upper)
+        bounds.append(make(_raw(upper, prec, lib.round_ceiling)))
     digits = math.ceil(job.bits / _LOG2_10)
-    raised = f" after {job.raises} precision raises" if job.raises else ""
-    why = (
-        f"certified on arb balls: error bound {_number(max(bounds))} (ball radius plus Taylor "
-        f"remainder) at {digits} working digits{raised}"
-    )
-    return FDResult(
+    return certified_ok(
         _shaped(values, f.shape),
         _shaped(bounds, f.shape),
-        _mpf(final, call.constant("two", job.exponent), lib.round_nearest),
-        PointStatus.OK,
-        why,
-        "mp",
+        make(c.step),
+        _why(digits, job.raises).format(_number(_largest(uppers))),
         job.rule.scheme,
         digits,
         job.evaluations + 1,  # and the point itself, shared by the partials of one call
-        certified=True,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _why(digits: int, raises: int) -> str:
+    """The reason of a certified result, with a ``{}`` for its error bound."""
+    raised = f" after {raises} precision raises" if raises else ""
+    return (
+        "certified on arb balls: error bound {} (ball radius plus Taylor remainder) at "
+        f"{digits} working digits{raised}"
     )
 
 
 def _number(value: Any) -> str:
-    """Three digits of a positive mpf (beyond float64's range too)."""
-    number = lib.to_float(value._mpf_)
-    return f"{number:.3g}" if 1e-300 < number < 1e300 else str(lib.to_str(value._mpf_, 3))
+    """Three digits of a positive exact arb number (beyond float64's range too)."""
+    number = float(value)
+    if 1e-300 < number < 1e300:
+        return f"{number:.3g}"
+    return str(lib.to_str(_raw(value, 53, lib.round_ceiling), 3))
 
 
 def _zero(f: Compiled, rule: _Rule, dps: int) -> FDResult:

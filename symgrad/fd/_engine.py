@@ -57,7 +57,7 @@ from symgrad.derive import Compiled
 from symgrad.fd._stencils import Stencil
 from symgrad.results import PointStatus, Result
 
-__all__ = ["KINK_SAFETY", "FDResult"]
+__all__ = ["KINK_SAFETY", "FDResult", "certified_ok"]
 
 _GUARD = 4  # digits of truncation error below the requested precision
 _NOISE = 3  # D(2h) is computed this many digits lower than D(h): its rounding error shows
@@ -160,6 +160,30 @@ class FDResult(Result):
             f"{self.status}: {self.reason}\n"
             f"value {value} ± {estimate} ({self.method}, {self.scheme}, step {self.step})"
         )
+
+
+def certified_ok(
+    value: Any, bound: Any, step: Any, reason: str, scheme: str, working_dps: int, evaluations: int
+) -> FDResult:
+    """The ``ok``, certified FDResult of the arb path, whose values are already in final form
+    (numbers or object arrays, never 0-d arrays): the fields are set without the frozen
+    dataclass's per-field ``__setattr__`` and normalisation (three results per gradient)."""
+    result: FDResult = object.__new__(FDResult)
+    result.__dict__.update(
+        value=value,
+        error_estimate=bound,
+        step=step,
+        status=PointStatus.OK,
+        reason=reason,
+        method="mp",
+        scheme=scheme,
+        working_dps=working_dps,
+        evaluations=evaluations,
+        left=None,
+        right=None,
+        certified=True,
+    )
+    return result
 
 
 # -- arbitrary precision --------------------------------------------------------------------

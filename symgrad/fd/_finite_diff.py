@@ -50,7 +50,7 @@ import numbers
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -244,9 +244,14 @@ def finite_difference_gradient(
     """
     at = _where(at, point)
     f = expr if isinstance(expr, Compiled) else function(expr, variables)
-    n = len(f.variables)
-    partials = [tuple(int(i == j) for j in range(n)) for i in range(n)]
+    partials = _unit_partials(len(f.variables))
     return _dispatch(f, at, partials, scheme, method, step, dps, error_control, engine)
+
+
+@functools.lru_cache(maxsize=4)
+def _unit_partials(n: int) -> tuple[tuple[int, ...], ...]:
+    """The first partial along each of n variables, as counts per variable."""
+    return tuple(tuple(int(i == j) for j in range(n)) for i in range(n))
 
 
 def _where(at: Point | None, point: Point | None) -> Point:
@@ -319,6 +324,7 @@ def _use_arb(engine: str, method: str, step: Any, error_control: bool) -> bool:
         if not arb_available():
             msg = "engine='arb' needs python-flint: pip install 'symgrad[fast]'"
             raise MissingExtra(msg)
+        return True
     return engine != "mpmath" and fits and arb_available()
 
 
@@ -336,20 +342,34 @@ def _certified(
     engine with the same method, and an ``ok`` or ``unreliable`` result says why it is not
     certified.
     """
-    single = [(i, c) for i, c in enumerate(partials) if sum(1 for n in c if n) == 1]
-    jobs = [(next(j for j, n in enumerate(c) if n), stencils_for(scheme, c)) for _, c in single]
+    single, jobs = _layout(scheme, tuple(partials))
+    done = certified_partials(f, x0, jobs, dps)
+    if len(single) == len(partials) and not any(isinstance(r, Declined) for r in done):
+        return cast("tuple[FDResult, ...]", tuple(done))  # every one an FDResult
     found: dict[int, FDResult | Declined] = dict.fromkeys(range(len(partials)), _MIXED)
-    done = certified_partials(f, x0, [(axis, _one(s[axis])) for axis, s in jobs], dps)
-    found.update(zip((i for i, _ in single), done, strict=True))
+    found.update(zip(single, done, strict=True))
     declined = [i for i, r in found.items() if isinstance(r, Declined)]
-    if declined:
-        options = (scheme, method, None, dps, True)
-        others = _mpmath(f, x0, [partials[i] for i in declined], options)
-        for i, other in zip(declined, others, strict=True):
-            why = found[i]
-            assert isinstance(why, Declined)
-            found[i] = _uncertified(other, why.reason)
+    options = (scheme, method, None, dps, True)
+    others = _mpmath(f, x0, [partials[i] for i in declined], options) if declined else ()
+    for i, other in zip(declined, others, strict=True):
+        why = found[i]
+        assert isinstance(why, Declined)
+        found[i] = _uncertified(other, why.reason)
     return tuple(r for r in found.values() if isinstance(r, FDResult))
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(
+    scheme: str | Stencil, partials: tuple[tuple[int, ...], ...]
+) -> tuple[tuple[int, ...], tuple[tuple[int, Stencil], ...]]:
+    """The partials along one variable (their indices) and each one's axis and stencil."""
+    single = tuple(i for i, c in enumerate(partials) if sum(1 for n in c if n) == 1)
+    axes = [next(j for j, n in enumerate(partials[i]) if n) for i in single]
+    jobs = tuple(
+        (axis, _one(stencils_for(scheme, partials[i])[axis]))
+        for i, axis in zip(single, axes, strict=True)
+    )
+    return single, jobs
 
 
 def _one(stencil: Stencil | None) -> Stencil:
