@@ -519,7 +519,9 @@ def region_verdict(
         )
         left_out = ", ".join(map(str, sizes[:coarse]))
         worst = judging.unresolved(coarse - 1)
-        named = "" if worst == "the field" else f" ({worst}: R = {judging.resolution[coarse - 1]:.3g})"
+        named = (
+            "" if worst == "the field" else f" ({worst}: R = {judging.resolution[coarse - 1]:.3g})"
+        )
         reason += f" (N = {left_out} left out: too coarse to resolve the field{named})"
         if span is not None:
             span = dataclasses.replace(

@@ -82,6 +82,7 @@ import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -89,6 +90,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from symgrad._parallel import check_executor, run_pieces
 from symgrad._precision import EPS
 from symgrad.derive import Compiled, Limits, laplacian
 from symgrad.errors import ConfigError, InputError
@@ -120,6 +122,7 @@ from symgrad.grids._diagnostics import (
     unsettled,
 )
 from symgrad.grids._mms import priced_partial
+from symgrad.grids._resolution import Watched, error_terms, watch
 from symgrad.grids._verify import (
     DEFAULT_SIZES,
     MAX_LEVEL_BYTES,
@@ -137,6 +140,7 @@ from symgrad.grids._verify import (
     _domain,
     _expected,
     _Level,
+    _require_picklable,
     _sizes,
     _uniform,
 )
@@ -226,72 +230,85 @@ def _partial_operator(items: list[Any], names: Sequence[str], spec: object) -> _
         )
         raise ConfigError(msg)
     label = "u_" + "".join(names[k] for k in axes)
-
-    def apply(
-        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
-    ) -> list[sympy.Expr]:
-        return [priced_partial(fields[0], [syms[k] for k in axes], syms, limits)]
-
     orders = (len(axes), len(axes))
+    apply = functools.partial(_apply_partial, tuple(axes))
     return _Operator(label, (label,), False, orders, ((0, tuple(axes)),), apply)
+
+
+# The operators' symbolic forms: module-level functions (bound by functools.partial), so that
+# an operator pickles for a process pool.
+Fields = tuple[sympy.Expr, ...]
+Symbols = tuple[sympy.Symbol, ...]
+
+
+def _apply_partial(
+    axes: tuple[int, ...], fields: Fields, syms: Symbols, limits: Limits | None
+) -> list[sympy.Expr]:
+    return [priced_partial(fields[0], [syms[k] for k in axes], syms, limits)]
+
+
+def _apply_laplacian(fields: Fields, syms: Symbols, limits: Limits | None) -> list[sympy.Expr]:
+    return [cast(sympy.Expr, laplacian(fields[0], list(syms), limits=limits).exprs)]
+
+
+def _apply_gradient(fields: Fields, syms: Symbols, limits: Limits | None) -> list[sympy.Expr]:
+    return [priced_partial(fields[0], [s], syms, limits) for s in syms]
+
+
+def _apply_divergence(fields: Fields, syms: Symbols, limits: Limits | None) -> list[sympy.Expr]:
+    parts = (priced_partial(f, [s], syms, limits) for f, s in zip(fields, syms, strict=True))
+    return [sympy.Add(*parts)]
+
+
+def _apply_curl(
+    pairs: tuple[tuple[tuple[int, int], tuple[int, int]], ...],
+    fields: Fields,
+    syms: Symbols,
+    limits: Limits | None,
+) -> list[sympy.Expr]:
+    return [
+        priced_partial(fields[a], [syms[i]], syms, limits)
+        - priced_partial(fields[b], [syms[j]], syms, limits)
+        for (a, i), (b, j) in pairs
+    ]
+
+
+def _apply_notation(
+    template: sympy.Expr,
+    used: tuple[tuple[sympy.Symbol, tuple[int, ...]], ...],
+    fields: Fields,
+    syms: Symbols,
+    limits: Limits | None,
+) -> list[sympy.Expr]:
+    table = {
+        s: priced_partial(fields[0], [syms[k] for k in axes], syms, limits) if axes else fields[0]
+        for s, axes in used
+    }
+    return [template.xreplace(table)]
 
 
 def _named(name: str, names: Sequence[str]) -> _Operator:
     """The Laplacian and gradient of a scalar, the divergence and curl of a vector of d components."""
     d = len(names)
     if name == "laplacian":
-
-        def lap(
-            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
-        ) -> list[sympy.Expr]:
-            return [cast(sympy.Expr, laplacian(fields[0], list(syms), limits=limits).exprs)]
-
         terms: tuple[tuple[int, tuple[int, ...]], ...] = tuple((0, (k, k)) for k in range(d))
-        return _Operator("laplacian", ("laplacian",), False, (2, 2), terms, lap)
+        return _Operator("laplacian", ("laplacian",), False, (2, 2), terms, _apply_laplacian)
     if name == "gradient":
-
-        def grad(
-            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
-        ) -> list[sympy.Expr]:
-            return [priced_partial(fields[0], [s], syms, limits) for s in syms]
-
         outputs = tuple(f"u_{n}" for n in names)
         terms = tuple((0, (k,)) for k in range(d))
-        return _Operator("gradient", outputs, False, (1, 1), terms, grad)
+        return _Operator("gradient", outputs, False, (1, 1), terms, _apply_gradient)
     if name == "divergence":
-
-        def div(
-            fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
-        ) -> list[sympy.Expr]:
-            return [
-                sympy.Add(
-                    *(
-                        priced_partial(f, [s], syms, limits)
-                        for f, s in zip(fields, syms, strict=True)
-                    )
-                )
-            ]
-
         terms = tuple((k, (k,)) for k in range(d))
-        return _Operator("divergence", ("divergence",), True, (1, 1), terms, div)
+        return _Operator("divergence", ("divergence",), True, (1, 1), terms, _apply_divergence)
     if d not in (2, 3):
         msg = f"operator: the curl needs 2 or 3 axes (got {d})"
         raise ConfigError(msg)
     # (component, axis) pairs of each output: curl_i = ∂_j f_k - ∂_k f_j
-    pairs = [((1, 0), (0, 1))] if d == 2 else [((2, 1), (1, 2)), ((0, 2), (2, 0)), ((1, 0), (0, 1))]
-
-    def curl(
-        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
-    ) -> list[sympy.Expr]:
-        return [
-            priced_partial(fields[a], [syms[i]], syms, limits)
-            - priced_partial(fields[b], [syms[j]], syms, limits)
-            for (a, i), (b, j) in pairs
-        ]
-
+    pairs = ((((1, 0), (0, 1)),) if d == 2 else
+             (((2, 1), (1, 2)), ((0, 2), (2, 0)), ((1, 0), (0, 1))))  # fmt: skip
     outputs = ("curl",) if d == 2 else ("curl_x", "curl_y", "curl_z")
     terms = tuple((c, (k,)) for pair in pairs for c, k in pair)
-    return _Operator("curl", outputs, True, (1, 1), terms, curl)
+    return _Operator("curl", outputs, True, (1, 1), terms, functools.partial(_apply_curl, pairs))
 
 
 def _notation(text: str, names: Sequence[str]) -> _Operator:
@@ -312,17 +329,7 @@ def _notation(text: str, names: Sequence[str]) -> _Operator:
         msg = f"operator: {text!r:.60} takes no derivative of u; write D(u, x), D(u, x, 2), ..."
         raise ConfigError(msg)
 
-    def apply(
-        fields: tuple[sympy.Expr, ...], syms: tuple[sympy.Symbol, ...], limits: Limits | None
-    ) -> list[sympy.Expr]:
-        table = {
-            s: priced_partial(fields[0], [syms[k] for k in axes], syms, limits)
-            if axes
-            else fields[0]
-            for s, axes in used.items()
-        }
-        return [template.xreplace(table)]
-
+    apply = functools.partial(_apply_notation, template, tuple(used.items()))
     terms = tuple((0, a) for a in used.values() if a)
     return _Operator(text.strip(), ("L(u)",), False, (min(orders), max(orders)), terms, apply)
 
@@ -388,6 +395,7 @@ class _Setup:
     faces: tuple[int | None, ...]  # per output, the axis its faces are normal to
     exact_kind: str
     limits: Limits | None
+    watched: Watched | None = None  # the exact outputs and the error terms (_watched)
 
 
 @dataclass(frozen=True)
@@ -402,6 +410,7 @@ class _Measured:
     swapped: dict[tuple[int, int], list[tuple[float, float]]]
     resolution: float
     shifted: dict[tuple[int, int], list[float]]
+    quantity: str = "the field"
 
 
 @dataclass(frozen=True)
@@ -445,6 +454,7 @@ def verify_operator(
     field_at: str = "nodes",
     exact: str = "float64",
     limits: Limits | None = None,
+    executor: Executor | None = None,
 ) -> OperatorResult:
     """Verify a grid scheme for any derivative operator against its exact result.
 
@@ -499,6 +509,13 @@ def verify_operator(
         Caps on the work of every symbolic derivative (the operator applied to the field, its
         axis-swapped forms, the closure and exactness terms), ``symgrad.Limits()`` by default:
         each order is priced against ``limits.max_work`` before SymPy takes it.
+    executor : concurrent.futures.Executor, optional
+        Measures the requested levels as independent pieces (sampling, scheme, error norms), as
+        :func:`symgrad.verify_grid` does: the result and the errors are identical to the serial
+        run (``None``); levels added by the refinement are measured in the calling process.
+        Unless it is a ``ThreadPoolExecutor``, the scheme must pickle (defined at module level;
+        a ``dask.distributed`` executor also takes lambdas): a ConfigError says so before any
+        work.
 
     Returns
     -------
@@ -544,8 +561,10 @@ def verify_operator(
         (max_points, output, field_at, exact),
         limits,
     )
+    _require_picklable(setup.scheme, setup.scheme_name, check_executor(executor))
     levels = list(setup.levels)
-    measured = [_measure(setup, level) for level in levels]
+    piece = dataclasses.replace(setup, grow=None)  # what a level needs, picklable
+    measured = run_pieces(executor, _measure, [(piece, level) for level in levels])
     stop = _refine(setup, levels, measured)
     return _assemble(setup, levels, measured, stop)
 
@@ -610,6 +629,7 @@ def _setup(
     elif callable(coordinates):
         grow = lambda n: _coordinate_level(n, coordinates(n), len(axes))
     name = getattr(scheme, "__qualname__", None) or repr(scheme)
+    watched = _watched(op, fields, symbols, exact, expected, limits)
     return _Setup(
         fields,
         symbols,
@@ -631,7 +651,28 @@ def _setup(
         faces=faces,
         exact_kind=str(kind),
         limits=limits,
+        watched=watched,
     )
+
+
+def _watched(
+    op: _Operator,
+    fields: tuple[sympy.Expr, ...],
+    symbols: tuple[sympy.Symbol, ...],
+    exact: tuple[sympy.Expr, ...],
+    expected: tuple[float, float],
+    limits: Limits | None,
+) -> Watched:
+    """What a level must resolve besides the field (:mod:`symgrad.grids._resolution`): the
+    exact outputs, and the leading error terms ``∂_k^(n+p) f_c`` of each term of order n along
+    each axis k it differentiates along, for the expected interior and boundary orders p
+    (``sin(x) + 1e-12*cos(1e6*x)`` under ``"x,x"``: the field is resolved, its ``u_xx`` and
+    ``∂^4f/∂x^4`` are not)."""
+    outputs = [(f"the exact {name}", e, False) for name, e in zip(op.outputs, exact, strict=True)]
+    orders = tuple(sorted({math.ceil(p) for p in expected if p > 0}))
+    found = error_terms(fields, symbols, op.terms, orders, limits)
+    quantities = (*outputs, *((name, g, True) for name, g in found))
+    return watch(quantities, symbols, len(symbols), limits)
 
 
 def _face_axes(op: _Operator, output: str, field_at: str) -> tuple[int | None, ...]:
@@ -748,6 +789,10 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
     fine = max(
         resolution(nodes[c], nodes[nf + c * d : nf + (c + 1) * d], widths) for c in range(nf)
     )
+    quantity = "the field"
+    if setup.watched is not None:  # the exact outputs and the error terms, at the nodes
+        r, name = setup.watched.on_grid(level.coords)
+        fine, quantity = (r, name) if r > fine else (fine, quantity)
     fields = []
     for c in range(nf):
         where = _located(level, centres, setup.field_at, c if setup.field_at == "faces" else None)
@@ -776,7 +821,8 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
         swapped[pair] = [(stats.residual(i), stats.factor(i)) for i in range(len(group))]
         start += len(group)
     shifted = _shifted(setup, level, places, approx, inners)
-    out = _Measured(([], [], []), [], _fits(approx, exact, inners), swapped, fine, shifted)
+    fits = _fits(approx, exact, inners)
+    out = _Measured(([], [], []), [], fits, swapped, fine, shifted, quantity)
     h_min = min(level.min_spacings)
     m = setup.operator.orders[1]
     for a, e, (inner, own, transverse) in zip(approx, exact, parts, strict=True):
@@ -1210,7 +1256,8 @@ def _assemble(
     diagnostics = _diagnostics(setup, measured, h)
     resolved = tuple(m.resolution for m in measured)
     evidence = functools.partial(_evidence, setup)
-    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved)
+    named = tuple(m.quantity for m in measured)
+    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
     degenerate = _degenerate_diagnostics(setup, levels[-1])
     lowest = min((d["order"] for d in degenerate), default=None)
     comps = [_judge(k, name, measured, judging, lowest) for k, name in enumerate(names)]

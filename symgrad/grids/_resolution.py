@@ -67,7 +67,7 @@ from symgrad.derive import Compiled, Limits
 from symgrad.grids._diagnostics import TOLERANCES, cell_widths
 from symgrad.grids._mms import priced_partial
 
-__all__ = ["Watched", "error_terms", "watch"]
+__all__ = ["Watched", "error_terms", "ratio", "watch"]
 
 FloatArray = npt.NDArray[np.float64]
 #: An operator's terms: (field component, the axes it differentiates along).
@@ -171,9 +171,10 @@ def error_terms(
     terms: Terms,
     orders: tuple[int, ...],
     limits: Limits | None,
+    field: str = "f",
 ) -> tuple[tuple[str, sympy.Expr], ...]:
-    """The leading error terms ``∂_k^(m+p) f_c`` (module docstring), named, without repeats
-    and without constants (R = 0), each priced before SymPy takes it."""
+    """The leading error terms ``∂_k^(m+p) f_c`` (module docstring), named after ``field``,
+    without repeats and without constants (R = 0), each priced before SymPy takes it."""
     found: dict[sympy.Expr, str] = {}
     for c, axes in terms:
         m = len(axes)
@@ -182,7 +183,7 @@ def error_terms(
                 n, s = m + p, symbols[k]
                 term = priced_partial(fields[c], [s] * n, symbols, limits)
                 if term.free_symbols and term not in found:
-                    f = "f" if len(fields) == 1 else f"f_{c + 1}"
+                    f = field if len(fields) == 1 else f"{field}_{c + 1}"
                     found[term] = f"the leading error term ∂^{n}{f}/∂{s.name}^{n}"
     return tuple((name, term) for term, name in found.items())
 

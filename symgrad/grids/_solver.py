@@ -74,13 +74,16 @@ import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import sympy
 
 from symgrad._limits import check_count
+from symgrad._parallel import check_executor, run_pieces
 from symgrad._precision import EPS
 from symgrad.derive import Compiled, Limits
 from symgrad.errors import ConfigError, InputError, SymgradError
@@ -104,6 +107,8 @@ from symgrad.grids._diagnostics import (
 )
 from symgrad.grids._gci import GCIResult, gci
 from symgrad.grids._mms import manufactured_source, priced_partial
+from symgrad.grids._resolution import Watched, error_terms, ratio, watch
+from symgrad.grids._verify import _require_picklable
 from symgrad.results import Status, TableResult, combine
 
 __all__ = [
@@ -348,6 +353,8 @@ class _Study:
     exponent: float | None
     quantity: Quantity | None
     rate: Compiled | None = None  # ∂u/∂t, for the resolution in time
+    watched: Watched | None = None  # the spatial error terms (_watched)
+    time_term: Compiled | None = None  # the time error term and its ∂/∂t (_time_term)
 
 
 def verify_solver(
@@ -364,6 +371,7 @@ def verify_solver(
     quantity: Quantity | None = None,
     boundary_width: int = 1,
     limits: Limits | None = None,
+    executor: Executor | None = None,
 ) -> SolverResult:
     """Verify a whole solver by the method of manufactured solutions (module docstring).
 
@@ -402,6 +410,12 @@ def verify_solver(
         Caps on the work of every symbolic derivative (the source term's and the solution's
         gradient), ``symgrad.Limits()`` by default: each order is priced against
         ``limits.max_work`` before SymPy takes it.
+    executor : concurrent.futures.Executor, optional
+        Runs the solver on the levels (and, in a space-time study, the two runs of the time
+        self-convergence) as independent pieces; the result and the errors are identical to
+        the serial run (``None``).  Unless it is a ``ThreadPoolExecutor``, the solver must
+        pickle (defined at module level; a ``dask.distributed`` executor also takes
+        lambdas): a ConfigError says so before any run.
 
     Returns
     -------
@@ -454,9 +468,22 @@ def verify_solver(
         quantity,
         (boundary_width, limits),
     )
+    _require_picklable(study.solver, study.name, check_executor(executor), "solver")
     levels = _levels(study)
-    answers = [_run(study, n, m) for n, m in levels]
-    return _assemble(study, levels, answers)
+    runs = levels + _time_runs(study, levels)
+    piece = dataclasses.replace(study, quantity=None)  # what a run needs, picklable
+    answers = run_pieces(executor, _run, [(piece, n, m) for n, m in runs])
+    return _assemble(study, levels, answers[: len(levels)], answers[len(levels) :])
+
+
+def _time_runs(
+    study: _Study, levels: Sequence[tuple[int | None, int | None]]
+) -> list[tuple[int | None, int | None]]:
+    """Space-time studies: the 2M and 4M time-step runs on the coarsest grid (``_time_order``)."""
+    if study.refine != "space-time":
+        return []
+    n, m = levels[0]
+    return [(n, 2 * (m or 1)), (n, 4 * (m or 1))]
 
 
 def _study(
@@ -509,10 +536,13 @@ def _study(
         t = symbol(clock[0])
         rate = Compiled(priced_partial(sol, [t], symbols, limits), symbols, kind="∂u/∂t")
     _, table = derivative_notation(operator, solution)
+    expected = _expected(expect_order, refine)
+    watched, time_term = _error_terms(
+        sol, tuple(symbols), table, space, clock, refine, expected, limits
+    )
     order = max(
         (sum(s.name in {n for n, _, _ in space} for s in w) for w in table.values()), default=0
     )
-    expected = _expected(expect_order, refine)
     exponent = _exponent(n_seq, m_seq) if refine == "space-time" else None
     return _Study(
         solver,
@@ -531,7 +561,50 @@ def _study(
         exponent,
         quantity,
         rate,
+        watched,
+        time_term,
     )
+
+
+def _error_terms(
+    sol: sympy.Expr,
+    symbols: tuple[sympy.Symbol, ...],
+    table: Mapping[str, Sequence[sympy.Symbol]],
+    space: Sequence[tuple[str, float, float]],
+    clock: tuple[str, float, float] | None,
+    refine: str,
+    expected: Mapping[str, float],
+    limits: Limits | None,
+) -> tuple[Watched | None, Compiled | None]:
+    """The leading error terms a level must resolve (:mod:`symgrad.grids._resolution`).
+
+    In space, for each derivative of the operator with n spatial factors, ``∂_k^(n+p) u``
+    along each of its axes k (p the expected space and boundary orders), evaluated on the grid
+    at the first and the last time; in time, ``∂_t^(n+q) u`` (n the operator's time order, q
+    the expected time order) with its ``∂/∂t``, on the probe of the resolution in time.  Only
+    what the levels refine: a fixed discretization's error does not change with the levels.
+    """
+    names = [n for n, _, _ in space]
+    watched = None
+    if space and refine != "time":
+        terms = tuple(
+            (0, axes)
+            for wrt in table.values()
+            if (axes := tuple(names.index(s.name) for s in wrt if s.name in names))
+        )
+        orders = tuple(sorted({math.ceil(expected[k]) for k in ("space", "boundary")}))
+        found = error_terms((sol,), symbols, terms, orders, limits, "u")
+        watched = watch(tuple((n, g, True) for n, g in found), symbols, len(space), limits)
+    if clock is None or refine == "space":
+        return watched, None
+    t = symbols[len(space)]
+    n = max((sum(s.name == clock[0] for s in wrt) for wrt in table.values()), default=0)
+    g = priced_partial(sol, [t] * (n + math.ceil(expected["time"])), symbols, limits)
+    if t not in g.free_symbols:
+        return watched, None  # a polynomial in t of degree n + q: no next term, R = 0
+    rows = [g, priced_partial(g, [t], symbols, limits)]
+    order = n + math.ceil(expected["time"])
+    return watched, Compiled(rows, symbols, kind=f"∂^{order}u/∂{clock[0]}^{order}")
 
 
 def _exponent(n: tuple[int, ...] | None, m: tuple[int, ...] | None) -> float:
@@ -790,8 +863,10 @@ def _assemble(
     study: _Study,
     levels: Sequence[tuple[int | None, int | None]],
     answers: Sequence[_Answer],
+    time_runs: Sequence[_Answer] = (),
 ) -> SolverResult:
-    """Errors per region and level, verdicts, diagnostics, the quantity's GCI."""
+    """Errors per region and level, verdicts, diagnostics, the quantity's GCI;
+    ``time_runs`` are the 2M and 4M runs of a space-time study (:func:`_time_runs`)."""
     problems = [a.problem for a in answers]
     exact = [a.exact for a in answers]
     errors = [np.abs(a.u - a.exact) for a in answers]
@@ -802,9 +877,9 @@ def _assemble(
     by_time = study.refine == "time"
     labels = tuple((m if by_time else n) or 0 for n, m in levels)
     stop = _BY_TIME_STEPS if by_time else "add finer levels"
-    resolved = tuple(_resolution(study, a) for a in answers)
+    resolved, named = zip(*(_resolution(study, a) for a in answers), strict=True)
     coarse = unresolved_levels(resolved)
-    judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence, resolved)
+    judging = Judging(h, labels, (p_in, p_bd), stop, _no_evidence, resolved, named)
     parts = [_parts(p.shape, study.width) for p in problems]
     diagnostics: list[dict[str, Any]] = []
     fixed = _fixed(study)
@@ -833,7 +908,7 @@ def _assemble(
         diagnostics.insert(0, limit)
         status = Status.INCONCLUSIVE
     if study.refine == "space-time":
-        diagnostics.append(_time_order(study, answers[0], floors[0]))
+        diagnostics.append(_time_order(study, answers[0], floors[0], time_runs))
     diagnostics += _largest(problems[-1], errors[-1], parts[-1])
     values, gci_result = _quantity(study, answers, h)
     expected = study.expected | {"interior": p_in, "boundary_region": p_bd}
@@ -952,9 +1027,11 @@ def _resolved_tail(
     return linf[coarse:], floors[coarse:], judging.h[coarse:]
 
 
-def _resolution(study: _Study, answer: _Answer) -> float:
-    """R of a level: in space on its grid at the final time, in time on a probe of at most
-    ``_PROBE`` points per axis at every time level (``max dt |∂u/∂t| / range u``)."""
+def _resolution(study: _Study, answer: _Answer) -> tuple[float, str]:
+    """R of a level and the quantity it is R of (:mod:`symgrad.grids._resolution`): in space,
+    u on its grid at the final time and the spatial error terms at the first and the last
+    time; in time, ``max dt |∂u/∂t| / range u`` and the time error term's R on a probe of at
+    most ``_PROBE`` points per axis at every time level."""
     problem = answer.problem
     grid = _open(problem.coordinates)
     at_end = [problem.time[1]] if problem.time else []
@@ -963,18 +1040,38 @@ def _resolution(study: _Study, answer: _Answer) -> float:
         [np.broadcast_to(g, problem.shape) for g in problem.gradient(*grid, *at_end)],
         cell_widths(problem.coordinates),
     )
-    if study.rate is None or problem.time is None or problem.dt is None:
-        return space
+    found = [(space, "the solution")]
+    params = list(problem.parameters.values())
+    if study.watched is not None:
+        for t in problem.time or [None]:
+            extra = params if t is None else [t, *params]
+            found.append(study.watched.on_grid(problem.coordinates, extra))
+    if study.rate is not None and problem.time is not None and problem.dt is not None:
+        found += _time_resolution(study, problem, problem.dt)
+    return max(found, key=lambda pair: pair[0])
+
+
+def _time_resolution(study: _Study, problem: SolverProblem, dt: float) -> list[tuple[float, str]]:
+    """R in time of u (``max dt |∂u/∂t| / range u``) and of the time error term (its size),
+    on a probe of at most ``_PROBE`` points per axis at every time level."""
+    assert study.rate is not None  # unsteady only
+    assert problem.time is not None
     picked = [
         c[np.unique(np.linspace(0, c.size - 1, _PROBE).astype(int))] for c in problem.coordinates
     ]
-    steps = problem.time_steps or 1
-    times = np.linspace(problem.time[0], problem.time[1], steps + 1)
+    times = np.linspace(problem.time[0], problem.time[1], (problem.time_steps or 1) + 1)
     shape = (*(c.size for c in picked), times.size)
     probe: list[npt.ArrayLike] = [*_open([*picked, times]), *problem.parameters.values()]
     u = np.broadcast_to(np.asarray(study.fields(*probe)[0], dtype=np.float64), shape)
     rate = np.broadcast_to(np.asarray(study.rate(*probe), dtype=np.float64), shape)
-    return max(space, resolution(u, [rate], [problem.dt]))
+    found = [(resolution(u, [rate], [dt]), "the solution in time")]
+    if study.time_term is not None:
+        with np.errstate(all="ignore"):
+            g, slope = np.asarray(study.time_term(*probe), dtype=np.float64)
+        step = float(np.max(np.abs(slope))) * dt
+        r = ratio(float(np.min(g)), float(np.max(g)), [step], sized=True)
+        found.append((r, f"the leading error term in time {study.time_term.kind}"))
+    return found
 
 
 def _verdict(
@@ -1176,15 +1273,17 @@ def _limit(errors: Sequence[float], h: Sequence[float]) -> float:
     return (e1 * e3 - e2 * e2) / den
 
 
-def _time_order(study: _Study, coarsest: _Answer, floor: float) -> dict[str, Any]:
-    """The time order alone: self-convergence with M, 2M and 4M time steps on the coarsest grid.
+def _time_order(
+    study: _Study, coarsest: _Answer, floor: float, runs: Sequence[_Answer]
+) -> dict[str, Any]:
+    """The time order alone: self-convergence with M, 2M and 4M time steps on the coarsest grid
+    (``runs``: the 2M and 4M answers of :func:`_time_runs`).
 
     ``floor`` is the coarsest level's (M time steps); the 4M run's is taken as 4 times it.
     """
     problem, first = coarsest.problem, coarsest.u
     m, n = problem.time_steps or 1, problem.shape[0] if problem.shape else None
-    u2 = _run(study, n, 2 * m).u
-    u4 = _run(study, n, 4 * m).u
+    u2, u4 = (a.u for a in runs)
     d1, d2 = float(np.max(np.abs(first - u2))), float(np.max(np.abs(u2 - u4)))
     expected = study.expected["time"]
     usable = math.isfinite(d1) and math.isfinite(d2) and d2 > 4 * floor

@@ -736,8 +736,11 @@ def _verify_grid_iv(
     )  # fmt: skip
 
 
-def _require_picklable(scheme: Scheme, name: str, executor: Executor | None) -> None:
-    """A scheme sent to worker processes must pickle; refused before any work if it does not.
+def _require_picklable(
+    scheme: Callable[..., Any], name: str, executor: Executor | None, what: str = "scheme"
+) -> None:
+    """A scheme (or ``what``) sent to worker processes must pickle; refused before any work
+    if it does not.
 
     Threads share the scheme; a process pool pickles it; other executors (a ``dask.distributed``
     client's) serialise with cloudpickle where pickle fails, which also takes lambdas.
@@ -750,13 +753,13 @@ def _require_picklable(scheme: Scheme, name: str, executor: Executor | None) -> 
         if not isinstance(executor, ProcessPoolExecutor) and _cloudpickles(scheme):
             return
         msg = (
-            f"scheme {name} cannot be sent to the executor's worker processes ({exc}); define "
+            f"{what} {name} cannot be sent to the executor's worker processes ({exc}); define "
             "it at module level (not a lambda or a nested function) or use a ThreadPoolExecutor"
         )
         raise ConfigError(msg) from None
 
 
-def _cloudpickles(scheme: Scheme) -> bool:
+def _cloudpickles(scheme: Callable[..., Any]) -> bool:
     """Whether cloudpickle (dask.distributed's serialiser, when installed) takes ``scheme``."""
     try:
         import cloudpickle  # type: ignore[import-untyped]  # noqa: PLC0415  (comes with dask)
