@@ -6,10 +6,32 @@ order over the steps above float64's round-off floor decides.  Only steps that m
 most its own scale max(1, |x0|) are fitted (a wider step sees f's global shape, where any
 gradient's remainder can grow as h²), and remainders at the floor say "f is linear" (exact)
 only when the largest step is wide enough for a curvature to show.
+
+An order is evidence only inside f's asymptotic range along v, and steps a user gives need
+not be there (sin(1000 x) with h from 1e-1 to 1e-3 swings through many periods: its remainders
+fall, or rise, at any rate, right gradient or wrong).  So a verdict also asks of the fitted
+steps (:class:`_Window`):
+
+* the secant slopes D(h) = (f(x0 + h v) − f(x0))/h, which depend on f alone, settle as
+  a + c h does: each change smaller than the last, in the same direction, or within rounding,
+  and D at one more step, at the golden section of the last interval, on the line through its
+  neighbours (steps that are multiples of one another can all alias a fast oscillation);
+  otherwise ``inconclusive``, whatever the order;
+* a fail (order near 1) needs the first-order error e = (∇f − g)·v that pairs of steps
+  extrapolate to (Richardson, from the signed remainders) to agree, to more than twice their
+  spread and the rounding: a right gradient never fails on remainders that merely look linear;
+* a pass (order near 2) needs those steps to bound |e| to 10^-4 of the directional derivative's
+  size (max(|g·v|, the secants)): at steps where the curvature term hides a first-order error
+  larger than that (sin(1000 x) at h ≥ 1e-4 hides a zero gradient) the verdict is
+  ``inconclusive``, so a gradient scaled by 1.001 does not pass.
+
+No sampled test sees an oscillation that every step, the probe included, aliases; the probe
+makes that a coincidence of irrational ratios rather than of step sizes chosen as powers of 2.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +49,13 @@ from symgrad.results import Status, TableResult
 __all__ = ["TaylorResult", "taylor_test"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: A pass needs the fitted steps to bound the first-order error (∇f − g)·v to this fraction of
+#: the directional derivative's size (a gradient scaled by 1.001 must not pass).
+TAYLOR_RESOLUTION = 1e-4
+#: A fail needs the first-order error the fitted steps extrapolate to exceed their spread this
+#: many times.
+TAYLOR_SAFETY = 2.0
 
 # -- the Taylor test ----------------------------------------------------------------------------
 
@@ -132,7 +161,11 @@ def taylor_test(
         3 steps above the floor, exact when every remainder is at the floor (f linear along v).
         Only local steps are fitted (moving x0 by at most max(1, |x0|)), spanning at least a
         factor 4; exact needs every remainder finite and a largest step moving x0 by at least
-        1% of max(1, |x0|) (tiny steps cannot show curvature): else inconclusive.
+        1% of max(1, |x0|) (tiny steps cannot show curvature): else inconclusive.  Pass and
+        fail also need the fitted steps to be asymptotic (their secant slopes settle, also at
+        one extra step f is evaluated at, between the two smallest), a fail a first-order
+        error that pairs of steps extrapolate to consistently, and a pass steps that bound such
+        an error to 1e-4 of the directional derivative: else inconclusive, with the reason.
 
     Raises
     ------
@@ -176,7 +209,9 @@ def taylor_test(
     order = _slope(np.log(hs[fit]), np.log(r[fit])) if wide else None
     seen = _Seen(int(above.sum()), int((~np.isfinite(r)).sum()), len(hs), float(moves[0]))
     seen = seen._replace(fitted=len(fit), span=span)
-    status, reason = _taylor_verdict(order, seen, bool(np.isfinite([f0, slope]).all()))
+    probe = _probe(f, x, v, f0, hs[fit]) if len(fit) >= 3 else None
+    window = _window(hs[fit], fh[fit] - f0, slope, floor[fit], probe)
+    status, reason = _taylor_verdict(order, seen, bool(np.isfinite([f0, slope]).all()), window)
     sizes, remainders, first = (tuple(a.tolist()) for a in (hs, r, first_order))
     return TaylorResult(
         status, reason, sizes, remainders, first, orders, order, tuple(floor.tolist())
@@ -260,7 +295,105 @@ def _floats(value: Any, name: str) -> FloatArray:
         raise ConfigError(msg) from exc
 
 
-def _taylor_verdict(order: float | None, seen: _Seen, finite: bool) -> tuple[Status, str]:
+class _Window(NamedTuple):
+    """What the fitted steps say beyond the order: are they asymptotic, and what error do they imply.
+
+    Along v, f(x0 + h v) − f(x0) = a h + c h² + O(h³) with a = ∇f·v, so the secant slopes
+    D(h) = (f(x0 + h v) − f(x0))/h = a + c h + O(h²) settle: from step to step they change by
+    less and less, in the same direction (or by no more than rounding).  That is a property of f
+    alone, whatever the gradient.  Where the changes do not settle (f oscillates faster than the
+    steps resolve) the remainders' order means nothing, right gradient or wrong.
+
+    With s(h) = h (D(h) − g·v) = e h + c h² + O(h³), e = (∇f − g)·v, each pair of fitted steps
+    h_a > h_b extrapolates s/h to h = 0 (Richardson): e_ab = (h_a s_b/h_b − h_b s_a/h_a)/(h_a − h_b),
+    exact up to O(h_a h_b).  ``error`` is the pair of the smallest steps, ``spread`` how far the
+    other pairs (and the round-off floor of f) move it, ``scale`` the size of the directional
+    derivative: max(|g·v|, the largest secant |D| of the fitted steps; at a critical point of f
+    along v, where a = 0, the secants are about c·h).
+    """
+
+    settled: bool
+    changes: tuple[float, ...]  # D(h_i) − D(h_(i+1)) over the fitted steps
+    error: float
+    spread: float
+    scale: float
+
+    @property
+    def bound(self) -> float:
+        """An upper bound of |e| where the steps are asymptotic: |error| + spread."""
+        return abs(self.error) + self.spread
+
+
+#: The probe step divides the two smallest fitted steps at the golden section (an irrational
+#: ratio, so that no period of f fits both it and the steps a whole number of times).
+_SECTION = (math.sqrt(5) - 1) / 2
+
+
+class _Probe(NamedTuple):
+    """f once more, at a step h_p between the two smallest fitted steps."""
+
+    step: float
+    change: float  # f(x0 + h_p v) − f(x0)
+    floor: float  # its round-off floor
+
+
+def _probe(
+    f: Callable[[FloatArray], Any], x: FloatArray, v: FloatArray, f0: float, hs: FloatArray
+) -> _Probe:
+    """f at h_p = h_b + 0.618·(h_a − h_b), h_a > h_b the two smallest fitted steps.
+
+    Steps that are whole multiples of one another (0.5, 0.25, 0.125, ...) can all land on a
+    whole number of periods of an f that oscillates faster than they resolve (sin(1000 x) along
+    v = 1 at h = 0.0625·2^k, off by 0.05 periods): the secants then settle as those of a slower
+    f would, and a right gradient would look wrong.  At an irrational section of the last
+    interval the aliasing does not persist, and the secant leaves the line through its
+    neighbours.
+    """
+    step = float(hs[-1] + _SECTION * (hs[-2] - hs[-1]))
+    with np.errstate(all="ignore"):
+        value = _value(f(x + step * v), "f", ())
+    floor = TOLERANCES.taylor_floor * EPS * max(abs(f0), abs(value))
+    return _Probe(step, value - f0, floor)
+
+
+def _window(
+    hs: FloatArray, change: FloatArray, slope: float, floor: FloatArray, probe: _Probe | None
+) -> _Window:
+    """The fitted steps' secants and extrapolated first-order error (see :class:`_Window`).
+
+    ``change`` is f(x0 + h v) − f(x0) and ``floor`` its round-off floor, at the fitted steps;
+    ``probe`` is f between the two smallest of them (needed for ``settled``).
+    """
+    secants, rounding = change / hs, floor / hs  # D(h), and how far rounding moves it
+    scale = max(abs(slope), float(np.max(np.abs(secants), initial=0.0)))
+    if len(hs) < 3 or probe is None:
+        return _Window(False, (), math.nan, math.inf, scale)
+    steps = -np.diff(secants)  # D(h_i) − D(h_(i+1))
+    noise = rounding[:-1] + rounding[1:]
+    # each change at most the previous one shrunk by (its step's width ratio)^(1 − band), same sign
+    shrink = (-np.diff(hs)[1:] / -np.diff(hs)[:-1]) ** (1 - TOLERANCES.taylor_band)
+    later = np.abs(steps[1:])
+    settles = (later <= noise[1:]) | (
+        (np.sign(steps[1:]) == np.sign(steps[:-1])) & (later <= shrink * np.abs(steps[:-1]))
+    )
+    a, b, q = hs[:-1], hs[1:], secants - slope
+    pairs = (a * q[1:] - b * q[:-1]) / (a - b)
+    error = float(pairs[-1])
+    spread = float(np.max(np.abs(pairs - error) + noise * (a + b) / (a - b)))
+    spread = spread if np.isfinite(spread) else math.inf
+    # the probe's secant on the line through its neighbours' (D is a + c h there), within the
+    # last change and rounding
+    t = (probe.step - hs[-1]) / (hs[-2] - hs[-1])
+    line = secants[-1] + t * (secants[-2] - secants[-1])
+    off = abs(probe.change / probe.step - line)
+    on_line = off <= abs(steps[-1]) + probe.floor / probe.step + noise[-1]
+    settled = bool(settles.all()) and bool(on_line)
+    return _Window(settled, tuple(steps.tolist()), error, spread, scale)
+
+
+def _taylor_verdict(
+    order: float | None, seen: _Seen, finite: bool, window: _Window
+) -> tuple[Status, str]:
     band, above = TOLERANCES.taylor_band, seen.above
     if not finite:
         return Status.INCONCLUSIVE, "f(x0) or the gradient at x0 is not finite"
@@ -269,10 +402,16 @@ def _taylor_verdict(order: float | None, seen: _Seen, finite: bool) -> tuple[Sta
     if order is None:
         return Status.INCONCLUSIVE, _no_order(seen)
     falls = f"the remainder falls as h^{order:.2f}"
+    if not window.settled and (order >= 2 - band or order <= 1 + band):
+        return Status.INCONCLUSIVE, _not_asymptotic(falls, window)
     if order >= 2 - band:
+        if not window.bound <= TAYLOR_RESOLUTION * window.scale:
+            return Status.INCONCLUSIVE, _unresolved(falls, window)
         extra = "" if order <= 2 + band else ", faster than h^2 (v'Hv is about 0 along v)"
         return Status.PASS, f"{falls}{extra}: the gradient is consistent with f"
     if order <= 1 + band:
+        if not abs(window.error) > TAYLOR_SAFETY * window.spread:
+            return Status.INCONCLUSIVE, _unsettled(falls, window)
         return Status.FAIL, f"{falls}: the gradient is wrong (or f is not differentiable at x0)"
     why = "between 1 and 2: the steps are not asymptotic yet, or f is not twice differentiable"
     return Status.INCONCLUSIVE, f"{falls}, {why}"
@@ -309,4 +448,34 @@ def _no_order(seen: _Seen) -> str:
     return (
         f"the steps fitted span only a factor {seen.span:.3g}, too narrow to measure an order; "
         f"give steps over at least a factor {TOLERANCES.taylor_span:g}"
+    )
+
+
+def _unresolved(falls: str, window: _Window) -> str:
+    """Why an order of 2 does not pass: the steps cannot see a first-order error that matters."""
+    bound = window.bound
+    relative = f" ({bound / window.scale:.1g} of the slope along v)" if window.scale else ""
+    return (
+        f"{falls}, but at these steps a first-order error along v as large as {bound:.2g}"
+        f"{relative} would not show: the steps are not in the asymptotic range yet; try "
+        "smaller steps"
+    )
+
+
+def _unsettled(falls: str, window: _Window) -> str:
+    """Why an order of 1 does not fail: the first-order term the steps imply is not settled."""
+    return (
+        f"{falls}, but the first-order term it implies is not settled ({window.error:.3g} from "
+        f"the smallest steps, ±{window.spread:.2g} across the others): the steps are not in "
+        "the asymptotic range (or the remainders are rounding); try other steps"
+    )
+
+
+def _not_asymptotic(falls: str, window: _Window) -> str:
+    """Why no order is judged: the secant slopes of the fitted steps do not settle."""
+    changes = ", ".join(f"{c:.2g}" for c in window.changes)
+    return (
+        f"{falls}, but the secant slopes (f(x0 + h v) - f(x0))/h of the fitted steps do not "
+        f"settle (they change by {changes}): the steps are not in the asymptotic range of f "
+        "along v; try smaller steps"
     )
