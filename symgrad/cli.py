@@ -19,7 +19,8 @@ directory in front of ``sys.path`` for that import only, and reports an exceptio
 scheme as one line naming it.  Standard-library modules are refused: a scheme is a function you
 wrote.
 
-**Worker processes.**  ``check``, ``converge`` and ``verify-grid`` with ``--jobs N`` pass a
+**Worker processes.**  ``check``, ``converge``, ``verify-grid`` (``--operator`` too) and
+``verify-solver`` with ``--jobs N`` pass a
 ``ProcessPoolExecutor`` of N forked workers as ``executor=`` (the output is the serial one);
 the workers ignore SIGINT, and Ctrl-C or ``--timeout`` stops them with the command.
 
@@ -827,9 +828,6 @@ def _add_verify_grid(commands: Any) -> None:
 def _run_grid(args: argparse.Namespace) -> tuple[str, int]:
     from symgrad.grids import verify_grid  # noqa: PLC0415 - lazy, see module doc
 
-    if args.jobs != 1 and args.operator is not None:
-        msg = "--jobs applies to the gradient study; --operator runs serially: leave out --jobs"
-        raise ConfigError(msg)
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
     expect_order = _expected_orders(args.expect_order)
     scheme: Any = args.scheme
@@ -870,20 +868,22 @@ def _run_operator(
         msg = "--operator needs --scheme MODULE:FUNC; --periodic, --field-at and --values-at need --operator"
         raise ConfigError(msg)
     parts = [p.strip() for p in args.expr.split(";")]
-    result = verify_operator(
-        scheme,
-        parts if len(parts) > 1 else args.expr,
-        args.domain,
-        args.operator,
-        _numbers("--sizes", args.sizes, int),
-        expect_order=2 if expect_order is None else expect_order,
-        variables=args.vars,
-        periodic=[p.strip() for p in (args.periodic or "").split(",") if p.strip()],
-        boundary_width=args.boundary_width,
-        output=args.values_at,
-        field_at=args.field_at,
-        exact=args.exact,
-    )
+    with _executor(args) as executor:
+        result = verify_operator(
+            scheme,
+            parts if len(parts) > 1 else args.expr,
+            args.domain,
+            args.operator,
+            _numbers("--sizes", args.sizes, int),
+            expect_order=2 if expect_order is None else expect_order,
+            variables=args.vars,
+            periodic=[p.strip() for p in (args.periodic or "").split(",") if p.strip()],
+            boundary_width=args.boundary_width,
+            output=args.values_at,
+            field_at=args.field_at,
+            exact=args.exact,
+            executor=executor,
+        )
     if path is not None:
         from symgrad.output import plot_grid_convergence  # noqa: PLC0415
 
@@ -916,6 +916,7 @@ def _add_verify_solver(commands: Any) -> None:
     )
     sub.add_argument("--params", help="values of the other names, e.g. nu=0.5,a=2")
     sub.add_argument("--boundary-width", type=int, default=1, help="layers of boundary points")
+    _add_jobs(sub)
     _add_plot_and_format(sub, "also write an error-vs-h plot (PNG, SVG or PDF)", STUDY_FORMATS)
 
 
@@ -923,20 +924,22 @@ def _run_solver(args: argparse.Namespace) -> tuple[str, int]:
     from symgrad.grids import verify_solver  # noqa: PLC0415 - lazy, see module doc
 
     path = _figure_path(args.plot, args.force) if args.plot is not None else None
-    result = verify_solver(
-        _import_solver(args.solver),
-        args.solution,
-        operator=args.operator,
-        expect_order=_named_numbers("--expect-order", args.expect_order),
-        domain=args.domain,
-        time=args.time,
-        sizes=_levels("--sizes", args.sizes),
-        time_steps=_levels("--time-steps", args.time_steps),
-        parameters=None
-        if args.params is None
-        else _named_numbers("--params", args.params, single=False),
-        boundary_width=args.boundary_width,
-    )
+    with _executor(args) as executor:
+        result = verify_solver(
+            _import_solver(args.solver),
+            args.solution,
+            operator=args.operator,
+            expect_order=_named_numbers("--expect-order", args.expect_order),
+            domain=args.domain,
+            time=args.time,
+            sizes=_levels("--sizes", args.sizes),
+            time_steps=_levels("--time-steps", args.time_steps),
+            parameters=None
+            if args.params is None
+            else _named_numbers("--params", args.params, single=False),
+            boundary_width=args.boundary_width,
+            executor=executor,
+        )
     if path is not None:
         from symgrad.output import plot_solver_convergence  # noqa: PLC0415
 
@@ -978,15 +981,23 @@ def _import_solver(spec: str) -> Callable[..., Any]:
         ("verify-solver: ", "write FUNC(problem) in your own MODULE.py"),
     )
 
-    @functools.wraps(func)
-    def solver(problem: Any) -> Any:
-        try:
-            return func(problem)
-        except (Exception, SystemExit) as exc:  # the user's code: one line
-            raise ConfigError(_raised(f"the solver {spec}", exc)) from exc
+    return _GuardedSolver(func, spec)
 
-    solver.__qualname__ = spec  # how verify_solver names the solver
-    return solver
+
+class _GuardedSolver:
+    """The user's solver, named ``spec`` (how verify_solver names it); an exception it raises
+    becomes one line naming it; an instance pickles (the function by reference), so
+    ``--jobs`` workers can receive it."""
+
+    def __init__(self, func: Callable[..., Any], spec: str) -> None:
+        functools.update_wrapper(self, func)
+        self.func, self.__qualname__ = func, spec
+
+    def __call__(self, problem: Any) -> Any:
+        try:
+            return self.func(problem)
+        except (Exception, SystemExit) as exc:  # the user's code: one line
+            raise ConfigError(_raised(f"the solver {self.__qualname__}", exc)) from exc
 
 
 # -- verify_solver (end) --
