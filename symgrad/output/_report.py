@@ -4,6 +4,11 @@
 point against an arbitrary-precision finite difference (and the float64 compiled function),
 runs a convergence study of the standard schemes for every partial derivative, and assembles
 the results into one document (HTML with inline plots, Markdown, text or JSON).
+
+The figures (one convergence figure per variable, the V curve of the first) are inline SVG
+drawn by symgrad itself (:mod:`symgrad.output._svg`): no matplotlib, no extra to install,
+vector text and lines in the page, crisp at any zoom; the Markdown carries the same ``<svg>``
+blocks.  matplotlib stays for the ``plot_*`` functions and the ``plot`` commands.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import sympy
 
 from symgrad.checks import CheckResult, check
 from symgrad.derive import gradient
-from symgrad.errors import ConfigError, InputError, MissingExtra
+from symgrad.errors import ConfigError, InputError
 from symgrad.expr import Source, VariablesSpec, parse
 from symgrad.fd import (
     DEFAULT_SCHEMES,
@@ -26,6 +31,7 @@ from symgrad.fd import (
     renamed_keyword,
 )
 from symgrad.grids import GridResult, SolverResult
+from symgrad.output._charts import convergence_chart, figure_html, figure_markdown
 from symgrad.output._render import Section, escape, html_page, markdown_document
 from symgrad.output._studies import StudyReport, study_report
 from symgrad.output._workbench import Workbench, workbench_parts
@@ -52,7 +58,8 @@ class Report(Result):
     convergence : tuple of ConvergenceResult
         One study per variable.
     figures : dict
-        Plot name to base64 PNG (empty without the ``plot`` extra).
+        Figure name (``convergence_<variable>``, ``v_curve``) to its inline SVG text (empty
+        with ``plots=False``).
     """
 
     expression: str
@@ -117,17 +124,12 @@ class Report(Result):
             ),
         ]
         for study, var in zip(self.convergence, self.variables, strict=True):
-            figure = self.figures.get(f"convergence_{var}")
-            image = (
-                f'<img alt="convergence plot" src="data:image/png;base64,{figure}">'
-                if figure
-                else ""
-            )
+            figure = self.figures.get(f"convergence_{var}", "")
             sections.append(
                 Section(
                     f"Convergence of d/d{var}",
-                    image + study.to_html(),
-                    study.to_markdown(),
+                    figure_html(figure) + study.to_html(),
+                    figure_markdown(figure) + study.to_markdown(),
                     study.status,
                 )
             )
@@ -140,7 +142,7 @@ class Report(Result):
         return sections
 
     def to_markdown(self) -> str:
-        """The report as a Markdown document (plots are only in HTML)."""
+        """The report as a Markdown document, its figures inline SVG blocks."""
         subtitle = f"**{self.status}**: {self.reason}"
         return markdown_document(
             f"symgrad report: {self.expression}", self._sections(), subtitle=subtitle
@@ -207,7 +209,8 @@ def report(
     schemes, step_sizes
         Passed to :func:`symgrad.convergence` for every variable (``step_sizes``: the steps h).
     plots : bool
-        Embed convergence plots when matplotlib (the ``plot`` extra) is installed.
+        Embed the figures: the convergence of each partial derivative and the V curve, as
+        inline SVG drawn by symgrad (no extra needed).
     progress : callable, optional
         ``progress(stage, done, total)`` during the convergence studies.
     steps : str or sequence, optional
@@ -254,7 +257,7 @@ def report(
             )
         )
     studies = [_counted(s) for s in studies]
-    figures, notes = _figures(studies, names) if plots else ({}, ())
+    figures = _figures(studies, names) if plots else {}
     parts = workbench_parts(expr, at, names, schemes, plots=plots)
     status = combine([checked.status, *(s.status for s in studies)])
     return Report(
@@ -267,25 +270,18 @@ def report(
         convergence=tuple(studies),
         status=status,
         reason=_reason(status, checked, studies, names),
-        figures=figures,
-        notes=(*notes, *parts.notes),
+        figures={**figures, **parts.figures},
+        notes=parts.notes,
         workbench=parts,
     )
 
 
-def _figures(
-    studies: Sequence[ConvergenceResult], names: Sequence[str]
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Convergence plots as base64 PNG, or a note when matplotlib is not installed."""
-    try:
-        from symgrad.output._plots import figure_to_png_base64, plot_convergence  # noqa: PLC0415
-
-        return {
-            f"convergence_{name}": figure_to_png_base64(plot_convergence(study))
-            for study, name in zip(studies, names, strict=True)
-        }, ()
-    except MissingExtra as exc:
-        return {}, (f"plots left out: {exc}",)
+def _figures(studies: Sequence[ConvergenceResult], names: Sequence[str]) -> dict[str, str]:
+    """Each convergence study as an inline SVG figure (symgrad draws them: no extra needed)."""
+    return {
+        f"convergence_{name}": convergence_chart(study.to_dict(), f"convergence-{k}")
+        for k, (study, name) in enumerate(zip(studies, names, strict=True))
+    }
 
 
 def scheme_count(study: ConvergenceResult) -> str:

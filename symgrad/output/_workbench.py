@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from symgrad.errors import MissingExtra, SymgradError
+from symgrad.errors import SymgradError
 from symgrad.expr import Source
 from symgrad.fd import stencils_for
+from symgrad.output._charts import figure_html, figure_markdown
 from symgrad.output._render import Section, escape
+from symgrad.output._vcurve import v_curve, v_curve_chart
 from symgrad.teaching import optimal_step_sizes, steps
 
 __all__ = ["Workbench", "workbench_parts"]
@@ -37,6 +39,7 @@ class Workbench:
     after: tuple[Section, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    figures: Mapping[str, str] = field(default_factory=dict)  # name to inline SVG
 
 
 def workbench_parts(
@@ -68,8 +71,8 @@ def workbench_parts(
             html, markdown = derivation.to_html(), derivation.to_markdown()
             before.append(Section(f"Steps of d/d{names[0]}", html, markdown, derivation.status))
     before.append(_stencils(schemes, len(names), data))
-    after, more = _v_curve(expr, at, names, schemes, data, plots=plots)
-    return Workbench(tuple(before), after, data, tuple(notes + more))
+    after, more, figures = _v_curve(expr, at, names, schemes, data, plots=plots)
+    return Workbench(tuple(before), after, data, tuple(notes + more), figures)
 
 
 def _stencils(schemes: Sequence[str], count: int, data: dict[str, Any]) -> Section:
@@ -95,36 +98,32 @@ def _v_curve(
     data: dict[str, Any],
     *,
     plots: bool,
-) -> tuple[tuple[Section, ...], list[str]]:
-    """The float64 V curve of d/d(first variable) and each scheme's optimal step."""
+) -> tuple[tuple[Section, ...], list[str], dict[str, str]]:
+    """The float64 V curve of d/d(first variable), each scheme's optimal step, the figure."""
     first, real = names[0], [s for s in schemes if s == "complex" or _first_order(s, len(names))]
     try:
         best = optimal_step_sizes(expr, at, first, schemes=real, variables=list(names))
     except SymgradError as exc:  # e.g. f' not finite there: the V curve cannot be drawn
-        return (), [f"V curve left out: {exc}"]
+        return (), [f"V curve left out: {exc}"], {}
     data["optimal_step_sizes"] = best
     said = [
         f"{s}: h* ≈ {h:.1e}" if h is not None else f"{s}: no round-off minimum"
         for s, h in best.items()
     ]
     text = f"float64 optimal step for d/d{first}: " + "; ".join(said)
-    image, notes = "", []
+    figures, notes = {}, []
     if plots:
         try:
-            from symgrad.output._plots import (  # noqa: PLC0415 - matplotlib on demand
-                figure_to_png_base64,
-                plot_step_error,
-            )
-
-            png = figure_to_png_base64(
-                plot_step_error(expr, at, first, schemes=real, variables=list(names))
-            )
-            image = f'<img alt="V curve: error against step" src="data:image/png;base64,{png}">'
-        except MissingExtra as exc:
+            curve = v_curve(expr, at, first, real, names)
+        except SymgradError as exc:
             notes.append(f"V curve plot left out: {exc}")
-    html = f"{image}<p>{escape(text)}</p>"
+        else:
+            figures["v_curve"] = v_curve_chart(curve, expr, best)
+    figure = figures.get("v_curve", "")
+    html = f"{figure_html(figure)}<p>{escape(text)}</p>"
+    markdown = f"{figure_markdown(figure)}{text}"
     title = f"float64 V curve of d/d{first}: truncation against round-off"
-    return (Section(title, html, text),), notes
+    return (Section(title, html, markdown),), notes, figures
 
 
 def _first_order(scheme: str, count: int) -> bool:
