@@ -407,7 +407,7 @@ def _worker_modules(args: argparse.Namespace) -> list[str]:
     # every stage (expr, derive, fd, checks, grids, teaching), then optional extras
     names = ["symgrad.output", "symengine", "numexpr", "flint"]
     drawing = getattr(args, "plot", None) or getattr(args, "format", None) == "html"
-    if args.handler is _run_report or drawing:
+    if drawing and args.handler is not _run_report:  # the report draws its own SVG figures
         names += ["matplotlib.figure", "matplotlib.backends.backend_agg"]
     return names
 
