@@ -70,6 +70,22 @@ own SIMD versions; both compute ``x**2`` as ``x*x`` and ``x**3`` with ``pow``, a
 The tests bound every evaluator's error against the exact value (SymPy at 30 digits) by a few
 units in the last place plus the width of the same formula in 53-bit interval arithmetic, its
 condition.
+
+**Edge values.**  At ``±inf``, NaN, ``±0.0``, denormal and huge inputs, and where a square root,
+a quotient or a power meets them, every evaluator returns NumPy's value: the same class (NaN,
+``+inf``, ``-inf``, finite, the sign of a zero).  symengine computes a square root as
+``pow(u, 0.5)`` (``+inf`` at ``-inf``, where NumPy's ``sqrt`` is NaN; ``sqrt(x)*y`` at
+``x = -inf`` was ``inf``), a quotient as a product with a reciprocal (``inf`` where ``1/y``
+overflows) and integer powers by repeated multiplication (700 ulp off at ``x**1000``).  Integer
+powers are handed to symengine with float exponents, so it calls ``pow`` as NumPy does; square
+roots and quotients cannot be, so the program also returns their bases and a few vectorized
+reductions per block name the points where a base, an input or a result leaves the range in
+which both computations agree; NumPy computes those points again (:mod:`symgrad.derive._guards`
+has the rules).  numexpr computes the same primitives as NumPy, but sums and products in its
+own order, so the points with extreme inputs or results are computed again by NumPy there too.
+The guards cost 5-25% of a symengine call on ordinary inputs (measured: 0.09 against 0.08 ms
+for the gradient of f3 at 10**3 points, 0.62 against 0.53 ms for Rosenbrock N=100), nothing
+per point in Python.
 """
 
 from __future__ import annotations
@@ -79,10 +95,12 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 import sympy
 
+from symgrad.derive._guards import edge_guards, extreme_points, machine_form, unsafe_points
 from symgrad.errors import ConfigError, MissingExtra
 
 if TYPE_CHECKING:  # NumPy and the code printers are imported where code is generated or run
@@ -233,6 +251,8 @@ class _NumexprProgram:
             self._steps.append((names[symbol], *self._step(expr, names, by_name)))
         self._outputs = [self._step(e, names, by_name) for e in outputs]
         self._variables = [names[v] for v in variables]
+        self._symbols = tuple(variables)
+        self._unique = list(unique)
 
     @staticmethod
     def _step(
@@ -254,10 +274,28 @@ class _NumexprProgram:
         return (lambda *a: numpy_fn(*a)[0]), used
 
     def __call__(self, *arrays: Any) -> Values:
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         env = dict(zip(self._variables, arrays, strict=True))
         for target, fn, used in self._steps:
             env[target] = fn(*(env[n] for n in used))
-        return [fn(*(env[n] for n in used)) for fn, used in self._outputs]
+        values = [fn(*(env[n] for n in used)) for fn, used in self._outputs]
+        redo = extreme_points(arrays, values)
+        if redo.size:  # NumPy's values where the order of operations may matter (_guards)
+            size = max(a.size for a in arrays)
+            at = [a[redo] if a.ndim and a.size == size else a for a in arrays]
+            for k, value in enumerate(self._fallback(*at)):
+                if isinstance(values[k], np.ndarray) and values[k].size == size:
+                    values[k] = np.array(values[k], dtype=np.float64)  # never an input's memory
+                    values[k][redo] = value
+        return values
+
+    @cached_property
+    def _fallback(self) -> Callable[..., Any]:
+        """NumPy's program of every component, for the points :func:`extreme_points` names."""
+        from symgrad.derive._printing import lambdify_exprs  # noqa: PLC0415 - see the imports
+
+        return lambdify_exprs(self._symbols, self._unique, "numpy")  # type: ignore[no-any-return]
 
 
 class _SymengineProgram:
@@ -298,11 +336,17 @@ class _SymengineProgram:
         self._count = len(unique)
         self._nvars = len(variables)
         used = [(s, e) for s, e in statements if s in native_temps]
-        self._machine = symengine_lambdify(variables, used, [outputs[i] for i in native])
+        values = [outputs[i] for i in native]
+        self._guards = edge_guards([e for _, e in used] + values)
+        formula = machine_form([e for _, e in used] + values + self._guards.exprs)
+        machine_temps = list(zip([s for s, _ in used], formula, strict=False))
+        self._machine = symengine_lambdify(variables, machine_temps, formula[len(used) :])
         self._numpy = (
             lambdify_exprs(variables, [unique[i] for i in rest], "numpy") if rest else None
         )
-        width = self._nvars + len(native)
+        self._native_exprs = [unique[i] for i in native]
+        self._variables = tuple(variables)
+        width = self._nvars + len(native) + len(self._guards.exprs)
         self.block = max(64, min(CHUNK, SCRATCH_DOUBLES // max(1, width)))
         self._scratch = threading.local()
 
@@ -332,7 +376,20 @@ class _SymengineProgram:
         full = [a if a.size == size else np.broadcast_to(a, (size,)) for a in arrays]
         np.stack(full, axis=1, out=packed)
         self._machine(packed, out=out)
-        return out
+        width = len(self._native)
+        redo = unsafe_points(packed, out, width, self._guards)
+        if redo.size:  # NumPy's values where symengine's may differ (see _guards)
+            at = [a[redo] if a.ndim and a.size == size else a for a in arrays]
+            for column, value in enumerate(self._fallback(*at)):
+                out[redo, column] = value
+        return out[:, :width]
+
+    @cached_property
+    def _fallback(self) -> Callable[..., Any]:
+        """NumPy's program of the native components, for the points symengine leaves."""
+        from symgrad.derive._printing import lambdify_exprs  # noqa: PLC0415 - see the imports
+
+        return lambdify_exprs(self._variables, self._native_exprs, "numpy")  # type: ignore[no-any-return]
 
     def _buffers(self, size: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """This thread's scratch buffers, cut to ``size`` points."""
@@ -341,7 +398,7 @@ class _SymengineProgram:
         scratch = self._scratch.__dict__
         if scratch.get("size", 0) < size:
             scratch["packed"] = np.empty((size, self._nvars))
-            scratch["out"] = np.empty((size, len(self._native)))
+            scratch["out"] = np.empty((size, len(self._native) + len(self._guards.exprs)))
             scratch["size"] = size
         return scratch["packed"][:size], scratch["out"][:size]
 
