@@ -184,11 +184,15 @@ def test_verdicts_and_values_equal_the_whole_function_path(
             assert not re.search(r"sg\d+part", a.reason)
 
 
-def test_a_kink_is_named_by_the_variables_of_f() -> None:
+def test_a_kink_is_named_by_fs_point_and_the_term_it_is_in() -> None:
+    """The part |x| is differenced alone; the sentence names f's point, d/dx and |x|."""
     r = check("abs(x) + y**2 + z", "x=0, y=0.5, z=3")
     kink = r.components[0]
     assert kink.point_status is PointStatus.NONSMOOTH
-    assert kink.reason == "kink at x=0: left derivative -1, right derivative 1"
+    assert kink.reason == (
+        "kink at x=0, y=0.5, z=3 in d/dx: left derivative -1, right derivative 1 "
+        "(in Abs(x), the term of f that holds x)"
+    )
     assert REF.mpf(kink.left) == -1
     assert REF.mpf(kink.right) == 1
 

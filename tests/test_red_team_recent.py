@@ -109,11 +109,15 @@ def test_check_on_threads_equals_serial() -> None:
 
 
 def test_the_switch_differences_f_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the comparison above means something only if the switch reaches check: differencing
-    # f whole, the kink of abs(y) is reported at the whole point, x included
-    assert "x=0.3" not in symgrad.check("x + abs(y)", "x=0.3, y=0").reason
+    # the comparison above means something only if the switch reaches check: split, the kink
+    # of abs(y) names the term it is in; differenced whole, it cannot, at the same whole point
+    split = symgrad.check("x + abs(y)", "x=0.3, y=0").reason
+    assert "x=0.3, y=0" in split
+    assert "(in Abs(y), the term of f that holds y)" in split
     monkeypatch.setattr(_terms, "SPLIT_SUMS", False)
-    assert "x=0.3, y=0" in symgrad.check("x + abs(y)", "x=0.3, y=0").reason
+    whole = symgrad.check("x + abs(y)", "x=0.3, y=0").reason
+    assert "x=0.3, y=0" in whole
+    assert "the term of f" not in whole
 
 
 @pytest.mark.parametrize("kind", ["hessian", "x y", ("y", "x", "x")])

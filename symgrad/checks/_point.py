@@ -88,7 +88,7 @@ from symgrad.checks._results import (
     point_text,
     short,
 )
-from symgrad.checks._terms import Terms
+from symgrad.checks._terms import Part, Terms
 from symgrad.derive import Compiled, Limits, derivative, function, gradient, hessian, jacobian
 from symgrad.errors import ConfigError, LimitExceeded
 from symgrad.expr import Source, VariablesSpec, parse_number, resolve
@@ -523,6 +523,8 @@ class _Differences:
     names: list[str]
     values: list[sympy.Rational]
     dps: int  # the digits of the check, for the size of g_S
+    where: str  # the point, for the referee's sentences
+    kind: str  # what is checked ("jacobian" names the rows f1, f2, ...)
     cache: dict[Any, FDResult] = field(default_factory=dict)
     sizes: dict[Any, Any] = field(default_factory=dict)
 
@@ -559,8 +561,19 @@ class _Differences:
                 step=step,
                 dps=dps,
             )
-            self.cache[key] = replace(found, reason=part.named(found.reason, self.names))
+            self.cache[key] = replace(found, reason=self.reason(part, found, counts, row))
         return self.cache[key]
+
+    def reason(self, part: Part, found: FDResult, counts: tuple[int, ...], row: int) -> str:
+        """The referee's sentence with f's names; where it failed, worded as for f itself.
+
+        A part's failure (a kink, a pole, a domain edge) names f's whole point and the partial
+        as differencing f would, and the terms of f the part is made of.
+        """
+        if PointStatus(found.status) is _OK:
+            return part.named(found.reason, self.names)
+        label, name = _label(counts, self.names), _row_name(self.kind, row)
+        return part.told(found.reason, self.names, self.where, label, name)
 
     def size(self, row: int, counts: tuple[int, ...], f: Any) -> Any:
         """min(|f|, |g_S|) at the point (``f`` is |f|): what the quotient of g_S cancels.
@@ -759,13 +772,13 @@ class _Classifier:
             for evals in (data.rows, data.exact, data.at_float)
         )
         dps = self.settings.dps
-        differences = _Differences(self.terms, self.names, data.values, dps)
+        differences = _Differences(self.terms, self.names, data.values, dps, data.where, self.kind)
         return _At(data.values, data.where, rows, exact, at_float, data.f64, differences)
 
     def component(self, e: _Entry, at: _At) -> ComponentCheck:
         """f and the exact value must be finite and real; then the referee judges."""
         f0, exact = at.rows[e.row], at.exact[e.pos]
-        fname = f"f{e.row + 1}" if self.kind == "jacobian" else "f"
+        fname = _row_name(self.kind, e.row)
         known = _Known(e.variable, e.label, float(at.f64[e.pos]))
         if f0.status is PointStatus.UNRELIABLE:  # not undefined: its digits cannot be proven
             why = f"{fname} cannot be evaluated to the digits asked at {at.where}"
@@ -949,6 +962,11 @@ def _entries(exact: Compiled, kind: Any) -> list[_Entry]:
 def labels(exact: Compiled, kind: str) -> list[str]:
     """Readable names of the components of ``exact``: ``d/dx``, ``d2/dxdy``, ``df2/dx``, ..."""
     return [e.label for e in _entries(exact, kind)]
+
+
+def _row_name(kind: str, row: int) -> str:
+    """How sentences name the function differenced: f, or a Jacobian's row f1, f2, ..."""
+    return f"f{row + 1}" if kind == "jacobian" else "f"
 
 
 def _label(counts: Sequence[int], names: Sequence[str]) -> str:

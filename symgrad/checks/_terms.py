@@ -25,7 +25,10 @@ the check grows linearly with the number of variables, not quadratically.  Only 
 variables are passed to the referee, renamed sg0part, sg1part, ... in f's order, so that the
 parts of a sum of repeated terms share one compiled function (the middle parts of Rosenbrock
 are one expression in sg0part, sg1part, sg2part): compiling costs per distinct shape of part,
-not per variable.  The referee's sentences name the variables by their own names again.
+not per variable.  The referee's sentences name the variables by their own names again;
+where a part fails (a kink, a jump, a domain edge) they are worded as for f itself, at f's
+whole point and naming the partial, and end with the terms of f the part is made of
+(``kink at x=0.5, y=0, z=2 in d/dy: ... (in Abs(y), the term of f that holds y)``).
 
 The size of f still matters where it limits the comparison: the precision floor of a
 component is relative to the function differenced, and the check takes the smaller of |f| and
@@ -52,6 +55,13 @@ SPLIT_SUMS = True
 # a part's own variables: sg0part, sg1part, ... (f's variables in f's order); a letter after
 # the number, so that a label such as d2/dsg0part2 reads back unambiguously
 _OWN_NAME = re.compile(r"sg(\d+)part")
+# the part's point as the referee prints it: sg0part=0.5, sg1part=-1e-30
+_COORDINATE = r"sg\d+part=[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+_OWN_POINT = re.compile(rf"{_COORDINATE}(?:, {_COORDINATE})*")
+# a kink of a one-variable function is worded without the partial: "kink at x=0: ..."
+_BARE_KINK = re.compile(rf"kink at ({_OWN_POINT.pattern}): ")
+#: A part's terms are shown up to this many characters in a reason.
+TERMS_SHOWN = 80
 
 
 class Part(NamedTuple):
@@ -65,6 +75,8 @@ class Part(NamedTuple):
     function: Compiled | None
     keep: tuple[int, ...]
     whole: bool
+    terms: tuple[sympy.Expr, ...] = ()  # g_S's terms, in f's variables
+    group: tuple[int, ...] = ()  # S: the differentiated variables (f's positions)
 
     def names(self, names: Sequence[str]) -> list[str]:
         """The names the referee is to be given the part's variables by."""
@@ -77,6 +89,30 @@ class Part(NamedTuple):
         if self.whole:
             return text
         return _OWN_NAME.sub(lambda m: names[self.keep[int(m.group(1))]], text)
+
+    def told(self, text: str, names: Sequence[str], where: str, label: str, row: str) -> str:
+        """Why the referee failed on the part, worded as for f itself, and the terms it saw.
+
+        The referee prints the part's own point (only its variables) and words a kink of a
+        one-variable part without the partial; the sentence gets f's whole point ``where`` and
+        the partial's ``label`` back, as differencing f (named ``row``) would word it, and ends
+        with the terms of f the part is made of (a kink at y=0 of f = |y| + x*z is in |y|).
+        """
+        if self.whole:
+            return text
+        if len(names) > 1:
+            text = _BARE_KINK.sub(lambda m: f"kink at {m.group(1)} in {label}: ", text)
+        text = self.named(_OWN_POINT.sub(lambda _: where, text), names)
+        return f"{text} ({self._shown(names, row)})"
+
+    def _shown(self, names: Sequence[str], row: str) -> str:
+        """``in abs(y), the term of f that holds y``: the part's terms, cut to TERMS_SHOWN."""
+        shown = str(sympy.Add(*self.terms))
+        if len(shown) > TERMS_SHOWN:
+            shown = shown[: TERMS_SHOWN - 3] + "..."
+        one = len(self.terms) == 1
+        what = f"the term of {row} that holds" if one else f"the terms of {row} that hold"
+        return f"in {shown}, {what} {_listed([names[k] for k in self.group])}"
 
 
 @dataclass
@@ -130,7 +166,7 @@ class Terms:
         keep = tuple(sorted(frozenset().union(*(self.uses[t] for t in chosen))))
         old = tuple(self.row.variables[k] for k in keep)
         picked = tuple(self.terms[t] for t in sorted(chosen))
-        return Part(_part(picked, old), keep, whole=False)
+        return Part(_part(picked, old), keep, whole=False, terms=picked, group=group)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -143,6 +179,11 @@ def _part(terms: tuple[sympy.Expr, ...], old: tuple[sympy.Symbol, ...]) -> Compi
 
 def _own(i: int) -> str:
     return f"sg{i}part"
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``x``, ``x or y``, ``x, y or z``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 @functools.lru_cache(maxsize=256)
