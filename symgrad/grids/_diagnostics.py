@@ -563,6 +563,12 @@ def unresolved_reason(where: str, judging: Judging) -> str:
     """Why nothing can be decided on levels that all fail to resolve the field."""
     r, worst = judging.resolution, judging.unresolved(-1)
     size = "size" if "error term" in worst else "range"
+    if math.isinf(r[-1]):
+        return (
+            f"{where}: {worst} or its derivative is not finite at some point of every level (a "
+            "singular error term), so the errors follow no order of the scheme and nothing can "
+            "be decided; use a domain where the field is smooth"
+        )
     return (
         f"{where}: {worst} is not resolved on any level: one cell's step h·|∂q| spans "
         f"R = {r[-1]:.3g} times its {size} on the finest level (N = "

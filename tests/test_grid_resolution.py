@@ -1,0 +1,239 @@
+"""Red team of the resolution rule (symgrad.grids._resolution): a level shows a scheme's order
+only where it resolves the field, the exact output and the leading error term
+g = ∂_k^(m+p) f.  Correct schemes on fields with a small unresolved oscillation in a high
+derivative must never fail; planted errors on resolved fields must still fail; correct schemes
+on smooth fields must still pass.  The references are closed forms written by hand."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symgrad import Limits, Status, verify_grid, verify_operator, verify_solver
+from symgrad.errors import LimitExceeded
+
+BASES = ["x**2", "exp(x)", "x**3", "x**3 - 2*x**2 + x"]  # the last two: f''' constant
+AMPLITUDE = st.sampled_from([1e-6, 1e-8, 1e-10, 1e-12, 1e-14])
+FREQUENCY = st.sampled_from([1e3, 1e4, 1e5, 1e6, 1e8])
+
+
+def scaled(f: np.ndarray, h: tuple[float, ...]) -> Any:
+    """A planted O(1) error: numpy.gradient times 1 + 1e-3."""
+    return np.gradient(f, *h) * (1 + 1e-3)
+
+
+def forward(f: np.ndarray, h: tuple[float, ...]) -> Any:
+    """A planted O(h) error: a first-order one-sided difference, claimed second order."""
+    return np.diff(f, append=2 * f[-1:] - f[-2:-1]) / h[0]
+
+
+def shifted(f: np.ndarray, h: tuple[float, ...]) -> Any:
+    """A planted off-by-one-cell shift of numpy.gradient's output."""
+    g = np.gradient(f, *h)
+    return np.r_[g[1:], g[-1:]]
+
+
+def periodic_d2(u: np.ndarray, h: tuple[float, ...]) -> Any:
+    return (np.roll(u, -1) - 2 * u + np.roll(u, 1)) / h[0] ** 2
+
+
+PLANTED_D2 = {
+    "times 1 + 1e-3": lambda u, h: periodic_d2(u, h) * (1 + 1e-3),
+    "first order": lambda u, h: (np.roll(u, -2) - 2 * np.roll(u, -1) + u) / h[0] ** 2,
+    "one cell shifted": lambda u, h: np.roll(periodic_d2(u, h), 1),
+}
+
+
+def euler(p: Any) -> float:
+    """Forward Euler for u' = -u + Q(t): first order."""
+    u, dt = float(p.initial), p.dt
+    for n in range(p.time_steps):
+        u += dt * (-u + float(p.source(p.time[0] + n * dt)))
+    return u
+
+
+def ftcs(p: Any) -> Any:
+    """Forward Euler in time, centred second differences in space, for u_t = u_xx + Q."""
+    x, dt, u = p.coordinates[0], p.dt, p.initial.copy()
+    for n in range(p.time_steps):
+        t = p.time[0] + n * dt
+        lap = np.zeros_like(u)
+        lap[1:-1] = (u[2:] - 2 * u[1:-1] + u[:-2]) / p.spacing[0] ** 2
+        u = u + dt * (lap + p.source(x, t))
+        u[0], u[-1] = p.boundary(x[[0, -1]], t + dt)
+    return u
+
+
+ODE: dict[str, Any] = {"operator": "D(u, t) + u", "expect_order": 1, "time": "t=0:2"}
+ODE_STEPS = (16, 32, 64, 128, 256)
+HEAT: dict[str, Any] = {
+    "operator": "D(u, t) - D(u, x, 2)",
+    "expect_order": {"space": 2, "time": 1},
+    "domain": "x=0:1",
+    "time": "t=0:0.1",
+    "sizes": (9, 17, 33, 65),
+    "time_steps": (25, 100, 400, 1600),
+}
+
+
+# ---------------------------------------------------------------------------- verify_grid
+def test_an_unresolved_error_term_is_inconclusive_with_its_r() -> None:
+    """1e-10 sin(1e5 x) + x²: f and f' = 2x + 1e-5 cos(1e5 x) are resolved, numpy.gradient is
+    correct, but g = f''' = -1e5 cos(1e5 x) is not: its R on the finest level, from the hand
+    derivatives g and g' = 1e10 sin(1e5 x), is named in the reason (it was a false fail)."""
+    r = verify_grid("1e-10*sin(1e5*x) + x**2", "x=0:1")
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    x = np.linspace(0, 1, 129)
+    g, slope = -1e5 * np.cos(1e5 * x), 1e10 * np.sin(1e5 * x)
+    expected = np.max(np.abs(slope)) / 128 / max(np.ptp(g), np.max(np.abs(g)))
+    assert "the leading error term ∂^3f/∂x^3 is not resolved on any level" in r.reason
+    assert f"R = {expected:.3g} times its size on the finest level (N = 129)" in r.reason
+
+
+def test_streamed_levels_reduce_the_error_terms_alike() -> None:
+    pytest.importorskip("dask.array")
+    memory = verify_grid("1e-10*sin(1e5*x) + x**2", "x=0:1", max_points=0)
+    streamed = verify_grid("1e-10*sin(1e5*x) + x**2", "x=0:1", max_points=0, chunks=16)
+    assert streamed.status is memory.status is Status.INCONCLUSIVE
+    assert streamed.reason == memory.reason
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(st.sampled_from(BASES), AMPLITUDE, FREQUENCY)
+def test_property_correct_schemes_on_unresolved_wiggles_never_fail(
+    base: str, amplitude: float, frequency: float
+) -> None:
+    """numpy.gradient is correct for every field: never a fail, whatever the wiggle."""
+    field = f"{base} + {amplitude:g}*sin({frequency:g}*x + 0.3)"
+    r = verify_grid(field, "x=0.5:1.5", max_points=0)
+    assert r.status is not Status.FAIL, (field, r.reason)
+
+
+@pytest.mark.slow
+def test_every_wiggle_of_the_red_team_with_refinement() -> None:
+    """The whole table of the red team (4 bases x 5 amplitudes x 5 frequencies), refined
+    within the default budget: no fail."""
+    for base in BASES:
+        for amplitude in (1e-6, 1e-8, 1e-10, 1e-12, 1e-14):
+            for frequency in (1e3, 1e4, 1e5, 1e6, 1e8):
+                field = f"{base} + {amplitude:g}*sin({frequency:g}*x + 0.3)"
+                r = verify_grid(field, "x=0.5:1.5")
+                assert r.status is not Status.FAIL, (field, r.reason)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(BASES),
+    AMPLITUDE,
+    FREQUENCY,
+    st.sampled_from([scaled, forward, shifted]),
+)
+def test_property_planted_errors_never_pass_on_wiggles(
+    base: str, amplitude: float, frequency: float, planted: Any
+) -> None:
+    field = f"{base} + {amplitude:g}*sin({frequency:g}*x + 0.3)"
+    r = verify_grid(field, "x=0.5:1.5", scheme=planted, max_points=0)
+    assert not r.status.ok, (field, planted.__name__, r.reason)
+
+
+@pytest.mark.parametrize(
+    "field", ["x**2 + sin(x)", "exp(x)", "x**3", "sin(3*x + 0.3)", "x**3 + 1e-14*sin(1e3*x)"]
+)
+def test_resolved_fields_correct_passes_planted_fails(field: str) -> None:
+    """x**3 + 1e-14 sin(1e3 x): g = 6 - 1e-5 cos(1e3 x) is judged by its size (6), which the
+    wiggle cannot disturb: the h² error of x**3 shows, and the scheme passes."""
+    assert verify_grid(field, "x=0.5:1.5").status is Status.PASS
+    for planted in (scaled, forward, shifted):
+        r = verify_grid(field, "x=0.5:1.5", scheme=planted)
+        assert r.status is Status.FAIL, (field, planted.__name__, r.reason)
+
+
+def test_a_constant_error_term_is_resolved() -> None:
+    """g = f''' = 6 for x³ - 2x² + x: R = 0 (no next term), every level judged; numpy.gradient's
+    interior error is exactly h² (h²·f'''/6), so the interior passes at order 2."""
+    r = verify_grid("x**3 - 2*x**2 + x", "x=0.5:1.5", (17, 33, 65, 129), max_points=0)
+    assert r.status is Status.PASS, r.reason
+    errors = r.components[0].interior.errors["Linf"]
+    for n, e in zip((17, 33, 65, 129), errors, strict=True):
+        assert math.isclose(e, (1 / (n - 1)) ** 2, rel_tol=1e-6)
+
+
+def test_a_singular_error_term_is_inconclusive() -> None:
+    """x**2.5 on [0, 1]: ∂(f'') = 1.875/sqrt(x) is infinite at 0: no order of the scheme."""
+    r = verify_grid("x**2.5", "x=0:1")
+    assert r.status is Status.INCONCLUSIVE
+    assert "not finite at some point of every level" in r.reason
+    assert verify_grid("x**2.5", "x=0.1:1").status is Status.PASS
+
+
+def test_the_error_terms_are_priced_before_sympy_takes_them() -> None:
+    """Under max_work=3000 the field's gradient fits, its third derivatives do not."""
+    field = "sin(x*y + 0.3)*exp(x/2)*cos(y)"
+    with pytest.raises(LimitExceeded) as caught:
+        verify_grid(field, "x=0:1,y=0:1", limits=Limits(max_work=3000))
+    assert caught.value.limit == "work"
+    assert verify_grid(field, "x=0:1,y=0:1", limits=Limits(max_work=5000)).status is Status.PASS
+
+
+# ---------------------------------------------------------------------------- verify_operator
+def test_periodic_second_derivative_on_an_unresolved_wiggle_is_inconclusive() -> None:
+    """sin(x) + 1e-12 cos(1e6 x) under the periodic 3-point u_xx (correct): the field is
+    resolved, u_xx = -sin(x) - cos(1e6 x) and ∂^4f/∂x^4 are not (it was a false fail)."""
+    r = verify_operator(periodic_d2, "sin(x) + 1e-12*cos(1e6*x)", "x=0:2*pi", "x,x", periodic="x")
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert "not resolved on any level" in r.reason
+    assert "∂^4f/∂x^4" in r.reason
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(AMPLITUDE, FREQUENCY)
+def test_property_operator_on_wiggles_never_fails(amplitude: float, frequency: float) -> None:
+    field = f"sin(x) + {amplitude:g}*cos({int(frequency)}*x)"
+    r = verify_operator(periodic_d2, field, "x=0:2*pi", "x,x", periodic="x", max_points=0)
+    assert r.status is not Status.FAIL, (field, r.reason)
+
+
+@pytest.mark.parametrize("field", ["sin(x) + cos(2*x)", "exp(sin(x))"])
+def test_operator_resolved_correct_passes_planted_fails(field: str) -> None:
+    assert verify_operator(periodic_d2, field, "x=0:2*pi", "x,x", periodic="x").status.ok
+    for name, planted in PLANTED_D2.items():
+        r = verify_operator(planted, field, "x=0:2*pi", "x,x", periodic="x")
+        assert r.status is Status.FAIL, (field, name, r.reason)
+
+
+# ---------------------------------------------------------------------------- verify_solver
+def test_solver_time_error_term_unresolved_is_named() -> None:
+    """u = sin t + e^-t + 1e-6 sin(1e5 t) under forward Euler: u'' is dominated by the
+    unresolved -1e4 sin(1e5 t); inconclusive, naming the error term in time."""
+    u = "sin(t) + exp(-t) + 1e-6*sin(1e5*t)"
+    r = verify_solver(euler, u, **ODE, time_steps=ODE_STEPS)
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert "the leading error term in time ∂^2u/∂t^2 is not resolved" in r.reason
+
+
+@pytest.mark.parametrize(("amplitude", "frequency"), [(1e-6, 1e3), (1e-9, 1e5), (1e-12, 1e8)])
+def test_solvers_on_wiggles_never_fail(amplitude: float, frequency: float) -> None:
+    ode = f"sin(t) + exp(-t) + {amplitude:g}*sin({frequency:g}*t)"
+    assert verify_solver(euler, ode, **ODE, time_steps=ODE_STEPS).status is not Status.FAIL
+    heat = f"exp(-t)*sin(x + 0.5) + x/3 + {amplitude:g}*sin({frequency:g}*x)"
+    assert verify_solver(ftcs, heat, **HEAT).status is not Status.FAIL
+
+
+def test_solvers_resolved_correct_passes_planted_fails() -> None:
+    def biased(p: Any) -> float:
+        return euler(p) * (1 + 1e-3)
+
+    ode = "sin(t) + exp(-t)"
+    assert verify_solver(euler, ode, **ODE, time_steps=ODE_STEPS).status is Status.PASS
+    assert verify_solver(biased, ode, **ODE, time_steps=ODE_STEPS).status is Status.FAIL
+    heat = "exp(-t)*sin(x + 0.5) + x/3"
+    assert verify_solver(ftcs, heat, **HEAT).status is Status.PASS
+    assert (
+        verify_solver(ftcs, heat, **(HEAT | {"operator": "D(u, t) - 1.01*D(u, x, 2)"})).status
+        is Status.FAIL
+    )
