@@ -6,14 +6,15 @@ functions (erf, erfc, gamma, loggamma, beta, besselj, bessely, and the polygamma
 derivatives) compile through ``scipy.special``, the ``special`` extra.  :func:`scipy_modules`
 is the namespace the NumPy code is then generated with (see :mod:`symgrad.derive._printing`).
 
-This module imports neither NumPy nor SciPy (SciPy only when an expression needs it, NumPy only
-when a refused complex argument is looked at), so making and printing a function, as
-``symgrad grad`` does, loads neither.
+This module imports neither NumPy nor SciPy (both only when the NumPy code of a special function
+is generated), so making and printing a function, as ``symgrad grad "erf(x)"`` does, loads
+neither.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -45,24 +46,32 @@ def check_extras(exprs: list[Any]) -> None:
     """Raise MissingExtra now if compiling ``exprs`` will need an extra that is not installed.
 
     The code is generated on first use; a missing extra is reported when the function is made.
+    SciPy is looked up, not imported (importing it costs more than making most functions).
     """
-    scipy_modules(exprs)
+    if _special(exprs) and importlib.util.find_spec("scipy") is None:
+        raise MissingExtra(_NEEDS_SCIPY)
 
 
 def scipy_modules(exprs: list[Any]) -> list[Any]:
     """``scipy.special``'s namespace when ``exprs`` use a special function, else nothing."""
-    if not any(isinstance(e, sympy.Basic) and e.has(*_SPECIAL) for e in exprs):
+    if not _special(exprs):
         return []
     try:
         special = importlib.import_module("scipy.special")
     except ImportError as exc:
-        msg = (
-            "compiling erf, gamma, beta, besselj, ... to NumPy needs SciPy: "
-            "pip install 'symgrad[special]'"
-        )
-        raise MissingExtra(msg) from exc
+        raise MissingExtra(_NEEDS_SCIPY) from exc
     real = {name: _real_only(name, getattr(special, name)) for name in _COMPLEX_UNRELIABLE}
     return [real | {"gammaln": special.loggamma}, "scipy"]  # see _printing's module docstring
+
+
+_NEEDS_SCIPY = (
+    "compiling erf, gamma, beta, besselj, ... to NumPy needs SciPy: pip install 'symgrad[special]'"
+)
+
+
+def _special(exprs: list[Any]) -> bool:
+    """Whether any of ``exprs`` uses a function that compiles through ``scipy.special``."""
+    return any(isinstance(e, sympy.Basic) and e.has(*_SPECIAL) for e in exprs)
 
 
 def _real_only(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
