@@ -379,6 +379,12 @@ def _series_step(op: Any) -> _Step:
             raise _NotCertified(reason)
 
         return refuse
+    if handler is _s_entire:  # no domain to decide: python-flint's method itself
+        method, (i,) = getattr(_balls().flint.arb_series, code), args
+        return lambda v: method(v[i])
+    if len(args) == 1:
+        (i,) = args
+        return lambda v: handler(op, [v[i]])
     return lambda v: handler(op, [v[a] for a in args])
 
 
@@ -543,13 +549,6 @@ _SERIES: dict[str, _Handler] = {
     "atan2": _s_atan2,
     **dict.fromkeys(("gamma", "loggamma", "beta"), _s_gamma),
 }
-
-
-def _coefficient(a: Any, k: int) -> Any:
-    """The coefficient of t^k (a constant has none beyond t^0)."""
-    if type(a) is _balls().arb:
-        return a if k == 0 else a * 0
-    return a[k]
 
 
 # -- the driver -------------------------------------------------------------------------------------
@@ -737,29 +736,31 @@ def _choose_step(call: _Call, job: _Partial) -> _Constants:
     centre = call.at(job.bits)
     job.shrink = _shrink(call, job)
     c = _constants(call, job)
-    outputs = _series(call, job, centre, c)
-    bound = _largest([_coefficient(out, rule.q).abs_upper() for out in outputs])
+    bound, size = _enclosures(rule, _series(call, job, centre, c), job.shrink)
     if not bound.is_finite():
         msg = "the Taylor enclosure over the stencil's interval is not finite"
         raise _NotCertified(msg)
     job.bound = bound
     job.remainder = bound * c.factor
-    # a lower bound of max(|f^(m)|, |f| / max(1, |x|)^m) over the hull
-    factorial = math.factorial(rule.m)
-    size = _largest(
-        [
-            (_coefficient(out, rule.m).abs_lower() * factorial).max(
-                _coefficient(out, 0).abs_lower() * job.shrink
-            )
-            for out in outputs
-        ]
-    )
     goal = size * c.goal
     if goal > 0 and job.remainder > goal:
         job.e += _halvings(job.remainder / goal, rule.order)
         job.bits = _bits(call.dps, job)
         c = _precision(call, job)
     return c
+
+
+def _enclosures(rule: _Rule, outputs: list[Any], shrink: Any) -> tuple[Any, Any]:
+    """Over the hull and every output: an upper bound of |f^(q)|/q!, and a lower bound of
+    max(|f^(m)|, |f| / max(1, |x|)^m), the size the digits are counted against."""
+    q, m, factorial = rule.q, rule.m, math.factorial(rule.m)
+    bound = size = None
+    for out in outputs:
+        high = out[q].abs_upper()
+        low = (out[m].abs_lower() * factorial).max(out[0].abs_lower() * shrink)
+        bound = high if bound is None else bound.max(high)
+        size = low if size is None else size.max(low)
+    return bound, size
 
 
 def _shrink(call: _Call, job: _Partial) -> Any:
@@ -781,10 +782,11 @@ def _precision(call: _Call, job: _Partial) -> _Constants:
 
 
 def _series(call: _Call, job: _Partial, centre: list[Any], c: _Constants) -> list[Any]:
-    """f's outputs as Taylor series in t on the hull x + t, each operation proven analytic."""
-    var = job.axis.var
+    """f's outputs as Taylor series in t on the hull x + t, each operation proven analytic
+    (an output that does not move is a constant series)."""
+    var, series = job.axis.var, call.series
     values = list(centre)
-    values[var] = call.series([centre[var] + c.hull, 1], prec=job.rule.q + 1)
+    values[var] = series([centre[var] + c.hull, 1], prec=job.rule.q + 1)
     try:
         for k, step in job.axis.series:
             values[k] = step(values)
@@ -792,7 +794,11 @@ def _series(call: _Call, job: _Partial, centre: list[Any], c: _Constants) -> lis
         msg = f"the Taylor series over the stencil's interval fails ({exc})"
         raise _NotCertified(msg) from exc
     job.evaluations += 1
-    return [values[k] for k in call.plan.outputs]
+    outputs = []
+    for k in call.plan.outputs:
+        out = values[k]
+        outputs.append(out if type(out) is series else series(out))
+    return outputs
 
 
 def _halvings(ratio: Any, order: int) -> int:
@@ -813,29 +819,31 @@ def _stencil(call: _Call, job: _Partial, c: _Constants) -> _Found:
     """
     centre = call.at(job.bits)
     outputs = call.plan.outputs
-    totals = _weighted_sum(job, centre, c.shifts, outputs)
-    value = [t * c.divisor for t in totals]
-    if not all(v.is_finite() for v in value):
-        msg = "f is not finite on the balls at a stencil point"
-        raise _NotCertified(msg)
+    value = _weighted_sum(job, centre, c, outputs)
     shrink = job.shrink
-    scale = _largest([abs(centre[k]) * shrink for k in outputs] + [abs(v.mid()) for v in value])
-    tol = scale * c.tenth
-    remainder = job.remainder
-    certified = all(v.rad() + remainder <= tol for v in value)
-    return _Found(value, tol, certified)
+    scale = _largest([abs(centre[k]) * shrink for k in outputs])
+    for v in value:
+        if not v.is_finite():
+            msg = "f is not finite on the balls at a stencil point"
+            raise _NotCertified(msg)
+        scale = scale.max(abs(v.mid()))
+    tol, remainder = scale * c.tenth, job.remainder
+    for v in value:
+        if not v.rad() + remainder <= tol:
+            return _Found(value, tol, certified=False)
+    return _Found(value, tol, certified=True)
 
 
 def _weighted_sum(
-    job: _Partial, centre: list[Any], shifts: tuple[Any, ...], outputs: tuple[int, ...]
+    job: _Partial, centre: list[Any], c: _Constants, outputs: tuple[int, ...]
 ) -> list[Any]:
-    """Σ w_i f(x + s_i h) per output (integer weights): the cone only, in one reused list."""
+    """D(h) = Σ w_i f(x + s_i h) / (den h^m) per output: the cone only, in one reused list."""
     var, cone = job.axis.var, job.axis.points
     x = centre[var]
     values = list(centre)  # the operations outside the cone keep their values at the point
     totals: list[Any] = [0] * len(outputs)
     try:
-        for shift, w in zip(shifts, job.rule.integer_weights, strict=True):
+        for shift, w in zip(c.shifts, job.rule.integer_weights, strict=True):
             values[var] = x + shift
             for k, step in cone:
                 values[k] = step(values)
@@ -844,8 +852,9 @@ def _weighted_sum(
     except (ArithmeticError, ValueError) as exc:
         msg = f"f cannot be evaluated on balls at a stencil point ({exc})"
         raise _NotCertified(msg) from exc
-    job.evaluations += len(shifts)
-    return totals
+    job.evaluations += len(c.shifts)
+    divisor = c.divisor
+    return [total * divisor for total in totals]
 
 
 def _escalate(call: _Call, job: _Partial, found: _Found) -> _Constants:
@@ -877,20 +886,20 @@ def _raw(ball: Any, prec: int, rounding: str) -> Any:
 def _result(f: Compiled, call: _Call, job: _Partial, found: _Found, c: _Constants) -> FDResult:
     """The ``ok`` FDResult: midpoints rounded to dps digits, bounds rounded upwards."""
     final = thread_context(call.dps)
-    make, prec = final.make_mpf, final.prec
-    values, bounds, uppers = [], [], []
+    make, prec, remainder, ulp = final.make_mpf, final.prec, job.remainder, c.ulp
+    values, bounds, top = [], [], None
     for v in found.value:
         mid = v.mid()
         values.append(make(_raw(mid, prec, lib.round_nearest)))
-        upper = (v.rad() + job.remainder + abs(mid) * c.ulp).upper()
-        uppers.append(upper)
-        bounds.append(make(_raw(upper, prec, lib.round_ceiling)))
+        bound = _raw((v.rad() + remainder + abs(mid) * ulp).upper(), prec, lib.round_ceiling)
+        bounds.append(make(bound))
+        top = bound if top is None or lib.mpf_gt(bound, top) else top
     digits = math.ceil(job.bits / _LOG2_10)
     return certified_ok(
         _shaped(values, f.shape),
         _shaped(bounds, f.shape),
         make(c.step),
-        _why(digits, job.raises).format(_number(_largest(uppers))),
+        _why(digits, job.raises).format(_number(top)),
         job.rule.scheme,
         digits,
         job.evaluations + 1,  # and the point itself, shared by the partials of one call
@@ -907,12 +916,15 @@ def _why(digits: int, raises: int) -> str:
     )
 
 
-def _number(value: Any) -> str:
-    """Three digits of a positive exact arb number (beyond float64's range too)."""
-    number = float(value)
-    if 1e-300 < number < 1e300:
-        return f"{number:.3g}"
-    return str(lib.to_str(_raw(value, 53, lib.round_ceiling), 3))
+def _number(raw: Any) -> str:
+    """Three digits of a positive raw mpmath number (beyond float64's range too)."""
+    _, man, exp, bc = raw
+    if -1000 < exp + bc < 1000:  # the top 60 bits as a float (the text needs three digits)
+        shift = max(0, bc - 60)
+        number = math.ldexp(int(man >> shift), exp + shift)
+        if 1e-300 < number < 1e300:
+            return f"{number:.3g}"
+    return str(lib.to_str(raw, 3))
 
 
 def _zero(f: Compiled, rule: _Rule, dps: int) -> FDResult:

@@ -169,20 +169,21 @@ def certified_ok(
     (numbers or object arrays, never 0-d arrays): the fields are set without the frozen
     dataclass's per-field ``__setattr__`` and normalisation (three results per gradient)."""
     result: FDResult = object.__new__(FDResult)
-    result.__dict__.update(
-        value=value,
-        error_estimate=bound,
-        step=step,
-        status=PointStatus.OK,
-        reason=reason,
-        method="mp",
-        scheme=scheme,
-        working_dps=working_dps,
-        evaluations=evaluations,
-        left=None,
-        right=None,
-        certified=True,
-    )
+    fields = {
+        "value": value,
+        "error_estimate": bound,
+        "step": step,
+        "status": PointStatus.OK,
+        "reason": reason,
+        "method": "mp",
+        "scheme": scheme,
+        "working_dps": working_dps,
+        "evaluations": evaluations,
+        "left": None,
+        "right": None,
+        "certified": True,
+    }
+    object.__setattr__(result, "__dict__", fields)
     return result
 
 
