@@ -565,9 +565,10 @@ def unresolved_reason(where: str, judging: Judging) -> str:
     size = "size" if "error term" in worst else "range"
     if math.isinf(r[-1]):
         return (
-            f"{where}: {worst} or its derivative is not finite at some point of every level (a "
-            "singular error term), so the errors follow no order of the scheme and nothing can "
-            "be decided; use a domain where the field is smooth"
+            f"{where}: {worst} is not resolved on any level: it or its derivative is not a "
+            "finite float64 number at some point of every level (a singular error term, or "
+            "overflow), so the errors follow no order of the scheme and nothing can be "
+            "decided; use a domain where the field is smooth, or a smoother field"
         )
     return (
         f"{where}: {worst} is not resolved on any level: one cell's step h·|∂q| spans "
