@@ -69,7 +69,7 @@ def test_jobs_runs_the_users_scheme_in_worker_processes(
         (["--jobs", "0"], "from 1 to"),
         (["--jobs", "two"], "from 1 to"),
         (["--jobs", str(4 * (os.cpu_count() or 1) + 1)], "4 per CPU"),
-        (["--jobs", "2", "--operator", "laplacian", "--scheme", "x:y"], "--jobs"),
+        (["--jobs", "2", "--operator", "laplacian", "--scheme", "x:y"], "--scheme"),
     ],
 )
 def test_bad_jobs_is_one_line_and_exit_2(
