@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from symgrad import Status, verify_operator, verify_solver
+from symgrad.cli import main
 from symgrad.errors import ConfigError, InputError
 
 #: Where the module-level callables record the process they ran in (set before forking).
@@ -168,3 +169,79 @@ def test_callables_that_cannot_pickle_are_refused_before_any_work(
     assert verify_operator(scheme, *OPERATOR[1:], executor=threads).status is Status.PASS
     with pytest.raises(ConfigError, match=r"concurrent\.futures\.Executor"):
         verify_solver(ftcs, **SOLVER, executor=object())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- command line
+USER_MODULE = """
+import os
+import numpy as np
+
+def record():
+    with open("pids.txt", "a", encoding="utf-8") as f:
+        f.write(f"{os.getpid()}\\n")
+
+def ftcs(p):
+    record()
+    x, dt, u = p.coordinates[0], p.dt, p.initial.copy()
+    for n in range(p.time_steps):
+        t = p.time[0] + n * dt
+        lap = np.zeros_like(u)
+        lap[1:-1] = (u[2:] - 2 * u[1:-1] + u[:-2]) / p.spacing[0] ** 2
+        u = u + dt * (lap + p.source(x, t))
+        u[0], u[-1] = p.boundary(x[[0, -1]], t + dt)
+    return u
+
+def d2(u, h):
+    record()
+    return (np.roll(u, -1) - 2 * u + np.roll(u, 1)) / h[0] ** 2
+"""
+SOLVER_ARGV = [
+    "verify-solver",
+    "jobs_user:ftcs",
+    "--solution",
+    "exp(-t)*sin(x + 0.5) + x/3",
+    "--operator",
+    "D(u, t) - D(u, x, 2)",
+    "--expect-order",
+    "space=2,time=1",
+    "--domain",
+    "x=0:1",
+    "--time",
+    "t=0:0.1",
+    "--sizes",
+    "9,17,33,65",
+    "--time-steps",
+    "25,100,400,1600",
+    "--format",
+    "json",
+]
+OPERATOR_ARGV = [
+    "verify-grid",
+    "sin(x) + cos(2*x)",
+    "--domain",
+    "x=0:2*pi",
+    "--scheme",
+    "jobs_user:d2",
+    "--operator",
+    "x,x",
+    "--periodic",
+    "x",
+]
+
+
+@pytest.mark.parametrize("argv", [SOLVER_ARGV, OPERATOR_ARGV], ids=["solver", "operator"])
+def test_cli_jobs_prints_the_serial_output_from_worker_processes(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "jobs_user.py").write_text(USER_MODULE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 0
+    serial = capsys.readouterr()
+    assert set((tmp_path / "pids.txt").read_text().split()) == {str(os.getpid())}
+    (tmp_path / "pids.txt").unlink()
+    assert main([*argv, "--jobs", "2"]) == 0
+    assert capsys.readouterr() == serial
+    assert set((tmp_path / "pids.txt").read_text().split()) - {str(os.getpid())}
