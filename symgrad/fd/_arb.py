@@ -121,10 +121,7 @@ class _Rule:
     high: tuple[int, int]
     weight_bits: int  # log2 Σ|w|, rounded up: bits rounding errors are amplified by
     scheme: str
-
-    @property
-    def order(self) -> int:
-        return self.q - self.m
+    order: int  # q − m: the power of h in the remainder
 
 
 _RULES: dict[Hashable, tuple[Any, Any]] = {}
@@ -164,6 +161,7 @@ def _make_rule(stencil: Stencil) -> _Rule:
         _pair(max([Fraction(0), *offsets])),
         max(0, math.ceil(math.log2(total))),
         f"{stencil.kind}:{stencil.accuracy}:d{m}",
+        q - m,
     )
 
 
@@ -273,6 +271,9 @@ def _point_step(op: Any) -> _Step:
     code, args, b = op.code, op.args, _balls()
     if code == "num":
         p, q = op.value
+        if q == 1:  # an integer is an exact ball at every precision: made once
+            exact = b.arb(p)
+            return lambda _v: exact
         return lambda _v: b.rational(p, q)
     if code in ("pi", "e"):
         return (lambda _v: b.pi()) if code == "pi" else (lambda _v: b.e())
@@ -565,6 +566,7 @@ class _Partial:
     e: int  # the step is 2^(scale - e)
     bits: int = 0
     shrink: Any = None  # 1 / max(1, |x|)^m: |f| times it is what digits count against
+    centre: list[Any] | None = None  # every operation's ball at the point, at ``bits``
     bound: Any = None  # max over components of max |f^(q)|/q! over the first hull
     remainder: Any = None  # the truncation bound at the current step
     evaluations: int = 0
@@ -606,9 +608,10 @@ class _Call:
         except (ArithmeticError, ValueError) as exc:
             msg = f"f cannot be evaluated on balls at the point ({exc})"
             raise _NotCertified(msg) from exc
-        if not all(values[k].is_finite() for k in plan.outputs):
-            msg = "f is not a finite real number on the balls at the point"
-            raise _NotCertified(msg)
+        for k in plan.outputs:
+            if not values[k].is_finite():
+                msg = "f is not a finite real number on the balls at the point"
+                raise _NotCertified(msg)
         return values
 
 
@@ -733,7 +736,7 @@ def _choose_step(call: _Call, job: _Partial) -> _Constants:
     """Enclose max|f^(q)|/q! over the first hull, then shrink h until the remainder is small."""
     rule = job.rule
     job.bits = _bits(call.dps, job)
-    centre = call.at(job.bits)
+    centre = job.centre = call.at(job.bits)
     job.shrink = _shrink(call, job)
     c = _constants(call, job)
     bound, size = _enclosures(rule, _series(call, job, centre, c), job.shrink)
@@ -774,7 +777,7 @@ def _shrink(call: _Call, job: _Partial) -> Any:
 
 def _precision(call: _Call, job: _Partial) -> _Constants:
     """The constants after a change of step or bits (the remainder follows the step)."""
-    call.at(job.bits)
+    job.centre = call.at(job.bits)
     job.shrink = _shrink(call, job)
     c = _constants(call, job)
     job.remainder = job.bound * c.factor
@@ -817,8 +820,8 @@ def _stencil(call: _Call, job: _Partial, c: _Constants) -> _Found:
 
     The digits are counted against max(|D(h)|, |f(x)| / max(1, |x|)^m), as by the mpmath engine.
     """
-    centre = call.at(job.bits)
-    outputs = call.plan.outputs
+    centre, outputs = job.centre, call.plan.outputs
+    assert centre is not None  # python-flint works at job.bits since the step was chosen
     value = _weighted_sum(job, centre, c, outputs)
     shrink = job.shrink
     scale = _largest([abs(centre[k]) * shrink for k in outputs])
