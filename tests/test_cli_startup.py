@@ -78,9 +78,13 @@ def test_help_version_and_usage_errors_import_neither_sympy_nor_numpy(
 
 
 def test_a_command_does_import_what_it_needs() -> None:
-    """The control: a real command imports SymPy and NumPy (so the check above can fail)."""
+    """The control: real commands import SymPy, and NumPy where they compute numbers (so the
+    check above can fail; what grad loads is tests/test_cli_startup_grad.py's subject)."""
     returncode, out, _, modules = importtime("grad", "x**2")
     assert (returncode, out) == (0, "gradient in (x):\n  d/dx = 2*x\n")
+    assert "sympy" in heavy(modules)
+    returncode, out, _, modules = importtime("check", "x**2", "--at", "x=1")
+    assert (returncode, out.split("\n")[1][:5]) == (0, "pass:")
     assert {"sympy", "numpy"} <= heavy(modules)
 
 
