@@ -49,7 +49,11 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
   coarsest levels that are unresolved are left out of the orders (R falls with h, so they come
   first), and so are their fits from the factor diagnostics (an aliased level's factor
   follows no law of the scheme's); with every level unresolved the verdict is
-  ``inconclusive``, naming R, and no diagnostic decides.
+  ``inconclusive``, naming R, and no diagnostic decides.  The same R is required of the exact
+  derivative and of the scheme's leading error term ``g = ∂_k^(1+p) f`` (against its size,
+  ``max(range g, max|g|)``): the observed order is p only where ``h |∂g| ≲ |g|``, derived in
+  :mod:`symgrad.grids._resolution`; :class:`Judging` carries the R and the quantity of each
+  level.
 
 * **Exact or undecidable.**  When every level of a region sits at the rounding floor, nothing
   about the order can be measured; whether the scheme is *exact* for the field is decided from

@@ -43,8 +43,12 @@ order.  Two things depend on the operator's order m (its highest derivative):
   ``exact`` only where that size stands a hundredfold above the floor, as for the gradient.
 
 A level that does not resolve the field (its R of :mod:`symgrad.grids._diagnostics` above
-2, from the field and its exact gradient at the nodes) is left out of the orders and the
-diagnostics; with none resolved the verdict is ``inconclusive``.  ``exact="mp"`` samples the
+2, from the field and its exact gradient at the nodes), the exact outputs or the leading error
+terms ``∂_k^(n+p) f_c`` (:mod:`symgrad.grids._resolution`: each term of order n of the operator,
+along each axis k it differentiates along, p the expected orders) is left out of the orders
+and the diagnostics; with none resolved the verdict is ``inconclusive``, naming the quantity.
+With ``executor=`` the requested levels are measured as independent pieces
+(:func:`symgrad._parallel.run_pieces`), in the serial order.  ``exact="mp"`` samples the
 exact outputs in mpmath, point by point, doubling the digits until two precisions agree to
 float64, for an exact result whose float64 evaluation cancels digits.
 

@@ -45,6 +45,13 @@ additions for solvers:
   This sees a coefficient wrong by 0.1-0.2% whose limit is a few percent of the finest error,
   where the orders alone still look right.
 
+**Resolution.**  A level whose solution, or whose leading error terms, it does not resolve
+(:mod:`symgrad.grids._resolution`: u and ``∂_k^(n+p) u`` in space, at the first and last time;
+``dt |∂u/∂t|`` and ``∂_t^(n+q) u`` in time, for what the levels refine) is left out of the
+orders, the falling-orders rule and the Richardson limit; with none resolved the verdict is
+``inconclusive``, naming the quantity.  With ``executor=`` the levels (and the two runs of the
+time self-convergence) are independent pieces, run in the serial order.
+
 A region whose errors are exactly zero on every level (boundary values imposed from the
 Dirichlet data) is ``exact``; errors at the rounding floor without being zero decide nothing
 (``inconclusive``).  The floor of a level is ``64 ε max|u| (1 + time_steps + (L/h)^m)``: each
