@@ -256,13 +256,15 @@ class _Evaluate:
 
 
 def _errors(values: Any, exact: Any, dps: int) -> FloatArray:
-    """log10 |D(h) − f′| per step, exactly (the subtraction in mpmath at ``dps`` digits)."""
+    """log10 |D(h) − f′| per step, exactly (the subtraction in mpmath at ``dps`` digits);
+    NaN where D(h) is missing (None) or not finite (a float64 overflow or NaN)."""
     ctx = thread_context(dps)
     reference = ctx.convert(exact)
     errors = []
     for value in values:
-        finite = value is not None and math.isfinite(float(value))
-        errors.append(ctx.convert(value) - reference if finite else None)
+        number = None if value is None else ctx.convert(value)
+        finite = number is not None and ctx.isfinite(number)
+        errors.append(number - reference if finite else None)
     return log10_axis(errors)
 
 
