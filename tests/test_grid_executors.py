@@ -42,6 +42,13 @@ def five_point(u: np.ndarray, h: tuple[float, ...]) -> np.ndarray:
     return out
 
 
+def periodic_d2(u: np.ndarray, h: tuple[float, ...]) -> np.ndarray:
+    """The periodic 3-point second difference (order 2)."""
+    _record()
+    out: np.ndarray = (np.roll(u, -1) - 2 * u + np.roll(u, 1)) / h[0] ** 2
+    return out
+
+
 def wrong_shape(u: np.ndarray, h: tuple[float, ...]) -> np.ndarray:
     """A planted error: drops the last row on the second level."""
     return five_point(u, h)[:-1] if u.shape[0] == 17 else five_point(u, h)
@@ -172,29 +179,9 @@ def test_callables_that_cannot_pickle_are_refused_before_any_work(
 
 
 # ---------------------------------------------------------------------------- command line
-USER_MODULE = """
-import os
-import numpy as np
-
-def record():
-    with open("pids.txt", "a", encoding="utf-8") as f:
-        f.write(f"{os.getpid()}\\n")
-
-def ftcs(p):
-    record()
-    x, dt, u = p.coordinates[0], p.dt, p.initial.copy()
-    for n in range(p.time_steps):
-        t = p.time[0] + n * dt
-        lap = np.zeros_like(u)
-        lap[1:-1] = (u[2:] - 2 * u[1:-1] + u[:-2]) / p.spacing[0] ** 2
-        u = u + dt * (lap + p.source(x, t))
-        u[0], u[-1] = p.boundary(x[[0, -1]], t + dt)
-    return u
-
-def d2(u, h):
-    record()
-    return (np.roll(u, -1) - 2 * u + np.roll(u, 1)) / h[0] ** 2
-"""
+#: The user's MODULE:FUNC for the command line: this module's callables, which record the
+#: processes they run in (RECORD is set before the pool forks).
+USER_MODULE = "from tests.test_grid_executors import ftcs, periodic_d2\n"
 SOLVER_ARGV = [
     "verify-solver",
     "jobs_user:ftcs",
@@ -221,7 +208,7 @@ OPERATOR_ARGV = [
     "--domain",
     "x=0:2*pi",
     "--scheme",
-    "jobs_user:d2",
+    "jobs_user:periodic_d2",
     "--operator",
     "x,x",
     "--periodic",
@@ -238,10 +225,14 @@ def test_cli_jobs_prints_the_serial_output_from_worker_processes(
 ) -> None:
     (tmp_path / "jobs_user.py").write_text(USER_MODULE, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 0
-    serial = capsys.readouterr()
-    assert set((tmp_path / "pids.txt").read_text().split()) == {str(os.getpid())}
-    (tmp_path / "pids.txt").unlink()
-    assert main([*argv, "--jobs", "2"]) == 0
-    assert capsys.readouterr() == serial
-    assert set((tmp_path / "pids.txt").read_text().split()) - {str(os.getpid())}
+    RECORD[:] = [tmp_path / "pids.txt"]
+    try:
+        assert main(argv) == 0
+        serial = capsys.readouterr()
+        assert set(RECORD[0].read_text().split()) == {str(os.getpid())}
+        RECORD[0].unlink()
+        assert main([*argv, "--jobs", "2"]) == 0
+        assert capsys.readouterr() == serial
+        assert set(RECORD[0].read_text().split()) - {str(os.getpid())}
+    finally:
+        RECORD.clear()

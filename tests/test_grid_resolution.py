@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from symgrad import Limits, Status, verify_grid, verify_operator, verify_solver
 from symgrad.errors import LimitExceeded
+from tests.test_grid_executors import ftcs, periodic_d2
 
 BASES = ["x**2", "exp(x)", "x**3", "x**3 - 2*x**2 + x"]  # the last two: f''' constant
 AMPLITUDE = st.sampled_from([1e-6, 1e-8, 1e-10, 1e-12, 1e-14])
@@ -38,10 +39,6 @@ def shifted(f: np.ndarray, h: tuple[float, ...]) -> Any:
     return np.r_[g[1:], g[-1:]]
 
 
-def periodic_d2(u: np.ndarray, h: tuple[float, ...]) -> Any:
-    return (np.roll(u, -1) - 2 * u + np.roll(u, 1)) / h[0] ** 2
-
-
 PLANTED_D2 = {
     "times 1 + 1e-3": lambda u, h: periodic_d2(u, h) * (1 + 1e-3),
     "first order": lambda u, h: (np.roll(u, -2) - 2 * np.roll(u, -1) + u) / h[0] ** 2,
@@ -54,18 +51,6 @@ def euler(p: Any) -> float:
     u, dt = float(p.initial), p.dt
     for n in range(p.time_steps):
         u += dt * (-u + float(p.source(p.time[0] + n * dt)))
-    return u
-
-
-def ftcs(p: Any) -> Any:
-    """Forward Euler in time, centred second differences in space, for u_t = u_xx + Q."""
-    x, dt, u = p.coordinates[0], p.dt, p.initial.copy()
-    for n in range(p.time_steps):
-        t = p.time[0] + n * dt
-        lap = np.zeros_like(u)
-        lap[1:-1] = (u[2:] - 2 * u[1:-1] + u[:-2]) / p.spacing[0] ** 2
-        u = u + dt * (lap + p.source(x, t))
-        u[0], u[-1] = p.boundary(x[[0, -1]], t + dt)
     return u
 
 
