@@ -85,8 +85,13 @@ def test_shared_stencil_points_are_evaluated_once() -> None:
 
 
 def test_complex_step_is_left_out_where_f_is_not_analytic() -> None:
+    """abs is not real-analytic: the V curve draws the stencils and says why the complex step
+    is missing; the rest of the report stands."""
     curve = v_curve("abs(x - 1)", "x=0.5", "x", ["forward:1", "complex"], ["x"])
     assert list(curve.float64) == ["forward:1"]
+    r = symgrad.report("abs(x - 1)", "x=0.5", step_sizes=QUICK)
+    assert "v_curve" in r.figures
+    assert any(n.startswith("V curve: the complex step is left out") for n in r.notes)
 
 
 def test_v_curve_marks_the_optimal_steps_at_their_pixels() -> None:

@@ -119,6 +119,11 @@ def _v_curve(
             notes.append(f"V curve plot left out: {exc}")
         else:
             figures["v_curve"] = v_curve_chart(curve, expr, best)
+            if "complex" in real and "complex" not in curve.float64:
+                notes.append(
+                    "V curve: the complex step is left out (f is not real-analytic: abs, sign, "
+                    "min, max or atan2)"
+                )
     figure = figures.get("v_curve", "")
     html = f"{figure_html(figure)}<p>{escape(text)}</p>"
     markdown = f"{figure_markdown(figure)}{text}"
