@@ -24,9 +24,11 @@ wrote.
 ``ProcessPoolExecutor`` of N forked workers as ``executor=`` (the output is the serial one);
 the workers ignore SIGINT, and Ctrl-C or ``--timeout`` stops them with the command.
 
-**Start-up.**  This module imports only the standard library and symgrad's light modules
-(errors, files); each command imports SymPy, NumPy, mpmath or matplotlib inside its handler,
-so ``--help``, ``--version`` and usage errors answer at once.  Ctrl-C is handled by the entry
+**Start-up.**  This module imports only the standard library modules that parsing the command
+line needs and symgrad's errors; each command imports SymPy, NumPy, mpmath or matplotlib (and
+``json``, ``inspect``, the file writer) inside its handler, so ``--help``, ``--version`` and usage
+errors answer at once, and ``grad`` loads SymPy but no code generation (NumPy only when
+symengine, the ``fast`` extra, brings it).  Ctrl-C is handled by the entry
 point (:mod:`symgrad.__main__`) from before the first import.
 """
 
@@ -37,9 +39,7 @@ import contextlib
 import enum
 import functools
 import importlib
-import inspect
 import io
-import json
 import keyword
 import math
 import os
@@ -49,14 +49,14 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from symgrad import __version__
-from symgrad._files import check_destination, figure_metadata, stamp, write_output
 from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError, quote
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from symgrad.derive import Compiled
 
 __all__ = ["ExitCode", "main"]
@@ -639,6 +639,8 @@ def _render_symbolic(compiled: Compiled, key: str, fmt: str) -> str:
     """Text, LaTeX or the documented JSON (docs/reference/json.md) for gradient, Hessian and Jacobian."""
     names = [v.name for v in compiled.variables]
     if fmt == "json":
+        import json  # noqa: PLC0415 - lazy, see module doc
+
         return json.dumps({"variables": names, key: compiled.to_strings()}, indent=2)
     if fmt == "latex":
         cells = compiled.to_latex()
@@ -1049,6 +1051,8 @@ def _user_function(spec: str, what: str, usage: str, stdlib: tuple[str, str]) ->
         start, advice = stdlib
         msg = f"{start}{parts[0]!r} is a standard-library module; {advice}"
         raise ConfigError(msg)
+    import inspect  # noqa: PLC0415 - lazy, see module doc
+
     func = getattr(_import_user_module(module_name, what), func_name, None)
     if not callable(func) or inspect.isbuiltin(func) or inspect.isclass(func):
         msg = f"module {module_name!r} has no function {func_name!r} for {what}"
@@ -1066,6 +1070,8 @@ def _import_user_module(name: str, what: str) -> Any:
     Like ``python -m``, a scheme next to the user's files is found; unlike it, the directory is
     removed again, so a stray module there (say ``packaging.py``) never shadows a later import.
     """
+    from pathlib import Path  # noqa: PLC0415 - lazy, see module doc
+
     here = str(Path.cwd())
     sys.path.insert(0, here)
     importlib.invalidate_caches()
@@ -1171,6 +1177,7 @@ def _add_report(commands: Any) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> tuple[str, int]:
+    from symgrad._files import check_destination, stamp, write_output  # noqa: PLC0415
     from symgrad.output import report  # noqa: PLC0415 - lazy, see module doc
 
     path = fmt = None
@@ -1234,6 +1241,8 @@ def _add_stencil(commands: Any) -> None:
 
 
 def _run_stencil(args: argparse.Namespace) -> tuple[str, int]:
+    import json  # noqa: PLC0415 - lazy, see module doc
+
     from symgrad.fd import Stencil  # noqa: PLC0415 - lazy, see module doc
 
     if args.offsets is not None:
@@ -1294,6 +1303,8 @@ def _numbers(option: str, text: str, kind: Callable[[str], Any]) -> list[Any]:
 
 def _figure_path(text: str, force: bool) -> Path:
     """A ``--plot`` file: a writable place (see ``check_destination``) and a figure suffix."""
+    from symgrad._files import check_destination  # noqa: PLC0415 - lazy, see module doc
+
     path = check_destination(text, option="--plot", force=force)
     if path.suffix.lower() not in FIGURE_SUFFIXES:
         msg = f"--plot {quote(text)}: end the name in .png, .svg or .pdf"
@@ -1304,6 +1315,7 @@ def _figure_path(text: str, force: bool) -> Path:
 def _save_figure(figure: Any, path: Path, force: bool, style: str = "paper") -> None:
     """Render ``figure`` in ``style`` with symgrad's generator mark and write it (never over a
     user's file)."""
+    from symgrad._files import figure_metadata, write_output  # noqa: PLC0415
     from symgrad.output import style_figure  # noqa: PLC0415 - lazy, see module doc
 
     figure = style_figure(figure, style)
