@@ -37,7 +37,6 @@ Literals inside an expression keep the ``MAX_DIGITS`` cap.
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import numbers
@@ -540,6 +539,8 @@ class _Parser:
             kind = "constant" if constant else "variable"
             msg = f"{name!r} is a {kind}, not a function; write {name}*(...) for a product"
             return self.error(msg, "unexpected_token", token)
+        import difflib  # noqa: PLC0415 - only an unknown function's message needs it
+
         close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed: {_ALLOWED}"
         msg = f"unknown function {quote(name)}; {hint}"
