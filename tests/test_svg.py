@@ -12,6 +12,7 @@ import math
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,6 +117,14 @@ def test_decade_labels() -> None:
         "10⁷",
         "10⁴⁰⁰",
     ]
+
+
+def test_a_log_axis_within_a_decade_is_labelled_at_1_2_5_times_it() -> None:
+    """Errors between 8e-6 and 3e-5 cross one decade: 1e-5 and 2e-5 are labelled, at their
+    exact logarithms."""
+    ticks = Axis("|error|", True, math.log10(8e-6), math.log10(3e-5)).ticks()
+    assert [t for _, t in ticks] == ["10⁻⁵", "2\u00d710⁻⁵"]
+    assert [u for u, _ in ticks] == [-5.0, pytest.approx(math.log10(2e-5), abs=1e-15)]
 
 
 def test_linear_ticks_are_round_numbers() -> None:

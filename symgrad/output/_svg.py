@@ -45,6 +45,7 @@ TITLE_FONT = 15.0
 WIDTH = 1000.0  # the viewBox width; the page scales the figure to its column
 _CHAR = 0.56  # estimated width of one character, in font sizes (system sans-serif fonts)
 _MINUS = "\u2212"
+_TIMES = "\u00d7"
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _DASHES = {"-": "", "--": "7 4", "-.": "8 3 2 3", ":": "2 3"}
 _LOG_STEPS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 15, 20, 25, 50, 100, 200, 500, 1000)
@@ -107,19 +108,38 @@ class Axis:
         return cls(label, log, lo - pad * span, hi + pad * span)
 
     def ticks(self) -> list[tuple[float, str]]:
-        """The labelled ticks inside the range: decades of a log axis, round numbers else."""
+        """The labelled ticks inside the range: decades of a log axis (1, 2 and 5 times a
+        decade when fewer than two decades are inside), round numbers on a linear one."""
+        span = self.hi - self.lo
+        if not (math.isfinite(span) and span > 0):
+            return []
         if self.log:
-            span = self.hi - self.lo
             every = next((s for s in _LOG_STEPS if span / s <= _MAX_TICKS), _LOG_STEPS[-1])
             first = math.ceil(self.lo / every) * every
             count = math.floor((self.hi - first) / every) + 1
-            return [(float(e), decade_label(e)) for e in range(first, first + count * every, every)]
-        span = self.hi - self.lo
+            decades = range(first, first + count * every, every)
+            if len(decades) >= 2:
+                return [(float(e), decade_label(e)) for e in decades]
+            return self._within_decades()
         base = 10.0 ** math.floor(math.log10(span / _MAX_TICKS))
         step = next(base * m for m in (1, 2, 2.5, 5, 10) if span / (base * m) <= _MAX_TICKS)
         first = math.ceil(self.lo / step - 1e-9)
         last = math.floor(self.hi / step + 1e-9)
         return [(k * step, f"{k * step:g}".replace("-", _MINUS)) for k in range(first, last + 1)]
+
+    def _within_decades(self) -> list[tuple[float, str]]:
+        """m×10^k for m = 1, 2, 5 (else every digit) inside a log axis spanning a decade or
+        less: ``2×10⁻⁵``."""
+        for digits in ((1, 2, 5), tuple(range(1, 10))):
+            found = [
+                (k + math.log10(m), (f"{m}{_TIMES}" if m > 1 else "") + decade_label(k))
+                for k in range(math.floor(self.lo), math.ceil(self.hi) + 1)
+                for m in digits
+                if self.lo <= k + math.log10(m) <= self.hi
+            ]
+            if len(found) >= 2:
+                return found
+        return found
 
 
 @dataclass(frozen=True)
