@@ -149,6 +149,20 @@ def test_text_is_escaped() -> None:
     assert all(ch not in (c.get("id") or "") for c in root.iter() for ch in "<&>")
 
 
+def test_long_text_is_cut_to_the_figure_and_kept_whole_in_its_title() -> None:
+    """A 600-character heading or legend label is cut with an ellipsis to fit the 1000-pixel
+    figure (at most about 0.56 em a character); the figure's <title> keeps it whole."""
+    long = "x" * 600
+    panel = Panel(long, Axis("h", True, -3, 0), Axis("e", True, -3, 0))
+    panel.line([-2, -1], [-2, -1], "#0072B2", label=long)
+    root = _parse(Chart([long], [panel], "long").to_svg())
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    cut = [t for t in texts if t.startswith("xxx")]
+    assert len(cut) == 3  # heading, panel title, legend
+    assert all(t.endswith("\u2026") and len(t) * 0.56 * 14 < 1000 for t in cut)
+    assert root.findtext(f"{SVG}title") == long
+
+
 def test_missing_infinite_and_zero_errors_are_not_plotted_as_points() -> None:
     """None and inf are no point (the line breaks there); an exact 0 is a hollow triangle on
     the floor, a decade below the smallest nonzero error; no coordinate is NaN or inf."""

@@ -89,6 +89,13 @@ def _width(text: str, size: float = FONT) -> float:
     return len(text) * size * _CHAR
 
 
+def _fit(text: str, room: float, size: float = FONT) -> str:
+    """``text``, cut with an ellipsis where it would be wider than ``room`` pixels (the
+    figure's ``<title>`` and the page keep the whole text)."""
+    most = max(1, int(room / (size * _CHAR)))
+    return text if len(text) <= most else text[: most - 1] + "\u2026"
+
+
 @dataclass(frozen=True)
 class Axis:
     """One axis: its label, whether it is logarithmic, and its range in axis units."""
@@ -288,7 +295,7 @@ class Panel:
         return [
             (
                 f'<text class="title" x="{middle}" y="{svg_number(top - 9)}" '
-                f'text-anchor="middle">{_text(self.title)}</text>'
+                f'text-anchor="middle">{_text(_fit(self.title, width, TITLE_FONT))}</text>'
             ),
             (
                 f'<text class="label" x="{middle}" y="{svg_number(top + height + 2 * FONT + 16)}" '
@@ -485,7 +492,7 @@ class Chart:
         ]
         parts += [
             f'<text class="heading" x="{svg_number(WIDTH / 2)}" y="{26 + 22 * k}" '
-            f'text-anchor="middle">{_text(line)}</text>'
+            f'text-anchor="middle">{_text(_fit(line, WIDTH - 20, 16.0))}</text>'
             for k, line in enumerate(self.title)
         ]
         parts += [panel.draw(f"{ident}-{k}") for k, panel in enumerate(self.panels)]
@@ -506,6 +513,7 @@ class Chart:
         sample, row_height = 34.0, FONT + 9
         widest = max(_width(e.label) for e in entries) + sample + 24
         column_width = min(widest, (WIDTH - 40) / columns)
+        room = column_width - sample - 16  # the text beside the sample
         left = (WIDTH - columns * column_width) / 2
         out = [
             (
@@ -521,7 +529,7 @@ class Chart:
             out.append(_legend_sample(entry, x, y, sample))
             out.append(
                 f'<text x="{svg_number(x + sample + 8)}" y="{svg_number(y)}" '
-                f'dominant-baseline="middle">{_text(entry.label)}</text>'
+                f'dominant-baseline="middle">{_text(_fit(entry.label, room))}</text>'
             )
         return "\n".join(out), rows * row_height + 10
 
