@@ -40,6 +40,13 @@ or 0 exactly where float64 overflows or underflows.  Any other constant too larg
 (``_symgrad_overflow``), the IEEE value of rounding it; tiny ones already print as Python's
 correctly rounded quotient ``p/q``.  (SymPy prints them as Python integers, on which NumPy
 raised ``OverflowError``.)  The mpmath code keeps the exact integers.
+
+Compound constants are folded before that, for float64 code only: ``sin(10**20)``, ``pi/3`` or
+``sqrt(2)`` become their values rounded once to a 53-bit significand (an exact rational, so a
+value beyond float64's range still goes through the scaling above).  Computed by NumPy,
+``sin(10**20)`` was a call on a Python integer beyond int64 (refused by NumPy) and ``sin(1e23)``
+the sine of the double nearest 10**23, off by O(1) from the exact constant that ``.at()``
+evaluates; ``pi/3`` was two roundings.
 """
 
 from __future__ import annotations
@@ -89,8 +96,8 @@ def lambdify_exprs(variables: Sequence[sympy.Symbol], exprs: list[sympy.Expr], t
     variables = [private.get(v, v) for v in variables]
 
     def rewritten(expr: Any) -> Any:
-        expr = _printable(expr.xreplace(private) if private else expr)
-        return _float_range(expr) if target == "numpy" else expr
+        expr = expr.xreplace(private) if private else expr
+        return float_printable(expr) if target == "numpy" else _printable(expr)
 
     try:
         statements, outputs = tree_cse(exprs)
@@ -151,6 +158,7 @@ _NUMPY_EXTREMES = {
     "_symgrad_step": np.heaviside,
     "_symgrad_scaled": _np_scaled,
     "_symgrad_overflow": lambda sign: np.float64(sign) * np.inf,
+    "_symgrad_float": float,  # Python's conversion of an int rounds correctly
 }
 _PYTHON_EXTREMES: dict[str, Callable[..., Any]] = {
     "_symgrad_max": builtins.max,
@@ -197,14 +205,97 @@ _EXPONENT_CAP = 1 << 16
 
 
 def _float_range(expr: Any) -> Any:
-    """``expr`` with its exact constants beyond float64's range printable (see module docstring)."""
+    """``expr`` with its exact constants beyond float64's range printable (see module docstring).
+
+    Integers beyond int64 that remain (an exponent, an argument the constant folding could not
+    evaluate) become floats through ``_symgrad_float``: NumPy makes an object array of such a
+    Python integer, which its functions refuse.
+    """
     if not isinstance(expr, sympy.Basic) or not any(
-        _outside(n) for n in expr.atoms(sympy.Rational)
+        _outside(n) or _beyond_int64(n) for n in expr.atoms(sympy.Rational)
     ):
         return expr
     expr = expr.replace(_scaled_product, _as_scaled)  # bottom-up: inner products first
-    wide = {n: _OVERFLOW(sympy.sign(n)) for n in expr.atoms(sympy.Rational) if _overflows(n)}
+    wide = {
+        n: _OVERFLOW(sympy.sign(n)) if _overflows(n) else _FLOAT(n)
+        for n in expr.atoms(sympy.Rational)
+        if _overflows(n) or _beyond_int64(n)
+    }
     return expr.xreplace(wide)
+
+
+def _beyond_int64(number: sympy.Rational) -> bool:
+    return bool(number.q == 1 and abs(number.p) >= _INT64)
+
+
+_INT64 = 1 << 63
+_FLOAT = sympy.Function("_symgrad_float")
+
+
+def _fold_constants(expr: Any) -> Any:
+    """``expr`` with each compound constant (``sin(10**20)``, ``pi/3``, ``sqrt(2)``) replaced by
+    its value rounded to float64's 53-bit significand, as an exact rational (see module docstring).
+
+    The largest constant subtrees are evaluated whole (by SymPy's ``evalf`` at 30 digits, refused
+    past 400 working digits), so a value is rounded once.  A constant that cannot be evaluated
+    to a real number (a placeholder inside, a complex value, an argument too large) is left as
+    it is and its operands are folded instead.
+    """
+    if not isinstance(expr, sympy.Expr) or expr.is_Atom:
+        return expr
+    constant: dict[Any, bool] = {}
+    folded: dict[Any, Any] = {}
+
+    def is_constant(node: Any) -> bool:
+        known = constant.get(node)
+        if known is None:
+            if node.is_Atom:
+                known = not isinstance(node, sympy.Symbol)
+            else:
+                known = isinstance(node, sympy.Expr) and all(is_constant(a) for a in node.args)
+            constant[node] = known
+        return known
+
+    def fold(node: Any) -> Any:
+        known = folded.get(node)
+        if known is None:
+            known = _float_value(node) if is_constant(node) and not node.is_Atom else None
+            if known is None:
+                known = node if node.is_Atom else _fold_operands(node)
+            folded[node] = known
+        return known
+
+    def _fold_operands(node: Any) -> Any:
+        args = node.args
+        if isinstance(node, sympy.Mul | sympy.Add):  # its constant operands as one number
+            numbers = [a for a in args if is_constant(a)]
+            if len(numbers) > 1 or (numbers and not isinstance(numbers[0], sympy.Rational)):
+                value = _float_value(node.func(*numbers))
+                if value is not None:
+                    args = (value, *(a for a in args if not is_constant(a)))
+        if isinstance(node, sympy.Expr):
+            args = tuple(fold(a) for a in args)
+        if all(a is b for a, b in zip(args, node.args, strict=False)) and len(args) == len(
+            node.args
+        ):
+            return node
+        return _unevaluated(node, args)
+
+    return fold(expr)
+
+
+def _float_value(node: Any) -> sympy.Rational | None:
+    """The constant ``node`` rounded to 53 significant bits, or None where it is not real."""
+    try:
+        value = node.evalf(30, maxn=400, strict=True)
+    except (ArithmeticError, ValueError, TypeError, RecursionError, sympy.PrecisionExhausted):
+        return None
+    if not isinstance(value, sympy.Float) or not value.is_finite:
+        return None
+    sign, man, exp, _ = mpmath.libmp.mpf_pos(value._mpf_, 53, mpmath.libmp.round_nearest)
+    if not man:
+        return sympy.S.Zero
+    return sympy.Rational(-int(man) if sign else int(man)) * sympy.Rational(2) ** int(exp)
 
 
 def _overflows(number: sympy.Rational) -> bool:
@@ -244,8 +335,9 @@ def _as_scaled(node: sympy.Mul) -> Any:
 
 def float_printable(expr: Any) -> Any:
     """``expr`` as the float64 code computes it: steps through ``sign``, min/max placeholders,
-    and constants beyond float64's range scaled or infinite (see the module docstring)."""
-    return _float_range(_printable(expr))
+    compound constants folded to float64 values, and constants beyond float64's range scaled or
+    infinite (see the module docstring)."""
+    return _float_range(_fold_constants(_printable(expr)))
 
 
 def tree_cse(exprs: Sequence[Any]) -> tuple[list[tuple[sympy.Symbol, Any]], list[Any]]:
