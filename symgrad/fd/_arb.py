@@ -52,7 +52,21 @@ evaluated once at the point, so a kink in another variable does not matter.
 E = (dps + G)/(q − m) digits first; the series over that hull gives B, and h shrinks until
 Σ|w||s|^q h^(q−m) B ≤ 10^-(dps+G) times the size of f^(m) (or of f / max(1, |x|)^m) over H.
 B over the first hull bounds every smaller hull inside it, so one series evaluation suffices.
-The working precision carries dps + G + m·log10(1/h) + log10 Σ|w| digits.
+The working precision carries dps + G + 3 + m·log10(max(1, |x|)/h) + log10 Σ|w| digits: the
+digits that dividing by h^m loses against the size they are counted against.
+
+**What is kept, and what every call does.**  The ball program is compiled once per
+:class:`~symgrad.derive.Compiled` into closures, with, per variable, the operations that depend
+on it (its cone) as (index, closure) pairs for balls and for series; integer constants are
+exact balls made then.  A stencil's rule is made once per stencil, and the step's balls (the
+shifts s_i·h, the hull, the remainder factor, the divisor, the tolerances) once per rule, step
+exponent, precision and dps, so they are shared by every point of the same scale.  Nothing
+computed at a point is kept: every call evaluates f at the point (once per precision, for all
+partials), and per partial one series over the hull and the cone at each stencil point, in
+one list of values reused for both.  python-flint converts a constant ball to a series inside
+a mixed operation at several times the cost of ``arb_series(ball)``, and its series power of
+an integer is slower than squaring, so both are done explicitly (the same enclosures, each a
+rigorous ball operation).
 
 A partial that cannot be certified returns a :class:`Declined` with the reason, and the caller
 runs the error-controlled mpmath engine instead (which classifies poles, domains and kinks).
