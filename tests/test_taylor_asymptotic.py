@@ -187,3 +187,22 @@ def test_red_team_user_steps_never_lie(
     c = float(v @ f2_hessian(x0) @ v) / 2
     if _decides(e, c, hs[hs * np.linalg.norm(v) <= max(1.0, math.hypot(x, y))], v, abs(f2(x0))):
         assert wrong.status is Status.FAIL, wrong.reason
+
+
+def test_at_a_minimum_the_right_gradient_passes_and_a_small_offset_fails() -> None:
+    """f = (x − 1)² + (y + 1/2)⁴ + 3 at its minimum: ∇f = 0 and the secants are only c·h, yet
+    the default steps pass the zero gradient and fail one off by 1e-3 in x (e = 1e-3·v_x)."""
+
+    def f(p: Any) -> float:
+        return float((p[0] - 1) ** 2 + (p[1] + 0.5) ** 4 + 3)
+
+    def gradient(p: Any) -> Any:
+        return np.array([2 * (p[0] - 1), 4 * (p[1] + 0.5) ** 3])
+
+    for seed in range(4):
+        right = taylor_test(f, gradient, [1.0, -0.5], seed=seed)
+        assert right.status is Status.PASS, right.reason
+        wrong = taylor_test(
+            f, lambda p: gradient(p) + np.array([1e-3, 0.0]), [1.0, -0.5], seed=seed
+        )
+        assert wrong.status is Status.FAIL, wrong.reason

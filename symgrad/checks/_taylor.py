@@ -53,9 +53,11 @@ FloatArray = npt.NDArray[np.float64]
 #: A pass needs the fitted steps to bound the first-order error (∇f − g)·v to this fraction of
 #: the directional derivative's size (a gradient scaled by 1.001 must not pass).
 TAYLOR_RESOLUTION = 1e-4
-#: A fail needs the first-order error the fitted steps extrapolate to exceed their spread this
-#: many times.
+#: A fail needs the first-order error the fitted steps extrapolate to exceed their spread and
+#: the round-off floor's share this many times.
 TAYLOR_SAFETY = 2.0
+#: f's own rounding in the spread of a pass's bound, in units of ε|f| (a correctly rounded f).
+_ROUNDING = 1.0
 
 # -- the Taylor test ----------------------------------------------------------------------------
 
@@ -307,9 +309,12 @@ class _Window(NamedTuple):
     With s(h) = h (D(h) − g·v) = e h + c h² + O(h³), e = (∇f − g)·v, each pair of fitted steps
     h_a > h_b extrapolates s/h to h = 0 (Richardson): e_ab = (h_a s_b/h_b − h_b s_a/h_a)/(h_a − h_b),
     exact up to O(h_a h_b).  ``error`` is the pair of the smallest steps, ``spread`` how far the
-    other pairs (and the round-off floor of f) move it, ``scale`` the size of the directional
-    derivative: max(|g·v|, the largest secant |D| of the fitted steps; at a critical point of f
-    along v, where a = 0, the secants are about c·h).
+    other pairs (and f's rounding, ε|f|) move it, ``guard`` how far the round-off floor of
+    f (TOLERANCES.taylor_floor·ε|f|, a pessimistic rounding) could move it, ``scale`` the size of
+    the directional derivative: max(|g·v|, the largest secant |D| of the fitted steps; at a
+    critical point of f along v, where a = 0, the secants are about c·h).  A fail must stand
+    against the pessimistic rounding; a pass's bound uses the measured spread, so that a right
+    gradient at a critical point (where every bound is relative to secants of size c·h) passes.
     """
 
     settled: bool
@@ -317,6 +322,7 @@ class _Window(NamedTuple):
     error: float
     spread: float
     scale: float
+    guard: float = math.inf
 
     @property
     def bound(self) -> float:
@@ -379,8 +385,10 @@ def _window(
     a, b, q = hs[:-1], hs[1:], secants - slope
     pairs = (a * q[1:] - b * q[:-1]) / (a - b)
     error = float(pairs[-1])
-    spread = float(np.max(np.abs(pairs - error) + noise * (a + b) / (a - b)))
-    spread = spread if np.isfinite(spread) else math.inf
+    amplified = noise * (a + b) / (a - b)  # what the floor moves each extrapolation by
+    ulps = _ROUNDING / TOLERANCES.taylor_floor  # ε|f| of the floor's 1e3 ε|f|
+    spread = _finite_or_inf(float(np.max(np.abs(pairs - error) + ulps * amplified)))
+    guard = _finite_or_inf(float(np.max(amplified)))
     # the probe's secant on the line through its neighbours' (D is a + c h there), within the
     # last change and rounding
     t = (probe.step - hs[-1]) / (hs[-2] - hs[-1])
@@ -388,7 +396,11 @@ def _window(
     off = abs(probe.change / probe.step - line)
     on_line = off <= abs(steps[-1]) + probe.floor / probe.step + noise[-1]
     settled = bool(settles.all()) and bool(on_line)
-    return _Window(settled, tuple(steps.tolist()), error, spread, scale)
+    return _Window(settled, tuple(steps.tolist()), error, spread, scale, guard)
+
+
+def _finite_or_inf(value: float) -> float:
+    return value if math.isfinite(value) else math.inf
 
 
 def _taylor_verdict(
@@ -410,7 +422,7 @@ def _taylor_verdict(
         extra = "" if order <= 2 + band else ", faster than h^2 (v'Hv is about 0 along v)"
         return Status.PASS, f"{falls}{extra}: the gradient is consistent with f"
     if order <= 1 + band:
-        if not abs(window.error) > TAYLOR_SAFETY * window.spread:
+        if not abs(window.error) > TAYLOR_SAFETY * (window.spread + window.guard):
             return Status.INCONCLUSIVE, _unsettled(falls, window)
         return Status.FAIL, f"{falls}: the gradient is wrong (or f is not differentiable at x0)"
     why = "between 1 and 2: the steps are not asymptotic yet, or f is not twice differentiable"
@@ -466,7 +478,8 @@ def _unsettled(falls: str, window: _Window) -> str:
     """Why an order of 1 does not fail: the first-order term the steps imply is not settled."""
     return (
         f"{falls}, but the first-order term it implies is not settled ({window.error:.3g} from "
-        f"the smallest steps, ±{window.spread:.2g} across the others): the steps are not in "
+        f"the smallest steps, ±{window.spread + window.guard:.2g} across the others and "
+        "rounding): the steps are not in "
         "the asymptotic range (or the remainders are rounding); try other steps"
     )
 
