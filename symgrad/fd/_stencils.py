@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from symgrad.errors import ConfigError, InputError, LimitExceeded, quote
 
-__all__ = ["MAX_DERIVATIVE", "MAX_POINTS", "Stencil", "fornberg_weights"]
+__all__ = ["MAX_DERIVATIVE", "MAX_POINTS", "Stencil", "fornberg_weights", "stencils_for"]
 
 MAX_DERIVATIVE = 12
 MAX_POINTS = 25
@@ -641,3 +641,27 @@ def _dname(m: int, *, latex: bool) -> str:
     if m <= 3:
         return "f" + "'" * m
     return f"f^{{({m})}}" if latex else f"f^({m})"
+
+
+def stencils_for(scheme: str | Stencil, counts: Sequence[int]) -> list[Stencil | None]:
+    """One stencil per variable (None where it is not differentiated)."""
+    if isinstance(scheme, Stencil):
+        active = [c for c in counts if c]
+        if len(active) != 1 or active[0] != scheme.derivative:
+            msg = (
+                f"a Stencil for derivative {scheme.derivative} fits a single partial of that "
+                f"order; for mixed partials give a scheme string such as 'central:4'"
+            )
+            raise ConfigError(msg)
+        return [scheme if c else None for c in counts]
+    kind, _, accuracy = str(scheme).strip().lower().partition(":")
+    if kind == "complex":
+        msg = "the complex step is a method, not a stencil: use method='complex'"
+        raise ConfigError(msg)
+    return [_stencil(f"{kind}:{accuracy}:d{c}") if c else None for c in counts]
+
+
+@functools.cache
+def _stencil(spec: str) -> Stencil:
+    """Stencils are immutable and exact: build each one once per process."""
+    return Stencil.parse(spec)
