@@ -10,10 +10,14 @@ show that symgrad does not: one hides NumPy altogether (an ``import numpy`` anyw
 fail, and the command must still print the same bytes), one hides symengine (as when the extra
 is not installed; NumPy is importable, and nothing imports it).  The expected texts are the
 derivatives worked by hand, as SymPy prints them.
+
+The last tests count the garbage collector's work during grad's symbolic job, in process: none
+while it runs, and the collector left as it was found.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -23,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import symgrad.derive
+from symgrad.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "CI": "1"}
@@ -244,3 +251,57 @@ def test_the_controls_load_what_evaluation_needs(tmp_path: Path) -> None:
     assert {"symgrad.derive._exact", "symgrad.derive._balls"} <= modules
     with pytest.raises(AssertionError, match="No module named 'numpy'"):
         launch(tmp_path, "numpy", "call", "x**2*y")
+
+
+# -- the collector during grad's symbolic job ----------------------------------------------------
+
+
+def _collections() -> int:
+    return sum(generation["collections"] for generation in gc.get_stats())
+
+
+@pytest.fixture
+def watched_job(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int]]:
+    """``symgrad.derive.gradient`` wrapped: each call records whether the collector was on and
+    how many collections 200,000 fresh lists (far past every threshold) triggered."""
+    real, seen = symgrad.derive.gradient, []
+
+    def job(*args: Any, **kwargs: Any) -> Any:
+        before = _collections()
+        made = [[i] for i in range(200_000)]
+        seen.append((gc.isenabled(), _collections() - before))
+        del made
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(symgrad.derive, "gradient", job)
+    return seen
+
+
+def test_grad_runs_its_job_without_collections_and_restores_the_collector(
+    watched_job: list[tuple[bool, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert gc.isenabled()
+    assert main(["grad", "x**2*y"]) == 0
+    assert capsys.readouterr().out == "gradient in (x, y):\n  d/dx = 2*x*y\n  d/dy = x**2\n"
+    assert watched_job == [(False, 0)]
+    assert (gc.isenabled(), gc.get_freeze_count()) == (True, 0)  # nothing left frozen
+
+
+def test_grad_leaves_a_disabled_or_frozen_collector_as_it_was(
+    watched_job: list[tuple[bool, int]],
+) -> None:
+    gc.disable()
+    try:
+        assert main(["grad", "x**2"]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()  # someone else's frozen objects (a server about to fork, say)
+    try:
+        frozen = gc.get_freeze_count()
+        assert main(["grad", "x**2"]) == 0
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert [enabled for enabled, _ in watched_job] == [False, True]  # the control: collections
+    assert watched_job[1][1] > 0  # happen when the collector is left on
