@@ -17,7 +17,10 @@ To this the floor adds u times the sum of the absolute values of the chain-rule 
 entry (what code that sums those terms may cancel, e.g. an entry that SymPy simplified to 0),
 twice symgrad's own measured float64 error, and the smallest subnormal of the user's format.
 u is the unit roundoff of the *user's* values: float64, or float32 and float16 when the code
-returns those (their inputs are then taken as rounded too).
+returns those (their inputs are then taken as rounded too).  Each entry is judged in its own
+format: code that returns a list with a float32 d/dx and a float64 d/dy has d/dy held to float64's
+accuracy (a float64 entry off by 1e-6 fails), and a Python number in such a list takes the
+coarsest format beside it.
 
 Where float arithmetic cannot resolve an entry (its floor exceeds ``resolve``·|exact|, 1e-3 by
 default: the formula cancels, as that of ``(exp(x) - 1)/x`` does near 0), an agreement within the
@@ -258,9 +261,11 @@ def check_gradient(
             Status.INCONCLUSIVE, reason, kind, 0, skipped, rtol, None, none, kept
         )
     user = np.concatenate([b.user for b in blocks], axis=1)
-    arith = _Arithmetic.of(_coarsest_of(b.dtype for b in blocks))
-    floors = target.floor(kept, values[:, keep], own[:, keep], arith)
-    judged = _Judged.make(user, values[:, keep], floors, rtol, arith, finite[:, keep])
+    formats = tuple(
+        _Arithmetic.of(_coarsest_of(b.dtypes[k] for b in blocks)) for k in range(len(values))
+    )
+    floors = target.floors(kept, values[:, keep], own[:, keep], formats)
+    judged = _Judged.make(user, values[:, keep], floors, rtol, formats, finite[:, keep])
     return _verdict(exact, kind, kept, judged, rtol, skipped)
 
 
@@ -314,6 +319,15 @@ class _Target:
             exact = gradient(parsed[0], names, limits=limits)
             sources = [(parsed[0], j) for j in range(n)]
         return cls(exact, tuple(sources))
+
+    def floors(
+        self, kept: FloatArray, values: FloatArray, own: FloatArray, formats: Sequence[_Arithmetic]
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`floor` of each entry in its own format (one walk per distinct format)."""
+        distinct = {a.name: a for a in formats}
+        found = {name: self.floor(kept, values, own, a) for name, a in distinct.items()}
+        rows = [(found[a.name][0][k], found[a.name][1][k]) for k, a in enumerate(formats)]
+        return np.stack([f for f, _ in rows]), np.stack([s for _, s in rows])
 
     def floor(
         self, kept: FloatArray, values: FloatArray, own: FloatArray, arith: _Arithmetic
@@ -604,11 +618,12 @@ def _code(user_fn: Any, exact: Compiled, limits: Limits) -> _Code:
 
 
 class _Block(NamedTuple):
-    """One block of points: exact values (all points), the user's (points kept), its format."""
+    """One block of points: exact values (all points), the user's (points kept), and the
+    format of each entry."""
 
     values: FloatArray
     user: FloatArray
-    dtype: Any
+    dtypes: tuple[Any, ...]
 
 
 def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray, own: FloatArray) -> _Block:
@@ -616,9 +631,9 @@ def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray, own: Flo
     values = _exact_values(exact, sample)
     kept = sample[(np.isfinite(values) & np.isfinite(own)).any(axis=0)]
     if not len(kept):
-        return _Block(values, np.empty((len(values), 0)), np.dtype(np.float64))
-    user, dtype = _user_values(code, exact, kept, call)
-    return _Block(values, user, dtype)
+        return _Block(values, np.empty((len(values), 0)), (np.dtype(np.float64),) * len(values))
+    user, dtypes = _user_values(code, exact, kept, call)
+    return _Block(values, user, dtypes)
 
 
 # -- points and exact values ---------------------------------------------------------------------
@@ -713,12 +728,12 @@ def _floats(values: Sequence[Any]) -> list[float]:
 
 def _user_values(
     code: _Code, exact: Compiled, kept: FloatArray, call: str
-) -> tuple[FloatArray, Any]:
-    """The user's derivative at every point, shape (entries, N), and the format it came in."""
+) -> tuple[FloatArray, tuple[Any, ...]]:
+    """The user's derivative at every point, shape (entries, N), and the format of each entry."""
     shape, size, user_fn = exact.shape, len(exact.components), code.fn
     if code.text:
         values = np.asarray(user_fn(*kept.T), dtype=np.float64).reshape(size, len(kept))
-        return values, np.dtype(np.float64)
+        return values, (np.dtype(np.float64),) * size
     attempts = {
         "auto": (_vectorized, _one_by_one, _packed),
         "unpacked": (_vectorized, _one_by_one),
@@ -729,7 +744,7 @@ def _user_values(
         try:
             with np.errstate(all="ignore"):
                 values, outputs = attempt(user_fn, kept, shape)
-            return values, _coarsest(outputs)
+            return values, _formats(outputs, size)
         except Exception as exc:  # noqa: BLE001 - any failure of user code means "try the next way"
             problems.append(f"{attempt.__doc__} raised {type(exc).__name__}: {exc}")
     msg = f"could not call user_fn (expected a result of shape {shape}): " + "; ".join(problems)
@@ -792,19 +807,35 @@ def _coarsest_of(dtypes: Iterable[Any]) -> Any:
     return max(dtypes, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
 
 
-def _coarsest(outputs: Iterable[Any]) -> Any:
-    """The least precise floating-point type among the NumPy values returned (else float64).
+def _formats(outputs: Iterable[Any], size: int) -> tuple[Any, ...]:
+    """The least precise floating-point type of each entry among the values returned.
 
-    Python numbers carry no format of their own (NumPy treats them as weak), so a list mixing
-    float32 arrays and constants still counts as float32.
+    A list or tuple with one leaf per entry gives each entry the type of its leaf; anything else
+    (one array) gives every entry the array's type.  Python numbers carry no format of their
+    own (NumPy treats them as weak): such a leaf takes the coarsest type of the others in its
+    list, so a list mixing float32 arrays and constants still counts as float32.  Float64 where
+    nothing says otherwise.
     """
-    found = [
-        np.dtype(getattr(leaf, "dtype", np.float64))
-        for out in outputs
-        for leaf in _flatten(out)
-        if isinstance(leaf, np.ndarray | np.generic)
-    ]
-    return _coarsest_of(d for d in found if d.kind == "f")
+    per_entry: list[list[Any]] = [[] for _ in range(size)]
+    for out in outputs:
+        leaves = _flatten(out)
+        typed = [_float_type(leaf) for leaf in leaves]
+        coarsest = _coarsest_of(t for t in typed if t is not None)
+        if len(leaves) == size and isinstance(out, list | tuple):
+            for k, t in enumerate(typed):
+                per_entry[k].append(coarsest if t is None else t)
+        else:
+            for found in per_entry:
+                found.append(coarsest)
+    return tuple(_coarsest_of(found) for found in per_entry)
+
+
+def _float_type(leaf: Any) -> Any:
+    """The floating-point type of a NumPy value (float64 for integers); None for Python's."""
+    if not isinstance(leaf, np.ndarray | np.generic):
+        return None
+    dtype = np.dtype(leaf.dtype)
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _flatten(nested: Any) -> list[Any]:
@@ -824,7 +855,8 @@ class _Judged:
     values: FloatArray
     floor: FloatArray
     scale: FloatArray  # |exact|, or where it is 0 the size of its chain-rule terms
-    arith: _Arithmetic
+    arith: _Arithmetic  # the coarsest of the entries' formats: the result's precision
+    formats: tuple[_Arithmetic, ...]  # each entry's
     error: FloatArray
     ratio: FloatArray  # error / (rtol·|exact| + floor)
     rel: FloatArray
@@ -839,21 +871,24 @@ class _Judged:
         values: FloatArray,
         floors: tuple[FloatArray, FloatArray],
         rtol: float,
-        arith: _Arithmetic,
+        formats: Sequence[_Arithmetic],
         compared: Any,
     ) -> _Judged:
         floor, scale = floors
+        huge = np.array([a.huge or np.inf for a in formats])[:, None]
         with np.errstate(all="ignore"):
             error = np.where(np.isnan(user), np.inf, np.abs(user - values))
             tight = rtol * np.abs(values)
             ratio = np.where(error == 0, 0.0, error / (tight + floor))
             rel = np.where(error == 0, 0.0, error / scale)
             # beyond the user's range nothing can be right or wrong (float32 ends at 3.4e38)
-            held = compared & (np.abs(values) <= arith.huge if arith.huge else compared)
+            held = compared & (np.abs(values) <= huge)
         failed = held & (ratio > 1)
         resolved = held & ((error <= tight) | (floor <= TOLERANCES.resolve * scale))
         passed = ~failed & resolved
-        return cls(user, values, floor, scale, arith, error, ratio, rel, compared, failed, passed)
+        arith = functools.reduce(lambda a, b: a if a.u >= b.u else b, formats)
+        parts = (error, ratio, rel, compared, failed, passed)
+        return cls(user, values, floor, scale, arith, tuple(formats), *parts)
 
     @property
     def undecided(self) -> Any:
@@ -903,7 +938,7 @@ def _verdict(
     if status is Status.INCONCLUSIVE and not judged.compared[k].any():
         reason = f"{entries[k]} has no finite exact value at any of the {len(kept)} points"
     elif status is Status.INCONCLUSIVE:
-        reason = _unresolved(worst, float(judged.floor[k, i]), len(kept), judged.arith.name)
+        reason = _unresolved(worst, float(judged.floor[k, i]), len(kept), judged.formats[k].name)
     else:
         failing = int(judged.failed.any(axis=0).sum())
         reason = _reason(worst, failing, len(kept), len(entries), kind)
@@ -961,7 +996,13 @@ def _notes(judged: _Judged, undecided: int, skipped: int, kind: str) -> str:
     """The precision judged at, the undecided entries and the skipped points, if any."""
     notes = ""
     name = judged.arith.name
-    if name != "float64":
+    names = sorted({a.name for a in judged.formats}, reverse=True)
+    if len(names) > 1:
+        notes += (
+            f"; each entry judged at its own format's attainable accuracy (user_fn returns "
+            f"{' and '.join(names)} values)"
+        )
+    elif name != "float64":
         notes += f"; judged at {name}'s attainable accuracy (user_fn returns {name} values)"
     if undecided:
         where = int(judged.undecided.any(axis=0).sum())
