@@ -96,7 +96,7 @@ def test_round_off_steps_give_no_verdict(name: str) -> None:
 def test_steps_that_alias_the_oscillation_do_not_fail_a_right_gradient() -> None:
     """h = 0.5, 0.25, 0.125, 0.0625 span 79.6, 39.8, 19.9, 9.95 periods of sin(1000 x): all
     within 0.05·2^k periods of a whole number, so the secants settle as a slow sine's would.
-    One more value of f, between the two smallest steps, shows it: f is called 1 + 4 + 1 times.
+    Two more values of f, between the two smallest steps, show it: f is called 1 + 4 + 2 times.
     """
     calls: list[float] = []
 
@@ -107,9 +107,8 @@ def test_steps_that_alias_the_oscillation_do_not_fail_a_right_gradient() -> None
     hs = [0.5, 0.25, 0.125, 0.0625]
     r = taylor_test(counted, sin_k_gradient, [0.515], direction=[1.0], step_sizes=hs)
     assert r.status is Status.INCONCLUSIVE, r.reason
-    assert len(calls) == 6
-    probe = calls[-1] - 0.515
-    assert 0.0625 < probe < 0.125  # between the two smallest steps
+    assert len(calls) == 7
+    assert all(0.0625 < p - 0.515 < 0.125 for p in calls[-2:])  # between the two smallest steps
 
 
 # -- a property test: planted errors against closed forms ---------------------------------------
@@ -206,3 +205,56 @@ def test_at_a_minimum_the_right_gradient_passes_and_a_small_offset_fails() -> No
             f, lambda p: gradient(p) + np.array([1e-3, 0.0]), [1.0, -0.5], seed=seed
         )
         assert wrong.status is Status.FAIL, wrong.reason
+
+
+def _sin_family(k: float) -> tuple[Any, Any, Any]:
+    """sin(k x)·y² + exp(y/2), its gradient by hand, and v'Hv/2's Hessian."""
+
+    def f(p: Any) -> float:
+        return float(math.sin(k * p[0]) * p[1] ** 2 + math.exp(p[1] / 2))
+
+    def gradient(p: Any) -> Any:
+        x, y = p
+        return np.array(
+            [k * math.cos(k * x) * y**2, 2 * math.sin(k * x) * y + 0.5 * math.exp(y / 2)]
+        )
+
+    def hessian(p: Any) -> Any:
+        x, y = p
+        cross = 2 * k * math.cos(k * x) * y
+        return np.array(
+            [
+                [-(k**2) * math.sin(k * x) * y**2, cross],
+                [cross, 2 * math.sin(k * x) + 0.25 * math.exp(y / 2)],
+            ]
+        )
+
+    return f, gradient, hessian
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(
+    k=st.sampled_from([1.0, 10.0, 100.0, 1000.0]),
+    x=st.floats(-2, 2),
+    y=st.floats(0.25, 2),
+    seed=st.integers(0, 1000),
+    start=st.integers(1, 12),
+    ratio=st.sampled_from([2.0, 10**0.25, 10**0.5, 10.0]),
+    n=st.integers(3, 9),
+    scale=st.sampled_from([1.001, 0.0, 1.1]),
+)
+def test_red_team_fast_oscillations_never_lie(
+    k: float, x: float, y: float, seed: int, start: int, ratio: float, n: int, scale: float
+) -> None:
+    """sin(k x) up to k = 1000, any steps: a right gradient never fails, a scaled one (1.001,
+    1.1, 0) never passes."""
+    f, gradient, _ = _sin_family(k)
+    hs = 10.0**-start / ratio ** np.arange(n)
+    right = taylor_test(f, gradient, [x, y], step_sizes=hs, seed=seed)
+    assert right.status is not Status.FAIL, right.reason
+    v = _direction(seed, [x, y])
+    slope = float(gradient([x, y]) @ v)
+    wrong = taylor_test(f, lambda p: scale * gradient(p), [x, y], step_sizes=hs, seed=seed)
+    if abs(1 - scale) * abs(slope) >= 1e-3 * abs(slope) > 0:
+        assert wrong.status not in (Status.PASS, Status.EXACT), wrong.reason

@@ -14,19 +14,21 @@ steps (:class:`_Window`):
 
 * the secant slopes D(h) = (f(x0 + h v) − f(x0))/h, which depend on f alone, settle as
   a + c h does: each change smaller than the last, in the same direction, or within rounding,
-  and D at one more step, at the golden section of the last interval, on the line through its
-  neighbours (steps that are multiples of one another can all alias a fast oscillation);
-  otherwise ``inconclusive``, whatever the order;
+  and D at two more steps, at irrational sections of the last interval, on the line through
+  their neighbours (steps that are multiples of one another can all alias a fast
+  oscillation); otherwise ``inconclusive``, whatever the order;
 * a fail (order near 1) needs the first-order error e = (∇f − g)·v that pairs of steps
   extrapolate to (Richardson, from the signed remainders) to agree, to more than twice their
   spread and the rounding: a right gradient never fails on remainders that merely look linear;
 * a pass (order near 2) needs those steps to bound |e| to 10^-4 of the directional derivative's
-  size (max(|g·v|, the secants)): at steps where the curvature term hides a first-order error
-  larger than that (sin(1000 x) at h ≥ 1e-4 hides a zero gradient) the verdict is
-  ``inconclusive``, so a gradient scaled by 1.001 does not pass.
+  size (max(|g·v|, the secants)) and not to show e ≠ 0 as a fail would: at steps where the
+  curvature term hides a first-order error (sin(1000 x) at h ≥ 1e-4 hides a zero gradient)
+  the verdict is ``inconclusive``, so a gradient scaled by 1.001 does not pass.
 
-No sampled test sees an oscillation that every step, the probe included, aliases; the probe
-makes that a coincidence of irrational ratios rather than of step sizes chosen as powers of 2.
+No sampled test sees an oscillation that every step, the probes included, aliases; the
+probes make that a coincidence of two irrational ratios rather than of step sizes chosen as
+powers of 2 (one probe is not enough: 8 periods at the smallest step put 12.94 at the golden
+section, 0.06 periods from a whole number).
 """
 
 from __future__ import annotations
@@ -165,9 +167,10 @@ def taylor_test(
         factor 4; exact needs every remainder finite and a largest step moving x0 by at least
         1% of max(1, |x0|) (tiny steps cannot show curvature): else inconclusive.  Pass and
         fail also need the fitted steps to be asymptotic (their secant slopes settle, also at
-        one extra step f is evaluated at, between the two smallest), a fail a first-order
+        two extra steps f is evaluated at, between the two smallest), a fail a first-order
         error that pairs of steps extrapolate to consistently, and a pass steps that bound such
-        an error to 1e-4 of the directional derivative: else inconclusive, with the reason.
+        an error to 1e-4 of the directional derivative and do not show it nonzero: else
+        inconclusive, with the reason.
 
     Raises
     ------
@@ -211,8 +214,8 @@ def taylor_test(
     order = _slope(np.log(hs[fit]), np.log(r[fit])) if wide else None
     seen = _Seen(int(above.sum()), int((~np.isfinite(r)).sum()), len(hs), float(moves[0]))
     seen = seen._replace(fitted=len(fit), span=span)
-    probe = _probe(f, x, v, f0, hs[fit]) if len(fit) >= 3 else None
-    window = _window(hs[fit], fh[fit] - f0, slope, floor[fit], probe)
+    probes = _probes(f, x, v, f0, hs[fit]) if len(fit) >= 3 else ()
+    window = _window(hs[fit], fh[fit] - f0, slope, floor[fit], probes)
     status, reason = _taylor_verdict(order, seen, bool(np.isfinite([f0, slope]).all()), window)
     sizes, remainders, first = (tuple(a.tolist()) for a in (hs, r, first_order))
     return TaylorResult(
@@ -329,10 +332,16 @@ class _Window(NamedTuple):
         """An upper bound of |e| where the steps are asymptotic: |error| + spread."""
         return abs(self.error) + self.spread
 
+    @property
+    def resolved(self) -> bool:
+        """Is e ≠ 0 shown: |error| beyond TAYLOR_SAFETY times its spread and the floor's share."""
+        return abs(self.error) > TAYLOR_SAFETY * (self.spread + self.guard)
 
-#: The probe step divides the two smallest fitted steps at the golden section (an irrational
-#: ratio, so that no period of f fits both it and the steps a whole number of times).
-_SECTION = (math.sqrt(5) - 1) / 2
+
+#: The probe steps divide the interval between the two smallest fitted steps at these
+#: irrational sections (the golden one and √2 − 1), so that a period of f that fits the steps a
+#: whole number of times does not fit both probes too.
+_SECTIONS = ((math.sqrt(5) - 1) / 2, math.sqrt(2) - 1)
 
 
 class _Probe(NamedTuple):
@@ -343,36 +352,43 @@ class _Probe(NamedTuple):
     floor: float  # its round-off floor
 
 
-def _probe(
+def _probes(
     f: Callable[[FloatArray], Any], x: FloatArray, v: FloatArray, f0: float, hs: FloatArray
-) -> _Probe:
-    """f at h_p = h_b + 0.618·(h_a − h_b), h_a > h_b the two smallest fitted steps.
+) -> tuple[_Probe, ...]:
+    """f at h_p = h_b + s·(h_a − h_b), s in ``_SECTIONS``, h_a > h_b the two smallest fitted steps.
 
     Steps that are whole multiples of one another (0.5, 0.25, 0.125, ...) can all land on a
     whole number of periods of an f that oscillates faster than they resolve (sin(1000 x) along
     v = 1 at h = 0.0625·2^k, off by 0.05 periods): the secants then settle as those of a slower
-    f would, and a right gradient would look wrong.  At an irrational section of the last
-    interval the aliasing does not persist, and the secant leaves the line through its
+    f would, and a right gradient would look wrong.  At irrational sections of the last
+    interval the aliasing does not persist, and the secants leave the line through their
     neighbours.
     """
-    step = float(hs[-1] + _SECTION * (hs[-2] - hs[-1]))
-    with np.errstate(all="ignore"):
-        value = _value(f(x + step * v), "f", ())
-    floor = TOLERANCES.taylor_floor * EPS * max(abs(f0), abs(value))
-    return _Probe(step, value - f0, floor)
+    found = []
+    for section in _SECTIONS:
+        step = float(hs[-1] + section * (hs[-2] - hs[-1]))
+        with np.errstate(all="ignore"):
+            value = _value(f(x + step * v), "f", ())
+        floor = TOLERANCES.taylor_floor * EPS * max(abs(f0), abs(value))
+        found.append(_Probe(step, value - f0, floor))
+    return tuple(found)
 
 
 def _window(
-    hs: FloatArray, change: FloatArray, slope: float, floor: FloatArray, probe: _Probe | None
+    hs: FloatArray,
+    change: FloatArray,
+    slope: float,
+    floor: FloatArray,
+    probes: tuple[_Probe, ...],
 ) -> _Window:
     """The fitted steps' secants and extrapolated first-order error (see :class:`_Window`).
 
     ``change`` is f(x0 + h v) − f(x0) and ``floor`` its round-off floor, at the fitted steps;
-    ``probe`` is f between the two smallest of them (needed for ``settled``).
+    ``probes`` are f between the two smallest of them (needed for ``settled``).
     """
     secants, rounding = change / hs, floor / hs  # D(h), and how far rounding moves it
     scale = max(abs(slope), float(np.max(np.abs(secants), initial=0.0)))
-    if len(hs) < 3 or probe is None:
+    if len(hs) < 3 or not probes:
         return _Window(False, (), math.nan, math.inf, scale)
     steps = -np.diff(secants)  # D(h_i) − D(h_(i+1))
     noise = rounding[:-1] + rounding[1:]
@@ -389,13 +405,15 @@ def _window(
     ulps = _ROUNDING / TOLERANCES.taylor_floor  # ε|f| of the floor's 1e3 ε|f|
     spread = _finite_or_inf(float(np.max(np.abs(pairs - error) + ulps * amplified)))
     guard = _finite_or_inf(float(np.max(amplified)))
-    # the probe's secant on the line through its neighbours' (D is a + c h there), within the
-    # last change and rounding
-    t = (probe.step - hs[-1]) / (hs[-2] - hs[-1])
-    line = secants[-1] + t * (secants[-2] - secants[-1])
-    off = abs(probe.change / probe.step - line)
-    on_line = off <= abs(steps[-1]) + probe.floor / probe.step + noise[-1]
-    settled = bool(settles.all()) and bool(on_line)
+    # each probe's secant on the line through its neighbours' (D is a + c h there): off it by
+    # d·t(1 − t)(h_a − h_b)² at most, under a quarter of the last change even where c = 0
+    on_line = True
+    for probe in probes:
+        t = (probe.step - hs[-1]) / (hs[-2] - hs[-1])
+        line = secants[-1] + t * (secants[-2] - secants[-1])
+        off = abs(probe.change / probe.step - line)
+        on_line &= bool(off <= abs(steps[-1]) / 2 + probe.floor / probe.step + noise[-1])
+    settled = bool(settles.all()) and on_line
     return _Window(settled, tuple(steps.tolist()), error, spread, scale, guard)
 
 
@@ -419,10 +437,12 @@ def _taylor_verdict(
     if order >= 2 - band:
         if not window.bound <= TAYLOR_RESOLUTION * window.scale:
             return Status.INCONCLUSIVE, _unresolved(falls, window)
+        if window.resolved:
+            return Status.INCONCLUSIVE, _hidden(falls, window)
         extra = "" if order <= 2 + band else ", faster than h^2 (v'Hv is about 0 along v)"
         return Status.PASS, f"{falls}{extra}: the gradient is consistent with f"
     if order <= 1 + band:
-        if not abs(window.error) > TAYLOR_SAFETY * (window.spread + window.guard):
+        if not window.resolved:
             return Status.INCONCLUSIVE, _unsettled(falls, window)
         return Status.FAIL, f"{falls}: the gradient is wrong (or f is not differentiable at x0)"
     why = "between 1 and 2: the steps are not asymptotic yet, or f is not twice differentiable"
@@ -471,6 +491,15 @@ def _unresolved(falls: str, window: _Window) -> str:
         f"{falls}, but at these steps a first-order error along v as large as {bound:.2g}"
         f"{relative} would not show: the steps are not in the asymptotic range yet; try "
         "smaller steps"
+    )
+
+
+def _hidden(falls: str, window: _Window) -> str:
+    """Why an order of 2 does not pass: the steps extrapolate to a first-order error all the same."""
+    return (
+        f"{falls}, but the steps extrapolate to a first-order error along v of "
+        f"{window.error:.3g} ± {window.spread + window.guard:.2g}, hidden in the order by the "
+        "curvature term: try smaller steps"
     )
 
 
