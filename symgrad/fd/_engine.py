@@ -53,7 +53,8 @@ import numpy as np
 import sympy
 
 from symgrad._precision import MAX_DPS, round_to, thread_context
-from symgrad.derive import Compiled
+from symgrad.derive import Compiled, function
+from symgrad.errors import SymgradError
 from symgrad.fd._stencils import Stencil
 from symgrad.results import PointStatus, Result
 
@@ -190,7 +191,14 @@ def certified_ok(
 # -- arbitrary precision --------------------------------------------------------------------
 
 
-def _probe(f: Compiled, x0: Sequence[sympy.Rational], work: int, *, relative: bool) -> _Probe:
+def _probe(
+    f: Compiled,
+    x0: Sequence[sympy.Rational],
+    work: int,
+    *,
+    relative: bool,
+    reach: tuple[int | None, ...] | None = None,
+) -> _Probe:
     """A probe per (function, point, precision), reused across the partials of one call.
 
     The precision is rounded up to a multiple of ``_DIGITS_GRAIN``: f is compiled once per
@@ -198,11 +206,11 @@ def _probe(f: Compiled, x0: Sequence[sympy.Rational], work: int, *, relative: bo
     """
     work = -(-work // _DIGITS_GRAIN) * _DIGITS_GRAIN
     cache: dict[tuple[Any, ...], _Probe] = _PROBES.__dict__.setdefault("cache", {})
-    key = (id(f), tuple((v.p, v.q) for v in x0), work, relative)  # ints hash fast
+    key = (id(f), tuple((v.p, v.q) for v in x0), work, relative, reach)  # ints hash fast
     if key not in cache or cache[key].f is not f:
         if len(cache) > 64:
             cache.clear()
-        cache[key] = _Probe(f, x0, work, relative=relative)
+        cache[key] = _Probe(f, x0, work, relative=relative, reach=reach)
     return cache[key]
 
 
@@ -213,7 +221,13 @@ class _Probe:
     """f compiled at one working precision, around one point, with classified evaluation."""
 
     def __init__(
-        self, f: Compiled, x0: Sequence[sympy.Rational], work: int, *, relative: bool = True
+        self,
+        f: Compiled,
+        x0: Sequence[sympy.Rational],
+        work: int,
+        *,
+        relative: bool = True,
+        reach: tuple[int | None, ...] | None = None,
     ) -> None:
         self.f = f
         self.ctx, self.fn = f.mp_function(work)
@@ -221,6 +235,12 @@ class _Probe:
         self.args = [self.ctx.mpf(v.p) / v.q for v in x0]
         one = self.ctx.one
         self.scales = [abs(a) if relative and a else one for a in self.args]
+        if reach is not None:  # no wider than f's steepest inner argument allows (_reach)
+            ldexp = self.ctx.ldexp
+            self.scales = [
+                s if e is None else min(s, ldexp(1, e))
+                for s, e in zip(self.scales, reach, strict=True)
+            ]
 
     def at(self, args: Sequence[Any]) -> list[Any]:
         """f(args) as real context numbers, or a ``_PointProblem`` saying what went wrong."""
@@ -240,6 +260,13 @@ class _Probe:
             if ctx.isinf(v):
                 raise _PointProblem(ctx, args, status=PointStatus.POLE)
         return values
+
+    def centre(self) -> list[Any]:
+        """f at the point itself (computed once per probe)."""
+        found: list[Any] | None = self.__dict__.get("_centre")
+        if found is None:
+            found = self.__dict__["_centre"] = self.at(self.args)
+        return found
 
     def im_quotient(self, axis: int, h: Any) -> list[Any]:
         """Im f(x + i h e_axis)/h for every component (the complex step)."""
@@ -376,13 +403,251 @@ def _work_digits(terms: _Terms, dps: int, k: float) -> int:
     return dps + _GUARD + math.ceil(terms.m * max(k, 0.0)) + terms.weight_digits + 3
 
 
-def _scale_digits(x0: Sequence[sympy.Rational], counts: Sequence[int]) -> int:
-    """Digits that steps relative to a small |x| cost: rounding of f over (h |x|)^m."""
-    return sum(
-        c * max(0, math.ceil(math.log10(v.q) - math.log10(abs(v.p))))
-        for v, c in zip(x0, counts, strict=True)
-        if v
-    )
+def _scale_digits(scales: Sequence[float], counts: Sequence[int]) -> int:
+    """Digits that steps relative to a scale below 1 cost: rounding of f over (h·scale)^m.
+
+    ``scales`` are log10 of each axis' scale (|x|, or 1 at x = 0, or less: ``_reach``).
+    """
+    return sum(c * max(0, math.ceil(-s)) for s, c in zip(scales, counts, strict=True))
+
+
+# -- intermediates whose change must survive rounding ----------------------------------------
+
+
+class _Dual(NamedTuple):
+    """One node of f at the point: its value and its derivative along the moved axis."""
+
+    value: Any
+    slope: Any
+
+
+def _node_digits(
+    f: Compiled,
+    x0: Sequence[sympy.Rational],
+    counts: Sequence[int],
+    scales: Sequence[float],
+    *,
+    dps: int,
+) -> int:
+    """Working digits beyond m·log10(1/h) that keep every intermediate's change above rounding.
+
+    A stencil moves x by s·h; an intermediate v of f (a node of its expression that depends on
+    x) moves by about s·h·|dv/dx|, and at W digits it is rounded by 10^-W |v|.  The working
+    precision carries m·log10(1/h) digits for x itself; a node with |v| / (scale·|dv/dx|) = 10^r
+    (the step's scale on the axis, log10 of it in ``scales``) needs r more per differentiation along x: x + 1e100
+    at x = 0.5 needs 100, and below them every stencil point rounds to the same sin(1e100), so
+    the term is frozen and the stencil, seeing no noise, confidently differences the rest.  The
+    magnitudes come from one pass over f's own operations at the point (``_duals``).
+    """
+    extra = 0.0
+    for axis, c in enumerate(counts):
+        if not c:
+            continue
+        nodes = _duals(f, tuple(x0), axis, dps + _GUARD).nodes
+        scale = scales[axis]
+        worst = 0.0
+        for node in nodes:
+            if node.value and node.slope:
+                ratio = _log10_ratio(node.value, node.slope) - scale
+                worst = max(worst, ratio)
+        extra += c * worst
+    return math.ceil(extra)
+
+
+def _log10_ratio(a: Any, b: Any) -> float:
+    """log10(|a| / |b|) for context numbers of any exponent (no float overflow)."""
+    ctx = thread_context(15)
+    return float(ctx.log10(abs(ctx.convert(a))) - ctx.log10(abs(ctx.convert(b))))
+
+
+_DUALS = threading.local()
+
+
+def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) -> _Duals:
+    """Value and slope along ``axis`` of every node of f at x0 that f's components hold.
+
+    Forward-mode over the SymPy tree at ``work`` digits (cached per function, point, axis and
+    precision): sums, products and powers by their rules; a function by its complex step
+    Im g(u + iτu')/τ with a tiny τ (mpmath's imaginary parts never underflow); abs, min, max,
+    sign and Heaviside by hand.  A node that cannot be evaluated (a Piecewise, a point outside
+    its domain) is left out with everything above it: the pass only adds digits, so what it
+    cannot see costs nothing, and the stencil's own estimate still stands there.
+    """
+    cache: dict[Any, tuple[Compiled, _Duals]] = _DUALS.__dict__.setdefault("cache", {})
+    key = (id(f), tuple((v.p, v.q) for v in x0), axis, work)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is f:
+        return hit[1]
+    if len(cache) > 64:
+        cache.clear()
+    ctx = thread_context(work)
+    inputs = {
+        v: _Dual(ctx.mpf(p.p) / p.q, ctx.one if i == axis else ctx.zero)
+        for i, (v, p) in enumerate(zip(f.variables, x0, strict=True))
+    }
+    memo: dict[Any, _Dual | None] = {}
+    roots = [_dual(ctx, expr, inputs, memo) for expr in f.components]
+    steepest = ctx.zero
+    for node in memo:
+        if isinstance(node, sympy.Function) and not isinstance(node, _SCALE_FREE):
+            slopes = [abs(d.slope) for d in map(memo.get, node.args) if d is not None]
+            steepest = max(steepest, *slopes)
+    kinked = any(isinstance(node, _KINKED) for node in memo)
+    found = _Duals([d for d in memo.values() if d is not None], roots, steepest, kinked)
+    cache[key] = (f, found)
+    return found
+
+
+class _Duals(NamedTuple):
+    """Every node that could be evaluated, and each component's own (None: not evaluated)."""
+
+    nodes: list[_Dual]
+    roots: list[_Dual | None]
+    steepest: Any  # the largest |du/dx| of an argument u of a function of f (0: none)
+    kinked: bool  # f has abs, sign, min, max, atan2 or Piecewise: its slope may jump
+
+
+_KINKED = (
+    sympy.Abs,
+    sympy.sign,
+    sympy.Heaviside,
+    sympy.Min,
+    sympy.Max,
+    sympy.atan2,
+    sympy.Piecewise,
+)
+
+
+#: Functions without a scale of their own (piecewise linear or constant in their argument).
+_SCALE_FREE = (sympy.Abs, sympy.sign, sympy.Heaviside)
+
+
+def _reach(
+    f: Compiled, x0: Sequence[sympy.Rational], counts: Sequence[int], dps: int
+) -> tuple[int | None, ...]:
+    """Per axis, a power of two 2^e no wider than 1/|du/dx| over the arguments u of f's functions.
+
+    A function such as sin, tan or exp changes character over a unit of its argument; where
+    an argument moves fast with x (x² at x = 1e200: du/dx = 2e200) a step relative to |x|
+    moves it by 1e183 and the stencil samples tan(x²) at unrelated points: both steps of the
+    Richardson pair see only the term x, agree, and certify the slope 1 of a function whose
+    slope is 7e202.  So the automatic step is relative to min(|x|, 2^e) on each axis, and the
+    working precision pays for the extra digits (``_scale_digits``, ``_node_digits``).
+    None: no function argument moves with x along that axis.
+    """
+    reach: list[int | None] = []
+    for axis, c in enumerate(counts):
+        steep = _duals(f, tuple(x0), axis, dps + _GUARD).steepest if c else 0
+        if steep:
+            reach.append(-math.ceil(float(thread_context(15).log(steep, 2)) + 1e-9))
+        else:
+            reach.append(None)
+    return tuple(reach)
+
+
+def _log_scales(
+    x0: Sequence[sympy.Rational], reach: Sequence[int | None], *, relative: bool
+) -> list[float]:
+    """log10 of each axis' step scale: |x| (1 at x = 0, or for a given step), at most 2^e."""
+    scales = []
+    for v, e in zip(x0, reach, strict=True):
+        natural = math.log10(abs(v.p)) - math.log10(v.q) if relative and v else 0.0
+        scales.append(natural if e is None else min(natural, e * math.log10(2)))
+    return scales
+
+
+def _dual(ctx: Any, node: Any, inputs: dict[Any, _Dual], memo: dict[Any, _Dual | None]) -> Any:
+    """The _Dual of one node (None where it cannot be evaluated), memoised by node."""
+    if node in memo:
+        return memo[node]
+    memo[node] = None  # a failure below leaves it None
+    if node in inputs:
+        result: _Dual | None = inputs[node]
+    elif not node.free_symbols:
+        result = _constant(ctx, node)
+    else:
+        parts = [_dual(ctx, a, inputs, memo) for a in node.args]
+        if any(p is None for p in parts):
+            return None
+        try:
+            result = _combine(ctx, node, parts)
+        except (ArithmeticError, ValueError, TypeError):
+            result = None
+    memo[node] = result
+    return result
+
+
+def _constant(ctx: Any, node: Any) -> _Dual | None:
+    """A constant subtree, evaluated by SymPy (sin(10**100) is reduced exactly)."""
+    value = node.evalf(ctx.dps + 5)
+    if not isinstance(value, sympy.Float):
+        return None  # complex, or not a number
+    return _Dual(ctx.make_mpf(value._mpf_), ctx.zero)
+
+
+def _combine(ctx: Any, node: Any, parts: list[_Dual]) -> _Dual | None:
+    """Sum, product and power rules; functions through ``_function``."""
+    if isinstance(node, sympy.Add):
+        return _Dual(ctx.fsum(p.value for p in parts), ctx.fsum(p.slope for p in parts))
+    if isinstance(node, sympy.Mul):
+        value, slope = ctx.one, ctx.zero
+        for p in parts:
+            value, slope = value * p.value, value * p.slope + slope * p.value
+        return _Dual(value, slope)
+    if isinstance(node, sympy.Pow):
+        base, power = parts
+        value = ctx.power(base.value, power.value)
+        if ctx.im(value):
+            return None
+        slope = power.value * ctx.power(base.value, power.value - 1) * base.slope
+        if power.slope:
+            slope += value * power.slope * ctx.log(base.value)
+        return _Dual(value, slope)
+    return _function(ctx, node, parts)
+
+
+def _function(ctx: Any, node: Any, parts: list[_Dual]) -> _Dual | None:
+    """A function node: abs, min, max, atan2, sign by hand, the others by a complex step."""
+    if isinstance(node, sympy.Abs):
+        (u,) = parts
+        return _Dual(abs(u.value), u.slope if u.value >= 0 else -u.slope)
+    if isinstance(node, sympy.Min | sympy.Max):
+        pick = min if isinstance(node, sympy.Min) else max
+        return pick(parts, key=lambda p: p.value)
+    if isinstance(node, sympy.atan2):
+        y, x = parts
+        slope = (x.value * y.slope - y.value * x.slope) / (x.value**2 + y.value**2)
+        return _Dual(ctx.atan2(y.value, x.value), slope)
+    if isinstance(node, sympy.Piecewise) or not isinstance(node, sympy.Function):
+        return None
+    fn = _head(ctx, node.func, len(parts))
+    if fn is None:
+        return None
+    value = ctx.convert(fn(*(p.value for p in parts))[0])
+    if ctx.im(value):
+        return None
+    if isinstance(node, sympy.sign | sympy.Heaviside) or not any(p.slope for p in parts):
+        return _Dual(value, ctx.zero)
+    # Im g(u + iτu')/τ = g'·u' + O(τ²): τ far below every scale of g (mpmath keeps tiny parts)
+    tau = ctx.ldexp(1, -2 * ctx.prec) / max(ctx.one, *(abs(p.slope) for p in parts))
+    moved = fn(*(ctx.mpc(p.value, tau * p.slope) for p in parts))[0]
+    return _Dual(value, ctx.im(moved) / tau)
+
+
+_HEADS: dict[Any, Compiled | None] = {}
+
+
+def _head(ctx: Any, func: Any, n: int) -> Any:
+    """The mpmath function of one SymPy function head (compiled once per head)."""
+    key = (func, n)
+    if key not in _HEADS:
+        names = sympy.symbols(f"u0:{n}")
+        try:
+            _HEADS[key] = function(func(*names), list(names))
+        except SymgradError:
+            _HEADS[key] = None
+    head = _HEADS[key]
+    return None if head is None else head.mp_function(ctx.dps)[1]
 
 
 def _mp(
@@ -402,14 +667,18 @@ def _mp(
     k = (dps + _GUARD) / terms.p if given is None else -float(thread_context(dps).log10(abs(given)))
     if not error_control and given is None:
         k += _FAST_GUARD / terms.p  # no a-posteriori check: buy a wider margin a priori
+    # a given step is absolute (scale 1); an automatic one no wider than f's arguments allow
+    reach = _reach(f, x0, terms.counts, dps) if given is None else None
+    scales = _log_scales(x0, reach or (None,) * len(x0), relative=given is None)
     if given is None:
-        extra += _scale_digits(x0, terms.counts)
+        extra += _scale_digits(scales, terms.counts)
+    extra += _node_digits(f, x0, terms.counts, scales, dps=dps)
     evaluations, history = 0, []
     for _ in range(_MAX_REFINE + 1):
         work = min(_work_digits(terms, dps, k) + extra, _MAX_WORK)
-        coarse_probe = _probe(f, x0, work, relative=given is None)
+        coarse_probe = _probe(f, x0, work, relative=given is None, reach=reach)
         # at least _NOISE digits more, after both precisions are rounded to the grain
-        fine_probe = _probe(f, x0, coarse_probe.work + _NOISE, relative=given is None)
+        fine_probe = _probe(f, x0, coarse_probe.work + _NOISE, relative=given is None, reach=reach)
         ctx = fine_probe.ctx
         # an automatic step is a power of two, so x + s*h is exact for small offsets s
         h = ctx.convert(given) if given is not None else ctx.ldexp(1, -math.ceil(k * _LOG2_10))
@@ -431,9 +700,9 @@ def _mp(
         est = [e + floor for e in est]
         # digits count relative to |f'|, or to |f| over the step's scale max(1, |x|)^m
         size = ctx.one
-        for c, m in zip(fine_probe.scales, terms.counts, strict=True):
-            if m and c > 1:
-                size *= c**m
+        for v, m in zip(fine_probe.args, terms.counts, strict=True):
+            if m and abs(v) > 1:
+                size *= abs(v) ** m
         tol = max([abs(v) for v in value] + [scale / size]) / _power_of_ten(dps)
         worst = max(est)
         history.append(worst)
@@ -441,8 +710,11 @@ def _mp(
             found = _Stencilled(value, est, h, terms, fine_probe, evaluations + len(terms.items))
             return _Run(_given_result(f, found, coarse, floor, dps), True, scale)
         if worst <= tol:
-            why = f"error estimate {ctx.nstr(worst, 3)} at {fine_probe.work} working digits"
             found = _Stencilled(value, est, h, terms, fine_probe, evaluations)
+            hidden = _hidden_slope(f, x0, terms, found, tol)
+            if hidden:
+                return _Run(_finish(f, found, PointStatus.UNRELIABLE, hidden, dps), False, scale)
+            why = f"error estimate {ctx.nstr(worst, 3)} at {fine_probe.work} working digits"
             return _Run(_finish(f, found, PointStatus.OK, why, dps), True, scale)
         if work >= _MAX_WORK:
             break
@@ -457,6 +729,42 @@ def _mp(
     result = _finish(f, found, PointStatus.UNRELIABLE, reason, dps)
     converging = len(history) < 2 or history[-1] < history[-2]
     return _Run(result, converging, scale)
+
+
+def _hidden_slope(
+    f: Compiled, x0: Sequence[sympy.Rational], terms: _Terms, found: _Stencilled, tol: Any
+) -> str:
+    """Why a first-derivative stencil cannot be trusted at its step ('' where it can).
+
+    The stencil's error estimate compares two steps, and is blind to a variation on a scale
+    far below both: tan(x²) + x at x = 1e200 oscillates with period 1e-200, and every step the
+    estimate can afford sees only x (value 1, error estimate 1e-40; the slope is 7e202).  The
+    forward pass over f's own operations (``_duals``, at the working precision) gives the local
+    slope; a value that misses it by more than half (beyond the estimate and the tolerance) is
+    ``unreliable``.  The pass only declines: it never supplies a value or an estimate.  With
+    the step no wider than f's inner arguments allow (``_reach``) this is a second line; f with
+    abs, sign, min, max or atan2 is left to the kink probe (its slope may jump at the point).
+    """
+    if terms.m != 1:
+        return ""
+    axis = terms.counts.index(1)
+    duals = _duals(f, tuple(x0), axis, found.probe.work)
+    if duals.kinked:
+        return ""  # a one-sided slope at a kink is not the slope of either side
+    roots = duals.roots
+    assert found.estimate is not None
+    for got, est, root in zip(found.value, found.estimate, roots, strict=True):
+        if root is None:
+            continue
+        gap = abs(got - root.slope)
+        if gap > max(abs(got), abs(root.slope)) / 2 + est + tol:
+            ctx = thread_context(15)
+            return (
+                f"the stencil gives {ctx.nstr(got, 6)} but f's operations at the point have "
+                f"the slope {ctx.nstr(root.slope, 6)}: f varies on a scale far below the step "
+                "(an oscillation such as tan(x**2) at a large x), which no step tried resolves"
+            )
+    return ""
 
 
 @functools.cache
@@ -709,8 +1017,12 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
         slope = max(abs(v) for v in new)
         scale = max(abs(v) for v in new_f)
         tol = unit * max(slope, scale / size)
-        # f itself, up to the h² f''/2 by which the real parts of two steps differ
-        drift = max(abs(a - b) for a, b in zip(last_f, new_f, strict=True))
+        # f itself, up to the h² f''/2 by which the real parts of two steps differ, and by
+        # which Re f(x + ih) differs from f(x): a step beyond f's scale (sec(x²) at x = 1e200,
+        # where Im f(x + ih) ~ e^(-2xh) vanishes at both steps) shows in the real part
+        drift = max(
+            abs(a - b) for a, b in zip([*last_f, *new_f], [*new_f, *probe.centre()], strict=True)
+        )
         drift_tol = unit * max(scale, slope * 2 * abs(h))
         if max(est) <= tol and drift <= drift_tol:
             why = f"complex step certified by a second step at {work} digits"
