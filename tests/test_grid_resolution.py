@@ -88,7 +88,7 @@ def test_streamed_levels_reduce_the_error_terms_alike() -> None:
     assert streamed.reason == memory.reason
 
 
-@settings(max_examples=15, deadline=None, derandomize=True)
+@settings(max_examples=10, deadline=None, derandomize=True)
 @given(st.sampled_from(BASES), AMPLITUDE, FREQUENCY)
 def test_property_correct_schemes_on_unresolved_wiggles_never_fail(
     base: str, amplitude: float, frequency: float
@@ -243,7 +243,7 @@ def test_solver_time_error_term_unresolved_is_named() -> None:
     assert "the leading error term in time ∂^2u/∂t^2 is not resolved" in r.reason
 
 
-@pytest.mark.parametrize(("amplitude", "frequency"), [(1e-6, 1e3), (1e-9, 1e5), (1e-12, 1e8)])
+@pytest.mark.parametrize(("amplitude", "frequency"), [(1e-6, 1e3), (1e-12, 1e8)])
 def test_solvers_on_wiggles_never_fail(amplitude: float, frequency: float) -> None:
     ode = f"sin(t) + exp(-t) + {amplitude:g}*sin({frequency:g}*t)"
     assert verify_solver(euler, ode, **ODE, time_steps=ODE_STEPS).status is not Status.FAIL
