@@ -628,8 +628,9 @@ def _function(ctx: Any, node: Any, parts: list[_Dual]) -> _Dual | None:
         return None
     if isinstance(node, sympy.sign | sympy.Heaviside) or not any(p.slope for p in parts):
         return _Dual(value, ctx.zero)
-    # Im g(u + iτu')/τ = g'·u' + O(τ²): τ far below every scale of g (mpmath keeps tiny parts)
-    tau = ctx.ldexp(1, -2 * ctx.prec) / max(ctx.one, *(abs(p.slope) for p in parts))
+    # Im g(u + iτu')/τ = g'·u' + O(τ²) with τ|u'| <= 2^(-prec/2): the truncation is below the
+    # precision, and so is the absolute error 2^-prec of an imaginary part (besselj, atan), /τ
+    tau = ctx.ldexp(1, -ctx.prec // 2) / max(ctx.one, *(abs(p.slope) for p in parts))
     moved = fn(*(ctx.mpc(p.value, tau * p.slope) for p in parts))[0]
     return _Dual(value, ctx.im(moved) / tau)
 

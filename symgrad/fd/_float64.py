@@ -28,6 +28,8 @@ from symgrad.errors import ConfigError, InputError, SymgradError
 from symgrad.fd._engine import (
     KINK_SAFETY,
     FDResult,
+    _PointProblem,
+    complex_step,
 )
 from symgrad.fd._memo import remembered
 from symgrad.fd._stencils import Stencil, stencils_for
@@ -144,7 +146,9 @@ def _f64_estimate(
         )
     if flat.any() and _depends(f, counts):
         settled = settled & ~_lost_flat(f, x, steps, flat)
-    est = np.where(settled, 2 * near / (2**p - 1) + rounding, np.inf)
+    # + the smallest subnormal: a quotient below float64's range (1e-5/x at x = 1e300, whose
+    # derivative -1e-605 is -0.0) is not exact, so its estimate is never exactly 0
+    est = np.where(settled, 2 * near / (2**p - 1) + rounding + 2.0**-1074, np.inf)
     size = math.prod(
         (np.maximum(1.0, np.abs(xi)) ** c for xi, c in zip(x, counts, strict=True)),
         start=np.ones(()),
@@ -490,6 +494,16 @@ def _complex_float64(
             "x); the complex step runs through the same formula, so it cannot be trusted there"
         )
         return replace(result, status=PointStatus.UNRELIABLE, reason=why)
+    unconfirmed = _unconfirmed(f, x, axis, value, est)
+    if unconfirmed.any():
+        why = (
+            f"at {int(unconfirmed.sum())} of {unconfirmed.size} values the certified "
+            "high-precision complex step at the same binary point does not confirm the float64 "
+            "value within its estimate (an imaginary part lost below float64's range inside f, "
+            "or an inner sum rounded below the step), or is not computed (beyond the first "
+            f"{_MAX_EXACT:,} points: pass fewer points per call)"
+        )
+        return replace(result, status=PointStatus.UNRELIABLE, reason=why)
     if step is not None:
         return _f64_status(result, resolved, None, _Seen(f, x, at, None))
     across = ~(gap <= rounding) & np.isfinite(value)  # an infinite one is an overflow
@@ -558,6 +572,51 @@ def _inexact_f(f: Compiled, x: list[Any], at: Any) -> Any:
                 floor = max(_F64_RESOLUTION * abs(want), 2.0**-1022)
                 inexact[(k, *index)] = abs(got - want) > floor
     return inexact.reshape(np.shape(at))
+
+
+def _unconfirmed(f: Compiled, x: list[Any], axis: int, value: Any, est: Any) -> Any:
+    """Where the certified mpmath complex step contradicts the float64 one, or is not computed.
+
+    float64's complex step can lose its imaginary part *inside* f with no trace in the checks
+    above: Im(1e-120 (x + ih)) = 1e-320 is subnormal (11 bits) before 1e100·sin scales it back
+    up; in cosh(x)·exp(-x) at x = 300, Im exp(-(x + ih)) = -e^-x·h underflows to 0 while
+    cosh's survives, and the quotient is cosh's derivative alone (0.5 for -3e-261); and in
+    sin(x + 1e10) the sum is rounded to 2^-19 before the step sees it.  Its noise probes move x,
+    which shifts none of these.  No choice of h avoids them all (h large enough to keep every
+    imaginary part normal brings back truncation), and float64 cannot see its intermediates, so
+    each finite value is compared with the mpmath complex step at the same binary point
+    (``symgrad.fd._engine.complex_step`` at 15 digits: its imaginary parts never underflow, and
+    it is certified by a second step and by f itself); a value further from it than its
+    estimate (plus 10^-14 of it) is not confirmed.  So is a value that mpmath cannot certify,
+    and every value past the first ``_MAX_EXACT`` points (the check is not sampled: a value
+    not checked is never ``ok``).  Values that are not finite are left to the other checks.
+    """
+    grid = np.broadcast_shapes(*(np.shape(xi) for xi in x))
+    points = math.prod(grid)
+    values = np.asarray(value, dtype=float).reshape(-1, points)
+    bounds = np.asarray(est, dtype=float).reshape(-1, points)
+    unconfirmed = np.zeros(values.shape, dtype=bool)
+    if axis not in _used_axes(f):
+        return unconfirmed.reshape(np.shape(value))  # exactly 0, which float64 gives too
+    unconfirmed[:, _MAX_EXACT:] = True
+    coordinates = [np.broadcast_to(xi, grid).reshape(-1) for xi in x]
+    for flat in range(min(points, _MAX_EXACT)):
+        got = values[:, flat]
+        if not np.isfinite(got).all():
+            continue
+        centre = [sympy.Rational(float(c[flat])) for c in coordinates]
+        try:
+            found = complex_step(f, centre, axis, 15).value
+        except _PointProblem:
+            found = None
+        if found is None:
+            unconfirmed[:, flat] = True
+            continue
+        want = np.array([float(v) for v in found])
+        with np.errstate(invalid="ignore"):
+            gap = np.where(np.isfinite(want), np.abs(want - got), np.inf)
+        unconfirmed[:, flat] = gap > bounds[:, flat] + 1e-14 * np.abs(got)
+    return unconfirmed.reshape(np.shape(value))
 
 
 def _im_step(f: Compiled, x: list[Any], axis: int, h: float) -> Any:
