@@ -17,6 +17,25 @@ estimate misses the requested digits the step shrinks and the precision grows by
 digits (at most ``_MAX_REFINE`` times), and the result says so if it still cannot deliver.
 Mixed partials are tensor products of one-dimensional stencils.
 
+**Intermediates.**  A value is ``ok`` only if the computation can be shown to have kept the
+digits it claims, and the error estimate cannot show a change that rounding removed *inside* f:
+in sin(x + 1e100) at x = 0.5 every stencil point x + s·h + 1e100 rounds to the same number
+below 100 + log10(1/h) digits, the term is frozen, the stencil sees no noise and confidently
+differences the rest (and ``check`` then calls a correct derivative wrong).  So one forward
+pass over f's own operations at the point (``_duals``: the value v and slope dv/dx of every
+node, at dps + guard digits, cached per point) sets two things.  The working precision covers
+log10(|v| / (scale·|dv/dx|)) more digits per differentiation for the worst node, so that the
+change s·h·dv/dx of every intermediate survives its rounding (``_node_digits``).  And the
+automatic step is relative to min(|x|, 1/|du/dx|) over the arguments u of f's functions
+(``_reach``): sin, tan or exp change character over a unit of their argument, and a step
+relative to |x| = 1e200 moves x² by 1e183, sampling tan(x²) at unrelated points where both
+steps of the Richardson pair see only the smooth rest.  Judging the magnitudes was chosen over
+a second evaluation at "clearly more" digits, which two equally frozen precisions would pass,
+and over arb balls, which need python-flint; the pass costs one walk of the expression per
+point and partial direction, and none on the complex-step path.  It never supplies a value:
+a first-derivative stencil that misses the pass's slope by more than half is ``unreliable``
+(``_hidden_slope``).
+
 **Complex step.**  Im f(x + ih)/h = f'(x) − h² f‴(x)/6 + ... involves no subtraction, but
 mpmath evaluates the imaginary part of some complex functions (atan, asin, acos) with an
 *absolute* error of about 10^-W |f|, which the division by a tiny h turns into a large one:
@@ -30,7 +49,9 @@ error 10^-W is divided by h, so every certifying value carries at least dps + gu
 digits: below that, two values can lose the same part of Im f entirely and agree (asin at
 x = 1e-30).  When it still cannot be
 certified, or both imaginary parts vanish (a lost imaginary part is zero at every precision),
-the caller falls back to the stencil.
+the caller falls back to the stencil.  The real parts must agree with f at the point too: a
+step beyond f's scale (sec(x²) at x = 1e200, where Im sec((x + ih)²) ~ e^(-2xh) vanishes at
+both steps) shows there, not in the imaginary parts.
 
 **Kinks.**  A central difference is blind to a symmetric kink (abs(x) at 0 gives 0 ± 0), so
 where f may be nonsmooth the backward and forward second-order differences of the partial,
@@ -96,7 +117,9 @@ class FDResult(Result):
         precision included), of the same kind and shape as ``value``.
     step : float or mpmath number
         The step h actually used (an automatic ``mp`` step is relative: it is scaled by |x| on
-        each axis, by 1 where x = 0; ``float64`` scales by max(1, |x|)).
+        each axis, by 1 where x = 0, and by at most 1/|du/dx| for the steepest argument u of a
+        function in f, so that tan(x**2) at x = 1e200 is sampled within its period;
+        ``float64`` scales by max(1, |x|)).
     status : PointStatus
         ``ok``, ``domain`` (outside the function's real domain), ``pole``, ``overflow``,
         ``nonsmooth`` (a kink: the one-sided derivatives differ) or ``unreliable`` (the

@@ -4,7 +4,19 @@ The float64 methods of :func:`symgrad.fd.finite_difference` (``method="float64"`
 ``"complex"``): the step, the error estimate from the stencil's own two step sizes and the
 rounding noise probed around the point, the checks that f itself is exact enough at the point
 (``_inexact_f``), kinks met by a side of the stencil, and the classification of every value
-(``ok``, ``unreliable``, ``nonsmooth``, ...).  Split from :mod:`symgrad.fd._finite_diff`, which
+(``ok``, ``unreliable``, ``nonsmooth``, ...).
+
+A value is ``ok`` only with the checks that justify it.  The float64 complex step has failure
+modes that none of its own measurements see, because float64 cannot look at f's
+intermediates: an imaginary part that goes subnormal (1e-120·(x + ih) has Im 1e-320, 11 bits)
+or underflows to 0 (Im exp(-(x + ih)) at x = 300) inside f and is scaled back up, and a sum
+with a large constant rounded below the step (x + 1e10 to 2^-19).  A second float64 step
+cannot settle them: a step large enough to keep every imaginary part normal brings back
+truncation, and any step loses exp(-x)'s at x = 710.  So every finite complex-step value is
+confirmed by the certified mpmath complex step at the same binary point (``_unconfirmed``),
+whose imaginary parts never underflow; a value it contradicts beyond its estimate, or
+cannot certify, is ``unreliable``.  The exact checks cover the first ``_MAX_EXACT`` points of
+a call; values past them are ``unreliable`` (not sampled: an unchecked value is never ``ok``).  Split from :mod:`symgrad.fd._finite_diff`, which
 dispatches to it; the arbitrary-precision engines live in :mod:`symgrad.fd._engine` and
 :mod:`symgrad.fd._arb`.
 """
@@ -455,6 +467,9 @@ def _complex_float64(
     f: Compiled, point: Any, axis: int, step: Any, error_control: bool = True
 ) -> FDResult:
     """Im f(x + i h e_j)/h in float64, vectorized; h = 1e-200 by default.
+
+    Every finite value must also be confirmed by the certified mpmath complex step at the same
+    binary point (``_unconfirmed``; module docstring), for the first ``_MAX_EXACT`` points.
 
     The estimate is 4σ + 4nε(|value| + |f|/max(1, |x|)) (n operations in f), σ the rounding
     noise of the complex-step quotient itself measured near x (``_complex_noise``); the
