@@ -291,3 +291,48 @@ def test_property_inner_constants_many(exponent: int, tenths: int, dps: int, hea
     test_property_inner_constants_never_give_a_wrong_ok.hypothesis.inner_test(  # type: ignore[attr-defined]
         exponent, tenths, dps, head
     )
+
+
+# -- switches closer than the step, and given steps beyond f's scale ---------------------------
+
+
+@pytest.mark.parametrize("threes", [20, 30, 40])
+def test_a_kink_closer_than_the_step_is_not_straddled(threes: int) -> None:
+    """abs(x - 1/3) + abs(x) just below 1/3: f = (1/3 - x) + x, so f' = 0 exactly."""
+    r = symgrad.finite_difference("abs(x - 1/3) + abs(x)", "x=0." + "3" * threes, wrt="x", dps=15)
+    assert _holds(r, _ctx(50).mpf(0))
+    assert r.ok
+
+
+@pytest.mark.parametrize(
+    ("expr", "point", "dps"),
+    [
+        ("abs(x - 1/3) + abs(x)", "x=0.33333333333333333333", 15),
+        ("abs(x - 1/3)", "x=0.3333333333333333333333333333333333333333", 15),
+        ("abs(x - 1/3)*y", "x=0.3333333333333333333333333333333333333333, y=2", 15),
+        ("abs(x - 1/3) + abs(x)", "x=0." + "3" * 70, 50),
+    ],
+)
+def test_check_passes_next_to_a_kink(expr: str, point: str, dps: int) -> None:
+    r = symgrad.check(expr, point, dps=dps)
+    assert r.status.value == "pass", r.reason
+
+
+@pytest.mark.parametrize(
+    ("k", "step", "scheme"),
+    [(50, "0.5", "central:2"), (100, "0.5", "central:4"), (77, "0.5", "central:2")],
+)
+def test_a_given_step_beyond_the_period_is_unreliable(k: int, step: str, scheme: str) -> None:
+    """sin(kx) at x = 1 with step 0.5: the truth k·cos(k) is far from the stencil's value."""
+    ctx = _ctx(50)
+    truth = k * ctx.cos(ctx.mpf(k))
+    r = symgrad.finite_difference(f"sin({k}*x)", "x=1", wrt="x", step=step, dps=20, scheme=scheme)
+    assert _holds(r, truth)
+    assert not r.ok
+
+
+def test_a_small_given_step_is_still_ok() -> None:
+    ctx = _ctx(50)
+    r = symgrad.finite_difference("sin(x)", "x=1", wrt="x", step="1/1024", dps=20)
+    assert r.ok
+    assert _holds(r, ctx.cos(1))

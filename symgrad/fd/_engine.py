@@ -510,11 +510,7 @@ def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) ->
     }
     memo: dict[Any, _Dual | None] = {}
     roots = [_dual(ctx, expr, inputs, memo) for expr in f.components]
-    steepest = ctx.zero
-    for node in memo:
-        if isinstance(node, sympy.Function) and not isinstance(node, _SCALE_FREE):
-            slopes = [abs(d.slope) for d in map(memo.get, node.args) if d is not None]
-            steepest = max(steepest, *slopes)
+    steepest = max([ctx.zero, *(_rate(node, memo) for node in memo)])
     kinked = any(isinstance(node, _KINKED) for node in memo)
     found = _Duals([d for d in memo.values() if d is not None], roots, steepest, kinked)
     cache[key] = (f, found)
@@ -526,7 +522,7 @@ class _Duals(NamedTuple):
 
     nodes: list[_Dual]
     roots: list[_Dual | None]
-    steepest: Any  # the largest |du/dx| of an argument u of a function of f (0: none)
+    steepest: Any  # the largest rate of f's functions and switches (``_rate``; 0: none)
     kinked: bool  # f has abs, sign, min, max, atan2 or Piecewise: its slope may jump
 
 
@@ -541,8 +537,32 @@ _KINKED = (
 )
 
 
-#: Functions without a scale of their own (piecewise linear or constant in their argument).
-_SCALE_FREE = (sympy.Abs, sympy.sign, sympy.Heaviside)
+#: Switches: piecewise linear or constant in their argument, which changes at its zero.
+_SWITCHES = (sympy.Abs, sympy.sign, sympy.Heaviside)
+
+
+def _rate(node: Any, memo: dict[Any, _Dual | None]) -> Any:
+    """1 over the distance in x on which ``node`` keeps its character (0: no limit).
+
+    A function changes over a unit of its argument u: |du/dx|.  A switch (abs, sign,
+    Heaviside; min and max at a tie of two arguments) changes at u = 0, a distance |u|/|du/dx|
+    away: abs(x - 1/3) at x = 0.333... (30 threes) has its kink 3e-31 away, and a step of
+    1e-10 would straddle it and certify the average slope.  A switch exactly at the point is
+    the kink probe's (``kink_suspect``).
+    """
+    args = [memo.get(a) for a in node.args]
+    if any(a is None for a in args):
+        return 0
+    duals = [a for a in args if a is not None]
+    if isinstance(node, sympy.Min | sympy.Max):
+        gaps = [(a.value - b.value, a.slope - b.slope) for a, b in itertools.combinations(duals, 2)]
+    elif isinstance(node, _SWITCHES):
+        gaps = [(duals[0].value, duals[0].slope)]
+    elif isinstance(node, sympy.Function):
+        return max(abs(a.slope) for a in duals)
+    else:
+        return 0
+    return max([0, *(abs(s) / abs(u) for u, s in gaps if u and s)])
 
 
 def _reach(
@@ -732,6 +752,9 @@ def _mp(
         history.append(worst)
         if given is not None:
             found = _Stencilled(value, est, h, terms, fine_probe, evaluations + len(terms.items))
+            wide = _too_wide(f, x0, terms, h, dps) or _hidden_slope(f, x0, terms, found, tol)
+            if wide:
+                return _Run(_finish(f, found, PointStatus.UNRELIABLE, wide, dps), True, scale)
             return _Run(_given_result(f, found, coarse, floor, dps), True, scale)
         if worst <= tol:
             found = _Stencilled(value, est, h, terms, fine_probe, evaluations)
@@ -795,6 +818,31 @@ def _hidden_slope(
 def _power_of_ten(digits: int) -> int:
     """10^digits (a Python integer, which mpmath divides by exactly as by a context number)."""
     return int(10**digits)
+
+
+def _too_wide(f: Compiled, x0: Sequence[sympy.Rational], terms: _Terms, h: Any, dps: int) -> str:
+    """Why a given step is beyond f's own scale ('' where it is not).
+
+    The asymptotic-range test compares D(2h), D(h) and D(h/2); a step that moves an argument
+    of f's functions by more than a unit samples them at unrelated points, and their ratio
+    can look like 2^p by accident: sin(50x) at step 0.5 passed it with 0.0015 for an error of
+    48.  So the widest offset of the coarse stencil, 2h·max|offset|, must move no argument
+    by more than a unit and cross no switch (``_rate``).
+    """
+    for axis, c in enumerate(terms.counts):
+        if not c:
+            continue
+        rate = _duals(f, tuple(x0), axis, dps + _GUARD).steepest
+        widest = 2 * abs(h) * max(abs(o) for o in terms.offsets[axis])
+        if rate * widest > 1:
+            ctx = thread_context(15)
+            return (
+                f"the given step {ctx.nstr(h, 3)} is outside the asymptotic range: it moves an "
+                f"argument of f's functions by {ctx.nstr(rate * widest, 3)} units (or crosses a "
+                "switch such as abs), beyond the expansion its error estimate needs (give a "
+                "smaller step, or none)"
+            )
+    return ""
 
 
 def _given_result(
