@@ -33,7 +33,10 @@ The arithmetic and the reporting behind :func:`symgrad.verify_grid`:
     other, or a face's error ``C h² + D h³`` has terms of opposite sign, two consecutive orders
     can agree on their way to the limit (2.80, 1.70, 1.72, then 1.88, 1.94, 1.97 towards 2);
   - ``pass``: settled, and the fitted and finest-pair orders are within 0.2 of the expected one
-    (at least the expected one, less 0.2, for the transverse faces); ``fail``: settled
+    (at least the expected one, less 0.2, for the transverse faces), and the finest pair of L2
+    errors above the floor agrees within 0.2 too (in the asymptotic range every norm falls at
+    order p; an L∞ norm alone can be fooled by an error of independent phase whose maximum adds
+    exactly to the truncation's, :func:`_l2_disagrees`: else ``inconclusive``); ``fail``: settled
     elsewhere; ``inconclusive``: still drifting when no finer grid may be added (the reason says
     why: the refinement budget, or the floor reached first).  :func:`symgrad.verify_grid` adds
     finer levels itself while some region is still drifting (see :func:`unsettled`).
@@ -489,12 +492,14 @@ def region_verdict(
     at_least: bool = False,
     degenerate: bool = False,
     evidence: Callable[[], Evidence] | None = None,
+    l2: Sequence[float] = (),
 ) -> tuple[Status, str, Span | None]:
     """Judge one region from its L∞ errors and rounding floors (module docstring's rules).
 
     ``at_least`` judges a lower bound (the transverse faces); ``degenerate`` says the region's
     leading error term vanishes on this field; ``evidence`` is called when every level sits at
-    the floor (without it, errors at the floor decide nothing).
+    the floor (without it, errors at the floor decide nothing); ``l2``, the region's L2 errors
+    per level, must agree with a pass (:func:`_l2_disagrees`).
     """
     sizes = judging.sizes
     if not all(math.isfinite(e) for e in errors):
@@ -520,6 +525,7 @@ def region_verdict(
             at_least=at_least,
             degenerate=degenerate,
             evidence=evidence,
+            l2=l2[coarse:],
         )
         left_out = ", ".join(map(str, sizes[:coarse]))
         worst = judging.unresolved(coarse - 1)
@@ -550,6 +556,13 @@ def region_verdict(
             return Status.PASS, f"{where}: {seen}, at least {expected:g} - {tol:g}", span
         return Status.FAIL, f"{where}: {seen}, below {expected:g} - {tol:g}", span
     if abs(fitted - expected) <= tol and abs(finest - expected) <= tol:
+        disagree = _l2_disagrees(l2, floors, judging.h, expected)
+        if disagree:
+            return (
+                Status.INCONCLUSIVE,
+                f"{where}: {seen}, expected {expected:g}, but {disagree}",
+                span,
+            )
         return Status.PASS, f"{where}: {seen}, expected {expected:g} ± {tol:g}", span
     if degenerate and min(fitted, finest) > expected:
         return (
@@ -561,6 +574,29 @@ def region_verdict(
             span,
         )
     return Status.FAIL, f"{where}: {seen} vs expected {expected:g} (tolerance {tol:g})", span
+
+
+def _l2_disagrees(
+    l2: Sequence[float], floors: Sequence[float], h: Sequence[float], expected: float
+) -> str:
+    """Why the L2 errors do not confirm a pass of the L∞ orders ("" when they do or cannot say).
+
+    In the asymptotic range the error is ``C h^p g(x)`` point by point, so every norm falls at
+    order p.  The L∞ norm alone can be fooled: a planted ``ε·Lf`` of independent phase adds to
+    the truncation's maximum exactly (``|a - ε| + ε = a`` for ``(a - ε) cos(ωx) - ε sin(x)``),
+    keeping order p while the scheme does not converge; its L2 norm does not.  So the finest
+    pair of L2 errors, both above the floor, must also lie within the order tolerance.
+    """
+    if len(l2) < 2 or not all(e > f for e, f in zip(l2[-2:], floors[-2:], strict=True)):
+        return ""
+    order = pairwise_orders(l2[-2:], h[-2:])[0]
+    if abs(order - expected) <= TOLERANCES["order"]:
+        return ""
+    return (
+        f"the L2 errors fall at order {order:.2f} on the finest pair: the norms disagree, so the "
+        "error is not yet C·h^p everywhere (or a term of lower order hides below the maximum); "
+        "add finer levels or use another field"
+    )
 
 
 def unresolved_reason(where: str, judging: Judging) -> str:
@@ -854,6 +890,7 @@ def _judge_region(
         at_least=at_least,
         degenerate=degenerate and region == "boundary",
         evidence=lambda: judging.evidence(k, region, exactness_order),
+        l2=errors["L2"],
     )
     return assemble_region(errors, floors, judging, span, p, at_least, status, reason)
 
