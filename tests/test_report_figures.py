@@ -127,6 +127,10 @@ def test_report_figures_are_inline_svg_in_html_and_markdown() -> None:
         assert f"\n\n{svg}\n\n" in markdown  # an HTML block: blank lines around, none inside
         assert "\n\n" not in svg
     assert "data:image/png" not in html
+    ids = [e.get("id") for svg in r.figures.values() for e in ET.fromstring(svg).iter()]
+    named = [i for i in ids if i is not None]
+    assert named  # the clip paths of the panels
+    assert len(named) == len(set(named))  # one page: an id used twice would clip wrongly
     plain = symgrad.report("x*sin(y)", "x=0.5,y=1", step_sizes=QUICK, plots=False)
     assert plain.figures == {}
     assert "<svg" not in plain.to_html()
