@@ -916,21 +916,21 @@ def _result(f: Compiled, call: _Call, job: _Partial, found: _Found, c: _Constant
         _shaped(values, f.shape),
         _shaped(bounds, f.shape),
         make(c.step),
-        _why(digits, job.raises).format(_number(top)),
+        _WHY + _number(top) + _after(digits, job.raises),
         job.rule.scheme,
         digits,
         job.evaluations + 1,  # and the point itself, shared by the partials of one call
     )
 
 
+_WHY = "certified on arb balls: error bound "
+
+
 @functools.lru_cache(maxsize=256)
-def _why(digits: int, raises: int) -> str:
-    """The reason of a certified result, with a ``{}`` for its error bound."""
+def _after(digits: int, raises: int) -> str:
+    """The reason of a certified result after its error bound."""
     raised = f" after {raises} precision raises" if raises else ""
-    return (
-        "certified on arb balls: error bound {} (ball radius plus Taylor remainder) at "
-        f"{digits} working digits{raised}"
-    )
+    return f" (ball radius plus Taylor remainder) at {digits} working digits{raised}"
 
 
 def _number(raw: Any) -> str:
@@ -938,7 +938,7 @@ def _number(raw: Any) -> str:
     _, man, exp, bc = raw
     if -1000 < exp + bc < 1000:  # the top 60 bits as a float (the text needs three digits)
         shift = max(0, bc - 60)
-        number = math.ldexp(int(man >> shift), exp + shift)
+        number = math.ldexp(man >> shift, exp + shift)
         if 1e-300 < number < 1e300:
             return f"{number:.3g}"
     return str(lib.to_str(raw, 3))
