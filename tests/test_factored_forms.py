@@ -107,10 +107,10 @@ def test_exact_values_keep_the_factored_form_exact() -> None:
 
 
 def test_a_sparse_hessian_is_not_charged_for_the_zeros_it_does_not_compile() -> None:
-    """Rosenbrock in 60 variables under max_work=60,000: the dense Hessian (3,600 entries, 3,422
-    of them zeros that it compiles) is refused; for_scipy's sparse Hessian (178 entries) is
-    priced without those zeros, accepted, and equals the closed form of Rosenbrock's Hessian."""
-    n = 60
+    """Rosenbrock in 300 variables under max_work=60,000: the dense Hessian (90,000 entries,
+    89,102 of them zeros that it compiles) is refused; for_scipy's sparse Hessian (898 entries)
+    is priced without those zeros, accepted, and equals the closed form of Rosenbrock's Hessian."""
+    n = 300
     text = " + ".join(f"100*(x[{i + 1}] - x[{i}]**2)**2 + (1 - x[{i}])**2" for i in range(n - 1))
     limits = Limits(max_work=60_000)
     with pytest.raises(LimitExceeded):

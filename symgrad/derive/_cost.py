@@ -2,9 +2,9 @@
 
 Parsing caps the *input* (:mod:`symgrad.expr`); this module prices what follows, which can be
 far larger: differentiating every entry of a gradient or Hessian with SymPy, then compiling the
-results.  The price is counted in **node operations**, a unit of about 15 SymPy function calls,
-3-12 µs on our machines (``benchmarks/bench_limits.py`` prints the estimates next to the
-measured seconds).  A job's estimate is checked against ``Limits.max_work`` *before* each stage
+results.  The price is counted in **node operations**, a unit of about 10 µs of CPU (15 SymPy
+function calls; see the table below; ``benchmarks/bench_limits.py`` prints the estimates next
+to the measured seconds).  A job's estimate is checked against ``Limits.max_work`` *before* each stage
 starts, so a job that would take minutes is refused in milliseconds.
 
 How SymPy's work grows, per node with ``m`` arguments, differentiated with respect to ``v``
@@ -29,29 +29,70 @@ Every stage is charged its work plus a preview of what follows (the compilation,
 stage; half the size of the results, for the others), and a Hessian, Laplacian or higher partial
 is priced one order at a time: the second order is estimated from the actual first derivatives,
 before it starts.  Before compiling, the actual components are priced again
-(:func:`compile_cost`): their tree size, the factors of products and sums (common subexpression
-elimination compares them), and every distinct power and function call, which the printers
-inspect.  A step function around min/max calls (``Heaviside(x0 - Max(x1, x2, x3))``, the
-derivative of a ``max``) is priced at ``PRINT_STEP_ARG`` per argument of the min/max inside (plus
-one), charged in advance to the derivative of a ``max`` or ``min`` of ``k >= 3`` arguments.  That
-price is 0: symgrad prints step functions through ``sign`` and min/max through placeholders
-(:mod:`symgrad.derive._printing`), so they cost what any function call costs.  SymPy's own printer
-rewrote them into conditions simplified at about 0.4 s per argument (two minutes for the
-gradient of a ``max`` of 16 arguments, now about one second).
+(:func:`compile_cost`).  A step function around min/max calls (``Heaviside(x0 - Max(x1, x2,
+x3))``, the derivative of a ``max``) is priced at ``PRINT_STEP_ARG`` per argument of the min/max
+inside (plus one), charged in advance to the derivative of a ``max`` or ``min`` of ``k >= 3``
+arguments.  That price is 0: symgrad prints step functions through ``sign`` and min/max through
+placeholders (:mod:`symgrad.derive._printing`), so they cost what any function call costs.
+
+**Compiling** is what follows the derivatives: their conversion back from symengine, the
+:class:`~symgrad.derive.Compiled` (its entries, their distinct components), and the NumPy code
+generated on the first call, whose common subexpressions are found in one linear pass and which
+keeps a number times a sum factored.  Its price, fitted to the CPU time of the families below,
+is ``entries_cost`` per entry (0.4 of an operation: a sparse Hessian's zeros are found by
+identity and cost only their bookkeeping), one operation per ``_COMPILE_TREE`` nodes of the
+trees, and per distinct node ``_COMPILE_NODE``, ``_COMPILE_ARG`` per argument of a sum or
+product, and more for a power or a function call, which the printers inspect.  (The former model
+charged 10 per entry and ``2m²/5`` per product of ``m`` factors, for SymPy's quadratic common
+subexpression search, which symgrad no longer uses: up to 20 times the work of today's code.)
 
 **symengine.**  When a job differentiates with symengine (:mod:`symgrad.derive._symengine`), the
 same trees are priced by the same rules (nodes are recognised by class name, which SymPy and
-symengine share), and the part of each stage's work that is SymPy building derivatives is divided
-by ``SYMENGINE_SPEEDUP`` (20; measured 20-100 times faster, so the discount is the cautious end):
-the traversal of the results and the compilation, both done in Python on SymPy trees, are charged
-in full.  An estimate that stopped counting early is never discounted, so a hostile expression
-is refused as quickly on both engines.  A job's sums are differentiated term by term, and only
-the terms that contain the variable (:mod:`symgrad.derive._derivatives`), so a sum of many local
-terms is priced, and done, per term that matters.
+symengine share), and a stage costs ``SYMENGINE_SPEEDUP`` (600) times less than SymPy's estimated
+work to build the derivatives, plus ``_SYMENGINE_PIECE`` per (term, variable) pair
+differentiated and one operation per ``_SYMENGINE_NODES`` (50) nodes of the results, which are
+counted in Python.  An estimate that stopped counting early is never discounted, so a hostile
+expression is refused as quickly on both engines.  A job's sums are differentiated term by term,
+and only the terms that contain the variable (:mod:`symgrad.derive._derivatives`), so a sum of
+many local terms is priced, and done, per term that matters.
 
-The weights were fitted to SymPy's call counts (see the comment at ``_NEW``).  Every count stops
-as soon as it passes what the budget allows, so pricing a job never costs more than a fraction
-of the budget, whatever the job.
+**The unit and the fit.**  A node operation is about 10 µs of CPU (4-23 µs on the families
+below, the most for small jobs, whose fixed costs are not priced; SymPy's derivatives, whose
+weights were fitted to SymPy's call counts, 5-8 µs), so the default ``MAX_WORK`` of 1,000,000
+is about ten seconds.  Prices of the default engine
+(symengine) against the CPU time of building the job and generating its code, measured on the
+development machine (2 shared cores, loaded), with the default limits' verdict:
+
+==============================  ==========  ===========  ====================
+job (from text)                 price       CPU seconds  default limits
+==============================  ==========  ===========  ====================
+Rosenbrock N=100, gradient          12,376  0.29         built
+Rosenbrock N=1000, gradient        124,891  2.1          built
+Rosenbrock N=300, Hessian           78,214  0.87         built
+Rosenbrock N=1000, Hessian         610,883  6.5          built (10**6 entries)
+(Σ i·x_i)² N=200, gradient          24,820  0.30         built
+(Σ i·x_i)² N=200, Hessian          463,536  1.7          built
+(Σ i·x_i)² N=400, Hessian       >2,009,195  7.3          refused in 3 s
+quadratic form N=100, gradient     129,238  1.3          built
+sin nested 30 deep, Hessian        138,876  0.72         built
+sin nested 45 deep, Hessian     (node cap)  -            refused in 0.1 s
+x0*...*x59, Hessian                251,376  2.1          built
+x0*...*x99, Hessian              1,174,489  10.0         refused in 0.1 s
+x0*...*x149, Hessian            >3,787,078  (~30)        refused in 0.3 s
+sin(x0²+...+x99²), Hessian         588,756  5.3          built
+sin(x0²+...+x149²), Hessian     >1,570,466  (~20)        refused in 0.4 s
+(x²+y)^1000 + ..., Hessian             659  0.01         built
+==============================  ==========  ===========  ====================
+
+(The prices are the largest total a budget was asked to allow, previews included, with the
+limit out of the way; ">" marks the total at the stage that refused, for jobs not run to the
+end; the seconds in parentheses are extrapolated from smaller sizes.
+``tests/test_cost_families.py`` checks prices against the counted Python calls of the same
+families.)  The squared linear form's Hessian is priced about 3 times its work: the preview
+counts a product per entry where the result is a number.  Every count stops as soon as it passes
+what the budget allows, so pricing a job costs at most a fraction of the work it allows (walking
+the trees to price compiling them, about a tenth of an operation per node, is itself part of
+that work).
 """
 
 from __future__ import annotations
@@ -80,15 +121,15 @@ __all__ = [
     "second_order_guess",
 ]
 
-#: Default cap on the estimated work of one job, in node operations (about 3-12 s).
+#: Default cap on the estimated work of one job, in node operations (about 10 s of CPU).
 MAX_WORK = 1_000_000
 #: A second order guessed from the first is refused in advance only above this many budgets.
 GUESS_MARGIN = 4
 #: Node operations per pair of arguments when SymPy builds a ``max``/``min`` of a derivative.
 MINMAX_PAIR = 20
-#: symengine builds a derivative at least this many times faster than SymPy (measured 20-100x):
-#: its share of a stage's work is divided by it (see the module docstring).
-SYMENGINE_SPEEDUP = 20
+#: symengine builds a derivative this many times faster than SymPy, per unit of SymPy's estimated
+#: work (measured 300-600x on the families of the module docstring; the cautious end).
+SYMENGINE_SPEEDUP = 600
 #: Node operations per ``max``/``min`` argument inside a step function, when it is printed (0:
 #: step functions print through ``sign``, see the module docstring).
 PRINT_STEP_ARG = 0
@@ -101,12 +142,25 @@ PRINT_STEP_ARG = 0
 _NEW = {"add": 0, "mul": 17, "pow": 30, "minmax": 130, "function": 20, "step": 20}
 _SUM_ARG = 6  # per argument of a sum, per term containing the variable
 _TRAVERSE = 4  # thirds of a node operation per node of each result: checked, counted
-# compiling, fitted the same way to 260 random expressions and their gradients (within a factor
-# 0.8-2.3 for 90% of them)
-_COMPILE_ENTRY = 10  # per component compiled
-_COMPILE_SUM = 35  # per distinct sum or product, plus 2/5 of its arguments squared
-_COMPILE_POW = 50  # per distinct power (the printers look for roots and reciprocals)
-_COMPILE_FUNCTION = 80  # per distinct function call
+# symengine's stages (see engine_work), fitted to the CPU time of the families of the module
+# docstring at 10 µs per node operation
+_SYMENGINE_PIECE = 2  # per (term, variable) differentiated: the call, the checks, the sum
+_SYMENGINE_NODES = 50  # result nodes counted per node operation (count_nodes, in Python)
+# compiling (the conversion back to SymPy, Compiled, and the NumPy code generated on the first
+# call), fitted to the CPU time of the families of the module docstring (non-negative least
+# squares of the relative error, within a factor 0.45-1.25 of every one)
+_COMPILE_ENTRY_TENTHS = 4  # tenths of a node operation per component (zeros included)
+_COMPILE_TREE = 10  # tree nodes visited per node operation (shared subtrees at each occurrence)
+_COMPILE_NODE = 5  # per distinct node (the linear CSE, the printing of each statement)
+_COMPILE_ARG = 2  # per argument of a distinct sum or product
+_COMPILE_POW = 24  # per distinct power (the printers look for roots and reciprocals)
+_COMPILE_FUNCTION = 61  # per distinct function call
+# The preview of compiling a derivative, before it is taken, counts the nodes the chain rule
+# creates (g'(u)·u', for powers and functions) at every occurrence of a shared subtree, where
+# compile_cost, on the actual results, counts them once: those and the tree size are divided by
+# this (the preview was up to 4.9 times the actual price on the families of the module docstring
+# without it); the products of a product's derivative are distinct, and counted in full
+_PREVIEW_SHARE = 2
 
 _Expr = Any  # SymPy ships no type information
 _MINMAX = (sympy.Max, sympy.Min)
@@ -125,8 +179,8 @@ class Limits:
     ----------
     max_work : int
         The most estimated work one call of ``gradient``, ``hessian``, ``jacobian``,
-        ``laplacian``, ``derivative`` or ``function`` may do, in node operations (about 3-12 µs
-        each; the default, 1,000,000, is about 3-12 s of SymPy).  The estimate is checked
+        ``laplacian``, ``derivative`` or ``function`` may do, in node operations (about 10 µs
+        each, 3-16 µs measured; the default, 1,000,000, is about 10 s).  The estimate is checked
         before each stage starts; raise the cap for large trusted jobs.
     max_points : int
         The most points one ``check_gradient`` compares (given, or drawn with ``n_points``);
@@ -208,7 +262,7 @@ class Budget:
             shown = f"more than {total:,}" if partial else f"about {total:,}"
             msg = (
                 f"{self.call}: {what} would take {shown} node operations of SymPy work "
-                f"(roughly 3-12 µs each), more than the limit of {allowed:,}; simplify the "
+                f"(roughly 10 µs each), more than the limit of {allowed:,}; simplify the "
                 "expression or use fewer variables, or, for a trusted job, raise the limit: "
                 f"symgrad.{self.call}(..., limits=symgrad.Limits(max_work=...))"
             )
@@ -235,14 +289,16 @@ class Estimate(NamedTuple):
     """Estimated cost of some derivatives; ``complete`` is False when counting stopped early.
 
     ``work`` is SymPy's work to build them, ``size`` their nodes, ``compiling`` the estimated
-    work of compiling them (half their nodes, plus the distinct nodes each term creates as
-    :func:`compile_cost` prices them, with the printing of step functions of min/max).
+    work of compiling them (a tenth of their nodes, plus the distinct nodes each term creates
+    as :func:`compile_cost` prices them, with the printing of step functions of min/max),
+    ``pieces`` the (expression, variable) pairs differentiated.
     """
 
     work: int
     size: int
     compiling: int
     complete: bool
+    pieces: int = 0
 
 
 def derivative_costs(pairs: Iterable[tuple[_Expr, sympy.Symbol]], limit: int) -> Estimate:
@@ -257,35 +313,44 @@ def derivative_costs(pairs: Iterable[tuple[_Expr, sympy.Symbol]], limit: int) ->
         wanted.setdefault(expr, set()).add(var)
     work = size = compiling = 0
     visits = limit
+    pieces = sum(len(v) for v in wanted.values())
     for expr, variables in wanted.items():
         costs = _NodeCosts(variables, visits)
         found = costs.of(expr)
         if costs.exhausted:
-            return Estimate(max(work, limit + 1 - compiling), size, compiling, complete=False)
+            return Estimate(max(work, limit + 1 - compiling), size, compiling, False, pieces)
         visits -= costs.visited
         found_size = sum(found.size.get(v, 0) for v in variables)
         work += sum(found.work.get(v, 0) for v in variables) + _TRAVERSE * found_size // 3
         size += found_size
-        compiling += sum(found.compiling(v) for v in variables) + _COMPILE_ENTRY * len(variables)
-    return Estimate(work, size, compiling, complete=True)
+        compiling += sum(found.compiling(v) for v in variables) + entries_cost(len(variables))
+    return Estimate(work, size, compiling, True, pieces)
 
 
 def entries_cost(entries: int) -> int:
-    """The compiling work of ``entries`` components beyond their trees (zeros cost this too)."""
-    return _COMPILE_ENTRY * entries
+    """The work of ``entries`` components beyond their trees (zeros cost this too).
+
+    Measured 4-6 µs per entry of a Rosenbrock Hessian in 1,000 variables (10**6 entries, 2,000
+    distinct): its bookkeeping in the second order, the conversion, the array and the layout.
+    """
+    return _COMPILE_ENTRY_TENTHS * entries // 10
 
 
 def engine_work(estimate: Estimate, engine: str) -> int:
     """The work of ``estimate`` on ``engine`` (``"sympy"`` or ``"symengine"``).
 
-    On symengine, building the derivatives costs ``1 / SYMENGINE_SPEEDUP`` of SymPy's work;
-    traversing the results (counting and checking them, in Python) costs the same on both.  An
-    incomplete estimate (counting stopped early) is not discounted: it is refused as it is.
+    On symengine, building the derivatives costs ``1 / SYMENGINE_SPEEDUP`` of SymPy's work,
+    each (term, variable) pair ``_SYMENGINE_PIECE`` (the Python around the call) and counting
+    the results' nodes one operation per ``_SYMENGINE_NODES`` nodes.  An incomplete estimate
+    (counting stopped early) is not discounted: it is refused as it is.
     """
     if engine != "symengine" or not estimate.complete:
         return estimate.work
-    traverse = _TRAVERSE * estimate.size // 3
-    return traverse + max(estimate.work - traverse, 0) // SYMENGINE_SPEEDUP
+    return (
+        _SYMENGINE_PIECE * estimate.pieces
+        + estimate.size // _SYMENGINE_NODES
+        + estimate.work // SYMENGINE_SPEEDUP
+    )
 
 
 def second_order_guess(
@@ -313,30 +378,33 @@ def second_order_guess(
 def compile_cost(exprs: Iterable[_Expr], limit: int) -> Estimate:
     """Estimated work of compiling ``exprs`` (see the module docstring).
 
-    Half a node operation per node of the trees, and per distinct node: ``_COMPILE_SUM + 2m²/5``
-    for a sum or product of ``m`` terms, ``_COMPILE_POW`` per power, ``_COMPILE_FUNCTION`` per
-    function call and the printing of step functions of min/max.  Stops as soon as the
-    estimate passes ``limit`` (it is then incomplete), so at most ``2 * limit`` nodes are visited.
+    ``entries_cost`` per component, a node operation per ``_COMPILE_TREE`` nodes of the trees,
+    and per distinct node ``_COMPILE_NODE``, plus ``_COMPILE_ARG`` per argument of a sum or
+    product, ``_COMPILE_POW`` for a power, ``_COMPILE_FUNCTION`` for a function call and the
+    printing of step functions of min/max.  Stops as soon as the estimate passes ``limit`` (it
+    is then incomplete), so at most ``_COMPILE_TREE * limit`` nodes are visited, and pricing
+    costs less than the work it allows (a node visited costs about a tenth of an operation).
     """
     stack = list(exprs)
-    cost, nodes = _COMPILE_ENTRY * len(stack), 0
+    cost, nodes = entries_cost(len(stack)), 0
     seen: set[_Expr] = set()
-    while stack and cost + nodes // 2 <= limit:
+    while stack and cost + nodes // _COMPILE_TREE <= limit:
         node = stack.pop()
         nodes += 1
         stack.extend(node.args)
         if node in seen:
             continue
         seen.add(node)
+        cost += _COMPILE_NODE
         if isinstance(node, sympy.Add | sympy.Mul):
-            cost += _COMPILE_SUM + 2 * len(node.args) ** 2 // 5
+            cost += _COMPILE_ARG * len(node.args)
         elif isinstance(node, sympy.Pow):
             cost += _COMPILE_POW
         elif isinstance(node, sympy.Function):
             cost += _COMPILE_FUNCTION
             if isinstance(node, _STEPS):
                 cost += _print_step(sum(len(m.args) for m in node.atoms(*_MINMAX)))
-    cost += nodes // 2
+    cost += nodes // _COMPILE_TREE
     return Estimate(cost, nodes, cost, complete=not stack)
 
 
@@ -363,8 +431,8 @@ class _Found:
             self.compile[var] = self.compile.get(var, 0) + compiling
 
     def compiling(self, var: sympy.Symbol) -> int:
-        """Preview of compiling the derivative: half its tree size and its new nodes."""
-        return self.size.get(var, 0) // 2 + self.compile.get(var, 0)
+        """Preview of compiling the derivative: its tree size and its new nodes."""
+        return self.size.get(var, 0) // (_COMPILE_TREE * _PREVIEW_SHARE) + self.compile.get(var, 0)
 
 
 class _NodeCosts:
@@ -430,15 +498,16 @@ def _built(kind: str, tree: int, arg_tree: int, arg_size: int) -> int:
 
 def _compile_new(kind: str, m: int) -> int:
     """Compiling the distinct nodes one term of a node's derivative creates (see compile_cost)."""
+    product = _COMPILE_NODE + 2 * _COMPILE_ARG  # the product g'(u)·u'
     if kind == "mul":  # a product of m factors
-        return _COMPILE_SUM + 2 * m * m // 5
+        return _COMPILE_NODE + _COMPILE_ARG * m
     if kind == "minmax":  # a step function of the others' max (or a sign), times a'
         printing = _print_step(m - 1) if m > 2 else 0
-        return _COMPILE_SUM + _COMPILE_FUNCTION + printing
+        return (product + _COMPILE_NODE + _COMPILE_FUNCTION) // _PREVIEW_SHARE + printing
     if kind == "pow":  # c·b^(c-1)·b' or b^c·log(b)·c'
-        return _COMPILE_SUM + _COMPILE_POW
+        return (product + _COMPILE_NODE + _COMPILE_POW) // _PREVIEW_SHARE
     if kind == "function":  # g'(u)·u'
-        return _COMPILE_SUM + _COMPILE_FUNCTION
+        return (product + _COMPILE_NODE + _COMPILE_FUNCTION) // _PREVIEW_SHARE
     return 0
 
 
