@@ -84,6 +84,18 @@ def test_the_complex_step_beyond_f_scale_is_not_certified() -> None:
     assert _holds(r, truth)
 
 
+@pytest.mark.parametrize("expr", ["sec(x**2) + x", "sec(x**2) + tanh(x)"])
+def test_the_default_method_is_not_fooled_by_a_complex_step_beyond_f_scale(expr: str) -> None:
+    """The complex step declines (h·|du/dx| = 2e166) and the narrowed stencil decides."""
+    ctx = _ctx(1200)
+    x = ctx.mpf("1e200")
+    truth = 2 * x * ctx.sec(x**2) * ctx.tan(x**2) + (1 if "+ x" in expr else ctx.sech(x) ** 2)
+    r = symgrad.finite_difference(expr, "x=1e200", wrt="x", dps=30)
+    assert _holds(r, truth)
+    assert r.ok
+    assert "moves an argument" in r.reason
+
+
 @pytest.mark.parametrize(
     ("expr", "point", "kind", "dps"),
     [
@@ -107,7 +119,7 @@ def test_check_passes_correct_derivatives_with_rounding_inside(
     assert r.status.value == "pass", r.reason
 
 
-@pytest.mark.parametrize("scheme", ["central:2", "forward:2"])
+@pytest.mark.parametrize("scheme", ["complex", "central:2", "forward:2"])
 def test_check_does_not_fail_sec_x_squared_at_1e200(scheme: str) -> None:
     r = symgrad.check("sec(x**2) + x", "x=1e200", scheme=scheme)
     assert r.status.value != "fail", r.reason

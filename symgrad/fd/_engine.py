@@ -51,7 +51,10 @@ x = 1e-30).  When it still cannot be
 certified, or both imaginary parts vanish (a lost imaginary part is zero at every precision),
 the caller falls back to the stencil.  The real parts must agree with f at the point too: a
 step beyond f's scale (sec(x²) at x = 1e200, where Im sec((x + ih)²) ~ e^(-2xh) vanishes at
-both steps) shows there, not in the imaginary parts.
+both steps) shows there, not in the imaginary parts, unless f's other terms dwarf it
+(sec(x²) + x, where f is 1e200): so no argument u of f's functions may move by more than
+10^-3 in the step (h·|du/dx|, from the forward pass of the stencil's section); the stencil,
+whose step is narrowed to that scale, decides there.
 
 **Kinks.**  A central difference is blind to a symmetric kink (abs(x) at 0 gives 0 ± 0), so
 where f may be nonsmooth the backward and forward second-order differences of the partial,
@@ -65,7 +68,7 @@ import functools
 import itertools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -76,6 +79,7 @@ import sympy
 from symgrad._precision import MAX_DPS, round_to, thread_context
 from symgrad.derive import Compiled, function
 from symgrad.errors import SymgradError
+from symgrad.fd._memo import remembered
 from symgrad.fd._stencils import Stencil
 from symgrad.results import PointStatus, Result
 
@@ -88,6 +92,7 @@ _FAST_GUARD = 8  # extra a-priori digits when there is no a-posteriori error est
 _MAX_REFINE = 3
 _MAX_WORK = 4 * MAX_DPS  # working digits never exceed this
 _COMPLEX_DIGITS = 8  # each complex-step value carries this many more digits than the last
+_COMPLEX_REACH = 1e-3  # a complex step moves no argument of f's functions further than this
 _DIGITS_GRAIN = 8  # working precisions are multiples of this (fewer compiled functions)
 _RATIO_LOW = 0.8  # a given step needs (D(2h) − D(h))/(D(h) − D(h/2)) >= 0.8·2^p (_given_result)
 #: A gap between the one-sided derivatives beyond this many times their error estimates is a kink.
@@ -438,10 +443,17 @@ def _scale_digits(scales: Sequence[float], counts: Sequence[int]) -> int:
 
 
 class _Dual(NamedTuple):
-    """One node of f at the point: its value and its derivative along the moved axis."""
+    """One node of f at the point: its value and its derivative along one axis."""
 
     value: Any
     slope: Any
+
+
+class _Vector(NamedTuple):
+    """One node of f at the point: its value and its derivative along every axis."""
+
+    value: Any
+    slopes: tuple[Any, ...]
 
 
 def _node_digits(
@@ -489,32 +501,46 @@ _DUALS = threading.local()
 def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) -> _Duals:
     """Value and slope along ``axis`` of every node of f at x0 that f's components hold.
 
-    Forward-mode over the SymPy tree at ``work`` digits (cached per function, point, axis and
-    precision): sums, products and powers by their rules; a function by its complex step
-    Im g(u + iτu')/τ with a tiny τ (mpmath's imaginary parts never underflow); abs, min, max,
+    Forward mode over the SymPy tree at ``work`` digits, along every axis at once (cached per
+    function, point and precision): sums, products and powers by their rules; a function by
+    its complex step Im g(u + iτ)/τ (mpmath's imaginary parts never underflow); abs, min, max,
     sign and Heaviside by hand.  A node that cannot be evaluated (a Piecewise, a point outside
-    its domain) is left out with everything above it: the pass only adds digits, so what it
-    cannot see costs nothing, and the stencil's own estimate still stands there.
+    its domain) is left out with everything above it: the pass only adds digits and declines,
+    so what it cannot see costs nothing, and the stencil's own estimate still stands there.
     """
-    cache: dict[Any, tuple[Compiled, _Duals]] = _DUALS.__dict__.setdefault("cache", {})
-    key = (id(f), tuple((v.p, v.q) for v in x0), axis, work)
+    cache: dict[Any, tuple[Compiled, list[_Duals]]] = _DUALS.__dict__.setdefault("cache", {})
+    key = (id(f), tuple((v.p, v.q) for v in x0), work)
     hit = cache.get(key)
     if hit is not None and hit[0] is f:
-        return hit[1]
+        return hit[1][axis]
     if len(cache) > 64:
         cache.clear()
     ctx = thread_context(work)
-    inputs = {
-        v: _Dual(ctx.mpf(p.p) / p.q, ctx.one if i == axis else ctx.zero)
-        for i, (v, p) in enumerate(zip(f.variables, x0, strict=True))
-    }
-    memo: dict[Any, _Dual | None] = {}
-    roots = [_dual(ctx, expr, inputs, memo) for expr in f.components]
-    steepest = max([ctx.zero, *(_rate(node, memo) for node in memo)])
-    kinked = any(isinstance(node, _KINKED) for node in memo)
-    found = _Duals([d for d in memo.values() if d is not None], roots, steepest, kinked)
+    n = len(x0)
+    memo: dict[Any, _Vector | None] = dict(_constants(f, ctx, n))
+    for i, (v, p) in enumerate(zip(f.variables, x0, strict=True)):
+        memo[v] = _Vector(
+            ctx.mpf(p.p) / p.q, tuple(ctx.one if j == i else ctx.zero for j in range(n))
+        )
+    tape = _tape(f)
+    for node in tape:
+        parts = [memo.get(a) for a in node.args]
+        try:
+            memo[node] = None if None in parts else _combine(ctx, node, parts)  # type: ignore[arg-type]
+        except (ArithmeticError, ValueError, TypeError):
+            memo[node] = None
+    kinked = any(isinstance(node, _KINKED) for node in tape)
+    live = [d for d in memo.values() if d is not None]
+    found = []
+    for j in range(n):
+        steepest = max([ctx.zero, *(_rate(node, memo, j) for node in tape if node.is_Function)])
+        nodes = [_Dual(d.value, d.slopes[j]) for d in live if d.slopes[j]]
+        roots = [
+            None if r is None else _Dual(r.value, r.slopes[j]) for r in map(memo.get, f.components)
+        ]
+        found.append(_Duals(nodes, roots, steepest, kinked))
     cache[key] = (f, found)
-    return found
+    return found[axis]
 
 
 class _Duals(NamedTuple):
@@ -541,7 +567,7 @@ _KINKED = (
 _SWITCHES = (sympy.Abs, sympy.sign, sympy.Heaviside)
 
 
-def _rate(node: Any, memo: dict[Any, _Dual | None]) -> Any:
+def _rate(node: Any, memo: dict[Any, _Vector | None], axis: int) -> Any:
     """1 over the distance in x on which ``node`` keeps its character (0: no limit).
 
     A function changes over a unit of its argument u: |du/dx|.  A switch (abs, sign,
@@ -553,7 +579,7 @@ def _rate(node: Any, memo: dict[Any, _Dual | None]) -> Any:
     args = [memo.get(a) for a in node.args]
     if any(a is None for a in args):
         return 0
-    duals = [a for a in args if a is not None]
+    duals = [_Dual(a.value, a.slopes[axis]) for a in args if a is not None]
     if isinstance(node, sympy.Min | sympy.Max):
         gaps = [(a.value - b.value, a.slope - b.slope) for a, b in itertools.combinations(duals, 2)]
     elif isinstance(node, _SWITCHES):
@@ -599,83 +625,119 @@ def _log_scales(
     return scales
 
 
-def _dual(ctx: Any, node: Any, inputs: dict[Any, _Dual], memo: dict[Any, _Dual | None]) -> Any:
-    """The _Dual of one node (None where it cannot be evaluated), memoised by node."""
-    if node in memo:
-        return memo[node]
-    memo[node] = None  # a failure below leaves it None
-    if node in inputs:
-        result: _Dual | None = inputs[node]
-    elif not node.free_symbols:
-        result = _constant(ctx, node)
-    else:
-        parts = [_dual(ctx, a, inputs, memo) for a in node.args]
-        if any(p is None for p in parts):
-            return None
-        try:
-            result = _combine(ctx, node, parts)
-        except (ArithmeticError, ValueError, TypeError):
-            result = None
-    memo[node] = result
-    return result
+_TAPES: dict[Hashable, tuple[Any, Any]] = {}
 
 
-def _constant(ctx: Any, node: Any) -> _Dual | None:
+def _tape(f: Compiled) -> tuple[Any, ...]:
+    """f's distinct nodes that hold a variable, children first (once per function)."""
+
+    def build() -> tuple[Any, ...]:
+        order: dict[Any, None] = {}
+
+        def visit(node: Any) -> None:
+            if node in order or not node.free_symbols or node.is_Symbol:
+                return
+            for a in node.args:
+                visit(a)
+            order[node] = None
+
+        for expr in f.components:
+            visit(expr)
+        return tuple(order)
+
+    return remembered(_TAPES, f, build)
+
+
+def _constants(f: Compiled, ctx: Any, n: int) -> dict[Any, _Vector | None]:
+    """The constant subtrees of f's nodes at ctx's precision (once per function and precision)."""
+
+    def build() -> dict[Any, _Vector | None]:
+        found: dict[Any, _Vector | None] = {}
+        for node in _tape(f):
+            for a in node.args:
+                if not a.free_symbols and a not in found:
+                    found[a] = _constant(ctx, a, n)
+        return found
+
+    return remembered(_CONSTANTS, f, build, key=(id(f), ctx.prec))
+
+
+_CONSTANTS: dict[Hashable, tuple[Any, Any]] = {}
+
+
+def _constant(ctx: Any, node: Any, n: int) -> _Vector | None:
     """A constant subtree, evaluated by SymPy (sin(10**100) is reduced exactly)."""
     value = node.evalf(ctx.dps + 5)
     if not isinstance(value, sympy.Float):
         return None  # complex, or not a number
-    return _Dual(ctx.make_mpf(value._mpf_), ctx.zero)
+    return _Vector(ctx.make_mpf(value._mpf_), (ctx.zero,) * n)
 
 
-def _combine(ctx: Any, node: Any, parts: list[_Dual]) -> _Dual | None:
+def _combine(ctx: Any, node: Any, parts: list[_Vector]) -> _Vector | None:
     """Sum, product and power rules; functions through ``_function``."""
     if isinstance(node, sympy.Add):
-        return _Dual(ctx.fsum(p.value for p in parts), ctx.fsum(p.slope for p in parts))
+        return _Vector(
+            ctx.fsum(p.value for p in parts),
+            tuple(map(ctx.fsum, zip(*(p.slopes for p in parts), strict=True))),
+        )
     if isinstance(node, sympy.Mul):
-        value, slope = ctx.one, ctx.zero
-        for p in parts:
-            value, slope = value * p.value, value * p.slope + slope * p.value
-        return _Dual(value, slope)
+        value, slopes = parts[0]
+        for p in parts[1:]:
+            slopes = tuple(value * b + a * p.value for a, b in zip(slopes, p.slopes, strict=True))
+            value = value * p.value
+        return _Vector(value, slopes)
     if isinstance(node, sympy.Pow):
         base, power = parts
         value = ctx.power(base.value, power.value)
         if ctx.im(value):
             return None
-        slope = power.value * ctx.power(base.value, power.value - 1) * base.slope
-        if power.slope:
-            slope += value * power.slope * ctx.log(base.value)
-        return _Dual(value, slope)
+        factor = power.value * ctx.power(base.value, power.value - 1)
+        slopes = tuple(factor * s for s in base.slopes)
+        if any(power.slopes):
+            log = value * ctx.log(base.value)
+            slopes = tuple(a + log * b for a, b in zip(slopes, power.slopes, strict=True))
+        return _Vector(value, slopes)
     return _function(ctx, node, parts)
 
 
-def _function(ctx: Any, node: Any, parts: list[_Dual]) -> _Dual | None:
+def _function(ctx: Any, node: Any, parts: list[_Vector]) -> _Vector | None:
     """A function node: abs, min, max, atan2, sign by hand, the others by a complex step."""
     if isinstance(node, sympy.Abs):
         (u,) = parts
-        return _Dual(abs(u.value), u.slope if u.value >= 0 else -u.slope)
+        return _Vector(abs(u.value), u.slopes if u.value >= 0 else tuple(-s for s in u.slopes))
     if isinstance(node, sympy.Min | sympy.Max):
         pick = min if isinstance(node, sympy.Min) else max
         return pick(parts, key=lambda p: p.value)
     if isinstance(node, sympy.atan2):
         y, x = parts
-        slope = (x.value * y.slope - y.value * x.slope) / (x.value**2 + y.value**2)
-        return _Dual(ctx.atan2(y.value, x.value), slope)
+        r2 = x.value**2 + y.value**2
+        turns = tuple(
+            (x.value * a - y.value * b) / r2 for a, b in zip(y.slopes, x.slopes, strict=True)
+        )
+        return _Vector(ctx.atan2(y.value, x.value), turns)
     if isinstance(node, sympy.Piecewise) or not isinstance(node, sympy.Function):
         return None
     fn = _head(ctx, node.func, len(parts))
     if fn is None:
         return None
     value = ctx.convert(fn(*(p.value for p in parts))[0])
+    zero = tuple(ctx.zero for _ in parts[0].slopes)
     if ctx.im(value):
         return None
-    if isinstance(node, sympy.sign | sympy.Heaviside) or not any(p.slope for p in parts):
-        return _Dual(value, ctx.zero)
-    # Im g(u + iτu')/τ = g'·u' + O(τ²) with τ|u'| <= 2^(-prec/2): the truncation is below the
+    if isinstance(node, sympy.sign | sympy.Heaviside):
+        return _Vector(value, zero)
+    # ∂g/∂u = Im g(u + iτ)/τ + O(τ²) with τ = 2^(-prec/2): the truncation is below the
     # precision, and so is the absolute error 2^-prec of an imaginary part (besselj, atan), /τ
-    tau = ctx.ldexp(1, -ctx.prec // 2) / max(ctx.one, *(abs(p.slope) for p in parts))
-    moved = fn(*(ctx.mpc(p.value, tau * p.slope) for p in parts))[0]
-    return _Dual(value, ctx.im(moved) / tau)
+    moving = [i for i, p in enumerate(parts) if any(p.slopes)]
+    if not moving:
+        return _Vector(value, zero)
+    tau = ctx.ldexp(1, -ctx.prec // 2)
+    total: list[Any] = list(zero)
+    for i in moving:  # the partial along each moving argument, times its slopes
+        args = [ctx.mpc(p.value, tau) if k == i else p.value for k, p in enumerate(parts)]
+        partial = ctx.im(fn(*args)[0]) / tau
+        total = [s + partial * d for s, d in zip(total, parts[i].slopes, strict=True)]
+    return _Vector(value, tuple(total))
 
 
 _HEADS: dict[Any, Compiled | None] = {}
@@ -1069,6 +1131,13 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     x = abs(probe.args[axis])
     h = unit / _power_of_ten(_GUARD) * (x if 0 < x < 1 else 1)  # relative to a small |x|
     size = max(ctx.one, x)  # digits count relative to |f'| or |f| / max(1, |x|)
+    steepest = _duals(f, tuple(x0), axis, dps + _GUARD).steepest
+    if steepest * h > _COMPLEX_REACH:  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes at any h
+        why = (
+            f"the complex step h = {ctx.nstr(h, 3)} moves an argument of f's functions by "
+            f"{ctx.nstr(steepest * h, 3)} units, beyond the expansion it relies on"
+        )
+        return _Complex(None, [], h, probe.work, 0, why)
     last, last_f = probe.complex_step(axis, h)
     missing, count = 0.0, 1
     for _ in range(_MAX_REFINE + 1):
