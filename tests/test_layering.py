@@ -2,7 +2,7 @@
 
 A *unit* is a subpackage (``expr``, ``derive``, ``fd``, ``checks``, ``grids``, ``teaching``,
 ``output``) or a top-level module (``errors``, ``results``, ``_precision``, ``_files``,
-``_limits``, ``_parallel``, ``_figures``, ``cli``).  ``ALLOWED`` lists what each unit may import; the rules checked here:
+``_limits``, ``_parallel``, ``_lazy_names``, ``_figures``, ``cli``).  ``ALLOWED`` lists what each unit may import; the rules checked here:
 
 * no unit imports one that is not in its ``ALLOWED`` set (so nothing imports upward, and the
   sibling packages ``checks``, ``grids`` and ``teaching`` stay independent of each other);
@@ -24,7 +24,9 @@ import symgrad
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 
-BASE = frozenset({"errors", "results", "_precision", "_files", "_limits", "_parallel"})
+BASE = frozenset(
+    {"errors", "results", "_precision", "_files", "_limits", "_parallel", "_lazy_names"}
+)
 # unit -> the units it may import (the pipeline: parse -> derive -> fd -> checks; grids and
 # teaching beside checks; output and the CLI on top)
 ALLOWED: dict[str, frozenset[str]] = {
@@ -34,6 +36,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "_files": frozenset({"errors"}),
     "_limits": frozenset({"errors"}),
     "_parallel": frozenset({"errors"}),
+    "_lazy_names": frozenset(),
     "_figures": BASE,
     "expr": BASE,
     "derive": BASE | {"expr"},

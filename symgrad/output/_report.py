@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, TypeGuard, overload
 
 import sympy
 
@@ -30,14 +30,16 @@ from symgrad.fd import (
     convergence,
     renamed_keyword,
 )
-from symgrad.grids import GridResult, SolverResult
 from symgrad.output._charts import convergence_chart, figure_html, figure_markdown
 from symgrad.output._render import Section, escape, html_page, markdown_document
-from symgrad.output._studies import StudyReport, study_report
 from symgrad.output._workbench import Workbench, workbench_parts
 from symgrad.results import Result, Status, combine
 
-__all__ = ["Report", "StudyReport", "report"]
+if TYPE_CHECKING:  # a study's report loads the grid verifiers only when one is given
+    from symgrad.grids import GridResult, SolverResult
+    from symgrad.output._studies import StudyReport
+
+__all__ = ["Report", "report"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -222,7 +224,9 @@ def report(
     >>> r.status.value, r.gradient
     ('pass', ('x**2*cos(x) + 2*x*sin(x)',))
     """
-    if isinstance(expr, GridResult | SolverResult):
+    if _is_study(expr):
+        from symgrad.output._studies import study_report  # noqa: PLC0415 (see _is_study)
+
         if at is not None:
             msg = (
                 "report() of a verify_grid, verify_operator or verify_solver result takes no point"
@@ -325,3 +329,16 @@ def _reason(
         if not study.status.ok:
             return f"convergence of d/d{name}: {study.reason}"
     return "see the sections below"
+
+
+def _is_study(expr: object) -> TypeGuard[GridResult | SolverResult]:
+    """Whether ``expr`` is a verify_grid, verify_operator or verify_solver result.
+
+    An expression (text or SymPy) is never one; anything else is tested against the result
+    classes, whose package is imported then (a report of an expression does not load it).
+    """
+    if isinstance(expr, str | sympy.Basic):
+        return False
+    from symgrad.grids import GridResult, SolverResult  # noqa: PLC0415
+
+    return isinstance(expr, GridResult | SolverResult)
