@@ -16,7 +16,7 @@ Importing ``symgrad`` is cheap: every public name is loaded from its subpackage 
 nor NumPy until a function that needs them is touched.
 """
 
-import importlib
+from symgrad._lazy_names import lazy_names
 
 # Not typing.TYPE_CHECKING: importing typing would cost the command line's start-up (and its
 # Ctrl-C handling, which begins only after this package is imported) more than the rest of it.
@@ -160,27 +160,6 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
         "steps",
     ),
 }
-_ORIGIN = {name: module for module, names in _SUBMODULES.items() for name in names}
-
-
-if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Load a public name from its subpackage on first access, then keep it here."""
-        module = _ORIGIN.get(name)
-        if module is None:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg)
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
-
-del TYPE_CHECKING
 
 
 __all__ = [
@@ -242,3 +221,10 @@ __all__ = [
     "verify_operator",
     "verify_solver",
 ]
+
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.name stays an error
+    __getattr__, __dir__ = lazy_names(__name__, globals(), __all__, _SUBMODULES)
+
+del lazy_names
+
+del TYPE_CHECKING

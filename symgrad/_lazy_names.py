@@ -13,8 +13,13 @@ as an absolute module) when first read, then kept in the package's namespace.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any
+
+# Not typing.TYPE_CHECKING: the top-level package uses this module, and importing typing would
+# cost the command line's start-up more than the rest of it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, MutableMapping
+    from typing import Any
 
 
 def lazy_names(

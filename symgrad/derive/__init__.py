@@ -16,8 +16,9 @@ making a gradient and printing its expressions, as ``symgrad grad`` does, loads 
 NumPy.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from symgrad._lazy_names import lazy_names
 
 if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is loaded on first use
     from symgrad.derive._balls import ArbBalls, arb_available
@@ -60,23 +61,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "_fused": ("CHUNK",),
     "_scipy": ("ScipyProblem", "for_scipy"),
 }
-_ORIGIN = {name: f"{__name__}.{module}" for module, names in _MODULES.items() for name in names}
-
-if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.derive.name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Load a public name from its module on first access, then keep it here."""
-        module = _ORIGIN.get(name)
-        if module is None:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg)
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 __all__ = [
@@ -104,3 +88,8 @@ __all__ = [
     "laplacian",
     "vector",
 ]
+
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.derive.name stays an error
+    __getattr__, __dir__ = lazy_names(__name__, globals(), __all__, _MODULES)
+
+del lazy_names

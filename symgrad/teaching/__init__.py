@@ -107,3 +107,5 @@ _MODULES = {
 }
 if not TYPE_CHECKING:  # hidden from mypy, so a misspelt symgrad.teaching.name stays an error
     __getattr__, __dir__ = lazy_names(__name__, globals(), __all__, _MODULES)
+
+del lazy_names
