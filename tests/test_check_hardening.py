@@ -399,3 +399,16 @@ def _safe_vector(g: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return [math.nan, math.nan]
 
     return wrapped
+
+
+def test_an_overflow_reason_gives_the_exact_value_where_float64_computed() -> None:
+    """At x = 1e200 the double nearest the point is ~1e184 away: sin(x**2)'s derivative there
+    differs from the one at the decimal point, and the sentence says which one it quotes."""
+    r = symgrad.check("sin(x**2) + x", "x=1e200")
+    ctx = mpmath.MPContext()
+    ctx.dps = 700
+    x = ctx.mpf(1e200)  # the double nearest 1e200, exactly
+    oracle = 2 * x * ctx.cos(x * x) + 1
+    assert r.status.value == "inconclusive"
+    assert "rounded to float64, where the exact value is" in r.reason
+    assert r.reason.endswith(ctx.nstr(oracle, 6))
