@@ -1376,12 +1376,12 @@ class _Progress:
 
 def _render_study(result: Any, fmt: str) -> tuple[str, int]:
     """A grid or solver study: text and JSON as any result; Markdown and HTML as its report
-    page (per-region tables of every norm, diagnostics, GCI; in HTML the figure too)."""
+    page (per-region tables of every norm, diagnostics, GCI, the figure as inline SVG)."""
     if fmt not in ("markdown", "html"):
         return _render_result(result, fmt)
     from symgrad.output import report  # noqa: PLC0415 - lazy, see module doc
 
-    page = report(result, plots=fmt == "html")
+    page = report(result)
     text = page.to_html() if fmt == "html" else page.to_markdown()
     return text, ExitCode.OK if result.status.ok else ExitCode.FAILED
 

@@ -1,5 +1,6 @@
 """``verify-grid --operator`` and ``verify-solver`` with ``--format html`` and ``markdown``: the
-report page of the study on stdout, its numbers those of the study's own JSON."""
+report page of the study on stdout, its numbers those of the study's own JSON, its figure
+inline SVG in both formats."""
 
 from __future__ import annotations
 
@@ -66,8 +67,11 @@ def test_operator_html_and_markdown_pages_carry_the_json_numbers(
     assert code == 1
     assert html.startswith("<!DOCTYPE html>")
     assert '<span class="badge fail">fail</span>' in html
-    if "plot left out" not in html:  # matplotlib installed: the figure is inline
-        assert html.count('src="data:image/png;base64,') == 1
+    # the figure: one inline SVG (no matplotlib, no PNG), the same element in the Markdown
+    assert html.count("<svg ") == 1
+    assert "data:image/png" not in html
+    svg = html[html.index("<svg ") : html.index("</svg>") + len("</svg>")]
+    assert f"\n\n{svg}\n\n" in markdown
     assert sorted(p.name for p in here.iterdir()) == ["studies_cli.py"]  # stdout only
 
 
@@ -82,6 +86,10 @@ def test_solver_markdown_page(here: Path, capsys: pytest.CaptureFixture[str]) ->
     orders = [math.log(a / b) / math.log(2) for a, b in itertools.pairwise(errors)]
     assert all(o == pytest.approx(1, abs=0.1) for o in orders)  # Euler: order 1
     assert "### GCI of" in markdown
+    code, html = _run([*SOLVER, "--format", "html"], capsys)
+    assert code == 0
+    assert html.count("<svg ") == 1
+    assert "steps = 128" in html  # one tick per level: its dt over its time steps
 
 
 def test_plot_never_replaces_a_users_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:

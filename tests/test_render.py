@@ -226,7 +226,7 @@ def test_solver_page_shows_the_errors_the_gci_and_the_figure() -> None:
     assert shown == pytest.approx(finals, rel=1e-9)
     assert "### GCI of" in markdown
     html = page.to_html()
-    assert html.count('src="data:image/png;base64,') == 1
+    assert html.count("<svg ") == 1  # the figure, inline SVG
     assert '<span class="badge pass">pass</span>' in html
 
 

@@ -2,8 +2,7 @@
 
 :func:`study_report` turns a :class:`~symgrad.GridResult` (an
 :class:`~symgrad.OperatorResult` is one) or a :class:`~symgrad.SolverResult` into a page with
-one section: the verdict badge and its reason, what was verified, the figure (error against
-the spacing per norm, with a dashed line of the expected slope), and per region (interior,
+one section: the verdict badge and its reason, what was verified, the figures, and per region (interior,
 boundary, transverse faces; an ODE's solution) a table of the L1, L2 and L∞ errors of every
 level with the pairwise observed orders of each norm, the least-squares orders over the
 asymptotic range and the expected order; then the diagnostics and, for a solver, the GCI of
@@ -12,6 +11,12 @@ its output quantity.
 Every number is the result's own, formatted and never recomputed: errors with four
 significant digits, orders with two decimals (``-`` where an order is undefined: an error of
 exactly 0, or a level below the rounding floor).
+
+The figures are inline SVG drawn by :func:`symgrad.output._charts.study_charts` (no
+matplotlib, no raster; one per component of a grid study, one for a solver): the L1, L2 and
+L∞ errors of every region against h on log-log axes with the expected-order slope over the
+asymptotic range, and the pairwise observed orders beside them; unresolved levels (at the
+rounding floor) are hollow.  The HTML and the Markdown carry the same ``<svg>`` elements.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from symgrad.errors import MissingExtra
 from symgrad.grids import NORMS, GridRegion, GridResult, SolverResult
+from symgrad.output._charts import figure_html, figure_markdown, study_charts
 from symgrad.output._render import Section, escape, html_page, markdown_document
 from symgrad.results import Result, Status, html_table, markdown_table
 
@@ -44,9 +49,10 @@ class StudyReport(Result):
     result : GridResult, OperatorResult or SolverResult
         The study itself; ``to_dict`` and ``to_text`` are its own.
     section : Section
-        The rendered section (HTML fragment with the figure inline, and Markdown).
+        The rendered section (HTML fragment and Markdown, the same inline SVG figures in
+        both).
     notes : tuple of str
-        What was left out and why (the figure, without the ``plot`` extra).
+        What was left out and why.
     """
 
     status: Status
@@ -65,12 +71,12 @@ class StudyReport(Result):
         return self.result.to_text()
 
     def to_markdown(self) -> str:
-        """The page as Markdown (the figure is only in HTML)."""
+        """The page as Markdown, the figures as inline ``<svg>`` blocks."""
         sections = [self.section, *_notes_section(self.notes)]
         return markdown_document(self.title, sections)
 
     def to_html(self) -> str:
-        """The page as one self-contained HTML document, the figure inline."""
+        """The page as one self-contained HTML document, the figures inline SVG."""
         return html_page(self.title, [self.section, *_notes_section(self.notes)])
 
     def _repr_html_(self) -> str:
@@ -84,7 +90,7 @@ def study_report(result: Study, *, plots: bool = True) -> StudyReport:
     ----------
     result : GridResult, OperatorResult or SolverResult
     plots : bool
-        Embed the figure (PNG) when matplotlib (the ``plot`` extra) is installed.
+        Embed the figures (inline SVG drawn by symgrad; matplotlib is not needed).
     """
     section, notes = study_section(result, plots=plots)
     return StudyReport(
@@ -103,15 +109,17 @@ def study_section(result: Study, *, plots: bool = True) -> tuple[Section, tuple[
         facts, parts = _solver_facts(result), _solver_parts(result)
     else:
         facts, parts = _grid_facts(result), _grid_parts(result)
-    image, notes = _figure(result) if plots else ("", ())
-    html = [f'<p class="reason">{escape(result.reason)}</p>', _html_facts(facts), image]
+    figures = study_charts(result.to_dict(), "study") if plots else []
+    html = [f'<p class="reason">{escape(result.reason)}</p>', _html_facts(facts)]
+    html += [figure_html(svg) for svg in figures]
     markdown = [result.reason, "", *(f"- {k}: {v}" for k, v in facts), ""]
+    markdown += [figure_markdown(svg) for svg in figures]
     for title, status, body_html, body_md in parts:
         badge = f' <span class="badge {status.value}">{status.value}</span>' if status else ""
         html.append(f"<h3>{escape(title)}{badge}</h3>{body_html}")
         markdown += [f"### {title}" + (f" ({status.value})" if status else ""), "", body_md, ""]
     section = Section(_title(result), "\n".join(html), "\n".join(markdown), result.status)
-    return section, notes
+    return section, ()
 
 
 # -- what was verified ------------------------------------------------------------------------
@@ -288,27 +296,7 @@ def _notes_section(notes: Sequence[str]) -> list[Section]:
     return [Section("Notes", html, "\n".join(f"- {n}" for n in notes))]
 
 
-# -- the figure and numbers -------------------------------------------------------------------
-
-
-def _figure(result: Study) -> tuple[str, tuple[str, ...]]:
-    """The study's figure as an inline PNG, or a note when matplotlib is not installed."""
-    try:
-        from symgrad.output._plots import (  # noqa: PLC0415 - matplotlib on demand
-            figure_to_png_base64,
-            plot_grid_convergence,
-            plot_solver_convergence,
-        )
-
-        if isinstance(result, SolverResult):
-            figure = plot_solver_convergence(result)
-        else:
-            figure = plot_grid_convergence(result)
-        png = figure_to_png_base64(figure)
-    except MissingExtra as exc:
-        return "", (f"plot left out: {exc}",)
-    alt = "errors against the spacing per norm, with the expected slopes"
-    return f'<img alt="{alt}" src="data:image/png;base64,{png}">', ()
+# -- numbers -------------------------------------------------------------------------
 
 
 def _error(value: float) -> str:

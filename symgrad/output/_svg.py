@@ -22,7 +22,8 @@ marker is drawn (an exact zero is shown by :meth:`Panel.zeros`, never as a point
 
 **Ticks.**  A log axis is labelled at decades, 10⁻¹² in plain Unicode with a typographic
 minus, every k-th decade so that at most eight labels fit; a linear axis at 1, 2, 2.5 or 5
-times a power of ten.  Light grid lines run at the labelled ticks.
+times a power of ten; or at given places (``Axis.marks``: one tick per grid level, its
+h over its N, a label of two lines).  Light grid lines run at the labelled ticks.
 
 **Text.**  Every text is XML-escaped (an expression with ``<``, ``&`` or ``>`` stays text);
 sizes are at least 13 px at the figure's own 1000-pixel width, which the page shows at about
@@ -104,6 +105,7 @@ class Axis:
     log: bool
     lo: float
     hi: float
+    marks: tuple[tuple[float, str], ...] = ()  # explicit (u, text) ticks, lines split by \n
 
     @classmethod
     def fit(cls, label: str, log: bool, values: Iterable[float], pad: float = 0.05) -> Axis:
@@ -116,10 +118,13 @@ class Axis:
 
     def ticks(self) -> list[tuple[float, str]]:
         """The labelled ticks inside the range: decades of a log axis (1, 2 and 5 times a
-        decade when fewer than two decades are inside), round numbers on a linear one."""
+        decade when fewer than two decades are inside), round numbers on a linear one; or
+        the explicit ``marks`` inside the range (one per grid level, say)."""
         span = self.hi - self.lo
         if not (math.isfinite(span) and span > 0):
             return []
+        if self.marks:
+            return [(u, text) for u, text in self.marks if self.lo <= u <= self.hi]
         if self.log:
             every = next((s for s in _LOG_STEPS if span / s <= _MAX_TICKS), _LOG_STEPS[-1])
             first = math.ceil(self.lo / every) * every
@@ -242,6 +247,26 @@ class Panel:
         self._add(_Zeros(_floats(xs), floor, color, size))
         self.legend.append(LegendEntry(label, color, "v", zero=True))
 
+    def marks(
+        self,
+        xs: Iterable[float],
+        ys: Iterable[float],
+        color: str,
+        *,
+        marker: str,
+        label: str | None = None,
+        size: float = 11.0,
+    ) -> None:
+        """Hollow markers at the finite points, no line: points shown for what they are not
+        (a level at the rounding floor, say); ``label`` names them in the legend."""
+        self._add(_Marks(_floats(xs), _floats(ys), color, marker, size))
+        if label is not None:
+            self.legend.append(LegendEntry(label, color, marker, zero=True))
+
+    def tick_lines(self) -> int:
+        """The most lines of an x tick label (1 for the automatic ticks)."""
+        return max((t.count("\n") + 1 for _, t in self.x.ticks()), default=1)
+
     def _add(self, shape: _Shape) -> None:
         self.shapes.append(shape)
 
@@ -292,13 +317,14 @@ class Panel:
         tick_room = max((_width(t) for _, t in self.y.ticks()), default=0.0)
         x_label = svg_number(left - tick_room - 14)
         y_middle = svg_number(top + height / 2)
+        below = top + height + 2 * FONT + 16 + (self.tick_lines() - 1) * (FONT + 2)
         return [
             (
                 f'<text class="title" x="{middle}" y="{svg_number(top - 9)}" '
                 f'text-anchor="middle">{_text(_fit(self.title, width, TITLE_FONT))}</text>'
             ),
             (
-                f'<text class="label" x="{middle}" y="{svg_number(top + height + 2 * FONT + 16)}" '
+                f'<text class="label" x="{middle}" y="{svg_number(below)}" '
                 f'text-anchor="middle">{_text(self.x.label)}</text>'
             ),
             (
@@ -315,9 +341,13 @@ def _tick(
     x1, y1, x2, y2 = map(svg_number, line)
     x, y = map(svg_number, at)
     baseline = ' dominant-baseline="middle"' if anchor == "end" else ""
+    first, *more = text.split("\n")
+    lines = _text(first) + "".join(
+        f'<tspan x="{x}" dy="{svg_number(FONT + 2)}">{_text(line)}</tspan>' for line in more
+    )
     return [
         f'<line class="grid" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>',
-        f'<text class="tick" x="{x}" y="{y}" text-anchor="{anchor}"{baseline}>{_text(text)}</text>',
+        f'<text class="tick" x="{x}" y="{y}" text-anchor="{anchor}"{baseline}>{lines}</text>',
     ]
 
 
@@ -397,6 +427,22 @@ class _Label(_Shape):
 
 
 @dataclass
+class _Marks(_Shape):
+    xs: list[float]
+    ys: list[float]
+    color: str
+    kind: str
+    size: float
+
+    def svg(self, panel: Panel) -> str:
+        return "\n".join(
+            marker(self.kind, panel.px(x), panel.py(y), self.size, self.color, hollow=True)
+            for x, y in zip(self.xs, self.ys, strict=True)
+            if math.isfinite(x) and math.isfinite(y)
+        )
+
+
+@dataclass
 class _Zeros(_Shape):
     xs: list[float]
     y: float
@@ -469,7 +515,8 @@ class Chart:
         for k, panel in enumerate(self.panels):
             left = left_room + k * (width + left_room + gap)
             panel.box = (left, top, width, height)
-        legend_top = top + height + 2 * FONT + 34
+        lines = max((panel.tick_lines() for panel in self.panels), default=1)
+        legend_top = top + height + 2 * FONT + 34 + (lines - 1) * (FONT + 2)
         legend, legend_height = self._legend(legend_top)
         total = legend_top + legend_height + 8
         ident = _ID.sub("-", self.ident)
