@@ -26,6 +26,7 @@ import pytest
 from symgrad import report, verify_grid, verify_operator, verify_solver
 from symgrad.output._charts import study_charts
 from tests.test_render import _euler, _laplacian_first_order_closure
+from tests.test_svg import _mapping as _panel_mapping
 
 SVG = "{http://www.w3.org/2000/svg}"
 INK = {"L1": "#0072B2", "L2": "#E69F00", "Linf": "#009E73"}  # Okabe-Ito, as documented
@@ -74,18 +75,7 @@ def _panels(svg: str) -> list[ET.Element]:
 
 def _mapping(panel: ET.Element) -> Mapping:
     """(axis unit x, axis unit y) -> pixel, from the panel's stated ranges and plot area."""
-    x_lo, x_hi = map(float, panel.get("data-x", "").split())
-    y_lo, y_hi = map(float, panel.get("data-y", "").split())
-    (area,) = [r for r in panel.iter(f"{SVG}rect") if r.get("class") == "plot-area"]
-    left, top = float(area.get("x", "")), float(area.get("y", ""))
-    width, height = float(area.get("width", "")), float(area.get("height", ""))
-
-    def to_pixel(u: float, v: float) -> tuple[float, float]:
-        return (
-            left + (u - x_lo) / (x_hi - x_lo) * width,
-            top + (y_hi - v) / (y_hi - y_lo) * height,
-        )
-
+    to_pixel: Mapping = _panel_mapping(panel)[0]
     return to_pixel
 
 
