@@ -376,3 +376,41 @@ def test_fast_evaluators_equal_scipy_rosen_der(evaluator: str) -> None:
     want = np.stack([optimize.rosen_der(points[:, j]) for j in range(2000)], axis=1)
     scale = np.abs(points).max() ** 3 * 800  # the terms' magnitude: the rounding scale
     np.testing.assert_allclose(g(points), want, rtol=0, atol=16 * EPS * scale)
+
+
+def test_auto_leaves_programs_too_large_to_compile_cheaply_to_numpy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The 60-variable Hessian of sin(x0**2 + ...) has 1,830 distinct entries of three
+    multiplications each: beyond AUTO_MAX_OPERATIONS, so "auto" never compiles symengine's code
+    for it (counted: the compiler is not called), while an explicit "symengine" still does."""
+    pytest.importorskip("symengine")
+    from symgrad.derive import _fused, _printing
+
+    monkeypatch.delenv("SYMGRAD_EVALUATOR", raising=False)
+    calls: list[int] = []
+    real = _printing.symengine_lambdify
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_printing, "symengine_lambdify", counted)
+    symgrad.clear_cache()  # functions built by other tests may have compiled already
+    n = 60
+    names = [f"x{i}" for i in range(n)]
+    h = symgrad.hessian("sin(" + " + ".join(f"{v}**2" for v in names) + ")", names)
+    x = np.linspace(-1.0, 1.0, 2 * n).reshape(n, 2)
+    got = h(*x)
+    s = np.sum(x**2, axis=0)
+    i, j = 3, 7  # off the diagonal: -4 x_i x_j sin(s); on it: 2 cos(s) - 4 x_i**2 sin(s)
+    np.testing.assert_allclose(got[i, j], -4 * x[i] * x[j] * np.sin(s), rtol=1e-13)
+    np.testing.assert_allclose(got[i, i], 2 * np.cos(s) - 4 * x[i] ** 2 * np.sin(s), rtol=1e-13)
+    assert calls == []
+    assert h._fast is None  # the evaluator auto settled on: NumPy's program
+    small = symgrad.hessian("sin(x0**2 + x1**2 + x2**2)", "x0 x1 x2")
+    small(*np.ones((3, 2)))
+    assert calls == [1]
+    assert _fused.AUTO_MAX_OPERATIONS < 3 * 1830
+    h.using("symengine")(*x)
+    assert calls == [1, 1]

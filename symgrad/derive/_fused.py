@@ -33,7 +33,8 @@ Three evaluators, chosen per function by ``Compiled(..., evaluator=)`` or
 ``"auto"`` (the default) is symengine when it is installed, otherwise NumPy (the environment
 variable ``SYMGRAD_EVALUATOR=numpy|numexpr|symengine`` overrides it), and NumPy for a function
 with more than ``AUTO_WIDE`` = 100 inputs plus distinct components called at ``AUTO_MANY_POINTS``
-= 4096 points or more.  Measured on the development machine (2 shared cores; CPU time of one
+= 4096 points or more, or with more than ``AUTO_MAX_OPERATIONS`` = 4,000 operations (whose
+compilation would cost seconds: see the constant).  Measured on the development machine (2 shared cores; CPU time of one
 thread per library, the best of 15 interleaved rounds; NumPy 2, symengine 0.15 with LLVM,
 numexpr 2.14, JAX 0.10 jitted, compilation excluded), a gradient call in microseconds:
 
@@ -123,6 +124,11 @@ SCRATCH_DOUBLES = 1 << 17
 #: transposes into and out of symengine's point-by-point layout then cost more than it saves).
 AUTO_WIDE = 100
 AUTO_MANY_POINTS = 4096
+#: ``"auto"`` compiles symengine's code only for a program of at most this many operations
+#: (after common subexpressions are taken out): LLVM's compile time grows faster than the program
+#: (measured: 860 operations 0.1 s, 3,300 0.55 s, 7,400 2.1 s, 9,000 2.7 s, 20,000 22 s on a
+#: first call of a 100-variable Hessian), while NumPy's program costs nothing to build.
+AUTO_MAX_OPERATIONS = 4000
 
 
 class Evaluator(Protocol):
@@ -225,8 +231,33 @@ def build_evaluator(
     if chosen == "numexpr":
         return _NumexprProgram(variables, unique)
     if chosen == "symengine":
-        return _SymengineProgram(variables, unique, chosen_by_auto=name == "auto")
+        try:
+            return _SymengineProgram(variables, unique, chosen_by_auto=name == "auto")
+        except _TooLarge:
+            return None
     return None
+
+
+class _TooLarge(Exception):
+    """A program too large for ``"auto"`` to compile with symengine (``AUTO_MAX_OPERATIONS``)."""
+
+
+def _operations(exprs: Sequence[Any]) -> int:
+    """The arithmetic operations of some expression trees, shared subtrees once: a node with k
+    operands is k - 1 of them (a product of four factors is three multiplications), a function
+    call one."""
+    seen: set[Any] = set()
+    count = 0
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        args = getattr(node, "args", ())
+        if node in seen or not args:
+            continue
+        seen.add(node)
+        count += max(1, len(args) - 1)
+        stack.extend(args)
+    return count
 
 
 class _NumexprProgram:
@@ -321,6 +352,10 @@ class _SymengineProgram:
 
         self._auto = chosen_by_auto
         statements, outputs = tree_cse(unique)
+        if chosen_by_auto and (
+            _operations([e for _, e in statements] + outputs) > AUTO_MAX_OPERATIONS
+        ):
+            raise _TooLarge
         statements = [(s, float_printable(e)) for s, e in statements]
         outputs = [float_printable(e) for e in outputs]
         temps = {s for s, _ in statements}

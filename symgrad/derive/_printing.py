@@ -354,6 +354,7 @@ def tree_cse(exprs: Sequence[Any]) -> tuple[list[tuple[sympy.Symbol, Any]], list
     """
     counts: dict[Any, int] = {}
     order: list[Any] = []  # post-order: a node after everything below it
+    taken: set[str] = set()  # the names of the symbols met (free_symbols per output: quadratic)
     stack: list[tuple[Any, bool]] = [(e, False) for e in reversed(exprs)]
     while stack:
         node, finished = stack.pop()
@@ -366,7 +367,10 @@ def tree_cse(exprs: Sequence[Any]) -> tuple[list[tuple[sympy.Symbol, Any]], list
             counts[node] = 1
             stack.append((node, True))
             stack.extend((a, False) for a in reversed(node.args))
-    taken = {s.name for e in exprs if isinstance(e, sympy.Basic) for s in e.free_symbols}
+        elif isinstance(node, sympy.Symbol):
+            taken.add(node.name)
+        elif isinstance(node, sympy.Basic):  # a Piecewise condition, left whole
+            taken.update(s.name for s in node.free_symbols)
     names = (f"_cse{k}" for k in range(len(order) + len(taken) + 1))
     fresh = (n for n in names if n not in taken)
     replacements: list[tuple[sympy.Symbol, Any]] = []
