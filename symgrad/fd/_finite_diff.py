@@ -31,7 +31,16 @@ certified is ``unreliable``, never ``ok``:
     rounding errors that are the same at every nearby point.
 ``complex``
     The complex step in float64 (h = 1e-200), with a second step on the other side of the
-    real axis and the measured noise of the quotient as its estimate.
+    real axis and the measured noise of the quotient as its estimate.  An imaginary part can
+    underflow or go subnormal inside f, and an inner sum can round the point, without any
+    noise to see, so every finite value is also confirmed by the certified ``mp-complex``
+    step at the same binary point (the first 1,000 points; values beyond them are
+    ``unreliable``): see :mod:`symgrad.fd._float64`.
+
+**Engines.**  With python-flint installed, ``engine="auto"`` (the default) computes each
+single-variable partial of ``mp`` and ``auto`` on arb balls instead, with a certified bound
+(ball radius plus a Lagrange remainder: :mod:`symgrad.fd._arb`), and falls back to the mpmath
+engines above, saying why, where it cannot certify; ``engine="mpmath"`` forces them.
 
 **Kinks.**  Where f may be nonsmooth at the point (abs, sign, min, max, atan2 or Piecewise
 whose condition holds there exactly, or a fractional power of zero: sqrt(x² + y²) at the
