@@ -366,3 +366,15 @@ def test_study_report_does_not_import_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert done.stdout.split() == ["1", "1", "False"]
+
+
+def test_space_time_levels_are_labelled_with_both_counts() -> None:
+    """Refining space and time together: each level's tick gives its h, N and time steps."""
+    data = _floor_study([1e-14] * 5) | {"refine": "space-time", "time_steps": [4, 8, 16, 32, 64]}
+    (svg,) = study_charts(data, "st")
+    errors_panel, _ = _panels(svg)
+    ticks = [
+        "".join(t.itertext()) for t in errors_panel.iter(f"{SVG}text") if t.get("class") == "tick"
+    ]
+    for h, n, m in zip(data["h"], data["sizes"], data["time_steps"], strict=True):
+        assert f"{h:.3g}N = {n}steps = {m}" in ticks

@@ -12,18 +12,19 @@ the expected orders as dotted lines.  Errors are read exactly (``"1.2e-400"`` ha
 
 :func:`study_charts` draws a grid or solver study (``verify_grid``, ``verify_operator``,
 ``verify_solver``; their ``to_dict()``): one figure per component of a grid study, one for a
-solver.  Left: the L1, L2 and L∞ errors of every region against h on log-log axes (colour and
+solver. Left: the L1, L2 and L∞ errors of every region against h on log-log axes (colour and
 marker per norm: L1 blue circles, L2 orange squares, L∞ green triangles; dash per region:
-interior solid, boundary dashed, transverse dash-dotted), one tick per level (its h over its N
-or its time steps), the L∞ errors of the asymptotic range under a translucent stroke, a dark
-dashed line of each region's expected order (its observed order when none is expected) over
-that range, half a decade below the lowest of its L∞ errors there.  A level whose error is at
-or below the region's rounding floor is *unresolved*: its markers are hollow (named in the
-legend), and so is every pairwise order that involves it; an error of exactly 0 is a hollow triangle a decade below the smallest nonzero
-error.  Right: the pairwise observed orders of each norm and region at the geometric middle
-of each pair of levels (the result's own ``orders_by_norm``, never recomputed), the pairs of
-the asymptotic range highlighted, the expected orders dotted.  A region whose verdict is
-``exact`` (errors at the rounding level) gets no slope line.
+interior solid, boundary dashed, transverse dash-dotted), one tick per level (its h over its N,
+its time steps, or both where space and time are refined together), the L∞ errors of the
+asymptotic range under a translucent stroke, a dark dashed line of each region's expected order
+(its observed order when none is expected) over that range, half a decade below the lowest of
+its errors there (none for a lower bound). A level whose L∞ error is at or below the region's
+rounding floor is *unresolved*: its markers are hollow (named in the legend), and so is every
+pairwise order that involves it; an error of exactly 0 is a hollow triangle a decade below the
+smallest nonzero error. Right: the pairwise observed orders of each norm and region at the
+geometric middle of each pair of levels (the result's own ``orders_by_norm``, never
+recomputed), the pairs of the asymptotic range highlighted, the expected orders dotted. A
+region whose verdict is ``exact`` (errors at the rounding level) gets no slope line.
 """
 
 from __future__ import annotations
@@ -231,10 +232,13 @@ def study_charts(data: Mapping[str, Any], ident: str) -> list[str]:
     log_h = log10_axis(list(data.get("h") or []))
     by_time = data.get("refine") == "time"
     counts = list((data.get("time_steps") if by_time else data.get("sizes")) or [])
-    what = "steps" if by_time else "N"
     ticks = [f"{10**v:.3g}" for v in log_h]
-    if len(counts) == log_h.size:
-        ticks = [f"{t}\n{what} = {n}" for t, n in zip(ticks, counts, strict=True)]
+    lines = [("steps", counts)] if by_time else [("N", counts)]
+    if data.get("refine") == "space-time":  # both refined: each level's time steps too
+        lines.append(("steps", list(data.get("time_steps") or [])))
+    for what, values in lines:
+        if len(values) == log_h.size:
+            ticks = [f"{t}\n{what} = {n}" for t, n in zip(ticks, values, strict=True)]
     label = "time step dt" if by_time else "refinement h (largest spacing)"
     final = "error norm at the final time" if data.get("time_variable") else "error norm"
     study = _Study(log_h, counts, _level_axis(label, log_h, ticks), data["regions"], final)
