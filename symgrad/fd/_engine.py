@@ -32,7 +32,9 @@ relative to |x| = 1e200 moves x² by 1e183, sampling tan(x²) at unrelated point
 steps of the Richardson pair see only the smooth rest.  Judging the magnitudes was chosen over
 a second evaluation at "clearly more" digits, which two equally frozen precisions would pass,
 and over arb balls, which need python-flint; the pass costs one walk of the expression per
-point and partial direction, and none on the complex-step path.  It never supplies a value:
+point and partial direction, and none on the complex-step path; it runs in float64 with
+bounded errors where every magnitude is representable (``_float_duals``), and in mpmath where
+not.  It never supplies a value:
 a first-derivative stencil that misses the pass's slope by more than half is ``unreliable``
 (``_hidden_slope``).
 
@@ -491,6 +493,8 @@ def _node_digits(
 
 def _log10_ratio(a: Any, b: Any) -> float:
     """log10(|a| / |b|) for context numbers of any exponent (no float overflow)."""
+    if isinstance(a, float) and isinstance(b, float):  # from the float pass
+        return math.log10(abs(a)) - math.log10(abs(b))
     ctx = thread_context(15)
     return float(ctx.log10(abs(ctx.convert(a))) - ctx.log10(abs(ctx.convert(b))))
 
@@ -507,14 +511,22 @@ def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) ->
     sign and Heaviside by hand.  A node that cannot be evaluated (a Piecewise, a point outside
     its domain) is left out with everything above it: the pass only adds digits and declines,
     so what it cannot see costs nothing, and the stencil's own estimate still stands there.
+    First the float64 pass (``_float_duals``, the same at every precision) is tried: where it
+    vouches for every magnitude, its outward-rounded nodes and rates are used instead.
     """
-    cache: dict[Any, tuple[Compiled, list[_Duals]]] = _DUALS.__dict__.setdefault("cache", {})
+    cache: dict[Any, tuple[Compiled, list[_Duals] | None]]
+    cache = _DUALS.__dict__.setdefault("cache", {})
     key = (id(f), tuple((v.p, v.q) for v in x0), work)
     hit = cache.get(key)
-    if hit is not None and hit[0] is f:
+    if hit is not None and hit[0] is f and hit[1] is not None:
         return hit[1][axis]
     if len(cache) > 64:
         cache.clear()
+    fast = cache.get(key[:2])  # the float pass, the same at every precision
+    if fast is None or fast[0] is not f:
+        fast = cache[key[:2]] = (f, _float_duals(f, x0))
+    if fast[1] is not None:
+        return fast[1][axis]
     ctx = thread_context(work)
     n = len(x0)
     memo: dict[Any, _Vector | None] = dict(_constants(f, ctx, n))
@@ -608,7 +620,10 @@ def _reach(
     for axis, c in enumerate(counts):
         steep = _duals(f, tuple(x0), axis, dps + _GUARD).steepest if c else 0
         if steep:
-            reach.append(-math.ceil(float(thread_context(15).log(steep, 2)) + 1e-9))
+            rate = (
+                math.log2(steep) if isinstance(steep, float) else thread_context(15).log(steep, 2)
+            )
+            reach.append(-math.ceil(float(rate) + 1e-9))
         else:
             reach.append(None)
     return tuple(reach)
@@ -792,6 +807,295 @@ def _head(ctx: Any, func: Any, n: int) -> Any:
             _HEADS[key] = None
     head = _HEADS[key]
     return None if head is None else head.mp_function(ctx.dps)[1]
+
+
+# -- the forward pass in float64, where every magnitude it meets is representable -----------
+#
+# The pass only needs magnitudes (digits to a unit, rates to a power of two), so it first runs
+# in float64 over a program compiled once per function, carrying beside every value and slope
+# a bound on its absolute error (first-order rules with their second-order terms, each
+# operation's rounding, and the argument's error through a bound on the function's
+# derivative).  It vouches for a point only where every component is an exact zero or a
+# normal number in [1e-140, 1e140] (products of two never under- or overflow) whose error is
+# below 1e-4 of it; anything else (a cancellation, a large argument of sin, an overflow, a
+# point outside a domain) raises ``_Unsure`` and the point goes to the mpmath pass.  What it
+# hands on is rounded outwards: values up and slopes down by their bounds, rates up, so that no
+# digit count or step reach is more generous than the mpmath pass's.
+
+_EPS = 2.0**-52  # a bound on one float64 operation's relative error (1 ulp of libm included)
+_FLOAT_LOW, _FLOAT_HIGH = 1e-140, 1e140
+_FLOAT_REL = 1e-4  # the largest relative error the float pass vouches for
+_OUTWARD = 1e-6  # a further relative margin on what it hands on
+
+
+class _Unsure(Exception):
+    """float64 cannot vouch for the pass at this point: the mpmath pass decides."""
+
+
+class _Float(NamedTuple):
+    """A node in float64: value, slopes and bounds on their absolute errors."""
+
+    value: float
+    error: float
+    slopes: tuple[float, ...]
+    errors: tuple[float, ...]
+
+
+def _vouch(node: _Float) -> _Float:
+    """``node`` if every component is an exact zero or a normal number known to 1e-4."""
+    for c, e in zip((node.value, *node.slopes), (node.error, *node.errors), strict=True):
+        if c == 0:
+            if e != 0:
+                raise _Unsure
+        elif not (_FLOAT_LOW <= abs(c) <= _FLOAT_HIGH and e <= _FLOAT_REL * abs(c)):
+            raise _Unsure
+    return node
+
+
+def _f_add(parts: Sequence[_Float]) -> _Float:
+    k = len(parts) * _EPS
+    value = sum(p.value for p in parts)
+    error = sum(p.error for p in parts) + k * sum(abs(p.value) for p in parts)
+    slopes = tuple(map(sum, zip(*(p.slopes for p in parts), strict=True)))
+    errors = tuple(
+        sum(es) + k * sum(map(abs, ss))
+        for ss, es in zip(
+            zip(*(p.slopes for p in parts), strict=True),
+            zip(*(p.errors for p in parts), strict=True),
+            strict=True,
+        )
+    )
+    return _Float(value, error, slopes, errors)
+
+
+def _f_mul(parts: Sequence[_Float]) -> _Float:
+    a = parts[0]
+    for b in parts[1:]:
+        slopes, errors = [], []
+        for s, es, t, et in zip(a.slopes, a.errors, b.slopes, b.errors, strict=True):
+            one, two = a.value * t, s * b.value
+            slopes.append(one + two)
+            errors.append(
+                abs(a.value) * et
+                + a.error * (abs(t) + et)
+                + abs(b.value) * es
+                + b.error * (abs(s) + es)
+                + 2 * _EPS * (abs(one) + abs(two))
+            )
+        value = a.value * b.value
+        error = abs(a.value) * b.error + a.error * (abs(b.value) + b.error) + _EPS * abs(value)
+        a = _vouch(_Float(value, error, tuple(slopes), tuple(errors)))
+    return a
+
+
+def _f_chain(u: _Float, g: float, eg: float, d: float, ed: float) -> _Float:
+    """g(u) with error eg, its slopes by the chain rule from g'(u) = d with error ed."""
+    slopes = tuple(d * s for s in u.slopes)
+    errors = tuple(
+        abs(d) * e + ed * (abs(s) + e) + _EPS * abs(t)
+        for s, e, t in zip(u.slopes, u.errors, slopes, strict=True)
+    )
+    return _Float(g, eg, slopes, errors)
+
+
+def _f_sincos(u: _Float) -> tuple[float, float, float, float]:
+    """sin u, cos u and their errors (|sin'|, |cos'| <= 1 bound the second-order terms)."""
+    s, c, e = math.sin(u.value), math.cos(u.value), u.error
+    return s, abs(c) * e + e * e / 2 + _EPS * abs(s), c, abs(s) * e + e * e / 2 + _EPS * abs(c)
+
+
+def _f_sin(u: _Float) -> _Float:
+    s, es, c, ec = _f_sincos(u)
+    return _f_chain(u, s, es, c, ec)
+
+
+def _f_cos(u: _Float) -> _Float:
+    s, es, c, ec = _f_sincos(u)
+    return _f_chain(u, c, ec, -s, es)
+
+
+def _f_tan(u: _Float) -> _Float:
+    s, es, c, ec = _f_sincos(u)
+    if 2 * ec >= abs(c):
+        raise _Unsure
+    t = s / c
+    et = (es + abs(t) * ec) / (abs(c) - ec) + _EPS * abs(t)
+    d = 1 + t * t
+    return _f_chain(u, t, et, d, 2 * abs(t) * et + et * et + 2 * _EPS * d)
+
+
+def _f_exp(u: _Float) -> _Float:
+    g = math.exp(u.value)
+    eg = g * (math.expm1(u.error) * (1 + _EPS) + _EPS)
+    return _f_chain(u, g, eg, g, eg)
+
+
+def _f_log(u: _Float) -> _Float:
+    x, e = u.value, u.error
+    if x <= 0 or e >= x / 2:
+        raise _Unsure
+    g = math.log(x)
+    return _f_chain(u, g, e / (x - e) + _EPS * abs(g), 1 / x, e / (x * (x - e)) + _EPS / x)
+
+
+def _f_abs(u: _Float) -> _Float:
+    if u.value >= 0:
+        return u
+    return _Float(-u.value, u.error, tuple(-s for s in u.slopes), u.errors)
+
+
+def _f_ipow(base: _Float, k: int) -> _Float:
+    """base**k for an integer k, with (1 ± r)^|k| bounding the error from base's."""
+    b = base.value
+    if b == 0:
+        if k < 0:
+            raise _Unsure
+        zero = tuple(0.0 for _ in base.slopes)
+        return _Float(0.0, 0.0, zero, zero)
+    r = base.error / abs(b)
+    value, factor = b**k, k * b ** (k - 1)
+    ev = abs(value) * (math.expm1(-abs(k) * math.log1p(-r)) + 4 * _EPS)
+    ef = abs(factor) * (math.expm1(-abs(k - 1) * math.log1p(-r)) + 4 * _EPS)
+    return _f_chain(base, value, ev, factor, ef)
+
+
+def _f_pow(base: _Float, power: _Float) -> _Float:
+    """base**power = exp(power·log(base)) for base > 0 (elsewhere the mpmath pass decides)."""
+    return _vouch(_f_exp(_vouch(_f_mul([power, _vouch(_f_log(base))]))))
+
+
+_FLOAT_RULES: dict[Any, Any] = {
+    sympy.sin: _f_sin,
+    sympy.cos: _f_cos,
+    sympy.tan: _f_tan,
+    sympy.exp: _f_exp,
+    sympy.log: _f_log,
+    sympy.Abs: _f_abs,
+}
+
+
+class _Program(NamedTuple):
+    """f's tape as float64 steps: slots of variables, constants, then nodes (once per f)."""
+
+    constants: tuple[_Float, ...]
+    steps: tuple[tuple[Any, tuple[int, ...]], ...]  # (rule of the parts, slots of the parts)
+    rates: tuple[tuple[bool, tuple[int, ...]], ...]  # per function node: switch?, arg slots
+    roots: tuple[int | None, ...]  # each component's slot
+    kinked: bool  # as ``_Duals.kinked``
+
+
+def _program(f: Compiled) -> _Program | None:
+    """f's tape compiled for the float pass (None: an operation it has no rule for)."""
+
+    def build() -> _Program | None:
+        n = len(f.variables)
+        slot: dict[Any, int] = {v: i for i, v in enumerate(f.variables)}
+        constants: list[_Float] = []
+        steps: list[tuple[Any, tuple[int, ...]]] = []
+        rates: list[tuple[bool, tuple[int, ...]]] = []
+        tape = _tape(f)
+        for a in (a for node in tape for a in node.args):
+            if not a.free_symbols and a not in slot:
+                c = _float_constant(a, n)
+                if c is None:
+                    return None
+                slot[a] = n + len(constants)
+                constants.append(c)
+        for node in tape:
+            rule = _float_rule(node)
+            if rule is None:
+                return None
+            args = tuple(slot[a] for a in node.args)
+            steps.append((rule, args))
+            slot[node] = len(slot)
+            if node.is_Function:
+                rates.append((isinstance(node, _SWITCHES), args))
+        roots = tuple(slot.get(c) for c in f.components)
+        kinked = any(isinstance(node, _KINKED) for node in tape)
+        return _Program(tuple(constants), tuple(steps), tuple(rates), roots, kinked)
+
+    return remembered(_PROGRAMS, f, build)
+
+
+_PROGRAMS: dict[Hashable, tuple[Any, Any]] = {}
+
+
+def _float_constant(node: Any, n: int) -> _Float | None:
+    value = node.evalf(30)
+    if not isinstance(value, sympy.Float):
+        return None
+    v = float(value)
+    exact = node.is_Rational and v.as_integer_ratio() == (node.p, node.q)
+    found = _Float(v, 0.0 if exact else _EPS * abs(v), (0.0,) * n, (0.0,) * n)
+    try:
+        return _vouch(found)
+    except _Unsure:
+        return None
+
+
+def _float_rule(node: Any) -> Any:
+    """The float pass's rule for one node: a function of its parts' ``_Float`` list."""
+    if isinstance(node, sympy.Add):
+        return _f_add
+    if isinstance(node, sympy.Mul):
+        return _f_mul
+    if isinstance(node, sympy.Pow):
+        power = node.exp
+        if power.is_Integer:
+            k = int(power)
+            return lambda parts: _f_ipow(parts[0], k)
+        return lambda parts: _f_pow(parts[0], parts[1])
+    rule = _FLOAT_RULES.get(node.func)
+    if rule is None or len(node.args) != 1:
+        return None
+    return lambda parts: rule(parts[0])
+
+
+def _float_duals(f: Compiled, x0: tuple[sympy.Rational, ...]) -> list[_Duals] | None:
+    """``_duals`` for every axis from the float pass (None: it cannot vouch at x0)."""
+    program = _program(f)
+    if program is None:
+        return None
+    n = len(x0)
+    slots: list[_Float] = []
+    try:
+        for i, p in enumerate(x0):
+            v = p.p / p.q
+            error = 0.0 if v.as_integer_ratio() == (p.p, p.q) else _EPS * abs(v)
+            unit = tuple(1.0 if j == i else 0.0 for j in range(n))
+            slots.append(_vouch(_Float(v, error, unit, (0.0,) * n)))
+        slots.extend(program.constants)
+        for rule, args in program.steps:
+            slots.append(_vouch(rule([slots[a] for a in args])))
+    except (_Unsure, ArithmeticError, ValueError):
+        return None
+    found = []
+    for j in range(n):
+        nodes = [
+            _Dual(
+                (abs(d.value) + d.error) * (1 + _OUTWARD),
+                (abs(d.slopes[j]) - d.errors[j]) * (1 - _OUTWARD),
+            )
+            for d in slots
+            if d.slopes[j]
+        ]
+        roots = [
+            None if r is None else _Dual(slots[r].value, slots[r].slopes[j]) for r in program.roots
+        ]
+        steepest = max(
+            [0.0, *(_float_rate(slots, args, j, switch) for switch, args in program.rates)]
+        )
+        found.append(_Duals(nodes, roots, steepest * (1 + _OUTWARD), program.kinked))
+    return found
+
+
+def _float_rate(slots: list[_Float], args: tuple[int, ...], axis: int, switch: bool) -> float:
+    """``_rate`` from the float pass, rounded up: |du/dx|, or |du/dx| / |u| for a switch."""
+    if switch:
+        u = slots[args[0]]
+        s = u.slopes[axis]
+        return (abs(s) + u.errors[axis]) / (abs(u.value) - u.error) if u.value and s else 0.0
+    return max(abs(slots[a].slopes[axis]) + slots[a].errors[axis] for a in args)
 
 
 def _mp(
