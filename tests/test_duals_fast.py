@@ -101,6 +101,10 @@ def _point(*values: str) -> tuple[sympy.Rational, ...]:
         (sympy.log(1 + X**6), ("1/100000",)),  # 1 + 1e-30 is 1 in float64: log gives 0
         (sympy.exp(X**3 / 4), ("10**30",)),  # an overflow
         (sympy.besselj(0, X), ("1/2",)),  # a function without a float rule
+        (X**400, ("1/10",)),  # 1e-400 underflows to zero: no exact zero
+        (sympy.exp(-X) * X, ("800",)),
+        (X + 1, ("10**-400",)),
+        (X + sympy.Integer(10) ** -400, ("1",)),
     ],
 )
 def test_the_float_pass_declines_what_it_cannot_vouch_for(expr: Any, point: tuple[str]) -> None:

@@ -926,6 +926,8 @@ def _f_tan(u: _Float) -> _Float:
 
 def _f_exp(u: _Float) -> _Float:
     g = math.exp(u.value)
+    if g == 0:
+        raise _Unsure  # underflow: not an exact zero
     eg = g * (math.expm1(u.error) * (1 + _EPS) + _EPS)
     return _f_chain(u, g, eg, g, eg)
 
@@ -954,6 +956,8 @@ def _f_ipow(base: _Float, k: int) -> _Float:
         return _Float(0.0, 0.0, zero, zero)
     r = base.error / abs(b)
     value, factor = b**k, k * b ** (k - 1)
+    if value == 0 or factor == 0:
+        raise _Unsure  # underflow: not an exact zero
     ev = abs(value) * (math.expm1(-abs(k) * math.log1p(-r)) + 4 * _EPS)
     ef = abs(factor) * (math.expm1(-abs(k - 1) * math.log1p(-r)) + 4 * _EPS)
     return _f_chain(base, value, ev, factor, ef)
@@ -1026,7 +1030,7 @@ def _float_constant(node: Any, n: int) -> _Float | None:
         return None
     v = float(value)
     exact = node.is_Rational and v.as_integer_ratio() == (node.p, node.q)
-    found = _Float(v, 0.0 if exact else _EPS * abs(v), (0.0,) * n, (0.0,) * n)
+    found = _Float(v, 0.0 if exact else _EPS * abs(v) or math.inf, (0.0,) * n, (0.0,) * n)
     try:
         return _vouch(found)
     except _Unsure:
@@ -1061,7 +1065,8 @@ def _float_duals(f: Compiled, x0: tuple[sympy.Rational, ...]) -> list[_Duals] | 
     try:
         for i, p in enumerate(x0):
             v = p.p / p.q
-            error = 0.0 if v.as_integer_ratio() == (p.p, p.q) else _EPS * abs(v)
+            # a coordinate rounded to zero is no exact zero: an infinite error declines it
+            error = 0.0 if v.as_integer_ratio() == (p.p, p.q) else _EPS * abs(v) or math.inf
             unit = tuple(1.0 if j == i else 0.0 for j in range(n))
             slots.append(_vouch(_Float(v, error, unit, (0.0,) * n)))
         slots.extend(program.constants)
