@@ -73,3 +73,19 @@ def test_cli_check_of_a_huge_integer_constant_exits_0_without_a_traceback() -> N
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert "\npass: " in run.stdout
+
+
+@pytest.mark.parametrize("evaluator", EVALUATORS)
+def test_a_constant_beyond_float_range_is_not_folded_into_a_finite_wrong_value(
+    evaluator: str,
+) -> None:
+    """exp(x - 745) underflows to a subnormal of a few bits (or 0); scaling it by a folded
+    exp(745) gave 1.75 for exp(0) = 1.  Left to NumPy, exp(745) is inf: float64 shows that it
+    cannot compute this, and no finite value is wrong."""
+    f = symgrad.function("exp(x - 745)*exp(745)", variables="x")
+    g = symgrad.Compiled(f.components, f.variables, evaluator=evaluator)
+    x = np.array([0.0, -1.0, 1.0, 2.5])
+    got = np.ravel(g(x))
+    finite = np.isfinite(got)
+    np.testing.assert_allclose(got[finite], np.exp(x[finite]), rtol=1e-12)
+    assert not finite.all()

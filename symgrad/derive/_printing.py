@@ -42,8 +42,12 @@ correctly rounded quotient ``p/q``.  (SymPy prints them as Python integers, on w
 raised ``OverflowError``.)  The mpmath code keeps the exact integers.
 
 Compound constants are folded before that, for float64 code only: ``sin(10**20)``, ``pi/3`` or
-``sqrt(2)`` become their values rounded once to a 53-bit significand (an exact rational, so a
-value beyond float64's range still goes through the scaling above).  Computed by NumPy,
+``sqrt(2)`` become their values rounded once to a 53-bit significand, as an exact rational; the
+constant factors of a product are folded together, so ``exp(800)*10**-300`` is the normal
+number 2.7e47.  A constant whose value lies beyond float64's normal range is left as written
+and NumPy computes it (``exp(745)`` is inf): scaled into a product, it would multiply a factor
+that may itself have underflowed (``exp(x - 745)*exp(745)`` gave a finite, wrong value where
+inf shows that float64 cannot compute it).  Computed by NumPy,
 ``sin(10**20)`` was a call on a Python integer beyond int64 (refused by NumPy) and ``sin(1e23)``
 the sine of the double nearest 10**23, off by O(1) from the exact constant that ``.at()``
 evaluates; ``pi/3`` was two roundings.
@@ -292,10 +296,18 @@ def _float_value(node: Any) -> sympy.Rational | None:
         return None
     if not isinstance(value, sympy.Float) or not value.is_finite:
         return None
-    sign, man, exp, _ = mpmath.libmp.mpf_pos(value._mpf_, 53, mpmath.libmp.round_nearest)
+    sign, man, exp, bits = mpmath.libmp.mpf_pos(value._mpf_, 53, mpmath.libmp.round_nearest)
     if not man:
         return sympy.S.Zero
+    if not _MIN_NORMAL_EXPONENT <= exp + bits <= _MAX_EXPONENT:
+        return None  # beyond float64's normal range: left to NumPy (see the module docstring)
     return sympy.Rational(-int(man) if sign else int(man)) * sympy.Rational(2) ** int(exp)
+
+
+#: A double's binary exponent range: 2**-1022 <= |v| < 2**1024 (v = man * 2**exp with
+#: 2**(bits-1) <= man < 2**bits, so |v| < 2**(exp + bits) and |v| >= 2**(exp + bits - 1)).
+_MIN_NORMAL_EXPONENT = -1021
+_MAX_EXPONENT = 1024
 
 
 def _overflows(number: sympy.Rational) -> bool:
