@@ -258,3 +258,52 @@ def test_solvers_resolved_correct_passes_planted_fails() -> None:
         verify_solver(ftcs, heat, **(HEAT | {"operator": "D(u, t) - 1.01*D(u, x, 2)"})).status
         is Status.FAIL
     )
+
+
+# -- each component on its own data: another axis' unresolved error term hides nothing ---------
+
+
+def _scaled(kx: float, ky: float) -> Any:
+    def scheme(f: np.ndarray, h: Any) -> list[np.ndarray]:
+        gx, gy = np.gradient(f, *h)
+        return [gx * kx, gy * ky]
+
+    return scheme
+
+
+CASES = [
+    ("sin(x)*cos(y) + 1e-10*sin(1e5*x)", (1.0, 1.001), 1),  # wiggle along x, ∂/∂y wrong
+    ("sin(x)*cos(y) + 1e-12*sin(1e6*y)", (1.001, 1.0), 0),  # wiggle along y, ∂/∂x wrong
+]
+
+
+@pytest.mark.parametrize(("field", "factors", "wrong"), CASES)
+def test_a_wrong_component_fails_beside_an_unresolved_one(
+    field: str, factors: tuple[float, float], wrong: int
+) -> None:
+    """The wrong component's stencil runs along an axis where f has no wiggle: its errors are
+    exactly those on sin(x)*cos(y), flat at 1e-3 of ∂f (order 0); the other component's error
+    term is not resolved, and only that component is inconclusive."""
+    r = verify_grid(
+        field, "x=0:1, y=0:1", sizes=(17, 33, 65), scheme=_scaled(*factors), expect_order=(2, 1)
+    )
+    statuses = [c.status for c in r.components]
+    assert r.status is Status.FAIL
+    assert statuses[wrong] is Status.FAIL
+    assert statuses[1 - wrong] is Status.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(("field", "factors", "wrong"), CASES)
+@pytest.mark.parametrize("chunks", [None, 32])
+def test_the_right_scheme_passes_the_component_it_resolves(
+    field: str, factors: tuple[float, float], wrong: int, chunks: int | None
+) -> None:
+    """numpy.gradient on the same fields: the component along the quiet axis passes, the other
+    is inconclusive, in memory and streamed block by block; never a fail."""
+    del factors
+    if chunks is not None:
+        pytest.importorskip("dask.array")
+    sizes = (17, 33, 65, 129)
+    right = verify_grid(field, "x=0:1, y=0:1", sizes=sizes, max_points=0, chunks=chunks)
+    assert [c.status for c in right.components][wrong] is Status.PASS
+    assert right.status is Status.INCONCLUSIVE

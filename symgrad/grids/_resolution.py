@@ -67,7 +67,7 @@ from symgrad.derive import Compiled, Limits
 from symgrad.grids._diagnostics import TOLERANCES, cell_widths
 from symgrad.grids._mms import priced_partial
 
-__all__ = ["Watched", "error_terms", "ratio", "watch"]
+__all__ = ["Watched", "error_terms", "ratio", "watch", "worst"]
 
 FloatArray = npt.NDArray[np.float64]
 #: An operator's terms: (field component, the axes it differentiates along).
@@ -97,8 +97,14 @@ class Watched:
     ) -> tuple[float, str]:
         """(the largest R of the quantities on the grid of ``coords``, the quantity's name),
         evaluated slab by slab along axis 0; ``(0.0, "")`` with nothing to watch."""
+        return worst(self.each_on_grid(coords, extra))
+
+    def each_on_grid(
+        self, coords: Sequence[FloatArray], extra: Sequence[float] = ()
+    ) -> list[tuple[float, str]]:
+        """(R, name) of every quantity, as :meth:`on_grid` finds them."""
         if not self.models:
-            return 0.0, ""
+            return []
         widths = cell_widths(coords)
         rows = max(1, SLAB_POINTS // max(1, math.prod(c.size for c in coords[1:])))
         slabs = []  # per slab, per quantity: [min, max, steps...]
@@ -111,12 +117,18 @@ class Watched:
             slabs.append([_extremes(q, local) for q in found])
         table = np.array(slabs, dtype=np.float64)  # (slabs, quantities, 2 + d); NaN propagates
         merged = np.concatenate([table[:, :, :1].min(axis=0), table[:, :, 1:].max(axis=0)], axis=1)
-        return self._worst(merged.tolist())
+        return self._each(merged.tolist())
 
     def streamed(self, coords: Sequence[FloatArray], chunks: Sequence[int]) -> tuple[float, str]:
         """:meth:`on_grid` on a level streamed with dask, block by block."""
+        return worst(self.each_streamed(coords, chunks))
+
+    def each_streamed(
+        self, coords: Sequence[FloatArray], chunks: Sequence[int]
+    ) -> list[tuple[float, str]]:
+        """(R, name) of every quantity, as :meth:`streamed` finds them."""
         if not self.models:
-            return 0.0, ""
+            return []
         import dask  # noqa: PLC0415 - the dask extra, present whenever a level is streamed
 
         from symgrad.grids._streaming import lazy_open_grid  # noqa: PLC0415 - dask only
@@ -124,15 +136,19 @@ class Watched:
         grid, widths = lazy_open_grid(coords, chunks), cell_widths(coords)
         wanted = [_extremes(m(*grid), widths) for m in self.models]
         found = dask.compute(*wanted)  # type: ignore[attr-defined, no-untyped-call]
-        return self._worst([[float(v) for v in row] for row in found])
+        return self._each([[float(v) for v in row] for row in found])
 
-    def _worst(self, extremes: Sequence[Sequence[float]]) -> tuple[float, str]:
-        """The largest R and its quantity's name."""
-        found = [
+    def _each(self, extremes: Sequence[Sequence[float]]) -> list[tuple[float, str]]:
+        """Each quantity's R and name."""
+        return [
             (ratio(row[0], row[1], row[2:], sized=s), name)
             for row, s, name in zip(extremes, self.sized, self.names, strict=True)
         ]
-        return max(found, key=lambda pair: pair[0], default=(0.0, ""))
+
+
+def worst(found: Sequence[tuple[float, str]]) -> tuple[float, str]:
+    """The largest R of some ``(R, name)`` and its quantity's name; ``(0.0, "")`` for none."""
+    return max(found, key=lambda pair: pair[0], default=(0.0, ""))
 
 
 def _extremes(values: Any, widths: Sequence[Any]) -> list[Any]:

@@ -87,7 +87,7 @@ from symgrad.grids._diagnostics import (
     unresolved_levels,
     unsettled,
 )
-from symgrad.grids._resolution import Watched, error_terms, watch
+from symgrad.grids._resolution import Watched, error_terms, watch, worst
 from symgrad.results import Status, combine
 
 __all__ = ["DEFAULT_SIZES", "GridComponent", "GridRegion", "GridResult", "verify_grid"]
@@ -156,6 +156,7 @@ class _Setup:
     limits: Limits | None = None
     chunks: tuple[int, ...] | None = None  # streaming: points per axis of a block
     watched: Watched | None = None  # the exact gradient and the error terms (_watched)
+    owners: tuple[tuple[str, int], ...] = ()  # the component each watched quantity belongs to
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ class _Measured:
 
     ``regions[r][k]`` holds region r of component k (None for the transverse faces in 1-D);
     ``resolution`` is the level's R (:mod:`symgrad.grids._resolution`) and ``quantity`` the
-    quantity it is R of.
+    quantity it is R of; ``components[k]`` is the same for component k alone: the field and
+    the quantities of that component (its exact derivative, its error terms).
     """
 
     regions: tuple[list[Norms | None], ...]
@@ -172,6 +174,7 @@ class _Measured:
     fits: FitStats
     resolution: float = 0.0
     quantity: str = "the field"
+    components: tuple[tuple[float, str], ...] = ()
 
 
 def verify_grid(
@@ -309,7 +312,8 @@ def verify_grid(
         chunks,
     )
     model = _field_model(setup.expr, setup.symbols, setup.limits)
-    setup = dataclasses.replace(setup, watched=_watched(setup, model))
+    watched, owners = _watched(setup, model)
+    setup = dataclasses.replace(setup, watched=watched, owners=owners)
     levels = list(setup.levels)
     piece = dataclasses.replace(setup, grow=None)  # what a level needs, picklable
     measured = run_pieces(executor, _measure, [(piece, model, level) for level in levels])
@@ -406,22 +410,26 @@ def _field_model(
     return Compiled([expr, *exact.exprs], symbols, kind="field and gradient")
 
 
-def _watched(setup: _Setup, model: Compiled) -> Watched:
+def _watched(setup: _Setup, model: Compiled) -> tuple[Watched, tuple[tuple[str, int], ...]]:
     """What a level must resolve besides the field (:mod:`symgrad.grids._resolution`): each
     exact component ``∂f/∂x_k`` (``1e-12*sin(1e6*x) + x`` is resolved as a field, a line,
     while its derivative ``1 + 1e-6*cos(1e6*x)`` is not) and the leading error terms
     ``∂_k^(1+p) f`` for the expected interior and boundary orders p (``1e-10*sin(1e5*x) +
-    x**2``: field and derivative resolved, ``∂³f/∂x³`` not)."""
+    x**2``: field and derivative resolved, ``∂³f/∂x³`` not); and the component k each one
+    belongs to.  Component k's errors are those of a stencil along axis k: an oscillation of f
+    along another axis, in another component's error term, does not touch them (a wrong ∂/∂y
+    on ``sin(x)*cos(y) + 1e-10*sin(1e5*x)`` fails on its own data)."""
     d, names = len(setup.symbols), _names(setup)
-    outputs = [
-        (f"the exact derivative ∂f/∂{names[k]}", g, False)
-        for k, g in enumerate(model.components[1:])
-    ]
+    quantities: list[tuple[str, sympy.Expr, bool]] = []
+    owners: list[tuple[str, int]] = []
     orders = tuple(sorted({math.ceil(p) for p in setup.expected if p > 0}))
-    terms = tuple((0, (k,)) for k in range(d))
-    found = error_terms((setup.expr,), setup.symbols, terms, orders, setup.limits)
-    quantities = (*outputs, *((name, g, True) for name, g in found))
-    return watch(quantities, setup.symbols, d, setup.limits)
+    for k, g in enumerate(model.components[1:]):
+        own = [(f"the exact derivative ∂f/∂{names[k]}", g, False)]
+        found = error_terms((setup.expr,), setup.symbols, ((0, (k,)),), orders, setup.limits)
+        own += [(name, term, True) for name, term in found]
+        quantities += own
+        owners += [(name, k) for name, _, _ in own]
+    return watch(tuple(quantities), setup.symbols, d, setup.limits), tuple(owners)
 
 
 def _sample(model: Compiled, level: _Level) -> FloatArray:
@@ -453,14 +461,14 @@ def _measure(setup: _Setup, model: Compiled, level: _Level) -> _Measured:
     # --- resolution: the level's R, from the float64 gradient before its arrays are reused,
     # then of the exact gradient and the error terms (symgrad.grids._resolution)
     resolved = resolution(field, values[1:], cell_widths(level.coords))
-    resolved, quantity = _watched_resolution(setup, level, resolved)
+    resolved, quantity, per_component = _watched_resolution(setup, level, resolved)
     # --- end resolution
     field_scale = _absmax(field)
     field.flags.writeable = False
     approx = _components(setup.scheme(field, _spacing(level)), field.shape, setup)
     inner = regions(field.shape, setup.width, 0)[0]
     fits = fit_stats(approx, exact, inner)  # before exact is reused
-    out = _Measured(([], [], []), [], fits, resolved, quantity)
+    out = _Measured(([], [], []), [], fits, resolved, quantity, per_component)
     for k, (a, e) in enumerate(zip(approx, exact, strict=True)):
         out.floors.append(rounding_floor(field_scale, _absmax(e), level.min_spacings[k]))
         error = np.subtract(a, e, out=e)
@@ -492,7 +500,7 @@ def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measur
     ones = [np.ones(1)] * len(shape)
     steps = [np.array([v]) for v in reduced.steps]
     resolved = resolution(np.array([reduced.low, reduced.high]), steps, ones)
-    resolved, quantity = _watched_resolution(setup, level, resolved)
+    resolved, quantity, per_component = _watched_resolution(setup, level, resolved)
     field_scale = max(reduced.high, -reduced.low)
     floors = [
         rounding_floor(field_scale, top, h)
@@ -509,18 +517,27 @@ def _measure_streaming(setup: _Setup, model: Compiled, level: _Level) -> _Measur
     )
     if n > 1 and not all(fits.residual(k) <= TOLERANCES["fit"] for k in range(n)):
         fits = reduced.fits  # the cross terms, as fit_stats computes them only then
-    return _Measured(reduced.norms, floors, fits, resolved, quantity)
+    return _Measured(reduced.norms, floors, fits, resolved, quantity, per_component)
 
 
-def _watched_resolution(setup: _Setup, level: _Level, field: float) -> tuple[float, str]:
-    """The level's R: the field's (given), or a larger one of the watched quantities, named."""
+def _watched_resolution(
+    setup: _Setup, level: _Level, field: float
+) -> tuple[float, str, tuple[tuple[float, str], ...]]:
+    """The level's R: the field's (given), or a larger one of the watched quantities, named;
+    and the same per component, of the field and that component's own quantities."""
+    start = (field, "the field")
+    n = len(setup.symbols)
     if setup.watched is None:
-        return field, "the field"
+        return field, "the field", (start,) * n
     if setup.chunks is None:
-        r, name = setup.watched.on_grid(level.coords)
+        found = setup.watched.each_on_grid(level.coords)
     else:
-        r, name = setup.watched.streamed(level.coords, setup.chunks)
-    return (r, name) if r > field else (field, "the field")
+        found = setup.watched.each_streamed(level.coords, setup.chunks)
+    owner = dict(setup.owners)
+    per_component = tuple(
+        worst([start, *(pair for pair in found if owner.get(pair[1]) == k)]) for k in range(n)
+    )
+    return (*worst([start, *found]), per_component)
 
 
 def _require_finite(setup: _Setup, level: _Level, what: str, bad: tuple[int, ...] | None) -> None:
@@ -626,10 +643,15 @@ def _assemble(
     # --- resolution: levels too coarse to resolve the field are left out of the orders, and
     # with none resolved the verdict is inconclusive (symgrad.grids._diagnostics.resolution);
     # each level's R is measured with the level (_measure), not sampled again here
-    resolved = tuple(m.resolution for m in measured)
+    # component by component: each is judged on the levels that resolve what its errors are
+    # made of (_watched), whatever another component's error term does
     evidence = functools.partial(_evidence, setup)
-    named = tuple(m.quantity for m in measured)
-    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
+
+    def judging(k: int) -> Judging:
+        own = [m.components[k] for m in measured]
+        resolved, named = tuple(r for r, _ in own), tuple(q for _, q in own)
+        return Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
+
     # --- end resolution
     comps = tuple(
         judge_component(
@@ -637,7 +659,7 @@ def _assemble(
             name,
             _rows(measured, k),
             tuple(m.floors[k] for m in measured),
-            judging,
+            judging(k),
             degenerate=name in flagged,
         )
         for k, name in enumerate(names)
