@@ -287,8 +287,12 @@ def _judge(text: str, point: list[float], evaluator: str) -> None:
     ulp = float(np.spacing(max(abs(want), abs(got))))
     assert abs(got - want) <= 16 * ulp + 4 * scale, (text, point, got, want, scale)
     exact = _exact(expr, point) if stable and all(map(math.isfinite, point)) else None
-    if exact is not None and math.isfinite(scale):
-        assert abs(got - exact) <= 16 * ulp + 4 * scale + 1e-300, (text, point, got, exact)
+    bound = 16 * ulp + 4 * scale + 1e-300
+    # against the exact value where NumPy's own program reaches it: an intermediate that
+    # overflows (x**(3/2) at 1e308, then 1/sqrt of it: 0 for 1e-231) is float64's, not the
+    # evaluator's, and every evaluator was held to NumPy's value above
+    if exact is not None and math.isfinite(scale) and abs(want - exact) <= bound:
+        assert abs(got - exact) <= bound, (text, point, got, exact)
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)
