@@ -235,13 +235,11 @@ def _probe(
     precision, so nearby working precisions share one compiled function and context.
     """
     work = -(-work // _DIGITS_GRAIN) * _DIGITS_GRAIN
-    cache: dict[tuple[Any, ...], _Probe] = _PROBES.__dict__.setdefault("cache", {})
+    cache: dict[Hashable, tuple[Any, Any]] = _PROBES.__dict__.setdefault("cache", {})
     key = (id(f), tuple((v.p, v.q) for v in x0), work, relative, reach)  # ints hash fast
-    if key not in cache or cache[key].f is not f:
-        if len(cache) > 64:
-            cache.clear()
-        cache[key] = _Probe(f, x0, work, relative=relative, reach=reach)
-    return cache[key]
+    return remembered(
+        cache, f, lambda: _Probe(f, x0, work, relative=relative, reach=reach), key=key, size=64
+    )
 
 
 _PROBES = threading.local()
@@ -514,19 +512,17 @@ def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) ->
     First the float64 pass (``_float_duals``, the same at every precision) is tried: where it
     vouches for every magnitude, its outward-rounded nodes and rates are used instead.
     """
-    cache: dict[Any, tuple[Compiled, list[_Duals] | None]]
-    cache = _DUALS.__dict__.setdefault("cache", {})
-    key = (id(f), tuple((v.p, v.q) for v in x0), work)
-    hit = cache.get(key)
-    if hit is not None and hit[0] is f and hit[1] is not None:
-        return hit[1][axis]
-    if len(cache) > 64:
-        cache.clear()
-    fast = cache.get(key[:2])  # the float pass, the same at every precision
-    if fast is None or fast[0] is not f:
-        fast = cache[key[:2]] = (f, _float_duals(f, x0))
-    if fast[1] is not None:
-        return fast[1][axis]
+    cache: dict[Hashable, tuple[Any, Any]] = _DUALS.__dict__.setdefault("cache", {})
+    point = (id(f), tuple((v.p, v.q) for v in x0))
+    fast = remembered(cache, f, lambda: _float_duals(f, x0), key=point, size=64)
+    if fast is not None:  # the float pass, the same at every precision
+        return fast[axis]
+    found = remembered(cache, f, lambda: _mp_duals(f, x0, work), key=(*point, work), size=64)
+    return found[axis]
+
+
+def _mp_duals(f: Compiled, x0: tuple[sympy.Rational, ...], work: int) -> list[_Duals]:
+    """``_duals`` for every axis from the mpmath pass at ``work`` digits."""
     ctx = thread_context(work)
     n = len(x0)
     memo: dict[Any, _Vector | None] = dict(_constants(f, ctx, n))
@@ -551,8 +547,7 @@ def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) ->
             None if r is None else _Dual(r.value, r.slopes[j]) for r in map(memo.get, f.components)
         ]
         found.append(_Duals(nodes, roots, steepest, kinked))
-    cache[key] = (f, found)
-    return found[axis]
+    return found
 
 
 class _Duals(NamedTuple):
