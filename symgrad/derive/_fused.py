@@ -102,6 +102,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sympy
 
 from symgrad.derive._guards import edge_guards, extreme_points, machine_form, unsafe_points
+from symgrad.derive._trees import compound_nodes
 from symgrad.errors import ConfigError, MissingExtra
 
 if TYPE_CHECKING:  # NumPy and the code printers are imported where code is generated or run
@@ -246,18 +247,7 @@ def _operations(exprs: Sequence[Any]) -> int:
     """The arithmetic operations of some expression trees, shared subtrees once: a node with k
     operands is k - 1 of them (a product of four factors is three multiplications), a function
     call one."""
-    seen: set[Any] = set()
-    count = 0
-    stack = list(exprs)
-    while stack:
-        node = stack.pop()
-        args = getattr(node, "args", ())
-        if node in seen or not args:
-            continue
-        seen.add(node)
-        count += max(1, len(args) - 1)
-        stack.extend(args)
-    return count
+    return sum(max(1, len(node.args) - 1) for node in compound_nodes(exprs))
 
 
 class _NumexprProgram:

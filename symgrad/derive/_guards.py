@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from symgrad.derive._trees import bottom_up
+from symgrad.derive._trees import bottom_up, compound_nodes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,14 +109,7 @@ def edge_guards(exprs: Iterable[Any]) -> Guards:
 
     roots: dict[Any, None] = {}
     bits: dict[Any, int] = {}
-    seen: set[Any] = set()
-    stack = [e for e in exprs if isinstance(e, sympy.Basic)]
-    while stack:
-        node = stack.pop()
-        if node in seen or not node.args:
-            continue
-        seen.add(node)
-        stack.extend(node.args)
+    for node in compound_nodes(e for e in exprs if isinstance(e, sympy.Basic)):
         if isinstance(node, sympy.Pow) and abs(node.exp) == _HALF:
             roots[node.base] = None
         elif isinstance(node, sympy.Mul):

@@ -1,11 +1,11 @@
-"""Expression trees rebuilt children first, without recursion (trees may be deep)."""
+"""Expression trees walked or rebuilt children first, without recursion (trees may be deep)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["bottom_up"]
+__all__ = ["bottom_up", "compound_nodes"]
 
 
 def bottom_up(root: Any, memo: dict[Any, Any], build: Callable[[Any, list[Any]], Any]) -> bool:
@@ -30,3 +30,20 @@ def bottom_up(root: Any, memo: dict[Any, Any], build: Callable[[Any, list[Any]],
             return False
         memo[node] = built
     return True
+
+
+def compound_nodes(exprs: Iterable[Any]) -> Iterator[Any]:
+    """Each node with operands of the trees ``exprs``, a shared subtree once, without recursion.
+
+    A root without operands (an atom, a plain number) yields nothing.
+    """
+    seen: set[Any] = set()
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        args = getattr(node, "args", ())
+        if node in seen or not args:
+            continue
+        seen.add(node)
+        stack.extend(args)
+        yield node
