@@ -119,14 +119,10 @@ class Watched:
         merged = np.concatenate([table[:, :, :1].min(axis=0), table[:, :, 1:].max(axis=0)], axis=1)
         return self._each(merged.tolist())
 
-    def streamed(self, coords: Sequence[FloatArray], chunks: Sequence[int]) -> tuple[float, str]:
-        """:meth:`on_grid` on a level streamed with dask, block by block."""
-        return worst(self.each_streamed(coords, chunks))
-
     def each_streamed(
         self, coords: Sequence[FloatArray], chunks: Sequence[int]
     ) -> list[tuple[float, str]]:
-        """(R, name) of every quantity, as :meth:`streamed` finds them."""
+        """:meth:`each_on_grid` on a level streamed with dask, block by block."""
         if not self.models:
             return []
         import dask  # noqa: PLC0415 - the dask extra, present whenever a level is streamed
