@@ -126,7 +126,7 @@ from symgrad.grids._diagnostics import (
     unsettled,
 )
 from symgrad.grids._mms import priced_partial
-from symgrad.grids._resolution import Watched, error_terms, watch
+from symgrad.grids._resolution import Watched, error_terms, watch, worst
 from symgrad.grids._verify import (
     DEFAULT_SIZES,
     MAX_LEVEL_BYTES,
@@ -795,8 +795,7 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
     )
     quantity = "the field"
     if setup.watched is not None:  # the exact outputs and the error terms, at the nodes
-        r, name = setup.watched.on_grid(level.coords)
-        fine, quantity = (r, name) if r > fine else (fine, quantity)
+        fine, quantity = worst([(fine, quantity), setup.watched.on_grid(level.coords)])
     fields = []
     for c in range(nf):
         where = _located(level, centres, setup.field_at, c if setup.field_at == "faces" else None)

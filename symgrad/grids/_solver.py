@@ -114,7 +114,7 @@ from symgrad.grids._diagnostics import (
 )
 from symgrad.grids._gci import GCIResult, gci
 from symgrad.grids._mms import manufactured_source, priced_partial
-from symgrad.grids._resolution import Watched, error_terms, ratio, watch
+from symgrad.grids._resolution import Watched, error_terms, ratio, watch, worst
 from symgrad.grids._verify import _require_picklable
 from symgrad.results import Status, TableResult, combine
 
@@ -1055,7 +1055,7 @@ def _resolution(study: _Study, answer: _Answer) -> tuple[float, str]:
             found.append(study.watched.on_grid(problem.coordinates, extra))
     if study.rate is not None and problem.time is not None and problem.dt is not None:
         found += _time_resolution(study, problem, problem.dt)
-    return max(found, key=lambda pair: pair[0])
+    return worst(found)
 
 
 def _time_resolution(study: _Study, problem: SolverProblem, dt: float) -> list[tuple[float, str]]:
