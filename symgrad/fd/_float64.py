@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -568,24 +568,19 @@ def _inexact_f(f: Compiled, x: list[Any], at: Any) -> Any:
     any cancellation) at the exact binary values of the first ``_MAX_EXACT`` points; values
     that are not finite, or where f has no certified value, are left to the other checks.
     """
-    grid = np.broadcast_shapes(*(np.shape(xi) for xi in x))
-    values = np.asarray(at, dtype=float).reshape(-1, *grid)
+    values = np.asarray(at, dtype=float).reshape(-1, _count(x))
     inexact = np.zeros(values.shape, dtype=bool)
     names = [v.name for v in f.variables]
-    for flat in range(min(math.prod(grid), _MAX_EXACT)):
-        index: tuple[int, ...] = tuple(int(i) for i in np.unravel_index(flat, grid))
-        centre = {
-            n: float(np.broadcast_to(xi, grid)[index]) for n, xi in zip(names, x, strict=True)
-        }
+    for flat, centre in _checked_points(x):
         try:
-            exact = np.asarray(f.at(centre, dps=15), dtype=object).reshape(-1)
+            exact = np.asarray(f.at(dict(zip(names, centre, strict=True)), dps=15), dtype=object)
         except SymgradError:
             continue
-        for k, want in enumerate(exact):
-            got = values[(k, *index)]
+        for k, want in enumerate(exact.reshape(-1)):
+            got = values[k, flat]
             if math.isfinite(got):  # inf and NaN are overflow, pole or domain
                 floor = max(_F64_RESOLUTION * abs(want), 2.0**-1022)
-                inexact[(k, *index)] = abs(got - want) > floor
+                inexact[k, flat] = abs(got - want) > floor
     return inexact.reshape(np.shape(at))
 
 
@@ -606,22 +601,19 @@ def _unconfirmed(f: Compiled, x: list[Any], axis: int, value: Any, est: Any) -> 
     and every value past the first ``_MAX_EXACT`` points (the check is not sampled: a value
     not checked is never ``ok``).  Values that are not finite are left to the other checks.
     """
-    grid = np.broadcast_shapes(*(np.shape(xi) for xi in x))
-    points = math.prod(grid)
+    points = _count(x)
     values = np.asarray(value, dtype=float).reshape(-1, points)
     bounds = np.asarray(est, dtype=float).reshape(-1, points)
     unconfirmed = np.zeros(values.shape, dtype=bool)
     if axis not in _used_axes(f):
         return unconfirmed.reshape(np.shape(value))  # exactly 0, which float64 gives too
     unconfirmed[:, _MAX_EXACT:] = True
-    coordinates = [np.broadcast_to(xi, grid).reshape(-1) for xi in x]
-    for flat in range(min(points, _MAX_EXACT)):
+    for flat, centre in _checked_points(x):
         got = values[:, flat]
         if not np.isfinite(got).all():
             continue
-        centre = [sympy.Rational(float(c[flat])) for c in coordinates]
         try:
-            found = complex_step(f, centre, axis, 15).value
+            found = complex_step(f, [sympy.Rational(c) for c in centre], axis, 15).value
         except _PointProblem:
             found = None
         if found is None:
@@ -632,6 +624,19 @@ def _unconfirmed(f: Compiled, x: list[Any], axis: int, value: Any, est: Any) -> 
             gap = np.where(np.isfinite(want), np.abs(want - got), np.inf)
         unconfirmed[:, flat] = gap > bounds[:, flat] + 1e-14 * np.abs(got)
     return unconfirmed.reshape(np.shape(value))
+
+
+def _count(x: list[Any]) -> int:
+    """The number of points the coordinate arrays x broadcast to."""
+    return math.prod(np.broadcast_shapes(*(np.shape(xi) for xi in x)))
+
+
+def _checked_points(x: list[Any]) -> Iterator[tuple[int, list[float]]]:
+    """The flat index and float64 coordinates of each of the first ``_MAX_EXACT`` points."""
+    grid = np.broadcast_shapes(*(np.shape(xi) for xi in x))
+    coordinates = [np.broadcast_to(xi, grid).reshape(-1) for xi in x]
+    for flat in range(min(math.prod(grid), _MAX_EXACT)):
+        yield flat, [float(c[flat]) for c in coordinates]
 
 
 def _im_step(f: Compiled, x: list[Any], axis: int, h: float) -> Any:
