@@ -44,6 +44,7 @@ import sympy
 
 from symgrad._precision import MAX_WORK_DPS, thread_context
 from symgrad.derive._balls import ArbBalls, Balls, IntervalBalls, arb_available
+from symgrad.derive._extras import short
 from symgrad.derive._trees import bottom_up
 from symgrad.errors import InputError, LimitExceeded, MissingExtra, UnsupportedError
 from symgrad.expr import MAX_BESSEL_ORDER
@@ -681,6 +682,5 @@ def _unreliable(
     return LimitExceeded(msg, limit="unreliable", value=work, allowed=MAX_WORK_DPS)
 
 
-def _short(node: Any, limit: int = 60) -> str:
-    text = str(node)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _short(node: Any) -> str:
+    return short(str(node), 60)
