@@ -271,10 +271,6 @@ def _balls() -> ArbBalls:
     return ArbBalls(0)
 
 
-def _never(_v: list[Any]) -> Any:  # a variable's place: filled in, never computed
-    raise AssertionError
-
-
 def _point_step(op: Any) -> _Step:
     """The ball of one operation at a point (a ball that contains its value, or NaN/inf).
 
