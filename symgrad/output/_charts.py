@@ -38,7 +38,16 @@ import numpy.typing as npt
 
 from symgrad._figures import MARKERS, PALETTE, FloatArray, floor_of, log10_axis, point_text
 from symgrad.errors import InputError
-from symgrad.output._plots import _asymptotic, _grid_abscissa, _num, _panel_name, _series
+from symgrad.output._plots import (
+    _asymptotic,
+    _grid_abscissa,
+    _guide_lines,
+    _num,
+    _pairwise_orders,
+    _panel_name,
+    _scheme_label,
+    _series,
+)
 from symgrad.output._svg import Axis, Chart, LegendEntry, Panel
 
 __all__ = ["convergence_chart", "figure_html", "figure_markdown", "study_charts"]
@@ -79,14 +88,6 @@ def convergence_chart(data: Mapping[str, Any], ident: str) -> str:
     return Chart([title], [errors, orders], ident, columns=2, alt=alt).to_svg()
 
 
-def _label(spec: Mapping[str, Any], k: int) -> str:
-    name = spec.get("scheme", k)
-    if spec.get("status") == "exact":
-        return f"{name}: exact, errors at the precision floor"
-    observed, expected = _num(spec.get("observed_order")), _num(spec.get("expected_order"))
-    return f"{name}: observed {observed}, expected {expected} ({spec.get('status', '?')})"
-
-
 def _guides(
     series: Sequence[tuple[Mapping[str, Any], FloatArray, FloatArray]], logs: list[FloatArray]
 ) -> list[tuple[float, FloatArray, FloatArray]]:
@@ -98,13 +99,7 @@ def _guides(
         if p is not None and inside.any() and spec.get("status") != "exact":
             offset = float(np.min(log_e[inside] - float(p) * log_h[inside]))
             found.setdefault(float(p), []).append((log_h[inside], offset))
-    values = np.concatenate([a[np.isfinite(a)] for a in logs])
-    span = float(np.ptp(values)) if values.size else 1.0
-    out = []
-    for p, parts in sorted(found.items()):
-        x = np.unique(np.concatenate([h for h, _ in parts]))
-        out.append((p, x, min(c for _, c in parts) - max(0.5, 0.06 * span) + p * x))
-    return out
+    return _guide_lines(found, logs)
 
 
 def _error_panel(
@@ -125,7 +120,7 @@ def _error_panel(
         if spec.get("asymptotic_range") is not None and inside.any() and not exact:
             panel.band(steps[inside], errors[inside], color)
         finite = np.where(np.isfinite(errors), errors, np.nan)
-        label = _label(spec, k) if np.isfinite(finite).any() else None
+        label = _scheme_label(spec, k) if np.isfinite(finite).any() else None
         size = 1.2 * max(4.0, 9.0 - 1.5 * k)  # later markers smaller: equal errors show both
         panel.line(steps, finite, color, label=label, marker=MARKERS[k % 7], size=size)
         if np.isneginf(errors).any():
@@ -148,13 +143,7 @@ def _orders_panel(
     for k, (spec, steps, errors) in enumerate(series):
         if spec.get("status") == "exact":
             continue
-        where = (steps[1:] + steps[:-1]) / 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            orders = np.diff(errors) / np.diff(steps)
-        given = spec.get("pairwise_orders")
-        if given is not None:
-            orders = np.array([np.nan if v is None else float(v) for v in given])
-            where = steps if orders.size == steps.size else where
+        where, orders = _pairwise_orders(spec, steps, errors)
         inside = None
         if spec.get("asymptotic_range") is not None:
             mask = _asymptotic(spec, steps)

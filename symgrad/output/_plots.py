@@ -100,12 +100,7 @@ def plot_convergence(result: Mapping[str, Any] | HasToDict, *, ax_orders: bool =
     for k, (spec, log_h, log_e) in enumerate(series):
         color, given = PALETTE[k % 7], spec.get("asymptotic_range") is not None
         exact = spec.get("status") == "exact"  # errors at the precision floor: no order to show
-        label = (
-            f"{spec.get('scheme', k)}: exact, errors at the precision floor"
-            if exact
-            else f"{spec.get('scheme', k)}: observed {_num(spec.get('observed_order'))}, "
-            f"expected {_num(spec.get('expected_order'))} ({spec.get('status', '?')})"
-        )
+        label = _scheme_label(spec, k)
         finite = np.where(np.isfinite(log_e), log_e, np.nan)
         size = max(4.0, 9.0 - 1.5 * k)  # later markers smaller and on top: equal errors show both
         axes[0].plot(
@@ -158,14 +153,25 @@ def _slope_guides(
     """One dark dashed line per expected order, labelled once ("slope 2" serves central:2 and
     the complex step alike), over the steps where those schemes are asymptotic, below the
     lowest of them by half a decade or 6 % of the error axis, whichever is more."""
-    values = np.concatenate([a[np.isfinite(a)] for a in logs])
-    span = float(np.ptp(values)) if values.size else 1.0
     seen: set[str] = set()
     ax.margins(y=0.1)  # room for the label under the lowest guide
+    for p, x, y in _guide_lines(guides, logs):
+        guide(ax, sx(x), sy(y), f"slope {_num(p)}", "0.25", 0, seen)  # where lines part
+
+
+def _guide_lines(
+    guides: Mapping[float, list[tuple[FloatArray, float]]], logs: list[FloatArray]
+) -> list[tuple[float, FloatArray, FloatArray]]:
+    """(p, log h, log e) of the line of each expected order p: over the union of its schemes'
+    asymptotic steps, below the lowest of them (offsets ``log e − p log h``) by half a decade
+    or 6 % of the span of the errors ``logs``, whichever is more."""
+    values = np.concatenate([a[np.isfinite(a)] for a in logs])
+    span = float(np.ptp(values)) if values.size else 1.0
+    out = []
     for p, parts in sorted(guides.items()):
         x = np.unique(np.concatenate([h for h, _ in parts]))
-        y = min(c for _, c in parts) - max(0.5, 0.06 * span) + p * x
-        guide(ax, sx(x), sy(y), f"slope {_num(p)}", "0.25", 0, seen)  # where lines part
+        out.append((p, x, min(c for _, c in parts) - max(0.5, 0.06 * span) + p * x))
+    return out
 
 
 def _convergence_axes(axes: list[Axes], sx: LogAxis, sy: LogAxis, series: list[Any]) -> None:
@@ -198,6 +204,30 @@ def _num(value: Any) -> str:
     return "?" if value is None else f"{float(value):.3g}"
 
 
+def _scheme_label(spec: Mapping[str, Any], k: int) -> str:
+    """A scheme's legend entry: its observed and expected order and status, or that it is exact."""
+    name = spec.get("scheme", k)
+    if spec.get("status") == "exact":
+        return f"{name}: exact, errors at the precision floor"
+    observed, expected = _num(spec.get("observed_order")), _num(spec.get("expected_order"))
+    return f"{name}: observed {observed}, expected {expected} ({spec.get('status', '?')})"
+
+
+def _pairwise_orders(
+    spec: Mapping[str, Any], log_h: FloatArray, log_e: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(where, orders): the result's ``pairwise_orders`` if it gives them (at the steps when
+    there is one per step), else log(e₁/e₂) / log(h₁/h₂) at the middle of each pair."""
+    where = (log_h[1:] + log_h[:-1]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        orders = np.diff(log_e) / np.diff(log_h)
+    given = spec.get("pairwise_orders")
+    if given is not None:
+        orders = np.array([np.nan if v is None else float(v) for v in given])
+        where = log_h if orders.size == log_h.size else where
+    return where, orders
+
+
 def _asymptotic(spec: Mapping[str, Any], log_h: FloatArray) -> npt.NDArray[np.bool_]:
     """Which steps lie in the asymptotic range (all of them when the result gives none)."""
     given, index = spec.get("asymptotic_range"), np.arange(log_h.size)
@@ -222,13 +252,8 @@ def _orders_panel(
     k: int,
 ) -> None:
     """Pairwise orders at the geometric middle of each pair of steps, expected order dotted."""
-    (log_h, log_e), given, color = logs, spec.get("pairwise_orders"), PALETTE[k % 7]
-    where = (log_h[1:] + log_h[:-1]) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        orders = np.diff(log_e) / np.diff(log_h)
-    if given is not None:
-        orders = np.array([np.nan if v is None else float(v) for v in given])
-        where = log_h if orders.size == log_h.size else where
+    (log_h, log_e), color = logs, PALETTE[k % 7]
+    where, orders = _pairwise_orders(spec, log_h, log_e)
     ax.plot(sx(where), orders, marker=MARKERS[k % 7], color=color, label=spec.get("scheme"))
     if inside is not None:  # the pairs whose two steps both lie in the asymptotic range
         pairs = inside if orders.size == log_h.size else inside[1:] & inside[:-1]
