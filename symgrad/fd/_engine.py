@@ -82,7 +82,7 @@ from symgrad._precision import MAX_DPS, round_to, thread_context
 from symgrad.derive import Compiled, function
 from symgrad.errors import SymgradError
 from symgrad.fd._memo import remembered
-from symgrad.fd._stencils import Stencil
+from symgrad.fd._stencils import Stencil, stencils_for
 from symgrad.results import PointStatus, Result
 
 __all__ = ["KINK_SAFETY", "FDResult", "certified_ok"]
@@ -1624,12 +1624,7 @@ _SIDES = ("backward", "forward")
 
 def _one_side(kind: str, counts: tuple[int, ...]) -> _Terms:
     """The second-order one-sided tensor stencil of ``kind`` for the partial ``counts``."""
-    return _Terms.build(tuple(_stencil(kind, c) if c else None for c in counts))
-
-
-@functools.cache
-def _stencil(kind: str, derivative: int) -> Stencil:
-    return Stencil.forward(derivative, 2) if kind == "forward" else Stencil.backward(derivative, 2)
+    return _Terms.build(tuple(stencils_for(f"{kind}:2", counts)))
 
 
 def _settled(run: _Run) -> bool:
