@@ -161,6 +161,7 @@ class _Quotients:
             for s in schemes
         }
         self.evaluations = 0
+        self.f64: dict[float, Any] = {}  # f at x + offset·h for every step, per offset
 
     def stencil(self, scheme: str) -> Any:
         return self.stencils[scheme]
@@ -183,13 +184,12 @@ class _Quotients:
             return total / hs
 
     def _at64(self, x: list[float], offset: float, hs: FloatArray) -> Any:
-        cache: dict[float, Any] = self.__dict__.setdefault("f64", {})
-        if offset not in cache:
+        if offset not in self.f64:
             shifted: list[Any] = [*x]
             shifted[self.axis] = x[self.axis] + offset * hs
-            cache[offset] = np.broadcast_to(self.f(*shifted), hs.shape)
+            self.f64[offset] = np.broadcast_to(self.f(*shifted), hs.shape)
             self.evaluations += hs.size
-        return cache[offset]
+        return self.f64[offset]
 
     def precise(
         self, point: Sequence[Any], hs: FloatArray, dps: int, ratio: float
