@@ -82,7 +82,7 @@ from symgrad._precision import MAX_DPS, round_to, thread_context
 from symgrad.derive import Compiled, function
 from symgrad.errors import SymgradError
 from symgrad.fd._memo import remembered
-from symgrad.fd._stencils import Stencil, stencils_for
+from symgrad.fd._stencils import Stencil, stencils_for, tensor_points
 from symgrad.results import PointStatus, Result
 
 __all__ = ["KINK_SAFETY", "FDResult", "certified_ok"]
@@ -374,16 +374,7 @@ class _Terms:
     @classmethod
     @functools.cache
     def build(cls, stencils: tuple[Stencil | None, ...]) -> _Terms:
-        axes = [
-            [(Fraction(0), Fraction(1))]
-            if s is None
-            else [(o, w) for o, w in zip(s.offsets, s.weights, strict=True) if w]
-            for s in stencils
-        ]
-        combos = [
-            (math.prod((w for _, w in c), start=Fraction(1)), tuple(o for o, _ in c))
-            for c in itertools.product(*axes)
-        ]
+        combos = tensor_points(stencils)
         den = math.lcm(*(w.denominator for w, _ in combos))
         live = [s for s in stencils if s is not None]
         weights = sum(math.log10(sum(abs(float(w)) for w in s.weights)) for s in live)

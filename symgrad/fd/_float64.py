@@ -23,11 +23,9 @@ dispatches to it; the arbitrary-precision engines live in :mod:`symgrad.fd._engi
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,7 +42,7 @@ from symgrad.fd._engine import (
     complex_step,
 )
 from symgrad.fd._memo import remembered
-from symgrad.fd._stencils import Stencil, stencils_for
+from symgrad.fd._stencils import Stencil, stencils_for, tensor_points
 from symgrad.results import PointStatus
 
 _NON_ANALYTIC = (
@@ -417,18 +415,11 @@ def _stencil_sum_f64(
 ) -> tuple[Any, Any]:
     total: Any = 0.0
     f_max: Any = 0.0
-    axes = [
-        [(Fraction(0), Fraction(1))]
-        if s is None
-        else [(o, w) for o, w in zip(s.offsets, s.weights, strict=True) if w]
-        for s in stencils
-    ]
-    for combo in itertools.product(*axes):
-        weight = float(math.prod((w for _, w in combo), start=Fraction(1)))
-        shifted = [xi + float(o) * hi for xi, (o, _), hi in zip(x, combo, steps, strict=True)]
+    for weight, offsets in tensor_points(stencils):
+        shifted = [xi + float(o) * hi for xi, o, hi in zip(x, offsets, steps, strict=True)]
         values = f(*shifted)
         f_max = np.maximum(f_max, np.abs(values))
-        total = total + weight * values
+        total = total + float(weight) * values
     divisor = math.prod(
         (h**s.derivative for s, h in zip(stencils, steps, strict=True) if s is not None),
         start=np.ones(()),

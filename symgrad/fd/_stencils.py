@@ -665,3 +665,23 @@ def stencils_for(scheme: str | Stencil, counts: Sequence[int]) -> list[Stencil |
 def _stencil(spec: str) -> Stencil:
     """Stencils are immutable and exact: build each one once per process."""
     return Stencil.parse(spec)
+
+
+def tensor_points(
+    stencils: Sequence[Stencil | None],
+) -> list[tuple[Fraction, tuple[Fraction, ...]]]:
+    """Every point of a tensor-product stencil: its exact weight and its offset per axis.
+
+    An axis without a stencil (None: not differentiated) contributes offset 0 and weight 1;
+    points of zero weight are left out.
+    """
+    axes = [
+        [(Fraction(0), Fraction(1))]
+        if s is None
+        else [(o, w) for o, w in zip(s.offsets, s.weights, strict=True) if w]
+        for s in stencils
+    ]
+    return [
+        (math.prod((w for _, w in c), start=Fraction(1)), tuple(o for o, _ in c))
+        for c in itertools.product(*axes)
+    ]
