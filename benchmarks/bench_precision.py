@@ -233,6 +233,9 @@ def main(run: Run, key: str = "precision") -> None:
             ]
         )
     print(table(rows))
+    if "symgrad certified" in timings and "flint arb plain stencil" in timings:
+        certified = sec.ratio(case, "symgrad certified", "flint arb plain stencil")
+        print(f"  symgrad certified / flint arb plain stencil: {certified:.3g} times the time")
 
 
 def _kind(name: str) -> str:
