@@ -11,7 +11,9 @@ run on SymPy, by counting the calls of each engine.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import mpmath
@@ -280,3 +282,82 @@ def test_a_recursion_in_sympy_runs_the_job_again_with_distribution(
     assert attempts == [("symengine", True), ("sympy", False)]
     assert g.to_strings() == ["2*x + 4*y", "4*x + 8*y"]  # distributed, as SymPy does
     assert g(1.0, 2.0).tolist() == [10.0, 20.0]
+
+
+# -- which expressions symengine's evaluator keeps as written: judged without recursion ----------
+
+
+def _chain(depth: int, step: Callable[[sympy.Expr], sympy.Expr], start: sympy.Expr) -> sympy.Expr:
+    """``step`` applied ``depth`` times, built bottom-up with SymPy directly (no parser).
+
+    Each level's hash and commutativity are computed as it is built, so neither SymPy nor
+    the judge needs to recurse into a level built before.
+    """
+    expr = start
+    for _ in range(depth):
+        expr = step(expr)
+        _ = hash(expr), expr.is_commutative
+    return expr
+
+
+def _judged_shallow(exprs: list[Any]) -> list[bool]:
+    """``symengine_keeps(exprs)`` with Python's recursion limit a few dozen frames above the
+    caller's depth: a recursive walk of a deep tree would stop, and the former fallback of
+    such a walk answered False for every expression."""
+    from symgrad.derive._printing import symengine_keeps
+
+    depth = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 60)
+    try:
+        return symengine_keeps(exprs)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+X_, Y_, A_, B_ = sympy.symbols("x y a b")
+
+
+def _sines(e: sympy.Expr) -> sympy.Expr:
+    return sympy.sin(e, evaluate=False)
+
+
+def _powers(e: sympy.Expr) -> sympy.Expr:
+    """A product of powers of distinct bases: nothing for symengine to merge."""
+    return sympy.Mul(sympy.Pow(e, 2, evaluate=False), sympy.cos(Y_), evaluate=False)
+
+
+def test_a_3000_deep_tree_is_judged_without_recursion() -> None:
+    """sin(sin(...sin(x))) 3,000 deep and a 2,000-deep chain of products of powers are kept
+    (no product repeats a base), as is every level of them; judged with the recursion limit
+    far below their depth."""
+    sines = _chain(3000, _sines, X_)
+    powers = _chain(2000, _powers, sines)
+    middle = sines.args[0].args[0]
+    assert _judged_shallow([sines, powers, middle, X_, 2]) == [True] * 5
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [X_**Y_ * Y_ / X_, sympy.exp(A_) * sympy.exp(B_)],
+    ids=["x**y*y/x", "exp(a)*exp(b)"],
+)
+def test_a_merge_deep_inside_a_large_tree_is_seen(planted: sympy.Expr) -> None:
+    """A product symengine would merge, planted 1,500 levels down a 3,000-level tree of 6,000
+    nodes: the root and every level above the plant are not kept, the plant's own subtree is
+    not, the levels below it and a sibling tree sharing them are."""
+    assert isinstance(planted, sympy.Mul)  # SymPy keeps both products as written
+    below = _chain(1500, _sines, X_)
+    plant = sympy.Mul(planted, below, evaluate=False)
+    above = _chain(1500, _powers, plant)
+    sibling = _chain(10, _powers, below)
+    assert _judged_shallow([above, plant, below, sibling, planted]) == [
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]

@@ -66,6 +66,7 @@ import numpy as np
 import sympy
 
 from symgrad.derive._extras import scipy_modules, short
+from symgrad.derive._trees import bottom_up
 from symgrad.errors import LimitExceeded, UnsupportedError
 
 __all__ = ["lambdify_exprs"]
@@ -572,19 +573,19 @@ def symengine_keeps(exprs: Sequence[Any]) -> list[bool]:
     does not always do: ``x**y*y/x`` becomes ``x**(y - 1)*y`` (1 at x = 0 where the formula
     gives 0/0, NaN) and ``exp(a)*exp(b)`` becomes ``exp(a + b)`` (finite where the product
     overflows).  Such expressions are left to NumPy, so every evaluator computes the same
-    formula.  One pass over the shared subtrees of all expressions.
+    formula.  One pass, children first and without recursion (a tree thousands of levels deep is
+    judged like any other), over the distinct subtrees of all expressions, each judged once.
     """
     memo: dict[Any, bool] = {}
+    for expr in exprs:
+        if isinstance(expr, sympy.Basic):
+            bottom_up(expr, memo, _keeps)
+    return [memo[e] if isinstance(e, sympy.Basic) else True for e in exprs]
 
-    def keeps(node: Any) -> bool:
-        if node not in memo:
-            memo[node] = all(keeps(a) for a in node.args) and not _merged(node)
-        return memo[node]
 
-    try:
-        return [keeps(e) if isinstance(e, sympy.Basic) else True for e in exprs]
-    except RecursionError:
-        return [False] * len(exprs)
+def _keeps(node: Any, kept: list[bool]) -> bool:
+    """Whether symengine keeps ``node``, given whether it keeps each of its arguments."""
+    return all(kept) and not _merged(node)
 
 
 def _merged(node: Any) -> bool:
