@@ -42,11 +42,19 @@ order.  Two things depend on the operator's order m (its highest derivative):
   included, over the derivative orders the operator has), so errors at the floor prove
   ``exact`` only where that size stands a hundredfold above the floor, as for the gradient.
 
-A level that does not resolve the field (its R of :mod:`symgrad.grids._diagnostics` above
-2, from the field and its exact gradient at the nodes), the exact outputs or the leading error
-terms ``∂_k^(n+p) f_c`` (:mod:`symgrad.grids._resolution`: each term of order n of the operator,
-along each axis k it differentiates along, p the expected orders) is left out of the orders
-and the diagnostics; with none resolved the verdict is ``inconclusive``, naming the quantity.
+**Resolution, output by output.**  Each output is judged on the levels that resolve what its
+errors are made of (its R of :mod:`symgrad.grids._diagnostics` at most 2): the field along
+the axes its stencil uses (those its terms differentiate along, and those it interpolates
+along where the output and the field sit at different places of a staggered grid), its exact
+result, and its leading error terms (:mod:`symgrad.grids._resolution`): ``∂_k^(n+p) f_c`` for
+each of its terms ``∂^β f_c`` of order n and each axis k of β, and ``∂_j^p ∂^β f_c`` for each
+axis j it interpolates along, p the expected orders.  So the divergence and the Laplacian,
+sums over the axes, depend on every axis; gradient component k on the field along k and
+``∂_k^(1+p) f``; a curl component on its own pair of terms.  A stencil along y never sees how
+the field varies along x between its points: ``u_y`` of ``sin(200*x) + exp(y/2)`` on 9 to 65
+points is decided (and a defect in it fails) while ``u_x`` is ``inconclusive``.  An output's
+unresolved levels are left out of its orders and its diagnostics; with none resolved its
+verdict is ``inconclusive``, naming its own unresolved quantity and R.
 With ``executor=`` the requested levels are measured as independent pieces
 (:func:`symgrad._parallel.run_pieces`), in the serial order.  ``exact="mp"`` samples the
 exact outputs in mpmath, point by point, doubling the digits until two precisions agree to
@@ -81,6 +89,7 @@ Exceptions raised inside the scheme propagate unchanged.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import itertools
@@ -178,7 +187,8 @@ class _Operator:
     ``terms`` lists the derivatives the operator takes, as (field component, axis indices),
     ``axes`` the axes they differentiate along;
     ``apply(fields, axes)`` builds the outputs with the derivatives along ``axes`` (the
-    symbols in axis order, or permuted for the swapped-axes diagnostic).
+    symbols in axis order, or permuted for the swapped-axes diagnostic);
+    ``owners`` gives the output each term belongs to (empty: all to output 0).
     """
 
     name: str
@@ -189,11 +199,17 @@ class _Operator:
     apply: Callable[
         [tuple[sympy.Expr, ...], tuple[sympy.Symbol, ...], Limits | None], list[sympy.Expr]
     ]
+    owners: tuple[int, ...] = ()
 
     @property
     def axes(self) -> frozenset[int]:
         """The axes the operator differentiates along (their faces are its boundary)."""
         return frozenset(k for _, axes in self.terms for k in axes)
+
+    def terms_of(self, output: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """The terms output ``output`` is made of (the Laplacian's: all of them)."""
+        owners = self.owners or (0,) * len(self.terms)
+        return tuple(t for t, i in zip(self.terms, owners, strict=True) if i == output)
 
 
 def _parse_operator(spec: object, names: Sequence[str]) -> _Operator:
@@ -300,7 +316,8 @@ def _named(name: str, names: Sequence[str]) -> _Operator:
     if name == "gradient":
         outputs = tuple(f"u_{n}" for n in names)
         terms = tuple((0, (k,)) for k in range(d))
-        return _Operator("gradient", outputs, False, (1, 1), terms, _apply_gradient)
+        owners = tuple(range(d))
+        return _Operator("gradient", outputs, False, (1, 1), terms, _apply_gradient, owners)
     if name == "divergence":
         terms = tuple((k, (k,)) for k in range(d))
         return _Operator("divergence", ("divergence",), True, (1, 1), terms, _apply_divergence)
@@ -312,7 +329,9 @@ def _named(name: str, names: Sequence[str]) -> _Operator:
              (((2, 1), (1, 2)), ((0, 2), (2, 0)), ((1, 0), (0, 1))))  # fmt: skip
     outputs = ("curl",) if d == 2 else ("curl_x", "curl_y", "curl_z")
     terms = tuple((c, (k,)) for pair in pairs for c, k in pair)
-    return _Operator("curl", outputs, True, (1, 1), terms, functools.partial(_apply_curl, pairs))
+    owners = tuple(i for i, pair in enumerate(pairs) for _ in pair)
+    apply = functools.partial(_apply_curl, pairs)
+    return _Operator("curl", outputs, True, (1, 1), terms, apply, owners)
 
 
 def _notation(text: str, names: Sequence[str]) -> _Operator:
@@ -400,21 +419,33 @@ class _Setup:
     exact_kind: str
     limits: Limits | None
     watched: Watched | None = None  # the exact outputs and the error terms (_watched)
+    owned: tuple[_Owned, ...] = ()  # per output, what its errors depend on (_watched)
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """What one output's errors depend on: ``reach``, the (field component, axis) pairs its
+    stencil uses (the axes its terms differentiate along, and those it interpolates along),
+    and ``names``, the watched quantities that are its own (its exact result, its terms' error
+    terms)."""
+
+    reach: tuple[tuple[int, int], ...]
+    names: frozenset[str]
 
 
 @dataclass(frozen=True)
 class _Measured:
     """Per output: norms of (interior, boundary, transverse), floor, fits, swapped residuals;
-    the level's resolution; per (axis, ±1) the interior L∞ errors against the exact result
-    half a cell away (staggered outputs only)."""
+    per (axis, ±1) the interior L∞ errors against the exact result half a cell away
+    (staggered outputs only); per output the level's R over that output's own quantities and
+    the quantity it is R of (:func:`_own_resolution`)."""
 
     regions: tuple[list[Norms | None], ...]
     floors: list[float]
     fits: FitStats
     swapped: dict[tuple[int, int], list[tuple[float, float]]]
-    resolution: float
     shifted: dict[tuple[int, int], list[float]]
-    quantity: str = "the field"
+    outputs: tuple[tuple[float, str], ...]
 
 
 @dataclass(frozen=True)
@@ -633,7 +664,8 @@ def _setup(
     elif callable(coordinates):
         grow = lambda n: _coordinate_level(n, coordinates(n), len(axes))
     name = getattr(scheme, "__qualname__", None) or repr(scheme)
-    watched = _watched(op, fields, symbols, exact, expected, limits)
+    places = (str(field_at), str(output), faces)
+    watched, owned = _watched(op, (fields, symbols, exact), expected, places, limits)
     return _Setup(
         fields,
         symbols,
@@ -656,27 +688,93 @@ def _setup(
         exact_kind=str(kind),
         limits=limits,
         watched=watched,
+        owned=owned,
     )
 
 
 def _watched(
     op: _Operator,
-    fields: tuple[sympy.Expr, ...],
-    symbols: tuple[sympy.Symbol, ...],
-    exact: tuple[sympy.Expr, ...],
+    problem: tuple[Fields, Symbols, tuple[sympy.Expr, ...]],
     expected: tuple[float, float],
+    places: tuple[str, str, tuple[int | None, ...]],
     limits: Limits | None,
-) -> Watched:
-    """What a level must resolve besides the field (:mod:`symgrad.grids._resolution`): the
-    exact outputs, and the leading error terms ``∂_k^(n+p) f_c`` of each term of order n along
-    each axis k it differentiates along, for the expected interior and boundary orders p
-    (``sin(x) + 1e-12*cos(1e6*x)`` under ``"x,x"``: the field is resolved, its ``u_xx`` and
-    ``∂^4f/∂x^4`` are not)."""
-    outputs = [(f"the exact {name}", e, False) for name, e in zip(op.outputs, exact, strict=True)]
+) -> tuple[Watched, tuple[_Owned, ...]]:
+    """What a level must resolve besides the field (:mod:`symgrad.grids._resolution`), and
+    what of it each output owns.
+
+    Output i owns its exact result and, for each of its terms ``∂^β f_c`` of order n, the
+    leading error terms ``∂_k^(n+p) f_c`` along each axis k of β, for the expected interior and
+    boundary orders p (``sin(x) + 1e-12*cos(1e6*x)`` under ``"x,x"``: the field is resolved,
+    its ``u_xx`` and ``∂^4f/∂x^4`` are not); where its stencil also interpolates the field
+    along an axis j (the output lives on the nodes along j and the field at the centres, or
+    the other way round), the interpolation's error terms ``∂_j^p ∂^β f_c`` too.  Its errors
+    are made of these and nothing else (a stencil along y never sees how f varies along x
+    between its points), so each output is judged on the levels that resolve its own
+    (``u_y`` of ``sin(200*x) + exp(y/2)`` is decided while ``u_x`` is inconclusive).
+    """
+    fields, symbols, exact = problem
     orders = tuple(sorted({math.ceil(p) for p in expected if p > 0}))
-    found = error_terms(fields, symbols, op.terms, orders, limits)
-    quantities = (*outputs, *((name, g, True) for name, g in found))
-    return watch(quantities, symbols, len(symbols), limits)
+    quantities: dict[str, tuple[str, sympy.Expr, bool]] = {}
+    owned = []
+    for i, (name, result) in enumerate(zip(op.outputs, exact, strict=True)):
+        own = [(f"the exact {name}", result, False)]
+        reach: set[tuple[int, int]] = set()
+        for c, axes in op.terms_of(i):
+            across = _interpolated(c, axes, i, len(symbols), places)
+            reach |= {(c, k) for k in (*axes, *across)}
+            terms = error_terms(fields, symbols, ((c, axes),), orders, limits)
+            own += [(n, g, True) for n, g in terms]
+            own += _interpolation_terms(fields, symbols, (c, axes, across), orders, limits)
+        quantities.update((q[0], q) for q in own)
+        owned.append(_Owned(tuple(sorted(reach)), frozenset(q[0] for q in own)))
+    watched = watch(tuple(quantities.values()), symbols, len(symbols), limits)
+    return watched, tuple(owned)
+
+
+def _interpolated(
+    c: int, axes: tuple[int, ...], i: int, d: int, places: tuple[str, str, tuple[int | None, ...]]
+) -> tuple[int, ...]:
+    """The axes, besides ``axes``, along which output i and field component c sit at
+    different places (one on the nodes, the other at the centres): the scheme interpolates
+    along them (module docstring: staggered grids)."""
+    field_at, output, faces = places
+    face = c if field_at == "faces" else None
+    return tuple(
+        j
+        for j in range(d)
+        if j not in axes and _on_nodes(field_at, face, j) != _on_nodes(output, faces[i], j)
+    )
+
+
+def _on_nodes(where: str, face: int | None, j: int) -> bool:
+    """Whether a quantity at ``where`` (on faces: those normal to axis ``face``) sits on the
+    nodes along axis j, rather than at the cell centres."""
+    return where == "nodes" or (where == "faces" and j == face)
+
+
+def _interpolation_terms(
+    fields: Fields,
+    symbols: Symbols,
+    term: tuple[int, tuple[int, ...], tuple[int, ...]],
+    orders: tuple[int, ...],
+    limits: Limits | None,
+) -> list[tuple[str, sympy.Expr, bool]]:
+    """The leading error terms ``∂_j^p ∂^β f_c`` of an order-p interpolation along each axis j
+    of ``across``, for the term ``∂^β f_c`` (``term`` is ``(c, β, across)``), named; each
+    priced before SymPy takes it.  Constants are left out (R = 0)."""
+    c, axes, across = term
+    found = []
+    for j, p in itertools.product(across, orders):
+        wrt = sorted((*(j,) * p, *axes))
+        g = priced_partial(fields[c], [symbols[k] for k in wrt], symbols, limits)
+        if g.free_symbols:
+            f = "f" if len(fields) == 1 else f"f_{c + 1}"
+            below = "".join(
+                f"∂{symbols[k].name}" + (f"^{n}" if n > 1 else "")
+                for k, n in sorted(collections.Counter(wrt).items())
+            )
+            found.append((f"the leading error term ∂^{len(wrt)}{f}/{below}", g, True))
+    return found
 
 
 def _face_axes(op: _Operator, output: str, field_at: str) -> tuple[int | None, ...]:
@@ -790,12 +888,12 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
     nodes = np.asarray(setup.field_model(*level.open_grid()), dtype=np.float64)
     _require_finite(setup, level.coords, level.size, list(nodes[:nf]))
     widths = cell_widths(level.coords)
-    fine = max(
-        resolution(nodes[c], nodes[nf + c * d : nf + (c + 1) * d], widths) for c in range(nf)
-    )
-    quantity = "the field"
-    if setup.watched is not None:  # the exact outputs and the error terms, at the nodes
-        fine, quantity = worst([(fine, quantity), setup.watched.on_grid(level.coords)])
+    along = [  # the field's R along each axis, per component
+        [resolution(nodes[c], [nodes[nf + c * d + j]], [widths[j]]) for j in range(d)]
+        for c in range(nf)
+    ]
+    found = [] if setup.watched is None else setup.watched.each_on_grid(level.coords)
+    resolved = tuple(_own_resolution(own, along, found) for own in setup.owned)
     fields = []
     for c in range(nf):
         where = _located(level, centres, setup.field_at, c if setup.field_at == "faces" else None)
@@ -825,7 +923,7 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
         start += len(group)
     shifted = _shifted(setup, level, places, approx, inners)
     fits = _fits(approx, exact, inners)
-    out = _Measured(([], [], []), [], fits, swapped, fine, shifted, quantity)
+    out = _Measured(([], [], []), [], fits, swapped, shifted, resolved)
     h_min = min(level.min_spacings)
     m = setup.operator.orders[1]
     for a, e, (inner, own, transverse) in zip(approx, exact, parts, strict=True):
@@ -834,6 +932,16 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
         for row, region in zip(out.regions, ([inner], own, transverse), strict=True):
             row.append(norms(error, region) if region else None)
     return out
+
+
+def _own_resolution(
+    own: _Owned, along: Sequence[Sequence[float]], found: Sequence[tuple[float, str]]
+) -> tuple[float, str]:
+    """One output's R on a level and the quantity it is R of: the field along the axes its
+    stencil uses (``along[c][j]``, component c along axis j), and its own watched quantities
+    among ``found`` (every watched quantity's (R, name))."""
+    field = (max((along[c][j] for c, j in own.reach), default=0.0), "the field")
+    return worst([field, *(pair for pair in found if pair[1] in own.names)])
 
 
 def _located(
@@ -1015,7 +1123,7 @@ def _drifting(setup: _Setup, levels: Sequence[_Level], measured: Sequence[_Measu
         if name in wrong:
             continue
         floors = [m.floors[k] for m in measured]
-        resolved = [m.resolution for m in measured]
+        resolved = [m.outputs[k][0] for m in measured]
         for r in range(3):
             rows = [m.regions[r][k] for m in measured]
             linf = [row[2] for row in rows if row is not None]
@@ -1044,16 +1152,29 @@ def _diagnostics(
     setup: _Setup, measured: Sequence[_Measured], h: Sequence[float]
 ) -> list[dict[str, Any]]:
     """Swapped axes, half-cell shifts, then constant factors (a missing h^m named as such),
-    from the levels that resolve the field only (none: no diagnosis)."""
-    coarse = unresolved_levels([m.resolution for m in measured])
-    measured, h = measured[coarse:], h[coarse:]
+    each output's from the levels that resolve its own quantities only (none: no diagnosis)."""
+    names = setup.operator.outputs
+    cuts = [unresolved_levels([m.outputs[i][0] for m in measured]) for i in range(len(names))]
+    found: list[dict[str, Any]] = []
+    for coarse in sorted(set(cuts)):
+        own = {name for name, cut in zip(names, cuts, strict=True) if cut == coarse}
+        found += _diagnostics_of(setup, measured[coarse:], h[coarse:], own)
+    return found
+
+
+def _diagnostics_of(
+    setup: _Setup, measured: Sequence[_Measured], h: Sequence[float], own: set[str]
+) -> list[dict[str, Any]]:
+    """:func:`_diagnostics` of the outputs ``own`` on the levels ``measured``."""
     if not measured:
         return []
     names = list(setup.operator.outputs)
     found = _swap_diagnostics(setup, measured[-1]) + _shift_diagnostics(setup, measured, h)
+    found = [d for d in found if own.issuperset(d["components"])]
     swapped = {name for d in found for name in d["components"]}
     m = setup.operator.orders[1]
-    for entry in factor_diagnostics(names, [x.fits for x in measured], h, swapped):
+    skip = swapped | (set(names) - own)
+    for entry in factor_diagnostics(names, [x.fits for x in measured], h, skip):
         if m > 1 and entry["scales_as"] == f"h^{m}":
             per = entry["factor"] / h[-1] ** m
             who = ", ".join(entry["components"])
@@ -1257,13 +1378,16 @@ def _assemble(
     h = tuple(max(lvl.spacings) for lvl in levels)
     sizes = tuple(lvl.size for lvl in levels)
     diagnostics = _diagnostics(setup, measured, h)
-    resolved = tuple(m.resolution for m in measured)
     evidence = functools.partial(_evidence, setup)
-    named = tuple(m.quantity for m in measured)
-    judging = Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
+
+    def judging(k: int) -> Judging:  # output k on the levels that resolve its own quantities
+        own = [m.outputs[k] for m in measured]
+        resolved, named = tuple(r for r, _ in own), tuple(q for _, q in own)
+        return Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
+
     degenerate = _degenerate_diagnostics(setup, levels[-1])
     lowest = min((d["order"] for d in degenerate), default=None)
-    comps = [_judge(k, name, measured, judging, lowest) for k, name in enumerate(names)]
+    comps = [_judge(k, name, measured, judging(k), lowest) for k, name in enumerate(names)]
     diagnostics += _closure_diagnostics(setup, comps)
     diagnostics += degenerate
     wrong = decisive(diagnostics)
