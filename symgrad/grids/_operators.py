@@ -164,6 +164,8 @@ __all__ = ["OPERATORS", "OperatorResult", "verify_operator"]
 FloatArray = npt.NDArray[np.float64]
 Scheme = Callable[[Any, tuple[Any, ...]], Any]
 OperatorSpec = str | Sequence[str | int]
+#: An operator's terms: (field component, the axes it differentiates along).
+Terms = tuple[tuple[int, tuple[int, ...]], ...]
 
 #: The named operators (besides any partial and the ``D(u, ...)`` notation).
 OPERATORS = ("laplacian", "divergence", "curl", "gradient")
@@ -206,7 +208,7 @@ class _Operator:
         """The axes the operator differentiates along (their faces are its boundary)."""
         return frozenset(k for _, axes in self.terms for k in axes)
 
-    def terms_of(self, output: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    def terms_of(self, output: int) -> Terms:
         """The terms output ``output`` is made of (the Laplacian's: all of them)."""
         owners = self.owners or (0,) * len(self.terms)
         return tuple(t for t, i in zip(self.terms, owners, strict=True) if i == output)
@@ -1307,7 +1309,9 @@ def _closure_diagnostics(setup: _Setup, comps: Sequence[GridComponent]) -> list[
     return found
 
 
-def _degenerate_diagnostics(setup: _Setup, level: _Level) -> list[dict[str, Any]]:
+def _degenerate_diagnostics(
+    setup: _Setup, level: _Level, terms: Terms | None = None
+) -> list[dict[str, Any]]:
     """Boundary axes on whose faces a closure's error term vanishes: the field proves nothing.
 
     A one-sided closure of order q for a term ``∂^β f`` (β containing axis k) errs on the faces
@@ -1315,15 +1319,16 @@ def _degenerate_diagnostics(setup: _Setup, level: _Level) -> list[dict[str, Any]
     there at most ``TOLERANCES["degenerate"]`` times their max over the grid) for some
     ``q <= p``, a closure of order q shows a higher order on this field (``cos(πx)`` on [0, 1]:
     ``u_xxx = 0`` at both ends, so the closure ``u0 - 2u1 + u2`` of u_xx looks second order).
-    One entry per axis, for the lowest such q.
+    One entry per axis, for the lowest such q.  ``terms`` (default: all the operator's) are
+    the terms of the outputs asked about: one output's closures are its own terms' (a gradient's
+    ``u_y`` has none on the x faces).
     """
+    terms = setup.operator.terms if terms is None else terms
     p, found = setup.expected[1], []
     everywhere = setup.levels[0].open_grid(points=PROBE_POINTS)
-    for k in sorted(setup.operator.axes - setup.periodic):
+    for k in sorted({k for _, axes in terms for k in axes} - setup.periodic):
         for q in range(math.floor(p) + 1):
-            term = _closure_terms(
-                setup.fields, setup.symbols, setup.operator.terms, k, q, setup.limits
-            )
+            term = _closure_terms(setup.fields, setup.symbols, terms, k, q, setup.limits)
             if term is None:
                 continue
             on_faces = _finite_max(np.asarray(term(*level.open_grid(k)), dtype=np.float64))
@@ -1386,8 +1391,12 @@ def _assemble(
         return Judging(h, sizes, setup.expected, stop, evidence, resolved, named)
 
     degenerate = _degenerate_diagnostics(setup, levels[-1])
-    lowest = min((d["order"] for d in degenerate), default=None)
-    comps = [_judge(k, name, measured, judging(k), lowest) for k, name in enumerate(names)]
+
+    def lowest(k: int) -> int | None:  # output k's closures, on its own terms
+        own = _degenerate_diagnostics(setup, levels[-1], setup.operator.terms_of(k))
+        return min((d["order"] for d in own), default=None)
+
+    comps = [_judge(k, name, measured, judging(k), lowest(k)) for k, name in enumerate(names)]
     diagnostics += _closure_diagnostics(setup, comps)
     diagnostics += degenerate
     wrong = decisive(diagnostics)
