@@ -78,7 +78,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -202,6 +202,7 @@ class _Plan:
     centre: _Steps  # every operation but the variables, on balls
     axes: tuple[_Axis | None, ...]  # per variable (None: no output depends on it)
     outputs: tuple[int, ...]  # the operations of f's components
+    jobs: dict[Hashable, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 _PLANS: dict[Hashable, tuple[Any, Any]] = {}
@@ -565,27 +566,67 @@ _SERIES: dict[str, _Handler] = {
 # -- the driver -------------------------------------------------------------------------------------
 
 
+class _Constants(NamedTuple):
+    """The balls of one step and precision (made once per partial's job, step and precision)."""
+
+    bits: int  # the working precision they are made at
+    digits: int  # ... in decimal digits, rounded up: the result's ``working_dps``
+    shifts: tuple[Any, ...]  # s_i·h, per stencil point
+    hull: Any  # a ball containing [low·h, high·h]: the hull is x plus it
+    factor: Any  # Σ|w||s|^q · h^(q−m): times max|f^(q)|/q!, the truncation bound
+    divisor: Any  # 1 / (den · h^m)
+    tenth: Any  # 10^-dps
+    goal: Any  # 10^-(dps + guard)
+    ulp: Any  # 2^(1 − p) for the p bits of the returned mpf numbers: their rounding
+    step: tuple[Any, ...]  # h as a raw mpmath number (exact)
+
+
+class _Job(NamedTuple):
+    """One partial of a gradient: all of it that does not depend on the point."""
+
+    axis: int  # the variable
+    moved: _Axis | None  # its operations (None: no output depends on it)
+    rule: _Rule
+    e: int  # the first step is 2^(scale − e): the digits asked for over the stencil's order
+    first: dict[int, _Constants]  # the first step's constants, per scale of the coordinate
+    later: dict[tuple[int, int], _Constants]  # after a halving or raise: per (exponent, bits)
+
+
+class _Jobs(NamedTuple):
+    """The partials of one call, made once per plan, list of partials and dps."""
+
+    jobs: tuple[_Job, ...]
+    cap: int  # python-flint's series length: the largest q + 1 of the stencils
+
+
+_MAX_KEPT = 256  # constants kept per job and table, emptied whole beyond
+
+
+def _jobs(plan: _Plan, partials: Sequence[tuple[int, Stencil]], dps: int) -> _Jobs:
+    """Each partial's job (raises ``_NotCertified`` for a stencil without a remainder rule)."""
+    jobs = []
+    for axis, stencil in partials:
+        rule = _rule(stencil)
+        e = math.ceil((dps + _GUARD) / rule.order * _LOG2_10)
+        jobs.append(_Job(axis, plan.axes[axis], rule, e, {}, {}))
+    return _Jobs(tuple(jobs), max(job.rule.q for job in jobs) + 1)
+
+
 @dataclass(slots=True)
 class _Partial:
-    """One partial derivative along one axis, in progress."""
+    """One partial derivative at one point, in progress."""
 
-    index: int  # the variable
-    axis: _Axis
-    rule: _Rule
+    job: _Job
+    moved: _Axis
     scale: int  # |x| is about 2^scale (0 at x = 0)
     e: int  # the step is 2^(scale - e)
-    bits: int = 0
-    shrink: Any = None  # 1 / max(1, |x|)^m: |f| times it is what digits count against
-    centre: list[Any] | None = None  # every operation's ball at the point, at ``bits``
+    bits: int
+    centre: list[Any]  # every operation's ball at the point, at ``bits``
+    shrink: Any  # 1 / max(1, |x|)^m: |f| times it is what digits count against
     bound: Any = None  # max over components of max |f^(q)|/q! over the first hull
     remainder: Any = None  # the truncation bound at the current step
     evaluations: int = 0
     raises: int = 0
-
-    @property
-    def exponent(self) -> int:
-        """h = 2^exponent."""
-        return self.scale - self.e
 
 
 class _Call:
@@ -596,6 +637,7 @@ class _Call:
         self.arb = b.flint.arb
         self.series = b.flint.arb_series
         self.context = b.flint.ctx
+        self.final = thread_context(dps)  # the context results are rounded to
         self.centres: dict[int, list[Any]] = {}
 
     def at(self, bits: int) -> list[Any]:
@@ -637,53 +679,68 @@ def certified_partials(
         return []
     try:
         plan = _plan(f)
-        rules = [_rule(stencil) for _, stencil in partials]
+        made = remembered(
+            plan.jobs, partials, lambda: _jobs(plan, partials, dps), key=(id(partials), dps)
+        )
     except _NotCertified as exc:
         return [Declined(exc.reason) for _ in partials]
     point = [(int(v.p), int(v.q)) for v in x0]
-    results: list[FDResult | Declined] = []
     with ArbBalls.session(64) as b:  # python-flint's precision and series cap, restored after
-        old_cap = b.flint.ctx.cap
-        b.flint.ctx.cap = max(rule.q for rule in rules) + 1
+        context = b.flint.ctx
+        old_cap, context.cap = context.cap, made.cap
         try:
             call = _Call(plan, b, point, dps)
-            for (axis, _), rule in zip(partials, rules, strict=True):
-                try:
-                    results.append(_certify(f, call, axis, rule))
-                except _NotCertified as exc:
-                    results.append(Declined(exc.reason))
+            return [_attempt(f, call, job) for job in made.jobs]
         finally:
-            b.flint.ctx.cap = old_cap
-    return results
+            context.cap = old_cap
 
 
-def _certify(f: Compiled, call: _Call, axis: int, rule: _Rule) -> FDResult:
-    moved = call.plan.axes[axis]
+def _attempt(f: Compiled, call: _Call, job: _Job) -> FDResult | Declined:
+    try:
+        return _certify(f, call, job)
+    except _NotCertified as exc:
+        return Declined(exc.reason)
+
+
+def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
+    moved, rule = job.moved, job.rule
     if moved is None:
         return _zero(f, rule, call.dps)
-    p, q = call.x0[axis]
+    p, q = call.x0[job.axis]
     scale = abs(p).bit_length() - q.bit_length() if p else 0
-    e = math.ceil((call.dps + _GUARD) / rule.order * _LOG2_10)
-    job = _Partial(axis, moved, rule, scale, e)
-    c = _choose_step(call, job)
-    found = _stencil(call, job, c)
+    c = job.first.get(scale)
+    if c is None:  # the first point of this scale: its step's constants
+        bits = _bits(call.dps, rule, job.e, scale)
+        call.at(bits)
+        c = _kept(job.first, scale, _make_constants(call, rule, scale - job.e, bits))
+    centre = call.at(c.bits)
+    work = _Partial(job, moved, scale, job.e, c.bits, centre, _shrink(call, rule, p, q))
+    c = _choose_step(call, work, c)
+    found = _stencil(call, work, c)
     while not found.certified:
-        if job.raises == MAX_ESCALATIONS:
+        if work.raises == MAX_ESCALATIONS:
             msg = (
-                f"after {job.raises} precision raises the certified bound still exceeds "
+                f"after {work.raises} precision raises the certified bound still exceeds "
                 f"10^-{call.dps} relative"
             )
             raise _NotCertified(msg)
-        c = _escalate(call, job, found)
-        found = _stencil(call, job, c)
-    return _result(f, call, job, found, c)
+        c = _escalate(call, work, found)
+        found = _stencil(call, work, c)
+    return _result(f, call, work, found, c)
 
 
-def _bits(dps: int, job: _Partial) -> int:
+def _kept(table: dict[Any, _Constants], key: Any, constants: _Constants) -> _Constants:
+    """``constants`` stored in ``table`` under ``key`` (a table past its size emptied first)."""
+    if len(table) >= _MAX_KEPT:
+        table.clear()
+    table[key] = constants
+    return constants
+
+
+def _bits(dps: int, rule: _Rule, e: int, scale: int) -> int:
     """Working bits: dps + guard digits, plus what dividing by h^m and Σ|w| amplify."""
-    rule = job.rule
     digits = dps + _GUARD + 3
-    bits = math.ceil(digits * _LOG2_10) + rule.weight_bits + rule.m * (job.e + max(0, -job.scale))
+    bits = math.ceil(digits * _LOG2_10) + rule.weight_bits + rule.m * (e + max(0, -scale))
     bits = _grain(bits)
     if bits > _MAX_BITS:
         msg = f"the bound needs more than {MAX_WORK_DPS} working digits"
@@ -695,43 +752,23 @@ def _grain(bits: int) -> int:
     return -(-bits // _GRAIN) * _GRAIN
 
 
-class _Constants(NamedTuple):
-    """The balls a partial's step and precision need (computed once per process and key)."""
-
-    shifts: tuple[Any, ...]  # s_i·h, per stencil point
-    hull: Any  # a ball containing [low·h, high·h]: the hull is x plus it
-    factor: Any  # Σ|w||s|^q · h^(q−m): times max|f^(q)|/q!, the truncation bound
-    divisor: Any  # 1 / (den · h^m)
-    tenth: Any  # 10^-dps
-    goal: Any  # 10^-(dps + guard)
-    ulp: Any  # 2^(1 − p) for the p bits of the returned mpf numbers: their rounding
-    step: tuple[Any, ...]  # h as a raw mpmath number (exact)
-
-
-_STEP_CONSTANTS: dict[Hashable, tuple[Any, Any]] = {}
-
-
-def _constants(call: _Call, job: _Partial) -> _Constants:
-    """The job's constants at its precision (python-flint's current one, set by ``call.at``)."""
-    rule = job.rule
-
-    def make() -> _Constants:
-        arb, b = call.arb, call.b
-        h = arb(2) ** job.exponent
-        low, high = b.rational(*rule.low) * h, b.rational(*rule.high) * h
-        return _Constants(
-            tuple(h * s.numerator / s.denominator for s in rule.offsets),
-            low.union(high),
-            b.rational(*rule.constant) * arb(2) ** (job.exponent * rule.order),
-            arb(2) ** (-job.exponent * rule.m) / rule.den,
-            arb(10) ** -call.dps,
-            arb(10) ** -(call.dps + _GUARD),
-            arb(2) ** (1 - thread_context(call.dps).prec),
-            lib.from_man_exp(1, job.exponent),
-        )
-
-    key = (id(rule), job.exponent, job.bits, call.dps)
-    return remembered(_STEP_CONSTANTS, rule, make, key=key, size=1024)
+def _make_constants(call: _Call, rule: _Rule, exponent: int, bits: int) -> _Constants:
+    """The constants of the step 2^exponent at python-flint's current precision, ``bits``."""
+    arb, b = call.arb, call.b
+    h = arb(2) ** exponent
+    low, high = b.rational(*rule.low) * h, b.rational(*rule.high) * h
+    return _Constants(
+        bits,
+        math.ceil(bits / _LOG2_10),
+        tuple(h * s.numerator / s.denominator for s in rule.offsets),
+        low.union(high),
+        b.rational(*rule.constant) * arb(2) ** (exponent * rule.order),
+        arb(2) ** (-exponent * rule.m) / rule.den,
+        arb(10) ** -call.dps,
+        arb(10) ** -(call.dps + _GUARD),
+        arb(2) ** (1 - call.final.prec),
+        lib.from_man_exp(1, exponent),
+    )
 
 
 def _largest(balls: list[Any]) -> Any:
@@ -742,71 +779,76 @@ def _largest(balls: list[Any]) -> Any:
     return top
 
 
-def _choose_step(call: _Call, job: _Partial) -> _Constants:
+def _choose_step(call: _Call, work: _Partial, c: _Constants) -> _Constants:
     """Enclose max|f^(q)|/q! over the first hull, then shrink h until the remainder is small."""
-    rule = job.rule
-    job.bits = _bits(call.dps, job)
-    centre = job.centre = call.at(job.bits)
-    job.shrink = _shrink(call, job)
-    c = _constants(call, job)
-    bound, size = _enclosures(rule, _series(call, job, centre, c), job.shrink)
+    rule = work.job.rule
+    bound, size = _enclosures(rule, _series(call, work, c), work.shrink)
     if not bound.is_finite():
         msg = "the Taylor enclosure over the stencil's interval is not finite"
         raise _NotCertified(msg)
-    job.bound = bound
-    job.remainder = bound * c.factor
+    work.bound = bound
+    remainder = work.remainder = bound * c.factor
     goal = size * c.goal
-    if goal > 0 and job.remainder > goal:
-        job.e += _halvings(job.remainder / goal, rule.order)
-        job.bits = _bits(call.dps, job)
-        c = _precision(call, job)
+    if goal > 0 and remainder > goal:
+        work.e += _halvings(remainder / goal, rule.order)
+        work.bits = _bits(call.dps, rule, work.e, work.scale)
+        c = _precision(call, work)
     return c
 
 
 def _enclosures(rule: _Rule, outputs: list[Any], shrink: Any) -> tuple[Any, Any]:
     """Over the hull and every output: an upper bound of |f^(q)|/q!, and a lower bound of
-    max(|f^(m)|, |f| / max(1, |x|)^m), the size the digits are counted against."""
+    max(|f^(m)|, |f| / max(1, |x|)^m), the size the digits are counted against (a product
+    with an exact 1 is skipped: it is the same ball)."""
     q, m, factorial = rule.q, rule.m, math.factorial(rule.m)
     bound = size = None
     for out in outputs:
         high = out[q].abs_upper()
-        low = (out[m].abs_lower() * factorial).max(out[0].abs_lower() * shrink)
+        derivative, value = out[m].abs_lower(), out[0].abs_lower()
+        if factorial != 1:
+            derivative *= factorial
+        low = derivative.max(value if type(shrink) is int else value * shrink)
         bound = high if bound is None else bound.max(high)
         size = low if size is None else size.max(low)
     return bound, size
 
 
-def _shrink(call: _Call, job: _Partial) -> Any:
-    """1 / max(1, |x|)^m along the job's axis, at the current precision (1 for |x| <= 1)."""
-    p, q = call.x0[job.index]
+def _shrink(call: _Call, rule: _Rule, p: int, q: int) -> Any:
+    """1 / max(1, |x|)^m for x = p/q, at the current precision (the integer 1 for |x| <= 1)."""
     if abs(p) <= q:
         return 1
-    m = job.rule.m
+    m = rule.m
     return call.b.rational(q**m, abs(p) ** m)
 
 
-def _precision(call: _Call, job: _Partial) -> _Constants:
+def _precision(call: _Call, work: _Partial) -> _Constants:
     """The constants after a change of step or bits (the remainder follows the step)."""
-    job.centre = call.at(job.bits)
-    job.shrink = _shrink(call, job)
-    c = _constants(call, job)
-    job.remainder = job.bound * c.factor
+    rule, bits = work.job.rule, work.bits
+    work.centre = call.at(bits)
+    p, q = call.x0[work.job.axis]
+    work.shrink = _shrink(call, rule, p, q)
+    exponent = work.scale - work.e
+    later = work.job.later
+    c = later.get((exponent, bits))
+    if c is None:
+        c = _kept(later, (exponent, bits), _make_constants(call, rule, exponent, bits))
+    work.remainder = work.bound * c.factor
     return c
 
 
-def _series(call: _Call, job: _Partial, centre: list[Any], c: _Constants) -> list[Any]:
+def _series(call: _Call, work: _Partial, c: _Constants) -> list[Any]:
     """f's outputs as Taylor series in t on the hull x + t, each operation proven analytic
     (an output that does not move is a constant series)."""
-    var, series = job.axis.var, call.series
+    centre, var, series = work.centre, work.moved.var, call.series
     values = list(centre)
-    values[var] = series([centre[var] + c.hull, 1], prec=job.rule.q + 1)
+    values[var] = series([centre[var] + c.hull, 1], prec=work.job.rule.q + 1)
     try:
-        for k, step in job.axis.series:
+        for k, step in work.moved.series:
             values[k] = step(values)
     except (ArithmeticError, ValueError) as exc:  # a series divided by one that may vanish
         msg = f"the Taylor series over the stencil's interval fails ({exc})"
         raise _NotCertified(msg) from exc
-    job.evaluations += 1
+    work.evaluations += 1
     outputs = []
     for k in call.plan.outputs:
         out = values[k]
@@ -821,70 +863,84 @@ def _halvings(ratio: Any, order: int) -> int:
 
 class _Found(NamedTuple):
     value: list[Any]  # the balls of D(h), per component
+    mids: list[Any]  # their midpoints
     tol: Any  # 10^-dps times the size the digits are counted against
     certified: bool
 
 
-def _stencil(call: _Call, job: _Partial, c: _Constants) -> _Found:
+def _stencil(call: _Call, work: _Partial, c: _Constants) -> _Found:
     """D(h) on balls at the job's precision, its bounds, and whether they certify dps digits.
 
     The digits are counted against max(|D(h)|, |f(x)| / max(1, |x|)^m), as by the mpmath engine.
     """
-    centre, outputs = job.centre, call.plan.outputs
-    assert centre is not None  # python-flint works at job.bits since the step was chosen
-    value = _weighted_sum(job, centre, c, outputs)
-    shrink = job.shrink
-    scale = _largest([abs(centre[k]) * shrink for k in outputs])
+    centre, outputs, shrink = work.centre, call.plan.outputs, work.shrink
+    value = _weighted_sum(work, centre, c, outputs)
+    if type(shrink) is int:  # 1: the same ball as a product with an exact 1
+        scale = _largest([abs(centre[k]) for k in outputs])
+    else:
+        scale = _largest([abs(centre[k]) * shrink for k in outputs])
+    mids = []
     for v in value:
         if not v.is_finite():
             msg = "f is not finite on the balls at a stencil point"
             raise _NotCertified(msg)
-        scale = scale.max(abs(v.mid()))
-    tol, remainder = scale * c.tenth, job.remainder
+        mid = v.mid()
+        mids.append(mid)
+        scale = scale.max(abs(mid))
+    tol, remainder = scale * c.tenth, work.remainder
     for v in value:
         if not v.rad() + remainder <= tol:
-            return _Found(value, tol, certified=False)
-    return _Found(value, tol, certified=True)
+            return _Found(value, mids, tol, certified=False)
+    return _Found(value, mids, tol, certified=True)
 
 
 def _weighted_sum(
-    job: _Partial, centre: list[Any], c: _Constants, outputs: tuple[int, ...]
+    work: _Partial, centre: list[Any], c: _Constants, outputs: tuple[int, ...]
 ) -> list[Any]:
     """D(h) = Σ w_i f(x + s_i h) / (den h^m) per output: the cone only, in one reused list."""
-    var, cone = job.axis.var, job.axis.points
+    var, cone = work.moved.var, work.moved.points
     x = centre[var]
     values = list(centre)  # the operations outside the cone keep their values at the point
-    totals: list[Any] = [0] * len(outputs)
+    rows = []
     try:
-        for shift, w in zip(c.shifts, job.rule.integer_weights, strict=True):
+        for shift in c.shifts:
             values[var] = x + shift
             for k, step in cone:
                 values[k] = step(values)
-            for i, k in enumerate(outputs):
-                totals[i] += values[k] * w
+            rows.append([values[k] for k in outputs])
     except (ArithmeticError, ValueError) as exc:
         msg = f"f cannot be evaluated on balls at a stencil point ({exc})"
         raise _NotCertified(msg) from exc
-    job.evaluations += len(c.shifts)
-    divisor = c.divisor
-    return [total * divisor for total in totals]
+    work.evaluations += len(rows)
+    weights, divisor = work.job.rule.integer_weights, c.divisor
+    return [_dot(weights, column) * divisor for column in zip(*rows, strict=True)]
 
 
-def _escalate(call: _Call, job: _Partial, found: _Found) -> _Constants:
+def _dot(weights: tuple[int, ...], column: Sequence[Any]) -> Any:
+    """Σ w_i v_i in order, starting from the first product (the same ball as adding it to 0;
+    a product with ±1 is kept: arb rounds the radius of ±v up, so the ball is not always v's)."""
+    total = None
+    for w, v in zip(weights, column, strict=True):
+        total = v * w if total is None else total + v * w
+    return total
+
+
+def _escalate(call: _Call, work: _Partial, found: _Found) -> _Constants:
     """More bits for a ball wider than the tolerance; a smaller step for a remainder above it."""
-    job.raises += 1
+    work.raises += 1
+    rule = work.job.rule
     if not found.tol > 0:  # nothing to count digits against yet: double the precision
-        job.bits = _grain(2 * job.bits)
+        work.bits = _grain(2 * work.bits)
     else:
-        if job.remainder * 4 > found.tol:
-            job.e += _halvings(job.remainder * 4 / found.tol, job.rule.order)
+        if work.remainder * 4 > found.tol:
+            work.e += _halvings(work.remainder * 4 / found.tol, rule.order)
         widest = _largest([v.rad() for v in found.value])
         extra = _halvings(widest * 4 / found.tol, 1) + 16 if widest * 4 > found.tol else 0
-        job.bits = max(_bits(call.dps, job), _grain(job.bits + extra))
-    if job.bits > _MAX_BITS:
+        work.bits = max(_bits(call.dps, rule, work.e, work.scale), _grain(work.bits + extra))
+    if work.bits > _MAX_BITS:
         msg = f"the bound needs more than {MAX_WORK_DPS} working digits (f cancels at the point)"
         raise _NotCertified(msg)
-    return _precision(call, job)
+    return _precision(call, work)
 
 
 # -- results ----------------------------------------------------------------------------------------
@@ -896,26 +952,25 @@ def _raw(ball: Any, prec: int, rounding: str) -> Any:
     return lib.from_man_exp(int(man), int(exp), prec, rounding)
 
 
-def _result(f: Compiled, call: _Call, job: _Partial, found: _Found, c: _Constants) -> FDResult:
+def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constants) -> FDResult:
     """The ``ok`` FDResult: midpoints rounded to dps digits, bounds rounded upwards."""
-    final = thread_context(call.dps)
-    make, prec, remainder, ulp = final.make_mpf, final.prec, job.remainder, c.ulp
+    final = call.final
+    make, prec, remainder, ulp = final.make_mpf, final.prec, work.remainder, c.ulp
     values, bounds, top = [], [], None
-    for v in found.value:
-        mid = v.mid()
+    for v, mid in zip(found.value, found.mids, strict=True):
         values.append(make(_raw(mid, prec, lib.round_nearest)))
         bound = _raw((v.rad() + remainder + abs(mid) * ulp).upper(), prec, lib.round_ceiling)
         bounds.append(make(bound))
         top = bound if top is None or lib.mpf_gt(bound, top) else top
-    digits = math.ceil(job.bits / _LOG2_10)
+    shape = f.shape
     return certified_ok(
-        _shaped(values, f.shape),
-        _shaped(bounds, f.shape),
+        _shaped(values, shape) if shape else values[0],
+        _shaped(bounds, shape) if shape else bounds[0],
         make(c.step),
-        _WHY + _number(top) + _after(digits, job.raises),
-        job.rule.scheme,
-        digits,
-        job.evaluations + 1,  # and the point itself, shared by the partials of one call
+        _WHY + _number(top) + _after(c.digits, work.raises),
+        work.job.rule.scheme,
+        c.digits,
+        work.evaluations + 1,  # and the point itself, shared by the partials of one call
     )
 
 
