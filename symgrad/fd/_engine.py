@@ -75,6 +75,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+import mpmath.libmp as lib
 import numpy as np
 import sympy
 
@@ -87,6 +88,8 @@ from symgrad.results import PointStatus, Result
 
 __all__ = ["KINK_SAFETY", "FDResult", "certified_ok"]
 
+_Mpf = Any  # a raw mpmath number of mpmath.libmp: the tuple (sign, mantissa, exponent, bits)
+_RND = lib.round_nearest  # the rounding of every symgrad context (mpmath's default)
 _GUARD = 4  # digits of truncation error below the requested precision
 _NOISE = 3  # D(2h) is computed this many digits lower than D(h): its rounding error shows
 _LOG2_10 = math.log2(10)
@@ -197,22 +200,44 @@ def certified_ok(
     value: Any, bound: Any, step: Any, reason: str, scheme: str, working_dps: int, evaluations: int
 ) -> FDResult:
     """The ``ok``, certified FDResult of the arb path, whose values are already in final form
-    (numbers or object arrays, never 0-d arrays): the fields are set without the frozen
-    dataclass's per-field ``__setattr__`` and normalisation (three results per gradient)."""
+    (numbers or object arrays, never 0-d arrays)."""
+    how = ("mp", scheme)
+    ok = PointStatus.OK
+    return _built(value, bound, step, ok, reason, how, working_dps, evaluations, certified=True)
+
+
+def _built(
+    value: Any,
+    bound: Any,
+    step: Any,
+    status: PointStatus,
+    reason: str,
+    how: tuple[str, str],
+    working_dps: int,
+    evaluations: int,
+    *,
+    certified: bool = False,
+) -> FDResult:
+    """An FDResult whose fields are already in final form (``how``: method and scheme).
+
+    The values are numbers or object arrays, never 0-d arrays, and ``status`` a
+    ``PointStatus``: the fields are set without the frozen dataclass's per-field
+    ``__setattr__`` and normalisation (three results per gradient).
+    """
     result: FDResult = object.__new__(FDResult)
     fields = {
         "value": value,
         "error_estimate": bound,
         "step": step,
-        "status": PointStatus.OK,
+        "status": status,
         "reason": reason,
-        "method": "mp",
-        "scheme": scheme,
+        "method": how[0],
+        "scheme": how[1],
         "working_dps": working_dps,
         "evaluations": evaluations,
         "left": None,
         "right": None,
-        "certified": True,
+        "certified": certified,
     }
     object.__setattr__(result, "__dict__", fields)
     return result
@@ -260,15 +285,26 @@ class _Probe:
         self.f = f
         self.ctx, self.fn = f.mp_function(work)
         self.work = work
-        self.args = [self.ctx.mpf(v.p) / v.q for v in x0]
+        self.relative, self.reach = relative, reach
+        prec, make = self.ctx.prec, self.ctx.make_mpf
+        # mpf(p) / q, as the context computes it: p rounded to prec, then the quotient rounded
+        self.args = [
+            make(lib.mpf_div(lib.from_int(v.p, prec, _RND), lib.from_int(v.q), prec, _RND))
+            for v in x0
+        ]
+
+    @functools.cached_property
+    def scales(self) -> list[Any]:
+        """Each axis' step scale: |x| (1 at x = 0, or for a given step), at most 2^e (_reach)."""
         one = self.ctx.one
-        self.scales = [abs(a) if relative and a else one for a in self.args]
-        if reach is not None:  # no wider than f's steepest inner argument allows (_reach)
+        scales = [abs(a) if self.relative and a else one for a in self.args]
+        if self.reach is not None:  # no wider than f's steepest inner argument allows
             ldexp = self.ctx.ldexp
-            self.scales = [
+            scales = [
                 s if e is None else min(s, ldexp(1, e))
-                for s, e in zip(self.scales, reach, strict=True)
+                for s, e in zip(scales, self.reach, strict=True)
             ]
+        return scales
 
     def at(self, args: Sequence[Any]) -> list[Any]:
         """f(args) as real context numbers, or a ``_PointProblem`` saying what went wrong."""
@@ -289,6 +325,11 @@ class _Probe:
                 raise _PointProblem(ctx, args, status=PointStatus.POLE)
         return values
 
+    @functools.cached_property
+    def centre_raw(self) -> list[_Mpf]:
+        """f at the point itself as raw mpf tuples (computed once per probe)."""
+        return [v._mpf_ for v in self.centre()]
+
     def centre(self) -> list[Any]:
         """f at the point itself (computed once per probe)."""
         found: list[Any] | None = self.__dict__.get("_centre")
@@ -302,9 +343,19 @@ class _Probe:
 
     def complex_step(self, axis: int, h: Any) -> tuple[list[Any], list[Any]]:
         """Im f(x + i h e_axis)/h and Re f(x + i h e_axis) = f(x) + O(h²), per component."""
-        ctx = self.ctx
+        make = self.ctx.make_mpf
+        quotients, reals = self.raw_step(axis, h._mpf_)
+        return [make(q) for q in quotients], [make(r) for r in reals]
+
+    def raw_step(self, axis: int, h: _Mpf) -> tuple[list[_Mpf], list[_Mpf]]:
+        """``complex_step`` on raw mpf tuples: the same roundings, without the number objects.
+
+        The step is rounded to the probe's precision in x + ih, as ``ctx.mpc(x, h)`` rounds it,
+        and each quotient is Im f / h (h as given) rounded once, as ``v.imag / h`` is.
+        """
+        ctx, prec = self.ctx, self.ctx.prec
         args = list(self.args)
-        args[axis] = ctx.mpc(args[axis], h)
+        args[axis] = ctx.make_mpc((args[axis]._mpf_, lib.mpf_pos(h, prec, _RND)))
         mpc = ctx.mpc
         try:
             values = [v if type(v) is mpc else ctx.convert(v) for v in self.fn(*args)]
@@ -316,7 +367,8 @@ class _Probe:
             raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
         if not all(ctx.isfinite(v) for v in values):
             raise _PointProblem(ctx, args, status=PointStatus.POLE)
-        return [v.imag / h for v in values], [v.real for v in values]
+        parts = [v._mpc_ if type(v) is mpc else (v._mpf_, lib.fzero) for v in values]
+        return [lib.mpf_div(im, h, prec, _RND) for _, im in parts], [re for re, _ in parts]
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
         """Σ w f(x + h·shift) / (den · h^m) over the tensor-product terms; and max |f| seen."""
@@ -1455,57 +1507,162 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     (module docstring).  The real parts, f(x) + O(h²), must agree too: they show that f itself is
     evaluated to the digits asked (exp(x³/4) at x = 1e30 needs 90 digits before it has one),
     and give |f|, relative to which (with |f'|) the digits are counted.
+
+    The bookkeeping (the step, the gaps, the tolerances and their comparisons) runs on raw mpf
+    tuples through ``mpmath.libmp``, each operation at the precision and with the rounding that
+    the context numbers would use (that of the left operand's context: a difference of the last
+    and the new value is rounded at the last one's precision), so every number and decision is
+    the one the same formulas give on context numbers, without creating them.
     Raises ``_PointProblem`` where f or its complex extension fails.
     """
     work = dps + _GUARD + 3
     probe = _probe(f, x0, work, relative=True)
-    ctx = probe.ctx
-    unit = ctx.one / _power_of_ten(dps)  # the requested relative precision
-    x = abs(probe.args[axis])
-    h = unit / _power_of_ten(_GUARD) * (x if 0 < x < 1 else 1)  # relative to a small |x|
-    size = max(ctx.one, x)  # digits count relative to |f'| or |f| / max(1, |x|)
-    steepest = _duals(f, tuple(x0), axis, dps + _GUARD).steepest
-    if steepest * h > _COMPLEX_REACH:  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes at any h
+    low = probe.ctx.prec
+    unit = _unit(dps, low)  # the requested relative precision
+    x = lib.mpf_abs(probe.args[axis]._mpf_, low, _RND)
+    h = lib.mpf_div(unit, lib.from_int(_power_of_ten(_GUARD)), low, _RND)
+    if lib.mpf_gt(x, lib.fzero) and lib.mpf_lt(x, lib.fone):  # relative to a small |x|
+        h = lib.mpf_mul(h, x, low, _RND)
+    else:
+        h = lib.mpf_mul_int(h, 1, low, _RND)
+    size = x if lib.mpf_gt(x, lib.fone) else lib.fone  # digits count relative to |f'| or |f|/size
+    moved = _times(_duals(f, tuple(x0), axis, dps + _GUARD).steepest, h, low)
+    if lib.mpf_gt(moved, _COMPLEX_REACH_MPF):  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes
+        ctx = probe.ctx
         why = (
-            f"the complex step h = {ctx.nstr(h, 3)} moves an argument of f's functions by "
-            f"{ctx.nstr(steepest * h, 3)} units, beyond the expansion it relies on"
+            f"the complex step h = {ctx.nstr(ctx.make_mpf(h), 3)} moves an argument of f's "
+            f"functions by {ctx.nstr(ctx.make_mpf(moved), 3)} units, beyond the expansion it "
+            "relies on"
         )
-        return _Complex(None, [], h, probe.work, 0, why)
-    last, last_f = probe.complex_step(axis, h)
+        return _Complex(None, [], ctx.make_mpf(h), probe.work, 0, why)
+    last = _Pair(*probe.raw_step(axis, h), probe.ctx)
     missing, count = 0.0, 1
     for _ in range(_MAX_REFINE + 1):
-        h = -h / (2 * _power_of_ten(math.ceil(missing / 2)))
+        prec = probe.ctx.prec  # h is a number of the last probe's context
+        shrink = lib.from_int(2 * _power_of_ten(math.ceil(missing / 2)))
+        h = lib.mpf_div(lib.mpf_neg(h, prec, _RND), shrink, prec, _RND)
         # the certifying value resolves an absolute error 10^-W of the imaginary part at h
-        work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _step_work(dps, h))
+        work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _raw_step_work(dps, h))
         if work > _MAX_WORK:
             break
         probe = _probe(f, x0, work, relative=True)
-        ctx = probe.ctx
-        h = ctx.mpf(h)
-        new, new_f = probe.complex_step(axis, h)
+        h = lib.mpf_pos(h, probe.ctx.prec, _RND)
+        new = _Pair(*probe.raw_step(axis, h), probe.ctx)
         work, count = probe.work, count + 1
-        if any(not a and not b for a, b in zip(last, new, strict=True)):
+        if any(a == lib.fzero and b == lib.fzero for a, b in zip(last.im, new.im, strict=True)):
             why = "the imaginary part vanishes at two precisions (lost, or f' = 0)"
-            return _Complex(None, [], h, work, count, why)
-        est = [abs(a - b) for a, b in zip(last, new, strict=True)]
-        slope = max(abs(v) for v in new)
-        scale = max(abs(v) for v in new_f)
-        tol = unit * max(slope, scale / size)
-        # f itself, up to the h² f''/2 by which the real parts of two steps differ, and by
-        # which Re f(x + ih) differs from f(x): a step beyond f's scale (sec(x²) at x = 1e200,
-        # where Im f(x + ih) ~ e^(-2xh) vanishes at both steps) shows in the real part
-        drift = max(abs(a - b) for a, b in zip(last_f, new_f, strict=True))
-        drift_tol = unit * max(scale, slope * 2 * abs(h))
-        if max(est) <= tol and drift <= drift_tol:
-            drift = max(abs(a - b) for a, b in zip(new_f, probe.centre(), strict=True))
-        if max(est) <= tol and drift <= drift_tol:
-            why = f"complex step certified by a second step at {work} digits"
-            return _Complex(new, est, h, work, count, why)
-        worst = max(max(est) / tol if tol else 1 / unit, drift / drift_tol if drift_tol else 1)
-        missing = min(float(ctx.log10(worst)) + 1, 4.0 * (dps + _GUARD))
-        last, last_f = new, new_f
+            return _Complex(None, [], probe.ctx.make_mpf(h), work, count, why)
+        gaps = _gaps(unit, size, low, last, new, h)
+        widest = _largest(gaps.est)
+        if lib.mpf_le(widest, gaps.tol) and lib.mpf_le(gaps.drift, gaps.drift_tol):
+            # f itself, up to the h² f''/2 by which the real parts of two steps differ, and by
+            # which Re f(x + ih) differs from f(x): a step beyond f's scale (sec(x²) at
+            # x = 1e200, where Im f(x + ih) ~ e^(-2xh) vanishes at both steps) shows in the
+            # real part
+            centre = probe.centre_raw
+            drift = _largest(
+                [_abs_diff(a, b, new.prec) for a, b in zip(new.re, centre, strict=True)]
+            )
+            if lib.mpf_le(drift, gaps.drift_tol):
+                why = f"complex step certified by a second step at {work} digits"
+                make, made = new.ctx.make_mpf, last.ctx.make_mpf
+                estimate = [made(e) for e in gaps.est]
+                return _Complex([make(v) for v in new.im], estimate, make(h), work, count, why)
+            gaps = gaps._replace(drift=drift, drift_prec=new.prec)
+        missing = min(_missing_digits(gaps, widest, unit, low, new.ctx), 4.0 * (dps + _GUARD))
+        last = new
     why = f"the complex step did not settle to 10^-{dps} relative in {count} evaluations"
-    return _Complex(None, [], h, work, count, why)
+    return _Complex(None, [], probe.ctx.make_mpf(h), work, count, why)
+
+
+class _Pair(NamedTuple):
+    """A complex-step value: Im f/h and Re f per component (raw), at its probe's precision."""
+
+    im: list[_Mpf]
+    re: list[_Mpf]
+    ctx: Any
+
+    @property
+    def prec(self) -> int:
+        return int(self.ctx.prec)
+
+
+class _Gaps(NamedTuple):
+    """What decides whether a new complex-step value certifies the last one (raw numbers)."""
+
+    est: list[_Mpf]  # |last − new| per component, rounded at the last one's precision
+    tol: _Mpf  # unit · max(max |new|, max |Re new| / size)
+    drift: _Mpf  # max |Re last − Re new| (or, once both pass, max |Re new − f(x)|)
+    drift_prec: int  # the precision the drift was rounded at
+    drift_tol: _Mpf  # unit · max(max |Re new|, 2 max |new| |h|)
+    est_prec: int  # the precision the gaps were rounded at
+
+
+def _gaps(unit: _Mpf, size: _Mpf, low: int, last: _Pair, new: _Pair, h: _Mpf) -> _Gaps:
+    """est, tol, drift and drift_tol of a pair, rounded as the context numbers would be.
+
+    A difference takes its left operand's precision (the last value's), ``unit`` times anything
+    the first probe's (``low``), quotients and products of new values the new probe's.
+    """
+    p, q = last.prec, new.prec
+    est = [_abs_diff(a, b, p) for a, b in zip(last.im, new.im, strict=True)]
+    slope = _largest([lib.mpf_abs(v, q, _RND) for v in new.im])
+    scale = _largest([lib.mpf_abs(v, q, _RND) for v in new.re])
+    tol = lib.mpf_mul(unit, _larger(slope, lib.mpf_div(scale, size, q, _RND)), low, _RND)
+    drift = _largest([_abs_diff(a, b, p) for a, b in zip(last.re, new.re, strict=True)])
+    swing = lib.mpf_mul(lib.mpf_mul_int(slope, 2, q, _RND), lib.mpf_abs(h, q, _RND), q, _RND)
+    drift_tol = lib.mpf_mul(unit, _larger(scale, swing), low, _RND)
+    return _Gaps(est, tol, drift, p, drift_tol, p)
+
+
+def _missing_digits(gaps: _Gaps, widest: _Mpf, unit: _Mpf, low: int, ctx: Any) -> float:
+    """1 + log10 of the worst ratio of a gap to its tolerance (1/unit where a tolerance is 0)."""
+    if gaps.tol != lib.fzero:
+        by_value = lib.mpf_div(widest, gaps.tol, gaps.est_prec, _RND)
+    else:
+        by_value = lib.mpf_rdiv_int(1, unit, low, _RND)
+    if gaps.drift_tol != lib.fzero:
+        by_f = lib.mpf_div(gaps.drift, gaps.drift_tol, gaps.drift_prec, _RND)
+    else:
+        by_f = lib.fone
+    return float(ctx.log10(ctx.make_mpf(_larger(by_value, by_f)))) + 1
+
+
+def _abs_diff(a: _Mpf, b: _Mpf, prec: int) -> _Mpf:
+    """|a − b| rounded at ``prec`` (as ``abs(a - b)`` in a's context)."""
+    return lib.mpf_abs(lib.mpf_sub(a, b, prec, _RND), prec, _RND)
+
+
+def _largest(values: list[_Mpf]) -> _Mpf:
+    """max(values) (the first of equals, as ``max`` keeps it)."""
+    best = values[0]
+    for v in values[1:]:
+        if lib.mpf_gt(v, best):
+            best = v
+    return best
+
+
+def _larger(a: _Mpf, b: _Mpf) -> _Mpf:
+    """max(a, b): b only where it is greater."""
+    return b if lib.mpf_gt(b, a) else a
+
+
+def _times(steepest: Any, h: _Mpf, prec: int) -> _Mpf:
+    """``steepest * h`` as Python computes it: a float or int takes h's precision, an mpf its own."""
+    if isinstance(steepest, float):
+        return lib.mpf_mul(h, lib.from_float(steepest), prec, _RND)
+    if isinstance(steepest, int):
+        return lib.mpf_mul_int(h, steepest, prec, _RND)
+    return lib.mpf_mul(steepest._mpf_, h, steepest.context.prec, _RND)
+
+
+@functools.cache
+def _unit(dps: int, prec: int) -> _Mpf:
+    """10^-dps rounded at ``prec`` (``ctx.one / 10**dps``)."""
+    return lib.mpf_div(lib.fone, lib.from_int(_power_of_ten(dps)), prec, _RND)
+
+
+_COMPLEX_REACH_MPF = lib.from_float(_COMPLEX_REACH)
 
 
 def _step_work(dps: int, h: Any) -> int:
@@ -1517,8 +1674,21 @@ def _step_work(dps: int, h: Any) -> int:
     that both lost it agree.  Divided by h that error is 10^-W/h, so the value that certifies
     needs W >= dps + guard + log10(1/h), as a stencil's working precision carries m·log10(1/h).
     """
+    return _work_at(dps, int(thread_context(15).mag(h)))
+
+
+def _raw_step_work(dps: int, h: _Mpf) -> int:
+    """``_step_work`` of a raw number (mpmath's magnitude of a nonzero one is exp + bc)."""
+    _, man, exp, bc = h
+    if not man:
+        return _step_work(dps, thread_context(15).make_mpf(h))
+    return _work_at(dps, exp + bc)
+
+
+def _work_at(dps: int, mag: int) -> int:
+    """``_step_work`` for a step of magnitude 2^mag."""
     # |h| >= 2^(mag - 1), so log10(1/|h|) <= (1 - mag)·log10(2): never fewer digits than needed
-    below = (1 - int(thread_context(15).mag(h))) / _LOG2_10
+    below = (1 - mag) / _LOG2_10
     return dps + _GUARD + 3 + max(0, math.ceil(below))
 
 
@@ -1542,17 +1712,33 @@ def complex_given_step(
 
 
 def complex_result(f: Compiled, found: _Complex, dps: int) -> FDResult:
-    """An ``ok`` FDResult from a certified complex-step value."""
+    """An ``ok`` FDResult from a certified complex-step value.
+
+    The values rounded to ``dps`` digits and the estimates plus that rounding, as ``_finish``
+    and ``_estimates`` compute them, on raw numbers (``mpf(v)`` is ``mpf_pos`` at the final
+    precision; the ulp 2^(1-prec) is exact).
+    """
     assert found.value is not None
     final = thread_context(dps)
-    return FDResult(
-        _shaped([round_to(final, v) for v in found.value], f.shape),
-        _estimates(final, found.value, found.estimate, f.shape),
+    prec, make = final.prec, final.make_mpf
+    values = [lib.mpf_pos(v._mpf_, prec, _RND) for v in found.value]
+    ulp = lib.mpf_shift(lib.fone, 1 - prec)
+    bounds = [
+        lib.mpf_add(
+            lib.mpf_pos(e._mpf_, prec, _RND),
+            lib.mpf_mul(lib.mpf_abs(v, prec, _RND), ulp, prec, _RND),
+            prec,
+            _RND,
+        )
+        for e, v in zip(found.estimate, values, strict=True)
+    ]
+    return _built(
+        _shaped([make(v) for v in values], f.shape),
+        _shaped([make(b) for b in bounds], f.shape),
         round_to(final, found.step),
         PointStatus.OK,
         found.reason,
-        "mp-complex",
-        "complex",
+        ("mp-complex", "complex"),
         found.work,
         found.evaluations,
     )
