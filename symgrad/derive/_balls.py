@@ -130,6 +130,32 @@ def arb_available() -> bool:
     return _flint() is not None
 
 
+class _ArbSession:
+    """``ArbBalls.session``: python-flint's precision set under the lock, restored on exit (a
+    class rather than a generator: the certified referee enters one per gradient)."""
+
+    __slots__ = ("balls", "old")
+
+    def __init__(self, balls: ArbBalls) -> None:
+        self.balls, self.old = balls, 0
+
+    def __enter__(self) -> ArbBalls:
+        _ARB_LOCK.acquire()
+        try:
+            context = self.balls.flint.ctx
+            self.old, context.prec = context.prec, self.balls.prec
+        except BaseException:
+            _ARB_LOCK.release()
+            raise
+        return self.balls
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.balls.flint.ctx.prec = self.old
+        finally:
+            _ARB_LOCK.release()
+
+
 class ArbBalls:
     """Balls of python-flint's ``arb`` at ``prec`` bits; use inside :meth:`session`."""
 
@@ -141,17 +167,9 @@ class ArbBalls:
         self.arb = self.flint.arb
 
     @classmethod
-    @contextmanager
-    def session(cls, prec: int) -> Iterator[ArbBalls]:
+    def session(cls, prec: int) -> _ArbSession:
         """Work at ``prec`` bits and restore python-flint's precision afterwards."""
-        balls = cls(prec)
-        with _ARB_LOCK:
-            old = balls.flint.ctx.prec
-            balls.flint.ctx.prec = prec
-            try:
-                yield balls
-            finally:
-                balls.flint.ctx.prec = old
+        return _ArbSession(cls(prec))
 
     def rational(self, p: int, q: int) -> Any:
         return self.arb(self.flint.fmpq(p, q))
