@@ -37,6 +37,10 @@ def _sin_of_squares(n: int) -> str:
     return "sin(" + "+".join(f"x{i}**2" for i in range(n)) + ")"
 
 
+def _squared_linear_form(n: int) -> str:
+    return "(" + "+".join(f"{i + 1}*x{i}" for i in range(n)) + ")^2"
+
+
 FOUR_MAX = "*".join(f"max(x{4 * i},x{4 * i + 1},x{4 * i + 2},x{4 * i + 3})" for i in range(4))
 
 # (label, call, arguments)
@@ -52,6 +56,7 @@ JOBS: list[tuple[str, str, tuple[object, ...]]] = [
     ("hessian x0*...*x29", "hessian", (_product(30),)),
     ("hessian sin(x0^2+...+x29^2)", "hessian", (_sin_of_squares(30),)),
     ("gradient sin(x0^2+...+x99^2)", "gradient", (_sin_of_squares(100),)),
+    ("hessian (x0+2*x1+...+400*x399)^2", "hessian", (_squared_linear_form(400),)),
     ("derivative exp(sin(x)), order 12", "derivative", ("exp(sin(x))", "x", 12)),
     (
         "laplacian, 30 variables",

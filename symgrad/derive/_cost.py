@@ -23,7 +23,11 @@ the tree, shared subtrees counted each time):
 * the derivatives of step functions and ``sign`` are distributions, which are dropped;
 * each result is traversed once more to count and check it, in proportion to its tree size,
   which the same rules estimate (a power or function ``g(u)`` gives ``g'(u)·u'``, about two
-  copies of the node plus ``u'``).
+  copies of the node plus ``u'``), except where the derivative is a number, which is one node:
+  a sum whose terms holding ``v`` all have numbers as derivatives, or a product of numbers and
+  one such factor (``4*(x0 + 2*x1 + ...)`` along any ``x_i``: a number times a sum is kept
+  factored, so the Hessian of a squared linear form is a matrix of numbers, though building
+  each entry still differentiates every term of the sum).
 
 Every stage is charged its work plus a preview of what follows (the compilation, for the last
 stage; half the size of the results, for the others), and a Hessian, Laplacian or higher partial
@@ -70,9 +74,11 @@ Rosenbrock N=100, gradient          12,376  0.29         built
 Rosenbrock N=1000, gradient        124,891  2.1          built
 Rosenbrock N=300, Hessian           78,214  0.87         built
 Rosenbrock N=1000, Hessian         610,883  6.5          built (10**6 entries)
-(Σ i·x_i)² N=200, gradient          24,820  0.30         built
-(Σ i·x_i)² N=200, Hessian          463,536  1.7          built
-(Σ i·x_i)² N=400, Hessian       >2,009,195  7.3          refused in 3 s
+(Σ i·x_i)² N=200, gradient          24,803  0.30         built
+(Σ i·x_i)² N=400, gradient          85,082  0.79         built
+(Σ i·x_i)² N=200, Hessian          166,297  1.7          built
+(Σ i·x_i)² N=300, Hessian          413,657  3.9          built
+(Σ i·x_i)² N=400, Hessian          810,535  7.7          built (80,200 distinct)
 quadratic form N=100, gradient     129,238  1.3          built
 sin nested 30 deep, Hessian        138,876  0.72         built
 sin nested 45 deep, Hessian     (node cap)  -            refused in 0.1 s
@@ -84,15 +90,15 @@ sin(x0²+...+x149²), Hessian     >1,570,466  (~20)        refused in 0.4 s
 (x²+y)^1000 + ..., Hessian             659  0.01         built
 ==============================  ==========  ===========  ====================
 
-(The prices are the largest total a budget was asked to allow, previews included, with the
-limit out of the way; ">" marks the total at the stage that refused, for jobs not run to the
-end; the seconds in parentheses are extrapolated from smaller sizes.
-``tests/test_cost_families.py`` checks prices against the counted Python calls of the same
-families.)  The squared linear form's Hessian is priced about 3 times its work: the preview
-counts a product per entry where the result is a number.  Every count stops as soon as it passes
-what the budget allows, so pricing a job costs at most a fraction of the work it allows (walking
-the trees to price compiling them, about a tenth of an operation per node, is itself part of
-that work).
+(The prices are the largest total a budget was asked to allow, previews included, with the limit
+out of the way; ">" marks the total at the stage that refused, for jobs not run to the end; the
+seconds in parentheses are extrapolated from smaller sizes. ``tests/test_cost_families.py`` checks
+prices against the counted Python calls of the same families.) The squared linear form's Hessian
+was priced about 3 times its work (3.3-3.7 µs per operation, refused from N = 300) while a
+derivative that is a number was previewed as the product the rules build; sized as one node, it is
+priced at 9-11 µs per operation for N = 50-400. Every count stops as soon as it passes what the
+budget allows, so pricing a job costs at most a fraction of the work it allows (walking the trees
+to price compiling them, about a tenth of an operation per node, is itself part of that work).
 """
 
 from __future__ import annotations
@@ -414,15 +420,21 @@ def _print_step(minmax_args: int) -> int:
 
 
 class _Found:
-    """Estimated work, size and compiling of the derivative of one node, per variable."""
+    """Estimated work, size and compiling of the derivative of one node, per variable.
 
-    __slots__ = ("compile", "size", "tree", "work")
+    ``constant`` says the node holds no symbol (only numbers), ``numbers`` the variables along
+    which its derivative is a number (see :func:`_numbers`).
+    """
+
+    __slots__ = ("compile", "constant", "numbers", "size", "tree", "work")
 
     def __init__(self, tree: int) -> None:
         self.tree = tree
+        self.constant = False
         self.work: dict[sympy.Symbol, int] = {}
         self.size: dict[sympy.Symbol, int] = {}
         self.compile: dict[sympy.Symbol, int] = {}
+        self.numbers: set[sympy.Symbol] = set()
 
     def add(self, var: sympy.Symbol, work: int, size: int, compiling: int) -> None:
         self.work[var] = self.work.get(var, 0) + work
@@ -464,9 +476,12 @@ class _NodeCosts:
         args = [self.memo[a] for a in node.args]
         found = _Found(1 + sum(a.tree for a in args))
         if not args:  # a symbol or a number (SymPy or symengine)
+            found.constant = bool(getattr(node, "is_Number", False))
             if node in self.variables:
                 found.add(node, 1, 1, 0)
+                found.numbers.add(node)
             return found
+        found.constant = all(a.constant for a in args)
         kind, m = _kind(node), len(args)
         new = _NEW[kind] * (m + 1) + _extra(kind, m)
         compiling = _compile_new(kind, m)
@@ -477,7 +492,29 @@ class _NodeCosts:
                     continue
                 size = _built(kind, found.tree, arg.tree, arg.size[var])
                 found.add(var, work + new, size, arg.compile.get(var, 0) + compiling)
+        found.numbers = _numbers(kind, args)
+        for var in found.numbers:  # one number: a leaf, not the terms or products of the rules
+            found.size[var] = 1
+            found.compile[var] = _COMPILE_NODE // _PREVIEW_SHARE
         return found
+
+
+def _numbers(kind: str, args: list[_Found]) -> set[sympy.Symbol]:
+    """The variables along which a node's derivative is a number, from its arguments'.
+
+    A sum's, where every term holding the variable has a number as its derivative; a product's,
+    where a single factor holds a symbol at all and its derivative is a number (the others are
+    numbers): ``3*x`` along ``x``, and ``4*(x0 + 2*x1 + ...)`` along every ``x_i``, which is why
+    the Hessian of a squared linear form, kept factored, is a matrix of numbers.  Never for
+    powers and functions (their chain rule keeps the argument).
+    """
+    if kind == "add":
+        held = {v for a in args for v in a.work}
+        return held - {v for a in args for v in a.work if v not in a.numbers}
+    if kind == "mul":
+        symbolic = [a for a in args if not a.constant]
+        return set(symbolic[0].numbers) if len(symbolic) == 1 else set()
+    return set()
 
 
 def _kind(node: _Expr) -> str:
