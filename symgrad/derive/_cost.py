@@ -72,8 +72,8 @@ job (from text)                 price       CPU seconds  default limits
 ==============================  ==========  ===========  ====================
 Rosenbrock N=100, gradient          12,376  0.29         built
 Rosenbrock N=1000, gradient        124,891  2.1          built
-Rosenbrock N=300, Hessian           78,214  0.87         built
-Rosenbrock N=1000, Hessian         610,883  6.5          built (10**6 entries)
+Rosenbrock N=300, Hessian           78,101  0.87         built
+Rosenbrock N=1000, Hessian         610,506  6.5          built (10**6 entries)
 (Σ i·x_i)² N=200, gradient          24,803  0.30         built
 (Σ i·x_i)² N=400, gradient          85,082  0.79         built
 (Σ i·x_i)² N=200, Hessian          166,297  1.7          built
