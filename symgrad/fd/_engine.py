@@ -543,7 +543,9 @@ def _log10_ratio(a: Any, b: Any) -> float:
 _DUALS = threading.local()
 
 
-def _duals(f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int) -> _Duals:
+def _duals(
+    f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int
+) -> _Duals | _FloatAxis:
     """Value and slope along ``axis`` of every node of f at x0 that f's components hold.
 
     Forward mode over the SymPy tree at ``work`` digits, along every axis at once (cached per
@@ -881,13 +883,16 @@ class _Float(NamedTuple):
 
 def _vouch(node: _Float) -> _Float:
     """``node`` if every component is an exact zero or a normal number known to 1e-4."""
-    for c, e in zip((node.value, *node.slopes), (node.error, *node.errors), strict=True):
-        if c == 0:
-            if e != 0:
-                raise _Unsure
-        elif not (_FLOAT_LOW <= abs(c) <= _FLOAT_HIGH and e <= _FLOAT_REL * abs(c)):
-            raise _Unsure
+    if not (_known(node.value, node.error) and all(map(_known, node.slopes, node.errors))):
+        raise _Unsure
     return node
+
+
+def _known(c: float, e: float) -> bool:
+    """An exact zero, or a normal number in [1e-140, 1e140] whose error e is below 1e-4 of it."""
+    if c == 0:
+        return e == 0
+    return _FLOAT_LOW <= abs(c) <= _FLOAT_HIGH and e <= _FLOAT_REL * abs(c)
 
 
 def _f_add(parts: Sequence[_Float]) -> _Float:
@@ -1093,8 +1098,12 @@ def _float_rule(node: Any) -> Any:
     return lambda parts: rule(parts[0])
 
 
-def _float_duals(f: Compiled, x0: tuple[sympy.Rational, ...]) -> list[_Duals] | None:
-    """``_duals`` for every axis from the float pass (None: it cannot vouch at x0)."""
+def _float_duals(f: Compiled, x0: tuple[sympy.Rational, ...]) -> list[_FloatAxis] | None:
+    """``_duals`` for every axis from the float pass (None: it cannot vouch at x0).
+
+    The pass itself (every node vouched for) runs here; what each axis hands on is built from
+    its nodes when it is first asked for (``_FloatAxis``).
+    """
     program = _program(f)
     if program is None:
         return None
@@ -1112,24 +1121,46 @@ def _float_duals(f: Compiled, x0: tuple[sympy.Rational, ...]) -> list[_Duals] | 
             slots.append(_vouch(rule([slots[a] for a in args])))
     except (_Unsure, ArithmeticError, ValueError):
         return None
-    found = []
-    for j in range(n):
-        nodes = [
+    return [_FloatAxis(slots, program, j) for j in range(n)]
+
+
+class _FloatAxis:
+    """``_Duals`` of one axis from the float pass, each part computed on first use.
+
+    The complex step asks only for ``steepest``; the stencil's digit count for ``nodes`` and
+    its slope check for ``roots``.  The values are those of the pass: nodes with values rounded
+    up and slopes down by their bounds, rates up, each by a further ``_OUTWARD``.
+    """
+
+    def __init__(self, slots: list[_Float], program: _Program, axis: int) -> None:
+        self._slots, self._program, self._axis = slots, program, axis
+        self.kinked = program.kinked
+
+    @functools.cached_property
+    def nodes(self) -> list[_Dual]:
+        j = self._axis
+        return [
             _Dual(
                 (abs(d.value) + d.error) * (1 + _OUTWARD),
                 (abs(d.slopes[j]) - d.errors[j]) * (1 - _OUTWARD),
             )
-            for d in slots
+            for d in self._slots
             if d.slopes[j]
         ]
-        roots = [
-            None if r is None else _Dual(slots[r].value, slots[r].slopes[j]) for r in program.roots
+
+    @functools.cached_property
+    def roots(self) -> list[_Dual | None]:
+        slots, j = self._slots, self._axis
+        return [
+            None if r is None else _Dual(slots[r].value, slots[r].slopes[j])
+            for r in self._program.roots
         ]
-        steepest = max(
-            [0.0, *(_float_rate(slots, args, j, switch) for switch, args in program.rates)]
-        )
-        found.append(_Duals(nodes, roots, steepest * (1 + _OUTWARD), program.kinked))
-    return found
+
+    @functools.cached_property
+    def steepest(self) -> float:
+        slots, j = self._slots, self._axis
+        rates = (_float_rate(slots, args, j, switch) for switch, args in self._program.rates)
+        return max([0.0, *rates]) * (1 + _OUTWARD)
 
 
 def _float_rate(slots: list[_Float], args: tuple[int, ...], axis: int, switch: bool) -> float:
