@@ -22,12 +22,14 @@ the tree, shared subtrees counted each time):
   (``MINMAX_PAIR`` per pair);
 * the derivatives of step functions and ``sign`` are distributions, which are dropped;
 * each result is traversed once more to count and check it, in proportion to its tree size,
-  which the same rules estimate (a power or function ``g(u)`` gives ``g'(u)·u'``, about two
-  copies of the node plus ``u'``), except where the derivative is a number, which is one node:
-  a sum whose terms holding ``v`` all have numbers as derivatives, or a product of numbers and
-  one such factor (``4*(x0 + 2*x1 + ...)`` along any ``x_i``: a number times a sum is kept
-  factored, so the Hessian of a squared linear form is a matrix of numbers, though building
-  each entry still differentiates every term of the sum).
+  which the same rules estimate (a function ``g(u)`` gives ``g'(u)·u'``, about two copies of
+  the node plus ``u'``; a power ``b**c`` gives ``c·b**(c-1)·b'`` or ``b**c·log(b)·c'``, one
+  copy of the power and one of the other operand plus the derivative), except where the
+  derivative is a number, which is one node: a sum whose terms holding ``v`` all have numbers
+  as derivatives, or a product of numbers and one such factor (``4*(x0 + 2*x1 + ...)`` along
+  any ``x_i``: a number times a sum is kept factored, so the Hessian of a squared linear form
+  is a matrix of numbers, though building each entry still differentiates every term of the
+  sum).
 
 Every stage is charged its work plus a preview of what follows (the compilation, for the last
 stage; half the size of the results, for the others), and a Hessian, Laplacian or higher partial
@@ -70,24 +72,24 @@ development machine (2 shared cores, loaded), with the default limits' verdict:
 ==============================  ==========  ===========  ====================
 job (from text)                 price       CPU seconds  default limits
 ==============================  ==========  ===========  ====================
-Rosenbrock N=100, gradient          12,376  0.29         built
-Rosenbrock N=1000, gradient        124,891  2.1          built
-Rosenbrock N=300, Hessian           78,101  0.87         built
-Rosenbrock N=1000, Hessian         610,506  6.5          built (10**6 entries)
-(Σ i·x_i)² N=200, gradient          24,803  0.30         built
-(Σ i·x_i)² N=400, gradient          85,082  0.79         built
-(Σ i·x_i)² N=200, Hessian          166,297  1.7          built
-(Σ i·x_i)² N=300, Hessian          413,657  3.9          built
-(Σ i·x_i)² N=400, Hessian          810,535  7.7          built (80,200 distinct)
-quadratic form N=100, gradient     129,238  1.3          built
+Rosenbrock N=100, gradient          12,049  0.29         built
+Rosenbrock N=1000, gradient        121,295  2.1          built
+Rosenbrock N=300, Hessian           77,895  0.87         built
+Rosenbrock N=1000, Hessian         609,817  6.5          built (10**6 entries)
+(Σ i·x_i)² N=200, gradient          22,132  0.30         built
+(Σ i·x_i)² N=400, gradient          74,406  0.79         built
+(Σ i·x_i)² N=200, Hessian          163,626  1.7          built
+(Σ i·x_i)² N=300, Hessian          407,650  3.9          built
+(Σ i·x_i)² N=400, Hessian          799,859  7.7          built (80,200 distinct)
+quadratic form N=100, gradient     129,231  1.3          built
 sin nested 30 deep, Hessian        138,876  0.72         built
 sin nested 45 deep, Hessian     (node cap)  -            refused in 0.1 s
 x0*...*x59, Hessian                251,376  2.1          built
 x0*...*x99, Hessian              1,174,489  10.0         refused in 0.1 s
 x0*...*x149, Hessian            >3,787,078  (~30)        refused in 0.3 s
-sin(x0²+...+x99²), Hessian         588,756  5.3          built
-sin(x0²+...+x149²), Hessian     >1,570,466  (~20)        refused in 0.4 s
-(x²+y)^1000 + ..., Hessian             659  0.01         built
+sin(x0²+...+x99²), Hessian         588,412  5.3          built
+sin(x0²+...+x149²), Hessian     >1,569,550  (~20)        refused in 0.4 s
+(x²+y)^1000 + ..., Hessian             657  0.01         built
 ==============================  ==========  ===========  ====================
 
 (The prices are the largest total a budget was asked to allow, previews included, with the limit
@@ -96,9 +98,13 @@ seconds in parentheses are extrapolated from smaller sizes. ``tests/test_cost_fa
 prices against the counted Python calls of the same families.) The squared linear form's Hessian
 was priced about 3 times its work (3.3-3.7 µs per operation, refused from N = 300) while a
 derivative that is a number was previewed as the product the rules build; sized as one node, it is
-priced at 9-11 µs per operation for N = 50-400. Every count stops as soon as it passes what the
-budget allows, so pricing a job costs at most a fraction of the work it allows (walking the trees
-to price compiling them, about a tenth of an operation per node, is itself part of that work).
+priced at 9-11 µs per operation for N = 50-400. On SymPy (without symengine) the same family costs
+1.3-3.9 µs per operation: SymPy's work on sums is priced from its call counts, its calls there are
+cheap and its cache serves a sum's derivative again, so those prices are cautious (its gradient at
+N = 400, 4.7 s, and Hessian at N = 100, 4.9 s, are refused). Every count stops as soon as it passes
+what the budget allows, so pricing a job costs at most a fraction of the work it allows (walking
+the trees to price compiling them, about a tenth of an operation per node, is itself part of that
+work).
 """
 
 from __future__ import annotations
@@ -530,7 +536,9 @@ def _built(kind: str, tree: int, arg_tree: int, arg_size: int) -> int:
         return tree - arg_tree + arg_size + 1
     if kind == "minmax":  # Heaviside(a - max(others)) * a', or sign(a) * a'
         return tree + arg_size + 3
-    return 2 * tree + arg_size + 4  # powers and functions: g'(u) * u'
+    if kind == "pow":  # c*b**(c - 1)*b' or b**c*log(b)*c': the power and the other operand once
+        return 2 * tree - arg_tree + arg_size + 2
+    return 2 * tree + arg_size + 4  # functions: g'(u) * u'
 
 
 def _compile_new(kind: str, m: int) -> int:
