@@ -785,3 +785,268 @@ def test_red_team(
     for field in _random_fields(kind, sum(map(ord, name)), 8):
         r = verify_operator(scheme, field, domain, operator, **kwargs)
         assert (r.status is not Status.FAIL) if correct else (not r.status.ok), (field, r.reason)
+
+
+# ------------------------------------------------------ each output on its own resolution
+# A field that oscillates along one axis far beyond the grids (A·sin(ωx) with hω > 2 on every
+# level here: its ∂³/∂x³ is not resolved) beside smooth content along the other.  A stencil
+# along y never sees the x-oscillation (it cancels in every y-difference), so u_y is decided
+# on its own data while u_x is inconclusive; a defect planted in u_y fails.
+OWN_SIZES = (9, 17, 33, 65)
+OSCILLATIONS = ((1.0, 150), (1e-3, 1000), (1e-10, 100000))  # (A, ω): unresolved, every level
+PROFILES = ("exp(y/2)", "cos(1.5*y + 0.2)", "y**3 + y", "log(2 + y)")
+#: Planted into one output, with the closed-form order of its error: a wrong coefficient
+#: (1.05 times the difference: order 0), a first-order stencil, an off-by-one shift along the
+#: derivative's axis and across it (h·∂²u: order 1), and a wrong weight that breaks
+#: consistency (0.05·u/2h: order -1).
+DEFECTS = {
+    "coefficient": 0.0,
+    "order": 1.0,
+    "shift_along": 1.0,
+    "shift_across": 1.0,
+    "weight": -1.0,
+}
+
+
+def _gradient_planted(defect: str | None, k: int) -> Callable[[Array, Any], list[Array]]:
+    """np.gradient (order 2 inside and at the ends) with ``defect`` planted in output k."""
+
+    def scheme(u: Array, h: tuple[float, float]) -> list[Array]:
+        out = [_grad(u, h[0], 0), _grad(u, h[1], 1)]
+        v, g = np.moveaxis(u, k, 1), np.moveaxis(out[k], k, 1)  # views: axis k is axis 1
+        if defect == "coefficient":
+            g *= 1.05
+        elif defect == "weight":  # (1·u_(j+1) - 1.05·u_(j-1)) / 2h
+            g[:, 1:-1] = (v[:, 2:] - 1.05 * v[:, :-2]) / (2 * h[k])
+        elif defect == "order":  # forward difference: error h/2·∂²u
+            g[:, 1:-1] = (v[:, 2:] - v[:, 1:-1]) / h[k]
+        elif defect == "shift_along":  # the difference of point j + 1 written at j
+            g[:, 1:-2] = g[:, 2:-1].copy()
+        elif defect == "shift_across":  # the neighbouring row's difference
+            g[:-1, :] = g[1:, :].copy()
+        return out
+
+    return scheme
+
+
+def _oscillating(profile: str, amplitude: float, omega: float, k: int) -> str:
+    """``sin(x + 0.3)·g(y) + A sin(ωx + 0.4)``, with x and y exchanged when k = 0 (so that the
+    smooth profile lies along axis k and the oscillation along the other)."""
+    field = f"sin(x + 0.3)*({profile}) + {amplitude!r}*sin({omega}*x + 0.4)"
+    return field if k == 1 else field.replace("exp", "E").translate(SWAP_XY).replace("E", "exp")
+
+
+def _check_own_output(
+    profile: str, oscillation: tuple[float, float], defect: str | None, k: int
+) -> None:
+    field = _oscillating(profile, *oscillation, k)
+    r = verify_operator(
+        _gradient_planted(defect, k),
+        field,
+        "x=0:1,y=0:1",
+        "gradient",
+        OWN_SIZES,
+        max_points=0,
+    )
+    own, other = r.components[k], r.components[1 - k]
+    axis = "xy"[k]
+    # the other output is correct and its quantities are not resolved: inconclusive, naming
+    # one of its own (the field, its exact result or its error term along the other axis)
+    assert other.status is Status.INCONCLUSIVE, (field, other.reason)
+    assert f"∂{axis}" not in other.reason
+    assert f"u_{axis}" not in other.reason.split(":")[1]
+    if defect is None:  # decided: passes at the closed-form order 2 of the centred stencil
+        assert own.status is Status.PASS, (field, own.reason)
+        assert own.interior.observed_order == pytest.approx(2, abs=0.1)
+        return
+    assert own.status is not Status.PASS, (field, defect, own.reason)
+    if defect == "weight" and own.status is Status.INCONCLUSIVE:
+        # an inconsistent stencil's error 0.05·u/2h carries the field itself, the unresolved
+        # oscillation too: its orders may still drift on four levels (refinement fails it)
+        assert "still changing" in own.reason, (field, own.reason)
+        return
+    assert own.status is Status.FAIL, (field, defect, own.reason)
+    observed = own.interior.observed_order
+    assert observed == pytest.approx(DEFECTS[defect], abs=0.2), (field, defect)
+
+
+def test_gradient_output_decided_beside_an_unresolved_axis() -> None:
+    """u_y of sin(200x) + exp(y/2): the centred difference errs by exactly
+    e^(y/2)(sinh(h/2)/h - 1/2) (the x part cancels), largest at the last interior y = 1 - h."""
+    r = verify_operator(
+        _gradient_planted(None, 1),
+        "sin(200*x) + exp(y/2)",
+        "x=0:1,y=0:1",
+        "gradient",
+        OWN_SIZES,
+        max_points=0,
+    )
+    u_x, u_y = r.components
+    assert u_y.status is Status.PASS, u_y.reason
+    ctx = mpmath.MPContext()
+    ctx.dps = 50
+    for n, error in zip(OWN_SIZES, u_y.interior.errors["Linf"], strict=True):
+        h = ctx.mpf(1) / (n - 1)
+        exact = ctx.exp((1 - h) / 2) * (ctx.sinh(h / 2) / h - ctx.mpf(1) / 2)
+        assert error == pytest.approx(float(exact), rel=1e-7), n
+    assert u_x.status is Status.INCONCLUSIVE
+    assert "not resolved" in u_x.reason or "resolved level" in u_x.reason
+    # a level's R is that output's own: u_y's resolves on every level, u_x's on none of the
+    # first three (its exact result 200 cos(200x) turns once per 1/32)
+    assert "left out" not in u_y.reason
+    assert r.status is Status.INCONCLUSIVE
+
+
+def test_unresolved_output_names_its_own_quantity_and_r() -> None:
+    """sin(x + 0.3)·cos(y) + 1e-10·sin(1e5·y): u_y's error term ∂³f/∂y³ ≈ -1e5 cos(1e5 y) is
+    unresolved on every level and is what u_y's reason names, with its R; u_x is decided."""
+    r = verify_operator(
+        _gradient_planted(None, 0),
+        "sin(x + 0.3)*cos(y) + 1e-10*sin(1e5*y)",
+        "x=0:1,y=0:1",
+        "gradient",
+        OWN_SIZES,
+        max_points=0,
+    )
+    u_x, u_y = r.components
+    assert u_x.status is Status.PASS, u_x.reason
+    assert u_y.status is Status.INCONCLUSIVE
+    assert "the leading error term ∂^3f/∂y^3 is not resolved on any level" in u_y.reason
+    # R = h·max|∂g| / S(g), S = max(range g, max|g|) = 2e5 for g ≈ -1e5 cos(1e5 y) and
+    # max|∂g| ≈ 1e10: h·5e4 on the finest level, h = 1/64
+    finest = float(u_y.reason.split("R = ")[1].split(" ")[0])
+    assert finest == pytest.approx(5e4 / 64, rel=0.01)
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_defect_beside_an_unresolved_axis_fails_its_output(defect: str) -> None:
+    for k in (0, 1):
+        _check_own_output("exp(y/2)", (1.0, 150), defect, k)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(PROFILES),
+    st.sampled_from(OSCILLATIONS),
+    st.sampled_from([None, *sorted(DEFECTS)]),
+    st.sampled_from([0, 1]),
+)
+def test_property_own_output_decided_and_planted_fails(
+    profile: str, oscillation: tuple[float, float], defect: str | None, k: int
+) -> None:
+    _check_own_output(profile, oscillation, defect, k)
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(PROFILES),
+    st.sampled_from(OSCILLATIONS),
+    st.sampled_from([None, *sorted(DEFECTS)]),
+    st.sampled_from([0, 1]),
+)
+def test_property_own_output_many(
+    profile: str, oscillation: tuple[float, float], defect: str | None, k: int
+) -> None:
+    _check_own_output(profile, oscillation, defect, k)
+
+
+def _curl3(first_order_z: bool = False) -> Callable[[Any, Any], list[Array]]:
+    def scheme(f: tuple[Array, Array, Array], h: tuple[float, float, float]) -> list[Array]:
+        fx, fy, fz = f
+        dfy_dx = _grad(fy, h[0], 0)
+        if first_order_z:  # a forward difference inside: order 1 (planted)
+            dfy_dx[1:-1] = (fy[2:] - fy[1:-1]) / h[0]
+        return [
+            _grad(fz, h[1], 1) - _grad(fy, h[2], 2),
+            _grad(fx, h[2], 2) - _grad(fz, h[0], 0),
+            dfy_dx - _grad(fx, h[1], 1),
+        ]
+
+    return scheme
+
+
+def test_curl_components_judged_on_their_own_pairs() -> None:
+    """f_z = sin(200x) + exp(y/2): only curl_y = ∂f_x/∂z - ∂f_z/∂x sees the oscillation."""
+    field = ["cos(y + 0.5*z)", "sin(x + 0.3)*exp(z/3)", "sin(200*x) + exp(y/2)"]
+    domain = "x=0:1,y=0:1,z=0:1"
+    good = verify_operator(_curl3(), field, domain, "curl", (5, 9, 17, 33), max_points=0)
+    assert [c.status for c in good.components] == [
+        Status.PASS,
+        Status.INCONCLUSIVE,
+        Status.PASS,
+    ], good.reason
+    for c in (good.components[0], good.components[2]):
+        assert c.interior.observed_order == pytest.approx(2, abs=0.1)
+    bad = verify_operator(_curl3(True), field, domain, "curl", (5, 9, 17, 33), max_points=0)
+    assert [c.status for c in bad.components] == [
+        Status.PASS,
+        Status.INCONCLUSIVE,
+        Status.FAIL,
+    ], bad.reason
+    assert bad.components[2].interior.observed_order == pytest.approx(1, abs=0.1)
+
+
+def test_sums_over_axes_depend_on_every_axis_they_difference() -> None:
+    """The Laplacian and the divergence of a field oscillating along x stay inconclusive; a
+    divergence whose x-difference acts on a component constant along x is decided."""
+    lap = verify_operator(
+        lambda u, h: _grad(_grad(u, h[0], 0), h[0], 0) + _grad(_grad(u, h[1], 1), h[1], 1),
+        "sin(200*x) + exp(y/2)",
+        "x=0:1,y=0:1",
+        "laplacian",
+        OWN_SIZES,
+        max_points=0,
+    )
+    assert lap.status is Status.INCONCLUSIVE, lap.reason
+    div = _div()
+    along_x = verify_operator(
+        div, ["sin(200*x)", "exp(y/2)"], "x=0:1,y=0:1", "divergence", OWN_SIZES, max_points=0
+    )
+    assert along_x.status is Status.INCONCLUSIVE, along_x.reason
+    # ∂/∂x of sin(200y) is 0 and its x-difference is exactly 0: the divergence is the
+    # y-difference of exp(y/2) + x**2 alone
+    constant = verify_operator(
+        div, ["sin(200*y)", "exp(y/2) + x**2"], "x=0:1,y=0:1", "divergence", OWN_SIZES, max_points=0
+    )
+    assert constant.status is Status.PASS, constant.reason
+    # ... unless the component varies along x too: then its x-difference carries sin(200y)
+    mixed = verify_operator(
+        div, ["x*sin(200*y)", "exp(y/2)"], "x=0:1,y=0:1", "divergence", OWN_SIZES, max_points=0
+    )
+    assert mixed.status is Status.INCONCLUSIVE, mixed.reason
+
+
+def test_interpolating_output_depends_on_the_axis_it_averages_along() -> None:
+    """u_y at the cell centres from node values averages along x: on exp(y/2)(1 + sin(200x)/2)
+    that average is not resolved (the errors grow as h⁻⁴ here) and u_y is inconclusive, not a
+    false fail; on a field smooth along both axes it passes."""
+
+    def centres(u: Array, h: tuple[float, float]) -> list[Array]:
+        dx, dy = np.diff(u, axis=0) / h[0], np.diff(u, axis=1) / h[1]
+        return [(dx[:, 1:] + dx[:, :-1]) / 2, (dy[1:, :] + dy[:-1, :]) / 2]
+
+    rough = verify_operator(
+        centres,
+        "exp(y/2)*(1 + 0.5*sin(200*x))",
+        "x=0:1,y=0:1",
+        "gradient",
+        OWN_SIZES,
+        max_points=0,
+        output="cells",
+    )
+    assert [c.status for c in rough.components] == [Status.INCONCLUSIVE] * 2, rough.reason
+    smooth = verify_operator(centres, FIELD, "x=0:1,y=0:1", "gradient", output="cells")
+    assert smooth.status is Status.PASS, smooth.reason
+
+
+def test_degenerate_faces_of_one_output_leave_the_other_decided() -> None:
+    """cos(πx) + exp(y/2): u_x's closure term -π sin(πx) vanishes on the x faces (its boundary
+    cannot pass); u_y's closures are on the y faces, where nothing vanishes: it passes."""
+    r = verify_operator(
+        _gradient_planted(None, 0), "cos(pi*x) + exp(y/2)", "x=0:1,y=0:1", "gradient"
+    )
+    u_x, u_y = r.components
+    assert u_x.boundary.status is Status.INCONCLUSIVE
+    assert u_y.status is Status.PASS, u_y.reason
+    assert u_y.boundary.observed_order == pytest.approx(2, abs=0.2)
