@@ -253,6 +253,7 @@ def _probe(
     *,
     relative: bool,
     reach: tuple[int | None, ...] | None = None,
+    point: tuple[tuple[int, int], ...] | None = None,
 ) -> _Probe:
     """A probe per (function, point, precision), reused across the partials of one call.
 
@@ -261,10 +262,19 @@ def _probe(
     """
     work = -(-work // _DIGITS_GRAIN) * _DIGITS_GRAIN
     cache: dict[Hashable, tuple[Any, Any]] = _PROBES.__dict__.setdefault("cache", {})
-    key = (id(f), tuple((v.p, v.q) for v in x0), work, relative, reach)  # ints hash fast
+    key = (id(f), point or point_key(x0), work, relative, reach)
     return remembered(
         cache, f, lambda: _Probe(f, x0, work, relative=relative, reach=reach), key=key, size=64
     )
+
+
+def point_key(x0: Sequence[sympy.Rational]) -> tuple[tuple[int, int], ...]:
+    """The point as numerator-denominator pairs: a cache key (ints hash fast).
+
+    A caller that looks up several probes or passes at one point computes it once and passes
+    it on as ``point``.
+    """
+    return tuple((v.p, v.q) for v in x0)
 
 
 _PROBES = threading.local()
@@ -544,7 +554,11 @@ _DUALS = threading.local()
 
 
 def _duals(
-    f: Compiled, x0: tuple[sympy.Rational, ...], axis: int, work: int
+    f: Compiled,
+    x0: tuple[sympy.Rational, ...],
+    axis: int,
+    work: int,
+    point: tuple[tuple[int, int], ...] | None = None,
 ) -> _Duals | _FloatAxis:
     """Value and slope along ``axis`` of every node of f at x0 that f's components hold.
 
@@ -558,11 +572,11 @@ def _duals(
     vouches for every magnitude, its outward-rounded nodes and rates are used instead.
     """
     cache: dict[Hashable, tuple[Any, Any]] = _DUALS.__dict__.setdefault("cache", {})
-    point = (id(f), tuple((v.p, v.q) for v in x0))
-    fast = remembered(cache, f, lambda: _float_duals(f, x0), key=point, size=64)
+    where = (id(f), point or point_key(x0))
+    fast = remembered(cache, f, lambda: _float_duals(f, x0), key=where, size=64)
     if fast is not None:  # the float pass, the same at every precision
         return fast[axis]
-    found = remembered(cache, f, lambda: _mp_duals(f, x0, work), key=(*point, work), size=64)
+    found = remembered(cache, f, lambda: _mp_duals(f, x0, work), key=(*where, work), size=64)
     return found[axis]
 
 
@@ -881,6 +895,10 @@ class _Float(NamedTuple):
     errors: tuple[float, ...]
 
 
+#: _Float from a tuple of its four fields, without the named tuple's Python-level __new__
+_new_float = functools.partial(tuple.__new__, _Float)
+
+
 def _vouch(node: _Float) -> _Float:
     """``node`` if every component is an exact zero or a normal number known to 1e-4."""
     if not (_known(node.value, node.error) and all(map(_known, node.slopes, node.errors))):
@@ -897,18 +915,17 @@ def _known(c: float, e: float) -> bool:
 
 def _f_add(parts: Sequence[_Float]) -> _Float:
     k = len(parts) * _EPS
-    value = sum(p.value for p in parts)
-    error = sum(p.error for p in parts) + k * sum(abs(p.value) for p in parts)
-    slopes = tuple(map(sum, zip(*(p.slopes for p in parts), strict=True)))
+    value = sum([p.value for p in parts])
+    error = sum([p.error for p in parts]) + k * sum([abs(p.value) for p in parts])
+    columns = list(zip(*[p.slopes for p in parts], strict=True))
+    slopes = tuple(map(sum, columns))
     errors = tuple(
-        sum(es) + k * sum(map(abs, ss))
-        for ss, es in zip(
-            zip(*(p.slopes for p in parts), strict=True),
-            zip(*(p.errors for p in parts), strict=True),
-            strict=True,
-        )
+        [
+            sum(es) + k * sum(map(abs, ss))
+            for ss, es in zip(columns, zip(*[p.errors for p in parts], strict=True), strict=True)
+        ]
     )
-    return _Float(value, error, slopes, errors)
+    return _new_float((value, error, slopes, errors))
 
 
 def _f_mul(parts: Sequence[_Float]) -> _Float:
@@ -927,18 +944,21 @@ def _f_mul(parts: Sequence[_Float]) -> _Float:
             )
         value = a.value * b.value
         error = abs(a.value) * b.error + a.error * (abs(b.value) + b.error) + _EPS * abs(value)
-        a = _vouch(_Float(value, error, tuple(slopes), tuple(errors)))
+        a = _vouch(_new_float((value, error, tuple(slopes), tuple(errors))))
     return a
 
 
 def _f_chain(u: _Float, g: float, eg: float, d: float, ed: float) -> _Float:
     """g(u) with error eg, its slopes by the chain rule from g'(u) = d with error ed."""
-    slopes = tuple(d * s for s in u.slopes)
+    slopes = tuple([d * s for s in u.slopes])
+    ad = abs(d)
     errors = tuple(
-        abs(d) * e + ed * (abs(s) + e) + _EPS * abs(t)
-        for s, e, t in zip(u.slopes, u.errors, slopes, strict=True)
+        [
+            ad * e + ed * (abs(s) + e) + _EPS * abs(t)
+            for s, e, t in zip(u.slopes, u.errors, slopes, strict=True)
+        ]
     )
-    return _Float(g, eg, slopes, errors)
+    return _new_float((g, eg, slopes, errors))
 
 
 def _f_sincos(u: _Float) -> tuple[float, float, float, float]:
@@ -1011,6 +1031,13 @@ def _f_pow(base: _Float, power: _Float) -> _Float:
     return _vouch(_f_exp(_vouch(_f_mul([power, _vouch(_f_log(base))]))))
 
 
+def _f_pow_parts(parts: Sequence[_Float]) -> _Float:
+    return _f_pow(parts[0], parts[1])
+
+
+#: rules whose node is vouched for inside (every product, and exp of a product)
+_VOUCHING = (_f_mul, _f_pow_parts)
+
 _FLOAT_RULES: dict[Any, Any] = {
     sympy.sin: _f_sin,
     sympy.cos: _f_cos,
@@ -1024,8 +1051,10 @@ _FLOAT_RULES: dict[Any, Any] = {
 class _Program(NamedTuple):
     """f's tape as float64 steps: slots of variables, constants, then nodes (once per f)."""
 
+    units: tuple[tuple[float, ...], ...]  # each variable's slopes: 1 along its own axis
     constants: tuple[_Float, ...]
-    steps: tuple[tuple[Any, tuple[int, ...]], ...]  # (rule of the parts, slots of the parts)
+    # (rule of the parts, slots of the parts, whether the rule vouches for its node itself)
+    steps: tuple[tuple[Any, tuple[int, ...], bool], ...]
     rates: tuple[tuple[bool, tuple[int, ...]], ...]  # per function node: switch?, arg slots
     roots: tuple[int | None, ...]  # each component's slot
     kinked: bool  # as ``_Duals.kinked``
@@ -1038,7 +1067,7 @@ def _program(f: Compiled) -> _Program | None:
         n = len(f.variables)
         slot: dict[Any, int] = {v: i for i, v in enumerate(f.variables)}
         constants: list[_Float] = []
-        steps: list[tuple[Any, tuple[int, ...]]] = []
+        steps: list[tuple[Any, tuple[int, ...], bool]] = []
         rates: list[tuple[bool, tuple[int, ...]]] = []
         tape = _tape(f)
         for a in (a for node in tape for a in node.args):
@@ -1053,13 +1082,14 @@ def _program(f: Compiled) -> _Program | None:
             if rule is None:
                 return None
             args = tuple(slot[a] for a in node.args)
-            steps.append((rule, args))
+            steps.append((rule, args, rule in _VOUCHING))
             slot[node] = len(slot)
             if node.is_Function:
                 rates.append((isinstance(node, _SWITCHES), args))
         roots = tuple(slot.get(c) for c in f.components)
         kinked = any(isinstance(node, _KINKED) for node in tape)
-        return _Program(tuple(constants), tuple(steps), tuple(rates), roots, kinked)
+        units = tuple(tuple(1.0 if j == i else 0.0 for j in range(n)) for i in range(n))
+        return _Program(units, tuple(constants), tuple(steps), tuple(rates), roots, kinked)
 
     return remembered(_PROGRAMS, f, build)
 
@@ -1091,7 +1121,7 @@ def _float_rule(node: Any) -> Any:
         if power.is_Integer:
             k = int(power)
             return lambda parts: _f_ipow(parts[0], k)
-        return lambda parts: _f_pow(parts[0], parts[1])
+        return _f_pow_parts
     rule = _FLOAT_RULES.get(node.func)
     if rule is None or len(node.args) != 1:
         return None
@@ -1114,11 +1144,11 @@ def _float_duals(f: Compiled, x0: tuple[sympy.Rational, ...]) -> list[_FloatAxis
             v = p.p / p.q
             # a coordinate rounded to zero is no exact zero: an infinite error declines it
             error = 0.0 if v.as_integer_ratio() == (p.p, p.q) else _EPS * abs(v) or math.inf
-            unit = tuple(1.0 if j == i else 0.0 for j in range(n))
-            slots.append(_vouch(_Float(v, error, unit, (0.0,) * n)))
+            slots.append(_vouch(_new_float((v, error, program.units[i], (0.0,) * n))))
         slots.extend(program.constants)
-        for rule, args in program.steps:
-            slots.append(_vouch(rule([slots[a] for a in args])))
+        for rule, args, vouched in program.steps:
+            node = rule([slots[a] for a in args])
+            slots.append(node if vouched else _vouch(node))
     except (_Unsure, ArithmeticError, ValueError):
         return None
     return [_FloatAxis(slots, program, j) for j in range(n)]
@@ -1528,7 +1558,13 @@ class _Complex(NamedTuple):
     reason: str
 
 
-def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int) -> _Complex:
+def complex_step(
+    f: Compiled,
+    x0: Sequence[sympy.Rational],
+    axis: int,
+    dps: int,
+    point: tuple[tuple[int, int], ...] | None = None,
+) -> _Complex:
     """Im f(x + ih)/h, certified by a chain of values at alternating, shrinking steps.
 
     Each new value is computed at a step −h/2 (times 10^-m/2 when m digits were missing) and
@@ -1544,10 +1580,12 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     the context numbers would use (that of the left operand's context: a difference of the last
     and the new value is rounded at the last one's precision), so every number and decision is
     the one the same formulas give on context numbers, without creating them.
+    ``point`` is ``point_key(x0)`` where the caller has it.
     Raises ``_PointProblem`` where f or its complex extension fails.
     """
+    point = point or point_key(x0)
     work = dps + _GUARD + 3
-    probe = _probe(f, x0, work, relative=True)
+    probe = _probe(f, x0, work, relative=True, point=point)
     low = probe.ctx.prec
     unit = _unit(dps, low)  # the requested relative precision
     x = lib.mpf_abs(probe.args[axis]._mpf_, low, _RND)
@@ -1557,7 +1595,7 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
     else:
         h = lib.mpf_mul_int(h, 1, low, _RND)
     size = x if lib.mpf_gt(x, lib.fone) else lib.fone  # digits count relative to |f'| or |f|/size
-    moved = _times(_duals(f, tuple(x0), axis, dps + _GUARD).steepest, h, low)
+    moved = _times(_duals(f, tuple(x0), axis, dps + _GUARD, point).steepest, h, low)
     if lib.mpf_gt(moved, _COMPLEX_REACH_MPF):  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes
         ctx = probe.ctx
         why = (
@@ -1576,7 +1614,7 @@ def complex_step(f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int)
         work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _raw_step_work(dps, h))
         if work > _MAX_WORK:
             break
-        probe = _probe(f, x0, work, relative=True)
+        probe = _probe(f, x0, work, relative=True, point=point)
         h = lib.mpf_pos(h, probe.ctx.prec, _RND)
         new = _Pair(*probe.raw_step(axis, h), probe.ctx)
         work, count = probe.work, count + 1

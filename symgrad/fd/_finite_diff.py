@@ -85,6 +85,7 @@ from symgrad.fd._engine import (
     from_sides,
     nonsmooth_result,
     one_sided,
+    point_key,
 )
 from symgrad.fd._float64 import (
     _complex_axis,
@@ -584,7 +585,8 @@ def _complex_mp(
     along a variable that f does not contain is exactly zero.
     """
     work = dps + _GUARD + 3
-    probe = _probe(f, x0, work, relative=True)
+    point = point_key(x0)  # one cache key for every probe and pass at the point
+    probe = _probe(f, x0, work, relative=True, point=point)
     try:
         probe.at(probe.args)
     except _PointProblem as problem:
@@ -598,7 +600,7 @@ def _complex_mp(
             continue
         try:
             found = (
-                complex_step(f, x0, axis, dps)
+                complex_step(f, x0, axis, dps, point)
                 if step is None
                 else complex_given_step(f, x0, axis, step, dps)
             )
