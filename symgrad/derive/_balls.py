@@ -28,6 +28,7 @@ Both take every exact input as a rational ``p/q`` (a float is the rational of it
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -118,7 +119,11 @@ _ARB_LOCK = threading.RLock()
 
 
 def _flint() -> Any:
-    """The python-flint module, or None when it is not installed."""
+    """The python-flint module, or None when it is not installed (an imported module is taken
+    from ``sys.modules`` directly: every session looks it up)."""
+    module = sys.modules.get("flint")
+    if module is not None:
+        return module
     try:
         return importlib.import_module("flint")
     except ImportError:
