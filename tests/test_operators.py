@@ -836,18 +836,17 @@ def _oscillating(profile: str, amplitude: float, omega: float, k: int) -> str:
     return field if k == 1 else field.replace("exp", "E").translate(SWAP_XY).replace("E", "exp")
 
 
+def _own_gradient(defect: str | None, k: int, field: str) -> OperatorResult:
+    """The gradient with ``defect`` planted in output k, on the four levels alone."""
+    scheme = _gradient_planted(defect, k)
+    return verify_operator(scheme, field, "x=0:1,y=0:1", "gradient", OWN_SIZES, max_points=0)
+
+
 def _check_own_output(
     profile: str, oscillation: tuple[float, float], defect: str | None, k: int
 ) -> None:
     field = _oscillating(profile, *oscillation, k)
-    r = verify_operator(
-        _gradient_planted(defect, k),
-        field,
-        "x=0:1,y=0:1",
-        "gradient",
-        OWN_SIZES,
-        max_points=0,
-    )
+    r = _own_gradient(defect, k, field)
     own, other = r.components[k], r.components[1 - k]
     axis = "xy"[k]
     # the other output is correct and its quantities are not resolved: inconclusive, naming
@@ -873,14 +872,7 @@ def _check_own_output(
 def test_gradient_output_decided_beside_an_unresolved_axis() -> None:
     """u_y of sin(200x) + exp(y/2): the centred difference errs by exactly
     e^(y/2)(sinh(h/2)/h - 1/2) (the x part cancels), largest at the last interior y = 1 - h."""
-    r = verify_operator(
-        _gradient_planted(None, 1),
-        "sin(200*x) + exp(y/2)",
-        "x=0:1,y=0:1",
-        "gradient",
-        OWN_SIZES,
-        max_points=0,
-    )
+    r = _own_gradient(None, 1, "sin(200*x) + exp(y/2)")
     u_x, u_y = r.components
     assert u_y.status is Status.PASS, u_y.reason
     ctx = mpmath.MPContext()
@@ -900,14 +892,7 @@ def test_gradient_output_decided_beside_an_unresolved_axis() -> None:
 def test_unresolved_output_names_its_own_quantity_and_r() -> None:
     """sin(x + 0.3)·cos(y) + 1e-10·sin(1e5·y): u_y's error term ∂³f/∂y³ ≈ -1e5 cos(1e5 y) is
     unresolved on every level and is what u_y's reason names, with its R; u_x is decided."""
-    r = verify_operator(
-        _gradient_planted(None, 0),
-        "sin(x + 0.3)*cos(y) + 1e-10*sin(1e5*y)",
-        "x=0:1,y=0:1",
-        "gradient",
-        OWN_SIZES,
-        max_points=0,
-    )
+    r = _own_gradient(None, 0, "sin(x + 0.3)*cos(y) + 1e-10*sin(1e5*y)")
     u_x, u_y = r.components
     assert u_x.status is Status.PASS, u_x.reason
     assert u_y.status is Status.INCONCLUSIVE
@@ -924,13 +909,16 @@ def test_defect_beside_an_unresolved_axis_fails_its_output(defect: str) -> None:
         _check_own_output("exp(y/2)", (1.0, 150), defect, k)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True)
-@given(
+OWN_CASES = given(
     st.sampled_from(PROFILES),
     st.sampled_from(OSCILLATIONS),
     st.sampled_from([None, *sorted(DEFECTS)]),
     st.sampled_from([0, 1]),
 )
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@OWN_CASES
 def test_property_own_output_decided_and_planted_fails(
     profile: str, oscillation: tuple[float, float], defect: str | None, k: int
 ) -> None:
@@ -939,12 +927,7 @@ def test_property_own_output_decided_and_planted_fails(
 
 @pytest.mark.slow
 @settings(max_examples=120, deadline=None, derandomize=True)
-@given(
-    st.sampled_from(PROFILES),
-    st.sampled_from(OSCILLATIONS),
-    st.sampled_from([None, *sorted(DEFECTS)]),
-    st.sampled_from([0, 1]),
-)
+@OWN_CASES
 def test_property_own_output_many(
     profile: str, oscillation: tuple[float, float], defect: str | None, k: int
 ) -> None:
