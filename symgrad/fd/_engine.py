@@ -206,6 +206,14 @@ def certified_ok(
     return _built(value, bound, step, ok, reason, how, working_dps, evaluations, certified=True)
 
 
+def _ulps(v: _Mpf, prec: int) -> _Mpf:
+    """|v| · 2^(1 - prec) at prec (``abs(mpf(v)) * ulp``: exact, a power of two)."""
+    _, man, exp, bc = v
+    if man and bc <= prec:
+        return (0, man, exp + 1 - prec, bc)
+    return lib.mpf_mul(lib.mpf_abs(v, prec, _RND), lib.mpf_shift(lib.fone, 1 - prec), prec, _RND)
+
+
 def _built(
     value: Any,
     bound: Any,
@@ -1587,36 +1595,37 @@ def complex_step(
     work = dps + _GUARD + 3
     probe = _probe(f, x0, work, relative=True, point=point)
     low = probe.ctx.prec
-    unit = _unit(dps, low)  # the requested relative precision
-    x = lib.mpf_abs(probe.args[axis]._mpf_, low, _RND)
-    h = lib.mpf_div(unit, lib.from_int(_power_of_ten(_GUARD)), low, _RND)
-    if lib.mpf_gt(x, lib.fzero) and lib.mpf_lt(x, lib.fone):  # relative to a small |x|
+    unit, h = _start(dps, low)  # the requested relative precision, and 10^-4 of it
+    x = _abs(probe.args[axis]._mpf_, low)
+    if x[1] and x[2] + x[3] <= 0:  # 0 < |x| < 1 (|x| < 2^(exp + bc)): relative to a small |x|
         h = lib.mpf_mul(h, x, low, _RND)
-    else:
-        h = lib.mpf_mul_int(h, 1, low, _RND)
     size = x if lib.mpf_gt(x, lib.fone) else lib.fone  # digits count relative to |f'| or |f|/size
-    moved = _times(_duals(f, tuple(x0), axis, dps + _GUARD, point).steepest, h, low)
-    if lib.mpf_gt(moved, _COMPLEX_REACH_MPF):  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes
+    steepest = _duals(f, tuple(x0), axis, dps + _GUARD, point).steepest
+    if _beyond_reach(steepest, h, low):  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes
         ctx = probe.ctx
         why = (
             f"the complex step h = {ctx.nstr(ctx.make_mpf(h), 3)} moves an argument of f's "
-            f"functions by {ctx.nstr(ctx.make_mpf(moved), 3)} units, beyond the expansion it "
-            "relies on"
+            f"functions by {ctx.nstr(ctx.make_mpf(_times(steepest, h, low)), 3)} units, beyond "
+            "the expansion it relies on"
         )
         return _Complex(None, [], ctx.make_mpf(h), probe.work, 0, why)
-    last = _Pair(*probe.raw_step(axis, h), probe.ctx)
+    last = _Pair(*probe.raw_step(axis, h), probe.ctx, low)
     missing, count = 0.0, 1
     for _ in range(_MAX_REFINE + 1):
         prec = probe.ctx.prec  # h is a number of the last probe's context
-        shrink = lib.from_int(2 * _power_of_ten(math.ceil(missing / 2)))
-        h = lib.mpf_div(lib.mpf_neg(h, prec, _RND), shrink, prec, _RND)
+        if missing:
+            shrink = lib.from_int(2 * _power_of_ten(math.ceil(missing / 2)))
+            h = lib.mpf_div(lib.mpf_neg(h, prec, _RND), shrink, prec, _RND)
+        else:
+            h = _neg_half(h, prec)
         # the certifying value resolves an absolute error 10^-W of the imaginary part at h
         work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _raw_step_work(dps, h))
         if work > _MAX_WORK:
             break
         probe = _probe(f, x0, work, relative=True, point=point)
-        h = lib.mpf_pos(h, probe.ctx.prec, _RND)
-        new = _Pair(*probe.raw_step(axis, h), probe.ctx)
+        prec = probe.ctx.prec
+        h = h if h[3] <= prec and h[1] else lib.mpf_pos(h, prec, _RND)  # already at prec
+        new = _Pair(*probe.raw_step(axis, h), probe.ctx, prec)
         work, count = probe.work, count + 1
         if any(a == lib.fzero and b == lib.fzero for a, b in zip(last.im, new.im, strict=True)):
             why = "the imaginary part vanishes at two precisions (lost, or f' = 0)"
@@ -1629,15 +1638,13 @@ def complex_step(
             # x = 1e200, where Im f(x + ih) ~ e^(-2xh) vanishes at both steps) shows in the
             # real part
             centre = probe.centre_raw
-            drift = _largest(
-                [_abs_diff(a, b, new.prec) for a, b in zip(new.re, centre, strict=True)]
-            )
+            drift = _largest([_abs_diff(a, b, prec) for a, b in zip(new.re, centre, strict=True)])
             if lib.mpf_le(drift, gaps.drift_tol):
                 why = f"complex step certified by a second step at {work} digits"
                 make, made = new.ctx.make_mpf, last.ctx.make_mpf
                 estimate = [made(e) for e in gaps.est]
                 return _Complex([make(v) for v in new.im], estimate, make(h), work, count, why)
-            gaps = gaps._replace(drift=drift, drift_prec=new.prec)
+            gaps = gaps._replace(drift=drift, drift_prec=prec)
         missing = min(_missing_digits(gaps, widest, unit, low, new.ctx), 4.0 * (dps + _GUARD))
         last = new
     why = f"the complex step did not settle to 10^-{dps} relative in {count} evaluations"
@@ -1650,10 +1657,7 @@ class _Pair(NamedTuple):
     im: list[_Mpf]
     re: list[_Mpf]
     ctx: Any
-
-    @property
-    def prec(self) -> int:
-        return int(self.ctx.prec)
+    prec: int  # the context's precision in bits
 
 
 class _Gaps(NamedTuple):
@@ -1675,11 +1679,13 @@ def _gaps(unit: _Mpf, size: _Mpf, low: int, last: _Pair, new: _Pair, h: _Mpf) ->
     """
     p, q = last.prec, new.prec
     est = [_abs_diff(a, b, p) for a, b in zip(last.im, new.im, strict=True)]
-    slope = _largest([lib.mpf_abs(v, q, _RND) for v in new.im])
-    scale = _largest([lib.mpf_abs(v, q, _RND) for v in new.re])
-    tol = lib.mpf_mul(unit, _larger(slope, lib.mpf_div(scale, size, q, _RND)), low, _RND)
+    slope = _largest([_abs(v, q) for v in new.im])
+    scale = _largest([_abs(v, q) for v in new.re])
+    # scale / 1 is scale where it holds no more than q bits (mpf_div rounds it at q)
+    relative = scale if size == lib.fone and scale[3] <= q else lib.mpf_div(scale, size, q, _RND)
+    tol = lib.mpf_mul(unit, _larger(slope, relative), low, _RND)
     drift = _largest([_abs_diff(a, b, p) for a, b in zip(last.re, new.re, strict=True)])
-    swing = lib.mpf_mul(lib.mpf_mul_int(slope, 2, q, _RND), lib.mpf_abs(h, q, _RND), q, _RND)
+    swing = lib.mpf_mul(_twice(slope, q), _abs(h, q), q, _RND)
     drift_tol = lib.mpf_mul(unit, _larger(scale, swing), low, _RND)
     return _Gaps(est, tol, drift, p, drift_tol, p)
 
@@ -1699,7 +1705,42 @@ def _missing_digits(gaps: _Gaps, widest: _Mpf, unit: _Mpf, low: int, ctx: Any) -
 
 def _abs_diff(a: _Mpf, b: _Mpf, prec: int) -> _Mpf:
     """|a − b| rounded at ``prec`` (as ``abs(a - b)`` in a's context)."""
-    return lib.mpf_abs(lib.mpf_sub(a, b, prec, _RND), prec, _RND)
+    return _abs(lib.mpf_sub(a, b, prec, _RND), prec)
+
+
+# Exact shortcuts.  A normalized mpmath number (sign, man, exp, bc) has an odd mantissa of bc
+# bits (or is zero or special).  Where 0 < bc <= prec, rounding at prec leaves it as it is, so
+# at prec its absolute value is its sign cleared and its product with ±2^k is
+# (sign', man, exp + k, bc): what mpf_abs, mpf_neg, mpf_mul_int(·, 2), mpf_div(·, 2) and a
+# product with 2^k return through their general code.  Zero, specials and numbers with more
+# bits than prec take that general code.
+
+
+def _abs(t: _Mpf, prec: int) -> _Mpf:
+    """``mpf_abs(t, prec)``."""
+    sign, man, exp, bc = t
+    if man and bc <= prec:
+        return (0, man, exp, bc) if sign else t
+    return lib.mpf_abs(t, prec, _RND)
+
+
+def _twice(t: _Mpf, prec: int) -> _Mpf:
+    """``mpf_mul_int(t, 2, prec)``."""
+    sign, man, exp, bc = t
+    if man and bc <= prec:
+        return (sign, man, exp + 1, bc)
+    return lib.mpf_mul_int(t, 2, prec, _RND)
+
+
+def _neg_half(t: _Mpf, prec: int) -> _Mpf:
+    """``mpf_div(mpf_neg(t, prec), 2, prec)``: −t/2."""
+    sign, man, exp, bc = t
+    if man and bc <= prec:
+        return (1 - sign, man, exp - 1, bc)
+    return lib.mpf_div(lib.mpf_neg(t, prec, _RND), _TWO, prec, _RND)
+
+
+_TWO = lib.from_int(2)
 
 
 def _largest(values: list[_Mpf]) -> _Mpf:
@@ -1716,6 +1757,20 @@ def _larger(a: _Mpf, b: _Mpf) -> _Mpf:
     return b if lib.mpf_gt(b, a) else a
 
 
+def _beyond_reach(steepest: Any, h: _Mpf, prec: int) -> bool:
+    """``steepest * h > 1e-3`` (``_COMPLEX_REACH``), as the context numbers decide it.
+
+    A finite float s < 2^e (``frexp``) times |h| < 2^(exp + bc) is below 2^(e + exp + bc),
+    and rounded to nearest at most that: at most 2^-10 < 1e-3 where e + exp + bc <= -10,
+    which settles the comparison without the product.
+    """
+    _, man, exp, bc = h
+    small = isinstance(steepest, float) and math.isfinite(steepest) and man
+    if small and (steepest == 0 or math.frexp(steepest)[1] + exp + bc <= -10):
+        return False
+    return bool(lib.mpf_gt(_times(steepest, h, prec), _COMPLEX_REACH_MPF))
+
+
 def _times(steepest: Any, h: _Mpf, prec: int) -> _Mpf:
     """``steepest * h`` as Python computes it: a float or int takes h's precision, an mpf its own."""
     if isinstance(steepest, float):
@@ -1726,9 +1781,10 @@ def _times(steepest: Any, h: _Mpf, prec: int) -> _Mpf:
 
 
 @functools.cache
-def _unit(dps: int, prec: int) -> _Mpf:
-    """10^-dps rounded at ``prec`` (``ctx.one / 10**dps``)."""
-    return lib.mpf_div(lib.fone, lib.from_int(_power_of_ten(dps)), prec, _RND)
+def _start(dps: int, prec: int) -> tuple[_Mpf, _Mpf]:
+    """10^-dps rounded at ``prec`` (``ctx.one / 10**dps``), and that over 10^_GUARD."""
+    unit = lib.mpf_div(lib.fone, lib.from_int(_power_of_ten(dps)), prec, _RND)
+    return unit, lib.mpf_div(unit, lib.from_int(_power_of_ten(_GUARD)), prec, _RND)
 
 
 _COMPLEX_REACH_MPF = lib.from_float(_COMPLEX_REACH)
@@ -1791,14 +1847,8 @@ def complex_result(f: Compiled, found: _Complex, dps: int) -> FDResult:
     final = thread_context(dps)
     prec, make = final.prec, final.make_mpf
     values = [lib.mpf_pos(v._mpf_, prec, _RND) for v in found.value]
-    ulp = lib.mpf_shift(lib.fone, 1 - prec)
     bounds = [
-        lib.mpf_add(
-            lib.mpf_pos(e._mpf_, prec, _RND),
-            lib.mpf_mul(lib.mpf_abs(v, prec, _RND), ulp, prec, _RND),
-            prec,
-            _RND,
-        )
+        lib.mpf_add(lib.mpf_pos(e._mpf_, prec, _RND), _ulps(v, prec), prec, _RND)
         for e, v in zip(found.estimate, values, strict=True)
     ]
     return _built(
