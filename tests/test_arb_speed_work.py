@@ -45,7 +45,7 @@ def test_every_call_does_the_whole_work_again(monkeypatch: pytest.MonkeyPatch) -
     finite_difference_gradient(f, POINT, dps=50, engine="arb")  # plans and constants made
     centres = _count(monkeypatch, arb_module._Call, "_centre")
     series = _count(monkeypatch, arb_module, "_series")
-    stencils = _count(monkeypatch, arb_module, "_weighted_sum")
+    stencils = _count(monkeypatch, arb_module, "_stencil")
     for calls in (1, 2, 3):
         results = finite_difference_gradient(f, POINT, dps=50, engine="arb")
         assert [r.evaluations for r in results] == [4, 4, 4]
@@ -83,14 +83,36 @@ def test_the_layout_of_a_gradient_is_made_once_per_scheme(
     assert calls["n"] == 6
 
 
-def test_balls_of_rationals_are_only_the_coordinates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per call, the only rationals made into balls are the point's coordinates: the constant
-    -1 of exp(-z²) is an exact ball made with the plan, and 1/max(1, |x|) is exactly 1 here."""
+def test_no_rational_balls_per_call_but_the_shrink_beyond_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Per call no rational is made into a ball through fmpq: the coordinates are their exact
+    integers divided, the constant -1 of exp(-z²) is an exact ball made with the plan, and
+    1/max(1, |x|) is exactly 1 for |x| <= 1; one coordinate beyond 1 makes its one ball."""
     f = symgrad.function(TEXT)
-    finite_difference_gradient(f, POINT, dps=50, engine="arb")
+    far = "x=3, y=0.7, z=0.5"
+    for where in (POINT, far):
+        finite_difference_gradient(f, where, dps=50, engine="arb")
     calls = _count(monkeypatch, ArbBalls, "rational")
     finite_difference_gradient(f, POINT, dps=50, engine="arb")
-    assert calls["n"] == 3
+    assert calls["n"] == 0
+    finite_difference_gradient(f, far, dps=50, engine="arb")
+    assert calls["n"] == 1
+
+
+def test_coordinates_enter_as_the_balls_of_their_rationals() -> None:
+    """arb(p) / q is the ball python-flint makes of fmpq(p, q) (the same rounding of the same
+    quotient), at several precisions, for reduced and unreduced fractions alike."""
+    flint = pytest.importorskip("flint")
+    old = flint.ctx.prec
+    try:
+        for prec in (53, 289, 1000):
+            flint.ctx.prec = prec
+            for p, q in ((3, 10), (-7, 3), (2**400 + 1, 3**170), (6, 4), (10**30, 1)):
+                a, b = flint.arb(flint.fmpq(p, q)), flint.arb(p) / q
+                assert (a.mid(), a.rad()) == (b.mid(), b.rad())
+    finally:
+        flint.ctx.prec = old
 
 
 def test_a_certified_result_is_an_ordinary_fdresult() -> None:

@@ -136,6 +136,7 @@ class _Rule:
     weight_bits: int  # log2 Σ|w|, rounded up: bits rounding errors are amplified by
     scheme: str
     order: int  # q − m: the power of h in the remainder
+    factorial: int  # m!
 
 
 _RULES: dict[Hashable, tuple[Any, Any]] = {}
@@ -176,6 +177,7 @@ def _make_rule(stencil: Stencil) -> _Rule:
         max(0, math.ceil(math.log2(total))),
         f"{stencil.kind}:{stencil.accuracy}:d{m}",
         q - m,
+        math.factorial(m),
     )
 
 
@@ -210,17 +212,21 @@ _PLANS: dict[Hashable, tuple[Any, Any]] = {}
 
 def _plan(f: Compiled) -> _Plan:
     """The compiled plan of f (once per Compiled); raises ``_NotCertified`` when it has none."""
+    known = _PLANS.get(id(f))
+    made = known[1] if known is not None and known[0] is f else remembered(_PLANS, f, _new_plan(f))
+    if isinstance(made, str):
+        raise _NotCertified(made)
+    return made
 
+
+def _new_plan(f: Compiled) -> Callable[[], _Plan | str]:
     def make() -> _Plan | str:
         try:
             return _make_plan(compile_program(f.components, f.variables))
         except SymgradError as exc:  # a function outside the grammar of exact values
             return str(exc)
 
-    made = remembered(_PLANS, f, make)
-    if isinstance(made, str):
-        raise _NotCertified(made)
-    return made
+    return make
 
 
 def _make_plan(program: Program) -> _Plan:
@@ -632,28 +638,33 @@ class _Partial:
 class _Call:
     """One call's state: python-flint in a session, the point, f at it per precision."""
 
-    def __init__(self, plan: _Plan, b: Any, x0: Sequence[tuple[int, int]], dps: int) -> None:
-        self.plan, self.b, self.x0, self.dps = plan, b, x0, dps
+    def __init__(
+        self, plan: _Plan, b: Any, x0: Sequence[tuple[int, int]], dps: int, cap: int
+    ) -> None:
+        self.plan, self.b, self.x0, self.dps, self.cap = plan, b, x0, dps, cap
         self.arb = b.flint.arb
         self.series = b.flint.arb_series
         self.context = b.flint.ctx
         self.final = thread_context(dps)  # the context results are rounded to
         self.centres: dict[int, list[Any]] = {}
+        self.bits = 0  # python-flint's precision, once set by ``at``
 
     def at(self, bits: int) -> list[Any]:
         """Work at ``bits`` bits; every operation's ball at the point (once per precision)."""
-        self.context.prec = bits
+        if bits != self.bits:
+            self.context.prec = self.bits = bits
         known = self.centres.get(bits)
         if known is None:
             known = self.centres[bits] = self._centre()
         return known
 
     def _centre(self) -> list[Any]:
-        plan, rational = self.plan, self.b.rational
+        plan, arb = self.plan, self.arb
         values: list[Any] = [None] * len(plan.program.ops)
         for j, k in enumerate(plan.variables):
-            if k is not None:
-                values[k] = rational(*self.x0[j])
+            if k is not None:  # p/q: the exact integers divided, the ball of arb(fmpq(p, q))
+                p, q = self.x0[j]
+                values[k] = arb(p) / q
         try:
             for k, step in plan.centre:
                 values[k] = step(values)
@@ -679,27 +690,36 @@ def certified_partials(
         return []
     try:
         plan = _plan(f)
-        made = remembered(
-            plan.jobs, partials, lambda: _jobs(plan, partials, dps), key=(id(partials), dps)
-        )
+        known = plan.jobs.get((id(partials), dps))
+        if known is not None and known[0] is partials:
+            made: _Jobs = known[1]
+        else:
+            made = remembered(
+                plan.jobs, partials, _new_jobs(plan, partials, dps), (id(partials), dps)
+            )
     except _NotCertified as exc:
         return [Declined(exc.reason) for _ in partials]
     point = [(int(v.p), int(v.q)) for v in x0]
+    results: list[FDResult | Declined] = []
     with ArbBalls.session(64) as b:  # python-flint's precision and series cap, restored after
         context = b.flint.ctx
         old_cap, context.cap = context.cap, made.cap
         try:
-            call = _Call(plan, b, point, dps)
-            return [_attempt(f, call, job) for job in made.jobs]
+            call = _Call(plan, b, point, dps, made.cap)
+            for job in made.jobs:
+                try:
+                    results.append(_certify(f, call, job))
+                except _NotCertified as exc:
+                    results.append(Declined(exc.reason))
         finally:
             context.cap = old_cap
+    return results
 
 
-def _attempt(f: Compiled, call: _Call, job: _Job) -> FDResult | Declined:
-    try:
-        return _certify(f, call, job)
-    except _NotCertified as exc:
-        return Declined(exc.reason)
+def _new_jobs(
+    plan: _Plan, partials: Sequence[tuple[int, Stencil]], dps: int
+) -> Callable[[], _Jobs]:
+    return lambda: _jobs(plan, partials, dps)
 
 
 def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
@@ -714,7 +734,8 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
         call.at(bits)
         c = _kept(job.first, scale, _make_constants(call, rule, scale - job.e, bits))
     centre = call.at(c.bits)
-    work = _Partial(job, moved, scale, job.e, c.bits, centre, _shrink(call, rule, p, q))
+    shrink = 1 if abs(p) <= q else _shrink(call, rule, p, q)
+    work = _Partial(job, moved, scale, job.e, c.bits, centre, shrink)
     c = _choose_step(call, work, c)
     found = _stencil(call, work, c)
     while not found.certified:
@@ -800,7 +821,7 @@ def _enclosures(rule: _Rule, outputs: list[Any], shrink: Any) -> tuple[Any, Any]
     """Over the hull and every output: an upper bound of |f^(q)|/q!, and a lower bound of
     max(|f^(m)|, |f| / max(1, |x|)^m), the size the digits are counted against (a product
     with an exact 1 is skipped: it is the same ball)."""
-    q, m, factorial = rule.q, rule.m, math.factorial(rule.m)
+    q, m, factorial = rule.q, rule.m, rule.factorial
     bound = size = None
     for out in outputs:
         high = out[q].abs_upper()
@@ -841,7 +862,9 @@ def _series(call: _Call, work: _Partial, c: _Constants) -> list[Any]:
     (an output that does not move is a constant series)."""
     centre, var, series = work.centre, work.moved.var, call.series
     values = list(centre)
-    values[var] = series([centre[var] + c.hull, 1], prec=work.job.rule.q + 1)
+    length = work.job.rule.q + 1  # python-flint's cap (the default) unless stencils differ
+    start = [centre[var] + c.hull, 1]
+    values[var] = series(start) if length == call.cap else series(start, prec=length)
     try:
         for k, step in work.moved.series:
             values[k] = step(values)
@@ -864,6 +887,8 @@ def _halvings(ratio: Any, order: int) -> int:
 class _Found(NamedTuple):
     value: list[Any]  # the balls of D(h), per component
     mids: list[Any]  # their midpoints
+    sizes: list[Any]  # |midpoint| of each
+    spreads: list[Any]  # radius + truncation bound of each
     tol: Any  # 10^-dps times the size the digits are counted against
     certified: bool
 
@@ -872,57 +897,82 @@ def _stencil(call: _Call, work: _Partial, c: _Constants) -> _Found:
     """D(h) on balls at the job's precision, its bounds, and whether they certify dps digits.
 
     The digits are counted against max(|D(h)|, |f(x)| / max(1, |x|)^m), as by the mpmath engine.
+    A function of one component (the common case) takes the same steps without the lists.
     """
     centre, outputs, shrink = work.centre, call.plan.outputs, work.shrink
-    value = _weighted_sum(work, centre, c, outputs)
-    if type(shrink) is int:  # 1: the same ball as a product with an exact 1
-        scale = _largest([abs(centre[k]) for k in outputs])
-    else:
-        scale = _largest([abs(centre[k]) * shrink for k in outputs])
-    mids = []
-    for v in value:
-        if not v.is_finite():
-            msg = "f is not finite on the balls at a stencil point"
-            raise _NotCertified(msg)
-        mid = v.mid()
-        mids.append(mid)
-        scale = scale.max(abs(mid))
-    tol, remainder = scale * c.tenth, work.remainder
-    for v in value:
-        if not v.rad() + remainder <= tol:
-            return _Found(value, mids, tol, certified=False)
-    return _Found(value, mids, tol, certified=True)
+    var, cone, weights = work.moved.var, work.moved.points, work.job.rule.integer_weights
+    x = centre[var]
+    values = list(centre)  # the operations outside the cone keep their values at the point
+    if len(outputs) > 1:
+        return _components(work, c, outputs, _weighted_sums(values, work, c, outputs))
+    (k,) = outputs
+    total = None  # Σ w_i f(x + s_i h), from the first product (the ball of adding it to 0)
+    try:
+        for shift, w in zip(c.shifts, weights, strict=True):
+            values[var] = x + shift
+            for j, step in cone:
+                values[j] = step(values)
+            total = values[k] * w if total is None else total + values[k] * w
+    except (ArithmeticError, ValueError) as exc:
+        raise _NotCertified(_AT_POINT.format(exc)) from exc
+    work.evaluations += len(weights)
+    v = total * c.divisor
+    if not v.is_finite():
+        raise _NotCertified(_NOT_FINITE)
+    mid = v.mid()
+    size = abs(mid)
+    at = abs(centre[k]) if type(shrink) is int else abs(centre[k]) * shrink
+    tol = at.max(size) * c.tenth
+    spread = v.rad() + work.remainder
+    return _Found([v], [mid], [size], [spread], tol, spread <= tol)
 
 
-def _weighted_sum(
-    work: _Partial, centre: list[Any], c: _Constants, outputs: tuple[int, ...]
+_AT_POINT = "f cannot be evaluated on balls at a stencil point ({})"
+_NOT_FINITE = "f is not finite on the balls at a stencil point"
+
+
+def _weighted_sums(
+    values: list[Any], work: _Partial, c: _Constants, outputs: tuple[int, ...]
 ) -> list[Any]:
     """D(h) = Σ w_i f(x + s_i h) / (den h^m) per output: the cone only, in one reused list."""
     var, cone = work.moved.var, work.moved.points
-    x = centre[var]
-    values = list(centre)  # the operations outside the cone keep their values at the point
-    rows = []
+    x = values[var]
+    totals: list[Any] = []
     try:
-        for shift in c.shifts:
+        for shift, w in zip(c.shifts, work.job.rule.integer_weights, strict=True):
             values[var] = x + shift
-            for k, step in cone:
-                values[k] = step(values)
-            rows.append([values[k] for k in outputs])
+            for j, step in cone:
+                values[j] = step(values)
+            if totals:
+                for i, k in enumerate(outputs):
+                    totals[i] += values[k] * w
+            else:
+                totals = [values[k] * w for k in outputs]
     except (ArithmeticError, ValueError) as exc:
-        msg = f"f cannot be evaluated on balls at a stencil point ({exc})"
-        raise _NotCertified(msg) from exc
-    work.evaluations += len(rows)
-    weights, divisor = work.job.rule.integer_weights, c.divisor
-    return [_dot(weights, column) * divisor for column in zip(*rows, strict=True)]
+        raise _NotCertified(_AT_POINT.format(exc)) from exc
+    work.evaluations += len(c.shifts)
+    return [total * c.divisor for total in totals]
 
 
-def _dot(weights: tuple[int, ...], column: Sequence[Any]) -> Any:
-    """Σ w_i v_i in order, starting from the first product (the same ball as adding it to 0;
-    a product with ±1 is kept: arb rounds the radius of ±v up, so the ball is not always v's)."""
-    total = None
-    for w, v in zip(weights, column, strict=True):
-        total = v * w if total is None else total + v * w
-    return total
+def _components(
+    work: _Partial, c: _Constants, outputs: tuple[int, ...], value: list[Any]
+) -> _Found:
+    """The tolerance and bounds of a function of several components (as for one)."""
+    centre, shrink = work.centre, work.shrink
+    mids, sizes, scale = [], [], None
+    for k, v in zip(outputs, value, strict=True):
+        if not v.is_finite():
+            raise _NotCertified(_NOT_FINITE)
+        mid = v.mid()
+        size = abs(mid)
+        mids.append(mid)
+        sizes.append(size)
+        at = abs(centre[k]) if type(shrink) is int else abs(centre[k]) * shrink
+        largest = at.max(size)
+        scale = largest if scale is None else scale.max(largest)
+    tol, remainder = scale * c.tenth, work.remainder
+    spreads = [v.rad() + remainder for v in value]
+    return _Found(value, mids, sizes, spreads, tol, all(spread <= tol for spread in spreads))
 
 
 def _escalate(call: _Call, work: _Partial, found: _Found) -> _Constants:
@@ -946,27 +996,39 @@ def _escalate(call: _Call, work: _Partial, found: _Found) -> _Constants:
 # -- results ----------------------------------------------------------------------------------------
 
 
-def _raw(ball: Any, prec: int, rounding: str) -> Any:
-    """An exact arb number as a raw mpmath number of ``prec`` bits, rounded as given."""
-    man, exp = ball.man_exp()
-    return lib.from_man_exp(int(man), int(exp), prec, rounding)
-
-
 def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constants) -> FDResult:
     """The ``ok`` FDResult: midpoints rounded to dps digits, bounds rounded upwards."""
     final = call.final
-    make, prec, remainder, ulp = final.make_mpf, final.prec, work.remainder, c.ulp
+    make, prec, ulp = final.make_mpf, final.prec, c.ulp
+    rounded = zip(found.mids, found.sizes, found.spreads, strict=True)
+    if not f.shape:  # one component
+        value, top = _rounded(*next(rounded), prec, ulp)
+        return _packed(make(value), make(top), top, final, work, c)
     values, bounds, top = [], [], None
-    for v, mid in zip(found.value, found.mids, strict=True):
-        values.append(make(_raw(mid, prec, lib.round_nearest)))
-        bound = _raw((v.rad() + remainder + abs(mid) * ulp).upper(), prec, lib.round_ceiling)
+    for mid, size, spread in rounded:
+        value, bound = _rounded(mid, size, spread, prec, ulp)
+        values.append(make(value))
         bounds.append(make(bound))
-        top = bound if top is None or lib.mpf_gt(bound, top) else top
-    shape = f.shape
+        top = bound if top is None or _mpf_gt(bound, top) else top
+    return _packed(_shaped(values, f.shape), _shaped(bounds, f.shape), top, final, work, c)
+
+
+def _rounded(mid: Any, size: Any, spread: Any, prec: int, ulp: Any) -> tuple[Any, Any]:
+    """The midpoint rounded to ``prec`` bits and the bound (radius, truncation bound and that
+    rounding) rounded up, as raw mpmath numbers made from the exact arb mantissas and exponents."""
+    man, exp = mid.man_exp()
+    value = _from_man_exp(int(man), int(exp), prec, _NEAREST)
+    man, exp = (spread + size * ulp).upper().man_exp()
+    return value, _from_man_exp(int(man), int(exp), prec, _CEILING)
+
+
+def _packed(
+    value: Any, bound: Any, top: Any, final: Any, work: _Partial, c: _Constants
+) -> FDResult:
     return certified_ok(
-        _shaped(values, shape) if shape else values[0],
-        _shaped(bounds, shape) if shape else bounds[0],
-        make(c.step),
+        value,
+        bound,
+        final.make_mpf(c.step),
         _WHY + _number(top) + _after(c.digits, work.raises),
         work.job.rule.scheme,
         c.digits,
@@ -974,6 +1036,8 @@ def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constan
     )
 
 
+_from_man_exp, _mpf_gt = lib.from_man_exp, lib.mpf_gt
+_NEAREST, _CEILING = lib.round_nearest, lib.round_ceiling
 _WHY = "certified on arb balls: error bound "
 
 
