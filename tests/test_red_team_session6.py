@@ -292,6 +292,24 @@ def test_check_answer_rejects_an_answer_equal_only_at_the_sample_points() -> Non
     assert symgrad.check_answer("x**2", _crafted_answer(), "x").status is not Status.PASS
 
 
+_BEYOND_FOUR: list[tuple[str, Callable[[float], float]]] = [
+    ("2*x + max(x - 5, 0)", lambda x: 2 * x + max(x - 5, 0)),
+    ("2*x + Heaviside(x - 9/2)", lambda x: 2 * x + (x > 4.5) + 0.5 * (x == 4.5)),
+    ("2*x + max(x - 100, 0)", lambda x: 2 * x + max(x - 100, 0)),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="F5b: sample points only in |x| <= 4, simplify not used")
+@pytest.mark.parametrize(("answer", "value"), _BEYOND_FOUR)
+def test_check_answer_rejects_an_answer_wrong_only_beyond_four(
+    answer: str, value: Callable[[float], float]
+) -> None:
+    """The oracle, written out: the answer differs from 2x at x = 101 (and equals it on [-4, 4])."""
+    assert value(101.0) != 202.0
+    assert all(value(x) == 2 * x for x in (-4.0, -0.5, 0.75, 4.0))
+    assert symgrad.check_answer("x**2", answer, "x").status is not Status.PASS
+
+
 @pytest.mark.xfail(strict=True, reason="F6: a 20-digit tolerance on exact rational values")
 @pytest.mark.parametrize("answer", ["3*x**2 + 1e-30", "3*x**2*(1 + 1e-21)"])
 def test_check_answer_rejects_a_tiny_exact_difference(answer: str) -> None:
