@@ -8,15 +8,20 @@ each partial, so a repeated call repeats exactly that work and nothing more.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
+import mpmath
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad
 import symgrad.fd._arb as arb_module
 import symgrad.fd._finite_diff as fd_module
 from symgrad.derive import ArbBalls
-from symgrad.fd import FDResult, finite_difference_gradient
+from symgrad.fd import FDResult, finite_difference, finite_difference_gradient
 from symgrad.results import PointStatus
 
 pytest.importorskip("flint")
@@ -135,3 +140,122 @@ def test_a_certified_result_is_an_ordinary_fdresult() -> None:
     assert r == again
     assert r.to_dict() == again.to_dict()
     assert r.to_text() == again.to_text()
+
+
+def test_a_vector_function_costs_one_series_and_one_stencil_per_partial(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two components, two variables: the point once, a series and a stencil per partial (the
+    components share them), every component certified."""
+    f = symgrad.function(["x*y**3", "exp(x)/(1 + y**2)"])
+    finite_difference_gradient(f, "x=0.5, y=0.25", dps=30, engine="arb")
+    centres = _count(monkeypatch, arb_module._Call, "_centre")
+    series = _count(monkeypatch, arb_module, "_series")
+    stencils = _count(monkeypatch, arb_module, "_stencil")
+    results = finite_difference_gradient(f, "x=0.5, y=0.25", dps=30, engine="arb")
+    assert [r.certified for r in results] == [True, True]
+    assert (centres["n"], series["n"], stencils["n"]) == (1, 2, 2)
+
+
+def test_cancellation_raises_the_precision_and_counts_the_extra_stencils() -> None:
+    """log(1 + x^6) at 1e-5 cancels some 30 digits: the first stencil is too wide, the second
+    at more bits certifies (one series, two stencils of two points, and the point)."""
+    r = finite_difference("log(1 + x**6)", "x=1e-5", "x", dps=30, engine="arb")
+    assert r.certified, r.reason
+    assert "after 1 precision raises" in r.reason
+    assert r.evaluations == 6
+
+
+# -- certified bounds against closed forms in a private mpmath context ----------------------------
+
+_CTX = mpmath.MPContext()
+
+
+def _grad_sin_exp(c: Any, x: Any, y: Any, z: Any) -> tuple[list[Any], list[list[Any]]]:
+    """sin(x + y)·exp(-z²) and its gradient, written out by hand."""
+    e = c.exp(-(z**2))
+    grad = [[c.cos(x + y) * e], [c.cos(x + y) * e], [-2 * z * c.sin(x + y) * e]]
+    return [c.sin(x + y) * e], grad
+
+
+def _grad_vector(c: Any, x: Any, y: Any, _z: Any) -> tuple[list[Any], list[list[Any]]]:
+    """(x·y³, exp(x)/(1 + y²)) and its ∂/∂x and ∂/∂y, written out by hand."""
+    grad = [[y**3, c.exp(x) / (1 + y**2)], [3 * x * y**2, -2 * y * c.exp(x) / (1 + y**2) ** 2]]
+    return [x * y**3, c.exp(x) / (1 + y**2)], grad
+
+
+def _grad_log_cos(c: Any, x: Any, y: Any, _z: Any) -> tuple[list[Any], list[list[Any]]]:
+    """log(1 + x²)·cos(y) and its gradient."""
+    grad = [[2 * x / (1 + x**2) * c.cos(y)], [-c.log(1 + x**2) * c.sin(y)]]
+    return [c.log(1 + x**2) * c.cos(y)], grad
+
+
+CASES = {
+    "sin(x+y)*exp(-z**2)": (TEXT, 3, _grad_sin_exp),
+    "vector": (["x*y**3", "exp(x)/(1 + y**2)"], 2, _grad_vector),
+    "log": ("log(1 + x**2)*cos(y)", 2, _grad_log_cos),
+}
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    name=st.sampled_from(sorted(CASES)),
+    numerators=st.lists(st.integers(-(10**6), 10**6), min_size=3, max_size=3),
+    denominator=st.integers(1, 10**4),
+    dps=st.sampled_from([15, 30, 50, 80, 120]),
+)
+def test_property_certified_bounds_are_true(
+    name: str, numerators: list[int], denominator: int, dps: int
+) -> None:
+    """At random rational points every certified partial lies within its bound of the closed
+    form (evaluated at 2·dps + 40 digits), and the bound is no wider than the digits claimed:
+    10^-dps of the largest component's |f'| or |f| / max(1, |x|)."""
+    text, n, gradient = CASES[name]
+    point = [Fraction(k, denominator) for k in numerators[:n]]
+    at = dict(zip("xyz", point, strict=False))
+    results = finite_difference_gradient(symgrad.function(text), at, dps=dps, engine="arb")
+    _CTX.dps = 2 * dps + 40
+    padded = [*point, Fraction(0), Fraction(0)][:3]  # z unused by the two-variable cases
+    coordinates = [_CTX.mpf(v.numerator) / v.denominator for v in padded]
+    f_values, exact = gradient(_CTX, *coordinates)
+    for axis, (r, want) in enumerate(zip(results, exact, strict=True)):
+        if not r.certified:
+            continue
+        shrink = max(_CTX.one, abs(coordinates[axis]))
+        scale = max(max(abs(w), abs(v) / shrink) for w, v in zip(want, f_values, strict=True))
+        values = np.atleast_1d(np.asarray(r.value, dtype=object))
+        bounds = np.atleast_1d(np.asarray(r.error_estimate, dtype=object))
+        for value, bound, w in zip(values, bounds, want, strict=True):
+            err = abs(_CTX.convert(value) - w)
+            assert err <= _CTX.convert(bound), (text, at, dps, r.reason)
+            assert _CTX.convert(bound) <= 2 * _CTX.mpf(10) ** -dps * scale, r.reason
+
+
+# -- planted poles and kinks: declined where the stencil's interval reaches them -----------------
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    kind=st.sampled_from(["pole", "kink", "root"]),
+    digits=st.integers(3, 90),
+    side=st.sampled_from([-1, 1]),
+    dps=st.sampled_from([20, 50]),
+)
+def test_property_near_a_pole_or_kink_never_a_false_certificate(
+    kind: str, digits: int, side: int, dps: int
+) -> None:
+    """1/(x − 1), |x − 1| and sqrt(|x − 1|)·(x − 1) at 1 ± 10^-digits: a certificate only where
+    the stencil's interval [x − h, x + h] stays on one side (distance > step), and then within
+    its bound of the one-sided closed form; at distances far below any step, always declined."""
+    text = {"pole": "1/(x - 1)", "kink": "abs(x - 1)", "root": "sqrt(abs(x - 1))*(x - 1)"}[kind]
+    distance = Fraction(1, 10**digits)
+    x = 1 + side * distance
+    r = finite_difference(text, {"x": x}, "x", dps=dps, engine="arb")
+    _CTX.dps = 2 * dps + 2 * digits + 40
+    u = _CTX.mpf(side) / _CTX.mpf(10) ** digits  # x − 1, exactly
+    want = {"pole": -1 / u**2, "kink": _CTX.mpf(side), "root": 1.5 * _CTX.sqrt(abs(u))}[kind]
+    if digits >= dps:  # far below the first step (about 10^-(dps/2)): the interval reaches 1
+        assert not r.certified, (text, digits, r.reason)
+    if r.certified:
+        assert _CTX.convert(r.step) < abs(u), (text, digits, r.reason)
+        assert abs(_CTX.convert(r.value) - want) <= _CTX.convert(r.error_estimate), r.reason
