@@ -58,15 +58,21 @@ digits that dividing by h^m loses against the size they are counted against.
 **What is kept, and what every call does.**  The ball program is compiled once per
 :class:`~symgrad.derive.Compiled` into closures, with, per variable, the operations that depend
 on it (its cone) as (index, closure) pairs for balls and for series; integer constants are
-exact balls made then.  A stencil's rule is made once per stencil, and the step's balls (the
-shifts s_i·h, the hull, the remainder factor, the divisor, the tolerances) once per rule, step
-exponent, precision and dps, so they are shared by every point of the same scale.  Nothing
-computed at a point is kept: every call evaluates f at the point (once per precision, for all
-partials), and per partial one series over the hull and the cone at each stencil point, in
-one list of values reused for both.  python-flint converts a constant ball to a series inside
-a mixed operation at several times the cost of ``arb_series(ball)``, and its series power of
-an integer is slower than squaring, so both are done explicitly (the same enclosures, each a
-rigorous ball operation).
+exact balls made then.  A stencil's rule is made once per stencil, and a gradient's partials
+(axis, cone, rule, the first step's exponent) once per plan, list of stencils and dps; each
+partial keeps the step's balls (the shifts s_i·h, the hull, the remainder factor, the divisor,
+the tolerances, the step as an mpmath number) per scale of its coordinate, and per step and
+precision after a halving or a raise, so they are shared by every point of the same scale.
+Nothing computed at a point is kept: every call evaluates f at the point (once per precision,
+for all partials; a coordinate p/q enters as the exact integers divided, the ball python-flint
+makes of the rational), and per partial one series over the hull and the cone at each stencil
+point, in one list of values reused for both.  python-flint converts a constant ball to a
+series inside a mixed operation at several times the cost of ``arb_series(ball)``, and its
+series power of an integer is slower than squaring, so both are done explicitly (the same
+enclosures, each a rigorous ball operation).  A function of one component (the common case)
+sums its stencil and checks its tolerance without the per-component lists; the ball of each
+sum, its radius plus the truncation bound and its |midpoint| are computed once and serve both
+the check and the returned bound.
 
 A partial that cannot be certified returns a :class:`Declined` with the reason, and the caller
 runs the error-controlled mpmath engine instead (which classifies poles, domains and kinks).
