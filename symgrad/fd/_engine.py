@@ -206,6 +206,11 @@ def certified_ok(
     return _built(value, bound, step, ok, reason, how, working_dps, evaluations, certified=True)
 
 
+def _is_mpf(value: Any) -> bool:
+    """A real mpmath number (``round_to`` rounds it by ``ctx.mpf``, that is by mpf_pos)."""
+    return hasattr(value, "_mpf_") and not hasattr(value, "_mpc_")
+
+
 def _ulps(v: _Mpf, prec: int) -> _Mpf:
     """|v| · 2^(1 - prec) at prec (``abs(mpf(v)) * ulp``: exact, a power of two)."""
     _, man, exp, bc = v
@@ -277,12 +282,27 @@ def _probe(
 
 
 def point_key(x0: Sequence[sympy.Rational]) -> tuple[tuple[int, int], ...]:
-    """The point as numerator-denominator pairs: a cache key (ints hash fast).
-
-    A caller that looks up several probes or passes at one point computes it once and passes
-    it on as ``point``.
-    """
+    """The point as numerator-denominator pairs: a cache key (ints hash fast)."""
     return tuple((v.p, v.q) for v in x0)
+
+
+class AtPoint:
+    """f at one point for the partials of one call: the point's cache key, computed once, and
+    the relative-step probes already looked up, by working digits."""
+
+    __slots__ = ("f", "key", "probes", "x0")
+
+    def __init__(self, f: Compiled, x0: Sequence[sympy.Rational]) -> None:
+        self.f, self.x0, self.key = f, x0, point_key(x0)
+        self.probes: dict[int, _Probe] = {}
+
+    def probe(self, work: int) -> _Probe:
+        """``_probe(f, x0, work, relative=True)``."""
+        found = self.probes.get(work)
+        if found is None:
+            found = _probe(self.f, self.x0, work, relative=True, point=self.key)
+            self.probes[work] = found
+        return found
 
 
 _PROBES = threading.local()
@@ -383,9 +403,11 @@ class _Probe:
             raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW) from exc
         except (ValueError, TypeError) as exc:
             raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
-        if not all(ctx.isfinite(v) for v in values):
-            raise _PointProblem(ctx, args, status=PointStatus.POLE)
         parts = [v._mpc_ if type(v) is mpc else (v._mpf_, lib.fzero) for v in values]
+        # ctx.isfinite: no part infinite or NaN, the only numbers with a zero mantissa and a
+        # nonzero exponent
+        if not all((re[1] or not re[2]) and (im[1] or not im[2]) for re, im in parts):
+            raise _PointProblem(ctx, args, status=PointStatus.POLE)
         return [lib.mpf_div(im, h, prec, _RND) for _, im in parts], [re for re, _ in parts]
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
@@ -1567,11 +1589,7 @@ class _Complex(NamedTuple):
 
 
 def complex_step(
-    f: Compiled,
-    x0: Sequence[sympy.Rational],
-    axis: int,
-    dps: int,
-    point: tuple[tuple[int, int], ...] | None = None,
+    f: Compiled, x0: Sequence[sympy.Rational], axis: int, dps: int, at: AtPoint | None = None
 ) -> _Complex:
     """Im f(x + ih)/h, certified by a chain of values at alternating, shrinking steps.
 
@@ -1588,19 +1606,20 @@ def complex_step(
     the context numbers would use (that of the left operand's context: a difference of the last
     and the new value is rounded at the last one's precision), so every number and decision is
     the one the same formulas give on context numbers, without creating them.
-    ``point`` is ``point_key(x0)`` where the caller has it.
+    ``at`` is f at x0 where the caller has it (shared by the partials of one gradient).
     Raises ``_PointProblem`` where f or its complex extension fails.
     """
-    point = point or point_key(x0)
+    at = at or AtPoint(f, x0)
     work = dps + _GUARD + 3
-    probe = _probe(f, x0, work, relative=True, point=point)
+    probe = at.probe(work)
     low = probe.ctx.prec
     unit, h = _start(dps, low)  # the requested relative precision, and 10^-4 of it
     x = _abs(probe.args[axis]._mpf_, low)
     if x[1] and x[2] + x[3] <= 0:  # 0 < |x| < 1 (|x| < 2^(exp + bc)): relative to a small |x|
         h = lib.mpf_mul(h, x, low, _RND)
-    size = x if lib.mpf_gt(x, lib.fone) else lib.fone  # digits count relative to |f'| or |f|/size
-    steepest = _duals(f, tuple(x0), axis, dps + _GUARD, point).steepest
+    # digits count relative to |f'| or |f|/size, size = max(1, |x|): |x| >= 2^(exp + bc - 1)
+    size = x if x[1] and x[2] + x[3] >= 1 and x != lib.fone else lib.fone
+    steepest = _duals(f, tuple(x0), axis, dps + _GUARD, at.key).steepest
     if _beyond_reach(steepest, h, low):  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes
         ctx = probe.ctx
         why = (
@@ -1622,7 +1641,7 @@ def complex_step(
         work = max(probe.work + _COMPLEX_DIGITS + math.ceil(1.5 * missing), _raw_step_work(dps, h))
         if work > _MAX_WORK:
             break
-        probe = _probe(f, x0, work, relative=True, point=point)
+        probe = at.probe(work)
         prec = probe.ctx.prec
         h = h if h[3] <= prec and h[1] else lib.mpf_pos(h, prec, _RND)  # already at prec
         new = _Pair(*probe.raw_step(axis, h), probe.ctx, prec)
@@ -1851,10 +1870,12 @@ def complex_result(f: Compiled, found: _Complex, dps: int) -> FDResult:
         lib.mpf_add(lib.mpf_pos(e._mpf_, prec, _RND), _ulps(v, prec), prec, _RND)
         for e, v in zip(found.estimate, values, strict=True)
     ]
+    step = found.step
+    step = make(lib.mpf_pos(step._mpf_, prec, _RND)) if _is_mpf(step) else round_to(final, step)
     return _built(
         _shaped([make(v) for v in values], f.shape),
         _shaped([make(b) for b in bounds], f.shape),
-        round_to(final, found.step),
+        step,
         PointStatus.OK,
         found.reason,
         ("mp-complex", "complex"),

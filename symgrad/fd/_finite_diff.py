@@ -71,12 +71,12 @@ from symgrad.fd._arb import Declined, certified_partials
 from symgrad.fd._deprecated import renamed_keyword
 from symgrad.fd._engine import (
     _GUARD,
+    AtPoint,
     FDResult,
     _Complex,
     _failed,
     _mp,
     _PointProblem,
-    _probe,
     _Terms,
     complex_given_step,
     complex_result,
@@ -85,7 +85,6 @@ from symgrad.fd._engine import (
     from_sides,
     nonsmooth_result,
     one_sided,
-    point_key,
 )
 from symgrad.fd._float64 import (
     _complex_axis,
@@ -396,14 +395,16 @@ def _mpmath(
 ) -> tuple[FDResult, ...]:
     """The mpmath engine (``options``: scheme, method, step, dps, error control)."""
     scheme, method, step, dps, error_control = options
+    method_asked = method
     if method == "auto":  # the fastest way to all the digits asked (benchmarks/bench_mpfd.py)
         first_order = all(sum(c) == 1 for c in partials)
         analytic = is_real_analytic(f) and not kink_suspect(f, x0)
         plain = step is None and scheme == _DEFAULT_SCHEME  # no stencil or step asked for
         method = "mp-complex" if first_order and analytic and plain else "mp"
     if method == "mp-complex":
-        for c in partials:
-            _complex_axis(f, c)
+        if method_asked == "mp-complex":  # auto chose it for first, real-analytic partials
+            for c in partials:
+                _complex_axis(f, c)
         return _complex_mp(f, x0, partials, scheme, step, dps)
     return _mp_all(f, x0, partials, (scheme, step, dps, error_control))
 
@@ -585,22 +586,23 @@ def _complex_mp(
     along a variable that f does not contain is exactly zero.
     """
     work = dps + _GUARD + 3
-    point = point_key(x0)  # one cache key for every probe and pass at the point
-    probe = _probe(f, x0, work, relative=True, point=point)
+    at = AtPoint(f, x0)  # one cache key and one probe lookup per precision for every partial
+    probe = at.probe(work)
     try:
         probe.at(probe.args)
     except _PointProblem as problem:
         failed = _failed(f, problem, "mp-complex", "complex", work, 1)
         return tuple(failed for _ in partials)
     results = []
+    used = _used_axes(f)
     for counts in partials:
         axis = list(counts).index(1)
-        if axis not in _used_axes(f):
+        if axis not in used:
             results.append(_exact_zero(f, dps))
             continue
         try:
             found = (
-                complex_step(f, x0, axis, dps, point)
+                complex_step(f, x0, axis, dps, at)
                 if step is None
                 else complex_given_step(f, x0, axis, step, dps)
             )
