@@ -155,6 +155,14 @@ def test_gci_extrapolated_relative_error_keeps_its_digits() -> None:
     assert abs(res.e_ext - want) <= 1e-6 * want
 
 
+@pytest.mark.xfail(strict=True, reason="F8: pass with an undefined relative GCI when phi1 = 0")
+def test_gci_with_a_zero_finest_value_is_not_a_pass() -> None:
+    """φ1 = 0: e_a = |(φ1 − φ2)/φ1| and GCI_fine = Fs·e_a/(r^p − 1) are undefined, so there is no
+    band to report φ1 with."""
+    res = symgrad.gci([0.0, 0.1, 0.5], spacing=[1.0, 2.0, 4.0])
+    assert res.status is not Status.PASS or math.isfinite(res.gci_fine)
+
+
 # ---------------------------------------------------------------- convergence verdicts
 
 
