@@ -225,6 +225,18 @@ def test_float64_complex_step_is_not_failed_by_cancellation_in_the_formula() -> 
     assert res.schemes[1].status is not Status.FAIL
 
 
+@pytest.mark.xfail(
+    strict=True, reason="F12: arb ok value 0.0 for a derivative 1e-52, absolute bound"
+)
+def test_finite_difference_ok_has_its_digits_when_the_derivative_is_tiny() -> None:
+    """1 − tanh²(60) = 3.067e-52 (mpmath at 200 digits): an `ok` value must hold dps digits."""
+    pytest.importorskip("flint")  # the mpmath engine, used without python-flint, has them
+    c = _ctx(200)
+    truth = 1 - c.tanh(60) ** 2
+    res = symgrad.finite_difference("tanh(x)", "x=60", "x", dps=30)
+    assert res.status.value != "ok" or abs(c.mpf(res.value) - truth) <= c.mpf(10) ** -25 * truth
+
+
 def test_complex_step_passes_at_the_float_point() -> None:
     """The same function and scheme at the float64 point itself: order 2, pass."""
     res = symgrad.convergence(
