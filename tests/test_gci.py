@@ -22,11 +22,13 @@ import json
 import math
 import random
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symgrad.cli import main
 from symgrad.errors import CheckFailed, ConfigError, InputError
 from symgrad.grids import GCIResult, gci
 from symgrad.results import Status
@@ -475,3 +477,95 @@ def test_property_four_grid_power_law_confirms_range(p: float, rs: list[float]) 
     res = gci(power_law(2.0, 0.5, p, h), spacing=h)
     assert res.asymptotic_range is True
     assert res.p_triplets == pytest.approx((p, p), rel=RTOL_PROPERTY, abs=0)
+
+
+# --- digits near convergence and bands relative to zero ------------------------------------------
+
+
+def celik_at_60_digits(phi: list[float], h: list[float], p_start: float) -> dict[str, float]:
+    """Celik's steps 3-5 at 60 digits on the same float inputs, in a private mpmath context."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    f1, f2, f3 = (ctx.mpf(v) for v in phi)
+    r21, r32 = ctx.mpf(h[1]) / ctx.mpf(h[0]), ctx.mpf(h[2]) / ctx.mpf(h[1])
+    ratio = (f3 - f2) / (f2 - f1)
+    p = ctx.findroot(lambda q: r21**q * (r32**q - 1) / (r21**q - 1) - ratio, p_start)
+    ext = (r21**p * f1 - f2) / (r21**p - 1)
+    e_a = abs((f1 - f2) / f1)
+    return {
+        "p": float(p),
+        "extrapolated": float(ext),
+        "e_ext": float(abs((ext - f1) / ext)),
+        "gci_fine": float(ctx.mpf("1.25") * e_a / (r21**p - 1)),
+    }
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    p=st.floats(min_value=0.8, max_value=4.0),
+    r21=ratios,
+    r32=ratios,
+    exponent=st.integers(min_value=-15, max_value=-6),
+    c=nonzero_c,
+)
+def test_property_converged_sequences_keep_the_digits_of_e_ext(
+    p: float, r21: float, r32: float, exponent: int, c: float
+) -> None:
+    """φ = 1 + C·10^k·h^p with 10^k down to 1e-15: φ agrees with φ_ext to 1e-15 and e_ext,
+    GCI_fine and φ_ext still equal Celik's formulas at 60 digits to 1e-9 (no cancellation)."""
+    h = [1.0, r21, r21 * r32]
+    phi = [1 + c * 10.0**exponent * v**p for v in h]
+    res = gci(phi, spacing=h)
+    want = celik_at_60_digits(phi, h, p)
+    for key, value in want.items():
+        assert getattr(res, key) == pytest.approx(value, rel=1e-9, abs=0), key
+
+
+def test_e_ext_of_a_sequence_converged_to_1e_14_has_its_digits() -> None:
+    """φ_i = 1 + 4^i·1e-14 on h = 1, 2, 4: e_ext = 9.96740e-15 (Celik at 60 digits), where
+    (φ_ext - φ1)/φ_ext by subtraction of floats gives 9.99201e-15."""
+    phi, h = [1 + 1e-14, 1 + 4e-14, 1 + 16e-14], [1.0, 2.0, 4.0]
+    res = gci(phi, spacing=h)
+    assert res.e_ext == pytest.approx(celik_at_60_digits(phi, h, 2.0)["e_ext"], rel=1e-9, abs=0)
+    assert f"{res.e_ext:.5e}" == "9.96740e-15"
+
+
+def test_zero_finest_value_has_no_relative_band_and_is_inconclusive() -> None:
+    """φ = 0, 0.1, 0.5 on h = 1, 2, 4: p = 2 (ε32/ε21 = 4), e_a = |0.1/0| undefined, so no
+    relative band; the reason gives the absolute band 1.25·0.1/(2² - 1) = 0.0416667."""
+    res = gci([0.0, 0.1, 0.5], spacing=[1.0, 2.0, 4.0])
+    assert res.status is Status.INCONCLUSIVE
+    assert res.p == pytest.approx(2.0, rel=1e-15, abs=0)
+    assert "0.0416667" in res.reason
+    assert "φ1 = 0 " in res.reason
+    data = res.to_dict()
+    assert (data["e_a"], data["gci_fine"], data["asymptotic_ratio"]) == (None, None, None)
+    assert res.extrapolated == pytest.approx(-0.1 / 3, rel=1e-15, abs=0)
+
+
+def test_zero_finest_value_on_four_grids_is_inconclusive() -> None:
+    """Four grids of φ = 0.1 (h^2 - 1) at h = 1, 2, 4, 8: asymptotic range confirmed, no band."""
+    h = [1.0, 2.0, 4.0, 8.0]
+    res = gci([0.1 * (v * v - 1) for v in h], spacing=h)
+    assert res.asymptotic_range is True
+    assert res.status is Status.INCONCLUSIVE
+    assert math.isnan(res.asymptotic_ratio)  # its denominator GCI_fine^21 is undefined
+    assert "0.125" in res.reason  # 1.25·|0 - 0.3|/(2² - 1)
+
+
+def test_a_band_beyond_float_range_is_inconclusive_and_a_finite_one_passes() -> None:
+    """φ1 = 1e-320: e_a = 0.1/1e-320 overflows, no finite band; φ1 = 1e-300: GCI_fine is
+    1.25·(0.1 - 1e-300)/1e-300/3 = 4.1667e298, a finite band (±0.0417 absolute): pass."""
+    tiny = gci([1e-320, 0.1, 0.5], spacing=[1.0, 2.0, 4.0])
+    assert tiny.status is Status.INCONCLUSIVE
+    assert "0.0416667" in tiny.reason
+    small = gci([1e-300, 0.1, 0.5], spacing=[1.0, 2.0, 4.0])
+    assert small.status is Status.PASS
+    assert small.gci_fine * 1e-300 == pytest.approx(0.125 / 3, rel=1e-12, abs=0)
+
+
+def test_cli_exit_code_of_a_zero_finest_value_is_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line follows the verdict: inconclusive, exit code 1."""
+    code = main(["gci", "--values", "0,0.1,0.5", "--spacing", "1,2,4", "--format", "json"])
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["status"] == "inconclusive"

@@ -159,7 +159,9 @@ def gci(
     GCIResult
         ``pass``: monotone convergence, ``p`` in ``order_range`` and (four or more solutions)
         the asymptotic range confirmed.  ``inconclusive``: oscillatory convergence, stagnation,
-        ``p`` unsolvable or out of range, range not confirmed.  ``fail``: divergence.
+        ``p`` unsolvable or out of range, range not confirmed, or φ1 = 0 (no finite band
+        relative to φ1; the reason gives the absolute band ``Fs |φ1 - φ2|/(r21^p - 1)``).
+        ``fail``: divergence.
         ``exact``: all solutions agree to rounding (the GCIs are then 0).
 
     Raises
@@ -186,10 +188,10 @@ def gci(
     triplets = [_triplet(phi[k : k + 3], h[k : k + 3]) for k in range(len(phi) - 2)]
     kind, p, iterations = triplets[0]
     est = _estimates(phi, h, p, fs, exact=kind == "exact")
-    if len(triplets) > 1 and est["gci_fine"]:
+    if len(triplets) > 1 and kind != "exact":
         # Roache's check made independent: GCI_fine^32 with the order of grids 2-3-4.
         g32 = _estimates(phi[1:], h[1:], triplets[1][1], fs)["gci_fine"]
-        est["asymptotic_ratio"] = g32 / ((h[1] / h[0]) ** p * est["gci_fine"])
+        est["asymptotic_ratio"] = _roache_ratio(g32, (h[1] / h[0]) ** p, est["gci_fine"])
     fields: dict[str, Any] = {
         "p": p,
         **est,
@@ -286,24 +288,42 @@ def _bisect(ratio: float, s: float, r21: float, r32: float) -> float:
 def _estimates(
     phi: Sequence[float], h: Sequence[float], p: float, fs: float, *, exact: bool = False
 ) -> dict[str, Any]:
-    """Steps 4-5 of Celik et al. on the finest three grids, plus Roache's coarse-grid index."""
+    """Steps 4-5 of Celik et al. on the finest three grids, plus Roache's coarse-grid index.
+
+    Written without cancellation: ``r^p - 1`` as ``expm1(p ln r)`` and ``φ_ext - φ1`` as
+    ``(φ1 - φ2)/(r21^p - 1)`` (step 4 rearranged; ``φ1 - φ2`` is exact where φ1 and φ2 are
+    close), so e_ext keeps its digits when the solutions agree to many of theirs.
+    """
     e_a = _rel(phi[0] - phi[1], phi[0])  # step 5: e_a^21
     if exact:
         zero = dict.fromkeys(("e_ext", "gci_fine", "gci_coarse", "gci_fine32"), 0.0)
         return zero | {"extrapolated": phi[0], "e_a": e_a, "asymptotic_ratio": math.nan}
-    rp = (h[1] / h[0]) ** p  # NaN propagates when p is undefined
-    ext = (rp * phi[0] - phi[1]) / (rp - 1)  # step 4: φ_ext^21
-    fine = fs * e_a / (rp - 1)  # step 5: GCI_fine^21
-    fine32 = fs * _rel(phi[1] - phi[2], phi[1]) / ((h[2] / h[1]) ** p - 1)
+    rp1 = _power_minus_one(h[1] / h[0], p)  # r21^p - 1; NaN propagates when p is undefined
+    change = (phi[0] - phi[1]) / rp1  # φ_ext - φ1
+    ext = phi[0] + change  # step 4: φ_ext^21 = (r21^p φ1 - φ2)/(r21^p - 1)
+    fine = fs * e_a / rp1  # step 5: GCI_fine^21
+    fine32 = fs * _rel(phi[1] - phi[2], phi[1]) / _power_minus_one(h[2] / h[1], p)
     return {
         "extrapolated": ext,
         "e_a": e_a,
-        "e_ext": _rel(ext - phi[0], ext),  # step 5: e_ext^21
+        "e_ext": _rel(change, ext),  # step 5: e_ext^21
         "gci_fine": fine,
-        "gci_coarse": fine * rp,  # Roache (1994): Fs |ε| r^p/(r^p - 1)
+        "gci_coarse": fine * (rp1 + 1),  # Roache (1994): Fs |ε| r^p/(r^p - 1)
         "gci_fine32": fine32,
-        "asymptotic_ratio": fine32 / (rp * fine) if fine else math.nan,
+        "asymptotic_ratio": _roache_ratio(fine32, rp1 + 1, fine),
     }
+
+
+def _power_minus_one(r: float, p: float) -> float:
+    """``r^p - 1`` without cancellation for r^p near 1."""
+    return math.expm1(p * math.log(r))
+
+
+def _roache_ratio(fine32: float, rp: float, fine: float) -> float:
+    """``GCI_fine^32/(r21^p GCI_fine^21)``; NaN when either index is undefined or GCI_fine is 0."""
+    if not (math.isfinite(fine32) and math.isfinite(fine)) or fine == 0:
+        return math.nan
+    return fine32 / (rp * fine)
 
 
 def _asymptotic(triplets: Sequence[tuple[str, float, int]], tol: float) -> bool:
@@ -331,6 +351,9 @@ _REASONS = {
     "in the asymptotic range; refine further",
     "range": "the finest triplet converges with p = {p:.4g} but the asymptotic range is not shown "
     "(order per triplet: {orders}); refine further before trusting GCI_fine",
+    "band": "monotone convergence with p = {p:.4g}, but φ1 = {phi1:.6g} leaves the relative "
+    "band GCI_fine = Fs e_a/(r21^p - 1) without a finite value (e_a divides by φ1), so there is "
+    "no relative band to report φ1 with; the absolute band Fs |φ1 - φ2|/(r21^p - 1) is {band:.6g}",
     "pass": "monotone convergence with p = {p:.4g}, extrapolated value {extrapolated:.6g}: "
     "report φ1 with GCI_fine = {gci}",
 }
@@ -347,12 +370,17 @@ def _verdict(f: dict[str, Any], order_range: tuple[float, float]) -> tuple[Statu
         key = "oscillatory"
     elif not lo <= p <= hi:
         key = "order"
-    else:
-        key = "range" if f["asymptotic_range"] is False else "pass"
+    elif f["asymptotic_range"] is False:
+        key = "range"
+    else:  # a band relative to φ1 = 0 (or one beyond float range) cannot be reported
+        key = "pass" if math.isfinite(f["gci_fine"]) else "band"
     orders = ", ".join(f"{x:.4g}" for x in f["p_triplets"])
+    phi1, phi2 = f["values"][:2]
+    band = f["safety_factor"] * abs(phi1 - phi2) / _power_minus_one(f["r21"], p)
     text = _REASONS[key].format(
-        **f, lo=lo, hi=hi, pmax=_P_MAX, gci=_percent(f["gci_fine"]), orders=orders
-    )
+        **f, lo=lo, hi=hi, pmax=_P_MAX, gci=_percent(f["gci_fine"]), orders=orders,
+        phi1=phi1, band=band,
+    )  # fmt: skip
     return _STATUS.get(key, Status.INCONCLUSIVE), f"{text}{_ratio_note(f['h'])}."
 
 
