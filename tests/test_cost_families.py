@@ -216,14 +216,26 @@ def test_the_first_order_of_a_squared_linear_form_is_sized_as_its_closed_form() 
 
 
 def test_a_product_or_power_holding_the_variable_is_not_priced_as_a_number() -> None:
-    """The rule is not a special case: x*y along x (y, a symbol), 3*x*x, (3*x)**2, sin(3*x) and
-    a sum with such a term have derivatives that are no numbers, and are sized as expressions."""
+    """The rule is not a special case: x*y along x (y, a symbol), 3*x*x, (3*x)**2, sin(3*x),
+    a constant expression times x (its derivative is that expression, as many nodes, traversed
+    at every entry that holds it) and a sum with such a term have derivatives that are no
+    numbers, and are sized as expressions."""
     from symgrad.derive import _cost
 
     x, y = sympy.symbols("x y")
-    for expr in (x * y, sympy.Mul(3, x, x, evaluate=False), (3 * x) ** 2, sympy.sin(3 * x)):
+    constant = sympy.Add(*[sympy.sqrt(k) for k in (2, 3, 5, 7)])
+    for expr in (
+        x * y,
+        sympy.Mul(3, x, x, evaluate=False),
+        (3 * x) ** 2,
+        sympy.sin(3 * x),
+        sympy.Mul(constant, x, evaluate=False),
+    ):
         for term in (expr, expr + 5 * x):
             assert _cost.derivative_costs([(term, x)], 10**6).size >= 3, term
+    nodes = sum(1 for _ in sympy.preorder_traversal(constant))
+    held = sympy.Mul(constant, x, evaluate=False)
+    assert _cost.derivative_costs([(held, x)], 10**6).size >= nodes == 13
     assert _cost.derivative_costs([(3 * x + 2 * y + 7, x)], 10**6).size == 1
 
 

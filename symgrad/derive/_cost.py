@@ -428,8 +428,9 @@ def _print_step(minmax_args: int) -> int:
 class _Found:
     """Estimated work, size and compiling of the derivative of one node, per variable.
 
-    ``constant`` says the node holds no symbol (only numbers), ``numbers`` the variables along
-    which its derivative is a number (see :func:`_numbers`).
+    ``constant`` says the node is one number (a leaf: ``sqrt(2)`` is a power, whose copies a
+    derivative would hold), ``numbers`` the variables along which its derivative is one number
+    (see :func:`_numbers`).
     """
 
     __slots__ = ("compile", "constant", "numbers", "size", "tree", "work")
@@ -487,7 +488,6 @@ class _NodeCosts:
                 found.add(node, 1, 1, 0)
                 found.numbers.add(node)
             return found
-        found.constant = all(a.constant for a in args)
         kind, m = _kind(node), len(args)
         new = _NEW[kind] * (m + 1) + _extra(kind, m)
         compiling = _compile_new(kind, m)
@@ -509,10 +509,11 @@ def _numbers(kind: str, args: list[_Found]) -> set[sympy.Symbol]:
     """The variables along which a node's derivative is a number, from its arguments'.
 
     A sum's, where every term holding the variable has a number as its derivative; a product's,
-    where a single factor holds a symbol at all and its derivative is a number (the others are
-    numbers): ``3*x`` along ``x``, and ``4*(x0 + 2*x1 + ...)`` along every ``x_i``, which is why
-    the Hessian of a squared linear form, kept factored, is a matrix of numbers.  Never for
-    powers and functions (their chain rule keeps the argument).
+    where every factor but one is a number and that one's derivative is a number: ``3*x`` along
+    ``x``, and ``4*(x0 + 2*x1 + ...)`` along every ``x_i``, which is why the Hessian of a
+    squared linear form, kept factored, is a matrix of numbers.  Never for powers and functions
+    (their chain rule keeps the argument), nor for a product with a constant expression
+    (``sqrt(2)*x``: its derivative is that expression, traversed and compiled like any other).
     """
     if kind == "add":
         held = {v for a in args for v in a.work}
