@@ -1007,16 +1007,26 @@ def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constan
     final = call.final
     make, prec, ulp = final.make_mpf, final.prec, c.ulp
     rounded = zip(found.mids, found.sizes, found.spreads, strict=True)
-    if not f.shape:  # one component
-        value, top = _rounded(*next(rounded), prec, ulp)
-        return _packed(make(value), make(top), top, final, work, c)
-    values, bounds, top = [], [], None
-    for mid, size, spread in rounded:
-        value, bound = _rounded(mid, size, spread, prec, ulp)
-        values.append(make(value))
-        bounds.append(make(bound))
-        top = bound if top is None or _mpf_gt(bound, top) else top
-    return _packed(_shaped(values, f.shape), _shaped(bounds, f.shape), top, final, work, c)
+    if f.shape:
+        values, bounds, top = [], [], None
+        for mid, size, spread in rounded:
+            raw, bound = _rounded(mid, size, spread, prec, ulp)
+            values.append(make(raw))
+            bounds.append(make(bound))
+            top = bound if top is None or _mpf_gt(bound, top) else top
+        value, error = _shaped(values, f.shape), _shaped(bounds, f.shape)
+    else:  # one component: its value and bound themselves
+        raw, top = _rounded(*next(rounded), prec, ulp)
+        value, error = make(raw), make(top)
+    return certified_ok(
+        value,
+        error,
+        make(c.step),
+        _WHY + _number(top) + _after(c.digits, work.raises),
+        work.job.rule.scheme,
+        c.digits,
+        work.evaluations + 1,  # and the point itself, shared by the partials of one call
+    )
 
 
 def _rounded(mid: Any, size: Any, spread: Any, prec: int, ulp: Any) -> tuple[Any, Any]:
@@ -1026,20 +1036,6 @@ def _rounded(mid: Any, size: Any, spread: Any, prec: int, ulp: Any) -> tuple[Any
     value = _from_man_exp(int(man), int(exp), prec, _NEAREST)
     man, exp = (spread + size * ulp).upper().man_exp()
     return value, _from_man_exp(int(man), int(exp), prec, _CEILING)
-
-
-def _packed(
-    value: Any, bound: Any, top: Any, final: Any, work: _Partial, c: _Constants
-) -> FDResult:
-    return certified_ok(
-        value,
-        bound,
-        final.make_mpf(c.step),
-        _WHY + _number(top) + _after(c.digits, work.raises),
-        work.job.rule.scheme,
-        c.digits,
-        work.evaluations + 1,  # and the point itself, shared by the partials of one call
-    )
 
 
 _from_man_exp, _mpf_gt = lib.from_man_exp, lib.mpf_gt
