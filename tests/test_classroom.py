@@ -134,7 +134,8 @@ def test_verified_means_one_thing() -> None:
     assert "proved equal symbolically" in symgrad.steps("sin(x)**2").reason
     numeric = symgrad.check_answer("abs(log(x))", "sign(log(x))/x")
     assert numeric.status is symgrad.Status.PASS
-    assert "equal at 4 exact rational points" in numeric.reason
+    agreed = re.search(r"equal at (\d+) exact rational points", numeric.reason)
+    assert agreed is not None and int(agreed.group(1)) >= 12
     assert "not proved symbolically" in numeric.reason
     assert "random" not in numeric.reason
 

@@ -530,7 +530,7 @@ def test_numeric_fallback_when_simplify_is_inconclusive() -> None:
     """abs(log(x)) with sign(log(x))/x is equal where the function is real: pass, said so."""
     check = check_answer("abs(log(x))", "sign(log(x))/x")
     assert check.status is Status.PASS
-    assert "equal at 4 exact rational points" in check.reason
+    assert re.search(r"equal at (1[2-9]|[2-9]\d) exact rational points", check.reason)
     assert "not proved symbolically" in check.reason
 
 

@@ -14,6 +14,7 @@ exact-point sampling it uses for that (and for checking answers) lives at the en
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import random
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import sympy
 
 from symgrad.errors import LimitExceeded
@@ -31,6 +33,7 @@ __all__ = [
     "MAX_STEPS",
     "Engine",
     "Step",
+    "answer_points",
     "close",
     "derivative_mathml",
     "derivative_of",
@@ -48,6 +51,15 @@ __all__ = [
 MAX_STEPS = 2_000  # rule applications per request: the tree is read by people
 _DPS = 30  # digits of the numeric comparisons of exact expressions
 _SEED, _CANDIDATES, _PRIMES = 20_240_611, 16, (401, 409, 419)  # sample points
+_ANSWER_CANDIDATES = (
+    48  # generic candidates of answer_points (the caller keeps those in the domain)
+)
+_MAX_BREAKS = 12  # breakpoints of nonsmooth pieces sampled on both sides
+_BREAK_DEGREE = 4  # a breakpoint argument is solved when it is a polynomial of at most this degree
+_WIDEST = 10**6  # the largest |coordinate| of a sample point (the reach of a smooth formula)
+#: the largest |coordinate| by the nesting depth of exponential growth (exp(exp(x)) at 10**6 has
+#: a 434,000-digit exponent): one level reaches _WIDEST, two 100, deeper the old range of 4
+_REACH_BY_DEPTH = (_WIDEST, _WIDEST, 100)
 _KINK = "at u = 0 the graph has a kink and there is no derivative"
 
 _Expr = Any  # SymPy is untyped
@@ -564,8 +576,9 @@ def simple_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list
     """Points a student can check by hand, simplest first, where every expression is finite and
     real, also a little to either side (so a point on the edge of the domain is skipped).
 
-    Small integers (1, -1, 2, -2, ...) come first, then halves, thirds and quarters, and 0 last
-    (it is often special); every variable takes the same value.
+    Small integers (1, -1, 2, -2, ... 4, -4) come first, then halves, thirds and quarters,
+    then larger round numbers (5 to 10, 20, 50, ... 1000, both signs), and 0 last (it is often
+    special); every variable takes the same value.
     """
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     near = sympy.Rational(1, 1000)
@@ -587,6 +600,11 @@ _SIMPLE_VALUES = (
         for sign in (1, -1)
         if sympy.gcd(n, d) == 1
     ),
+    *(
+        sympy.Integer(sign * n)
+        for n in (5, 6, 7, 8, 9, 10, 20, 50, 100, 200, 500, 1000)
+        for sign in (1, -1)
+    ),
     sympy.S.Zero,
 )
 
@@ -606,3 +624,114 @@ def value_at(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr | None:
 def close(a: _Expr, b: _Expr) -> bool:
     """Equal to 20 significant digits (values are computed to 30)."""
     return bool(abs(a - b) <= 1e-20 * max(1, abs(a), abs(b)))
+
+
+def answer_points(
+    exprs: list[_Expr], salt: str, inside: Callable[[dict[_Expr, _Expr]], bool], count: int
+) -> Iterator[dict[_Expr, _Expr]]:
+    """Candidate sample points for comparing an answer with a derivative, deterministic per ``salt``.
+
+    The points are drawn from a generator seeded by a hash of ``salt`` (the question and the
+    answer), so they are the same on every run, yet an answer written to vanish at them would
+    have to contain its own hash.  Generic points come first: magnitudes spread evenly in log
+    scale from 0.01 to 10**6 (less for nested exponentials, see ``_REACH_BY_DEPTH``), signs
+    mixed, each p/q with q a prime between 1,000 and 10**6 drawn per point, so no integer or
+    simple fraction (where a kink such as max(x, 1) sits).  Then both sides of every breakpoint
+    (the zeros of the arguments of abs, sign, Heaviside, max, min and of relations, solved
+    where they are polynomials of degree at most 4 in one variable; at most ``_MAX_BREAKS``),
+    at a distance (1 + |r|)/p with p a prime between 1,000 and 2,000.  Only points where
+    ``inside`` holds are yielded: the first ``count`` generic ones (of ``_ANSWER_CANDIDATES``),
+    then those beside the breakpoints.
+    """
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    seed = int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big")
+    rng = random.Random(seed)  # a private generator: reproducible and thread-safe
+    reach = _reach(exprs)
+    generic = [
+        {s: _generic_value(rng, (i + rng.random()) / _ANSWER_CANDIDATES, reach) for s in symbols}
+        for i in range(_ANSWER_CANDIDATES)
+    ]
+    rng.shuffle(generic)  # every magnitude early, so a narrow domain still fills the sample
+    kept = list(itertools.islice(filter(inside, generic), count))
+    yield from kept
+    base = kept[0] if kept else (generic[0] if generic else {})
+    for s, root in itertools.islice(_breakpoints(exprs), _MAX_BREAKS):
+        gap = (1 + abs(root)) / sympy.nextprime(rng.randint(1_000, 2_000))
+        for side in (-gap, gap):
+            point = {**base, s: root + side}
+            if inside(point):
+                yield point
+
+
+def _generic_value(rng: random.Random, fraction: float, reach: int) -> _Expr:
+    """p/q with |p/q| at 10**(-2 + fraction*(2 + log10 reach)), q a random prime, either sign."""
+    magnitude = 10 ** (-2 + fraction * (2 + len(str(reach)) - 1))
+    q = int(sympy.nextprime(rng.randint(1_000, 10**6)))
+    p = max(1, round(magnitude * q))
+    p += p % q == 0  # never an integer
+    return sympy.Rational(-p if rng.random() < 0.4 else p, q)
+
+
+def _reach(exprs: list[_Expr]) -> int:
+    """The largest |coordinate| worth evaluating: by the nesting depth of exponential growth."""
+    depth = max((_growth_depth(e) for e in exprs), default=0)
+    return _REACH_BY_DEPTH[depth] if depth < len(_REACH_BY_DEPTH) else 4
+
+
+def _growth_depth(expr: _Expr) -> int:
+    """How many exponentials (exp, sinh, cosh, gamma, powers with a variable exponent) nest."""
+    depth, stack = 0, [(expr, 0)]
+    while stack:
+        node, above = stack.pop()
+        grows = isinstance(node, _GROWTH) or (node.is_Pow and bool(node.exp.free_symbols))
+        here = above + grows
+        depth = max(depth, here)
+        stack.extend((a, here) for a in node.args)
+    return depth
+
+
+_GROWTH = (sympy.exp, sympy.sinh, sympy.cosh, sympy.gamma, sympy.factorial)
+_KINKED = (sympy.Abs, sympy.sign, sympy.Heaviside)
+
+
+def _breakpoints(exprs: list[_Expr]) -> Iterator[tuple[_Expr, _Expr]]:
+    """(variable, rational root) where a nonsmooth piece may change: distinct, in tree order."""
+    seen: set[tuple[_Expr, _Expr]] = set()
+    for expr in exprs:
+        for node in sympy.preorder_traversal(expr):
+            for argument in _switching_arguments(node):
+                for found in _real_roots(argument):
+                    if found not in seen:
+                        seen.add(found)
+                        yield found
+
+
+def _switching_arguments(node: _Expr) -> list[_Expr]:
+    """The expressions whose sign decides which piece of ``node`` applies."""
+    if isinstance(node, _KINKED):
+        return [node.args[0]]
+    if isinstance(node, sympy.Min | sympy.Max):
+        return [a - b for a, b in itertools.combinations(node.args[:6], 2)]
+    if isinstance(node, sympy.Piecewise):
+        return [c.lhs - c.rhs for _, c in node.args if isinstance(c, sympy.Rel)]
+    return []
+
+
+def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
+    """Real roots (as rationals) of a polynomial of low degree in one variable, else none."""
+    if len(argument.free_symbols) != 1:
+        return []
+    (s,) = argument.free_symbols
+    if not argument.is_polynomial(s):
+        return []
+    try:
+        poly = sympy.Poly(argument, s)
+        if not 1 <= poly.degree() <= _BREAK_DEGREE or not poly.is_univariate:
+            return []
+        if poly.degree() == 1 and all(c.is_Rational for c in poly.all_coeffs()):
+            a, b = poly.all_coeffs()
+            return [(s, -b / a)]
+        roots = sympy.Poly(poly.as_expr().evalf(30), s).nroots(n=30)
+    except (sympy.PolynomialError, mpmath.NoConvergence, ValueError, TypeError):
+        return []
+    return [(s, sympy.Rational(str(r))) for r in roots if r.is_real]

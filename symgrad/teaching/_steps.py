@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import html
 import itertools
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy
 
-from symgrad.errors import ConfigError, LimitExceeded, ParseError
+from symgrad.derive import function
+from symgrad.errors import ConfigError, LimitExceeded, ParseError, SymgradError
 from symgrad.expr import (
     VariablesSpec,
     differentiate,
@@ -41,6 +43,7 @@ from symgrad.teaching._rules import (
     Engine,
     Step,
     _d_over_d,
+    answer_points,
     close,
     derivative_mathml,
     derivative_of,
@@ -75,8 +78,14 @@ _ENOUGH = 4  # sample points that must agree
 _SIMPLIFY_NODES = 250  # larger differences skip simplify (slow) and go straight to the numbers
 _MAX_TERMS = 30  # term-by-term diagnosis only for answers of reasonable length
 _ANSWER_NODES = 5 * MAX_NODES  # an answer may be written longer than the expression
-_SIMPLE_TRIES = 12  # simple points tried for a counterexample a student can check by hand
+_SIMPLE_TRIES = 48  # simple points tried for a counterexample a student can check by hand
 _PROVED = "proved equal symbolically"  # simplify reduces the difference to 0
+_SAMPLE = 12  # generic sample points in the domain an unproved answer must agree at
+_DIGITS = 200  # digits to which both sides are certified and compared at a sample point
+_TRUST = sympy.Float(10) ** (2 - _DIGITS)  # values further apart than this (relative) differ
+_FORM_DIGITS = 15  # digits that prove a certified difference nonzero (its ball excludes 0)
+_WITNESS_TRIES = 2_000  # grid points tried for a nonzero numerator of a rational difference
+_SHOWN_DIGITS = (10, 20, 40, 80, _DIGITS)  # digits tried until the two shown values differ
 
 
 @dataclass(frozen=True)
@@ -492,15 +501,7 @@ def check_answer(
     check = AnswerCheck(expr, var, order, expected, given, Status.PASS, "")
     if given == expected:
         return replace(check, reason="the answer is the exact derivative")
-    checked, point = _compare(given, expected, expr)
-    if point is not None:  # a counterexample settles it: no need for a (slow) simplify
-        return _wrong_answer(check, point)
-    if _simplifies_to_zero(given - expected):
-        return replace(check, reason=f"the answer is right: {_PROVED} to the exact derivative")
-    if checked:
-        return replace(check, reason=f"the answer is {_points_words(checked)}")
-    said = "undecided: simplify cannot show the two equal, and no sample point is in the domain"
-    return replace(check, status=Status.INCONCLUSIVE, reason=said)
+    return _judge_answer(check)
 
 
 def implicit_steps(
@@ -803,12 +804,12 @@ def _compare(left: _Expr, right: _Expr, anchor: _Expr) -> tuple[int, dict[_Expr,
 
 
 # ----------------------------------------------------------------- answer diagnosis
-def _wrong_answer(check: AnswerCheck, found: dict[_Expr, _Expr]) -> AnswerCheck:
+def _wrong_answer(check: AnswerCheck, judge: _Judge, found: dict[_Expr, _Expr]) -> AnswerCheck:
     """The verdict ``fail``: the simplest point where the two differ, the classic slip if it is
     one, else the differing terms.  The reason is one sentence; ``issues`` hold the rest."""
     expected, given, expr = check.expected, check.answer, check.expression
-    point = _simplest_difference(expr, expected, given) or found
-    want, got = (_shown_value(e, point) for e in (expected, given))
+    point = _simplest_difference(judge) or found
+    want, got = _shown_values(judge, point)
     at = ", ".join(f"{s} = {v}" for s, v in point.items())
     reason = f"the answer is not the derivative: at {at} it gives {got} instead of {want}"
     slip = _classic_slip(check)
@@ -819,25 +820,232 @@ def _wrong_answer(check: AnswerCheck, found: dict[_Expr, _Expr]) -> AnswerCheck:
     return replace(check, status=Status.FAIL, reason=reason, counterexample=example, **terms)
 
 
-def _simplest_difference(expr: _Expr, expected: _Expr, given: _Expr) -> dict[_Expr, _Expr] | None:
+def _simplest_difference(judge: _Judge) -> dict[_Expr, _Expr] | None:
     """The first of the simple points (small integers, then simple fractions) where the answer
-    and the derivative differ, away from the edges of the domain; None if there is none."""
-    candidates = itertools.islice(simple_points([expr, expected, given]), _SIMPLE_TRIES)
-    return next((p for p, (_, a, b) in candidates if not close(a, b)), None)
+    and the derivative provably differ, away from the edges of the domain; None if there is none."""
+    check = judge.check
+    exprs = [check.expression, check.expected, check.answer]
+    candidates = itertools.islice(simple_points(exprs), _SIMPLE_TRIES)
+    return next((p for p, _ in candidates if judge.at(p, forms=True) == _DIFFER), None)
 
 
-def _shown_value(expr: _Expr, point: dict[_Expr, _Expr]) -> str:
-    """A value as a student would check it: exact when rational, else with 10 digits."""
-    exact = expr.xreplace(point)
-    if _within(exact, _SIMPLIFY_NODES):
-        exact = sympy.nsimplify(sympy.simplify(exact), rational=False)
+def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
+    """The derivative's and the answer's values as a student would check them: exact when
+    rational, else a short exact form and as many digits as it takes for the two to differ."""
+    exprs = (judge.check.expected, judge.check.answer)
+    exact = [e.xreplace(point) for e in exprs]
+    if all(v.is_Rational for v in exact):
+        return str(exact[0]), str(exact[1])
+    values = judge.certified(exprs, point, _DIGITS)
+    if values is None:
+        numbers = [value_at(e, point) for e in exprs]
+        shown = ["?" if v is None else f"{v:.10g}" for v in numbers]
+    else:
+        shown = _differing_digits(values)
+    return _with_form(exact[0], shown[0]), _with_form(exact[1], shown[1])
+
+
+def _differing_digits(values: list[Any]) -> list[str]:
+    """Both values with the fewest digits (10, 20, 40, ...) that tell them apart."""
+    import mpmath  # noqa: PLC0415 - mpmath comes with SymPy; formatting only, no context change
+
+    for digits in _SHOWN_DIGITS:
+        shown = [mpmath.nstr(v, digits) for v in values]
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
+def _with_form(exact: _Expr, number: str) -> str:
+    """``exp(2) ≈ 7.389056099``: the exact form when it is short, then the digits."""
+    if _within(exact, _SIMPLIFY_NODES) and not exact.has(sympy.Piecewise):
+        exact = sympy.simplify(exact)
     if exact.is_Rational:
         return str(exact)
-    return (
-        f"{exact} ≈ {value_at(expr, point):.10g}"
-        if _length(exact) <= 30
-        else f"{value_at(expr, point):.10g}"
-    )
+    return f"{exact} ≈ {number}" if _length(exact) <= 30 else number
+
+
+# ------------------------------------------------------------------ the answer's verdict
+_DIFFER, _EQUAL, _AGREE = "differ", "equal", "agree"
+
+
+@dataclass
+class _Judge:
+    """Decides, point by point, whether an answer and the derivative differ.
+
+    Where both are rational at a point they are compared exactly.  Otherwise both are
+    certified to ``_DIGITS`` digits on balls (:meth:`symgrad.derive.Compiled.exact_values`):
+    each ball provably holds its value, so values that differ by more than their error bounds
+    prove the two different; values that agree to ``_DIGITS`` digits are evidence only.  The
+    difference itself (as written, cancelled, simplified: ``forms``) is then certified too: a
+    ball around a nonzero value proves a difference too small for ``_DIGITS`` digits (an
+    ``exp(-10000*x**2)``); a ball that keeps containing 0 up to the working-precision cap,
+    or an exact 0, does not.
+    """
+
+    check: AnswerCheck
+    variables: list[_Expr]
+    forms: list[_Expr] = field(default_factory=list)
+    _compiled: dict[tuple[_Expr, ...], Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, check: AnswerCheck) -> _Judge:
+        exprs = (check.expression, check.expected, check.answer)
+        symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+        return cls(check, symbols, [check.answer - check.expected])
+
+    def salt(self) -> str:
+        """What the sample points are drawn from: the question and the answer."""
+        check = self.check
+        return "|".join(map(sympy.srepr, (check.expression, check.variable, check.answer)))
+
+    def inside(self, point: dict[_Expr, _Expr]) -> bool:
+        """The function, the derivative and the answer are finite and real at ``point``."""
+        exprs = (self.check.expression, self.check.expected, self.check.answer)
+        return all(value_at(e, point) is not None for e in exprs)
+
+    def sample(self) -> Iterator[dict[_Expr, _Expr]]:
+        """Up to ``_SAMPLE`` generic points in the domain, then both sides of each breakpoint."""
+        exprs = [self.check.expression, self.check.expected, self.check.answer]
+        return answer_points(exprs, self.salt(), self.inside, _SAMPLE)
+
+    def at(self, point: dict[_Expr, _Expr], *, forms: bool) -> str | None:
+        """_DIFFER (proved), _EQUAL (exactly), _AGREE (to ``_DIGITS`` digits) or None."""
+        exact = [e.xreplace(point) for e in (self.check.expected, self.check.answer)]
+        if all(v.is_Rational for v in exact):
+            return _EQUAL if exact[0] == exact[1] else _DIFFER
+        said = self._compare(point)
+        if said == _DIFFER or not forms:
+            return said
+        if any(self._nonzero(form, point) for form in self.forms):
+            return _DIFFER
+        return said
+
+    def _compare(self, point: dict[_Expr, _Expr]) -> str | None:
+        values = self.certified((self.check.expected, self.check.answer), point, _DIGITS)
+        if values is None:
+            return None
+        a, b = values
+        # each certified value is within |value|*10**-_DIGITS of the truth (rounding included)
+        return _DIFFER if abs(a - b) > (abs(a) + abs(b)) * _TRUST else _AGREE
+
+    def _nonzero(self, form: _Expr, point: dict[_Expr, _Expr]) -> bool:
+        """The ball of ``form`` at ``point`` excludes 0 (an exact nonzero value counts)."""
+        values = self.certified((form,), point, _FORM_DIGITS)
+        return values is not None and values[0] != 0
+
+    def certified(
+        self, exprs: tuple[_Expr, ...], point: dict[_Expr, _Expr], dps: int
+    ) -> list[Any] | None:
+        """``exprs`` at ``point``, each with ``dps`` proven digits; None where that cannot be
+        done (a pole, a value that is not real, a ball that keeps containing 0)."""
+        if exprs not in self._compiled:
+            try:
+                names = [v.name for v in self.variables]
+                self._compiled[exprs] = function(list(exprs), names)
+            except SymgradError:  # a function outside the ball arithmetic
+                self._compiled[exprs] = None
+        compiled = self._compiled[exprs]
+        if compiled is None:
+            return None
+        try:
+            return list(compiled.exact_values([point[v] for v in self.variables], dps))
+        except SymgradError:
+            return None
+
+
+def _judge_answer(check: AnswerCheck) -> AnswerCheck:
+    """The verdict: proofs of a difference first, then a proof of equality, then evidence.
+
+    1. Sample points (see :meth:`_Judge.sample`): a point where the values provably differ fails.
+    2. The difference, simplified, is 0: a pass, proved.
+    3. The difference is a rational function with a nonzero numerator P of total degree d:
+       P is nonzero somewhere on any grid of d + 1 values per variable, so such a grid (capped
+       at ``_WITNESS_TRIES`` points) holds a point where they differ: a fail.
+    4. The difference's forms certified at the sample points: a ball that excludes 0 fails.
+    5. Otherwise agreement at the sample points is the evidence, said as such; without a
+       single usable point the verdict is ``inconclusive``.
+    """
+    judge = _Judge.of(check)
+    sample: list[tuple[dict[_Expr, _Expr], str]] = []
+    for point in judge.sample():
+        said = judge.at(point, forms=False)
+        if said == _DIFFER:
+            return _wrong_answer(check, judge, point)
+        if said is not None:
+            sample.append((point, said))
+    forms = _forms(check.answer - check.expected)
+    if any(form == 0 for form in forms):
+        return replace(check, reason=f"the answer is right: {_PROVED} to the exact derivative")
+    judge.forms = forms
+    witness = _rational_witness(judge)
+    if witness is not None:
+        return _wrong_answer(check, judge, witness)
+    for point, said in sample:
+        if said != _EQUAL and judge.at(point, forms=True) == _DIFFER:
+            return _wrong_answer(check, judge, point)
+    if sample:
+        return replace(check, reason=f"the answer is {_sample_words(sample)}")
+    said = "undecided: simplify cannot show the two equal, and no sample point is in the domain"
+    return replace(check, status=Status.INCONCLUSIVE, reason=said)
+
+
+def _sample_words(sample: list[tuple[dict[_Expr, _Expr], str]]) -> str:
+    """What agreement at the sample points rests on, said as such."""
+    exact = sum(said == _EQUAL for _, said in sample)
+    how = f"to {_DIGITS} digits" if not exact else f"{exact} exactly, the rest to {_DIGITS} digits"
+    if exact == len(sample):
+        how = "exactly"
+    return f"equal at {len(sample)} exact rational points ({how}), not proved symbolically"
+
+
+def _forms(difference: _Expr) -> list[_Expr]:
+    """The difference as written, cancelled over one denominator, and simplified (each only
+    for differences small enough, and without Piecewise, whose simplify can take a minute)."""
+    forms = [difference]
+    if difference == 0 or not _within(difference, _SIMPLIFY_NODES):
+        return forms
+    if difference.has(sympy.Piecewise):
+        return forms
+    for shape in (lambda e: sympy.cancel(sympy.together(e)), sympy.simplify):
+        try:
+            form = shape(difference)
+        except (sympy.PolynomialError, ValueError, TypeError):  # pragma: no cover - defensive
+            continue
+        if form == 0:
+            return [form]
+        if form not in forms:
+            forms.append(form)
+    return forms
+
+
+def _rational_witness(judge: _Judge) -> dict[_Expr, _Expr] | None:
+    """A point in the domain where a difference that is a rational function is nonzero."""
+    variables = judge.variables
+    rational = [f for f in judge.forms if all(f.is_rational_function(v) for v in variables)]
+    if not rational or not variables:
+        return None
+    top = sympy.fraction(sympy.cancel(sympy.together(rational[0])))[0]
+    if top == 0:
+        return None
+    degree = sympy.Poly(top, *variables).total_degree()
+    for values in _witness_values(degree + 1):
+        grid = itertools.product(values, repeat=len(variables))
+        for coordinates in itertools.islice(grid, _WITNESS_TRIES):
+            point = dict(zip(variables, coordinates, strict=True))
+            if top.xreplace(point) != 0 and judge.inside(point):
+                return point
+    return None
+
+
+def _witness_values(count: int) -> list[list[_Expr]]:
+    """Two sets of ``count`` distinct numbers: the integers 1, -1, 2, -2, ..., and fractions
+    k/(2*count + 1) of the same signs, all inside (-1/2, 1/2) for a narrow domain."""
+    signed = [(1 - 2 * (i % 2)) * (i // 2 + 1) for i in range(count)]
+    return [
+        [sympy.Integer(k) for k in signed],
+        [sympy.Rational(k, 2 * count + 1) for k in signed],
+    ]
 
 
 # ------------------------------------------------------------------- classic slips
