@@ -279,3 +279,20 @@ def test_a_point_float64_cannot_see_runs_the_mpmath_pass() -> None:
     with mock.patch.object(engine, "_combine", counting):
         engine._duals(f, _point("1/2"), 0, _DPS)
     assert calls["n"] == 3
+
+
+def test_a_node_beyond_float_range_costs_the_working_cap_not_an_overflow() -> None:
+    """exp(x³/4) + y·z at x = 1e300: moving y by h changes f (1e(1e899)) by 2h, 1e899 digits
+    down (float infinity); the digit count stops at the engine's cap instead of raising
+    OverflowError, and the stencil's ok values along y and z hold their (huge) estimates."""
+    z = sympy.Symbol("z")
+    f = symgrad.function(sympy.exp(X**3 / 4) + Y * z, [X, Y, z])
+    x0 = (sympy.Integer(10) ** 300, sympy.Rational(1, 10**300), sympy.Integer(-2))
+    assert engine._node_digits(f, x0, (0, 1, 0), [-300.0] * 3, dps=25) == engine._MAX_WORK
+    results = symgrad.finite_difference_gradient(
+        f, {"x": x0[0], "y": x0[1], "z": x0[2]}, dps=25, engine="mpmath"
+    )
+    ctx = _ctx(50)
+    for result, truth in zip(results[1:], (ctx.mpf(-2), ctx.mpf(10) ** -300), strict=True):
+        if result.ok:
+            assert abs(ctx.mpf(result.value) - truth) <= ctx.mpf(result.error_estimate)

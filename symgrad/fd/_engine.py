@@ -569,7 +569,9 @@ def _node_digits(
                 ratio = _log10_ratio(node.value, node.slope) - scale
                 worst = max(worst, ratio)
         extra += c * worst
-    return math.ceil(extra)
+    # a node beyond float range (x + exp(x**3/4) at 1e300 along y needs 1e899 digits) is
+    # infinite here; no working precision exceeds _MAX_WORK, which any larger count gives too
+    return math.ceil(min(extra, _MAX_WORK))
 
 
 def _log10_ratio(a: Any, b: Any) -> float:
