@@ -16,8 +16,11 @@ from fractions import Fraction
 
 import mpmath
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad
+from symgrad.cli import main
 from symgrad.errors import ConfigError, LimitExceeded
 from symgrad.fd import TOLERANCES, Stencil, convergence, fit_order, pairwise_orders
 from symgrad.results import Status
@@ -457,3 +460,139 @@ def test_step_sizes_that_are_not_positive_are_one_config_error(spec: str) -> Non
     range once gave complex powers and a TypeError)."""
     with pytest.raises(ConfigError, match="positive finite numbers"):
         convergence("sin(x)", "x=1", step_sizes=spec)
+
+
+# -- float64 floors: the rounding of the point, underflow ------------------------------------
+
+HALF_PI_DECIMAL = "1.5707963267948966"  # a decimal, not a float64: float() moves it by 4.2e-17
+
+
+def test_complex_step_at_a_decimal_point_is_limited_by_the_rounding_of_the_point() -> None:
+    """sin at the decimal 1.5707963267948966: float64 runs at float(x), where cos is 6.1232e-17
+    instead of 1.9231e-17; every error is |f''(x)|·|x − float(x)| = 4.2001e-17 plus a truncation
+    error below 1e-19, so no float64 data decide: inconclusive, the reason naming that shift."""
+    ctx = mpctx(50)
+    x = ctx.mpf(HALF_PI_DECIMAL)
+    moved = abs(ctx.sin(x)) * abs(x - ctx.mpf(float(x)))
+    res = convergence("sin(x)", f"x={HALF_PI_DECIMAL}", schemes="complex", precision="float64")
+    s = res.schemes[0]
+    assert s.status is Status.INCONCLUSIVE
+    assert f"moves f' by ≈ {mpmath.nstr(moved, 3)}" in s.reason
+    for h, error in zip(s.step_sizes, s.errors, strict=True):  # Im sin(x + ih)/h = cos x sinh h/h
+        truth = ctx.cos(ctx.mpf(float(x))) * ctx.sinh(ctx.mpf(h)) / ctx.mpf(h) - ctx.cos(x)
+        assert abs(error - abs(truth)) <= 1e-3 * abs(truth)
+
+
+def test_a_decimal_point_still_passes_where_the_truncation_error_dominates() -> None:
+    """sin(x) + 1e-8 x^3 at the same decimal: the third derivative is about 6e-8, so the
+    truncation error h^2/6 times it exceeds the point's 4.2e-17 for h >= 1e-3: order 2, pass."""
+    res = convergence(
+        "sin(x) + 1e-8*x**3", f"x={HALF_PI_DECIMAL}", schemes="complex", precision="float64"
+    )
+    s = res.schemes[0]
+    assert s.status is Status.PASS
+    assert abs(s.observed_order - 2) <= 0.05
+
+
+def test_mp_sweep_and_its_reference_share_the_rounded_point() -> None:
+    """A 54-digit decimal of π/2 at dps 15 (W = 56): the mp sweep and the exact derivative are
+    both taken at x held to W digits, so the errors are the truncation error cos(x) (sinh h/h
+    − 1) at that point alone (mpmath at 80 digits), and the complex step passes."""
+    x = "1.57079632679489661923132169163975144209858469968755291"
+    res = convergence("sin(x)", f"x={x}", schemes="complex", dps=15)
+    s = res.schemes[0]
+    assert s.status is Status.PASS
+    held = mpctx(56).mpf(int(x.replace(".", ""))) / 10**53  # x rounded to 56 digits
+    ctx = mpctx(80)
+    for h, error in zip(s.step_sizes, s.errors, strict=True):
+        step = ctx.mpf(h)
+        truth = abs(ctx.cos(ctx.mpf(held)) * (ctx.sinh(step) / step - 1))
+        assert abs(error - truth) <= 1e-6 * truth
+
+
+def _underflowing() -> tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf]:
+    """f, f' and the third derivative of exp(-1/x²) at x = 1/1000 (closed forms, 60 digits)."""
+    ctx = mpctx(60)
+    x = ctx.mpf(1) / 1000
+    f = ctx.exp(-1 / x**2)
+    return f, 2 / x**3 * f, (8 / x**9 - 36 / x**7 + 24 / x**5) * f
+
+
+@pytest.mark.parametrize("scheme", ["complex", "central:2", "backward:2", "forward:1"])
+def test_a_derivative_below_float64_range_is_inconclusive_not_failed(scheme: str) -> None:
+    """exp(-1/x²) at 0.001: f' = 2e9·e^(-1e6) ≈ 6.59e-434286, below float64's smallest
+    subnormal; float64 returns 0, so the errors are f' itself: inconclusive, and the errors are
+    that number, never shown as 0."""
+    _, d1, _ = _underflowing()
+    res = convergence("exp(-1/x**2)", "x=0.001", schemes=scheme, precision="float64")
+    s = res.schemes[0]
+    assert s.status is Status.INCONCLUSIVE
+    assert "smallest subnormal" in s.reason
+    assert "precision='mp'" in s.reason
+    assert abs(s.errors[-1] - d1) <= 1e-20 * d1
+    assert abs(s.minimum_error - d1) <= 1e-20 * d1
+    json.dumps(res.to_dict())  # out-of-range numbers are text there
+
+
+def test_textbook_step_with_derivatives_below_float_range() -> None:
+    """central:2: h* = (3 ε |f/f'''|)^(1/3) with f and f''' near 1e-434294 and 1e-434267
+    (their floats 0): computed, not a ZeroDivisionError, to 1e-12 of the closed form."""
+    f, _, d3 = _underflowing()
+    res = convergence("exp(-1/x**2)", "x=0.001", schemes="central:2", precision="float64")
+    s = res.schemes[0]
+    want = float(mpmath.cbrt(3 * mpmath.mpf(2) ** -52 * f / abs(d3)))
+    assert s.textbook_optimal_step == pytest.approx(want, rel=1e-12, abs=0)
+    assert abs(s.higher_derivative - d3) <= 1e-20 * abs(d3)
+
+
+def test_cli_float64_sweep_with_underflow_has_no_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command line prints the verdict (inconclusive, exit 1), never a traceback."""
+    argv = ["converge", "exp(-1/x**2)", "--at", "x=0.001", "--schemes", "central:2"]
+    code = main([*argv, "--precision", "float64", "--format", "json"])
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["status"] == "inconclusive"
+
+
+_SCHEMES_P = {"forward:1": 1, "central:2": 2, "complex": 2}
+_RATES = st.sampled_from(["1/2", "1", "3/2", "2"])
+_DECIMALS = st.integers(min_value=1000, max_value=29999).map(lambda k: f"{k / 10000:.4f}")
+_FLOATS = st.integers(min_value=100, max_value=3000).map(lambda k: str(k / 1024))
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(rate=_RATES, at=_DECIMALS | _FLOATS, scheme=st.sampled_from(sorted(_SCHEMES_P)))
+def test_property_float64_correct_schemes_pass_at_decimal_and_float_points(
+    rate: str, at: str, scheme: str
+) -> None:
+    """exp(a x): no derivative vanishes, so a correct scheme passes at decimal points (not
+    float64 numbers) and at float points alike; a claimed order p + 1 fails on the same data."""
+    expr = f"exp({rate}*x)"
+    res = convergence(expr, f"x={at}", schemes=scheme, precision="float64")
+    assert res.schemes[0].status is Status.PASS, res.schemes[0].reason
+    claim = _SCHEMES_P[scheme] + 1
+    wrong = convergence(expr, f"x={at}", schemes=scheme, precision="float64", expected_order=claim)
+    assert wrong.schemes[0].status is Status.FAIL
+
+
+_NEAR_HALF_PI = st.integers(min_value=0, max_value=99).map(lambda k: f"1.57079632679489{k:02d}")
+_TINY_POINTS = st.integers(min_value=10, max_value=40).map(lambda k: f"{k / 10000:.4f}")
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(at=_NEAR_HALF_PI, scheme=st.sampled_from(sorted(_SCHEMES_P)))
+def test_property_rounding_dominated_points_are_never_failed(at: str, scheme: str) -> None:
+    """sin at decimals within 1e-14 of π/2 in float64: f' and f''' are below 1e-14 and the
+    point's rounding is up to 1.1e-16: a verdict of pass or inconclusive, never fail."""
+    res = convergence("sin(x)", f"x={at}", schemes=scheme, precision="float64")
+    assert res.schemes[0].status is not Status.FAIL, res.schemes[0].reason
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(at=_TINY_POINTS, scheme=st.sampled_from(sorted(_SCHEMES_P)))
+def test_property_underflowing_derivatives_are_never_failed(at: str, scheme: str) -> None:
+    """exp(-1/x²) at x = 0.001 … 0.004: f' = 2 e^(-1/x²)/x³ is below 1e-27000, out of float64's
+    range: inconclusive, never fail, never an exception."""
+    res = convergence("exp(-1/x**2)", f"x={at}", schemes=scheme, precision="float64")
+    assert res.schemes[0].status is Status.INCONCLUSIVE, res.schemes[0].reason

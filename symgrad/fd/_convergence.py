@@ -11,10 +11,16 @@ h_min = 10^-k, W = dps + guard + k (m + p_max) + log10 Σ|w| resolves every trun
 about dps digits.  ``"float64"``: the stencil runs in float64 as a user's code would (the V curve),
 against the exact derivative at dps digits.
 
-**Rounding floor.** An error is *resolved* when it exceeds ``floor_ulps · ε · (Σ|w| F / h^m +
-|f^(m)(x)|)``: ε the machine epsilon (2^-52, or that of W digits), F = max |f| over the stencil's
-points plus |x f'(x)| (the rounding of x + s h) — a rounding error after division by h^m.  The
-complex step subtracts nothing: its floor is ``floor_ulps · ε · |f'(x)|``.
+**Rounding floor.** An error is *resolved* when it exceeds ``floor_ulps · (ε (Σ|w| F / h^m +
+|f^(m)(x)|) + η (n / h^m + 1) + Σ_k |δ_k| |∂_k f^(m)(x)|)``: ε the machine epsilon (2^-52, or
+that of W digits), F = max |f| over the stencil's points plus |x f'(x)| (the rounding of
+x + s h) — a rounding error after division by h^m.  The complex step subtracts nothing: its
+relative part is ``ε |f'(x)|``.  η = 2^-1074, float64's smallest subnormal, is the absolute
+error of each of the n = Σ|w| values (one, Im f, for the complex step) and of the result: a
+derivative below float64's range is never resolved.  δ_k = float(x_k) − x_k: a float64 sweep
+runs at the point as float64 holds it, and every scheme's value moves by Σ δ_k ∂_k f^(m)
+(a decimal point near a zero of f' is rounding-limited, not a failing scheme).  mp has no
+underflow, and its reference is taken at the point as the sweep holds it: η = δ = 0.
 
 **Asymptotic range**, chosen without the expected order: the longest run of consecutive resolved
 steps whose pairwise orders lie within ``TOLERANCES["band"]`` of each other (max − min), the
@@ -67,14 +73,16 @@ from typing import Any
 import sympy
 
 from symgrad._parallel import check_executor
-from symgrad._precision import EPS, thread_context
-from symgrad.errors import ConfigError, SymgradError
+from symgrad._precision import thread_context
+from symgrad.derive import derivative
+from symgrad.errors import ConfigError, LimitExceeded, SymgradError, UnsupportedError
 from symgrad.expr import Source, VariablesSpec
 from symgrad.fd._deprecated import renamed_keyword, warn_renamed
 from symgrad.fd._finite_diff import finite_difference
 from symgrad.fd._stencils import Stencil
 from symgrad.fd._sweeps import (
     _MIN_STEP,
+    _call,
     _Job,
     _job,
     _Progress,
@@ -129,9 +137,12 @@ class SchemeConvergence:
     ``error_coefficient`` is C in ``FD(h) − f^(m)(x) = C h^p f^(m+p)(x) + …``; ``step_sizes``
     are the steps h, descending floats (JSON key ``steps``; the attribute ``steps`` is a
     deprecated alias); ``errors`` absolute errors: mpmath numbers for ``mp`` (possibly below
-    float range), Python floats for ``float64`` (as is ``minimum_error``); ``predicted`` the signed leading terms ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN
-    where an error is zero or not finite; ``observed_order`` the fitted order (NaN without a range);
-    ``higher_derivative`` f^(m+p)(x); ``observed_error_coefficient`` (FD − f^(m))/(h^p f^(m+p))
+    float range), Python floats for ``float64`` (as are ``minimum_error`` and
+    ``higher_derivative``), except nonzero magnitudes below 1e-300 or above 1e300, which stay
+    mpmath numbers (never a false 0 or inf); ``predicted`` the signed leading terms
+    ``C h^p f^(m+p)(x)``; ``pairwise_orders`` NaN where an error is zero or not finite;
+    ``observed_order`` the fitted order (NaN without a range); ``higher_derivative``
+    f^(m+p)(x); ``observed_error_coefficient`` (FD − f^(m))/(h^p f^(m+p))
     at the finest step of the range.  float64 only: ``optimal_step`` and ``minimum_error`` (the
     argmin and minimum of the error) and ``textbook_optimal_step``, the minimiser of
     ``|C| h^p |f^(m+p)| + ε Σ|w| |f| / h^m``, which is ``2 sqrt(ε |f/f''|)``
@@ -149,7 +160,7 @@ class SchemeConvergence:
     pairwise_orders: tuple[float, ...]
     observed_order: float
     asymptotic_range: tuple[float, float] | None
-    higher_derivative: float | None
+    higher_derivative: Any
     observed_error_coefficient: float | None
     optimal_step: float | None = None
     minimum_error: Any = None
@@ -306,8 +317,10 @@ def convergence(
     rows = (
         _sweep_mp(job, progress, executor) if precision == "mp" else _sweep_float64(job, progress)
     )
-    kink = _kink(job)
-    out = tuple(_analyse(job, sch, row, kink) for sch, row in zip(job.schemes, rows, strict=True))
+    kink, moved = _kink(job), _point_rounding(job)
+    out = tuple(
+        _analyse(job, sch, row, kink, moved) for sch, row in zip(job.schemes, rows, strict=True)
+    )
     status = combine(s.status for s in out)
     worst = [s for s in out if s.status == status]
     reason = f"every scheme {_VERB[status]}"
@@ -399,6 +412,7 @@ class _Evidence:
     span: tuple[int, int] | None  # the asymptotic range (step indices)
     predicted: list[Any]  # C h^p f^(m+p) per step; empty when f^(m+p) is unknown
     hi: Any  # f^(m+p)(x), None when not a finite real number
+    notes: list[str]  # per step: what sets the floor, when unusual ('' otherwise)
 
 
 def _kink(job: _Job) -> str:
@@ -416,22 +430,98 @@ def _kink(job: _Job) -> str:
     return f"f is not smooth at this point ({probe.reason}): no order can be measured here"
 
 
-def _analyse(job: _Job, sch: _Scheme, row: _Row, kink: str) -> SchemeConvergence:
+def _point_rounding(job: _Job) -> Any:
+    """Σ_k |δ_k| |∂_k f^(m)(x)|: how far rounding the point moves every scheme's value.
+
+    A float64 sweep runs at float(x_k), δ_k = float(x_k) − x_k away from the point where the
+    exact derivative is taken (|δ_k| <= ε |x_k|/2; 0 for a point that is a float64 number), so
+    every scheme approximates f^(m) there, which differs from f^(m)(x) by Σ_k δ_k ∂_k f^(m)(x)
+    to first order.  An mp sweep and its reference share the point: 0.  Infinite when a needed
+    derivative is not a finite number (the shift is then unknown).
+    """
+    ctx, total = job.ctx, job.ctx.zero
+    if not job.float64:
+        return total
+    for k, x in enumerate(job.x):
+        delta = ctx.mpf(float(x)) - x
+        if delta:
+            slope = job.deriv(job.m + 1) if k == job.axis else _cross(job, k)
+            if slope is None:
+                return ctx.inf
+            total += abs(delta * slope)
+    return total
+
+
+def _cross(job: _Job, k: int) -> Any:
+    """∂_k ∂^m f/∂x^m at the point (k not the sweep's axis); None if not a finite number."""
+    names = [v.name for v in job.f.variables]
+    try:
+        part = derivative(job.partial(job.m).components[0], names[k], variables=names)
+        _, fn = part.mp_function(job.ctx.dps)
+        value = _call(job.ctx, fn, job.x, real=True)
+    except (LimitExceeded, UnsupportedError):
+        return None
+    return None if job.ctx.isnan(value) else value
+
+
+def _floors(job: _Job, sch: _Scheme, row: _Row, moved: Any) -> tuple[list[Any], list[str]]:
+    """The rounding floor per step (module docstring), and what sets it where it is unusual.
+
+    ``floor_ulps · (ε (Σ|w| F / h^m + |f^(m)|) + η (n / h^m + 1) + moved)``: ε the unit
+    roundoff, F = max |f| over the stencil plus |x f'| (the rounding of x + s h); η the
+    absolute spacing of float64 near 0 (2^-1074; 0 in mp, whose exponents do not underflow),
+    for n = Σ|w| values (one, Im f, for the complex step) and the result; ``moved`` the
+    rounding of the point (:func:`_point_rounding`).  The note of a step names the point's
+    rounding or float64's underflow when that part is the largest ('' otherwise).
+    """
+    exact, m = job.deriv(job.m), job.m
+    shift = abs(job.x[job.axis] * (job.deriv(1) or 0))  # rounding of x + s h, times f'
+    ulps, tiny = TOLERANCES["floor_ulps"], _tiny(job)
+    n = sch.weight_sum if sch.stencil is not None else 1.0
+    floors, notes = [], []
+    for (_, big), h in zip(row, job.step_sizes, strict=True):
+        parts = job.unit * (sch.weight_sum * (big + shift) / h**m + abs(exact))
+        parts = (parts, tiny * (n / h**m + 1), moved)
+        floors.append(ulps * sum(parts))
+        notes.append(_floor_note(job, parts))
+    return floors, notes
+
+
+def _floor_note(job: _Job, parts: tuple[Any, Any, Any]) -> str:
+    """Why the floor is high, when float64's underflow or the point's rounding sets it."""
+    relative, absolute, point = parts
+    name, ctx = _dname(job.m), job.ctx
+    if absolute > max(relative, point):
+        return (
+            f"; the floor is set by float64's smallest subnormal {float(_tiny(job)):.2g}, and "
+            f"{name} ≈ {ctx.nstr(abs(job.deriv(job.m)), 3)} here: float64 cannot resolve "
+            "these errors at any step, use precision='mp'"
+        )
+    if point > relative:
+        return (
+            f"; the floor is set by rounding the point to float64, which moves {name} by "
+            f"≈ {ctx.nstr(point, 3)}: give a point that is a float64 number or use "
+            "precision='mp'"
+        )
+    return ""
+
+
+def _tiny(job: _Job) -> Any:
+    """η: float64's smallest subnormal 2^-1074 (its spacing near 0); 0 in mp."""
+    return job.ctx.ldexp(1, -1074) if job.float64 else job.ctx.zero
+
+
+def _analyse(job: _Job, sch: _Scheme, row: _Row, kink: str, moved: Any) -> SchemeConvergence:
     ctx, m, p, exact = job.ctx, job.m, sch.order, job.deriv(job.m)
     signed = [d - exact for d, _ in row]
     errors = [abs(e) for e in signed]
-    shift = abs(job.x[job.axis] * (job.deriv(1) or 0))  # rounding of x + s h, times f'
-    ulps = TOLERANCES["floor_ulps"] * job.unit
-    floors = [
-        ulps * (sch.weight_sum * (big + shift) / h**m + abs(exact))
-        for (_, big), h in zip(row, job.step_sizes, strict=True)
-    ]
+    floors, notes = _floors(job, sch, row, moved)
     resolved = [ctx.isfinite(e) and e > fl for e, fl in zip(errors, floors, strict=True)]
     orders = pairwise_orders(job.step_sizes, errors)
     span = _asymptotic_range(orders, resolved)
     hi = job.deriv(m + p)
     predicted = [] if hi is None else [sch.constant * h**p * hi for h in job.step_sizes]
-    ev = _Evidence(errors, signed, resolved, orders, span, predicted, hi)
+    ev = _Evidence(errors, signed, resolved, orders, span, predicted, hi, notes)
     if kink:  # whatever the errors did, there is no derivative to converge to
         fitted = math.nan if span is None else fit_order(*_in_range(job.step_sizes, errors, span))
         status, reason = Status.INCONCLUSIVE, kink
@@ -440,12 +530,12 @@ def _analyse(job: _Job, sch: _Scheme, row: _Row, kink: str) -> SchemeConvergence
     b = None if span is None else span[1]
     coef = None if b is None or not hi else float(signed[b] / (job.step_sizes[b] ** p * hi))
     hs = tuple(float(h) for h in job.step_sizes)
-    shown = tuple(float(e) for e in errors) if job.float64 else tuple(errors)
+    shown = tuple(_as_float(e) for e in errors) if job.float64 else tuple(errors)
     return SchemeConvergence(
         sch.label, sch.expected, sch.constant, status, reason, hs, shown,
         tuple(predicted), tuple(orders), fitted,
         None if span is None else (hs[span[0]], hs[span[1]]),
-        None if hi is None else float(hi), coef, *_optimum(job, sch, errors, hi),
+        None if hi is None else _as_float(hi), coef, *_optimum(job, sch, errors, hi),
     )  # fmt: skip
 
 
@@ -467,9 +557,9 @@ def _asymptotic_range(orders: Sequence[float], resolved: Sequence[bool]) -> tupl
 def _verdict(job: _Job, sch: _Scheme, ev: _Evidence) -> tuple[Status, str, float]:
     """Status, reason and fitted order (the rules of the module docstring, in their order)."""
     if not any(ev.resolved) and all(job.ctx.isfinite(e) for e in ev.errors):
-        return (*_unresolved(job, sch), math.nan)
+        return (*_unresolved(job, sch, ev.notes[0]), math.nan)
     if ev.span is None or ev.span[1] - ev.span[0] + 1 < TOLERANCES["min_steps"]:
-        return Status.INCONCLUSIVE, _too_few(job, ev.errors, ev.resolved, ev.span), math.nan
+        return Status.INCONCLUSIVE, _too_few(job, ev), math.nan
     fitted = fit_order(*_in_range(job.step_sizes, ev.errors, ev.span))
     return (*_judge_order(job, sch, ev, ev.span, fitted), fitted)
 
@@ -599,8 +689,11 @@ def _faster(job: _Job, sch: _Scheme, ev: _Evidence, b: int, where: str) -> str:
     )
 
 
-def _unresolved(job: _Job, sch: _Scheme) -> tuple[Status, str]:
-    """No error above the floor: exact only if the error expansion vanishes term by term."""
+def _unresolved(job: _Job, sch: _Scheme, note: str) -> tuple[Status, str]:
+    """No error above the floor: exact only if the error expansion vanishes term by term.
+
+    ``note`` says what sets the floor at the largest step when it is not the usual rounding.
+    """
     h0 = job.step_sizes[0]
     for j, c in sch.series:
         d = job.deriv(job.m + j)
@@ -609,8 +702,8 @@ def _unresolved(job: _Job, sch: _Scheme) -> tuple[Status, str]:
             where = " or use precision='mp'" if job.float64 else ""
             return Status.INCONCLUSIVE, (
                 f"every error is at the rounding floor, which hides the truncation error (its "
-                f"term {c} h^{j} {_dname(job.m + j)} is {size} at h = {float(h0):.3g}); start "
-                f"the sweep at larger steps{where}"
+                f"term {c} h^{j} {_dname(job.m + j)} is {size} at h = {float(h0):.3g})"
+                f"{note or '; start the sweep at larger steps' + where}"
             )
     terms = ", ".join(_dname(job.m + j) for j, _ in sch.series)
     return Status.EXACT, (
@@ -644,38 +737,49 @@ def _lead(job: _Job, sch: _Scheme) -> str:
     return f"{sch.constant} {h} {_dname(job.m + sch.order)}"
 
 
-def _too_few(
-    job: _Job, errors: list[Any], resolved: list[bool], span: tuple[int, int] | None
-) -> str:
+def _too_few(job: _Job, ev: _Evidence) -> str:
+    errors, resolved, span = ev.errors, ev.resolved, ev.span
     count = 0 if span is None else span[1] - span[0] + 1
     need = f"{count} consistent steps, {TOLERANCES['min_steps']:g} needed"
     first = next((i for i, e in enumerate(errors) if job.ctx.isfinite(e) and not resolved[i]), None)
     if first is not None and any(resolved[:first]):
         return (
             f"round-off floor reached at h = {float(job.step_sizes[first]):.3g} before the asymptotic "
-            f"range ({need}); start the sweep at larger steps"
+            f"range ({need}){ev.notes[first] or '; start the sweep at larger steps'}"
         )
     return f"too few steps in the asymptotic range ({need}); add steps or change the sweep"
 
 
 def _optimum(job: _Job, sch: _Scheme, errors: list[Any], hi: Any) -> tuple[Any, ...]:
-    """float64 only: the measured optimal step and minimum error, and the textbook h*."""
+    """float64 only: the measured optimal step and minimum error, and the textbook h*.
+
+    h* is computed at the working precision: f and f^(m+p) may be nonzero numbers out of
+    float range (their floats 0), where a float formula would divide by zero.
+    """
     finite = [
         (e, float(h)) for e, h in zip(errors, job.step_sizes, strict=True) if job.ctx.isfinite(e)
     ]
     if not job.float64 or not finite:
         return (None, None, None)
     low, h_opt = min(finite, key=lambda t: t[0])
-    f0, c, m, p = job.deriv(0), abs(float(sch.constant)), job.m, sch.order
+    ctx, f0, c, m, p = job.ctx, job.deriv(0), sch.constant, job.m, sch.order
     if sch.stencil is None or not hi or not f0:
-        return (h_opt, float(low), None)
+        return (h_opt, _as_float(low), None)
     # d/dh [c h^p |f^(m+p)| + ε Σ|w| |f| h^-m] = 0  ⇒  h* = (m ε Σ|w| |f| / (p c |f^(m+p)|))^(1/(m+p))
-    ratio = m * EPS * sch.weight_sum * abs(float(f0)) / (p * c * abs(float(hi)))
-    textbook = ratio ** (1 / (m + p))
+    scale = ctx.mpf(abs(c.numerator)) / c.denominator * p * abs(hi)
+    ratio = m * job.unit * ctx.mpf(sch.weight_sum) * abs(f0) / scale
+    textbook = ratio ** (ctx.one / (m + p))
     # a (nearly) vanishing leading term puts h* beyond any step swept: the formula does not apply
-    largest = max(float(h) for h in job.step_sizes)
-    shown = textbook if math.isfinite(textbook) and textbook <= 10 * largest else None
-    return (h_opt, float(low), shown)
+    largest = max(job.step_sizes)
+    shown = float(textbook) if _MIN_STEP <= textbook <= 10 * largest else None
+    return (h_opt, _as_float(low), shown)
+
+
+def _as_float(x: Any) -> Any:
+    """A float where it holds x (0, or 1e-300 <= |x| <= 1e300); x itself otherwise, so that a
+    nonzero number out of float range is never shown as 0 or inf."""
+    v = abs(x)
+    return x if 0 < v < _MIN_STEP or 1e300 < v < math.inf else float(x)
 
 
 # -- rendering ------------------------------------------------------------------------------
