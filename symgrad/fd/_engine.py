@@ -357,10 +357,12 @@ class _Probe:
         except (ValueError, TypeError) as exc:
             raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
         for v in values:
-            if type(v) is not mpf or ctx.isnan(v):
+            if type(v) is not mpf:
                 raise _PointProblem(ctx, args, status=PointStatus.DOMAIN)
-            if ctx.isinf(v):
-                raise _PointProblem(ctx, args, status=PointStatus.POLE)
+            t = v._mpf_
+            if not t[1] and t[2]:  # infinite or NaN (ctx.isinf, ctx.isnan): zero is (0, 0, 0, 0)
+                status = PointStatus.DOMAIN if t == lib.fnan else PointStatus.POLE
+                raise _PointProblem(ctx, args, status=status)
         return values
 
     @functools.cached_property

@@ -85,6 +85,7 @@ from symgrad.fd._engine import (
     from_sides,
     nonsmooth_result,
     one_sided,
+    point_key,
 )
 from symgrad.fd._float64 import (
     _complex_axis,
@@ -503,7 +504,7 @@ def kink_suspect(f: Compiled, x0: Sequence[sympy.Rational]) -> bool:
         values = dict(zip(f.variables, x0, strict=True))
         return any(_suspect_at(kind, node, values) for kind, node in _kink_nodes(f))
 
-    return remembered(_KINKS_AT, f, suspect, key=(id(f), tuple(x0)))
+    return remembered(_KINKS_AT, f, suspect, key=(id(f), point_key(x0)))
 
 
 def _kink_nodes(f: Compiled) -> tuple[tuple[str, sympy.Expr], ...]:
