@@ -596,3 +596,50 @@ def test_property_underflowing_derivatives_are_never_failed(at: str, scheme: str
     range: inconclusive, never fail, never an exception."""
     res = convergence("exp(-1/x**2)", f"x={at}", schemes=scheme, precision="float64")
     assert res.schemes[0].status is Status.INCONCLUSIVE, res.schemes[0].reason
+
+
+# -- zeros proven, complex values limited by |f| ---------------------------------------------
+
+
+def test_exact_needs_error_terms_proven_zero_not_cancelled_to_zero() -> None:
+    """tanh(10x) at 25.5: f''' = 5.175e-218 (mpmath at 600 digits), though 1 − tanh² cancels to
+    0 at the sweep's working digits; central:2 is inconclusive, naming its term h²/6·f''' at
+    h = 0.1, never exact."""
+    ctx = mpctx(600)
+    d3 = ctx.diff(lambda t: ctx.tanh(10 * t), ctx.mpf("25.5"), 3)
+    res = convergence("tanh(10*x)", "x=25.5", schemes="central:2")
+    s = res.schemes[0]
+    assert s.status is Status.INCONCLUSIVE
+    assert f"≈ {mpmath.nstr(abs(d3) / 600, 3)} at h = 0.1" in s.reason
+
+
+@pytest.mark.parametrize("precision", ["mp", "float64"])
+def test_tanh_far_out_is_not_exact(precision: str) -> None:
+    """tanh at 200: f' = sech²(200) ≈ 7.6e-174 and f''' ≈ 3e-173, both nonzero: not exact."""
+    res = convergence("tanh(x)", "x=200", schemes="central:2", precision=precision)
+    assert res.schemes[0].status is Status.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    ("expr", "at", "precision"),
+    [
+        ("erf(x)", "x=25.5", "mp"),
+        ("tanh(10*x)", "x=25.5", "mp"),
+        ("tanh(10*x)", "x=25.5", "float64"),
+    ],
+)
+def test_complex_step_with_its_imaginary_part_lost_beside_f_is_not_failed(
+    expr: str, at: str, precision: str
+) -> None:
+    """f' ≈ 4.5e-283 (erf) or 1.3e-220 (tanh(10x)) beside |f| ≈ 1: the complex values carry
+    their digits relative to |f|, so Im f(x + ih) = h f' is lost; inconclusive, not fail."""
+    res = convergence(expr, at, schemes="complex", precision=precision, dps=30)
+    assert res.schemes[0].status is Status.INCONCLUSIVE
+
+
+def test_complex_step_limited_by_the_formula_is_not_failed() -> None:
+    """log(1+x)/x at 1e-3 in float64: rounding 1 + x leaves the complex values off by about
+    ε/x² ≈ 2e-10; central:2 passes on the same function, the complex step is not failed."""
+    res = convergence("log(1+x)/x", "x=1e-3", schemes="central:2,complex", precision="float64")
+    assert res.schemes[0].status is Status.PASS
+    assert res.schemes[1].status is Status.INCONCLUSIVE

@@ -36,7 +36,9 @@ the range, in this order:
    :func:`~symgrad.fd.finite_difference`, run for f with abs, sign, min or max): there is no
    derivative to converge to, whatever the errors do.
 1. ``exact`` — no error above the floor *and* the error expansion vanishes term by term: the
-   terms C_j h^j f^(m+j)(x) are zero for j = p … p + 6.  Errors below the floor with a nonzero
+   terms C_j h^j f^(m+j)(x) are zero for j = p … p + 6, each zero of the working precision
+   proven by the certified evaluation (``Compiled.at``: a derivative can cancel to 0 at W
+   digits without being 0, as 1 − tanh(10x)² at 25.5).  Errors below the floor with a nonzero
    term are ``inconclusive``: the round-off floor hides the truncation error.
 2. ``inconclusive`` — fewer than ``min_steps`` steps in the range.
 3. ``inconclusive`` — r and o above p + ``order``: the leading term vanishes (f^(m+p)(x) = 0, or the
@@ -49,7 +51,11 @@ the range, in this order:
 6. r and o below p − ``order``: ``fail`` when f is real-analytic and the error at the finest
    step is still ``vanish`` times the first nonzero term C_j h^j f^(m+j) of the expansion or more
    (the differences do not converge to the derivative); otherwise ``inconclusive``: a kink of
-   abs, sign, min or max, or a singularity, within reach of the stencil at these steps.
+   abs, sign, min or max, or a singularity, within reach of the stencil at these steps.  For
+   the complex step the error must also exceed ``floor_ulps · ε |f(x)| / h``: a complex value
+   of f is accurate relative to |f|, so Im f(x + ih) = h f' may be lost beside the real part
+   (erf or tanh(10x) at 25.5, log(1 + x)/x at 1e-3 in float64); errors within that are
+   ``inconclusive``.
 7. ``inconclusive`` — r or o within ``order`` of p and the other not.
 8. r and o within ``order`` of p: the error at the finest step of the range must also be the
    leading term, |E / (C h^p f^(m+p)) − 1| <= ``leading`` (else ``inconclusive``); then ``pass``
@@ -480,8 +486,8 @@ def _floors(job: _Job, sch: _Scheme, row: _Row, moved: Any) -> tuple[list[Any], 
     n = sch.weight_sum if sch.stencil is not None else 1.0
     floors, notes = [], []
     for (_, big), h in zip(row, job.step_sizes, strict=True):
-        parts = job.unit * (sch.weight_sum * (big + shift) / h**m + abs(exact))
-        parts = (parts, tiny * (n / h**m + 1), moved)
+        relative = job.unit * (sch.weight_sum * (big + shift) / h**m + abs(exact))
+        parts = (relative, tiny * (n / h**m + 1), moved)
         floors.append(ulps * sum(parts))
         notes.append(_floor_note(job, parts))
     return floors, notes
@@ -615,7 +621,8 @@ def _against_leading_term(
     if not ev.hi:
         return Status.INCONCLUSIVE, (
             f"observed {where} matches the accuracy {p} of {sch.label}, but its leading term "
-            f"{lead} vanishes here ({_dname(job.m + p)} = 0) while the error does not: the "
+            f"{lead} vanishes here ({_dname(job.m + p)} {_zero_text(job, job.m + p)}) while "
+            "the error does not: the "
             "expansion does not describe this point; choose another point"
         )
     ratio = float(ev.signed[b] / ev.predicted[b])
@@ -647,6 +654,15 @@ def _slower(job: _Job, sch: _Scheme, error: Any, b: int, where: str) -> tuple[St
     """
     p, h, claim = sch.order, job.step_sizes[b], _claim(sch)
     term = _first_term(job, sch, h)
+    lost = _complex_loss(job, sch, h)
+    if lost and error <= lost:
+        return Status.INCONCLUSIVE, (
+            f"observed {where} is below the accuracy {p} of {sch.label}{claim}, but at h = "
+            f"{float(h):.3g} the error ({job.ctx.nstr(error, 3)}) is within what f(x + ih) "
+            f"may lose of its imaginary part h f' beside |f| ≈ {job.ctx.nstr(job.deriv(0), 3)} "
+            f"({job.ctx.nstr(lost, 3)}): the complex values, not the scheme, may be off here; "
+            "use a stencil" + ("" if job.float64 else " or raise dps")
+        )
     if term is not None and error >= TOLERANCES["vanish"] * term:
         return Status.FAIL, (
             f"observed {where} is below the accuracy {p} of {sch.label}{claim}, and at h = "
@@ -662,10 +678,51 @@ def _slower(job: _Job, sch: _Scheme, error: Any, b: int, where: str) -> tuple[St
     )
 
 
+def _settled(job: _Job, k: int) -> Any:
+    """f^(k)(x), with a 0 at the working precision proven or replaced by its exact value.
+
+    A derivative can cancel to 0 at W digits without being 0 (1 − tanh(10x)² at x = 25.5 is
+    1.3e-220); an ``exact`` verdict or a skipped term needs a true 0, so a 0 is checked by
+    the certified evaluation (:meth:`~symgrad.derive.Compiled.at`, which returns 0 only for a
+    value that is exactly 0).  None: not finite, or not provable.
+    """
+    d = job.deriv(k)
+    if d is None or d != 0:
+        return d
+    point = {v.name: r for v, r in zip(job.f.variables, job.x0, strict=True)}
+    try:
+        value = job.partial(k).at(point, dps=15)
+    except SymgradError:
+        return None
+    return job.ctx.convert(value)
+
+
+def _zero_text(job: _Job, k: int) -> str:
+    """``= 0`` for a proven zero of f^(k), else what it is instead (W digits gave 0)."""
+    d = _settled(job, k)
+    if d is None:
+        return "cancels to 0 at the working precision (not proven 0)"
+    return "= 0" if d == 0 else f"≈ {job.ctx.nstr(d, 3)} (0 at the working precision)"
+
+
+def _complex_loss(job: _Job, sch: _Scheme, h: Any) -> Any:
+    """The complex step's error allowed by a complex f(x + ih) accurate relative to |f| only.
+
+    ``floor_ulps · ε |f(x)| / h``: NumPy's or mpmath's complex value carries its rounding
+    relative to |f|, so its imaginary part h f' may be lost beside the real part (tanh(10x)
+    at 25.5, erf at 25.5).  Not part of the floor, since most complex functions keep Im to
+    its own digits and then the errors fall as C h^2 f^(3) far below it (a pass needs them to);
+    an order below 2 with errors within it is no evidence against the scheme.  0 for stencils.
+    """
+    if sch.stencil is not None or job.deriv(0) is None:
+        return 0
+    return TOLERANCES["floor_ulps"] * job.unit * abs(job.deriv(0)) / h
+
+
 def _first_term(job: _Job, sch: _Scheme, h: Any) -> Any:
     """|C_j h^j f^(m+j)(x)| of the first nonzero term; None if a derivative is not finite."""
     for j, c in sch.series:
-        d = job.deriv(job.m + j)
+        d = _settled(job, job.m + j)
         if d is None:
             return None
         if d:
@@ -678,7 +735,7 @@ def _faster(job: _Job, sch: _Scheme, ev: _Evidence, b: int, where: str) -> str:
     p, claim = sch.order, _claim(sch)
     big = bool(ev.predicted) and ev.errors[b] >= TOLERANCES["vanish"] * abs(ev.predicted[b])
     if ev.hi is not None and (ev.hi == 0 or big):
-        value = "= 0" if ev.hi == 0 else f"≈ {job.ctx.nstr(ev.hi, 3)}"
+        value = _zero_text(job, job.m + p) if ev.hi == 0 else f"≈ {job.ctx.nstr(ev.hi, 3)}"
         return (
             f"leading error term vanishes at this point: {_dname(job.m + p)} {value}, choose "
             f"another point (observed {where}; {sch.label} has accuracy {p}{claim})"
@@ -696,9 +753,13 @@ def _unresolved(job: _Job, sch: _Scheme, note: str) -> tuple[Status, str]:
     """
     h0 = job.step_sizes[0]
     for j, c in sch.series:
-        d = job.deriv(job.m + j)
+        d = _settled(job, job.m + j)
         if d is None or d != 0:
-            size = "not finite" if d is None else f"≈ {job.ctx.nstr(abs(c * h0**j * d), 3)}"
+            size = (
+                "not a finite number proven here"
+                if d is None
+                else f"≈ {job.ctx.nstr(abs(c * h0**j * d), 3)}"
+            )
             where = " or use precision='mp'" if job.float64 else ""
             return Status.INCONCLUSIVE, (
                 f"every error is at the rounding floor, which hides the truncation error (its "
