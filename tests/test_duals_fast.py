@@ -284,11 +284,20 @@ def test_a_point_float64_cannot_see_runs_the_mpmath_pass() -> None:
 def test_a_node_beyond_float_range_costs_the_working_cap_not_an_overflow() -> None:
     """exp(x³/4) + y·z at x = 1e300: moving y by h changes f (1e(1e899)) by 2h, 1e899 digits
     down (float infinity); the digit count stops at the engine's cap instead of raising
-    OverflowError, and the stencil's ok values along y and z hold their (huge) estimates."""
+    OverflowError (and the stencil's ok values along y and z hold their huge estimates: the
+    slow test below)."""
     z = sympy.Symbol("z")
     f = symgrad.function(sympy.exp(X**3 / 4) + Y * z, [X, Y, z])
     x0 = (sympy.Integer(10) ** 300, sympy.Rational(1, 10**300), sympy.Integer(-2))
     assert engine._node_digits(f, x0, (0, 1, 0), [-300.0] * 3, dps=25) == engine._MAX_WORK
+
+
+@pytest.mark.slow
+def test_a_node_beyond_float_range_leaves_honest_values() -> None:
+    """The gradient of exp(x³/4) + y·z at x = 1e300 (4,000 working digits: slow)."""
+    z = sympy.Symbol("z")
+    f = symgrad.function(sympy.exp(X**3 / 4) + Y * z, [X, Y, z])
+    x0 = (sympy.Integer(10) ** 300, sympy.Rational(1, 10**300), sympy.Integer(-2))
     results = symgrad.finite_difference_gradient(
         f, {"x": x0[0], "y": x0[1], "z": x0[2]}, dps=25, engine="mpmath"
     )
@@ -296,3 +305,102 @@ def test_a_node_beyond_float_range_costs_the_working_cap_not_an_overflow() -> No
     for result, truth in zip(results[1:], (ctx.mpf(-2), ctx.mpf(10) ** -300), strict=True):
         if result.ok:
             assert abs(ctx.mpf(result.value) - truth) <= ctx.mpf(result.error_estimate)
+
+
+# -- sinh, cosh, tanh, atan, asin and acos in float64 ---------------------------------------
+
+_MORE_RULES = {
+    "sinh": (engine._f_sinh, lambda c, t: (c.sinh(t), c.cosh(t)), 700.0),
+    "cosh": (engine._f_cosh, lambda c, t: (c.cosh(t), c.sinh(t)), 700.0),
+    "tanh": (engine._f_tanh, lambda c, t: (c.tanh(t), 1 - c.tanh(t) ** 2), 40.0),
+    "atan": (engine._f_atan, lambda c, t: (c.atan(t), 1 / (1 + t * t)), 1e60),
+    "asin": (engine._f_asin, lambda c, t: (c.asin(t), 1 / c.sqrt(1 - t * t)), 1.0),
+    "acos": (engine._f_acos, lambda c, t: (c.acos(t), -1 / c.sqrt(1 - t * t)), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MORE_RULES))
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    where=st.floats(-1, 1),
+    scale=st.floats(0, 1),
+    rel=st.sampled_from([0.0, 2.0**-53, 1e-12, 1e-8, 1e-5]),
+    where_in=st.floats(-1, 1),
+)
+def test_property_a_float_rule_encloses_the_function_and_its_slope(
+    name: str, where: float, scale: float, rel: float, where_in: float
+) -> None:
+    """The value ± error and slope ± error of g(u) contain g and g' (60 digits, private
+    context) at every point of [u − e, u + e], the interval the argument's error allows."""
+    rule, truth, reach = _MORE_RULES[name]
+    x = where * (reach * scale if reach > 1 else 1 - 1e-9)
+    e = abs(x) * rel
+    try:
+        node = rule(engine._Float(x, e, (1.0,), (0.0,)))
+    except (engine._Unsure, ArithmeticError, ValueError):
+        return  # declined: the mpmath pass decides
+    ctx = _ctx(60)
+    t = ctx.mpf(x) + ctx.mpf(e) * ctx.mpf(where_in)
+    value, slope = truth(ctx, t)
+    assert abs(value - node.value) <= node.error
+    assert abs(slope - node.slopes[0]) <= node.errors[0]
+
+
+def test_a_planted_error_bound_is_caught_by_the_enclosure() -> None:
+    """The enclosure check fails a rule that forgets the argument's error (asin at 0.99)."""
+    ctx = _ctx(60)
+    x, e = 0.99, 1e-6
+    node = engine._f_asin(engine._Float(x, e, (1.0,), (0.0,)))
+    forgetful = node.error - e / (1 - x * x) ** 0.5  # what the argument's error moved
+    assert abs(ctx.asin(ctx.mpf(x) + ctx.mpf(e)) - node.value) <= node.error
+    assert abs(ctx.asin(ctx.mpf(x) + ctx.mpf(e)) - node.value) > forgetful
+
+
+_HYPERBOLIC = st.sampled_from(
+    [sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.asin, sympy.acos]
+)
+
+
+@_SETTINGS
+@given(
+    g=_HYPERBOLIC, h=_UNARY, a=st.sampled_from([1, 2, sympy.Rational(1, 3)]), x=_COORDS, y=_COORDS
+)
+def test_property_the_new_rules_ask_no_fewer_digits_and_no_wider_step(
+    g: Any, h: Any, a: Any, x: Any, y: Any
+) -> None:
+    """Compositions with the new rules, against the mpmath pass (as for the others above)."""
+    try:
+        f = _function(g(a * X / 60) * h(Y) + X * g(Y / 70))
+    except symgrad.SymgradError:
+        return
+    _compare(
+        f, (sympy.Rational(x.numerator, x.denominator), sympy.Rational(y.numerator, y.denominator))
+    )
+
+
+def test_fresh_points_of_the_new_functions_run_no_mpmath_pass() -> None:
+    """sinh, cosh, tanh, atan, asin and acos at fresh points: the float pass vouches."""
+    f = symgrad.function(
+        sympy.sinh(X) * sympy.cosh(Y)
+        + sympy.tanh(X * Y)
+        + sympy.atan(X)
+        + sympy.asin(Y / 2)
+        + sympy.acos(X / 3),
+        [X, Y],
+    )
+    calls = {"n": 0}
+    original = engine._combine
+
+    def counting(*args: Any) -> Any:
+        calls["n"] += 1
+        return original(*args)
+
+    _forget()
+    with mock.patch.object(engine, "_combine", counting):
+        for i in range(8):
+            x0 = (sympy.Rational(3, 10) + sympy.Rational(i, 100), sympy.Rational(7, 10))
+            assert engine._float_duals(f, x0) is not None
+            _compare(f, x0)
+            _forget()
+    assert calls["n"] > 0  # only _compare's own mpmath pass, once per point
+    assert calls["n"] == 8 * len(engine._tape(f))

@@ -1072,6 +1072,85 @@ def _f_pow_parts(parts: Sequence[_Float]) -> _Float:
 #: rules whose node is vouched for inside (every product, and exp of a product)
 _VOUCHING = (_f_mul, _f_pow_parts)
 
+# The hyperbolic and inverse functions: libm's sinh, cosh and tanh are within 2 ulp and atan,
+# asin and acos within 1 (glibc's documented bounds); each is charged 4 ulp (4·_EPS relative)
+# and each float operation around it one.  The argument's error e moves g by at most
+# e·max|g'| and g' by e·max|g''| over [u − e, u + e], bounded in closed form below.
+
+
+def _beyond(x: float, e: float) -> float:
+    """An upper bound on |t| over [x − e, x + e] (|x| + e, rounded up by a margin)."""
+    return (abs(x) + e) * (1 + 2 * _EPS)
+
+
+def _f_sinh(u: _Float) -> _Float:
+    """sinh u, with |sinh'| = cosh <= cosh(|u| + e) and |cosh'| = |sinh| <= sinh(|u| + e)."""
+    x, e = u.value, u.error
+    g, d, far = math.sinh(x), math.cosh(x), _beyond(x, e)
+    eg = math.cosh(far) * e * (1 + 8 * _EPS) + 4 * _EPS * abs(g)
+    return _f_chain(u, g, eg, d, math.sinh(far) * e * (1 + 8 * _EPS) + 4 * _EPS * d)
+
+
+def _f_cosh(u: _Float) -> _Float:
+    """cosh u, with |cosh'| = |sinh| <= sinh(|u| + e) and |sinh'| = cosh <= cosh(|u| + e)."""
+    x, e = u.value, u.error
+    g, d, far = math.cosh(x), math.sinh(x), _beyond(x, e)
+    eg = math.sinh(far) * e * (1 + 8 * _EPS) + 4 * _EPS * g
+    return _f_chain(u, g, eg, d, math.cosh(far) * e * (1 + 8 * _EPS) + 4 * _EPS * abs(d))
+
+
+def _f_tanh(u: _Float) -> _Float:
+    """tanh u, with |tanh'| = 1 − tanh² <= 1 and |(1 − tanh²)'| = 2|tanh|(1 − tanh²) < 0.77.
+
+    g' = 1 − t·t from t within 4 ulp: |t| <= 1 bounds its rounding by 12·_EPS absolute (a
+    slope that 1 − t·t cancels to nothing is then not vouched for).
+    """
+    x, e = u.value, u.error
+    t = math.tanh(x)
+    return _f_chain(u, t, e + 4 * _EPS * abs(t), 1 - t * t, e + 12 * _EPS)
+
+
+def _f_atan(u: _Float) -> _Float:
+    """atan u, with |atan'| = 1/(1 + u²) <= 1 and |atan''| = 2|u|/(1 + u²)² < 0.65."""
+    x, e = u.value, u.error
+    d = 1 / (1 + x * x)
+    if d == 0:
+        raise _Unsure  # 1 + x² overflowed: no exact zero
+    g = math.atan(x)
+    return _f_chain(u, g, e + 4 * _EPS * abs(g), d, e + 4 * _EPS * d)
+
+
+def _arcsine(u: _Float) -> tuple[float, float, float, float]:
+    """asin u and its error, and 1/sqrt(1 − u²) and its error (|u| + e < 1, else _Unsure).
+
+    On [u − e, u + e], |asin'| <= 1/sqrt(1 − r²) and |asin''| = |t|/(1 − t²)^(3/2) <=
+    r/(1 − r²)^(3/2), r = |u| + e, with 1 − r² from below: (1 − r)(1 + r) within 3 roundings.
+    The slope 1/sqrt((1 − u)(1 + u)) is within 6 roundings (half of the product's 3, the
+    root's, the quotient's, and a margin).
+    """
+    x, e = u.value, u.error
+    far = _beyond(x, e)
+    room = (1 - far) * (1 + far) * (1 - 4 * _EPS)  # <= 1 − r²
+    if far >= 1 or room <= 0:
+        raise _Unsure  # the interval reaches asin's branch points
+    g = math.asin(x)
+    d = 1 / math.sqrt((1 - x) * (1 + x))
+    eg = e / math.sqrt(room) * (1 + 4 * _EPS) + 4 * _EPS * abs(g)
+    ed = e * far / (room * math.sqrt(room)) * (1 + 4 * _EPS) + 6 * _EPS * d
+    return g, eg, d, ed
+
+
+def _f_asin(u: _Float) -> _Float:
+    return _f_chain(u, *_arcsine(u))
+
+
+def _f_acos(u: _Float) -> _Float:
+    """acos u = π/2 − asin u: the same bounds on the slope (negated) and on the value's change."""
+    _, eg, d, ed = _arcsine(u)
+    g = math.acos(u.value)
+    return _f_chain(u, g, eg + 4 * _EPS * abs(g), -d, ed)
+
+
 _FLOAT_RULES: dict[Any, Any] = {
     sympy.sin: _f_sin,
     sympy.cos: _f_cos,
@@ -1079,6 +1158,12 @@ _FLOAT_RULES: dict[Any, Any] = {
     sympy.exp: _f_exp,
     sympy.log: _f_log,
     sympy.Abs: _f_abs,
+    sympy.sinh: _f_sinh,
+    sympy.cosh: _f_cosh,
+    sympy.tanh: _f_tanh,
+    sympy.atan: _f_atan,
+    sympy.asin: _f_asin,
+    sympy.acos: _f_acos,
 }
 
 
