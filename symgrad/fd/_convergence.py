@@ -12,10 +12,12 @@ about dps digits.  ``"float64"``: the stencil runs in float64 as a user's code w
 against the exact derivative at dps digits.
 
 **Rounding floor.** An error is *resolved* when it exceeds ``floor_ulps · (ε (Σ|w| F / h^m +
-|f^(m)(x)|) + η (n / h^m + 1) + Σ_k |δ_k| |∂_k f^(m)(x)|)``: ε the machine epsilon (2^-52, or
-that of W digits), F = max |f| over the stencil's points plus |x f'(x)| (the rounding of
-x + s h) — a rounding error after division by h^m.  The complex step subtracts nothing: its
-relative part is ``ε |f'(x)|``.  η = 2^-1074, float64's smallest subnormal, is the absolute
+|f^(m)(x)|) + Σ|w| e / h^m + η (n / h^m + 1) + Σ_k |δ_k| |∂_k f^(m)(x)|)``: ε the machine
+epsilon (2^-52, or that of W digits), F = max |f| over the stencil's points plus |x f'(x)| (the
+rounding of x + s h) — a rounding error after division by h^m.  e (float64 stencils only) is
+the measured float64 error of f's formula at x and x ± h against its exact values: a formula
+that cancels (log(1 + x)/x near 0 is off by ε/x relative) is not evaluated to a few ulps of F.
+The complex step subtracts nothing: its relative part is ``ε |f'(x)|``.  η = 2^-1074, float64's smallest subnormal, is the absolute
 error of each of the n = Σ|w| values (one, Im f, for the complex step) and of the result: a
 derivative below float64's range is never resolved.  δ_k = float(x_k) − x_k: a float64 sweep
 runs at the point as float64 holds it, and every scheme's value moves by Σ δ_k ∂_k f^(m)
@@ -52,10 +54,10 @@ the range, in this order:
    step is still ``vanish`` times the first nonzero term C_j h^j f^(m+j) of the expansion or more
    (the differences do not converge to the derivative); otherwise ``inconclusive``: a kink of
    abs, sign, min or max, or a singularity, within reach of the stencil at these steps.  For
-   the complex step the error must also exceed ``floor_ulps · ε |f(x)| / h``: a complex value
-   of f is accurate relative to |f|, so Im f(x + ih) = h f' may be lost beside the real part
-   (erf or tanh(10x) at 25.5, log(1 + x)/x at 1e-3 in float64); errors within that are
-   ``inconclusive``.
+   the complex step the error must also exceed ``floor_ulps · (ε |f(x)| + e) / h``: a complex
+   value of f is accurate relative to |f| and no better than the real formula (e above), so
+   Im f(x + ih) = h f' may be lost beside the real part (erf or tanh(10x) at 25.5,
+   log(1 + x)/x near 0 in float64); errors within that are ``inconclusive``.
 7. ``inconclusive`` — r or o within ``order`` of p and the other not.
 8. r and o within ``order`` of p: the error at the finest step of the range must also be the
    leading term, |E / (C h^p f^(m+p)) − 1| <= ``leading`` (else ``inconclusive``); then ``pass``
@@ -76,6 +78,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import sympy
 
 from symgrad._parallel import check_executor
@@ -473,41 +476,83 @@ def _cross(job: _Job, k: int) -> Any:
 def _floors(job: _Job, sch: _Scheme, row: _Row, moved: Any) -> tuple[list[Any], list[str]]:
     """The rounding floor per step (module docstring), and what sets it where it is unusual.
 
-    ``floor_ulps · (ε (Σ|w| F / h^m + |f^(m)|) + η (n / h^m + 1) + moved)``: ε the unit
-    roundoff, F = max |f| over the stencil plus |x f'| (the rounding of x + s h); η the
-    absolute spacing of float64 near 0 (2^-1074; 0 in mp, whose exponents do not underflow),
-    for n = Σ|w| values (one, Im f, for the complex step) and the result; ``moved`` the
-    rounding of the point (:func:`_point_rounding`).  The note of a step names the point's
-    rounding or float64's underflow when that part is the largest ('' otherwise).
+    ``floor_ulps · (ε (Σ|w| F / h^m + |f^(m)|) + Σ|w| e / h^m + η (n / h^m + 1) + moved)``:
+    ε the unit roundoff, F = max |f| over the stencil plus |x f'| (the rounding of x + s h);
+    e the measured float64 error of f's formula near the stencil (:func:`_evaluation_noise`);
+    η the absolute spacing of float64 near 0 (2^-1074; 0 in mp, whose exponents do not
+    underflow), for n = Σ|w| values (one, Im f, for the complex step) and the result;
+    ``moved`` the rounding of the point (:func:`_point_rounding`).  The note of a step names
+    the part that sets the floor when it is not the usual rounding ('' otherwise).
     """
     exact, m = job.deriv(job.m), job.m
     shift = abs(job.x[job.axis] * (job.deriv(1) or 0))  # rounding of x + s h, times f'
     ulps, tiny = TOLERANCES["floor_ulps"], _tiny(job)
     n = sch.weight_sum if sch.stencil is not None else 1.0
+    noise = _evaluation_noise(job) if sch.stencil is not None else [0] * len(row)
     floors, notes = [], []
-    for (_, big), h in zip(row, job.step_sizes, strict=True):
+    for (_, big), h, e in zip(row, job.step_sizes, noise, strict=True):
         relative = job.unit * (sch.weight_sum * (big + shift) / h**m + abs(exact))
-        parts = (relative, tiny * (n / h**m + 1), moved)
+        parts = (relative, tiny * (n / h**m + 1), moved, sch.weight_sum * e / h**m)
         floors.append(ulps * sum(parts))
-        notes.append(_floor_note(job, parts))
+        notes.append(_floor_note(job, parts, e))
     return floors, notes
 
 
-def _floor_note(job: _Job, parts: tuple[Any, Any, Any]) -> str:
-    """Why the floor is high, when float64's underflow or the point's rounding sets it."""
-    relative, absolute, point = parts
+def _evaluation_noise(job: _Job) -> list[Any]:
+    """float64 only: per step h, max |f64(t) − f(t)| over t = x, x − h, x + h (float64 points).
+
+    The relative part of the floor assumes f evaluated to a few ulps of F; a formula that
+    cancels (log(1 + x)/x at 1e-8 has relative error ε/x) is off by far more, and its noise,
+    amplified by Σ|w|/h^m, looks like a diverging stencil.  Measured against f at the same
+    float64 points at the working precision (the point's own rounding is counted apart), once
+    per job (cached); 0 in mp.
+    """
+    key = -1  # job.cache holds derivatives by order >= 0; this entry is the noise
+    if key not in job.cache:
+        job.cache[key] = _measure_noise(job) if job.float64 else [0] * len(job.step_sizes)
+    noise: list[Any] = job.cache[key]
+    return noise
+
+
+def _measure_noise(job: _Job) -> list[Any]:
+    ctx, a = job.ctx, job.axis
+    x = [float(v) for v in job.x]
+    _, fn = job.f.mp_function(ctx.dps)
+
+    def error(t: float) -> Any:
+        args = [*x[:a], t, *x[a + 1 :]]
+        with np.errstate(all="ignore"):
+            fast = float(np.asarray(job.f(*args), dtype=float).reshape(-1)[0])
+        exact = _call(ctx, fn, [ctx.mpf(v) for v in args], real=True)
+        if not (math.isfinite(fast) and ctx.isfinite(exact)):
+            return ctx.zero  # non-finite values are errors of their own (NaN in the sweep)
+        return abs(ctx.mpf(fast) - exact)
+
+    centre = error(x[a])
+    return [max(centre, error(x[a] - float(h)), error(x[a] + float(h))) for h in job.step_sizes]
+
+
+def _floor_note(job: _Job, parts: tuple[Any, Any, Any, Any], noise: Any) -> str:
+    """Why the floor is high: float64's underflow, the point's rounding or f's own formula."""
+    relative, absolute, point, formula = parts
     name, ctx = _dname(job.m), job.ctx
-    if absolute > max(relative, point):
+    if absolute > max(relative, point, formula):
         return (
             f"; the floor is set by float64's smallest subnormal {float(_tiny(job)):.2g}, and "
             f"{name} ≈ {ctx.nstr(abs(job.deriv(job.m)), 3)} here: float64 cannot resolve "
             "these errors at any step, use precision='mp'"
         )
-    if point > relative:
+    if point > max(relative, formula):
         return (
             f"; the floor is set by rounding the point to float64, which moves {name} by "
             f"≈ {ctx.nstr(point, 3)}: give a point that is a float64 number or use "
             "precision='mp'"
+        )
+    if formula > relative:
+        return (
+            f"; the floor is set by the float64 evaluation of f itself, off by up to "
+            f"≈ {ctx.nstr(noise, 3)} near x (measured against its exact values): rewrite the "
+            "formula or use precision='mp'"
         )
     return ""
 
@@ -654,7 +699,7 @@ def _slower(job: _Job, sch: _Scheme, error: Any, b: int, where: str) -> tuple[St
     """
     p, h, claim = sch.order, job.step_sizes[b], _claim(sch)
     term = _first_term(job, sch, h)
-    lost = _complex_loss(job, sch, h)
+    lost = _complex_loss(job, sch, b)
     if lost and error <= lost:
         return Status.INCONCLUSIVE, (
             f"observed {where} is below the accuracy {p} of {sch.label}{claim}, but at h = "
@@ -705,18 +750,21 @@ def _zero_text(job: _Job, k: int) -> str:
     return "= 0" if d == 0 else f"≈ {job.ctx.nstr(d, 3)} (0 at the working precision)"
 
 
-def _complex_loss(job: _Job, sch: _Scheme, h: Any) -> Any:
-    """The complex step's error allowed by a complex f(x + ih) accurate relative to |f| only.
+def _complex_loss(job: _Job, sch: _Scheme, b: int) -> Any:
+    """The complex step's error allowed by complex values as accurate as f's, at step b.
 
-    ``floor_ulps · ε |f(x)| / h``: NumPy's or mpmath's complex value carries its rounding
-    relative to |f|, so its imaginary part h f' may be lost beside the real part (tanh(10x)
-    at 25.5, erf at 25.5).  Not part of the floor, since most complex functions keep Im to
-    its own digits and then the errors fall as C h^2 f^(3) far below it (a pass needs them to);
-    an order below 2 with errors within it is no evidence against the scheme.  0 for stencils.
+    ``floor_ulps · (ε |f(x)| + e) / h``: NumPy's or mpmath's complex value carries its
+    rounding relative to |f|, and no better than the real evaluation of the same formula (e,
+    :func:`_evaluation_noise`), so its imaginary part h f' may be lost beside the real part
+    (tanh(10x) at 25.5, erf at 25.5, log(1 + x)/x near 0).  Not part of the floor, since most
+    complex functions keep Im to its own digits and then the errors fall as C h^2 f^(3) far
+    below it (a pass needs them to); an order below 2 with errors within it is no evidence
+    against the scheme.  0 for stencils.
     """
     if sch.stencil is not None or job.deriv(0) is None:
         return 0
-    return TOLERANCES["floor_ulps"] * job.unit * abs(job.deriv(0)) / h
+    h, noise = job.step_sizes[b], _evaluation_noise(job)[b]
+    return TOLERANCES["floor_ulps"] * (job.unit * abs(job.deriv(0)) + noise) / h
 
 
 def _first_term(job: _Job, sch: _Scheme, h: Any) -> Any:
