@@ -52,6 +52,21 @@ def _mpmath_only() -> Iterator[None]:
     _forget()
 
 
+@contextmanager
+def _mpmath_nodes() -> Iterator[dict[str, int]]:
+    """Counts the nodes the mpmath pass evaluates (``_combine``), from forgotten caches."""
+    calls = {"n": 0}
+    original = engine._combine
+
+    def counting(*args: Any) -> Any:
+        calls["n"] += 1
+        return original(*args)
+
+    _forget()
+    with mock.patch.object(engine, "_combine", counting):
+        yield calls
+
+
 def _decisions(f: symgrad.Compiled, x0: tuple[sympy.Rational, ...]) -> list[tuple[Any, ...]]:
     """Per axis: the extra working digits (at two step scales) and the step's reach."""
     out = []
@@ -268,15 +283,7 @@ def test_fresh_points_of_a_smooth_function_run_no_mpmath_pass() -> None:
 def test_a_point_float64_cannot_see_runs_the_mpmath_pass() -> None:
     """sin(x + 1e100) + x: the float pass declines and the mpmath pass walks f's 3 nodes."""
     f = symgrad.function(sympy.sin(X + sympy.Integer(10) ** 100) + X, [X])
-    calls = {"n": 0}
-    original = engine._combine
-
-    def counting(*args: Any) -> Any:
-        calls["n"] += 1
-        return original(*args)
-
-    _forget()
-    with mock.patch.object(engine, "_combine", counting):
+    with _mpmath_nodes() as calls:
         engine._duals(f, _point("1/2"), 0, _DPS)
     assert calls["n"] == 3
 
@@ -388,15 +395,7 @@ def test_fresh_points_of_the_new_functions_run_no_mpmath_pass() -> None:
         + sympy.acos(X / 3),
         [X, Y],
     )
-    calls = {"n": 0}
-    original = engine._combine
-
-    def counting(*args: Any) -> Any:
-        calls["n"] += 1
-        return original(*args)
-
-    _forget()
-    with mock.patch.object(engine, "_combine", counting):
+    with _mpmath_nodes() as calls:
         for i in range(8):
             x0 = (sympy.Rational(3, 10) + sympy.Rational(i, 100), sympy.Rational(7, 10))
             assert engine._float_duals(f, x0) is not None
