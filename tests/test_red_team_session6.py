@@ -174,9 +174,6 @@ def test_complex_step_is_not_failed_by_the_rounding_of_a_decimal_point() -> None
     assert res.schemes[0].status is not Status.FAIL
 
 
-@pytest.mark.xfail(
-    strict=True, reason="F9: derivatives that cancel to 0 at the working precision make 'exact'"
-)
 def test_exact_verdict_needs_error_terms_that_really_vanish() -> None:
     """tanh(10x) at 25.5: the third derivative is 5.2e-218, not 0, and the central difference at
     h = 0.1 is off by 1.05e-220 (mpmath at 600 digits): central:2 is not exact here."""
@@ -192,9 +189,6 @@ def test_exact_verdict_needs_error_terms_that_really_vanish() -> None:
     assert res.schemes[0].status is not Status.EXACT
 
 
-@pytest.mark.xfail(
-    strict=True, reason="F10: mp complex step floor ignores Im lost beside a large real part"
-)
 def test_mp_complex_step_is_not_failed_where_erf_is_one_to_the_working_digits() -> None:
     """The derivative of erf at 25.5 is 2/sqrt(pi)·exp(-650.25) ≈ 4.5e-283; the complex step is a
     correct scheme, and its errors at the working precision are ~10^-W·|erf|."""
@@ -204,9 +198,6 @@ def test_mp_complex_step_is_not_failed_where_erf_is_one_to_the_working_digits() 
     assert res.schemes[0].status is not Status.FAIL
 
 
-@pytest.mark.xfail(
-    strict=True, reason="F11: float64 complex step fails on a formula's own rounding"
-)
 def test_float64_complex_step_is_not_failed_by_cancellation_in_the_formula() -> None:
     """log(1+x)/x at 1e-3: the complex step's float64 values are off by ~ε/x² from rounding 1 + x;
     the stencils on the same data pass, so the scheme is not what fails."""
