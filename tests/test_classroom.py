@@ -15,9 +15,10 @@ import io
 import re
 from typing import Any
 
+import mpmath
 import pytest
 import sympy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symgrad
@@ -135,7 +136,8 @@ def test_verified_means_one_thing() -> None:
     numeric = symgrad.check_answer("abs(log(x))", "sign(log(x))/x")
     assert numeric.status is symgrad.Status.PASS
     agreed = re.search(r"equal at (\d+) exact rational points", numeric.reason)
-    assert agreed is not None and int(agreed.group(1)) >= 12
+    assert agreed is not None
+    assert int(agreed.group(1)) >= 12
     assert "not proved symbolically" in numeric.reason
     assert "random" not in numeric.reason
 
@@ -526,3 +528,263 @@ def test_an_answer_against_a_zero_derivative_is_one_clear_fail(
     result = symgrad.check_answer(expr, answer, wrt, order=order)
     assert str(result.status) == "fail"
     assert "instead of 0" in result.reason
+
+
+# ------------------------------------------- check my answer: a pass must never be a lie
+def _gap_at(answer: str, text: str, point: dict[str, str], order: int = 1) -> Any:
+    """The oracle: answer minus d^n/dx^n of the expression at ``point``, exactly (SymPy; the
+    decimals of the answer read as the exact numbers they write)."""
+    at = {NAMES[k]: sympy.Rational(v) for k, v in point.items()}
+    exact = sympy.diff(build(text), X, order)
+    given = sympy.sympify(answer, locals=NAMES, rational=True)
+    return sympy.simplify((given - exact).xreplace(at))
+
+
+def _fails_where_it_says(text: str, answer: str, order: int = 1) -> symgrad.AnswerCheck:
+    """check_answer fails, and the oracle confirms a nonzero gap at the point it names."""
+    check = symgrad.check_answer(text, answer, "x", order=order)
+    assert check.status is symgrad.Status.FAIL, check.reason
+    assert check.counterexample is not None
+    gap = _gap_at(answer, text, check.counterexample["point"], order)
+    assert gap != 0
+    assert gap.evalf(50, chop=False) != 0
+    return check
+
+
+@pytest.mark.parametrize(
+    ("answer", "order", "where", "value"),
+    [
+        # wrong only beyond |x| = 4 (the old sample range): the oracle's value at the point
+        ("2*x + max(x - 5, 0)", 1, "6", "13"),
+        ("2*x + Heaviside(x - 9/2)", 1, "5", "11"),
+        ("2*x + max(x - 100, 0)", 1, "200", "500"),
+        ("2*x + max(-x - 7, 0)", 1, "-8", "-15"),
+        ("2*x + max(x**3 - 2000, 0)", 1, "20", "6040"),
+        ("6*x + max(x - 5, 0)", 2, "6", "37"),
+    ],
+)
+def test_an_answer_wrong_only_far_out_fails_at_a_simple_point(
+    answer: str, order: int, where: str, value: str
+) -> None:
+    """Breakpoints are sampled on both sides, and the counterexample is a round number."""
+    text = "x**2" if order == 1 else "x**3"
+    check = _fails_where_it_says(text, answer, order)
+    assert check.counterexample is not None
+    assert check.counterexample["point"] == {"x": where}
+    assert check.counterexample["answer"] == value
+    assert sympy.Rational(value) == build(answer).subs(X, sympy.Rational(where))
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("x**3", "3*x**2 + 1e-30"),  # decimals are exact: the gap is exactly 10**-30
+        ("x**3", "3*x**2*(1 + 1e-21)"),
+        ("x**3", "3*x**2 - 10**-300"),
+        ("sin(x)", "cos(x) + 1e-100"),  # below 20 digits, above 200: the values differ
+        ("x**2", "2*x + exp(-10000*x**2)"),  # below 200 digits: its ball excludes 0
+        ("x**2", "2*x*(1 + exp(-1000))"),  # the simplified gap 2*x*exp(-1000) is certified
+        ("exp(x)", "exp(x) + exp(-x**2 - 5000)"),
+    ],
+)
+def test_an_answer_off_by_a_tiny_exact_amount_fails(text: str, answer: str) -> None:
+    """No tolerance decides equality of exact values, and the two shown values differ."""
+    check = _fails_where_it_says(text, answer)
+    assert check.counterexample is not None
+    assert check.counterexample["expected"] != check.counterexample["answer"]
+    assert "instead of" in check.reason
+
+
+def test_a_failing_message_shows_values_that_differ() -> None:
+    """3*x**2 + 1e-15 against 3*x**2 at x = 1: exactly 3 + 10**-15 instead of 3, not 3 and 3."""
+    check = symgrad.check_answer("x**3", "3*x**2 + 1e-15")
+    assert check.counterexample == {
+        "point": {"x": "1"},
+        "expected": "3",
+        "answer": "3000000000000001/1000000000000000",
+    }
+    cosine = symgrad.check_answer("sin(x)", "cos(x) + 1e-100")
+    assert cosine.counterexample is not None
+    want, got = (cosine.counterexample[k].split("≈")[-1] for k in ("expected", "answer"))
+    assert want.strip() != got.strip()
+    ctx = mpmath.MPContext()
+    ctx.dps = 250
+    assert ctx.mpf(got.strip()) - ctx.mpf(want.strip()) == pytest.approx(1e-100, rel=1e-3)
+
+
+def test_an_answer_equal_only_at_the_sampled_points_fails(monkeypatch: Any) -> None:
+    """A student who knew every sample point, planted a polynomial vanishing at all of them:
+    the difference is a nonzero polynomial of degree d, nonzero on d + 1 integers, so it fails."""
+    roots = [sympy.Rational(k, 409) for k in (-1248, 308, -756, 4001, 17, -9999)]
+    planted = sympy.Mul(*[X - r for r in roots])
+    answer = str(2 * X + planted)
+    from symgrad.teaching import _steps
+
+    def known(exprs: Any, salt: str, inside: Any, count: int) -> Any:
+        return iter([{X: r} for r in roots])
+
+    monkeypatch.setattr(_steps, "answer_points", known)
+    check = _fails_where_it_says("x**2", answer)
+    assert check.counterexample is not None
+    assert planted.subs(X, sympy.Rational(check.counterexample["point"]["x"])) != 0
+
+
+def test_the_sample_is_fixed_per_question_wide_and_capped() -> None:
+    """Deterministic for one question, different for another; magnitudes from 0.01 to past
+    1000 with both signs; at most 12 generic points plus two per breakpoint (12 at most)."""
+    from symgrad.teaching._rules import answer_points
+
+    exprs = [X**2, 2 * X]
+    first = list(answer_points(exprs, "q1", lambda p: True, 12))
+    assert first == list(answer_points(exprs, "q1", lambda p: True, 12))
+    assert first != list(answer_points(exprs, "q2", lambda p: True, 12))
+    sizes = sorted(abs(p[X]) for p in first)
+    assert len(first) == 12
+    assert sizes[0] < 1
+    assert sizes[-1] > 1000
+    assert any(p[X] < 0 for p in first)
+    assert all(not p[X].is_integer for p in first)
+    kinks = sum((sympy.Max(X - k, 0) for k in range(1, 30)), sympy.S.Zero)
+    many = list(answer_points([X**2, 2 * X + kinks], "q3", lambda p: True, 12))
+    assert len(many) == 12 + 2 * 12
+    beside = [p[X] for p in many[12:]]
+    kinks_seen = {round(v) for v in beside}
+    assert len(kinks_seen) == 12  # 12 of the 29 breakpoints, each on both sides, close by
+    for k in kinks_seen:  # at (1 + k)/p with p a prime between 1,000 and 2,000
+        near = sympy.Rational(1 + k, 1000)
+        assert any(k - near < v < k for v in beside)
+        assert any(k < v < k + near for v in beside)
+
+
+def test_an_unproved_pass_says_what_it_rests_on() -> None:
+    """Where simplify cannot decide, a pass names its points and digits, and says it is not a
+    proof; the oracle confirms the two are equal where x > 0 (and the function is real)."""
+    check = symgrad.check_answer("abs(log(x))", "sign(log(x))/x")
+    assert check.status is symgrad.Status.PASS
+    count = re.search(r"equal at (\d+) exact rational points \((.*)\), not proved", check.reason)
+    assert count is not None
+    assert int(count.group(1)) >= 12
+    assert count.group(2) in ("exactly", "to 200 digits") or "200 digits" in count.group(2)
+    for x in (sympy.Rational(1, 3), sympy.Rational(7, 2)):
+        gap = sympy.sign(sympy.log(x)) / x - sympy.diff(sympy.Abs(sympy.log(X)), X).subs(X, x)
+        assert sympy.simplify(gap) == 0
+
+
+def test_a_partial_derivative_wrong_far_out_fails() -> None:
+    """Several variables: the breakpoint in x is sampled with y at a generic value."""
+    right = symgrad.check_answer("x**2*y", "2*x*y", "x")
+    assert right.status is symgrad.Status.PASS
+    wrong = symgrad.check_answer("x**2*y", "2*x*y + max(x - 7, 0)", "x")
+    assert wrong.status is symgrad.Status.FAIL
+    assert wrong.counterexample is not None
+    point = {NAMES[k]: sympy.Rational(v) for k, v in wrong.counterexample["point"].items()}
+    assert point[X] > 7  # the oracle: max(x - 7, 0) is nonzero exactly there
+
+
+# Equivalent forms of correct derivatives (each pair checked by the oracle in the test): trig,
+# exponential and logarithm identities valid wherever the function is real.
+EQUIVALENT: list[tuple[str, str]] = [
+    ("sin(x)**2", "sin(2*x)"),
+    ("sin(x)**2", "2*sin(x)*cos(x)"),
+    ("tan(x)", "1 + tan(x)**2"),
+    ("tan(x)", "1/cos(x)**2"),
+    ("cos(x)**2", "-sin(2*x)"),
+    ("exp(2*x + 1)", "2*exp(1)*exp(x)**2"),
+    ("log(x**2 + 1)", "2*x/(x**2 + 1)"),
+    ("log(x**2)", "2/x"),  # valid for x < 0 too: d/dx log(x**2) = 2/x
+    ("x*log(x)", "log(x) + 1"),
+    ("sqrt(x**2 + 1)", "x*(x**2 + 1)**(-1/2)"),
+    ("atan(x)", "cos(atan(x))**2"),
+    ("sinh(x)**2", "sinh(2*x)"),
+    ("(x + 1)**3", "3*x**2 + 6*x + 3"),
+    ("x/(x + 1)", "1/(x + 1) - x/(x + 1)**2"),
+    ("abs(x)", "x/abs(x)"),
+    ("max(x, 0)", "Heaviside(x)"),
+]
+
+
+def _nonzero_polynomial(roots: list[Any], scale: Any) -> Any:
+    """A polynomial vanishing at ``roots``, nonzero at max(roots) + 1 (the oracle says so)."""
+    poly = scale * sympy.Mul(*[X - r for r in roots])
+    assert poly.subs(X, max(roots) + 1) != 0
+    return poly
+
+
+@st.composite
+def _planted(draw: Any) -> tuple[str, str]:
+    """(expression, a wrong derivative): an error a crafted answer can hide from few points."""
+    text = draw(st.sampled_from([t[0] for t in TEXTBOOK[:20]] + ["x**2", "exp(x)*sin(x)"]))
+    exact = sympy.diff(build(text), X)
+    kind = draw(st.sampled_from(["polynomial", "tiny", "far", "jump"]))
+    if kind == "polynomial":
+        nums = draw(st.lists(st.integers(-4000, 4000), min_size=1, max_size=5, unique=True))
+        den = draw(st.sampled_from([1, 7, 401, 409, 419, 1009]))
+        planted = _nonzero_polynomial([sympy.Rational(n, den) for n in nums], 1)
+    elif kind == "tiny":  # written as a power: the parser refuses literals below 1e-308
+        power = draw(st.integers(20, 400))
+        factor = draw(st.sampled_from(["1", "-3", "7*x", "x**2"]))
+        return text, f"{exact} + {factor}*10**(-{power})"
+    elif kind == "far":
+        edge = draw(st.integers(5, 1000))
+        side = draw(st.sampled_from([1, -1]))
+        planted = sympy.Max(side * X - edge, 0)
+        beyond = side * (edge + 1)
+    else:
+        edge = sympy.Rational(draw(st.integers(5, 5000)), draw(st.sampled_from([1, 2, 3])))
+        planted = sympy.Heaviside(X - edge)
+        beyond = edge + 1
+    if kind in ("far", "jump"):  # wrong only where the function is real: asin(x) has no x = 6
+        value = build(text).subs(X, beyond).evalf(30)
+        assume(value.is_real and value.is_finite)
+    return text, str(exact + planted)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(case=_planted())
+def test_planted_wrong_answers_never_pass(case: tuple[str, str]) -> None:
+    """Polynomials vanishing at chosen points, tiny exact constants, terms only beyond
+    |x| = 5 and far jumps: every one fails, where the oracle sees a nonzero gap."""
+    text, answer = case
+    assert sympy.simplify(build(answer) - sympy.diff(build(text), X)) != 0
+    _fails_where_it_says(text, answer)
+
+
+@pytest.mark.parametrize(("text", "answer"), EQUIVALENT, ids=[p[1] for p in EQUIVALENT])
+def test_equivalent_right_answers_pass(text: str, answer: str) -> None:
+    """Correct derivatives in other forms pass (proved, or equal at the sample points)."""
+    exact = sympy.diff(build(text), X)
+    for x in (sympy.Rational(-7, 3), sympy.Rational(1, 5), sympy.Rational(11, 2)):
+        if not build(text).subs(X, x).is_real:
+            continue
+        gap = (build(answer) - exact).subs(X, x)
+        assert abs(gap.evalf(60)) < sympy.Float(10) ** -50  # the oracle: the same values
+    check = symgrad.check_answer(text, answer)
+    assert check.status is symgrad.Status.PASS, check.reason
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(
+    a=st.integers(-9, 9).filter(bool),
+    b=st.fractions(min_value=-5, max_value=5, max_denominator=7).filter(bool),
+    form=st.sampled_from(["sin", "exp", "log"]),
+)
+def test_random_right_answers_in_other_forms_pass(a: int, b: Any, form: str) -> None:
+    """a*sin(b*x)**2 -> a*b*sin(2*b*x), a*exp(b*x + 1) -> a*b*e*exp(b*x), a*log(b**2*x**2) ->
+    2*a/x: identities, with the oracle's simplify confirming each before symgrad sees it."""
+    c = sympy.Rational(b.numerator, b.denominator)
+    text, answer = {
+        "sin": (f"{a}*sin(({c})*x)**2", f"{a * c}*sin({2 * c}*x)"),
+        "exp": (f"{a}*exp(({c})*x + 1)", f"{a * c}*E*exp(({c})*x)"),
+        "log": (f"{a}*log(({c**2})*x**2)", f"{2 * a}/x"),
+    }[form]
+    assert sympy.simplify(build(answer) - sympy.diff(build(text), X)) == 0
+    check = symgrad.check_answer(text, answer)
+    assert check.status is symgrad.Status.PASS, check.reason
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(case=_planted())
+def test_planted_wrong_answers_never_pass_many(case: tuple[str, str]) -> None:
+    """The same red team at a larger count."""
+    test_planted_wrong_answers_never_pass.hypothesis.inner_test(case)  # type: ignore[attr-defined]

@@ -857,9 +857,8 @@ def _differing_digits(values: list[Any]) -> list[str]:
 
 
 def _with_form(exact: _Expr, number: str) -> str:
-    """``exp(2) ≈ 7.389056099``: the exact form when it is short, then the digits."""
-    if _within(exact, _SIMPLIFY_NODES) and not exact.has(sympy.Piecewise):
-        exact = sympy.simplify(exact)
+    """``exp(2) ≈ 7.389056099``: the exact form (as SymPy evaluates it: ``simplify`` of a
+    value can take minutes in ``trigsimp``) when it is short, then the digits."""
     if exact.is_Rational:
         return str(exact)
     return f"{exact} ≈ {number}" if _length(exact) <= 30 else number
