@@ -9,13 +9,21 @@ cannot prove it, "equal at N exact rational points", said as such.  A higher ord
 derivative taken again, block by block; :func:`implicit_steps` differentiates an equation
 F(x, y) = 0 and, for d²y/dx², uses the equation itself to shorten the result.
 
-:func:`check_answer` compares a student's derivative with the exact one.  Both are evaluated
-exactly at seeded random rational points (no integer or simple fraction, so no kink hides
-there), then to 30 digits, where the original expression is real: a point where they differ
-means ``fail``, reported at the simplest point where they differ (small integers, then simple
-fractions, never a point on the edge of the domain), with the classic slip named or the
-differing terms (see `AnswerCheck`).  Otherwise ``simplify`` of the difference proves equality,
-or, when it cannot, agreement at the sample points is the evidence and the reason says so.
+:func:`check_answer` compares a student's derivative with the exact one, and only a proof
+decides ``fail``: at sample points, values that differ exactly (both rational there) or by more
+than their certified error bounds (balls of 200 digits, :mod:`symgrad.derive`'s exact values),
+a difference that is a rational function with a nonzero numerator (a polynomial of degree d is
+nonzero at one of any d + 1 distinct numbers), or a certified ball of the difference itself
+(as written, cancelled or simplified) that excludes 0.  The sample points are drawn per question
+from a hash of it: 12 generic points with magnitudes from 0.01 to 10**6 and prime denominators,
+and both sides of every breakpoint of abs, sign, Heaviside, max, min and relations that SymPy
+can solve; only points where the original expression is real are used.  ``simplify`` of the
+difference reducing to 0 proves ``pass``; otherwise a ``pass`` says what it rests on ("equal at
+N exact rational points (to 200 digits), not proved symbolically"), and with no usable point
+the verdict is ``inconclusive``.  A failure is reported at the simplest point where the two
+provably differ (small integers, simple fractions, then round numbers up to 1000, never a
+point on the edge of the domain), with values shown exactly or with digits enough to differ,
+and the classic slip named or the differing terms (see `AnswerCheck`).
 """
 
 from __future__ import annotations
@@ -481,9 +489,14 @@ def check_answer(
     Returns
     -------
     AnswerCheck
-        ``pass`` when equal (any equivalent form), ``fail`` with the classic slip or the
-        differing terms, ``inconclusive`` when neither simplification nor the sample points
-        can decide.
+        ``fail`` only on a proof that the two differ (exact or certified values at a sample
+        point, a rational difference with a nonzero numerator, a certified nonzero difference),
+        with the classic slip or the differing terms; ``pass`` when ``simplify`` proves them
+        equal ("proved equal symbolically"), or else when they agree at every sample point
+        (exactly or to 200 digits: the reason says so, and that it is not a proof);
+        ``inconclusive`` when no sample point is in the domain and ``simplify`` cannot decide.
+        The sample (12 generic points from 0.01 to 10**6, both sides of up to 12 breakpoints)
+        is drawn per question from a hash of it, so it is the same on every run.
 
     Examples
     --------
@@ -850,7 +863,7 @@ def _differing_digits(values: list[Any]) -> list[str]:
     import mpmath  # noqa: PLC0415 - mpmath comes with SymPy; formatting only, no context change
 
     for digits in _SHOWN_DIGITS:
-        shown = [mpmath.nstr(v, digits) for v in values]
+        shown = [mpmath.nstr(v, digits, strip_zeros=False) for v in values]
         if shown[0] != shown[1]:
             return shown
     return shown
