@@ -55,7 +55,7 @@ _ANSWER_CANDIDATES = (
     48  # generic candidates of answer_points (the caller keeps those in the domain)
 )
 _MAX_BREAKS = 12  # breakpoints of nonsmooth pieces sampled on both sides
-_BREAK_DEGREE = 4  # a breakpoint argument is solved when it is a polynomial of at most this degree
+_BREAK_DEGREE = 8  # a breakpoint argument is solved when it is a polynomial of at most this degree
 _WIDEST = 10**6  # the largest |coordinate| of a sample point (the reach of a smooth formula)
 #: the largest |coordinate| by the nesting depth of exponential growth (exp(exp(x)) at 10**6 has
 #: a 434,000-digit exponent): one level reaches _WIDEST, two 100, deeper the old range of 4
@@ -638,7 +638,7 @@ def answer_points(
     mixed, each p/q with q a prime between 1,000 and 10**6 drawn per point, so no integer or
     simple fraction (where a kink such as max(x, 1) sits).  Then both sides of every breakpoint
     (the zeros of the arguments of abs, sign, Heaviside, max, min and of relations, solved
-    where they are polynomials of degree at most 4 in one variable; at most ``_MAX_BREAKS``),
+    where they are polynomials of degree at most 8 in one variable; at most ``_MAX_BREAKS``),
     at a distance (1 + |r|)/p with p a prime between 1,000 and 2,000.  Only points where
     ``inside`` holds are yielded: the first ``count`` generic ones (of ``_ANSWER_CANDIDATES``),
     then those beside the breakpoints.

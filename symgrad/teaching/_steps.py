@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import mpmath
 import sympy
 
 from symgrad.derive import function
@@ -93,6 +94,7 @@ _DIGITS = 200  # digits to which both sides are certified and compared at a samp
 _TRUST = sympy.Float(10) ** (2 - _DIGITS)  # values further apart than this (relative) differ
 _FORM_DIGITS = 15  # digits that prove a certified difference nonzero (its ball excludes 0)
 _WITNESS_TRIES = 2_000  # grid points tried for a nonzero numerator of a rational difference
+_SHOWN_CHARS = 60  # a longer exact rational is shown in digits
 _SHOWN_DIGITS = (10, 20, 40, 80, _DIGITS)  # digits tried until the two shown values differ
 
 
@@ -844,10 +846,11 @@ def _simplest_difference(judge: _Judge) -> dict[_Expr, _Expr] | None:
 
 def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
     """The derivative's and the answer's values as a student would check them: exact when
-    rational, else a short exact form and as many digits as it takes for the two to differ."""
+    short and rational, else a short exact form and as many digits as tell them apart; where
+    200 digits do not, the answer's value also names the (certified) difference."""
     exprs = (judge.check.expected, judge.check.answer)
     exact = [e.xreplace(point) for e in exprs]
-    if all(v.is_Rational for v in exact):
+    if all(v.is_Rational and len(str(v)) <= _SHOWN_CHARS for v in exact):
         return str(exact[0]), str(exact[1])
     values = judge.certified(exprs, point, _DIGITS)
     if values is None:
@@ -855,24 +858,28 @@ def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
         shown = ["?" if v is None else f"{v:.10g}" for v in numbers]
     else:
         shown = _differing_digits(values)
-    return _with_form(exact[0], shown[0]), _with_form(exact[1], shown[1])
+    want, got = _with_form(exact[0], shown[0]), _with_form(exact[1], shown[1])
+    if shown[0] == shown[1]:
+        gap = judge.certified((exprs[1] - exprs[0],), point, _FORM_DIGITS)
+        said = "a nonzero amount" if not gap else mpmath.nstr(gap[0], 6)
+        got += f" (it differs by {said})"
+    return want, got
 
 
 def _differing_digits(values: list[Any]) -> list[str]:
-    """Both values with the fewest digits (10, 20, 40, ...) that tell them apart."""
-    import mpmath  # noqa: PLC0415 - mpmath comes with SymPy; formatting only, no context change
-
+    """Both values with the fewest digits (10, 20, 40, ...) that tell them apart (10 digits
+    when even 200 do not: the caller then names the difference)."""
     for digits in _SHOWN_DIGITS:
         shown = [mpmath.nstr(v, digits, strip_zeros=False) for v in values]
         if shown[0] != shown[1]:
             return shown
-    return shown
+    return [mpmath.nstr(v, _SHOWN_DIGITS[0], strip_zeros=False) for v in values]
 
 
 def _with_form(exact: _Expr, number: str) -> str:
     """``exp(2) ≈ 7.389056099``: the exact form (as SymPy evaluates it: ``simplify`` of a
     value can take minutes in ``trigsimp``) when it is short, then the digits."""
-    if exact.is_Rational:
+    if exact.is_Rational and len(str(exact)) <= _SHOWN_CHARS:
         return str(exact)
     return f"{exact} ≈ {number}" if _length(exact) <= 30 else number
 
