@@ -610,6 +610,11 @@ def test_a_failing_message_shows_values_that_differ() -> None:
     ctx = mpmath.MPContext()
     ctx.dps = 250
     assert ctx.mpf(got.strip()) - ctx.mpf(want.strip()) == pytest.approx(1e-100, rel=1e-3)
+    far = symgrad.check_answer("x**2", "2*x + 10**(-1000)")  # 200 digits cannot show it
+    assert far.counterexample is not None
+    assert far.counterexample["point"] == {"x": "1"}
+    assert far.counterexample["answer"] == "2.000000000 (it differs by 1.0e-1000)"
+    assert sympy.Rational(1, 10**1000) == _gap_at("2*x + 10**(-1000)", "x**2", {"x": "1"})
 
 
 def test_an_answer_equal_only_at_the_sampled_points_fails(monkeypatch: Any) -> None:
