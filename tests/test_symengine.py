@@ -194,6 +194,27 @@ def test_smooth_expressions_run_on_symengine(monkeypatch: pytest.MonkeyPatch) ->
     assert calls["symengine"] > 0
 
 
+@pytest.mark.parametrize("text", ["x**(3/2)*y", "sqrt(2)*x**2 + y/2", "sqrt(x*y)"])
+def test_halves_run_on_symengine(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """1/2 (its own class, Half, in both libraries) keeps the job on symengine, exactly."""
+    calls = _counting(monkeypatch)
+    clear_cache()
+    fast = hessian(text, symbolic="symengine")
+    assert calls["sympy"] == 0
+    assert calls["symengine"] > 0
+    x, y = sympy.symbols("x y", real=True)
+    closed = {  # the Hessians written out by hand
+        "x**(3/2)*y": [[sympy.Rational(3, 4) * y / sympy.sqrt(x), sympy.Rational(3, 2) * sympy.sqrt(x)],
+                       [sympy.Rational(3, 2) * sympy.sqrt(x), 0]],
+        "sqrt(2)*x**2 + y/2": [[2 * sympy.sqrt(2), 0], [0, 0]],
+        "sqrt(x*y)": [[-sympy.sqrt(y) / (4 * x ** sympy.Rational(3, 2)), 1 / (4 * sympy.sqrt(x * y))],
+                      [1 / (4 * sympy.sqrt(x * y)), -sympy.sqrt(x) / (4 * y ** sympy.Rational(3, 2))]],
+    }[text]  # fmt: skip
+    point = {x: sympy.Rational(7, 3), y: sympy.Rational(5, 2)}
+    for entry, want in zip(fast.components, (e for row in closed for e in row), strict=True):
+        assert sympy.simplify((entry - want).subs(point)) == 0
+
+
 def test_an_unsupported_result_sends_the_job_to_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
     """A symengine derivative holding a node outside the list: the job runs again on SymPy."""
     monkeypatch.setattr(engine_module, "_FUNCTIONS", engine_module._FUNCTIONS - {"polygamma"})

@@ -78,6 +78,7 @@ _NODES = frozenset(
         "Symbol",
         "Integer",
         "Rational",
+        "Half",  # symengine's (and SymPy's) class of 1/2: x**(3/2), sqrt(2)*x
         "Zero",
         "One",
         "NegativeOne",
