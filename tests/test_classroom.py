@@ -793,3 +793,12 @@ def test_random_right_answers_in_other_forms_pass(a: int, b: Any, form: str) -> 
 def test_planted_wrong_answers_never_pass_many(case: tuple[str, str]) -> None:
     """The same red team at a larger count."""
     test_planted_wrong_answers_never_pass.hypothesis.inner_test(case)  # type: ignore[attr-defined]
+
+
+def test_a_failure_among_huge_values_is_shown_in_digits() -> None:
+    """2**x past x = 1965 has thousands of digits (Python refuses to print such integers):
+    the values are shown to 10 digits with the certified difference, 1."""
+    check = _fails_where_it_says("2**x", "2**x*log(2) + Heaviside(x - 1965)")
+    assert check.counterexample is not None
+    assert check.counterexample["answer"].endswith("(it differs by 1.0)")
+    assert sympy.Rational(check.counterexample["point"]["x"]) > 1965  # the oracle's jump

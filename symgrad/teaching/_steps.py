@@ -850,7 +850,7 @@ def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
     200 digits do not, the answer's value also names the (certified) difference."""
     exprs = (judge.check.expected, judge.check.answer)
     exact = [e.xreplace(point) for e in exprs]
-    if all(v.is_Rational and len(str(v)) <= _SHOWN_CHARS for v in exact):
+    if all(_short_rational(v) for v in exact):
         return str(exact[0]), str(exact[1])
     values = judge.certified(exprs, point, _DIGITS)
     if values is None:
@@ -879,9 +879,20 @@ def _differing_digits(values: list[Any]) -> list[str]:
 def _with_form(exact: _Expr, number: str) -> str:
     """``exp(2) ≈ 7.389056099``: the exact form (as SymPy evaluates it: ``simplify`` of a
     value can take minutes in ``trigsimp``) when it is short, then the digits."""
-    if exact.is_Rational and len(str(exact)) <= _SHOWN_CHARS:
+    if _short_rational(exact):
         return str(exact)
+    if not _within(exact, 30) or not all(map(_short_rational, exact.atoms(sympy.Rational))):
+        return number  # a long form, or one holding a huge integer (2**5000 at x = 5000)
     return f"{exact} ≈ {number}" if _length(exact) <= 30 else number
+
+
+def _short_rational(value: _Expr) -> bool:
+    """A rational of at most ``_SHOWN_CHARS`` characters (judged by bit length: Python
+    refuses to print integers of more than 4,300 digits)."""
+    if not value.is_Rational:
+        return False
+    bits = int(value.p).bit_length() + int(value.q).bit_length()
+    return bits <= 3 * _SHOWN_CHARS and len(str(value)) <= _SHOWN_CHARS
 
 
 # ------------------------------------------------------------------ the answer's verdict
