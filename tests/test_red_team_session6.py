@@ -208,16 +208,25 @@ def test_float64_complex_step_is_not_failed_by_cancellation_in_the_formula() -> 
     assert res.schemes[1].status is not Status.FAIL
 
 
-@pytest.mark.xfail(
-    strict=True, reason="F12: arb ok value 0.0 for a derivative 1e-52, absolute bound"
-)
-def test_finite_difference_ok_has_its_digits_when_the_derivative_is_tiny() -> None:
-    """1 − tanh²(60) = 3.067e-52 (mpmath at 200 digits): an `ok` value must hold dps digits."""
-    pytest.importorskip("flint")  # the mpmath engine, used without python-flint, has them
-    c = _ctx(200)
-    truth = 1 - c.tanh(60) ** 2
-    res = symgrad.finite_difference("tanh(x)", "x=60", "x", dps=30)
-    assert res.status.value != "ok" or abs(c.mpf(res.value) - truth) <= c.mpf(10) ** -25 * truth
+@pytest.mark.parametrize(("expr", "at", "truth"), [
+    ("tanh(x)", "x=60", lambda c: 1 - c.tanh(60) ** 2),  # 3.067e-52 beside |f| = 1
+    ("erf(x)", "x=25.5", lambda c: 2 / c.sqrt(c.pi) * c.exp(-(c.mpf("25.5") ** 2))),
+])  # fmt: skip
+def test_a_derivative_far_below_f_is_bounded_and_says_whose_digits(
+    expr: str, at: str, truth: Callable[[Any], Any]
+) -> None:
+    """A certified derivative far below |f| holds its bound, 10^-dps of |f| (mpmath at 400
+    digits), and its reason says that fewer of its own digits are certified."""
+    pytest.importorskip("flint")  # the certified arb path
+    c = _ctx(400)
+    res = symgrad.finite_difference(expr, at, "x", dps=30)
+    assert res.certified
+    assert abs(c.mpf(res.value) - truth(c)) <= c.mpf(res.error_estimate) <= c.mpf(10) ** -30
+    assert "fewer than 30 of the derivative's own digits are certified" in res.reason
+    plain = symgrad.finite_difference("tanh(x)", "x=0.5", "x", dps=30)  # f' ~ |f|: its own digits
+    assert abs(c.mpf(plain.value) - (1 - c.tanh(c.mpf("0.5")) ** 2)) <= c.mpf(plain.error_estimate)
+    assert c.mpf(plain.error_estimate) <= c.mpf(10) ** -30 * abs(c.mpf(plain.value))
+    assert "own digits" not in plain.reason
 
 
 def test_complex_step_does_not_fail_at_the_float_point() -> None:

@@ -1018,11 +1018,19 @@ def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constan
     else:  # one component: its value and bound themselves
         raw, top = _rounded(*next(rounded), prec, ulp)
         value, error = make(raw), make(top)
+    # the digits are counted against |f| / max(1, |x|)^m where that is larger than D(h): a
+    # derivative far below f (tanh(x) at 60: 3e-52 beside 1) is then certified to 10^-dps of
+    # |f|, and the reason says that fewer of its own digits are
+    pairs = zip(found.sizes, found.spreads, strict=True)
+    small = any(spread > size * c.tenth for size, spread in pairs)
     return certified_ok(
         value,
         error,
         make(c.step),
-        _WHY + _number(top) + _after(c.digits, work.raises),
+        _WHY
+        + _number(top)
+        + _after(c.digits, work.raises)
+        + (_against_f(call.dps) if small else ""),
         work.job.rule.scheme,
         c.digits,
         work.evaluations + 1,  # and the point itself, shared by the partials of one call
@@ -1041,6 +1049,15 @@ def _rounded(mid: Any, size: Any, spread: Any, prec: int, ulp: Any) -> tuple[Any
 _from_man_exp, _mpf_gt = lib.from_man_exp, lib.mpf_gt
 _NEAREST, _CEILING = lib.round_nearest, lib.round_ceiling
 _WHY = "certified on arb balls: error bound "
+
+
+@functools.lru_cache(maxsize=64)
+def _against_f(dps: int) -> str:
+    """What a certified result says when its derivative is below |f| / max(1, |x|)^m."""
+    return (
+        f"; the derivative is below |f| / max(1, |x|)^m here and the bound is 10^-{dps} of that:"
+        f" fewer than {dps} of the derivative's own digits are certified"
+    )
 
 
 @functools.lru_cache(maxsize=256)
