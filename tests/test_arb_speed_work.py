@@ -8,6 +8,7 @@ each partial, so a repeated call repeats exactly that work and nothing more.
 
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from typing import Any
 
@@ -18,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad
+import symgrad.derive._balls as balls_module
 import symgrad.fd._arb as arb_module
 import symgrad.fd._finite_diff as fd_module
 from symgrad.derive import ArbBalls
@@ -259,3 +261,42 @@ def test_property_near_a_pole_or_kink_never_a_false_certificate(
     if r.certified:
         assert _CTX.convert(r.step) < abs(u), (text, digits, r.reason)
         assert abs(_CTX.convert(r.value) - want) <= _CTX.convert(r.error_estimate), r.reason
+
+
+class _NoFlint:
+    """A finder that refuses python-flint, as an interpreter without it does, counting the
+    searches that reach it."""
+
+    def __init__(self) -> None:
+        self.searches = 0
+
+    def find_spec(self, name: str, *_: Any) -> None:
+        if name == "flint":
+            self.searches += 1
+            raise ModuleNotFoundError(name)
+
+
+def test_a_missing_python_flint_is_searched_for_once_per_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the fast extra the import of flint fails after searching sys.path: remembered
+    per sys.path, so a gradient does not search again; a new path, or a flint put in
+    sys.modules, is seen."""
+    blocker = _NoFlint()
+    flint = sys.modules["flint"]
+    monkeypatch.setattr(balls_module, "_NOT_FOUND", {})
+    monkeypatch.delitem(sys.modules, "flint")
+    monkeypatch.setattr(sys, "meta_path", [blocker, *sys.meta_path])
+    assert not balls_module.arb_available()
+    assert not balls_module.arb_available()
+    result = finite_difference_gradient(TEXT, POINT, dps=30)  # the mpmath engine
+    assert not any(r.certified for r in result)
+    assert blocker.searches == 1
+    monkeypatch.setattr(sys, "path", [*sys.path, "/nonexistent-symgrad-test-dir"])
+    assert not balls_module.arb_available()
+    assert blocker.searches == 2
+    monkeypatch.setitem(sys.modules, "flint", flint)
+    assert balls_module.arb_available()
+    monkeypatch.setitem(sys.modules, "flint", None)  # hidden: refused without a search
+    assert not balls_module.arb_available()
+    assert blocker.searches == 2
