@@ -802,3 +802,19 @@ def test_a_failure_among_huge_values_is_shown_in_digits() -> None:
     assert check.counterexample is not None
     assert check.counterexample["answer"].endswith("(it differs by 1.0)")
     assert sympy.Rational(check.counterexample["point"]["x"]) > 1965  # the oracle's jump
+
+
+def test_points_too_costly_to_evaluate_are_skipped() -> None:
+    """sin(exp(exp(x))) at x = 100 needs pi to 10**43 digits: refused before SymPy evaluates
+    it; (p/q)**(p/q) for a 12-digit p is never worked out exactly.  The verdicts still hold."""
+    from symgrad.teaching import value_at  # noqa: PLC0415 - the sampler's evaluation
+
+    assert value_at(sympy.sin(sympy.exp(sympy.exp(X))), {X: sympy.Integer(100)}) is None
+    near = value_at(sympy.sin(sympy.exp(sympy.exp(X))), {X: sympy.Integer(1)})
+    assert near is not None
+    assert abs(near - sympy.sin(sympy.exp(sympy.E)).evalf(40)) < 1e-25
+    _fails_where_it_says("sin(exp(exp(x)))", "0")
+    positive = sympy.Symbol("t", positive=True)  # the oracle: exp(t*log(t)) = t**t for t > 0
+    assert sympy.simplify(sympy.exp(positive * sympy.log(positive)) - positive**positive) == 0
+    check = symgrad.check_answer("x**x", "exp(x*log(x))*(log(x) + 1)")
+    assert check.status is symgrad.Status.PASS

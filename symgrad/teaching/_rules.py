@@ -44,6 +44,7 @@ __all__ = [
     "mathml",
     "real_points",
     "simple_points",
+    "substitute",
     "unicode_text",
     "value_at",
 ]
@@ -610,9 +611,12 @@ _SIMPLE_VALUES = (
 
 
 def value_at(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr | None:
-    """``expr`` at ``point``, exactly then to 30 digits; None where it is not finite and real."""
+    """``expr`` at ``point``, exactly then to 30 digits; None where it is not finite and real,
+    or where it is too costly to evaluate (see :func:`_tame`)."""
+    if not _tame(expr, point):
+        return None
     try:
-        value = expr.xreplace(point).evalf(_DPS)
+        value = substitute(expr, point).evalf(_DPS)
         real, imag = value.as_real_imag()
     except (TypeError, ValueError, ArithmeticError):  # e.g. an undecidable Piecewise condition
         return None
@@ -735,3 +739,49 @@ def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
     except (sympy.PolynomialError, mpmath.NoConvergence, ValueError, TypeError):
         return []
     return [(s, sympy.Rational(str(r))) for r in roots if r.is_real]
+
+
+#: the largest |argument| of an exponential (exp(10**9) has a 434-million-digit... exponent of
+#: 1.4e9 bits, still cheap) and of a periodic function (sin of 10**300 needs pi to 300 digits)
+_GROWTH_LIMIT, _PERIODIC_LIMIT = 10**9, 10**300
+_PERIODIC = (sympy.sin, sympy.cos, sympy.tan, sympy.sec, sympy.csc, sympy.cot)
+
+
+def _tame(expr: _Expr, point: dict[_Expr, _Expr]) -> bool:
+    """Whether every exponential and periodic function in ``expr`` meets a modest argument at
+    ``point``: ``sin(exp(exp(x)))`` at x = 100 would need pi to 10**43 digits, and SymPy's
+    evalf would try.  The tree is judged bottom-up, so each argument evaluated here (to 15
+    digits) holds only functions already judged tame; an argument that cannot be evaluated
+    to a real number leaves the decision to the evaluation itself."""
+    for node in sympy.postorder_traversal(expr):
+        argument, limit = _danger(node)
+        if argument is None or not argument.free_symbols & point.keys():
+            continue
+        try:
+            size = abs(substitute(argument, point).evalf(15))
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+        if size.is_comparable and size > limit:
+            return False
+    return True
+
+
+def _danger(node: _Expr) -> tuple[_Expr | None, int]:
+    """The argument whose size decides the cost of evaluating ``node``, and its limit."""
+    if isinstance(node, _PERIODIC):
+        return node.args[0], _PERIODIC_LIMIT
+    if isinstance(node, _GROWTH):
+        return node.args[0], _GROWTH_LIMIT
+    if node.is_Pow and node.exp.free_symbols:
+        return node.exp * sympy.log(abs(node.base) + 1), _GROWTH_LIMIT
+    return None, 0
+
+
+def substitute(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr:
+    """``expr`` at ``point``: exactly, except that where a power has a variable exponent, or
+    an exponential or logarithm appears, the coordinates enter as 60-digit floats: SymPy would
+    work out (p/q)**(p/q), or exp(p/q*log(p/q)), exactly, a p-th power of a 12-digit p."""
+    powers = any(p.exp.free_symbols for p in expr.atoms(sympy.Pow))
+    if not powers and not expr.has(sympy.exp, sympy.log):
+        return expr.xreplace(point)
+    return expr.xreplace({s: sympy.Float(v, 2 * _DPS) for s, v in point.items()})

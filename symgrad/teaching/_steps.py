@@ -62,6 +62,7 @@ from symgrad.teaching._rules import (
     mathml,
     real_points,
     simple_points,
+    substitute,
     unicode_text,
     value_at,
 )
@@ -849,7 +850,8 @@ def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
     short and rational, else a short exact form and as many digits as tell them apart; where
     200 digits do not, the answer's value also names the (certified) difference."""
     exprs = (judge.check.expected, judge.check.answer)
-    exact = [e.xreplace(point) for e in exprs]
+    small = all(_short_rational(v) and abs(v) <= _SHOWN_CHARS for v in point.values())
+    exact = [e.xreplace(point) if small else substitute(e, point) for e in exprs]
     if all(_short_rational(v) for v in exact):
         return str(exact[0]), str(exact[1])
     values = judge.certified(exprs, point, _DIGITS)
@@ -941,7 +943,7 @@ class _Judge:
 
     def at(self, point: dict[_Expr, _Expr], *, forms: bool) -> str | None:
         """_DIFFER (proved), _EQUAL (exactly), _AGREE (to ``_DIGITS`` digits) or None."""
-        exact = [e.xreplace(point) for e in (self.check.expected, self.check.answer)]
+        exact = [substitute(e, point) for e in (self.check.expected, self.check.answer)]
         if all(v.is_Rational for v in exact):
             return _EQUAL if exact[0] == exact[1] else _DIFFER
         said = self._compare(point)
