@@ -807,7 +807,7 @@ def test_a_failure_among_huge_values_is_shown_in_digits() -> None:
 def test_points_too_costly_to_evaluate_are_skipped() -> None:
     """sin(exp(exp(x))) at x = 100 needs pi to 10**43 digits: refused before SymPy evaluates
     it; (p/q)**(p/q) for a 12-digit p is never worked out exactly.  The verdicts still hold."""
-    from symgrad.teaching import value_at  # noqa: PLC0415 - the sampler's evaluation
+    from symgrad.teaching import value_at
 
     assert value_at(sympy.sin(sympy.exp(sympy.exp(X))), {X: sympy.Integer(100)}) is None
     near = value_at(sympy.sin(sympy.exp(sympy.exp(X))), {X: sympy.Integer(1)})
