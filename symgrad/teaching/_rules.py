@@ -741,9 +741,10 @@ def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
     return [(s, sympy.Rational(str(r))) for r in roots if r.is_real]
 
 
-#: the largest |argument| of an exponential (exp(10**9) has a 434-million-digit... exponent of
-#: 1.4e9 bits, still cheap) and of a periodic function (sin of 10**300 needs pi to 300 digits)
-_GROWTH_LIMIT, _PERIODIC_LIMIT = 10**9, 10**300
+#: the largest |argument| of an exponential (exp(10**1000) is a number whose exponent has 1,000
+#: digits: cheap; exp(exp(exp(10))) is not) and of a periodic function (sin(10**300) needs pi
+#: to 300 digits)
+_GROWTH_LIMIT, _PERIODIC_LIMIT = 10**1000, 10**300
 _PERIODIC = (sympy.sin, sympy.cos, sympy.tan, sympy.sec, sympy.csc, sympy.cot)
 
 

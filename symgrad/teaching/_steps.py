@@ -962,9 +962,21 @@ class _Judge:
         return _DIFFER if abs(a - b) > (abs(a) + abs(b)) * _TRUST else _AGREE
 
     def _nonzero(self, form: _Expr, point: dict[_Expr, _Expr]) -> bool:
-        """The ball of ``form`` at ``point`` excludes 0 (an exact nonzero value counts)."""
+        """The ball of ``form`` at ``point`` excludes 0 (an exact nonzero value counts); where
+        no ball decides, SymPy's error-controlled evalf with ``strict=True`` must reach
+        ``_FORM_DIGITS`` digits of a nonzero value at the exact point (it raises rather than
+        return a difference it cannot tell from 0); never on float coordinates."""
         values = self.certified((form,), point, _FORM_DIGITS)
-        return values is not None and values[0] != 0
+        if values is not None:
+            return bool(values[0] != 0)
+        exact = substitute(form, point)
+        if exact.atoms(sympy.Float):  # coordinates entered as floats: no proof either way
+            return False
+        try:
+            value = exact.evalf(_FORM_DIGITS, strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, TypeError, ValueError, ArithmeticError):
+            return False
+        return bool(value.is_number and value.is_comparable and value != 0)
 
     def certified(
         self, exprs: tuple[_Expr, ...], point: dict[_Expr, _Expr], dps: int
