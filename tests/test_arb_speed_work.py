@@ -280,8 +280,10 @@ def test_a_missing_python_flint_is_searched_for_once_per_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without the fast extra the import of flint fails after searching sys.path: remembered
-    per sys.path, so a gradient does not search again; a new path, or a flint put in
-    sys.modules, is seen."""
+    per sys.path for ten seconds, so a gradient does not search again; a new path, a later
+    search (a python-flint installed meanwhile) or a flint put in sys.modules is seen."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(balls_module.time, "monotonic", lambda: clock["now"])
     blocker = _NoFlint()
     flint = sys.modules["flint"]
     monkeypatch.setattr(balls_module, "_NOT_FOUND", {})
@@ -295,8 +297,14 @@ def test_a_missing_python_flint_is_searched_for_once_per_path(
     monkeypatch.setattr(sys, "path", [*sys.path, "/nonexistent-symgrad-test-dir"])
     assert not balls_module.arb_available()
     assert blocker.searches == 2
+    clock["now"] += 9.0
+    assert not balls_module.arb_available()
+    assert blocker.searches == 2
+    clock["now"] += 2.0  # ten seconds after the last search
+    assert not balls_module.arb_available()
+    assert blocker.searches == 3
     monkeypatch.setitem(sys.modules, "flint", flint)
     assert balls_module.arb_available()
     monkeypatch.setitem(sys.modules, "flint", None)  # hidden: refused without a search
     assert not balls_module.arb_available()
-    assert blocker.searches == 2
+    assert blocker.searches == 3

@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol
@@ -123,24 +124,29 @@ def _flint() -> Any:
     from ``sys.modules`` directly: every session looks it up).
 
     A failed import searches every directory of ``sys.path`` (about 40 µs, paid per gradient
-    without the ``fast`` extra), so the failure is remembered for the ``sys.path`` it searched;
-    a module put in ``sys.modules`` later is still found first.
+    without the ``fast`` extra), so the failure is remembered for the ``sys.path`` it searched,
+    for ``_RETRY_SECONDS``: a python-flint installed later in the same session (``%pip
+    install`` in a notebook) is found by the next search; a module put in ``sys.modules`` is
+    found at once.
     """
     module = sys.modules.get("flint")
     if module is not None:
         return module
-    searched = tuple(sys.path)
-    if _NOT_FOUND.get("path") == searched and "flint" not in sys.modules:
+    searched, now = tuple(sys.path), time.monotonic()
+    hidden = "flint" in sys.modules  # a None entry: refused at once, nothing to remember
+    if not hidden and _NOT_FOUND.get(searched, now) > now:
         return None
     try:
         return importlib.import_module("flint")
     except ImportError:
-        if "flint" not in sys.modules:  # really missing, not hidden by a None entry
-            _NOT_FOUND["path"] = searched
+        if not hidden:
+            _NOT_FOUND.clear()
+            _NOT_FOUND[searched] = now + _RETRY_SECONDS
         return None
 
 
-_NOT_FOUND: dict[str, tuple[str, ...]] = {}  # the sys.path a failed import of flint searched
+_NOT_FOUND: dict[tuple[str, ...], float] = {}  # sys.path searched in vain -> until when it stands
+_RETRY_SECONDS = 10.0
 
 
 def arb_available() -> bool:
