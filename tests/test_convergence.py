@@ -695,3 +695,28 @@ def test_every_scheme_on_a_formula_that_cancels_is_never_failed(k: int, scheme: 
     """log(1+x)/x at every 10^-k, k = 3 … 9, and every scheme: never fail."""
     res = convergence("log(1+x)/x", f"x=1e-{k}", schemes=scheme, precision="float64")
     assert res.schemes[0].status is not Status.FAIL, res.schemes[0].reason
+
+
+def test_the_point_rounding_is_exact_where_a_derivative_of_f_m_is_singular() -> None:
+    """x·sqrt(y − 1/10) + x³ along x at the decimal y = 0.1: ∂_y f_x is infinite there, so a
+    first-order shift Σ δ_k ∂_k f' would be too; the exact shift f'(float(x)) − f'(x) is
+    sqrt(float(0.1) − 1/10) ≈ 2.4e-9, and central:2's errors, h² exactly (the x³ term), are
+    resolved above it: a pass at order 2, a fail of a claimed 3."""
+    field = "x*sqrt(y - 1/10) + x**3"
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    shift = ctx.sqrt(ctx.mpf(0.1) - ctx.mpf(1) / 10)
+    assert 2e-9 < shift < 3e-9  # the oracle's premise
+    run = convergence(
+        field, at="x=0.3, y=0.1", wrt="x", schemes=("central:2",), precision="float64"
+    )
+    scheme = run.schemes[0]
+    assert scheme.status is Status.PASS, scheme.reason
+    assert abs(scheme.observed_order - 2) < 0.01
+    for h, error in zip(scheme.step_sizes[:3], scheme.errors[:3], strict=True):
+        assert math.isclose(float(error), float(h) ** 2, rel_tol=1e-6)
+    claimed = convergence(
+        field, at="x=0.3, y=0.1", wrt="x", schemes=("central:2",), precision="float64",
+        expected_order=3,
+    )  # fmt: skip
+    assert claimed.schemes[0].status is Status.FAIL

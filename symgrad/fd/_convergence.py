@@ -12,17 +12,18 @@ about dps digits.  ``"float64"``: the stencil runs in float64 as a user's code w
 against the exact derivative at dps digits.
 
 **Rounding floor.** An error is *resolved* when it exceeds ``floor_ulps · (ε (Σ|w| F / h^m +
-|f^(m)(x)|) + Σ|w| e / h^m + η (n / h^m + 1) + Σ_k |δ_k| |∂_k f^(m)(x)|)``: ε the machine
+|f^(m)(x)|) + Σ|w| e / h^m + η (n / h^m + 1) + |f^(m)(float(x)) − f^(m)(x)|)``: ε the machine
 epsilon (2^-52, or that of W digits), F = max |f| over the stencil's points plus |x f'(x)| (the
 rounding of x + s h) — a rounding error after division by h^m.  e (float64 stencils only) is
 the measured float64 error of f's formula at x and x ± h against its exact values: a formula
 that cancels (log(1 + x)/x near 0 is off by ε/x relative) is not evaluated to a few ulps of F.
 The complex step subtracts nothing: its relative part is ``ε |f'(x)|``.  η = 2^-1074, float64's smallest subnormal, is the absolute
 error of each of the n = Σ|w| values (one, Im f, for the complex step) and of the result: a
-derivative below float64's range is never resolved.  δ_k = float(x_k) − x_k: a float64 sweep
-runs at the point as float64 holds it, and every scheme's value moves by Σ δ_k ∂_k f^(m)
-(a decimal point near a zero of f' is rounding-limited, not a failing scheme).  mp has no
-underflow, and its reference is taken at the point as the sweep holds it: η = δ = 0.
+derivative below float64's range is never resolved.  A float64 sweep runs at the point as
+float64 holds it, float(x), and every scheme's value moves by f^(m)(float(x)) − f^(m)(x),
+evaluated at the working precision (a decimal point near a zero of f' is rounding-limited, not
+a failing scheme).  mp has no underflow, and its reference is taken at the point as the sweep
+holds it: η = 0 and no shift.
 
 **Asymptotic range**, chosen without the expected order: the longest run of consecutive resolved
 steps whose pairwise orders lie within ``TOLERANCES["band"]`` of each other (max − min), the
@@ -83,8 +84,7 @@ import sympy
 
 from symgrad._parallel import check_executor
 from symgrad._precision import thread_context
-from symgrad.derive import derivative
-from symgrad.errors import ConfigError, LimitExceeded, SymgradError, UnsupportedError
+from symgrad.errors import ConfigError, SymgradError
 from symgrad.expr import Source, VariablesSpec
 from symgrad.fd._deprecated import renamed_keyword, warn_renamed
 from symgrad.fd._finite_diff import finite_difference
@@ -440,37 +440,25 @@ def _kink(job: _Job) -> str:
 
 
 def _point_rounding(job: _Job) -> Any:
-    """Σ_k |δ_k| |∂_k f^(m)(x)|: how far rounding the point moves every scheme's value.
+    """|f^(m)(float(x)) − f^(m)(x)|: how far rounding the point moves every scheme's value.
 
-    A float64 sweep runs at float(x_k), δ_k = float(x_k) − x_k away from the point where the
-    exact derivative is taken (|δ_k| <= ε |x_k|/2; 0 for a point that is a float64 number), so
-    every scheme approximates f^(m) there, which differs from f^(m)(x) by Σ_k δ_k ∂_k f^(m)(x)
-    to first order.  An mp sweep and its reference share the point: 0.  Infinite when a needed
-    derivative is not a finite number (the shift is then unknown).
+    A float64 sweep runs at float(x_k), within ε |x_k|/2 of the point where the exact derivative
+    is taken (the same point when x_k is a float64 number), so every scheme approximates f^(m)
+    there.  The shift is f^(m) at both points, at the working precision: exact also where a
+    derivative of f^(m) is singular at x (x·sqrt(y − 1/10) at the decimal y = 0.1, whose first-
+    order term Σ δ_k ∂_k f^(m) is infinite while the shift is 2.4e-9).  An mp sweep and its
+    reference share the point: 0.  Infinite when f^(m) is not a finite real number at float(x),
+    where float64 then computes nothing the scheme can be judged by.
     """
-    ctx, total = job.ctx, job.ctx.zero
-    if not job.float64:
-        return total
-    for k, x in enumerate(job.x):
-        delta = ctx.mpf(float(x)) - x
-        if delta:
-            slope = job.deriv(job.m + 1) if k == job.axis else _cross(job, k)
-            if slope is None:
-                return ctx.inf
-            total += abs(delta * slope)
-    return total
-
-
-def _cross(job: _Job, k: int) -> Any:
-    """∂_k ∂^m f/∂x^m at the point (k not the sweep's axis); None if not a finite number."""
-    names = [v.name for v in job.f.variables]
-    try:
-        part = derivative(job.partial(job.m).components[0], names[k], variables=names)
-        _, fn = part.mp_function(job.ctx.dps)
-        value = _call(job.ctx, fn, job.x, real=True)
-    except (LimitExceeded, UnsupportedError):
-        return None
-    return None if job.ctx.isnan(value) else value
+    ctx = job.ctx
+    rounded = [ctx.mpf(float(v)) for v in job.x]
+    if not job.float64 or rounded == job.x:
+        return ctx.zero
+    _, fn = job.partial(job.m).mp_function(ctx.dps)
+    there, here = (_call(ctx, fn, point, real=True) for point in (rounded, job.x))
+    if ctx.isnan(there) or ctx.isnan(here):
+        return ctx.inf
+    return abs(there - here)
 
 
 def _floors(job: _Job, sch: _Scheme, row: _Row, moved: Any) -> tuple[list[Any], list[str]]:
@@ -541,6 +529,11 @@ def _floor_note(job: _Job, parts: tuple[Any, Any, Any, Any], noise: Any) -> str:
             f"; the floor is set by float64's smallest subnormal {float(_tiny(job)):.2g}, and "
             f"{name} ≈ {ctx.nstr(abs(job.deriv(job.m)), 3)} here: float64 cannot resolve "
             "these errors at any step, use precision='mp'"
+        )
+    if ctx.isinf(point):
+        return (
+            f"; the floor is set by rounding the point to float64, where {name} is not a "
+            "finite real number: give a point that is a float64 number or use precision='mp'"
         )
     if point > max(relative, formula):
         return (
