@@ -43,16 +43,17 @@ order.  Two things depend on the operator's order m (its highest derivative):
   ``exact`` only where that size stands a hundredfold above the floor, as for the gradient.
 
 **Resolution, output by output.**  Each output is judged on the levels that resolve what its
-errors are made of (its R of :mod:`symgrad.grids._diagnostics` at most 2): the field along
-the axes its stencil uses (those its terms differentiate along, and those it interpolates
-along where the output and the field sit at different places of a staggered grid), its exact
-result, and its leading error terms (:mod:`symgrad.grids._resolution`): ``∂_k^(n+p) f_c`` for
+errors are made of (its R of :mod:`symgrad.grids._diagnostics` at most 2): the field, every
+component along every axis (the scheme under test receives all of it, and one that reads a
+neighbour it should not, u_y + 0.5·D_x u, would hide that term where the field is aliased
+along x: sin(1024·pi·x) is 0 at every node), its exact result, and its leading error terms (:mod:`symgrad.grids._resolution`): ``∂_k^(n+p) f_c`` for
 each of its terms ``∂^β f_c`` of order n and each axis k of β, and ``∂_j^p ∂^β f_c`` for each
 axis j it interpolates along, p the expected orders.  So the divergence and the Laplacian,
-sums over the axes, depend on every axis; gradient component k on the field along k and
-``∂_k^(1+p) f``; a curl component on its own pair of terms.  A stencil along y never sees how
-the field varies along x between its points: ``u_y`` of ``sin(200*x) + exp(y/2)`` on 9 to 65
-points is decided (and a defect in it fails) while ``u_x`` is ``inconclusive``.  An output's
+sums over the axes, depend on every axis; gradient component k on ``u_k`` and
+``∂_k^(1+p) f``; a curl component on its own pair of terms (and an output that interpolates
+along an axis on that interpolation's error terms).  ``u_y`` of ``1e-3*sin(1000*x) +
+exp(y/2)`` on 9 to 65 points is decided (and a defect in it fails) while ``u_x``, whose exact
+result ``cos(1000*x)`` is not resolved, is ``inconclusive``.  An output's
 unresolved levels are left out of its orders and its diagnostics; with none resolved its
 verdict is ``inconclusive``, naming its own unresolved quantity and R.
 With ``executor=`` the requested levels are measured as independent pieces
@@ -426,12 +427,9 @@ class _Setup:
 
 @dataclass(frozen=True)
 class _Owned:
-    """What one output's errors depend on: ``reach``, the (field component, axis) pairs its
-    stencil uses (the axes its terms differentiate along, and those it interpolates along),
-    and ``names``, the watched quantities that are its own (its exact result, its terms' error
-    terms)."""
+    """What one output's errors depend on besides the field: ``names``, the watched quantities
+    that are its own (its exact result, its terms' error terms and interpolation terms)."""
 
-    reach: tuple[tuple[int, int], ...]
     names: frozenset[str]
 
 
@@ -710,9 +708,9 @@ def _watched(
     its ``u_xx`` and ``∂^4f/∂x^4`` are not); where its stencil also interpolates the field
     along an axis j (the output lives on the nodes along j and the field at the centres, or
     the other way round), the interpolation's error terms ``∂_j^p ∂^β f_c`` too.  Its errors
-    are made of these and nothing else (a stencil along y never sees how f varies along x
-    between its points), so each output is judged on the levels that resolve its own
-    (``u_y`` of ``sin(200*x) + exp(y/2)`` is decided while ``u_x`` is inconclusive).
+    are made of these and of the field, which every output depends on (module docstring), so
+    each output is judged on the levels that resolve the field and its own quantities
+    (``u_y`` of ``1e-3*sin(1000*x) + exp(y/2)`` is decided while ``u_x`` is inconclusive).
     """
     fields, symbols, exact = problem
     orders = tuple(sorted({math.ceil(p) for p in expected if p > 0}))
@@ -720,15 +718,13 @@ def _watched(
     owned = []
     for i, (name, result) in enumerate(zip(op.outputs, exact, strict=True)):
         own = [(f"the exact {name}", result, False)]
-        reach: set[tuple[int, int]] = set()
         for c, axes in op.terms_of(i):
             across = _interpolated(c, axes, i, len(symbols), places)
-            reach |= {(c, k) for k in (*axes, *across)}
             terms = error_terms(fields, symbols, ((c, axes),), orders, limits)
             own += [(n, g, True) for n, g in terms]
             own += _interpolation_terms(fields, symbols, (c, axes, across), orders, limits)
         quantities.update((q[0], q) for q in own)
-        owned.append(_Owned(tuple(sorted(reach)), frozenset(q[0] for q in own)))
+        owned.append(_Owned(frozenset(q[0] for q in own)))
     watched = watch(tuple(quantities.values()), symbols, len(symbols), limits)
     return watched, tuple(owned)
 
@@ -939,10 +935,12 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
 def _own_resolution(
     own: _Owned, along: Sequence[Sequence[float]], found: Sequence[tuple[float, str]]
 ) -> tuple[float, str]:
-    """One output's R on a level and the quantity it is R of: the field along the axes its
-    stencil uses (``along[c][j]``, component c along axis j), and its own watched quantities
-    among ``found`` (every watched quantity's (R, name))."""
-    field = (max((along[c][j] for c, j in own.reach), default=0.0), "the field")
+    """One output's R on a level and the quantity it is R of: the field, every component along
+    every axis (``along[c][j]``: the scheme under test receives all of it, and one that reads
+    a neighbour it should not - u_y + 0.5·D_x u - hides that term where the field is aliased
+    along x, sin(1024·pi·x) zero at every node), and its own watched quantities among
+    ``found`` (every watched quantity's (R, name))."""
+    field = (max((r for row in along for r in row), default=0.0), "the field")
     return worst([field, *(pair for pair in found if pair[1] in own.names)])
 
 
