@@ -818,3 +818,73 @@ def test_points_too_costly_to_evaluate_are_skipped() -> None:
     assert sympy.simplify(sympy.exp(positive * sympy.log(positive)) - positive**positive) == 0
     check = symgrad.check_answer("x**x", "exp(x*log(x))*(log(x) + 1)")
     assert check.status is symgrad.Status.PASS
+
+
+# ------------------------------------------------ work capped before it starts (expansion)
+def _refuse(name: str, monkeypatch: pytest.MonkeyPatch, limit: int = 0) -> list[Any]:
+    """Replace sympy.<name> by a wrapper that records its argument and refuses any whose
+    multiplied-out form (counted by the oracle, not by symgrad) would exceed ``limit`` terms."""
+    real, seen = getattr(sympy, name), []
+
+    def wrapper(expr: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(expr)
+        if limit and _oracle_terms(expr) > limit:
+            msg = f"sympy.{name} called on an expression {limit} terms would not hold"
+            raise AssertionError(msg)
+        return real(expr, *args, **kwargs)
+
+    monkeypatch.setattr(sympy, name, wrapper)
+    return seen
+
+
+def _oracle_terms(expr: Any) -> int:
+    """Terms of the largest integer power of a sum in ``expr``: C(n + t - 1, t - 1)."""
+    powers = [p for p in sympy.sympify(expr).atoms(sympy.Pow) if p.exp.is_Integer and p.base.is_Add]
+    return max(
+        (sympy.binomial(abs(p.exp) + len(p.base.args) - 1, len(p.base.args) - 1) for p in powers),
+        default=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "value"),
+    [
+        ("(x + y + z + 1)**60", "x", 60 * 4**59),  # d/dx at (1, 1, 1): 60*(1 + 1 + 1 + 1)**59
+        ("(x + y + 1)**300", "x", 300 * 3**299),
+        ("(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9)**20", "x0", 20 * 10**19),
+    ],
+)
+def test_a_huge_power_is_never_multiplied_out(
+    text: str, wrt: str, value: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("cancel", "together", "expand", "simplify", "factor"):
+        _refuse(name, monkeypatch, limit=5_000)
+    got = symgrad.check_answer(text, "1", wrt)
+    assert got.status == "fail"
+    assert got.counterexample is not None
+    shown = got.counterexample["expected"]
+    assert shown == str(value) or abs(sympy.Rational(shown) / value - 1) < sympy.Rational(1, 10**9)
+    assert symgrad.steps(text, wrt).status in {"pass", "inconclusive"}
+
+
+def test_a_wrong_answer_with_a_huge_power_is_diagnosed_without_expanding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _refuse("expand", monkeypatch, limit=5_000)
+    _refuse("together", monkeypatch, limit=5_000)
+    got = symgrad.check_answer("1/x", "(x + y + z + 1)**100/x**2", "x")
+    assert got.status == "fail"
+    assert got.counterexample is not None
+    assert got.counterexample["expected"] == "-1"  # -1/x**2 at x = 1
+
+
+def test_simplify_is_not_tried_on_huge_integers(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _refuse("simplify", monkeypatch)
+    # d/dx tan(10**200*x) = 10**200*sec(10**200*x)**2: right, yet not proved symbolically
+    right = symgrad.check_answer("tan(10**200*x)", "10**200/cos(10**200*x)**2")
+    assert right.status == "pass"
+    assert "not proved symbolically" in right.reason
+    assert "simplify was not tried" in right.reason
+    wrong = symgrad.check_answer("besselj(1000, x)", "1")  # never a pass: J_1000' is not 1
+    assert wrong.status in {"fail", "inconclusive"}
+    assert seen == []

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -86,6 +87,8 @@ MAX_NODES = 1_000  # nodes of the expression to explain; teaching examples are f
 _Expr = Any  # SymPy is untyped
 _ENOUGH = 4  # sample points that must agree
 _SIMPLIFY_NODES = 250  # larger differences skip simplify (slow) and go straight to the numbers
+_EXPANDED_TERMS = 2_000  # cancel/together/simplify only where multiplying out stays this short
+_SIMPLIFY_INTEGER = 10**3  # simplify skipped where a function's argument holds a larger integer
 _MAX_TERMS = 30  # term-by-term diagnosis only for answers of reasonable length
 _ANSWER_NODES = 5 * MAX_NODES  # an answer may be written longer than the expression
 _SIMPLE_TRIES = 48  # simple points tried for a counterexample a student can check by hand
@@ -435,6 +438,8 @@ def textbook_form(derivative: _Expr, var: _Expr) -> _Expr:
     """
     if not _within(derivative, _SIMPLIFY_NODES) or derivative.has(sympy.Piecewise):
         return derivative
+    if expanded_terms(derivative) > _EXPANDED_TERMS:  # (x + y + z + 1)**59 has 37,820 terms
+        return derivative
     try:
         num, den = sympy.fraction(sympy.cancel(sympy.together(derivative)), exact=True)
     except (sympy.PolynomialError, ValueError, TypeError):  # pragma: no cover - defensive
@@ -446,6 +451,50 @@ def textbook_form(derivative: _Expr, var: _Expr) -> _Expr:
         return min(shapes, key=_length)
     bottom = sympy.Mul(*(_factor_polynomial(f, var) for f in sympy.Mul.make_args(den)))
     return min((sympy.expand(num) / bottom, sympy.factor(num) / bottom), key=_length)
+
+
+def expanded_terms(expr: _Expr) -> int:
+    """An upper bound on the terms of ``expr`` over one denominator, multiplied out (what
+    ``cancel(together(expr))`` would build), counted from the tree without expanding it.
+
+    A node's numerator and denominator are bounded separately: a sum over one denominator has
+    at most sum(N_i * prod_{j != i} D_j) terms above and prod(D_j) below, a product multiplies
+    the bounds, and an integer power n of a base with t terms has at most C(n + t - 1, t - 1)
+    (the monomials of degree n in t terms).  Any other node (a function, a symbolic power) is
+    one generator: one term.  Counts stop growing past ``_EXPANDED_TERMS``, so the bound
+    costs one pass over the tree.
+    """
+    return min(_terms_bound(expr)[0], _EXPANDED_TERMS + 1)
+
+
+def _terms_bound(expr: _Expr) -> tuple[int, int]:
+    """(terms above, terms below) of ``expr`` over one denominator, capped past the limit."""
+    cap = _EXPANDED_TERMS + 1
+    if expr.is_Add:
+        parts = [_terms_bound(a) for a in expr.args]
+        below = min(cap, math.prod(d for _, d in parts))
+        above = sum(min(cap, n * below // d) for n, d in parts)
+        return min(cap, above), below
+    if expr.is_Mul:
+        parts = [_terms_bound(a) for a in expr.args]
+        return min(cap, math.prod(n for n, _ in parts)), min(cap, math.prod(d for _, d in parts))
+    if expr.is_Pow and expr.exp.is_Integer:
+        above, below = _terms_bound(expr.base)
+        if expr.exp < 0:
+            above, below = below, above
+        n = abs(int(expr.exp))
+        return _monomials(n, above, cap), _monomials(n, below, cap)
+    return 1, 1
+
+
+def _monomials(degree: int, terms: int, cap: int) -> int:
+    """C(degree + terms - 1, terms - 1), or ``cap`` when it is at least that (no huge numbers)."""
+    count = 1
+    for k in range(1, min(degree, terms - 1) + 1):  # C(d + t - 1, k) grows with k up to t - 1
+        count = count * (degree + terms - 1 - k + 1) // k
+        if count >= cap:
+            return cap
+    return count
 
 
 def _factor_polynomial(factor: _Expr, var: _Expr) -> _Expr:
@@ -804,9 +853,25 @@ def _simplifies_to_zero(difference: _Expr) -> bool:
     """True when ``simplify`` reduces ``difference`` to 0 (skipped for large expressions)."""
     if difference == 0:
         return True
-    if difference.has(sympy.Piecewise):  # min/max: simplify of the pieces can take a minute
+    return _simplify_affordable(difference) and sympy.simplify(difference) == 0
+
+
+def _simplify_affordable(expr: _Expr) -> bool:
+    """Whether ``cancel``, ``together`` and ``simplify`` may be tried on ``expr``: a small tree
+    without Piecewise, whose multiplied-out form is short (:func:`expanded_terms`) and whose
+    functions hold no integer above ``_SIMPLIFY_INTEGER`` (``tan(10**200*x)`` sends trigsimp,
+    ``besselj(1001, x)`` besselsimp, through minutes of rewriting).  Checked before the work."""
+    if not _within(expr, _SIMPLIFY_NODES) or expr.has(sympy.Piecewise):
         return False
-    return _within(difference, _SIMPLIFY_NODES) and sympy.simplify(difference) == 0
+    if expanded_terms(expr) > _EXPANDED_TERMS:
+        return False
+    calls = (f for f in sympy.preorder_traversal(expr) if isinstance(f, sympy.Function))
+    return not any(_large_integer(a) for f in calls for a in f.args)
+
+
+def _large_integer(expr: _Expr) -> bool:
+    """``expr`` holds a rational whose numerator or denominator exceeds ``_SIMPLIFY_INTEGER``."""
+    return any(max(abs(r.p), r.q) > _SIMPLIFY_INTEGER for r in expr.atoms(sympy.Rational))
 
 
 def _compare(left: _Expr, right: _Expr, anchor: _Expr) -> tuple[int, dict[_Expr, _Expr] | None]:
@@ -899,6 +964,10 @@ def _short_rational(value: _Expr) -> bool:
 
 # ------------------------------------------------------------------ the answer's verdict
 _DIFFER, _EQUAL, _AGREE = "differ", "equal", "agree"
+_SKIPPED = (
+    " (simplify was not tried: the difference is too large to multiply out, has pieces, or"
+    " holds a huge integer)"
+)
 
 
 @dataclass
@@ -1028,10 +1097,11 @@ def _judge_answer(check: AnswerCheck) -> AnswerCheck:
     for point, said in sample:
         if said != _EQUAL and judge.at(point, forms=True) == _DIFFER:
             return _wrong_answer(check, judge, point)
+    skipped = "" if _simplify_affordable(check.answer - check.expected) else _SKIPPED
     if sample:
-        return replace(check, reason=f"the answer is {_sample_words(sample)}")
+        return replace(check, reason=f"the answer is {_sample_words(sample)}{skipped}")
     said = "undecided: simplify cannot show the two equal, and no sample point is in the domain"
-    return replace(check, status=Status.INCONCLUSIVE, reason=said)
+    return replace(check, status=Status.INCONCLUSIVE, reason=said + skipped)
 
 
 def _sample_words(sample: list[tuple[dict[_Expr, _Expr], str]]) -> str:
@@ -1047,9 +1117,7 @@ def _forms(difference: _Expr) -> list[_Expr]:
     """The difference as written, cancelled over one denominator, and simplified (each only
     for differences small enough, and without Piecewise, whose simplify can take a minute)."""
     forms = [difference]
-    if difference == 0 or not _within(difference, _SIMPLIFY_NODES):
-        return forms
-    if difference.has(sympy.Piecewise):
+    if difference == 0 or not _simplify_affordable(difference):
         return forms
     for shape in (lambda e: sympy.cancel(sympy.together(e)), sympy.simplify):
         try:
@@ -1067,6 +1135,7 @@ def _rational_witness(judge: _Judge) -> dict[_Expr, _Expr] | None:
     """A point in the domain where a difference that is a rational function is nonzero."""
     variables = judge.variables
     rational = [f for f in judge.forms if all(f.is_rational_function(v) for v in variables)]
+    rational = [f for f in rational if expanded_terms(f) <= _EXPANDED_TERMS]
     if not rational or not variables:
         return None
     top = sympy.fraction(sympy.cancel(sympy.together(rational[0])))[0]
@@ -1127,7 +1196,10 @@ def _ratio(top: _Expr, bottom: _Expr, sample: list[dict[_Expr, _Expr]]) -> _Expr
 
 
 def _numerator_slip(expr: _Expr, expected: _Expr, given: _Expr, var: _Expr) -> str | None:
-    """Same denominator, numerators that differ only in the signs of some terms."""
+    """Same denominator, numerators that differ only in the signs of some terms (not tried
+    where multiplying a numerator out would exceed ``_EXPANDED_TERMS`` terms)."""
+    if max(expanded_terms(expected), expanded_terms(given)) > _EXPANDED_TERMS:
+        return None
     top, bottom = sympy.fraction(sympy.together(expected))
     got_top, got_bottom = sympy.fraction(sympy.together(given))  # as written: no cancelling
     scale = sympy.cancel(got_bottom / bottom)
