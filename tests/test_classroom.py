@@ -888,3 +888,40 @@ def test_simplify_is_not_tried_on_huge_integers(monkeypatch: pytest.MonkeyPatch)
     wrong = symgrad.check_answer("besselj(1000, x)", "1")  # never a pass: J_1000' is not 1
     assert wrong.status in {"fail", "inconclusive"}
     assert seen == []
+
+
+# ------------------------------------ an answer that is not real where the derivative is real
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [("2*x*abs(sqrt(x))/sqrt(x)", "2*I"), ("2*x*sqrt(x)/abs(sqrt(x))", "-2*I")],
+)
+def test_an_answer_not_real_where_the_derivative_is_fails(answer: str, value: str) -> None:
+    # at x = -1: sqrt(-1) = i, |i| = 1, so 2*(-1)*1/i = 2i and 2*(-1)*i/1 = -2i; (x**2)' = -2
+    got = symgrad.check_answer("x**2", answer)
+    assert got.status == "fail"
+    assert got.counterexample == {"point": {"x": "-1"}, "expected": "-2", "answer": value}
+    assert "at x = -1" in got.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("sqrt(x)", "1/(2*sqrt(x))"),  # real only for x > 0, as f' is
+        ("log(x)", "1/x"),
+        ("asin(x)", "1/sqrt(1 - x**2)"),
+        ("x*abs(x)", "2*sqrt(x**2)"),  # real everywhere
+        ("sqrt(x)*sqrt(x)", "sqrt(x)/sqrt(x)"),
+    ],
+)
+def test_right_answers_on_a_half_line_still_pass(text: str, answer: str) -> None:
+    assert oracle_equal(build(answer), text)
+    assert symgrad.check_answer(text, answer).status == "pass"
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(k=st.integers(1, 6), c=st.integers(1, 9))
+def test_a_planted_imaginary_branch_never_passes(k: int, c: int) -> None:
+    """c*x**k has derivative c*k*x**(k - 1), real for every x; the planted answer is that
+    times |sqrt(x)|/sqrt(x), i.e. times -i for x < 0: never the derivative there."""
+    answer = f"{c * k}*x**{k - 1}*abs(sqrt(x))/sqrt(x)"
+    assert symgrad.check_answer(f"{c}*x**{k}", answer).status == "fail"

@@ -42,6 +42,8 @@ __all__ = [
     "markdown_escape",
     "math_block",
     "mathml",
+    "not_real",
+    "real_around",
     "real_points",
     "simple_points",
     "substitute",
@@ -573,15 +575,17 @@ def real_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list[_
             yield point, values
 
 
-def simple_points(exprs: list[_Expr]) -> Iterator[tuple[dict[_Expr, _Expr], list[_Expr]]]:
+def simple_points(
+    exprs: list[_Expr], variables: Sequence[_Expr] | None = None
+) -> Iterator[tuple[dict[_Expr, _Expr], list[_Expr]]]:
     """Points a student can check by hand, simplest first, where every expression is finite and
     real, also a little to either side (so a point on the edge of the domain is skipped).
 
     Small integers (1, -1, 2, -2, ... 4, -4) come first, then halves, thirds and quarters,
     then larger round numbers (5 to 10, 20, 50, ... 1000, both signs), and 0 last (it is often
-    special); every variable takes the same value.
+    special); every variable (``variables``, else those of ``exprs``) takes the same value.
     """
-    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    symbols = variables or sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     near = sympy.Rational(1, 1000)
     for value in _SIMPLE_VALUES:
         point = dict.fromkeys(symbols, value)
@@ -623,6 +627,39 @@ def value_at(expr: _Expr, point: dict[_Expr, _Expr]) -> _Expr | None:
     if not real.is_Number or not real.is_finite or abs(imag) > 1e-25 * (1 + abs(real)):
         return None
     return sympy.Float(real, _DPS)  # evalf leaves an exact 0 as Zero
+
+
+def not_real(expr: _Expr, point: dict[_Expr, _Expr]) -> bool:
+    """True only where ``expr`` at ``point`` is provably a finite number that is not real:
+    evaluated with SymPy's error control (``strict=True``: it raises rather than return
+    digits it cannot vouch for) to 30 digits, its imaginary part is more than 10**-20 of its
+    size, far above the evaluation's error.  A pole, an undefined value, or a point too costly
+    to evaluate (see :func:`_tame`) gives False: no proof either way."""
+    if not _tame(expr, point):
+        return False
+    try:
+        real, imag = substitute(expr, point).evalf(_DPS, strict=True).as_real_imag()
+    except (TypeError, ValueError, ArithmeticError):  # PrecisionExhausted is an ArithmeticError
+        return False
+    if not (real.is_Number and imag.is_Number and real.is_finite and imag.is_finite):
+        return False
+    return bool(abs(imag) > 1e-20 * (abs(real) + abs(imag)))
+
+
+def real_around(expr: _Expr, point: dict[_Expr, _Expr]) -> bool:
+    """Every function and power in ``expr`` is real at ``point``, and every power with a
+    variable exponent has a positive base there: ``expr`` is a composition of real functions
+    near ``point`` (so its derivative there is a real derivative).  ``abs(log(x))`` at x = -1
+    is real, yet log(-1) is not; ``x**x`` at x = -20 is real, yet no neighbour of -20 is."""
+    nodes = {n for n in sympy.preorder_traversal(expr) if n.is_Function or n.is_Pow}
+    for node in nodes:
+        if value_at(node, point) is None:
+            return False
+        if node.is_Pow and node.exp.free_symbols:
+            base = value_at(node.base, point)
+            if base is None or not base > 0:
+                return False
+    return True
 
 
 def close(a: _Expr, b: _Expr) -> bool:

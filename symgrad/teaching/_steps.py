@@ -61,6 +61,8 @@ from symgrad.teaching._rules import (
     markdown_escape,
     math_block,
     mathml,
+    not_real,
+    real_around,
     real_points,
     simple_points,
     substitute,
@@ -542,7 +544,8 @@ def check_answer(
     -------
     AnswerCheck
         ``fail`` only on a proof that the two differ (exact or certified values at a sample
-        point, a rational difference with a nonzero numerator, a certified nonzero difference),
+        point, a rational difference with a nonzero numerator, a certified nonzero difference,
+        an answer provably not real where the function is a composition of real functions),
         with the classic slip or the differing terms; ``pass`` when ``simplify`` proves them
         equal ("proved equal symbolically"), or else when they agree at every sample point
         (exactly or to 200 digits: the reason says so, and that it is not a proof);
@@ -905,8 +908,8 @@ def _simplest_difference(judge: _Judge) -> dict[_Expr, _Expr] | None:
     """The first of the simple points (small integers, then simple fractions) where the answer
     and the derivative provably differ, away from the edges of the domain; None if there is none."""
     check = judge.check
-    exprs = [check.expression, check.expected, check.answer]
-    candidates = itertools.islice(simple_points(exprs), _SIMPLE_TRIES)
+    exprs = [check.expression, check.expected]  # an answer that is not real there differs
+    candidates = itertools.islice(simple_points(exprs, judge.variables), _SIMPLE_TRIES)
     return next((p for p, _ in candidates if judge.at(p, forms=True) == _DIFFER), None)
 
 
@@ -917,12 +920,12 @@ def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
     exprs = (judge.check.expected, judge.check.answer)
     small = all(_short_rational(v) and abs(v) <= _SHOWN_CHARS for v in point.values())
     exact = [e.xreplace(point) if small else substitute(e, point) for e in exprs]
-    if all(_short_rational(v) for v in exact):
-        return str(exact[0]), str(exact[1])
+    if all(_short_rational(part) for v in exact for part in v.as_real_imag()):
+        return str(exact[0]), str(exact[1])  # rationals, or 2*I where the answer is not real
     values = judge.certified(exprs, point, _DIGITS)
     if values is None:
         numbers = [value_at(e, point) for e in exprs]
-        shown = ["?" if v is None else f"{v:.10g}" for v in numbers]
+        shown = [_number_words(v, x) for v, x in zip(numbers, exact, strict=True)]
     else:
         shown = _differing_digits(values)
     want, got = _with_form(exact[0], shown[0]), _with_form(exact[1], shown[1])
@@ -931,6 +934,19 @@ def _shown_values(judge: _Judge, point: dict[_Expr, _Expr]) -> tuple[str, str]:
         said = "a nonzero amount" if not gap else mpmath.nstr(gap[0], 6)
         got += f" (it differs by {said})"
     return want, got
+
+
+def _number_words(value: _Expr | None, exact: _Expr) -> str:
+    """A real value in 10 digits; one that is not real (``2*I``) as SymPy evaluates it to 10
+    digits when that is short; otherwise '?'."""
+    if value is not None:
+        return f"{value:.10g}"
+    if exact.is_number and _within(exact, 30):
+        try:
+            return str(exact.evalf(10))
+        except (TypeError, ValueError, ArithmeticError):  # pragma: no cover - defensive
+            return "?"
+    return "?"
 
 
 def _differing_digits(values: list[Any]) -> list[str]:
@@ -1001,6 +1017,14 @@ class _Judge:
         return "|".join(map(sympy.srepr, (check.expression, check.variable, check.answer)))
 
     def inside(self, point: dict[_Expr, _Expr]) -> bool:
+        """The function and the derivative are finite and real at ``point``, and the answer
+        is too, or provably is not (a counterexample: see :meth:`_not_real`)."""
+        exprs = (self.check.expression, self.check.expected)
+        if not all(value_at(e, point) is not None for e in exprs):
+            return False
+        return value_at(self.check.answer, point) is not None or self._not_real(point)
+
+    def defined(self, point: dict[_Expr, _Expr]) -> bool:
         """The function, the derivative and the answer are finite and real at ``point``."""
         exprs = (self.check.expression, self.check.expected, self.check.answer)
         return all(value_at(e, point) is not None for e in exprs)
@@ -1016,11 +1040,19 @@ class _Judge:
         if all(v.is_Rational for v in exact):
             return _EQUAL if exact[0] == exact[1] else _DIFFER
         said = self._compare(point)
+        if said is None and self._not_real(point):
+            return _DIFFER
         if said == _DIFFER or not forms:
             return said
         if any(self._nonzero(form, point) for form in self.forms):
             return _DIFFER
         return said
+
+    def _not_real(self, point: dict[_Expr, _Expr]) -> bool:
+        """The answer is provably not real at ``point`` while the function is a composition of
+        real functions around it (so its derivative is real there): the two differ."""
+        answer, function = self.check.answer, self.check.expression
+        return not_real(answer, point) and real_around(function, point)
 
     def _compare(self, point: dict[_Expr, _Expr]) -> str | None:
         values = self.certified((self.check.expected, self.check.answer), point, _DIGITS)
@@ -1146,7 +1178,7 @@ def _rational_witness(judge: _Judge) -> dict[_Expr, _Expr] | None:
         grid = itertools.product(values, repeat=len(variables))
         for coordinates in itertools.islice(grid, _WITNESS_TRIES):
             point = dict(zip(variables, coordinates, strict=True))
-            if top.xreplace(point) != 0 and judge.inside(point):
+            if top.xreplace(point) != 0 and judge.defined(point):
                 return point
     return None
 
