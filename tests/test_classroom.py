@@ -625,7 +625,7 @@ def test_an_answer_equal_only_at_the_sampled_points_fails(monkeypatch: Any) -> N
     answer = str(2 * X + planted)
     from symgrad.teaching import _steps
 
-    def known(exprs: Any, salt: str, inside: Any, count: int) -> Any:
+    def known(exprs: Any, salt: str, inside: Any, count: int, smooth: Any = ()) -> Any:
         return iter([{X: r} for r in roots])
 
     monkeypatch.setattr(_steps, "answer_points", known)
@@ -636,7 +636,8 @@ def test_an_answer_equal_only_at_the_sampled_points_fails(monkeypatch: Any) -> N
 
 def test_the_sample_is_fixed_per_question_wide_and_capped() -> None:
     """Deterministic for one question, different for another; magnitudes from 0.01 to past
-    1000 with both signs; at most 12 generic points plus two per breakpoint (12 at most)."""
+    1000 with both signs; at most 12 generic points, then each rational breakpoint (12 at
+    most) that is not one of the smooth expressions', then two beside each breakpoint."""
     from symgrad.teaching._rules import answer_points
 
     exprs = [X**2, 2 * X]
@@ -651,14 +652,20 @@ def test_the_sample_is_fixed_per_question_wide_and_capped() -> None:
     assert all(not p[X].is_integer for p in first)
     kinks = sum((sympy.Max(X - k, 0) for k in range(1, 30)), sympy.S.Zero)
     many = list(answer_points([X**2, 2 * X + kinks], "q3", lambda p: True, 12))
-    assert len(many) == 12 + 2 * 12
-    beside = [p[X] for p in many[12:]]
+    assert len(many) == 12 + 12 + 2 * 12
+    on = {p[X] for p in many[12:24]}  # exactly on 12 of the breakpoints 1 ... 29
+    assert len(on) == 12
+    assert on <= set(range(1, 30))
+    beside = [p[X] for p in many[24:]]
     kinks_seen = {round(v) for v in beside}
-    assert len(kinks_seen) == 12  # 12 of the 29 breakpoints, each on both sides, close by
+    assert kinks_seen == on  # the same 12 of the 29 breakpoints, each on both sides, close by
     for k in kinks_seen:  # at (1 + k)/p with p a prime between 1,000 and 2,000
         near = sympy.Rational(1 + k, 1000)
         assert any(k - near < v < k for v in beside)
         assert any(k < v < k + near for v in beside)
+    # breakpoints of the function (where it may have no derivative) are never sampled on
+    kinked = list(answer_points([X**2, 2 * X + kinks], "q3", lambda p: True, 12, [kinks]))
+    assert kinked == many[:12] + many[24:]
 
 
 def test_an_unproved_pass_says_what_it_rests_on() -> None:
@@ -925,3 +932,63 @@ def test_a_planted_imaginary_branch_never_passes(k: int, c: int) -> None:
     times |sqrt(x)|/sqrt(x), i.e. times -i for x < 0: never the derivative there."""
     answer = f"{c * k}*x**{k - 1}*abs(sqrt(x))/sqrt(x)"
     assert symgrad.check_answer(f"{c}*x**{k}", answer).status == "fail"
+
+
+# ----------------------------------------- an answer wrong on its breakpoint, and only there
+@pytest.mark.parametrize(
+    ("text", "answer", "point", "want", "got"),
+    [
+        ("x**2", "2*x + 1 - sign(x)**2", "0", "0", "1"),  # sign(0) = 0: the answer is 1 at 0
+        ("x**2", "2*x + 1 - sign(x - 1/3)**2", "1/3", "2/3", "5/3"),
+        ("x**3", "3*x**2 + 1 - sign(4*x**2 - 1)**2", "1/2", "3/4", "7/4"),
+    ],
+)
+def test_an_answer_wrong_only_on_its_breakpoint_fails(
+    text: str, answer: str, point: str, want: str, got: str
+) -> None:
+    result = symgrad.check_answer(text, answer)
+    assert result.status == "fail"
+    assert result.counterexample == {"point": {"x": point}, "expected": want, "answer": got}
+
+
+def test_an_answer_wrong_on_its_breakpoint_beside_cos_fails() -> None:
+    result = symgrad.check_answer("sin(x)", "cos(x) + 1 - sign(x - 1/3)**2")
+    assert result.status == "fail"
+    assert result.counterexample is not None
+    assert result.counterexample["point"] == {"x": "1/3"}
+    ctx = mpmath.MPContext()
+    ctx.dps = 50
+    shown = result.counterexample["answer"].split("≈ ")[1]
+    assert abs(ctx.mpf(shown) - (ctx.cos(ctx.mpf(1) / 3) + 1)) < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("abs(x)", "2*Heaviside(x) - 1"),  # at 0 the function has no derivative: any value
+        ("abs(x)", "Heaviside(x) - Heaviside(-x)"),
+        ("Max(x, 0)", "(1 + sign(x))/2"),
+        ("x**2", "2*x*sign(x)**2"),  # 0 at x = 0, as 2*x is
+    ],
+)
+def test_answers_right_wherever_there_is_a_derivative_pass(text: str, answer: str) -> None:
+    assert symgrad.check_answer(text, answer).status == "pass"
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(
+    k=st.integers(1, 5),
+    c=st.integers(-3, 3).filter(bool),
+    r=st.fractions(min_value=-9, max_value=9, max_denominator=50),
+)
+def test_a_planted_one_point_error_fails_and_a_vanishing_one_passes(k: int, c: int, r: Any) -> None:
+    """c*(1 - sign(x - r)**2) is c at x = r and 0 elsewhere: added to (x**k)' it is wrong at r
+    alone, which is then the counterexample; (x - r)*(1 - sign(x - r)**2) is 0 everywhere."""
+    right = f"{k}*x**{k - 1}"
+    arm = f"(x - ({r}))"
+    wrong = symgrad.check_answer(f"x**{k}", f"{right} + {c}*(1 - sign{arm}**2)")
+    assert wrong.status == "fail"
+    assert wrong.counterexample is not None
+    assert sympy.Rational(wrong.counterexample["point"]["x"]) == sympy.Rational(str(r))
+    vanishing = symgrad.check_answer(f"x**{k}", f"{right} + {arm}*(1 - sign{arm}**2)")
+    assert vanishing.status == "pass"

@@ -668,7 +668,11 @@ def close(a: _Expr, b: _Expr) -> bool:
 
 
 def answer_points(
-    exprs: list[_Expr], salt: str, inside: Callable[[dict[_Expr, _Expr]], bool], count: int
+    exprs: list[_Expr],
+    salt: str,
+    inside: Callable[[dict[_Expr, _Expr]], bool],
+    count: int,
+    smooth: Sequence[_Expr] = (),
 ) -> Iterator[dict[_Expr, _Expr]]:
     """Candidate sample points for comparing an answer with a derivative, deterministic per ``salt``.
 
@@ -682,7 +686,11 @@ def answer_points(
     where they are polynomials of degree at most 8 in one variable; at most ``_MAX_BREAKS``),
     at a distance (1 + |r|)/p with p a prime between 1,000 and 2,000.  Only points where
     ``inside`` holds are yielded: the first ``count`` generic ones (of ``_ANSWER_CANDIDATES``),
-    then those beside the breakpoints.
+    then the rational breakpoints themselves (exact roots of polynomial arguments with rational
+    coefficients, at most ``_MAX_BREAKS``) except those of ``smooth`` (the function and its
+    derivative: where they have a kink there may be no derivative), then those beside the
+    breakpoints.  An answer wrong at one point (``1 - sign(x)**2`` added) is wrong on its
+    breakpoint, and only there.
     """
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     seed = int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big")
@@ -696,6 +704,12 @@ def answer_points(
     kept = list(itertools.islice(filter(inside, generic), count))
     yield from kept
     base = kept[0] if kept else (generic[0] if generic else {})
+    kinks = set(itertools.islice(_breakpoints(smooth, _exact_roots), 4 * _MAX_BREAKS))
+    ons = (b for b in _breakpoints(exprs, _exact_roots) if b not in kinks)
+    for s, root in itertools.islice(ons, _MAX_BREAKS):
+        point = {**base, s: root}
+        if inside(point):
+            yield point
     for s, root in itertools.islice(_breakpoints(exprs), _MAX_BREAKS):
         gap = (1 + abs(root)) / sympy.nextprime(rng.randint(1_000, 2_000))
         for side in (-gap, gap):
@@ -735,13 +749,18 @@ _GROWTH = (sympy.exp, sympy.sinh, sympy.cosh, sympy.gamma, sympy.factorial)
 _KINKED = (sympy.Abs, sympy.sign, sympy.Heaviside)
 
 
-def _breakpoints(exprs: list[_Expr]) -> Iterator[tuple[_Expr, _Expr]]:
-    """(variable, rational root) where a nonsmooth piece may change: distinct, in tree order."""
+def _breakpoints(
+    exprs: Sequence[_Expr],
+    roots: Callable[[_Expr], list[tuple[_Expr, _Expr]]] | None = None,
+) -> Iterator[tuple[_Expr, _Expr]]:
+    """(variable, rational root) where a nonsmooth piece may change: distinct, in tree order;
+    ``roots`` solves an argument (:func:`_real_roots`, rational approximations, by default)."""
+    solve = roots or _real_roots
     seen: set[tuple[_Expr, _Expr]] = set()
     for expr in exprs:
         for node in sympy.preorder_traversal(expr):
             for argument in _switching_arguments(node):
-                for found in _real_roots(argument):
+                for found in solve(argument):
                     if found not in seen:
                         seen.add(found)
                         yield found
@@ -776,6 +795,25 @@ def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
     except (sympy.PolynomialError, mpmath.NoConvergence, ValueError, TypeError):
         return []
     return [(s, sympy.Rational(str(r))) for r in roots if r.is_real]
+
+
+def _exact_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
+    """The rational roots, exactly, of a polynomial of low degree in one variable with rational
+    coefficients (found by factoring over the rationals), else none."""
+    if len(argument.free_symbols) != 1:
+        return []
+    (s,) = argument.free_symbols
+    if not argument.is_polynomial(s):
+        return []
+    try:
+        poly = sympy.Poly(argument, s)
+        if not 1 <= poly.degree() <= _BREAK_DEGREE or not poly.is_univariate:
+            return []
+        if not all(c.is_Rational for c in poly.all_coeffs()):
+            return []
+        return [(s, root) for root in poly.ground_roots()]
+    except (sympy.PolynomialError, ValueError, TypeError):  # pragma: no cover - defensive
+        return []
 
 
 #: the largest |argument| of an exponential (exp(10**1000) is a number whose exponent has 1,000

@@ -550,7 +550,9 @@ def check_answer(
         equal ("proved equal symbolically"), or else when they agree at every sample point
         (exactly or to 200 digits: the reason says so, and that it is not a proof);
         ``inconclusive`` when no sample point is in the domain and ``simplify`` cannot decide.
-        The sample (12 generic points from 0.01 to 10**6, both sides of up to 12 breakpoints)
+        The sample (12 generic points from 0.01 to 10**6, then exactly on the answer's rational
+        breakpoints where the function and its derivative have none, and both sides of up to 12
+        breakpoints)
         is drawn per question from a hash of it, so it is the same on every run.
 
     Examples
@@ -1030,9 +1032,11 @@ class _Judge:
         return all(value_at(e, point) is not None for e in exprs)
 
     def sample(self) -> Iterator[dict[_Expr, _Expr]]:
-        """Up to ``_SAMPLE`` generic points in the domain, then both sides of each breakpoint."""
-        exprs = [self.check.expression, self.check.expected, self.check.answer]
-        return answer_points(exprs, self.salt(), self.inside, _SAMPLE)
+        """Up to ``_SAMPLE`` generic points in the domain, then the answer's own breakpoints
+        (where the function and its derivative are smooth), then both sides of each one."""
+        smooth = [self.check.expression, self.check.expected]
+        exprs = [*smooth, self.check.answer]
+        return answer_points(exprs, self.salt(), self.inside, _SAMPLE, smooth)
 
     def at(self, point: dict[_Expr, _Expr], *, forms: bool) -> str | None:
         """_DIFFER (proved), _EQUAL (exactly), _AGREE (to ``_DIGITS`` digits) or None."""
@@ -1040,8 +1044,8 @@ class _Judge:
         if all(v.is_Rational for v in exact):
             return _EQUAL if exact[0] == exact[1] else _DIFFER
         said = self._compare(point)
-        if said is None and self._not_real(point):
-            return _DIFFER
+        if said is None and (_proved_nonzero(exact[1] - exact[0]) or self._not_real(point)):
+            return _DIFFER  # no ball decides sign(0) on a breakpoint; the exact values do
         if said == _DIFFER or not forms:
             return said
         if any(self._nonzero(form, point) for form in self.forms):
@@ -1070,14 +1074,7 @@ class _Judge:
         values = self.certified((form,), point, _FORM_DIGITS)
         if values is not None:
             return bool(values[0] != 0)
-        exact = substitute(form, point)
-        if exact.atoms(sympy.Float):  # coordinates entered as floats: no proof either way
-            return False
-        try:
-            value = exact.evalf(_FORM_DIGITS, strict=True)
-        except (sympy.core.evalf.PrecisionExhausted, TypeError, ValueError, ArithmeticError):
-            return False
-        return bool(value.is_number and value.is_comparable and value != 0)
+        return _proved_nonzero(substitute(form, point))
 
     def certified(
         self, exprs: tuple[_Expr, ...], point: dict[_Expr, _Expr], dps: int
@@ -1097,6 +1094,22 @@ class _Judge:
             return list(compiled.exact_values([point[v] for v in self.variables], dps))
         except SymgradError:
             return None
+
+
+def _proved_nonzero(exact: _Expr) -> bool:
+    """An exact value (SymPy's own evaluation at an exact point) is a nonzero rational, or
+    SymPy's error-controlled evalf with ``strict=True`` reaches ``_FORM_DIGITS`` digits of a
+    nonzero real value (it raises rather than return a value it cannot tell from 0); never on
+    float coordinates."""
+    if exact.atoms(sympy.Float):  # coordinates entered as floats: no proof either way
+        return False
+    if exact.is_Rational:
+        return bool(exact != 0)
+    try:
+        value = exact.evalf(_FORM_DIGITS, strict=True)
+    except (TypeError, ValueError, ArithmeticError):  # PrecisionExhausted is an ArithmeticError
+        return False
+    return bool(value.is_number and value.is_comparable and value != 0)
 
 
 def _judge_answer(check: AnswerCheck) -> AnswerCheck:
