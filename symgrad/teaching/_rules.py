@@ -779,18 +779,14 @@ def _switching_arguments(node: _Expr) -> list[_Expr]:
 
 def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
     """Real roots (as rationals) of a polynomial of low degree in one variable, else none."""
-    if len(argument.free_symbols) != 1:
+    found = _low_polynomial(argument)
+    if found is None:
         return []
-    (s,) = argument.free_symbols
-    if not argument.is_polynomial(s):
-        return []
+    s, poly = found
+    if poly.degree() == 1 and all(c.is_Rational for c in poly.all_coeffs()):
+        a, b = poly.all_coeffs()
+        return [(s, -b / a)]
     try:
-        poly = sympy.Poly(argument, s)
-        if not 1 <= poly.degree() <= _BREAK_DEGREE or not poly.is_univariate:
-            return []
-        if poly.degree() == 1 and all(c.is_Rational for c in poly.all_coeffs()):
-            a, b = poly.all_coeffs()
-            return [(s, -b / a)]
         roots = sympy.Poly(poly.as_expr().evalf(30), s).nroots(n=30)
     except (sympy.PolynomialError, mpmath.NoConvergence, ValueError, TypeError):
         return []
@@ -800,20 +796,31 @@ def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
 def _exact_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
     """The rational roots, exactly, of a polynomial of low degree in one variable with rational
     coefficients (found by factoring over the rationals), else none."""
-    if len(argument.free_symbols) != 1:
+    found = _low_polynomial(argument)
+    if found is None or not all(c.is_Rational for c in found[1].all_coeffs()):
         return []
-    (s,) = argument.free_symbols
-    if not argument.is_polynomial(s):
-        return []
+    s, poly = found
     try:
-        poly = sympy.Poly(argument, s)
-        if not 1 <= poly.degree() <= _BREAK_DEGREE or not poly.is_univariate:
-            return []
-        if not all(c.is_Rational for c in poly.all_coeffs()):
-            return []
         return [(s, root) for root in poly.ground_roots()]
     except (sympy.PolynomialError, ValueError, TypeError):  # pragma: no cover - defensive
         return []
+
+
+def _low_polynomial(argument: _Expr) -> tuple[_Expr, Any] | None:
+    """(variable, polynomial) when ``argument`` is a polynomial of degree 1 to
+    ``_BREAK_DEGREE`` in a single variable, else None."""
+    if len(argument.free_symbols) != 1:
+        return None
+    (s,) = argument.free_symbols
+    if not argument.is_polynomial(s):
+        return None
+    try:
+        poly = sympy.Poly(argument, s)
+    except (sympy.PolynomialError, ValueError, TypeError):
+        return None
+    if not 1 <= poly.degree() <= _BREAK_DEGREE or not poly.is_univariate:
+        return None
+    return s, poly
 
 
 #: the largest |argument| of an exponential (exp(10**1000) is a number whose exponent has 1,000
