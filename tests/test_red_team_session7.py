@@ -209,11 +209,6 @@ def test_check_answer_on_gamma_fails_or_says_the_true_reason(expr: str, answer: 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="textbook_form cancels (x + y + z + 1)**119 over one denominator with no size cap; "
-    "simplify of a difference has no time cap (besselj(1000, x), tan(10**200*x))",
-)
 @pytest.mark.parametrize(
     ("expr", "answer", "wrt"),
     [
