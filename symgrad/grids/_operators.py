@@ -886,12 +886,11 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
     nodes = np.asarray(setup.field_model(*level.open_grid()), dtype=np.float64)
     _require_finite(setup, level.coords, level.size, list(nodes[:nf]))
     widths = cell_widths(level.coords)
-    along = [  # the field's R along each axis, per component
-        [resolution(nodes[c], [nodes[nf + c * d + j]], [widths[j]]) for j in range(d)]
-        for c in range(nf)
-    ]
+    field = max(  # the field's R, over every component and axis: every output depends on it
+        resolution(nodes[c], nodes[nf + c * d : nf + (c + 1) * d], widths) for c in range(nf)
+    )
     found = [] if setup.watched is None else setup.watched.each_on_grid(level.coords)
-    resolved = tuple(_own_resolution(own, along, found) for own in setup.owned)
+    resolved = tuple(_own_resolution(own, field, found) for own in setup.owned)
     fields = []
     for c in range(nf):
         where = _located(level, centres, setup.field_at, c if setup.field_at == "faces" else None)
@@ -933,15 +932,14 @@ def _measure(setup: _Setup, level: _Level) -> _Measured:
 
 
 def _own_resolution(
-    own: _Owned, along: Sequence[Sequence[float]], found: Sequence[tuple[float, str]]
+    own: _Owned, field: float, found: Sequence[tuple[float, str]]
 ) -> tuple[float, str]:
-    """One output's R on a level and the quantity it is R of: the field, every component along
-    every axis (``along[c][j]``: the scheme under test receives all of it, and one that reads
-    a neighbour it should not - u_y + 0.5·D_x u - hides that term where the field is aliased
-    along x, sin(1024·pi·x) zero at every node), and its own watched quantities among
+    """One output's R on a level and the quantity it is R of: the field's R ``field``, over
+    every component along every axis (the scheme under test receives all of it, and one that
+    reads a neighbour it should not - u_y + 0.5·D_x u - hides that term where the field is
+    aliased along x, sin(1024·pi·x) zero at every node), and its own watched quantities among
     ``found`` (every watched quantity's (R, name))."""
-    field = (max((r for row in along for r in row), default=0.0), "the field")
-    return worst([field, *(pair for pair in found if pair[1] in own.names)])
+    return worst([(field, "the field"), *(pair for pair in found if pair[1] in own.names)])
 
 
 def _located(
