@@ -455,8 +455,8 @@ def _point_rounding(job: _Job) -> Any:
     if not job.float64 or rounded == job.x:
         return ctx.zero
     _, fn = job.partial(job.m).mp_function(ctx.dps)
-    there, here = (_call(ctx, fn, point, real=True) for point in (rounded, job.x))
-    if ctx.isnan(there) or ctx.isnan(here):
+    there, here = _call(ctx, fn, rounded, real=True), job.deriv(job.m)  # here: cached
+    if ctx.isnan(there) or here is None:
         return ctx.inf
     return abs(there - here)
 
