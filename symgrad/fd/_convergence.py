@@ -495,11 +495,9 @@ def _evaluation_noise(job: _Job) -> list[Any]:
     float64 points at the working precision (the point's own rounding is counted apart), once
     per job (cached); 0 in mp.
     """
-    key = -1  # job.cache holds derivatives by order >= 0; this entry is the noise
-    if key not in job.cache:
-        job.cache[key] = _measure_noise(job) if job.float64 else [0] * len(job.step_sizes)
-    noise: list[Any] = job.cache[key]
-    return noise
+    if job.noise is None:
+        job.noise = _measure_noise(job) if job.float64 else [0] * len(job.step_sizes)
+    return job.noise
 
 
 def _measure_noise(job: _Job) -> list[Any]:

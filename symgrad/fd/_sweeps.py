@@ -72,6 +72,7 @@ class _Job:
     x: list[Any] = field(default_factory=list)
     cache: dict[int, Any] = field(default_factory=dict)
     partials: dict[int, Compiled] = field(default_factory=dict)
+    noise: list[Any] | None = None  # float64 error of f's formula per step (_convergence)
 
     def deriv(self, k: int) -> Any:
         """∂^k f/∂x^k at the point at the working precision; None if not finite or too large.
