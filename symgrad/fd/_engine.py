@@ -1753,7 +1753,7 @@ def complex_step(
                 estimate = [made(e) for e in gaps.est]
                 return _Complex([make(v) for v in new.im], estimate, make(h), work, count, why)
             gaps = gaps._replace(drift=drift, drift_prec=prec)
-        missing = min(_missing_digits(gaps, widest, unit, low, new.ctx), 4.0 * (dps + _GUARD))
+        missing = min(_missing_digits(gaps, widest, unit, low, last, new.ctx), 4.0 * (dps + _GUARD))
         last = new
     why = f"the complex step did not settle to 10^-{dps} relative in {count} evaluations"
     return _Complex(None, [], probe.ctx.make_mpf(h), work, count, why)
@@ -1776,7 +1776,6 @@ class _Gaps(NamedTuple):
     drift: _Mpf  # max |Re last − Re new| (or, once both pass, max |Re new − f(x)|)
     drift_prec: int  # the precision the drift was rounded at
     drift_tol: _Mpf  # unit · max(max |Re new|, 2 max |new| |h|)
-    est_prec: int  # the precision the gaps were rounded at
 
 
 def _gaps(unit: _Mpf, size: _Mpf, low: int, last: _Pair, new: _Pair, h: _Mpf) -> _Gaps:
@@ -1795,13 +1794,16 @@ def _gaps(unit: _Mpf, size: _Mpf, low: int, last: _Pair, new: _Pair, h: _Mpf) ->
     drift = _largest([_abs_diff(a, b, p) for a, b in zip(last.re, new.re, strict=True)])
     swing = lib.mpf_mul(_twice(slope, q), _abs(h, q), q, _RND)
     drift_tol = lib.mpf_mul(unit, _larger(scale, swing), low, _RND)
-    return _Gaps(est, tol, drift, p, drift_tol, p)
+    return _Gaps(est, tol, drift, p, drift_tol)
 
 
-def _missing_digits(gaps: _Gaps, widest: _Mpf, unit: _Mpf, low: int, ctx: Any) -> float:
-    """1 + log10 of the worst ratio of a gap to its tolerance (1/unit where a tolerance is 0)."""
+def _missing_digits(
+    gaps: _Gaps, widest: _Mpf, unit: _Mpf, low: int, last: _Pair, ctx: Any
+) -> float:
+    """1 + log10 of the worst ratio of a gap to its tolerance (1/unit where a tolerance is 0);
+    the gaps were rounded at the ``last`` value's precision."""
     if gaps.tol != lib.fzero:
-        by_value = lib.mpf_div(widest, gaps.tol, gaps.est_prec, _RND)
+        by_value = lib.mpf_div(widest, gaps.tol, last.prec, _RND)
     else:
         by_value = lib.mpf_rdiv_int(1, unit, low, _RND)
     if gaps.drift_tol != lib.fzero:
