@@ -740,7 +740,7 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
         call.at(bits)
         c = _kept(job.first, scale, _make_constants(call, rule, scale - job.e, bits))
     centre = call.at(c.bits)
-    shrink = 1 if abs(p) <= q else _shrink(call, rule, p, q)
+    shrink = _shrink(call, rule, p, q)
     work = _Partial(job, moved, scale, job.e, c.bits, centre, shrink)
     c = _choose_step(call, work, c)
     found = _stencil(call, work, c)
@@ -834,10 +834,15 @@ def _enclosures(rule: _Rule, outputs: list[Any], shrink: Any) -> tuple[Any, Any]
         derivative, value = out[m].abs_lower(), out[0].abs_lower()
         if factorial != 1:
             derivative *= factorial
-        low = derivative.max(value if type(shrink) is int else value * shrink)
+        low = derivative.max(_shrunk(value, shrink))
         bound = high if bound is None else bound.max(high)
         size = low if size is None else size.max(low)
     return bound, size
+
+
+def _shrunk(ball: Any, shrink: Any) -> Any:
+    """``ball`` times ``shrink`` (:func:`_shrink`); the integer 1 leaves the same ball, unmultiplied."""
+    return ball if type(shrink) is int else ball * shrink
 
 
 def _shrink(call: _Call, rule: _Rule, p: int, q: int) -> Any:
@@ -927,7 +932,7 @@ def _stencil(call: _Call, work: _Partial, c: _Constants) -> _Found:
         raise _NotCertified(_NOT_FINITE)
     mid = v.mid()
     size = abs(mid)
-    at = abs(centre[k]) if type(shrink) is int else abs(centre[k]) * shrink
+    at = _shrunk(abs(centre[k]), shrink)
     tol = at.max(size) * c.tenth
     spread = v.rad() + work.remainder
     return _Found([v], [mid], [size], [spread], tol, spread <= tol)
@@ -973,7 +978,7 @@ def _components(
         size = abs(mid)
         mids.append(mid)
         sizes.append(size)
-        at = abs(centre[k]) if type(shrink) is int else abs(centre[k]) * shrink
+        at = _shrunk(abs(centre[k]), shrink)
         largest = at.max(size)
         scale = largest if scale is None else scale.max(largest)
     tol, remainder = scale * c.tenth, work.remainder
