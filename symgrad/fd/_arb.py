@@ -896,10 +896,10 @@ def _halvings(ratio: Any, order: int) -> int:
 
 
 class _Found(NamedTuple):
-    value: list[Any]  # the balls of D(h), per component
-    mids: list[Any]  # their midpoints
-    sizes: list[Any]  # |midpoint| of each
-    spreads: list[Any]  # radius + truncation bound of each
+    value: Sequence[Any]  # the balls of D(h), per component
+    mids: Sequence[Any]  # their midpoints
+    sizes: Sequence[Any]  # |midpoint| of each
+    spreads: Sequence[Any]  # radius + truncation bound of each
     tol: Any  # 10^-dps times the size the digits are counted against
     certified: bool
 
@@ -935,7 +935,7 @@ def _stencil(call: _Call, work: _Partial, c: _Constants) -> _Found:
     at = _shrunk(abs(centre[k]), shrink)
     tol = at.max(size) * c.tenth
     spread = v.rad() + work.remainder
-    return _Found([v], [mid], [size], [spread], tol, spread <= tol)
+    return _Found((v,), (mid,), (size,), (spread,), tol, spread <= tol)
 
 
 _AT_POINT = "f cannot be evaluated on balls at a stencil point ({})"
@@ -1008,26 +1008,28 @@ def _escalate(call: _Call, work: _Partial, found: _Found) -> _Constants:
 
 
 def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constants) -> FDResult:
-    """The ``ok`` FDResult: midpoints rounded to dps digits, bounds rounded upwards."""
-    final = call.final
+    """The ``ok`` FDResult: midpoints rounded to dps digits, bounds rounded upwards.
+
+    The digits are counted against |f| / max(1, |x|)^m where that is larger than D(h): a
+    derivative far below f (tanh(x) at 60: 3e-52 beside 1) is then certified to 10^-dps of |f|,
+    and the reason says that fewer of its own digits are (``small``).
+    """
+    final, tenth = call.final, c.tenth
     make, prec, ulp = final.make_mpf, final.prec, c.ulp
-    rounded = zip(found.mids, found.sizes, found.spreads, strict=True)
     if f.shape:
-        values, bounds, top = [], [], None
-        for mid, size, spread in rounded:
+        values, bounds, top, small = [], [], None, False
+        for mid, size, spread in zip(found.mids, found.sizes, found.spreads, strict=True):
             raw, bound = _rounded(mid, size, spread, prec, ulp)
             values.append(make(raw))
             bounds.append(make(bound))
             top = bound if top is None or _mpf_gt(bound, top) else top
+            small = small or spread > size * tenth
         value, error = _shaped(values, f.shape), _shaped(bounds, f.shape)
     else:  # one component: its value and bound themselves
-        raw, top = _rounded(*next(rounded), prec, ulp)
+        (mid,), (size,), (spread,) = found.mids, found.sizes, found.spreads
+        raw, top = _rounded(mid, size, spread, prec, ulp)
         value, error = make(raw), make(top)
-    # the digits are counted against |f| / max(1, |x|)^m where that is larger than D(h): a
-    # derivative far below f (tanh(x) at 60: 3e-52 beside 1) is then certified to 10^-dps of
-    # |f|, and the reason says that fewer of its own digits are
-    pairs = zip(found.sizes, found.spreads, strict=True)
-    small = any(spread > size * c.tenth for size, spread in pairs)
+        small = spread > size * tenth
     return certified_ok(
         value,
         error,
