@@ -49,6 +49,21 @@ from symgrad.expr import (
     symbol,
 )
 from symgrad.results import Result, Status
+from symgrad.teaching._pieces import MAX_POINTS as MAX_PIECE_POINTS
+from symgrad.teaching._pieces import (
+    Pieces,
+    at_breakpoint,
+    cell_bounds,
+    locate,
+    nonsmooth_atoms,
+    point_count,
+    simplest_between,
+    singular_arguments,
+    switching_arguments,
+)
+from symgrad.teaching._pieces import cells as piece_cells
+from symgrad.teaching._pieces import fraction as piece_fraction
+from symgrad.teaching._pieces import vanishes as breakpoint_vanishes
 from symgrad.teaching._rules import (
     Engine,
     Step,
@@ -890,12 +905,19 @@ def _compare(left: _Expr, right: _Expr, anchor: _Expr) -> tuple[int, dict[_Expr,
 
 
 # ----------------------------------------------------------------- answer diagnosis
-def _wrong_answer(check: AnswerCheck, judge: _Judge, found: dict[_Expr, _Expr]) -> AnswerCheck:
+def _wrong_answer(
+    check: AnswerCheck,
+    judge: _Judge,
+    found: dict[_Expr, _Expr],
+    shown: tuple[str, str] | None = None,
+) -> AnswerCheck:
     """The verdict ``fail``: the simplest point where the two differ, the classic slip if it is
-    one, else the differing terms.  The reason is one sentence; ``issues`` hold the rest."""
+    one, else the differing terms.  The reason is one sentence; ``issues`` hold the rest.
+    ``shown`` are the two values at ``found`` where they were decided on a breakpoint."""
     expected, given, expr = check.expected, check.answer, check.expression
-    point = _simplest_difference(judge) or found
-    want, got = _shown_values(judge, point)
+    simple = _simplest_difference(judge)
+    point = simple or found
+    want, got = shown if shown is not None and simple is None else _shown_values(judge, point)
     at = ", ".join(f"{s} = {v}" for s, v in point.items())
     reason = f"the answer is not the derivative: at {at} it gives {got} instead of {want}"
     slip = _classic_slip(check)
@@ -1040,7 +1062,10 @@ class _Judge:
 
     def at(self, point: dict[_Expr, _Expr], *, forms: bool) -> str | None:
         """_DIFFER (proved), _EQUAL (exactly), _AGREE (to ``_DIGITS`` digits) or None."""
-        exact = [substitute(e, point) for e in (self.check.expected, self.check.answer)]
+        try:
+            exact = [substitute(e, point) for e in (self.check.expected, self.check.answer)]
+        except (TypeError, ValueError):  # max(sqrt(x) - 1001, 0) at x = -1: not comparable
+            return None
         if all(v.is_Rational for v in exact):
             return _EQUAL if exact[0] == exact[1] else _DIFFER
         said = self._compare(point)
@@ -1088,8 +1113,8 @@ class _Judge:
             except SymgradError:  # a function outside the ball arithmetic
                 self._compiled[exprs] = None
         compiled = self._compiled[exprs]
-        if compiled is None:
-            return None
+        if compiled is None or not all(point[v].is_Rational for v in self.variables):
+            return None  # a breakpoint at an irrational number is decided exactly instead
         try:
             return list(compiled.exact_values([point[v] for v in self.variables], dps))
         except SymgradError:
@@ -1142,9 +1167,17 @@ def _judge_answer(check: AnswerCheck) -> AnswerCheck:
     for point, said in sample:
         if said != _EQUAL and judge.at(point, forms=True) == _DIFFER:
             return _wrong_answer(check, judge, point)
+    covered = _cover_pieces(judge, sample)
+    if covered.differ is not None:
+        return _wrong_answer(check, judge, covered.differ, covered.shown)
+    sample += covered.agreed
     skipped = "" if _simplify_affordable(check.answer - check.expected) else _SKIPPED
+    if sample and covered.undecided is not None:
+        said = f"undecided: the answer is {_sample_words(sample)}, but {covered.undecided}"
+        return replace(check, status=Status.INCONCLUSIVE, reason=said + skipped)
     if sample:
-        return replace(check, reason=f"the answer is {_sample_words(sample)}{skipped}")
+        words = _sample_words(sample) + covered.words()
+        return replace(check, reason=f"the answer is {words}{skipped}")
     said = "undecided: simplify cannot show the two equal, and no sample point is in the domain"
     return replace(check, status=Status.INCONCLUSIVE, reason=said + skipped)
 
@@ -1156,6 +1189,156 @@ def _sample_words(sample: list[tuple[dict[_Expr, _Expr], str]]) -> str:
     if exact == len(sample):
         how = "exactly"
     return f"equal at {len(sample)} exact rational points ({how}), not proved symbolically"
+
+
+@dataclass
+class _Cover:
+    """What the pieces of the difference add to the verdict (see :mod:`._pieces`)."""
+
+    differ: dict[_Expr, _Expr] | None = None  # a point where the two provably differ
+    shown: tuple[str, str] | None = None  # the two values there, when on a breakpoint
+    undecided: str | None = None  # why sampling cannot decide
+    agreed: list[tuple[dict[_Expr, _Expr], str]] = field(default_factory=list)
+    pieces: int = 0  # boxes between located breakpoints
+    breakpoints: int = 0  # breakpoints where the two values were compared
+
+    def words(self) -> str:
+        """What a sampled pass adds: every piece between the located breakpoints sampled."""
+        if not self.pieces:
+            return ""
+        on = f" and on {self.breakpoints} of them" if self.breakpoints else ""
+        return (
+            f", with points in each of the {self.pieces} pieces between the located breakpoints{on}"
+        )
+
+
+def _cover_pieces(judge: _Judge, sample: list[tuple[dict[_Expr, _Expr], str]]) -> _Cover:
+    """Sampling is evidence only where the difference is analytic: locate the breakpoints of
+    its non-analytic atoms (:func:`._pieces.locate`), compare the two at points inside every
+    piece and, exactly, on every breakpoint that is not one of the function's own kinks.
+    Where a breakpoint cannot be located, or a piece in the domain has no decided point, the
+    cover says why (the verdict is then ``inconclusive``)."""
+    pieces = _located(judge)
+    if pieces.unlocated is not None:
+        return _Cover(undecided=f"{pieces.unlocated}, so the sample cannot reach every piece")
+    if not pieces.roots:
+        return _Cover()
+    if point_count(pieces) > MAX_PIECE_POINTS:
+        said = f"the breakpoints cut the domain into {pieces.cells()} pieces, too many to sample"
+        return _Cover(undecided=said + f" (at most {MAX_PIECE_POINTS} points)")
+    base = sample[0][0] if sample else _base_point(judge)
+    cover = _Cover(pieces=pieces.cells() if pieces.required else 0)
+    _sample_pieces(judge, pieces, base, cover)
+    if cover.differ is None and cover.undecided is None and pieces.required:
+        _compare_on_breakpoints(judge, pieces, base, cover)
+    return cover
+
+
+def _located(judge: _Judge) -> Pieces:
+    """The pieces of the first form of the difference (as written, cancelled, simplified:
+    all equal) whose breakpoints are all located, fewest atoms first; else why the first
+    cannot be."""
+    forms = sorted(judge.forms, key=lambda f: len(nonsmooth_atoms(f)))
+    tried = []
+    for form in forms:
+        extra = singular_arguments(form) + singular_arguments(judge.check.expression)
+        tried.append(locate(form, extra))
+        if tried[-1].unlocated is None:
+            return tried[-1]
+    return tried[0]
+
+
+def _base_point(judge: _Judge) -> dict[_Expr, _Expr]:
+    """Generic coordinates for the variables a piece does not fix, drawn from the hash."""
+    salt = judge.salt()
+    return {v: 1 + piece_fraction(salt, "base", v) for v in judge.variables}
+
+
+def _sample_pieces(judge: _Judge, pieces: Pieces, base: dict[_Expr, _Expr], cover: _Cover) -> None:
+    """Points inside every piece: a difference proves ``fail``; a piece with points in the
+    domain of which none could be decided leaves the verdict undecided."""
+    decided: set[tuple[int, ...]] = set()
+    in_domain: dict[tuple[int, ...], dict[_Expr, _Expr]] = {}
+    for cell, point in piece_cells(pieces, base, judge.salt()):
+        if not judge.inside(point):
+            continue
+        said = _decide(judge, point)
+        if said == _DIFFER:
+            simple = {**point, **_simplest_in(pieces, cell)}
+            cover.differ = (
+                simple if judge.inside(simple) and _decide(judge, simple) == _DIFFER else point
+            )
+            return
+        if said is None:
+            in_domain.setdefault(cell, point)
+            continue
+        decided.add(cell)
+        cover.agreed.append((point, said))
+    missing = [p for c, p in in_domain.items() if c not in decided]
+    if missing and pieces.required:
+        at = ", ".join(f"{s} = {v}" for s, v in missing[0].items() if s in pieces.variables())
+        cover.undecided = f"no point of the piece around {at} could be compared"
+
+
+def _decide(judge: _Judge, point: dict[_Expr, _Expr]) -> str | None:
+    """The judge's word at ``point``, the certified difference consulted where both agree."""
+    said = judge.at(point, forms=False)
+    if said == _AGREE and judge.at(point, forms=True) == _DIFFER:
+        return _DIFFER
+    return said
+
+
+def _simplest_in(pieces: Pieces, cell: tuple[int, ...]) -> dict[_Expr, _Expr]:
+    """The simplest rational coordinates inside ``cell`` (a counterexample to show)."""
+    return {v: simplest_between(*ends) for v, ends in cell_bounds(pieces, cell).items()}
+
+
+def _compare_on_breakpoints(
+    judge: _Judge, pieces: Pieces, base: dict[_Expr, _Expr], cover: _Cover
+) -> None:
+    """The two compared exactly on each breakpoint that is not a kink of the function or of
+    its derivative (where there may be no derivative): an answer wrong only at ±sqrt(2)."""
+    check = judge.check
+    kinks = [
+        a
+        for e in (check.expression, check.expected)
+        for node in nonsmooth_atoms(e)
+        for a in switching_arguments(node)
+    ]
+    for root in pieces.roots:
+        point = {**base, root.variable: root.value}
+        if any(breakpoint_vanishes(a, root, point) for a in kinks):
+            continue
+        exprs = [at_breakpoint(e, root, point) for e in (check.expression, check.expected)]
+        answer = at_breakpoint(check.answer, root, point)
+        if any(value_at(e, {}) is None for e in exprs):
+            continue  # outside the domain of the function or its derivative
+        said = _exact_comparison(exprs[1], answer, check.expression, point)
+        if said == _DIFFER:
+            cover.differ = point
+            cover.shown = (_breakpoint_value(exprs[1]), _breakpoint_value(answer))
+            return
+        if said is not None:
+            cover.breakpoints += 1
+
+
+def _exact_comparison(
+    expected: _Expr, answer: _Expr, function: _Expr, point: dict[_Expr, _Expr]
+) -> str | None:
+    """Two exact values on a breakpoint: equal or different rationals, a difference SymPy's
+    strict evalf proves nonzero, an answer provably not real where the function is a
+    composition of real functions; else agreement to the digits evalf could resolve."""
+    if value_at(answer, {}) is None:
+        real = not_real(answer, {}) and real_around(function, point)
+        return _DIFFER if real else None
+    if expected.is_Rational and answer.is_Rational:
+        return _EQUAL if expected == answer else _DIFFER
+    return _DIFFER if _proved_nonzero(answer - expected) else _AGREE
+
+
+def _breakpoint_value(exact: _Expr) -> str:
+    """A value on a breakpoint as shown in a failure: exact when short, else 10 digits."""
+    return _with_form(exact, _number_words(value_at(exact, {}), exact))
 
 
 def _forms(difference: _Expr) -> list[_Expr]:

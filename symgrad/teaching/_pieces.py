@@ -1,0 +1,621 @@
+"""Where agreement on a sample is evidence: the pieces of a difference and points in each.
+
+An answer that agrees with the derivative at hashed sample points is strong evidence only for a
+difference that is analytic: a nonzero analytic function vanishes at isolated points, so a point
+drawn from a hash of the question lands on one with probability zero.  A difference built from
+pieces (``abs``, ``sign``, ``Heaviside``, ``max``, ``min``, ``atan2``, ``DiracDelta``) is
+analytic only between the points where an atom switches: it can vanish on a whole interval and
+be nonzero on another that the sample never meets (``max(x**9 - 10**60, 0)`` is 0 up to
+x = 4.6e6).  So a sampled ``pass`` needs every switching point *located exactly*, and a sample
+point inside every piece between them, unbounded ones included.
+
+A switching point is a real root of an atom's argument (of a - b for a pair of ``max``/``min``
+arguments).  It is located when the argument depends on one variable and is a polynomial with
+rational coefficients of degree at most ``MAX_DEGREE`` (coefficients of at most ``MAX_BITS``
+bits), or becomes one by inverting strictly monotone outer functions (``log(u) = c`` is
+``u = exp(c)``, ``sqrt(u) = c`` is ``u = c**2``), or is linear with real constant coefficients
+(``x - exp(14)``).  Roots are isolated exactly (SymPy's real-root isolation on the irreducible
+factors over the rationals: disjoint intervals with rational ends, irrational roots included),
+so every piece is an open interval between two isolating intervals, and points of it are exact
+rationals.  Each root is also kept as an exact number (a rational, a radical, a ``CRootOf``) so
+that the value *at* the breakpoint can be decided exactly: an answer wrong only at ±sqrt(2)
+differs there and nowhere else.
+
+Zeros of denominators, of logarithms' arguments and of bases of fractional powers (where the
+domain may end or a pole split it) are added as piece boundaries where they can be located;
+they are not required: between them the difference is analytic on each component of its
+domain, and points near every located boundary sample each such component.
+
+Every size is priced before the work: atoms (``MAX_ATOMS``), a degree bound read from the tree
+before any polynomial is built (``MAX_DEGREE``), coefficient bits before roots are isolated
+(``MAX_BITS``), roots per variable (``MAX_ROOTS``) and points (``MAX_POINTS``); anything over a
+cap leaves the pieces unlocated, and the caller's verdict says which atom and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy
+
+_Expr = Any  # SymPy is untyped
+
+MAX_ATOMS = 64  # non-analytic atoms of a difference whose switching points are located
+MAX_DEGREE = 24  # degree of a switching argument (a polynomial) whose roots are isolated
+MAX_BITS = 2_000  # bits of the largest coefficient of such a polynomial
+MAX_ROOTS = 48  # located switching points per variable
+MAX_POINTS = 120  # sample points proposed inside the pieces
+_EPS = sympy.Rational(1, 10**15)  # width of an isolating interval (relative to 1 + |root|)
+_NONSMOOTH = (
+    sympy.Abs,
+    sympy.sign,
+    sympy.Heaviside,
+    sympy.DiracDelta,
+    sympy.Min,
+    sympy.Max,
+    sympy.atan2,
+    sympy.Piecewise,
+)
+_UNARY = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.DiracDelta)  # one argument, value at 0
+
+
+@dataclass(frozen=True)
+class Root:
+    """One located switching point: ``variable`` = ``value`` (exact), inside ``[lo, hi]``.
+
+    ``factor`` is its irreducible polynomial over the rationals (None for a root of a linear
+    argument with irrational coefficients, such as exp(14))."""
+
+    variable: _Expr
+    value: _Expr
+    lo: _Expr
+    hi: _Expr
+    factor: Any = None
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The located switching points of a difference, or why they cannot all be located.
+
+    Attributes
+    ----------
+    roots : tuple of Root
+        Sorted per variable, with disjoint isolating intervals.
+    unlocated : str or None
+        One clause naming the first atom whose switching points cannot be located, and why.
+    periods : tuple of (variable, period)
+        Variables whose roots were located on one period only (see :func:`period_of`).
+    required : bool
+        Whether the pieces are those of non-analytic atoms (every piece must be sampled), or
+        only of poles and domain ends of an analytic difference (sampled where they help).
+    """
+
+    roots: tuple[Root, ...]
+    unlocated: str | None = None
+    periods: tuple[tuple[_Expr, _Expr], ...] = ()
+    required: bool = True  # False: only poles and domain ends, sampled where they help
+
+    def period(self, variable: _Expr) -> _Expr | None:
+        """The period of the difference in ``variable`` when its roots were located on one
+        period [0, T) only (every occurrence inside sin/cos/tan of a linear argument)."""
+        return dict(self.periods).get(variable)
+
+    def variables(self) -> list[_Expr]:
+        """The variables with at least one switching point, in a fixed order."""
+        return sorted({r.variable for r in self.roots}, key=str)
+
+    def of(self, variable: _Expr) -> list[Root]:
+        return [r for r in self.roots if r.variable == variable]
+
+    def cells(self) -> int:
+        """How many boxes the switching points cut the space into (a piece per variable)."""
+        count = 1
+        for v in self.variables():
+            count *= len(self.of(v)) + (self.period(v) is None)
+        return count
+
+
+class _Unlocated(Exception):
+    """A switching argument whose roots cannot be located; the message says why."""
+
+
+# ------------------------------------------------------------------------ the atoms
+def nonsmooth_atoms(expr: _Expr) -> list[_Expr]:
+    """The distinct non-analytic atoms of ``expr``, in tree order."""
+    seen: dict[_Expr, None] = {}
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, _NONSMOOTH):
+            seen.setdefault(node)
+    return list(seen)
+
+
+def switching_arguments(node: _Expr) -> list[_Expr]:
+    """The expressions whose sign decides which piece of ``node`` applies: every pair of a
+    ``max``/``min`` (not only the first few), both arguments of ``atan2`` (its cut is
+    y = 0 for x < 0, its singular point x = y = 0)."""
+    if isinstance(node, sympy.Min | sympy.Max):
+        return [a - b for a, b in itertools.combinations(node.args, 2)]
+    if isinstance(node, sympy.atan2):
+        return list(node.args)
+    if isinstance(node, sympy.Piecewise):
+        conditions = (c for _, c in node.args if isinstance(c, sympy.Basic))
+        relations = {r for c in conditions for r in c.atoms(sympy.core.relational.Relational)}
+        return [r.lhs - r.rhs for r in sorted(relations, key=sympy.default_sort_key)]
+    return [node.args[0]]
+
+
+def singular_arguments(expr: _Expr) -> list[_Expr]:
+    """Denominators, logarithms' arguments and bases of fractional powers: where the domain
+    of an analytic expression may end or a pole may split it."""
+    found: dict[_Expr, None] = {}
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Pow and node.exp.is_number and not (node.exp.is_Integer and node.exp > 0):
+            found.setdefault(node.base)
+        elif isinstance(node, sympy.log):
+            found.setdefault(node.args[0])
+    return [a for a in found if a.free_symbols]
+
+
+def locate(difference: _Expr, extra: list[_Expr]) -> Pieces:
+    """The switching points of every non-analytic atom of ``difference`` (required) and the
+    zeros of the arguments in ``extra`` (added where they can be located)."""
+    atoms = nonsmooth_atoms(difference)
+    if not atoms:  # analytic on each component of its domain: sample beside their ends
+        return replace(_locate_arguments([], extra, {}), required=False)
+    if len(atoms) > MAX_ATOMS:
+        return Pieces(
+            (),
+            f"the difference has {len(atoms)} atoms abs/sign/max/min/Heaviside "
+            f"(at most {MAX_ATOMS} are located)",
+        )
+    periods = {v: t for v in difference.free_symbols if (t := period_of(difference, v))}
+    return _locate_arguments(atoms, extra, periods)
+
+
+def _locate_arguments(
+    atoms: list[_Expr], extra: list[_Expr], periods: dict[_Expr, _Expr]
+) -> Pieces:
+    """The switching points of ``atoms`` (all required) and the zeros of ``extra`` (where
+    they can be located)."""
+    factors: dict[_Expr, dict[Any, _Expr]] = {}  # variable -> factor -> None / exact root
+    for node in atoms:
+        for argument in switching_arguments(node):
+            try:
+                _add_factors(argument, factors, periods)
+            except _Unlocated as why:
+                return Pieces((), f"{node} switches where {argument} = 0, {why}")
+    for argument in extra:
+        if argument.free_symbols & periods.keys():
+            continue  # on one period only the atoms' switching points are kept
+        try:
+            _add_factors(argument, factors, periods)
+        except _Unlocated:
+            continue  # a boundary that cannot be located is not required
+    try:
+        roots = tuple(r for v in sorted(factors, key=str) for r in _isolate(v, factors[v]))
+    except _Unlocated as why:
+        return Pieces((), str(why))
+    kept = tuple((v, t) for v, t in periods.items() if v in factors)
+    return Pieces(roots, None, kept)
+
+
+# ----------------------------------------------------------- locating one argument
+def _add_factors(
+    argument: _Expr, factors: dict[_Expr, dict[Any, _Expr]], periods: dict[_Expr, _Expr]
+) -> None:
+    """Record the irreducible factors (or the exact roots) whose roots are ``argument``'s;
+    for a periodic variable, the exact roots on one period [0, T)."""
+    symbols = argument.free_symbols
+    if not symbols:
+        return  # a constant: one piece
+    if len(symbols) > 1:
+        names = " and ".join(sorted(map(str, symbols)))
+        msg = f"which depends on {names} together (only one variable at a time is located)"
+        raise _Unlocated(msg)
+    (s,) = symbols
+    found = factors.setdefault(s, {})
+    for target in _targets(argument, s):
+        if s in periods:
+            found.update(dict.fromkeys(_periodic_roots(target, s, periods[s])))
+        else:
+            _add_polynomial(target, s, found)
+
+
+def _add_polynomial(target: _Expr, s: _Expr, found: dict[Any, _Expr]) -> None:
+    """Record the irreducible factors of a polynomial target, or its one linear root."""
+    poly = _polynomial(target, s)
+    if poly is None:
+        found[_linear_root(target, s)] = None
+        return
+    for factor, _ in poly.factor_list()[1]:
+        if factor.degree() >= 1:
+            found.setdefault(_normal(factor), None)
+
+
+_INVERSES: dict[Any, tuple[Any, Any]] = {
+    # outer function: (inverse, the values it takes: a test on the constant, None for any)
+    sympy.exp: (sympy.log, lambda v: v.is_positive),
+    sympy.log: (sympy.exp, None),
+    sympy.atan: (sympy.tan, lambda v: (abs(v) < sympy.pi / 2) == sympy.true),
+    sympy.asinh: (sympy.sinh, None),
+    sympy.sinh: (sympy.asinh, None),
+    sympy.tanh: (sympy.atanh, lambda v: (abs(v) < 1) == sympy.true),
+    sympy.asin: (sympy.sin, lambda v: (abs(v) <= sympy.pi / 2) == sympy.true),
+    sympy.acos: (sympy.cos, lambda v: (v >= 0) == sympy.true and (v <= sympy.pi) == sympy.true),
+}
+
+
+def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
+    """Arguments whose real zeros together are ``argument``'s, with strictly monotone outer
+    functions and even powers peeled off (c + k*g(u) = 0 becomes u - g^-1(-c/k) = 0, and
+    u**2 = v becomes u = ±sqrt(v)); an empty list where there is no zero."""
+    if depth > 8 or argument.is_polynomial(s):
+        return [argument]
+    const, rest = argument.as_independent(s, as_Add=True)
+    k, inner = rest.as_independent(s, as_Add=False)
+    if k == 0 or not (const.is_number and k.is_number):
+        return [argument]
+    value = -const / k
+    if inner.is_Pow and inner.exp.is_Rational and inner.exp > 0:
+        return _power_targets(inner.base, inner.exp, value, s, depth)
+    if inner.func in _INVERSES and len(inner.args) == 1:
+        inverse, reaches = _INVERSES[inner.func]
+        if reaches is not None and not reaches(value):
+            return [] if _decided(value) else [argument]
+        return _targets(inner.args[0] - inverse(value), s, depth + 1)
+    return [argument]
+
+
+def _power_targets(base: _Expr, exp: _Expr, value: _Expr, s: _Expr, depth: int) -> list[_Expr]:
+    """The zeros of base**exp - value (exp > 0): base = value**(1/exp), both signs for an
+    even integer power, only base >= 0 for a fractional one (elsewhere it is not real)."""
+    if value.is_zero:
+        return _targets(base, s, depth + 1)
+    if not _decided(value):
+        return [base**exp - value]
+    if exp.is_Integer and exp % 2 == 1:
+        return _targets(base - sympy.real_root(value, exp), s, depth + 1)
+    if not value.is_positive:
+        return []  # an even or fractional power is never negative
+    root = value ** (1 / exp)
+    signs = (1, -1) if exp.is_Integer else (1,)
+    return [t for sign in signs for t in _targets(base - sign * root, s, depth + 1)]
+
+
+_TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.sec, sympy.csc, sympy.cot)
+
+
+def period_of(expr: _Expr, s: _Expr) -> _Expr | None:
+    """A period T of ``expr`` in ``s`` when ``s`` occurs only inside sin, cos, tan, sec, csc
+    and cot of arguments a*s + b with rational a != 0 (T = 2*pi*lcm(q)/gcd(p) over a = p/q);
+    None otherwise.  The switching points of such an expression repeat with period T, so
+    those on [0, T) locate them all."""
+    slopes: list[_Expr] = []
+    stand_in = sympy.Dummy()
+    swaps = {}
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, _TRIG) and node.args[0].has(s):
+            slope = _slope(node.args[0], s)
+            if slope is None:
+                return None
+            slopes.append(slope)
+            swaps[node] = stand_in
+    if not slopes or expr.xreplace(swaps).has(s):
+        return None
+    top = sympy.ilcm(*(a.q for a in slopes)) if len(slopes) > 1 else slopes[0].q
+    bottom = sympy.igcd(*(a.p for a in slopes)) if len(slopes) > 1 else slopes[0].p
+    return 2 * sympy.pi * sympy.Rational(top, abs(bottom))
+
+
+def _slope(argument: _Expr, s: _Expr) -> _Expr | None:
+    """a in a*s + b, when ``argument`` is that with a rational a != 0 and b free of s."""
+    a, b = (sympy.expand(argument).coeff(s, k) for k in (1, 0))
+    if not a.is_Rational or a == 0 or b.has(s) or sympy.expand(argument - a * s - b) != 0:
+        return None
+    return a
+
+
+_BASE_SOLUTIONS: dict[Any, Any] = {
+    # trig function: (value -> solutions u0 of f(u0) = value in one period 2*pi, or None)
+    sympy.sin: lambda v: [sympy.asin(v), sympy.pi - sympy.asin(v)] if abs(v) <= 1 else [],
+    sympy.cos: lambda v: [sympy.acos(v), -sympy.acos(v)] if abs(v) <= 1 else [],
+    sympy.tan: lambda v: [sympy.atan(v), sympy.atan(v) + sympy.pi],
+    sympy.sec: lambda v: [sympy.acos(1 / v), -sympy.acos(1 / v)] if abs(v) >= 1 else [],
+    sympy.csc: lambda v: [sympy.asin(1 / v), sympy.pi - sympy.asin(1 / v)] if abs(v) >= 1 else [],
+    sympy.cot: lambda v: [sympy.acot(v), sympy.acot(v) + sympy.pi],
+}
+
+
+def _periodic_roots(target: _Expr, s: _Expr, period: _Expr) -> list[_Expr]:
+    """The exact zeros in [0, period) of c + k*f(a*s + b) with f trigonometric."""
+    const, rest = target.as_independent(s, as_Add=True)
+    k, inner = rest.as_independent(s, as_Add=False)
+    if not (isinstance(inner, _TRIG) and const.is_number and k.is_number and k != 0):
+        msg = f"which is not a trigonometric function of a linear argument in {s} equated to a constant"
+        raise _Unlocated(msg)
+    value, a = -const / k, _slope(inner.args[0], s)
+    if a is None or not _decided(value):
+        msg = f"which is not a trigonometric function of a linear argument in {s} equated to a constant"
+        raise _Unlocated(msg)
+    b = sympy.expand(inner.args[0] - a * s)
+    bases = _BASE_SOLUTIONS[inner.func](value)
+    turns = int(abs(a) * period / (2 * sympy.pi))  # periods of f(a*s + b) in one of the whole
+    if len(bases) * (turns + 2) > MAX_ROOTS:
+        msg = f"more than {MAX_ROOTS} switching points in one period of {s}"
+        raise _Unlocated(msg)
+    start = sympy.floor(((b if a > 0 else b + a * period) / (2 * sympy.pi)).evalf(30)) - 1
+    roots = []
+    for u0, m in itertools.product(bases, range(int(start), int(start) + turns + 3)):
+        root = (u0 + 2 * sympy.pi * m - b) / a
+        if _within_period(root, period):
+            roots.append(root)
+    return roots
+
+
+def _within_period(value: _Expr, period: _Expr) -> bool:
+    """0 <= value < period, decided exactly or by SymPy's strict evalf."""
+    if value.is_zero:
+        return True
+    try:
+        low = value.evalf(30, strict=True)
+        high = (period - value).evalf(30, strict=True)
+    except (TypeError, ValueError, ArithmeticError):
+        return False
+    return bool(low > 0 and high > 0)
+
+
+def _decided(value: _Expr) -> bool:
+    """A real constant whose comparisons SymPy settles (not a symbolic undecidable)."""
+    return bool(value.is_number and value.is_comparable)
+
+
+def _degree_bound(expr: _Expr, s: _Expr) -> int | None:
+    """An upper bound on the degree in ``s`` of a polynomial expression, read from the tree
+    before it is multiplied out; None when it is not a polynomial in this shape."""
+    if not expr.has(s):
+        return 0
+    if expr == s:
+        return 1
+    if expr.is_Add:
+        parts = [_degree_bound(a, s) for a in expr.args]
+        return None if None in parts else max(p for p in parts if p is not None)
+    if expr.is_Mul:
+        parts = [_degree_bound(a, s) for a in expr.args]
+        return None if None in parts else sum(p for p in parts if p is not None)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
+        base = _degree_bound(expr.base, s)
+        return None if base is None else base * int(expr.exp)
+    return None
+
+
+def _polynomial(argument: _Expr, s: _Expr) -> Any | None:
+    """``argument`` as a polynomial over the rationals (floats taken exactly), with its degree
+    and coefficients within the caps; None where it is not such a polynomial but may still be
+    linear with real coefficients; _Unlocated where it is over a cap."""
+    degree = _degree_bound(argument, s)
+    if degree is None:
+        msg = f"which is not a polynomial in {s} (and no monotone function inverts it)"
+        raise _Unlocated(msg)
+    if degree > MAX_DEGREE:
+        msg = (
+            f"a polynomial of degree up to {degree} in {s} (roots are isolated up to {MAX_DEGREE})"
+        )
+        raise _Unlocated(msg)
+    bits = max((_bits(r) for r in argument.atoms(sympy.Rational)), default=0)
+    if bits * max(1, degree) > 4 * MAX_BITS:
+        msg = f"whose coefficients are too long to isolate roots (over {MAX_BITS} bits)"
+        raise _Unlocated(msg)
+    exact = argument.xreplace({f: sympy.Rational(f) for f in argument.atoms(sympy.Float)})
+    poly = sympy.Poly(exact, s)
+    if not all(c.is_Rational for c in poly.all_coeffs()):
+        if poly.degree() == 1:
+            return None
+        msg = f"a polynomial in {s} whose coefficients are not rational"
+        raise _Unlocated(msg)
+    if max(_bits(c) for c in poly.all_coeffs()) > MAX_BITS:
+        msg = f"whose coefficients are too long to isolate roots (over {MAX_BITS} bits)"
+        raise _Unlocated(msg)
+    return poly
+
+
+def _normal(factor: Any) -> Any:
+    """An irreducible factor over the integers, primitive, with a positive leading coefficient
+    (so equal factors of different arguments are one key)."""
+    primitive = factor.clear_denoms()[1].set_domain(sympy.ZZ).primitive()[1]
+    return -primitive if primitive.LC() < 0 else primitive
+
+
+def _bits(value: _Expr) -> int:
+    return int(abs(value.p)).bit_length() + int(value.q).bit_length()
+
+
+def _linear_root(target: _Expr, s: _Expr) -> _Expr:
+    """The root of a*s + b with real constant a != 0 and b (x - exp(14))."""
+    a, b = (sympy.expand(target).coeff(s, k) for k in (1, 0))
+    if not (a.is_number and b.is_number and _decided(a) and _decided(b)) or a.is_zero is not False:
+        msg = f"which is not a polynomial in {s} with located roots"
+        raise _Unlocated(msg)
+    return -b / a
+
+
+# -------------------------------------------------------------------- isolating
+def _isolate(s: _Expr, found: dict[Any, _Expr]) -> list[Root]:
+    """Every real root of the recorded factors of one variable, sorted, with disjoint
+    isolating intervals of relative width at most ``_EPS``."""
+    polys = [f for f in found if isinstance(f, sympy.Poly)]
+    roots: list[Root] = []
+    if polys:
+        isolated = sympy.intervals(polys, eps=_EPS)
+        exact = {i: iter(p.real_roots()) for i, p in enumerate(polys)}
+        for (lo, hi), owners in isolated:
+            (index,) = owners  # distinct irreducible factors share no root
+            value = next(exact[index])
+            roots.append(Root(s, value, sympy.Rational(lo), sympy.Rational(hi), polys[index]))
+    roots += [_bracket(s, v) for v in found if not isinstance(v, sympy.Poly)]
+    if len(roots) > MAX_ROOTS:
+        msg = f"the pieces have {len(roots)} switching points in {s} (at most {MAX_ROOTS})"
+        raise _Unlocated(msg)
+    roots.sort(key=lambda r: r.lo)
+    return _separated(roots)
+
+
+def _bracket(s: _Expr, value: _Expr) -> Root:
+    """An irrational constant between two rationals, proved by SymPy's strict evalf."""
+    try:
+        approx = sympy.Rational(value.evalf(40, strict=True))
+    except (TypeError, ValueError, ArithmeticError) as error:
+        msg = f"the switching point {s} = {value} cannot be evaluated"
+        raise _Unlocated(msg) from error
+    width = _EPS * (1 + abs(approx))
+    lo, hi = approx - width, approx + width
+    if not ((value - lo).evalf(20, strict=True) > 0 and (hi - value).evalf(20, strict=True) > 0):
+        msg = f"the switching point {s} = {value} cannot be bracketed"  # pragma: no cover
+        raise _Unlocated(msg)
+    return Root(s, value, lo, hi)
+
+
+def _separated(roots: list[Root]) -> list[Root]:
+    """The roots, with equal values merged and overlapping intervals refused (an irrational
+    linear root sharing its neighbourhood with another cannot be ordered exactly)."""
+    kept: list[Root] = []
+    for root in roots:
+        if kept and kept[-1].value == root.value:
+            continue
+        if kept and not kept[-1].hi < root.lo:
+            msg = f"two switching points of {root.variable} near {root.lo} cannot be separated"
+            raise _Unlocated(msg)
+        kept.append(root)
+    return kept
+
+
+# --------------------------------------------------------------------- the points
+def fraction(salt: str, *keys: object) -> _Expr:
+    """A rational in (0, 1) drawn from a hash of ``salt`` and ``keys`` (prime denominator)."""
+    text = "|".join([salt, *map(str, keys)])
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    q = int(sympy.prime(1_000 + seed % 2_000))
+    return sympy.Rational(1 + seed % (q - 1), q)
+
+
+def ends(pieces: Pieces, variable: _Expr) -> list[tuple[_Expr, _Expr]]:
+    """The open pieces of one variable, left to right, as (lower, upper) rational ends (None
+    where unbounded).  With a period the pieces are those of one period, the last wrapping
+    round to just before the first root plus the period."""
+    roots = pieces.of(variable)
+    lowers: list[_Expr] = [None, *(r.hi for r in roots)]
+    uppers: list[_Expr] = [*(r.lo for r in roots), None]
+    period = pieces.period(variable)
+    if period is not None:
+        lowers, uppers = lowers[1:], [*uppers[1:-1], roots[0].lo + _rational_below(period)]
+    return list(zip(lowers, uppers, strict=True))
+
+
+def piece_values(pieces: Pieces, variable: _Expr, salt: str) -> list[list[_Expr]]:
+    """Exact rational values inside each piece of one variable, piece by piece (left to
+    right): just beside each end, and one drawn inside (far out for an unbounded piece)."""
+    return [_inside(a, b, fraction(salt, i)) for i, (a, b) in enumerate(ends(pieces, variable))]
+
+
+def _rational_below(period: _Expr) -> _Expr:
+    """A rational just below ``period`` (2*pi*L): the wrapped piece ends before the first root
+    plus the period, so its points lie inside it."""
+    return sympy.Rational(str(period.evalf(40))) - sympy.Rational(1, 10**30)
+
+
+def _inside(lower: _Expr, upper: _Expr, t: _Expr) -> list[_Expr]:
+    """Points of the open piece (lower, upper) for a hashed t in (0, 1): beside each end
+    (1/2000 to 1/1000 of the way) and one drawn inside, or far out (2 to 100 times
+    1 + |end| beyond it) where the piece is unbounded."""
+    near = (1 + t) / 2_000
+    if lower is not None and upper is not None:
+        width = upper - lower
+        return [lower + width * near, lower + width * (near + t / 2), upper - width * near]
+    end, step = (upper, -1) if lower is None else (lower, 1)
+    size = 1 + abs(end)
+    return [end + step * size * near, end + step * size * (2 + 98 * t)]
+
+
+def cells(
+    pieces: Pieces, base: dict[_Expr, _Expr], salt: str
+) -> Iterator[tuple[tuple[int, ...], dict[_Expr, _Expr]]]:
+    """(cell, point) pairs: every box of the pieces (one piece per variable with switching
+    points) with its points, the other coordinates at ``base``.  The caller prices the count
+    first (:func:`point_count`)."""
+    variables = pieces.variables()
+    per_variable = [piece_values(pieces, v, f"{salt}|{v}") for v in variables]
+    for cell in itertools.product(*(range(len(p)) for p in per_variable)):
+        choices = [per_variable[k][i] for k, i in enumerate(cell)]
+        for values in itertools.product(*choices):
+            yield cell, {**base, **dict(zip(variables, values, strict=True))}
+
+
+def cell_bounds(pieces: Pieces, cell: tuple[int, ...]) -> dict[_Expr, tuple[_Expr, _Expr]]:
+    """The open box of ``cell``: per variable (lower, upper) end, None where unbounded."""
+    variables = pieces.variables()
+    return {v: ends(pieces, v)[i] for v, i in zip(variables, cell, strict=True)}
+
+
+def simplest_between(lower: _Expr, upper: _Expr) -> _Expr:
+    """The rational with the smallest denominator (then numerator) strictly between two
+    rationals, by continued fractions; an end that is None is unbounded."""
+    if lower is None and upper is None:
+        return sympy.S.Zero
+    if lower is None:
+        return sympy.floor(upper) - 1 if upper <= 0 else sympy.S.Zero
+    if upper is None:
+        return sympy.floor(lower) + 1 if lower >= 0 else sympy.S.Zero
+    if lower < 0 < upper:
+        return sympy.S.Zero
+    if upper <= 0:
+        return -simplest_between(-upper, -lower)
+    whole = sympy.floor(lower)
+    if whole + 1 < upper:
+        return whole + 1
+    if lower == whole:  # (n, n + f): n + 1/(next above 1/f)
+        return whole + 1 / (sympy.floor(1 / (upper - whole)) + 1)
+    return whole + 1 / simplest_between(1 / (upper - whole), 1 / (lower - whole))
+
+
+def point_count(pieces: Pieces) -> int:
+    """How many points :func:`cells` yields (3 per bounded piece, 2 per unbounded one, per
+    variable, multiplied across variables), computed from the ends without building them."""
+    count = 1
+    for v in pieces.variables():
+        count *= sum(2 if None in pair else 3 for pair in ends(pieces, v))
+    return count
+
+
+def vanishes(argument: _Expr, root: Root, point: dict[_Expr, _Expr]) -> bool:
+    """``argument`` is exactly 0 at ``point`` (whose coordinate ``root.variable`` is the
+    root): by division by the root's irreducible factor where the argument is a rational
+    polynomial in that variable alone, else SymPy's exact evaluation reducing it to 0."""
+    s = root.variable
+    if root.factor is not None and argument.free_symbols == {s}:
+        targets = _targets(argument, s)
+        target = targets[0] if len(targets) == 1 else None
+        if target is not None and _degree_bound(target, s) is not None:
+            exact = target.xreplace({f: sympy.Rational(f) for f in target.atoms(sympy.Float)})
+            poly = sympy.Poly(exact, s)
+            if all(c.is_Rational for c in poly.all_coeffs()):
+                return bool(poly.rem(root.factor.set_domain(poly.domain)).is_zero)
+    return bool(argument.xreplace(point) == 0)
+
+
+def at_breakpoint(expr: _Expr, root: Root, point: dict[_Expr, _Expr]) -> _Expr:
+    """``expr`` at ``point`` on a breakpoint, exactly: every atom whose switching argument
+    vanishes there takes its value at 0 (sign(0) = 0, Heaviside(0) = 1/2, max(a, b) = a
+    where a = b), so no ball or rounding has to decide a sign that is exactly 0."""
+    swaps: dict[_Expr, _Expr] = {}
+    for node in nonsmooth_atoms(expr):
+        if isinstance(node, sympy.Min | sympy.Max):
+            args = list(node.args)
+            tied = {b for a, b in itertools.combinations(args, 2) if vanishes(a - b, root, point)}
+            if tied:
+                swaps[node] = node.func(*(a for a in args if a not in tied))
+        elif isinstance(node, _UNARY) and vanishes(node.args[0], root, point):
+            swaps[node] = node.func(sympy.S.Zero)
+    return expr.xreplace(swaps).xreplace(point)
