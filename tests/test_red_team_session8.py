@@ -23,6 +23,8 @@ from typing import Any, Literal
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad
 from symgrad import Status
@@ -448,6 +450,168 @@ def test_check_gradient_says_when_the_vectorized_call_is_wrong() -> None:
     assert vectorized[0, 1] != pytest.approx(at[1, 1])  # d/dx = y is wrong at the second point
     r = symgrad.check_gradient(_batch_mixing, "x*y", at=at)
     assert r.status is not Status.PASS or "vectorized" in r.reason, r.reason
+
+
+# ------------------------------ check_gradient, property: planted errors fail, right code passes
+
+# A term c*kind(x_i, x_j), i != j: its text and its two partials written by hand in NumPy.
+_TERMS: dict[str, tuple[str, Callable[..., tuple[Any, Any]]]] = {
+    "sin": ("sin({i}*{j})", lambda a, b: (np.cos(a * b) * b, np.cos(a * b) * a)),
+    "poly": ("{i}**2*{j}", lambda a, b: (2 * a * b, a**2)),
+    "log": (
+        "log(1 + {i}**2 + {j}**2)",
+        lambda a, b: (2 * a / (1 + a**2 + b**2), 2 * b / (1 + a**2 + b**2)),
+    ),
+    "atan": ("atan({i} - {j})", lambda a, b: (1 / (1 + (a - b) ** 2), -1 / (1 + (a - b) ** 2))),
+    "exp": ("exp(({i} - {j})/2)", lambda a, b: (np.exp((a - b) / 2) / 2, -np.exp((a - b) / 2) / 2)),
+}
+
+_Term = tuple[int, str, int, int]  # coefficient, kind, i, j
+
+
+@st.composite
+def _sums(draw: Any) -> tuple[int, list[_Term]]:
+    n = draw(st.integers(2, 5))
+    pair = st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True)
+    term = st.tuples(st.sampled_from([-3, -1, 1, 2, 5]), st.sampled_from(sorted(_TERMS)), pair)
+    terms = draw(st.lists(term, min_size=1, max_size=5))
+    return n, [(c, kind, ij[0], ij[1]) for c, kind, ij in terms]
+
+
+def _sum_text(terms: list[_Term]) -> str:
+    return " + ".join(f"({c})*" + _TERMS[k][0].format(i=f"w{i}", j=f"w{j}") for c, k, i, j in terms)
+
+
+def _sum_gradient(
+    n: int, terms: list[_Term], planted: tuple[int, float] | None
+) -> Callable[..., Any]:
+    def gradient(*xs: np.ndarray) -> np.ndarray:
+        out = [np.zeros_like(np.asarray(xs[0], dtype=float)) for _ in range(n)]
+        for c, kind, i, j in terms:
+            di, dj = _TERMS[kind][1](xs[i], xs[j])
+            out[i] = out[i] + c * di
+            out[j] = out[j] + c * dj
+        if planted is not None:
+            k, eps = planted
+            out[k] = out[k] * (1 + eps)
+        return np.array(out)
+
+    return gradient
+
+
+def _judge_sums(case: tuple[int, list[_Term]], entry: int, eps: float) -> None:
+    n, terms = case
+    used = sorted({i for _, _, i, _ in terms} | {j for *_, j in terms})
+    names = " ".join(f"w{i}" for i in range(n))
+    right = symgrad.check_gradient(
+        _sum_gradient(n, terms, None), _sum_text(terms), variables=names, n_points=50
+    )
+    assert right.status is Status.PASS, right.reason
+    k = used[entry % len(used)]
+    at = np.random.default_rng(1).uniform(-2, 2, (50, n))
+    exact = _sum_gradient(n, terms, None)(*at.T)[k]
+    if not np.any(np.abs(exact) > 1e-3):
+        return  # the partial vanishes (the terms cancel): scaling it plants nothing
+    planted = symgrad.check_gradient(
+        _sum_gradient(n, terms, (k, eps)), _sum_text(terms), variables=names, at=at
+    )
+    assert planted.status is Status.FAIL, planted.reason
+
+
+_EPS = st.sampled_from([1e-6, -1e-5, 1e-3, 0.5, -2.0])
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(case=_sums(), entry=st.integers(0, 4), eps=_EPS)
+def test_check_gradient_property_planted_errors_fail(
+    case: tuple[int, list[_Term]], entry: int, eps: float
+) -> None:
+    """Sums of terms whose partials are written by hand: the right code passes, the same code
+    with one partial scaled by 1 + eps (|eps| >= 1e-6, 100 times the tolerance) fails."""
+    _judge_sums(case, entry, eps)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(case=_sums(), entry=st.integers(0, 4), eps=_EPS)
+def test_check_gradient_property_planted_errors_fail_many(
+    case: tuple[int, list[_Term]], entry: int, eps: float
+) -> None:
+    _judge_sums(case, entry, eps)
+
+
+# ------------------------ compiled float64 values with variables named x0, x1, ... (symengine)
+
+_X012 = np.array(
+    [[0.5, 0.6, -1.2], [2.0, 2.0, 0.3], [1.0, -1.0, 0.7]]
+)  # 3 points, as rows x0 x1 x2
+
+
+def _closed_gradients(x0: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> dict[str, np.ndarray]:
+    """Gradients written by hand (NumPy) of functions whose partials do not all hold x2."""
+    e, c = np.exp(x0), np.cos(x0 * x1)
+    one, zero = np.ones_like(x2), np.zeros_like(x2)
+    rosen = [-2 * (1 - x0) - 400 * x0 * (x1 - x0**2), 200 * (x1 - x0**2), one]
+    return {
+        "exp(x0)*x1 + x2": np.array([e * x1, e, one]),
+        "sin(x0*x1) + 3*x2": np.array([c * x1, c * x0, 3 * one]),
+        "sin(x0*x1)": np.array([c * x1, c * x0, zero]),
+        "(1-x0)**2 + 100*(x1-x0**2)**2 + x2": np.array(rosen),
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="symengine's Lambdify(cse=True) (derive/_printing.py symengine_lambdify) names its "
+    "temporaries x0, x1, ...: they clash with inputs of those names that the outputs do not "
+    "hold, and the compiled values are wrong",
+)
+@pytest.mark.parametrize("expr", sorted(_closed_gradients(*_X012)))
+def test_symengine_gradient_with_variables_named_x0_x1_x2(expr: str) -> None:
+    pytest.importorskip("symengine")
+    g = symgrad.gradient(expr, wrt="x0 x1 x2").using("symengine")
+    np.testing.assert_allclose(g(*_X012), _closed_gradients(*_X012)[expr], rtol=1e-13, atol=1e-13)
+
+
+def test_numpy_gradient_with_variables_named_x0_x1_x2() -> None:
+    """The NumPy evaluator of the same functions is right (closed forms above)."""
+    for expr, truth in _closed_gradients(*_X012).items():
+        g = symgrad.gradient(expr, wrt="x0 x1 x2").using("numpy")
+        np.testing.assert_allclose(g(*_X012), truth, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="check at two points of exp(x0)*x1 + x2 scores symengine's wrong float64 values "
+    "(about 3e15 ulps off) and still says pass: the float64 score is not part of the verdict",
+)
+def test_check_does_not_pass_float64_values_that_are_wrong() -> None:
+    pytest.importorskip("symengine")
+    r = symgrad.check("exp(x0)*x1 + x2", ["x0=0.5, x1=2, x2=1", "x0=0.7, x1=-1, x2=3"])
+    for p in r.points:
+        x0, x1 = (float(p.point[k]) for k in ("x0", "x1"))
+        truth = [math.exp(x0) * x1, math.exp(x0), 1.0]
+        wrong = any(
+            abs(c.float64 - t) > 1e-12 * abs(t) for c, t in zip(p.components, truth, strict=True)
+        )
+        assert r.status is not Status.PASS or not wrong, r.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="check_gradient adds twice symgrad's own float64 error to the floor: symengine's wrong "
+    "values for x0, x1, x2 make d/dx0 undecided everywhere, and a planted 1e-3 error is not failed",
+)
+def test_check_gradient_fails_a_planted_error_with_variables_named_x0_x1_x2() -> None:
+    pytest.importorskip("symengine")
+
+    def user(x0: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        g = _closed_gradients(x0, x1, x2)["exp(x0)*x1 + x2"]
+        g[0] *= 1 + 1e-3
+        return g
+
+    r = symgrad.check_gradient(user, "exp(x0)*x1 + x2", variables="x0 x1 x2")
+    assert r.status is Status.FAIL, r.reason
 
 
 # ------------------------------------------------------------------------------ taylor_test
