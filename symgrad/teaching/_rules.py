@@ -788,7 +788,7 @@ def _real_roots(argument: _Expr) -> list[tuple[_Expr, _Expr]]:
         return [(s, -b / a)]
     try:
         roots = sympy.Poly(poly.as_expr().evalf(30), s).nroots(n=30)
-    except (sympy.PolynomialError, mpmath.NoConvergence, ValueError, TypeError):
+    except (sympy.PolynomialError, mpmath.libmp.NoConvergence, ValueError, TypeError):
         return []
     return [(s, sympy.Rational(str(r))) for r in roots if r.is_real]
 
