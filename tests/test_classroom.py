@@ -992,3 +992,249 @@ def test_a_planted_one_point_error_fails_and_a_vanishing_one_passes(k: int, c: i
     assert sympy.Rational(wrong.counterexample["point"]["x"]) == sympy.Rational(str(r))
     vanishing = symgrad.check_answer(f"x**{k}", f"{right} + {arm}*(1 - sign{arm}**2)")
     assert vanishing.status == "pass"
+
+
+# ------------------------------------- a sampled pass needs every piece of the difference
+def _planted_gap(answer: str, text: str, point: dict[str, str]) -> Any:
+    """The oracle: answer - d/dx text at ``point`` (coordinates such as '-sqrt(2)' or
+    'CRootOf(x**5 - x - 1, 0)' read by SymPy from this trusted test), exactly."""
+    at = {NAMES[k]: sympy.sympify(v) for k, v in point.items()}
+    gap = (build(answer) - sympy.diff(build(text), X)).xreplace(at)
+    return sympy.nsimplify(gap) if gap.is_number and not gap.free_symbols else gap
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("x**2", "2*x + Max(sqrt(x) - 1001, 0)"),  # wrong beyond x = 1001**2
+        ("x**2", "2*x + Heaviside(log(x) - 14)"),  # beyond exp(14)
+        ("x**2", "2*x + Max(x**9 - 10**60, 0)"),  # beyond 10**(60/9), a degree-9 root
+        ("x**2", "2*x + Max(1/10**6 - sin(x - 1/3)**2, 0)"),  # on tiny intervals, periodically
+        ("x**2", "2*x + 1 - sign(x**2 - 2)**2"),  # at ±sqrt(2) only
+        ("x**2", "2*x + 1 - sign(x**5 - x - 1)**2"),  # at one root of a quintic only
+        ("x**2", "2*x + 1 - sign(x - pi)**2"),  # at pi only
+        ("x**2", "2*x + Max(0, Min(x - 10**30, 10**30 + 1/10**20 - x))"),  # a tiny far piece
+        ("x**3", "3*x**2 + Max(0, (7 - x**2)*(x**2 - 5))"),  # between sqrt(5) and sqrt(7)
+        ("x**2", "2*x + atan(1/(10**7 - x)) + atan(10**7 - x) - pi/2"),  # beyond a pole
+        ("sin(x)", "cos(x) + 1 - sign(cos(x))**2"),  # at pi/2 + k*pi only
+    ],
+)
+def test_an_answer_wrong_on_a_piece_the_sample_misses_fails(text: str, answer: str) -> None:
+    """Each answer agrees with the derivative on a whole interval that holds every generic
+    sample point; it is wrong on a piece or at a breakpoint that only located breakpoints
+    reach.  The oracle confirms a nonzero gap exactly at the point the failure names."""
+    check = symgrad.check_answer(text, answer, "x")
+    assert check.status is symgrad.Status.FAIL, check.reason
+    assert check.counterexample is not None
+    gap = _planted_gap(answer, text, check.counterexample["point"])
+    assert gap.is_number
+    assert gap.evalf(60) != 0
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "atom", "why"),
+    [
+        ("x*y", "y + Max(x*y - 10**13, 0)", "Max(0, x*y - 10000000000000)", "x and y together"),
+        ("x*y", "y + Max(x - y - 1e7, 0)", "Max(0, x - y - 10000000)", "x and y together"),
+        ("x**2", "2*x + x*Max(sin(x) - 2, 0)", "Max(0, sin(x) - 2)", "not a polynomial"),
+        ("Max(x**25, 3)", "25*x**24*(1 + sign(x**25 - 3))/2", "x**25 - 3", "degree up to 25"),
+    ],
+)
+def test_an_answer_whose_breakpoints_cannot_be_located_is_inconclusive(
+    text: str, answer: str, atom: str, why: str
+) -> None:
+    """Where a breakpoint cannot be located the sample is no evidence on the pieces it may
+    miss: never a pass; the reason names the atom and why (the oracle: the two-variable answers
+    are wrong far out, at x = 2e7, y = 1e7 and at x = 2e7, y = 0)."""
+    assert max(2e7 * 1e7 - 1e13, 0) > 0
+    assert max(2e7 - 0 - 1e7, 0) > 0
+    check = symgrad.check_answer(text, answer, "x")
+    assert check.status is symgrad.Status.INCONCLUSIVE, check.reason
+    assert atom in check.reason
+    assert why in check.reason
+    assert "cannot reach every piece" in check.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("abs(x)", "x/abs(x)"),
+        ("abs(log(x))", "sign(log(x))/x"),  # the breakpoint x = 1 by inverting log
+        ("asin(sin(x))", "sign(cos(x))"),  # breakpoints pi/2 + k*pi, located on one period
+        ("abs(x**2 - 2)", "2*x*(x**2 - 2)/abs(x**2 - 2)"),  # irrational breakpoints
+        ("Max(x**3, 8)", "3*x**2*(1 + sign(x**3 - 8))/2"),  # at x = 2 there is no derivative
+        ("Max(x, 0)", "(x + abs(x))/(2*x)"),
+        ("x*y", "y*(Max(x, 1) + Min(x, 1) - 1)/x"),  # pieces in x, y at a generic value
+    ],
+)
+def test_right_answers_with_located_breakpoints_pass(text: str, answer: str) -> None:
+    """Right answers written with pieces still pass, on every piece; the oracle: SymPy's
+    derivative equals the answer at exact points on each side of every breakpoint."""
+    exact = sympy.diff(build(text), X)
+    for v in ("-7/3", "1/5", "3/2", "5/2", "31/3"):
+        at = {X: sympy.Rational(v), Y: sympy.Rational(7, 3)}
+        if exact.xreplace(at).is_extended_real:  # abs(log(x))' is real for x > 0 only
+            assert sympy.simplify((build(answer) - exact).xreplace(at)) == 0
+    check = symgrad.check_answer(text, answer, "x")
+    assert check.status is symgrad.Status.PASS, check.reason
+    assert "pieces between the located breakpoints" in check.reason
+
+
+def test_breakpoints_over_the_caps_are_refused_before_the_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A degree above the cap is read from the tree (no polynomial is built, no root is
+    isolated); the summed degree of the factors is counted before any root is isolated."""
+    calls: list[str] = []
+    for name in ("intervals", "factor_list"):
+        real = getattr(sympy, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(sympy, name, counted)
+    factor_list = sympy.Poly.factor_list
+
+    def counted_method(self: Any) -> Any:
+        calls.append("Poly.factor_list")
+        return factor_list(self)
+
+    monkeypatch.setattr(sympy.Poly, "factor_list", counted_method)
+    high = symgrad.check_answer("Max(x**25, 3)", "25*x**24*(1 + sign(x**25 - 3))/2")
+    assert high.status is symgrad.Status.INCONCLUSIVE
+    assert calls == []
+    # five right terms H(u) + H(-u) - 1 with u of degree 20: 100 roots in all, over the cap
+    terms = (f"Heaviside(x**20 - {k}) + Heaviside({k} - x**20) - 1" for k in (2, 3, 5, 7, 11))
+    wide = symgrad.check_answer("x**2", "2*x + " + " + ".join(terms))
+    assert wide.status is symgrad.Status.INCONCLUSIVE
+    assert "degree 100 in all" in wide.reason
+    assert "intervals" not in calls
+    located = symgrad.check_answer("x**2", "2*x + 1 - sign(x**2 - 2)**2")
+    assert located.status is symgrad.Status.FAIL
+    assert "Poly.factor_list" in calls  # the counters do count
+    assert "intervals" in calls
+
+
+_FAR = st.sampled_from(["1", "7", "10**6 + 1", "10**9", "10**25"])
+_WIDTH = st.sampled_from(["1/10**12", "1/3", "5", "10**8"])
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(
+    k=st.integers(1, 4),
+    c=st.integers(-3, 3).filter(bool),
+    far=_FAR,
+    width=_WIDTH,
+    side=st.sampled_from([1, -1]),
+)
+def test_a_planted_error_on_a_random_interval_never_passes(
+    k: int, c: int, far: str, width: str, side: int
+) -> None:
+    """c*max(0, min(x - a, b - x)) is nonzero exactly on (a, b): an interval anywhere (far
+    out, tiny, on either side).  Never a pass; a failure names a point where the oracle
+    (SymPy evaluating the known planted term exactly) sees it nonzero."""
+    a = f"({side}*({far}) + 1/3)"
+    planted = f"{c}*Max(0, Min(x - {a}, {a} + {width} - x))"
+    check = symgrad.check_answer(f"x**{k}", f"{k}*x**{k - 1} + {planted}")
+    assert check.status is not symgrad.Status.PASS, check.reason
+    if check.status is symgrad.Status.FAIL:
+        assert check.counterexample is not None
+        point = sympy.sympify(check.counterexample["point"]["x"])
+        assert build(planted).xreplace({X: point}) != 0
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(
+    m0=st.integers(1, 30),
+    gap=st.integers(1, 30),
+    c=st.integers(-3, 3).filter(bool),
+    scale=st.sampled_from([1, 10**4, 10**12]),
+)
+def test_a_planted_error_between_irrational_breakpoints_never_passes(
+    m0: int, gap: int, c: int, scale: int
+) -> None:
+    """c*max(0, (m1 - x**2)*(x**2 - m0)) is nonzero exactly where sqrt(m0) < |x| < sqrt(m1)
+    (irrational ends unless square); the oracle evaluates it exactly at the named point."""
+    m1 = m0 + gap
+    planted = f"{c}*Max(0, ({m1 * scale} - x**2)*(x**2 - {m0 * scale}))"
+    check = symgrad.check_answer("x**2", f"2*x + {planted}")
+    assert check.status is symgrad.Status.FAIL, check.reason
+    assert check.counterexample is not None
+    point = sympy.sympify(check.counterexample["point"]["x"])
+    assert build(planted).xreplace({X: point}) != 0
+
+
+_IDENTITIES = [
+    "Max({u}, {v}) + Min({u}, {v}) - {u} - {v}",
+    "abs({u})**2 - {u}**2",
+    "sign({u})*abs({u}) - {u}",
+    "Heaviside({u}) + Heaviside(-{u}) - 1",
+    "Max({u}, {v}) - ({u} + {v} + abs({u} - {v}))/2",
+]
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(
+    identity=st.sampled_from(_IDENTITIES),
+    p=st.integers(-9, 9),
+    q=st.integers(1, 9),
+    far=st.sampled_from([1, 10**7, 10**20]),
+    k=st.integers(1, 3),
+)
+def test_a_right_answer_rewritten_through_a_piecewise_identity_never_fails(
+    identity: str, p: int, q: int, far: int, k: int
+) -> None:
+    """Adding an identity that is 0 everywhere (breakpoints anywhere, far out too) keeps a
+    right answer right: never a fail, and a pass (every breakpoint is locatable).  The oracle
+    checks the identity at exact rationals, the breakpoints among them."""
+    term = identity.format(u=f"(x - {p}/{q})", v=f"({far} - x**{k})")
+    points = [sympy.Rational(p, q), sympy.Integer(far) ** sympy.Rational(1, k), -3, 0, 10**25]
+    for point in points:
+        assert sympy.simplify(build(term).xreplace({X: sympy.nsimplify(point)})) == 0
+    check = symgrad.check_answer("x**3", f"3*x**2 + {term}")
+    assert check.status is symgrad.Status.PASS, check.reason
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    k=st.integers(1, 4),
+    c=st.integers(-3, 3).filter(bool),
+    far=_FAR,
+    width=_WIDTH,
+    side=st.sampled_from([1, -1]),
+)
+def test_a_planted_error_on_a_random_interval_never_passes_many(
+    k: int, c: int, far: str, width: str, side: int
+) -> None:
+    """The same red team at a larger count."""
+    planted = test_a_planted_error_on_a_random_interval_never_passes
+    planted.hypothesis.inner_test(k, c, far, width, side)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    identity=st.sampled_from(_IDENTITIES),
+    p=st.integers(-9, 9),
+    q=st.integers(1, 9),
+    far=st.sampled_from([1, 10**7, 10**20]),
+    k=st.integers(1, 3),
+)
+def test_a_right_answer_rewritten_through_a_piecewise_identity_never_fails_many(
+    identity: str, p: int, q: int, far: int, k: int
+) -> None:
+    """The same identities at a larger count."""
+    right = test_a_right_answer_rewritten_through_a_piecewise_identity_never_fails
+    right.hypothesis.inner_test(identity, p, q, far, k)  # type: ignore[attr-defined]
+
+
+def test_a_far_breakpoint_whose_numeric_roots_do_not_converge_is_still_judged() -> None:
+    """max(x, 10**20 - x**2) + min(x, 10**20 - x**2) is x + 10**20 - x**2 (the oracle checks
+    it at exact points on both sides of the breakpoints near ±10**10): a right answer passes."""
+    term = "Max(x, 10**20 - x**2) + Min(x, 10**20 - x**2) - x - (10**20 - x**2)"
+    for v in (-(10**11), -7, 0, 10**10 - 1, 10**10, 10**11):
+        assert build(term).xreplace({X: sympy.Integer(v)}) == 0
+    check = symgrad.check_answer("x**3", f"3*x**2 + {term}")
+    assert check.status is symgrad.Status.PASS, check.reason

@@ -20,7 +20,11 @@ and both sides of every breakpoint of abs, sign, Heaviside, max, min and relatio
 can solve; only points where the original expression is real are used.  ``simplify`` of the
 difference reducing to 0 proves ``pass``; otherwise a ``pass`` says what it rests on ("equal at
 N exact rational points (to 200 digits), not proved symbolically"), and with no usable point
-the verdict is ``inconclusive``.  A failure is reported at the simplest point where the two
+the verdict is ``inconclusive``.  Agreement on a sample is evidence only where the difference
+is analytic, so every non-analytic atom of it must have its breakpoints located exactly and
+every piece between them sampled, each breakpoint itself compared exactly
+(:mod:`symgrad.teaching._pieces`); where one cannot be located the verdict is ``inconclusive``
+and says which atom and why.  A failure is reported at the simplest point where the two
 provably differ (small integers, simple fractions, then round numbers up to 1000, never a
 point on the edge of the domain), with values shown exactly or with digits enough to differ,
 and the classic slip named or the differing terms (see `AnswerCheck`).
@@ -563,8 +567,13 @@ def check_answer(
         an answer provably not real where the function is a composition of real functions),
         with the classic slip or the differing terms; ``pass`` when ``simplify`` proves them
         equal ("proved equal symbolically"), or else when they agree at every sample point
-        (exactly or to 200 digits: the reason says so, and that it is not a proof);
-        ``inconclusive`` when no sample point is in the domain and ``simplify`` cannot decide.
+        (exactly or to 200 digits: the reason says so, and that it is not a proof), which
+        needs every breakpoint of the difference's abs/sign/Heaviside/max/min/atan2 atoms
+        located exactly and a point in every piece between them (and the two compared on each
+        breakpoint that is not a kink of the function); ``inconclusive`` when no sample point
+        is in the domain and ``simplify`` cannot decide, or when a breakpoint cannot be
+        located (an argument in two variables, not a polynomial after inverting monotone
+        functions, over a degree or size cap: the reason names the atom).
         The sample (12 generic points from 0.01 to 10**6, then exactly on the answer's rational
         breakpoints where the function and its derivative have none, and both sides of up to 12
         breakpoints)
@@ -1146,7 +1155,10 @@ def _judge_answer(check: AnswerCheck) -> AnswerCheck:
        P is nonzero somewhere on any grid of d + 1 values per variable, so such a grid (capped
        at ``_WITNESS_TRIES`` points) holds a point where they differ: a fail.
     4. The difference's forms certified at the sample points: a ball that excludes 0 fails.
-    5. Otherwise agreement at the sample points is the evidence, said as such; without a
+    5. The pieces of the difference (:func:`_cover_pieces`): points inside every piece
+       between its located breakpoints and on the breakpoints; a difference there fails, a
+       breakpoint that cannot be located makes the verdict ``inconclusive``.
+    6. Otherwise agreement at the sample points is the evidence, said as such; without a
        single usable point the verdict is ``inconclusive``.
     """
     judge = _Judge.of(check)
