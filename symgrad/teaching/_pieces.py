@@ -48,6 +48,8 @@ MAX_ATOMS = 64  # non-analytic atoms of a difference whose switching points are 
 MAX_DEGREE = 24  # degree of a switching argument (a polynomial) whose roots are isolated
 MAX_BITS = 2_000  # bits of the largest coefficient of such a polynomial
 MAX_ROOTS = 48  # located switching points per variable
+MAX_ARGUMENTS = 256  # switching arguments (a max of 16 arguments has 120 pairs)
+MAX_TOTAL_DEGREE = 96  # summed degrees of the distinct factors whose roots are isolated
 MAX_POINTS = 120  # sample points proposed inside the pieces
 _EPS = sympy.Rational(1, 10**15)  # width of an isolating interval (relative to 1 + |root|)
 _NONSMOOTH = (
@@ -181,6 +183,9 @@ def _locate_arguments(
 ) -> Pieces:
     """The switching points of ``atoms`` (all required) and the zeros of ``extra`` (where
     they can be located)."""
+    count = sum(len(switching_arguments(node)) for node in atoms)
+    if count > MAX_ARGUMENTS:
+        return Pieces((), f"the atoms switch on {count} arguments (at most {MAX_ARGUMENTS})")
     factors: dict[_Expr, dict[Any, _Expr]] = {}  # variable -> factor -> None / exact root
     for node in atoms:
         for argument in switching_arguments(node):
@@ -262,6 +267,8 @@ def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
     value = -const / k
     if inner.is_Pow and inner.exp.is_Rational and inner.exp > 0:
         return _power_targets(inner.base, inner.exp, value, s, depth)
+    if inner.is_Pow and inner.exp.is_Rational and inner.exp < 0:  # u**-p = v: u**p = 1/v
+        return [] if value.is_zero else _power_targets(inner.base, -inner.exp, 1 / value, s, depth)
     if inner.func in _INVERSES and len(inner.args) == 1:
         inverse, reaches = _INVERSES[inner.func]
         if reaches is not None and not reaches(value):
@@ -447,6 +454,10 @@ def _isolate(s: _Expr, found: dict[Any, _Expr]) -> list[Root]:
     """Every real root of the recorded factors of one variable, sorted, with disjoint
     isolating intervals of relative width at most ``_EPS``."""
     polys = [f for f in found if isinstance(f, sympy.Poly)]
+    degree = sum(p.degree() for p in polys)
+    if degree > MAX_TOTAL_DEGREE:
+        msg = f"the breakpoint polynomials in {s} have degree {degree} in all (at most {MAX_TOTAL_DEGREE})"
+        raise _Unlocated(msg)
     roots: list[Root] = []
     if polys:
         isolated = sympy.intervals(polys, eps=_EPS)
