@@ -560,12 +560,6 @@ def _closed_gradients(x0: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> dict[st
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="symengine's Lambdify(cse=True) (derive/_printing.py symengine_lambdify) names its "
-    "temporaries x0, x1, ...: they clash with inputs of those names that the outputs do not "
-    "hold, and the compiled values are wrong",
-)
 @pytest.mark.parametrize("expr", sorted(_closed_gradients(*_X012)))
 def test_symengine_gradient_with_variables_named_x0_x1_x2(expr: str) -> None:
     pytest.importorskip("symengine")
@@ -580,11 +574,6 @@ def test_numpy_gradient_with_variables_named_x0_x1_x2() -> None:
         np.testing.assert_allclose(g(*_X012), truth, rtol=1e-13, atol=1e-13)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the same clash in for_scipy: the residual Jacobian of x0*exp(-x1*t) + x2 - y over "
-    "data arrays is wrong (least_squares would be handed it)",
-)
 def test_for_scipy_residual_jacobian_with_parameters_named_x0_x1_x2() -> None:
     pytest.importorskip("symengine")
     t = np.linspace(0.0, 2.0, 5)
@@ -595,11 +584,6 @@ def test_for_scipy_residual_jacobian_with_parameters_named_x0_x1_x2() -> None:
     np.testing.assert_allclose(problem.jac(np.array([a, k, 0.3]), t, y), closed, rtol=1e-13)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check at two points of exp(x0)*x1 + x2 scores symengine's wrong float64 values "
-    "(about 3e15 ulps off) and still says pass: the float64 score is not part of the verdict",
-)
 def test_check_does_not_pass_float64_values_that_are_wrong() -> None:
     pytest.importorskip("symengine")
     r = symgrad.check("exp(x0)*x1 + x2", ["x0=0.5, x1=2, x2=1", "x0=0.7, x1=-1, x2=3"])
@@ -612,11 +596,6 @@ def test_check_does_not_pass_float64_values_that_are_wrong() -> None:
         assert r.status is not Status.PASS or not wrong, r.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_gradient adds twice symgrad's own float64 error to the floor: symengine's wrong "
-    "values for x0, x1, x2 make d/dx0 undecided everywhere, and a planted 1e-3 error is not failed",
-)
 def test_check_gradient_fails_a_planted_error_with_variables_named_x0_x1_x2() -> None:
     pytest.importorskip("symengine")
 

@@ -382,3 +382,38 @@ def test_a_merge_deep_inside_a_large_tree_is_seen(planted: sympy.Expr) -> None:
         True,
         False,
     ]
+
+
+# Variables with the names symengine's CSE gives its temporaries (x0, x1, ...), where an output
+# does not hold one of them: Lambdify(cse=True) would read the input where the temporary is meant.
+# The closed forms are written by hand; the symbol names are exchanged too (x1 named where x0 is).
+_CSE_NAMED = [
+    ("exp(x0)*x1 + x2", "x0 x1 x2", lambda a, b, c: [np.exp(a) * b, np.exp(a), 1 + 0 * a]),
+    (
+        "sin(x0*x1) + 3*x2",
+        "x0 x1 x2",
+        lambda a, b, c: [b * np.cos(a * b), a * np.cos(a * b), 3 + 0 * a],
+    ),
+    ("exp(x1)*x0 + x2_", "x1 x0 x2_", lambda a, b, c: [np.exp(a) * b, np.exp(a), 1 + 0 * a]),
+    ("x3*exp(x10) + log(x0)", "x10 x3 x0", lambda a, b, c: [b * np.exp(a), np.exp(a), 1 / c]),
+]
+
+
+@pytest.mark.parametrize(("text", "names", "closed"), _CSE_NAMED)
+def test_variables_named_like_cse_temporaries_compile_right(
+    text: str, names: str, closed: Callable[..., list[Any]]
+) -> None:
+    point = tuple(np.linspace(lo, lo + 1, 5) for lo in (0.5, 2.0, 1.5))  # arrays reach Lambdify
+    for backend in ("symengine", "numpy"):
+        g = gradient(text, wrt=names).using(backend)
+        np.testing.assert_allclose(g(*point), closed(*point), rtol=1e-14, atol=1e-14)
+
+
+def test_a_residual_jacobian_with_parameters_named_x0_x1_x2() -> None:
+    """What scipy.optimize.least_squares is handed: the Jacobian over data arrays, closed form."""
+    t = np.linspace(0.0, 2.0, 7)
+    y = 2 * np.exp(-0.7 * t) + 0.3
+    problem = symgrad.for_scipy(["x0*exp(-x1*t) + x2 - y"], wrt="x0 x1 x2", args="t y")
+    a, k = 2.0, 0.7
+    closed = np.stack([np.exp(-k * t), -a * t * np.exp(-k * t), np.ones_like(t)], axis=1)
+    np.testing.assert_allclose(problem.jac(np.array([a, k, 0.3]), t, y), closed, rtol=1e-13)

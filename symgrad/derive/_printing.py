@@ -58,6 +58,7 @@ from __future__ import annotations
 import builtins
 import functools
 import keyword
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -599,6 +600,29 @@ def _merged(node: Any) -> bool:
     return len(set(bases)) < len(bases)
 
 
+_CSE_NAME = re.compile(r"x\d+")
+
+
+def _cse_safe_names(variables: Sequence[sympy.Symbol]) -> dict[sympy.Symbol, str]:
+    """New names for the variables that symengine's CSE could also give a temporary.
+
+    ``Lambdify(cse=True)`` names its temporaries x0, x1, ..., skipping only the symbols that
+    occur in the outputs: an input named x2 that no output holds (the gradient of
+    ``exp(x0)*x1 + x2``) would be read where the temporary x2 is meant.  Such inputs get a name
+    of no variable and of no temporary (``x2_``, ``x2__``, ...).
+    """
+    taken = {str(v) for v in variables}
+    renamed = {}
+    for v in variables:
+        name = str(v)
+        if _CSE_NAME.fullmatch(name):
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            renamed[v] = name
+    return renamed
+
+
 def symengine_lambdify(
     variables: Sequence[sympy.Symbol],
     statements: Sequence[tuple[sympy.Symbol, Any]],
@@ -615,21 +639,22 @@ def symengine_lambdify(
     from symengine.lib.symengine_wrapper import sympy2symengine  # noqa: PLC0415
 
     backend = "llvm" if getattr(symengine, "have_llvm", False) else "lambda"
-    converted: dict[sympy.Symbol, Any] = {}
 
     def to_symengine(expr: Any) -> Any:  # SymPy objects only: text is never parsed
         return sympy2symengine(expr, True)
 
+    converted = {v: symengine.Symbol(name) for v, name in _cse_safe_names(variables).items()}
+
     def convert(expr: Any) -> Any:
         value = to_symengine(expr)
         used = {to_symengine(s): converted[s] for s in expr.free_symbols if s in converted}
-        return value.subs(used) if used else value
+        return value.subs(used) if used else value  # simultaneous: names may be exchanged
 
     try:
         for symbol, expr in statements:
             converted[symbol] = convert(expr)
         values = [convert(e) for e in outputs]
-        args = [to_symengine(v) for v in variables]
+        args = [converted.get(v, to_symengine(v)) for v in variables]
         return symengine.Lambdify(args, values, cse=True, backend=backend)
     except (RuntimeError, NotImplementedError, TypeError, ValueError, AttributeError) as exc:
         msg = f"symengine cannot compile {short(str(list(outputs)))}: {exc}"
