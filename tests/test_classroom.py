@@ -1017,6 +1017,8 @@ def _planted_gap(answer: str, text: str, point: dict[str, str]) -> Any:
         ("x**3", "3*x**2 + Max(0, (7 - x**2)*(x**2 - 5))"),  # between sqrt(5) and sqrt(7)
         ("x**2", "2*x + atan(1/(10**7 - x)) + atan(10**7 - x) - pi/2"),  # beyond a pole
         ("sin(x)", "cos(x) + 1 - sign(cos(x))**2"),  # at pi/2 + k*pi only
+        ("x**2", "2*x + Heaviside(abs(x - 5) - 10**7)"),  # beyond |x - 5| = 10**7
+        ("x*abs(x)", "2*abs(x) + 1 - sign(x)**2"),  # at 0, where f has a kink yet f'(0) = 0
     ],
 )
 def test_an_answer_wrong_on_a_piece_the_sample_misses_fails(text: str, answer: str) -> None:
@@ -1065,6 +1067,8 @@ def test_an_answer_whose_breakpoints_cannot_be_located_is_inconclusive(
         ("Max(x**3, 8)", "3*x**2*(1 + sign(x**3 - 8))/2"),  # at x = 2 there is no derivative
         ("Max(x, 0)", "(x + abs(x))/(2*x)"),
         ("x*y", "y*(Max(x, 1) + Min(x, 1) - 1)/x"),  # pieces in x, y at a generic value
+        ("Max(x, 0)**2", "2*Max(x, 0) + 0*x"),  # at 0 both one-sided limits of f' are 0
+        ("Max(x, 0)**2", "x + abs(x)"),  # the one-sided limits agree at 0, and so does it
     ],
 )
 def test_right_answers_with_located_breakpoints_pass(text: str, answer: str) -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
@@ -167,7 +167,8 @@ def locate(difference: _Expr, extra: list[_Expr]) -> Pieces:
     zeros of the arguments in ``extra`` (added where they can be located)."""
     atoms = nonsmooth_atoms(difference)
     if not atoms:  # analytic on each component of its domain: sample beside their ends
-        return replace(_locate_arguments([], extra, {}), required=False)
+        beside = _locate_arguments([], extra, {})
+        return Pieces(beside.roots if beside.unlocated is None else (), required=False)
     if len(atoms) > MAX_ATOMS:
         return Pieces(
             (),
@@ -269,6 +270,10 @@ def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
         return _power_targets(inner.base, inner.exp, value, s, depth)
     if inner.is_Pow and inner.exp.is_Rational and inner.exp < 0:  # u**-p = v: u**p = 1/v
         return [] if value.is_zero else _power_targets(inner.base, -inner.exp, 1 / value, s, depth)
+    if isinstance(inner, sympy.Abs):  # |u| = v is u**2 = v**2 where v >= 0, never where v < 0
+        if not _decided(value):
+            return [argument]
+        return [] if value.is_negative else _power_targets(inner.args[0], 2, value**2, s, depth)
     if inner.func in _INVERSES and len(inner.args) == 1:
         inverse, reaches = _INVERSES[inner.func]
         if reaches is not None and not reaches(value):
@@ -277,13 +282,14 @@ def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
     return [argument]
 
 
-def _power_targets(base: _Expr, exp: _Expr, value: _Expr, s: _Expr, depth: int) -> list[_Expr]:
+def _power_targets(base: _Expr, exp: Any, value: _Expr, s: _Expr, depth: int) -> list[_Expr]:
     """The zeros of base**exp - value (exp > 0): base = value**(1/exp), both signs for an
     even integer power, only base >= 0 for a fractional one (elsewhere it is not real)."""
     if value.is_zero:
         return _targets(base, s, depth + 1)
     if not _decided(value):
         return [base**exp - value]
+    exp = sympy.Integer(exp) if isinstance(exp, int) else exp
     if exp.is_Integer and exp % 2 == 1:
         return _targets(base - sympy.real_root(value, exp), s, depth + 1)
     if not value.is_positive:
@@ -616,17 +622,81 @@ def vanishes(argument: _Expr, root: Root, point: dict[_Expr, _Expr]) -> bool:
     return bool(argument.xreplace(point) == 0)
 
 
-def at_breakpoint(expr: _Expr, root: Root, point: dict[_Expr, _Expr]) -> _Expr:
+def at_breakpoint(
+    expr: _Expr, root: Root, point: dict[_Expr, _Expr], near: dict[_Expr, _Expr] | None = None
+) -> _Expr | None:
     """``expr`` at ``point`` on a breakpoint, exactly: every atom whose switching argument
     vanishes there takes its value at 0 (sign(0) = 0, Heaviside(0) = 1/2, max(a, b) = a
-    where a = b), so no ball or rounding has to decide a sign that is exactly 0."""
+    where a = b), so no ball or rounding has to decide a sign that is exactly 0.
+
+    With ``near`` (a point beside the breakpoint, inside one piece) each such atom takes
+    instead its analytic form on that side (sign(a) the sign of a at ``near``, abs(a) that
+    sign times a, max(a, b) the larger there): the one-sided limit of ``expr`` at the
+    breakpoint, wherever the rest of ``expr`` is continuous there.  None where a side's sign
+    cannot be decided."""
     swaps: dict[_Expr, _Expr] = {}
     for node in nonsmooth_atoms(expr):
         if isinstance(node, sympy.Min | sympy.Max):
-            args = list(node.args)
-            tied = {b for a, b in itertools.combinations(args, 2) if vanishes(a - b, root, point)}
-            if tied:
-                swaps[node] = node.func(*(a for a in args if a not in tied))
+            swap = _tied(node, root, point, near)
         elif isinstance(node, _UNARY) and vanishes(node.args[0], root, point):
-            swaps[node] = node.func(sympy.S.Zero)
+            swap = node.func(sympy.S.Zero) if near is None else _side(node, near)
+        else:
+            continue
+        if swap is None:
+            return None
+        if swap is not node:
+            swaps[node] = swap
     return expr.xreplace(swaps).xreplace(point)
+
+
+def _tied(node: _Expr, root: Root, point: dict[_Expr, _Expr], near: Any) -> _Expr | None:
+    """A max or min with the arguments equal at the breakpoint merged: the first of them
+    there, the largest (smallest) of them at ``near`` beside it."""
+    args = list(node.args)
+    tied = [(a, b) for a, b in itertools.combinations(args, 2) if vanishes(a - b, root, point)]
+    if not tied:
+        return node
+    dropped: set[_Expr] = set()
+    for a, b in tied:
+        order = 1 if near is None else _sign_at(a - b, near)
+        if order is None:
+            return None
+        above = order > 0 if isinstance(node, sympy.Max) else order < 0
+        dropped.add(b if near is None or above else a)
+    return node.func(*(a for a in args if a not in dropped))
+
+
+def _side(node: _Expr, near: dict[_Expr, _Expr]) -> _Expr | None:
+    """sign, abs, Heaviside or DiracDelta of an argument a on the side of ``near``."""
+    sigma = _sign_at(node.args[0], near)
+    if sigma is None:
+        return None
+    if isinstance(node, sympy.Abs):
+        return sigma * node.args[0]
+    if isinstance(node, sympy.Heaviside):
+        return sympy.Integer(1 + sigma) / 2
+    return sympy.Integer(sigma) if isinstance(node, sympy.sign) else sympy.S.Zero
+
+
+def _sign_at(argument: _Expr, near: dict[_Expr, _Expr]) -> int | None:
+    """The sign of ``argument`` at an exact point, exactly or by SymPy's strict evalf."""
+    value = argument.xreplace(near)
+    if not value.is_Rational:
+        try:
+            value = value.evalf(30, strict=True)
+        except (TypeError, ValueError, ArithmeticError):
+            return None
+    if not (value.is_number and value.is_comparable) or value == 0:
+        return None
+    return 1 if value > 0 else -1
+
+
+def beside(pieces: Pieces, root: Root, salt: str) -> tuple[_Expr, _Expr] | None:
+    """Rational values just left and just right of ``root``, inside the pieces on either
+    side (None for a variable located on one period)."""
+    variable = root.variable
+    if pieces.period(variable) is not None:
+        return None
+    index = pieces.of(variable).index(root)
+    values = piece_values(pieces, variable, f"{salt}|{variable}")
+    return values[index][-1], values[index + 1][0]

@@ -56,7 +56,9 @@ from symgrad.results import Result, Status
 from symgrad.teaching._pieces import MAX_POINTS as MAX_PIECE_POINTS
 from symgrad.teaching._pieces import (
     Pieces,
+    Root,
     at_breakpoint,
+    beside,
     cell_bounds,
     locate,
     nonsmooth_atoms,
@@ -1235,6 +1237,8 @@ def _cover_pieces(judge: _Judge, sample: list[tuple[dict[_Expr, _Expr], str]]) -
         return _Cover(undecided=f"{pieces.unlocated}, so the sample cannot reach every piece")
     if not pieces.roots:
         return _Cover()
+    if point_count(pieces) > MAX_PIECE_POINTS and not pieces.required:
+        return _Cover()  # poles and domain ends only help; too many are left out
     if point_count(pieces) > MAX_PIECE_POINTS:
         said = f"the breakpoints cut the domain into {pieces.cells()} pieces, too many to sample"
         return _Cover(undecided=said + f" (at most {MAX_PIECE_POINTS} points)")
@@ -1308,8 +1312,10 @@ def _simplest_in(pieces: Pieces, cell: tuple[int, ...]) -> dict[_Expr, _Expr]:
 def _compare_on_breakpoints(
     judge: _Judge, pieces: Pieces, base: dict[_Expr, _Expr], cover: _Cover
 ) -> None:
-    """The two compared exactly on each breakpoint that is not a kink of the function or of
-    its derivative (where there may be no derivative): an answer wrong only at ±sqrt(2)."""
+    """The two compared exactly on each breakpoint: an answer wrong only at ±sqrt(2) fails.
+    On a kink of the function or of its derivative the derivative is the common one-sided
+    limit of f′ (:func:`_derivative_across`) where f is continuous and the limits agree;
+    elsewhere there is no derivative and any value of the answer is accepted."""
     check = judge.check
     kinks = [
         a
@@ -1319,19 +1325,46 @@ def _compare_on_breakpoints(
     ]
     for root in pieces.roots:
         point = {**base, root.variable: root.value}
+        want = at_breakpoint(check.expected, root, point)
         if any(breakpoint_vanishes(a, root, point) for a in kinks):
-            continue
-        exprs = [at_breakpoint(e, root, point) for e in (check.expression, check.expected)]
+            want = _derivative_across(judge, pieces, root, point)
+        function = at_breakpoint(check.expression, root, point)
         answer = at_breakpoint(check.answer, root, point)
-        if any(value_at(e, {}) is None for e in exprs):
+        if want is None or function is None or answer is None:
+            continue
+        if value_at(function, {}) is None or value_at(want, {}) is None:
             continue  # outside the domain of the function or its derivative
-        said = _exact_comparison(exprs[1], answer, check.expression, point)
+        said = _exact_comparison(want, answer, check.expression, point)
         if said == _DIFFER:
             cover.differ = point
-            cover.shown = (_breakpoint_value(exprs[1]), _breakpoint_value(answer))
+            cover.shown = (_breakpoint_value(want), _breakpoint_value(answer))
             return
         if said is not None:
             cover.breakpoints += 1
+
+
+def _derivative_across(
+    judge: _Judge, pieces: Pieces, root: Root, point: dict[_Expr, _Expr]
+) -> _Expr | None:
+    """f′ at a breakpoint of f or f′, where it provably exists: f continuous there (only
+    abs, max and min of f switch there) and the one-sided limits of f′ exactly equal
+    rationals, or the same expression; then f′ there is that limit (the mean value theorem).
+    None where there may be no derivative."""
+    check = judge.check
+    for node in nonsmooth_atoms(check.expression):
+        switching = any(breakpoint_vanishes(a, root, point) for a in switching_arguments(node))
+        if switching and not isinstance(node, sympy.Abs | sympy.Max | sympy.Min):
+            return None  # a jump of f: no derivative
+    sides = beside(pieces, root, judge.salt())
+    if sides is None:
+        return None
+    limits = [
+        at_breakpoint(check.expected, root, point, {**point, root.variable: v}) for v in sides
+    ]
+    left, right = limits
+    if left is None or right is None or sympy.expand(left - right) != 0:
+        return None
+    return left
 
 
 def _exact_comparison(
