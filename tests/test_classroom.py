@@ -1122,16 +1122,17 @@ def test_breakpoints_over_the_caps_are_refused_before_the_work(
 
 _FAR = st.sampled_from(["1", "7", "10**6 + 1", "10**9", "10**25"])
 _WIDTH = st.sampled_from(["1/10**12", "1/3", "5", "10**8"])
+_INTERVALS: dict[str, Any] = {
+    "k": st.integers(1, 4),
+    "c": st.integers(-3, 3).filter(bool),
+    "far": _FAR,
+    "width": _WIDTH,
+    "side": st.sampled_from([1, -1]),
+}
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(
-    k=st.integers(1, 4),
-    c=st.integers(-3, 3).filter(bool),
-    far=_FAR,
-    width=_WIDTH,
-    side=st.sampled_from([1, -1]),
-)
+@given(**_INTERVALS)
 def test_a_planted_error_on_a_random_interval_never_passes(
     k: int, c: int, far: str, width: str, side: int
 ) -> None:
@@ -1178,14 +1179,17 @@ _IDENTITIES = [
 ]
 
 
+_REWRITES: dict[str, Any] = {
+    "identity": st.sampled_from(_IDENTITIES),
+    "p": st.integers(-9, 9),
+    "q": st.integers(1, 9),
+    "far": st.sampled_from([1, 10**7, 10**20]),
+    "k": st.integers(1, 3),
+}
+
+
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(
-    identity=st.sampled_from(_IDENTITIES),
-    p=st.integers(-9, 9),
-    q=st.integers(1, 9),
-    far=st.sampled_from([1, 10**7, 10**20]),
-    k=st.integers(1, 3),
-)
+@given(**_REWRITES)
 def test_a_right_answer_rewritten_through_a_piecewise_identity_never_fails(
     identity: str, p: int, q: int, far: int, k: int
 ) -> None:
@@ -1202,13 +1206,7 @@ def test_a_right_answer_rewritten_through_a_piecewise_identity_never_fails(
 
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(
-    k=st.integers(1, 4),
-    c=st.integers(-3, 3).filter(bool),
-    far=_FAR,
-    width=_WIDTH,
-    side=st.sampled_from([1, -1]),
-)
+@given(**_INTERVALS)
 def test_a_planted_error_on_a_random_interval_never_passes_many(
     k: int, c: int, far: str, width: str, side: int
 ) -> None:
@@ -1219,13 +1217,7 @@ def test_a_planted_error_on_a_random_interval_never_passes_many(
 
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(
-    identity=st.sampled_from(_IDENTITIES),
-    p=st.integers(-9, 9),
-    q=st.integers(1, 9),
-    far=st.sampled_from([1, 10**7, 10**20]),
-    k=st.integers(1, 3),
-)
+@given(**_REWRITES)
 def test_a_right_answer_rewritten_through_a_piecewise_identity_never_fails_many(
     identity: str, p: int, q: int, far: int, k: int
 ) -> None:
