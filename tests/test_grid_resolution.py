@@ -308,3 +308,220 @@ def test_the_right_scheme_passes_the_component_it_resolves(
     right = verify_grid(field, "x=0:1, y=0:1", sizes=sizes, max_points=0, chunks=chunks)
     assert [c.status for c in right.components][wrong] is Status.PASS
     assert right.status is Status.INCONCLUSIVE
+
+
+# ------------------------------------------------- oscillations aliased at the nodes
+# A sin(ω x + φ) with ω = 256π·m: on [0, 1] with N - 1 = 16 .. 128 cells, ωh = 2π·m·256/(N - 1)
+# is a multiple of 2π on every level, so the oscillation takes the same value A sin(φ) at every
+# node (near = 0) or drifts slowly across them (near-multiples).  Its first derivative A ω
+# cos(ωx + φ) is A ω cos(φ) at every node and its third -A ω³ cos(φ): node values alone (and
+# the slopes at the nodes: 0 for φ = 0) call every quantity resolved, while a correct stencil
+# errs by A ω cos(φ) on every level.  R must see the oscillation inside the cells.
+ALIAS_SIZES = (17, 33, 65, 129)
+#: The smooth part, with its closed-form ∂/∂x (what a difference of the node values sees).
+ALIAS_SMOOTH = {
+    "x**2 + y**2": lambda x, y: 2 * x + 0 * y,
+    "sin(x + 0.3)*exp(y/2)": lambda x, y: np.cos(x + 0.3) * np.exp(y / 2),
+    "exp(y/2)": lambda x, y: 0 * x * y,
+    "x*y + cos(y)": lambda x, y: y + 0 * x,
+}
+ALIASED = st.fixed_dictionaries(
+    {
+        "smooth": st.sampled_from(sorted(ALIAS_SMOOTH)),
+        "amplitude": st.sampled_from([1e-2, 1e-3, 1e-4, 1e-5, 1e-6]),
+        "multiple": st.sampled_from([1, 2, 3, 5]),
+        "near": st.sampled_from([0.0, 1e-9, 1e-6, 1e-4]),
+        "phase": st.sampled_from([0.0, 0.7, math.pi / 2]),
+    }
+)
+
+
+def _aliased(case: dict[str, Any]) -> str:
+    omega = f"{256 * case['multiple']}*pi*(1 + {case['near']!r})"
+    return f"{case['smooth']} + {case['amplitude']!r}*sin({omega}*x + {case['phase']!r})"
+
+
+def _omega(case: dict[str, Any]) -> float:
+    return 256 * float(case["multiple"]) * math.pi * (1 + float(case["near"]))
+
+
+def _alias_offset(case: dict[str, Any]) -> Any:
+    """A planted defect that knows the field: numpy.gradient plus A ω cos(ωx + φ), the
+    oscillation's derivative, on u_x: exact at the nodes of this field, wrong on any other
+    (and on this one between the nodes)."""
+
+    def scheme(u: np.ndarray, h: tuple[float, ...]) -> list[np.ndarray]:
+        gx, gy = np.gradient(u, *h, edge_order=2)
+        x = np.linspace(0, 1, u.shape[0])[:, None]
+        a, w, p = case["amplitude"], _omega(case), case["phase"]
+        return [gx + a * w * np.cos(w * x + p), gy]
+
+    return scheme
+
+
+def _leak(u: np.ndarray, h: tuple[float, ...]) -> list[np.ndarray]:
+    """u_y + 0.5·D_x u: a stencil for ∂/∂y reading neighbours along x."""
+    gx, gy = np.gradient(u, *h, edge_order=2)
+    return [gx, gy + 0.5 * gx]
+
+
+ALIAS_PLANTED = {
+    "no spacing": lambda f, h: np.gradient(f),
+    "sign": lambda f, h: [-g for g in np.gradient(f, *h)],
+    "first-order inside": lambda f, h: [
+        np.diff(f, axis=k, append=np.take(f, [-1], axis=k)) / h[k] for k in range(f.ndim)
+    ],
+    "leak": _leak,
+}
+
+
+def test_an_aliased_oscillation_is_seen_inside_the_cells() -> None:
+    """x² + y² + 1e-3 sin(1024πx): 0 at every node; ∂f/∂x = 2x + 1e-3·1024π (3.2 at every
+    node, from the closed form here) is what numpy.gradient (2x on the node values) misses on
+    every level: a false fail of the correct scheme before, and an alias-adding wrong scheme
+    passed.  Now every output is inconclusive, naming ∂f/∂x."""
+    case = {"smooth": "x**2 + y**2", "amplitude": 1e-3, "multiple": 4, "near": 0.0, "phase": 0.0}
+    field = _aliased(case)
+    x = np.linspace(0, 1, 129)
+    assert np.max(np.abs(1e-3 * np.sin(1024 * np.pi * x))) < 1e-14  # aliased at every node
+    assert np.allclose(1e-3 * 1024 * np.pi * np.cos(1024 * np.pi * x), 3.217, atol=1e-3)
+    for scheme in ("numpy", "numpy:edge_order=2", _alias_offset(case)):
+        r = verify_grid(field, "x=0:1,y=0:1", ALIAS_SIZES, scheme, max_points=0)
+        assert [c.status for c in r.components] == [Status.INCONCLUSIVE] * 2, r.reason
+        # u_y's own quantities are smooth: what leaves it undecided is ∂f/∂x
+        named = r.components[1].reason
+        assert "the exact derivative ∂f/∂x is not resolved on any level" in named
+    # R of ∂f/∂x: h·max|∂²f/∂x²| / range(∂f/∂x), ∂²f/∂x² = 2 - 1e-3 (1024π)² sin(1024πx),
+    # taken at the points x_i + θh inside the cells (θ = (3 - √5)/2 and π - 3)
+    h = 1 / 128
+    inner = np.concatenate([x[:-1] + t * h for t in ((3 - 5**0.5) / 2, math.pi - 3)])
+    slope = np.max(np.abs(2 - 1e-3 * (1024 * np.pi) ** 2 * np.sin(1024 * np.pi * inner)))
+    r = verify_grid(field, "x=0:1,y=0:1", ALIAS_SIZES, max_points=0)
+    finest = float(r.components[1].reason.split("R = ")[1].split(" ")[0])
+    assert finest == pytest.approx(h * slope / 2, rel=2e-3)  # range of ∂f/∂x at the nodes: 2
+
+
+def _check_aliased_grid(case: dict[str, Any], planted: str) -> None:
+    field = _aliased(case)
+    for scheme in ("numpy", "numpy:edge_order=2"):
+        good = verify_grid(field, "x=0:1,y=0:1", ALIAS_SIZES, scheme, max_points=0)
+        assert Status.FAIL not in [c.status for c in good.components], (field, good.reason)
+    # planted defects: the defective output never passes
+    wrong = ALIAS_PLANTED[planted]
+    bad = verify_grid(field, "x=0:1,y=0:1", ALIAS_SIZES, wrong, max_points=0)
+    outputs = [1] if planted == "leak" else [0, 1]
+    for k in outputs:
+        assert not bad.components[k].status.ok, (field, planted, k, bad.reason)
+    offset = verify_grid(field, "x=0:1,y=0:1", ALIAS_SIZES, _alias_offset(case), max_points=0)
+    assert not offset.components[0].status.ok, (field, offset.reason)
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(ALIASED, st.sampled_from(sorted(ALIAS_PLANTED)))
+def test_property_aliased_grid_correct_never_fails_planted_never_passes(
+    case: dict[str, Any], planted: str
+) -> None:
+    _check_aliased_grid(case, planted)
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(ALIASED, st.sampled_from(sorted(ALIAS_PLANTED)))
+def test_property_aliased_grid_many(case: dict[str, Any], planted: str) -> None:
+    _check_aliased_grid(case, planted)
+
+
+@pytest.mark.parametrize("smooth", ["x**2 + y**2", "sin(x + 0.3)*exp(y/2)", "x*y + cos(y)"])
+def test_the_smooth_parts_alone_are_still_decided(smooth: str) -> None:
+    """Without the oscillation every scheme is decided: numpy.gradient passes (or is exact on
+    the quadratic), each planted defect fails its output (the leak: its ∂f/∂x is not 0)."""
+    good = verify_grid(smooth, "x=0:1,y=0:1", ALIAS_SIZES, "numpy:edge_order=2", max_points=0)
+    assert good.status.ok, good.reason
+    for name, wrong in ALIAS_PLANTED.items():
+        bad = verify_grid(smooth, "x=0:1,y=0:1", ALIAS_SIZES, wrong, max_points=0)
+        assert bad.components[1].status is Status.FAIL, (smooth, name, bad.reason)
+
+
+# verify_operator on aliased fields: the gradient, the divergence and the Laplacian
+def _d(u: np.ndarray, h: float, k: int) -> np.ndarray:
+    return np.asarray(np.gradient(u, h, axis=k, edge_order=2))
+
+
+OPERATOR_SCHEMES: dict[str, dict[str, Any]] = {
+    "gradient": {
+        "right": lambda u, h: [_d(u, h[0], 0), _d(u, h[1], 1)],
+        "leak": lambda u, h: [_d(u, h[0], 0), _d(u, h[1], 1) + 0.5 * _d(u, h[0], 0)],
+        "factor": lambda u, h: [_d(u, h[0], 0), 1.05 * _d(u, h[1], 1)],
+        "sign": lambda u, h: [-_d(u, h[0], 0), -_d(u, h[1], 1)],
+    },
+    "divergence": {
+        "right": lambda f, h: _d(f[0], h[0], 0) + _d(f[1], h[1], 1),
+        "leak": lambda f, h: _d(f[0], h[0], 0) + _d(f[1], h[1], 1) + 0.5 * _d(f[0], h[1], 1),
+        "factor": lambda f, h: _d(f[0], h[0], 0) + 1.05 * _d(f[1], h[1], 1),
+        "sign": lambda f, h: -_d(f[0], h[0], 0) - _d(f[1], h[1], 1),
+    },
+    "laplacian": {
+        "right": lambda u, h: _d(_d(u, h[0], 0), h[0], 0) + _d(_d(u, h[1], 1), h[1], 1),
+        "leak": lambda u, h: (
+            _d(_d(u, h[0], 0), h[0], 0) + _d(_d(u, h[1], 1), h[1], 1) + 0.5 * _d(u, h[0], 0)
+        ),
+        "factor": lambda u, h: _d(_d(u, h[0], 0), h[0], 0) + 1.05 * _d(_d(u, h[1], 1), h[1], 1),
+        "sign": lambda u, h: -_d(_d(u, h[0], 0), h[0], 0) - _d(_d(u, h[1], 1), h[1], 1),
+    },
+}
+
+
+def _operator_field(operator: str, case: dict[str, Any]) -> str | list[str]:
+    """The aliased field; for the divergence, its first component with a second one smooth
+    (the leak reads D_y f_1, so the oscillation runs along y there)."""
+    field = _aliased(case)
+    if operator != "divergence":
+        return field
+    along_y = field.replace("exp", "E").translate(str.maketrans("xy", "yx")).replace("E", "exp")
+    return [along_y, "sin(x + y)"]
+
+
+def _check_aliased_operator(operator: str, case: dict[str, Any], planted: str) -> None:
+    field = _operator_field(operator, case)
+    schemes = OPERATOR_SCHEMES[operator]
+    good = verify_operator(
+        schemes["right"], field, "x=0:1,y=0:1", operator, ALIAS_SIZES, max_points=0
+    )
+    assert Status.FAIL not in [c.status for c in good.components], (field, good.reason)
+    bad = verify_operator(
+        schemes[planted], field, "x=0:1,y=0:1", operator, ALIAS_SIZES, max_points=0
+    )
+    assert not bad.components[-1].status.ok, (field, planted, bad.reason)
+
+
+@settings(max_examples=3, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(sorted(OPERATOR_SCHEMES)), ALIASED, st.sampled_from(["leak", "factor", "sign"])
+)
+def test_property_aliased_operators_correct_never_fail_planted_never_pass(
+    operator: str, case: dict[str, Any], planted: str
+) -> None:
+    _check_aliased_operator(operator, case, planted)
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(sorted(OPERATOR_SCHEMES)), ALIASED, st.sampled_from(["leak", "factor", "sign"])
+)
+def test_property_aliased_operators_many(operator: str, case: dict[str, Any], planted: str) -> None:
+    _check_aliased_operator(operator, case, planted)
+
+
+def test_a_leak_into_u_y_is_not_passed_on_a_small_aliased_oscillation() -> None:
+    """exp(y/2) + 1e-3 sin(1024πx): the field's R is tiny (h·3.2 over a range of 0.65), and
+    D_x u is 0 at every node, so u_y + 0.5·D_x u errs exactly as u_y does: it passed.  On
+    16385 points along x (32 per period: resolved) the leak is 0.5·3.2 = 1.6 (NumPy, here)."""
+    field = "exp(y/2) + 1e-3*sin(1024*pi*x)"
+    leak = OPERATOR_SCHEMES["gradient"]["leak"]
+    r = verify_operator(leak, field, "x=0:1,y=0:1", "gradient", ALIAS_SIZES, max_points=0)
+    assert r.components[1].status is Status.INCONCLUSIVE, r.reason
+    assert "the exact derivative ∂f/∂x is not resolved" in r.components[1].reason
+    x = np.linspace(0, 1, 16385)
+    fine = 0.5 * np.gradient(1e-3 * np.sin(1024 * np.pi * x), x[1] - x[0])
+    assert np.max(np.abs(fine)) == pytest.approx(0.5 * 1e-3 * 1024 * np.pi, rel=0.01)

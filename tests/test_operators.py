@@ -791,10 +791,13 @@ def test_red_team(
 # A field that oscillates along one axis far beyond the grids (A·sin(ωx) with hω > 2 on every
 # level here: its ∂³/∂x³ is not resolved) beside smooth content along the other.  A stencil
 # along y never sees the x-oscillation (it cancels in every y-difference), so u_y is decided
-# on its own data while u_x is inconclusive; a defect planted in u_y fails.
+# on its own data while u_x is inconclusive, and a defect planted in u_y fails, as long as the
+# field and its first derivatives are resolved (every output depends on them: a scheme may
+# read any neighbour, and a leak of D_x u into u_y hides where D_x u misses ∂f/∂x).
 OWN_SIZES = (9, 17, 33, 65)
-#: (A, ω): the oscillation's derivatives unresolved on every level; the field itself only for
-#: A = 1 (then every output depends on it: a scheme may read any of its neighbours)
+#: (A, ω): the oscillation's third derivative unresolved on every level; the field itself
+#: for A = 1, its first derivative (amplitude Aω, slope Aω² against a range of about 1) for
+#: A = 1e-3 too: then no output is decided
 OSCILLATIONS = ((1.0, 150), (1e-3, 1000), (1e-10, 100000))
 PROFILES = ("exp(y/2)", "cos(1.5*y + 0.2)", "y**3 + y", "log(2 + y)")
 #: Planted into one output, with the closed-form order of its error: a wrong coefficient
@@ -856,10 +859,12 @@ def _check_own_output(
     assert other.status is Status.INCONCLUSIVE, (field, other.reason)
     assert f"∂{axis}" not in other.reason
     assert f"u_{axis}" not in other.reason.split(":")[1]
-    if oscillation[0] * oscillation[1] > 1:  # the field itself is unresolved: no output passes
+    amplitude, omega = oscillation
+    if amplitude * omega**2 > 1:  # ∂f (or f) itself is unresolved: no output passes
         assert own.status is not Status.PASS, (field, defect, own.reason)
         if defect is None:
             assert own.status is Status.INCONCLUSIVE, (field, own.reason)
+            assert "∂f/∂" in own.reason or "the field" in own.reason, own.reason
         return
     if defect is None:  # decided: passes at the closed-form order 2 of the centred stencil
         assert own.status is Status.PASS, (field, own.reason)
@@ -877,10 +882,11 @@ def _check_own_output(
 
 
 def test_gradient_output_decided_beside_an_unresolved_axis() -> None:
-    """u_y of 1e-3·sin(1000x) + exp(y/2) (the field resolved, u_x = cos(1000x) and its error
-    terms not): the centred difference errs by exactly e^(y/2)(sinh(h/2)/h - 1/2) (the x part
-    cancels), largest at the last interior y = 1 - h."""
-    r = _own_gradient(None, 1, "1e-3*sin(1000*x) + exp(y/2)")
+    """u_y of x²/2 + exp(y/2) + 1e-10·sin(1e5·x) (the field and u_x = x + 1e-5 cos(1e5 x)
+    resolved, u_x's error term ∂³f/∂x³ = -1e5 cos(1e5 x) not): the centred difference errs
+    by exactly e^(y/2)(sinh(h/2)/h - 1/2) (the x part cancels), largest at the last interior
+    y = 1 - h."""
+    r = _own_gradient(None, 1, "x**2/2 + exp(y/2) + 1e-10*sin(1e5*x)")
     u_x, u_y = r.components
     assert u_y.status is Status.PASS, u_y.reason
     ctx = mpmath.MPContext()
@@ -890,11 +896,17 @@ def test_gradient_output_decided_beside_an_unresolved_axis() -> None:
         exact = ctx.exp((1 - h) / 2) * (ctx.sinh(h / 2) / h - ctx.mpf(1) / 2)
         assert error == pytest.approx(float(exact), rel=1e-7), n
     assert u_x.status is Status.INCONCLUSIVE
-    assert "not resolved" in u_x.reason or "resolved level" in u_x.reason
-    # a level's R is that output's own: u_y's resolves on every level, u_x's on none (its
-    # exact result cos(1000x) turns 160 times)
+    assert "the leading error term ∂^3f/∂x^3 is not resolved on any level" in u_x.reason
+    # a level's R is that output's own: u_y's resolves on every level, u_x's on none
     assert "left out" not in u_y.reason
     assert r.status is Status.INCONCLUSIVE
+    # 1e-3·sin(1000x) + exp(y/2): small in f, but ∂f/∂x = cos(1000x) turns 160 times over
+    # [0, 1] and belongs to every output (a scheme leaking D_x u into u_y would read an
+    # aliased difference): R = h·1000·max|sin| / range(cos), about 7.8 at h = 1/64
+    small = _own_gradient(None, 1, "1e-3*sin(1000*x) + exp(y/2)")
+    for c in small.components:
+        assert c.status is Status.INCONCLUSIVE, c.reason
+        assert "the exact derivative ∂f/∂x is not resolved on any level" in c.reason
     # the field itself belongs to every output: sin(200x) + exp(y/2) decides neither
     unresolved = _own_gradient(None, 1, "sin(200*x) + exp(y/2)")
     assert [c.status for c in unresolved.components] == [Status.INCONCLUSIVE] * 2
@@ -938,7 +950,10 @@ def test_unresolved_output_names_its_own_quantity_and_r() -> None:
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_defect_beside_an_unresolved_axis_fails_its_output(defect: str) -> None:
+    """Fails beside an unresolved error term (1e-10, 1e5); not passed beside an unresolved
+    first derivative (1e-3, 1000), where every output is inconclusive."""
     for k in (0, 1):
+        _check_own_output("exp(y/2)", (1e-10, 1e5), defect, k)
         _check_own_output("exp(y/2)", (1e-3, 1000), defect, k)
 
 
@@ -983,9 +998,10 @@ def _curl3(first_order_z: bool = False) -> Callable[[Any, Any], list[Array]]:
 
 
 def test_curl_components_judged_on_their_own_pairs() -> None:
-    """f_z = 1e-3·sin(1000x) + exp(y/2): only curl_y = ∂f_x/∂z - ∂f_z/∂x sees the
-    oscillation's unresolved derivative."""
-    field = ["cos(y + 0.5*z)", "sin(x + 0.3)*exp(z/3)", "1e-3*sin(1000*x) + exp(y/2)"]
+    """f_z = x²/2 + exp(y/2) + 1e-10·sin(1e5·x): only curl_y = ∂f_x/∂z - ∂f_z/∂x owns the
+    oscillation's unresolved error term ∂³f_z/∂x³ (∂f_z/∂x = x + 1e-5 cos(1e5 x), which every
+    output depends on, is resolved)."""
+    field = ["cos(y + 0.5*z)", "sin(x + 0.3)*exp(z/3)", "x**2/2 + exp(y/2) + 1e-10*sin(1e5*x)"]
     domain = "x=0:1,y=0:1,z=0:1"
     good = verify_operator(_curl3(), field, domain, "curl", (5, 9, 17, 33), max_points=0)
     assert [c.status for c in good.components] == [
@@ -1021,10 +1037,21 @@ def test_sums_over_axes_depend_on_every_axis_they_difference() -> None:
         div, ["sin(200*x)", "exp(y/2)"], "x=0:1,y=0:1", "divergence", OWN_SIZES, max_points=0
     )
     assert along_x.status is Status.INCONCLUSIVE, along_x.reason
-    # ∂/∂x of y + 1e-3 sin(1000y) is 0 and its x-difference is exactly 0: the divergence is
-    # the y-difference of exp(y/2) + x**2 alone (the field is resolved; the y-oscillation's
-    # derivatives are not, and the divergence owns none of them)
+    # ∂/∂x of y²/2 + 1e-10 sin(1e5 y) is 0 and its x-difference is exactly 0: the divergence
+    # is the y-difference of exp(y/2) + x**2 alone (the field and its first derivatives are
+    # resolved; the y-oscillation's higher derivatives are not, and the divergence owns none)
     constant = verify_operator(
+        div,
+        ["y**2/2 + 1e-10*sin(1e5*y)", "exp(y/2) + x**2"],
+        "x=0:1,y=0:1",
+        "divergence",
+        OWN_SIZES,
+        max_points=0,
+    )
+    assert constant.status is Status.PASS, constant.reason
+    # y + 1e-3 sin(1000y): ∂f_1/∂y = 1 + cos(1000y) is not resolved, and every output depends
+    # on it (a divergence leaking D_y f_1 would read an aliased difference): inconclusive
+    leaky = verify_operator(
         div,
         ["y + 1e-3*sin(1000*y)", "exp(y/2) + x**2"],
         "x=0:1,y=0:1",
@@ -1032,7 +1059,8 @@ def test_sums_over_axes_depend_on_every_axis_they_difference() -> None:
         OWN_SIZES,
         max_points=0,
     )
-    assert constant.status is Status.PASS, constant.reason
+    assert leaky.status is Status.INCONCLUSIVE, leaky.reason
+    assert "the exact derivative ∂f_1/∂y is not resolved" in leaky.reason
     # ... unless the component varies along x too: then its x-difference carries sin(200y)
     mixed = verify_operator(
         div, ["x*sin(200*y)", "exp(y/2)"], "x=0:1,y=0:1", "divergence", OWN_SIZES, max_points=0

@@ -136,7 +136,7 @@ from symgrad.grids._diagnostics import (
     unsettled,
 )
 from symgrad.grids._mms import priced_partial
-from symgrad.grids._resolution import Watched, error_terms, watch, worst
+from symgrad.grids._resolution import Watched, error_terms, field_quantities, watch, worst
 from symgrad.grids._verify import (
     DEFAULT_SIZES,
     MAX_LEVEL_BYTES,
@@ -714,7 +714,8 @@ def _watched(
     """
     fields, symbols, exact = problem
     orders = tuple(sorted({math.ceil(p) for p in expected if p > 0}))
-    quantities: dict[str, tuple[str, sympy.Expr, bool]] = {}
+    shared = field_quantities(fields, symbols, limits)  # every output's: the field, ∂f_c/∂x_j
+    quantities: dict[str, tuple[str, sympy.Expr, bool]] = {q[0]: q for q in shared}
     owned = []
     for i, (name, result) in enumerate(zip(op.outputs, exact, strict=True)):
         own = [(f"the exact {name}", result, False)]
@@ -724,7 +725,7 @@ def _watched(
             own += [(n, g, True) for n, g in terms]
             own += _interpolation_terms(fields, symbols, (c, axes, across), orders, limits)
         quantities.update((q[0], q) for q in own)
-        owned.append(_Owned(frozenset(q[0] for q in own)))
+        owned.append(_Owned(frozenset(q[0] for q in (*shared, *own))))
     watched = watch(tuple(quantities.values()), symbols, len(symbols), limits)
     return watched, tuple(owned)
 

@@ -87,7 +87,7 @@ from symgrad.grids._diagnostics import (
     unresolved_levels,
     unsettled,
 )
-from symgrad.grids._resolution import Watched, error_terms, watch, worst
+from symgrad.grids._resolution import Watched, error_terms, field_quantities, watch, worst
 from symgrad.results import Status, combine
 
 __all__ = ["DEFAULT_SIZES", "GridComponent", "GridRegion", "GridResult", "verify_grid"]
@@ -113,6 +113,8 @@ MP_DPS = 30
 #: symgrad.expr caps a derivative's order at MAX_ORDER.
 MAX_EXPECTED_ORDER = MAX_ORDER - 1
 _NUMPY = re.compile(r"numpy(?::edge_order=(\d+))?")
+#: The owner of a watched quantity every component depends on (the field, its derivatives).
+SHARED = -1
 
 
 # ------------------------------------------------------------------------ verification
@@ -312,7 +314,7 @@ def verify_grid(
         chunks,
     )
     model = _field_model(setup.expr, setup.symbols, setup.limits)
-    watched, owners = _watched(setup, model)
+    watched, owners = _watched(setup)
     setup = dataclasses.replace(setup, watched=watched, owners=owners)
     levels = list(setup.levels)
     piece = dataclasses.replace(setup, grow=None)  # what a level needs, picklable
@@ -410,25 +412,27 @@ def _field_model(
     return Compiled([expr, *exact.exprs], symbols, kind="field and gradient")
 
 
-def _watched(setup: _Setup, model: Compiled) -> tuple[Watched, tuple[tuple[str, int], ...]]:
-    """What a level must resolve besides the field (:mod:`symgrad.grids._resolution`): each
-    exact component ``∂f/∂x_k`` (``1e-12*sin(1e6*x) + x`` is resolved as a field, a line,
-    while its derivative ``1 + 1e-6*cos(1e6*x)`` is not) and the leading error terms
+def _watched(setup: _Setup) -> tuple[Watched, tuple[tuple[str, int], ...]]:
+    """What a level must resolve besides the field's node values (:mod:`symgrad.grids._resolution`),
+    and the component each quantity belongs to (``SHARED``: every component).
+
+    Every component depends on the field and its exact derivatives along every axis, sampled
+    at the nodes and inside the cells (a scheme may read any neighbour: ``1e-12*sin(1e6*x) +
+    x`` is resolved as a field, a line, while its derivative ``1 + 1e-6*cos(1e6*x)`` is not;
+    ``x**2 + y**2 + 1e-3*sin(1024*pi*x)`` is 0 at every node of spacing 1/2^n, its ∂f/∂x is
+    not resolved inside the cells).  Component k owns the leading error terms
     ``∂_k^(1+p) f`` for the expected interior and boundary orders p (``1e-10*sin(1e5*x) +
-    x**2``: field and derivative resolved, ``∂³f/∂x³`` not); and the component k each one
-    belongs to.  Component k's errors are those of a stencil along axis k: an oscillation of f
-    along another axis, in another component's error term, does not touch them (a wrong ∂/∂y
-    on ``sin(x)*cos(y) + 1e-10*sin(1e5*x)`` fails on its own data)."""
+    x**2``: field and derivative resolved, ``∂³f/∂x³`` not): its errors are those of a
+    stencil along axis k, so an error term along another axis does not touch them (a wrong
+    ∂/∂y on ``sin(x)*cos(y) + 1e-10*sin(1e5*x)`` fails on its own data)."""
     d, names = len(setup.symbols), _names(setup)
-    quantities: list[tuple[str, sympy.Expr, bool]] = []
-    owners: list[tuple[str, int]] = []
+    quantities = list(field_quantities((setup.expr,), setup.symbols, setup.limits))
+    owners = [(name, SHARED) for name, _, _ in quantities]
     orders = tuple(sorted({math.ceil(p) for p in setup.expected if p > 0}))
-    for k, g in enumerate(model.components[1:]):
-        own = [(f"the exact derivative ∂f/∂{names[k]}", g, False)]
+    for k in range(len(names)):
         found = error_terms((setup.expr,), setup.symbols, ((0, (k,)),), orders, setup.limits)
-        own += [(name, term, True) for name, term in found]
-        quantities += own
-        owners += [(name, k) for name, _, _ in own]
+        quantities += [(name, term, True) for name, term in found]
+        owners += [(name, k) for name, _ in found]
     return watch(tuple(quantities), setup.symbols, d, setup.limits), tuple(owners)
 
 
@@ -535,7 +539,8 @@ def _watched_resolution(
         found = setup.watched.each_streamed(level.coords, setup.chunks)
     owner = dict(setup.owners)
     per_component = tuple(
-        worst([start, *(pair for pair in found if owner.get(pair[1]) == k)]) for k in range(n)
+        worst([start, *(pair for pair in found if owner.get(pair[1]) in (k, SHARED))])
+        for k in range(n)
     )
     return (*worst([start, *found]), per_component)
 
