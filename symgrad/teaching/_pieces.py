@@ -274,6 +274,8 @@ def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
         if not _decided(value):
             return [argument]
         return [] if value.is_negative else _power_targets(inner.args[0], 2, value**2, s, depth)
+    if isinstance(inner, sympy.sin | sympy.cos) and _decided(value) and abs(value) > 1:
+        return []  # sin and cos never leave [-1, 1]
     if inner.func in _INVERSES and len(inner.args) == 1:
         inverse, reaches = _INVERSES[inner.func]
         if reaches is not None and not reaches(value):
