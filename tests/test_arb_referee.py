@@ -21,6 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad
+import symgrad.fd._arb as arb_module
+import symgrad.fd._finite_diff as fd_module
 from symgrad.errors import ConfigError, MissingExtra
 from symgrad.fd import finite_difference, finite_difference_gradient
 from tests.strategies import points, smooth_expressions
@@ -400,3 +402,18 @@ def test_threads_give_the_serial_results() -> None:
         assert [(r.value, r.error_estimate, r.certified) for r in one] == [
             (r.value, r.error_estimate, r.certified) for r in other
         ]
+
+
+def test_a_step_beyond_every_precision_is_declined_not_an_overflow() -> None:
+    """exp(-1/x**2) at x = 1e-200: over the first interval the truncation bound is about
+    10^(4.3e399) times the size it is counted against, a ratio whose logarithm is past float64's
+    range.  The arb path declines with the reason (the caller then runs the mpmath engine)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 30
+    x = ctx.mpf(10) ** -200  # the oracle: log10 of f'''/3! over the interval is ~ +4e399 beside
+    assert ctx.log10(ctx.exp(-1 / x**2)) < -(10**399)  # f's own size 10^(-4.3e399)
+    f = symgrad.function("exp(-1/x**2)")
+    _, jobs = fd_module._layout("central:2", ((1,),))
+    (declined,) = arb_module.certified_partials(f, [sympy.Rational(1, 10**200)], jobs, 15)
+    assert isinstance(declined, arb_module.Declined)
+    assert "shrink beyond every working precision" in declined.reason

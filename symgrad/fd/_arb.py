@@ -891,8 +891,17 @@ def _series(call: _Call, work: _Partial, c: _Constants) -> list[Any]:
 
 
 def _halvings(ratio: Any, order: int) -> int:
-    """How many halvings of h bring a bound of order ``order`` down by ``ratio`` (> 1)."""
-    return math.ceil(float(ratio.log()) / math.log(2) / order) + 1
+    """How many halvings of h bring a bound of order ``order`` down by ``ratio`` (> 1).
+
+    A ratio whose logarithm is past float64's range (exp(-1/x**2) at x = 1e-200 varies by
+    10^(4.3e399) over the first interval) certifies nothing; a large finite one is refused by
+    the working precision it would need (:func:`_bits`).
+    """
+    bits = float(ratio.log()) / math.log(2)
+    if not math.isfinite(bits):
+        msg = "the step would have to shrink beyond every working precision (f varies too fast)"
+        raise _NotCertified(msg)
+    return math.ceil(bits / order) + 1
 
 
 class _Found(NamedTuple):
