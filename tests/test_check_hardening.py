@@ -412,3 +412,90 @@ def test_an_overflow_reason_gives_the_exact_value_where_float64_computed() -> No
     assert r.status.value == "inconclusive"
     assert "rounded to float64, where the exact value is" in r.reason
     assert r.reason.endswith(ctx.nstr(oracle, 6))
+
+
+# -- taylor_test beside a large offset: the floor must not make a wrong gradient "exact" ----------
+
+
+def _offset_sin(offset: float, amplitude: float) -> Callable[[Any], float]:
+    return lambda p: offset + amplitude * math.sin(float(p[0]))
+
+
+def _scaled_cos(factor: float, amplitude: float) -> Callable[[Any], list[float]]:
+    """factor times the closed-form derivative amplitude·cos(x) of offset + amplitude·sin(x)."""
+    return lambda p: [factor * amplitude * math.cos(float(p[0]))]
+
+
+@pytest.mark.parametrize("offset", [1e12, 1e14, 1e17])
+def test_taylor_offset_swamping_the_change_is_inconclusive_and_says_so(offset: float) -> None:
+    """f = offset + sin(x): 1e3·ε·|f| >= 0.22 exceeds sin's change 0.096 over h = 0.1, so the
+    remainders of the right and of a zero gradient are all at the floor: neither is exact."""
+    for factor in (1.0, 0.0):
+        r = symgrad.taylor_test(_offset_sin(offset, 1.0), _scaled_cos(factor, 1.0), [0.5])
+        assert r.status is Status.INCONCLUSIVE, r.reason
+        assert "the gradient is not tested" in r.reason  # 1e17 + sin(x) is constant in float64
+        assert not r.ok
+
+
+def test_taylor_linear_beside_an_offset_is_exact_only_where_the_floor_resolves_it() -> None:
+    """3x − 2y + c: at c = 1e6 the floor (2.2e-7) bounds a first-order error to 4.4e-6 of a
+    slope of order 1: exact; at c = 1e12 (floor 0.22) it cannot: inconclusive."""
+
+    def grad(p: Any) -> list[float]:
+        return [3.0, -2.0]
+
+    small = symgrad.taylor_test(lambda p: 1e6 + 3 * p[0] - 2 * p[1], grad, [0.3, 0.7])
+    assert small.status is Status.EXACT, small.reason
+    large = symgrad.taylor_test(lambda p: 1e12 + 3 * p[0] - 2 * p[1], grad, [0.3, 0.7])
+    assert large.status is Status.INCONCLUSIVE, large.reason
+    wrong = symgrad.taylor_test(
+        lambda p: 1e12 + 3 * p[0] - 2 * p[1], lambda p: [6.0, 0], [0.3, 0.7]
+    )
+    assert wrong.status not in (Status.PASS, Status.EXACT), wrong.reason
+
+
+def test_taylor_constant_f_is_not_called_exact() -> None:
+    """f = 7: f(x0 + h v) = f(x0) at every step, so a gradient of 0 is not tested (a slope of
+    1e-20 would leave the same values): inconclusive."""
+    r = symgrad.taylor_test(lambda p: 7.0, lambda p: [0.0, 0.0], [0.3, 0.7])
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert "equals f(x0) at every step" in r.reason
+
+
+_OFFSET_CASES = {
+    "offset": st.floats(0.0, 17.0).map(lambda e: 10.0**e),
+    "amplitude": st.floats(0.1, 10.0),
+    "x0": st.floats(-2.0, 2.0),
+    "factor": st.sampled_from([0.0, -1.0, 2.0, 0.5, 1.5, 1.01]),
+    "seed": st.integers(0, 50),
+}
+
+
+def _offset_property(offset: float, amplitude: float, x0: float, factor: float, seed: int) -> None:
+    """Planted: a gradient factor·f' (factor ≠ 1) never passes nor is exact; the right one never
+    fails. Oracle: d/dx (c + a·sin x) = a·cos x (math)."""
+    f = _offset_sin(offset, amplitude)
+    right = symgrad.taylor_test(f, _scaled_cos(1.0, amplitude), [x0], seed=seed)
+    assert right.status is not Status.FAIL, right.reason
+    slope = amplitude * math.cos(x0)
+    if abs(slope) * abs(1 - factor) < 1e-6 * (1 + amplitude):  # not measurably wrong
+        return
+    wrong = symgrad.taylor_test(f, _scaled_cos(factor, amplitude), [x0], seed=seed)
+    assert wrong.status not in (Status.PASS, Status.EXACT), wrong.reason
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(**_OFFSET_CASES)
+def test_taylor_planted_errors_beside_an_offset_never_pass(
+    offset: float, amplitude: float, x0: float, factor: float, seed: int
+) -> None:
+    _offset_property(offset, amplitude, x0, factor, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(**_OFFSET_CASES)
+def test_taylor_planted_errors_beside_an_offset_never_pass_many(
+    offset: float, amplitude: float, x0: float, factor: float, seed: int
+) -> None:
+    _offset_property(offset, amplitude, x0, factor, seed)

@@ -5,7 +5,13 @@ falls as h² exactly when g is the gradient; a wrong gradient leaves an O(h) ter
 order over the steps above float64's round-off floor decides.  Only steps that move x0 by at
 most its own scale max(1, |x0|) are fitted (a wider step sees f's global shape, where any
 gradient's remainder can grow as h²), and remainders at the floor say "f is linear" (exact)
-only when the largest step is wide enough for a curvature to show.
+only when the largest step is wide enough for a curvature to show, and the floor fine enough
+for a wrong gradient to show: a remainder r(h) <= F (the floor, 1e3·ε·|f|) hides any first-order
+error e = (∇f − g)·v with |e|·h <= 2F (r plus f's own rounding).  Beside a large offset,
+f = 1e12 + sin(x), F = 0.22 exceeds every change of f over steps h <= 0.1 (0.096), so a zero,
+negated or doubled gradient leaves every remainder at the floor: exact needs 2F/h, at the step
+where it is least, within 1e-4 of the slope along v (as a pass does), else the verdict is
+``inconclusive`` and says that the size of f swamps its change.
 
 An order is evidence only inside f's asymptotic range along v, and steps a user gives need
 not be there (sin(1000 x) with h from 1e-1 to 1e-3 swings through many periods: its remainders
@@ -165,7 +171,10 @@ def taylor_test(
         3 steps above the floor, exact when every remainder is at the floor (f linear along v).
         Only local steps are fitted (moving x0 by at most max(1, |x0|)), spanning at least a
         factor 4; exact needs every remainder finite and a largest step moving x0 by at least
-        1% of max(1, |x0|) (tiny steps cannot show curvature): else inconclusive.  Pass and
+        1% of max(1, |x0|) (tiny steps cannot show curvature), and a floor fine enough that
+        the remainders bound the first-order error (∇f − g)·v to 1e-4 of the slope along v
+        (beside a large constant, 1e12 + sin(x), the floor hides f's change and any gradient's
+        remainder): else inconclusive.  Pass and
         fail also need the fitted steps to be asymptotic (their secant slopes settle, also at
         two extra steps f is evaluated at, between the two smallest), a fail a first-order
         error that pairs of steps extrapolate to consistently, and a pass steps that bound such
@@ -213,13 +222,33 @@ def taylor_test(
     wide = len(fit) >= 3 and span >= TOLERANCES.taylor_span
     order = _slope(np.log(hs[fit]), np.log(r[fit])) if wide else None
     seen = _Seen(int(above.sum()), int((~np.isfinite(r)).sum()), len(hs), float(moves[0]))
-    seen = seen._replace(fitted=len(fit), span=span)
+    seen = _blur(seen._replace(fitted=len(fit), span=span), hs, first_order, floor, slope)
     probes = _probes(f, x, v, f0, hs[fit]) if len(fit) >= 3 else ()
     window = _window(hs[fit], fh[fit] - f0, slope, floor[fit], probes)
     status, reason = _taylor_verdict(order, seen, bool(np.isfinite([f0, slope]).all()), window)
     sizes, remainders, first = (tuple(a.tolist()) for a in (hs, r, first_order))
     return TaylorResult(
         status, reason, sizes, remainders, first, orders, order, tuple(floor.tolist())
+    )
+
+
+def _blur(
+    seen: _Seen, hs: FloatArray, change: FloatArray, floor: FloatArray, slope: float
+) -> _Seen:
+    """``seen`` with what remainders at the floor can hide: see :func:`_at_the_floor`."""
+    with np.errstate(all="ignore"):
+        blur = 2 * floor / hs
+        secants = change / hs
+    finite = np.isfinite(blur) & np.isfinite(secants)
+    if not finite.any():
+        return seen
+    at = int(np.argmax(np.where(finite, change, -1.0)))
+    size = max(abs(slope), float(np.max(secants[finite])))
+    return seen._replace(
+        blur=float(np.min(blur[finite])),
+        size=size if math.isfinite(size) else 0.0,
+        change=float(change[at]),
+        floor=float(floor[at]),
     )
 
 
@@ -243,6 +272,10 @@ class _Seen(NamedTuple):
     reach: float  # the largest step's move, |h v| / max(1, |x0|)
     fitted: int = 0  # local steps above the floor, up to TOLERANCES.taylor_fit
     span: float = 1.0  # largest over smallest fitted step
+    blur: float = math.inf  # the first-order error along v that remainders at the floor hide
+    size: float = 0.0  # the slope along v: max(|g·v|, the secants |f(x0 + h v) − f(x0)|/h)
+    change: float = 0.0  # the largest |f(x0 + h v) − f(x0)| over the steps
+    floor: float = 0.0  # the round-off floor at that step
 
 
 def _value(value: Any, name: str, shape: tuple[int, ...]) -> Any:
@@ -450,10 +483,18 @@ def _taylor_verdict(
 
 
 def _at_the_floor(seen: _Seen) -> tuple[Status, str]:
-    """No remainder above the floor: exact only if every one is finite and the steps reach far.
+    """No remainder above the floor: exact only if every one is finite, the steps reach far,
+    and the floor is fine enough to see a wrong gradient.
 
     A remainder at the floor hides a curvature q with q·h² below it; only steps that move x0 by
     at least ``TOLERANCES.taylor_reach`` of max(1, |x0|) make that a statement about f.
+
+    It also hides a first-order error e = (∇f − g)·v with |e|·h up to the floor F plus f's own
+    rounding (at most F): |e| <= 2F/h at every step (``seen.blur`` is the least such bound).
+    Exact needs that bound within ``TAYLOR_RESOLUTION`` of the slope along v (max(|g·v|, the
+    secants)), as a pass does.  Beside a large offset (f = 1e12 + sin(x): F = 1e3·ε·1e12 = 0.22
+    while sin changes by 0.096 over h = 0.1) f's change along v never rises above the floor, and
+    a zero, negated or doubled gradient leaves remainders there too: inconclusive, not exact.
     """
     if seen.lost:
         why = f"f(x0 + h v) is not finite at {seen.lost} of the {seen.steps} steps and the "
@@ -464,8 +505,28 @@ def _at_the_floor(seen: _Seen) -> tuple[Status, str]:
             f"x0 by only {seen.reach:.1e} of max(1, |x0|), too little to show curvature; try "
             "larger steps"
         )
+    if not seen.blur <= TAYLOR_RESOLUTION * seen.size:
+        return Status.INCONCLUSIVE, _swamped(seen)
     why = "the remainder is at the round-off floor at every step: f is linear along v"
     return Status.EXACT, why + " (or the first-order model is exact)"
+
+
+def _swamped(seen: _Seen) -> str:
+    """Why remainders at the floor do not make f linear: the floor hides f's change along v."""
+    offset = seen.floor / (TOLERANCES.taylor_floor * EPS)
+    if not seen.change:
+        return (
+            "the remainder is at the round-off floor at every step, but f(x0 + h v) equals "
+            "f(x0) at every step: a first-order error along v as large as "
+            f"{seen.blur:.2g} would not show, so the gradient is not tested; take larger steps"
+        )
+    return (
+        "the remainder is at the round-off floor at every step, but that floor "
+        f"({TOLERANCES.taylor_floor:g}·ε·|f| = {seen.floor:.2g}, |f| about {offset:.2g}) hides "
+        f"a first-order error along v as large as {seen.blur:.2g} (f's largest change over the "
+        f"steps is {seen.change:.2g}): the size of f swamps its change, so the gradient is "
+        "not tested; subtract the constant part of f, or take larger steps"
+    )
 
 
 def _no_order(seen: _Seen) -> str:
