@@ -635,11 +635,6 @@ def test_taylor_test_without_an_offset(grad: Callable[..., Any], status: Status)
     assert r.status is status, r.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="taylor_test calls every remainder under its floor of 1000 ulps of |f| exact: with "
-    "f = c + sin(x), c >= 1e12, a zero, negated or doubled gradient is 'exact' (ok)",
-)
 @pytest.mark.parametrize("offset", [1e12, 1e13, 1e16])
 @pytest.mark.parametrize(
     "grad",
@@ -1032,3 +1027,18 @@ def test_cli_an_inconclusive_sweep_exits_1_and_is_not_a_pass() -> None:
         assert _poly_fd(1, _offsets("-1, 0, 1"), w, [0] * 11 + [1], Fraction(0), h) == h**10
     code, data = _cli("converge", "x**11", "--at", "x=0")
     assert (code, data["status"]) == (1, "inconclusive")
+
+
+def _zero_scheme(field: np.ndarray, spacing: Any) -> list[np.ndarray]:
+    return [np.zeros_like(field) for _ in spacing]
+
+
+def test_verify_grid_beside_a_large_offset_is_not_exact_for_a_zero_scheme() -> None:
+    """On 1e15 + sin(x) + y the float64 field cannot show sin's changes (its spacing there is
+    0.125), and a scheme returning 0 is off by |cos(x)| up to 1 (NumPy below): the verdict may
+    only be inconclusive, never pass or exact (unlike taylor_test's floor, above)."""
+    x = np.linspace(-1.0, 1.0, 17)
+    assert np.spacing(1e15) == 0.125
+    assert np.max(np.abs(np.cos(x))) == 1.0
+    r = symgrad.verify_grid("1e15 + sin(x) + y", _BOX, scheme=_zero_scheme)
+    assert r.status is Status.INCONCLUSIVE, r.reason
