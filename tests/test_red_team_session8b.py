@@ -866,12 +866,6 @@ def test_the_optimal_step_is_near_the_bottom_of_the_measured_v_curve(
     assert _v_ratio(case) < 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimal_step_sizes (teaching/_plots) leaves out the rounding of x + h (|f'| ulp(x)/h): "
-    "for sin(1e8*x) at x = 1 its forward h* = 3e-16 is one ulp, and the error there is 2,400 "
-    "times the bottom of the measured V curve",
-)
 @pytest.mark.parametrize("scheme", ["forward:1", "central:2"])
 def test_the_optimal_step_of_a_fast_function_is_near_the_bottom_of_the_v_curve(
     scheme: str,
