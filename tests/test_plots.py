@@ -18,6 +18,7 @@ from numpy.testing import assert_allclose
 import symgrad
 from symgrad.errors import ConfigError, InputError, LimitExceeded, MissingExtra
 from symgrad.output import _plots as plots
+from symgrad.teaching import optimal_step_sizes
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")  # headless; symgrad.plots never uses pyplot, but a stray import would
@@ -875,3 +876,47 @@ def test_operator_result_plot_names_the_laplacian() -> None:
     assert fig.axes[0].get_title().startswith("laplacian: ")
     errors = result.components[0].interior.errors["Linf"]
     assert_allclose(line(fig.axes[0], "interior L∞").get_ydata(), errors, rtol=0, atol=0)
+
+
+def _v_bottom_ratio(f: Any, exact: float, x: float, hstar: float, central: bool) -> float:
+    """The float64 error at h* over the smallest error of the whole V curve (medians over 41
+    steps within 10^±0.2 of each h, steps made representable as (x + h) - x), in plain NumPy."""
+
+    def error(h0: float) -> float:
+        h = (x + h0 * np.logspace(-0.2, 0.2, 41)) - x
+        h = h[h > 0]  # below half an ulp of x no step is taken
+        if not h.size:
+            return math.inf
+        d = (f(x + h) - f(x - h)) / (2 * h) if central else (f(x + h) - f(x)) / h
+        return float(np.median(np.abs(d - exact)))
+
+    return error(hstar) / min(error(h) for h in np.logspace(-16, -1, 76))
+
+
+@pytest.mark.parametrize(
+    ("text", "f", "derivative", "x"),
+    [
+        ("sin(1e8*x)", lambda t: np.sin(1e8 * t), lambda c, t: 10**8 * c.cos(10**8 * t), 1.0),
+        (
+            "exp(50*x)*x",
+            lambda t: np.exp(50 * t) * t,
+            lambda c, t: c.exp(50 * t) * (1 + 50 * t),
+            2.0,
+        ),
+        ("cos(3000*x)", lambda t: np.cos(3000 * t), lambda c, t: -3000 * c.sin(3000 * t), 0.25),
+    ],
+)
+def test_optimal_steps_of_formulas_that_round_more_than_f_sit_at_the_bottom(
+    text: str, f: Any, derivative: Any, x: float
+) -> None:
+    """Where f's formula rounds more than ε|f| (its argument is a product), h* follows the
+    measured rounding: the error there is within 5 times the bottom of the measured V curve
+    (the textbook ε|f| model put sin(1e8*x)'s forward h* at one ulp, 2,400 times too high)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    exact = float(derivative(ctx, ctx.mpf(x)))
+    best = optimal_step_sizes(text, f"x={x!r}", schemes=("forward:1", "central:2"))
+    for scheme, central in (("forward:1", False), ("central:2", True)):
+        hstar = best[scheme]
+        assert hstar is not None
+        assert _v_bottom_ratio(f, exact, x, hstar, central) < 5, scheme
