@@ -1019,6 +1019,7 @@ def _planted_gap(answer: str, text: str, point: dict[str, str]) -> Any:
         ("sin(x)", "cos(x) + 1 - sign(cos(x))**2"),  # at pi/2 + k*pi only
         ("x**2", "2*x + Heaviside(abs(x - 5) - 10**7)"),  # beyond |x - 5| = 10**7
         ("x*abs(x)", "2*abs(x) + 1 - sign(x)**2"),  # at 0, where f has a kink yet f'(0) = 0
+        ("abs(sin(x))*sin(x)", "2*abs(sin(x))*cos(x) + 1 - sign(sin(x))**2"),  # at k*pi
     ],
 )
 def test_an_answer_wrong_on_a_piece_the_sample_misses_fails(text: str, answer: str) -> None:

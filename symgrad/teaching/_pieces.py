@@ -693,12 +693,15 @@ def _sign_at(argument: _Expr, near: dict[_Expr, _Expr]) -> int | None:
     return 1 if value > 0 else -1
 
 
-def beside(pieces: Pieces, root: Root, salt: str) -> tuple[_Expr, _Expr] | None:
+def beside(pieces: Pieces, root: Root, salt: str) -> tuple[_Expr, _Expr]:
     """Rational values just left and just right of ``root``, inside the pieces on either
-    side (None for a variable located on one period)."""
+    side (on one period, left of the first root is the last piece shifted back a period)."""
     variable = root.variable
-    if pieces.period(variable) is not None:
-        return None
     index = pieces.of(variable).index(root)
     values = piece_values(pieces, variable, f"{salt}|{variable}")
-    return values[index][-1], values[index + 1][0]
+    period = pieces.period(variable)
+    if period is None:
+        return values[index][-1], values[index + 1][0]
+    if index > 0:
+        return values[index - 1][-1], values[index][0]
+    return values[-1][-1] - _rational_below(period), values[0][0]

@@ -1356,8 +1356,6 @@ def _derivative_across(
         if switching and not isinstance(node, sympy.Abs | sympy.Max | sympy.Min):
             return None  # a jump of f: no derivative
     sides = beside(pieces, root, judge.salt())
-    if sides is None:
-        return None
     limits = [
         at_breakpoint(check.expected, root, point, {**point, root.variable: v}) for v in sides
     ]
