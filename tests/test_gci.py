@@ -21,6 +21,7 @@ import importlib
 import json
 import math
 import random
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -29,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad.cli import main
-from symgrad.errors import CheckFailed, ConfigError, InputError
+from symgrad.errors import CheckFailed, ConfigError, InputError, LimitExceeded, SymgradError
 from symgrad.grids import GCIResult, gci
 from symgrad.results import Status
 
@@ -569,3 +570,144 @@ def test_cli_exit_code_of_a_zero_finest_value_is_one(capsys: pytest.CaptureFixtu
     code = main(["gci", "--values", "0,0.1,0.5", "--spacing", "1,2,4", "--format", "json"])
     assert code == 1
     assert json.loads(capsys.readouterr().out)["status"] == "inconclusive"
+
+
+# --- the change between grids that stays the same, the grid cap, refused values ----------------
+
+
+def _ctx(dps: int = 60) -> mpmath.MPContext:
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("values", "spacing", "convergence"),
+    [
+        ((1.0, 2.0, 3.0), (1.0, 2.0, 4.0), "constant"),
+        ((1.0, 2.0, 1.0), (1.0, 2.0, 4.0), "oscillatory-constant"),
+        ((5.0, 4.0, 3.0), (0.1, 0.2, 0.4), "constant"),
+    ],
+)
+def test_equal_differences_at_one_ratio_are_a_constant_change_not_a_divergence(
+    values: tuple[float, ...], spacing: tuple[float, ...], convergence: str
+) -> None:
+    """|ε32| = |ε21| with r21 = r32: p = 0 exactly (ε32/ε21 = ln r32/ln r21 = 1)."""
+    res = gci(values, spacing=spacing)
+    assert (res.status, res.convergence, res.p) == (Status.INCONCLUSIVE, convergence, 0.0)
+    assert "stays the same" in res.reason
+    assert "grows" not in res.reason
+    assert math.isnan(res.extrapolated)
+    assert math.isnan(res.gci_fine)
+
+
+def test_a_constant_change_per_unit_of_ln_h_with_unequal_ratios_is_p_zero() -> None:
+    """φ = 7 - 3 ln h on h = 1, 2, 3 (the p -> 0 limit of a power law): ε32/ε21 = ln 1.5/ln 2,
+    computed here at 60 digits; a change a little faster than that is a divergence."""
+    ctx = _ctx()
+    h = (1.0, 2.0, 3.0)
+    phi = [float(7 - 3 * ctx.log(x)) for x in h]
+    res = gci(phi, spacing=h)
+    assert (res.status, res.convergence) == (Status.INCONCLUSIVE, "constant")
+    assert float(ctx.log(1.5) / ctx.log(2)) == pytest.approx(
+        (phi[2] - phi[1]) / (phi[1] - phi[0]), rel=1e-14
+    )
+    growing = [phi[0], phi[1], phi[1] + 0.9 * (phi[2] - phi[1])]  # ε32/ε21 below ln 1.5/ln 2
+    assert gci(growing, spacing=h).status is Status.FAIL
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    a=st.floats(min_value=-100.0, max_value=100.0),
+    b=st.floats(min_value=0.01, max_value=10.0) | st.floats(min_value=-10.0, max_value=-0.01),
+    p=st.floats(min_value=-2.0, max_value=3.0),
+    r=st.lists(st.floats(min_value=1.3, max_value=3.0), min_size=2, max_size=2),
+)
+def test_property_the_verdict_follows_the_sign_of_the_order(
+    a: float, b: float, p: float, r: list[float]
+) -> None:
+    """φ = a + b h^p (p != 0) or a + b ln h (p = 0), evaluated at 60 digits: a growing change
+    (p < 0) never passes, a constant one (p = 0) is never called divergent, a vanishing one
+    (p >= 0.5) is never a fail.  The sequence itself is the oracle."""
+    ctx = _ctx()
+    h = [ctx.mpf(1) / 10, ctx.mpf(r[0]) / 10, ctx.mpf(r[0]) * ctx.mpf(r[1]) / 10]
+    if abs(p) < 0.05:
+        p = 0.0
+    phi = [float(a + b * (ctx.log(x) if p == 0 else x**p)) for x in h]
+    if len(set(phi)) < 3 or min(abs(phi[1] - phi[0]), abs(phi[2] - phi[1])) < 1e-9 * max(
+        1.0, *map(abs, phi)
+    ):
+        return  # differences at the rounding of the values: a different question
+    res = gci(phi, spacing=[float(x) for x in h])
+    if p < -0.05:
+        assert res.status is not Status.PASS, res.reason
+    if p == 0:
+        assert res.convergence == "constant", res.reason
+        assert res.status is Status.INCONCLUSIVE
+    if p >= 0.5:
+        assert res.status is not Status.FAIL, res.reason
+        assert res.convergence == "monotone"
+
+
+def test_more_grids_than_the_cap_are_refused_before_any_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """20,000 grids: LimitExceeded naming the count, with no entry converted and no triplet solved."""
+    import symgrad.grids._gci as module
+
+    calls: list[str] = []
+    real, triplet = module._real, module._triplet
+
+    def counted_real(*args: Any, **kwargs: Any) -> float:
+        calls.append("real")
+        return real(*args, **kwargs)
+
+    def counted_triplet(*args: Any) -> Any:
+        calls.append("triplet")
+        return triplet(*args)
+
+    monkeypatch.setattr(module, "_real", counted_real)
+    monkeypatch.setattr(module, "_triplet", counted_triplet)
+    h = [1.0 + k for k in range(20_000)]
+    with pytest.raises(LimitExceeded) as err:
+        gci([1 + 1e-12 * s * s for s in h], spacing=h)
+    assert err.value.limit == "grids"
+    assert "20,000 values" in str(err.value)
+    assert calls == []
+
+
+def test_a_generator_of_too_many_grids_is_read_only_to_the_cap() -> None:
+    read: list[int] = []
+
+    def values() -> Any:
+        for k in range(10**6):
+            read.append(k)
+            yield 1.0 + k
+
+    with pytest.raises(LimitExceeded, match="1,001 or more values"):
+        gci(values(), spacing=range(1, 10**6 + 1))
+    assert len(read) == 1001
+
+
+def test_the_cap_itself_is_allowed_and_exact_power_laws_keep_their_order() -> None:
+    """1,000 grids of φ = 2 + 3 h² on h = 1, 2, ..., 1000: p = 2 on the finest triplet."""
+    h = [1.0 + k for k in range(1000)]
+    res = gci([2 + 3 * s * s for s in h], spacing=h)
+    assert len(res.p_triplets) == 998
+    assert res.p == pytest.approx(2.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(10**400, "1.000000e+400"), (-(3 * 10**500), "-3.000000e+500"), (-(2**64), "-1.844674e+19")],
+)
+def test_a_refused_long_integer_is_named_in_scientific_notation(value: int, shown: str) -> None:
+    with pytest.raises(SymgradError) as err:
+        gci([1.0, 3.0, 2.0], spacing=[1, 2, value])
+    assert f"(got {shown})" in str(err.value)
+
+
+def test_a_long_refused_value_is_cut_with_an_ellipsis() -> None:
+    with pytest.raises(InputError) as err:
+        gci([1.0, "7" * 100, 2.0], spacing=[1, 2, 4])  # type: ignore[list-item]
+    assert "'777777777777777777777777777777777777..." in str(err.value)

@@ -7,6 +7,8 @@ its effective factor (8·h for the 2-D Sobel operator) and its observed order.  
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,17 +27,46 @@ class KernelScheme:
     """A 3x3(x3) derivative filter: ``[-1, 0, 1]`` along the axis, ``smooth`` across it.
 
     The Sobel (``smooth = (1, 2, 1)``) and Scharr (``(3, 10, 3)``) operators.  Along the axis the
-    filter is ``f(x+h) - f(x-h) = 2h f' + O(h³)``; across, ``a g(y-h) + b g(y) + a g(y+h) =
-    (2a + b) g + a h² g'' + ...``.  The raw response is therefore ``2h (2a + b)^(d-1)`` times the
-    derivative plus ``O(h²)``: 8h for 2-D Sobel, 32h for 2-D Scharr.  With ``normalize=True``
-    that factor is divided out and the interior converges at order 2.  Borders are padded by
+    filter is ``f(x+h) - f(x-h) = 2h f' + O(h³)``; across, every weight is applied as written,
+    ``a g(y-h) + b g(y) + c g(y+h) = s g + (c - a) h g' + (a + c) h² g''/2 + ...`` with
+    ``s = a + b + c``.  The raw response is therefore ``2h s^(d-1)`` times the derivative plus
+    ``O(h²)`` for a symmetric smoothing (``a = c``): 8h for 2-D Sobel, 32h for 2-D Scharr; an
+    asymmetric one adds an ``O(h)`` term (order 1).  With ``normalize=True`` the factor is
+    divided out and a symmetric filter's interior converges at order 2.  Borders are padded by
     repeating the edge values (as image libraries do), which halves the derivative there: the
     boundary region does not converge (order 0).
+
+    Raises
+    ------
+    InputError
+        ``smooth`` is not three finite real weights, or its weights sum to zero (``s = 0``: the
+        smoothing annihilates a constant, so the response carries no first derivative to scale;
+        a second difference such as ``(1, -2, 1)`` is not a smoothing), checked when the
+        scheme is built.
     """
 
     name: str
     smooth: tuple[float, float, float]
     normalize: bool
+
+    def __post_init__(self) -> None:
+        """Refuse weights that are not three finite reals, or that sum to zero."""
+        weights: object = self.smooth
+        if (
+            not isinstance(weights, tuple | list)
+            or len(weights) != 3
+            or not all(_finite_real(w) for w in weights)
+        ):
+            msg = f"smooth: give three finite real weights (a, b, c) (got {weights!r:.60})"
+            raise InputError(msg)
+        if math.fsum(float(w) for w in weights) == 0:
+            msg = (
+                f"smooth: the weights {weights!r:.60} sum to zero, so the smoothing removes a "
+                "constant and the response has no derivative to scale; give weights with a "
+                "nonzero sum such as (1, 2, 1)"
+            )
+            raise InputError(msg)
+        object.__setattr__(self, "smooth", tuple(float(w) for w in weights))
 
     def __call__(self, field: FloatArray, spacing: tuple[Any, ...]) -> list[FloatArray]:
         """The filter response (or derivative estimate) along each axis of ``field``."""
@@ -43,21 +74,27 @@ class KernelScheme:
             msg = f"{self!r} needs a uniform grid: pass no coordinates"
             raise InputError(msg)
         padded = np.pad(field, 1, mode="edge")
-        a, b, _ = self.smooth
+        a, b, c = self.smooth
         out = []
         for axis, h in enumerate(spacing):
             value = _cut(padded, axis, 2) - _cut(padded, axis, 0)
             for other in (k for k in range(field.ndim) if k != axis):
-                value = a * (_cut(value, other, 0) + _cut(value, other, 2)) + b * _cut(
-                    value, other, 1
+                value = (
+                    a * _cut(value, other, 0)
+                    + b * _cut(value, other, 1)
+                    + c * _cut(value, other, 2)
                 )
             if self.normalize:
-                value /= 2 * h * (2 * a + b) ** (field.ndim - 1)
+                value /= 2 * h * math.fsum(self.smooth) ** (field.ndim - 1)
             out.append(value)
         return out
 
     def __repr__(self) -> str:
         return f"{self.name}_scheme(normalize={self.normalize})"
+
+
+def _finite_real(w: object) -> bool:
+    return not isinstance(w, bool) and isinstance(w, numbers.Real) and math.isfinite(float(w))
 
 
 def _cut(a: FloatArray, axis: int, start: int) -> FloatArray:

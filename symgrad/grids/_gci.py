@@ -12,13 +12,15 @@ Grids are numbered fine to coarse, ``h1 < h2 < h3``, with ``r21 = h2/h1``, ``r32
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
+from symgrad._limits import check_count
 from symgrad.errors import ConfigError, InputError
 from symgrad.results import Result, Status
 
@@ -29,6 +31,8 @@ _P_TOL, _MAX_ITER = 1e-14, 200  # fixed-point stop: |Δp| <= _P_TOL max(1, p)
 _P_MAX = 64.0  # the bisection fallback searches p in (0, _P_MAX]
 _MIN_RATIO = 1.3  # Celik et al. (2008), step 2: r > 1.3, "based on experience"
 _FAILED = (ValueError, OverflowError, ZeroDivisionError)
+#: Solutions (grids) of one study: each consecutive triplet is solved for its order.
+MAX_GRIDS = 1000
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,9 @@ class GCIResult(Result):
         reported, not judged; with four or more, ``GCI_fine^32`` uses the order of grids 2-3-4.
     oscillatory, convergence : bool, str
         ``ε32/ε21 < 0`` (sign term ``s = -1``); ``monotone``, ``oscillatory``, ``divergent``,
-        ``oscillatory-divergent``, ``exact`` or ``stagnant`` (one of ε21, ε32 is zero).
+        ``oscillatory-divergent``, ``constant`` or ``oscillatory-constant`` (the change per
+        unit of ``ln h`` stays the same to rounding: p = 0, no convergence observed),
+        ``exact`` or ``stagnant`` (one of ε21, ε32 is zero).
     r21, r32, h, values, cells
         Refinement ratios (from counts or spacings, never rounded); sizes, solutions and cell
         counts (None with spacings) sorted fine to coarse.
@@ -159,9 +165,11 @@ def gci(
     GCIResult
         ``pass``: monotone convergence, ``p`` in ``order_range`` and (four or more solutions)
         the asymptotic range confirmed.  ``inconclusive``: oscillatory convergence, stagnation,
-        ``p`` unsolvable or out of range, range not confirmed, or φ1 = 0 (no finite band
-        relative to φ1; the reason gives the absolute band ``Fs |φ1 - φ2|/(r21^p - 1)``).
-        ``fail``: divergence.
+        ``p`` unsolvable or out of range, range not confirmed, a change between grids that
+        stays the same (``p = 0`` to rounding: no convergence observed), or φ1 = 0 (no finite
+        band relative to φ1; the reason gives the absolute band ``Fs |φ1 - φ2|/(r21^p - 1)``).
+        ``fail``: divergence (the change per unit of ``ln h`` grows beyond rounding as h
+        decreases).
         ``exact``: all solutions agree to rounding (the GCIs are then 0).
 
     Raises
@@ -171,6 +179,9 @@ def gci(
         and ``spacing``, non-finite or non-positive numbers, or two grids of the same size.
     InputError
         Entries that are not real numbers (strings, booleans, ...).
+    LimitExceeded
+        More than ``MAX_GRIDS`` values, cells or spacings (``limit="grids"``), refused before
+        any is read further.
 
     Examples
     --------
@@ -223,10 +234,15 @@ def _triplet(phi: Sequence[float], h: Sequence[float]) -> tuple[str, float, int]
     s = math.copysign(1.0, e32 / e21)  # eq. (3c)
     ratio = abs(e32 / e21)
     # With φ_k = φ_ext + C h_k^p, ε32/ε21 = g(p) = r21^p (r32^p - 1)/(r21^p - 1);
-    # g increases strictly from g(0+) = ln r32/ln r21, so a ratio at or below g(0+)
-    # admits only p <= 0: the differences grow (per unit of ln h) as the grid is refined.
-    if ratio <= math.log(r32) / math.log(r21):
-        return ("divergent" if s > 0 else "oscillatory-divergent"), math.nan, 0
+    # g increases strictly from g(0+) = ln r32/ln r21, so a ratio below g(0+) admits only
+    # p < 0: the differences grow (per unit of ln h) as the grid is refined.  At g(0+), to
+    # the rounding of ε21 and ε32, the change per unit of ln h stays the same: p = 0.
+    sign = "" if s > 0 else "oscillatory-"
+    at_zero = math.log(r32) / math.log(r21)
+    if abs(ratio - at_zero) <= at_zero * tiny * (1 / abs(e21) + 1 / abs(e32)):
+        return f"{sign}constant", 0.0, 0
+    if ratio < at_zero:
+        return f"{sign}divergent", math.nan, 0
     p, iterations = _apparent_order(ratio, s, r21, r32)
     return ("monotone" if s > 0 else "oscillatory"), p, iterations
 
@@ -295,6 +311,8 @@ def _estimates(
     close), so e_ext keeps its digits when the solutions agree to many of theirs.
     """
     e_a = _rel(phi[0] - phi[1], phi[0])  # step 5: e_a^21
+    if not p > 0:  # p = 0 (a constant change): r^p - 1 = 0, nothing to extrapolate
+        p = math.nan
     if exact:
         zero = dict.fromkeys(("e_ext", "gci_fine", "gci_coarse", "gci_fine32"), 0.0)
         return zero | {"extrapolated": phi[0], "e_a": e_a, "asymptotic_ratio": math.nan}
@@ -341,8 +359,12 @@ _REASONS = {
     "and there is nothing to extrapolate",
     "stagnant": "one of ε21 and ε32 is zero to rounding and the other is not, so p is undefined "
     "(Celik step 3); check iterative convergence and round-off, or add a grid",
-    "divergent": "{convergence} behaviour: the change between grids grows as h decreases, so no "
-    "order p > 0 fits; check the solver, the boundary conditions and the grid family",
+    "divergent": "{convergence} behaviour: the change between grids (per unit of ln h) grows as "
+    "h decreases, so no order p > 0 fits; check the solver, the boundary conditions and the "
+    "grid family",
+    "constant": "{convergence} change: the change between grids stays the same (per unit of "
+    "ln h, to rounding) as h decreases, so the apparent order is p = 0 and no convergence is "
+    "observed; refine further, and check iterative convergence and the grid family",
     "no_root": "the apparent-order equation (Celik eq. 3a) has no root in (0, {pmax:g}] for this "
     "{convergence} sequence; add grids or use a least-squares fit",
     "oscillatory": "oscillatory convergence (ε32/ε21 < 0): p = {p:.4g} and GCI_fine = {gci} are "
@@ -362,7 +384,7 @@ _REASONS = {
 def _verdict(f: dict[str, Any], order_range: tuple[float, float]) -> tuple[Status, str]:
     """One status and one sentence (what was seen, what to do) from the result's fields."""
     kind, p, (lo, hi) = f["convergence"], f["p"], order_range
-    if kind in ("exact", "stagnant", "divergent", "oscillatory-divergent"):
+    if kind.removeprefix("oscillatory-") in ("exact", "stagnant", "divergent", "constant"):
         key = kind.removeprefix("oscillatory-")
     elif not math.isfinite(p):
         key = "no_root"
@@ -376,7 +398,11 @@ def _verdict(f: dict[str, Any], order_range: tuple[float, float]) -> tuple[Statu
         key = "pass" if math.isfinite(f["gci_fine"]) else "band"
     orders = ", ".join(f"{x:.4g}" for x in f["p_triplets"])
     phi1, phi2 = f["values"][:2]
-    band = f["safety_factor"] * abs(phi1 - phi2) / _power_minus_one(f["r21"], p)
+    band = (
+        f["safety_factor"] * abs(phi1 - phi2) / _power_minus_one(f["r21"], p)
+        if key == "band"
+        else math.nan
+    )
     text = _REASONS[key].format(
         **f, lo=lo, hi=hi, pmax=_P_MAX, gci=_percent(f["gci_fine"]), orders=orders,
         phi1=phi1, band=band,
@@ -457,13 +483,17 @@ def _reals(name: str, seq: object, above: float | None = None) -> tuple[float, .
     if isinstance(seq, (str, bytes)) or not isinstance(seq, Iterable):
         msg = f"{name}: must be a sequence of numbers (got {type(seq).__name__})."
         raise InputError(msg)
-    return tuple(_real(f"{name}[{i}]", x, above=above) for i, x in enumerate(seq))
+    if isinstance(seq, Sized):  # counted before any entry is read
+        check_count("grids", len(seq), MAX_GRIDS, f"{name} (grids)", "give fewer grids")
+    items = list(itertools.islice(seq, MAX_GRIDS + 1))
+    check_count("grids", len(items), MAX_GRIDS, f"or more {name} (grids)", "give fewer grids")
+    return tuple(_real(f"{name}[{i}]", x, above=above) for i, x in enumerate(items))
 
 
 def _real(where: str, x: object, *, above: float | None = None) -> float:
     """A finite float: InputError for the wrong kind of value, ConfigError for a bad value."""
     if isinstance(x, bool) or not isinstance(x, Real):
-        msg = f"{where}: must be a real number (got {x!r:.40} of type {type(x).__name__})."
+        msg = f"{where}: must be a real number (got {shown(x)} of type {type(x).__name__})."
         raise InputError(msg)
     try:
         v = float(x)
@@ -471,9 +501,19 @@ def _real(where: str, x: object, *, above: float | None = None) -> float:
         v = math.inf
     if not math.isfinite(v) or (above is not None and v <= above):
         bound = "" if above is None else f" and > {above:g}"
-        msg = f"{where}: must be finite{bound} (got {x!r:.40})."
+        msg = f"{where}: must be finite{bound} (got {shown(x)})."
         raise ConfigError(msg)
     return v
+
+
+def shown(x: object, width: int = 40) -> str:
+    """A value for a message: integers of more than 15 digits in scientific notation
+    (``1.000000e+400``, never cut to fewer digits), other reprs cut at ``width`` characters
+    with ``...`` saying so."""
+    if isinstance(x, Integral) and abs(int(x)) >= 10**15:
+        return format(decimal.Decimal(int(x)), ".6e")
+    text = repr(x)
+    return text if len(text) <= width else f"{text[: width - 3]}..."
 
 
 def _cell_sizes(cells: object, dim: object) -> tuple[tuple[int, ...], tuple[float, ...]]:
