@@ -492,11 +492,6 @@ def test_a_symmetric_kernel_scheme_is_the_kernel_as_written() -> None:
     assert np.allclose(got, _smoothed_by_hand(field, (1.0, 2.0, 1.0), h), rtol=1e-13, atol=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KernelScheme ignores the third smoothing weight (grids/_filters.KernelScheme."
-    "__call__: 'a, b, _ = self.smooth'): (1, 2, 2) is applied as (1, 2, 1) and passes",
-)
 def test_an_asymmetric_smoothing_is_applied_or_refused() -> None:
     field, _, h = _field(17)
     try:
@@ -506,11 +501,6 @@ def test_an_asymmetric_smoothing_is_applied_or_refused() -> None:
     assert np.allclose(got, _smoothed_by_hand(field, (1.0, 2.0, 2.0), h), rtol=1e-12, atol=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KernelScheme with smoothing weights summing to zero divides by zero "
-    "(RuntimeWarning, NaN responses) instead of raising an InputError",
-)
 def test_a_smoothing_of_zero_sum_is_an_input_error() -> None:
     field, _, h = _field(9)
     with pytest.raises(InputError):
@@ -691,32 +681,17 @@ def test_gci_near_the_top_of_the_float_range_does_not_overflow() -> None:
     assert r.extrapolated == pytest.approx(9e307)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gci caps no count: 20,000 grids are worked through (1e5 take 12 s, every triplet "
-    "solved) instead of a LimitExceeded before the work",
-)
 def test_gci_refuses_an_unreasonable_number_of_grids_before_the_work() -> None:
     h = [1.0 + k for k in range(20_000)]
     with pytest.raises(LimitExceeded):
         symgrad.gci([1 + 1e-12 * s * s for s in h], spacing=h)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="equal differences (ε21 = ε32, p = 0) are called divergent with 'the change "
-    "between grids grows as h decreases', which is false: it stays the same",
-)
 def test_gci_equal_differences_are_not_said_to_grow() -> None:
     r = symgrad.gci([1.0, 2.0, 3.0], spacing=[1, 2, 4])
     assert "grows" not in r.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grids/_gci._real prints a refused value with '!r:.40', so 10**400 is reported "
-    "as 1000000000000000000000000000000000000000 (10**39)",
-)
 def test_gci_names_a_refused_long_integer_correctly() -> None:
     with pytest.raises(SymgradError) as err:
         symgrad.gci([10**400, 1, 2], spacing=[1, 2, 4])
@@ -755,7 +730,7 @@ _MORE_STEP_CASES = [
     "erf(x)",
     "gamma(x)",
     "besselj(0, x)",
-    "heaviside(x)*x",
+    "Heaviside(x)*x",
     "(1 + 1/x)**x",
     "log(abs(x))",
     "acot(x)",
@@ -765,17 +740,21 @@ _POINTS = [Fraction(3, 7), Fraction(11, 10), Fraction(17, 13), Fraction(5, 3)]
 
 
 def _equal(a: sympy.Expr, b: sympy.Expr) -> bool:
-    """Proved equal by SymPy, or equal to 40 digits at four rational points in (0, 2)."""
+    """Equal to 40 digits at four rational points in (0, 2), evaluated at 60 digits (at
+    least two of them finite): a nonzero difference of these elementary forms vanishing at
+    all four is not among the cases."""
     difference = sympy.sympify(a) - sympy.sympify(b)
-    if sympy.simplify(difference) == 0:
-        return True
     names = sorted(difference.free_symbols, key=str)
+    finite = 0
     for k in range(len(_POINTS)):
         at = {s: sympy.Rational(_POINTS[(k + i) % 4]) for i, s in enumerate(names)}
         value = difference.subs(at).evalf(60)
-        if not value.has(sympy.zoo, sympy.nan) and abs(complex(value)) > 1e-40:
+        if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            continue
+        if abs(complex(value)) > 1e-40:
             return False
-    return True
+        finite += 1
+    return finite >= 2
 
 
 def _check_steps(expr: str, order: int) -> None:
@@ -788,7 +767,7 @@ def _check_steps(expr: str, order: int) -> None:
                 derivative = sympy.diff(step.before, step.variable)
                 assert _equal(step.after, derivative), (expr, step.rule, step.before)
     x = sympy.Symbol("x", real=True)
-    mine = sympy.diff(sympy.sympify(expr, locals={"x": x, "heaviside": sympy.Heaviside}), x, order)
+    mine = sympy.diff(sympy.sympify(expr, locals={"x": x}), x, order)
     assert _equal(r.result, mine), expr
 
 
