@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad
 from symgrad.checks import (
@@ -659,3 +661,104 @@ def test_exact_gradient_passes_check_gradient(expr: str) -> None:
     exact = symgrad.gradient(expr, "x y")
     result = check_gradient(exact, expr, n_points=50, variables="x y")
     assert result.status in (Status.PASS, Status.EXACT), result.to_text()
+
+
+# -- check_gradient: a vectorized call that disagrees with calls on one point ------------------
+
+_GRID = np.array([[0.3, 0.7], [1.1, -0.4], [2.0, 0.5], [-1.5, 1.25]])
+
+
+def _xy_sin_gradient(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d/dx, d/dy of x*y + sin(x) by hand: (y + cos x, x)."""
+    return np.array([y + np.cos(x), x + 0 * y])
+
+
+_BATCH_SLIPS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "mean over the batch": lambda x, y: np.array([np.mean(y) + np.cos(x), np.mean(x) + 0 * y]),
+    "shifted index": lambda x, y: _xy_sin_gradient(np.roll(x, 1), np.roll(y, 1)),
+    "reversed batch": lambda x, y: _xy_sin_gradient(np.flip(x), np.flip(y)),
+}
+
+
+@pytest.mark.parametrize("slip", sorted(_BATCH_SLIPS))
+def test_check_gradient_fails_a_wrong_vectorized_call_that_is_right_point_by_point(
+    slip: str,
+) -> None:
+    """Each slip is exact on one point (a batch of one) and wrong on the batch: fail, named."""
+    user = _BATCH_SLIPS[slip]
+    for x, y in _GRID:  # one point at a time it is the closed form
+        assert np.array_equal(user(np.array([x]), np.array([y]))[:, 0], [y + math.cos(x), x])
+    r = check_gradient(user, "x*y + sin(x)", at=_GRID)
+    assert r.status is Status.FAIL, r.reason
+    assert r.reason.startswith("the vectorized call is wrong"), r.reason
+    assert "called on one point at a time, user_fn's values pass" in r.reason
+    assert r.worst is not None
+    x, y = r.worst["point"]["x"], r.worst["point"]["y"]
+    truth = {"d/dx": y + math.cos(x), "d/dy": x}[r.worst["entry"]]
+    assert r.worst["exact"] == pytest.approx(truth, rel=1e-15)
+    assert abs(r.worst["user"] - truth) > 0.1
+
+
+def test_check_gradient_vectorized_values_within_accuracy_are_not_failed() -> None:
+    """On arrays the code rounds differently (1e-10 relative, above the 1e-12 comparison, below
+    rtol): both calls are right, the verdict passes and notes the difference."""
+
+    def user(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        bump = 1 + 1e-10 * (np.ndim(x) > 0)
+        return _xy_sin_gradient(x, y) * bump
+
+    r = check_gradient(user, "x*y + sin(x)", at=_GRID)
+    assert r.status is Status.PASS, r.reason
+    assert "other values than calls on one point, within the attainable accuracy" in r.reason
+
+
+def test_check_gradient_wrong_both_ways_names_the_point_by_point_failure() -> None:
+    """Wrong on one point (d/dy = 2x) and mixing the batch: the calls on one point fail, and the
+    reason adds that the vectorized call is wrong too."""
+
+    def user(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.array([np.mean(y) + np.cos(x), 2 * x + 0 * np.mean(y)])
+
+    r = check_gradient(user, "x*y + sin(x)", at=_GRID)
+    assert r.status is Status.FAIL, r.reason
+    assert r.worst is not None
+    assert r.worst["entry"] == "d/dy"
+    assert r.reason.endswith("the vectorized call on arrays of points is wrong too")
+
+
+_SLIP_POINTS = st.lists(
+    st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=2, max_size=40, unique=True
+)
+
+
+def _batch_slip_property(rows: list[tuple[float, float]], slip: str) -> None:
+    """A batching slip fails unless it leaves every value the same (checked with NumPy on the
+    closed form); right vectorized code passes."""
+    at = np.array(rows)
+    x, y = at.T
+    truth = np.array([y + np.cos(x), x])
+    right = check_gradient(_xy_sin_gradient, "x*y + sin(x)", at=at)
+    assert right.status is Status.PASS, right.reason
+    wrong = _BATCH_SLIPS[slip]
+    off = np.abs(wrong(x, y) - truth) > 1e-6 * (1 + np.abs(truth))
+    r = check_gradient(wrong, "x*y + sin(x)", at=at)
+    if off.any():
+        assert r.status is Status.FAIL, r.reason
+        assert "vectorized" in r.reason
+    else:
+        assert r.status is Status.PASS, r.reason
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(rows=_SLIP_POINTS, slip=st.sampled_from(sorted(_BATCH_SLIPS)))
+def test_check_gradient_batch_slips_never_pass(rows: list[tuple[float, float]], slip: str) -> None:
+    _batch_slip_property(rows, slip)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(rows=_SLIP_POINTS, slip=st.sampled_from(sorted(_BATCH_SLIPS)))
+def test_check_gradient_batch_slips_never_pass_many(
+    rows: list[tuple[float, float]], slip: str
+) -> None:
+    _batch_slip_property(rows, slip)

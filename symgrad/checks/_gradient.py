@@ -29,6 +29,16 @@ floor, and passes if the user is within rtol (accurate code needs no floor).  An
 at every point makes the verdict inconclusive; otherwise the undecided points are counted in
 the reason.  Points where the exact derivative, or symgrad's own float64 value, is not finite
 are skipped.
+
+Vectorized code is called as it will be used.  ``user_fn(x, y, ...)`` is first called on
+arrays of points; when that gives other values than a call on the first point alone (code that
+mixes points: a mean over the batch, a norm of all x, a shifted index), it is also called point
+by point, and *both* sets of values are judged against the exact derivative.  A vectorized
+value wrong beyond its floor fails the check, with a reason that starts "the vectorized call
+is wrong" and says how the calls on one point fared: code that accepts arrays is called on
+arrays, by its users and by optimizers alike, so a batching slip is a finding, not a reason
+to fall back.  Vectorized values that differ but are within the attainable accuracy (another
+order of summation, SIMD library functions) are not failed; the reason notes the difference.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ import operator
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -186,7 +196,9 @@ def check_gradient(
     variables : str or sequence, optional
         Variable order (the order of ``user_fn``'s arguments); by default sorted by name.
     call : {"auto", "unpacked", "packed"}
-        How to call ``user_fn``; "auto" tries unpacked and vectorized first.
+        How to call ``user_fn``; "auto" tries unpacked and vectorized first.  A vectorized call
+        whose values differ from calls on one point is judged too, and fails the check where
+        it is wrong (module docstring).
     limits : symgrad.Limits, optional
         Caps on the work: ``max_points`` (default 100,000), ``max_values`` (points × entries,
         default 1,000,000) and ``max_work`` for differentiating and compiling.
@@ -266,7 +278,12 @@ def check_gradient(
     )
     floors = target.floors(kept, values[:, keep], own[:, keep], formats)
     judged = _Judged.make(user, values[:, keep], floors, rtol, formats, finite[:, keep])
-    return _verdict(exact, kind, kept, judged, rtol, skipped)
+    result = _verdict(exact, kind, kept, judged, rtol, skipped)
+    if all(b.batched is None for b in blocks):
+        return result
+    batched = np.concatenate([b.user if b.batched is None else b.batched for b in blocks], axis=1)
+    on_arrays = _Judged.make(batched, values[:, keep], floors, rtol, formats, finite[:, keep])
+    return _with_arrays(result, _verdict(exact, kind, kept, on_arrays, rtol, skipped))
 
 
 def _validate(n_points: object, kind: object, rtol: object, call: object) -> float:
@@ -624,6 +641,7 @@ class _Block(NamedTuple):
     values: FloatArray
     user: FloatArray
     dtypes: tuple[Any, ...]
+    batched: FloatArray | None = None  # the vectorized call's values, where they disagree
 
 
 def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray, own: FloatArray) -> _Block:
@@ -632,8 +650,8 @@ def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray, own: Flo
     kept = sample[(np.isfinite(values) & np.isfinite(own)).any(axis=0)]
     if not len(kept):
         return _Block(values, np.empty((len(values), 0)), (np.dtype(np.float64),) * len(values))
-    user, dtypes = _user_values(code, exact, kept, call)
-    return _Block(values, user, dtypes)
+    user = _user_values(code, exact, kept, call)
+    return _Block(values, user.values, user.formats, user.batched)
 
 
 # -- points and exact values ---------------------------------------------------------------------
@@ -726,25 +744,51 @@ def _floats(values: Sequence[Any]) -> list[float]:
 # -- calling the user's code ---------------------------------------------------------------------
 
 
-def _user_values(
-    code: _Code, exact: Compiled, kept: FloatArray, call: str
-) -> tuple[FloatArray, tuple[Any, ...]]:
-    """The user's derivative at every point, shape (entries, N), and the format of each entry."""
+class _Disagrees(ValueError):
+    """The vectorized call gave values other than a call on one point: both are kept."""
+
+    def __init__(self, values: FloatArray, out: Any) -> None:
+        super().__init__("the vectorized call disagrees with a call on the first point alone")
+        self.values, self.out = values, out
+
+
+class _UserValues(NamedTuple):
+    """The user's derivative (entries, N), each entry's format, and the vectorized call's
+    values where they disagree with the calls on one point (else None)."""
+
+    values: FloatArray
+    formats: tuple[Any, ...]
+    batched: FloatArray | None = None
+
+
+def _user_values(code: _Code, exact: Compiled, kept: FloatArray, call: str) -> _UserValues:
+    """The user's derivative at every point, shape (entries, N), and the format of each entry.
+
+    When the vectorized call ``user_fn(x, y, ...)`` on arrays gives other values than calls on
+    one point, the code is called point by point, and the vectorized values are kept beside
+    (``batched``) to be judged too.
+    """
     shape, size, user_fn = exact.shape, len(exact.components), code.fn
     if code.text:
         values = np.asarray(user_fn(*kept.T), dtype=np.float64).reshape(size, len(kept))
-        return values, (np.dtype(np.float64),) * size
+        return _UserValues(values, (np.dtype(np.float64),) * size)
     attempts = {
         "auto": (_vectorized, _one_by_one, _packed),
         "unpacked": (_vectorized, _one_by_one),
         "packed": (_packed,),
     }[call]
     problems = []
+    batched: _Disagrees | None = None
     for attempt in attempts:
         try:
             with np.errstate(all="ignore"):
                 values, outputs = attempt(user_fn, kept, shape)
-            return values, _formats(outputs, size)
+            if batched is None:
+                return _UserValues(values, _formats(outputs, size))
+            formats = _formats([*outputs, batched.out], size)
+            return _UserValues(values, formats, batched.values)
+        except _Disagrees as exc:
+            batched = exc
         except Exception as exc:  # noqa: BLE001 - any failure of user code means "try the next way"
             problems.append(f"{attempt.__doc__} raised {type(exc).__name__}: {exc}")
     msg = f"could not call user_fn (expected a result of shape {shape}): " + "; ".join(problems)
@@ -765,8 +809,7 @@ def _vectorized(user_fn: Any, kept: FloatArray, shape: tuple[int, ...]) -> _Call
     except Exception:  # noqa: BLE001 - code written for arrays only: nothing to compare
         return values, [out]
     if not np.allclose(values[:, :1], first, rtol=1e-12, atol=0.0, equal_nan=True):
-        msg = "the vectorized call disagrees with a call on the first point alone"
-        raise ValueError(msg)
+        raise _Disagrees(values, out)
     return values, [out]
 
 
@@ -956,6 +999,28 @@ def _verdict(
         undecided,
         judged.arith.name,
     )
+
+
+def _with_arrays(
+    pointwise: GradientCheckResult, arrays: GradientCheckResult
+) -> GradientCheckResult:
+    """The verdict when the vectorized call disagrees with calls on one point (module docstring).
+
+    Both are judged against the exact derivative: a vectorized call wrong beyond the floor
+    fails the check even where the calls on one point pass (code that is vectorized is called
+    on arrays, by the user and by optimizers alike).
+    """
+    if arrays.status is Status.FAIL and pointwise.status is not Status.FAIL:
+        note = f"; called on one point at a time, user_fn's values {pointwise.status.value}"
+        return replace(arrays, reason=f"the vectorized call is wrong: {arrays.reason}{note}")
+    if arrays.status is Status.FAIL:
+        note = "; the vectorized call on arrays of points is wrong too"
+    else:
+        note = (
+            "; the vectorized call on arrays of points gives other values than calls on one "
+            "point, within the attainable accuracy"
+        )
+    return replace(pointwise, reason=pointwise.reason + note)
 
 
 def _reason(worst: dict[str, Any], failing: int, n: int, entries: int, kind: str) -> str:
