@@ -439,11 +439,6 @@ def _batch_mixing(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([np.mean(y) + 0 * x, np.mean(x) + 0 * y])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a vectorized call that disagrees with the call on one point makes check_gradient "
-    "call the code point by point and pass it without saying that the vectorized call is wrong",
-)
 def test_check_gradient_says_when_the_vectorized_call_is_wrong() -> None:
     at = np.array([[0.3, 0.7], [1.1, -0.4], [2.0, 0.5]])
     vectorized = _batch_mixing(at[:, 0], at[:, 1])
