@@ -29,6 +29,8 @@ from symgrad.cli import main
 from symgrad.errors import InputError, LimitExceeded, SymgradError
 from symgrad.grids import KernelScheme, SolverProblem, scharr_scheme, sobel_scheme, verify_solver
 from symgrad.teaching import optimal_step_sizes
+from tests.test_security import WORK_BUDGET, sympy_calls
+from tests.test_solver import _laplacian
 
 Array = Any  # a float64 NumPy array
 
@@ -48,12 +50,6 @@ def _u(x: Array) -> Array:
     return np.sin(2 * x + 0.3) + np.exp(x) / 3
 
 
-def _second_difference(n: int, h: float) -> Array:
-    lap = (np.eye(n, k=-1) - 2 * np.eye(n) + np.eye(n, k=1)) / h**2
-    lap[[0, -1]] = 0
-    return lap
-
-
 def poisson(p: SolverProblem, shift: float = 0.0, offset: float = 0.0, swap: bool = False) -> Array:
     """-u'' = Q with Dirichlet data by the centred second difference (direct solve).
 
@@ -62,7 +58,7 @@ def poisson(p: SolverProblem, shift: float = 0.0, offset: float = 0.0, swap: boo
     ``swap`` exchanges the two boundary values.
     """
     (x,), (h,) = p.coordinates, p.spacing
-    a = -_second_difference(x.size, h)
+    a = -_laplacian(x.size, h)
     a[0, 0] = a[-1, -1] = 1.0
     b = p.source(x + shift * h) + offset
     lo, hi = p.boundary(x[0]), p.boundary(x[-1])
@@ -85,7 +81,7 @@ def test_correct_poisson_passes_with_the_errors_of_an_independent_solve() -> Non
     for n, reported in zip(sizes, r.regions["interior"].errors["Linf"], strict=True):
         x = np.linspace(0.0, 1.0, n)
         h = x[1] - x[0]
-        a = -_second_difference(n, h)
+        a = -_laplacian(n, h)
         a[0, 0] = a[-1, -1] = 1.0
         b = 4 * np.sin(2 * x + 0.3) - np.exp(x) / 3
         b[0], b[-1] = _u(x[0]), _u(x[-1])
@@ -192,8 +188,8 @@ def poisson_2d(p: SolverProblem, square_only: bool = False) -> Array:
     n, m = x.size, y.size
     inner_x, inner_y = np.ones(n), np.ones(m)
     inner_x[[0, -1]] = inner_y[[0, -1]] = 0
-    a = np.kron(-_second_difference(n, hx), np.diag(inner_y))
-    a += np.kron(np.diag(inner_x), -_second_difference(m, hy))
+    a = np.kron(-_laplacian(n, hx), np.diag(inner_y))
+    a += np.kron(np.diag(inner_x), -_laplacian(m, hy))
     edge = np.ones((n, m), dtype=bool)
     edge[1:-1, 1:-1] = False
     a[edge.ravel()] = 0
@@ -309,7 +305,7 @@ def theta_method(p: SolverProblem, theta: float) -> Array:
     """The theta method for u_t = nu u_xx + Q with Dirichlet data (1/2: Crank-Nicolson,
     order 2 in time; anything else order 1)."""
     (x,), (h,), dt, t0 = p.coordinates, p.spacing, p.dt, p.time[0]
-    lap, eye = p.parameters["nu"] * _second_difference(x.size, h), np.eye(x.size)
+    lap, eye = p.parameters["nu"] * _laplacian(x.size, h), np.eye(x.size)
     lhs, rhs = eye - theta * dt * lap, eye + (1 - theta) * dt * lap
     u = p.initial.copy()
     for k in range(p.time_steps):
@@ -354,7 +350,7 @@ def _time_self_convergence(theta: float, n: int, steps: tuple[int, int, int]) ->
 
     def run(m: int) -> Array:
         dt = 0.5 / m
-        lap, eye = 0.5 * _second_difference(n, h), np.eye(n)
+        lap, eye = 0.5 * _laplacian(n, h), np.eye(n)
         u = np.sin(2 * x + 0.3)
         for k in range(m):
             t = k * dt
@@ -598,13 +594,20 @@ def test_manufactured_source_orders_above_the_cap_are_refused(operator: str) -> 
 
 
 def test_manufactured_source_work_is_capped_before_sympy() -> None:
-    with pytest.raises(LimitExceeded) as err:
-        symgrad.manufactured_source(
+    """Refused with limit="work", within the refusal budget of SymPy calls (counted)."""
+
+    def costly() -> object:
+        return symgrad.manufactured_source(
             "D(u, x, 6, y, 6) - u",
             "exp(sin(x)*cos(y))*tan(x*y + 1)",
             limits=symgrad.Limits(max_work=1000),
         )
+
+    with pytest.raises(LimitExceeded) as err:
+        costly()
     assert err.value.limit == "work"
+    symgrad.clear_cache()
+    assert sympy_calls(costly) < WORK_BUDGET
 
 
 # ------------------------------------------------------------------------------- GCI
