@@ -920,3 +920,15 @@ def test_optimal_steps_of_formulas_that_round_more_than_f_sit_at_the_bottom(
         hstar = best[scheme]
         assert hstar is not None
         assert _v_bottom_ratio(f, exact, x, hstar, central) < 5, scheme
+
+
+def test_an_optimal_step_is_never_below_the_float64_spacing_at_x() -> None:
+    """Beside a pole the model's h* (2.3e-23 for 1/(x-1) at 1 + 1e-15) would not move x: the
+    step is at least the spacing of float64 numbers there, the smallest that does."""
+    x = 1 + 1e-15
+    assert x + 1e-20 == x  # the oracle: a smaller step leaves x where it is
+    best = optimal_step_sizes("1/(x-1)", {"x": x}, schemes=("forward:1", "central:2"))
+    for h in best.values():
+        assert h is not None
+        assert h >= np.spacing(x)
+        assert x + h != x

@@ -114,9 +114,14 @@ class _Sweep:
         return s.accuracy, a, max(EPS * self.size(0), self.noise()) * weights
 
     def optimal(self, scheme: str) -> float | None:
-        """h* = (B / (p A))^(1/(p+1)), where A h^p + B/h is least; None without a minimum."""
+        """h* = (B / (p A))^(1/(p+1)), where A h^p + B/h is least; None without a minimum.
+
+        Never below the float64 spacing at x, the smallest step that moves x at all.
+        """
         p, a, b = self.model(scheme)
-        return (b / (p * a)) ** (1 / (p + 1)) if a > 0 and b > 0 else None
+        if not (a > 0 and b > 0):
+            return None
+        return max((b / (p * a)) ** (1 / (p + 1)), float(np.spacing(abs(self.floats[self.name]))))
 
 
 def plot_step_error(
