@@ -121,7 +121,8 @@ class _Sweep:
         p, a, b = self.model(scheme)
         if not (a > 0 and b > 0):
             return None
-        return max((b / (p * a)) ** (1 / (p + 1)), float(np.spacing(abs(self.floats[self.name]))))
+        smallest = float(np.spacing(abs(self.floats[self.name])))
+        return max(float((b / (p * a)) ** (1 / (p + 1))), smallest)
 
 
 def plot_step_error(
