@@ -12,14 +12,19 @@ point inside every piece between them, unbounded ones included.
 A switching point is a real root of an atom's argument (of a - b for a pair of ``max``/``min``
 arguments).  It is located when the argument depends on one variable and is a polynomial with
 rational coefficients of degree at most ``MAX_DEGREE`` (coefficients of at most ``MAX_BITS``
-bits), or becomes one by inverting strictly monotone outer functions (``log(u) = c`` is
-``u = exp(c)``, ``sqrt(u) = c`` is ``u = c**2``), or is linear with real constant coefficients
-(``x - exp(14)``).  Roots are isolated exactly (SymPy's real-root isolation on the irreducible
+bits), or becomes one by inverting strictly monotone outer functions, even powers and abs
+(``log(u) = c`` is ``u = exp(c)``, ``sqrt(u) = c`` is ``u = c**2``, ``u**2 = c`` is
+``u = ±sqrt(c)``), or is linear with real constant coefficients (``x - exp(14)``).  Where the
+difference depends on a variable only through sin, cos, tan, sec, csc and cot of arguments
+a*x + b with rational a, it is periodic (:func:`period_of`) and the switching points of one
+period, solved exactly (``cos(x) = 0`` at pi/2 and 3*pi/2), locate them all.  Roots are isolated exactly (SymPy's real-root isolation on the irreducible
 factors over the rationals: disjoint intervals with rational ends, irrational roots included),
 so every piece is an open interval between two isolating intervals, and points of it are exact
 rationals.  Each root is also kept as an exact number (a rational, a radical, a ``CRootOf``) so
 that the value *at* the breakpoint can be decided exactly: an answer wrong only at ±sqrt(2)
-differs there and nowhere else.
+differs there and nowhere else (:func:`at_breakpoint`).  On a kink of the function itself the
+derivative exists only where the one-sided limits of f′ agree; :func:`at_breakpoint` with a
+point beside the breakpoint gives those limits exactly.
 
 Zeros of denominators, of logarithms' arguments and of bases of fractional powers (where the
 domain may end or a pole split it) are added as piece boundaries where they can be located;
@@ -51,7 +56,7 @@ MAX_ROOTS = 48  # located switching points per variable
 MAX_ARGUMENTS = 256  # switching arguments (a max of 16 arguments has 120 pairs)
 MAX_TOTAL_DEGREE = 96  # summed degrees of the distinct factors whose roots are isolated
 MAX_POINTS = 120  # sample points proposed inside the pieces
-_EPS = sympy.Rational(1, 10**15)  # width of an isolating interval (relative to 1 + |root|)
+_EPS = sympy.Rational(1, 10**15)  # width of an isolating interval (times 1 + |c| for a constant c)
 _NONSMOOTH = (
     sympy.Abs,
     sympy.sign,
