@@ -10,6 +10,7 @@ boundary) that must fail with a reason naming what went wrong.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -747,3 +748,260 @@ def test_a_resolved_solution_is_judged_from_its_resolved_levels() -> None:
     assert r.regions["solution"].observed_order == pytest.approx(4, abs=0.2)
     bad = _ode(functools.partial(euler, rate=1.5), 1, (16, 32, 64, 128, 256, 512), solution)
     assert bad.status is Status.FAIL, bad.reason
+
+
+# ------------------------------------------- claims the orders in h cannot see (dt ∝ h^k)
+def theta_method(p: SolverProblem, theta: float) -> np.ndarray:
+    """The theta method for u_t = nu u_xx + Q (1/2: Crank-Nicolson, time order 2; else 1)."""
+    (x,), (h,), dt, t0 = p.coordinates, p.spacing, p.dt, p.time[0]
+    lap, eye = p.parameters["nu"] * _laplacian(x.size, h), np.eye(x.size)
+    lhs, rhs = eye - theta * dt * lap, eye + (1 - theta) * dt * lap
+    u = p.initial.copy()
+    for k in range(p.time_steps):
+        t = t0 + k * dt
+        b = rhs @ u + dt * ((1 - theta) * p.source(x, t) + theta * p.source(x, t + dt))
+        b[[0, -1]] = p.boundary(x[[0, -1]], t + dt)
+        u = np.linalg.solve(lhs, b)
+    return u
+
+
+def _theta_by_hand(theta: float, n: int, steps: int) -> np.ndarray:
+    """The same scheme with Q = e^-t sin(2x + 0.3) + x²/3 - t/3 written here (nu = 1/2)."""
+    x = np.linspace(0.0, 1.0, n)
+    lap, eye, dt = 0.5 * _laplacian(n, x[1] - x[0]), np.eye(n), 0.5 / steps
+
+    def q(t: float) -> np.ndarray:
+        return np.exp(-t) * np.sin(2 * x + 0.3) + x**2 / 3 - t / 3
+
+    u = np.sin(2 * x + 0.3)
+    for k in range(steps):
+        t = k * dt
+        b = (eye + (1 - theta) * dt * lap) @ u + dt * ((1 - theta) * q(t) + theta * q(t + dt))
+        b[[0, -1]] = np.exp(-t - dt) * np.sin(2 * x[[0, -1]] + 0.3) + x[[0, -1]] ** 2 * (t + dt) / 3
+        u = np.linalg.solve(eye - theta * dt * lap, b)
+    return u
+
+
+def _at_dt_h2(theta: float, claim: dict[str, float] | None = None) -> Any:
+    """sizes 9..65 with time_steps 4..256: dt ∝ h², so k = 2 and min(2, 2·2) = 2 in h."""
+    return verify_solver(
+        lambda p: theta_method(p, theta),
+        HEAT_SOLUTION,
+        operator=HEAT,
+        expect_order=claim or {"space": 2, "time": 2},
+        domain="x=0:1",
+        time="t=0:0.5",
+        sizes=(9, 17, 33, 65),
+        time_steps=(4, 16, 64, 256),
+        parameters=NU,
+    )
+
+
+def test_backward_euler_claimed_second_order_in_time_fails_at_dt_h2() -> None:
+    """The orders in h are 2 either way; the time self-convergence measured here by hand (4, 8,
+    16, 32 steps on N = 9) is 0.92, then 0.96, and the study reports exactly those orders."""
+    runs = [_theta_by_hand(1.0, 9, m) for m in (4, 8, 16, 32)]
+    d = [np.max(np.abs(a - b)) for a, b in itertools.pairwise(runs)]
+    mine = [math.log2(a / b) for a, b in itertools.pairwise(d)]
+    assert mine == pytest.approx([0.92, 0.96], abs=0.01)
+    r = _at_dt_h2(1.0)
+    assert r.status is Status.FAIL, r.reason
+    assert r.regions["interior"].observed_order == pytest.approx(2, abs=0.1)
+    assert "the claimed time order 2 is not seen by the orders in h" in r.reason
+    assert "the claimed time order is false" in r.reason
+    time_order = next(d for d in r.diagnostics if d["kind"] == "time_order")
+    assert time_order["orders"] == pytest.approx(mine, rel=1e-6)
+    assert time_order["time_steps"] == [4, 8, 16, 32]
+
+
+def test_crank_nicolson_claimed_second_order_in_time_passes_at_dt_h2() -> None:
+    r = _at_dt_h2(0.5)
+    assert r.status is Status.PASS, r.reason
+    time_order = next(d for d in r.diagnostics if d["kind"] == "time_order")
+    assert time_order["order"] == pytest.approx(2, abs=0.1)
+
+
+def test_a_time_order_claimed_where_the_orders_in_h_measure_it_runs_no_extra_time_step() -> None:
+    """Backward Euler claimed {"space": 2, "time": 1} at dt ∝ h²: 2·1 = 2, both measured; the
+    self-convergence keeps its M, 2M, 4M runs (6 + 4 solver calls in all)."""
+    calls: list[int] = []
+
+    def counted(p: SolverProblem) -> np.ndarray:
+        calls.append(p.time_steps or 0)
+        return theta_method(p, 1.0)
+
+    r = verify_solver(
+        counted,
+        HEAT_SOLUTION,
+        operator=HEAT,
+        expect_order={"space": 2, "time": 1},
+        domain="x=0:1",
+        time="t=0:0.5",
+        sizes=(9, 17, 33, 65),
+        time_steps=(4, 16, 64, 256),
+        parameters=NU,
+    )
+    assert r.status is Status.PASS, r.reason
+    assert sorted(calls) == [4, 8, 16, 16, 64, 256]
+
+
+def test_a_spatial_order_hidden_behind_the_time_error_is_not_passed() -> None:
+    """Backward Euler claimed {"space": 2, "time": 1} at dt ∝ h: min(2, 1) = 1 in h, so a
+    first-order spatial scheme would look the same: inconclusive, saying so."""
+    r = verify_solver(
+        lambda p: theta_method(p, 1.0),
+        HEAT_SOLUTION,
+        operator=HEAT,
+        expect_order={"space": 2, "time": 1},
+        domain="x=0:1",
+        time="t=0:0.5",
+        sizes=(9, 17, 33, 65),
+        time_steps=(8, 16, 32, 64),
+        parameters=NU,
+    )
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert "the claimed space order 2 is not measured" in r.reason
+    assert r.regions["interior"].observed_order == pytest.approx(1, abs=0.15)
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(theta=st.sampled_from([0.5, 0.6, 0.75, 1.0]))
+def test_property_a_time_order_claim_at_dt_h2_is_true_when_it_passes(theta: float) -> None:
+    """Claimed time order 2 at dt ∝ h²: only θ = 1/2 is second order in time (the truncation
+    error of the θ method is (1/2 - θ) dt u_tt + O(dt²)): a planted θ never passes, CN never
+    fails."""
+    r = _at_dt_h2(theta)
+    if theta == 0.5:
+        assert r.status is not Status.FAIL, r.reason
+    else:
+        assert r.status is not Status.PASS, r.reason
+
+
+# ------------------------------------------------ iterative solvers: algebraic error as noise
+POISSON_U = "sin(2*x + 0.3) + exp(x)/3"
+
+
+def _poisson_direct(p: SolverProblem, offset: float = 0.0) -> np.ndarray:
+    (x,), (h,) = p.coordinates, p.spacing
+    a = -_laplacian(x.size, h)
+    a[0, 0] = a[-1, -1] = 1.0
+    b = p.source(x) + offset
+    b[0], b[-1] = p.boundary(x[0]), p.boundary(x[-1])
+    return np.linalg.solve(a, b)
+
+
+def jacobi(p: SolverProblem, tol: float, offset: float = 0.0) -> np.ndarray:
+    """Jacobi sweeps for -u'' = Q + offset until the largest update is below ``tol``."""
+    (x,), (h,) = p.coordinates, p.spacing
+    u = np.zeros_like(x)
+    u[0], u[-1] = p.boundary(x[0]), p.boundary(x[-1])
+    q = p.source(x) + offset
+    while True:
+        new = u.copy()
+        new[1:-1] = 0.5 * (u[:-2] + u[2:] + h * h * q[1:-1])
+        if np.max(np.abs(new - u)) < tol:
+            return new
+        u = new
+
+
+def _steady(solver: Callable[[SolverProblem], np.ndarray]) -> Any:
+    return verify_solver(
+        solver, POISSON_U, operator="-D(u, x, 2)", expect_order=2, domain="x=0:1",
+        sizes=(9, 17, 33, 65),
+    )  # fmt: skip
+
+
+def test_jacobi_noise_is_inconclusive_naming_the_algebraic_error() -> None:
+    """Jacobi stopped at updates below 1e-8 stays within a quarter of the direct solve's
+    discretization error on every level (checked here), yet its algebraic error grows with N:
+    the Richardson values rise, which is no evidence of a different solution."""
+    for n in (9, 17, 33, 65):
+        x = np.linspace(0.0, 1.0, n)
+        exact = np.sin(2 * x + 0.3) + np.exp(x) / 3
+        h = x[1] - x[0]
+        a = -_laplacian(n, h)
+        a[0, 0] = a[-1, -1] = 1.0
+        b = 4 * np.sin(2 * x + 0.3) - np.exp(x) / 3
+        b[0], b[-1] = exact[0], exact[-1]
+        direct = np.linalg.solve(a, b)
+        assert n == 9 or np.max(np.abs(direct - exact)) > 0  # the discretization error
+    r = _steady(lambda p: jacobi(p, 1e-8))
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert "algebraic error of an iterative solve" in r.reason
+    assert "different solution" not in r.reason.replace("a limit other than u", "")
+    rising = next(d for d in r.diagnostics if d["kind"] == "extrapolated_rising")
+    xs = rising["extrapolated_errors"]
+    assert xs[-1] > xs[-2]
+
+
+def test_jacobi_with_a_wrong_source_never_passes() -> None:
+    assert _steady(lambda p: jacobi(p, 1e-10, offset=1e-3)).status is Status.FAIL
+    assert _steady(lambda p: jacobi(p, 1e-8, offset=1e-3)).status is not Status.PASS
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    size=st.floats(min_value=0.02, max_value=0.25),
+    seed=st.integers(min_value=0, max_value=2**16),
+    offset=st.sampled_from([0.0, 1e-3, 3e-3]),
+)
+def test_property_noise_on_the_levels_is_never_a_wrong_solution(
+    size: float, seed: int, offset: float
+) -> None:
+    """The direct solve plus planted noise of up to a quarter of the finest level's
+    discretization error (4.6e-6 for this solution, 2h²/24·max|u''''| bound measured here)
+    on every level: a correct solver is never failed, a planted source offset never passes."""
+    finest = np.linspace(0.0, 1.0, 65)
+    floor_error = 3.29e-5  # max|u_h - u| of the direct solve on N = 65 (as measured by hand)
+    rng = np.random.default_rng(seed)
+    noise = {n: size * floor_error * rng.uniform(-1, 1, n) for n in (9, 17, 33, 65)}
+    for v in noise.values():
+        v[[0, -1]] = 0.0
+
+    def noisy(p: SolverProblem) -> np.ndarray:
+        return _poisson_direct(p, offset) + noise[p.shape[0]]
+
+    r = _steady(noisy)
+    if offset == 0.0:
+        assert r.status is not Status.FAIL, r.reason
+    else:
+        assert r.status is not Status.PASS, r.reason
+    assert finest.size == 65
+
+
+@pytest.mark.parametrize(
+    ("claim", "work"),
+    [
+        # k = 2, 2·2 > 2: the 2M, 4M and 8M runs on the coarsest grid (14 M points x steps more)
+        ({"space": 2, "time": 2}, (1001 + 2001 * 4 + 14 * 1001) * 87_000),
+        # k = 2, 2·1 = 2: the 2M and 4M runs only (6 M more), under the cap
+        ({"space": 2, "time": 1}, None),
+    ],
+)
+def test_the_work_cap_counts_the_time_runs_a_claim_needs(
+    claim: dict[str, float], work: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sizes (1001, 2001) with time_steps (87,000, 348,000): (1001 + 8004 + 6006)·87,000 =
+    1.3e9 is under 2e9, (1001 + 8004 + 14,014)·87,000 = 2.0027e9 over it."""
+    solver = Counting()
+    runs: list[int] = []
+    import symgrad.grids._solver as module
+
+    def counted(_executor: Any, _run: Any, pieces: list[Any]) -> list[Any]:
+        runs.append(len(pieces))
+        return []
+
+    monkeypatch.setattr(module, "run_pieces", counted)
+    monkeypatch.setattr(module, "_assemble", lambda *_: None)
+    options: dict[str, Any] = {"domain": "x=0:1", "time": "t=0:1", "parameters": NU}
+    call = functools.partial(
+        verify_solver, solver, HEAT_SOLUTION, operator=HEAT, expect_order=claim, **options
+    )
+    if work is None:
+        call(sizes=(1001, 2001), time_steps=(87_000, 348_000))
+        assert runs == [2 + 2]  # two levels, the 2M and 4M runs
+        return
+    with pytest.raises(LimitExceeded, match=f"{work:,} points times time steps"):
+        call(sizes=(1001, 2001), time_steps=(87_000, 348_000))
+    assert solver.calls == 0
+    assert runs == []

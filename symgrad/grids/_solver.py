@@ -13,7 +13,11 @@ steps) are each either a sequence, refined, or a single integer, held fixed.  Re
 together is the usual space-time study: with ``dt ∝ h^k`` (k = 1 for ``time_steps`` doubling
 with ``sizes - 1``, k = 2 for an explicit diffusion solver at a fixed ``dt/h²``) the error
 ``C_x h^p + C_t dt^q`` falls as ``h^min(p, k q)``, and the observed order is measured against
-h.  k is read from the levels and must be the same for every pair.  Refining time alone (an
+h.  k is read from the levels and must be the same for every pair.  That order sees only the
+smaller term: with ``k q > p`` a time stepping of any order in ``[p/k, q)`` gives the same orders
+in h (backward Euler claimed second order at ``dt ∝ h²``), so the claimed q is decided by the
+time self-convergence below alone; with ``p > k q`` nothing measures the spatial order alone,
+and a pass is ``inconclusive`` (see *Claims the orders in h cannot see*).  Refining time alone (an
 ODE, or a PDE whose spatial scheme is exact for ``u``, such as a quadratic in x under a
 second-order Laplacian) measures q against dt; refining space alone (a steady problem, or a
 time scheme exact for ``u``) measures p.  In an unsteady PDE with one of them fixed, the fixed
@@ -43,7 +47,11 @@ additions for solvers:
   ``inconclusive`` when they fall at an order below ``p + 0.5`` or at orders that still jump
   by more than 0.5 (a limit of opposite sign to the next term makes them dip through zero).
   This sees a coefficient wrong by 0.1-0.2% whose limit is a few percent of the finest error,
-  where the orders alone still look right.
+  where the orders alone still look right.  Maxima that *rise* (an order of ``-0.5`` or less)
+  are not in the asymptotic range at all: an error that does not fall with h dominates the
+  signed errors, typically the algebraic error of an iterative solve stopped at a fixed
+  tolerance (larger on finer levels), so the study is ``inconclusive`` naming it, never a
+  different solution.
 
 **Resolution.**  A level whose solution, or whose leading error terms, it does not resolve
 (:mod:`symgrad.grids._resolution`: u and ``∂_k^(n+p) u`` in space, at the first and last time;
@@ -61,7 +69,14 @@ time step rounds, and a spatial operator of order m amplifies rounding by up to 
 its own by self-convergence on the coarsest grid (``M``, ``2M`` and ``4M`` time steps: the
 differences of the solutions cancel the spatial error), and a failing verdict names it when it
 is below the expected time order; the location of the largest error on the finest level says
-whether the boundary dominates.  A GCI (:func:`gci`) of a chosen output quantity (by default
+whether the boundary dominates.
+
+**Claims the orders in h cannot see.**  When ``k q > p + 0.2`` the self-convergence runs 8M
+time steps too, giving two orders: both below ``q - 0.2`` and within 0.2 of each other make the
+study ``fail`` (the claimed time order is false), a last order of at least ``q - 0.2`` confirms
+it, and anything else (orders still moving, the time error at the rounding floor) is
+``inconclusive`` with the reason.  When ``p > k q + 0.2`` the spatial claim is unmeasured:
+``inconclusive``, asking for ``dt ∝ h^(p/q)`` or a study refining space alone.  A GCI (:func:`gci`) of a chosen output quantity (by default
 the domain average of the solution by the trapezoidal rule, itself of order 2; the value for
 an ODE) is reported beside the verdict, not part of it.
 
@@ -151,7 +166,7 @@ _BY_TIME_STEPS = (
 _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
 _BELOW_INTERIOR = 1e-2  # a boundary at the floor, at most this times the interior error: passes
 _RESOLVED = 10.0  # extrapolated errors must stand this far above the rounding floor
-_STILL = 0.5  # ... and fall at an order below this to be a limit, not a vanishing error
+_STILL = 0.5  # ... and fall at an order within this of 0 to be a limit; -_STILL or less: rising
 _NEXT_TERM = 0.5  # a vanishing error's extrapolation falls at order p + 1 or more: p + 0.5
 _LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
 
@@ -259,7 +274,9 @@ class SolverResult(TableResult):
         ``interior`` and ``boundary`` (``solution`` for an ODE).
     diagnostics : tuple of dict
         ``kind``, ``message`` and details: ``time_order``, ``largest_error``,
-        ``falling_orders``, ``levelling_off``, ``order_above_expected``.
+        ``falling_orders``, ``levelling_off``, ``order_above_expected``,
+        ``time_order_hidden``, ``space_order_hidden``, ``extrapolated_limit``,
+        ``extrapolated_rising``, ``extrapolated_unsettled``, ``extrapolated_slow``.
     quantity, quantity_values, gci : str, tuple of float, GCIResult or None
         The output quantity, its value per level, and its GCI (None with fewer than three
         levels or a non-finite value).
@@ -486,11 +503,34 @@ def verify_solver(
 def _time_runs(
     study: _Study, levels: Sequence[tuple[int | None, int | None]]
 ) -> list[tuple[int | None, int | None]]:
-    """Space-time studies: the 2M and 4M time-step runs on the coarsest grid (``_time_order``)."""
+    """Space-time studies: the 2M and 4M time-step runs on the coarsest grid (``_time_order``),
+    and 8M when the orders in h cannot see the claimed time order (``_hidden``)."""
     if study.refine != "space-time":
         return []
     n, m = levels[0]
-    return [(n, 2 * (m or 1)), (n, 4 * (m or 1))]
+    return [(n, f * (m or 1)) for f in _time_factors(study.expected, study.exponent)]
+
+
+def _time_factors(expected: Mapping[str, float], exponent: float | None) -> tuple[int, ...]:
+    """The multiples of the coarsest level's time steps run on its grid (``_time_runs``)."""
+    return (2, 4, 8) if _hidden(expected, exponent) == "time" else (2, 4)
+
+
+def _hidden(expected: Mapping[str, float], exponent: float | None) -> str:
+    """Which claimed order the orders in h of a space-time study cannot measure.
+
+    The error ``C_x h^p + C_t dt^q`` with ``dt ∝ h^k`` falls as ``h^min(p, k q)``.  With
+    ``k q > p + tol`` a time stepping of any order in ``[p/k, q)`` gives the same orders in h:
+    the claimed q is "time" hidden (the time self-convergence must measure it); with
+    ``p > k q + tol``, a spatial order in ``[k q, p)`` hides the same way ("space").  ""
+    when both are measured (``p ≈ k q``), or space and time are not refined together.
+    """
+    if exponent is None or "time" not in expected or "space" not in expected:
+        return ""
+    space, time = expected["space"], exponent * expected["time"]
+    if time > space + TOLERANCES["order"]:
+        return "time"
+    return "space" if space > time + TOLERANCES["order"] else ""
 
 
 def _study(
@@ -527,7 +567,10 @@ def _study(
     if n_seq is not None and min(n_seq) < 2 * width + 1:
         msg = f"sizes: need at least {2 * width + 1} points per axis for boundary_width {width}"
         raise ConfigError(msg)
-    _check_budget(n_seq, m_seq, len(space), refine)
+    expected = _expected(expect_order, refine)
+    exponent = _exponent(n_seq, m_seq) if refine == "space-time" else None
+    extra = sum(_time_factors(expected, exponent)) if refine == "space-time" else 0
+    _check_budget(n_seq, m_seq, len(space), extra)
     variables = (*names, *params)
     sol = parse(solution, variables)
     source = manufactured_source(operator, solution, variables, limits=limits)  # type: ignore[arg-type]
@@ -543,14 +586,12 @@ def _study(
         t = symbol(clock[0])
         rate = Compiled(priced_partial(sol, [t], symbols, limits), symbols, kind="∂u/∂t")
     _, table = derivative_notation(operator, solution)
-    expected = _expected(expect_order, refine)
     watched, time_term = _error_terms(
         sol, tuple(symbols), table, space, clock, refine, expected, limits
     )
     order = max(
         (sum(s.name in {n for n, _, _ in space} for s in w) for w in table.values()), default=0
     )
-    exponent = _exponent(n_seq, m_seq) if refine == "space-time" else None
     return _Study(
         solver,
         getattr(solver, "__qualname__", None) or repr(solver),
@@ -735,10 +776,9 @@ def _refinement(
     return n, m, "space-time" if len(varying) == 2 else varying[0]
 
 
-def _check_budget(
-    n: tuple[int, ...] | None, m: tuple[int, ...] | None, d: int, refine: str
-) -> None:
-    """Points per level and points × time steps over the study (time self-convergence included)."""
+def _check_budget(n: tuple[int, ...] | None, m: tuple[int, ...] | None, d: int, extra: int) -> None:
+    """Points per level and points × time steps over the study; ``extra`` coarsest levels' work
+    more for the time self-convergence runs (``_time_runs``: 2M + 4M (+ 8M), 0 without)."""
     levels = max(len(n or ()), len(m or ()))
     points = [(n[i if len(n) > 1 else 0]) ** d if n else 1 for i in range(levels)]
     work = [(m[i if len(m) > 1 else 0] if m else 1) for i in range(levels)]
@@ -750,8 +790,7 @@ def _check_budget(
         "use fewer points per axis",
     )
     total = sum(p * w for p, w in zip(points, work, strict=True))
-    if refine == "space-time":
-        total += points[0] * work[0] * 6  # the 2M and 4M runs on the coarsest grid
+    total += points[0] * work[0] * extra  # the time self-convergence runs on the coarsest grid
     check_count(
         "solver_work",
         total,
@@ -911,11 +950,19 @@ def _assemble(
         diagnostics.insert(0, limit)
         decided, limit["message"] = _decided(limit["message"], fixed)
         status = combine([status, decided])
-    elif limit is not None and status.ok:
-        diagnostics.insert(0, limit)
-        status = Status.INCONCLUSIVE
+    elif limit is not None and (
+        status.ok or limit["kind"] in ("extrapolated_rising", "extrapolated_noise")
+    ):
+        diagnostics.insert(0, limit)  # rising: the reason names the noise, unless a region fails
+        status = combine([status, Status.INCONCLUSIVE])
+    time_order = None
     if study.refine == "space-time":
-        diagnostics.append(_time_order(study, answers[0], floors[0], time_runs))
+        time_order = _time_order(study, answers[0], floors[0], time_runs)
+        diagnostics.append(time_order)
+    claims = _claims(study, time_order)
+    if claims is not None:
+        diagnostics.insert(0, claims[1])
+        status = combine([status, claims[0]])
     diagnostics += _largest(problems[-1], errors[-1], parts[-1])
     values, gci_result = _quantity(study, answers, h)
     expected = study.expected | {"interior": p_in, "boundary_region": p_bd}
@@ -1200,7 +1247,10 @@ def _extrapolated_limit(
     cancels; what is left falls at a higher order).  A solver converging to another solution
     (``e → A``) leaves ``X_k → max|A|``.  Decided (``extrapolated_limit``) when the last
     three ``X_k`` stand at least ``_RESOLVED`` times above the rounding floor and fall at
-    orders below ``_STILL`` (about constant).  A vanishing error's ``X_k`` falls steadily at
+    orders within ``_STILL`` of 0 (about constant).  Resolved ``X_k`` that rise, at an order of
+    ``-_STILL`` or less (``extrapolated_rising``), are not in the asymptotic range: an error
+    that does not fall with h (an iterative solve's algebraic error) dominates them, and
+    nothing is decided.  A vanishing error's ``X_k`` falls steadily at
     the order of its next term, p + 1 or more; when the three are resolved and their two
     orders differ by more than ``_NEXT_TERM`` (``extrapolated_unsettled``), or the last two
     fall at an order below ``p + _NEXT_TERM`` (``extrapolated_slow``), a pass is not
@@ -1208,7 +1258,7 @@ def _extrapolated_limit(
     """
     if not all(np.all(np.isfinite(a.u)) for a in answers):
         return None  # the regions fail on the non-finite levels already
-    xs = []
+    xs, fields = [], []
     for k in range(max(1, len(answers) - 3), len(answers)):
         coarse, fine = answers[k - 1], answers[k]
         shared = _shared(coarse.problem.shape, fine.problem.shape)
@@ -1217,11 +1267,39 @@ def _extrapolated_limit(
         r = (h[k - 1] / h[k]) ** p
         x = (r * (fine.u - fine.exact)[shared] - (coarse.u - coarse.exact)) / (r - 1)
         xs.append(float(np.max(np.abs(x))) if x.size else 0.0)
+        fields.append(x)
     resolved = [x > _RESOLVED * floors[-1] for x in xs]
     orders = pairwise_orders(xs, h[-len(xs) :])
     shown = ", ".join(f"{x:.3e}" for x in xs)
     hint = "a small nonzero limit (a slightly wrong coefficient or source)"
-    if len(xs) == 3 and all(resolved) and all(o < _STILL for o in orders):
+    if len(orders) == 2 and all(resolved) and min(orders) <= -_STILL:
+        kind, text = (
+            "extrapolated_rising",
+            (
+                f"rises as the levels are refined (orders {orders[0]:.2f}, {orders[1]:.2f}: "
+                f"{shown}), so the signed errors are not in the asymptotic range: an error that "
+                "does not fall with h dominates them, such as the algebraic error of an "
+                "iterative solve stopped at a fixed tolerance, or rounding; a limit other than "
+                "u can be neither seen nor ruled out: solve every level more tightly (well "
+                "below the finest level's discretization error)"
+            ),
+        )
+    elif len(xs) == 3 and all(resolved) and all(abs(o) < _STILL for o in orders):
+        if (change := _disagreement(answers[-3:], fields[-2:])) > _STILL:
+            return {
+                "kind": "extrapolated_noise",
+                "limit": xs[-1],
+                "extrapolated_errors": xs,
+                "message": (
+                    f"the error extrapolated to h = 0 (Richardson, order {p:g}) stays at about "
+                    f"{xs[-1]:.3e} ({shown}), but its values on the last two pairs of levels "
+                    f"differ by {change:.0%} of their size at the points they share: not a "
+                    "limit the solver converges to but noise on the levels, such as the "
+                    "algebraic error of an iterative solve stopped at a fixed tolerance; a "
+                    "different solution can be neither seen nor ruled out: solve every level "
+                    "more tightly"
+                ),
+            }
         kind, text = (
             "extrapolated_limit",
             (
@@ -1256,6 +1334,21 @@ def _extrapolated_limit(
     }
 
 
+def _disagreement(answers: Sequence[_Answer], fields: Sequence[FloatArray]) -> float:
+    """``max|X_new - X_old| / max|X_new|`` over the points the two extrapolated fields share.
+
+    A limit ``A(x)`` the solver converges to is one smooth field, the same from every pair of
+    levels (to the next error term); noise on the levels gives fields that do not agree.
+    ``fields`` are the Richardson values on the grids of ``answers[0]`` and ``answers[1]``.
+    """
+    old, new = fields
+    shared = _shared(answers[0].problem.shape, answers[1].problem.shape)
+    if shared is None:
+        return math.inf
+    size = float(np.max(np.abs(new)))
+    return float(np.max(np.abs(new[shared] - old))) / size if size > 0 else 0.0
+
+
 def _shared(coarse: tuple[int, ...], fine: tuple[int, ...]) -> tuple[slice, ...] | None:
     """The slices of the fine grid that pick the coarse grid's points (None: not nested)."""
     steps = []
@@ -1283,36 +1376,104 @@ def _limit(errors: Sequence[float], h: Sequence[float]) -> float:
 def _time_order(
     study: _Study, coarsest: _Answer, floor: float, runs: Sequence[_Answer]
 ) -> dict[str, Any]:
-    """The time order alone: self-convergence with M, 2M and 4M time steps on the coarsest grid
-    (``runs``: the 2M and 4M answers of :func:`_time_runs`).
+    """The time order alone: self-convergence with M, 2M, 4M (and 8M) time steps on the
+    coarsest grid (``runs``: the answers of :func:`_time_runs`).
 
-    ``floor`` is the coarsest level's (M time steps); the 4M run's is taken as 4 times it.
+    The differences ``d_j = max|u_(2^j M) - u_(2^(j+1) M)|`` cancel the spatial error (every
+    run has the same grid) and fall as ``dt^q``: orders ``log2(d_j/d_(j+1))``.  ``floor`` is
+    the coarsest level's (M time steps); a run with ``f M`` steps has f times it.  ``order`` is
+    the last measured order, ``orders`` all of them.
     """
-    problem, first = coarsest.problem, coarsest.u
+    problem = coarsest.problem
     m, n = problem.time_steps or 1, problem.shape[0] if problem.shape else None
-    u2, u4 = (a.u for a in runs)
-    d1, d2 = float(np.max(np.abs(first - u2))), float(np.max(np.abs(u2 - u4)))
+    u = [coarsest.u, *(a.u for a in runs)]
+    d = [float(np.max(np.abs(a - b))) for a, b in itertools.pairwise(u)]
+    steps = [m * 2**j for j in range(len(u))]
+    orders = [
+        math.log2(a / b) if math.isfinite(a) and b > 2 * f * floor and a > 0 else math.nan
+        for a, b, f in zip(d, d[1:], steps[2:], strict=False)
+    ]
+    q = next((o for o in reversed(orders) if math.isfinite(o)), math.nan)
     expected = study.expected["time"]
-    usable = math.isfinite(d1) and math.isfinite(d2) and d2 > 4 * floor
-    q = math.log2(d1 / d2) if usable and d1 > 0 else math.nan
-    entry = {"kind": "time_order", "order": q, "expected": expected, "size": n}
-    entry["time_steps"] = [m, 2 * m, 4 * m]
+    entry = {"kind": "time_order", "order": q, "orders": orders, "expected": expected}
+    entry |= {"size": n, "time_steps": steps}
+    shown = ", ".join(str(k) for k in steps)
     if not math.isfinite(q):
         entry["message"] = (
             f"the time error alone is at the rounding floor on the N = {n} grid "
-            f"({m}, {2 * m}, {4 * m} time steps): its order cannot be measured there"
+            f"({shown} time steps): its order cannot be measured there"
+        )
+        return entry
+    low = ""
+    if q < expected - TOLERANCES["order"]:
+        low = " (below the expected order: look at the time stepping)"
+    elif q > 2 * expected + 2:
+        low = " (far above the expected order: the coarsest run may be unstable or not yet asymptotic)"
+    measured = ", then ".join(f"{o:.2f}" for o in orders if math.isfinite(o))
+    entry["message"] = (
+        f"the time stepping alone converges at order {measured} (self-convergence on the "
+        f"N = {n} grid with {shown} time steps; expected {expected:g}){low}"
+    )
+    return entry
+
+
+def _claims(
+    study: _Study, time_order: Mapping[str, Any] | None
+) -> tuple[Status, dict[str, Any]] | None:
+    """A claimed order the orders in h cannot measure (``_hidden``): its verdict and why.
+
+    Time hidden (``k q > p``): the time self-convergence decides.  Its last two orders both
+    below ``q - tol`` and within ``tol`` of each other contradict the claim (``fail``); a last
+    order at least ``q - tol`` confirms it (None); anything else (orders still moving, or the
+    time error at the rounding floor) is ``inconclusive``.  Space hidden (``p > k q``): nothing
+    here measures the spatial order alone, so ``inconclusive``.
+    """
+    hidden = _hidden(study.expected, study.exponent)
+    if not hidden:
+        return None
+    p, q, k = study.expected["space"], study.expected["time"], study.exponent or 1.0
+    seen = f"with dt ∝ h^{k:g} the error C_x h^p + C_t dt^q falls as h^min(p, {k:g}·q)"
+    tol = TOLERANCES["order"]
+    if hidden == "space":
+        text = (
+            f"the claimed space order {p:g} is not measured: {seen} = h^{k * q:g}, so any "
+            f"spatial order from {k * q:g} up looks the same; refine space alone (a time "
+            f"scheme exact for u, or a fixed small dt), or tie dt to h with k = {p / q:g}"
+        )
+        return Status.INCONCLUSIVE, {"kind": "space_order_hidden", "message": text}
+    assert time_order is not None  # space-time studies measure it
+    orders = [o for o in time_order["orders"] if math.isfinite(o)]
+    head = f"the claimed time order {q:g} is not seen by the orders in h ({seen} = h^{p:g})"
+    if orders and orders[-1] >= q - tol:
+        return None
+    shown = ", then ".join(f"{o:.2f}" for o in orders)
+    if len(orders) >= 2 and max(orders[-2:]) < q - tol and abs(orders[-1] - orders[-2]) <= tol:
+        status, text = (
+            Status.FAIL,
+            (
+                f"{head}, and the time self-convergence contradicts it (orders {shown}, "
+                f"settled below {q - tol:g}): the claimed time order is false"
+            ),
+        )
+    elif orders:
+        status, text = (
+            Status.INCONCLUSIVE,
+            (
+                f"{head}, and the time stepping alone converges at order {shown} "
+                "(self-convergence on the coarsest grid), not yet settled: the claim can be "
+                "neither confirmed nor refuted; use more time steps on the coarsest level"
+            ),
         )
     else:
-        low = ""
-        if q < expected - TOLERANCES["order"]:
-            low = " (below the expected order: look at the time stepping)"
-        elif q > 2 * expected + 2:
-            low = " (far above the expected order: the coarsest run may be unstable or not yet asymptotic)"
-        entry["message"] = (
-            f"the time stepping alone converges at order {q:.2f} (self-convergence on the "
-            f"N = {n} grid with {m}, {2 * m}, {4 * m} time steps; expected {expected:g}){low}"
+        status, text = (
+            Status.INCONCLUSIVE,
+            (
+                f"{head}, and the time error alone is at the rounding floor on the coarsest grid: "
+                "the claimed time order cannot be measured; use a solution the time stepping "
+                "does not reproduce exactly"
+            ),
         )
-    return entry
+    return status, {"kind": "time_order_hidden", "message": text}
 
 
 def _largest(
@@ -1389,7 +1550,11 @@ def _reason(
     if status is Status.PASS:
         shown = ", ".join(_summary(n, r) for n, r in judged.items())
         return f"the solution error converges at the expected order: {shown}"
-    reasons = [d["message"] for d in diagnostics if d["kind"].startswith("extrapolated_")]
+    reasons = [
+        d["message"]
+        for d in diagnostics
+        if d["kind"].startswith("extrapolated_") or d["kind"].endswith("_hidden")
+    ]
     reasons += [r.reason for r in judged.values() if r.status is status]
     reason = "; ".join(reasons)
     if status is Status.FAIL:
