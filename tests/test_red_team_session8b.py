@@ -371,11 +371,6 @@ def test_backward_euler_is_first_order_in_time_by_an_independent_self_convergenc
     assert _time_self_convergence(0.5, 9, (16, 32, 64)) == pytest.approx(2, abs=0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_solver passes a space-time study at dt ∝ h² whose claimed time order 2 its "
-    "own time_order diagnostic measures as 0.92 (backward Euler): the pass asserts a false claim",
-)
 def test_a_first_order_time_stepper_claimed_second_order_does_not_pass_at_dt_h2() -> None:
     """Backward Euler claimed {"space": 2, "time": 2} with time_steps 4, 16, 64, 256 (dt ∝ h²):
     min(2, 2·1) = 2 in h hides the time order, but the claim "time: 2" is false (oracle above)."""
@@ -436,12 +431,6 @@ class _PoissonProblem:
         return _u(x)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an iterative solve whose algebraic error is noise on the levels is failed as "
-    "'converges to a different solution': grids/_solver._extrapolated_limit takes Richardson "
-    "values that rise (2.2e-6, 1.6e-6, 5.8e-6: orders 0.5, -1.9) for a steady limit",
-)
 def test_an_algebraic_error_at_the_noise_level_is_not_a_wrong_solution() -> None:
     """Errors 2.41e-3, 6.00e-4, 1.49e-4, 3.29e-5 (order 2 throughout): at worst inconclusive,
     naming the noise, never 'the solver converges to a different solution'."""
@@ -1009,11 +998,6 @@ def backward_euler(problem):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the command line passes (exit 0) backward Euler claimed time=2 at dt ∝ h², as "
-    "verify_solver does",
-)
 def test_cli_does_not_pass_a_false_time_order(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
