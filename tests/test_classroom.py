@@ -1235,3 +1235,26 @@ def test_a_far_breakpoint_whose_numeric_roots_do_not_converge_is_still_judged() 
         assert build(term).xreplace({X: sympy.Integer(v)}) == 0
     check = symgrad.check_answer("x**3", f"3*x**2 + {term}")
     assert check.status is symgrad.Status.PASS, check.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an analytic difference is sampled only on the components of its domain that the "
+    "generic sample or a located pole reaches: one cut off by poles that cannot be located "
+    "(tan(x/10**7) has infinitely many, 10**7 - x - sin(x)/2 one that is not a polynomial) passes",
+)
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "atan(tan(x/10**7)) - x/10**7",
+        "atan(1/(10**7 - x - sin(x)/2)) + atan(10**7 - x - sin(x)/2) - pi/2",
+    ],
+)
+def test_an_answer_wrong_beyond_a_pole_that_cannot_be_located_does_not_pass(extra: str) -> None:
+    ctx = mpmath.MPContext()
+    ctx.dps = 40  # the oracle: the extra term is -pi at x = 2e7 (beyond the pole near 1.57e7)
+    x = ctx.mpf(2) * 10**7
+    assert abs(ctx.atan(ctx.tan(x / 10**7)) - x / 10**7 + ctx.pi) < 1e-30
+    u = 10**7 - x - ctx.sin(x) / 2
+    assert abs(ctx.atan(1 / u) + ctx.atan(u) - ctx.pi / 2 + ctx.pi) < 1e-30
+    assert symgrad.check_answer("x**2", f"2*x + {extra}").status is not symgrad.Status.PASS
