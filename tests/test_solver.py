@@ -1005,3 +1005,45 @@ def test_the_work_cap_counts_the_time_runs_a_claim_needs(
         call(sizes=(1001, 2001), time_steps=(87_000, 348_000))
     assert solver.calls == 0
     assert runs == []
+
+
+# ------------------------------------------------------ levels that do not nest (no shared points)
+@pytest.mark.parametrize("sizes", [(10, 20, 40, 80, 160), (8, 16, 32, 64, 128)])
+def test_a_limit_is_seen_on_levels_that_do_not_nest(sizes: tuple[int, ...]) -> None:
+    """-u'' = Q + c by the centred difference converges to u + c·x(1 - x)/2 (the difference is
+    exact for a quadratic), whose maximum c/8 the Richardson limit reports: the fine error is
+    interpolated to the coarse points.  The right solver still passes."""
+    assert _steady_on(_poisson_direct, sizes).status is Status.PASS
+    r = _steady_on(lambda p: _poisson_direct(p, 1e-5), sizes)
+    assert r.status is Status.FAIL, r.reason
+    limit = next(d for d in r.diagnostics if d["kind"] == "extrapolated_limit")
+    assert limit["limit"] == pytest.approx(1e-5 / 8, rel=0.02)
+    assert _steady_on(lambda p: _poisson_direct(p, 3e-6), sizes).status is not Status.PASS
+
+
+def _steady_on(solver: Callable[[SolverProblem], np.ndarray], sizes: tuple[int, ...]) -> Any:
+    return verify_solver(
+        solver, POISSON_U, operator="-D(u, x, 2)", expect_order=2, domain="x=0:1", sizes=sizes
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "shown"),
+    [
+        ({"expect_order": 10**400}, "1.000000e+400"),
+        ({"parameters": {"nu": 10**400}}, "1.000000e+400"),
+        ({"parameters": {"nu": -(7 * 10**500)}}, "-7.000000e+500"),
+        ({"time_steps": -(10**400)}, "-1.000000e+400"),
+    ],
+)
+def test_integers_beyond_the_float_range_are_refused_by_name(
+    kwargs: dict[str, Any], shown: str
+) -> None:
+    """No OverflowError from float(): a ConfigError naming the value in scientific notation
+    (never cut to its first digits), before the solver runs."""
+    solver = Counting()
+    options: dict[str, Any] = {"expect_order": 1, "time": "t=0:1"} | kwargs
+    with pytest.raises(ConfigError) as err:
+        verify_solver(solver, "exp(-t)", operator="D(u, t) + nu*u", **options)
+    assert f"(got {shown})" in str(err.value)
+    assert solver.calls == 0

@@ -47,7 +47,9 @@ additions for solvers:
   ``inconclusive`` when they fall at an order below ``p + 0.5`` or at orders that still jump
   by more than 0.5 (a limit of opposite sign to the next term makes them dip through zero).
   This sees a coefficient wrong by 0.1-0.2% whose limit is a few percent of the finest error,
-  where the orders alone still look right.  Maxima that *rise* (an order of ``-0.5`` or less)
+  where the orders alone still look right.  Levels that do not nest (10, 20, 40 points) are
+  compared at the coarse points by linear interpolation of the finer level's error (it adds
+  ``O(h^(p+2))``, below what the combination leaves of a vanishing error).  Maxima that *rise* (an order of ``-0.5`` or less)
   are not in the asymptotic range at all: an error that does not fall with h dominates the
   signed errors, typically the algebraic error of an iterative solve stopped at a fixed
   tolerance (larger on finer levels), so the study is ``inconclusive`` naming it, never a
@@ -127,7 +129,7 @@ from symgrad.grids._diagnostics import (
     resolution,
     unresolved_levels,
 )
-from symgrad.grids._gci import GCIResult, gci
+from symgrad.grids._gci import GCIResult, gci, shown
 from symgrad.grids._mms import manufactured_source, priced_partial
 from symgrad.grids._resolution import Watched, error_terms, ratio, watch, worst
 from symgrad.grids._verify import _require_picklable
@@ -166,6 +168,7 @@ _BY_TIME_STEPS = (
 _DATA_ULPS = 8.0  # errors within 8 ulp of max|u|: the values are the data, to rounding
 _BELOW_INTERIOR = 1e-2  # a boundary at the floor, at most this times the interior error: passes
 _RESOLVED = 10.0  # extrapolated errors must stand this far above the rounding floor
+_ORDER_MAX = 1e300  # a claimed order must be below this
 _STILL = 0.5  # ... and fall at an order within this of 0 to be a limit; -_STILL or less: rising
 _NEXT_TERM = 0.5  # a vanishing error's extrapolation falls at order p + 1 or more: p + 0.5
 _LEVEL_OFF = 0.5  # A of the fit A + B h^p at least this times the finest error: levelling off
@@ -702,18 +705,26 @@ def _parameters(parameters: object) -> dict[str, float]:
     for key, value in parameters.items():
         name = validate_name(key) if isinstance(key, str) else None
         if name is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
-            msg = f"parameters: names must be text and values real numbers (got {key!r:.40}: {value!r:.40})"
+            msg = f"parameters: names must be text and values real numbers (got {shown(key)}: {shown(value)})"
             raise InputError(msg)
-        if not math.isfinite(float(value)):
-            msg = f"parameters: {name} must be finite (got {value!r:.40})"
+        if not math.isfinite(_as_float(value)):
+            msg = f"parameters: {name} must be finite (got {shown(value)})"
             raise ConfigError(msg)
         out[name] = float(value)
     return out
 
 
+def _as_float(value: numbers.Real) -> float:
+    """``float(value)``, inf for an integer beyond the float range (no OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        msg = f"{name}: must be a positive integer (got {value!r:.60})"
+        msg = f"{name}: must be a positive integer (got {shown(value, 60)})"
         raise ConfigError(msg)
     return int(value)
 
@@ -815,12 +826,12 @@ def _expected(expect_order: object, refine: str) -> dict[str, float]:
         if k not in known
         or isinstance(v, bool)
         or not isinstance(v, numbers.Real)
-        or not float(v) > 0
+        or not 0 < _as_float(v) < _ORDER_MAX
     ]
     if missing or bad:
         msg = (
             f"expect_order: give a positive number, or a mapping with {', '.join(need)} "
-            f"(and boundary for the spatial order near the boundary) (got {expect_order!r:.60})"
+            f"(and boundary for the spatial order near the boundary) (got {shown(expect_order, 60)})"
         )
         raise ConfigError(msg)
     out = {k: float(v) for k, v in given.items()}
@@ -1247,32 +1258,38 @@ def _extrapolated_limit(
     cancels; what is left falls at a higher order).  A solver converging to another solution
     (``e → A``) leaves ``X_k → max|A|``.  Decided (``extrapolated_limit``) when the last
     three ``X_k`` stand at least ``_RESOLVED`` times above the rounding floor and fall at
-    orders within ``_STILL`` of 0 (about constant).  Resolved ``X_k`` that rise, at an order of
-    ``-_STILL`` or less (``extrapolated_rising``), are not in the asymptotic range: an error
-    that does not fall with h (an iterative solve's algebraic error) dominates them, and
-    nothing is decided.  A vanishing error's ``X_k`` falls steadily at
+    orders within ``_STILL`` of 0 (about constant) and their fields agree between the pairs
+    of levels (``_disagreement``: a limit is one smooth field; otherwise ``extrapolated_noise``).
+    Resolved ``X_k`` that rise, the last at an order of ``-_STILL`` or less or with fields that
+    disagree (``extrapolated_rising``), are not in the asymptotic range: an error that does not
+    fall with h (an iterative solve's algebraic error) dominates them, and nothing is decided;
+    a rise that stops with agreeing fields (a limit approached from below) is unsettled.  A vanishing error's ``X_k`` falls steadily at
     the order of its next term, p + 1 or more; when the three are resolved and their two
     orders differ by more than ``_NEXT_TERM`` (``extrapolated_unsettled``), or the last two
     fall at an order below ``p + _NEXT_TERM`` (``extrapolated_slow``), a pass is not
-    justified.  None otherwise, or when the levels share no points.
+    justified.  None otherwise.  Levels that do not nest compare at the coarse points by linear
+    interpolation of the fine error (``_on_coarse``).
     """
     if not all(np.all(np.isfinite(a.u)) for a in answers):
         return None  # the regions fail on the non-finite levels already
     xs, fields = [], []
     for k in range(max(1, len(answers) - 3), len(answers)):
         coarse, fine = answers[k - 1], answers[k]
-        shared = _shared(coarse.problem.shape, fine.problem.shape)
-        if shared is None:
-            return None
+        at_coarse = _on_coarse(fine.u - fine.exact, fine.problem, coarse.problem)
         r = (h[k - 1] / h[k]) ** p
-        x = (r * (fine.u - fine.exact)[shared] - (coarse.u - coarse.exact)) / (r - 1)
+        x = (r * at_coarse - (coarse.u - coarse.exact)) / (r - 1)
         xs.append(float(np.max(np.abs(x))) if x.size else 0.0)
         fields.append(x)
     resolved = [x > _RESOLVED * floors[-1] for x in xs]
     orders = pairwise_orders(xs, h[-len(xs) :])
     shown = ", ".join(f"{x:.3e}" for x in xs)
     hint = "a small nonzero limit (a slightly wrong coefficient or source)"
-    if len(orders) == 2 and all(resolved) and min(orders) <= -_STILL:
+    if (
+        len(orders) == 2
+        and all(resolved)
+        and min(orders) <= -_STILL
+        and (orders[-1] <= -_STILL or _disagreement(answers[-3:], fields[-2:]) > _STILL)
+    ):
         kind, text = (
             "extrapolated_rising",
             (
@@ -1342,11 +1359,29 @@ def _disagreement(answers: Sequence[_Answer], fields: Sequence[FloatArray]) -> f
     ``fields`` are the Richardson values on the grids of ``answers[0]`` and ``answers[1]``.
     """
     old, new = fields
-    shared = _shared(answers[0].problem.shape, answers[1].problem.shape)
-    if shared is None:
-        return math.inf
     size = float(np.max(np.abs(new)))
-    return float(np.max(np.abs(new[shared] - old))) / size if size > 0 else 0.0
+    change = _on_coarse(new, answers[1].problem, answers[0].problem) - old
+    return float(np.max(np.abs(change))) / size if size > 0 else 0.0
+
+
+def _on_coarse(values: FloatArray, fine: SolverProblem, coarse: SolverProblem) -> FloatArray:
+    """A fine level's values at the coarse level's points: the shared points themselves when
+    the levels nest, else linear interpolation along each axis in turn.
+
+    Interpolating an error ``e = C h^p g(x)`` adds ``h_f² |e''|/8``, of order ``h^(p+2)``:
+    below the ``h^(p+1)`` that the Richardson combination leaves of a vanishing error.
+    """
+    shared = _shared(coarse.shape, fine.shape)
+    if shared is not None:
+        return values[shared]
+    out = values
+    for axis, (f, c) in enumerate(zip(fine.coordinates, coarse.coordinates, strict=True)):
+        i = np.clip(np.searchsorted(f, c, side="right") - 1, 0, f.size - 2)
+        w = ((c - f[i]) / (f[i + 1] - f[i])).reshape(
+            [-1 if k == axis else 1 for k in range(out.ndim)]
+        )
+        out = np.take(out, i, axis=axis) * (1 - w) + np.take(out, i + 1, axis=axis) * w
+    return out
 
 
 def _shared(coarse: tuple[int, ...], fine: tuple[int, ...]) -> tuple[slice, ...] | None:
