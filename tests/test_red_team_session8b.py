@@ -164,12 +164,6 @@ def test_a_source_off_by_3e_6_never_passes_on_nested_levels(sizes: tuple[int, ..
     assert r.status is not Status.PASS, r.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on levels that do not nest (10, 20, 40, ...: no shared points) grids/_solver."
-    "_extrapolated_limit returns None and the Richardson test is silently skipped: a source "
-    "off by 3e-6 (limit 3.75e-7) passes, where nested levels fail it",
-)
 @pytest.mark.parametrize("sizes", [(10, 20, 40, 80, 160), (8, 16, 32, 64, 128)])
 def test_a_source_off_by_3e_6_never_passes_on_levels_that_do_not_nest(
     sizes: tuple[int, ...],
