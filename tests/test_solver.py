@@ -782,19 +782,28 @@ def _theta_by_hand(theta: float, n: int, steps: int) -> np.ndarray:
     return u
 
 
-def _at_dt_h2(theta: float, claim: dict[str, float] | None = None) -> Any:
-    """sizes 9..65 with time_steps 4..256: dt ∝ h², so k = 2 and min(2, 2·2) = 2 in h."""
+def _theta_study(
+    solver: Callable[[SolverProblem], np.ndarray],
+    claim: dict[str, float],
+    time_steps: tuple[int, ...] = (4, 16, 64, 256),
+) -> Any:
+    """sizes 9..65; the default time_steps 4..256 give dt ∝ h² (k = 2), 8..64 give dt ∝ h."""
     return verify_solver(
-        lambda p: theta_method(p, theta),
+        solver,
         HEAT_SOLUTION,
         operator=HEAT,
-        expect_order=claim or {"space": 2, "time": 2},
+        expect_order=claim,
         domain="x=0:1",
         time="t=0:0.5",
         sizes=(9, 17, 33, 65),
-        time_steps=(4, 16, 64, 256),
+        time_steps=time_steps,
         parameters=NU,
     )
+
+
+def _at_dt_h2(theta: float) -> Any:
+    """Claimed {"space": 2, "time": 2} at dt ∝ h²: min(2, 2·2) = 2 in h."""
+    return _theta_study(lambda p: theta_method(p, theta), {"space": 2, "time": 2})
 
 
 def test_backward_euler_claimed_second_order_in_time_fails_at_dt_h2() -> None:
@@ -830,17 +839,7 @@ def test_a_time_order_claimed_where_the_orders_in_h_measure_it_runs_no_extra_tim
         calls.append(p.time_steps or 0)
         return theta_method(p, 1.0)
 
-    r = verify_solver(
-        counted,
-        HEAT_SOLUTION,
-        operator=HEAT,
-        expect_order={"space": 2, "time": 1},
-        domain="x=0:1",
-        time="t=0:0.5",
-        sizes=(9, 17, 33, 65),
-        time_steps=(4, 16, 64, 256),
-        parameters=NU,
-    )
+    r = _theta_study(counted, {"space": 2, "time": 1})
     assert r.status is Status.PASS, r.reason
     assert sorted(calls) == [4, 8, 16, 16, 64, 256]
 
@@ -848,17 +847,7 @@ def test_a_time_order_claimed_where_the_orders_in_h_measure_it_runs_no_extra_tim
 def test_a_spatial_order_hidden_behind_the_time_error_is_not_passed() -> None:
     """Backward Euler claimed {"space": 2, "time": 1} at dt ∝ h: min(2, 1) = 1 in h, so a
     first-order spatial scheme would look the same: inconclusive, saying so."""
-    r = verify_solver(
-        lambda p: theta_method(p, 1.0),
-        HEAT_SOLUTION,
-        operator=HEAT,
-        expect_order={"space": 2, "time": 1},
-        domain="x=0:1",
-        time="t=0:0.5",
-        sizes=(9, 17, 33, 65),
-        time_steps=(8, 16, 32, 64),
-        parameters=NU,
-    )
+    r = _theta_study(lambda p: theta_method(p, 1.0), {"space": 2, "time": 1}, (8, 16, 32, 64))
     assert r.status is Status.INCONCLUSIVE, r.reason
     assert "the claimed space order 2 is not measured" in r.reason
     assert r.regions["interior"].observed_order == pytest.approx(1, abs=0.15)
