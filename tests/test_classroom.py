@@ -1008,6 +1008,7 @@ def _planted_gap(answer: str, text: str, point: dict[str, str]) -> Any:
     [
         ("x**2", "2*x + Max(sqrt(x) - 1001, 0)"),  # wrong beyond x = 1001**2
         ("x**2", "2*x + Heaviside(log(x) - 14)"),  # beyond exp(14)
+        ("x**2", "2*x + Heaviside(log(x) - 14.5)"),  # beyond exp(29/2), a float read exactly
         ("x**2", "2*x + Max(x**9 - 10**60, 0)"),  # beyond 10**(60/9), a degree-9 root
         ("x**2", "2*x + Max(1/10**6 - sin(x - 1/3)**2, 0)"),  # on tiny intervals, periodically
         ("x**2", "2*x + 1 - sign(x**2 - 2)**2"),  # at ±sqrt(2) only

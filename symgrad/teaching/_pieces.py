@@ -266,6 +266,7 @@ def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
     u**2 = v becomes u = ±sqrt(v)); an empty list where there is no zero."""
     if depth > 8 or argument.is_polynomial(s):
         return [argument]
+    argument = _exact(argument)  # 14.5 is 29/2: exp(29/2) is exact, exp(14.5) 15 digits
     const, rest = argument.as_independent(s, as_Add=True)
     k, inner = rest.as_independent(s, as_Add=False)
     if k == 0 or not (const.is_number and k.is_number):
@@ -388,6 +389,11 @@ def _within_period(value: _Expr, period: _Expr) -> bool:
     return bool(low > 0 and high > 0)
 
 
+def _exact(expr: _Expr) -> _Expr:
+    """``expr`` with its floats as the exact rationals they hold (as SymPy evaluates them)."""
+    return expr.xreplace({f: sympy.Rational(f) for f in expr.atoms(sympy.Float)})
+
+
 def _decided(value: _Expr) -> bool:
     """A real constant whose comparisons SymPy settles (not a symbolic undecidable)."""
     return bool(value.is_number and value.is_comparable)
@@ -429,8 +435,7 @@ def _polynomial(argument: _Expr, s: _Expr) -> Any | None:
     if bits * max(1, degree) > 4 * MAX_BITS:
         msg = f"whose coefficients are too long to isolate roots (over {MAX_BITS} bits)"
         raise _Unlocated(msg)
-    exact = argument.xreplace({f: sympy.Rational(f) for f in argument.atoms(sympy.Float)})
-    poly = sympy.Poly(exact, s)
+    poly = sympy.Poly(_exact(argument), s)
     if not all(c.is_Rational for c in poly.all_coeffs()):
         if poly.degree() == 1:
             return None
@@ -622,8 +627,7 @@ def vanishes(argument: _Expr, root: Root, point: dict[_Expr, _Expr]) -> bool:
         targets = _targets(argument, s)
         target = targets[0] if len(targets) == 1 else None
         if target is not None and _degree_bound(target, s) is not None:
-            exact = target.xreplace({f: sympy.Rational(f) for f in target.atoms(sympy.Float)})
-            poly = sympy.Poly(exact, s)
+            poly = sympy.Poly(_exact(target), s)
             if all(c.is_Rational for c in poly.all_coeffs()):
                 return bool(poly.rem(root.factor.set_domain(poly.domain)).is_zero)
     return bool(argument.xreplace(point) == 0)
