@@ -9,13 +9,18 @@ by hand and evaluated in a private mpmath context (never ``mpmath.mp``, never sy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import mpmath
 import numpy as np
 import pytest
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad
+from symgrad.fd._engine import digits_lost
 
 _SETTINGS = settings(max_examples=12, deadline=None, derandomize=True)
 
@@ -348,3 +353,170 @@ def test_a_small_given_step_is_still_ok() -> None:
     r = symgrad.finite_difference("sin(x)", "x=1", wrt="x", step="1/1024", dps=20)
     assert r.ok
     assert _holds(r, ctx.cos(1))
+
+
+# -- the condition of f's functions: arguments rounded beyond their expansion ------------------
+#
+# exp(u) of u = -1e200 rounded to W digits is wrong by a factor e^(1e200·10^-W); below about
+# 200 digits two evaluations at different precisions differ by anything, and the complex
+# step's certifying pair (and the forward pass that sizes it) agreed far below the error of
+# both.  Every oracle below is the derivative in closed form at generous precision.
+
+
+def _size(x: mpmath.mpf) -> mpmath.mpf:
+    return max(x.context.one, abs(x))
+
+
+def _claims_hold(
+    r: symgrad.FDResult, truth: mpmath.mpf, f_value: mpmath.mpf, x: mpmath.mpf, dps: int
+) -> bool:
+    """An ok value is within its estimate of the truth, and within 10^-(dps-1) of the
+    yardstick its digits are counted against, max(|f'|, |f|/max(1, |x|))."""
+    if not r.ok:
+        return True
+    ctx = _ctx(1200)
+    err = abs(ctx.mpf(r.value) - truth)
+    yardstick = max(abs(ctx.mpf(truth)), abs(ctx.mpf(f_value)) / _size(ctx.mpf(x)))
+    return bool(err <= ctx.mpf(r.error_estimate) and err <= yardstick * ctx.mpf(10) ** (1 - dps))
+
+
+def _case(text: str, x: str, y: str, dps: int) -> tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf]:
+    """d/dx of the red-team expressions and f itself, in closed form, at 2|log10 x| + 300 digits."""
+    ctx = _ctx(2 * abs(int(mpmath.mpf(mpmath.log10(abs(mpmath.mpf(x)))))) + dps + 300)
+    a, b = ctx.mpf(x), ctx.mpf(y)
+    forms = {
+        "x*exp(-x) + y": (ctx.exp(-a) * (1 - a), a * ctx.exp(-a) + b),
+        "exp(-x) + y": (-ctx.exp(-a), ctx.exp(-a) + b),
+        "tanh(x)*y": (b / ctx.cosh(a) ** 2, ctx.tanh(a) * b),
+        "exp(-x)*sin(x) + y": (
+            ctx.exp(-a) * (ctx.cos(a) - ctx.sin(a)),
+            ctx.exp(-a) * ctx.sin(a) + b,
+        ),
+        "x**y*1e-10 + y": (b * ctx.power(a, b - 1) / 10**10, ctx.power(a, b) / 10**10 + b),
+    }
+    slope, value = forms[text]
+    return slope, value, a
+
+
+@pytest.mark.parametrize("method", ["auto", "mp"])
+@pytest.mark.parametrize(
+    ("text", "x", "y", "dps"),
+    [
+        ("x*exp(-x) + y", "1e200", "1", 30),
+        ("exp(-x) + y", "14e223", "0.2", 15),  # the pair agreed 10^(2.8e174) below the error
+        ("tanh(x)*y", "69e185", "2e200", 50),
+        ("tanh(x)*y", "-29e265", "40", 30),
+        ("exp(-x)*sin(x) + y", "42e132", "2", 15),
+        ("x**y*1e-10 + y", "24e-273", "8e50", 30),  # the step turned y·log(x) by 8e16
+    ],
+)
+def test_a_function_of_a_huge_argument_holds_its_estimate(
+    text: str, x: str, y: str, dps: int, method: str
+) -> None:
+    truth, value, a = _case(text, x, y, dps)
+    r = symgrad.finite_difference_gradient(
+        text, f"x={x}, y={y}", dps=dps, engine="mpmath", method=method
+    )[0]
+    assert _claims_hold(r, truth, value, a, dps)
+    assert r.ok
+
+
+def test_the_complex_step_pays_the_argument_digits_first() -> None:
+    """exp of -1e200 needs 200 digits before it has one: the certified value carries them."""
+    truth, value, a = _case("x*exp(-x) + y", "1e200", "1", 30)
+    r = symgrad.finite_difference_gradient(
+        "x*exp(-x) + y", "x=1e200, y=1", dps=30, engine="mpmath"
+    )[0]
+    assert r.method == "mp-complex"
+    assert r.working_dps >= 200 + 30
+    assert _claims_hold(r, truth, value, a, 30)
+    ctx = _ctx(1200)
+    assert abs(ctx.mpf(r.value) - truth) <= abs(truth) * ctx.mpf(10) ** -29  # all its digits
+
+
+_HEADS: dict[str, tuple[str, Callable[..., Any], Callable[..., Any]]] = {
+    # text, d/dx and f in closed form (y dominates f where it is large)
+    "exp": ("exp(-x) + y", lambda c, a, b: -c.exp(-a), lambda c, a, b: c.exp(-a) + b),
+    "sin": ("sin(x) + y", lambda c, a, b: c.cos(a), lambda c, a, b: c.sin(a) + b),
+    "log": ("log(x)*y", lambda c, a, b: b / a, lambda c, a, b: c.log(a) * b),
+    "pow": ("x**y + 1", lambda c, a, b: b * c.power(a, b - 1), lambda c, a, b: c.power(a, b) + 1),
+    "tanh": ("tanh(x) + y", lambda c, a, b: 1 / c.cosh(a) ** 2, lambda c, a, b: c.tanh(a) + b),
+}
+
+
+def _head_run(
+    head: str, exponent: int, tenths: int, y: int, dps: int, method: str
+) -> tuple[symgrad.FDResult, mpmath.mpf, mpmath.mpf, mpmath.mpf]:
+    """The head's d/dx at x = t·10^e beside y = 10^k (positive x for log and pow; for pow a
+    small exponent 1.k, so that x**y stays a number mpmath can hold): the result, and the
+    truth, f and x in closed form at 2|e| + dps + 300 digits."""
+    text = _HEADS[head][0]
+    x = f"{tenths}e{exponent - 1}"
+    yy = f"1.{y % 10}" if head == "pow" else f"1e{y}"
+    ctx = _ctx(2 * abs(exponent) + dps + 300)
+    a, b = ctx.mpf(x), ctx.mpf(yy)
+    truth, value = _HEADS[head][1](ctx, a, b), _HEADS[head][2](ctx, a, b)
+    r = symgrad.finite_difference_gradient(
+        text, f"x={x}, y={yy}", dps=dps, engine="mpmath", method=method
+    )[0]
+    return r, truth, value, a
+
+
+_HUGE = {
+    "head": st.sampled_from(sorted(_HEADS)),
+    "exponent": st.integers(-300, 300),
+    "tenths": st.integers(1, 9),
+    "y": st.integers(-5, 60),
+    "dps": st.sampled_from([15, 30, 50]),
+    "method": st.sampled_from(["auto", "mp"]),
+}
+
+
+@_SETTINGS
+@given(**_HUGE)
+def test_property_huge_and_tiny_arguments_hold(
+    head: str, exponent: int, tenths: int, y: int, dps: int, method: str
+) -> None:
+    """exp, sin, log, pow, tanh at t·10^e beside a term y that may dominate f: every ok is
+    within its estimate and its claimed digits; a planted error of 10^-(dps-3) of the
+    yardstick is outside the estimate."""
+    r, truth, value, a = _head_run(head, exponent, tenths, y, dps, method)
+    assert _claims_hold(r, truth, value, a, dps)
+    if r.ok:
+        ctx = _ctx(1200)
+        yardstick = max(abs(truth), abs(value) / _size(a))
+        planted = truth + yardstick * ctx.mpf(10) ** (3 - dps)
+        assert abs(ctx.mpf(r.value) - planted) > ctx.mpf(r.error_estimate)
+
+
+@_SETTINGS
+@given(**{**_HUGE, "exponent": st.integers(-3, 3), "y": st.integers(-3, 3)})
+def test_property_ordinary_points_stay_ok(
+    head: str, exponent: int, tenths: int, y: int, dps: int, method: str
+) -> None:
+    """At ordinary points (|x| in [1e-4, 1e3]) the condition costs nothing and every value is
+    ok and right."""
+    r, truth, value, a = _head_run(head, exponent, tenths, y, dps, method)
+    assert r.ok, r.reason
+    assert _claims_hold(r, truth, value, a, dps)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(**_HUGE)
+def test_property_huge_and_tiny_arguments_many(
+    head: str, exponent: int, tenths: int, y: int, dps: int, method: str
+) -> None:
+    """The huge-and-tiny property at 150 examples (slow)."""
+    test_property_huge_and_tiny_arguments_hold.hypothesis.inner_test(  # type: ignore[attr-defined]
+        head, exponent, tenths, y, dps, method
+    )
+
+
+@pytest.mark.parametrize("text", ["x*exp(-x)", "exp(x)", "sin(x)"])
+def test_digits_lost_does_not_trust_a_value_lost_entirely(text: str) -> None:
+    """At x = 10^200/3 (exact at no precision) each value below about 200 digits is wrong by
+    a factor e^(1e166) or more, or is a random sine; the gap of two such values measures
+    nothing (it was read as 30 digits lost), and the doubling goes on until it does."""
+    f = symgrad.function(text)
+    assert digits_lost(f, [sympy.Integer(10) ** 200 / 3], 30) >= 190

@@ -34,7 +34,8 @@ a second evaluation at "clearly more" digits, which two equally frozen precision
 and over arb balls, which need python-flint; the pass costs one walk of the expression per
 point and partial direction, and none on the complex-step path; it runs in float64 with
 bounded errors where every magnitude is representable (``_float_duals``), and in mpmath where
-not.  It never supplies a value:
+not, repeated at more digits where its own function arguments needed them (``_condition``).  It
+never supplies a value:
 a first-derivative stencil that misses the pass's slope by more than half is ``unreliable``
 (``_hidden_slope``).
 
@@ -49,7 +50,14 @@ branch point (sqrt(x² + y²) at the origin) gives values of opposite signs.  Wh
 disagrees the next value carries the missing digits and a smaller step.  mpmath's absolute
 error 10^-W is divided by h, so every certifying value carries at least dps + guard + log10(1/h)
 digits: below that, two values can lose the same part of Im f entirely and agree (asin at
-x = 1e-30).  When it still cannot be
+x = 1e-30).  Every value also carries the
+condition of f's functions first (``_condition``): a function that changes character over a unit
+of its argument u is evaluated at an unrelated point once rounding moves u by a unit, so exp
+of u = -1e200 at 72 digits is wrong by a factor e^(1e128), and two such values, wrong by
+different factors, certified each other by a difference far below the error of both.  Below
+log10|u| digits errors are not proportional to 10^-W and no chain of values can show them; so
+the first value carries them (``_complex_work``), and the step is narrowed until it turns no
+power's exponent p·log b by more than 10^-3 (``_within_powers``).  When it still cannot be
 certified, or both imaginary parts vanish (a lost imaginary part is zero at every precision),
 the caller falls back to the stencil.  The real parts must agree with f at the point too: a
 step beyond f's scale (sec(x²) at x = 1e200, where Im sec((x + ih)²) ~ e^(-2xh) vanishes at
@@ -615,7 +623,53 @@ def _duals(
 
 
 def _mp_duals(f: Compiled, x0: tuple[sympy.Rational, ...], work: int) -> list[_Duals]:
-    """``_duals`` for every axis from the mpmath pass at ``work`` digits."""
+    """``_duals`` for every axis from the mpmath pass at ``work`` digits or more.
+
+    The pass is itself a computation at ``work`` digits, and where an argument of f's
+    functions needs more digits than that (``_condition``: exp of u = -1e200 rounded to W
+    digits is wrong by a factor e^(1e200·10^-W)) its values and slopes are no magnitudes at
+    all; so the pass is repeated at more digits until they cover the condition it shows
+    (``_MAX_WORK`` at most).
+    """
+    memo = _mp_memo(f, x0, work)
+    condition = _condition(f, memo)
+    while condition + _GUARD > work and work < _MAX_WORK:
+        work = min(max(2 * work, condition + 2 * _GUARD), _MAX_WORK)
+        memo = _mp_memo(f, x0, work)
+        condition = _condition(f, memo)
+    ctx = thread_context(work)
+    tape = _tape(f)
+    kinked = any(isinstance(node, _KINKED) for node in tape)
+    live = [d for d in memo.values() if d is not None]
+    found = []
+    for j in range(len(x0)):
+        steepest = max([ctx.zero, *(_rate(node, memo, j) for node in tape if node.is_Function)])
+        nodes = [_Dual(d.value, d.slopes[j]) for d in live if d.slopes[j]]
+        roots = [
+            None if r is None else _Dual(r.value, r.slopes[j]) for r in map(memo.get, f.components)
+        ]
+        powers = max([ctx.zero, *(_log_rate(memo.get(node), j) for node in _powers(f))])
+        found.append(_Duals(nodes, roots, steepest, kinked, condition, powers))
+    return found
+
+
+def _powers(f: Compiled) -> tuple[Any, ...]:
+    """The powers among f's nodes (once per function)."""
+    return remembered(_POWERS, f, lambda: tuple(n for n in _tape(f) if isinstance(n, sympy.Pow)))
+
+
+_POWERS: dict[Hashable, tuple[Any, Any]] = {}
+
+
+def _log_rate(node: _Vector | None, axis: int) -> Any:
+    """|dv/dx| / |v| of one node (0 where it was not evaluated or is zero)."""
+    if node is None or not node.value:
+        return 0
+    return abs(node.slopes[axis]) / abs(node.value)
+
+
+def _mp_memo(f: Compiled, x0: tuple[sympy.Rational, ...], work: int) -> dict[Any, _Vector | None]:
+    """Value and slopes of every node of f at x0, by the mpmath pass at ``work`` digits."""
     ctx = thread_context(work)
     n = len(x0)
     memo: dict[Any, _Vector | None] = dict(_constants(f, ctx, n))
@@ -623,24 +677,53 @@ def _mp_duals(f: Compiled, x0: tuple[sympy.Rational, ...], work: int) -> list[_D
         memo[v] = _Vector(
             ctx.mpf(p.p) / p.q, tuple(ctx.one if j == i else ctx.zero for j in range(n))
         )
-    tape = _tape(f)
-    for node in tape:
+    for node in _tape(f):
         parts = [memo.get(a) for a in node.args]
         try:
             memo[node] = None if None in parts else _combine(ctx, node, parts)  # type: ignore[arg-type]
         except (ArithmeticError, ValueError, TypeError):
             memo[node] = None
-    kinked = any(isinstance(node, _KINKED) for node in tape)
-    live = [d for d in memo.values() if d is not None]
-    found = []
-    for j in range(n):
-        steepest = max([ctx.zero, *(_rate(node, memo, j) for node in tape if node.is_Function)])
-        nodes = [_Dual(d.value, d.slopes[j]) for d in live if d.slopes[j]]
-        roots = [
-            None if r is None else _Dual(r.value, r.slopes[j]) for r in map(memo.get, f.components)
-        ]
-        found.append(_Duals(nodes, roots, steepest, kinked))
-    return found
+    return memo
+
+
+def _arguments(node: Any, values: list[Any]) -> list[Any]:
+    """The sizes whose log10 a node's condition costs (``_condition``)."""
+    if isinstance(node, sympy.Pow):
+        base, power = values
+        sizes = [abs(power)]
+        if base > 0:
+            sizes.append(abs(power * thread_context(15).log(base)))
+        return sizes
+    if not node.is_Function or isinstance(node, _SCALE_FREE):
+        return []
+    order = 2 if isinstance(node, _SQUARED) else 1
+    return [abs(v) ** order for v in values]
+
+
+def _condition(f: Compiled, memo: dict[Any, _Vector | None]) -> int:
+    """Digits W must exceed so that rounding f's operations to W digits moves each of them
+    within its expansion: the condition number of every function, in digits.
+
+    A function such as exp, sin, tanh or gamma changes character over a unit of its argument
+    (the model of ``_rate``), and a relative rounding 10^-W of u moves u by |u|·10^-W: exp of
+    u = -1e200 at 72 digits is wrong by a factor e^(1e128), sin of u = 1e100 has a random
+    value, and so have their derivatives.  Each such argument costs log10|u| digits (erf and
+    its kin 2·log10|u|: their derivative e^(-u²) changes over 1/|u|), a power b^p the
+    digits of its exponent's effect, log10 max(|p|, |p·log b|) (b^p = e^(p log b)); log,
+    atan and the switches, whose character is set by the size of their argument, cost none.
+    Below these digits the relative errors are no longer proportional to 10^-W, and two
+    evaluations at different precisions can agree or differ by anything.
+    """
+    worst = 0.0
+    ctx = thread_context(15)
+    for node in _tape(f):
+        values = [ctx.convert(p.value) for p in map(memo.get, node.args) if p is not None]
+        if len(values) < len(node.args):
+            continue  # not evaluated: the pass declines there, and so does the condition
+        for size in _arguments(node, values):
+            if size > 1:
+                worst = max(worst, float(ctx.log10(size)))
+    return math.ceil(min(worst, _MAX_WORK))
 
 
 class _Duals(NamedTuple):
@@ -650,6 +733,10 @@ class _Duals(NamedTuple):
     roots: list[_Dual | None]
     steepest: Any  # the largest rate of f's functions and switches (``_rate``; 0: none)
     kinked: bool  # f has abs, sign, min, max, atan2 or Piecewise: its slope may jump
+    condition: int  # digits the rounding of f's function arguments costs (``_condition``)
+    # the largest |dv/dx|/|v| over f's powers v = b^p = e^(p·log b): the rate of p·log b,
+    # which a complex step moves as a function's argument (0: no power)
+    powers: Any
 
 
 _KINKED = (
@@ -661,6 +748,18 @@ _KINKED = (
     sympy.atan2,
     sympy.Piecewise,
 )
+
+#: Functions whose character is set by the size of their argument, not by a unit of it
+#: (log(u(1 + d)) = log(u) + d): a relative rounding of u moves them by about that much.
+_SCALE_FREE = (
+    sympy.log,
+    sympy.atan,
+    sympy.asinh,
+    sympy.acot,
+    *_KINKED,  # the switches: piecewise in their arguments
+)
+#: Functions whose derivative changes over 1/|u| of their argument (erf' = 2e^(-u²)/√π).
+_SQUARED = (sympy.erf, sympy.erfc, sympy.erfi)
 
 
 #: Switches: piecewise linear or constant in their argument, which changes at its zero.
@@ -1175,6 +1274,7 @@ class _Program(NamedTuple):
     # (rule of the parts, slots of the parts, whether the rule vouches for its node itself)
     steps: tuple[tuple[Any, tuple[int, ...], bool], ...]
     rates: tuple[tuple[bool, tuple[int, ...]], ...]  # per function node: switch?, arg slots
+    powers: tuple[int, ...]  # the slots of the powers (``_Duals.powers``)
     roots: tuple[int | None, ...]  # each component's slot
     kinked: bool  # as ``_Duals.kinked``
 
@@ -1188,6 +1288,7 @@ def _program(f: Compiled) -> _Program | None:
         constants: list[_Float] = []
         steps: list[tuple[Any, tuple[int, ...], bool]] = []
         rates: list[tuple[bool, tuple[int, ...]]] = []
+        powers: list[int] = []
         tape = _tape(f)
         for a in (a for node in tape for a in node.args):
             if not a.free_symbols and a not in slot:
@@ -1205,10 +1306,14 @@ def _program(f: Compiled) -> _Program | None:
             slot[node] = len(slot)
             if node.is_Function:
                 rates.append((isinstance(node, _SWITCHES), args))
+            if isinstance(node, sympy.Pow):
+                powers.append(slot[node])
         roots = tuple(slot.get(c) for c in f.components)
         kinked = any(isinstance(node, _KINKED) for node in tape)
         units = tuple(tuple(1.0 if j == i else 0.0 for j in range(n)) for i in range(n))
-        return _Program(units, tuple(constants), tuple(steps), tuple(rates), roots, kinked)
+        return _Program(
+            units, tuple(constants), tuple(steps), tuple(rates), tuple(powers), roots, kinked
+        )
 
     return remembered(_PROGRAMS, f, build)
 
@@ -1284,6 +1389,11 @@ class _FloatAxis:
     def __init__(self, slots: list[_Float], program: _Program, axis: int) -> None:
         self._slots, self._program, self._axis = slots, program, axis
         self.kinked = program.kinked
+        # vouched: no value or slope is wrong by more than 1e-4 at float64's 2^-52, so no
+        # rounding moves f's operations by more than 4.5e11 units of 10^-W: at the complex
+        # step's dps + 7 >= 22 digits each stays within its expansion, and the chain of
+        # values, 8 digits apart, resolves a loss that is proportional to 10^-W itself
+        self.condition = 0
 
     @functools.cached_property
     def nodes(self) -> list[_Dual]:
@@ -1310,6 +1420,18 @@ class _FloatAxis:
         slots, j = self._slots, self._axis
         rates = (_float_rate(slots, args, j, switch) for switch, args in self._program.rates)
         return max([0.0, *rates]) * (1 + _OUTWARD)
+
+    @functools.cached_property
+    def powers(self) -> float:
+        """``_Duals.powers`` from the float pass, rounded up: |v'| + its error over |v| − its."""
+        slots, j = self._slots, self._axis
+        worst = 0.0
+        for k in self._program.powers:
+            v = slots[k]
+            if v.slopes[j]:
+                low = abs(v.value) - v.error
+                worst = max(worst, (abs(v.slopes[j]) + v.errors[j]) / low if low > 0 else math.inf)
+        return worst * (1 + _OUTWARD)
 
 
 def _float_rate(slots: list[_Float], args: tuple[int, ...], axis: int, switch: bool) -> float:
@@ -1651,6 +1773,11 @@ def digits_lost(f: Compiled, x0: Sequence[sympy.Rational], dps: int) -> int:
     return 0
 
 
+#: A value that keeps fewer digits than this against a better one lost them all: the gap of
+#: two wrong values (exp of a rounded -1e200 is off by a factor e^(1e128)) measures nothing.
+_KEPT = 2
+
+
 def _lost(ctx: Any, low: list[Any], high: list[Any], work: int) -> int | None:
     """Digits lost by the ``work``-digit values against better ones (None: cannot tell)."""
     worst = 0
@@ -1659,6 +1786,8 @@ def _lost(ctx: Any, low: list[Any], high: list[Any], work: int) -> int | None:
             return None  # lost entirely at one precision (or really zero): no measure yet
         if a != b:
             correct = -float(ctx.log10(abs(a - b) / abs(b)))
+            if correct < _KEPT:
+                return None  # lost entirely (x·exp(-x) at 1e200): the gap measures nothing
             worst = max(worst, math.ceil(work - correct))
     return worst
 
@@ -1699,7 +1828,14 @@ def complex_step(
     Raises ``_PointProblem`` where f or its complex extension fails.
     """
     at = at or AtPoint(f, x0)
-    work = dps + _GUARD + 3
+    duals = _duals(f, tuple(x0), axis, dps + _GUARD, at.key)
+    work = _complex_work(dps, duals.condition)
+    if work > _MAX_WORK:
+        why = (
+            f"f's functions need {duals.condition} digits at the point (their condition "
+            f"there), more than {_MAX_WORK} working digits hold"
+        )
+        return _Complex(None, [], 0, _MAX_WORK, 0, why)
     probe = at.probe(work)
     low = probe.ctx.prec
     unit, h = _start(dps, low)  # the requested relative precision, and 10^-4 of it
@@ -1708,7 +1844,8 @@ def complex_step(
         h = lib.mpf_mul(h, x, low, _RND)
     # digits count relative to |f'| or |f|/size, size = max(1, |x|): |x| >= 2^(exp + bc - 1)
     size = x if x[1] and x[2] + x[3] >= 1 and x != lib.fone else lib.fone
-    steepest = _duals(f, tuple(x0), axis, dps + _GUARD, at.key).steepest
+    steepest = duals.steepest
+    h = _within_powers(duals.powers, h, low)
     if _beyond_reach(steepest, h, low):  # sec(x**2) at 1e200: Im f ~ e^(-2xh) vanishes
         ctx = probe.ctx
         why = (
@@ -1757,6 +1894,38 @@ def complex_step(
         last = new
     why = f"the complex step did not settle to 10^-{dps} relative in {count} evaluations"
     return _Complex(None, [], probe.ctx.make_mpf(h), work, count, why)
+
+
+def _within_powers(rate: Any, h: _Mpf, prec: int) -> _Mpf:
+    """h, halved until it turns the exponent p·log b of no power b^p in f by more than 1e-3.
+
+    (x + ih)^y = x^y·e^(i·y·h/x + ...): at y = 8e50, x = 2e-272 and h = 1e-34·x the step
+    turns the exponent by 8e16 radians, and Im f/h is no derivative (two such values agreed
+    within a tolerance set by the term y, far from the truth).  ``rate`` is the largest
+    |dv/dx|/|v| of the powers v (``_Duals.powers``); an ordinary power (x**2 at 0.3: 7 per
+    unit of x, against a step of 1e-54) leaves h as it is.
+    """
+    if not _beyond_reach(rate, h, prec):
+        return h
+    ctx = thread_context(15)
+    over = ctx.make_mpf(_times(rate, h, prec)) / _COMPLEX_REACH
+    k = max(1, math.ceil(float(ctx.log(over, 2))) - 1)  # at most the halvings needed
+    while _beyond_reach(rate, lib.mpf_shift(h, -k), prec):
+        k += 1
+    return lib.mpf_shift(h, -k)
+
+
+def _complex_work(dps: int, condition: int) -> int:
+    """The first complex-step value's working digits: dps + guard + 3, and beyond those 3 the
+    digits the rounding of f's function arguments costs at the point (``_Duals.condition``).
+
+    The chain of values certifies itself only where their errors are proportional to 10^-W:
+    two values whose arguments rounded beyond the functions' expansion (exp of u = -1e200 at
+    72 digits is wrong by a factor e^(1e128)) differ by anything, and their difference can
+    fall far below the error of both.  With the condition paid first, every value keeps
+    dps + guard digits.
+    """
+    return dps + _GUARD + 3 + max(0, condition - 3)
 
 
 class _Pair(NamedTuple):
@@ -1935,8 +2104,12 @@ def complex_given_step(
     The value at 2W digits is compared with the one at W digits (rounding) and with the
     value at −h/2 (truncation: D(h) − f' ≈ (4/3)(D(h) − D(−h/2)), doubled for a margin).
     """
-    work = dps + _GUARD + 3
-    h = _mp_number(thread_context(work), step)
+    condition = _duals(f, tuple(x0), axis, dps + _GUARD).condition
+    work = _complex_work(dps, condition)
+    h = _mp_number(thread_context(dps + _GUARD + 3), step)
+    if work > _MAX_WORK:
+        why = f"f's functions need {condition} digits at the point, more than {_MAX_WORK} hold"
+        return _Complex(None, [], h, _MAX_WORK, 0, why)
     low = _probe(f, x0, work, relative=False).im_quotient(axis, h)
     high_probe = _probe(f, x0, max(2 * work, _step_work(dps, h)), relative=False)
     high = high_probe.im_quotient(axis, high_probe.ctx.mpf(h))
