@@ -49,8 +49,9 @@ additions for solvers:
   This sees a coefficient wrong by 0.1-0.2% whose limit is a few percent of the finest error,
   where the orders alone still look right.  Levels that do not nest (10, 20, 40 points) are
   compared at the coarse points by linear interpolation of the finer level's error (it adds
-  ``O(h^(p+2))``, below what the combination leaves of a vanishing error).  Maxima that *rise* (an order of ``-0.5`` or less)
-  are not in the asymptotic range at all: an error that does not fall with h dominates the
+  ``O(h^(p+2))``, below what the combination leaves of a vanishing error).  Maxima that
+  *rise* (an order of ``-0.5`` or less), or whose fields disagree between the pairs of
+  levels, are not in the asymptotic range: an error that does not fall with h dominates the
   signed errors, typically the algebraic error of an iterative solve stopped at a fixed
   tolerance (larger on finer levels), so the study is ``inconclusive`` naming it, never a
   different solution.
@@ -78,7 +79,9 @@ time steps too, giving two orders: both below ``q - 0.2`` and within 0.2 of each
 study ``fail`` (the claimed time order is false), a last order of at least ``q - 0.2`` confirms
 it, and anything else (orders still moving, the time error at the rounding floor) is
 ``inconclusive`` with the reason.  When ``p > k q + 0.2`` the spatial claim is unmeasured:
-``inconclusive``, asking for ``dt ∝ h^(p/q)`` or a study refining space alone.  A GCI (:func:`gci`) of a chosen output quantity (by default
+``inconclusive``, asking for ``dt ∝ h^(p/q)`` or a study refining space alone.
+
+A GCI (:func:`gci`) of a chosen output quantity (by default
 the domain average of the solution by the trapezoidal rule, itself of order 2; the value for
 an ODE) is reported beside the verdict, not part of it.
 
