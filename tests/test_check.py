@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -762,3 +763,205 @@ def test_check_gradient_batch_slips_never_pass_many(
     rows: list[tuple[float, float]], slip: str
 ) -> None:
     _batch_slip_property(rows, slip)
+
+
+# -- check_gradient where symgrad's own float64 formula overflows --------------------------------
+
+
+def _mp(dps: int = 60) -> mpmath.MPContext:
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+def _logistic_truth(x: float) -> float:
+    """d/dx log(1 + exp(x)) = 1/(1 + exp(-x)), in a private 60-digit context."""
+    ctx = _mp()
+    return float(1 / (1 + ctx.exp(-ctx.mpf(x))))
+
+
+def _softmax_truth(x: float, y: float) -> list[float]:
+    ctx = _mp()
+    return [float(1 / (1 + ctx.exp(ctx.mpf(y) - x))), float(1 / (1 + ctx.exp(ctx.mpf(x) - y)))]
+
+
+_FAR = np.array([[0.5], [800.0], [900.0], [5000.0], [-800.0]])
+
+
+def test_check_gradient_judges_points_where_its_formula_overflows() -> None:
+    """exp(x)/(exp(x) + 1) overflows at 800, 900, 5000 (inf/inf): the stable 1/(1 + exp(-x))
+    passes there against the exact value, and the reason says how those points were judged."""
+    with np.errstate(all="ignore"):
+        assert np.isnan(np.exp(_FAR[1:4, 0]) / (np.exp(_FAR[1:4, 0]) + 1)).all()  # the formula
+    r = check_gradient(lambda x: 1 / (1 + np.exp(-x)), "log(1 + exp(x))", at=_FAR)
+    assert r.status is Status.PASS, r.reason
+    assert (r.n_points, r.skipped, r.undecided) == (5, 0, 0)
+    assert (
+        "where symgrad's own float64 formula overflows judged against the exact value" in r.reason
+    )
+
+
+@pytest.mark.parametrize("wrong", [0.0, 0.5, 1 - 1e-6, -1.0])
+def test_check_gradient_fails_wrong_values_where_its_formula_overflows(wrong: float) -> None:
+    """A value other than the exact 1.0 at x = 900 (off by 1e-6 or more) fails, and the worst
+    point's exact value is the closed form there."""
+
+    def user(x: np.ndarray) -> np.ndarray:
+        return np.where(x == 900.0, wrong, 1 / (1 + np.exp(-x)))
+
+    r = check_gradient(user, "log(1 + exp(x))", at=_FAR)
+    assert r.status is Status.FAIL, r.reason
+    assert r.worst is not None
+    assert r.worst["point"] == {"x": 900.0}
+    assert r.worst["exact"] == _logistic_truth(900.0) == 1.0
+
+
+def test_check_gradient_naive_overflowing_code_decides_nothing_there() -> None:
+    """The user's exp(x)/(exp(x) + 1) is NaN where symgrad's is: not a fail, not a silent
+    pass of those points: undecided, and the reason says why."""
+    r = check_gradient(lambda x: np.exp(x) / (np.exp(x) + 1), "log(1 + exp(x))", at=_FAR)
+    assert r.status is not Status.FAIL, r.reason
+    assert r.undecided == 3
+    assert "symgrad's own float64 formula overflows and user_fn returns the same value" in r.reason
+
+
+def test_check_gradient_softmax_beyond_overflow_against_mpmath() -> None:
+    """log(exp(x) + exp(y)) where both exps overflow: a stable softmax passes, swapped entries
+    fail, and the exact value named is mpmath's."""
+
+    def softmax(x: np.ndarray, y: np.ndarray, swap: bool = False) -> np.ndarray:
+        m = np.maximum(x, y)
+        a, b = np.exp(x - m), np.exp(y - m)
+        g = np.array([a / (a + b), b / (a + b)])
+        return g[::-1] if swap else g
+
+    at = np.array([[800.0, 750.0], [720.0, 900.0], [1000.0, 999.5], [3.0, 1.0]])
+    right = check_gradient(softmax, "log(exp(x) + exp(y))", at=at)
+    assert right.status is Status.PASS, right.reason
+    wrong = check_gradient(lambda x, y: softmax(x, y, True), "log(exp(x) + exp(y))", at=at)
+    assert wrong.status is Status.FAIL, wrong.reason
+    assert wrong.worst is not None
+    point = wrong.worst["point"]
+    k = ["d/dx", "d/dy"].index(wrong.worst["entry"])
+    assert wrong.worst["exact"] == pytest.approx(
+        _softmax_truth(point["x"], point["y"])[k], rel=1e-15, abs=1e-300
+    )
+
+
+_Closed = Callable[[mpmath.MPContext, Any], Any]
+_OVERFLOWING: dict[
+    str, tuple[_Closed, st.SearchStrategy[float]]
+] = {  # expression, the closed form of its derivative, points where float64 overflows
+    "log(1 + exp(x))": (lambda c, x: 1 / (1 + c.exp(-x)), st.floats(710.0, 1e4)),
+    "sqrt(x**2 + 1)": (lambda c, x: x / c.sqrt(x**2 + 1), st.floats(1e155, 1e300)),
+    "log(exp(x) + 1/exp(x))": (lambda c, x: c.tanh(x), st.floats(710.0, 1e4)),
+}
+
+
+def _overflow_property(name: str, xs: list[float], planted: float) -> None:
+    """Oracle: the closed form in a private 60-digit context, rounded to float64. The correctly
+    rounded values pass; a relative error ``planted`` (>= 1e-6) at one point fails."""
+    ctx = _mp()
+    closed, _ = _OVERFLOWING[name]
+    table = {x: float(closed(ctx, ctx.mpf(x))) for x in xs}
+    at = np.array(xs)[:, None]
+
+    def user(x: np.ndarray, factor: float = 1.0) -> np.ndarray:
+        got = [table[float(v)] * (factor if float(v) == xs[-1] else 1.0) for v in np.ravel(x)]
+        return np.reshape(got, np.shape(x))
+
+    right = check_gradient(user, name, at=at)
+    assert right.status is Status.PASS, right.reason
+    wrong = check_gradient(lambda x: user(x, 1 + planted), name, at=at)
+    assert wrong.status is Status.FAIL, wrong.reason
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(
+    data=st.data(),
+    name=st.sampled_from(sorted(_OVERFLOWING)),
+    planted=st.sampled_from([1e-6, 1e-3, -0.5, 1.0, -2.0]),
+)
+def test_check_gradient_planted_errors_where_its_formula_overflows_fail(
+    data: st.DataObject, name: str, planted: float
+) -> None:
+    xs = data.draw(st.lists(_OVERFLOWING[name][1], min_size=1, max_size=6, unique=True))
+    _overflow_property(name, xs, planted)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    data=st.data(),
+    name=st.sampled_from(sorted(_OVERFLOWING)),
+    planted=st.sampled_from([1e-6, 1e-3, -0.5, 1.0, -2.0]),
+)
+def test_check_gradient_planted_errors_where_its_formula_overflows_fail_many(
+    data: st.DataObject, name: str, planted: float
+) -> None:
+    xs = data.draw(st.lists(_OVERFLOWING[name][1], min_size=1, max_size=6, unique=True))
+    _overflow_property(name, xs, planted)
+
+
+def _cross_entropy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d/dx, d/dy of log(exp(x) + exp(y)) − x as users write it: a stable softmax minus one."""
+    m = np.maximum(x, y)
+    a, b = np.exp(x - m), np.exp(y - m)
+    return np.array([a / (a + b) - 1, b / (a + b)])
+
+
+def test_check_gradient_cancelling_code_where_its_formula_overflows_is_not_failed() -> None:
+    """At (800, 750) d/dx is −1/(1 + e^50) = −1.9e-22 (mpmath), while softmax − 1 cancels to 0:
+    correct code, within what summing chain-rule terms of size 1 can attain: not failed. A
+    planted 1e-3 there fails."""
+    at = np.array([[800.0, 750.0], [720.0, 900.0], [0.3, 0.2]])
+    ctx = _mp()
+    assert float(-1 / (1 + ctx.exp(50))) == pytest.approx(-1.9287498479639178e-22, rel=1e-15)
+    r = check_gradient(_cross_entropy, "log(exp(x) + exp(y)) - x", at=at)
+    assert r.status is not Status.FAIL, r.reason
+
+    def planted(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out: np.ndarray = _cross_entropy(x, y) - np.array([1e-3, 0.0])[:, None] * (x == 800.0)
+        return out
+
+    wrong = check_gradient(planted, "log(exp(x) + exp(y)) - x", at=at)
+    assert wrong.status is Status.FAIL, wrong.reason
+    assert wrong.worst is not None
+    assert wrong.worst["point"] == {"x": 800.0, "y": 750.0}
+    assert wrong.worst["exact"] == pytest.approx(-1.9287498479639178e-22, rel=1e-15)
+
+
+_LOGITS = st.lists(
+    st.tuples(st.floats(-1500, 1500), st.floats(-1500, 1500)), min_size=1, max_size=8, unique=True
+)
+
+
+def _cross_entropy_property(rows: list[tuple[float, float]]) -> None:
+    """Right cross-entropy code never fails at any logits; one entry off by 1e-3 of its
+    closed form's chain-rule size (1) at the first point fails (oracle: mpmath)."""
+    at = np.array(rows)
+    right = check_gradient(_cross_entropy, "log(exp(x) + exp(y)) - x", at=at)
+    assert right.status is not Status.FAIL, right.reason
+
+    def planted(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        g = _cross_entropy(x, y)
+        g[1, 0] += 1e-3 if g.ndim == 2 and len(x) == len(rows) else 0.0
+        return g
+
+    truth = _softmax_truth(*rows[0])[1]
+    assert abs(truth + 1e-3 - truth) > 0  # the planted value is not the exact one
+    wrong = check_gradient(planted, "log(exp(x) + exp(y)) - x", at=at)
+    assert wrong.status is Status.FAIL, wrong.reason
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(rows=_LOGITS)
+def test_check_gradient_cross_entropy_at_any_logits(rows: list[tuple[float, float]]) -> None:
+    _cross_entropy_property(rows)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(rows=_LOGITS)
+def test_check_gradient_cross_entropy_at_any_logits_many(rows: list[tuple[float, float]]) -> None:
+    _cross_entropy_property(rows)

@@ -27,8 +27,21 @@ default: the formula cancels, as that of ``(exp(x) - 1)/x`` does near 0), an agr
 floor decides nothing: the entry is *undecided* there, not passed.  It still fails beyond the
 floor, and passes if the user is within rtol (accurate code needs no floor).  An entry undecided
 at every point makes the verdict inconclusive; otherwise the undecided points are counted in
-the reason.  Points where the exact derivative, or symgrad's own float64 value, is not finite
-are skipped.
+the reason.  Points where no entry has a finite exact value are skipped.
+
+Where symgrad's own float64 formula leaves the range although the exact entry is finite
+(exp(x)/(exp(x) + 1) at x = 800 is inf/inf; x/sqrt(x**2 + 1) at 1e155 divides by an overflowed
+square), the walk above bounds nothing, yet the reference still holds: the exact value is
+computed in arbitrary precision.  There the floor is the entry's conditioning,
+κ·u·(|g| + Σ_j |x_j·∂g/∂x_j| + chain) plus the smallest subnormal: the error of any
+backward-stable evaluation (its result rounded, each input moved by a rounding), with
+x_j·∂g/∂x_j measured on exact values at x_j·(1 + 2u), and what summing the chain-rule terms
+may cancel (``chain``, the sum of their absolute values as above, evaluated exactly: softmax
+minus one, a cross-entropy gradient, cancels where exp overflows).  The user's value is judged against the exact value with it, so
+a stable formula (softmax by log-sum-exp, hypot) passes and a wrong value fails.  Code that
+evaluates an overflowing formula itself gets what float64 gives it: a value equal to symgrad's
+own float64 value, or none that is finite, decides nothing there (undecided, and the reason
+says so).
 
 Vectorized code is called as it will be used.  ``user_fn(x, y, ...)`` is first called on
 arrays of points; when that gives other values than a call on the first point alone (code that
@@ -260,10 +273,10 @@ def check_gradient(
     exact = target.exact
     code = _code(user_fn, exact, limits)
     own = np.asarray(exact(*sample.T), dtype=np.float64).reshape(len(exact.components), -1)
-    pieces = [(exact, code, call, sample[b], own[:, b]) for b in _blocks(len(sample))]
+    pieces = [(exact, code, call, sample[b]) for b in _blocks(len(sample))]
     blocks = run_pieces(pool, _block, pieces)
     values = np.concatenate([b.values for b in blocks], axis=1)
-    finite = np.isfinite(values) & np.isfinite(own)  # entries that can be compared
+    finite = np.isfinite(values)  # entries with an exact value to compare with
     keep = finite.any(axis=0)
     kept, skipped = sample[keep], int((~keep).sum())
     if not keep.any():
@@ -276,13 +289,13 @@ def check_gradient(
     formats = tuple(
         _Arithmetic.of(_coarsest_of(b.dtypes[k] for b in blocks)) for k in range(len(values))
     )
-    floors = target.floors(kept, values[:, keep], own[:, keep], formats)
-    judged = _Judged.make(user, values[:, keep], floors, rtol, formats, finite[:, keep])
-    result = _verdict(exact, kind, kept, judged, rtol, skipped)
+    floors = target.floors(kept, values[:, keep], own[:, keep], formats, pool)
+    ref = _Reference(values[:, keep], own[:, keep], floors, tuple(formats), finite[:, keep])
+    result = _verdict(exact, kind, kept, _Judged.make(user, ref, rtol), rtol, skipped)
     if all(b.batched is None for b in blocks):
         return result
     batched = np.concatenate([b.user if b.batched is None else b.batched for b in blocks], axis=1)
-    on_arrays = _Judged.make(batched, values[:, keep], floors, rtol, formats, finite[:, keep])
+    on_arrays = _Judged.make(batched, ref, rtol)
     return _with_arrays(result, _verdict(exact, kind, kept, on_arrays, rtol, skipped))
 
 
@@ -338,40 +351,132 @@ class _Target:
         return cls(exact, tuple(sources))
 
     def floors(
-        self, kept: FloatArray, values: FloatArray, own: FloatArray, formats: Sequence[_Arithmetic]
-    ) -> tuple[FloatArray, FloatArray]:
+        self,
+        kept: FloatArray,
+        values: FloatArray,
+        own: FloatArray,
+        formats: Sequence[_Arithmetic],
+        pool: Executor | None = None,
+    ) -> _Floors:
         """:meth:`floor` of each entry in its own format (one walk per distinct format)."""
         distinct = {a.name: a for a in formats}
-        found = {name: self.floor(kept, values, own, a) for name, a in distinct.items()}
-        rows = [(found[a.name][0][k], found[a.name][1][k]) for k, a in enumerate(formats)]
-        return np.stack([f for f, _ in rows]), np.stack([s for _, s in rows])
+        found = {name: self.floor(kept, values, own, a, pool) for name, a in distinct.items()}
+        rows = [[part[k] for part in found[a.name]] for k, a in enumerate(formats)]
+        return _Floors(*(np.stack(column) for column in zip(*rows, strict=True)))
 
     def floor(
-        self, kept: FloatArray, values: FloatArray, own: FloatArray, arith: _Arithmetic
-    ) -> tuple[FloatArray, FloatArray]:
+        self,
+        kept: FloatArray,
+        values: FloatArray,
+        own: FloatArray,
+        arith: _Arithmetic,
+        pool: Executor | None = None,
+    ) -> _Floors:
         """What ``arith`` can attain per entry and point (module docstring), and the scale.
 
         The scale that the floor is compared with is |exact|, or where the exact entry is 0 the
         size of its chain-rule terms (there the entry cancels to 0 and has no size of its own).
+        Where symgrad's own float64 formula leaves the range (``lost``) the floor is the
+        entry's conditioning instead (:meth:`conditioned`), and the scale |exact|.
         """
         # each node keeps a (variables × points) array of chain-rule sizes: fewer points per
         # walk when there are many variables
         chunk = max(64, _CHUNK // max(1, len(self.exact.variables)))
         parts = [self._bounds(kept[i : i + chunk], arith) for i in range(0, len(kept), chunk)]
-        rounding, chain = (np.concatenate(p, axis=1) for p in zip(*parts, strict=True))
+        rounding, chain, blind = (np.concatenate(p, axis=1) for p in zip(*parts, strict=True))
         with np.errstate(all="ignore"):
             floor = TOLERANCES.floor_safety * (rounding + arith.u * chain)
             floor = floor + 2 * np.abs(own - values) + arith.tiny
+        floor = np.where(np.isnan(floor), np.inf, floor)
         scale = np.where(values != 0, np.abs(values), chain)
-        return np.where(np.isnan(floor), np.inf, floor), np.where(np.isnan(scale), 0.0, scale)
+        # float64's range ran out on the way (in symgrad's formula or in the bound of it)
+        lost = ~np.isfinite(floor) & np.isfinite(values) & ~blind
+        if lost.any():
+            floor = np.where(lost, self.conditioned(kept, values, lost, arith, pool), floor)
+            scale = np.where(lost, np.maximum(np.abs(values), floor), scale)
+        return _Floors(floor, np.where(np.isnan(scale), 0.0, scale), lost)
 
-    def _bounds(self, kept: FloatArray, arith: _Arithmetic) -> tuple[FloatArray, FloatArray]:
-        """Each entry's rounding bound and chain-rule size at some points (one walk per node)."""
+    def conditioned(
+        self,
+        kept: FloatArray,
+        values: FloatArray,
+        lost: Any,
+        arith: _Arithmetic,
+        pool: Executor | None = None,
+    ) -> FloatArray:
+        """κ·(u·|g| + Σ_j u·|x_j·∂g/∂x_j| + u·chain) + tiny where the formula is lost.
+
+        The error of any backward-stable evaluation of the entry g: its result rounded, its
+        inputs moved by a rounding each.  |x_j·∂g/∂x_j|·u is measured on the exact values, as
+        |g(x + d e_j) − g(x)|·u|x_j|/|d| with x_j + d the float64 nearest x_j·(1 + 2u) (d is
+        exact: a difference of nearby floats); infinite where g(x + d e_j) has no exact value.
+        ``chain`` is the sum of the absolute values of the entry's chain-rule terms, as the
+        walk computes it, but evaluated exactly (:func:`_absolute_chain`): what code that sums
+        those terms may cancel (softmax minus one, the gradient of a cross-entropy, at logits
+        where exp overflows).
+        """
+        columns = np.flatnonzero(lost.any(axis=0))
+        n = kept.shape[1]
+        moved = np.repeat(kept[columns], n, axis=0)  # point i, variable j at row i·n + j
+        axis = np.tile(np.arange(n), len(columns))
+        rows = np.arange(len(moved))
+        start = moved[rows, axis].copy()
+        moved[rows, axis] = start * (1 + 2 * arith.u)
+        step = moved[rows, axis] - start
+        pieces = [(self.exact, moved[b]) for b in _blocks(len(moved))]
+        shifted = np.concatenate(run_pieces(pool, _exact_values, pieces), axis=1)
+        with np.errstate(all="ignore"):
+            base = np.repeat(values[:, columns], n, axis=1)
+            weight = np.where(step != 0, arith.u * np.abs(start) / np.abs(step), 0.0)
+            moves = np.where(weight > 0, np.abs(shifted - base) * weight, 0.0)
+            moves = np.where(np.isnan(moves), np.inf, moves)
+            cond = moves.reshape(len(values), len(columns), n).sum(axis=2)
+            chain = self.chain_sizes(kept[columns], pool)
+            here = arith.u * (np.abs(values[:, columns]) + chain)
+            here = TOLERANCES.floor_safety * (here + cond)
+            here = np.where(np.isnan(here), np.inf, here)
+        out = np.full(values.shape, np.inf)
+        out[:, columns] = here + arith.tiny
+        return out
+
+    def chain_sizes(self, points: FloatArray, pool: Executor | None = None) -> FloatArray:
+        """Each entry's chain-rule size at some points, from exact values (no overflow)."""
+        names = self.exact.variables
+        walks: dict[sympy.Expr, tuple[sympy.Expr, ...]] = {}
+        sizes = [_absolute_chain(expr, names, walks)[j] for expr, j in self.sources]
+        chain = Compiled(sizes, names)
+        pieces = [(chain, points[b]) for b in _blocks(len(points))]
+        return np.concatenate(run_pieces(pool, _exact_values, pieces), axis=1)
+
+    def _bounds(self, kept: FloatArray, arith: _Arithmetic) -> tuple[Any, ...]:
+        """Each entry's rounding bound, chain-rule size, and where the walk is blind by design,
+        at some points (one walk per node)."""
         bounds = _ErrorBounds(self.exact.variables, kept.T, arith)
         with np.errstate(all="ignore"):
             rounding = np.stack([bounds.error(c) for c in self.exact.components])
             chain = np.stack([bounds.chain(expr)[j] for expr, j in self.sources])
-        return rounding, chain
+            blind = np.stack([bounds.blind(c) for c in self.exact.components])
+        return rounding, chain, blind
+
+
+class _Floors(NamedTuple):
+    """Per entry and point: the attainable accuracy, the scale it is compared with, and where
+    symgrad's own float64 formula leaves the range (there the floor is the conditioning)."""
+
+    floor: FloatArray
+    scale: FloatArray
+    lost: Any
+
+
+class _Reference(NamedTuple):
+    """What the user's values are judged against: the exact values, symgrad's own float64
+    values, the floors, each entry's format, and where an exact value exists."""
+
+    values: FloatArray
+    own: FloatArray
+    floors: _Floors
+    formats: tuple[_Arithmetic, ...]
+    compared: Any
 
 
 # -- the user's arithmetic and its error bounds -------------------------------------------------
@@ -436,6 +541,7 @@ class _ErrorBounds:
         self._local: dict[sympy.Expr, _Local] = {}
         self._error: dict[sympy.Expr, Any] = {}
         self._chain: dict[sympy.Expr, Any] = {}
+        self._blind: dict[sympy.Expr, Any] = {}
 
     def error(self, node: sympy.Expr) -> Any:
         if node not in self._error:
@@ -449,6 +555,25 @@ class _ErrorBounds:
 
     def value(self, node: sympy.Expr) -> Any:
         return self.local(node).value
+
+    def blind(self, node: sympy.Expr) -> Any:
+        """Where the walk knows nothing by design: a function whose accuracy is unknown, or a
+        value on the way beyond the user's format (float32 code overflows there).  Elsewhere
+        an infinite bound only means that float64's range ran out on the way (exp(800), 1/a²
+        of a = 1e-155, 2·|exp(709.5)|), while the exact entry may be finite."""
+        if node not in self._blind:
+            out = np.zeros(self.shape, dtype=bool)
+            if not node.is_Symbol:
+                local = self.local(node)
+                value = np.asarray(local.value, dtype=np.float64)
+                if not local.args and np.isnan(value).all() and local.rounding == np.inf:
+                    out = ~out  # _function without a primitive
+                if self.arith.huge:
+                    out = out | (np.abs(value) > self.arith.huge)
+                for arg in local.args:
+                    out = out | self.blind(arg)
+            self._blind[node] = out
+        return self._blind[node]
 
     def _error_of(self, node: sympy.Expr) -> Any:
         """u·|r| per rounding (plus the subnormal spacing, where r underflows), propagated."""
@@ -520,6 +645,57 @@ class _ErrorBounds:
             pick = np.minimum if isinstance(node, sympy.Min) else np.maximum
             return _Local(functools.reduce(pick, values), args, (1.0,) * len(args), 0.0)
         return _function(node, values)
+
+
+def _absolute_chain(
+    node: sympy.Expr,
+    names: Sequence[sympy.Symbol],
+    memo: dict[sympy.Expr, tuple[sympy.Expr, ...]],
+) -> tuple[sympy.Expr, ...]:
+    """Σ |chain-rule terms| of ∂node/∂x_j, for each variable, as expressions.
+
+    The sensitivities of :class:`_ErrorBounds` (|∂node/∂argument| of a sum, a product, a
+    power, a function; none through sign and Heaviside) written symbolically, so that they can
+    be evaluated exactly where float64 overflows.  Infinite where SymPy gives no partial.
+    """
+    if node in memo:
+        return memo[node]
+    zero = (sympy.S.Zero,) * len(names)
+    if node.is_Symbol:
+        out = tuple(sympy.S.One if node == x else sympy.S.Zero for x in names)
+    elif not node.free_symbols or isinstance(node, sympy.sign | sympy.Heaviside):
+        out = zero
+    else:
+        out = zero
+        for arg, slope in zip(node.args, _local_slopes(node), strict=True):
+            inner = _absolute_chain(arg, names, memo)
+            out = tuple(o + slope * i for o, i in zip(out, inner, strict=True))
+    memo[node] = out
+    return out
+
+
+def _local_slopes(node: sympy.Expr) -> list[sympy.Expr]:
+    """|∂node/∂argument| for each argument, as :class:`_ErrorBounds` takes them."""
+    args = node.args
+    if node.is_Add or isinstance(node, sympy.Abs | sympy.Min | sympy.Max):
+        return [sympy.S.One] * len(args)
+    if node.is_Mul:
+        return [sympy.Abs(sympy.Mul(*args[:i], *args[i + 1 :])) for i in range(len(args))]
+    if node.is_Pow:
+        base, exponent = args
+        return [
+            sympy.Abs(exponent * base ** (exponent - 1)),
+            sympy.Abs(sympy.log(sympy.Abs(base)) * node) if exponent.free_symbols else 0,
+        ]
+    slopes: list[sympy.Expr] = []
+    for i in range(len(args)):
+        try:
+            slope = node.fdiff(i + 1)
+        except (TypeError, ValueError, ArithmeticError, NotImplementedError):
+            slope = sympy.oo
+        unknown = slope.has(sympy.Derivative, sympy.Subs, sympy.DiracDelta)
+        slopes.append(sympy.oo if unknown else sympy.Abs(slope))
+    return slopes
 
 
 def _times(sensitivity: Any, error: Any) -> Any:
@@ -644,10 +820,10 @@ class _Block(NamedTuple):
     batched: FloatArray | None = None  # the vectorized call's values, where they disagree
 
 
-def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray, own: FloatArray) -> _Block:
+def _block(exact: Compiled, code: _Code, call: str, sample: FloatArray) -> _Block:
     """A piece: the exact derivative at some points, then the user's where it is finite."""
     values = _exact_values(exact, sample)
-    kept = sample[(np.isfinite(values) & np.isfinite(own)).any(axis=0)]
+    kept = sample[np.isfinite(values).any(axis=0)]
     if not len(kept):
         return _Block(values, np.empty((len(values), 0)), (np.dtype(np.float64),) * len(values))
     user = _user_values(code, exact, kept, call)
@@ -903,21 +1079,20 @@ class _Judged:
     error: FloatArray
     ratio: FloatArray  # error / (rtol·|exact| + floor)
     rel: FloatArray
-    compared: Any  # the exact value, and symgrad's own float64 value, are finite there
+    compared: Any  # the exact value is finite there
     failed: Any
     passed: Any
+    lost: Any  # symgrad's own float64 formula leaves the range there
+    echoed: Any  # ... and user_fn returns what that formula gives, or no finite value
 
     @classmethod
-    def make(
-        cls,
-        user: FloatArray,
-        values: FloatArray,
-        floors: tuple[FloatArray, FloatArray],
-        rtol: float,
-        formats: Sequence[_Arithmetic],
-        compared: Any,
-    ) -> _Judged:
-        floor, scale = floors
+    def make(cls, user: FloatArray, ref: _Reference, rtol: float) -> _Judged:
+        values, (floor, scale, lost), formats, compared = (
+            ref.values,
+            ref.floors,
+            ref.formats,
+            ref.compared,
+        )
         huge = np.array([a.huge or np.inf for a in formats])[:, None]
         with np.errstate(all="ignore"):
             error = np.where(np.isnan(user), np.inf, np.abs(user - values))
@@ -926,11 +1101,14 @@ class _Judged:
             rel = np.where(error == 0, 0.0, error / scale)
             # beyond the user's range nothing can be right or wrong (float32 ends at 3.4e38)
             held = compared & (np.abs(values) <= huge)
-        failed = held & (ratio > 1)
-        resolved = held & ((error <= tight) | (floor <= TOLERANCES.resolve * scale))
-        passed = ~failed & resolved
+        # where symgrad's own formula overflows, code that evaluates such a formula gets what
+        # float64 gives it: the same value as symgrad's, or none; that decides nothing
+        echoed = lost & (~np.isfinite(user) | (user == ref.own))
+        failed = held & (ratio > 1) & ~echoed
+        fine = (floor <= TOLERANCES.resolve * scale) & ~echoed
+        passed = ~failed & held & ((error <= tight) | fine)
         arith = functools.reduce(lambda a, b: a if a.u >= b.u else b, formats)
-        parts = (error, ratio, rel, compared, failed, passed)
+        parts = (error, ratio, rel, compared, failed, passed, lost, echoed)
         return cls(user, values, floor, scale, arith, tuple(formats), *parts)
 
     @property
@@ -1070,10 +1248,12 @@ def _notes(judged: _Judged, undecided: int, skipped: int, kind: str) -> str:
     elif name != "float64":
         notes += f"; judged at {name}'s attainable accuracy (user_fn returns {name} values)"
     if undecided:
-        where = int(judged.undecided.any(axis=0).sum())
+        notes += _undecided(judged, name)
+    judged_there = judged.lost & judged.compared & ~judged.echoed
+    if judged_there.any():
         notes += (
-            f"; {undecided} entry values at {where} points decide nothing: {name} cannot "
-            "resolve them there (the formula cancels or overflows)"
+            f"; {_count(judged_there)} where symgrad's own float64 formula overflows judged "
+            "against the exact value, at the accuracy the entry's conditioning allows"
         )
     missing = ~judged.compared
     if missing.any():
@@ -1084,6 +1264,29 @@ def _notes(judged: _Judged, undecided: int, skipped: int, kind: str) -> str:
     if skipped:
         notes += f"; {skipped} points skipped where the exact {kind} is not finite in float64"
     return notes
+
+
+def _undecided(judged: _Judged, name: str) -> str:
+    """The entry values that decide nothing: float cannot resolve them, or they are what an
+    overflowing formula gives."""
+    notes = ""
+    plain, echoed = judged.undecided & ~judged.echoed, judged.undecided & judged.echoed
+    if plain.any():
+        notes += (
+            f"; {_count(plain)} decide nothing: {name} cannot resolve them there (the formula "
+            "cancels or overflows)"
+        )
+    if echoed.any():
+        notes += (
+            f"; {_count(echoed)} decide nothing: there symgrad's own float64 formula overflows "
+            "and user_fn returns the same value or none, where the exact value is finite"
+        )
+    return notes
+
+
+def _count(mask: Any) -> str:
+    """'3 entry values at 2 points'."""
+    return f"{int(mask.sum())} entry values at {int(mask.any(axis=0).sum())} points"
 
 
 def _where(worst: dict[str, Any]) -> str:
