@@ -876,31 +876,29 @@ def _overflow_property(name: str, xs: list[float], planted: float) -> None:
     assert wrong.status is Status.FAIL, wrong.reason
 
 
+@st.composite
+def _overflow_cases(draw: Any) -> tuple[str, list[float], float]:
+    """An expression, 1 to 6 points where its float64 formula overflows, a planted error."""
+    name = draw(st.sampled_from(sorted(_OVERFLOWING)))
+    xs = draw(st.lists(_OVERFLOWING[name][1], min_size=1, max_size=6, unique=True))
+    return name, xs, draw(st.sampled_from([1e-6, 1e-3, -0.5, 1.0, -2.0]))
+
+
 @settings(max_examples=15, deadline=None, derandomize=True)
-@given(
-    data=st.data(),
-    name=st.sampled_from(sorted(_OVERFLOWING)),
-    planted=st.sampled_from([1e-6, 1e-3, -0.5, 1.0, -2.0]),
-)
+@given(case=_overflow_cases())
 def test_check_gradient_planted_errors_where_its_formula_overflows_fail(
-    data: st.DataObject, name: str, planted: float
+    case: tuple[str, list[float], float],
 ) -> None:
-    xs = data.draw(st.lists(_OVERFLOWING[name][1], min_size=1, max_size=6, unique=True))
-    _overflow_property(name, xs, planted)
+    _overflow_property(*case)
 
 
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(
-    data=st.data(),
-    name=st.sampled_from(sorted(_OVERFLOWING)),
-    planted=st.sampled_from([1e-6, 1e-3, -0.5, 1.0, -2.0]),
-)
+@given(case=_overflow_cases())
 def test_check_gradient_planted_errors_where_its_formula_overflows_fail_many(
-    data: st.DataObject, name: str, planted: float
+    case: tuple[str, list[float], float],
 ) -> None:
-    xs = data.draw(st.lists(_OVERFLOWING[name][1], min_size=1, max_size=6, unique=True))
-    _overflow_property(name, xs, planted)
+    _overflow_property(*case)
 
 
 def _cross_entropy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
