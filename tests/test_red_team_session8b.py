@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import symgrad
 from symgrad import Status
 from symgrad.cli import main
-from symgrad.errors import InputError, LimitExceeded, SymgradError
+from symgrad.errors import ConfigError, InputError, LimitExceeded, SymgradError
 from symgrad.grids import KernelScheme, SolverProblem, scharr_scheme, sobel_scheme, verify_solver
 from symgrad.teaching import optimal_step_sizes
 from tests.test_security import WORK_BUDGET, sympy_calls
@@ -716,6 +716,21 @@ def test_gci_names_a_refused_long_integer_correctly() -> None:
     with pytest.raises(SymgradError) as err:
         symgrad.gci([10**400, 1, 2], spacing=[1, 2, 4])
     assert "(got 1" + "0" * 39 + ")" not in str(err.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gci's dim has no cap in Python (the command line takes 1 to 3): dim = 10**9 makes "
+    "r = 2**(1e-9), and equal differences on those grids are called divergent, 'grows'",
+)
+def test_gci_dimension_is_capped_or_equal_differences_never_grow() -> None:
+    """Cells 100, 50, 25 halve each time, so r21 = r32 for any dim; φ = 1, 2, 3 has equal
+    differences: never 'grows'.  A dimension of 10**9 is no grid's."""
+    try:
+        r = symgrad.gci([1.0, 2.0, 3.0], cells=[100, 50, 25], dim=10**9)
+    except ConfigError:
+        return
+    assert "grows" not in r.reason
 
 
 # -------------------------------------------------------------------- teaching: steps
