@@ -232,8 +232,18 @@ def _add_factors(
     for target in _targets(argument, s):
         if s in periods:
             found.update(dict.fromkeys(_periodic_roots(target, s, periods[s])))
-        else:
-            _add_polynomial(target, s, found)
+            continue
+        for part in _above_and_below(target, s):  # a rational function switches at its poles
+            _add_polynomial(part, s, found)
+
+
+def _above_and_below(target: _Expr, s: _Expr) -> list[_Expr]:
+    """The numerator and denominator of a rational function of ``s`` (over one denominator),
+    the target itself otherwise."""
+    if target.is_polynomial(s) or not target.is_rational_function(s):
+        return [target]
+    above, below = sympy.fraction(sympy.together(target))
+    return [above, below] if below.has(s) else [above]
 
 
 def _add_polynomial(target: _Expr, s: _Expr, found: dict[Any, _Expr]) -> None:
@@ -275,7 +285,11 @@ def _targets(argument: _Expr, s: _Expr, depth: int = 0) -> list[_Expr]:
     if inner.is_Pow and inner.exp.is_Rational and inner.exp > 0:
         return _power_targets(inner.base, inner.exp, value, s, depth)
     if inner.is_Pow and inner.exp.is_Rational and inner.exp < 0:  # u**-p = v: u**p = 1/v
-        return [] if value.is_zero else _power_targets(inner.base, -inner.exp, 1 / value, s, depth)
+        poles = _targets(inner.base, s, depth + 1)  # where it may change sign through infinity
+        reached = (
+            [] if value.is_zero else _power_targets(inner.base, -inner.exp, 1 / value, s, depth)
+        )
+        return reached + poles
     if isinstance(inner, sympy.Abs):  # |u| = v is u**2 = v**2 where v >= 0, never where v < 0
         if not _decided(value):
             return [argument]
@@ -351,6 +365,15 @@ _BASE_SOLUTIONS: dict[Any, Any] = {
 }
 
 
+_POLES: dict[Any, list[_Expr]] = {
+    # where the function jumps through infinity (a switching argument changes sign there too)
+    sympy.tan: [sympy.pi / 2, -sympy.pi / 2],
+    sympy.sec: [sympy.pi / 2, -sympy.pi / 2],
+    sympy.cot: [sympy.S.Zero, sympy.pi],
+    sympy.csc: [sympy.S.Zero, sympy.pi],
+}
+
+
 def _periodic_roots(target: _Expr, s: _Expr, period: _Expr) -> list[_Expr]:
     """The exact zeros in [0, period) of c + k*f(a*s + b) with f trigonometric."""
     const, rest = target.as_independent(s, as_Add=True)
@@ -363,7 +386,7 @@ def _periodic_roots(target: _Expr, s: _Expr, period: _Expr) -> list[_Expr]:
         msg = f"which is not a trigonometric function of a linear argument in {s} equated to a constant"
         raise _Unlocated(msg)
     b = sympy.expand(inner.args[0] - a * s)
-    bases = _BASE_SOLUTIONS[inner.func](value)
+    bases = _BASE_SOLUTIONS[inner.func](value) + _POLES.get(inner.func, [])
     turns = int(abs(a) * period / (2 * sympy.pi))  # periods of f(a*s + b) in one of the whole
     if len(bases) * (turns + 2) > MAX_ROOTS:
         msg = f"more than {MAX_ROOTS} switching points in one period of {s}"
@@ -657,7 +680,10 @@ def at_breakpoint(
             return None
         if swap is not node:
             swaps[node] = swap
-    return expr.xreplace(swaps).xreplace(point)
+    try:
+        return expr.xreplace(swaps).xreplace(point)
+    except (TypeError, ValueError, ZeroDivisionError):  # max(zoo, 1000) on a pole
+        return None
 
 
 def _tied(node: _Expr, root: Root, point: dict[_Expr, _Expr], near: Any) -> _Expr | None:

@@ -1276,8 +1276,8 @@ def _sample_pieces(judge: _Judge, pieces: Pieces, base: dict[_Expr, _Expr], cove
     decided: set[tuple[int, ...]] = set()
     in_domain: dict[tuple[int, ...], dict[_Expr, _Expr]] = {}
     for cell, point in piece_cells(pieces, base, judge.salt()):
-        if not judge.inside(point):
-            continue
+        if not (judge.inside(point) or real_around(judge.check.expression, point)):
+            continue  # outside the domain: f is not a composition of real functions there
         said = _decide(judge, point)
         if said == _DIFFER:
             simple = {**point, **_simplest_in(pieces, cell)}
@@ -1346,23 +1346,24 @@ def _compare_on_breakpoints(
 def _derivative_across(
     judge: _Judge, pieces: Pieces, root: Root, point: dict[_Expr, _Expr]
 ) -> _Expr | None:
-    """f′ at a breakpoint of f or f′, where it provably exists: f continuous there (only
-    abs, max and min of f switch there) and the one-sided limits of f′ exactly equal
-    rationals, or the same expression; then f′ there is that limit (the mean value theorem).
-    None where there may be no derivative."""
+    """f′ at a breakpoint of f or f′, where it provably exists: f continuous there (its
+    one-sided limits and its value there exactly equal: sign(x)*x**2 is, sign(x) is not) and
+    the one-sided limits of f′ exactly equal; then f′ there is that limit (the mean value
+    theorem).  None where there may be no derivative."""
     check = judge.check
-    for node in nonsmooth_atoms(check.expression):
-        switching = any(breakpoint_vanishes(a, root, point) for a in switching_arguments(node))
-        if switching and not isinstance(node, sympy.Abs | sympy.Max | sympy.Min):
-            return None  # a jump of f: no derivative
-    sides = beside(pieces, root, judge.salt())
-    limits = [
-        at_breakpoint(check.expected, root, point, {**point, root.variable: v}) for v in sides
-    ]
-    left, right = limits
-    if left is None or right is None or sympy.expand(left - right) != 0:
-        return None
-    return left
+    nears = [{**point, root.variable: v} for v in beside(pieces, root, judge.salt())]
+    value = at_breakpoint(check.expression, root, point)
+    sides = [at_breakpoint(check.expression, root, point, near) for near in nears]
+    limits = [at_breakpoint(check.expected, root, point, near) for near in nears]
+    if value is None or not _all_equal([value, *sides]) or not _all_equal(limits):
+        return None  # a jump of f, a kink, or limits that cannot be compared exactly
+    return limits[0]
+
+
+def _all_equal(values: list[_Expr | None]) -> bool:
+    """Every value is known and equal to the first, exactly (their difference expands to 0)."""
+    first = values[0]
+    return first is not None and all(v is not None and sympy.expand(v - first) == 0 for v in values)
 
 
 def _exact_comparison(
@@ -1593,7 +1594,7 @@ def _relation(g: _Expr, e: _Expr, vec: dict[_Expr, Any]) -> tuple[int, str]:
     a, b = vec[g], vec[e]
     if a and all(close(x, -y) for x, y in zip(a, b, strict=True)):
         return 1000, "has the wrong sign: it should be"
-    ratios = [x / y for x, y in zip(a, b, strict=True) if y != 0]
+    ratios = [x / y for x, y in zip(a, b, strict=True) if not y.is_zero]  # Float(0.0) != 0
     if not e.is_number and a and len(ratios) == len(a) and all(close(r, ratios[0]) for r in ratios):
         return 999, "has the wrong coefficient: it should be"
     shared = set(sympy.Mul.make_args(g)) & set(sympy.Mul.make_args(e))
