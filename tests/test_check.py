@@ -816,13 +816,35 @@ def test_check_gradient_fails_wrong_values_where_its_formula_overflows(wrong: fl
     assert r.worst["exact"] == _logistic_truth(900.0) == 1.0
 
 
-def test_check_gradient_naive_overflowing_code_decides_nothing_there() -> None:
-    """The user's exp(x)/(exp(x) + 1) is NaN where symgrad's is: not a fail, not a silent
-    pass of those points: undecided, and the reason says why."""
+def test_check_gradient_naive_overflowing_code_is_inconclusive() -> None:
+    """The user's exp(x)/(exp(x) + 1) is NaN where symgrad's is: not a fail, and not a pass
+    (NaN, like 0 for x/sqrt(x**2 + 1) at 1e155, cannot be told from a wrong value there)."""
     r = check_gradient(lambda x: np.exp(x) / (np.exp(x) + 1), "log(1 + exp(x))", at=_FAR)
-    assert r.status is not Status.FAIL, r.reason
+    assert r.status is Status.INCONCLUSIVE, r.reason
     assert r.undecided == 3
-    assert "symgrad's own float64 formula overflows and user_fn returns the same value" in r.reason
+    assert "overflows the same way cannot be told from a wrong one" in r.reason
+    assert r.worst is not None
+    assert r.worst["exact"] == _logistic_truth(r.worst["point"]["x"])
+
+
+@pytest.mark.parametrize("wrong", [0.0, math.nan])
+def test_check_gradient_a_value_equal_to_its_overflowed_formula_is_not_passed(
+    wrong: float,
+) -> None:
+    """x/sqrt(x**2 + 1) at 1e155 is 0 in float64 (the square overflows), the exact value 1:
+    a user returning 0 or NaN there is inconclusive, one returning -1 fails."""
+    at = np.array([[0.5], [3.0], [1e155]])
+    with np.errstate(all="ignore"):
+        big = np.float64(1e155)
+        assert float(big / np.sqrt(big**2 + 1)) == 0.0
+
+    def user(x: np.ndarray, value: float = wrong) -> np.ndarray:
+        return np.where(x > 1e154, value, x / np.hypot(x, 1.0))
+
+    r = check_gradient(user, "sqrt(x**2 + 1)", at=at)
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    flipped = check_gradient(lambda x: user(x, -1.0), "sqrt(x**2 + 1)", at=at)
+    assert flipped.status is Status.FAIL, flipped.reason
 
 
 def test_check_gradient_softmax_beyond_overflow_against_mpmath() -> None:

@@ -40,8 +40,9 @@ may cancel (``chain``, the sum of their absolute values as above, evaluated exac
 minus one, a cross-entropy gradient, cancels where exp overflows).  The user's value is judged against the exact value with it, so
 a stable formula (softmax by log-sum-exp, hypot) passes and a wrong value fails.  Code that
 evaluates an overflowing formula itself gets what float64 gives it: a value equal to symgrad's
-own float64 value, or none that is finite, decides nothing there (undecided, and the reason
-says so).
+own float64 value, or none that is finite, cannot be told from a wrong value there (0 for
+x/sqrt(x**2 + 1) at 1e155 is both what the formula gives and wrong by 1): such a value is
+undecided and makes the verdict inconclusive (fail if another value fails), never a pass.
 
 Vectorized code is called as it will be used.  ``user_fn(x, y, ...)`` is first called on
 arrays of points; when that gives other values than a call on the first point alone (code that
@@ -1084,6 +1085,7 @@ class _Judged:
     passed: Any
     lost: Any  # symgrad's own float64 formula leaves the range there
     echoed: Any  # ... and user_fn returns what that formula gives, or no finite value
+    own: FloatArray  # symgrad's own float64 values
 
     @classmethod
     def make(cls, user: FloatArray, ref: _Reference, rtol: float) -> _Judged:
@@ -1108,7 +1110,7 @@ class _Judged:
         fine = (floor <= TOLERANCES.resolve * scale) & ~echoed
         passed = ~failed & held & ((error <= tight) | fine)
         arith = functools.reduce(lambda a, b: a if a.u >= b.u else b, formats)
-        parts = (error, ratio, rel, compared, failed, passed, lost, echoed)
+        parts = (error, ratio, rel, compared, failed, passed, lost, echoed, ref.own)
         return cls(user, values, floor, scale, arith, tuple(formats), *parts)
 
     @property
@@ -1116,9 +1118,12 @@ class _Judged:
         return self.compared & ~self.failed & ~self.passed
 
     def status(self, j: int) -> Status:
-        """One entry over all points: fail anywhere, else pass where resolved, else undecided."""
+        """One entry over all points: fail anywhere, else undecided where user_fn returns what
+        an overflowing formula gives, else pass where resolved, else undecided."""
         if self.failed[j].any():
             return Status.FAIL
+        if (self.undecided[j] & self.echoed[j]).any():
+            return Status.INCONCLUSIVE
         return Status.PASS if self.passed[j].any() else Status.INCONCLUSIVE
 
     def worst(self, status: Status) -> tuple[int, int]:
@@ -1126,6 +1131,8 @@ class _Judged:
         with np.errstate(all="ignore"):
             if status is Status.FAIL:
                 key = np.where(self.failed, self.ratio, -1.0)
+            elif status is Status.INCONCLUSIVE and (self.undecided & self.echoed).any():
+                key = np.where(self.undecided & self.echoed, 1.0, -1.0)
             elif status is Status.INCONCLUSIVE:  # the least resolved entry of an undecided one
                 stuck = np.array(
                     [self.status(j) is Status.INCONCLUSIVE for j in range(len(self.rel))]
@@ -1158,6 +1165,8 @@ def _verdict(
     undecided = int(judged.undecided.sum())
     if status is Status.INCONCLUSIVE and not judged.compared[k].any():
         reason = f"{entries[k]} has no finite exact value at any of the {len(kept)} points"
+    elif status is Status.INCONCLUSIVE and judged.echoed[k, i] and judged.undecided[k, i]:
+        reason = _overflowed(worst, float(judged.own[k, i]), judged.undecided & judged.echoed)
     elif status is Status.INCONCLUSIVE:
         reason = _unresolved(worst, float(judged.floor[k, i]), len(kept), judged.formats[k].name)
     else:
@@ -1220,6 +1229,16 @@ def _reason(worst: dict[str, Any], failing: int, n: int, entries: int, kind: str
     return (
         f"{worst['entry']} is wrong at ({where}): got {got}, exact {want} (relative error "
         f"{_rel(rel)}); {failing} of {n} points fail"
+    )
+
+
+def _overflowed(worst: dict[str, Any], own: float, echoed: Any) -> str:
+    """Why values that an overflowing formula gives make the verdict inconclusive."""
+    return (
+        f"{worst['entry']} at ({_where(worst)}) is {worst['user']:.6g} from user_fn, exact "
+        f"{worst['exact']:.6g}: there symgrad's own float64 formula overflows (it gives "
+        f"{own:.6g}), and a value that overflows the same way cannot be told from a wrong one "
+        f"({_count(echoed)} like this)"
     )
 
 
