@@ -113,11 +113,6 @@ def test_taylor_test_is_not_exact_for_a_wrong_gradient_with_a_step_of_whole_peri
     assert not r.ok, r.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grids: numpy.gradient differences each axis alone, yet its y component is judged on "
-    "the x-derivative's resolution (every output now depends on all first derivatives)",
-)
 def test_verify_grid_decides_numpy_gradient_along_a_resolved_axis() -> None:
     # the oracle: numpy.gradient's y component of exp(y/2) + 1e-6*sin(3000*x) is the y
     # difference of exp(y/2) alone (the x term is constant along y), second order in h

@@ -72,7 +72,8 @@ field and may read any neighbour, so an output's data decide only if the field a
 first derivatives along every axis (of every component) are resolved: ``u_y + 0.5·D_x u``
 hides the leak wherever ``D_x u`` misses ``∂f/∂x``.  :func:`field_quantities` lists them;
 :func:`symgrad.verify_grid` and :func:`symgrad.verify_operator` watch them for every output,
-besides each output's own exact result and error terms.  An oscillation small in f and large
+besides each output's own exact result and error terms (only verify_grid's built-in numpy
+scheme, which differences each axis alone, gives ``∂f/∂x_k`` to component k alone).  An oscillation small in f and large
 in ∂f (``1e-3 sin(1000x)`` beside ``exp(y/2)``: ``∂f/∂x = cos(1000x)``) leaves every output
 inconclusive, naming ``∂f/∂x`` and its R; one small in ∂f too (``1e-10 sin(1e5 x)`` beside
 ``sin(x)``: ``∂f/∂x`` wiggles by 1e-5 of its range) leaves the other outputs decided.

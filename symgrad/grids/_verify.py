@@ -416,18 +416,24 @@ def _watched(setup: _Setup) -> tuple[Watched, tuple[tuple[str, int], ...]]:
     """What a level must resolve besides the field's node values (:mod:`symgrad.grids._resolution`),
     and the component each quantity belongs to (``SHARED``: every component).
 
-    Every component depends on the field and its exact derivatives along every axis, sampled
-    at the nodes and inside the cells (a scheme may read any neighbour: ``1e-12*sin(1e6*x) +
-    x`` is resolved as a field, a line, while its derivative ``1 + 1e-6*cos(1e6*x)`` is not;
-    ``x**2 + y**2 + 1e-3*sin(1024*pi*x)`` is 0 at every node of spacing 1/2^n, its ∂f/∂x is
-    not resolved inside the cells).  Component k owns the leading error terms
+    Every component depends on the field and, with a callable scheme, on its exact
+    derivatives along every axis, sampled at the nodes and inside the cells (a scheme may read
+    any neighbour: ``1e-12*sin(1e6*x) + x`` is resolved as a field, a line, while its
+    derivative ``1 + 1e-6*cos(1e6*x)`` is not; ``x**2 + y**2 + 1e-3*sin(1024*pi*x)`` is 0 at
+    every node of spacing 1/2^n, its ∂f/∂x is not resolved inside the cells).  The built-in
+    numpy scheme differences each axis alone, so there ∂f/∂x_k is component k's only
+    (``exp(y/2) + 1e-6*sin(3000*x)``: its ∂/∂y is decided).  Component k owns the leading
+    error terms
     ``∂_k^(1+p) f`` for the expected interior and boundary orders p (``1e-10*sin(1e5*x) +
     x**2``: field and derivative resolved, ``∂³f/∂x³`` not): its errors are those of a
     stencil along axis k, so an error term along another axis does not touch them (a wrong
     ∂/∂y on ``sin(x)*cos(y) + 1e-10*sin(1e5*x)`` fails on its own data)."""
     d, names = len(setup.symbols), _names(setup)
     quantities = list(field_quantities((setup.expr,), setup.symbols, setup.limits))
-    owners = [(name, SHARED) for name, _, _ in quantities]
+    owners = [(quantities[0][0], SHARED)]  # the field
+    # numpy.gradient differences each axis alone: its component k reads ∂f/∂x_k only
+    alone = isinstance(setup.scheme, functools.partial) and setup.scheme.func is _numpy_gradient
+    owners += [(name, k if alone else SHARED) for k, (name, _, _) in enumerate(quantities[1:])]
     orders = tuple(sorted({math.ceil(p) for p in setup.expected if p > 0}))
     for k in range(len(names)):
         found = error_terms((setup.expr,), setup.symbols, ((0, (k,)),), orders, setup.limits)
