@@ -449,3 +449,18 @@ def test_sinc_derivative_near_zero(evaluator: str) -> None:
     exact = _exact(lambda c, t: (t * c.cos(t) - c.sin(t)) / t**2, x)
     # (x cos x - sin x)/x**2 ~ -x/3 has relative condition ~1 near 0
     assert np.allclose(got, exact, rtol=1e-6, atol=0), got
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="d/dx log(1 + exp(x)) is compiled as exp(x)/(exp(x) + 1): inf/inf = NaN from x = 710 "
+    "on, where the exact value is 1 (the logistic loss log(1 + exp(-y*w)) likewise at y*w = -800)",
+)
+@pytest.mark.parametrize("evaluator", EVALUATORS)
+def test_softplus_and_logistic_loss_gradients_at_large_margins(evaluator: str) -> None:
+    x = np.array([30.0, 710.0, 800.0])
+    got = _using(symgrad.gradient("log(1 + exp(x))"), evaluator)(x)[0]
+    exact = _exact(lambda c, t: 1 / (1 + c.exp(-t)), x)  # the logistic function: condition <= 1
+    assert np.allclose(got, exact, rtol=4 * U, atol=0), got
+    loss = _using(symgrad.gradient("log(1 + exp(-y*w))", wrt="w", args="y"), evaluator)
+    assert np.allclose(loss(np.array([800.0]), -1.0)[0], [1.0], rtol=4 * U, atol=0)
