@@ -59,6 +59,11 @@ def _exact(fn: Callable[[Any, Any], Any], xs: Any) -> np.ndarray:
     return np.array([float(fn(ctx, ctx.mpf(float(x)))) for x in np.ravel(xs)])
 
 
+def _xfail(reason: str) -> pytest.MarkDecorator:
+    """A confirmed finding: ``xfail(strict=True)`` with its reason."""
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
 # ------------------------------------------------------ names that could clash with generated code
 
 CLASH_NAMES = [
@@ -364,10 +369,9 @@ _THREADS_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the numexpr evaluator calls one compiled numexpr program from every thread; numexpr's "
-    "programs are not reentrant: wrong values, or the process aborts (double free, SIGSEGV)",
+@_xfail(
+    "the numexpr evaluator calls one compiled numexpr program from every thread; numexpr's "
+    "programs are not reentrant: wrong values, or the process aborts (double free, SIGSEGV)"
 )
 def test_numexpr_evaluator_called_from_threads_is_safe() -> None:
     """Four threads calling one ``using("numexpr")`` gradient: values against NumPy formulas.
@@ -387,24 +391,9 @@ def test_numexpr_evaluator_called_from_threads_is_safe() -> None:
     assert proc.stdout.split() == ["wrong", "0"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="d/dx tanh(u) is compiled as 1 - tanh(u)**2, which cancels where |tanh(u)| is near 1: "
-    "3e-7 relative error at x = 12, 0.0 from x = 19 on (exact sech(x)**2 is 1.3e-16)",
-)
-@pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_tanh_derivative_keeps_its_relative_accuracy(evaluator: str) -> None:
-    x = np.array([5.0, 12.0, 20.0, 30.0])
-    got = _using(symgrad.gradient("tanh(x)"), evaluator)(x)[0]
-    exact = _exact(lambda c, t: c.sech(t) ** 2, x)
-    # sech(x)**2 has relative condition 2*|x*tanh(x)|: a few ulps times that
-    assert np.all(np.abs(got - exact) <= 8 * U * (1 + 2 * np.abs(x)) * exact)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the derivative of (-2)**x holds log(-2) = log(2) + I*pi; the compiled code computes "
-    "complex numbers and casts them to float64, returning the real part (ComplexWarning)",
+@_xfail(
+    "the derivative of (-2)**x holds log(-2) = log(2) + I*pi; the compiled code computes "
+    "complex numbers and casts them to float64, returning the real part (ComplexWarning)"
 )
 @pytest.mark.parametrize("evaluator", EVALUATORS)
 def test_derivative_of_a_negative_base_power_is_never_a_real_number(evaluator: str) -> None:
@@ -422,45 +411,65 @@ def test_derivative_of_a_negative_base_power_is_never_a_real_number(evaluator: s
     assert not np.isfinite(got).any(), got  # -2*log(2) and 4*log(2) were returned
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the derivative formulas square their arguments: x**2 overflows (or underflows) "
-    "where the derivative is moderate, so asinh'(1e155) is 0 and grad sqrt(x**2 + y**2) at "
-    "1e200 is 0, at 1e-300 inf (exact 1/sqrt(2))",
+@_xfail(
+    "grad sqrt(x**2 + y**2) is compiled as x/sqrt(x**2 + y**2): the squares overflow "
+    "or underflow where the gradient is moderate, 0 at x = y = 1e200, inf at 1e-300 "
+    "(exact 1/sqrt(2))"
 )
 @pytest.mark.parametrize("evaluator", EVALUATORS)
 def test_derivatives_of_moderate_size_survive_squared_intermediates(evaluator: str) -> None:
     g = _using(symgrad.gradient("sqrt(x**2 + y**2)", wrt="x y"), evaluator)
     got = g(np.array([1e200, 1e-300, 1.0]), np.array([1e200, 1e-300, 1.0]))
     assert np.allclose(got, np.sqrt(0.5), rtol=4 * U, atol=0), got
-    a = _using(symgrad.gradient("asinh(x)"), evaluator)(np.array([1e155]))[0]
-    assert np.allclose(a, _exact(lambda c, t: 1 / c.sqrt(1 + t**2), [1e155]), rtol=4 * U, atol=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="d/dx sin(x)/x is compiled as cos(x)/x - sin(x)/x**2, two terms of 1e8 cancelling "
-    "at x = 1e-8: NumPy returns 1.5e-8 (wrong sign), symengine 0.0; exact -x/3 = -3.3e-9",
+@_xfail(
+    "d/dw log(1 + exp(-y*w)) is compiled as -y*exp(-y*w)/(exp(-y*w) + 1): inf/inf = NaN "
+    "at y*w = -800, where the exact value is 1"
 )
 @pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_sinc_derivative_near_zero(evaluator: str) -> None:
-    x = np.array([1e-8, 1e-4])
-    got = _using(symgrad.gradient("sin(x)/x"), evaluator)(x)[0]
-    exact = _exact(lambda c, t: (t * c.cos(t) - c.sin(t)) / t**2, x)
-    # (x cos x - sin x)/x**2 ~ -x/3 has relative condition ~1 near 0
-    assert np.allclose(got, exact, rtol=1e-6, atol=0), got
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="d/dx log(1 + exp(x)) is compiled as exp(x)/(exp(x) + 1): inf/inf = NaN from x = 710 "
-    "on, where the exact value is 1 (the logistic loss log(1 + exp(-y*w)) likewise at y*w = -800)",
-)
-@pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_softplus_and_logistic_loss_gradients_at_large_margins(evaluator: str) -> None:
-    x = np.array([30.0, 710.0, 800.0])
-    got = _using(symgrad.gradient("log(1 + exp(x))"), evaluator)(x)[0]
-    exact = _exact(lambda c, t: 1 / (1 + c.exp(-t)), x)  # the logistic function: condition <= 1
-    assert np.allclose(got, exact, rtol=4 * U, atol=0), got
+def test_logistic_loss_gradient_at_a_large_margin(evaluator: str) -> None:
     loss = _using(symgrad.gradient("log(1 + exp(-y*w))", wrt="w", args="y"), evaluator)
     assert np.allclose(loss(np.array([800.0]), -1.0)[0], [1.0], rtol=4 * U, atol=0)
+
+
+FORMULA_FINDINGS = [  # (expression, exact derivative, points, relative tolerance)
+    pytest.param(
+        "tanh(x)", lambda c, t: c.sech(t) ** 2, [5.0, 12.0, 20.0, 30.0],
+        8 * U * (1 + 2 * 30),  # sech(x)**2's relative condition is 2*|x*tanh(x)|
+        marks=_xfail("d/dx tanh(u) is compiled as 1 - tanh(u)**2, which cancels where "
+                     "|tanh(u)| is near 1: 3e-7 relative error at x = 12, 0.0 from x = 19 on"),
+        id="tanh",
+    ),
+    pytest.param(
+        "sin(x)/x", lambda c, t: (t * c.cos(t) - c.sin(t)) / t**2, [1e-8, 1e-4],
+        1e-6,  # (x cos x - sin x)/x**2 ~ -x/3 has relative condition ~1 near 0
+        marks=_xfail("d/dx sin(x)/x is compiled as cos(x)/x - sin(x)/x**2, terms of 1e8 "
+                     "cancelling at x = 1e-8: NumPy 1.5e-8 (wrong sign), symengine 0.0"),
+        id="sinc",
+    ),
+    pytest.param(
+        "log(1 + exp(x))", lambda c, t: 1 / (1 + c.exp(-t)), [30.0, 710.0, 800.0],
+        4 * U,  # the logistic function: condition <= 1
+        marks=_xfail("d/dx log(1 + exp(x)) is compiled as exp(x)/(exp(x) + 1): inf/inf = NaN "
+                     "from x = 710 on, where the exact value is 1"),
+        id="softplus",
+    ),
+    pytest.param(
+        "asinh(x)", lambda c, t: 1 / c.sqrt(1 + t**2), [1e155],
+        4 * U,
+        marks=_xfail("d/dx asinh(x) is compiled as 1/sqrt(x**2 + 1): x**2 overflows, 0 at "
+                     "x = 1e155 where the exact value is 1e-155"),
+        id="asinh",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("evaluator", EVALUATORS)
+@pytest.mark.parametrize(("expr", "exact", "points", "rtol"), FORMULA_FINDINGS)
+def test_derivative_formulas_keep_their_relative_accuracy(
+    evaluator: str, expr: str, exact: Callable[[Any, Any], Any], points: list[float], rtol: float
+) -> None:
+    """Each derivative against mpmath, within a few ulps times the value's own condition."""
+    got = _using(symgrad.gradient(expr), evaluator)(np.array(points))[0]
+    assert np.allclose(got, _exact(exact, points), rtol=rtol, atol=0), got
