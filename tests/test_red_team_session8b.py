@@ -718,11 +718,6 @@ def test_gci_names_a_refused_long_integer_correctly() -> None:
     assert "(got 1" + "0" * 39 + ")" not in str(err.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gci's dim has no cap in Python (the command line takes 1 to 3): dim = 10**9 makes "
-    "r = 2**(1e-9), and equal differences on those grids are called divergent, 'grows'",
-)
 def test_gci_dimension_is_capped_or_equal_differences_never_grow() -> None:
     """Cells 100, 50, 25 halve each time, so r21 = r32 for any dim; φ = 1, 2, 3 has equal
     differences: never 'grows'.  A dimension of 10**9 is no grid's."""

@@ -147,8 +147,8 @@ def gci(
         One quantity computed on three or more grids, listed in the same order as ``cells`` or
         ``spacing`` (any order: the grids are sorted by ``h``, finest first).
     cells, dim : sequence of int, int
-        Cell counts and spatial dimension: ``h_i = (1/N_i)^(1/dim)`` (step 1; the domain size
-        cancels in the ratios ``r = (N_fine/N_coarse)^(1/dim)``).
+        Cell counts and spatial dimension (1, 2 or 3): ``h_i = (1/N_i)^(1/dim)`` (step 1; the
+        domain size cancels in the ratios ``r = (N_fine/N_coarse)^(1/dim)``).
     spacing : sequence of float
         Representative cell sizes ``h_i`` instead.  Give exactly one of ``cells`` and ``spacing``.
     safety_factor : float
@@ -523,8 +523,11 @@ def _cell_sizes(cells: object, dim: object) -> tuple[tuple[int, ...], tuple[floa
         if not x.is_integer():
             msg = f"cells[{i}]: must be a whole number (got {x!r}); for sizes use spacing=."
             raise ConfigError(msg)
-    if isinstance(dim, bool) or not isinstance(dim, Integral) or int(dim) < 1:
-        msg = f"dim: must be a positive integer such as 2 or 3 (got {dim!r}); required with cells=."
+    if isinstance(dim, bool) or not isinstance(dim, Integral) or not 1 <= int(dim) <= 3:
+        msg = (
+            f"dim: the number of space dimensions, 1, 2 or 3 (got {shown(dim)}); required with "
+            "cells= (for other grids give the sizes with spacing=)."
+        )
         raise ConfigError(msg)
     counts = tuple(int(x) for x in xs)
     return counts, tuple(n ** (-1.0 / int(dim)) for n in counts)
