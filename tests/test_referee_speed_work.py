@@ -214,6 +214,15 @@ def test_the_complex_step_asks_the_float_pass_only_for_its_rate() -> None:
 # The engine now runs it on raw tuples; here it is the oracle for every number and decision.
 
 
+def _step(probe: Any, axis: int, h: Any) -> tuple[list[Any], list[Any]]:
+    """Im f(x + ih)/h and Re f(x + ih) as context numbers, from mpmath's complex f itself."""
+    ctx = probe.ctx
+    args = list(probe.args)
+    args[axis] = ctx.mpc(args[axis], h)
+    values = [ctx.mpc(v) for v in probe.fn(*args)]
+    return [v.imag / h for v in values], [v.real for v in values]
+
+
 def _reference_complex_step(
     f: symgrad.Compiled, x0: list[sympy.Rational], axis: int, dps: int
 ) -> tuple[Any, ...]:
@@ -232,7 +241,7 @@ def _reference_complex_step(
         h /= 2
     if duals.steepest * h > engine._COMPLEX_REACH:
         return (None, [], h, probe.work, 0)
-    last, last_f = probe.complex_step(axis, h)
+    last, last_f = _step(probe, axis, h)
     missing, count = 0.0, 1
     for _ in range(engine._MAX_REFINE + 1):
         h = -h / (2 * 10 ** math.ceil(missing / 2))
@@ -242,7 +251,7 @@ def _reference_complex_step(
         probe = engine._probe(f, x0, work, relative=True)
         ctx = probe.ctx
         h = ctx.mpf(h)
-        new, new_f = probe.complex_step(axis, h)
+        new, new_f = _step(probe, axis, h)
         work, count = probe.work, count + 1
         if any(not a and not b for a, b in zip(last, new, strict=True)):
             return (None, [], h, work, count)
@@ -353,3 +362,84 @@ def test_property_the_reach_test_is_the_product_compared(
     only settle products at most 2^-10)."""
     product = lib.mpf_mul(h, lib.from_float(steepest), prec, "n")
     assert engine._beyond_reach(steepest, h, prec) == lib.mpf_gt(product, lib.from_float(1e-3))
+
+
+# -- the parts of f a partial does not move, computed once per probe -------------------------
+
+_PARTS_EXPRS = [
+    "sin(x + y)*exp(-z**2)",
+    "atan(x*y) + z",
+    "exp(x**3/4) + y*z",
+    "gamma(x) + besselj(0, y) + z",
+    "x**y + log(1 + z**2)*sqrt(x)",
+    "sinh(x)*cosh(y)/(1 + tanh(z))",
+]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    text=st.sampled_from(_PARTS_EXPRS),
+    coords=st.tuples(*[st.integers(1, 999)] * 3),
+    axis=st.integers(0, 2),
+    work=st.sampled_from([24, 64, 200]),
+)
+def test_property_the_split_code_is_f_own_code(
+    text: str, coords: tuple[int, int, int], axis: int, work: int
+) -> None:
+    """f with the parts an axis does not move taken from the point gives, to the last bit,
+    what f's own compiled code gives: at the point, and with a complex step along the axis."""
+    f = symgrad.function(text, "x y z")
+    x0 = [sympy.Rational(c, 1000) for c in coords]
+    probe = engine._Probe(f, x0, work)
+    ctx = probe.ctx
+    assert [v._mpf_ for v in probe.evaluate(None, probe.args)] == [
+        v._mpf_ for v in probe.fn(*probe.args)
+    ]
+    args = list(probe.args)
+    args[axis] = ctx.mpc(args[axis], ctx.mpf(2) ** -150)
+    got = [ctx.mpc(v) for v in probe.evaluate(axis, args)]
+    want = [ctx.mpc(v) for v in probe.fn(*args)]
+    assert [v._mpc_ for v in got] == [v._mpc_ for v in want]
+
+
+def test_each_part_is_computed_once_per_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sin(x + y)·exp(-z²): exp(-z²) (unmoved along x and y) and sin(x + y) (along z) are
+    computed once at each of the two precisions of a gradient, not once per evaluation."""
+    calls: list[int] = []
+    split_code = engine._split_code
+
+    def counting(fn: Any) -> Any:
+        found = split_code(fn)
+        if found is None:
+            return None
+
+        def counted(i: int, part: Any) -> Any:
+            def run(values: Any) -> Any:
+                calls.append(i)
+                return part(values)
+
+            return run
+
+        parts = tuple(counted(i, p) for i, p in enumerate(found.parts))
+        return found._replace(parts=parts)
+
+    engine._SPLITS.clear()
+    monkeypatch.setattr(engine, "_split_code", counting)
+    f = symgrad.function("sin(x + y)*exp(-z**2)")
+    results = finite_difference_gradient(f, "x=0.31, y=0.62, z=0.5", dps=50, engine="mpmath")
+    engine._SPLITS.clear()
+    precisions = {r.working_dps for r in results} | {64}  # the point's reality check at 64
+    assert sorted(calls) == sorted([0, 1] * len(precisions))
+    for r, truth in zip(results, _gradient_truth("0.31", "0.62", "0.5"), strict=True):
+        assert abs(_ctx(100).mpf(r.value) - truth) <= _ctx(100).mpf(r.error_estimate)
+
+
+def test_code_with_common_subexpressions_is_not_split() -> None:
+    """exp(sin(x·y)) + sin(x·y)²: the code names sin(x·y) first; only single expressions of
+    plain operations and calls are split, and f's own code runs otherwise."""
+    f = symgrad.function("exp(sin(x*y)) + sin(x*y)**2", "x y")
+    probe = engine._Probe(f, [sympy.Rational(1, 2), sympy.Rational(1, 3)], 64)
+    assert engine._split(probe.fn) is None
+    ctx = _ctx(100)
+    s = ctx.sin(ctx.mpf(1) / 6)
+    assert abs(probe.at(probe.args)[0] - (ctx.exp(s) + s**2)) < ctx.mpf(10) ** -60

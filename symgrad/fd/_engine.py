@@ -57,7 +57,10 @@ of u = -1e200 at 72 digits is wrong by a factor e^(1e128), and two such values, 
 different factors, certified each other by a difference far below the error of both.  Below
 log10|u| digits errors are not proportional to 10^-W and no chain of values can show them; so
 the first value carries them (``_complex_work``), and the step is narrowed until it turns no
-power's exponent p·log b by more than 10^-3 (``_within_powers``).  When it still cannot be
+power's exponent p·log b by more than 10^-3 (``_within_powers``).  Each value evaluates
+only the operations of f that hold the differenced variable: the rest (exp(-z²) along x in
+sin(x + y)·exp(-z²)) is taken from the same code at the point, computed once per precision
+(``_split``), so every number is the one f's own code gives.  When it still cannot be
 certified, or both imaginary parts vanish (a lost imaginary part is zero at every precision),
 the caller falls back to the stencil.  The real parts must agree with f at the point too: a
 step beyond f's scale (sec(x²) at x = 1e200, where Im sec((x + ih)²) ~ e^(-2xh) vanishes at
@@ -74,11 +77,16 @@ and of the first derivative along each differentiated axis, are compared: a gap 
 
 from __future__ import annotations
 
+import ast
+import builtins
 import functools
+import inspect
 import itertools
 import math
+import operator
+import textwrap
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -332,6 +340,8 @@ class _Probe:
         self.ctx, self.fn = f.mp_function(work)
         self.work = work
         self.relative, self.reach = relative, reach
+        self.parts: dict[int, Any] = {}  # f's parts at the point, by index (``evaluate``)
+        self.split: Any = False  # f's code split (``_split``) or None, once it is needed
         prec, make = self.ctx.prec, self.ctx.make_mpf
         # mpf(p) / q, as the context computes it: p rounded to prec, then the quotient rounded
         self.args = [
@@ -357,7 +367,8 @@ class _Probe:
         ctx = self.ctx
         mpf = ctx.mpf
         try:
-            values = [v if type(v) is mpf else ctx.convert(v) for v in self.fn(*args)]
+            found = self.fn(*args) if args is not self.args else self.evaluate(None, args)
+            values = [v if type(v) is mpf else ctx.convert(v) for v in found]
         except ZeroDivisionError as exc:
             raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
         except OverflowError as exc:  # mpmath, at exponents beyond what it can shift
@@ -385,18 +396,35 @@ class _Probe:
             found = self.__dict__["_centre"] = self.at(self.args)
         return found
 
-    def im_quotient(self, axis: int, h: Any) -> list[Any]:
-        """Im f(x + i h e_axis)/h for every component (the complex step)."""
-        return self.complex_step(axis, h)[0]
+    def evaluate(self, axis: int | None, args: Sequence[Any]) -> Any:
+        """f(args) where only ``axis`` may differ from the point (None: none does).
 
-    def complex_step(self, axis: int, h: Any) -> tuple[list[Any], list[Any]]:
-        """Im f(x + i h e_axis)/h and Re f(x + i h e_axis) = f(x) + O(h²), per component."""
+        The parts of f that do not involve that axis (``_split``) are taken from this probe's
+        values at the point, computed once: the same code on the same numbers at the same
+        precision, so every result is the one f's own code gives.
+        """
+        split = self.split
+        if split is False:  # not looked up yet (the stencil's probes never need it)
+            split = self.split = _split(self.fn)
+        if split is None:
+            return self.fn(*args)
+        way = split.ways[-1 if axis is None else axis]
+        if way is None:
+            return self.fn(*args)
+        known = self.parts
+        for i in way.parts:
+            if i not in known:
+                known[i] = split.parts[i](self.args)
+        return way.fn((*args, *(known[i] for i in way.parts)))
+
+    def quotients(self, axis: int, h: Any) -> list[Any]:
+        """Im f(x + i h e_axis)/h for every component, as context numbers (``raw_step``)."""
         make = self.ctx.make_mpf
-        quotients, reals = self.raw_step(axis, h._mpf_)
-        return [make(q) for q in quotients], [make(r) for r in reals]
+        return [make(q) for q in self.raw_step(axis, h._mpf_)[0]]
 
     def raw_step(self, axis: int, h: _Mpf) -> tuple[list[_Mpf], list[_Mpf]]:
-        """``complex_step`` on raw mpf tuples: the same roundings, without the number objects.
+        """Im f(x + i h e_axis)/h and Re f(x + i h e_axis) = f(x) + O(h²) per component, as raw
+        mpf tuples: the roundings of the context numbers, without the number objects.
 
         The step is rounded to the probe's precision in x + ih, as ``ctx.mpc(x, h)`` rounds it,
         and each quotient is Im f / h (h as given) rounded once, as ``v.imag / h`` is.
@@ -406,19 +434,23 @@ class _Probe:
         args[axis] = ctx.make_mpc((args[axis]._mpf_, lib.mpf_pos(h, prec, _RND)))
         mpc = ctx.mpc
         try:
-            values = [v if type(v) is mpc else ctx.convert(v) for v in self.fn(*args)]
+            values = [v if type(v) is mpc else ctx.convert(v) for v in self.evaluate(axis, args)]
         except ZeroDivisionError as exc:
             raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
         except OverflowError as exc:
             raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW) from exc
         except (ValueError, TypeError) as exc:
             raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
-        parts = [v._mpc_ if type(v) is mpc else (v._mpf_, lib.fzero) for v in values]
-        # ctx.isfinite: no part infinite or NaN, the only numbers with a zero mantissa and a
-        # nonzero exponent
-        if not all((re[1] or not re[2]) and (im[1] or not im[2]) for re, im in parts):
-            raise _PointProblem(ctx, args, status=PointStatus.POLE)
-        return [lib.mpf_div(im, h, prec, _RND) for _, im in parts], [re for re, _ in parts]
+        quotients, reals = [], []
+        for v in values:
+            re, im = v._mpc_ if type(v) is mpc else (v._mpf_, lib.fzero)
+            # ctx.isfinite: no part infinite or NaN, the only numbers with a zero mantissa and
+            # a nonzero exponent
+            if not ((re[1] or not re[2]) and (im[1] or not im[2])):
+                raise _PointProblem(ctx, args, status=PointStatus.POLE)
+            quotients.append(lib.mpf_div(im, h, prec, _RND))
+            reals.append(re)
+        return quotients, reals
 
     def stencil_sum(self, terms: _Terms, h: Any) -> tuple[list[Any], Any]:
         """Σ w f(x + h·shift) / (den · h^m) over the tensor-product terms; and max |f| seen."""
@@ -496,6 +528,194 @@ class _Terms:
             math.ceil(max(weights, 0.0)),
             "+".join(f"{s.kind}:{s.accuracy}:d{s.derivative}" for s in live),
         )
+
+
+# -- f's parts that a partial does not move --------------------------------------------------
+#
+# A complex step along x moves only the operations that hold x: in sin(x + y)·exp(-z²) the
+# factor exp(-z²) is the same real number at every complex step along x or y, and in f at the
+# point.  So f's compiled code is split once per compiled precision: per axis, the largest
+# subexpressions without that axis's variable become parameters, computed once per probe from
+# the point by the very same code (the subexpression's own syntax tree, compiled), and the rest
+# of the code is unchanged.  Identical operations on identical numbers at the same precision:
+# every value is the one f's code gives.  Code that is not one expression of plain operations
+# and calls (common subexpressions, conditionals) is not split.
+
+_PLAIN = (
+    ast.Expression,
+    ast.List,
+    ast.Tuple,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.keyword,
+    ast.Attribute,
+    ast.operator,
+    ast.unaryop,
+)
+_COSTLY = (ast.BinOp, ast.UnaryOp, ast.Call)
+
+
+class _Way(NamedTuple):
+    """f's code along one axis (or at the point): the parts it takes, then the code itself,
+    a function of one sequence: f's variables, then those parts."""
+
+    parts: tuple[int, ...]
+    fn: Any
+
+
+class _Split(NamedTuple):
+    """f's code split into parts: their code, and a way per axis and one at the point (last)."""
+
+    parts: tuple[Any, ...]
+    ways: tuple[_Way | None, ...]
+
+
+_SPLITS: dict[Hashable, tuple[Any, Any]] = {}
+
+
+def _split(fn: Any) -> _Split | None:
+    """f's compiled code split into the parts each axis does not move (once per code)."""
+
+    def build() -> _Split | None:
+        try:
+            return _split_code(fn)
+        except (_NotPlain, KeyError, AttributeError):
+            return None
+
+    return remembered(_SPLITS, fn, build)
+
+
+def _split_code(fn: Any) -> _Split | None:
+    try:
+        source = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    define = source.body[0]
+    if not isinstance(define, ast.FunctionDef) or len(define.body) != 1:
+        return None
+    done = define.body[0]
+    if not isinstance(done, ast.Return) or done.value is None:
+        return None
+    body = done.value
+    if not all(isinstance(n, _PLAIN) for n in ast.walk(ast.Expression(body))):
+        return None
+    names = [a.arg for a in define.args.args]
+    texts: dict[str, int] = {}
+    trees: list[ast.expr] = []
+
+    def part(node: ast.expr) -> int:
+        text = ast.unparse(node)
+        if text not in texts:
+            texts[text] = len(trees)
+            trees.append(node)
+        return texts[text]
+
+    ways: list[_Way | None] = []
+    for name in names:
+        used: list[int] = []
+        code = _Parts(lambda node, name=name: name not in _names(node), part, used).visit(
+            _copy(body)
+        )
+        ways.append(_compiled(fn, names, used, code) if used else None)
+    known = set(texts)
+    used = []
+    code = _Parts(lambda node: ast.unparse(node) in known, part, used).visit(_copy(body))
+    ways.append(_compiled(fn, names, used, code) if used else None)
+    parts = tuple(_compiled(fn, names, [], tree).fn for tree in trees)
+    return _Split(parts, tuple(ways))
+
+
+class _Parts(ast.NodeTransformer):
+    """Replaces the outermost costly subexpressions that ``takes`` by parameters ``_p<i>``."""
+
+    def __init__(self, takes: Any, part: Any, used: list[int]) -> None:
+        self.takes, self.part, self.used = takes, part, used
+
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, _COSTLY) and self.takes(node):
+            i = self.part(node)
+            if i not in self.used:
+                self.used.append(i)
+            return ast.Name(id=f"_p{i}", ctx=ast.Load())
+        return self.generic_visit(node)
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _copy(node: ast.expr) -> ast.expr:
+    copied: ast.expr = ast.parse(ast.unparse(node), mode="eval").body
+    return copied
+
+
+def _compiled(fn: Any, names: list[str], used: list[int], body: ast.expr) -> _Way:
+    """A function of f's variables and the parts ``used`` that returns ``body``: the syntax
+    tree turned into closures (``_closure``), each name bound to what it meant in f's code."""
+    slots = {name: i for i, name in enumerate([*names, *(f"_p{i}" for i in used)])}
+    return _Way(tuple(used), _closure(body, slots, fn.__globals__))
+
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+
+def _closure(node: ast.AST, slots: dict[str, int], space: dict[str, Any]) -> Any:
+    """A function of the values of ``slots`` that computes ``node`` as Python would: operands
+    left to right, the same operators and calls (no text is evaluated)."""
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        return lambda _: constant
+    if isinstance(node, ast.Name):
+        if node.id in slots:
+            return operator.itemgetter(slots[node.id])
+        bound = space[node.id] if node.id in space else getattr(builtins, node.id)
+        return lambda _: bound
+    if isinstance(node, ast.Attribute):
+        owner = _closure(node.value, slots, space)
+        attribute = node.attr
+        return lambda values: getattr(owner(values), attribute)
+    if isinstance(node, ast.BinOp):
+        op, left, right = (
+            _BINARY[type(node.op)],
+            _closure(node.left, slots, space),
+            _closure(node.right, slots, space),
+        )
+        return lambda values: op(left(values), right(values))
+    if isinstance(node, ast.UnaryOp):
+        op1, operand = _UNARY[type(node.op)], _closure(node.operand, slots, space)
+        return lambda values: op1(operand(values))
+    if isinstance(node, ast.Call) and not node.keywords:
+        arguments = [_closure(a, slots, space) for a in node.args]
+        if isinstance(node.func, ast.Name) and node.func.id not in slots and len(arguments) == 1:
+            function_, (only,) = _closure(node.func, slots, space)(()), arguments
+            return lambda values: function_(only(values))  # sin(u): the commonest call
+        head = _closure(node.func, slots, space)
+        return lambda values: head(values)(*[a(values) for a in arguments])
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [_closure(e, slots, space) for e in node.elts]
+        kind = list if isinstance(node, ast.List) else tuple
+        return lambda values: kind([e(values) for e in items])
+    raise _NotPlain
+
+
+class _NotPlain(Exception):
+    """A node the closures do not cover: the code is not split."""
 
 
 class _PointProblem(Exception):
@@ -1033,17 +1253,18 @@ _new_float = functools.partial(tuple.__new__, _Float)
 
 
 def _vouch(node: _Float) -> _Float:
-    """``node`` if every component is an exact zero or a normal number known to 1e-4."""
-    if not (_known(node.value, node.error) and all(map(_known, node.slopes, node.errors))):
-        raise _Unsure
+    """``node`` if its value and every slope is an exact zero, or a normal number in
+    [1e-140, 1e140] whose error is below 1e-4 of it."""
+    value, error, slopes, errors = node
+    for c, e in ((value, error), *zip(slopes, errors, strict=True)):
+        if c == 0:
+            if e != 0:
+                raise _Unsure
+            continue
+        size = abs(c)
+        if not (_FLOAT_LOW <= size <= _FLOAT_HIGH and e <= _FLOAT_REL * size):
+            raise _Unsure
     return node
-
-
-def _known(c: float, e: float) -> bool:
-    """An exact zero, or a normal number in [1e-140, 1e140] whose error e is below 1e-4 of it."""
-    if c == 0:
-        return e == 0
-    return _FLOAT_LOW <= abs(c) <= _FLOAT_HIGH and e <= _FLOAT_REL * abs(c)
 
 
 def _f_add(parts: Sequence[_Float]) -> _Float:
@@ -1064,19 +1285,19 @@ def _f_add(parts: Sequence[_Float]) -> _Float:
 def _f_mul(parts: Sequence[_Float]) -> _Float:
     a = parts[0]
     for b in parts[1:]:
+        av, ae, a_slopes, a_errors = a
+        bv, be, b_slopes, b_errors = b
+        aa, ab = abs(av), abs(bv)
         slopes, errors = [], []
-        for s, es, t, et in zip(a.slopes, a.errors, b.slopes, b.errors, strict=True):
-            one, two = a.value * t, s * b.value
+        for s, es, t, et in zip(a_slopes, a_errors, b_slopes, b_errors, strict=True):
+            one, two = av * t, s * bv
             slopes.append(one + two)
             errors.append(
-                abs(a.value) * et
-                + a.error * (abs(t) + et)
-                + abs(b.value) * es
-                + b.error * (abs(s) + es)
+                aa * et + ae * (abs(t) + et) + ab * es + be * (abs(s) + es)
                 + 2 * _EPS * (abs(one) + abs(two))
-            )
-        value = a.value * b.value
-        error = abs(a.value) * b.error + a.error * (abs(b.value) + b.error) + _EPS * abs(value)
+            )  # fmt: skip
+        value = av * bv
+        error = aa * be + ae * (ab + be) + _EPS * abs(value)
         a = _vouch(_new_float((value, error, tuple(slopes), tuple(errors))))
     return a
 
@@ -2110,10 +2331,10 @@ def complex_given_step(
     if work > _MAX_WORK:
         why = f"f's functions need {condition} digits at the point, more than {_MAX_WORK} hold"
         return _Complex(None, [], h, _MAX_WORK, 0, why)
-    low = _probe(f, x0, work, relative=False).im_quotient(axis, h)
+    low = _probe(f, x0, work, relative=False).quotients(axis, h)
     high_probe = _probe(f, x0, max(2 * work, _step_work(dps, h)), relative=False)
-    high = high_probe.im_quotient(axis, high_probe.ctx.mpf(h))
-    half = high_probe.im_quotient(axis, -high_probe.ctx.mpf(h) / 2)
+    high = high_probe.quotients(axis, high_probe.ctx.mpf(h))
+    half = high_probe.quotients(axis, -high_probe.ctx.mpf(h) / 2)
     est = [abs(a - b) + 8 * abs(b - c) / 3 for a, b, c in zip(low, high, half, strict=True)]
     why = f"complex step h = {thread_context(15).nstr(h, 3)}"
     return _Complex(high, est, h, high_probe.work, 3, why)
