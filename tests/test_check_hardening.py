@@ -499,3 +499,21 @@ def test_taylor_planted_errors_beside_an_offset_never_pass_many(
     offset: float, amplitude: float, x0: float, factor: float, seed: int
 ) -> None:
     _offset_property(offset, amplitude, x0, factor, seed)
+
+
+@pytest.mark.parametrize("periods", [1, 1000, 159155])
+def test_taylor_steps_of_whole_periods_do_not_make_a_wrong_gradient_exact(periods: int) -> None:
+    """1e12 + sin(x) with a step of whole periods beside small ones: that step returns f to
+    f(0) (math.sin below) whatever the gradient, and is not local, so it cannot show that the
+    floor resolves a first-order error: a zero gradient (f'(0) = cos 0 = 1) is not exact."""
+    step = 2 * math.pi * periods
+    assert abs(math.sin(step)) < 1e-9 * periods
+    r = symgrad.taylor_test(
+        lambda p: 1e12 + math.sin(float(p[0])),
+        lambda p: [0.0],
+        [0.0],
+        direction=[1.0],
+        step_sizes=[step, 0.1, 0.01, 0.001],
+    )
+    assert r.status is Status.INCONCLUSIVE, r.reason
+    assert not r.ok

@@ -37,12 +37,13 @@ computed in arbitrary precision.  There the floor is the entry's conditioning,
 backward-stable evaluation (its result rounded, each input moved by a rounding), with
 x_j·∂g/∂x_j measured on exact values at x_j·(1 + 2u), and what summing the chain-rule terms
 may cancel (``chain``, the sum of their absolute values as above, evaluated exactly: softmax
-minus one, a cross-entropy gradient, cancels where exp overflows).  The user's value is judged against the exact value with it, so
-a stable formula (softmax by log-sum-exp, hypot) passes and a wrong value fails.  Code that
-evaluates an overflowing formula itself gets what float64 gives it: a value equal to symgrad's
-own float64 value, or none that is finite, cannot be told from a wrong value there (0 for
-x/sqrt(x**2 + 1) at 1e155 is both what the formula gives and wrong by 1): such a value is
-undecided and makes the verdict inconclusive (fail if another value fails), never a pass.
+minus one, a cross-entropy gradient, cancels where exp overflows).  The user's value is judged
+against the exact value with it, so a stable formula (softmax by log-sum-exp, hypot) passes
+and a wrong value fails.  Code that evaluates an overflowing formula itself gets what float64
+gives it: a value equal to symgrad's own float64 value, or none that is finite, cannot be told
+from a wrong value there (0 for x/sqrt(x**2 + 1) at 1e155 is both what the formula gives and
+wrong by 1): such a value is undecided and makes the verdict inconclusive (fail if another
+value fails), never a pass.
 
 Vectorized code is called as it will be used.  ``user_fn(x, y, ...)`` is first called on
 arrays of points; when that gives other values than a call on the first point alone (code that

@@ -9,8 +9,9 @@ only when the largest step is wide enough for a curvature to show, and the floor
 for a wrong gradient to show: a remainder r(h) <= F (the floor, 1e3·ε·|f|) hides any first-order
 error e = (∇f − g)·v with |e|·h <= 2F (r plus f's own rounding).  Beside a large offset,
 f = 1e12 + sin(x), F = 0.22 exceeds every change of f over steps h <= 0.1 (0.096), so a zero,
-negated or doubled gradient leaves every remainder at the floor: exact needs 2F/h, at the step
-where it is least, within 1e-4 of the slope along v (as a pass does), else the verdict is
+negated or doubled gradient leaves every remainder at the floor: exact needs 2F/h, at the
+local step where it is least (a wider step can span whole periods of f), within 1e-4 of the
+slope along v (as a pass does), else the verdict is
 ``inconclusive`` and says that the size of f swamps its change.
 
 An order is evidence only inside f's asymptotic range along v, and steps a user gives need
@@ -222,7 +223,14 @@ def taylor_test(
     wide = len(fit) >= 3 and span >= TOLERANCES.taylor_span
     order = _slope(np.log(hs[fit]), np.log(r[fit])) if wide else None
     seen = _Seen(int(above.sum()), int((~np.isfinite(r)).sum()), len(hs), float(moves[0]))
-    seen = _blur(seen._replace(fitted=len(fit), span=span), hs, first_order, floor, slope)
+    local = moves <= TOLERANCES.taylor_local
+    seen = _blur(
+        seen._replace(fitted=len(fit), span=span),
+        hs[local],
+        first_order[local],
+        floor[local],
+        slope,
+    )
     probes = _probes(f, x, v, f0, hs[fit]) if len(fit) >= 3 else ()
     window = _window(hs[fit], fh[fit] - f0, slope, floor[fit], probes)
     status, reason = _taylor_verdict(order, seen, bool(np.isfinite([f0, slope]).all()), window)
@@ -235,7 +243,9 @@ def taylor_test(
 def _blur(
     seen: _Seen, hs: FloatArray, change: FloatArray, floor: FloatArray, slope: float
 ) -> _Seen:
-    """``seen`` with what remainders at the floor can hide: see :func:`_at_the_floor`."""
+    """``seen`` with what remainders at the floor can hide, over the local steps given (a step
+    that moves x0 beyond its scale can span whole periods of f, where the first-order error
+    cancels): see :func:`_at_the_floor`."""
     with np.errstate(all="ignore"):
         blur = 2 * floor / hs
         secants = change / hs
@@ -490,7 +500,8 @@ def _at_the_floor(seen: _Seen) -> tuple[Status, str]:
     at least ``TOLERANCES.taylor_reach`` of max(1, |x0|) make that a statement about f.
 
     It also hides a first-order error e = (∇f − g)·v with |e|·h up to the floor F plus f's own
-    rounding (at most F): |e| <= 2F/h at every step (``seen.blur`` is the least such bound).
+    rounding (at most F): |e| <= 2F/h at every local step (``seen.blur`` is the least such
+    bound; a step beyond x0's scale, 2π·159155 for sin, can return f to f(x0) whatever e is).
     Exact needs that bound within ``TAYLOR_RESOLUTION`` of the slope along v (max(|g·v|, the
     secants)), as a pass does.  Beside a large offset (f = 1e12 + sin(x): F = 1e3·ε·1e12 = 0.22
     while sin changes by 0.096 over h = 0.1) f's change along v never rises above the floor, and
