@@ -369,10 +369,6 @@ _THREADS_SCRIPT = textwrap.dedent(
 )
 
 
-@_xfail(
-    "the numexpr evaluator calls one compiled numexpr program from every thread; numexpr's "
-    "programs are not reentrant: wrong values, or the process aborts (double free, SIGSEGV)"
-)
 def test_numexpr_evaluator_called_from_threads_is_safe() -> None:
     """Four threads calling one ``using("numexpr")`` gradient: values against NumPy formulas.
 

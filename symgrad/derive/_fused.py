@@ -250,6 +250,12 @@ def _operations(exprs: Sequence[Any]) -> int:
     return sum(max(1, len(node.args) - 1) for node in compound_nodes(exprs))
 
 
+#: numexpr's compiled programs keep their own buffers, and two threads running one of them
+#: at once corrupt memory (the process aborts, or values come back wrong): calls are taken one
+#: at a time, each still running on numexpr's own thread pool.
+_NUMEXPR_LOCK = threading.Lock()
+
+
 class _NumexprProgram:
     """The CSE'd program, each statement one numexpr loop or, where numexpr cannot, NumPy."""
 
@@ -298,9 +304,10 @@ class _NumexprProgram:
         import numpy as np  # noqa: PLC0415 - see the imports
 
         env = dict(zip(self._variables, arrays, strict=True))
-        for target, fn, used in self._steps:
-            env[target] = fn(*(env[n] for n in used))
-        values = [fn(*(env[n] for n in used)) for fn, used in self._outputs]
+        with _NUMEXPR_LOCK:  # one program at a time: numexpr's are not safe across threads
+            for target, fn, used in self._steps:
+                env[target] = fn(*(env[n] for n in used))
+            values = [fn(*(env[n] for n in used)) for fn, used in self._outputs]
         redo = extreme_points(arrays, values)
         if redo.size:  # NumPy's values where the order of operations may matter (_guards)
             size = max(a.size for a in arrays)
