@@ -407,13 +407,3 @@ def test_variables_named_like_cse_temporaries_compile_right(
     for backend in ("symengine", "numpy"):
         g = gradient(text, wrt=names).using(backend)
         np.testing.assert_allclose(g(*point), closed(*point), rtol=1e-14, atol=1e-14)
-
-
-def test_a_residual_jacobian_with_parameters_named_x0_x1_x2() -> None:
-    """What scipy.optimize.least_squares is handed: the Jacobian over data arrays, closed form."""
-    t = np.linspace(0.0, 2.0, 7)
-    y = 2 * np.exp(-0.7 * t) + 0.3
-    problem = symgrad.for_scipy(["x0*exp(-x1*t) + x2 - y"], wrt="x0 x1 x2", args="t y")
-    a, k = 2.0, 0.7
-    closed = np.stack([np.exp(-k * t), -a * t * np.exp(-k * t), np.ones_like(t)], axis=1)
-    np.testing.assert_allclose(problem.jac(np.array([a, k, 0.3]), t, y), closed, rtol=1e-13)
