@@ -387,10 +387,6 @@ def test_numexpr_evaluator_called_from_threads_is_safe() -> None:
     assert proc.stdout.split() == ["wrong", "0"]
 
 
-@_xfail(
-    "the derivative of (-2)**x holds log(-2) = log(2) + I*pi; the compiled code computes "
-    "complex numbers and casts them to float64, returning the real part (ComplexWarning)"
-)
 @pytest.mark.parametrize("evaluator", EVALUATORS)
 def test_derivative_of_a_negative_base_power_is_never_a_real_number(evaluator: str) -> None:
     """d/dx (-2)**x at x = 1 is -2*(log 2 + i*pi): not real, so no float64 value is right."""

@@ -244,8 +244,9 @@ def _fold_constants(expr: Any) -> Any:
 
     The largest constant subtrees are evaluated whole (by SymPy's ``evalf`` at 30 digits, refused
     past 400 working digits), so a value is rounded once.  A constant that cannot be evaluated
-    to a real number (a placeholder inside, a complex value, an argument too large) is left as
-    it is and its operands are folded instead.
+    to a real number (a placeholder inside, an argument too large) is left as it is and its
+    operands are folded instead; one that is certainly not real (``I*pi``, in the derivative of
+    ``(-2)**x``) is NaN, as every value outside the real domain is in float64 code.
     """
     if not isinstance(expr, sympy.Expr) or expr.is_Atom:
         return expr
@@ -264,6 +265,8 @@ def _fold_constants(expr: Any) -> Any:
 
     def fold(node: Any) -> Any:
         known = folded.get(node)
+        if known is None and is_constant(node) and node.is_extended_real is False:
+            known = folded[node] = sympy.nan  # log(-2) = log(2) + I*pi: no real value
         if known is None:
             known = _float_value(node) if is_constant(node) and not node.is_Atom else None
             if known is None:
