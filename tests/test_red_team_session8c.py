@@ -415,10 +415,6 @@ def test_derivatives_of_moderate_size_survive_squared_intermediates(evaluator: s
     assert np.allclose(got, np.sqrt(0.5), rtol=4 * U, atol=0), got
 
 
-@_xfail(
-    "d/dw log(1 + exp(-y*w)) is compiled as -y*exp(-y*w)/(exp(-y*w) + 1): inf/inf = NaN "
-    "at y*w = -800, where the exact value is 1"
-)
 @pytest.mark.parametrize("evaluator", EVALUATORS)
 def test_logistic_loss_gradient_at_a_large_margin(evaluator: str) -> None:
     loss = _using(symgrad.gradient("log(1 + exp(-y*w))", wrt="w", args="y"), evaluator)
@@ -429,8 +425,6 @@ FORMULA_FINDINGS = [  # (expression, exact derivative, points, relative toleranc
     pytest.param(
         "tanh(x)", lambda c, t: c.sech(t) ** 2, [5.0, 12.0, 20.0, 30.0],
         8 * U * (1 + 2 * 30),  # sech(x)**2's relative condition is 2*|x*tanh(x)|
-        marks=_xfail("d/dx tanh(u) is compiled as 1 - tanh(u)**2, which cancels where "
-                     "|tanh(u)| is near 1: 3e-7 relative error at x = 12, 0.0 from x = 19 on"),
         id="tanh",
     ),
     pytest.param(
@@ -443,8 +437,6 @@ FORMULA_FINDINGS = [  # (expression, exact derivative, points, relative toleranc
     pytest.param(
         "log(1 + exp(x))", lambda c, t: 1 / (1 + c.exp(-t)), [30.0, 710.0, 800.0],
         4 * U,  # the logistic function: condition <= 1
-        marks=_xfail("d/dx log(1 + exp(x)) is compiled as exp(x)/(exp(x) + 1): inf/inf = NaN "
-                     "from x = 710 on, where the exact value is 1"),
         id="softplus",
     ),
     pytest.param(
