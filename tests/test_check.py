@@ -789,11 +789,16 @@ _FAR = np.array([[0.5], [800.0], [900.0], [5000.0], [-800.0]])
 
 
 def test_check_gradient_judges_points_where_its_formula_overflows() -> None:
-    """exp(x)/(exp(x) + 1) overflows at 800, 900, 5000 (inf/inf): the stable 1/(1 + exp(-x))
-    passes there against the exact value, and the reason says how those points were judged."""
+    """x/sqrt(x**2 + 1) overflows its square at 1e155, 1e200 and 1e300 (x/inf = 0 where the
+    exact value is 1): the stable x/hypot(x, 1) passes there against the exact value, and the
+    reason says how those points were judged."""
+    far = np.array([[0.5], [1e155], [1e200], [1e300], [-1e155]])
     with np.errstate(all="ignore"):
-        assert np.isnan(np.exp(_FAR[1:4, 0]) / (np.exp(_FAR[1:4, 0]) + 1)).all()  # the formula
-    r = check_gradient(lambda x: 1 / (1 + np.exp(-x)), "log(1 + exp(x))", at=_FAR)
+        assert np.isinf(far[1:, 0] ** 2).all()  # the formula's square
+    ctx = _mp()
+    truth = [float(ctx.mpf(v) / ctx.sqrt(ctx.mpf(v) ** 2 + 1)) for v in far[:, 0]]
+    assert truth[1:] == [1.0, 1.0, 1.0, -1.0]
+    r = check_gradient(lambda x: x / np.hypot(x, 1.0), "sqrt(x**2 + 1)", at=far)
     assert r.status is Status.PASS, r.reason
     assert (r.n_points, r.skipped, r.undecided) == (5, 0, 0)
     assert (

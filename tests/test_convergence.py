@@ -638,21 +638,25 @@ def test_tanh_far_out_is_not_exact(precision: str) -> None:
     assert res.schemes[0].status is Status.INCONCLUSIVE
 
 
-@pytest.mark.parametrize(
-    ("expr", "at", "precision"),
-    [
-        ("erf(x)", "x=25.5", "mp"),
-        ("tanh(10*x)", "x=25.5", "mp"),
-        ("tanh(10*x)", "x=25.5", "float64"),
-    ],
-)
-def test_complex_step_with_its_imaginary_part_lost_beside_f_is_not_failed(
-    expr: str, at: str, precision: str
-) -> None:
-    """f' ≈ 4.5e-283 (erf) or 1.3e-220 (tanh(10x)) beside |f| ≈ 1: the complex values carry
-    their digits relative to |f|, so Im f(x + ih) = h f' is lost; inconclusive, not fail."""
-    res = convergence(expr, at, schemes="complex", precision=precision, dps=30)
+def test_complex_step_with_its_imaginary_part_lost_beside_f_is_not_failed() -> None:
+    """f' ≈ 4.5e-283 for erf at 25.5 beside |f| ≈ 1: mpmath's complex erf carries its digits
+    relative to |f|, so Im f(x + ih) = h f' is lost; inconclusive, not fail."""
+    res = convergence("erf(x)", "x=25.5", schemes="complex", precision="mp", dps=30)
     assert res.schemes[0].status is Status.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("precision", ["mp", "float64"])
+def test_complex_step_of_tanh_far_out_is_decided(precision: str) -> None:
+    """tanh(10x) at 25.5: f' = 10 sech²(255) ≈ 1.29e-220 beside |f| ≈ 1, yet the complex step
+    keeps it: Im tanh(a + ib) = sin 2b / (cosh 2a + cos 2b) subtracts nothing.  The reference
+    f' is computed as 10/cosh(10x)**2 (1 - tanh² cancelled to 0), so the study is decided and
+    never failed; the exact f' here is mpmath's at 600 digits."""
+    ctx = mpctx(600)
+    a, b = ctx.mpf(255), ctx.mpf(10) * ctx.mpf(10) ** -8  # z = 10(x + ih) at h = 1e-8
+    im = ctx.sin(2 * b) / (ctx.cosh(2 * a) + ctx.cos(2 * b))
+    assert abs(im / ctx.mpf(10) ** -8 / (10 * ctx.sech(a) ** 2) - 1) < ctx.mpf(10) ** -14
+    res = convergence("tanh(10*x)", "x=25.5", schemes="complex", precision=precision, dps=30)
+    assert res.schemes[0].status is Status.PASS, res.schemes[0].reason
 
 
 def test_complex_step_limited_by_the_formula_is_not_failed() -> None:
