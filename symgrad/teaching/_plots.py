@@ -6,6 +6,7 @@ Each function builds and returns a :class:`matplotlib.figure.Figure` (the ``plot
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +58,6 @@ class _Sweep:
     dps: int
     exact: tuple[Any, Any]  # f' at the exact point (dps + 20 digits) and at the float64 point
     sizes: dict[int, float] = field(default_factory=dict)  # size(order), each computed once
-    measured: list[float] = field(default_factory=list)  # noise(), computed once
 
     def size(self, order: int) -> float:
         """|f^(order)| at the point, for the error models (NaN where it is not finite)."""
@@ -70,33 +70,30 @@ class _Sweep:
             self.sizes[order] = abs(float(_exact(g or self.f, self.point, 20, strict=False)))
         return self.sizes[order]
 
+    @functools.cached_property
     def noise(self) -> float:
         """f's float64 rounding near the point: the largest |f64(t) − f(t)| over t = x and its
         eight float64 neighbours on each side, f(t) evaluated exactly at those float64 points.
 
         A formula can lose far more than ε|f|: sin(1e8*x) rounds 1e8·x, an error of ε|x f′|.
         """
-        if not self.measured:
-            x = self.floats[self.name]
-            ts = [x]
-            for direction in (-math.inf, math.inf):
-                t = x
-                for _ in range(8):
-                    t = math.nextafter(t, direction)
-                    ts.append(t)
-            names = [v.name for v in self.f.variables]
-            args = [
-                np.array(ts) if n == self.name else np.full(len(ts), self.floats[n]) for n in names
-            ]
-            with np.errstate(all="ignore"):
-                fast = np.asarray(self.f(*args), dtype=float).reshape(-1, len(ts))[0]
-            worst = 0.0
-            for t, value in zip(ts, fast, strict=True):
-                exact = _exact(self.f, {**self.floats, self.name: t}, 30, strict=False)
-                if math.isfinite(value) and math.isfinite(float(exact)):
-                    worst = max(worst, abs(float(exact - value)))
-            self.measured.append(worst)
-        return self.measured[0]
+        x = self.floats[self.name]
+        ts = [x]
+        for direction in (-math.inf, math.inf):
+            t = x
+            for _ in range(8):
+                t = math.nextafter(t, direction)
+                ts.append(t)
+        names = [v.name for v in self.f.variables]
+        args = [np.array(ts) if n == self.name else np.full(len(ts), self.floats[n]) for n in names]
+        with np.errstate(all="ignore"):
+            fast = np.asarray(self.f(*args), dtype=float).reshape(-1, len(ts))[0]
+        worst = 0.0
+        for t, value in zip(ts, fast, strict=True):
+            exact = _exact(self.f, {**self.floats, self.name: t}, 30, strict=False)
+            if math.isfinite(value) and math.isfinite(float(exact)):
+                worst = max(worst, abs(float(exact - value)))
+        return worst
 
     def model(self, scheme: str) -> tuple[int, float, float]:
         """(p, A, B): truncation A·h^p and float64 round-off B/h of a first-derivative scheme.
@@ -111,7 +108,7 @@ class _Sweep:
         (s,) = [s for s in stencils_for(scheme, counts) if s is not None]
         weights = sum(abs(float(w)) for w in s.weights)
         a = abs(float(s.error_coefficient)) * self.size(s.accuracy + 1)
-        return s.accuracy, a, max(EPS * self.size(0), self.noise()) * weights
+        return s.accuracy, a, max(EPS * self.size(0), self.noise) * weights
 
     def optimal(self, scheme: str) -> float | None:
         """h* = (B / (p A))^(1/(p+1)), where A h^p + B/h is least; None without a minimum.
@@ -142,8 +139,8 @@ def plot_step_error(
     ε|f|Σ|w|/h, takes over (slope −1).  Each real-step scheme's optimal step is marked,
     h* = (ε|f|Σ|w| / (p·|C f^(p+1)|))^(1/(p+1)): the textbook 2·sqrt(ε|f/f″|) for forward and
     (3ε|f/f‴|)^(1/3) for central differences (ε|f| is replaced by f's measured float64
-    rounding near the point where that is larger: sin(1e8*x) rounds 1e8·x).  The complex step Im f(x+ih)/h subtracts
-    nothing, so it has no round-off branch.  Right: the same formulas at ``dps`` digits with
+    rounding near the point where that is larger: sin(1e8*x) rounds 1e8·x).  The complex step
+    Im f(x+ih)/h subtracts nothing, so it has no round-off branch.  Right: the same formulas at ``dps`` digits with
     guard digits; the floor is gone and the truncation slopes continue.  Dashed lines are
     these predictions, not fits.  Errors that are exactly 0 are drawn at the floor (half an
     ulp of f′, or 10^-dps·|f′|).
