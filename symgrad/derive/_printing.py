@@ -712,7 +712,7 @@ def symengine_lambdify(
         for symbol, expr in statements:
             converted[symbol] = convert(expr)
         values = [convert(e) for e in outputs]
-        args = [converted.get(v, to_symengine(v)) for v in variables]
+        args = [converted[v] if v in converted else to_symengine(v) for v in variables]
         return symengine.Lambdify(args, values, cse=True, backend=backend)
     except (RuntimeError, NotImplementedError, TypeError, ValueError, AttributeError) as exc:
         msg = f"symengine cannot compile {short(str(list(outputs)))}: {exc}"
