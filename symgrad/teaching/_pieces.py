@@ -167,11 +167,140 @@ def singular_arguments(expr: _Expr) -> list[_Expr]:
     return [a for a in found if a.free_symbols]
 
 
+# Functions single-valued and analytic on the complex plane but for isolated points (entire or
+# meromorphic): a combination of them is one analytic function across its real poles.
+_SINGLE_VALUED = (
+    sympy.exp,
+    sympy.sin,
+    sympy.cos,
+    sympy.tan,
+    sympy.sec,
+    sympy.csc,
+    sympy.cot,
+    sympy.sinh,
+    sympy.cosh,
+    sympy.tanh,
+    sympy.coth,
+    sympy.sech,
+    sympy.csch,
+    sympy.erf,
+    sympy.erfc,
+    sympy.gamma,
+    sympy.beta,
+)
+_INTEGER_ORDER = (sympy.polygamma, sympy.besselj)  # single-valued for a constant integer order
+# Many-valued functions: the real values of the argument where the real branch ends or jumps.
+_BRANCH_VALUES: dict[Any, tuple[int, ...]] = {
+    sympy.log: (0,),
+    sympy.loggamma: (0,),
+    sympy.asin: (-1, 1),
+    sympy.acos: (-1, 1),
+    sympy.atanh: (-1, 1),
+    sympy.acoth: (-1, 1),
+    sympy.acosh: (1,),
+    sympy.acot: (0,),
+    sympy.atan: (),
+    sympy.asinh: (),
+    sympy.besselj: (0,),  # of an order that is not an integer: x**nu near 0
+    sympy.bessely: (0,),
+}
+_POLE_OF: dict[Any, Any] = {
+    # where a single-valued function has its real poles: the zeros of this of its argument
+    sympy.tan: sympy.cos,
+    sympy.sec: sympy.cos,
+    sympy.cot: sympy.sin,
+    sympy.csc: sympy.sin,
+    sympy.coth: sympy.sinh,
+    sympy.csch: sympy.sinh,
+}
+_EVERY_INTEGER = (sympy.gamma, sympy.polygamma, sympy.beta)  # poles at every integer <= 0
+
+
+def branch_arguments(expr: _Expr) -> list[tuple[_Expr, _Expr]]:
+    """(atom, argument) pairs: ``expr`` is one analytic function of its variables between the
+    real zeros of these arguments, besides the switching points of its non-analytic atoms.
+
+    A function built from rational operations, integer powers and the single-valued functions
+    (exp, sin, ..., tan, gamma: analytic on the complex plane but for isolated points) is one
+    analytic function on the complex plane minus a countable closed set, which is connected:
+    if it vanishes on an interval it vanishes everywhere, across its poles too, so a sample in
+    one component of its real domain is evidence for all of them, and no pair is returned.  A
+    many-valued atom (log, a fractional or variable power, the inverse trigonometric and
+    hyperbolic functions, loggamma, bessely) takes its real branch separately on each side of
+    the points where its argument reaches a branch value (log(u) at u = 0, asin(u) at ±1) or a
+    pole (atan(tan(x)) jumps by pi at each pole of tan(x)): the difference may vanish on one
+    side and not on the other, so those arguments are returned; the poles of the argument are
+    the zeros of denominators, cos(v) for tan(v) and sec(v), sin(v) for cot(v) and csc(v).
+    Where they cannot be listed (the poles of gamma are infinitely many; a function not known
+    here) the pieces are unlocated."""
+    found: dict[_Expr, _Expr] = {}  # argument -> the first atom that needs it
+    for node in sympy.preorder_traversal(expr):
+        for argument in _branch_points(node):
+            if argument.free_symbols:
+                found.setdefault(argument, node)
+    return [(node, argument) for argument, node in found.items()]
+
+
+def _branch_points(node: _Expr) -> list[_Expr]:
+    """The arguments whose zeros end ``node``'s real branch (none for a single-valued node)."""
+    if isinstance(node, _NONSMOOTH) or not (node.is_Pow or isinstance(node, _CALLS)):
+        return []  # atoms are located by their switching points; sums and products split nothing
+    if node.is_Pow:
+        if node.exp.is_Integer or not node.base.free_symbols:  # b**x is exp(x*log(b))
+            return []
+        return [node.base, *_pole_arguments(node, node.base)]
+    if isinstance(node, _SINGLE_VALUED) or _integer_order(node):
+        return []
+    if node.func not in _BRANCH_VALUES or any(a.free_symbols for a in node.args[:-1]):
+        msg = f"{node} is not known to be one analytic function between located points"
+        raise _Unlocated(msg)
+    argument = node.args[-1]
+    ends = [argument - value for value in _BRANCH_VALUES[node.func]]
+    return [*ends, *_pole_arguments(node, argument)]
+
+
+_CALLS = (sympy.Function, sympy.Derivative, sympy.Subs, sympy.Integral)
+
+
+def _integer_order(node: _Expr) -> bool:
+    """polygamma(n, u) or besselj(n, u) with a constant integer order n (single-valued)."""
+    return isinstance(node, _INTEGER_ORDER) and bool(node.args[0].is_Integer)
+
+
+def _pole_arguments(atom: _Expr, argument: _Expr) -> list[_Expr]:
+    """Arguments whose zeros are the real poles of ``argument`` (inside ``atom``)."""
+    poles: list[_Expr] = []
+    for node in sympy.preorder_traversal(argument):
+        if node.is_Pow and node.exp.is_number and node.exp.is_negative:
+            poles.append(node.base)
+        elif node.func in _POLE_OF:
+            poles.append(_POLE_OF[node.func](node.args[0]))
+        elif isinstance(node, _EVERY_INTEGER) and node.free_symbols:
+            msg = (
+                f"{atom} is one analytic function only between the poles of {node}, "
+                "which are infinitely many"
+            )
+            raise _Unlocated(msg)
+    return poles
+
+
+def _ends_where(node: _Expr, argument: _Expr) -> str:
+    """The clause naming a required argument: an atom's switch or a branch's end."""
+    if isinstance(node, _NONSMOOTH):
+        return f"{node} switches where {argument} = 0"
+    return f"{node} is one analytic function only between the points where {argument} = 0"
+
+
 def locate(difference: _Expr, extra: list[_Expr]) -> Pieces:
-    """The switching points of every non-analytic atom of ``difference`` (required) and the
-    zeros of the arguments in ``extra`` (added where they can be located)."""
+    """The switching points of every non-analytic atom of ``difference`` and the points where
+    one of its many-valued atoms may change branch (:func:`branch_arguments`), all required,
+    and the zeros of the arguments in ``extra`` (added where they can be located)."""
     atoms = nonsmooth_atoms(difference)
-    if not atoms:  # analytic on each component of its domain: sample beside their ends
+    try:
+        branches = branch_arguments(difference)
+    except _Unlocated as why:
+        return Pieces((), str(why))
+    if not atoms and not branches:  # one analytic function: sample beside poles where it helps
         beside = _locate_arguments([], extra, {})
         return Pieces(beside.roots if beside.unlocated is None else (), required=False)
     if len(atoms) > MAX_ATOMS:
@@ -181,24 +310,24 @@ def locate(difference: _Expr, extra: list[_Expr]) -> Pieces:
             f"(at most {MAX_ATOMS} are located)",
         )
     periods = {v: t for v in difference.free_symbols if (t := period_of(difference, v))}
-    return _locate_arguments(atoms, extra, periods)
+    switching = [(node, a) for node in atoms for a in switching_arguments(node)]
+    return _locate_arguments(switching + branches, extra, periods)
 
 
 def _locate_arguments(
-    atoms: list[_Expr], extra: list[_Expr], periods: dict[_Expr, _Expr]
+    required: list[tuple[_Expr, _Expr]], extra: list[_Expr], periods: dict[_Expr, _Expr]
 ) -> Pieces:
-    """The switching points of ``atoms`` (all required) and the zeros of ``extra`` (where
-    they can be located)."""
-    count = sum(len(switching_arguments(node)) for node in atoms)
-    if count > MAX_ARGUMENTS:
-        return Pieces((), f"the atoms switch on {count} arguments (at most {MAX_ARGUMENTS})")
+    """The zeros of the ``required`` (atom, argument) pairs (every one located, or the pieces
+    are unlocated) and the zeros of ``extra`` (where they can be located)."""
+    if len(required) > MAX_ARGUMENTS:
+        msg = f"the atoms switch on {len(required)} arguments (at most {MAX_ARGUMENTS})"
+        return Pieces((), msg)
     factors: dict[_Expr, dict[Any, _Expr]] = {}  # variable -> factor -> None / exact root
-    for node in atoms:
-        for argument in switching_arguments(node):
-            try:
-                _add_factors(argument, factors, periods)
-            except _Unlocated as why:
-                return Pieces((), f"{node} switches where {argument} = 0, {why}")
+    for node, argument in required:
+        try:
+            _add_factors(argument, factors, periods)
+        except _Unlocated as why:
+            return Pieces((), f"{_ends_where(node, argument)}, {why}")
     for argument in extra:
         if argument.free_symbols & periods.keys():
             continue  # on one period only the atoms' switching points are kept
@@ -248,7 +377,13 @@ def _above_and_below(target: _Expr, s: _Expr) -> list[_Expr]:
 
 def _add_polynomial(target: _Expr, s: _Expr, found: dict[Any, _Expr]) -> None:
     """Record the irreducible factors of a polynomial target, or its one linear root."""
-    poly = _polynomial(target, s)
+    try:
+        poly = _polynomial(target, s)
+    except _Unlocated:
+        if _repeats(target, s):
+            msg = f"which is not a polynomial in {s} and holds at infinitely many points"
+            raise _Unlocated(msg) from None
+        raise
     if poly is None:
         found[_linear_root(target, s)] = None
         return
@@ -344,6 +479,19 @@ def period_of(expr: _Expr, s: _Expr) -> _Expr | None:
     top = sympy.ilcm(*(a.q for a in slopes)) if len(slopes) > 1 else slopes[0].q
     bottom = sympy.igcd(*(a.p for a in slopes)) if len(slopes) > 1 else slopes[0].p
     return 2 * sympy.pi * sympy.Rational(top, abs(bottom))
+
+
+def _repeats(target: _Expr, s: _Expr) -> bool:
+    """``target`` is c + k*f(a*s + b) with f trigonometric and has a zero in a period of f
+    (so infinitely many)."""
+    calls = [n for n in target.atoms(*_TRIG) if n.has(s)]
+    slope = _slope(calls[0].args[0], s) if len(calls) == 1 else None
+    if slope is None:
+        return False
+    try:
+        return bool(_periodic_roots(target, s, 2 * sympy.pi / abs(slope)))
+    except _Unlocated:
+        return False
 
 
 def _slope(argument: _Expr, s: _Expr) -> _Expr | None:

@@ -1275,8 +1275,9 @@ def _sample_pieces(judge: _Judge, pieces: Pieces, base: dict[_Expr, _Expr], cove
     domain of which none could be decided leaves the verdict undecided."""
     decided: set[tuple[int, ...]] = set()
     in_domain: dict[tuple[int, ...], dict[_Expr, _Expr]] = {}
+    function = judge.check.expression
     for cell, point in piece_cells(pieces, base, judge.salt()):
-        if not (judge.inside(point) or real_around(judge.check.expression, point)):
+        if not (judge.inside(point) or real_around(function, point)) or not_real(function, point):
             continue  # outside the domain: f is not a composition of real functions there
         said = _decide(judge, point)
         if said == _DIFFER:
