@@ -788,17 +788,24 @@ def _softmax_truth(x: float, y: float) -> list[float]:
 _FAR = np.array([[0.5], [800.0], [900.0], [5000.0], [-800.0]])
 
 
+def _cube_root_slope(x: np.ndarray) -> np.ndarray:
+    """d/dx (x**2 + 1)**(1/3) = 2x/(3 (x**2 + 1)**(2/3)), without squaring x: (x/h)/cbrt(h)."""
+    h = np.hypot(x, 1.0)
+    return 2 * (x / h) / (3 * np.cbrt(h))
+
+
 def test_check_gradient_judges_points_where_its_formula_overflows() -> None:
-    """x/sqrt(x**2 + 1) overflows its square at 1e155, 1e200 and 1e300 (x/inf = 0 where the
-    exact value is 1): the stable x/hypot(x, 1) passes there against the exact value, and the
-    reason says how those points were judged."""
+    """2x/(3 (x**2 + 1)**(2/3)) overflows its square at 1e155, 1e200 and 1e300 (x/inf**(2/3)
+    = 0 where the exact value is 1.4e-52 .. 6.7e-101; symgrad scales square roots of sums of
+    squares, not cube roots): stable code passes there against the exact value, and the reason
+    says how those points were judged."""
     far = np.array([[0.5], [1e155], [1e200], [1e300], [-1e155]])
     with np.errstate(all="ignore"):
         assert np.isinf(far[1:, 0] ** 2).all()  # the formula's square
     ctx = _mp()
-    truth = [float(ctx.mpf(v) / ctx.sqrt(ctx.mpf(v) ** 2 + 1)) for v in far[:, 0]]
-    assert truth[1:] == [1.0, 1.0, 1.0, -1.0]
-    r = check_gradient(lambda x: x / np.hypot(x, 1.0), "sqrt(x**2 + 1)", at=far)
+    truth = [float(2 * ctx.mpf(v) / (3 * ctx.cbrt(ctx.mpf(v) ** 2 + 1) ** 2)) for v in far[:, 0]]
+    assert np.allclose(_cube_root_slope(far[:, 0]), truth, rtol=1e-15, atol=0)
+    r = check_gradient(_cube_root_slope, "(x**2 + 1)**(1/3)", at=far)
     assert r.status is Status.PASS, r.reason
     assert (r.n_points, r.skipped, r.undecided) == (5, 0, 0)
     assert (
@@ -836,19 +843,19 @@ def test_check_gradient_naive_overflowing_code_is_inconclusive() -> None:
 def test_check_gradient_a_value_equal_to_its_overflowed_formula_is_not_passed(
     wrong: float,
 ) -> None:
-    """x/sqrt(x**2 + 1) at 1e155 is 0 in float64 (the square overflows), the exact value 1:
-    a user returning 0 or NaN there is inconclusive, one returning -1 fails."""
+    """2x/(3 (x**2 + 1)**(2/3)) at 1e155 is 0 in float64 (the square overflows), the exact value
+    1.4e-52: a user returning 0 or NaN there is inconclusive, one returning -1 fails."""
     at = np.array([[0.5], [3.0], [1e155]])
     with np.errstate(all="ignore"):
         big = np.float64(1e155)
-        assert float(big / np.sqrt(big**2 + 1)) == 0.0
+        assert float(2 * big / (3 * (big**2 + 1) ** (2 / 3))) == 0.0
 
     def user(x: np.ndarray, value: float = wrong) -> np.ndarray:
-        return np.where(x > 1e154, value, x / np.hypot(x, 1.0))
+        return np.where(x > 1e154, value, _cube_root_slope(x))
 
-    r = check_gradient(user, "sqrt(x**2 + 1)", at=at)
+    r = check_gradient(user, "(x**2 + 1)**(1/3)", at=at)
     assert r.status is Status.INCONCLUSIVE, r.reason
-    flipped = check_gradient(lambda x: user(x, -1.0), "sqrt(x**2 + 1)", at=at)
+    flipped = check_gradient(lambda x: user(x, -1.0), "(x**2 + 1)**(1/3)", at=at)
     assert flipped.status is Status.FAIL, flipped.reason
 
 
@@ -880,7 +887,10 @@ _OVERFLOWING: dict[
     str, tuple[_Closed, st.SearchStrategy[float]]
 ] = {  # expression, the closed form of its derivative, points where float64 overflows
     "log(1 + exp(x))": (lambda c, x: 1 / (1 + c.exp(-x)), st.floats(710.0, 1e4)),
-    "sqrt(x**2 + 1)": (lambda c, x: x / c.sqrt(x**2 + 1), st.floats(1e155, 1e300)),
+    "(x**2 + 1)**(1/3)": (
+        lambda c, x: 2 * x / (3 * c.cbrt(x**2 + 1) ** 2),
+        st.floats(1e155, 1e300),
+    ),
     "log(exp(x) + 1/exp(x))": (lambda c, x: c.tanh(x), st.floats(710.0, 1e4)),
 }
 
