@@ -20,8 +20,11 @@ every digit is proven (:mod:`symgrad.derive._exact`).
 from __future__ import annotations
 
 import copy
+import decimal
 import functools
+import itertools
 import math
+import numbers
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
@@ -257,11 +260,36 @@ class Compiled:
         array: a NumPy scalar has the array attributes that matter, ``shape == ()``, ``dtype``,
         ``reshape``, ``[()]``.)
 
+        What an input may be:
+
+        - numbers, NumPy arrays of any real type (integers and float32 are computed in float64),
+          nested lists or tuples, 0-d arrays, and anything ``numpy.asarray`` reads as numbers;
+        - exact numbers that NumPy holds as Python objects (Python ints beyond int64,
+          ``Fraction``, ``Decimal``, SymPy and mpmath numbers) are refused: the InputError asks
+          for floats (``float(v)``: rounding them is the caller's choice) or :meth:`at` for
+          exact values;
+        - NumPy masked arrays (also inside a packed list): the result is a masked array, masked
+          wherever any input is (the union of the input masks, broadcast to the result's shape,
+          every component), as NumPy's ufuncs do; its data under the mask is NaN, never a value
+          computed from a masked input.  A masked scalar result is ``numpy.ma.masked``;
+        - pandas Series and xarray DataArrays: taken by position (as ``numpy.asarray`` gives
+          them), the result is a NumPy array; two of them whose labels differ (pandas indexes,
+          xarray dimensions or coordinates) are refused, since pandas and xarray would pair
+          their values by label;
+        - dask arrays: see above (lazy; masked chunks stay masked).
+
         Raises
         ------
         InputError
             Missing, unknown or repeated inputs, a packed array whose first axis is not
-            ``len(wrt)`` long, or inputs whose shapes do not broadcast (the message lists them).
+            ``len(wrt)`` long, inputs whose shapes do not broadcast (the message lists them),
+            inputs that are not real numbers (booleans, strings, complex, None, ragged nested
+            lists), exact numbers held as Python objects, or labelled inputs whose labels differ.
+        ConfigError
+            ``SYMGRAD_EVALUATOR`` holds a value that is not an evaluator name (read on the first
+            call of more than one point of an ``"auto"`` function; see :meth:`using`).
+        MissingExtra
+            ``SYMGRAD_EVALUATOR`` names numexpr or symengine and it is not installed.
 
         Examples
         --------
@@ -273,13 +301,22 @@ class Compiled:
         [[6.0, 12.0], [1.0, 4.0]]
         >>> symgrad.function("x*y")(1.0, 2.0)
         np.float64(2.0)
+        >>> symgrad.function("x*y")(np.ma.array([1.0, 2.0], mask=[False, True]), 3.0)
+        masked_array(data=[3.0, --],
+                     mask=[False,  True],
+               fill_value=1e+20)
         """
         import numpy as np  # noqa: PLC0415 - see the imports
 
         if any(is_dask(v) for v in (*args, *kwargs.values())):
             return self._lazy(args, kwargs)  # type: ignore[no-any-return]
         inputs = self._arguments(args, kwargs)
+        masks = [np.ma.getmask(a) for a in inputs if isinstance(a, np.ma.MaskedArray)]
+        if masks:  # computed on the data, then masked where any input is
+            inputs = [np.ma.getdata(a) for a in inputs]
         result = self._evaluate(inputs, np.float64)
+        if masks:
+            result = _masked_result(result, masks)
         if self.dtype != "float64":
             result = result.astype(self._result_dtype(args, kwargs), copy=False)
         return result[()] if result.ndim == 0 else result
@@ -301,15 +338,18 @@ class Compiled:
         """Evaluate with complex128 inputs (for the complex-step method).
 
         Only meaningful for real-analytic expressions; :mod:`symgrad.fd._finite_diff` refuses the
-        others (abs, sign, min, max) before calling this.
+        others (abs, sign, min, max) before calling this.  Masked array inputs give a masked
+        result, as in :meth:`__call__`.
         """
         import numpy as np  # noqa: PLC0415 - see the imports
 
-        arrays = [np.asarray(a, dtype=np.complex128) for a in args]
+        masks = [np.ma.getmask(a) for a in args if isinstance(a, np.ma.MaskedArray)]
+        arrays = [np.asarray(_unmasked(a), dtype=np.complex128) for a in args]
         if len(arrays) != len(self.variables):
             msg = f"complex_call takes {len(self.variables)} inputs (got {len(arrays)})"
             raise InputError(msg)
-        return self._evaluate(arrays, np.complex128)
+        result = self._evaluate(arrays, np.complex128)
+        return _masked_result(result, masks) if masks else result
 
     def _evaluate(self, arrays: list[Any], dtype: Any) -> npt.NDArray[Any]:
         """Chunked evaluation into a preallocated output (see the module docstring)."""
@@ -420,7 +460,8 @@ class Compiled:
         if missing:
             msg = f"missing inputs for {missing}; the variables are {names} in this order"
             raise InputError(msg)
-        return [as_float_array(given[n], n) if coerce else given[n] for n in names]
+        _check_labels(given)
+        return [_as_input(given[n], n) if coerce else given[n] for n in names]
 
     def _packed(self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, Any]) -> bool:
         """Whether a call passes the ``wrt`` values packed: one input for them, then ``args``.
@@ -435,7 +476,7 @@ class Compiled:
     def _unpack(self, packed: npt.ArrayLike) -> list[FloatArray]:
         """The rows of a packed input, one per ``wrt`` variable (views, not copies)."""
         names = ", ".join(v.name for v in self.wrt)
-        array = as_float_array(packed, f"packed ({names})")
+        array = _as_input(packed, f"packed ({names})")
         if array.ndim == 0 or array.shape[0] != len(self.wrt):
             every = ", ".join(v.name for v in self.variables)
             msg = (
@@ -657,14 +698,29 @@ def _parse_point_text(text: str) -> dict[sympy.Symbol, sympy.Rational]:
 
 
 def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
-    """Coerce one input to a float64 array, refusing non-numeric kinds clearly."""
+    """Coerce one input to a float64 array, refusing non-numeric kinds clearly.
+
+    An InputError refuses booleans, strings, complex numbers, ragged nested sequences, what
+    NumPy holds as Python objects (exact numbers such as ``Fraction``, ``Decimal``, Python ints
+    beyond int64, SymPy and mpmath numbers, which float64 would round, and None) and masked
+    arrays (whose mask a plain array would drop: :class:`Compiled` keeps it, see
+    ``Compiled.__call__``).
+    """
     import numpy as np  # noqa: PLC0415 - see the imports
 
     if type(value) is np.ndarray and value.dtype == np.float64:  # the common cases, checked fast
         return value
     if type(value) is np.float64 or type(value) is float:
         return np.asarray(value, dtype=np.float64)
-    array = np.asarray(value)
+    if isinstance(value, np.ma.MaskedArray):
+        msg = (
+            f"input {name!r} is a masked array, whose mask this function cannot keep; pass "
+            "plain values (for example x.compressed() or x.filled(numpy.nan))"
+        )
+        raise InputError(msg)
+    array = _numpy_array(value, name)
+    if array.dtype.kind == "O":
+        raise InputError(_objects_message(array, name))
     kind = _REJECTED_KINDS.get(array.dtype.kind)
     if kind is not None:
         msg = f"input {name!r} must be real numbers (got an array of {kind}, dtype {array.dtype})"
@@ -673,6 +729,127 @@ def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
         msg = f"input {name!r} is complex; symgrad's compiled functions take real numbers"
         raise InputError(msg)
     return array.astype(np.float64, copy=False)
+
+
+def _numpy_array(
+    value: object, name: str, read: Callable[[Any], npt.NDArray[Any]] | None = None
+) -> npt.NDArray[Any]:
+    """``read(value)`` (``numpy.asarray`` by default), with an InputError for what it cannot
+    read (ragged lists)."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
+    try:
+        return (read or np.asarray)(value)
+    except ValueError:
+        msg = (
+            f"input {name!r} is not a rectangular array of numbers (its nested sequences "
+            "differ in length, or mix numbers and arrays)"
+        )
+        raise InputError(msg) from None
+    except TypeError as exc:
+        msg = f"input {name!r} cannot be read as an array of numbers ({short(str(exc))})"
+        raise InputError(msg) from None
+
+
+def _objects_message(array: npt.NDArray[Any], name: str) -> str:
+    """Why an array of Python objects is refused, naming what it holds."""
+    held = [v for v in itertools.islice(array.flat, 1000) if not isinstance(v, float)][:1]
+    if not held:  # Python floats kept as objects (or an empty object array)
+        return (
+            f"input {name!r} is an array of dtype object; convert it with "
+            "numpy.asarray(x, dtype=float)"
+        )
+    value = held[0]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
+        return (
+            f"input {name!r} must be real numbers; it holds {short(repr(value), 40)} "
+            f"({type(value).__name__})"
+        )
+    what = "an integer beyond int64's range" if type(held[0]) is int else "exact numbers"
+    return (
+        f"input {name!r} holds {what} ({type(value).__name__} {short(str(value), 30)}), and "
+        "float64 evaluation takes floats: pass float(v) or numpy.asarray(x, dtype=float), or "
+        "use .at() for exact values"
+    )
+
+
+def _as_input(value: npt.ArrayLike, name: str) -> FloatArray:
+    """One input of a call as :func:`as_float_array` makes it, a masked input's mask kept: a
+    masked array of float64 (a list or tuple holding masked arrays counts as one)."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
+    masked: Any = value if isinstance(value, np.ma.MaskedArray) else None
+    if isinstance(value, list | tuple) and any(isinstance(v, np.ma.MaskedArray) for v in value):
+        masked = _numpy_array(value, name, _stacked)
+    if masked is None:
+        return as_float_array(value, name)
+    data = as_float_array(_unmasked(masked), name)
+    return np.ma.MaskedArray(data, mask=np.ma.getmask(masked))
+
+
+def _stacked(values: Sequence[Any]) -> Any:
+    """A list of masked and plain arrays or numbers as one masked array, stacked along a new
+    first axis (``numpy.ma.asarray`` of a list holding ``numpy.ma.masked`` warns and reads it as
+    NaN)."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
+    return np.ma.stack([np.ma.asarray(v) for v in values])
+
+
+def _unmasked(value: Any) -> Any:
+    """A masked array's data (object arrays filled with 0: what is under the mask may be None);
+    anything else unchanged."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
+    if not isinstance(value, np.ma.MaskedArray):
+        return value
+    return value.filled(0) if value.dtype.kind == "O" else value.data
+
+
+def _masked_result(result: npt.NDArray[Any], masks: Sequence[Any]) -> npt.NDArray[Any]:
+    """``result`` masked wherever an input is: the union of the inputs' masks, broadcast to the
+    points (the trailing axes of ``result``) and to every component, with NaN under it."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
+    union = functools.reduce(np.logical_or, masks)
+    mask = np.broadcast_to(union, result.shape)
+    np.copyto(result, np.nan, where=mask)
+    return np.ma.MaskedArray(result, mask=np.array(mask))
+
+
+#: The libraries whose arrays carry labels (pandas indexes, xarray dimensions and coordinates).
+_LABELLED = ("pandas.", "xarray.")
+
+
+def _check_labels(given: Mapping[str, object]) -> None:
+    """Refuse pandas or xarray inputs whose labels differ: symgrad pairs values by position (what
+    ``numpy.asarray`` gives), and pandas and xarray would pair them by label."""
+    first: dict[str, tuple[str, Any]] = {}
+    for name, value in given.items():
+        module = type(value).__module__
+        if not module.startswith(_LABELLED) or not getattr(value, "ndim", 0):
+            continue
+        library = module.split(".")[0]
+        other, seen = first.setdefault(library, (name, value))
+        if seen is not value and not _same_labels(library, seen, value):
+            msg = (
+                f"inputs {other!r} and {name!r} carry different labels (pandas indexes or xarray "
+                "dimensions and coordinates), and symgrad pairs values by position: align them "
+                "first (pandas: x.align(y); xarray: xarray.broadcast(x, y)) or pass plain arrays"
+            )
+            raise InputError(msg)
+
+
+def _same_labels(library: str, a: Any, b: Any) -> bool:
+    """Whether two pandas objects have equal axes (a Series its index, a DataFrame also its
+    columns), or two xarray ones equal dimensions and indexes: then pairing by position is
+    pairing by label."""
+    if library == "pandas":
+        return len(a.axes) == len(b.axes) and all(
+            x.equals(y) for x, y in zip(a.axes, b.axes, strict=True)
+        )
+    shared = set(a.indexes) & set(b.indexes)
+    return bool(a.dims == b.dims) and all(a.indexes[k].equals(b.indexes[k]) for k in shared)
 
 
 def _flat_input(array: FloatArray) -> FloatArray:

@@ -209,14 +209,38 @@ def _installed(module: str) -> bool:
 def resolved(name: str) -> str:
     """The evaluator ``"auto"`` stands for here (see the module docstring's measurements).
 
-    The environment variable ``SYMGRAD_EVALUATOR`` (``numpy``, ``numexpr`` or ``symengine``)
-    overrides the choice of ``"auto"``, so a whole program or test suite runs on one evaluator.
+    The environment variable ``SYMGRAD_EVALUATOR`` (``numpy``, ``numexpr``, ``symengine`` or
+    ``auto``) overrides the choice of ``"auto"``, so a whole program or test suite runs on one
+    evaluator.  It is read here, when a function with ``evaluator="auto"`` first evaluates at
+    more than one point (never at import).  Empty or unset means ``auto``; any other value must
+    be one of those names exactly, as ``evaluator=`` takes them (no case folding, no stripped
+    spaces: ``NumPy`` or `` numpy`` is as wrong as ``numexr``).
+
+    Raises
+    ------
+    ConfigError
+        ``SYMGRAD_EVALUATOR`` holds another value (the message names it and the allowed ones).
+    MissingExtra
+        It names numexpr or symengine and that is not installed.
     """
     if name != "auto":
         return name
     forced = os.environ.get("SYMGRAD_EVALUATOR", "")
-    if forced in EVALUATORS[1:]:
-        return check_evaluator(forced)
+    if forced not in {"", "auto"}:
+        if forced not in EVALUATORS:
+            msg = (
+                f"the environment variable SYMGRAD_EVALUATOR is {forced!r}, which is not an "
+                f"evaluator: set it to one of {', '.join(EVALUATORS)} (exactly so, lower case "
+                "without spaces) or leave it empty"
+            )
+            raise ConfigError(msg)
+        if forced != "numpy" and not _installed(forced):
+            msg = (
+                f"the environment variable SYMGRAD_EVALUATOR is {forced!r}, but {forced} is not "
+                "installed: pip install 'symgrad[fast]', or unset SYMGRAD_EVALUATOR"
+            )
+            raise MissingExtra(msg)
+        return forced
     return "symengine" if _installed("symengine") else "numpy"
 
 

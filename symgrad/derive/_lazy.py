@@ -10,6 +10,8 @@ bit, with every evaluator, while a grid larger than memory is evaluated one bloc
 (Broadcasting the inputs to full blocks first would take the full-array path, which
 symengine's evaluator rounds differently in the last place.)  The result's component axes
 (``Compiled.shape``) come first and are not chunked; the point axes keep the inputs' chunks.
+Masked chunks (``dask.array.ma``, or a NumPy masked array among the inputs) give masked blocks,
+masked where any input is, as the call on NumPy masked arrays does.
 
 dask is optional (the ``dask`` extra); this module imports it, and NumPy, only when a dask
 array is given, which cannot happen without dask installed.
@@ -54,9 +56,11 @@ def lazy_call(
     components = tuple(range(ndim, ndim + len(shape)))
     pairs = [x for a in given for x in (a, points[ndim - a.ndim :])]
     meta = np.empty((0,) * (len(shape) + ndim), dtype=dtype)
+    if any(isinstance(a._meta, np.ma.MaskedArray) for a in given):  # masked chunks: masked blocks
+        meta = np.ma.MaskedArray(meta)
 
     def block(*blocks: Any) -> Any:
-        return np.asarray(evaluate(*blocks), dtype=dtype)
+        return np.asanyarray(evaluate(*blocks)).astype(dtype, copy=False)  # a mask kept
 
     return da.blockwise(  # type: ignore[no-untyped-call]
         block,
