@@ -278,6 +278,11 @@ def test_masked_packed_inputs_and_lists_of_masked_rows() -> None:
     result = g(packed)
     assert np.ma.getmaskarray(result).tolist() == [[False, True, True]] * 2
     assert result[:, 0].tolist() == _closed_form("gradient", x, y)[:, 0].tolist()
+    one = g(np.ma.array([1.5, 2.0], mask=[False, True]))  # one packed point, y masked
+    assert np.ma.getmaskarray(one).tolist() == [True, True]
+    unmasked = g(np.ma.array([1.5, 2.0]))  # a masked array gives a masked result, as in NumPy
+    assert isinstance(unmasked, np.ma.MaskedArray)
+    assert unmasked.tolist() == [2 * 1.5 * 2.0, 1.5**2 + 3]
     rows = g([np.ma.array(x, mask=mx), y])
     assert np.ma.getmaskarray(rows).tolist() == [[False, True, False]] * 2
     assert rows.data[:, 2].tolist() == [2 * 3.0 * -1.0, 3.0**2 + 3]

@@ -311,7 +311,8 @@ class Compiled:
         if any(is_dask(v) for v in (*args, *kwargs.values())):
             return self._lazy(args, kwargs)  # type: ignore[no-any-return]
         inputs = self._arguments(args, kwargs)
-        masks = [np.ma.getmask(a) for a in inputs if isinstance(a, np.ma.MaskedArray)]
+        plain = _plain_types().issuperset(map(type, inputs))  # no mask: checked fast
+        masks = [] if plain else [np.ma.getmask(a) for a in inputs if np.ma.isMaskedArray(a)]
         if masks:  # computed on the data, then masked where any input is
             inputs = [np.ma.getdata(a) for a in inputs]
         result = self._evaluate(inputs, np.float64)
@@ -460,8 +461,9 @@ class Compiled:
         if missing:
             msg = f"missing inputs for {missing}; the variables are {names} in this order"
             raise InputError(msg)
-        _check_labels(given)
-        return [_as_input(given[n], n) if coerce else given[n] for n in names]
+        if not _plain_types().issuperset(map(type, given.values())):
+            _check_labels(given)
+        return [as_float_array(given[n], n, keep_mask=True) if coerce else given[n] for n in names]
 
     def _packed(self, args: tuple[npt.ArrayLike, ...], kwargs: Mapping[str, Any]) -> bool:
         """Whether a call passes the ``wrt`` values packed: one input for them, then ``args``.
@@ -475,8 +477,10 @@ class Compiled:
 
     def _unpack(self, packed: npt.ArrayLike) -> list[FloatArray]:
         """The rows of a packed input, one per ``wrt`` variable (views, not copies)."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         names = ", ".join(v.name for v in self.wrt)
-        array = _as_input(packed, f"packed ({names})")
+        array = as_float_array(packed, f"packed ({names})", keep_mask=True)
         if array.ndim == 0 or array.shape[0] != len(self.wrt):
             every = ", ".join(v.name for v in self.variables)
             msg = (
@@ -485,6 +489,8 @@ class Compiled:
                 f"input: {every})"
             )
             raise InputError(msg)
+        if np.ma.isMaskedArray(array):  # rows of a 1-D one as 0-d masked arrays, not scalars
+            return [array[i, ...] for i in range(len(self.wrt))]
         return list(array)
 
     # -- exact -------------------------------------------------------------------------------
@@ -697,14 +703,15 @@ def _parse_point_text(text: str) -> dict[sympy.Symbol, sympy.Rational]:
     return parse_point(text)
 
 
-def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
+def as_float_array(value: npt.ArrayLike, name: str, *, keep_mask: bool = False) -> FloatArray:
     """Coerce one input to a float64 array, refusing non-numeric kinds clearly.
 
-    An InputError refuses booleans, strings, complex numbers, ragged nested sequences, what
+    An InputError refuses booleans, strings, complex numbers, ragged nested sequences and what
     NumPy holds as Python objects (exact numbers such as ``Fraction``, ``Decimal``, Python ints
-    beyond int64, SymPy and mpmath numbers, which float64 would round, and None) and masked
-    arrays (whose mask a plain array would drop: :class:`Compiled` keeps it, see
-    ``Compiled.__call__``).
+    beyond int64, SymPy and mpmath numbers, which float64 would round, and None).  A masked
+    array (or a list or tuple holding one) is refused too, its mask being what a plain array
+    drops, unless ``keep_mask``: then it is a masked array of float64 with the same mask (what
+    :class:`Compiled` calls do, see ``Compiled.__call__``).
     """
     import numpy as np  # noqa: PLC0415 - see the imports
 
@@ -712,12 +719,16 @@ def as_float_array(value: npt.ArrayLike, name: str) -> FloatArray:
         return value
     if type(value) is np.float64 or type(value) is float:
         return np.asarray(value, dtype=np.float64)
-    if isinstance(value, np.ma.MaskedArray):
-        msg = (
-            f"input {name!r} is a masked array, whose mask this function cannot keep; pass "
-            "plain values (for example x.compressed() or x.filled(numpy.nan))"
-        )
-        raise InputError(msg)
+    masked = _masked_input(value, name)
+    if masked is not None:
+        if not keep_mask:
+            msg = (
+                f"input {name!r} is a masked array, whose mask this function cannot keep; pass "
+                "plain values (for example x.compressed() or x.filled(numpy.nan))"
+            )
+            raise InputError(msg)
+        data = as_float_array(_unmasked(masked), name)
+        return np.ma.MaskedArray(data, mask=np.ma.getmask(masked))
     array = _numpy_array(value, name)
     if array.dtype.kind == "O":
         raise InputError(_objects_message(array, name))
@@ -773,18 +784,23 @@ def _objects_message(array: npt.NDArray[Any], name: str) -> str:
     )
 
 
-def _as_input(value: npt.ArrayLike, name: str) -> FloatArray:
-    """One input of a call as :func:`as_float_array` makes it, a masked input's mask kept: a
-    masked array of float64 (a list or tuple holding masked arrays counts as one)."""
+def _masked_input(value: object, name: str) -> Any:
+    """``value`` as a masked array if it is one, or a list or tuple holding one; else None."""
     import numpy as np  # noqa: PLC0415 - see the imports
 
-    masked: Any = value if isinstance(value, np.ma.MaskedArray) else None
-    if isinstance(value, list | tuple) and any(isinstance(v, np.ma.MaskedArray) for v in value):
-        masked = _numpy_array(value, name, _stacked)
-    if masked is None:
-        return as_float_array(value, name)
-    data = as_float_array(_unmasked(masked), name)
-    return np.ma.MaskedArray(data, mask=np.ma.getmask(masked))
+    if np.ma.isMaskedArray(value):
+        return value
+    if isinstance(value, list | tuple) and any(np.ma.isMaskedArray(v) for v in value):
+        return _numpy_array(value, name, _stacked)
+    return None
+
+
+@functools.cache
+def _plain_types() -> frozenset[type]:
+    """The input types that are neither masked nor labelled (the fast checks of a call)."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
+    return frozenset({float, int, np.float64, np.ndarray})
 
 
 def _stacked(values: Sequence[Any]) -> Any:
