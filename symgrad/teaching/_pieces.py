@@ -26,10 +26,18 @@ differs there and nowhere else (:func:`at_breakpoint`).  On a kink of the functi
 derivative exists only where the one-sided limits of f′ agree; :func:`at_breakpoint` with a
 point beside the breakpoint gives those limits exactly.
 
-Zeros of denominators, of logarithms' arguments and of bases of fractional powers (where the
-domain may end or a pole split it) are added as piece boundaries where they can be located;
-they are not required: between them the difference is analytic on each component of its
-domain, and points near every located boundary sample each such component.
+An analytic difference can fall into pieces too.  Built from rational operations, integer
+powers and single-valued functions (exp, sin, tan, gamma, ...: analytic on the complex plane
+but for isolated points), it is one analytic function on a connected set, and vanishing on one
+component of its real domain it vanishes on all: its poles split nothing.  A many-valued atom
+(log, a fractional or variable power, the inverse trigonometric and hyperbolic functions,
+loggamma, bessely) takes its real branch separately on each side of the points where its
+argument reaches a branch value or a pole (:func:`branch_arguments`): ``atan(tan(x))`` jumps by
+pi at every pole of tan.  Those points are required like switching points, and where they
+cannot all be located (infinitely many, not a polynomial's roots) the pieces are unlocated.
+Zeros of denominators, of logarithms' arguments and of bases of fractional powers of the
+function are added as piece boundaries where they can be located, not required: points beside
+them reach the parts of the domain the generic sample misses.
 
 Every size is priced before the work: atoms (``MAX_ATOMS``), a degree bound read from the tree
 before any polynomial is built (``MAX_DEGREE``), coefficient bits before roots are isolated

@@ -24,7 +24,11 @@ the verdict is ``inconclusive``.  Agreement on a sample is evidence only where t
 is analytic, so every non-analytic atom of it must have its breakpoints located exactly and
 every piece between them sampled, each breakpoint itself compared exactly
 (:mod:`symgrad.teaching._pieces`); where one cannot be located the verdict is ``inconclusive``
-and says which atom and why.  A failure is reported at the simplest point where the two
+and says which atom and why.  The same holds where a many-valued atom (log, a fractional
+power, atan, asin, ...) may change branch: at its argument's branch values and poles, which
+cut the real domain into components that must each be sampled; a difference of single-valued
+functions (exp, sin, tan, gamma, ...) is one analytic function across its poles, so one
+component is evidence for all.  A failure is reported at the simplest point where the two
 provably differ (small integers, simple fractions, then round numbers up to 1000, never a
 point on the edge of the domain), with values shown exactly or with digits enough to differ,
 and the classic slip named or the differing terms (see `AnswerCheck`).
@@ -572,10 +576,17 @@ def check_answer(
         (exactly or to 200 digits: the reason says so, and that it is not a proof), which
         needs every breakpoint of the difference's abs/sign/Heaviside/max/min/atan2 atoms
         located exactly and a point in every piece between them (and the two compared on each
-        breakpoint that is not a kink of the function); ``inconclusive`` when no sample point
-        is in the domain and ``simplify`` cannot decide, or when a breakpoint cannot be
-        located (an argument in two variables, not a polynomial after inverting monotone
-        functions, over a degree or size cap: the reason names the atom).
+        breakpoint that is not a kink of the function), and likewise every point where a
+        many-valued atom of the difference (log, fractional and variable powers, asin, acos,
+        atan, asinh, acosh, atanh, loggamma, bessely) may change branch, its argument at a
+        branch value (log(u) at u = 0, asin(u) at ±1) or at a pole (atan(tan(x)) at the
+        poles of tan), with a point in every component between them (a difference of
+        single-valued functions, exp, trigonometric, hyperbolic, erf, gamma, is one analytic
+        function across its poles and needs none); ``inconclusive`` when no sample point is
+        in the domain and ``simplify`` cannot decide, or when a breakpoint or a branch's end
+        cannot be located (an argument in two variables, not a polynomial after inverting
+        monotone functions, infinitely many poles, over a degree or size cap, a function
+        known to neither list: the reason names the atom).
         The sample (12 generic points from 0.01 to 10**6, then exactly on the answer's rational
         breakpoints where the function and its derivative have none, and both sides of up to 12
         breakpoints)
