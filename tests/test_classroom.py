@@ -1038,8 +1038,8 @@ def test_an_answer_wrong_on_a_piece_the_sample_misses_fails(text: str, answer: s
 @pytest.mark.parametrize(
     ("text", "answer", "atom", "why"),
     [
-        ("x*y", "y + Max(x*y - 10**13, 0)", "Max(0, x*y - 10000000000000)", "x and y together"),
-        ("x*y", "y + Max(x - y - 1e7, 0)", "Max(0, x - y - 10000000)", "x and y together"),
+        ("x*y", "y + Max(x*sin(y) - 10**13, 0)", "Max(0, x*sin(y) - 10000000000000)", "x and y"),
+        ("x*y*z", "y*z + Max(x*y*z - 10**25, 0)", "Max(0, x*y*z - 10", "z together"),
         ("x**2", "2*x + x*(Heaviside(sin(x)) + Heaviside(-sin(x)) - 1)", "sin(x)", "not a polyn"),
         ("Max(x**25, 3)", "25*x**24*(1 + sign(x**25 - 3))/2", "x**25 - 3", "degree up to 25"),
     ],
@@ -1048,15 +1048,54 @@ def test_an_answer_whose_breakpoints_cannot_be_located_is_inconclusive(
     text: str, answer: str, atom: str, why: str
 ) -> None:
     """Where a breakpoint cannot be located the sample is no evidence on the pieces it may
-    miss: never a pass; the reason names the atom and why (the oracle: the two-variable answers
-    are wrong far out, at x = 2e7, y = 1e7 and at x = 2e7, y = 0)."""
-    assert max(2e7 * 1e7 - 1e13, 0) > 0
-    assert max(2e7 - 0 - 1e7, 0) > 0
+    miss: never a pass; the reason names the atom and why (the oracle: the answers in several
+    variables are wrong far out, at x = 2e13, y = pi/2 and at x = y = z = 1e9)."""
+    assert max(2e13 * sympy.sin(sympy.pi / 2) - 1e13, 0) > 0
+    assert max(1e9 * 1e9 * 1e9 - 1e25, 0) > 0
     check = symgrad.check_answer(text, answer, "x")
     assert check.status is symgrad.Status.INCONCLUSIVE, check.reason
     assert atom in check.reason
     assert why in check.reason
     assert "cannot reach every piece" in check.reason
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "Max(x*y - 10**13, 0)",  # beyond the hyperbola x*y = 10**13
+        "Max(x - y - 1e7, 0)",  # beyond the line x = y + 10**7
+        "1 - sign(x*y - 10**13)**2",  # on the hyperbola only
+        "Max(0, 1 - (x - 10**4)**2 - (y - 10**4)**2)",  # inside a far unit disc
+        "1 - sign(x**2 + (y - 3)**2)**2",  # at the one point (0, 3)
+    ],
+)
+def test_an_answer_wrong_across_curves_in_two_variables_fails(planted: str) -> None:
+    """Breakpoints where x and y switch together are crossed by lines y = c through every cell
+    of the curves: an answer wrong on a far region, on a curve or at one point fails, at a
+    point where the oracle (SymPy evaluating the planted term exactly) sees it nonzero."""
+    check = symgrad.check_answer("x*y", f"y + {planted}", "x")
+    assert check.status is symgrad.Status.FAIL, check.reason
+    assert check.counterexample is not None
+    at = {NAMES[k]: sympy.Rational(v) for k, v in check.counterexample["point"].items()}
+    assert build(planted).xreplace(at) != 0
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        "Heaviside(x**2 + y**2 - 4) + Heaviside(4 - x**2 - y**2) - 1",
+        "Max(x*y, 1) + Min(x*y, 1) - x*y - 1",
+        "log((x*y)**2)/2 - log(abs(x*y))",
+    ],
+)
+def test_a_right_answer_with_curves_in_two_variables_passes(identity: str) -> None:
+    """A term that is 0 wherever it is defined (the oracle: at exact points on both sides of
+    its curves and on them) keeps a right answer right: a pass, with every cell sampled."""
+    for at in ((1, 1), (3, -5), (-7, 1), (-2, -2), (sympy.Rational(1, 3), 3), (10, 10**4)):
+        assert sympy.simplify(build(identity).xreplace({X: at[0], Y: at[1]})) == 0
+    check = symgrad.check_answer("x*y", f"y + {identity}", "x")
+    assert check.status is symgrad.Status.PASS, check.reason
+    assert "every cell between the curves" in check.reason
 
 
 @pytest.mark.parametrize(

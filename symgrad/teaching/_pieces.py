@@ -64,6 +64,9 @@ MAX_ROOTS = 48  # located switching points per variable
 MAX_ARGUMENTS = 256  # switching arguments (a max of 16 arguments has 120 pairs)
 MAX_TOTAL_DEGREE = 96  # summed degrees of the distinct factors whose roots are isolated
 MAX_POINTS = 120  # sample points proposed inside the pieces
+MAX_CURVES = 6  # irreducible curves in two variables whose crossings and turns are projected
+MAX_PLANE_DEGREE = 8  # degree in each variable of a switching argument in two variables
+MAX_LINES = 25  # lines v = c sampled across the curves (2 per critical value of v, plus 1)
 _EPS = sympy.Rational(1, 10**15)  # width of an isolating interval (times 1 + |c| for a constant c)
 _NONSMOOTH = (
     sympy.Abs,
@@ -349,6 +352,166 @@ def _locate_arguments(
         return Pieces((), str(why))
     kept = tuple((v, t) for v, t in periods.items() if v in factors)
     return Pieces(roots, None, kept)
+
+
+# ------------------------------------------------------------ two variables together
+@dataclass(frozen=True)
+class Plane:
+    """Lines ``variable`` = value that cross every cell of the curves where two variables
+    switch together (see :func:`plane_lines`), or why they cannot be found."""
+
+    variable: _Expr = None
+    lines: tuple[_Expr, ...] = ()
+    unlocated: str | None = None
+
+
+def plane_lines(difference: _Expr, keep: _Expr, salt: str) -> Plane | None:
+    """Lines v = c crossing every cell of the switching curves of ``difference`` in two
+    variables u and v (v not ``keep`` where possible); None where no argument depends on
+    two variables, or on more than two together.
+
+    This is the first step of a cylindrical algebraic decomposition.  Every argument in u and
+    v together must be a polynomial over the rationals (each factor a curve P(u, v) = 0); the
+    arguments in u alone polynomials too, in v alone located as usual.  The critical values of
+    v are the real roots of the leading coefficients and discriminants in u of the curves, of
+    the resultants in u of every pair, and of the arguments in v alone.  Between two critical
+    values the curves are delineable: above each open interval the roots in u of each curve
+    are continuous, distinct and never cross, so one line v = c inside the interval meets every
+    cell above it (each region between the curves in an interval, each arc of a curve), and
+    the lines on the critical values themselves meet the rest (crossings, turning points).
+    Each line is then a problem in one variable fewer, with its pieces located as usual."""
+    atoms = nonsmooth_atoms(difference)
+    try:
+        switching = [(n, a) for n in atoms for a in switching_arguments(n)]
+        required = switching + branch_arguments(difference)
+    except _Unlocated:
+        return None
+    pair: set[_Expr] = set()
+    for _, argument in required:
+        if len(argument.free_symbols) > 1:
+            pair |= argument.free_symbols
+    if len(pair) != 2 or len(atoms) > MAX_ATOMS or len(required) > MAX_ARGUMENTS:
+        return None
+    orders = sorted(pair, key=lambda s: (s != keep, str(s)))  # keep the variable differenced
+    tried = [_plane(required, u, v, salt) for u, v in (orders, orders[::-1])]
+    return next((p for p in tried if p.unlocated is None), tried[0])
+
+
+def _plane(required: list[tuple[_Expr, _Expr]], u: _Expr, v: _Expr, salt: str) -> Plane:
+    """The lines v = c of :func:`plane_lines`, for one order of the two variables."""
+    found: dict[Any, _Expr] = {}  # the critical values' factors in v
+    curves: dict[Any, None] = {}  # irreducible factors in u and v, and in u alone
+    for node, argument in required:
+        try:
+            _add_curves(argument, u, v, found, curves)
+        except _Unlocated as why:
+            return Plane(unlocated=f"{_ends_where(node, argument)}, {why}")
+    try:
+        _project(list(curves), u, v, found)
+        critical = _isolate(v, found)
+    except _Unlocated as why:
+        return Plane(unlocated=f"the curves in {u} and {v} cannot be projected: {why}")
+    if 2 * len(critical) + 1 > MAX_LINES:
+        most = (MAX_LINES - 1) // 2
+        msg = f"the curves in {u} and {v} have {len(critical)} critical values of {v} (at most {most})"
+        return Plane(unlocated=msg)
+    if not critical:
+        return Plane(v, (1 + fraction(salt, "line", v),))
+    inside = piece_values(Pieces(tuple(critical)), v, f"{salt}|line")
+    lines = [values[len(values) // 2] for values in inside]
+    for k, root in enumerate(critical):
+        lines.insert(2 * k + 1, root.value)
+    return Plane(v, tuple(lines))
+
+
+def _add_curves(
+    argument: _Expr, u: _Expr, v: _Expr, found: dict[Any, _Expr], curves: dict[Any, None]
+) -> None:
+    """Record an argument's curves in u and v (and in u alone), or its roots in v alone."""
+    symbols = argument.free_symbols & {u, v}
+    if symbols == {v}:
+        _add_factors(argument, {v: found}, {})
+        return
+    if symbols == {u} and argument.free_symbols == {u}:
+        alone: dict[_Expr, dict[Any, _Expr]] = {}
+        _add_factors(argument, alone, {})
+        for key in alone.get(u, {}):
+            if not isinstance(key, sympy.Poly):
+                msg = f"whose root {key} is not a rational polynomial's (it cannot be crossed with curves)"
+                raise _Unlocated(msg)
+            curves.setdefault(sympy.Poly(key.as_expr(), u, v), None)
+        return
+    if not symbols:
+        return
+    for part in sympy.fraction(sympy.together(_exact(_peeled(argument)))):
+        for factor in _plane_factors(part, u, v):
+            if factor.degree(u) == 0:
+                _add_polynomial(factor.as_expr(), v, found)
+            else:
+                curves.setdefault(factor, None)
+
+
+def _peeled(argument: _Expr) -> _Expr:
+    """The product of an argument's factors with abs and positive powers peeled off: its
+    zeros, and its sign changes, are among the peeled product's (|p|**(1/2)*q becomes p*q)."""
+    factors = []
+    for factor in sympy.Mul.make_args(argument):
+        inner = factor
+        while isinstance(inner, sympy.Abs) or (
+            inner.is_Pow and inner.exp.is_Rational and inner.exp > 0
+        ):
+            inner = inner.args[0]
+        factors.append(inner)
+    return sympy.Mul(*factors)
+
+
+def _plane_factors(part: _Expr, u: _Expr, v: _Expr) -> list[Any]:
+    """The irreducible factors over the rationals of a polynomial in u and v, within the caps
+    (degrees read from the tree first)."""
+    degrees = [_degree_bound(part, s) for s in (u, v)]
+    if None in degrees:
+        msg = f"which is not a polynomial in {u} and {v}"
+        raise _Unlocated(msg)
+    if max(d for d in degrees if d is not None) > MAX_PLANE_DEGREE:
+        msg = f"a polynomial of degree over {MAX_PLANE_DEGREE} in {u} or {v}"
+        raise _Unlocated(msg)
+    if max((_bits(r) for r in part.atoms(sympy.Rational)), default=0) > MAX_BITS:
+        msg = f"whose coefficients are too long (over {MAX_BITS} bits)"
+        raise _Unlocated(msg)
+    poly = sympy.Poly(part, u, v)
+    if not all(c.is_Rational for c in poly.coeffs()):
+        msg = f"a polynomial in {u} and {v} whose coefficients are not rational"
+        raise _Unlocated(msg)
+    return [_normal(f) for f, _ in poly.factor_list()[1] if f.total_degree() >= 1]
+
+
+def _project(curves: list[Any], u: _Expr, v: _Expr, found: dict[Any, _Expr]) -> None:
+    """Record the critical values' factors in v: leading coefficients and discriminants in u
+    of the curves, resultants in u of every pair (degrees bounded before the work)."""
+    if len(curves) > MAX_CURVES:
+        msg = f"{len(curves)} curves (at most {MAX_CURVES})"
+        raise _Unlocated(msg)
+    for curve in curves:
+        du, dv = curve.degree(u), curve.degree(v)
+        lead = sympy.Poly(curve.as_expr(), u).LC()
+        if du >= 1 and lead.has(v):
+            _add_polynomial(lead, v, found)
+        if du >= 2 and dv >= 1:
+            _bounded((2 * du - 1) * dv)
+            _add_polynomial(sympy.discriminant(curve.as_expr(), u), v, found)
+    for p, q in itertools.combinations(curves, 2):
+        if p.degree(v) + q.degree(v) == 0:
+            continue  # two roots in u alone: vertical lines never cross
+        _bounded(p.degree(u) * q.degree(v) + q.degree(u) * p.degree(v))
+        _add_polynomial(sympy.resultant(p.as_expr(), q.as_expr(), u), v, found)
+
+
+def _bounded(degree: int) -> None:
+    """A projected polynomial's degree bound within ``MAX_DEGREE`` (checked before it is
+    computed)."""
+    if degree > MAX_DEGREE:
+        msg = f"a projection of degree up to {degree} (at most {MAX_DEGREE})"
+        raise _Unlocated(msg)
 
 
 # ----------------------------------------------------------- locating one argument

@@ -60,12 +60,14 @@ from symgrad.results import Result, Status
 from symgrad.teaching._pieces import MAX_POINTS as MAX_PIECE_POINTS
 from symgrad.teaching._pieces import (
     Pieces,
+    Plane,
     Root,
     at_breakpoint,
     beside,
     cell_bounds,
     locate,
     nonsmooth_atoms,
+    plane_lines,
     point_count,
     simplest_between,
     singular_arguments,
@@ -1226,9 +1228,12 @@ class _Cover:
     agreed: list[tuple[dict[_Expr, _Expr], str]] = field(default_factory=list)
     pieces: int = 0  # boxes between located breakpoints
     breakpoints: int = 0  # breakpoints where the two values were compared
+    lines: str = ""  # the lines across curves in two variables, where they were sampled
 
     def words(self) -> str:
         """What a sampled pass adds: every piece between the located breakpoints sampled."""
+        if self.lines:
+            return f", with points in every cell between the curves on {self.lines}"
         if not self.pieces:
             return ""
         on = f" and on {self.breakpoints} of them" if self.breakpoints else ""
@@ -1237,15 +1242,22 @@ class _Cover:
         )
 
 
-def _cover_pieces(judge: _Judge, sample: list[tuple[dict[_Expr, _Expr], str]]) -> _Cover:
+def _cover_pieces(
+    judge: _Judge, sample: list[tuple[dict[_Expr, _Expr], str]], *, planes: bool = True
+) -> _Cover:
     """Sampling is evidence only where the difference is analytic: locate the breakpoints of
     its non-analytic atoms (:func:`._pieces.locate`), compare the two at points inside every
     piece and, exactly, on every breakpoint that is not one of the function's own kinks.
-    Where a breakpoint cannot be located, or a piece in the domain has no decided point, the
-    cover says why (the verdict is then ``inconclusive``)."""
+    Where two variables switch together, on lines across their curves (:func:`_cover_lines`,
+    not again on a line).  Where a breakpoint cannot be located, or a piece in the domain has
+    no decided point, the cover says why (the verdict is then ``inconclusive``)."""
     pieces = _located(judge)
     if pieces.unlocated is not None:
-        return _Cover(undecided=f"{pieces.unlocated}, so the sample cannot reach every piece")
+        plane = _plane(judge) if planes else None
+        if plane is not None and plane.unlocated is None:
+            return _cover_lines(judge, plane)
+        said = pieces.unlocated if plane is None else plane.unlocated
+        return _Cover(undecided=f"{said}, so the sample cannot reach every piece")
     if not pieces.roots:
         return _Cover()
     if point_count(pieces) > MAX_PIECE_POINTS and not pieces.required:
@@ -1273,6 +1285,63 @@ def _located(judge: _Judge) -> Pieces:
         if tried[-1].unlocated is None:
             return tried[-1]
     return tried[0]
+
+
+def _plane(judge: _Judge) -> Plane | None:
+    """Lines across the curves where two variables switch together, for the first form of
+    the difference where they are found (else why not); None where no two switch together."""
+    salt = judge.salt()
+    planes = [p for f in judge.forms if (p := plane_lines(f, judge.check.variable, salt))]
+    return next((p for p in planes if p.unlocated is None), planes[0] if planes else None)
+
+
+def _cover_lines(judge: _Judge, plane: Plane) -> _Cover:
+    """Every line of ``plane`` covered as a problem in one variable fewer: the first line
+    with a difference fails, the first undecided one makes the verdict undecided."""
+    v = plane.variable
+    count = len(plane.lines)
+    cover = _Cover(lines=f"{count} line{'s' * (count > 1)} {v} = c that cross them")
+    for value in plane.lines:
+        at = {v: value}
+        part = _cover_line(_on_line(judge, at))
+        if part.differ is not None:
+            return _Cover(differ={**part.differ, **at}, shown=part.shown)
+        if part.undecided is not None:
+            return _Cover(undecided=f"on the line {v} = {value}, {part.undecided}")
+        cover.agreed += [({**point, **at}, said) for point, said in part.agreed]
+    return cover
+
+
+def _on_line(judge: _Judge, at: dict[_Expr, _Expr]) -> _Judge:
+    """The judge of the question with one variable fixed (the values on a line)."""
+    check = judge.check
+    exprs = (check.expression, check.expected, check.answer)
+    sliced = [e.xreplace(at) for e in exprs]
+    line = _Judge.of(replace(check, expression=sliced[0], expected=sliced[1], answer=sliced[2]))
+    line.forms = [form.xreplace(at) for form in judge.forms]
+    return line
+
+
+def _cover_line(line: _Judge) -> _Cover:
+    """One line: its pieces sampled and its breakpoints compared; where it has no pieces, its
+    generic sample (up to ``_ENOUGH`` decided points; a line with points in the domain none of
+    which could be decided leaves the verdict undecided)."""
+    part = _cover_pieces(line, [], planes=False)
+    if part.differ is not None or part.undecided is not None or part.agreed:
+        return part
+    tried = 0
+    for point in itertools.islice(line.sample(), _SAMPLE):
+        tried += 1
+        said = _decide(line, point)
+        if said == _DIFFER:
+            return _Cover(differ=point)
+        if said is not None:
+            part.agreed.append((point, said))
+        if len(part.agreed) >= _ENOUGH:
+            return part
+    if tried and not part.agreed:
+        part.undecided = "no point of it could be compared"
+    return part
 
 
 def _base_point(judge: _Judge) -> dict[_Expr, _Expr]:
