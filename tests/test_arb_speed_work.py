@@ -2,8 +2,9 @@
 
 Plans, rules, step constants and the per-scheme layout of a gradient are kept per compiled
 function, stencil, scale and precision; the values at a point never are.  Every call evaluates
-f at the point once per precision, one Taylor series per partial and the stencil points of
-each partial, so a repeated call repeats exactly that work and nothing more.
+f at the point once per precision, f once over a complex box around it (the Cauchy bound of
+every partial) where f is analytic there, else one Taylor series per partial, and the stencil
+points of each partial, so a repeated call repeats exactly that work and nothing more.
 """
 
 from __future__ import annotations
@@ -46,17 +47,36 @@ def _count(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> dict[str, 
 
 
 def test_every_call_does_the_whole_work_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per gradient of three variables: the point once, three Taylor series, three stencils of
-    two points; the same call again does all of it again (nothing is kept per point)."""
+    """Per gradient of three variables: the point once, the complex box once, three stencils
+    of two points and no Taylor series; the same call again does all of it again (nothing is
+    kept per point)."""
     f = symgrad.function(TEXT)
     finite_difference_gradient(f, POINT, dps=50, engine="arb")  # plans and constants made
     centres = _count(monkeypatch, arb_module._Call, "_centre")
+    boxes = _count(monkeypatch, arb_module._Call, "_disc")
     series = _count(monkeypatch, arb_module, "_series")
-    stencils = _count(monkeypatch, arb_module, "_stencil")
+    stencils = _count(monkeypatch, arb_module, "_disc_single")
     for calls in (1, 2, 3):
         results = finite_difference_gradient(f, POINT, dps=50, engine="arb")
         assert [r.evaluations for r in results] == [4, 4, 4]
-        assert (centres["n"], series["n"], stencils["n"]) == (calls, 3 * calls, 3 * calls)
+        assert all("Cauchy" in r.reason for r in results)
+        counted = (centres["n"], boxes["n"], series["n"], stencils["n"])
+        assert counted == (calls, calls, 0, 3 * calls)
+
+
+def test_without_a_cauchy_bound_every_partial_has_its_series(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """abs has no complex extension here: no box, a Taylor series and a stencil per partial."""
+    f = symgrad.function("abs(x - y)*exp(z)")
+    finite_difference_gradient(f, POINT, dps=50, engine="arb")
+    boxes = _count(monkeypatch, arb_module._Call, "_disc")
+    series = _count(monkeypatch, arb_module, "_series")
+    stencils = _count(monkeypatch, arb_module, "_stencil")
+    results = finite_difference_gradient(f, POINT, dps=50, engine="arb")
+    assert [r.certified for r in results] == [True, True, True]
+    assert not any("Cauchy" in r.reason for r in results)
+    assert (boxes["n"], series["n"], stencils["n"]) == (0, 3, 3)
 
 
 def test_step_constants_are_made_once_per_scale_and_precision(
@@ -95,16 +115,19 @@ def test_no_rational_balls_per_call_but_the_shrink_beyond_one(
 ) -> None:
     """Per call no rational is made into a ball through fmpq: the coordinates are their exact
     integers divided, the constant -1 of exp(-z²) is an exact ball made with the plan, and
-    1/max(1, |x|) is exactly 1 for |x| <= 1; one coordinate beyond 1 makes its one ball."""
+    1/max(1, |x|)^m is exactly 1 for |x| <= 1.  Beyond 1 its ball is made only where the digits
+    are counted against f (the derivative below |f| / |x|^m), once for that partial."""
     f = symgrad.function(TEXT)
-    far = "x=3, y=0.7, z=0.5"
-    for where in (POINT, far):
+    far, flat = "x=3, y=0.7, z=0.5", "x=3, y=-1.4292036732051034, z=0.5"
+    for where in (POINT, far, flat):
         finite_difference_gradient(f, where, dps=50, engine="arb")
     calls = _count(monkeypatch, ArbBalls, "rational")
     finite_difference_gradient(f, POINT, dps=50, engine="arb")
-    assert calls["n"] == 0
     finite_difference_gradient(f, far, dps=50, engine="arb")
-    assert calls["n"] == 1
+    assert calls["n"] == 0
+    results = finite_difference_gradient(f, flat, dps=50, engine="arb")  # cos(x + y) ≈ 0
+    assert calls["n"] == 2  # the x and y partials, each below |f| / |x|
+    assert ["below |f|" in r.reason for r in results] == [True, True, False]
 
 
 def test_coordinates_enter_as_the_balls_of_their_rationals() -> None:
@@ -144,19 +167,20 @@ def test_a_certified_result_is_an_ordinary_fdresult() -> None:
     assert r.to_text() == again.to_text()
 
 
-def test_a_vector_function_costs_one_series_and_one_stencil_per_partial(
+def test_a_vector_function_costs_one_box_and_one_stencil_per_partial(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two components, two variables: the point once, a series and a stencil per partial (the
-    components share them), every component certified."""
+    """Two components, two variables: the point once, the box once (its bound covers both
+    components), a stencil per partial (the components share it), every component certified."""
     f = symgrad.function(["x*y**3", "exp(x)/(1 + y**2)"])
     finite_difference_gradient(f, "x=0.5, y=0.25", dps=30, engine="arb")
     centres = _count(monkeypatch, arb_module._Call, "_centre")
+    boxes = _count(monkeypatch, arb_module._Call, "_disc")
     series = _count(monkeypatch, arb_module, "_series")
     stencils = _count(monkeypatch, arb_module, "_stencil")
     results = finite_difference_gradient(f, "x=0.5, y=0.25", dps=30, engine="arb")
     assert [r.certified for r in results] == [True, True]
-    assert (centres["n"], series["n"], stencils["n"]) == (1, 2, 2)
+    assert (centres["n"], boxes["n"], series["n"], stencils["n"]) == (1, 1, 0, 2)
 
 
 def test_cancellation_raises_the_precision_and_counts_the_extra_stencils() -> None:

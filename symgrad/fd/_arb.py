@@ -14,29 +14,44 @@ exact D(h) and its radius bounds every rounding error.  Where it is wider than t
 digits, at most ``MAX_ESCALATIONS`` times.
 
 **Truncation.**  The stencil is exact for polynomials of degree < q, where q is the first k > m
-with Σ w_i s_i^k ≠ 0, read off the exact weights (q = m + p for accuracy p).  Taylor's theorem
-with the Lagrange remainder gives, for f with q continuous derivatives on the hull
+with Σ w_i s_i^k ≠ 0, read off the exact weights (q = m + p for accuracy p).  Its error is the
+tail Σ_{k>=q} a_k h^(k−m) Σ w_i s_i^k of f's Taylor series at x, bounded in one of two ways.
+
+(a) *Cauchy's estimate, tried first.*  If f is analytic on the disc |z − x| <= R and |f| <= M
+there, |a_k| <= M / R^k, and for S·h <= R/2 (S = max |s_i|) the tail is at most
+
+    2 · M · Σ |w_i| |s_i|^q · h^(q−m) / R^q.
+
+R = 2^(scale − _RHO), scale the binary exponent of the coordinate (0 at x = 0), and M is one
+``acb`` evaluation of f over the box x_j + [−R_j, R_j]·(1 + i) of *every* variable at once,
+which contains each variable's disc with the others at the point: one evaluation bounds every
+partial of a gradient (and, as the maximum over components, every component).  The box
+evaluation decides analyticity itself (:func:`_disc_step`): entire operations need nothing,
+meromorphic ones (1/u, tan, sec, csc, cot, tanh, Γ) give a ball that is not finite when the
+box holds a pole (no finite ball encloses an unbounded image), and log, x**(p/q) and x**y use
+python-flint's ``analytic`` option, which gives an indeterminate ball when the argument's box
+touches the branch cut (−∞, 0]; the plain complex log would enclose both sides of the cut, a
+finite M of nothing analytic.  Any other operation leaves f to (b).  So does an M above
+2^_DISC_GROWTH · |f(x)| (f grows fast off the axis, or the box evaluation cancels), and a first
+step that would have to shrink more than _DISC_SLACK times: Cauchy's estimate is loose by the
+growth of f over the disc, and the tight bound of (b) is then cheaper.
+
+(b) *The Lagrange remainder.*  For f with q continuous derivatives on the hull
 H = [x + min(s_i) h, x + max(s_i) h],
 
     |D(h) − f^(m)(x)| ≤ h^(q−m) · Σ |w_i| |s_i|^q · max over ξ in H of |f^(q)(ξ)| / q!.
 
 The maximum is enclosed by Taylor-mode ball arithmetic: f is evaluated on the truncated power
 series H + t (python-flint's ``arb_series``), whose coefficient of t^q encloses f^(q)(ξ)/q! for
-every ξ in H.  This is design (b) of the two rigorous truncation bounds (the other being a
-Cauchy integral over a complex disc, bounded by max|f| on a larger circle), chosen because:
+every ξ in H.  It needs the real domain only and is tight (the hull is 10^-27 wide at 50
+digits), at one series evaluation per partial, of the operations that depend on the moved
+variable only.
 
-* it needs the *real* domain only: a complex disc must also keep clear of every branch cut
-  of the complex extension (an ``acb`` ball straddling log's cut gives values of both sides, a
-  finite but meaningless max|f|), a second set of rules for every function;
-* it is tight: the hull is 10^-27 wide at 50 digits, so the enclosure of f^(q) over it is as
-  sharp as f^(q) itself, where a Cauchy bound over a disc of radius r overestimates by the
-  growth of f off the axis and needs a trapezoid rule of many points on the circle;
-* it costs one series evaluation per partial, of the operations that depend on the moved
-  variable only;
-* it is independent of the symbolic derivative under test: the series is propagated through
-  the expression's own operations by python-flint, and symgrad's differentiation is never used.
+Both are independent of the symbolic derivative under test: the box and the series are
+propagated through the expression's own operations by python-flint, and symgrad's
+differentiation is never used.
 
-**Analyticity is decided, never assumed.**  Before each operation of the series evaluation,
+**Analyticity is decided, never assumed.**  Before each operation of the series evaluation of (b),
 the ball of its argument over H must lie where the operation is analytic: log, fractional
 powers, x**y and loggamma need a positive argument, 1/u, tan, sec, csc and cot a divisor
 (u, cos u, sin u) that excludes 0, asin, acos and atanh |u| < 1, acosh u > 1, Γ and beta no
@@ -49,7 +64,8 @@ kink inside H) certifies nothing; neither do the Bessel functions and polygamma,
 evaluated once at the point, so a kink in another variable does not matter.
 
 **Step and precision.**  h = 2^-E·c (c a power of two near |x|, 1 at x = 0) with
-E = (dps + G)/(q − m) digits first; the series over that hull gives B, and h shrinks until
+E = (dps + G)/(q − m) digits first (with Cauchy's bound (6q + _DISC_MARGIN)/(q − m) bits more,
+what M / R^q costs against |f^(q)| / q!); the series over that hull gives B, and h shrinks until
 Σ|w||s|^q h^(q−m) B ≤ 10^-(dps+G) times the size of f^(m) (or of f / max(1, |x|)^m) over H.
 B over the first hull bounds every smaller hull inside it, so one series evaluation suffices.
 The working precision carries dps + G + 3 + m·log10(max(1, |x|)/h) + log10 Σ|w| digits: the
@@ -65,14 +81,15 @@ the tolerances, the step as an mpmath number) per scale of its coordinate, and p
 precision after a halving or a raise, so they are shared by every point of the same scale.
 Nothing computed at a point is kept: every call evaluates f at the point (once per precision,
 for all partials; a coordinate p/q enters as the exact integers divided, the ball python-flint
-makes of the rational), and per partial one series over the hull and the cone at each stencil
-point, in one list of values reused for both.  python-flint converts a constant ball to a
-series inside a mixed operation at several times the cost of ``arb_series(ball)``, and its
-series power of an integer is slower than squaring, so both are done explicitly (the same
-enclosures, each a rigorous ball operation).  A function of one component (the common case)
-sums its stencil and checks its tolerance without the per-component lists; the ball of each
-sum, its radius plus the truncation bound and its |midpoint| are computed once and serve both
-the check and the returned bound.
+makes of the rational) and over the complex box (once), and per partial the cone at each
+stencil point (with one series over the hull where the box gives no bound), in one list of
+values.  A function of one component whose first step certifies (the common case) takes the
+stencil, its check and its result in one pass (:func:`_disc_single`), and sums its stencil
+without the per-component lists; the ball of each sum, its radius plus the truncation bound
+and its |midpoint| are computed once and serve both the check and the returned bound.
+python-flint converts a constant ball to a series inside a mixed operation at several times
+the cost of ``arb_series(ball)``, and its series power of an integer is slower than squaring,
+so both are done explicitly (the same enclosures, each a rigorous ball operation).
 
 A partial that cannot be certified returns a :class:`Declined` with the reason, and the caller
 runs the error-controlled mpmath engine instead (which classifies poles, domains and kinks).
@@ -210,6 +227,8 @@ class _Plan:
     centre: _Steps  # every operation but the variables, on balls
     axes: tuple[_Axis | None, ...]  # per variable (None: no output depends on it)
     outputs: tuple[int, ...]  # the operations of f's components
+    disc: _Steps | None  # every operation but the variables, on complex boxes (None: not all
+    # operations are meromorphic or branch-checked, so no Cauchy bound: series only)
     jobs: dict[Hashable, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -254,12 +273,14 @@ def _make_plan(program: Program) -> _Plan:
         cone = [k for k in point if j in reach[k]]
         return _Axis(var, tuple((k, point[k]) for k in cone), tuple((k, series[k]) for k in cone))
 
+    disc = {k: _disc_step(op) for k, op in enumerate(ops) if op.code != "var"}
     return _Plan(
         program,
         tuple(variables),
         tuple(point.items()),
         tuple(axis(j, var) for j, var in enumerate(variables)),
         tuple(program.outputs),
+        None if None in disc.values() else tuple(disc.items()),  # type: ignore[arg-type]
     )
 
 
@@ -575,6 +596,52 @@ _SERIES: dict[str, _Handler] = {
 }
 
 
+# -- f over a complex box (the Cauchy bound) --------------------------------------------------------
+
+_ENTIRE_OR_POLES = frozenset(
+    {"exp", "sin", "cos", "sinh", "cosh", "erf", "erfc"}  # entire
+    | {"tan", "sec", "csc", "cot", "tanh", "gamma"}  # meromorphic: a pole in the box is not finite
+)
+
+
+def _disc_step(op: Any) -> _Step | None:
+    """The ``acb`` box of one operation over a complex box of its arguments, or None where f
+    may not be analytic on every box whose image is finite (the operation is then outside the
+    Cauchy bound, and the series decide: see the module docstring).
+
+    Entire and meromorphic operations need no rule: a box that contains a pole has an unbounded
+    image, which no finite ball encloses.  log, x**(p/q) and x**y use python-flint's
+    ``analytic`` option, which returns an indeterminate ball when the argument's box touches
+    the branch cut (-inf, 0]; every other operation (abs, min, atan, asin, Bessel, ...) has no
+    such rule here.
+    """
+    code, args, b = op.code, op.args, _balls()
+    acb = b.flint.acb
+    if code in ("num", "pi", "e"):
+        constant = _point_step(op)
+        return lambda v: acb(constant(v))
+    if code in ("add", "mul"):
+        return _fold_step(code, args)
+    if code == "ipow":
+        (i,), n = args, op.value
+        return lambda v: v[i] ** n
+    if code in _ENTIRE_OR_POLES:
+        method, (i,) = getattr(acb, code), args
+        return lambda v: method(v[i])
+    if code == "log":
+        (i,) = args
+        return lambda v: v[i].log(analytic=True)
+    if code == "rpow":
+        (i,), (p, q) = args, op.value
+        if q == 2:
+            return lambda v: v[i].sqrt(analytic=True) ** p
+        return lambda v: (v[i].log(analytic=True) * b.rational(p, q)).exp()
+    if code == "pow":
+        i, j = args
+        return lambda v: (v[j] * v[i].log(analytic=True)).exp()
+    return None
+
+
 # -- the driver -------------------------------------------------------------------------------------
 
 
@@ -590,7 +657,9 @@ class _Constants(NamedTuple):
     tenth: Any  # 10^-dps
     goal: Any  # 10^-(dps + guard)
     ulp: Any  # 2^(1 − p) for the p bits of the returned mpf numbers: their rounding
-    step: tuple[Any, ...]  # h as a raw mpmath number (exact)
+    step: Any  # h as an mpmath number (exact)
+    disc_factor: Any = None  # a first disc step's factor times 2 / R^q: times M, its bound
+    disc_after: str = ""  # the reason's end for a result at this step, certified at once
 
 
 class _Job(NamedTuple):
@@ -602,6 +671,8 @@ class _Job(NamedTuple):
     e: int  # the first step is 2^(scale − e): the digits asked for over the stencil's order
     first: dict[int, _Constants]  # the first step's constants, per scale of the coordinate
     later: dict[tuple[int, int], _Constants]  # after a halving or raise: per (exponent, bits)
+    e_disc: int  # ... with the Cauchy bound: smaller by what M / R^q costs over |f^(q)| / q!
+    disc_first: dict[int, _Constants]  # its first step's constants, per scale
 
 
 class _Jobs(NamedTuple):
@@ -612,6 +683,19 @@ class _Jobs(NamedTuple):
 
 
 _MAX_KEPT = 256  # constants kept per job and table, emptied whole beyond
+#: The Cauchy disc's radius is R = 2^(scale − _RHO) (scale: |x| ≈ 2^scale, 0 at x = 0), and the
+#: steps keep S·h <= R/2 (S = max |s_i|), so that the tail Σ (S h / R)^k is at most twice its
+#: first term.
+_RHO = 6
+_DISC_MARGIN = 8  # bits of the first disc step for 2M over |f| (M / R^q against |f^(q)| / q!)
+_DISC_SLACK = 16  # halvings of the step beyond the first that the disc may take (else: series)
+_DISC_GROWTH = 64  # M above 2^this times |f| at the point: the series' bound is far tighter
+
+
+def _ceil_log2(value: Fraction) -> int:
+    """The least k with 2^k >= value > 0."""
+    k = value.numerator.bit_length() - value.denominator.bit_length()
+    return k if Fraction(2) ** k >= value else k + 1
 
 
 def _jobs(plan: _Plan, partials: Sequence[tuple[int, Stencil]], dps: int) -> _Jobs:
@@ -620,7 +704,10 @@ def _jobs(plan: _Plan, partials: Sequence[tuple[int, Stencil]], dps: int) -> _Jo
     for axis, stencil in partials:
         rule = _rule(stencil)
         e = math.ceil((dps + _GUARD) / rule.order * _LOG2_10)
-        jobs.append(_Job(axis, plan.axes[axis], rule, e, {}, {}))
+        reach = max(abs(Fraction(*rule.low)), abs(Fraction(*rule.high)))  # S = max |s_i|
+        first = e + math.ceil((_RHO * rule.q + _DISC_MARGIN) / rule.order)
+        e_disc = max(first, _RHO + 1 + _ceil_log2(reach))
+        jobs.append(_Job(axis, plan.axes[axis], rule, e, {}, {}, e_disc, {}))
     return _Jobs(tuple(jobs), max(job.rule.q for job in jobs) + 1)
 
 
@@ -639,6 +726,7 @@ class _Partial:
     remainder: Any = None  # the truncation bound at the current step
     evaluations: int = 0
     raises: int = 0
+    disc: bool = False  # the truncation bound is Cauchy's over a complex disc (else the series)
 
 
 class _Call:
@@ -654,6 +742,44 @@ class _Call:
         self.final = thread_context(dps)  # the context results are rounded to
         self.centres: dict[int, list[Any]] = {}
         self.bits = 0  # python-flint's precision, once set by ``at``
+        self.largest: Any = _UNKNOWN  # M: an upper bound of |f| over the complex box, or None
+
+    def disc(self) -> Any:
+        """M >= |f| over the box x_j + [−R_j, R_j]·(1 + i) of every variable (R_j = 2^(scale_j −
+        _RHO)), where f is proven analytic; None where it is not (once per call)."""
+        if self.largest is _UNKNOWN:
+            self.largest = self._disc()
+        return self.largest
+
+    def _disc(self) -> Any:
+        """M at the current precision, from the point's balls where f was evaluated at it."""
+        plan, arb = self.plan, self.arb
+        if plan.disc is None:
+            return None
+        centre = self.centres.get(self.bits)
+        values: list[Any] = [None] * len(plan.program.ops)
+        for j, k in enumerate(plan.variables):
+            if k is not None:
+                p, q = self.x0[j]
+                scale = abs(p).bit_length() - q.bit_length() if p else 0
+                values[k] = _box(scale) + (arb(p) / q if centre is None else centre[k])
+        try:
+            for k, step in plan.disc:
+                values[k] = step(values)
+        except (ArithmeticError, ValueError):
+            return None
+        largest = size = None
+        for k in plan.outputs:
+            bound = values[k].abs_upper()
+            largest = bound if largest is None else largest.max(bound)
+            if centre is not None:
+                low = centre[k].abs_lower()
+                size = low if size is None else size.max(low)
+        if largest is None or not largest.is_finite():
+            return None
+        if size is not None and size > 0 and largest > size * _power_of_two(_DISC_GROWTH):
+            return None  # f grows fast off the axis, or its box evaluation cancels
+        return largest
 
     def at(self, bits: int) -> list[Any]:
         """Work at ``bits`` bits; every operation's ball at the point (once per precision)."""
@@ -684,13 +810,31 @@ class _Call:
         return values
 
 
+_UNKNOWN = object()  # a value not computed yet
+
+
+def _scale(p: int, q: int) -> int:
+    """k with |p/q| about 2^k (0 at p = 0): the scale of steps and discs."""
+    return abs(p).bit_length() - q.bit_length() if p else 0
+
+
+@functools.lru_cache(maxsize=256)
+def _box(scale: int) -> Any:
+    """The complex box [−R, R]·(1 + i), R = 2^(scale − _RHO), as an exact ``acb`` (it contains
+    the disc of radius R)."""
+    arb = _balls().arb
+    radius = arb(0, arb(2) ** (scale - _RHO))
+    return _balls().flint.acb(radius, radius)
+
+
 def certified_partials(
     f: Compiled, x0: Sequence[sympy.Rational], partials: Sequence[tuple[int, Stencil]], dps: int
 ) -> list[FDResult | Declined]:
     """Each partial (an axis and its one-dimensional stencil) certified, or declined with why.
 
-    The point is evaluated once for all partials (per working precision); every partial costs
-    one series evaluation and one stencil evaluation per precision it needs (module docstring).
+    The point is evaluated once for all partials (per working precision), and so is f over the
+    complex box of Cauchy's bound; every partial costs one stencil evaluation per precision it
+    needs, and one series evaluation where the box gives no bound (module docstring).
     """
     if not partials:
         return []
@@ -729,11 +873,142 @@ def _new_jobs(
 
 
 def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
-    moved, rule = job.moved, job.rule
+    """One partial: by Cauchy's bound where f is proven analytic on the call's complex box,
+    else (or where that bound does not certify) by the Taylor series over the hull."""
+    moved = job.moved
     if moved is None:
-        return _zero(f, rule, call.dps)
+        return _zero(f, job.rule, call.dps)
     p, q = call.x0[job.axis]
     scale = abs(p).bit_length() - q.bit_length() if p else 0
+    spent = 0
+    if call.plan.disc is not None:
+        try:
+            done = _by_disc(f, call, job, moved, scale)
+        except _NotCertified:
+            done = 1  # the box, at least
+        if not isinstance(done, int):
+            return done
+        spent = done
+    return _by_series(f, call, job, moved, scale, spent)
+
+
+def _by_disc(f: Compiled, call: _Call, job: _Job, moved: _Axis, scale: int) -> FDResult | int:
+    """The partial with the truncation bound 2 M C h^(q−m) / R^q (module docstring); where f
+    has no such bound here, or it would need a much smaller step than the first (M is far
+    above |f^(q)|·R^q / q!) or does not certify within the precision raises, the number of
+    evaluations spent (the series decide)."""
+    c = job.disc_first.get(scale) or _disc_constants(call, job, scale)
+    centre = call.at(c.bits)
+    largest = call.disc()
+    if largest is None:
+        return 1
+    rule = job.rule
+    first = None
+    if len(call.plan.outputs) == 1:  # the common case, in one pass
+        single = _disc_single(call, job, moved, c, centre, largest)
+        if isinstance(single, FDResult):
+            return single
+        first = single
+    p, q = call.x0[job.axis]
+    shrink = _shrink(call, rule, p, q)
+    work = _Partial(job, moved, scale, job.e_disc, c.bits, centre, shrink, evaluations=1, disc=True)
+    work.bound = largest * _power_of_two(1 + rule.q * (_RHO - scale))  # 2 M / R^q
+    work.remainder = work.bound * c.factor
+    if first is None:
+        found = _stencil(call, work, c)
+    else:
+        found, work.evaluations = first, work.evaluations + len(c.shifts)
+    while not found.certified:
+        if work.raises == MAX_ESCALATIONS or _remainder_limited(work, found):
+            return work.evaluations
+        c = _escalate(call, work, found)
+        found = _stencil(call, work, c)
+    return _result(f, call, work, found, c)
+
+
+def _remainder_limited(work: _Partial, found: _Found) -> bool:
+    """Whether the truncation bound needs more than ``_DISC_SLACK`` halvings of the step."""
+    if not (found.tol > 0 and work.remainder * 4 > found.tol):
+        return False
+    return _halvings(work.remainder * 4 / found.tol, work.job.rule.order) > _DISC_SLACK
+
+
+def _disc_constants(call: _Call, job: _Job, scale: int) -> _Constants:
+    """The first disc step's constants at this scale (made once per job and scale)."""
+    rule = job.rule
+    bits = _bits(call.dps, rule, job.e_disc, scale)
+    call.at(bits)
+    made = _make_constants(call, rule, scale - job.e_disc, bits)
+    scaled = made.factor * _power_of_two(1 + rule.q * (_RHO - scale))  # · 2 / R^q
+    after = _after(made.digits, 0, True)
+    return _kept(job.disc_first, scale, made._replace(disc_factor=scaled, disc_after=after))
+
+
+def _disc_single(
+    call: _Call, job: _Job, moved: _Axis, c: _Constants, centre: list[Any], largest: Any
+) -> FDResult | _Found:
+    """The first stencil of a function of one component, and its result where it certifies
+    (the common case), without the intermediate records; else what :func:`_escalate` needs."""
+    rule = job.rule
+    (k,) = call.plan.outputs
+    var = moved.var
+    x = centre[var]
+    values = list(centre)
+    total = None
+    try:
+        for shift, w in zip(c.shifts, rule.integer_weights, strict=True):
+            values[var] = x + shift
+            for j, step in moved.points:
+                values[j] = step(values)
+            y = values[k]  # total + w·y, a weight of ±1 without multiplying
+            if total is None:
+                total = y if w == 1 else (-y if w == -1 else y * w)
+            else:
+                total = total + y if w == 1 else (total - y if w == -1 else total + y * w)
+    except (ArithmeticError, ValueError) as exc:
+        raise _NotCertified(_AT_POINT.format(exc)) from exc
+    v = total * c.divisor
+    mid = v.mid()
+    size = abs(mid)
+    tenth = c.tenth
+    spread = v.rad() + largest * c.disc_factor
+    small = not spread <= size * tenth
+    if small:  # certified against |f| / max(1, |x|)^m, or not (or not finite)
+        if not v.is_finite():
+            raise _NotCertified(_NOT_FINITE)
+        p, q = call.x0[job.axis]
+        tol = _shrunk(abs(centre[k]), _shrink(call, rule, p, q)).max(size) * tenth
+        if not spread <= tol:
+            return _Found((v,), (mid,), (size,), (spread,), tol, False)
+    final = call.final
+    raw, top = _rounded(mid, size, spread, final.prec, c.ulp)
+    why = _WHY + _number(top) + c.disc_after
+    if small:
+        why += _against_f(call.dps)
+    return certified_ok(
+        final.make_mpf(raw),
+        final.make_mpf(top),
+        c.step,
+        why,
+        rule.scheme,
+        c.digits,
+        len(c.shifts) + 2,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _power_of_two(k: int) -> Any:
+    """2^k as an exact ball (at every precision)."""
+    return _balls().arb(2) ** k
+
+
+def _by_series(
+    f: Compiled, call: _Call, job: _Job, moved: _Axis, scale: int, spent: int = 0
+) -> FDResult:
+    """The partial with the Lagrange bound from the Taylor series over the hull (``spent``:
+    the evaluations of a Cauchy bound tried first)."""
+    rule = job.rule
+    p, q = call.x0[job.axis]
     c = job.first.get(scale)
     if c is None:  # the first point of this scale: its step's constants
         bits = _bits(call.dps, rule, job.e, scale)
@@ -741,7 +1016,7 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
         c = _kept(job.first, scale, _make_constants(call, rule, scale - job.e, bits))
     centre = call.at(c.bits)
     shrink = _shrink(call, rule, p, q)
-    work = _Partial(job, moved, scale, job.e, c.bits, centre, shrink)
+    work = _Partial(job, moved, scale, job.e, c.bits, centre, shrink, evaluations=spent)
     c = _choose_step(call, work, c)
     found = _stencil(call, work, c)
     while not found.certified:
@@ -794,7 +1069,7 @@ def _make_constants(call: _Call, rule: _Rule, exponent: int, bits: int) -> _Cons
         arb(10) ** -call.dps,
         arb(10) ** -(call.dps + _GUARD),
         arb(2) ** (1 - call.final.prec),
-        lib.from_man_exp(1, exponent),
+        call.final.make_mpf(lib.from_man_exp(1, exponent)),
     )
 
 
@@ -1042,10 +1317,10 @@ def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constan
     return certified_ok(
         value,
         error,
-        make(c.step),
+        c.step,
         _WHY
         + _number(top)
-        + _after(c.digits, work.raises)
+        + _after(c.digits, work.raises, work.disc)
         + (_against_f(call.dps) if small else ""),
         work.job.rule.scheme,
         c.digits,
@@ -1077,10 +1352,11 @@ def _against_f(dps: int) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _after(digits: int, raises: int) -> str:
+def _after(digits: int, raises: int, disc: bool) -> str:
     """The reason of a certified result after its error bound."""
     raised = f" after {raises} precision raises" if raises else ""
-    return f" (ball radius plus Taylor remainder) at {digits} working digits{raised}"
+    how = "Cauchy's bound of the Taylor remainder" if disc else "Taylor remainder"
+    return f" (ball radius plus {how}) at {digits} working digits{raised}"
 
 
 def _number(raw: Any) -> str:

@@ -345,7 +345,7 @@ def _certified(
     """
     single, jobs = _layout(scheme, tuple(partials))
     done = certified_partials(f, x0, jobs, dps)
-    if len(single) == len(partials) and not any(isinstance(r, Declined) for r in done):
+    if len(single) == len(partials) and not [r for r in done if isinstance(r, Declined)]:
         return cast("tuple[FDResult, ...]", tuple(done))  # every one an FDResult
     found: dict[int, FDResult | Declined] = dict.fromkeys(range(len(partials)), _MIXED)
     found.update(zip(single, done, strict=True))
