@@ -250,3 +250,97 @@ def test_a_right_answer_rewritten_across_poles_and_branch_points_never_fails_man
     """The same right answers at a larger count."""
     right = test_a_right_answer_rewritten_across_poles_and_branch_points_never_fails
     right.hypothesis.inner_test(pair, identity, far, side)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------ two variables switching together
+XY = {"x": X, "y": sympy.Symbol("y", real=True)}
+_CENTRE = st.sampled_from(["0", "10**4", "-10**5", "10**7 + 1/3"])
+_RADIUS = st.sampled_from(["1", "1/100", "7"])
+_LEVEL = st.sampled_from(["10**13", "-10**13", "10**15/3"])
+_PLANTED_XY = st.sampled_from(
+    [
+        "Max(0, {r} - (x - ({a}))**2 - (y - ({b}))**2)",  # a far disc
+        "Max(x*y - ({k}), 0)",  # beyond a hyperbola
+        "1 - sign(x*y - ({k}))**2",  # on a hyperbola only
+        "Max(0, Min(x - y - ({a}), ({a}) + {r} - x + y))",  # a strip between two lines
+        "1 - sign((x - ({a}))**2 + (y - ({b}))**2)**2",  # at one point
+    ]
+)
+
+
+def exactly(text: str, point: dict[str, str]) -> Any:
+    """The planted term at a counterexample's point (coordinates read by SymPy, algebraic
+    numbers included), to 60 digits."""
+    at = {XY[k]: sympy.sympify(v) for k, v in point.items()}
+    return sympy.sympify(text, locals=XY).xreplace(at).evalf(60)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True)
+@given(planted=_PLANTED_XY, a=_CENTRE, b=_CENTRE, r=_RADIUS, k=_LEVEL)
+def test_an_error_across_curves_in_two_variables_never_passes(
+    planted: str, a: str, b: str, r: str, k: str
+) -> None:
+    """A term nonzero only in a far region, on a curve or at one point of the plane: never a
+    pass, and a failure names a point where the oracle sees the planted term nonzero."""
+    term = planted.format(a=a, b=b, r=r, k=k)
+    check = symgrad.check_answer("x*y", f"y + {term}", "x")
+    assert check.status is not Status.PASS, check.reason
+    if check.status is Status.FAIL:
+        assert check.counterexample is not None
+        assert abs(exactly(term, check.counterexample["point"])) > 1e-45
+
+
+_CURVE = st.sampled_from(
+    ["x*y - ({k})", "(x - ({a}))**2 + (y - ({b}))**2 - {r}", "x - y**2 - ({a})", "x**2 - y**3"]
+)
+_IDENTITY_XY = st.sampled_from(
+    [
+        "Heaviside({p}) + Heaviside(-({p})) - 1",
+        "sign({p})*abs({p}) - ({p})",
+        "Max({p}, {q}) + Min({p}, {q}) - ({p}) - ({q})",
+        "abs({p})**2 - ({p})**2",
+    ]
+)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True)
+@given(identity=_IDENTITY_XY, p=_CURVE, q=_CURVE, a=_CENTRE, b=_CENTRE, r=_RADIUS, k=_LEVEL)
+def test_a_right_answer_across_curves_in_two_variables_never_fails(
+    identity: str, p: str, q: str, a: str, b: str, r: str, k: str
+) -> None:
+    """A term that is 0 everywhere (on the curves too: H(0) = 1/2, sign(0) = 0; the oracle
+    checks it at exact points, one on the first curve) keeps a right answer right."""
+    fill = {"a": a, "b": b, "r": r, "k": k}
+    term = identity.format(p=p.format(**fill), q=q.format(**fill))
+    y = XY["y"]
+    curve = sympy.sympify(p.format(**fill), locals=XY)
+    on = sympy.solve(curve.xreplace({y: sympy.Integer(2)}), X)
+    points = [(sympy.Rational(1, 3), 5), (-7, sympy.Rational(2, 9)), (10**6, -(10**5))]
+    points += [(v, 2) for v in on if v.is_real]
+    for px, py in points:
+        value = sympy.sympify(term, locals=XY).xreplace({X: px, y: py})
+        assert sympy.simplify(value) == 0
+    check = symgrad.check_answer("x*y", f"y + {term}", "x")
+    assert check.status is not Status.FAIL, check.reason
+
+
+@pytest.mark.slow
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(planted=_PLANTED_XY, a=_CENTRE, b=_CENTRE, r=_RADIUS, k=_LEVEL)
+def test_an_error_across_curves_in_two_variables_never_passes_many(
+    planted: str, a: str, b: str, r: str, k: str
+) -> None:
+    """The same red team at a larger count."""
+    planted_test = test_an_error_across_curves_in_two_variables_never_passes
+    planted_test.hypothesis.inner_test(planted, a, b, r, k)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(identity=_IDENTITY_XY, p=_CURVE, q=_CURVE, a=_CENTRE, b=_CENTRE, r=_RADIUS, k=_LEVEL)
+def test_a_right_answer_across_curves_in_two_variables_never_fails_many(
+    identity: str, p: str, q: str, a: str, b: str, r: str, k: str
+) -> None:
+    """The same right answers at a larger count."""
+    right = test_a_right_answer_across_curves_in_two_variables_never_fails
+    right.hypothesis.inner_test(identity, p, q, a, b, r, k)  # type: ignore[attr-defined]

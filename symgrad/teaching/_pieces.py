@@ -39,6 +39,10 @@ Zeros of denominators, of logarithms' arguments and of bases of fractional power
 function are added as piece boundaries where they can be located, not required: points beside
 them reach the parts of the domain the generic sample misses.
 
+Where an argument depends on two variables together, the pieces are not boxes: the plane is
+cut by lines v = c across the curves (:func:`plane_lines`, the first step of a cylindrical
+algebraic decomposition), and each line is a problem in one variable fewer.
+
 Every size is priced before the work: atoms (``MAX_ATOMS``), a degree bound read from the tree
 before any polynomial is built (``MAX_DEGREE``), coefficient bits before roots are isolated
 (``MAX_BITS``), roots per variable (``MAX_ROOTS``) and points (``MAX_POINTS``); anything over a

@@ -28,7 +28,9 @@ and says which atom and why.  The same holds where a many-valued atom (log, a fr
 power, atan, asin, ...) may change branch: at its argument's branch values and poles, which
 cut the real domain into components that must each be sampled; a difference of single-valued
 functions (exp, sin, tan, gamma, ...) is one analytic function across its poles, so one
-component is evidence for all.  A failure is reported at the simplest point where the two
+component is evidence for all.  Where two variables switch together on polynomial curves,
+lines across the curves meet every cell (:func:`symgrad.teaching._pieces.plane_lines`), and
+each line is judged as a question in one variable fewer.  A failure is reported at the simplest point where the two
 provably differ (small integers, simple fractions, then round numbers up to 1000, never a
 point on the edge of the domain), with values shown exactly or with digits enough to differ,
 and the classic slip named or the differing terms (see `AnswerCheck`).
@@ -586,9 +588,12 @@ def check_answer(
         single-valued functions, exp, trigonometric, hyperbolic, erf, gamma, is one analytic
         function across its poles and needs none); ``inconclusive`` when no sample point is
         in the domain and ``simplify`` cannot decide, or when a breakpoint or a branch's end
-        cannot be located (an argument in two variables, not a polynomial after inverting
-        monotone functions, infinitely many poles, over a degree or size cap, a function
-        known to neither list: the reason names the atom).
+        cannot be located (an argument in three variables together, not a polynomial after
+        inverting monotone functions, infinitely many poles, over a degree or size cap, a
+        function known to neither list: the reason names the atom).  Arguments in two
+        variables together that are polynomials over the rationals are decided on lines
+        y = c across their curves, one inside every interval between the curves' critical
+        heights and one on each, which meet every cell; each line is checked in one variable.
         The sample (12 generic points from 0.01 to 10**6, then exactly on the answer's rational
         breakpoints where the function and its derivative have none, and both sides of up to 12
         breakpoints)
