@@ -882,10 +882,7 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
     scale = abs(p).bit_length() - q.bit_length() if p else 0
     spent = 0
     if call.plan.disc is not None:
-        try:
-            done = _by_disc(f, call, job, moved, scale)
-        except _NotCertified:
-            done = 1  # the box, at least
+        done = _by_disc(f, call, job, moved, scale)
         if not isinstance(done, int):
             return done
         spent = done
@@ -895,29 +892,48 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
 def _by_disc(f: Compiled, call: _Call, job: _Job, moved: _Axis, scale: int) -> FDResult | int:
     """The partial with the truncation bound 2 M C h^(q−m) / R^q (module docstring); where f
     has no such bound here, or it would need a much smaller step than the first (M is far
-    above |f^(q)|·R^q / q!) or does not certify within the precision raises, the number of
-    evaluations spent (the series decide)."""
-    c = job.disc_first.get(scale) or _disc_constants(call, job, scale)
-    centre = call.at(c.bits)
+    above |f^(q)|·R^q / q!), or it does not certify within the precision raises, or the
+    precision it needs is refused, the number of evaluations spent (the series decide)."""
+    try:
+        c = job.disc_first.get(scale) or _disc_constants(call, job, scale)
+        centre = call.at(c.bits)
+    except _NotCertified:  # nothing of the box evaluated (the series will say why)
+        return 0
     largest = call.disc()
     if largest is None:
-        return 1
-    rule = job.rule
+        return 1  # the box, shared by the partials and counted in each, as the point is
     first = None
     if len(call.plan.outputs) == 1:  # the common case, in one pass
-        single = _disc_single(call, job, moved, c, centre, largest)
+        try:
+            single = _disc_single(call, job, moved, c, centre, largest)
+        except _NotCertified:
+            return 1 + len(c.shifts)
         if isinstance(single, FDResult):
             return single
         first = single
+    work = _Partial(job, moved, scale, job.e_disc, c.bits, centre, 1, evaluations=1, disc=True)
+    try:
+        return _disc_steps(f, call, work, c, largest, first)
+    except _NotCertified:
+        return work.evaluations
+
+
+def _disc_steps(
+    f: Compiled, call: _Call, work: _Partial, c: _Constants, largest: Any, first: _Found | None
+) -> FDResult | int:
+    """:func:`_by_disc` after the box (and the first stencil of one component, ``first``): the
+    result, or the evaluations spent."""
+    job = work.job
+    rule = job.rule
     p, q = call.x0[job.axis]
-    shrink = _shrink(call, rule, p, q)
-    work = _Partial(job, moved, scale, job.e_disc, c.bits, centre, shrink, evaluations=1, disc=True)
-    work.bound = largest * _power_of_two(1 + rule.q * (_RHO - scale))  # 2 M / R^q
+    work.shrink = _shrink(call, rule, p, q)
+    work.bound = largest * _power_of_two(1 + rule.q * (_RHO - work.scale))  # 2 M / R^q
     work.remainder = work.bound * c.factor
     if first is None:
         found = _stencil(call, work, c)
     else:
-        found, work.evaluations = first, work.evaluations + len(c.shifts)
+        found = first
+        work.evaluations += len(c.shifts)
     while not found.certified:
         if work.raises == MAX_ESCALATIONS or _remainder_limited(work, found):
             return work.evaluations
