@@ -445,8 +445,11 @@ def _given_step(step: Any, *, float64: bool) -> Any:
     return float(value) if float64 else step
 
 
+_FLAGS = (bool, np.bool_)  # the types a flag may have (a tuple: no union made per call)
+
+
 def _check_flag(name: str, value: object) -> None:
-    if not isinstance(value, bool | np.bool_):
+    if not isinstance(value, _FLAGS):
         msg = f"{name} must be True or False (got {value!r:.80})"
         raise ConfigError(msg)
 
