@@ -679,11 +679,6 @@ def test_cli_check_at_an_extreme_point_ends_without_a_traceback() -> None:
     assert run.returncode in (0, 1, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="at dps=15 a point 1e-40 from a pole (1e-30 from asin's branch point) is classified "
-    "as the pole itself, or outside the domain, where f is finite and real",
-)
 @pytest.mark.parametrize(
     ("expr", "x", "value"),
     [

@@ -17,6 +17,22 @@ estimate misses the requested digits the step shrinks and the precision grows by
 digits (at most ``_MAX_REFINE`` times), and the result says so if it still cannot deliver.
 Mixed partials are tensor products of one-dimensional stencils.
 
+**The point.**  The point is exact (a decimal or a fraction), and every evaluation rounds it to
+the working precision: 1 + 1e-40 at 22 digits is 1, the pole of 1/(x - 1), and
+0.999999999999999999999999999999 is asin's branch point, so a point where f is finite and real
+would be called a pole or outside the domain, and f' there would be f' somewhere else.  So no
+evaluation works below the digits that hold the point apart from every singularity f's
+constants can place (``_holding``: a singularity at a rational a/b other than p/q is at least
+1/(|p|·b) away relative to x, and 1/(q·|a|) relative to itself), and pole and domain are
+decided there: ordinary points (0.3, a float64, 1e200) need fewer digits than any working
+precision carries and cost nothing more.  Beyond ``_MAX_WORK`` digits a failure at the
+rounded point is ``unreliable``, not a pole.  A stencil point that fails where f is finite
+and real at the point lies beyond a singularity the point is not on; the step then shrinks
+below the distance the point's digits allow one (``_nearer``), and only a failure nearer
+than that (sqrt(x) at 0) is the point's own ``domain`` or ``pole``; one that no step tried
+avoids is ``unreliable``.  How far f's values and slopes are from those at the point is
+measured as before (``digits_lost``, the Richardson pair, the complex step's chain of values).
+
 **Intermediates.**  A value is ``ok`` only if the computation can be shown to have kept the
 digits it claims, and the error estimate cannot show a change that rounding removed *inside* f:
 in sin(x + 1e100) at x = 0.5 every stencil point x + s·h + 1e100 rounds to the same number
@@ -289,12 +305,79 @@ def _probe(
     The precision is rounded up to a multiple of ``_DIGITS_GRAIN``: f is compiled once per
     precision, so nearby working precisions share one compiled function and context.
     """
-    work = -(-work // _DIGITS_GRAIN) * _DIGITS_GRAIN
+    point = point or point_key(x0)
+    held = _holding(f, x0, point)
+    work = -(-min(max(work, held.digits), _MAX_WORK) // _DIGITS_GRAIN) * _DIGITS_GRAIN
     cache: dict[Hashable, tuple[Any, Any]] = _PROBES.__dict__.setdefault("cache", {})
-    key = (id(f), point or point_key(x0), work, relative, reach)
+    key = (id(f), point, work, relative, reach)
     return remembered(
-        cache, f, lambda: _Probe(f, x0, work, relative=relative, reach=reach), key=key, size=64
+        cache,
+        f,
+        lambda: _Probe(f, x0, work, relative=relative, reach=reach, holds=work >= held.digits),
+        key=key,
+        size=64,
     )
+
+
+#: Bits beyond those of the point and of f's constants with which a point that no binary
+#: precision holds exactly is rounded: the rounded point keeps its side, and to a few bits its
+#: distance, of every singularity those numbers place (a factor 3 of 3x - 1 places one at 1/3).
+_POINT_MARGIN = 4
+
+
+class _Held(NamedTuple):
+    """What the exact point needs of a working precision (``_holding``)."""
+
+    digits: int  # working digits at which f sees the point itself
+    # log10 of 1/(the nearest a singularity other than the point may be, relative to the step's
+    # scale |x|, or absolute at x = 0): a stencil point failing nearer is the point's own
+    separation: float
+
+
+_HELD: dict[Hashable, tuple[Any, Any]] = {}
+
+
+def _constants_of(e: sympy.Basic) -> list[sympy.Rational]:
+    """The rational constants of e that can place a singularity (the exponent 1/2 of
+    sqrt(x - 1) places none)."""
+    if isinstance(e, sympy.Rational):
+        return [e]
+    args = e.args[:1] if isinstance(e, sympy.Pow) and e.exp.is_Rational else e.args
+    return [c for a in args for c in _constants_of(a)]
+
+
+def _holding(
+    f: Compiled, x0: Sequence[sympy.Rational], point: tuple[tuple[int, int], ...] | None = None
+) -> _Held:
+    """The working digits that hold x0 apart from every singularity f's constants place.
+
+    The point is exact (a decimal or a fraction p/q per coordinate), but every evaluation
+    rounds it to the working precision: 1 + 1e-40 rounded to 22 digits is 1, the pole of
+    1/(x - 1), and 1 - 1e-30 is asin's branch point, so the point would be called a pole, or
+    outside the domain, where f is finite and real.  A singularity at a rational c = a/b
+    other than x is at least 1/(q·b) from it: relative to |x| at least 1/(|p|·b), and
+    relative to |c| (the same size, where it is near) at least 1/(q·|a|).  So rounding to
+    min(bits(p) + bits(b), bits(q) + bits(a)) bits, with the largest a and b among f's
+    constants (a singularity such as 1/3 of 3x - 1 is placed by them, to the margin), keeps
+    the rounded point on its own side of each (plus ``_POINT_MARGIN`` bits, unless every
+    number is a binary fraction, which those bits hold exactly).  So 1 + 1e-40 needs 41
+    digits, while 1e200, 1e-300, 10^200/3 and the float64 numbers need no more than any
+    working precision carries.  A singularity at an irrational place (π/2 of tan) is never
+    met by rounding exactly; what the distance to it costs is measured (``digits_lost``, the
+    Richardson pair, the complex step's chain of values).
+    """
+
+    def build() -> _Held:
+        constants = [c for e in f.components for c in _constants_of(e)]
+        a = max((abs(c.p).bit_length() for c in constants), default=1)
+        b = max((c.q.bit_length() for c in constants), default=1)
+        bits = max((min(abs(v.p).bit_length() + b, v.q.bit_length() + a) for v in x0), default=0)
+        binary = all(q & (q - 1) == 0 for q in [*(c.q for c in constants), *(v.q for v in x0)])
+        bits += 0 if binary else _POINT_MARGIN
+        return _Held(math.ceil(bits / _LOG2_10), bits / _LOG2_10)
+
+    key = (id(f), point or point_key(x0))
+    return remembered(_HELD, f, build, key=key, size=256)
 
 
 def point_key(x0: Sequence[sympy.Rational]) -> tuple[tuple[int, int], ...]:
@@ -335,10 +418,12 @@ class _Probe:
         *,
         relative: bool = True,
         reach: tuple[int | None, ...] | None = None,
+        holds: bool = True,
     ) -> None:
         self.f = f
         self.ctx, self.fn = f.mp_function(work)
         self.work = work
+        self.holds = holds  # the precision holds the point (``_holding``; False: capped)
         self.relative, self.reach = relative, reach
         self.parts: dict[int, Any] = {}  # f's parts at the point, by index (``evaluate``)
         self.split: Any = False  # f's code split (``_split``) or None, once it is needed
@@ -370,18 +455,18 @@ class _Probe:
             found = self.fn(*args) if args is not self.args else self.evaluate(None, args)
             values = [v if type(v) is mpf else ctx.convert(v) for v in found]
         except ZeroDivisionError as exc:
-            raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
+            raise _PointProblem(ctx, args, status=PointStatus.POLE, held=self.holds) from exc
         except OverflowError as exc:  # mpmath, at exponents beyond what it can shift
-            raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW) from exc
+            raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW, held=self.holds) from exc
         except (ValueError, TypeError) as exc:
-            raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
+            raise _PointProblem(ctx, args, status=PointStatus.DOMAIN, held=self.holds) from exc
         for v in values:
             if type(v) is not mpf:
-                raise _PointProblem(ctx, args, status=PointStatus.DOMAIN)
+                raise _PointProblem(ctx, args, status=PointStatus.DOMAIN, held=self.holds)
             t = v._mpf_
             if not t[1] and t[2]:  # infinite or NaN (ctx.isinf, ctx.isnan): zero is (0, 0, 0, 0)
                 status = PointStatus.DOMAIN if t == lib.fnan else PointStatus.POLE
-                raise _PointProblem(ctx, args, status=status)
+                raise _PointProblem(ctx, args, status=status, held=self.holds)
         return values
 
     @functools.cached_property
@@ -436,18 +521,18 @@ class _Probe:
         try:
             values = [v if type(v) is mpc else ctx.convert(v) for v in self.evaluate(axis, args)]
         except ZeroDivisionError as exc:
-            raise _PointProblem(ctx, args, status=PointStatus.POLE) from exc
+            raise _PointProblem(ctx, args, status=PointStatus.POLE, held=self.holds) from exc
         except OverflowError as exc:
-            raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW) from exc
+            raise _PointProblem(ctx, args, status=PointStatus.OVERFLOW, held=self.holds) from exc
         except (ValueError, TypeError) as exc:
-            raise _PointProblem(ctx, args, status=PointStatus.DOMAIN) from exc
+            raise _PointProblem(ctx, args, status=PointStatus.DOMAIN, held=self.holds) from exc
         quotients, reals = [], []
         for v in values:
             re, im = v._mpc_ if type(v) is mpc else (v._mpf_, lib.fzero)
             # ctx.isfinite: no part infinite or NaN, the only numbers with a zero mantissa and
             # a nonzero exponent
             if not ((re[1] or not re[2]) and (im[1] or not im[2])):
-                raise _PointProblem(ctx, args, status=PointStatus.POLE)
+                raise _PointProblem(ctx, args, status=PointStatus.POLE, held=self.holds)
             quotients.append(lib.mpf_div(im, h, prec, _RND))
             reals.append(re)
         return quotients, reals
@@ -721,9 +806,13 @@ class _NotPlain(Exception):
 class _PointProblem(Exception):
     """A point where f is not a finite real number (the message is built only if shown)."""
 
-    def __init__(self, ctx: Any, args: Sequence[Any], *, status: PointStatus) -> None:
+    def __init__(
+        self, ctx: Any, args: Sequence[Any], *, status: PointStatus, held: bool = True
+    ) -> None:
         super().__init__(status)
         self.status = status
+        self.held = held  # the working precision held the point (``_holding``)
+        self.work = ctx.dps
         self.args_at = [ctx.nstr(a, 8) for a in args]
 
     @property
@@ -851,6 +940,7 @@ def _mp_duals(f: Compiled, x0: tuple[sympy.Rational, ...], work: int) -> list[_D
     all; so the pass is repeated at more digits until they cover the condition it shows
     (``_MAX_WORK`` at most).
     """
+    work = min(max(work, _holding(f, x0).digits), _MAX_WORK)  # f sees the point itself
     memo = _mp_memo(f, x0, work)
     condition = _condition(f, memo)
     while condition + _GUARD > work and work < _MAX_WORK:
@@ -1688,7 +1778,7 @@ def _mp(
         extra += _scale_digits(scales, terms.counts)
     extra += _node_digits(f, x0, terms.counts, scales, dps=dps)
     evaluations, history = 0, []
-    for _ in range(_MAX_REFINE + 1):
+    for attempt in range(_MAX_REFINE + 1):
         work = min(_work_digits(terms, dps, k) + extra, _MAX_WORK)
         coarse_probe = _probe(f, x0, work, relative=given is None, reach=reach)
         # at least _NOISE digits more, after both precisions are rounded to the grain
@@ -1705,7 +1795,16 @@ def _mp(
                 return _Run(_finish(f, found, PointStatus.OK, why, dps), True, scale)
             coarse, _ = coarse_probe.stencil_sum(terms, 2 * h)
         except _PointProblem as problem:
-            return _Run(_failed(f, problem, "mp", terms.scheme, work, evaluations), False, 0)
+            nearer = _nearer(f, x0, terms, k, dps) if given is None else None
+            if nearer is None or not _centre_fine(fine_probe):  # the point's own singularity
+                return _Run(_failed(f, problem, "mp", terms.scheme, work, evaluations), False, 0)
+            if attempt == _MAX_REFINE:
+                why = _near_singularity(problem)
+                return _Run(
+                    _failed(f, problem, "mp", terms.scheme, work, evaluations, why), False, 0
+                )
+            k = nearer  # inside the distance the point's digits allow a singularity
+            continue
         evaluations += 2 * len(terms.items)
         value, est = _richardson(ctx, fine, coarse, terms.p, extrapolate=given is None)
         # the rounding of the f values, Σ|w| ulp(f) / h^m, which no difference of them can show
@@ -1782,6 +1881,41 @@ def _hidden_slope(
                 "(an oscillation such as tan(x**2) at a large x), which no step tried resolves"
             )
     return ""
+
+
+def _nearer(
+    f: Compiled, x0: Sequence[sympy.Rational], terms: _Terms, k: float, dps: int
+) -> float | None:
+    """The step exponent that keeps a stencil off a singularity the point is not on (None: the
+    steps tried are already that small, and the singularity is the point's own).
+
+    A stencil point where f fails, with f finite and real at the point, lies beyond a
+    singularity between them: atanh at 1 - 1e-30 differenced with h = 2^-32.  Unless the
+    point is on it, it is at least 10^-separation (relative to the step's scale) away
+    (``_holding``); a step 2h·max|offset| below that, and (dps + guard)/p digits below it for
+    the truncation error, differences inside.  sqrt(x) at 0 (x - h fails at every h) keeps
+    its ``domain``: the point's digits allow no nearer singularity than the steps tried.
+    """
+    widest = max(abs(o) for offsets in terms.offsets for o in offsets)
+    reach = _holding(f, x0).separation + math.log10(2 * widest)
+    return reach + (dps + _GUARD) / terms.p if k < reach else None
+
+
+def _centre_fine(probe: _Probe) -> bool:
+    """Whether f is a finite real number at the point itself, at the probe's precision."""
+    try:
+        probe.centre()
+    except _PointProblem:
+        return False
+    return True
+
+
+def _near_singularity(problem: _PointProblem) -> str:
+    """Why a point near, not on, a singularity is ``unreliable``."""
+    return (
+        f"f fails at {problem.where}, a stencil point, though it is finite and real at the "
+        "point itself: a singularity nearer than every step tried"
+    )
 
 
 @functools.cache
@@ -1922,8 +2056,15 @@ def _estimates(final: Any, value: list[Any], est: list[Any] | None, shape: Any) 
 
 
 def _failed(
-    f: Compiled, problem: _PointProblem, method: str, scheme: str, work: int, evaluations: int
+    f: Compiled,
+    problem: _PointProblem,
+    method: str,
+    scheme: str,
+    work: int,
+    evaluations: int,
+    near: str = "",
 ) -> FDResult:
+    """A result where f failed (``near``: the reason f failed near, not at, the point)."""
     nan = np.full(f.shape, np.nan)
     words = {
         PointStatus.POLE: "has a pole",
@@ -1931,7 +2072,17 @@ def _failed(
         PointStatus.OVERFLOW: "overflows",
     }
     reason = f"f {words.get(problem.status, 'fails')} at {problem.where}"
-    return FDResult(nan, nan, 0, problem.status, reason, method, scheme, work, evaluations)
+    status = problem.status
+    if near:
+        status, reason = PointStatus.UNRELIABLE, near
+    elif not problem.held:  # the point rounded to the largest precision: it may be another one
+        status = PointStatus.UNRELIABLE
+        reason = (
+            f"{reason} rounded to {problem.work} digits, which do not hold the point's own "
+            f"digits (it needs more than {_MAX_WORK}): whether the exact point is one cannot "
+            "be decided"
+        )
+    return FDResult(nan, nan, 0, status, reason, method, scheme, work, evaluations)
 
 
 def _mp_number(ctx: Any, value: Any) -> Any:
@@ -1981,8 +2132,9 @@ def digits_lost(f: Compiled, x0: Sequence[sympy.Rational], dps: int) -> int:
     Raises ``_PointProblem`` where f is not a finite real number.
     """
     base = dps + _GUARD
-    work = base
-    low = _probe(f, x0, work, relative=True)
+    held = _holding(f, x0).digits
+    low = _probe(f, x0, max(base, held), relative=True)
+    work = base if held <= base else low.work  # the point's digits: counted as carried
     low_values = low.at(low.args)
     while 2 * work <= _MAX_WORK:
         high = _probe(f, x0, 2 * work, relative=True)
