@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad
+from symgrad.cli import main
 from symgrad.derive import CHUNK, Compiled
 from symgrad.errors import ConfigError, InputError, MissingExtra
 
@@ -88,15 +89,15 @@ def _dyadic(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 def test_a_mistyped_evaluator_variable_is_a_config_error_at_first_use(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    """Constructing, exact values and single points do not read it; the first call at several
-    points says what is wrong, and so does every later one (nothing is cached)."""
+    """Making a function and its exact values do not read it; the first call says what is
+    wrong, at one point, at several, broadcasting, and so does every later one (nothing is
+    cached while it is wrong)."""
     monkeypatch.setenv("SYMGRAD_EVALUATOR", value)
     g = _compiled("gradient", "auto")
     assert g.at([1, 2], dps=20).tolist() == [4, 4]  # exact: 2xy, x**2 + 3
-    assert g(1.0, 2.0).tolist() == [4.0, 4.0]  # one point: NumPy scalars, no evaluator built
-    for _ in range(2):
+    for call in ((1.0, 2.0), (np.array([1.0, 2.0]), 2.0), (np.ones((2, 1)), np.ones(3))):
         with pytest.raises(ConfigError) as caught:
-            g(np.array([1.0, 2.0]), 2.0)
+            g(*call)
         message = str(caught.value)
         assert "SYMGRAD_EVALUATOR" in message
         assert repr(value) in message
@@ -104,6 +105,20 @@ def test_a_mistyped_evaluator_variable_is_a_config_error_at_first_use(
         assert "\n" not in message
     monkeypatch.setenv("SYMGRAD_EVALUATOR", "numpy")  # corrected: the same function works
     assert g(np.array([1.0, 2.0]), 2.0).tolist() == [[4.0, 8.0], [4.0, 7.0]]
+
+
+def test_a_mistyped_evaluator_variable_stops_a_command_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify-grid evaluates on broadcast grids, where no fast evaluator is built: the variable
+    is still checked, and the command exits 2 with one line naming it."""
+    monkeypatch.setenv("SYMGRAD_EVALUATOR", "NumPy")
+    symgrad.clear_cache()  # functions made by other tests may have been called already
+    code = main(["verify-grid", "sin(x+0.3)*exp(y/2)", "--domain", "x=-1:1,y=-1:1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "SYMGRAD_EVALUATOR is 'NumPy'" in err
 
 
 def test_an_explicit_evaluator_does_not_read_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,13 @@ import sympy
 
 from symgrad._precision import check_dps, thread_context
 from symgrad.derive._extras import check_extras, short
-from symgrad.derive._fused import CHUNK, build_evaluator, check_evaluator, layout
+from symgrad.derive._fused import (
+    CHUNK,
+    build_evaluator,
+    check_evaluator,
+    forced_evaluator,
+    layout,
+)
 from symgrad.derive._lazy import is_dask, lazy_call
 from symgrad.errors import ConfigError, InputError
 from symgrad.expr import parse_point
@@ -167,6 +173,13 @@ class Compiled:
             else NumPy (chosen by measurement: :mod:`symgrad.derive._fused`).  Complex inputs
             (:meth:`complex_call`) and broadcasting inputs always use NumPy.
 
+            The environment variable ``SYMGRAD_EVALUATOR`` overrides ``"auto"`` (only): exactly
+            ``numpy``, ``numexpr``, ``symengine`` or ``auto`` (no case folding, no stripped
+            spaces); empty means unset.  It is read at the first call of a function left on
+            ``"auto"``, never at import, when a function is made or by :meth:`at`; a bad value
+            raises a ConfigError there (and at every call until it is corrected), a forced
+            evaluator that is not installed a MissingExtra.
+
         Returns
         -------
         Compiled
@@ -286,8 +299,9 @@ class Compiled:
             inputs that are not real numbers (booleans, strings, complex, None, ragged nested
             lists), exact numbers held as Python objects, or labelled inputs whose labels differ.
         ConfigError
-            ``SYMGRAD_EVALUATOR`` holds a value that is not an evaluator name (read on the first
-            call of more than one point of an ``"auto"`` function; see :meth:`using`).
+            ``SYMGRAD_EVALUATOR`` holds a value that is not an evaluator name (read at the first
+            call of an ``"auto"`` function, and at every call until it is valid; see
+            :meth:`using`).
         MissingExtra
             ``SYMGRAD_EVALUATOR`` names numexpr or symengine and it is not installed.
 
@@ -308,6 +322,8 @@ class Compiled:
         """
         import numpy as np  # noqa: PLC0415 - see the imports
 
+        if self.evaluator == "auto" and "_forced" not in self.__dict__:  # read once, checked
+            self.__dict__["_forced"] = forced_evaluator()  # (SYMGRAD_EVALUATOR: see using)
         if any(is_dask(v) for v in (*args, *kwargs.values())):
             return self._lazy(args, kwargs)  # type: ignore[no-any-return]
         inputs = self._arguments(args, kwargs)

@@ -111,7 +111,15 @@ if TYPE_CHECKING:  # NumPy and the code printers are imported where code is gene
 
     Values = Sequence[Any] | npt.NDArray[Any]
 
-__all__ = ["EVALUATORS", "Evaluator", "Layout", "build_evaluator", "check_evaluator", "layout"]
+__all__ = [
+    "EVALUATORS",
+    "Evaluator",
+    "Layout",
+    "build_evaluator",
+    "check_evaluator",
+    "forced_evaluator",
+    "layout",
+]
 
 #: The evaluator names ``Compiled(..., evaluator=)`` takes.
 EVALUATORS = ("auto", "numpy", "numexpr", "symengine")
@@ -206,15 +214,15 @@ def _installed(module: str) -> bool:
     return True
 
 
-def resolved(name: str) -> str:
-    """The evaluator ``"auto"`` stands for here (see the module docstring's measurements).
+def forced_evaluator() -> str | None:
+    """The evaluator the environment variable ``SYMGRAD_EVALUATOR`` forces on ``"auto"``.
 
-    The environment variable ``SYMGRAD_EVALUATOR`` (``numpy``, ``numexpr``, ``symengine`` or
-    ``auto``) overrides the choice of ``"auto"``, so a whole program or test suite runs on one
-    evaluator.  It is read here, when a function with ``evaluator="auto"`` first evaluates at
-    more than one point (never at import).  Empty or unset means ``auto``; any other value must
-    be one of those names exactly, as ``evaluator=`` takes them (no case folding, no stripped
-    spaces: ``NumPy`` or `` numpy`` is as wrong as ``numexr``).
+    It lets a whole program or test suite run on one evaluator.  Empty, unset or ``auto`` mean
+    no override (None); any other value must be ``numpy``, ``numexpr`` or ``symengine``
+    exactly, as ``evaluator=`` takes them (no case folding, no stripped spaces: ``NumPy`` or
+    `` numpy`` is as wrong as ``numexr``).  :class:`~symgrad.derive.Compiled` reads it at the
+    first float64 evaluation of a function left on ``"auto"`` (never at import or when a
+    function is made), and :func:`resolved` again when it builds the evaluator.
 
     Raises
     ------
@@ -223,25 +231,32 @@ def resolved(name: str) -> str:
     MissingExtra
         It names numexpr or symengine and that is not installed.
     """
+    forced = os.environ.get("SYMGRAD_EVALUATOR", "")
+    if forced in {"", "auto"}:
+        return None
+    if forced not in EVALUATORS:
+        msg = (
+            f"the environment variable SYMGRAD_EVALUATOR is {forced!r}, which is not an "
+            f"evaluator: set it to one of {', '.join(EVALUATORS)} (exactly so, lower case "
+            "without spaces) or leave it empty"
+        )
+        raise ConfigError(msg)
+    if forced != "numpy" and not _installed(forced):
+        msg = (
+            f"the environment variable SYMGRAD_EVALUATOR is {forced!r}, but {forced} is not "
+            "installed: pip install 'symgrad[fast]', or unset SYMGRAD_EVALUATOR"
+        )
+        raise MissingExtra(msg)
+    return forced
+
+
+def resolved(name: str) -> str:
+    """The evaluator ``"auto"`` stands for here (see the module docstring's measurements):
+    what ``SYMGRAD_EVALUATOR`` forces (:func:`forced_evaluator`, which raises for a bad value),
+    else symengine when it is installed, else NumPy."""
     if name != "auto":
         return name
-    forced = os.environ.get("SYMGRAD_EVALUATOR", "")
-    if forced not in {"", "auto"}:
-        if forced not in EVALUATORS:
-            msg = (
-                f"the environment variable SYMGRAD_EVALUATOR is {forced!r}, which is not an "
-                f"evaluator: set it to one of {', '.join(EVALUATORS)} (exactly so, lower case "
-                "without spaces) or leave it empty"
-            )
-            raise ConfigError(msg)
-        if forced != "numpy" and not _installed(forced):
-            msg = (
-                f"the environment variable SYMGRAD_EVALUATOR is {forced!r}, but {forced} is not "
-                "installed: pip install 'symgrad[fast]', or unset SYMGRAD_EVALUATOR"
-            )
-            raise MissingExtra(msg)
-        return forced
-    return "symengine" if _installed("symengine") else "numpy"
+    return forced_evaluator() or ("symengine" if _installed("symengine") else "numpy")
 
 
 def build_evaluator(
