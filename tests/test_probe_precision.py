@@ -263,3 +263,18 @@ def test_at_the_edge_itself_the_status_is_unchanged() -> None:
     for expr, at in [("sqrt(x)", "x=0"), ("asin(x)", "x=1"), ("sqrt(x - 0.5)", "x=0.5")]:
         r = symgrad.finite_difference(expr, at, "x", dps=15)
         assert r.status.value == "domain", (expr, r.reason)
+
+
+def test_a_given_step_across_a_nearby_singularity_is_unreliable() -> None:
+    """asin at 1 - 1e-30 with h = 1e-10: the stencil leaves the domain, the point does not."""
+    x = "0.999999999999999999999999999999"
+    kwargs: dict[str, Any] = {"dps": 15, "method": "mp", "engine": "mpmath"}
+    wide = symgrad.finite_difference("asin(x)", f"x={x}", "x", step="1e-10", **kwargs)
+    assert wide.status.value == "unreliable"
+    assert "given step" in wide.reason
+    inside = symgrad.finite_difference("asin(x)", f"x={x}", "x", step="1e-40", **kwargs)
+    truth = 1 / _CTX.sqrt(1 - _exact(Fraction(x)) ** 2)
+    _assert_true_or_declined(inside, truth, 15)
+    assert inside.status.value == "ok", inside.reason
+    edge = symgrad.finite_difference("sqrt(x)", "x=0", "x", step="1e-10", **kwargs)
+    assert edge.status.value == "domain", edge.reason

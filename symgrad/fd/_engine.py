@@ -30,7 +30,7 @@ rounded point is ``unreliable``, not a pole.  A stencil point that fails where f
 and real at the point lies beyond a singularity the point is not on; the step then shrinks
 below the distance the point's digits allow one (``_nearer``), and only a failure nearer
 than that (sqrt(x) at 0) is the point's own ``domain`` or ``pole``; one that no step tried
-avoids is ``unreliable``.  How far f's values and slopes are from those at the point is
+avoids, or that a given step reaches, is ``unreliable``.  How far f's values and slopes are from those at the point is
 measured as before (``digits_lost``, the Richardson pair, the complex step's chain of values).
 
 **Intermediates.**  A value is ``ok`` only if the computation can be shown to have kept the
@@ -1795,11 +1795,12 @@ def _mp(
                 return _Run(_finish(f, found, PointStatus.OK, why, dps), True, scale)
             coarse, _ = coarse_probe.stencil_sum(terms, 2 * h)
         except _PointProblem as problem:
-            nearer = _nearer(f, x0, terms, k, dps) if given is None else None
+            tried = k if given is None else _relative(x0, terms, k)
+            nearer = _nearer(f, x0, terms, tried, dps)
             if nearer is None or not _centre_fine(fine_probe):  # the point's own singularity
                 return _Run(_failed(f, problem, "mp", terms.scheme, work, evaluations), False, 0)
-            if attempt == _MAX_REFINE:
-                why = _near_singularity(problem)
+            if given is not None or attempt == _MAX_REFINE:
+                why = _near_singularity(problem, given=given is not None)
                 return _Run(
                     _failed(f, problem, "mp", terms.scheme, work, evaluations, why), False, 0
                 )
@@ -1889,8 +1890,9 @@ def _nearer(
     """The step exponent that keeps a stencil off a singularity the point is not on (None: the
     steps tried are already that small, and the singularity is the point's own).
 
-    A stencil point where f fails, with f finite and real at the point, lies beyond a
-    singularity between them: atanh at 1 - 1e-30 differenced with h = 2^-32.  Unless the
+    ``k`` is log10(1/h) of the step tried, relative to the step's scale.  A stencil point
+    where f fails, with f finite and real at the point, lies beyond a singularity between
+    them: atanh at 1 - 1e-30 differenced with h = 2^-32.  Unless the
     point is on it, it is at least 10^-separation (relative to the step's scale) away
     (``_holding``); a step 2h·max|offset| below that, and (dps + guard)/p digits below it for
     the truncation error, differences inside.  sqrt(x) at 0 (x - h fails at every h) keeps
@@ -1910,8 +1912,24 @@ def _centre_fine(probe: _Probe) -> bool:
     return True
 
 
-def _near_singularity(problem: _PointProblem) -> str:
+def _relative(x0: Sequence[sympy.Rational], terms: _Terms, k: float) -> float:
+    """log10(1/h) of a given (absolute) step h, relative to the largest differenced |x|
+    (the scale of ``_holding``'s separation; 1 where that x is 0)."""
+    sizes = [abs(v) for v, c in zip(x0, terms.counts, strict=True) if c and v]
+    if not sizes:
+        return k
+    size = max(sizes)
+    return k + math.log10(size.p) - math.log10(size.q)
+
+
+def _near_singularity(problem: _PointProblem, *, given: bool) -> str:
     """Why a point near, not on, a singularity is ``unreliable``."""
+    if given:
+        return (
+            f"f fails at {problem.where}, a stencil point of the given step, though it is "
+            "finite and real at the point itself: the step reaches a singularity near the "
+            "point (give a smaller step, or none)"
+        )
     return (
         f"f fails at {problem.where}, a stencil point, though it is finite and real at the "
         "point itself: a singularity nearer than every step tried"
