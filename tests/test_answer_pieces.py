@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad
-from symgrad.teaching._pieces import branch_arguments
+from symgrad.teaching._pieces import analytic_forms, branch_arguments
 
 X = sympy.Symbol("x", real=True)
 Status = symgrad.Status
@@ -92,6 +92,31 @@ def test_the_arguments_where_a_branch_may_change(text: str, arguments: set[str])
     """The arguments whose zeros end a real branch, written out by hand."""
     found = {arg for _, arg in branch_arguments(build(text))}
     assert found == {build(a) for a in arguments}
+
+
+@pytest.mark.parametrize(
+    ("text", "forms"),
+    [
+        ("Max(0, Min(x - 1, 3 - x))", {"0", "x - 1", "3 - x"}),
+        ("abs(x) - 2", {"x - 2", "-x - 2"}),
+        ("x - sign(x)", {"x", "x - 1", "x + 1", "x - 1/2"}),
+        ("x**2 - 4", {"x**2 - 4"}),
+    ],
+)
+def test_the_analytic_forms_of_an_argument_with_atoms(text: str, forms: set[str]) -> None:
+    """The forms a switching argument takes on its pieces, written out by hand."""
+    assert set(analytic_forms(build(text))) == {build(f) for f in forms}
+
+
+def test_an_error_on_a_far_interval_written_with_nested_atoms_fails() -> None:
+    """max(0, min(x - a, a + w - x)) is nonzero exactly on (a, a + w): its switching argument
+    holds a min, whose forms locate a and a + w; the failure names a point the oracle sees
+    inside, where the planted term is nonzero."""
+    term = "Max(0, Min(x - 10**7, 10**7 + 1/10**6 - x))"
+    check = symgrad.check_answer("x**2", f"2*x + {term}")
+    assert check.status is Status.FAIL, check.reason
+    assert check.counterexample is not None
+    assert abs(planted_at(check.counterexample["point"]["x"], term)) > 1e-30
 
 
 def test_infinitely_many_poles_inside_a_many_valued_atom_are_refused() -> None:

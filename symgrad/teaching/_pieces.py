@@ -14,7 +14,9 @@ arguments).  It is located when the argument depends on one variable and is a po
 rational coefficients of degree at most ``MAX_DEGREE`` (coefficients of at most ``MAX_BITS``
 bits), or becomes one by inverting strictly monotone outer functions, even powers and abs
 (``log(u) = c`` is ``u = exp(c)``, ``sqrt(u) = c`` is ``u = c**2``, ``u**2 = c`` is
-``u = ±sqrt(c)``), or is linear with real constant coefficients (``x - exp(14)``).  Where the
+``u = ±sqrt(c)``), or is linear with real constant coefficients (``x - exp(14)``).  An
+argument holding atoms itself (``max(0, min(x - a, b - x))``) switches only where one of the
+forms it takes on its pieces is 0 (:func:`analytic_forms`).  Where the
 difference depends on a variable only through sin, cos, tan, sec, csc and cot of arguments
 a*x + b with rational a, it is periodic (:func:`period_of`) and the switching points of one
 period, solved exactly (``cos(x) = 0`` at pi/2 and 3*pi/2), locate them all.  Roots are isolated exactly (SymPy's real-root isolation on the irreducible
@@ -68,6 +70,7 @@ MAX_ROOTS = 48  # located switching points per variable
 MAX_ARGUMENTS = 256  # switching arguments (a max of 16 arguments has 120 pairs)
 MAX_TOTAL_DEGREE = 96  # summed degrees of the distinct factors whose roots are isolated
 MAX_POINTS = 120  # sample points proposed inside the pieces
+MAX_FORMS = 16  # analytic forms of a switching argument that holds non-analytic atoms
 MAX_CURVES = 6  # irreducible curves in two variables whose crossings and turns are projected
 MAX_PLANE_DEGREE = 8  # degree in each variable of a switching argument in two variables
 MAX_LINES = 25  # lines v = c sampled across the curves (2 per critical value of v, plus 1)
@@ -447,6 +450,11 @@ def _add_curves(
         return
     if not symbols:
         return
+    forms = analytic_forms(argument)
+    if forms != [argument]:
+        for form in forms:
+            _add_curves(form, u, v, found, curves)
+        return
     for part in sympy.fraction(sympy.together(_exact(_peeled(argument)))):
         for factor in _plane_factors(part, u, v):
             if factor.degree(u) == 0:
@@ -519,11 +527,47 @@ def _bounded(degree: int) -> None:
 
 
 # ----------------------------------------------------------- locating one argument
+def analytic_forms(argument: _Expr) -> list[_Expr]:
+    """The analytic forms an argument holding non-analytic atoms takes on its pieces: each
+    max/min one of its arguments, abs(a) either of ±a, sign and Heaviside each of their
+    values, a Piecewise each of its expressions (outermost atom first).  Between the
+    switching points of those atoms (located as atoms of their own) the argument is one of
+    these forms, so its zeros are among theirs.  At most ``MAX_FORMS`` forms."""
+    atoms = nonsmooth_atoms(argument)
+    if not atoms:
+        return [argument]
+    node = atoms[0]
+    if isinstance(node, sympy.Min | sympy.Max):
+        choices = list(node.args)
+    elif isinstance(node, sympy.Abs):
+        choices = [node.args[0], -node.args[0]]
+    elif isinstance(node, sympy.sign | sympy.Heaviside):
+        choices = [sympy.S.Zero, sympy.S.One, -sympy.S.One, sympy.S.Half]
+    elif isinstance(node, sympy.Piecewise):
+        choices = [e for e, _ in node.args]
+    else:
+        msg = f"which holds {node} (its forms on the pieces are not listed)"
+        raise _Unlocated(msg)
+    forms: dict[_Expr, None] = {}
+    for choice in choices:
+        forms.update(dict.fromkeys(analytic_forms(argument.xreplace({node: choice}))))
+        if len(forms) > MAX_FORMS:
+            msg = f"which takes more than {MAX_FORMS} forms on its pieces"
+            raise _Unlocated(msg)
+    return list(forms)
+
+
 def _add_factors(
     argument: _Expr, factors: dict[_Expr, dict[Any, _Expr]], periods: dict[_Expr, _Expr]
 ) -> None:
-    """Record the irreducible factors (or the exact roots) whose roots are ``argument``'s;
-    for a periodic variable, the exact roots on one period [0, T)."""
+    """Record the irreducible factors (or the exact roots) whose roots are ``argument``'s
+    (those of each of its forms where it holds non-analytic atoms); for a periodic variable,
+    the exact roots on one period [0, T)."""
+    forms = analytic_forms(argument)
+    if forms != [argument]:
+        for form in forms:
+            _add_factors(form, factors, periods)
+        return
     symbols = argument.free_symbols
     if not symbols:
         return  # a constant: one piece
