@@ -30,7 +30,9 @@ rounded point is ``unreliable``, not a pole.  A stencil point that fails where f
 and real at the point lies beyond a singularity the point is not on; the step then shrinks
 below the distance the point's digits allow one (``_nearer``), and only a failure nearer
 than that (sqrt(x) at 0) is the point's own ``domain`` or ``pole``; one that no step tried
-avoids, or that a given step reaches, is ``unreliable``.  How far f's values and slopes are from those at the point is
+avoids, or that a given step reaches, is ``unreliable``.  A stencil can also straddle a pole
+without meeting it (1/(x - 1) at 1 + 1e-40: every value is finite, the estimate misses): a
+refinement jumps the step below that distance at once, not by the missing digits.  How far f's values and slopes are from those at the point is
 measured as before (``digits_lost``, the Richardson pair, the complex step's chain of values).
 
 **Intermediates.**  A value is ``ok`` only if the computation can be shown to have kept the
@@ -1836,7 +1838,10 @@ def _mp(
         if work >= _MAX_WORK:
             break
         missing = min(float(ctx.log10(worst / tol)), 4.0 * (dps + _GUARD))
-        k += missing / terms.p + 1  # shrink h by the missing digits ...
+        # a singularity the point's digits allow within the step (1/(x - 1) at 1 + 1e-40: the
+        # stencil straddles the pole, no value fails, and every estimate misses): step inside
+        nearer = _nearer(f, x0, terms, k, dps) or 0.0
+        k = max(k + missing / terms.p + 1, nearer)  # shrink h by the missing digits ...
         extra += math.ceil(missing)  # ... and carry them, in case rounding is what is missing
     reason = (
         f"after {len(history) - 1} refinements the error estimate {ctx.nstr(worst, 3)} still "
