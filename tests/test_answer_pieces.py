@@ -369,3 +369,16 @@ def test_a_right_answer_across_curves_in_two_variables_never_fails_many(
     """The same right answers at a larger count."""
     right = test_a_right_answer_across_curves_in_two_variables_never_fails
     right.hypothesis.inner_test(identity, p, q, a, b, r, k)  # type: ignore[attr-defined]
+
+
+def test_too_many_curves_are_refused_before_they_are_projected() -> None:
+    """Seven concentric circles (a right identity, zero everywhere): over the cap of 6 curves,
+    so no resultant is computed and the verdict is inconclusive and says so, never a pass
+    on lines that might not meet every cell."""
+    terms = [
+        f"Heaviside(x**2 + y**2 - {r * r}) + Heaviside({r * r} - x**2 - y**2) - 1"
+        for r in range(1, 8)
+    ]
+    check = symgrad.check_answer("x*y", "y + " + " + ".join(terms), "x")
+    assert check.status is Status.INCONCLUSIVE, check.reason
+    assert "7 curves (at most 6)" in check.reason

@@ -131,6 +131,7 @@ _FORM_DIGITS = 15  # digits that prove a certified difference nonzero (its ball 
 _WITNESS_TRIES = 2_000  # grid points tried for a nonzero numerator of a rational difference
 _SHOWN_CHARS = 60  # a longer exact rational is shown in digits
 _SHOWN_DIGITS = (10, 20, 40, 80, _DIGITS)  # digits tried until the two shown values differ
+_LINE_POINTS = 4 * MAX_PIECE_POINTS  # points on all the lines across curves in two variables
 
 
 @dataclass(frozen=True)
@@ -1248,17 +1249,18 @@ class _Cover:
 
 
 def _cover_pieces(
-    judge: _Judge, sample: list[tuple[dict[_Expr, _Expr], str]], *, planes: bool = True
+    judge: _Judge, sample: list[tuple[dict[_Expr, _Expr], str]], located: Pieces | None = None
 ) -> _Cover:
     """Sampling is evidence only where the difference is analytic: locate the breakpoints of
     its non-analytic atoms (:func:`._pieces.locate`), compare the two at points inside every
     piece and, exactly, on every breakpoint that is not one of the function's own kinks.
-    Where two variables switch together, on lines across their curves (:func:`_cover_lines`,
-    not again on a line).  Where a breakpoint cannot be located, or a piece in the domain has
-    no decided point, the cover says why (the verdict is then ``inconclusive``)."""
-    pieces = _located(judge)
+    Where two variables switch together, on lines across their curves (:func:`_cover_lines`;
+    a line's own pieces come ``located`` and are never crossed by lines again).  Where a
+    breakpoint cannot be located, or a piece in the domain has no decided point, the cover
+    says why (the verdict is then ``inconclusive``)."""
+    pieces = _located(judge) if located is None else located
     if pieces.unlocated is not None:
-        plane = _plane(judge) if planes else None
+        plane = _plane(judge) if located is None else None
         if plane is not None and plane.unlocated is None:
             return _cover_lines(judge, plane)
         said = pieces.unlocated if plane is None else plane.unlocated
@@ -1306,9 +1308,15 @@ def _cover_lines(judge: _Judge, plane: Plane) -> _Cover:
     v = plane.variable
     count = len(plane.lines)
     cover = _Cover(lines=f"{count} line{'s' * (count > 1)} {v} = c that cross them")
-    for value in plane.lines:
+    lines = [_on_line(judge, {v: value}) for value in plane.lines]
+    located = [_located(line) for line in lines]
+    points = sum(point_count(p) for p in located if p.roots and p.unlocated is None)
+    if points > _LINE_POINTS:
+        said = f"the lines {v} = c across the curves hold {points} points, too many to sample"
+        return _Cover(undecided=f"{said} (at most {_LINE_POINTS})")
+    for value, line, pieces in zip(plane.lines, lines, located, strict=True):
         at = {v: value}
-        part = _cover_line(_on_line(judge, at))
+        part = _cover_line(line, pieces)
         if part.differ is not None:
             return _Cover(differ={**part.differ, **at}, shown=part.shown)
         if part.undecided is not None:
@@ -1327,11 +1335,11 @@ def _on_line(judge: _Judge, at: dict[_Expr, _Expr]) -> _Judge:
     return line
 
 
-def _cover_line(line: _Judge) -> _Cover:
+def _cover_line(line: _Judge, pieces: Pieces) -> _Cover:
     """One line: its pieces sampled and its breakpoints compared; where it has no pieces, its
     generic sample (up to ``_ENOUGH`` decided points; a line with points in the domain none of
     which could be decided leaves the verdict undecided)."""
-    part = _cover_pieces(line, [], planes=False)
+    part = _cover_pieces(line, [], pieces)
     if part.differ is not None or part.undecided is not None or part.agreed:
         return part
     tried = 0
