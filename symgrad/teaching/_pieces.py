@@ -374,8 +374,8 @@ class Plane:
 
 def plane_lines(difference: _Expr, keep: _Expr, salt: str) -> Plane | None:
     """Lines v = c crossing every cell of the switching curves of ``difference`` in two
-    variables u and v (v not ``keep`` where possible); None where no argument depends on
-    two variables, or on more than two together.
+    variables u and v (u is ``keep`` where it is one of them); None where no argument depends
+    on two variables, or on more than two together.
 
     This is the first step of a cylindrical algebraic decomposition.  Every argument in u and
     v together must be a polynomial over the rationals (each factor a curve P(u, v) = 0); the
@@ -399,8 +399,11 @@ def plane_lines(difference: _Expr, keep: _Expr, salt: str) -> Plane | None:
             pair |= argument.free_symbols
     if len(pair) != 2 or len(atoms) > MAX_ATOMS or len(required) > MAX_ARGUMENTS:
         return None
-    orders = sorted(pair, key=lambda s: (s != keep, str(s)))  # keep the variable differenced
-    tried = [_plane(required, u, v, salt) for u, v in (orders, orders[::-1])]
+    orders = sorted(pair, key=lambda s: (s != keep, str(s)))
+    # Lines along the variable differenced: on them f' is the derivative of f on the line, so
+    # a kink's one-sided limits decide it; the other order only when it is not in the pair.
+    kept = [orders] if keep in pair else [orders, orders[::-1]]
+    tried = [_plane(required, u, v, salt) for u, v in kept]
     return next((p for p in tried if p.unlocated is None), tried[0])
 
 
