@@ -324,10 +324,11 @@ class Compiled:
 
         if self.evaluator == "auto" and "_forced" not in self.__dict__:  # read once, checked
             self.__dict__["_forced"] = forced_evaluator()  # (SYMGRAD_EVALUATOR: see using)
-        if any(is_dask(v) for v in (*args, *kwargs.values())):
+        given = (*args, *kwargs.values())
+        plain = _plain_types().issuperset(map(type, given))  # no mask, no labels: checked fast
+        if not plain and any(is_dask(v) for v in given):
             return self._lazy(args, kwargs)  # type: ignore[no-any-return]
-        inputs = self._arguments(args, kwargs)
-        plain = _plain_types().issuperset(map(type, inputs))  # no mask: checked fast
+        inputs = self._arguments(args, kwargs, plain=plain)
         masks = [] if plain else [np.ma.getmask(a) for a in inputs if np.ma.isMaskedArray(a)]
         if masks:  # computed on the data, then masked where any input is
             inputs = [np.ma.getdata(a) for a in inputs]
@@ -456,8 +457,10 @@ class Compiled:
         kwargs: Mapping[str, npt.ArrayLike],
         *,
         coerce: bool = True,
+        plain: bool = False,
     ) -> list[Any]:
-        """Match positional and keyword inputs to variables and coerce them to float64."""
+        """Match positional and keyword inputs to variables and coerce them to float64 (masks
+        kept); ``plain`` says that every input is a float, an int or a plain array."""
         names = [v.name for v in self.variables]
         if self._packed(args, kwargs):
             args = (*self._unpack(args[0]), *args[1:])
@@ -477,7 +480,7 @@ class Compiled:
         if missing:
             msg = f"missing inputs for {missing}; the variables are {names} in this order"
             raise InputError(msg)
-        if not _plain_types().issuperset(map(type, given.values())):
+        if not plain:
             _check_labels(given)
         return [as_float_array(given[n], n, keep_mask=True) if coerce else given[n] for n in names]
 
