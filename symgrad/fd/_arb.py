@@ -659,7 +659,7 @@ class _Constants(NamedTuple):
     ulp: Any  # 2^(1 − p) for the p bits of the returned mpf numbers: their rounding
     step: Any  # h as an mpmath number (exact)
     disc_factor: Any = None  # a first disc step's factor times 2 / R^q: times M, its bound
-    disc_after: str = ""  # the reason's end for a result at this step, certified at once
+    disc_reason: str = ""  # the reason of a result at this step, certified at once
 
 
 class _Job(NamedTuple):
@@ -956,8 +956,8 @@ def _disc_constants(call: _Call, job: _Job, scale: int) -> _Constants:
     call.at(bits)
     made = _make_constants(call, rule, scale - job.e_disc, bits)
     scaled = made.factor * _power_of_two(1 + rule.q * (_RHO - scale))  # · 2 / R^q
-    after = _after(made.digits, 0, True)
-    return _kept(job.disc_first, scale, made._replace(disc_factor=scaled, disc_after=after))
+    why = _reason(made.digits, 0, True)
+    return _kept(job.disc_first, scale, made._replace(disc_factor=scaled, disc_reason=why))
 
 
 def _disc_single(
@@ -998,7 +998,7 @@ def _disc_single(
             return _Found((v,), (mid,), (size,), (spread,), tol, False)
     final = call.final
     raw, top = _rounded(mid, size, spread, final.prec, c.ulp)
-    why = _WHY + _number(top) + c.disc_after
+    why = c.disc_reason
     if small:
         why += _against_f(call.dps)
     return certified_ok(
@@ -1317,12 +1317,11 @@ def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constan
     final, tenth = call.final, c.tenth
     make, prec, ulp = final.make_mpf, final.prec, c.ulp
     if f.shape:
-        values, bounds, top, small = [], [], None, False
+        values, bounds, small = [], [], False
         for mid, size, spread in zip(found.mids, found.sizes, found.spreads, strict=True):
             raw, bound = _rounded(mid, size, spread, prec, ulp)
             values.append(make(raw))
             bounds.append(make(bound))
-            top = bound if top is None or _mpf_gt(bound, top) else top
             small = small or spread > size * tenth
         value, error = _shaped(values, f.shape), _shaped(bounds, f.shape)
     else:  # one component: its value and bound themselves
@@ -1334,10 +1333,7 @@ def _result(f: Compiled, call: _Call, work: _Partial, found: _Found, c: _Constan
         value,
         error,
         c.step,
-        _WHY
-        + _number(top)
-        + _after(c.digits, work.raises, work.disc)
-        + (_against_f(call.dps) if small else ""),
+        _reason(c.digits, work.raises, work.disc) + (_against_f(call.dps) if small else ""),
         work.job.rule.scheme,
         c.digits,
         work.evaluations + 1,  # and the point itself, shared by the partials of one call
@@ -1353,9 +1349,8 @@ def _rounded(mid: Any, size: Any, spread: Any, prec: int, ulp: Any) -> tuple[Any
     return value, _from_man_exp(int(man), int(exp), prec, _CEILING)
 
 
-_from_man_exp, _mpf_gt = lib.from_man_exp, lib.mpf_gt
+_from_man_exp = lib.from_man_exp
 _NEAREST, _CEILING = lib.round_nearest, lib.round_ceiling
-_WHY = "certified on arb balls: error bound "
 
 
 @functools.lru_cache(maxsize=64)
@@ -1368,22 +1363,15 @@ def _against_f(dps: int) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _after(digits: int, raises: int, disc: bool) -> str:
-    """The reason of a certified result after its error bound."""
+def _reason(digits: int, raises: int, disc: bool) -> str:
+    """The reason of a certified result: what its error bound is made of (the bound itself is
+    its ``error_estimate``, which ``to_text`` shows beside the value)."""
     raised = f" after {raises} precision raises" if raises else ""
-    how = "Cauchy's bound of the Taylor remainder" if disc else "Taylor remainder"
-    return f" (ball radius plus {how}) at {digits} working digits{raised}"
-
-
-def _number(raw: Any) -> str:
-    """Three digits of a positive raw mpmath number (beyond float64's range too)."""
-    _, man, exp, bc = raw
-    if -1000 < exp + bc < 1000:  # the top 60 bits as a float (the text needs three digits)
-        shift = max(0, bc - 60)
-        number = math.ldexp(man >> shift, exp + shift)
-        if 1e-300 < number < 1e300:
-            return f"{number:.3g}"
-    return str(lib.to_str(raw, 3))
+    how = "Cauchy's bound of the Taylor remainder" if disc else "the Taylor remainder"
+    return (
+        f"certified on arb balls: the error bound is the ball radius plus {how}, "
+        f"at {digits} working digits{raised}"
+    )
 
 
 def _zero(f: Compiled, rule: _Rule, dps: int) -> FDResult:
