@@ -181,7 +181,8 @@ class FDResult(Result):
         are what the derivative is on either side (numbers or arrays, as ``value``).
     certified : bool
         True when ``error_estimate`` is a proven bound: the stencil ran on arb balls (the ball
-        radius bounds the rounding) and the Taylor remainder is bounded by an enclosure of a
+        radius bounds the rounding) and the Taylor remainder is bounded by Cauchy's estimate
+        from an enclosure of |f| over a complex box around the point, or by an enclosure of a
         higher derivative over the stencil's interval (:mod:`symgrad.fd._arb`).  False for an
         a-posteriori estimate (mpmath, float64 and the complex steps).
     """
