@@ -403,11 +403,6 @@ def test_derivative_of_a_negative_base_power_is_never_a_real_number(evaluator: s
     assert not np.isfinite(got).any(), got  # -2*log(2) and 4*log(2) were returned
 
 
-@_xfail(
-    "grad sqrt(x**2 + y**2) is compiled as x/sqrt(x**2 + y**2): the squares overflow "
-    "or underflow where the gradient is moderate, 0 at x = y = 1e200, inf at 1e-300 "
-    "(exact 1/sqrt(2))"
-)
 @pytest.mark.parametrize("evaluator", EVALUATORS)
 def test_derivatives_of_moderate_size_survive_squared_intermediates(evaluator: str) -> None:
     g = _using(symgrad.gradient("sqrt(x**2 + y**2)", wrt="x y"), evaluator)
@@ -442,8 +437,6 @@ FORMULA_FINDINGS = [  # (expression, exact derivative, points, relative toleranc
     pytest.param(
         "asinh(x)", lambda c, t: 1 / c.sqrt(1 + t**2), [1e155],
         4 * U,
-        marks=_xfail("d/dx asinh(x) is compiled as 1/sqrt(x**2 + 1): x**2 overflows, 0 at "
-                     "x = 1e155 where the exact value is 1e-155"),
         id="asinh",
     ),
 ]  # fmt: skip
