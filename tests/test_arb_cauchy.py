@@ -297,3 +297,25 @@ def test_random_analytic_gradients_hold_their_bounds(text: str, point: str, dps:
 @given(_analytic(("x", "y")), _POINT, st.sampled_from([15, 30, 50, 100]))
 def test_random_analytic_gradients_hold_their_bounds_many(text: str, point: str, dps: int) -> None:
     _check_random(text, point, dps)
+
+
+@pytest.mark.parametrize("point", ["x=0.5, y=0", "x=0.5, y=2"])
+def test_a_component_that_does_not_move_is_exactly_zero_and_the_others_keep_their_digits(
+    point: str,
+) -> None:
+    """Each component is counted against its own size: sin(x)'s x-partial to 30 digits of
+    cos(0.5) and y's exactly 0 (no remainder), also where y = 0 gives it no size at all."""
+    f = symgrad.function(["sin(x)", "y"])
+    along_x, along_y = finite_difference_gradient(f, point, dps=30, engine="arb")
+    assert along_x.certified
+    assert along_y.certified
+    assert along_x.value[1] == 0
+    assert along_x.error_estimate[1] == 0
+    assert along_y.value[0] == 0
+    assert along_y.error_estimate[0] == 0
+    for r, k, text, wrt in ((along_x, 0, "sin(x)", "x"), (along_y, 1, "y", "y")):
+        component = type(r)(
+            r.value[k], r.error_estimate[k], r.step, r.status, r.reason, r.method,
+            r.scheme, r.working_dps, r.evaluations, certified=True,
+        )  # fmt: skip
+        assert_certified(component, text, point, wrt, 30)

@@ -8,11 +8,11 @@ oracle of ``test_arb_referee`` (SymPy differentiates the text and evaluates the 
 exact point at 120 digits and more, confirmed 40 digits higher), and the Cauchy bound against
 the series bound of the same partial (python-flint's Taylor series over the stencil's interval).
 
-The strict xfails reproduce what the red team found around it: a partial along a variable that f
-does not hold certified as exactly 0 where f itself has a pole, a vector function's component
-whose bound is counted against another component, an escaped OverflowError and unbounded work
-in the mpmath engine that takes over a declined partial, a constant function called not real,
-and a partial declined at 50 digits that is certified at 300.
+Two findings are fixed and guarded here: a partial along a variable that f does not hold was
+certified as exactly 0 where f itself has a pole, and a vector function's component was bounded
+against another component's size.  The strict xfails reproduce the others: an escaped
+OverflowError and unbounded work in the mpmath engine that takes over a declined partial, a
+constant function called not real, and a partial declined at 50 digits that is certified at 300.
 """
 
 from __future__ import annotations
@@ -192,11 +192,6 @@ def test_singularities_around_the_box_never_certify_a_wrong_bound_many(
 # -- findings: strict xfails -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a partial along a variable f does not hold is certified as exactly 0 without f being "
-    "evaluated at the point: ok at a pole or outside the domain (the mpmath engine says pole)",
-)
 @pytest.mark.parametrize(("text", "point"), [("1/x", "x=0, y=1"), ("sqrt(x)", "x=-1, y=1")])
 def test_a_partial_f_does_not_hold_is_not_certified_where_f_is_undefined(
     text: str, point: str
@@ -208,12 +203,6 @@ def test_a_partial_f_does_not_hold_is_not_certified_where_f_is_undefined(
     assert r.status == reference.status, r.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a vector function's components share one tolerance (the largest component's): the "
-    "bound of x/10**40's derivative is 1e-36, 10^34 times 10^-30 of its own size, and the reason "
-    "says the derivative is below |f| / max(1, |x|)^m, which is false for it",
-)
 def test_each_component_of_a_vector_function_is_bounded_against_its_own_size() -> None:
     f = symgrad.function(["x/10**40", "exp(x)"])
     r = finite_difference(f, "x=0.5", "x", dps=30, engine="arb")

@@ -876,7 +876,8 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
     """One partial: by Cauchy's bound where f is proven analytic on the call's complex box,
     else (or where that bound does not certify) by the Taylor series over the hull."""
     moved = job.moved
-    if moved is None:
+    if moved is None:  # exactly 0 where f has a value at the point (else: declined, classified)
+        call.at(call.bits or _bits(call.dps, job.rule, job.e, 0))
         return _zero(f, job.rule, call.dps)
     p, q = call.x0[job.axis]
     scale = abs(p).bit_length() - q.bit_length() if p else 0
@@ -1097,6 +1098,14 @@ def _largest(balls: list[Any]) -> Any:
     return top
 
 
+def _smallest(balls: list[Any]) -> Any:
+    """The ball of the minimum (of one or more balls)."""
+    low = balls[0]
+    for ball in balls[1:]:
+        low = low.min(ball)
+    return low
+
+
 def _choose_step(call: _Call, work: _Partial, c: _Constants) -> _Constants:
     """Enclose max|f^(q)|/q! over the first hull, then shrink h until the remainder is small."""
     rule = work.job.rule
@@ -1268,9 +1277,19 @@ def _weighted_sums(
 def _components(
     work: _Partial, c: _Constants, outputs: tuple[int, ...], value: list[Any]
 ) -> _Found:
-    """The tolerance and bounds of a function of several components (as for one)."""
-    centre, shrink = work.centre, work.shrink
-    mids, sizes, scale = [], [], None
+    """The bounds of a function of several components, each component's digits counted against
+    its own size, as for one; a component that does not depend on the moved variable has the
+    derivative 0 exactly, with no remainder.  The returned tolerance is the tightest of those
+    that move (what a raise or a halving must reach)."""
+    centre, shrink, moved = work.centre, work.shrink, work.moved
+    depends = {moved.var, *(j for j, _ in moved.points)}
+    zero = _balls().arb(0)
+    value = [v if k in depends else zero for k, v in zip(outputs, value, strict=True)]
+    mids: list[Any] = []
+    sizes: list[Any] = []
+    spreads: list[Any] = []
+    tols: list[Any] = []
+    certified = True
     for k, v in zip(outputs, value, strict=True):
         if not v.is_finite():
             raise _NotCertified(_NOT_FINITE)
@@ -1278,12 +1297,15 @@ def _components(
         size = abs(mid)
         mids.append(mid)
         sizes.append(size)
-        at = _shrunk(abs(centre[k]), shrink)
-        largest = at.max(size)
-        scale = largest if scale is None else scale.max(largest)
-    tol, remainder = scale * c.tenth, work.remainder
-    spreads = [v.rad() + remainder for v in value]
-    return _Found(value, mids, sizes, spreads, tol, all(spread <= tol for spread in spreads))
+        if k not in depends:
+            spreads.append(zero)
+            continue
+        spread = v.rad() + work.remainder
+        tol = _shrunk(abs(centre[k]), shrink).max(size) * c.tenth
+        spreads.append(spread)
+        tols.append(tol)
+        certified = certified and spread <= tol
+    return _Found(value, mids, sizes, spreads, _smallest(tols) if tols else zero, certified)
 
 
 def _escalate(call: _Call, work: _Partial, found: _Found) -> _Constants:
