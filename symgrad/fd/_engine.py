@@ -130,6 +130,7 @@ _LOG2_10 = math.log2(10)
 _FAST_GUARD = 8  # extra a-priori digits when there is no a-posteriori error estimate
 _MAX_REFINE = 3
 _MAX_WORK = 4 * MAX_DPS  # working digits never exceed this
+_REACH_FLOOR = math.ceil(_MAX_WORK * math.log2(10))  # 2^-this: no step the digits can resolve
 _COMPLEX_DIGITS = 8  # each complex-step value carries this many more digits than the last
 _COMPLEX_REACH = 1e-3  # a complex step moves no argument of f's functions further than this
 _DIGITS_GRAIN = 8  # working precisions are multiples of this (fewer compiled functions)
@@ -456,7 +457,8 @@ class _Probe:
         mpf = ctx.mpf
         try:
             found = self.fn(*args) if args is not self.args else self.evaluate(None, args)
-            values = [v if type(v) is mpf else ctx.convert(v) for v in found]
+            # +: a constant (pi, E: mpmath's lazy constant type) becomes a number of the context
+            values = [v if type(v) is mpf else +ctx.convert(v) for v in found]
         except ZeroDivisionError as exc:
             raise _PointProblem(ctx, args, status=PointStatus.POLE, held=self.holds) from exc
         except OverflowError as exc:  # mpmath, at exponents beyond what it can shift
@@ -1120,10 +1122,11 @@ def _reach(
     for axis, c in enumerate(counts):
         steep = _duals(f, tuple(x0), axis, dps + _GUARD).steepest if c else 0
         if steep:
-            rate = (
+            rate = float(
                 math.log2(steep) if isinstance(steep, float) else thread_context(15).log(steep, 2)
             )
-            reach.append(-math.ceil(float(rate) + 1e-9))
+            # an infinite slope (x**(1/3) at 0): the narrowest step the working digits allow
+            reach.append(-math.ceil(rate + 1e-9) if math.isfinite(rate) else -_REACH_FLOOR)
         else:
             reach.append(None)
     return tuple(reach)
