@@ -813,11 +813,6 @@ class _Call:
 _UNKNOWN = object()  # a value not computed yet
 
 
-def _scale(p: int, q: int) -> int:
-    """k with |p/q| about 2^k (0 at p = 0): the scale of steps and discs."""
-    return abs(p).bit_length() - q.bit_length() if p else 0
-
-
 @functools.lru_cache(maxsize=256)
 def _box(scale: int) -> Any:
     """The complex box [−R, R]·(1 + i), R = 2^(scale − _RHO), as an exact ``acb`` (it contains
