@@ -743,6 +743,8 @@ class _Call:
         self.centres: dict[int, list[Any]] = {}
         self.bits = 0  # python-flint's precision, once set by ``at``
         self.largest: Any = _UNKNOWN  # M: an upper bound of |f| over the complex box, or None
+        #: per variable, k with |p/q| about 2^k (0 at p = 0): the scale of steps and discs
+        self.scales = [abs(p).bit_length() - q.bit_length() if p else 0 for p, q in x0]
 
     def disc(self) -> Any:
         """M >= |f| over the box x_j + [−R_j, R_j]·(1 + i) of every variable (R_j = 2^(scale_j −
@@ -752,17 +754,15 @@ class _Call:
         return self.largest
 
     def _disc(self) -> Any:
-        """M at the current precision, from the point's balls where f was evaluated at it."""
-        plan, arb = self.plan, self.arb
+        """M at the current precision, from the point's balls there (``at`` evaluated them)."""
+        plan = self.plan
         if plan.disc is None:
             return None
-        centre = self.centres.get(self.bits)
+        centre = self.centres[self.bits]
         values: list[Any] = [None] * len(plan.program.ops)
         for j, k in enumerate(plan.variables):
             if k is not None:
-                p, q = self.x0[j]
-                scale = abs(p).bit_length() - q.bit_length() if p else 0
-                values[k] = _box(scale) + (arb(p) / q if centre is None else centre[k])
+                values[k] = _box(self.scales[j]) + centre[k]
         try:
             for k, step in plan.disc:
                 values[k] = step(values)
@@ -770,11 +770,9 @@ class _Call:
             return None
         largest = size = None
         for k in plan.outputs:
-            bound = values[k].abs_upper()
+            bound, low = values[k].abs_upper(), centre[k].abs_lower()
             largest = bound if largest is None else largest.max(bound)
-            if centre is not None:
-                low = centre[k].abs_lower()
-                size = low if size is None else size.max(low)
+            size = low if size is None else size.max(low)
         if largest is None or not largest.is_finite():
             return None
         if size is not None and size > 0 and largest > size * _power_of_two(_DISC_GROWTH):
@@ -874,8 +872,7 @@ def _certify(f: Compiled, call: _Call, job: _Job) -> FDResult:
     if moved is None:  # exactly 0 where f has a value at the point (else: declined, classified)
         call.at(call.bits or _bits(call.dps, job.rule, job.e, 0))
         return _zero(f, job.rule, call.dps)
-    p, q = call.x0[job.axis]
-    scale = abs(p).bit_length() - q.bit_length() if p else 0
+    scale = call.scales[job.axis]
     spent = 0
     if call.plan.disc is not None:
         done = _by_disc(f, call, job, moved, scale)
@@ -907,7 +904,9 @@ def _by_disc(f: Compiled, call: _Call, job: _Job, moved: _Axis, scale: int) -> F
         if isinstance(single, FDResult):
             return single
         first = single
-    work = _Partial(job, moved, scale, job.e_disc, c.bits, centre, 1, evaluations=1, disc=True)
+    p, q = call.x0[job.axis]
+    shrink = _shrink(call, job.rule, p, q)
+    work = _Partial(job, moved, scale, job.e_disc, c.bits, centre, shrink, evaluations=1, disc=True)
     try:
         return _disc_steps(f, call, work, c, largest, first)
     except _NotCertified:
@@ -919,10 +918,7 @@ def _disc_steps(
 ) -> FDResult | int:
     """:func:`_by_disc` after the box (and the first stencil of one component, ``first``): the
     result, or the evaluations spent."""
-    job = work.job
-    rule = job.rule
-    p, q = call.x0[job.axis]
-    work.shrink = _shrink(call, rule, p, q)
+    rule = work.job.rule
     work.bound = largest * _power_of_two(1 + rule.q * (_RHO - work.scale))  # 2 M / R^q
     work.remainder = work.bound * c.factor
     if first is None:
@@ -963,23 +959,7 @@ def _disc_single(
     (the common case), without the intermediate records; else what :func:`_escalate` needs."""
     rule = job.rule
     (k,) = call.plan.outputs
-    var = moved.var
-    x = centre[var]
-    values = list(centre)
-    total = None
-    try:
-        for shift, w in zip(c.shifts, rule.integer_weights, strict=True):
-            values[var] = x + shift
-            for j, step in moved.points:
-                values[j] = step(values)
-            y = values[k]  # total + w·y, a weight of ±1 without multiplying
-            if total is None:
-                total = y if w == 1 else (-y if w == -1 else y * w)
-            else:
-                total = total + y if w == 1 else (total - y if w == -1 else total + y * w)
-    except (ArithmeticError, ValueError) as exc:
-        raise _NotCertified(_AT_POINT.format(exc)) from exc
-    v = total * c.divisor
+    v = _stencil_sum(list(centre), moved, c.shifts, rule.integer_weights, k) * c.divisor
     mid = v.mid()
     size = abs(mid)
     tenth = c.tenth
@@ -1208,6 +1188,29 @@ class _Found(NamedTuple):
     certified: bool
 
 
+def _stencil_sum(
+    values: list[Any], moved: _Axis, shifts: Sequence[Any], weights: Sequence[int], k: int
+) -> Any:
+    """Σ w_i f(x + s_i h) for the one component k: the cone at each stencil point, in
+    ``values`` (f's balls at the point, reused), a weight of ±1 without multiplying."""
+    var, cone = moved.var, moved.points
+    x = values[var]
+    total = None
+    try:
+        for shift, w in zip(shifts, weights, strict=True):
+            values[var] = x + shift
+            for j, step in cone:
+                values[j] = step(values)
+            y = values[k]
+            if total is None:
+                total = y if w == 1 else (-y if w == -1 else y * w)
+            else:
+                total = total + y if w == 1 else (total - y if w == -1 else total + y * w)
+    except (ArithmeticError, ValueError) as exc:
+        raise _NotCertified(_AT_POINT.format(exc)) from exc
+    return total
+
+
 def _stencil(call: _Call, work: _Partial, c: _Constants) -> _Found:
     """D(h) on balls at the job's precision, its bounds, and whether they certify dps digits.
 
@@ -1215,21 +1218,12 @@ def _stencil(call: _Call, work: _Partial, c: _Constants) -> _Found:
     A function of one component (the common case) takes the same steps without the lists.
     """
     centre, outputs, shrink = work.centre, call.plan.outputs, work.shrink
-    var, cone, weights = work.moved.var, work.moved.points, work.job.rule.integer_weights
-    x = centre[var]
+    weights = work.job.rule.integer_weights
     values = list(centre)  # the operations outside the cone keep their values at the point
     if len(outputs) > 1:
         return _components(work, c, outputs, _weighted_sums(values, work, c, outputs))
     (k,) = outputs
-    total = None  # Σ w_i f(x + s_i h), from the first product (the ball of adding it to 0)
-    try:
-        for shift, w in zip(c.shifts, weights, strict=True):
-            values[var] = x + shift
-            for j, step in cone:
-                values[j] = step(values)
-            total = values[k] * w if total is None else total + values[k] * w
-    except (ArithmeticError, ValueError) as exc:
-        raise _NotCertified(_AT_POINT.format(exc)) from exc
+    total = _stencil_sum(values, work.moved, c.shifts, weights, k)
     work.evaluations += len(weights)
     v = total * c.divisor
     if not v.is_finite():
